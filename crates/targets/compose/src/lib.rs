@@ -1,0 +1,1 @@
+//! score-gen compose target (filled by its issue).

@@ -1,0 +1,1 @@
+//! score-gen k8s target (filled by its issue).

@@ -1,0 +1,1 @@
+//! score-gen terraform target (filled by its issue).
