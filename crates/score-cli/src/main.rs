@@ -1,3 +1,64 @@
-fn main() {
-    println!("score-gen (under construction)");
+//! `score-gen`: compile Score workloads to docker-compose, Kubernetes and Terraform.
+//!
+//! Thin by design: parse flags, read files, call score-core and a target, write outputs
+//! atomically, render diagnostics. Exit codes: 0 success, 1 the input is wrong (diagnostics
+//! printed), 2 the command line is wrong (clap's usage errors).
+
+mod render;
+mod validate;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Compile Score (score.dev/v1b1) workloads to docker-compose, Kubernetes and Terraform.
+#[derive(Debug, Parser)]
+#[command(name = "score-gen", version, about, propagate_version = true)]
+struct Cli {
+    /// How to print diagnostics: `human` (source snippets) or `json` (for CI).
+    #[arg(long, global = true, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// When to colour human output.
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
+    color: Color,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Diagnostic output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Human-readable, with source snippets.
+    Human,
+    /// One JSON document on stdout.
+    Json,
+}
+
+/// Colour choice for human output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    /// Colour when stderr is a terminal and NO_COLOR is unset.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check Score files: schema, placeholders, `before` graph. Exit 0 when all are valid.
+    Validate(validate::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let out = render::Output::new(cli.format, cli.color);
+    let result = match cli.command {
+        Command::Validate(args) => validate::run(&args, &out),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(code) => ExitCode::from(code),
+    }
 }

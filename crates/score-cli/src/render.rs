@@ -1,0 +1,50 @@
+//! Diagnostic rendering: miette for humans, JSON for CI.
+
+use std::io::{IsTerminal, Write};
+
+use miette::{GraphicalReportHandler, GraphicalTheme};
+use score_core::Diagnostic;
+
+use crate::{Color, Format};
+
+/// Where and how diagnostics and results are printed.
+pub struct Output {
+    pub format: Format,
+    handler: GraphicalReportHandler,
+}
+
+impl Output {
+    pub fn new(format: Format, color: Color) -> Self {
+        let colored = match color {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal(),
+        };
+        let theme = if colored {
+            GraphicalTheme::unicode()
+        } else {
+            GraphicalTheme::unicode_nocolor()
+        };
+        Self {
+            format,
+            handler: GraphicalReportHandler::new_themed(theme).with_width(100),
+        }
+    }
+
+    /// Renders one diagnostic for humans (no trailing newline handling needed by callers).
+    pub fn human(&self, d: &Diagnostic) -> String {
+        let mut s = String::new();
+        if self.handler.render_report(&mut s, d).is_err() {
+            s = format!("error: {}: {}\n", d.location(), d.message);
+        }
+        s
+    }
+
+    /// Prints diagnostics to stderr in human format (JSON callers collect them instead).
+    pub fn print_human(&self, diags: &[Diagnostic]) {
+        let mut err = std::io::stderr().lock();
+        for d in diags {
+            let _ = write!(err, "{}", self.human(d));
+        }
+    }
+}

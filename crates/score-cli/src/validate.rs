@@ -1,0 +1,79 @@
+//! `score-gen validate FILE...`
+
+use std::path::PathBuf;
+
+use score_core::project::{load_workload, LoadOptions};
+use score_core::Diagnostic;
+
+use crate::render::Output;
+use crate::Format;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Score files to check.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// Allow `files[].source` paths outside the Score file's directory.
+    #[arg(long)]
+    allow_outside_paths: bool,
+}
+
+/// Validates every file, prints every problem, returns Err(1) if any file is invalid.
+pub fn run(args: &Args, out: &Output) -> Result<(), u8> {
+    let mut results = Vec::new();
+    let mut all_diags: Vec<Diagnostic> = Vec::new();
+    for path in &args.files {
+        let name = path.display().to_string();
+        let diags = match std::fs::read(path) {
+            Err(e) => vec![Diagnostic::new("score::io", format!("cannot read {name}: {e}"))
+                .with_help("check the path; Score files are usually named score.yaml")],
+            Ok(bytes) => {
+                let opts = LoadOptions {
+                    base_dir: Some(
+                        path.parent()
+                            .map(|p| if p.as_os_str().is_empty() { PathBuf::from(".") } else { p.to_path_buf() })
+                            .unwrap_or_else(|| PathBuf::from(".")),
+                    ),
+                    allow_outside_paths: args.allow_outside_paths,
+                    ..LoadOptions::default()
+                };
+                match load_workload(&name, &bytes, &opts) {
+                    Ok(loaded) => {
+                        results.push(serde_json::json!({
+                            "file": name, "valid": true, "workload": loaded.workload.name(),
+                            "upgrades": loaded.upgrades,
+                        }));
+                        Vec::new()
+                    }
+                    Err(d) => d.0,
+                }
+            }
+        };
+        if !diags.is_empty() {
+            results.push(serde_json::json!({
+                "file": name, "valid": false,
+                "diagnostics": diags.iter().map(Diagnostic::to_json).collect::<Vec<_>>(),
+            }));
+        }
+        all_diags.extend(diags);
+    }
+    let ok = all_diags.is_empty();
+    match out.format {
+        Format::Json => {
+            let doc = serde_json::json!({ "valid": ok, "files": results });
+            println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        }
+        Format::Human => {
+            out.print_human(&all_diags);
+            for r in &results {
+                if r["valid"] == true {
+                    println!("{}: valid (workload '{}')", r["file"].as_str().unwrap_or(""), r["workload"].as_str().unwrap_or(""));
+                }
+            }
+            if !ok {
+                eprintln!("{} problem(s) found", all_diags.len());
+            }
+        }
+    }
+    if ok { Ok(()) } else { Err(1) }
+}

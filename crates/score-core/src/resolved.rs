@@ -1,0 +1,148 @@
+//! What the pipeline hands to a target: resolved workloads, provisioned resources, and the
+//! [`Target`] trait each backend crate implements.
+//!
+//! Core knows no target. A target is a name (the key of its sections in provisioner files and the
+//! name of its state directory), a default provisioner file, a context map for provisioner
+//! templates, and an `emit` function from a [`ResolvedProject`] to files.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use indexmap::IndexMap;
+use serde_json::{Map, Value};
+
+use crate::diag::Diagnostics;
+use crate::model::Workload;
+use crate::substitute::{Outputs, Resolved};
+use crate::uid::ResourceUid;
+
+/// Everything a target needs to emit its artefacts.
+#[derive(Debug, Clone)]
+pub struct ResolvedProject {
+    /// Workloads sorted by name.
+    pub workloads: Vec<ResolvedWorkload>,
+    /// Provisioned resources by uid.
+    pub resources: BTreeMap<ResourceUid, ProvisionedResource>,
+    /// Shared state after provisioning (e.g. a shared postgres instance's settings).
+    pub shared_state: Map<String, Value>,
+}
+
+impl ResolvedProject {
+    /// The resources in uid order.
+    pub fn resources(&self) -> impl Iterator<Item = &ProvisionedResource> {
+        self.resources.values()
+    }
+}
+
+/// A workload whose placeholders are resolved.
+#[derive(Debug, Clone)]
+pub struct ResolvedWorkload {
+    /// `metadata.name`.
+    pub name: String,
+    /// The workload as written (after overrides and upgrades; file sources embedded).
+    pub spec: Workload,
+    /// The Score file it came from, as given on the command line.
+    pub file: Option<String>,
+    /// Resolved containers, in the author's order.
+    pub containers: IndexMap<String, ResolvedContainer>,
+    /// Resource name → uid, for this workload's resources.
+    pub resources: IndexMap<String, ResourceUid>,
+}
+
+/// A container whose variables, files and volumes are resolved.
+#[derive(Debug, Clone)]
+pub struct ResolvedContainer {
+    /// Environment variables: text pieces and output values (which may be secret or expressions).
+    pub variables: IndexMap<String, Resolved>,
+    /// Files by target path.
+    pub files: IndexMap<String, ResolvedFile>,
+    /// Volumes by mount path.
+    pub volumes: IndexMap<String, ResolvedVolume>,
+}
+
+/// A file to mount.
+#[derive(Debug, Clone)]
+pub struct ResolvedFile {
+    /// Octal mode, as written (`"0644"`).
+    pub mode: Option<String>,
+    /// The content.
+    pub content: FileContent,
+}
+
+/// A file's content.
+#[derive(Debug, Clone)]
+pub enum FileContent {
+    /// Text (expanded unless `noExpand`; then a single text piece).
+    Text(Resolved),
+    /// Bytes (`binaryContent`, or a non-UTF-8 `source`).
+    Binary(Vec<u8>),
+}
+
+/// A volume mount.
+#[derive(Debug, Clone)]
+pub struct ResolvedVolume {
+    /// What is mounted.
+    pub source: VolumeSource,
+    /// Sub-path inside the volume.
+    pub path: Option<String>,
+    /// Read-only mount.
+    pub read_only: bool,
+}
+
+/// The source of a volume mount.
+#[derive(Debug, Clone)]
+pub enum VolumeSource {
+    /// `${resources.<name>}`: a provisioned resource (usually of type `volume`); its outputs and
+    /// fragments say what to mount.
+    Resource(ResourceUid),
+    /// Any other string, resolved.
+    Other(Resolved),
+}
+
+/// A resource after provisioning.
+#[derive(Debug, Clone)]
+pub struct ProvisionedResource {
+    /// Its uid.
+    pub uid: ResourceUid,
+    /// The provisioner entry's uri.
+    pub provisioner: String,
+    /// The workload whose definition supplied params.
+    pub source_workload: String,
+    /// Every (workload, resource name) that uses it.
+    pub users: Vec<(String, String)>,
+    /// Params after substitution.
+    pub params: Map<String, Value>,
+    /// Outputs (with secret and expression marks).
+    pub outputs: Outputs,
+    /// Rendered target sections, by section name (e.g. `services`, `manifests`).
+    pub fragments: BTreeMap<String, Value>,
+}
+
+/// Files a target produced, relative to the output location, in a stable order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Artefacts {
+    /// (relative path, bytes); the primary output first.
+    pub files: Vec<(PathBuf, Vec<u8>)>,
+}
+
+/// Options every target understands.
+#[derive(Debug, Clone, Default)]
+pub struct TargetOptions {
+    /// Target-specific settings from the command line (e.g. `project`, `namespace`).
+    pub settings: BTreeMap<String, String>,
+}
+
+/// A backend: compose, k8s, terraform.
+pub trait Target {
+    /// The target's name: the key of its sections in provisioner files and its state directory.
+    fn name(&self) -> &'static str;
+
+    /// The default provisioner file (YAML in the format of `spec/provisioners.md`).
+    fn default_provisioners(&self) -> &'static str;
+
+    /// The `target` map handed to provisioner templates (e.g. `{"name": "compose", "project": "demo"}`).
+    fn context(&self, opts: &TargetOptions) -> Value;
+
+    /// Turns a resolved project into files.
+    fn emit(&self, project: &ResolvedProject, opts: &TargetOptions) -> Result<Artefacts, Diagnostics>;
+}
