@@ -4,9 +4,12 @@
 //! atomically, render diagnostics. Exit codes: 0 success, 1 the input is wrong (diagnostics
 //! printed), 2 the command line is wrong (clap's usage errors).
 
+mod commands;
+mod generate;
 mod render;
 mod validate;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -15,7 +18,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "score-gen", version, about, propagate_version = true)]
 struct Cli {
-    /// How to print diagnostics: `human` (source snippets) or `json` (for CI).
+    /// How to print diagnostics and listings: `human` or `json` (for CI).
     #[arg(long, global = true, value_enum, default_value_t = Format::Human)]
     format: Format,
     /// When to colour human output.
@@ -45,17 +48,51 @@ pub enum Color {
     Never,
 }
 
+/// The targets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TargetName {
+    /// docker-compose.
+    Compose,
+    /// Kubernetes manifests.
+    K8s,
+    /// Terraform HCL.
+    Terraform,
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Check Score files: schema, placeholders, `before` graph. Exit 0 when all are valid.
     Validate(validate::Args),
+    /// Write a sample score.yaml (if none) and the target's default provisioners into the state dir.
+    Init(commands::InitArgs),
+    /// Compile workloads to a docker-compose project.
+    Compose(commands::ComposeArgs),
+    /// Compile workloads to Kubernetes manifests (multi-document YAML).
+    K8s(commands::K8sArgs),
+    /// Compile workloads to Terraform HCL.
+    Terraform(commands::TerraformArgs),
+    /// Inspect the provisioners a target would use.
+    #[command(subcommand)]
+    Provisioners(commands::ProvisionersCommand),
+    /// Inspect provisioned resources in the state.
+    #[command(subcommand)]
+    Resources(commands::ResourcesCommand),
 }
+
+/// A path argument that may be `-` for stdout.
+pub type OutPath = PathBuf;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let out = render::Output::new(cli.format, cli.color);
     let result = match cli.command {
         Command::Validate(args) => validate::run(&args, &out),
+        Command::Init(args) => out.finish(commands::init(&args)),
+        Command::Compose(args) => out.finish(commands::compose(&args)),
+        Command::K8s(args) => out.finish(commands::k8s(&args)),
+        Command::Terraform(args) => out.finish(commands::terraform(&args)),
+        Command::Provisioners(c) => out.finish(commands::provisioners(&c, &out)),
+        Command::Resources(c) => out.finish(commands::resources(&c, &out)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

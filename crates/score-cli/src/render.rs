@@ -48,3 +48,30 @@ impl Output {
         }
     }
 }
+
+impl Output {
+    /// Prints a command's diagnostics (human or JSON) and maps the result to an exit code.
+    pub fn finish(&self, result: Result<(), score_core::Diagnostics>) -> Result<(), u8> {
+        match result {
+            Ok(()) => Ok(()),
+            Err(diags) => {
+                match self.format {
+                    Format::Json => {
+                        let doc = serde_json::json!({
+                            "ok": false,
+                            "diagnostics": diags.iter().map(Diagnostic::to_json).collect::<Vec<_>>(),
+                        });
+                        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+                    }
+                    Format::Human => {
+                        self.print_human(&diags.0);
+                        if diags.len() > 1 {
+                            eprintln!("{} problems found", diags.len());
+                        }
+                    }
+                }
+                Err(1)
+            }
+        }
+    }
+}

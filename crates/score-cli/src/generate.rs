@@ -1,0 +1,209 @@
+//! `score-gen compose|k8s|terraform FILE...`: the shared generate flow.
+//!
+//! read Score files → load (overrides, --image) → state dir (locked) → provisioners (user URIs
+//! first, then the target's defaults) → engine → target emit → write outputs + state atomically.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use score_core::diag::{Diagnostic, Diagnostics};
+use score_core::engine::{self, WorkloadInput};
+use score_core::fetch::{self, FetchOptions};
+use score_core::load::{self, Limits};
+use score_core::project::{load_workload, LoadOptions};
+use score_core::provision::{ProvisionOptions, ProvisionerSet};
+use score_core::resolved::{Artefacts, Target, TargetOptions};
+use score_core::state::StateDir;
+
+/// Flags every target shares.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CommonArgs {
+    /// Score files, one workload each.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Deep-merge this YAML file over the workload before validation (one Score file only).
+    #[arg(long = "override-file", alias = "overrides-file", value_name = "FILE")]
+    pub override_files: Vec<PathBuf>,
+    /// Set or delete (empty VALUE) one property: PATH=VALUE, e.g. containers.web.image=nginx:1.27.
+    #[arg(long = "override-property", value_name = "PATH=VALUE")]
+    pub override_properties: Vec<String>,
+    /// Image for containers whose image is `.` (one Score file only).
+    #[arg(long, value_name = "IMAGE")]
+    pub image: Option<String>,
+    /// Extra provisioner file or directory URI, tried before the defaults (repeatable; first wins).
+    /// Schemes: path, file://, http(s)://, git-https://, git-ssh://, git-file://; pin with #sha256=HEX.
+    #[arg(long = "provisioners", value_name = "URI")]
+    pub provisioners: Vec<String>,
+    /// The state directory (created on first use).
+    #[arg(long, value_name = "DIR", default_value = ".score-gen")]
+    pub state_dir: PathBuf,
+    /// Allow `files[].source` paths outside the Score file's directory.
+    #[arg(long)]
+    pub allow_outside_paths: bool,
+    /// Seconds a `cmd://` provisioner may run.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub cmd_timeout: u64,
+}
+
+/// Runs the whole flow for one target and writes its artefacts under `output`
+/// (a file for the primary artefact; extra artefacts go beside it). `-` writes the primary to stdout.
+pub fn run(
+    target: &dyn Target,
+    common: &CommonArgs,
+    options: &TargetOptions,
+    output: &Path,
+) -> Result<(), Diagnostics> {
+    if common.files.len() > 1
+        && (!common.override_files.is_empty()
+            || !common.override_properties.is_empty()
+            || common.image.is_some())
+    {
+        return Err(Diagnostic::new(
+            "score::usage",
+            "--override-file, --override-property and --image apply to exactly one Score file",
+        )
+        .with_help("run score-gen once per workload that needs overrides, or put them in the Score file")
+        .into());
+    }
+
+    let workloads = load_all(common)?;
+
+    let state_dir = StateDir::open(&common.state_dir, target.name()).map_err(|e| {
+        Diagnostic::new(
+            "score::state",
+            format!(
+                "cannot open state directory {}: {e}",
+                common.state_dir.join(target.name()).display()
+            ),
+        )
+    })?;
+    let state = state_dir.load()?;
+
+    let provisioners = load_provisioners(target, common)?;
+    let (project, new_state) = engine::compile(
+        &workloads,
+        &provisioners,
+        state,
+        target,
+        options,
+        &ProvisionOptions {
+            cmd_timeout: Duration::from_secs(common.cmd_timeout),
+            ..ProvisionOptions::default()
+        },
+    )?;
+    let artefacts = target.emit(&project, options)?;
+    write_outputs(output, &artefacts)?;
+    state_dir.save(&new_state).map_err(|e| {
+        Diagnostic::new("score::state", format!("cannot write state: {e}")).into()
+    })
+}
+
+fn load_all(common: &CommonArgs) -> Result<Vec<WorkloadInput>, Diagnostics> {
+    let mut override_files = Vec::new();
+    for f in &common.override_files {
+        let name = f.display().to_string();
+        let bytes = std::fs::read(f).map_err(|e| io_diag(&name, e))?;
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        override_files.push(load::parse(
+            std::sync::Arc::new(score_core::SourceFile::new(name, text)),
+            &bytes,
+            &Limits::default(),
+        )?);
+    }
+    let mut out = Vec::new();
+    let mut diags = Diagnostics::default();
+    for path in &common.files {
+        let name = path.display().to_string();
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) => {
+                diags.push(io_diag(&name, e));
+                continue;
+            }
+        };
+        let opts = LoadOptions {
+            override_files: override_files.clone(),
+            override_properties: common.override_properties.clone(),
+            image: common.image.clone(),
+            base_dir: Some(parent_dir(path)),
+            allow_outside_paths: common.allow_outside_paths,
+            ..LoadOptions::default()
+        };
+        match load_workload(&name, &bytes, &opts) {
+            Ok(loaded) => out.push(WorkloadInput {
+                loaded,
+                file: Some(name),
+            }),
+            Err(d) => diags.0.extend(d.0),
+        }
+    }
+    diags.into_result()?;
+    Ok(out)
+}
+
+/// User URIs in the order given, then every file in `<state>/<target>/provisioners/` (by name),
+/// then the target's defaults.
+pub fn load_provisioners(
+    target: &dyn Target,
+    common: &CommonArgs,
+) -> Result<ProvisionerSet, Diagnostics> {
+    let cwd = PathBuf::from(".");
+    let mut files = Vec::new();
+    for uri in &common.provisioners {
+        for f in fetch::fetch(uri, &cwd, &FetchOptions::default())? {
+            files.push((f.name, f.text, f.dir));
+        }
+    }
+    let local = common.state_dir.join(target.name()).join("provisioners");
+    if local.is_dir() {
+        let uri = local.display().to_string();
+        for f in fetch::fetch(&uri, &cwd, &FetchOptions::default())? {
+            files.push((f.name, f.text, f.dir));
+        }
+    }
+    files.push((
+        format!("<{} default provisioners>", target.name()),
+        target.default_provisioners().to_string(),
+        None,
+    ));
+    ProvisionerSet::load(&files).map_err(Diagnostics::from)
+}
+
+fn write_outputs(output: &Path, artefacts: &Artefacts) -> Result<(), Diagnostics> {
+    let mut files = Vec::new();
+    let base = parent_dir(output);
+    for (i, (rel, bytes)) in artefacts.files.iter().enumerate() {
+        if i == 0 {
+            if output == Path::new("-") {
+                use std::io::Write;
+                std::io::stdout()
+                    .write_all(bytes)
+                    .map_err(|e| io_diag("<stdout>", e))?;
+                continue;
+            }
+            files.push((output.to_path_buf(), bytes.clone()));
+        } else {
+            files.push((base.join(rel), bytes.clone()));
+        }
+    }
+    for (p, _) in &files {
+        if let Some(dir) = p.parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir).map_err(|e| io_diag(&dir.display().to_string(), e))?;
+            }
+        }
+    }
+    score_core::fsutil::atomic_write_all(&files)
+        .map_err(|e| io_diag(&output.display().to_string(), e).into())
+}
+
+pub fn parent_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+pub fn io_diag(name: &str, e: std::io::Error) -> Diagnostic {
+    Diagnostic::new("score::io", format!("{name}: {e}"))
+}

@@ -1,0 +1,580 @@
+//! The back half of the pipeline: resource graph → provisioning → substitution → target emit.
+//!
+//! [`compile`] is what the CLI calls; [`compile_in_memory`] is the same from strings, for tests,
+//! benchmarks and embedders.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use indexmap::IndexMap;
+use serde_json::{Map, Value};
+
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::graph::{self, Graph};
+use crate::load::{escape_pointer, Document};
+use crate::model::Workload;
+use crate::placeholder::split_ref_parts;
+use crate::project::{load_workload, LoadOptions, LoadedWorkload};
+use crate::provision::{self, ProvisionInput, ProvisionOptions, ProvisionerSet};
+use crate::resolved::{
+    Artefacts, FileContent, ProvisionedResource, ResolvedContainer, ResolvedFile, ResolvedProject,
+    ResolvedVolume, ResolvedWorkload, Target, TargetOptions, VolumeSource,
+};
+use crate::state::{ResourceState, State, WorkloadState};
+use crate::substitute::{self, Context, Found, OutputLookup, Outputs, Piece, Resolved, Unescape};
+use crate::uid::ResourceUid;
+
+/// A loaded workload and where it came from.
+#[derive(Debug, Clone)]
+pub struct WorkloadInput {
+    /// The loaded workload.
+    pub loaded: LoadedWorkload,
+    /// The path as the user gave it (recorded in state).
+    pub file: Option<String>,
+}
+
+/// Resolves every resource and placeholder of `workloads` for `target`, updating `state`.
+pub fn compile(
+    workloads: &[WorkloadInput],
+    provisioners: &ProvisionerSet,
+    state: State,
+    target: &dyn Target,
+    options: &TargetOptions,
+    provision_options: &ProvisionOptions,
+) -> Result<(ResolvedProject, State), Diagnostics> {
+    check_unique_names(workloads)?;
+    let specs: Vec<&Workload> = workloads.iter().map(|w| &w.loaded.workload).collect();
+    let graph = graph::build(&specs).map_err(|e| graph_diagnostic(e, workloads))?;
+
+    let mut state = state;
+    for w in workloads {
+        state.workloads.insert(
+            w.loaded.workload.name().to_string(),
+            WorkloadState {
+                file: w.file.clone(),
+            },
+        );
+    }
+
+    let services = workload_services(&specs);
+    let requested = requested_outputs(&specs, &graph);
+    let target_ctx = target.context(options);
+
+    let mut provisioned: BTreeMap<ResourceUid, ProvisionedResource> = BTreeMap::new();
+    for uid in &graph.order {
+        let node = &graph.nodes[uid];
+        let source = workloads
+            .iter()
+            .find(|w| w.loaded.workload.name() == node.source_workload)
+            .expect("graph nodes name loaded workloads");
+        let res_name = node
+            .users
+            .iter()
+            .find(|(w, _)| *w == node.source_workload)
+            .map(|(_, r)| r.clone())
+            .unwrap_or_default();
+
+        // Params may reference other resources of the source workload (already provisioned:
+        // the graph order guarantees it) and the workload's metadata.
+        let params = match &node.params {
+            None => Map::new(),
+            Some(p) => {
+                let lookups = lookups_for(&source.loaded.workload, &provisioned);
+                let ctx = Context {
+                    metadata: &source.loaded.workload.metadata,
+                    resources: lookups
+                        .iter()
+                        .map(|(k, v)| (k.clone(), *v as &dyn OutputLookup))
+                        .collect(),
+                };
+                match substitute::substitute_value(&Value::Object(p.clone()), &ctx) {
+                    Ok(Value::Object(m)) => m,
+                    Ok(_) => Map::new(),
+                    Err(e) => {
+                        return Err(source
+                            .loaded
+                            .document
+                            .diagnostic(
+                                "score::provision",
+                                &format!("/resources/{}/params", escape_pointer(&res_name)),
+                                format!("resource '{uid}': params: {e}"),
+                            )
+                            .into())
+                    }
+                }
+            }
+        };
+
+        let provisioner = provisioners
+            .find(uid)
+            .ok_or_else(|| no_provisioner(provisioners, uid, source, &res_name))?;
+        let previous = state.resources.get(uid.as_str());
+        if let Some(prev) = previous {
+            if prev.provisioner != provisioner.uri {
+                return Err(Diagnostic::new(
+                    "score::provision",
+                    format!(
+                        "resource '{uid}' was provisioned by '{}' and would now be provisioned by '{}'",
+                        prev.provisioner, provisioner.uri
+                    ),
+                )
+                .with_help(format!(
+                    "switching provisioners would lose its state; remove the resource from the state file or keep the provisioner '{}'",
+                    prev.provisioner
+                ))
+                .into());
+            }
+        }
+
+        let input = ProvisionInput {
+            uid: uid.as_str().to_string(),
+            kind: node.kind.clone(),
+            class: node.class.clone(),
+            id: node.id.clone(),
+            params: params.clone(),
+            metadata: node.metadata.clone().unwrap_or_default(),
+            source_workload: node.source_workload.clone(),
+            workload_services: services.clone(),
+            state: previous.map(|p| p.state.clone()).unwrap_or_default(),
+            shared: state.shared_state.clone(),
+            target: target_ctx.clone(),
+            seed: state.seed.clone(),
+            requested_outputs: requested.get(uid).cloned().unwrap_or_default(),
+        };
+        let out = provision::provision(provisioner, &input, target.name(), provision_options)
+            .map_err(|d| {
+                Diagnostics::from(d.with_related(source.loaded.document.diagnostic(
+                    "score::provision",
+                    &format!("/resources/{}", escape_pointer(&res_name)),
+                    format!("while provisioning resource '{uid}' declared here"),
+                )))
+            })?;
+
+        let mut shared = Value::Object(std::mem::take(&mut state.shared_state));
+        provision::merge_patch(&mut shared, &out.shared_patch);
+        state.shared_state = match shared {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        };
+        state.resources.insert(
+            uid.as_str().to_string(),
+            ResourceState {
+                kind: node.kind.clone(),
+                class: node.class.clone(),
+                id: node.id.clone(),
+                source_workload: node.source_workload.clone(),
+                provisioner: provisioner.uri.clone(),
+                params: node.params.clone(),
+                metadata: node.metadata.clone(),
+                state: out.state.clone(),
+                outputs: out.outputs.clone(),
+                secret_outputs: out.secret_outputs.clone(),
+                expression_outputs: out.expression_outputs.clone(),
+            },
+        );
+        provisioned.insert(
+            uid.clone(),
+            ProvisionedResource {
+                uid: uid.clone(),
+                provisioner: provisioner.uri.clone(),
+                source_workload: node.source_workload.clone(),
+                users: node.users.clone(),
+                params,
+                outputs: Outputs {
+                    values: out.outputs,
+                    secret: out.secret_outputs,
+                    expression: out.expression_outputs,
+                    uid: uid.as_str().to_string(),
+                },
+                fragments: out.fragments,
+            },
+        );
+    }
+
+    let mut resolved = Vec::new();
+    let mut diags = Diagnostics::default();
+    let mut sorted: Vec<&WorkloadInput> = workloads.iter().collect();
+    sorted.sort_by(|a, b| a.loaded.workload.name().cmp(b.loaded.workload.name()));
+    for w in sorted {
+        match resolve_workload(w, &provisioned) {
+            Ok(r) => resolved.push(r),
+            Err(d) => diags.0.extend(d.0),
+        }
+    }
+    diags.into_result()?;
+    Ok((
+        ResolvedProject {
+            workloads: resolved,
+            resources: provisioned,
+            shared_state: state.shared_state.clone(),
+        },
+        state,
+    ))
+}
+
+/// [`compile`] then [`Target::emit`], from strings: the whole pipeline with no file system.
+///
+/// `provisioner_files` come before the target's defaults. Use a fixed `state.seed` for
+/// byte-stable output in tests.
+pub fn compile_in_memory(
+    target: &dyn Target,
+    score_files: &[(&str, &str)],
+    provisioner_files: &[(&str, &str)],
+    state: State,
+    options: &TargetOptions,
+) -> Result<(ResolvedProject, Artefacts, State), Diagnostics> {
+    let mut workloads = Vec::new();
+    let mut diags = Diagnostics::default();
+    for (name, text) in score_files {
+        match load_workload(name, text.as_bytes(), &LoadOptions::default()) {
+            Ok(loaded) => workloads.push(WorkloadInput {
+                loaded,
+                file: Some(name.to_string()),
+            }),
+            Err(d) => diags.0.extend(d.0),
+        }
+    }
+    diags.into_result()?;
+    let provisioners = provisioner_set(target, provisioner_files)?;
+    let (project, state) = compile(
+        &workloads,
+        &provisioners,
+        state,
+        target,
+        options,
+        &ProvisionOptions::default(),
+    )?;
+    let artefacts = target.emit(&project, options)?;
+    Ok((project, artefacts, state))
+}
+
+/// The user's provisioner files (in order) followed by the target's defaults.
+pub fn provisioner_set(
+    target: &dyn Target,
+    user_files: &[(&str, &str)],
+) -> Result<ProvisionerSet, Diagnostics> {
+    let mut files: Vec<(String, String, Option<std::path::PathBuf>)> = user_files
+        .iter()
+        .map(|(n, t)| (n.to_string(), t.to_string(), None))
+        .collect();
+    files.push((
+        format!("<{} default provisioners>", target.name()),
+        target.default_provisioners().to_string(),
+        None,
+    ));
+    ProvisionerSet::load(&files).map_err(Diagnostics::from)
+}
+
+fn check_unique_names(workloads: &[WorkloadInput]) -> Result<(), Diagnostics> {
+    let mut seen: BTreeMap<&str, &WorkloadInput> = BTreeMap::new();
+    let mut diags = Diagnostics::default();
+    for w in workloads {
+        let name = w.loaded.workload.name();
+        if let Some(first) = seen.get(name) {
+            diags.push(
+                w.loaded
+                    .document
+                    .diagnostic(
+                        "score::project",
+                        "/metadata/name",
+                        format!("workload name '{name}' is used more than once"),
+                    )
+                    .with_help("every workload in one run needs its own metadata.name")
+                    .with_related(first.loaded.document.diagnostic(
+                        "score::project",
+                        "/metadata/name",
+                        "first used here",
+                    )),
+            );
+        } else {
+            seen.insert(name, w);
+        }
+    }
+    diags.into_result()
+}
+
+fn graph_diagnostic(e: graph::GraphError, workloads: &[WorkloadInput]) -> Diagnostics {
+    let doc_of = |name: &str| -> Option<&Document> {
+        workloads
+            .iter()
+            .find(|w| w.loaded.workload.name() == name)
+            .map(|w| &w.loaded.document)
+    };
+    let mut locs = e.locations.iter();
+    let mut d = match locs.next().and_then(|(w, p)| doc_of(w).map(|doc| (doc, p))) {
+        Some((doc, p)) => doc.diagnostic("score::graph", p, e.message.clone()),
+        None => Diagnostic::new("score::graph", e.message.clone()),
+    };
+    for (w, p) in locs {
+        if let Some(doc) = doc_of(w) {
+            d = d.with_related(doc.diagnostic("score::graph", p, "also defined here"));
+        }
+    }
+    if let Some(h) = e.help {
+        d = d.with_help(h);
+    }
+    d.into()
+}
+
+fn no_provisioner(
+    set: &ProvisionerSet,
+    uid: &ResourceUid,
+    source: &WorkloadInput,
+    res_name: &str,
+) -> Diagnostics {
+    let base = set.no_match_error(uid);
+    let mut d = source.loaded.document.diagnostic(
+        base.code,
+        &format!("/resources/{}/type", escape_pointer(res_name)),
+        format!("resource '{res_name}' ({uid}): {}", base.message),
+    );
+    d.help = base.help;
+    d.into()
+}
+
+/// `workload_services` for provisioner templates: workload → {service name, ports}.
+fn workload_services(workloads: &[&Workload]) -> Value {
+    let mut out = Map::new();
+    for w in workloads {
+        let mut ports = Map::new();
+        if let Some(service) = &w.service {
+            for (name, p) in &service.ports {
+                let port = serde_json::json!({
+                    "name": name,
+                    "port": p.port,
+                    "target_port": p.effective_target_port(),
+                    "protocol": p.effective_protocol().as_str(),
+                });
+                ports.insert(name.clone(), port.clone());
+            }
+            // Like score-compose: every port is also reachable by its number when that name is free.
+            for p in service.ports.values() {
+                let key = p.port.to_string();
+                if !ports.contains_key(&key) {
+                    let named = service
+                        .ports
+                        .iter()
+                        .find(|(_, q)| q.port == p.port)
+                        .map(|(n, _)| n.clone())
+                        .unwrap_or_default();
+                    ports.insert(key, ports[&named].clone());
+                }
+            }
+        }
+        out.insert(
+            w.name().to_string(),
+            serde_json::json!({"service_name": w.name(), "ports": ports}),
+        );
+    }
+    Value::Object(out)
+}
+
+/// For each uid, the first output keys the workloads reference on it, sorted.
+fn requested_outputs(workloads: &[&Workload], graph: &Graph) -> BTreeMap<ResourceUid, Vec<String>> {
+    let mut req: BTreeMap<ResourceUid, BTreeSet<String>> = BTreeMap::new();
+    for w in workloads {
+        let mut note = |s: &str| {
+            for r in crate::placeholder::references(s) {
+                let parts = split_ref_parts(r);
+                if parts.len() >= 3 && parts[0] == "resources" {
+                    if let Some(uid) = graph::uid_of(w, &parts[1]) {
+                        req.entry(uid).or_default().insert(parts[2].clone());
+                    }
+                }
+            }
+        };
+        for c in w.containers.values() {
+            c.variables.values().for_each(|v| note(v));
+            for f in c.files.values() {
+                if f.expands() {
+                    if let Some(t) = &f.content {
+                        note(t);
+                    }
+                }
+            }
+            c.volumes.values().for_each(|v| note(&v.source));
+        }
+        for r in w.resources.values() {
+            if let Some(p) = &r.params {
+                visit_strings(&Value::Object(p.clone()), &mut note);
+            }
+        }
+    }
+    req.into_iter()
+        .map(|(k, v)| (k, v.into_iter().collect()))
+        .collect()
+}
+
+fn visit_strings(v: &Value, f: &mut impl FnMut(&str)) {
+    match v {
+        Value::String(s) => f(s),
+        Value::Array(a) => a.iter().for_each(|x| visit_strings(x, f)),
+        Value::Object(m) => m.values().for_each(|x| visit_strings(x, f)),
+        _ => {}
+    }
+}
+
+/// The output lookups of `w`'s resources that are already provisioned, by resource name.
+fn lookups_for<'a>(
+    w: &Workload,
+    provisioned: &'a BTreeMap<ResourceUid, ProvisionedResource>,
+) -> BTreeMap<String, &'a Outputs> {
+    w.resources
+        .keys()
+        .filter_map(|name| {
+            let uid = graph::uid_of(w, name)?;
+            provisioned.get(&uid).map(|p| (name.clone(), &p.outputs))
+        })
+        .collect()
+}
+
+fn resolve_workload(
+    w: &WorkloadInput,
+    provisioned: &BTreeMap<ResourceUid, ProvisionedResource>,
+) -> Result<ResolvedWorkload, Diagnostics> {
+    let spec = &w.loaded.workload;
+    let doc = &w.loaded.document;
+    let lookups = lookups_for(spec, provisioned);
+    let ctx = Context {
+        metadata: &spec.metadata,
+        resources: lookups
+            .iter()
+            .map(|(k, v)| (k.clone(), *v as &dyn OutputLookup))
+            .collect(),
+    };
+    let mut diags = Diagnostics::default();
+    let mut sub = |text: &str, pointer: String| -> Resolved {
+        match substitute::substitute(text, |r| ctx.resolve(r), Unescape::DropFirst) {
+            Ok(r) => r,
+            Err(e) => {
+                for m in &e.messages {
+                    diags.push(
+                        doc.diagnostic("score::substitute", &pointer, m.clone())
+                            .with_help(substitution_help(m)),
+                    );
+                }
+                e.partial
+            }
+        }
+    };
+
+    let mut containers = IndexMap::new();
+    for (cname, c) in &spec.containers {
+        let base = format!("/containers/{}", escape_pointer(cname));
+        let mut variables = IndexMap::new();
+        for (k, v) in &c.variables {
+            variables.insert(
+                k.clone(),
+                sub(v, format!("{base}/variables/{}", escape_pointer(k))),
+            );
+        }
+        let mut files = IndexMap::new();
+        for (target, f) in &c.files {
+            let pointer = format!("{base}/files/{}", escape_pointer(target));
+            let content = if let Some(b64) = &f.binary_content {
+                use base64::Engine as _;
+                match base64::engine::general_purpose::STANDARD.decode(b64) {
+                    Ok(bytes) => FileContent::Binary(bytes),
+                    Err(e) => {
+                        diags.push(
+                            doc.diagnostic(
+                                "score::files",
+                                &format!("{pointer}/binaryContent"),
+                                format!("binaryContent of '{target}' is not valid base64: {e}"),
+                            )
+                            .with_help("binaryContent takes standard base64 (RFC 4648 with padding)"),
+                        );
+                        continue;
+                    }
+                }
+            } else {
+                let text = f.content.clone().unwrap_or_default();
+                if f.expands() {
+                    FileContent::Text(sub(&text, format!("{pointer}/content")))
+                } else {
+                    FileContent::Text(Resolved {
+                        pieces: vec![Piece::Text(text)],
+                    })
+                }
+            };
+            files.insert(
+                target.clone(),
+                ResolvedFile {
+                    mode: f.mode.clone(),
+                    content,
+                },
+            );
+        }
+        let mut volumes = IndexMap::new();
+        for (target, v) in &c.volumes {
+            let pointer = format!("{base}/volumes/{}/source", escape_pointer(target));
+            let source = match volume_resource(&v.source, spec) {
+                Some(uid) => VolumeSource::Resource(uid),
+                None => VolumeSource::Other(sub(&v.source, pointer)),
+            };
+            volumes.insert(
+                target.clone(),
+                ResolvedVolume {
+                    source,
+                    path: v.path.clone(),
+                    read_only: v.read_only.unwrap_or(false),
+                },
+            );
+        }
+        containers.insert(
+            cname.clone(),
+            ResolvedContainer {
+                variables,
+                files,
+                volumes,
+            },
+        );
+    }
+    diags.into_result()?;
+    Ok(ResolvedWorkload {
+        name: spec.name().to_string(),
+        spec: spec.clone(),
+        file: w.file.clone(),
+        containers,
+        resources: spec
+            .resources
+            .keys()
+            .filter_map(|n| graph::uid_of(spec, n).map(|u| (n.clone(), u)))
+            .collect(),
+    })
+}
+
+/// `${resources.<name>}` exactly (two parts) names a resource to mount.
+fn volume_resource(source: &str, w: &Workload) -> Option<ResourceUid> {
+    let mut toks = crate::placeholder::tokenize(source);
+    let first = toks.next()?;
+    if toks.next().is_some() {
+        return None;
+    }
+    let crate::placeholder::Token::Reference { reference, .. } = first else {
+        return None;
+    };
+    let parts = split_ref_parts(reference);
+    if parts.len() == 2 && parts[0] == "resources" {
+        graph::uid_of(w, &parts[1])
+    } else {
+        None
+    }
+}
+
+fn substitution_help(message: &str) -> String {
+    if message.contains("not found") {
+        "check the output name against the provisioner's outputs (`score-gen provisioners list`)"
+            .into()
+    } else {
+        "placeholders are ${metadata.<key>} or ${resources.<name>.<output>}; write $$ for a literal $"
+            .into()
+    }
+}
+
+#[allow(dead_code)]
+fn found_text(f: &Found) -> String {
+    match &f.value {
+        Value::String(s) => s.clone(),
+        v => substitute::render_go_json(v),
+    }
+}
