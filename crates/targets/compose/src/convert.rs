@@ -1,0 +1,740 @@
+//! Workload → compose services: one service per container, named `<workload>-<container>`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{json, Map, Value};
+
+use score_core::diag::{Diagnostic, Diagnostics};
+use score_core::model::{Container, Probe, Readiness, ResourcesLimits};
+use score_core::quantity::{parse_cpu_millis, parse_memory_bytes};
+use score_core::resolved::{
+    FileContent, ResolvedContainer, ResolvedProject, ResolvedVolume, ResolvedWorkload, VolumeSource,
+};
+use score_core::substitute::{render_go_json, Piece, Resolved};
+
+use crate::escape::{escape_dollars, mount_file_name, shell_quote};
+use crate::fragments::{type_name, Owner, Project, Service};
+use crate::{Settings, CODE, MOUNTS_DIR};
+
+/// The label (and annotation) naming the workload a service belongs to, as score-compose sets it.
+pub(crate) const WORKLOAD_LABEL: &str = "compose.score.dev/workload-name";
+
+/// A container whose every `before` entry is `complete` runs to completion before others start:
+/// an init container. It must not restart and must not own the workload's network.
+fn is_init(c: &Container) -> bool {
+    !c.before.is_empty() && c.before.values().all(|b| b.ready == Readiness::Complete)
+}
+
+/// Adds the services of one workload.
+pub(crate) fn add_workload(
+    out: &mut Project,
+    w: &ResolvedWorkload,
+    project: &ResolvedProject,
+    settings: &Settings,
+) -> Result<(), Diagnostics> {
+    let spec = &w.spec;
+    let wname = w.name.as_str();
+    let mut diags = Diagnostics::default();
+
+    // Like score-compose, the first container by name owns the network (hostname = workload name,
+    // ports); the others join it with `network_mode: service:<owner>`. Init containers are
+    // skipped: they exit, and a namespace owner that exits takes the network with it.
+    let mut names: Vec<&String> = spec.containers.keys().collect();
+    names.sort();
+    let owner = names
+        .iter()
+        .find(|n| !is_init(&spec.containers[n.as_str()]))
+        .or(names.first())
+        .map(|n| n.to_string())
+        .unwrap_or_default();
+    let owner_service = format!("{wname}-{owner}");
+    out.network_owners
+        .insert(wname.to_string(), owner_service.clone());
+
+    let mut labels: BTreeMap<String, String> = spec.annotations().into_iter().collect();
+    labels.insert(WORKLOAD_LABEL.to_string(), wname.to_string());
+    let labels: Map<String, Value> = labels
+        .into_iter()
+        .map(|(k, v)| (k, Value::String(escape_dollars(&v))))
+        .collect();
+
+    // `A before B` ⇒ B depends on A.
+    let mut before_deps: BTreeMap<&str, BTreeMap<String, &'static str>> = BTreeMap::new();
+    for (a, ca) in &spec.containers {
+        for (b, entry) in &ca.before {
+            let condition = match entry.ready {
+                Readiness::Started => "service_started",
+                Readiness::Healthy => {
+                    if ca.readiness_probe.is_none() && ca.liveness_probe.is_none() {
+                        diags.push(
+                            Diagnostic::new(
+                                CODE,
+                                format!("containers.{a}.before: ready 'healthy' requires a readiness or liveness probe to be defined"),
+                            )
+                            .with_help(format!("add a readinessProbe to container '{a}' of workload '{wname}', or use ready: started")),
+                        );
+                        continue;
+                    }
+                    "service_healthy"
+                }
+                Readiness::Complete => "service_completed_successfully",
+            };
+            if !spec.containers.contains_key(b) {
+                diags.push(Diagnostic::new(
+                    CODE,
+                    format!("containers.{a}.before: container '{b}' does not exist in workload '{wname}'"),
+                ));
+                continue;
+            }
+            before_deps
+                .entry(b.as_str())
+                .or_default()
+                .insert(format!("{wname}-{a}"), condition);
+        }
+    }
+
+    // Every container waits for the services of the resources the workload uses.
+    let mut resource_deps: BTreeMap<String, &'static str> = BTreeMap::new();
+    for uid in w.resources.values() {
+        for svc in out
+            .resource_services
+            .get(uid.as_str())
+            .into_iter()
+            .flatten()
+        {
+            if let Some(s) = out.services.get(svc) {
+                resource_deps.insert(svc.clone(), readiness_condition(&s.value));
+            }
+        }
+    }
+
+    for cname in names {
+        let c = &spec.containers[cname.as_str()];
+        let Some(rc) = w.containers.get(cname.as_str()) else {
+            diags.push(Diagnostic::new(
+                CODE,
+                format!("workload '{wname}': container '{cname}' was not resolved"),
+            ));
+            continue;
+        };
+        let sname = format!("{wname}-{cname}");
+        let mut svc = Map::new();
+
+        match settings.builds.get(cname.as_str()) {
+            Some(context) => {
+                svc.insert("build".into(), json!({ "context": context }));
+            }
+            None if c.image == "." => diags.push(
+                Diagnostic::new(
+                    CODE,
+                    format!("workload '{wname}' container '{cname}': image is '.', which needs a build context or an image"),
+                )
+                .with_help(format!("pass --build {cname}=<context dir> or --image <image>")),
+            ),
+            None => {
+                svc.insert("image".into(), Value::String(escape_dollars(&c.image)));
+            }
+        }
+        if let Some(cmd) = &c.command {
+            svc.insert("entrypoint".into(), escaped_list(cmd));
+        }
+        if let Some(args) = &c.args {
+            svc.insert("command".into(), escaped_list(args));
+        }
+
+        let env = environment(rc, &mut out.env_vars);
+        if !env.is_empty() {
+            svc.insert("environment".into(), Value::Object(env));
+        }
+
+        let init = is_init(c);
+        if *cname == owner {
+            svc.insert("hostname".into(), Value::String(wname.to_string()));
+            let expose = exposed_ports(spec);
+            if !expose.is_empty() {
+                svc.insert("expose".into(), Value::Array(expose));
+            }
+        } else if !init {
+            svc.insert(
+                "network_mode".into(),
+                Value::String(format!("service:{owner_service}")),
+            );
+        }
+
+        let mut volumes = Vec::new();
+        for (target, v) in &rc.volumes {
+            match volume(target, v, project) {
+                Ok(m) => volumes.push(m),
+                Err(e) => diags.push(
+                    Diagnostic::new(CODE, format!("containers.{cname}.volumes[{target}]: {e}"))
+                        .with_help(format!("workload '{wname}'")),
+                ),
+            }
+        }
+        for (target, f) in &rc.files {
+            let rel = format!("{wname}/{cname}/{}", mount_file_name(target));
+            let bytes = match &f.content {
+                FileContent::Binary(b) => b.clone(),
+                FileContent::Text(r) => match file_text(r) {
+                    Ok(t) => t.into_bytes(),
+                    Err(var) => {
+                        diags.push(
+                            Diagnostic::new(
+                                CODE,
+                                format!("containers.{cname}.files[{target}]: the content uses the compose environment variable '{var}', which compose cannot interpolate into a mounted file"),
+                            )
+                            .with_help("use the variable in `variables` and read it from the environment in the container, or set noExpand: true"),
+                        );
+                        continue;
+                    }
+                },
+            };
+            if let Some(mode) = &f.mode {
+                if let Err(e) = check_mode(mode) {
+                    diags.push(Diagnostic::new(
+                        CODE,
+                        format!("containers.{cname}.files[{target}]: {e}"),
+                    ));
+                }
+            }
+            if out.files.contains_key(&rel) {
+                diags.push(Diagnostic::new(
+                    CODE,
+                    format!("containers.{cname}.files[{target}]: mount file '{rel}' is already written by '{}'", out.file_owners[&rel]),
+                ));
+                continue;
+            }
+            out.files.insert(rel.clone(), bytes);
+            out.file_owners.insert(rel.clone(), format!("workload '{wname}'"));
+            volumes.push(json!({
+                "type": "bind",
+                "source": format!("./{MOUNTS_DIR}/{rel}"),
+                "target": target,
+                "read_only": true,
+            }));
+        }
+        if !volumes.is_empty() {
+            svc.insert("volumes".into(), Value::Array(volumes));
+        }
+
+        // Score prefers the readiness probe for "is it ready"; compose has one healthcheck.
+        let probe = c.readiness_probe.as_ref().or(c.liveness_probe.as_ref());
+        if let Some(p) = probe {
+            match healthcheck(p) {
+                Ok(hc) => {
+                    svc.insert("healthcheck".into(), hc);
+                }
+                Err(e) => diags.push(Diagnostic::new(
+                    CODE,
+                    format!("containers.{cname}.{}: {e}", if c.readiness_probe.is_some() { "readinessProbe" } else { "livenessProbe" }),
+                )),
+            }
+        }
+
+        if let Some(r) = &c.resources {
+            let mut res = Map::new();
+            for (key, limits) in [("limits", &r.limits), ("reservations", &r.requests)] {
+                if let Some(l) = limits {
+                    match deploy_limits(l) {
+                        Ok(m) if !m.is_empty() => {
+                            res.insert(key.into(), Value::Object(m));
+                        }
+                        Ok(_) => {}
+                        Err(e) => diags.push(Diagnostic::new(
+                            CODE,
+                            format!("containers.{cname}.resources.{}: {e}", if key == "limits" { "limits" } else { "requests" }),
+                        )),
+                    }
+                }
+            }
+            if !res.is_empty() {
+                svc.insert("deploy".into(), json!({ "resources": res }));
+            }
+        }
+
+        let mut deps: BTreeMap<String, &'static str> = resource_deps.clone();
+        if let Some(b) = before_deps.get(cname.as_str()) {
+            deps.extend(b.iter().map(|(k, v)| (k.clone(), *v)));
+        }
+        if !deps.is_empty() {
+            let m: Map<String, Value> = deps
+                .into_iter()
+                .map(|(k, v)| (k, json!({ "condition": v })))
+                .collect();
+            svc.insert("depends_on".into(), Value::Object(m));
+        }
+        if init {
+            svc.insert("restart".into(), Value::String("no".into()));
+        }
+        svc.insert("labels".into(), Value::Object(labels.clone()));
+        svc.insert("annotations".into(), Value::Object(labels.clone()));
+
+        if let Some(existing) = out.services.get(&sname) {
+            let by = match &existing.owner {
+                Owner::Workload(o) => format!("workload '{o}'"),
+                Owner::Resources(u) => format!("resource '{}'", u[0]),
+            };
+            diags.push(
+                Diagnostic::new(
+                    CODE,
+                    format!("service '{sname}' of workload '{wname}' is already defined by {by}"),
+                )
+                .with_help("rename the workload or container, or the provisioner's service"),
+            );
+            continue;
+        }
+        out.services.insert(
+            sname,
+            Service {
+                value: Value::Object(svc),
+                owner: Owner::Workload(wname.to_string()),
+            },
+        );
+    }
+    diags.into_result()
+}
+
+/// How long a dependent waits for a resource service: until an init-like service (`restart:
+/// "no"`) exits successfully, until a service with a healthcheck is healthy, else until started.
+fn readiness_condition(svc: &Value) -> &'static str {
+    if svc.get("restart").and_then(Value::as_str) == Some("no") {
+        return "service_completed_successfully";
+    }
+    match svc.get("healthcheck") {
+        Some(hc) if hc.get("disable") != Some(&Value::Bool(true)) => "service_healthy",
+        _ => "service_started",
+    }
+}
+
+fn escaped_list(items: &[String]) -> Value {
+    Value::Array(
+        items
+            .iter()
+            .map(|s| Value::String(escape_dollars(s)))
+            .collect(),
+    )
+}
+
+/// Variables, sorted by name. Literal text is escaped for compose; expression outputs (e.g.
+/// `${DEBUG}` from the environment provisioner) are compose interpolations and stay as they are.
+fn environment(rc: &ResolvedContainer, env_vars: &mut BTreeSet<String>) -> Map<String, Value> {
+    let mut keys: Vec<&String> = rc.variables.keys().collect();
+    keys.sort();
+    let mut env = Map::new();
+    for k in keys {
+        let mut s = String::new();
+        for piece in &rc.variables[k.as_str()].pieces {
+            match piece {
+                Piece::Text(t) => s.push_str(&escape_dollars(t)),
+                Piece::Value(f) => {
+                    let text = match &f.value {
+                        Value::String(v) => v.clone(),
+                        other => render_go_json(other),
+                    };
+                    if f.expression {
+                        env_vars.extend(interpolated_names(&text));
+                        s.push_str(&text);
+                    } else {
+                        s.push_str(&escape_dollars(&text));
+                    }
+                }
+            }
+        }
+        env.insert(k.clone(), Value::String(s));
+    }
+    env
+}
+
+/// Names in compose interpolations `${NAME}`, `${NAME:-x}`, `${NAME?err}`; `$$` is an escape.
+fn interpolated_names(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i + 1 < b.len() {
+        if b[i] == b'$' && b[i + 1] == b'$' {
+            i += 2;
+        } else if b[i] == b'$' && b[i + 1] == b'{' {
+            let name: String = s[i + 2..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if !name.is_empty() {
+                out.push(name);
+            }
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+/// A mounted file's text; `Err(expression)` when it holds a compose interpolation, which compose
+/// never applies to file contents.
+fn file_text(r: &Resolved) -> Result<String, String> {
+    for p in &r.pieces {
+        if let Piece::Value(f) = p {
+            if f.expression {
+                return Err(match &f.value {
+                    Value::String(s) => s.clone(),
+                    v => render_go_json(v),
+                });
+            }
+        }
+    }
+    Ok(r.to_plain())
+}
+
+/// `mode` is an octal string (the schema allows `^0?[0-7]{3}$`). The bind mount is read-only;
+/// the mode is applied when the file is written (see the spec: needs artefact modes in core).
+fn check_mode(mode: &str) -> Result<u32, String> {
+    let m = u32::from_str_radix(mode, 8).map_err(|_| format!("failed to parse '{mode}' as octal"))?;
+    if m > 0o777 {
+        return Err("mode must be <= 0777".into());
+    }
+    Ok(m)
+}
+
+fn exposed_ports(spec: &score_core::model::Workload) -> Vec<Value> {
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    if let Some(service) = &spec.service {
+        for p in service.ports.values() {
+            let mut s = p.effective_target_port().to_string();
+            if p.effective_protocol() == score_core::model::Protocol::Udp {
+                s.push_str("/udp");
+            }
+            if seen.insert(s.clone()) {
+                out.push(Value::String(s));
+            }
+        }
+    }
+    out
+}
+
+/// A volume mount. A `${resources.<name>}` source takes its shape from the resource's outputs
+/// (`type`: `volume` | `bind` | `tmpfs`, plus `source` and the compose sub-objects), as in
+/// score-compose.
+fn volume(target: &str, v: &ResolvedVolume, project: &ResolvedProject) -> Result<Value, String> {
+    let mut m = Map::new();
+    match &v.source {
+        VolumeSource::Other(r) => {
+            let src = r.to_plain();
+            let kind = if src.starts_with('/') || src.starts_with('.') {
+                "bind"
+            } else {
+                "volume"
+            };
+            m.insert("type".into(), kind.into());
+            let src = match (&v.path, kind) {
+                (Some(p), "bind") if !p.is_empty() => join(&src, p),
+                _ => src,
+            };
+            m.insert("source".into(), Value::String(escape_dollars(&src)));
+            m.insert("target".into(), target.into());
+            if kind == "volume" {
+                if let Some(p) = v.path.as_ref().filter(|p| !p.is_empty()) {
+                    m.insert("volume".into(), json!({ "subpath": p }));
+                }
+            }
+        }
+        VolumeSource::Resource(uid) => {
+            let res = project
+                .resources
+                .get(uid)
+                .ok_or_else(|| format!("resource '{uid}' was not provisioned"))?;
+            let outs = &res.outputs.values;
+            let kind = outs
+                .get("type")
+                .and_then(Value::as_str)
+                .ok_or_else(|| format!("resource '{uid}' has no 'type' output"))?;
+            let string_out = |key: &str| -> Result<String, String> {
+                match outs.get(key) {
+                    Some(Value::String(s)) => Ok(s.clone()),
+                    Some(other) => Err(format!(
+                        "resource '{uid}' output '{key}' must be a string, got {}",
+                        type_name(other)
+                    )),
+                    None => Err(format!("resource '{uid}' has no '{key}' output")),
+                }
+            };
+            let object_out = |key: &str| -> Result<Option<Map<String, Value>>, String> {
+                match outs.get(key) {
+                    None | Some(Value::Null) => Ok(None),
+                    Some(Value::Object(o)) => Ok(Some(o.clone())),
+                    Some(other) => Err(format!(
+                        "resource '{uid}' output '{key}' must be a mapping, got {}",
+                        type_name(other)
+                    )),
+                }
+            };
+            let path = v.path.as_ref().filter(|p| !p.is_empty());
+            m.insert("type".into(), kind.into());
+            match kind {
+                "volume" => {
+                    m.insert("source".into(), Value::String(string_out("source")?));
+                    m.insert("target".into(), target.into());
+                    let mut opts = object_out("volume")?;
+                    if let Some(p) = path {
+                        let o = opts.get_or_insert_with(Map::new);
+                        let sub = match o.get("subpath").and_then(Value::as_str) {
+                            Some(base) if !base.is_empty() => join(base, p),
+                            _ => p.clone(),
+                        };
+                        o.insert("subpath".into(), Value::String(sub));
+                    }
+                    if let Some(o) = opts {
+                        m.insert("volume".into(), Value::Object(o));
+                    }
+                }
+                "bind" => {
+                    let mut src = string_out("source")?;
+                    if let Some(p) = path {
+                        src = join(&src, p);
+                    }
+                    m.insert("source".into(), Value::String(escape_dollars(&src)));
+                    m.insert("target".into(), target.into());
+                    if let Some(o) = object_out("bind")? {
+                        m.insert("bind".into(), Value::Object(o));
+                    }
+                }
+                "tmpfs" => {
+                    if let Some(p) = path {
+                        return Err(format!(
+                            "can't mount named tmpfs volume with sub path '{p}': not supported"
+                        ));
+                    }
+                    m.insert("target".into(), target.into());
+                    if let Some(o) = object_out("tmpfs")? {
+                        m.insert("tmpfs".into(), Value::Object(o));
+                    }
+                }
+                other => return Err(format!("resource '{uid}' has invalid type '{other}'")),
+            }
+        }
+    }
+    if v.read_only {
+        m.insert("read_only".into(), Value::Bool(true));
+    }
+    Ok(Value::Object(m))
+}
+
+fn join(base: &str, rest: &str) -> String {
+    format!(
+        "{}/{}",
+        base.trim_end_matches('/'),
+        rest.trim_start_matches('/')
+    )
+}
+
+/// Probe → compose healthcheck. `exec` runs as `CMD`. `httpGet` needs an HTTP client in the
+/// image: we run `curl` and fall back to `wget` (busybox has it), via `CMD-SHELL`.
+fn healthcheck(p: &Probe) -> Result<Value, String> {
+    let test = if let Some(e) = &p.exec {
+        if e.command.is_empty() {
+            return Err("exec command is empty".into());
+        }
+        let mut t = vec![Value::String("CMD".into())];
+        t.extend(e.command.iter().map(|s| Value::String(escape_dollars(s))));
+        t
+    } else if let Some(h) = &p.http_get {
+        let scheme = h.scheme.as_deref().unwrap_or("HTTP").to_ascii_lowercase();
+        let host = h.host.as_deref().unwrap_or("localhost");
+        let path = if h.path.starts_with('/') {
+            h.path.clone()
+        } else {
+            format!("/{}", h.path)
+        };
+        let url = shell_quote(&format!("{scheme}://{host}:{}{path}", h.port));
+        let headers = h.http_headers.as_deref().unwrap_or_default();
+        let mut curl = String::from("curl -fsS -o /dev/null");
+        let mut wget = String::from("wget -q -O /dev/null");
+        if scheme == "https" {
+            curl.push_str(" -k");
+            wget.push_str(" --no-check-certificate");
+        }
+        for hd in headers {
+            let q = shell_quote(&format!("{}: {}", hd.name, hd.value));
+            curl.push_str(&format!(" -H {q}"));
+            wget.push_str(&format!(" --header {q}"));
+        }
+        let cmd = format!("{curl} {url} || {wget} {url}");
+        vec![
+            Value::String("CMD-SHELL".into()),
+            Value::String(escape_dollars(&cmd)),
+        ]
+    } else {
+        return Err("exec or httpGet must be specified".into());
+    };
+    Ok(json!({
+        "test": test,
+        "interval": "5s",
+        "timeout": "5s",
+        "retries": 3,
+    }))
+}
+
+fn deploy_limits(l: &ResourcesLimits) -> Result<Map<String, Value>, String> {
+    let mut m = Map::new();
+    if let Some(cpu) = &l.cpu {
+        let millis = parse_cpu_millis(cpu).map_err(|e| format!("cpu '{cpu}': {e}"))?;
+        m.insert("cpus".into(), Value::String(cpus_decimal(millis)));
+    }
+    if let Some(mem) = &l.memory {
+        let bytes = parse_memory_bytes(mem).map_err(|e| format!("memory '{mem}': {e}"))?;
+        m.insert("memory".into(), Value::String(memory_units(bytes)));
+    }
+    Ok(m)
+}
+
+/// 500 → `0.5`, 2000 → `2`, 1005 → `1.005`.
+pub(crate) fn cpus_decimal(millis: u64) -> String {
+    let whole = millis / 1000;
+    let frac = millis % 1000;
+    if frac == 0 {
+        whole.to_string()
+    } else {
+        let f = format!("{frac:03}");
+        format!("{whole}.{}", f.trim_end_matches('0'))
+    }
+}
+
+/// Bytes in the largest compose unit (`b`, `k`, `m`, `g`, all powers of 1024) that is exact.
+pub(crate) fn memory_units(bytes: u64) -> String {
+    for (unit, size) in [("g", 1u64 << 30), ("m", 1 << 20), ("k", 1 << 10)] {
+        if bytes >= size && bytes % size == 0 {
+            return format!("{}{unit}", bytes / size);
+        }
+    }
+    format!("{bytes}b")
+}
+
+/// Applies the `publish` setting: `HOSTPORT:TARGET:PORT`, TARGET a workload (its network owner
+/// gets the port) or any service name.
+pub(crate) fn apply_publish(
+    out: &mut Project,
+    project: &ResolvedProject,
+    publish: &[String],
+) -> Result<(), Diagnostics> {
+    let mut diags = Diagnostics::default();
+    for entry in publish {
+        let parts: Vec<&str> = entry.split(':').collect();
+        let parsed = match parts.as_slice() {
+            [h, t, p] => match (h.parse::<u16>(), p.parse::<u16>()) {
+                (Ok(h), Ok(p)) if h > 0 && p > 0 && !t.is_empty() => Some((h, *t, p)),
+                _ => None,
+            },
+            _ => None,
+        };
+        let Some((host, target, port)) = parsed else {
+            diags.push(
+                Diagnostic::new(
+                    CODE,
+                    format!("--publish '{entry}': expected HOSTPORT:WORKLOAD:PORT"),
+                )
+                .with_help("for example --publish 8080:web:80 (ports 1-65535)"),
+            );
+            continue;
+        };
+        let (service, udp) = if let Some(s) = out.network_owners.get(target) {
+            let udp = project
+                .workloads
+                .iter()
+                .find(|w| w.name == target)
+                .and_then(|w| w.spec.service.as_ref())
+                .is_some_and(|svc| {
+                    svc.ports.values().any(|p| {
+                        p.effective_target_port() == port
+                            && p.effective_protocol() == score_core::model::Protocol::Udp
+                    })
+                });
+            (s.clone(), udp)
+        } else if out.services.contains_key(target) {
+            (target.to_string(), false)
+        } else {
+            let mut known: Vec<&str> = out.network_owners.keys().map(String::as_str).collect();
+            known.extend(out.services.keys().map(String::as_str));
+            diags.push(
+                Diagnostic::new(
+                    CODE,
+                    format!("--publish '{entry}': no workload or service named '{target}'"),
+                )
+                .with_help(format!("known: {}", known.join(", "))),
+            );
+            continue;
+        };
+        let Some(Value::Object(svc)) = out.services.get_mut(&service).map(|s| &mut s.value) else {
+            continue;
+        };
+        let mut p = json!({ "target": port, "published": host.to_string() });
+        if udp {
+            p["protocol"] = Value::String("udp".into());
+        }
+        match svc.get_mut("ports") {
+            Some(Value::Array(a)) => a.push(p),
+            _ => {
+                svc.insert("ports".into(), Value::Array(vec![p]));
+            }
+        }
+    }
+    diags.into_result()
+}
+
+/// The skeleton `.env`: every variable compose interpolates, empty.
+pub(crate) fn env_skeleton(vars: &BTreeSet<String>) -> Vec<u8> {
+    let mut s = String::from(
+        "# Variables compose.yaml reads from the environment (environment resources).\n# Fill them in here or export them in your shell.\n",
+    );
+    for v in vars {
+        s.push_str(v);
+        s.push_str("=\n");
+    }
+    s.into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpus_and_memory() {
+        assert_eq!(cpus_decimal(500), "0.5");
+        assert_eq!(cpus_decimal(2000), "2");
+        assert_eq!(cpus_decimal(1005), "1.005");
+        assert_eq!(cpus_decimal(250), "0.25");
+        assert_eq!(memory_units(128 << 20), "128m");
+        assert_eq!(memory_units(3 << 29), "1536m");
+        assert_eq!(memory_units(1 << 30), "1g");
+        assert_eq!(memory_units(128_000_000), "125000k");
+        assert_eq!(memory_units(1_000_001), "1000001b");
+    }
+
+    #[test]
+    fn interpolation_names() {
+        assert_eq!(
+            interpolated_names("${A}x${B_1:-d}${?}$${C}"),
+            vec!["A", "B_1"]
+        );
+    }
+
+    #[test]
+    fn http_healthcheck_is_shell_safe() {
+        let p: Probe = serde_json::from_value(json!({"httpGet": {"path": "health", "port": 8080,
+            "httpHeaders": [{"name": "X-T", "value": "a'$b"}]}}))
+        .unwrap();
+        let hc = healthcheck(&p).unwrap();
+        assert_eq!(hc["test"][0], "CMD-SHELL");
+        assert_eq!(
+            hc["test"][1],
+            "curl -fsS -o /dev/null -H 'X-T: a'\\''$$b' 'http://localhost:8080/health' || wget -q -O /dev/null --header 'X-T: a'\\''$$b' 'http://localhost:8080/health'"
+        );
+    }
+
+    #[test]
+    fn resource_readiness_conditions() {
+        assert_eq!(readiness_condition(&json!({"restart": "no"})), "service_completed_successfully");
+        assert_eq!(readiness_condition(&json!({"healthcheck": {"test": ["CMD", "x"]}})), "service_healthy");
+        assert_eq!(readiness_condition(&json!({"healthcheck": {"disable": true}})), "service_started");
+        assert_eq!(readiness_condition(&json!({"image": "x"})), "service_started");
+    }
+}

@@ -1,0 +1,306 @@
+//! The compose project being assembled, and the merge of provisioner fragments into it.
+//!
+//! Resources render compose sections (`services`, `volumes`, `networks`, `files`). Several
+//! resources may render the same entry (every `postgres` resource renders the shared
+//! `postgres-instance` service): maps merge key by key, equal values are fine, and two different
+//! values for one key are an error naming both resources, never a silent "last wins".
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Map, Value};
+
+use score_core::diag::{Diagnostic, Diagnostics};
+use score_core::resolved::ProvisionedResource;
+
+use crate::CODE;
+
+/// Compose sections a provisioner may render for this target.
+pub(crate) const SECTIONS: [&str; 4] = ["services", "volumes", "networks", "files"];
+
+/// Who contributed a service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Owner {
+    /// A workload's container.
+    Workload(String),
+    /// Resources (uids), in the order they rendered it.
+    Resources(Vec<String>),
+}
+
+/// One service and who made it.
+#[derive(Debug, Clone)]
+pub(crate) struct Service {
+    pub value: Value,
+    pub owner: Owner,
+}
+
+/// The project under construction. `BTreeMap`s give the sorted output order.
+#[derive(Debug, Default)]
+pub(crate) struct Project {
+    pub services: BTreeMap<String, Service>,
+    pub volumes: BTreeMap<String, Value>,
+    pub networks: BTreeMap<String, Value>,
+    /// Mounted files: path relative to the mounts directory → bytes.
+    pub files: BTreeMap<String, Vec<u8>>,
+    /// Who wrote each mounted file (for conflict messages).
+    pub file_owners: BTreeMap<String, String>,
+    /// Service names each resource rendered.
+    pub resource_services: BTreeMap<String, Vec<String>>,
+    /// Workload name → the service that owns its network namespace (gets ports).
+    pub network_owners: BTreeMap<String, String>,
+    /// Environment variables compose must supply (from expression outputs), for `.env`.
+    pub env_vars: BTreeSet<String>,
+}
+
+impl Project {
+    /// Merges one resource's fragments.
+    pub fn add_resource(&mut self, res: &ProvisionedResource) -> Result<(), Diagnostics> {
+        let uid = res.uid.as_str();
+        let mut diags = Diagnostics::default();
+        for (section, value) in &res.fragments {
+            let entries = match value {
+                Value::Null => continue,
+                Value::Object(m) => m,
+                other => {
+                    diags.push(
+                        Diagnostic::new(
+                            CODE,
+                            format!(
+                                "resource '{uid}': compose section '{section}' must be a mapping, got {}",
+                                type_name(other)
+                            ),
+                        )
+                        .with_help(format!("check the provisioner '{}'", res.provisioner)),
+                    );
+                    continue;
+                }
+            };
+            let result = match section.as_str() {
+                "services" => self.add_services(uid, entries),
+                "volumes" => merge_entries(&mut self.volumes, "volumes", uid, entries),
+                "networks" => merge_entries(&mut self.networks, "networks", uid, entries),
+                "files" => self.add_files(uid, entries),
+                other => Err(Diagnostic::new(
+                    CODE,
+                    format!("resource '{uid}': unknown compose section '{other}'"),
+                )
+                .with_help(format!(
+                    "the compose target reads the sections {}; check the provisioner '{}'",
+                    SECTIONS.join(", "),
+                    res.provisioner
+                ))),
+            };
+            if let Err(d) = result {
+                diags.push(d);
+            }
+        }
+        diags.into_result()
+    }
+
+    fn add_services(&mut self, uid: &str, entries: &Map<String, Value>) -> Result<(), Diagnostic> {
+        for (name, value) in entries {
+            check_name("services", uid, name)?;
+            if !value.is_object() {
+                return Err(Diagnostic::new(
+                    CODE,
+                    format!("resource '{uid}': service '{name}' must be a mapping"),
+                ));
+            }
+            self.resource_services
+                .entry(uid.to_string())
+                .or_default()
+                .push(name.clone());
+            match self.services.get_mut(name) {
+                None => {
+                    self.services.insert(
+                        name.clone(),
+                        Service {
+                            value: value.clone(),
+                            owner: Owner::Resources(vec![uid.to_string()]),
+                        },
+                    );
+                }
+                Some(existing) => match &mut existing.owner {
+                    Owner::Resources(owners) => {
+                        merge_value(&mut existing.value, value, &format!("services.{name}"))
+                            .map_err(|path| conflict(path, &owners[0], uid))?;
+                        owners.push(uid.to_string());
+                    }
+                    // Resources are merged before workloads, so this cannot happen today; an
+                    // error keeps it safe if the order ever changes.
+                    Owner::Workload(w) => {
+                        return Err(Diagnostic::new(
+                            CODE,
+                            format!("resource '{uid}' renders service '{name}', which is workload '{w}'s service"),
+                        ))
+                    }
+                },
+            }
+        }
+        Ok(())
+    }
+
+    fn add_files(&mut self, uid: &str, entries: &Map<String, Value>) -> Result<(), Diagnostic> {
+        for (path, content) in entries {
+            let clean = clean_relative(path).ok_or_else(|| {
+                Diagnostic::new(
+                    CODE,
+                    format!("resource '{uid}': file path '{path}' must be relative and stay inside the mounts directory"),
+                )
+                .with_help("write paths like `<service>/config/app.conf` (no leading `/`, no `..`)")
+            })?;
+            let bytes = match content {
+                Value::String(s) => s.clone().into_bytes(),
+                other => {
+                    return Err(Diagnostic::new(
+                        CODE,
+                        format!(
+                            "resource '{uid}': content of file '{path}' must be a string, got {}",
+                            type_name(other)
+                        ),
+                    ))
+                }
+            };
+            match self.files.get(&clean) {
+                Some(prev) if *prev != bytes => {
+                    return Err(conflict(
+                        format!("files.{clean}"),
+                        &self.file_owners[&clean],
+                        uid,
+                    ))
+                }
+                Some(_) => {}
+                None => {
+                    self.files.insert(clean.clone(), bytes);
+                    self.file_owners.insert(clean, uid.to_string());
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn merge_entries(
+    into: &mut BTreeMap<String, Value>,
+    section: &str,
+    uid: &str,
+    entries: &Map<String, Value>,
+) -> Result<(), Diagnostic> {
+    for (name, value) in entries {
+        check_name(section, uid, name)?;
+        // A bare `name:` (null) is the compose way to say "defaults".
+        let value = if value.is_null() {
+            Value::Object(Map::new())
+        } else {
+            value.clone()
+        };
+        match into.get_mut(name) {
+            None => {
+                into.insert(name.clone(), value);
+            }
+            Some(existing) => merge_value(existing, &value, &format!("{section}.{name}"))
+                .map_err(|path| {
+                    Diagnostic::new(
+                        CODE,
+                        format!("resource '{uid}' renders '{path}' differently from an earlier resource"),
+                    )
+                    .with_help("give each resource its own entry name, or render identical values")
+                })?,
+        }
+    }
+    Ok(())
+}
+
+/// Compose keys of services, volumes and networks match `^[a-zA-Z0-9._-]+$`.
+fn check_name(section: &str, uid: &str, name: &str) -> Result<(), Diagnostic> {
+    let ok = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(Diagnostic::new(
+            CODE,
+            format!("resource '{uid}': '{name}' is not a valid compose {section} name"),
+        )
+        .with_help("compose names may hold only letters, digits, '.', '_' and '-'"))
+    }
+}
+
+/// Merges `new` into `existing`; on a conflict returns the dotted path where they differ.
+pub(crate) fn merge_value(existing: &mut Value, new: &Value, path: &str) -> Result<(), String> {
+    match (existing, new) {
+        (Value::Object(a), Value::Object(b)) => {
+            for (k, v) in b {
+                match a.get_mut(k) {
+                    Some(prev) => merge_value(prev, v, &format!("{path}.{k}"))?,
+                    None => {
+                        a.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+            Ok(())
+        }
+        (a, b) if *a == *b => Ok(()),
+        _ => Err(path.to_string()),
+    }
+}
+
+fn conflict(path: String, first: &str, second: &str) -> Diagnostic {
+    Diagnostic::new(
+        CODE,
+        format!("resources '{first}' and '{second}' render different values for '{path}'"),
+    )
+    .with_help("a shared compose entry must be rendered identically by every resource that renders it")
+}
+
+/// `a/./b` → `a/b`; `None` for absolute paths, `..`, or an empty path.
+fn clean_relative(path: &str) -> Option<String> {
+    if path.starts_with('/') || path.contains('\\') {
+        return None;
+    }
+    let parts: Vec<&str> = path
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
+    if parts.is_empty() || parts.contains(&"..") {
+        return None;
+    }
+    Some(parts.join("/"))
+}
+
+pub(crate) fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn merge_accepts_equal_and_disjoint_rejects_different() {
+        let mut a = json!({"image": "x", "environment": {"A": "1"}});
+        merge_value(&mut a, &json!({"image": "x", "environment": {"B": "2"}}), "s").unwrap();
+        assert_eq!(a, json!({"image": "x", "environment": {"A": "1", "B": "2"}}));
+        assert_eq!(
+            merge_value(&mut a, &json!({"environment": {"A": "9"}}), "s"),
+            Err("s.environment.A".to_string())
+        );
+    }
+
+    #[test]
+    fn relative_paths_are_cleaned_or_rejected() {
+        assert_eq!(clean_relative("a/./b//c"), Some("a/b/c".into()));
+        assert_eq!(clean_relative("/etc/x"), None);
+        assert_eq!(clean_relative("a/../../x"), None);
+        assert_eq!(clean_relative(""), None);
+    }
+}
