@@ -179,7 +179,9 @@ pub fn build(workloads: &[&Workload]) -> Result<Graph, GraphError> {
         for rname in names {
             let r = &w.resources[rname];
             let Some(params) = &r.params else { continue };
-            let Some(uid) = uid_of(w, rname) else { continue };
+            let Some(uid) = uid_of(w, rname) else {
+                continue;
+            };
             let deps = dependencies(w, rname, params)?;
             if let Some(node) = nodes.get_mut(&uid) {
                 node.depends_on.extend(deps);
@@ -314,7 +316,11 @@ fn kahn(
     // Every node left has a dependency that is also left, so following the smallest one from
     // the smallest node must come back round.
     let left = |u: &ResourceUid| nodes.contains_key(u) && !placed.contains(u);
-    let start = nodes.keys().find(|u| left(u)).cloned().unwrap_or_else(|| ResourceUid::from_string(""));
+    let start = nodes
+        .keys()
+        .find(|u| left(u))
+        .cloned()
+        .unwrap_or_else(|| ResourceUid::from_string(""));
     let mut path = vec![start.clone()];
     let mut cur = start;
     let cycle = loop {
@@ -332,12 +338,20 @@ fn kahn(
     };
     // Present it as "a needs b needs ... needs a", starting at the smallest uid.
     let ring = &cycle[..cycle.len().saturating_sub(1).max(1)];
-    let min = ring.iter().enumerate().min_by(|a, b| a.1.cmp(b.1)).map_or(0, |(i, _)| i);
+    let min = ring
+        .iter()
+        .enumerate()
+        .min_by(|a, b| a.1.cmp(b.1))
+        .map_or(0, |(i, _)| i);
     let mut shown: Vec<&ResourceUid> = ring[min..].iter().chain(ring[..min].iter()).collect();
     if let Some(first) = shown.first().copied() {
         shown.push(first);
     }
-    let text = shown.iter().map(|u| u.as_str()).collect::<Vec<_>>().join(" -> ");
+    let text = shown
+        .iter()
+        .map(|u| u.as_str())
+        .collect::<Vec<_>>()
+        .join(" -> ");
     let locations = ring
         .iter()
         .collect::<BTreeSet<_>>()

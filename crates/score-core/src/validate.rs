@@ -113,7 +113,11 @@ fn obj<'a>(v: &'a Value, key: &str) -> Option<&'a Map<String, Value>> {
 fn entries(v: Option<&Value>) -> Vec<(String, &Value)> {
     match v {
         Some(Value::Object(m)) => sorted(m).into_iter().map(|(k, v)| (k.clone(), v)).collect(),
-        Some(Value::Array(a)) => a.iter().enumerate().map(|(i, v)| (i.to_string(), v)).collect(),
+        Some(Value::Array(a)) => a
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (i.to_string(), v))
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -294,7 +298,9 @@ fn check_placeholders(doc: &Value, issues: &mut Vec<Issue>) {
                     };
                     issues.push(Issue::new(
                         pointer.clone(),
-                        format!("placeholder ${{{r}}} has unsupported first element of \"{first}\""),
+                        format!(
+                            "placeholder ${{{r}}} has unsupported first element of \"{first}\""
+                        ),
                         hint,
                     ));
                 }
@@ -358,7 +364,10 @@ fn check_before(doc: &Value, issues: &mut Vec<Issue>) {
 
 /// Depth-first search (white/grey/black) in sorted order; the first cycle found, closed
 /// (`[a, b, a]`).
-fn find_cycle<'a>(names: &[&'a str], edges: &BTreeMap<&'a str, Vec<&'a str>>) -> Option<Vec<&'a str>> {
+fn find_cycle<'a>(
+    names: &[&'a str],
+    edges: &BTreeMap<&'a str, Vec<&'a str>>,
+) -> Option<Vec<&'a str>> {
     #[derive(Clone, Copy, PartialEq)]
     enum Colour {
         White,
@@ -442,10 +451,28 @@ mod tests {
 
     #[test]
     fn well_formed_grammar() {
-        for ok in ["a.b", "resources.x", "metadata.a-b_c.d", r"metadata.a\.b", r"metadata.\.", "metadata.k/x"] {
+        for ok in [
+            "a.b",
+            "resources.x",
+            "metadata.a-b_c.d",
+            r"metadata.a\.b",
+            r"metadata.\.",
+            "metadata.k/x",
+        ] {
             assert!(placeholder_is_well_formed(ok), "{ok}");
         }
-        for bad in ["", "a", ".a", "a.", "a..b", r"a.b\", r"a.b\c", "a.b c", "a.é", " metadata.name "] {
+        for bad in [
+            "",
+            "a",
+            ".a",
+            "a.",
+            "a..b",
+            r"a.b\",
+            r"a.b\c",
+            "a.b c",
+            "a.é",
+            " metadata.name ",
+        ] {
             assert!(!placeholder_is_well_formed(bad), "{bad}");
         }
     }
@@ -496,13 +523,20 @@ mod tests {
         let issues = validate(&doc);
         assert_eq!(issues.len(), 1);
         assert_eq!(issues[0].pointer, "/containers/cc/before/aa");
-        assert!(issues[0].help.as_deref().unwrap().starts_with("aa -> bb -> cc -> aa"));
+        assert!(issues[0]
+            .help
+            .as_deref()
+            .unwrap()
+            .starts_with("aa -> bb -> cc -> aa"));
     }
 
     #[test]
     fn metadata_not_an_object_or_absent() {
         assert_eq!(validate(&json!({"containers": {}}))[0].pointer, "");
-        assert_eq!(msgs(json!({"metadata": "x"})), vec!["metadata.name is required"]);
+        assert_eq!(
+            msgs(json!({"metadata": "x"})),
+            vec!["metadata.name is required"]
+        );
         assert_eq!(
             msgs(json!({"metadata": {"name": null}})),
             vec!["metadata.name must be a non-empty string"]

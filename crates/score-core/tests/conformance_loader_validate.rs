@@ -31,7 +31,11 @@ fn load_cases() -> Vec<Value> {
 
 fn strings(v: &Value) -> Vec<String> {
     v.as_array()
-        .map(|a| a.iter().filter_map(|s| s.as_str().map(String::from)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(String::from))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -42,7 +46,11 @@ fn every_loader_validate_row() {
     let mut failures = Vec::new();
     let mut ran = 0;
     for case in &cases {
-        let name = format!("{} / {}", case["group"].as_str().unwrap_or("?"), case["name"].as_str().unwrap_or("?"));
+        let name = format!(
+            "{} / {}",
+            case["group"].as_str().unwrap_or("?"),
+            case["name"].as_str().unwrap_or("?")
+        );
         ran += 1;
         let issues = validate(&case["workload"]);
         let joined = format_go(&issues);
@@ -73,27 +81,46 @@ fn every_loader_validate_row() {
         // Every issue must point somewhere inside the document (or at its root).
         for i in &issues {
             if !i.pointer.is_empty() && case["workload"].pointer(&i.pointer).is_none() {
-                problems.push(format!("pointer {:?} does not exist in the workload", i.pointer));
+                problems.push(format!(
+                    "pointer {:?} does not exist in the workload",
+                    i.pointer
+                ));
             }
         }
         let deviates = DEVIATIONS.contains(&name.as_str());
         if problems.is_empty() && deviates {
-            failures.push(format!("{name}: listed as a deviation but now matches upstream"));
+            failures.push(format!(
+                "{name}: listed as a deviation but now matches upstream"
+            ));
         } else if !problems.is_empty() && !deviates {
             failures.push(format!("{name}: {}", problems.join("; ")));
         }
     }
     assert_eq!(ran, cases.len());
-    assert!(failures.is_empty(), "{} row(s) failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} row(s) failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn deviations_are_documented() {
-    let path = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../spec/deviations.md"));
+    let path = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../spec/deviations.md"
+    ));
     let text = std::fs::read_to_string(&path).expect("spec/deviations.md exists");
-    assert!(text.contains("## Validation"), "deviations.md needs a `## Validation` section");
+    assert!(
+        text.contains("## Validation"),
+        "deviations.md needs a `## Validation` section"
+    );
     for row in DEVIATIONS {
-        assert!(text.contains(row), "deviation {row:?} not described in spec/deviations.md");
+        assert!(
+            text.contains(row),
+            "deviation {row:?} not described in spec/deviations.md"
+        );
     }
     // The escaped-dot placeholder is a deliberate behaviour change (no upstream row covers it).
     assert!(text.contains(r"example\.com/x"));
@@ -121,15 +148,29 @@ fn messages_are_sorted_and_pointed() {
     let issues = validate(&case["workload"]);
     let got: Vec<(&str, &str)> = issues
         .iter()
-        .map(|i| (i.pointer.as_str(), i.message.split(' ').nth(1).unwrap_or("")))
+        .map(|i| {
+            (
+                i.pointer.as_str(),
+                i.message.split(' ').nth(1).unwrap_or(""),
+            )
+        })
         .collect();
     assert_eq!(
         got,
         vec![
             ("/containers/hello/variables/VAR_ONE", "${invalid!}"),
-            ("/containers/hello/files/~1usr~1local~1two/content", "${resources.no-exist.value}"),
-            ("/containers/hello/volumes/~1mnt~1one/source", "${resources.another-no-exist}"),
-            ("/resources/res-two/params/var", "${resources.yet-another-no-exist.value}"),
+            (
+                "/containers/hello/files/~1usr~1local~1two/content",
+                "${resources.no-exist.value}"
+            ),
+            (
+                "/containers/hello/volumes/~1mnt~1one/source",
+                "${resources.another-no-exist}"
+            ),
+            (
+                "/resources/res-two/params/var",
+                "${resources.yet-another-no-exist.value}"
+            ),
         ]
     );
     let undeclared = &issues[1];

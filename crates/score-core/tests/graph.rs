@@ -42,13 +42,19 @@ fn uid_forms_follow_score_go() {
     assert_eq!(uid("both"), "res-type.large#a.b--c");
     let g = build(&[&w]).unwrap();
     let n = &g.nodes[&uid_of(&w, "both").unwrap()];
-    assert_eq!((n.kind.as_str(), n.class.as_str(), n.id.as_deref()), ("res-type", "large", Some("a.b--c")));
+    assert_eq!(
+        (n.kind.as_str(), n.class.as_str(), n.id.as_deref()),
+        ("res-type", "large", Some("a.b--c"))
+    );
     assert_eq!(g.nodes[&uid_of(&w, "plain").unwrap()].id, None);
 }
 
 #[test]
 fn shared_resource_is_one_node_with_both_users() {
-    let a = workload("alpha", json!({"db": {"type": "postgres", "id": "shared-db"}}));
+    let a = workload(
+        "alpha",
+        json!({"db": {"type": "postgres", "id": "shared-db"}}),
+    );
     let b = workload(
         "beta",
         json!({"database": {"type": "postgres", "id": "shared-db", "params": {"size": 1}},
@@ -61,12 +67,18 @@ fn shared_resource_is_one_node_with_both_users() {
     assert_eq!(n.uid.as_str(), "postgres.default#shared-db");
     assert_eq!(
         n.users,
-        vec![("alpha".into(), "db".into()), ("beta".into(), "database".into())]
+        vec![
+            ("alpha".into(), "db".into()),
+            ("beta".into(), "database".into())
+        ]
     );
     // The last definition with params becomes the source workload.
     assert_eq!(n.source_workload, "beta");
     assert_eq!(n.params.as_ref().unwrap()["size"], json!(1));
-    assert_eq!(order(&[&a, &b]), ["postgres.default#shared-db", "redis.default#beta.cache"]);
+    assert_eq!(
+        order(&[&a, &b]),
+        ["postgres.default#shared-db", "redis.default#beta.cache"]
+    );
 }
 
 #[test]
@@ -76,7 +88,10 @@ fn source_workload_is_first_when_no_definition_has_params() {
     let g = build(&[&a, &b]).unwrap();
     assert_eq!(g.nodes.values().next().unwrap().source_workload, "aa");
     // Later params-less definitions do not steal it either.
-    let c = workload("cc", json!({"db": {"type": "postgres", "id": "x1", "params": {"p": "q"}}}));
+    let c = workload(
+        "cc",
+        json!({"db": {"type": "postgres", "id": "x1", "params": {"p": "q"}}}),
+    );
     let d = workload("dd", json!({"db": {"type": "postgres", "id": "x1"}}));
     let g = build(&[&a, &b, &c, &d]).unwrap();
     assert_eq!(g.nodes.values().next().unwrap().source_workload, "cc");
@@ -84,10 +99,19 @@ fn source_workload_is_first_when_no_definition_has_params() {
 
 #[test]
 fn conflicting_params_error_names_both_definitions() {
-    let a = workload("alpha", json!({"db": {"type": "postgres", "id": "shared-db", "params": {"v": 1}}}));
-    let b = workload("beta", json!({"data": {"type": "postgres", "id": "shared-db", "params": {"v": 2}}}));
+    let a = workload(
+        "alpha",
+        json!({"db": {"type": "postgres", "id": "shared-db", "params": {"v": 1}}}),
+    );
+    let b = workload(
+        "beta",
+        json!({"data": {"type": "postgres", "id": "shared-db", "params": {"v": 2}}}),
+    );
     let e = build(&[&b, &a]).unwrap_err();
-    assert_eq!(e.message, "resource 'postgres.default#shared-db': multiple definitions with different params");
+    assert_eq!(
+        e.message,
+        "resource 'postgres.default#shared-db': multiple definitions with different params"
+    );
     assert_eq!(
         e.locations,
         vec![
@@ -96,7 +120,11 @@ fn conflicting_params_error_names_both_definitions() {
         ]
     );
     let help = e.help.unwrap();
-    assert!(help.contains("workload 'alpha' resource 'db'") && help.contains("workload 'beta' resource 'data'"), "{help}");
+    assert!(
+        help.contains("workload 'alpha' resource 'db'")
+            && help.contains("workload 'beta' resource 'data'"),
+        "{help}"
+    );
 }
 
 #[test]
@@ -108,8 +136,14 @@ fn conflicting_metadata_and_same_workload_duplicates() {
                "two": {"type": "thing", "id": "elephant", "metadata": {"x": "y"}}}),
     );
     let e = build(&[&w]).unwrap_err();
-    assert_eq!(e.message, "resource 'thing.default#elephant': multiple definitions with different metadata");
-    assert_eq!(e.locations[1], ("example".to_string(), "/resources/two/metadata".to_string()));
+    assert_eq!(
+        e.message,
+        "resource 'thing.default#elephant': multiple definitions with different metadata"
+    );
+    assert_eq!(
+        e.locations[1],
+        ("example".to_string(), "/resources/two/metadata".to_string())
+    );
     // Identical params, or params on only one side, merge fine.
     let w = workload(
         "example",
@@ -119,7 +153,10 @@ fn conflicting_metadata_and_same_workload_duplicates() {
     );
     let g = build(&[&w]).unwrap();
     let n = g.nodes.values().next().unwrap();
-    assert_eq!(n.metadata, Some(json!({"x": "y"}).as_object().unwrap().clone()));
+    assert_eq!(
+        n.metadata,
+        Some(json!({"x": "y"}).as_object().unwrap().clone())
+    );
     assert_eq!(n.users.len(), 3);
 }
 
@@ -137,29 +174,58 @@ fn dependencies_come_first() {
     let g = build(&[&w]).unwrap();
     assert_eq!(
         g.order.iter().map(|u| u.as_str()).collect::<Vec<_>>(),
-        ["aaa.default#app.escaped", "postgres.default#app.db", "route.default#app.route", "dns.default#app.dns"]
+        [
+            "aaa.default#app.escaped",
+            "postgres.default#app.db",
+            "route.default#app.route",
+            "dns.default#app.dns"
+        ]
     );
     let route = &g.nodes[&uid_of(&w, "route").unwrap()];
-    assert_eq!(route.depends_on.iter().map(|u| u.as_str()).collect::<Vec<_>>(), ["postgres.default#app.db"]);
+    assert_eq!(
+        route
+            .depends_on
+            .iter()
+            .map(|u| u.as_str())
+            .collect::<Vec<_>>(),
+        ["postgres.default#app.db"]
+    );
 }
 
 #[test]
 fn ties_are_broken_by_uid_string() {
-    let w1 = workload("zed", json!({"b": {"type": "b-type"}, "a": {"type": "c-type"}}));
-    let w2 = workload("abc", json!({"z": {"type": "a-type"}, "y": {"type": "c-type", "params": {"p": "${resources.z}"}}}));
+    let w1 = workload(
+        "zed",
+        json!({"b": {"type": "b-type"}, "a": {"type": "c-type"}}),
+    );
+    let w2 = workload(
+        "abc",
+        json!({"z": {"type": "a-type"}, "y": {"type": "c-type", "params": {"p": "${resources.z}"}}}),
+    );
     assert_eq!(
         order(&[&w1, &w2]),
-        ["a-type.default#abc.z", "b-type.default#zed.b", "c-type.default#zed.a", "c-type.default#abc.y"]
+        [
+            "a-type.default#abc.z",
+            "b-type.default#zed.b",
+            "c-type.default#zed.a",
+            "c-type.default#abc.y"
+        ]
     );
 }
 
 #[test]
 fn shared_resource_with_and_without_dependencies_is_listed_once() {
     // score-go can emit such a uid twice; we list it once, after its dependency.
-    let a = workload("alpha", json!({"s": {"type": "shared", "id": "one", "params": {"p": "${resources.db.x}"}},
-                                      "db": {"type": "postgres"}}));
+    let a = workload(
+        "alpha",
+        json!({"s": {"type": "shared", "id": "one", "params": {"p": "${resources.db.x}"}},
+                                      "db": {"type": "postgres"}}),
+    );
     let b = workload("beta", json!({"s": {"type": "shared", "id": "one"}}));
-    assert_eq!(order(&[&a, &b]), ["postgres.default#alpha.db", "shared.default#one"]);
+    assert_eq!(
+        order(&[&a, &b]),
+        ["postgres.default#alpha.db", "shared.default#one"]
+    );
 }
 
 #[test]
@@ -189,24 +255,36 @@ fn cycle_error_names_the_cycle() {
 
 #[test]
 fn self_reference_is_a_cycle() {
-    let w = workload("w", json!({"me": {"type": "t1", "params": {"p": "${resources.me.host}"}}}));
+    let w = workload(
+        "w",
+        json!({"me": {"type": "t1", "params": {"p": "${resources.me.host}"}}}),
+    );
     let e = build(&[&w]).unwrap_err();
     assert_eq!(
         e.message,
         "a cycle exists involving resource param placeholders: t1.default#w.me -> t1.default#w.me"
     );
-    assert_eq!(e.locations, vec![("w".to_string(), "/resources/me/params".to_string())]);
+    assert_eq!(
+        e.locations,
+        vec![("w".to_string(), "/resources/me/params".to_string())]
+    );
 }
 
 #[test]
 fn unknown_resource_in_params() {
-    let w = workload("web", json!({"r": {"type": "t1", "params": {"a": [{"b": "${resources.nope.x}"}]}}}));
+    let w = workload(
+        "web",
+        json!({"r": {"type": "t1", "params": {"a": [{"b": "${resources.nope.x}"}]}}}),
+    );
     let e = build(&[&w]).unwrap_err();
     assert_eq!(
         e.message,
         "workload 'web' resource 'r': a: 0: b: invalid ref 'resources.nope.x': refers to unknown resource names 'nope'"
     );
-    assert_eq!(e.locations, vec![("web".to_string(), "/resources/r/params/a/0/b".to_string())]);
+    assert_eq!(
+        e.locations,
+        vec![("web".to_string(), "/resources/r/params/a/0/b".to_string())]
+    );
 }
 
 #[test]

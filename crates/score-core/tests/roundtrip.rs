@@ -32,7 +32,11 @@ fn text() -> impl Strategy<Value = String> {
 }
 
 fn quantity_mem() -> impl Strategy<Value = String> {
-    (1u32..4096, prop::sample::select(vec!["", "Ki", "Mi", "Gi", "M", "G"])).prop_map(|(n, u)| format!("{n}{u}"))
+    (
+        1u32..4096,
+        prop::sample::select(vec!["", "Ki", "Mi", "Gi", "M", "G"]),
+    )
+        .prop_map(|(n, u)| format!("{n}{u}"))
 }
 
 fn quantity_cpu() -> impl Strategy<Value = String> {
@@ -44,7 +48,10 @@ fn quantity_cpu() -> impl Strategy<Value = String> {
 }
 
 fn limits() -> impl Strategy<Value = ResourcesLimits> {
-    (prop::option::of(quantity_mem()), prop::option::of(quantity_cpu()))
+    (
+        prop::option::of(quantity_mem()),
+        prop::option::of(quantity_cpu()),
+    )
         .prop_map(|(memory, cpu)| ResourcesLimits { memory, cpu })
 }
 
@@ -55,15 +62,24 @@ fn file() -> impl Strategy<Value = ContainerFile> {
         "[A-Za-z0-9+/]{0,16}".prop_map(|b| (None, Some(format!("{b}==")), None)),
         "[a-z]{1,8}\\.txt".prop_map(|s| (None, None, Some(s))),
     ];
-    (mode, body, prop::option::of(any::<bool>())).prop_map(|(mode, (content, binary_content, source), no_expand)| {
-        ContainerFile { mode, source, content, binary_content, no_expand }
-    })
+    (mode, body, prop::option::of(any::<bool>())).prop_map(
+        |(mode, (content, binary_content, source), no_expand)| ContainerFile {
+            mode,
+            source,
+            content,
+            binary_content,
+            no_expand,
+        },
+    )
 }
 
 fn probe() -> impl Strategy<Value = Probe> {
     let http = (
         prop::option::of(Just("localhost".to_string())),
-        prop::option::of(prop::sample::select(vec!["HTTP".to_string(), "HTTPS".to_string()])),
+        prop::option::of(prop::sample::select(vec![
+            "HTTP".to_string(),
+            "HTTPS".to_string(),
+        ])),
         "/[a-z]{0,6}",
         1u16..,
         prop::option::of(prop::collection::vec(
@@ -71,10 +87,18 @@ fn probe() -> impl Strategy<Value = Probe> {
             0..2,
         )),
     )
-        .prop_map(|(host, scheme, path, port, http_headers)| HttpProbe { host, scheme, path, port, http_headers });
+        .prop_map(|(host, scheme, path, port, http_headers)| HttpProbe {
+            host,
+            scheme,
+            path,
+            port,
+            http_headers,
+        });
     let exec = prop::collection::vec(text(), 1..3).prop_map(|command| ExecProbe { command });
     (prop::option::of(http), prop::option::of(exec))
-        .prop_filter("a probe has httpGet or exec", |(h, e)| h.is_some() || e.is_some())
+        .prop_filter("a probe has httpGet or exec", |(h, e)| {
+            h.is_some() || e.is_some()
+        })
         .prop_map(|(http_get, exec)| Probe { http_get, exec })
 }
 
@@ -82,11 +106,19 @@ fn container(names: Vec<String>) -> impl Strategy<Value = Container> {
     let before = prop::collection::vec(
         (
             prop::sample::select(names),
-            prop::sample::select(vec![Readiness::Started, Readiness::Healthy, Readiness::Complete]),
+            prop::sample::select(vec![
+                Readiness::Started,
+                Readiness::Healthy,
+                Readiness::Complete,
+            ]),
         ),
         0..2,
     )
-    .prop_map(|v| v.into_iter().map(|(n, ready)| (n, Before { ready })).collect::<IndexMap<_, _>>());
+    .prop_map(|v| {
+        v.into_iter()
+            .map(|(n, ready)| (n, Before { ready }))
+            .collect::<IndexMap<_, _>>()
+    });
     (
         (
             prop_oneof![Just(".".to_string()), "[a-z]{2,8}(:[0-9]\\.[0-9])?"],
@@ -97,19 +129,28 @@ fn container(names: Vec<String>) -> impl Strategy<Value = Container> {
         ),
         (
             prop::collection::vec(
-                ("/mnt/[a-z]{1,6}", label(), prop::option::of("[a-z]{1,6}"), prop::option::of(any::<bool>())),
+                (
+                    "/mnt/[a-z]{1,6}",
+                    label(),
+                    prop::option::of("[a-z]{1,6}"),
+                    prop::option::of(any::<bool>()),
+                ),
                 0..2,
             ),
-            prop::option::of((prop::option::of(limits()), prop::option::of(limits())).prop_map(|(limits, requests)| {
-                ContainerResources { limits, requests }
-            })),
+            prop::option::of(
+                (prop::option::of(limits()), prop::option::of(limits()))
+                    .prop_map(|(limits, requests)| ContainerResources { limits, requests }),
+            ),
             prop::option::of(probe()),
             prop::option::of(probe()),
             before,
         ),
     )
         .prop_map(
-            |((image, command, args, vars, files), (volumes, resources, liveness_probe, readiness_probe, before))| Container {
+            |(
+                (image, command, args, vars, files),
+                (volumes, resources, liveness_probe, readiness_probe, before),
+            )| Container {
                 image,
                 command,
                 args,
@@ -118,7 +159,14 @@ fn container(names: Vec<String>) -> impl Strategy<Value = Container> {
                 volumes: volumes
                     .into_iter()
                     .map(|(t, r, path, read_only)| {
-                        (t, ContainerVolume { source: format!("${{resources.{r}}}"), path, read_only })
+                        (
+                            t,
+                            ContainerVolume {
+                                source: format!("${{resources.{r}}}"),
+                                path,
+                                read_only,
+                            },
+                        )
                     })
                     .collect(),
                 resources,
@@ -148,7 +196,8 @@ fn json_value() -> impl Strategy<Value = Value> {
 }
 
 fn json_map() -> impl Strategy<Value = Map<String, Value>> {
-    prop::collection::vec(("[a-zA-Z][a-zA-Z0-9_.]{0,6}", json_value()), 0..3).prop_map(|kv| kv.into_iter().collect())
+    prop::collection::vec(("[a-zA-Z][a-zA-Z0-9_.]{0,6}", json_value()), 0..3)
+        .prop_map(|kv| kv.into_iter().collect())
 }
 
 fn resource() -> impl Strategy<Value = Resource> {
@@ -159,7 +208,13 @@ fn resource() -> impl Strategy<Value = Resource> {
         prop::option::of(json_map()),
         prop::option::of(json_map()),
     )
-        .prop_map(|(kind, class, id, metadata, params)| Resource { kind, class, id, metadata, params })
+        .prop_map(|(kind, class, id, metadata, params)| Resource {
+            kind,
+            class,
+            id,
+            metadata,
+            params,
+        })
 }
 
 fn workload() -> impl Strategy<Value = Workload> {
@@ -174,7 +229,12 @@ fn workload() -> impl Strategy<Value = Workload> {
                 label(),
                 prop::collection::vec(("[a-z.]{1,10}(/[a-z]{1,5})?", text()), 0..3),
                 prop::option::of(prop::collection::vec(
-                    (label(), 1u16.., prop::option::of(1u16..), prop::option::of(prop::sample::select(vec![Protocol::Tcp, Protocol::Udp]))),
+                    (
+                        label(),
+                        1u16..,
+                        prop::option::of(1u16..),
+                        prop::option::of(prop::sample::select(vec![Protocol::Tcp, Protocol::Udp])),
+                    ),
                     0..3,
                 )),
                 containers,
@@ -187,7 +247,12 @@ fn workload() -> impl Strategy<Value = Workload> {
             if !annotations.is_empty() {
                 metadata.insert(
                     "annotations".into(),
-                    Value::Object(annotations.into_iter().map(|(k, v)| (k, Value::String(v))).collect()),
+                    Value::Object(
+                        annotations
+                            .into_iter()
+                            .map(|(k, v)| (k, Value::String(v)))
+                            .collect(),
+                    ),
                 );
             }
             Workload {
@@ -196,7 +261,16 @@ fn workload() -> impl Strategy<Value = Workload> {
                 service: service.map(|ports| Service {
                     ports: ports
                         .into_iter()
-                        .map(|(n, port, target_port, protocol)| (n, ServicePort { port, target_port, protocol }))
+                        .map(|(n, port, target_port, protocol)| {
+                            (
+                                n,
+                                ServicePort {
+                                    port,
+                                    target_port,
+                                    protocol,
+                                },
+                            )
+                        })
                         .collect(),
                 }),
                 containers: containers.into_iter().collect(),
@@ -236,6 +310,9 @@ fn ambiguous_scalars_stay_strings() {
     let back: Workload = serde_saphyr::from_str(&yaml).unwrap();
     assert_eq!(back, w, "{yaml}");
     let value: Value = serde_saphyr::from_str(&yaml).unwrap();
-    assert_eq!(value["containers"]["main"]["variables"]["X"], Value::String("yes".into()));
+    assert_eq!(
+        value["containers"]["main"]["variables"]["X"],
+        Value::String("yes".into())
+    );
     assert_eq!(value["resources"]["db"]["params"]["n"], Value::Null);
 }
