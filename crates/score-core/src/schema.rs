@@ -226,6 +226,11 @@ fn convert(err: &ValidationError<'_>, out: &mut Vec<SchemaError>) {
             push(out, at, message, description_for(keyword_at));
         }
         ValidationErrorKind::Enum { options } => {
+            // A non-string against a string enum is already reported by `type`.
+            let declared = keyword_parent(keyword_at).and_then(|s| s.get("type"));
+            if declared == Some(&Value::from("string")) && !instance.is_string() {
+                return;
+            }
             let values: Vec<&str> = options
                 .as_array()
                 .map(|a| a.iter().filter_map(Value::as_str).collect())
@@ -266,12 +271,7 @@ fn convert(err: &ValidationError<'_>, out: &mut Vec<SchemaError>) {
                     )),
                 );
             } else {
-                push(
-                    out,
-                    at,
-                    err.to_string(),
-                    description_for(parent_pointer(keyword_at)),
-                );
+                push(out, at, err.to_string(), description_for(keyword_at));
             }
         }
         ValidationErrorKind::OneOfNotValid { context } | ValidationErrorKind::AnyOf { context } => {
@@ -296,19 +296,9 @@ fn convert(err: &ValidationError<'_>, out: &mut Vec<SchemaError>) {
                     join_and(&present)
                 )
             };
-            push(
-                out,
-                at,
-                message,
-                description_for(parent_pointer(keyword_at)),
-            );
+            push(out, at, message, description_for(keyword_at));
         }
-        _ => push(
-            out,
-            at,
-            err.to_string(),
-            description_for(parent_pointer(keyword_at)),
-        ),
+        _ => push(out, at, err.to_string(), description_for(keyword_at)),
     }
 }
 
@@ -323,7 +313,7 @@ fn convert_combinator(
     out: &mut Vec<SchemaError>,
 ) {
     let instance: &Value = err.instance();
-    let help = description_for(parent_pointer(keyword_at));
+    let help = description_for(keyword_at);
     // Branches that are pure `required` alternatives ("needs content, binaryContent or source").
     let only_required = !context.is_empty()
         && context.iter().all(|branch| {
@@ -818,6 +808,30 @@ mod tests {
         let e = one(&with("/containers/main/files", Value::Null));
         assert_eq!(e.pointer, "/containers/main/files");
         assert_eq!(e.message, "expected a map or a list, found null");
+        assert!(e.help.unwrap().contains("target path"));
+    }
+
+    #[test]
+    fn wrong_type_against_enum_is_reported_once() {
+        let e = one(&with(
+            "/containers/main/livenessProbe",
+            json!({"httpGet": {"port": 80, "path": "/", "scheme": 12}}),
+        ));
+        assert_eq!(e.pointer, "/containers/main/livenessProbe/httpGet/scheme");
+        assert_eq!(e.message, "expected a string, found the number 12");
+    }
+
+    #[test]
+    fn diagnostic_and_display() {
+        let e = one(&with("/containers/main/image", json!("")));
+        assert_eq!(
+            e.to_string(),
+            "/containers/main/image: image must not be empty"
+        );
+        let d = e.into_diagnostic();
+        assert_eq!(d.code, CODE);
+        assert_eq!(d.pointer.as_deref(), Some("/containers/main/image"));
+        assert!(d.help.is_some());
     }
 
     #[test]

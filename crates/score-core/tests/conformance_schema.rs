@@ -1024,3 +1024,30 @@ fn our_schema_is_our_own() {
     // ASCII digit classes only: `\d` would be Unicode-aware in some engines.
     assert!(!score_core::schema::SCORE_V1B1_SCHEMA.contains(r"\\d"));
 }
+
+/// Every failing row gets readable errors: never the validator's flat combinator text, always help.
+#[test]
+fn schema_case_messages_are_for_humans() {
+    let data = read_json("conformance/schema_cases.json");
+    let mut bad = Vec::new();
+    for case in data["cases"].as_array().expect("cases") {
+        let mut doc = data["base_document"].clone();
+        for op in case["ops"].as_array().expect("ops") {
+            apply(&mut doc, op);
+        }
+        for e in validate(&doc) {
+            let flat = [
+                "listed in the",
+                "is not allowed for",
+                "is a required property",
+            ];
+            if flat.iter().any(|f| e.message.contains(f)) || e.help.is_none() {
+                bad.push(format!(
+                    "{}: {} {} help={:?}",
+                    case["name"], e.pointer, e.message, e.help
+                ));
+            }
+        }
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
