@@ -25,7 +25,7 @@ fn split_decimal(s: &str) -> Option<(&str, &str)> {
     let ok = !int.is_empty()
         && all_digits(int)
         && all_digits(frac)
-        && (frac.is_empty() == !s.contains('.'));
+        && (frac.is_empty() != s.contains('.'));
     ok.then_some((int, frac))
 }
 
@@ -45,10 +45,10 @@ fn scaled_ceil(int: &str, frac: &str, mult: u64) -> Option<u64> {
     let mut y: u128 = 0;
     let mut inexact = false;
     for b in frac.bytes().rev() {
-        inexact |= y % 10 != 0;
+        inexact |= !y.is_multiple_of(10);
         y = u128::from(b - b'0') * mult + y / 10;
     }
-    inexact |= y % 10 != 0;
+    inexact |= !y.is_multiple_of(10);
     let total = whole + y / 10 + u128::from(inexact);
     u64::try_from(total).ok()
 }
@@ -139,8 +139,14 @@ mod tests {
         assert_eq!(parse_cpu_millis("1000m"), Ok(1000));
         assert_eq!(parse_cpu_millis("0.24"), Ok(240));
         assert_eq!(parse_cpu_millis("1.5m"), Ok(2));
-        assert_eq!(parse_cpu_millis("0.0010000000000000000000000000000000000000001"), Ok(2));
-        assert_eq!(parse_cpu_millis("0.001000000000000000000000000000000000000000"), Ok(1));
+        assert_eq!(
+            parse_cpu_millis("0.0010000000000000000000000000000000000000001"),
+            Ok(2)
+        );
+        assert_eq!(
+            parse_cpu_millis("0.001000000000000000000000000000000000000000"),
+            Ok(1)
+        );
         for bad in ["", "m", "1.", ".5", "-1", "1M", "1e3", " 1", "1m m"] {
             assert!(parse_cpu_millis(bad).is_err(), "{bad:?}");
         }
