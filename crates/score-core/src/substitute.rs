@@ -450,7 +450,8 @@ fn substitute_value_with(
             keys.sort();
             let mut done: BTreeMap<&str, Value> = BTreeMap::new();
             for k in keys {
-                let x = substitute_value_with(&m[k.as_str()], sub).map_err(|e| format!("{k}: {e}"))?;
+                let x =
+                    substitute_value_with(&m[k.as_str()], sub).map_err(|e| format!("{k}: {e}"))?;
                 done.insert(k, x);
             }
             let mut out = Map::new();
@@ -642,7 +643,10 @@ mod tests {
         let k = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
         assert_eq!(o.lookup(&k(&["a", "c"])).unwrap().value, json!(1));
         assert_eq!(o.lookup(&k(&["a", "b"])).unwrap().value, Value::Null);
-        assert_eq!(o.lookup(&k(&["a", "b", "x"])).unwrap_err(), "key 'x' not found");
+        assert_eq!(
+            o.lookup(&k(&["a", "b", "x"])).unwrap_err(),
+            "key 'x' not found"
+        );
         assert_eq!(
             o.lookup(&k(&["a", "c", "x"])).unwrap_err(),
             "cannot lookup key 'x', context is not a map"
