@@ -39,6 +39,7 @@ struct CmdInput<'a> {
     resource_state: &'a Map<String, Value>,
     shared_state: &'a Map<String, Value>,
     target: &'a Value,
+    requested_outputs: &'a [String],
 }
 
 /// What the program writes on stdout. Every field is optional; unknown fields are an error so
@@ -87,6 +88,7 @@ pub(crate) fn run(
         resource_state: &input.state,
         shared_state: &input.shared,
         target: &input.target,
+        requested_outputs: &input.requested_outputs,
     })
     .map_err(|e| fail(format!("cmd provisioner '{uri}': cannot encode input: {e}")))?;
 

@@ -79,6 +79,9 @@ pub struct ProvisionInput {
     pub target: Value,
     /// Per-project random seed from the state; `guid` and `rand_alnum` derive from it.
     pub seed: String,
+    /// The output keys the workloads reference on this resource (`${resources.db.<key>}`),
+    /// sorted: lets a provisioner answer keys it cannot know in advance (e.g. `environment`).
+    pub requested_outputs: Vec<String>,
 }
 
 impl ProvisionInput {
@@ -97,6 +100,7 @@ impl ProvisionInput {
             shared: Map::new(),
             target: Value::Object(Map::new()),
             seed: seed.into(),
+            requested_outputs: Vec::new(),
         }
     }
 
@@ -308,6 +312,16 @@ fn render_all(
     );
     ctx.insert("workload_services".into(), input.workload_services.clone());
     ctx.insert("target".into(), input.target.clone());
+    ctx.insert(
+        "requested_outputs".into(),
+        Value::Array(
+            input
+                .requested_outputs
+                .iter()
+                .map(|k| Value::String(k.clone()))
+                .collect(),
+        ),
+    );
     ctx.insert("init".into(), Value::Object(Map::new()));
     ctx.insert("state".into(), Value::Object(input.state.clone()));
     ctx.insert("shared".into(), Value::Object(input.shared.clone()));
