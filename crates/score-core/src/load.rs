@@ -15,6 +15,10 @@
 //! assert_eq!((key.line, key.column), (3, 3));
 //! ```
 
+// The project-wide error shape is `Diagnostic` (184 bytes); boxing it here alone would make this
+// stage's API differ from every other stage's.
+#![allow(clippy::result_large_err)]
+
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
@@ -295,9 +299,15 @@ fn location_span(source: &SourceFile, bom: usize, loc: &Location) -> Option<Span
                 .byte_len()
                 .and_then(|l| usize::try_from(l).ok())
                 .unwrap_or(0);
-            let (line, column) = source.line_col(offset);
             let len = len.min(source.text.len().saturating_sub(offset));
-            Some(Span::new(offset, len, line, column))
+            // serde-saphyr's own line/column are relative to the body, so a skipped BOM does not
+            // shift the first line's columns.
+            Some(Span::new(
+                offset,
+                len,
+                loc.line() as usize,
+                loc.column() as usize,
+            ))
         }
         None => {
             let (line, column) = (loc.line() as usize, loc.column() as usize);
@@ -341,11 +351,8 @@ fn saphyr_error(
     const DEPTH_HELP: &str = "flatten the structure; no Score field nests this deep";
     // Alias and snippet wrappers carry the real cause inside.
     let mut inner = e;
-    loop {
-        match inner {
-            E::WithSnippet { error, .. } | E::AliasError { error, .. } => inner = error,
-            _ => break,
-        }
+    while let E::WithSnippet { error, .. } | E::AliasError { error, .. } = inner {
+        inner = error;
     }
     let depth_msg = || format!("the document nests deeper than {} levels", limits.max_depth);
     let (message, help): (String, &str) = match inner {

@@ -27,6 +27,7 @@ fn pos_of(text: &str, needle: &str) -> (usize, usize) {
     (line, col)
 }
 
+#[allow(clippy::result_large_err)] // mirrors `load::parse`
 fn parse_bytes(
     name: &str,
     bytes: &[u8],
@@ -378,6 +379,9 @@ fn byte_order_mark_is_skipped_and_spans_still_index_the_text() {
     let text = "\u{feff}apiVersion: v\nname: n\n";
     let doc = parse_str("bom.yaml", text).unwrap();
     assert_eq!(doc.value, json!({"apiVersion": "v", "name": "n"}));
+    let k = doc.spans.key("/apiVersion").unwrap();
+    assert_eq!((k.line, k.column), (1, 1));
+    assert_eq!(&text[k.offset..k.offset + k.len], "apiVersion");
     let s = doc.spans.value("/name").unwrap();
     assert_eq!(&text[s.offset..s.offset + s.len], "n");
     assert_eq!(s.line, 2);
