@@ -11,7 +11,7 @@ const DEVIATIONS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../spec/deviat
 const KEY_PREFIX: &str = "apply_common_upgrade_transforms";
 
 /// Rows we deliberately decide differently from score-go; each must be explained under
-/// `## loader` in spec/deviations.md. None so far.
+/// `## Loader` in spec/deviations.md. None so far.
 const DEVIATING_ROWS: &[&str] = &[];
 
 fn rows() -> Vec<Value> {
@@ -90,8 +90,8 @@ fn deviating_rows_are_documented() {
         .collect();
     let doc = std::fs::read_to_string(DEVIATIONS).expect("spec/deviations.md exists");
     assert!(
-        doc.contains("## loader"),
-        "spec/deviations.md has a `## loader` section"
+        doc.contains("## Loader"),
+        "spec/deviations.md has a `## Loader` section"
     );
     for row in DEVIATING_ROWS {
         assert!(
