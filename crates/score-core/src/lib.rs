@@ -22,6 +22,7 @@
 //! Every user-facing error is a [`diag::Diagnostic`]: message, help, file, span and JSON pointer.
 
 pub mod diag;
+pub mod fetch;
 pub mod fsutil;
 pub mod graph;
 pub mod load;
@@ -34,6 +35,7 @@ pub mod quantity;
 pub mod schema;
 pub mod state;
 pub mod substitute;
+pub mod table;
 pub mod uid;
 pub mod upgrade;
 pub mod validate;
