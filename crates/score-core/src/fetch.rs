@@ -84,6 +84,8 @@ impl Default for FetchOptions {
 ///
 /// Every error is a [`Diagnostic`] whose message starts with `cannot get <uri>: ` followed by
 /// the reason (score-go's wording where it has one, e.g. `GET <url> non-200 status code: 404`).
+// `Result<_, Diagnostic>` is the crate-wide error contract; the size is the price of spans.
+#[allow(clippy::result_large_err)]
 pub fn fetch(uri: &str, base_dir: &Path, opts: &FetchOptions) -> Result<Vec<Fetched>, Diagnostic> {
     let fail = |msg: String| Diagnostic::new(CODE, format!("cannot get {uri}: {msg}"));
     let (plain, pin) = split_pin(uri).map_err(fail)?;
@@ -100,7 +102,9 @@ pub fn fetch(uri: &str, base_dir: &Path, opts: &FetchOptions) -> Result<Vec<Fetc
             return Err(fail(format!(
                 "integrity check failed: expected sha256 {expected}, got sha256 {actual}"
             ))
-            .with_help("the file changed since the pin was written; review it and update the pin"));
+            .with_help(
+                "the file changed since the pin was written; review it and update the pin",
+            ));
         }
     }
     Ok(files)
@@ -131,7 +135,9 @@ pub fn parse_git_url(url: &str) -> Result<(String, String), String> {
         other => return Err(format!("unsupported git scheme '{other}'")),
     };
     let rest = rest.split(['?', '#']).next().unwrap_or("");
+    // A local repository path has no host: `git-file://rel/r.git/x` means the path `rel/r.git`.
     let (host, path) = match rest.find('/') {
+        _ if target == "file" => ("", rest),
         Some(i) => rest.split_at(i),
         None => (rest, ""),
     };
@@ -193,9 +199,11 @@ fn dispatch(uri: &str, base: &Path, opts: &FetchOptions) -> Result<(Vec<Fetched>
         Some("file") => local(uri, &uri["file://".len()..], base, opts),
         Some("http") | Some("https") => http(uri, opts).map(|f| (vec![f], false)),
         Some("git-https") | Some("git-ssh") | Some("git-file") => git(uri, base, opts),
-        Some("oci") => Err("unsupported scheme 'oci' (OCI registries are not supported by \
+        Some("oci") => Err(
+            "unsupported scheme 'oci' (OCI registries are not supported by \
              score-gen; use https:// or git-https://)"
-            .to_string()),
+                .to_string(),
+        ),
         Some(other) => Err(format!("unsupported scheme '{other}'")),
     }
 }
@@ -329,8 +337,7 @@ fn read_dir_yaml(
     opts: &FetchOptions,
     keep_dir: bool,
 ) -> Result<Vec<Fetched>, String> {
-    let entries =
-        std::fs::read_dir(dir).map_err(|e| format!("open {shown}: {}", io_text(&e)))?;
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("open {shown}: {}", io_text(&e)))?;
     let mut names = Vec::new();
     for entry in entries {
         let entry = entry.map_err(|e| format!("failed to list {shown}: {}", io_text(&e)))?;
@@ -393,8 +400,18 @@ fn run(cmd: &mut Command, timeout: Duration) -> Result<RunOutput, RunError> {
             String::from_utf8_lossy(&buf).into_owned()
         })
     };
-    let out = reader(child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
-    let err = reader(child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let out = reader(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let err = reader(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
     let start = Instant::now();
     let status = loop {
         match child.try_wait() {
@@ -423,13 +440,20 @@ fn http(url: &str, opts: &FetchOptions) -> Result<Fetched, String> {
         .map_err(|e| format!("failed to create a temporary file: {}", io_text(&e)))?;
     let secs = opts.http_timeout.as_secs().max(1).to_string();
     let mut cmd = Command::new("curl");
-    cmd.args(["-sS", "-L", "--proto", "=http,https", "--proto-redir", "=http,https"])
-        .args(["--max-time", &secs])
-        .args(["--max-filesize", &opts.max_bytes.to_string()])
-        .args(["-w", "%{http_code}", "-o"])
-        .arg(tmp.path())
-        .arg(url)
-        .env("LC_ALL", "C");
+    cmd.args([
+        "-sS",
+        "-L",
+        "--proto",
+        "=http,https",
+        "--proto-redir",
+        "=http,https",
+    ])
+    .args(["--max-time", &secs])
+    .args(["--max-filesize", &opts.max_bytes.to_string()])
+    .args(["-w", "%{http_code}", "-o"])
+    .arg(tmp.path())
+    .arg(url)
+    .env("LC_ALL", "C");
     // curl enforces its own --max-time; ours only guards against a wedged process.
     let res = run(&mut cmd, opts.http_timeout + Duration::from_secs(5));
     let code = match res {
@@ -441,7 +465,9 @@ fn http(url: &str, opts: &FetchOptions) -> Result<Fetched, String> {
             ))
         }
         Err(RunError::TimedOut) => {
-            return Err(format!("failed to make get request: Get \"{url}\": timed out"))
+            return Err(format!(
+                "failed to make get request: Get \"{url}\": timed out"
+            ))
         }
         Err(RunError::Failed(Some(63), _)) => {
             return Err(format!(
@@ -450,7 +476,9 @@ fn http(url: &str, opts: &FetchOptions) -> Result<Fetched, String> {
             ))
         }
         Err(RunError::Failed(_, stderr)) => {
-            return Err(format!("failed to make get request: Get \"{url}\": {stderr}"))
+            return Err(format!(
+                "failed to make get request: Get \"{url}\": {stderr}"
+            ))
         }
     };
     if code != "200" {
@@ -522,7 +550,9 @@ fn git(uri: &str, base: &Path, opts: &FetchOptions) -> Result<(Vec<Fetched>, boo
             )),
         }
     };
-    step(&["init", "-q"], &|| format!("failed to init git repo in {}", dir.display()))?;
+    step(&["init", "-q"], &|| {
+        format!("failed to init git repo in {}", dir.display())
+    })?;
     step(&["remote", "add", "origin", &remote], &|| {
         format!("failed to set git remote to {remote}")
     })?;
@@ -530,14 +560,26 @@ fn git(uri: &str, base: &Path, opts: &FetchOptions) -> Result<(Vec<Fetched>, boo
     // pattern also matches same-named paths deeper down).
     let pattern = format!("/{sub}");
     step(
-        &["sparse-checkout", "set", "--no-cone", "--sparse-index", &pattern],
+        &[
+            "sparse-checkout",
+            "set",
+            "--no-cone",
+            "--sparse-index",
+            &pattern,
+        ],
         &|| "failed to set sparse checkout".to_string(),
     )?;
     step(&["fetch", "-q", "--depth=1", "origin", "HEAD"], &|| {
         "failed to fetch".to_string()
     })?;
     step(
-        &["-c", "advice.detachedHead=false", "checkout", "-q", "FETCH_HEAD"],
+        &[
+            "-c",
+            "advice.detachedHead=false",
+            "checkout",
+            "-q",
+            "FETCH_HEAD",
+        ],
         &|| "failed to fetch".to_string(),
     )?;
     let target = dir.join(sub_path);
@@ -545,10 +587,12 @@ fn git(uri: &str, base: &Path, opts: &FetchOptions) -> Result<(Vec<Fetched>, boo
         .canonicalize()
         .map_err(|e| format!("failed to read checkout: {}", io_text(&e)))?;
     let inside = |p: &Path| p.canonicalize().is_ok_and(|c| c.starts_with(&root));
-    let meta = std::fs::metadata(&target)
-        .map_err(|_| format!("'{sub}' does not exist in {remote}"))?;
+    let meta =
+        std::fs::metadata(&target).map_err(|_| format!("'{sub}' does not exist in {remote}"))?;
     if !inside(&target) {
-        return Err(format!("'{sub}' is a link that points outside the repository"));
+        return Err(format!(
+            "'{sub}' is a link that points outside the repository"
+        ));
     }
     if meta.is_dir() {
         let files = read_dir_yaml(&target, &sub, uri, opts, false)?;
@@ -574,7 +618,8 @@ mod tests {
     #[test]
     fn pins_are_parsed_and_validated() {
         let h = "AB".repeat(32);
-        let (u, p) = split_pin(&format!("x.yaml#sha256={h}")).unwrap();
+        let uri = format!("x.yaml#sha256={h}");
+        let (u, p) = split_pin(&uri).unwrap();
         assert_eq!(u, "x.yaml");
         assert_eq!(p.unwrap(), "ab".repeat(32));
         assert!(split_pin("x.yaml#sha256=abc").is_err());
@@ -586,7 +631,10 @@ mod tests {
         assert_eq!(scheme_of("HTTPS://x").as_deref(), Some("https"));
         assert_eq!(scheme_of("./a://b"), None);
         assert_eq!(scheme_of("a/b"), None);
-        assert_eq!(scheme_of("git-file:///r.git/x").as_deref(), Some("git-file"));
+        assert_eq!(
+            scheme_of("git-file:///r.git/x").as_deref(),
+            Some("git-file")
+        );
     }
 
     #[test]

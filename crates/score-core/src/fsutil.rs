@@ -185,7 +185,10 @@ impl DirLock {
             .write(true)
             .open(&path)
             .map_err(|e| {
-                io::Error::new(e.kind(), format!("cannot open lock file {}: {e}", path.display()))
+                io::Error::new(
+                    e.kind(),
+                    format!("cannot open lock file {}: {e}", path.display()),
+                )
             })?;
         let start = Instant::now();
         let mut pause = Duration::from_millis(2);
@@ -259,10 +262,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         atomic_write(&dir.path().join("a"), b"a").unwrap();
         let bad = dir.path().join("a").join("child");
-        let files = vec![
-            (dir.path().join("b"), b"b".to_vec()),
-            (bad, b"x".to_vec()),
-        ];
+        let files = vec![(dir.path().join("b"), b"b".to_vec()), (bad, b"x".to_vec())];
         assert!(atomic_write_all(&files).is_err());
         let names: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()

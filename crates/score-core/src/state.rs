@@ -169,15 +169,17 @@ impl State {
             for m in [&mut r.state, &mut r.outputs] {
                 sort_map(m);
             }
-            for m in [r.params.as_mut(), r.metadata.as_mut()].into_iter().flatten() {
+            for m in [r.params.as_mut(), r.metadata.as_mut()]
+                .into_iter()
+                .flatten()
+            {
                 sort_map(m);
             }
         }
         // The state holds only strings, integers, floats from JSON, booleans, nulls, maps and
         // sequences, all of which the emitter accepts; a failure would be a bug in the emitter.
-        serde_saphyr::to_string(&canonical).unwrap_or_else(|e| {
-            unreachable!("serde-saphyr cannot emit a JSON-shaped state: {e}")
-        })
+        serde_saphyr::to_string(&canonical)
+            .unwrap_or_else(|e| unreachable!("serde-saphyr cannot emit a JSON-shaped state: {e}"))
     }
 
     /// Parses a state file. `name` is used in diagnostics (usually the path).
@@ -189,6 +191,8 @@ impl State {
     /// let err = score_core::state::State::from_yaml("s.yaml", "version: 7\nseed: ab\n").unwrap_err();
     /// assert!(err.message.contains("unsupported state version 7"));
     /// ```
+    // `Result<_, Diagnostic>` is the crate-wide error contract; the size is the price of spans.
+    #[allow(clippy::result_large_err)]
     pub fn from_yaml(name: &str, text: &str) -> Result<State, Diagnostic> {
         let file = Arc::new(SourceFile::new(name, text));
         if text.trim().is_empty() {
@@ -245,7 +249,12 @@ fn version_span(file: &SourceFile) -> Span {
     Span::new(offset, "version".len(), line, column)
 }
 
-fn parse<T: for<'de> Deserialize<'de>>(file: &Arc<SourceFile>, text: &str) -> Result<T, Diagnostic> {
+// `Result<_, Diagnostic>` is the crate-wide error contract; the size is the price of spans.
+#[allow(clippy::result_large_err)]
+fn parse<T: for<'de> Deserialize<'de>>(
+    file: &Arc<SourceFile>,
+    text: &str,
+) -> Result<T, Diagnostic> {
     let opts = serde_saphyr::options! {
         strict_booleans: true,
         legacy_octal_numbers: true,
@@ -254,10 +263,16 @@ fn parse<T: for<'de> Deserialize<'de>>(file: &Arc<SourceFile>, text: &str) -> Re
     serde_saphyr::from_str_with_options::<T>(text, opts).map_err(|e| {
         let mut d = Diagnostic::new(
             CODE,
-            format!("invalid state file {}: {}", file.name, first_line(&e.to_string())),
+            format!(
+                "invalid state file {}: {}",
+                file.name,
+                first_line(&e.to_string())
+            ),
         )
         .with_file(file.clone())
-        .with_help("the state file is written by score-gen; if it was edited by hand, fix or delete it");
+        .with_help(
+            "the state file is written by score-gen; if it was edited by hand, fix or delete it",
+        );
         if let Some(loc) = e.location() {
             let line = usize::try_from(loc.line()).unwrap_or(0);
             let column = usize::try_from(loc.column()).unwrap_or(0);
@@ -376,7 +391,10 @@ impl StateDir {
     /// Opens (creating if needed) and locks an explicit state directory.
     pub fn open_dir(dir: &Path, timeout: Duration) -> io::Result<StateDir> {
         std::fs::create_dir_all(dir).map_err(|e| {
-            io::Error::new(e.kind(), format!("cannot create state directory {}: {e}", dir.display()))
+            io::Error::new(
+                e.kind(),
+                format!("cannot create state directory {}: {e}", dir.display()),
+            )
         })?;
         let lock = DirLock::acquire(dir, timeout)?;
         Ok(StateDir {
@@ -396,6 +414,8 @@ impl StateDir {
     }
 
     /// Reads the state; a missing file gives [`State::new_random`].
+    // `Result<_, Diagnostic>` is the crate-wide error contract; the size is the price of spans.
+    #[allow(clippy::result_large_err)]
     pub fn load(&self) -> Result<State, Diagnostic> {
         let path = self.state_path();
         let name = path.display().to_string();
@@ -411,7 +431,10 @@ impl StateDir {
                 )),
             },
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(State::new_random()),
-            Err(e) => Err(Diagnostic::new(CODE, format!("cannot read state file {name}: {e}"))),
+            Err(e) => Err(Diagnostic::new(
+                CODE,
+                format!("cannot read state file {name}: {e}"),
+            )),
         }
     }
 
@@ -438,6 +461,8 @@ mod tests {
     fn random_hex_is_hex() {
         let h = random_hex(16);
         assert_eq!(h.len(), 32);
-        assert!(h.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert!(h
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
     }
 }

@@ -30,9 +30,10 @@ pub fn render_table(headers: &[&str], rows: &[Vec<String>]) -> String {
     let split = |cells: &[String]| -> Vec<Vec<String>> {
         (0..cols)
             .map(|i| {
-                cells
-                    .get(i)
-                    .map_or_else(|| vec![String::new()], |c| c.split('\n').map(str::to_string).collect())
+                cells.get(i).map_or_else(
+                    || vec![String::new()],
+                    |c| c.split('\n').map(str::to_string).collect(),
+                )
             })
             .collect()
     };
@@ -199,7 +200,8 @@ mod tests {
     #[test]
     fn title_matches_tablewriter() {
         assert_eq!(title("expected_outputs"), "EXPECTED OUTPUTS");
-        assert_eq!(title("v1.2"), "V1 2");
+        assert_eq!(title("v1.2"), "V1.2");
+        assert_eq!(title("a.b"), "A B");
         assert_eq!(title("1.5"), "1.5");
         assert_eq!(title("_"), " ");
     }

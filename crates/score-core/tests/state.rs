@@ -19,14 +19,28 @@ fn sample() -> State {
         },
     );
     s.workloads.insert("api".into(), WorkloadState::default());
-    let mut r = ResourceState::new("postgres", "default", Some("db".into()), "web", "template://pg");
-    r.params = json!({"z": 1, "a": {"y": "no", "b": "0755"}}).as_object().cloned();
-    r.metadata = json!({"annotations": {"acme.org/x": "y"}}).as_object().cloned();
-    r.state = json!({"password": "s3cr3t", "n": 3, "f": 1.5, "t": true, "nil": null, "list": [1, "on"]})
+    let mut r = ResourceState::new(
+        "postgres",
+        "default",
+        Some("db".into()),
+        "web",
+        "template://pg",
+    );
+    r.params = json!({"z": 1, "a": {"y": "no", "b": "0755"}})
+        .as_object()
+        .cloned();
+    r.metadata = json!({"annotations": {"acme.org/x": "y"}})
+        .as_object()
+        .cloned();
+    r.state =
+        json!({"password": "s3cr3t", "n": 3, "f": 1.5, "t": true, "nil": null, "list": [1, "on"]})
+            .as_object()
+            .cloned()
+            .unwrap();
+    r.outputs = json!({"host": "pg", "port": 5432})
         .as_object()
         .cloned()
         .unwrap();
-    r.outputs = json!({"host": "pg", "port": 5432}).as_object().cloned().unwrap();
     r.secret_outputs = BTreeSet::from(["password".to_string()]);
     r.expression_outputs = BTreeSet::from(["host".to_string()]);
     s.resources.insert("postgres.default#db".into(), r);
@@ -49,14 +63,32 @@ fn round_trip_is_exact_and_sorted() {
     assert_eq!(back, s);
     assert_eq!(back.to_yaml(), text, "to_yaml(from_yaml(x)) == x");
     // Readable keys and sorted maps.
-    for key in ["source_workload:", "provisioner:", "shared_state:", "secret_outputs:", "type: postgres"] {
+    for key in [
+        "source_workload:",
+        "provisioner:",
+        "shared_state:",
+        "secret_outputs:",
+        "type: postgres",
+    ] {
         assert!(text.contains(key), "{key} missing in\n{text}");
     }
     assert!(text.find("alpha").unwrap() < text.find("zeta").unwrap());
-    assert!(text.find("\n      a:").unwrap() < text.find("\n      z:").unwrap(), "{text}");
+    assert!(
+        text.find("\n      a:").unwrap() < text.find("\n      z:").unwrap(),
+        "{text}"
+    );
     // YAML-1.1-ambiguous strings stay strings.
-    assert_eq!(back.resources["postgres.default#db"].params.as_ref().unwrap()["a"]["y"], json!("no"));
-    assert_eq!(back.resources["postgres.default#db"].state["list"], json!([1, "on"]));
+    assert_eq!(
+        back.resources["postgres.default#db"]
+            .params
+            .as_ref()
+            .unwrap()["a"]["y"],
+        json!("no")
+    );
+    assert_eq!(
+        back.resources["postgres.default#db"].state["list"],
+        json!([1, "on"])
+    );
     assert_eq!(back.version, STATE_VERSION);
 }
 
@@ -85,7 +117,11 @@ fn corrupted_files_give_located_diagnostics() {
     let d = State::from_yaml("s.yaml", "version: 1\nseed: ab\nworkloads: [\n").unwrap_err();
     assert_eq!(d.file.as_ref().unwrap().name, "s.yaml");
     assert!(d.span.is_some(), "{d:?}");
-    assert!(d.message.starts_with("invalid state file s.yaml"), "{}", d.message);
+    assert!(
+        d.message.starts_with("invalid state file s.yaml"),
+        "{}",
+        d.message
+    );
     // Unknown key on line 3.
     let d = State::from_yaml("s.yaml", "version: 1\nseed: ab\nbogus: 1\n").unwrap_err();
     assert!(d.message.contains("bogus"), "{}", d.message);
@@ -94,11 +130,22 @@ fn corrupted_files_give_located_diagnostics() {
     let d = State::from_yaml("s.yaml", "version: 1\nseed: ab\nresources: 5\n").unwrap_err();
     assert_eq!(d.span.unwrap().line, 3, "{d:?}");
     // A foreign YAML file (a Score workload).
-    let d = State::from_yaml("s.yaml", "apiVersion: score.dev/v1b1\nmetadata: {name: x}\n").unwrap_err();
-    assert!(d.message.contains("not a score-gen state file"), "{}", d.message);
+    let d = State::from_yaml(
+        "s.yaml",
+        "apiVersion: score.dev/v1b1\nmetadata: {name: x}\n",
+    )
+    .unwrap_err();
+    assert!(
+        d.message.contains("not a score-gen state file"),
+        "{}",
+        d.message
+    );
     // Not a mapping, empty, binary garbage.
     assert!(State::from_yaml("s.yaml", "- 1\n- 2\n").is_err());
-    assert!(State::from_yaml("s.yaml", "").unwrap_err().message.contains("empty"));
+    assert!(State::from_yaml("s.yaml", "")
+        .unwrap_err()
+        .message
+        .contains("empty"));
     assert!(State::from_yaml("s.yaml", "\u{0}\u{1}: [}").is_err());
 }
 
@@ -111,7 +158,11 @@ fn unknown_version_is_a_clear_error() {
     );
     assert_eq!(d.span.unwrap().line, 2);
     let d = State::from_yaml("s.yaml", "version: one\nseed: ab\n").unwrap_err();
-    assert!(d.message.contains("version must be an integer"), "{}", d.message);
+    assert!(
+        d.message.contains("version must be an integer"),
+        "{}",
+        d.message
+    );
 }
 
 #[test]
@@ -124,12 +175,19 @@ fn state_dir_load_save() {
     let mut s2 = sample();
     s2.seed = s.seed.clone();
     dir.save(&s2).unwrap();
-    assert_eq!(dir.state_path(), root.path().join(".score-gen/compose/state.yaml"));
+    assert_eq!(
+        dir.state_path(),
+        root.path().join(".score-gen/compose/state.yaml")
+    );
     assert_eq!(dir.load().unwrap(), s2);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(dir.state_path()).unwrap().permissions().mode() & 0o777;
+        let mode = std::fs::metadata(dir.state_path())
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
         assert_eq!(mode, 0o600);
     }
     std::fs::write(dir.state_path(), "version: 1\nseed: [\n").unwrap();
@@ -144,9 +202,13 @@ fn state_dir_load_save() {
 fn state_dir_is_exclusive() {
     let root = tempfile::tempdir().unwrap();
     let held = StateDir::open(root.path(), "k8s").unwrap();
-    let err = StateDir::open_with_timeout(root.path(), "k8s", Duration::from_millis(50)).unwrap_err();
+    let err =
+        StateDir::open_with_timeout(root.path(), "k8s", Duration::from_millis(50)).unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::TimedOut);
-    assert!(err.to_string().starts_with("another score-gen is using "), "{err}");
+    assert!(
+        err.to_string().starts_with("another score-gen is using "),
+        "{err}"
+    );
     assert!(err.to_string().contains(".score-gen/k8s"), "{err}");
     // Another target is independent.
     StateDir::open_with_timeout(root.path(), "compose", Duration::from_millis(50)).unwrap();
@@ -165,13 +227,15 @@ fn concurrent_read_modify_write_loses_nothing() {
             let barrier = barrier.clone();
             thread::spawn(move || {
                 barrier.wait();
-                let dir = StateDir::open_with_timeout(root.path(), "compose", Duration::from_secs(60))
-                    .expect("lock");
+                let dir =
+                    StateDir::open_with_timeout(root.path(), "compose", Duration::from_secs(60))
+                        .expect("lock");
                 let mut s = dir.load().expect("load");
                 // Widen the race window: a missing lock would now lose updates.
                 thread::sleep(Duration::from_millis(5));
                 s.shared_state.insert(format!("writer-{i}"), json!(i));
-                s.workloads.insert(format!("w{i}"), WorkloadState::default());
+                s.workloads
+                    .insert(format!("w{i}"), WorkloadState::default());
                 dir.save(&s).expect("save");
             })
         })
@@ -218,7 +282,10 @@ fn concurrent_atomic_writers_never_tear() {
         w.join().unwrap();
     }
     reader.join().unwrap();
-    let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(names.len(), 1, "temp files left: {names:?}");
 }
 
