@@ -23,6 +23,7 @@
 
 pub mod diag;
 pub mod engine;
+pub mod fetch;
 pub mod fsutil;
 pub mod graph;
 pub mod load;
@@ -36,6 +37,7 @@ pub mod resolved;
 pub mod schema;
 pub mod state;
 pub mod substitute;
+pub mod table;
 pub mod uid;
 pub mod upgrade;
 pub mod validate;
