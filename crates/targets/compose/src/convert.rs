@@ -10,7 +10,8 @@ use score_core::quantity::{parse_cpu_millis, parse_memory_bytes};
 use score_core::resolved::{
     FileContent, ResolvedContainer, ResolvedProject, ResolvedVolume, ResolvedWorkload, VolumeSource,
 };
-use score_core::substitute::{render_go_json, Piece, Resolved};
+use score_core::substitute::{render_go_json, Found, Piece, Resolved};
+use score_core::uid::ResourceUid;
 
 use crate::escape::{escape_dollars, mount_file_name, shell_quote};
 use crate::fragments::{type_name, Owner, Project, Service};
@@ -142,7 +143,7 @@ pub(crate) fn add_workload(
             svc.insert("command".into(), escaped_list(args));
         }
 
-        let env = environment(rc, &mut out.env_vars);
+        let env = environment(rc, project, &mut out.env_vars);
         if !env.is_empty() {
             svc.insert("environment".into(), Value::Object(env));
         }
@@ -175,7 +176,7 @@ pub(crate) fn add_workload(
             let rel = format!("{wname}/{cname}/{}", mount_file_name(target));
             let bytes = match &f.content {
                 FileContent::Binary(b) => b.clone(),
-                FileContent::Text(r) => match file_text(r) {
+                FileContent::Text(r) => match file_text(r, project) {
                     Ok(t) => t.into_bytes(),
                     Err(var) => {
                         diags.push(
@@ -317,7 +318,11 @@ fn escaped_list(items: &[String]) -> Value {
 
 /// Variables, sorted by name. Literal text is escaped for compose; expression outputs (e.g.
 /// `${DEBUG}` from the environment provisioner) are compose interpolations and stay as they are.
-fn environment(rc: &ResolvedContainer, env_vars: &mut BTreeSet<String>) -> Map<String, Value> {
+fn environment(
+    rc: &ResolvedContainer,
+    project: &ResolvedProject,
+    env_vars: &mut BTreeSet<String>,
+) -> Map<String, Value> {
     let mut keys: Vec<&String> = rc.variables.keys().collect();
     keys.sort();
     let mut env = Map::new();
@@ -331,7 +336,7 @@ fn environment(rc: &ResolvedContainer, env_vars: &mut BTreeSet<String>) -> Map<S
                         Value::String(v) => v.clone(),
                         other => render_go_json(other),
                     };
-                    if f.expression {
+                    if is_expression(f, project) {
                         env_vars.extend(interpolated_names(&text));
                         s.push_str(&text);
                     } else {
@@ -343,6 +348,20 @@ fn environment(rc: &ResolvedContainer, env_vars: &mut BTreeSet<String>) -> Map<S
         env.insert(k.clone(), Value::String(s));
     }
     env
+}
+
+/// An output value is a compose expression when core marked it, or when its provisioner lists
+/// `*` in `expression_outputs` ("every key": the environment provisioner answers any key, so it
+/// cannot list them). Core passes `*` through as a key; honouring it here keeps the target right
+/// whether or not core expands it.
+fn is_expression(f: &Found, project: &ResolvedProject) -> bool {
+    f.expression
+        || f.origin.as_ref().is_some_and(|o| {
+            project
+                .resources
+                .get(&ResourceUid::from_string(o.uid.clone()))
+                .is_some_and(|r| r.outputs.expression.contains("*"))
+        })
 }
 
 /// Names in compose interpolations `${NAME}`, `${NAME:-x}`, `${NAME?err}`; `$$` is an escape.
@@ -371,10 +390,10 @@ fn interpolated_names(s: &str) -> Vec<String> {
 
 /// A mounted file's text; `Err(expression)` when it holds a compose interpolation, which compose
 /// never applies to file contents.
-fn file_text(r: &Resolved) -> Result<String, String> {
+fn file_text(r: &Resolved, project: &ResolvedProject) -> Result<String, String> {
     for p in &r.pieces {
         if let Piece::Value(f) = p {
-            if f.expression {
+            if is_expression(f, project) {
                 return Err(match &f.value {
                     Value::String(s) => s.clone(),
                     v => render_go_json(v),
@@ -673,11 +692,49 @@ pub(crate) fn apply_publish(
         match svc.get_mut("ports") {
             Some(Value::Array(a)) => a.push(p),
             _ => {
-                svc.insert("ports".into(), Value::Array(vec![p]));
+                // Keep `ports` next to `expose` (or after `hostname`), where a reader looks.
+                let anchor = ["expose", "hostname", "network_mode", "environment"]
+                    .into_iter()
+                    .find(|k| svc.contains_key(*k));
+                let mut rebuilt = Map::new();
+                let mut placed = false;
+                for (k, v) in std::mem::take(svc) {
+                    let here = Some(k.as_str()) == anchor;
+                    rebuilt.insert(k, v);
+                    if here {
+                        rebuilt.insert("ports".into(), Value::Array(vec![p.clone()]));
+                        placed = true;
+                    }
+                }
+                if !placed {
+                    rebuilt.insert("ports".into(), Value::Array(vec![p]));
+                }
+                *svc = rebuilt;
             }
         }
     }
     diags.into_result()
+}
+
+/// Compose refuses a service volume of type `volume` whose source is not declared at the top
+/// level; declare (with defaults) every one a workload mounts that no provisioner declared.
+pub(crate) fn declare_named_volumes(out: &mut Project) {
+    let mut names = BTreeSet::new();
+    for svc in out.services.values() {
+        if !matches!(svc.owner, Owner::Workload(_)) {
+            continue;
+        }
+        for m in svc.value.get("volumes").and_then(Value::as_array).into_iter().flatten() {
+            if m.get("type").and_then(Value::as_str) == Some("volume") {
+                if let Some(src) = m.get("source").and_then(Value::as_str) {
+                    names.insert(src.to_string());
+                }
+            }
+        }
+    }
+    for n in names {
+        out.volumes.entry(n).or_insert_with(|| Value::Object(Map::new()));
+    }
 }
 
 /// The skeleton `.env`: every variable compose interpolates, empty.

@@ -129,6 +129,7 @@ impl Target for ComposeTarget {
         }
         diags.into_result()?;
         convert::apply_publish(&mut out, project, &settings.publish)?;
+        convert::declare_named_volumes(&mut out);
 
         let mut doc = Map::new();
         if let Some(p) = &settings.project {
@@ -147,7 +148,12 @@ impl Target for ComposeTarget {
                 doc.insert(key.into(), Value::Object(m));
             }
         }
-        let yaml = serde_saphyr::to_string(&Value::Object(doc)).map_err(|e| {
+        // Long single-line strings (URLs, shell commands) stay on one line: folding them into
+        // `>-` blocks is correct YAML but hard to read and to grep.
+        let mut yaml_options = serde_saphyr::SerializerOptions::default();
+        yaml_options.folded_wrap_chars = usize::MAX;
+        let yaml = serde_saphyr::to_string_with_options(&Value::Object(doc), yaml_options)
+            .map_err(|e| {
             Diagnostic::new(CODE, format!("cannot serialise compose.yaml: {e}"))
         })?;
 

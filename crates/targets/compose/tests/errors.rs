@@ -115,7 +115,7 @@ fn identical_shared_services_merge() {
 "#;
     let (_, a, _) = compile_case(&case(&[USES_THING], Some(p), &[])).unwrap();
     let yaml = compose_yaml(&a);
-    assert_eq!(yaml.matches("shared:").count(), 1, "{yaml}");
+    assert_eq!(yaml.matches("\n  shared:\n").count(), 1, "{yaml}");
     assert!(yaml.contains("app-main:\n"), "{yaml}");
     let files: Vec<String> = a.files[1..]
         .iter()
@@ -178,9 +178,9 @@ metadata: {name: app}
 containers:
   main:
     image: a:1
-    variables: {X: "${resources.p.port}"}
+    variables: {X: "${resources.peer.port}"}
 resources:
-  p: {type: service-port, params: {workload: ghost, port: http}}
+  peer: {type: service-port, params: {workload: ghost, port: http}}
 "#;
     let e = error_of(&case(&[s], None, &[]));
     assert!(e.contains("unknown workload 'ghost'"), "{e}");

@@ -200,9 +200,12 @@ pub fn render_artefacts(a: &Artefacts) -> String {
     let mut s = compose_yaml(a);
     for (path, bytes) in &a.files[1..] {
         s.push_str(&format!("\n--- {} ---\n", path.display()));
+        let binary = bytes
+            .iter()
+            .any(|b| *b < 0x20 && !matches!(b, b'\n' | b'\t' | b'\r'));
         match std::str::from_utf8(bytes) {
-            Ok(t) => s.push_str(t),
-            Err(_) => s.push_str(&format!("<{} bytes: {:?}>", bytes.len(), bytes)),
+            Ok(t) if !binary => s.push_str(t),
+            _ => s.push_str(&format!("<{} bytes: {:?}>", bytes.len(), bytes)),
         }
     }
     s
