@@ -206,7 +206,8 @@ pub(crate) fn add_workload(
                 continue;
             }
             out.files.insert(rel.clone(), bytes);
-            out.file_owners.insert(rel.clone(), format!("workload '{wname}'"));
+            out.file_owners
+                .insert(rel.clone(), format!("workload '{wname}'"));
             volumes.push(json!({
                 "type": "bind",
                 "source": format!("./{MOUNTS_DIR}/{rel}"),
@@ -227,7 +228,14 @@ pub(crate) fn add_workload(
                 }
                 Err(e) => diags.push(Diagnostic::new(
                     CODE,
-                    format!("containers.{cname}.{}: {e}", if c.readiness_probe.is_some() { "readinessProbe" } else { "livenessProbe" }),
+                    format!(
+                        "containers.{cname}.{}: {e}",
+                        if c.readiness_probe.is_some() {
+                            "readinessProbe"
+                        } else {
+                            "livenessProbe"
+                        }
+                    ),
                 )),
             }
         }
@@ -243,7 +251,14 @@ pub(crate) fn add_workload(
                         Ok(_) => {}
                         Err(e) => diags.push(Diagnostic::new(
                             CODE,
-                            format!("containers.{cname}.resources.{}: {e}", if key == "limits" { "limits" } else { "requests" }),
+                            format!(
+                                "containers.{cname}.resources.{}: {e}",
+                                if key == "limits" {
+                                    "limits"
+                                } else {
+                                    "requests"
+                                }
+                            ),
                         )),
                     }
                 }
@@ -407,7 +422,8 @@ fn file_text(r: &Resolved, project: &ResolvedProject) -> Result<String, String> 
 /// `mode` is an octal string (the schema allows `^0?[0-7]{3}$`). The bind mount is read-only;
 /// the mode is applied when the file is written (see the spec: needs artefact modes in core).
 fn check_mode(mode: &str) -> Result<u32, String> {
-    let m = u32::from_str_radix(mode, 8).map_err(|_| format!("failed to parse '{mode}' as octal"))?;
+    let m =
+        u32::from_str_radix(mode, 8).map_err(|_| format!("failed to parse '{mode}' as octal"))?;
     if m > 0o777 {
         return Err("mode must be <= 0777".into());
     }
@@ -621,7 +637,7 @@ pub(crate) fn cpus_decimal(millis: u64) -> String {
 /// Bytes in the largest compose unit (`b`, `k`, `m`, `g`, all powers of 1024) that is exact.
 pub(crate) fn memory_units(bytes: u64) -> String {
     for (unit, size) in [("g", 1u64 << 30), ("m", 1 << 20), ("k", 1 << 10)] {
-        if bytes >= size && bytes % size == 0 {
+        if bytes >= size && bytes.is_multiple_of(size) {
             return format!("{}{unit}", bytes / size);
         }
     }
@@ -724,7 +740,13 @@ pub(crate) fn declare_named_volumes(out: &mut Project) {
         if !matches!(svc.owner, Owner::Workload(_)) {
             continue;
         }
-        for m in svc.value.get("volumes").and_then(Value::as_array).into_iter().flatten() {
+        for m in svc
+            .value
+            .get("volumes")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             if m.get("type").and_then(Value::as_str) == Some("volume") {
                 if let Some(src) = m.get("source").and_then(Value::as_str) {
                     names.insert(src.to_string());
@@ -733,7 +755,9 @@ pub(crate) fn declare_named_volumes(out: &mut Project) {
         }
     }
     for n in names {
-        out.volumes.entry(n).or_insert_with(|| Value::Object(Map::new()));
+        out.volumes
+            .entry(n)
+            .or_insert_with(|| Value::Object(Map::new()));
     }
 }
 
@@ -789,9 +813,21 @@ mod tests {
 
     #[test]
     fn resource_readiness_conditions() {
-        assert_eq!(readiness_condition(&json!({"restart": "no"})), "service_completed_successfully");
-        assert_eq!(readiness_condition(&json!({"healthcheck": {"test": ["CMD", "x"]}})), "service_healthy");
-        assert_eq!(readiness_condition(&json!({"healthcheck": {"disable": true}})), "service_started");
-        assert_eq!(readiness_condition(&json!({"image": "x"})), "service_started");
+        assert_eq!(
+            readiness_condition(&json!({"restart": "no"})),
+            "service_completed_successfully"
+        );
+        assert_eq!(
+            readiness_condition(&json!({"healthcheck": {"test": ["CMD", "x"]}})),
+            "service_healthy"
+        );
+        assert_eq!(
+            readiness_condition(&json!({"healthcheck": {"disable": true}})),
+            "service_started"
+        );
+        assert_eq!(
+            readiness_condition(&json!({"image": "x"})),
+            "service_started"
+        );
     }
 }

@@ -5,6 +5,9 @@
 //! `postgres-instance` service): maps merge key by key, equal values are fine, and two different
 //! values for one key are an error naming both resources, never a silent "last wins".
 
+// One `Diagnostic` per failure, like score-core's loaders; boxing it would buy nothing.
+#![allow(clippy::result_large_err)]
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
@@ -251,7 +254,9 @@ fn conflict(path: String, first: &str, second: &str) -> Diagnostic {
         CODE,
         format!("resources '{first}' and '{second}' render different values for '{path}'"),
     )
-    .with_help("a shared compose entry must be rendered identically by every resource that renders it")
+    .with_help(
+        "a shared compose entry must be rendered identically by every resource that renders it",
+    )
 }
 
 /// `a/./b` → `a/b`; `None` for absolute paths, `..`, or an empty path.
@@ -288,8 +293,16 @@ mod tests {
     #[test]
     fn merge_accepts_equal_and_disjoint_rejects_different() {
         let mut a = json!({"image": "x", "environment": {"A": "1"}});
-        merge_value(&mut a, &json!({"image": "x", "environment": {"B": "2"}}), "s").unwrap();
-        assert_eq!(a, json!({"image": "x", "environment": {"A": "1", "B": "2"}}));
+        merge_value(
+            &mut a,
+            &json!({"image": "x", "environment": {"B": "2"}}),
+            "s",
+        )
+        .unwrap();
+        assert_eq!(
+            a,
+            json!({"image": "x", "environment": {"A": "1", "B": "2"}})
+        );
         assert_eq!(
             merge_value(&mut a, &json!({"environment": {"A": "9"}}), "s"),
             Err("s.environment.A".to_string())

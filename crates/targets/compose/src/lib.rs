@@ -143,8 +143,10 @@ impl Target for ComposeTarget {
         doc.insert("services".into(), Value::Object(services));
         for (key, section) in [("volumes", &out.volumes), ("networks", &out.networks)] {
             if !section.is_empty() {
-                let m: Map<String, Value> =
-                    section.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                let m: Map<String, Value> = section
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
                 doc.insert(key.into(), Value::Object(m));
             }
         }
@@ -153,16 +155,17 @@ impl Target for ComposeTarget {
         let mut yaml_options = serde_saphyr::SerializerOptions::default();
         yaml_options.folded_wrap_chars = usize::MAX;
         let yaml = serde_saphyr::to_string_with_options(&Value::Object(doc), yaml_options)
-            .map_err(|e| {
-            Diagnostic::new(CODE, format!("cannot serialise compose.yaml: {e}"))
-        })?;
+            .map_err(|e| Diagnostic::new(CODE, format!("cannot serialise compose.yaml: {e}")))?;
 
         let mut files: Vec<(PathBuf, Vec<u8>)> = vec![(PathBuf::from("compose.yaml"), yaml.into())];
         for (rel, bytes) in &out.files {
             files.push((PathBuf::from(MOUNTS_DIR).join(rel), bytes.clone()));
         }
         if let Some(env_file) = &settings.env_file {
-            files.push((PathBuf::from(env_file), convert::env_skeleton(&out.env_vars)));
+            files.push((
+                PathBuf::from(env_file),
+                convert::env_skeleton(&out.env_vars),
+            ));
         }
         Ok(Artefacts { files })
     }
@@ -183,7 +186,8 @@ mod tests {
     fn settings_are_parsed() {
         let mut o = TargetOptions::default();
         o.settings.insert("build.main".into(), "./app".into());
-        o.settings.insert("publish".into(), "8080:web:80, 5432:db:5432".into());
+        o.settings
+            .insert("publish".into(), "8080:web:80, 5432:db:5432".into());
         o.settings.insert("env_file".into(), ".env".into());
         let s = Settings::from_options(&o);
         assert_eq!(s.builds["main"], "./app");

@@ -36,12 +36,18 @@ fn acceptance_compiles_deterministically_and_is_valid() {
     let case = load_case("acceptance");
     let a1 = must_compile(&case);
     let a2 = must_compile(&case);
-    assert_eq!(a1, a2, "two runs from the same state give identical artefacts");
+    assert_eq!(
+        a1, a2,
+        "two runs from the same state give identical artefacts"
+    );
 
     // A second run from the first run's state keeps every generated name and password.
     let (_, first, state) = compile_case(&case).unwrap();
     let (_, second, _) = compile_with_state(&case, state).unwrap();
-    assert_eq!(first, second, "re-running with the saved state changes nothing");
+    assert_eq!(
+        first, second,
+        "re-running with the saved state changes nothing"
+    );
 
     let yaml = compose_yaml(&a1);
     check_schema(&yaml).unwrap();
@@ -68,7 +74,10 @@ fn only_intended_interpolations_survive() {
         v["services"]["api-main"]["environment"]["PRICE_TEMPLATE"],
         "$$amount"
     );
-    assert_eq!(v["services"]["api-main"]["environment"]["DEBUG"], "${DEBUG}");
+    assert_eq!(
+        v["services"]["api-main"]["environment"]["DEBUG"],
+        "${DEBUG}"
+    );
 }
 
 #[test]
@@ -96,12 +105,18 @@ fn services_dependencies_and_outputs() {
         api["ports"],
         serde_json::json!([{"target": 8080, "published": "8080"}])
     );
-    assert_eq!(api["depends_on"]["postgres-instance"]["condition"], "service_healthy");
+    assert_eq!(
+        api["depends_on"]["postgres-instance"]["condition"],
+        "service_healthy"
+    );
     assert_eq!(
         api["depends_on"]["postgres-instance-init"]["condition"],
         "service_completed_successfully"
     );
-    assert_eq!(api["depends_on"]["redis-api-cache"]["condition"], "service_healthy");
+    assert_eq!(
+        api["depends_on"]["redis-api-cache"]["condition"],
+        "service_healthy"
+    );
     assert_eq!(api["labels"]["team"], "checkout");
     assert_eq!(api["labels"]["compose.score.dev/workload-name"], "api");
     assert_eq!(api["deploy"]["resources"]["limits"]["cpus"], "1");
@@ -112,8 +127,7 @@ fn services_dependencies_and_outputs() {
     let worker = &services["worker-main"];
     assert_eq!(worker["environment"]["API_URL"], "http://api:8080");
     assert_eq!(
-        worker["environment"]["SHARED_DATABASE_URL"],
-        api["environment"]["SHARED_DATABASE_URL"],
+        worker["environment"]["SHARED_DATABASE_URL"], api["environment"]["SHARED_DATABASE_URL"],
         "the postgres shared by id is one database"
     );
     assert_ne!(
@@ -130,7 +144,11 @@ fn services_dependencies_and_outputs() {
         .contains_key("redis-api-cache"));
 
     // Files: config mounted read-only from the mounts directory; one SQL script per database.
-    let paths: Vec<String> = a.files.iter().map(|(p, _)| p.display().to_string()).collect();
+    let paths: Vec<String> = a
+        .files
+        .iter()
+        .map(|(p, _)| p.display().to_string())
+        .collect();
     assert!(paths.contains(&".score-gen/mounts/api/main/etc%2Fapi%2Fconfig.toml".to_string()));
     let sql = paths
         .iter()

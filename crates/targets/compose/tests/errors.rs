@@ -27,7 +27,11 @@ fn case(scores: &[&str], provisioners: Option<&str>, settings: &[(&str, &str)]) 
 fn error_of(c: &Case) -> String {
     match compile_case(c) {
         Ok(_) => panic!("expected an error"),
-        Err(d) => d.iter().map(|d| d.message.clone()).collect::<Vec<_>>().join("\n"),
+        Err(d) => d
+            .iter()
+            .map(|d| d.message.clone())
+            .collect::<Vec<_>>()
+            .join("\n"),
     }
 }
 
@@ -41,7 +45,10 @@ containers:
 #[test]
 fn dot_image_needs_a_build_context() {
     let e = error_of(&case(&[DOT_IMAGE], None, &[]));
-    assert!(e.contains("container 'web'") && e.contains("image is '.'"), "{e}");
+    assert!(
+        e.contains("container 'web'") && e.contains("image is '.'"),
+        "{e}"
+    );
     let ok = compile_case(&case(&[DOT_IMAGE], None, &[("build.web", "./web")])).unwrap();
     let yaml = compose_yaml(&ok.1);
     assert!(yaml.contains("build:\n      context: ./web"), "{yaml}");
@@ -67,11 +74,15 @@ containers:
 
 #[test]
 fn publish_is_checked() {
-    let s = "apiVersion: score.dev/v1b1\nmetadata: {name: app}\ncontainers:\n  main: {image: a:1}\n";
+    let s =
+        "apiVersion: score.dev/v1b1\nmetadata: {name: app}\ncontainers:\n  main: {image: a:1}\n";
     let e = error_of(&case(&[s], None, &[("publish", "8080:app")]));
     assert_eq!(e, "--publish '8080:app': expected HOSTPORT:WORKLOAD:PORT");
     let e = error_of(&case(&[s], None, &[("publish", "8080:nope:80")]));
-    assert_eq!(e, "--publish '8080:nope:80': no workload or service named 'nope'");
+    assert_eq!(
+        e,
+        "--publish '8080:nope:80': no workload or service named 'nope'"
+    );
 }
 
 const USES_THING: &str = r#"
@@ -144,7 +155,9 @@ fn unknown_sections_and_escaping_paths_are_errors() {
     let e = error_of(&case(&[USES_THING], Some(p), &[]));
     assert!(e.contains("unknown compose section 'secrets'"), "{e}");
     assert!(
-        e.contains("file path '../outside.txt' must be relative and stay inside the mounts directory"),
+        e.contains(
+            "file path '../outside.txt' must be relative and stay inside the mounts directory"
+        ),
         "{e}"
     );
 }

@@ -44,5 +44,8 @@ fn every_default_provisioner_type_has_a_fixture() {
         .map(|p| p["type"].as_str().unwrap())
         .filter(|t| !used.contains(*t))
         .collect();
-    assert!(missing.is_empty(), "default provisioners without a fixture: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "default provisioners without a fixture: {missing:?}"
+    );
 }

@@ -137,8 +137,7 @@ fn validator_missing(what: &str) {
 
 /// Validates against the compose-spec schema bundled by dclint. `Ok(false)` = skipped.
 pub fn check_schema(yaml: &str) -> Result<bool, String> {
-    let path =
-        workspace_root().join(".validators/node_modules/dclint/schemas/compose.schema.json");
+    let path = workspace_root().join(".validators/node_modules/dclint/schemas/compose.schema.json");
     let Ok(text) = std::fs::read_to_string(&path) else {
         validator_missing(&format!("compose-spec schema ({})", path.display()));
         return Ok(false);
