@@ -180,3 +180,19 @@ fn services_dependencies_and_outputs() {
     assert_eq!(data["source"], "api-data");
     assert!(v["volumes"].as_object().unwrap().contains_key("api-data"));
 }
+
+#[test]
+fn the_schema_check_rejects_a_broken_file() {
+    // Guards against a validator that accepts everything (wrong draft, empty schema, ...).
+    let bad = "services:\n  a-main:\n    image: x\n    enviroment:\n      A: b\n";
+    match check_schema(bad) {
+        Ok(false) => {} // validator not installed: skipped with a message (fails under CI)
+        Ok(true) => panic!("the compose-spec schema accepted a misspelt key"),
+        Err(e) => assert!(e.contains("enviroment"), "{e}"),
+    }
+    match check_dclint("broken", bad) {
+        Ok(false) => {}
+        Ok(true) => panic!("dclint accepted a misspelt key"),
+        Err(e) => assert!(e.contains("invalid-schema") || e.contains("additional"), "{e}"),
+    }
+}
