@@ -193,6 +193,9 @@ fn the_schema_check_rejects_a_broken_file() {
     match check_dclint("broken", bad) {
         Ok(false) => {}
         Ok(true) => panic!("dclint accepted a misspelt key"),
-        Err(e) => assert!(e.contains("invalid-schema") || e.contains("additional"), "{e}"),
+        Err(e) => assert!(
+            e.contains("invalid-schema") || e.contains("additional"),
+            "{e}"
+        ),
     }
 }

@@ -198,3 +198,88 @@ resources:
     let e = error_of(&case(&[s], None, &[]));
     assert!(e.contains("unknown workload 'ghost'"), "{e}");
 }
+
+const USES_DB: &str = r#"
+apiVersion: score.dev/v1b1
+metadata: {name: app}
+containers:
+  main:
+    image: a:1
+    variables: {PW: "${resources.db.password}"}
+resources:
+  db: {type: postgres}
+"#;
+
+#[test]
+fn publish_can_target_a_resource_service() {
+    let (_, a, _) = compile_case(&case(
+        &[USES_DB],
+        None,
+        &[("publish", "15432:postgres-instance:5432")],
+    ))
+    .unwrap();
+    let v: serde_json::Value = serde_saphyr::from_str(&compose_yaml(&a)).unwrap();
+    assert_eq!(
+        v["services"]["postgres-instance"]["ports"],
+        serde_json::json!([{"target": 5432, "published": "15432"}])
+    );
+    // Compose has no secret store: the secret password is a plain value.
+    let pw = v["services"]["app-main"]["environment"]["PW"]
+        .as_str()
+        .unwrap();
+    assert!(
+        pw.len() == 24 && pw.chars().all(|c| c.is_ascii_alphanumeric()),
+        "{pw}"
+    );
+}
+
+#[test]
+fn a_workload_service_name_taken_by_a_resource_is_an_error() {
+    let s = r#"
+apiVersion: score.dev/v1b1
+metadata: {name: postgres}
+containers:
+  instance: {image: a:1}
+resources:
+  db: {type: postgres}
+"#;
+    assert_eq!(
+        error_of(&case(&[s], None, &[])),
+        "service 'postgres-instance' of workload 'postgres' is already defined by resource 'postgres.default#postgres.db'"
+    );
+}
+
+#[test]
+fn volume_outputs_are_checked() {
+    let s = r#"
+apiVersion: score.dev/v1b1
+metadata: {name: app}
+containers:
+  main:
+    image: a:1
+    volumes:
+      /data: {source: "${resources.vol}"}
+resources:
+  vol: {type: odd-volume}
+"#;
+    let p = r#"
+- uri: template://t/odd
+  type: odd-volume
+  outputs: |
+    type: nfs
+    source: x
+"#;
+    assert_eq!(
+        error_of(&case(&[s], Some(p), &[])),
+        "containers.main.volumes[/data]: resource 'odd-volume.default#app.vol' has invalid type 'nfs'"
+    );
+    let p = p.replace("type: nfs", "type: tmpfs");
+    let s2 = s.replace(
+        "{source: \"${resources.vol}\"}",
+        "{source: \"${resources.vol}\", path: sub}",
+    );
+    assert_eq!(
+        error_of(&case(&[&s2], Some(&p), &[])),
+        "containers.main.volumes[/data]: can't mount named tmpfs volume with sub path 'sub': not supported"
+    );
+}
