@@ -97,8 +97,7 @@ impl Settings {
                 .into());
             }
         }
-        let generate_namespace = match opts.settings.get("generate_namespace").map(String::as_str)
-        {
+        let generate_namespace = match opts.settings.get("generate_namespace").map(String::as_str) {
             None | Some("") | Some("false") => false,
             Some("true") => true,
             Some(other) => {
@@ -110,9 +109,11 @@ impl Settings {
             }
         };
         if generate_namespace && namespace.is_none() {
-            return Err(Diagnostic::new(CODE, "generate_namespace needs a namespace")
-                .with_help("give the namespace to create (--namespace)")
-                .into());
+            return Err(
+                Diagnostic::new(CODE, "generate_namespace needs a namespace")
+                    .with_help("give the namespace to create (--namespace)")
+                    .into(),
+            );
         }
         Ok(Self {
             namespace,
@@ -125,8 +126,7 @@ impl Settings {
 pub(crate) fn is_dns_label(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 63
-        && s
-            .bytes()
+        && s.bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !s.starts_with('-')
         && !s.ends_with('-')
@@ -147,7 +147,10 @@ pub(crate) fn json_type(v: &Value) -> &'static str {
 /// A fragment object must say what it is: apiVersion, kind and metadata.name (strings).
 pub(crate) fn check_object(v: &Value) -> Result<(), String> {
     let Value::Object(m) = v else {
-        return Err(format!("expected a Kubernetes object (a map), got {}", json_type(v)));
+        return Err(format!(
+            "expected a Kubernetes object (a map), got {}",
+            json_type(v)
+        ));
     };
     for key in ["apiVersion", "kind"] {
         match m.get(key) {

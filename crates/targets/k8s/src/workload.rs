@@ -367,11 +367,7 @@ impl Ctx<'_> {
             .find(|(u, _)| u.as_str() == uid)
             .map(|(_, r)| r)
         else {
-            self.err(
-                path,
-                format!("resource '{uid}' was not provisioned"),
-                None,
-            );
+            self.err(path, format!("resource '{uid}' was not provisioned"), None);
             return None;
         };
         let outputs = &res.outputs;
