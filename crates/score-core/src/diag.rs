@@ -48,7 +48,10 @@ impl SourceFile {
             .iter()
             .rposition(|b| *b == b'\n')
             .map_or(0, |p| p + 1);
-        let col = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
+        let col = String::from_utf8_lossy(&before[line_start..])
+            .chars()
+            .count()
+            + 1;
         (line, col)
     }
 }

@@ -22,6 +22,8 @@
 //! Every user-facing error is a [`diag::Diagnostic`]: message, help, file, span and JSON pointer.
 
 pub mod diag;
+pub mod engine;
+pub mod fetch;
 pub mod fsutil;
 pub mod graph;
 pub mod load;
@@ -31,9 +33,11 @@ pub mod placeholder;
 pub mod project;
 pub mod provision;
 pub mod quantity;
+pub mod resolved;
 pub mod schema;
 pub mod state;
 pub mod substitute;
+pub mod table;
 pub mod uid;
 pub mod upgrade;
 pub mod validate;

@@ -1,1 +1,482 @@
-//! (filled by its issue)
+//! Provisioning: provisioner files, the template engine, and the `cmd://` protocol.
+//!
+//! A [`ProvisionerSet`] is loaded once from the user's files and the target's defaults; for each
+//! resource (in graph order) the caller asks [`ProvisionerSet::find`] for the entry and runs
+//! [`provision`] with a [`ProvisionInput`]. The result is the resource's new state, a merge patch
+//! for the shared state, its outputs (with secret / expression flags) and the current target's
+//! fragments, which core hands to the target untouched. Format and semantics: `spec/provisioners.md`.
+//!
+//! ```
+//! use score_core::provision::*;
+//! use score_core::ResourceUid;
+//! let text = r#"
+//! - uri: template://demo/redis
+//!   type: redis
+//!   expected_outputs: [host, password]
+//!   secret_outputs: [password]
+//!   state: |
+//!     password: {{ state.password | default(rand_alnum(12)) }}
+//!   outputs: |
+//!     host: {{ id | replace(".", "-") }}
+//!     password: {{ state.password | quote }}
+//! "#;
+//! let set = ProvisionerSet::load(&[("p.yaml".into(), text.into(), None)]).unwrap();
+//! let uid = ResourceUid::new("web", "cache", "redis", None, None);
+//! let input = ProvisionInput::new(uid.clone(), "seed");
+//! let p = set.find(&uid).unwrap();
+//! let out = provision(p, &input, "compose", &ProvisionOptions::default()).unwrap();
+//! assert_eq!(out.outputs["host"], "web-cache");
+//! assert_eq!(out.outputs["password"], out.state["password"]);
+//! assert!(out.secret_outputs.contains("password"));
+//! ```
+
+// `Diagnostic` is the crate-wide error shape (message, help, file, span, related); boxing it
+// only here would make provisioning errors differ from every other stage's.
+#![allow(clippy::result_large_err)]
+
+pub mod cmd;
+pub mod file;
+pub mod helpers;
+pub mod template;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+pub use file::{CmdSpec, Provisioner, ProvisionerFile, ProvisionerSet, ProvisionerSource};
+
+use crate::diag::Diagnostic;
+use crate::uid::ResourceUid;
+use file::{Engine, TemplateEntry};
+use template::{ErrorSite, SectionTemplate};
+
+/// Everything a provisioner may read about one resource.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProvisionInput {
+    /// The resource's uid.
+    pub uid: ResourceUid,
+    /// Resource type.
+    pub kind: String,
+    /// Resource class (`default` when unset).
+    pub class: String,
+    /// Resource id: the shared id, or `<workload>.<resource>`.
+    pub id: String,
+    /// Params, placeholders already substituted.
+    pub params: Map<String, Value>,
+    /// The resource's metadata.
+    pub metadata: Map<String, Value>,
+    /// The workload that (last) defined the resource.
+    pub source_workload: String,
+    /// Services of every workload: `{name: {ports: {...}}}`, as the target shapes them.
+    pub workload_services: Value,
+    /// The resource's state from the previous run (`{}` when new).
+    pub state: Map<String, Value>,
+    /// The project's current shared state.
+    pub shared: Map<String, Value>,
+    /// Target-supplied map, e.g. `{"name": "compose", "project": "demo"}`.
+    pub target: Value,
+    /// Per-project random seed from the state; `guid` and `rand_alnum` derive from it.
+    pub seed: String,
+    /// The output keys the workloads reference on this resource (`${resources.db.<key>}`),
+    /// sorted: lets a provisioner answer keys it cannot know in advance (e.g. `environment`).
+    pub requested_outputs: Vec<String>,
+}
+
+impl ProvisionInput {
+    /// An input with the uid's type/class/id, the given seed and everything else empty.
+    pub fn new(uid: ResourceUid, seed: impl Into<String>) -> Self {
+        Self {
+            kind: uid.kind().to_string(),
+            class: uid.class().to_string(),
+            id: uid.id().to_string(),
+            uid,
+            params: Map::new(),
+            metadata: Map::new(),
+            source_workload: String::new(),
+            workload_services: Value::Object(Map::new()),
+            state: Map::new(),
+            shared: Map::new(),
+            target: Value::Object(Map::new()),
+            seed: seed.into(),
+            requested_outputs: Vec::new(),
+        }
+    }
+
+    /// The resource's stable guid: a v4-shaped UUID from SHA-256(seed, uid).
+    ///
+    /// ```
+    /// let i = score_core::provision::ProvisionInput::new(score_core::ResourceUid::from_string("a.default#w.r"), "s");
+    /// assert_eq!(i.guid(), i.guid());
+    /// assert_eq!(i.guid().len(), 36);
+    /// ```
+    pub fn guid(&self) -> String {
+        let d = Sha256::new()
+            .chain_update(self.seed.as_bytes())
+            .chain_update(b"\0guid\0")
+            .chain_update(self.uid.as_str().as_bytes())
+            .finalize();
+        let mut b = [0u8; 16];
+        b.copy_from_slice(&d[..16]);
+        b[6] = (b[6] & 0x0f) | 0x40;
+        b[8] = (b[8] & 0x3f) | 0x80;
+        let h = helpers::hex(&b);
+        format!(
+            "{}-{}-{}-{}-{}",
+            &h[0..8],
+            &h[8..12],
+            &h[12..16],
+            &h[16..20],
+            &h[20..32]
+        )
+    }
+
+    /// The key `rand_alnum` draws from in `section`: SHA-256(seed, uid, section) in hex.
+    fn rand_key(&self, section: &str) -> String {
+        let d = Sha256::new()
+            .chain_update(self.seed.as_bytes())
+            .chain_update(b"\0rand\0")
+            .chain_update(self.uid.as_str().as_bytes())
+            .chain_update(b"\0")
+            .chain_update(section.as_bytes())
+            .finalize();
+        helpers::hex(&d)
+    }
+}
+
+/// What provisioning one resource produced.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProvisionOutput {
+    /// The resource's new state (persist it).
+    pub state: Map<String, Value>,
+    /// RFC 7386 merge patch for the shared state (`{}` for none); apply with [`merge_patch`].
+    pub shared_patch: Value,
+    /// The outputs `${resources.<name>.<key>}` placeholders read.
+    pub outputs: Map<String, Value>,
+    /// Top-level output keys that are secret.
+    pub secret_outputs: BTreeSet<String>,
+    /// Top-level output keys that are target expressions rather than literal values.
+    pub expression_outputs: BTreeSet<String>,
+    /// The current target's sections: section name → rendered YAML value.
+    pub fragments: BTreeMap<String, Value>,
+}
+
+/// Limits for one provisioning call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProvisionOptions {
+    /// minijinja fuel per section render; exhaustion is an error.
+    pub fuel: u64,
+    /// Wall-clock limit for a `cmd://` program; it is killed when exceeded.
+    pub cmd_timeout: Duration,
+    /// Maximum bytes a `cmd://` program may write to stdout.
+    pub max_cmd_output: usize,
+}
+
+impl Default for ProvisionOptions {
+    fn default() -> Self {
+        Self {
+            fuel: template::DEFAULT_FUEL,
+            cmd_timeout: Duration::from_secs(60),
+            max_cmd_output: 16 * 1024 * 1024,
+        }
+    }
+}
+
+/// Provisions one resource with entry `p` for `target` (the name that selects target sections).
+///
+/// Checks `supported_params` first and `expected_outputs` last; every failure is a
+/// `score::provision` diagnostic naming the provisioner and the resource.
+pub fn provision(
+    p: &Provisioner,
+    input: &ProvisionInput,
+    target: &str,
+    opts: &ProvisionOptions,
+) -> Result<ProvisionOutput, Diagnostic> {
+    check_params(p, input)?;
+    let mut out = match &p.engine {
+        Engine::Template(t) => render_all(p, t, input, target, opts)?,
+        Engine::Cmd(spec) => {
+            let r = cmd::run(&p.uri, spec, input, opts)?;
+            ProvisionOutput {
+                state: r.resource_state.unwrap_or_default(),
+                shared_patch: r.shared_state.unwrap_or(Value::Object(Map::new())),
+                outputs: r.resource_outputs.unwrap_or_default(),
+                secret_outputs: r.secret_outputs.unwrap_or_default(),
+                expression_outputs: r.expression_outputs.unwrap_or_default(),
+                fragments: r.fragments.unwrap_or_default(),
+            }
+        }
+    };
+    out.secret_outputs.extend(p.secret_outputs.iter().cloned());
+    out.expression_outputs
+        .extend(p.expression_outputs.iter().cloned());
+    let missing: Vec<&str> = p
+        .expected_outputs
+        .iter()
+        .filter(|k| !out.outputs.contains_key(k.as_str()))
+        .map(String::as_str)
+        .collect();
+    if !missing.is_empty() {
+        return Err(entry_diag(
+            p,
+            format!(
+                "provisioner '{}' did not produce expected output(s) {} for resource '{}'",
+                p.uri,
+                quoted_list(&missing),
+                input.uid
+            ),
+        )
+        .with_help(format!(
+            "produced outputs: {}",
+            if out.outputs.is_empty() {
+                "none".to_string()
+            } else {
+                quoted_list(&out.outputs.keys().map(String::as_str).collect::<Vec<_>>())
+            }
+        )));
+    }
+    Ok(out)
+}
+
+fn quoted_list(items: &[&str]) -> String {
+    items
+        .iter()
+        .map(|s| format!("'{s}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn entry_diag(p: &Provisioner, msg: String) -> Diagnostic {
+    let d = Diagnostic::new("score::provision", msg).with_file(p.source.file.clone());
+    match template::line_span(&p.source.file, p.source.line) {
+        Some(s) => d.with_span(s),
+        None => d,
+    }
+}
+
+fn check_params(p: &Provisioner, input: &ProvisionInput) -> Result<(), Diagnostic> {
+    let Some(supported) = &p.supported_params else {
+        return Ok(());
+    };
+    let bad: Vec<&str> = input
+        .params
+        .keys()
+        .filter(|k| !supported.iter().any(|s| s == *k))
+        .map(String::as_str)
+        .collect();
+    if bad.is_empty() {
+        return Ok(());
+    }
+    Err(entry_diag(
+        p,
+        format!(
+            "resource '{}': provisioner '{}' does not support param(s) {}",
+            input.uid,
+            p.uri,
+            quoted_list(&bad)
+        ),
+    )
+    .with_help(if supported.is_empty() {
+        "this provisioner takes no params".to_string()
+    } else {
+        format!(
+            "supported params: {}",
+            supported
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    }))
+}
+
+fn render_all(
+    p: &Provisioner,
+    t: &TemplateEntry,
+    input: &ProvisionInput,
+    target: &str,
+    opts: &ProvisionOptions,
+) -> Result<ProvisionOutput, Diagnostic> {
+    let mut ctx = Map::new();
+    ctx.insert("uid".into(), Value::String(input.uid.to_string()));
+    ctx.insert("type".into(), Value::String(input.kind.clone()));
+    ctx.insert("class".into(), Value::String(input.class.clone()));
+    ctx.insert("id".into(), Value::String(input.id.clone()));
+    ctx.insert("guid".into(), Value::String(input.guid()));
+    ctx.insert("params".into(), Value::Object(input.params.clone()));
+    ctx.insert("metadata".into(), Value::Object(input.metadata.clone()));
+    ctx.insert(
+        "source_workload".into(),
+        Value::String(input.source_workload.clone()),
+    );
+    ctx.insert("workload_services".into(), input.workload_services.clone());
+    ctx.insert("target".into(), input.target.clone());
+    ctx.insert(
+        "requested_outputs".into(),
+        Value::Array(
+            input
+                .requested_outputs
+                .iter()
+                .map(|k| Value::String(k.clone()))
+                .collect(),
+        ),
+    );
+    ctx.insert("init".into(), Value::Object(Map::new()));
+    ctx.insert("state".into(), Value::Object(input.state.clone()));
+    ctx.insert("shared".into(), Value::Object(input.shared.clone()));
+    ctx.insert("outputs".into(), Value::Object(Map::new()));
+
+    let mut out = ProvisionOutput {
+        state: input.state.clone(),
+        shared_patch: Value::Object(Map::new()),
+        ..ProvisionOutput::default()
+    };
+    for name in file::CORE_SECTIONS {
+        let Some(section) = t.core.get(name) else {
+            continue;
+        };
+        let value = render_section(p, t, section, name, &mut ctx, input, opts)?;
+        let map = match value {
+            None => Map::new(),
+            Some(Value::Object(m)) => m,
+            Some(Value::Null) => Map::new(),
+            Some(other) => {
+                return Err(section_diag(
+                    p,
+                    section,
+                    name,
+                    format!(
+                        "must render to a YAML mapping, got {}",
+                        json_type_name(&other)
+                    ),
+                ))
+            }
+        };
+        match name {
+            "init" => {
+                ctx.insert("init".into(), Value::Object(map));
+            }
+            "state" => {
+                out.state = map.clone();
+                ctx.insert("state".into(), Value::Object(map));
+            }
+            "shared" => {
+                let patch = Value::Object(map);
+                let mut merged = Value::Object(input.shared.clone());
+                merge_patch(&mut merged, &patch);
+                ctx.insert("shared".into(), merged);
+                out.shared_patch = patch;
+            }
+            _ => {
+                out.outputs = map.clone();
+                ctx.insert("outputs".into(), Value::Object(map));
+            }
+        }
+    }
+    if let Some(sections) = t.targets.get(target) {
+        for (name, section) in sections {
+            let label = format!("{target}.{name}");
+            if let Some(v) = render_section(p, t, section, &label, &mut ctx, input, opts)? {
+                out.fragments.insert(name.clone(), v);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn render_section(
+    p: &Provisioner,
+    t: &TemplateEntry,
+    section: &SectionTemplate,
+    label: &str,
+    ctx: &mut Map<String, Value>,
+    input: &ProvisionInput,
+    opts: &ProvisionOptions,
+) -> Result<Option<Value>, Diagnostic> {
+    ctx.insert(
+        helpers::RAND_KEY.into(),
+        Value::String(input.rand_key(label)),
+    );
+    let text = t
+        .templates
+        .render(section, &Value::Object(ctx.clone()), opts.fuel)
+        .map_err(|e| {
+            template::template_diagnostic(
+                &e,
+                &ErrorSite {
+                    file: &p.source.file,
+                    uri: &p.uri,
+                    section: label,
+                    first_line: section.first_line,
+                },
+            )
+        })?;
+    template::parse_rendered(&text).map_err(|e| {
+        section_diag(
+            p,
+            section,
+            label,
+            format!("rendered text is not valid YAML: {e}\n--- rendered ---\n{text}"),
+        )
+    })
+}
+
+fn section_diag(
+    p: &Provisioner,
+    section: &SectionTemplate,
+    label: &str,
+    msg: String,
+) -> Diagnostic {
+    let d = Diagnostic::new(
+        "score::provision",
+        format!(
+            "provisioner '{}' section '{}' ({}:{}): {msg}",
+            p.uri, label, p.source.file.name, section.first_line
+        ),
+    )
+    .with_file(p.source.file.clone());
+    match template::line_span(&p.source.file, section.first_line) {
+        Some(s) => d.with_span(s),
+        None => d,
+    }
+}
+
+fn json_type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}
+
+/// Applies an RFC 7386 JSON merge patch: objects merge key by key, `null` deletes, anything else
+/// replaces.
+///
+/// ```
+/// use serde_json::json;
+/// let mut doc = json!({"a": {"b": 1, "c": 2}, "d": [1]});
+/// score_core::provision::merge_patch(&mut doc, &json!({"a": {"b": null, "e": 3}, "d": 4}));
+/// assert_eq!(doc, json!({"a": {"c": 2, "e": 3}, "d": 4}));
+/// ```
+pub fn merge_patch(target: &mut Value, patch: &Value) {
+    let Value::Object(patch_map) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = Value::Object(Map::new());
+    }
+    if let Value::Object(t) = target {
+        for (k, v) in patch_map {
+            if v.is_null() {
+                t.shift_remove(k);
+            } else {
+                merge_patch(t.entry(k.clone()).or_insert(Value::Null), v);
+            }
+        }
+    }
+}

@@ -1,0 +1,288 @@
+//! The `cmd://` protocol: run an executable with the resource's inputs as JSON on stdin and read
+//! its answer as JSON from stdout (see `schemas/cmd-provisioner.json`).
+//!
+//! Only `std::process`: one thread feeds stdin, one drains stdout (capped), one drains stderr
+//! (keeping the tail), and the caller polls the child against a deadline. On timeout the child is
+//! killed and the pipe threads are abandoned rather than joined: a grandchild that inherited the
+//! pipes (e.g. `sleep` started by a shell script) would otherwise keep us waiting.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{Read, Write};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::file::CmdSpec;
+use super::{ProvisionInput, ProvisionOptions};
+use crate::diag::Diagnostic;
+
+/// How many trailing stderr lines an error message carries.
+pub const STDERR_TAIL_LINES: usize = 20;
+/// How many stderr bytes are kept at most (the tail).
+const STDERR_KEEP: usize = 64 * 1024;
+
+/// What the program reads on stdin.
+#[derive(Serialize)]
+struct CmdInput<'a> {
+    resource_uid: &'a str,
+    resource_type: &'a str,
+    resource_class: &'a str,
+    resource_id: &'a str,
+    resource_params: &'a Map<String, Value>,
+    resource_metadata: &'a Map<String, Value>,
+    source_workload: &'a str,
+    workload_services: &'a Value,
+    resource_state: &'a Map<String, Value>,
+    shared_state: &'a Map<String, Value>,
+    target: &'a Value,
+    requested_outputs: &'a [String],
+}
+
+/// What the program writes on stdout. Every field is optional; unknown fields are an error so
+/// that a score-compose-style answer (`services`, `volumes`, ...) fails loudly instead of being
+/// silently dropped.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CmdOutput {
+    #[serde(default)]
+    pub resource_state: Option<Map<String, Value>>,
+    #[serde(default)]
+    pub shared_state: Option<Value>,
+    #[serde(default)]
+    pub resource_outputs: Option<Map<String, Value>>,
+    #[serde(default)]
+    pub secret_outputs: Option<BTreeSet<String>>,
+    #[serde(default)]
+    pub expression_outputs: Option<BTreeSet<String>>,
+    #[serde(default)]
+    pub fragments: Option<BTreeMap<String, Value>>,
+}
+
+enum Pipe {
+    Stdout(Result<Vec<u8>, String>),
+    Stderr(Vec<u8>),
+}
+
+/// Runs the command and parses its answer.
+pub(crate) fn run(
+    uri: &str,
+    spec: &CmdSpec,
+    input: &ProvisionInput,
+    opts: &ProvisionOptions,
+) -> Result<CmdOutput, Diagnostic> {
+    let uid = input.uid.as_str();
+    let fail = |msg: String| Diagnostic::new("score::provision", msg);
+    let stdin_json = serde_json::to_vec(&CmdInput {
+        resource_uid: uid,
+        resource_type: &input.kind,
+        resource_class: &input.class,
+        resource_id: &input.id,
+        resource_params: &input.params,
+        resource_metadata: &input.metadata,
+        source_workload: &input.source_workload,
+        workload_services: &input.workload_services,
+        resource_state: &input.state,
+        shared_state: &input.shared,
+        target: &input.target,
+        requested_outputs: &input.requested_outputs,
+    })
+    .map_err(|e| fail(format!("cmd provisioner '{uri}': cannot encode input: {e}")))?;
+
+    let mut child = Command::new(&spec.program)
+        .args(&spec.args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| {
+            fail(format!(
+                "cmd provisioner '{uri}' for resource '{uid}': cannot start '{}': {e}",
+                spec.program.display()
+            ))
+            .with_help("cmd://./x is relative to the provisioner file's directory; cmd://name is looked up on PATH")
+        })?;
+
+    let (tx, rx) = mpsc::channel::<Pipe>();
+    if let Some(mut stdin) = child.stdin.take() {
+        // A program that exits without reading stdin makes this write fail: that is fine, its
+        // exit status tells the story.
+        thread::spawn(move || {
+            let _ = stdin.write_all(&stdin_json);
+        });
+    }
+    if let Some(mut out) = child.stdout.take() {
+        let tx = tx.clone();
+        let max = opts.max_cmd_output;
+        thread::spawn(move || {
+            let mut buf = Vec::new();
+            let res = match (&mut out).take(max as u64 + 1).read_to_end(&mut buf) {
+                Ok(_) if buf.len() > max => Err(format!("stdout exceeded {max} bytes")),
+                Ok(_) => Ok(buf),
+                Err(e) => Err(format!("cannot read stdout: {e}")),
+            };
+            let _ = tx.send(Pipe::Stdout(res));
+        });
+    }
+    if let Some(mut err) = child.stderr.take() {
+        let tx = tx.clone();
+        thread::spawn(move || {
+            let mut keep = Vec::new();
+            let mut chunk = [0u8; 8192];
+            loop {
+                match err.read(&mut chunk) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        keep.extend_from_slice(&chunk[..n]);
+                        if keep.len() > 2 * STDERR_KEEP {
+                            keep.drain(..keep.len() - STDERR_KEEP);
+                        }
+                    }
+                }
+            }
+            let _ = tx.send(Pipe::Stderr(keep));
+        });
+    }
+    drop(tx);
+
+    let deadline = Instant::now() + opts.cmd_timeout;
+    let mut stdout: Option<Result<Vec<u8>, String>> = None;
+    let mut stderr: Vec<u8> = Vec::new();
+    let mut pipes_open = 2usize;
+    let status: ExitStatus = loop {
+        match child.try_wait() {
+            Ok(Some(s)) => break s,
+            Ok(None) => {}
+            Err(e) => {
+                let _ = child.kill();
+                return Err(fail(format!(
+                    "cmd provisioner '{uri}' for resource '{uid}': cannot wait for the process: {e}"
+                )));
+            }
+        }
+        if matches!(stdout, Some(Err(_))) {
+            // Output too large: no reason to let it run on.
+            let _ = child.kill();
+            let _ = child.wait();
+            break_on_output_error(uri, uid, &stdout, &stderr)?;
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(fail(format!(
+                "cmd provisioner '{uri}' for resource '{uid}' timed out after {} and was killed",
+                fmt_duration(opts.cmd_timeout)
+            ))
+            .with_help(stderr_help(&stderr)));
+        }
+        match rx.recv_timeout((deadline - now).min(Duration::from_millis(20))) {
+            Ok(Pipe::Stdout(r)) => {
+                stdout = Some(r);
+                pipes_open -= 1;
+            }
+            Ok(Pipe::Stderr(e)) => {
+                stderr = e;
+                pipes_open -= 1;
+            }
+            Err(_) => {}
+        }
+    };
+    // The child is gone; collect what the pipe threads still hold, but never past the deadline.
+    while pipes_open > 0 {
+        let now = Instant::now();
+        let wait = deadline
+            .saturating_duration_since(now)
+            .max(Duration::from_millis(200));
+        match rx.recv_timeout(wait) {
+            Ok(Pipe::Stdout(r)) => stdout = Some(r),
+            Ok(Pipe::Stderr(e)) => stderr = e,
+            Err(_) => break,
+        }
+        pipes_open -= 1;
+    }
+
+    if !status.success() {
+        let tail = stderr_tail(&stderr);
+        let mut msg = format!(
+            "cmd provisioner '{uri}' for resource '{uid}' failed: {}",
+            describe_status(&status)
+        );
+        if !tail.is_empty() {
+            msg.push_str(&format!(
+                "\nstderr (last {STDERR_TAIL_LINES} lines):\n{tail}"
+            ));
+        }
+        return Err(fail(msg));
+    }
+    break_on_output_error(uri, uid, &stdout, &stderr)?;
+    let bytes = match stdout {
+        Some(Ok(b)) => b,
+        _ => Vec::new(),
+    };
+    serde_json::from_slice::<CmdOutput>(&bytes).map_err(|e| {
+        let shown: String = String::from_utf8_lossy(&bytes).chars().take(200).collect();
+        fail(format!(
+            "cmd provisioner '{uri}' for resource '{uid}' returned invalid JSON on stdout: {e} (stdout starts with: {shown:?})"
+        ))
+        .with_help(stderr_help(&stderr))
+    })
+}
+
+fn break_on_output_error(
+    uri: &str,
+    uid: &str,
+    stdout: &Option<Result<Vec<u8>, String>>,
+    stderr: &[u8],
+) -> Result<(), Diagnostic> {
+    if let Some(Err(e)) = stdout {
+        return Err(Diagnostic::new(
+            "score::provision",
+            format!("cmd provisioner '{uri}' for resource '{uid}': {e}"),
+        )
+        .with_help(stderr_help(stderr)));
+    }
+    Ok(())
+}
+
+fn stderr_help(stderr: &[u8]) -> String {
+    let tail = stderr_tail(stderr);
+    if tail.is_empty() {
+        "the program wrote nothing to stderr".to_string()
+    } else {
+        format!("stderr (last {STDERR_TAIL_LINES} lines):\n{tail}")
+    }
+}
+
+/// The last [`STDERR_TAIL_LINES`] non-empty-trailing lines of stderr, lossily decoded.
+fn stderr_tail(stderr: &[u8]) -> String {
+    let text = String::from_utf8_lossy(stderr);
+    let lines: Vec<&str> = text.trim_end().lines().collect();
+    let start = lines.len().saturating_sub(STDERR_TAIL_LINES);
+    lines[start..].join("\n")
+}
+
+fn describe_status(status: &ExitStatus) -> String {
+    if let Some(code) = status.code() {
+        return format!("exit status {code}");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(sig) = status.signal() {
+            return format!("killed by signal {sig}");
+        }
+    }
+    status.to_string()
+}
+
+fn fmt_duration(d: Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{:.1}s", d.as_secs_f64())
+    }
+}

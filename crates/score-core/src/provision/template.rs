@@ -1,0 +1,167 @@
+//! The minijinja environment provisioner templates run in, and the mapping from template errors
+//! back to lines of the provisioner file.
+//!
+//! One [`Templates`] per provisioner entry: every section is compiled once when the file is
+//! loaded (syntax errors surface at load time) and shared by every resource the entry provisions.
+//! The environment is strict (an undefined variable is an error, even in `if`), has no loader (no
+//! `include` of files, no network), no auto-escaping, `trim_blocks` + `lstrip_blocks` (so
+//! `{% if %}` lines do not leave blank lines in YAML) and a fuel budget per render.
+
+use std::sync::Arc;
+
+use minijinja::syntax::SyntaxConfig;
+use minijinja::value::Serde;
+use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior};
+use serde_json::Value;
+
+use super::helpers::{self, FailError};
+use crate::diag::{Diagnostic, SourceFile, Span};
+
+/// Default fuel per section render: generous for real templates, a hard stop for loops gone wild.
+pub const DEFAULT_FUEL: u64 = 1_000_000;
+
+/// Where a section's template text starts in the provisioner file.
+#[derive(Debug, Clone)]
+pub(crate) struct SectionTemplate {
+    /// Name inside the environment, unique per entry (e.g. `outputs`, `compose/services`).
+    pub env_name: String,
+    /// 1-based line of the first template line in the file.
+    pub first_line: usize,
+}
+
+/// The compiled templates of one provisioner entry.
+#[derive(Debug, Clone)]
+pub(crate) struct Templates {
+    env: Arc<Environment<'static>>,
+}
+
+/// Builds the strict, sandboxed environment every provisioner uses.
+pub(crate) fn new_environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_auto_escape_callback(|_| AutoEscape::None);
+    if let Ok(syntax) = SyntaxConfig::builder()
+        .trim_blocks(true)
+        .lstrip_blocks(true)
+        .build()
+    {
+        env.set_syntax(syntax);
+    }
+    env.set_fuel(Some(DEFAULT_FUEL));
+    helpers::register(&mut env);
+    env
+}
+
+impl Templates {
+    /// Wraps a fully loaded environment.
+    pub fn new(env: Environment<'static>) -> Self {
+        Self { env: Arc::new(env) }
+    }
+
+    /// Renders one section with `ctx` under `fuel`, returning the rendered text.
+    ///
+    /// The environment is cloned only when the caller asks for a different fuel budget; the clone
+    /// shares the compiled templates (they sit behind `Arc`s), so nothing is recompiled.
+    pub fn render(
+        &self,
+        section: &SectionTemplate,
+        ctx: &Value,
+        fuel: u64,
+    ) -> Result<String, minijinja::Error> {
+        let owned;
+        let env: &Environment<'static> = if self.env.fuel() == Some(fuel) {
+            &self.env
+        } else {
+            let mut e = (*self.env).clone();
+            e.set_fuel(Some(fuel));
+            owned = e;
+            &owned
+        };
+        let tmpl = env.get_template(&section.env_name)?;
+        tmpl.render(minijinja::Value::from(Serde(ctx)))
+    }
+}
+
+/// What a template error is about, for the diagnostic.
+pub(crate) struct ErrorSite<'a> {
+    pub file: &'a Arc<SourceFile>,
+    pub uri: &'a str,
+    pub section: &'a str,
+    pub first_line: usize,
+}
+
+/// Turns a minijinja error into a `score::provision` diagnostic at the right line of the file.
+pub(crate) fn template_diagnostic(err: &minijinja::Error, site: &ErrorSite<'_>) -> Diagnostic {
+    let reason = reason_of(err);
+    let tline = err.line().unwrap_or(1).max(1);
+    let file_line = site.first_line + tline - 1;
+    let span = line_span(site.file, file_line);
+    let mut d = Diagnostic::new(
+        "score::provision",
+        format!(
+            "provisioner '{}' section '{}' ({}:{}): {}",
+            site.uri, site.section, site.file.name, file_line, reason
+        ),
+    )
+    .with_file(site.file.clone())
+    .with_label(reason.clone());
+    if let Some(s) = span {
+        d = d.with_span(s);
+    }
+    let help = match err.kind() {
+        ErrorKind::UndefinedError => Some(
+            "templates are strict: use `x is defined`, `x | default(...)` or `dig(map, \"a.b\", default)` for optional values",
+        ),
+        ErrorKind::OutOfFuel => {
+            Some("the template ran out of fuel (too much work in one render); look for runaway loops")
+        }
+        _ => None,
+    };
+    if let Some(h) = help {
+        d = d.with_help(h);
+    }
+    d
+}
+
+/// The human reason: the `fail()` message verbatim, else minijinja's kind and detail.
+fn reason_of(err: &minijinja::Error) -> String {
+    let mut src: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(err);
+    while let Some(s) = src {
+        if let Some(f) = s.downcast_ref::<FailError>() {
+            return f.0.clone();
+        }
+        src = s.source();
+    }
+    match err.detail() {
+        Some(d) => format!("{}: {}", err.kind(), d),
+        None => err.kind().to_string(),
+    }
+}
+
+/// The span of line `line` (1-based) from its first non-blank character to its end.
+pub(crate) fn line_span(file: &SourceFile, line: usize) -> Option<Span> {
+    let mut offset = 0usize;
+    for (i, l) in file.text.split_inclusive('\n').enumerate() {
+        if i + 1 == line {
+            let body = l.trim_end_matches(['\n', '\r']);
+            let indent = body.len() - body.trim_start().len();
+            let len = body.trim().len();
+            let col = body[..indent].chars().count() + 1;
+            return Some(Span::new(offset + indent, len, line, col));
+        }
+        offset += l.len();
+    }
+    None
+}
+
+/// Parses a rendered section as YAML. Empty (or whitespace/comment-only) text is `None`.
+pub(crate) fn parse_rendered(text: &str) -> Result<Option<Value>, String> {
+    if text
+        .lines()
+        .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+    {
+        return Ok(None);
+    }
+    let v: Value = serde_saphyr::from_str(text).map_err(|e| e.to_string())?;
+    Ok(Some(v))
+}

@@ -1,0 +1,761 @@
+//! Provisioner files, template rendering and the cmd:// protocol, through the public API.
+#![allow(clippy::result_large_err)]
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use score_core::provision::{
+    merge_patch, provision, ProvisionInput, ProvisionOptions, ProvisionOutput, ProvisionerSet,
+};
+use score_core::{Diagnostic, ResourceUid};
+use serde_json::{json, Map, Value};
+
+fn testdata() -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../testdata/provisioners"
+    ))
+}
+
+fn read(name: &str) -> String {
+    let p = testdata().join(name);
+    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("cannot read {}: {e}", p.display()))
+}
+
+fn templates() -> ProvisionerSet {
+    ProvisionerSet::load(&[(
+        "templates.provisioners.yaml".into(),
+        read("templates.provisioners.yaml"),
+        Some(testdata()),
+    )])
+    .unwrap_or_else(|d| panic!("load: {} at {}", d.message, d.location()))
+}
+
+fn obj(v: Value) -> Map<String, Value> {
+    match v {
+        Value::Object(m) => m,
+        other => panic!("not an object: {other}"),
+    }
+}
+
+fn uid(
+    workload: &str,
+    res: &str,
+    kind: &str,
+    class: Option<&str>,
+    id: Option<&str>,
+) -> ResourceUid {
+    ResourceUid::new(workload, res, kind, class, id)
+}
+
+fn run(
+    set: &ProvisionerSet,
+    input: &ProvisionInput,
+    target: &str,
+    opts: &ProvisionOptions,
+) -> Result<ProvisionOutput, Diagnostic> {
+    let p = set
+        .find(&input.uid)
+        .unwrap_or_else(|| panic!("no provisioner for {}", input.uid));
+    provision(p, input, target, opts)
+}
+
+/// 1-based line of the first line of `file` containing `needle`.
+fn line_of(file: &str, needle: &str) -> usize {
+    read(file)
+        .lines()
+        .position(|l| l.contains(needle))
+        .map(|i| i + 1)
+        .unwrap_or_else(|| panic!("{needle:?} not in {file}"))
+}
+
+// ---- loading and matching ----------------------------------------------------------------
+
+#[test]
+fn matching_prefers_earlier_specific_entries() {
+    let set = templates();
+    let find = |u: &ResourceUid| set.find(u).map(|p| p.uri.clone());
+    assert_eq!(
+        find(&uid("w", "db", "postgres", Some("large"), None)).as_deref(),
+        Some("template://test/postgres-large")
+    );
+    assert_eq!(
+        find(&uid("w", "db", "postgres", None, Some("shared-db"))).as_deref(),
+        Some("template://test/postgres-shared")
+    );
+    assert_eq!(
+        find(&uid("w", "db", "postgres", None, None)).as_deref(),
+        Some("template://test/postgres")
+    );
+    // class "small" has no entry of its own: the generic one takes it.
+    assert_eq!(
+        find(&uid("w", "db", "postgres", Some("small"), None)).as_deref(),
+        Some("template://test/postgres")
+    );
+    assert!(find(&uid("w", "q", "rabbitmq", None, None)).is_none());
+}
+
+#[test]
+fn user_files_come_before_defaults() {
+    let set = ProvisionerSet::load(&[
+        ("user.yaml".into(), read("user.provisioners.yaml"), None),
+        (
+            "defaults.yaml".into(),
+            read("defaults.provisioners.yaml"),
+            None,
+        ),
+    ])
+    .unwrap();
+    let order: Vec<&str> = set.iter().map(|p| p.uri.as_str()).collect();
+    assert_eq!(
+        order,
+        [
+            "template://user/redis",
+            "template://default/redis",
+            "template://default/volume"
+        ]
+    );
+    let redis = set.find(&uid("w", "c", "redis", None, None)).unwrap();
+    assert_eq!(redis.uri, "template://user/redis");
+    assert_eq!(redis.source.file.name, "user.yaml");
+    assert_eq!(redis.source.line, 2);
+    let out = provision(
+        redis,
+        &ProvisionInput::new(uid("w", "c", "redis", None, None), "s"),
+        "compose",
+        &ProvisionOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(out.outputs["from"], "user");
+    // Reversed order: the default wins.
+    let set = ProvisionerSet::load(&[
+        (
+            "defaults.yaml".into(),
+            read("defaults.provisioners.yaml"),
+            None,
+        ),
+        ("user.yaml".into(), read("user.provisioners.yaml"), None),
+    ])
+    .unwrap();
+    assert_eq!(
+        set.find(&uid("w", "c", "redis", None, None)).unwrap().uri,
+        "template://default/redis"
+    );
+}
+
+#[test]
+fn no_match_error_names_uid_and_known_types() {
+    let set = ProvisionerSet::load(&[
+        ("user.yaml".into(), read("user.provisioners.yaml"), None),
+        (
+            "defaults.yaml".into(),
+            read("defaults.provisioners.yaml"),
+            None,
+        ),
+    ])
+    .unwrap();
+    let u = uid("web", "q", "rabbitmq", None, None);
+    let d = set.no_match_error(&u);
+    assert_eq!(d.code, "score::provision");
+    assert_eq!(
+        d.message,
+        "resource 'rabbitmq.default#web.q' is not supported by any provisioner"
+    );
+    assert_eq!(
+        d.help.as_deref(),
+        Some("types with provisioners: redis, volume; add a provisioner for 'rabbitmq' or fix the resource type")
+    );
+    // Same type, wrong class: the help lists the candidates instead.
+    let set = ProvisionerSet::load(&[(
+        "p.yaml".into(),
+        "- uri: template://big\n  type: pg\n  class: large\n".into(),
+        None,
+    )])
+    .unwrap();
+    let d = set.no_match_error(&uid("w", "db", "pg", None, None));
+    let help = d.help.unwrap();
+    assert!(help.contains("template://big (class large)"), "{help}");
+}
+
+#[test]
+fn load_errors_point_at_the_line() {
+    let cases: &[(&str, &str, usize)] = &[
+        (
+            "- uri: template://x\n  type: t\n  outputs: |\n    a: {{ oops\n",
+            "syntax error",
+            4,
+        ),
+        ("- type: t\n", "has no 'uri'", 1),
+        (
+            "- uri: http://x\n  type: t\n",
+            "must start with 'template://' or 'cmd://'",
+            1,
+        ),
+        ("- uri: template://x\n", "has no 'type'", 1),
+        (
+            "- uri: template://x\n  type: t\n  expected_outputs: host\n",
+            "must be a list of strings",
+            3,
+        ),
+        (
+            "- uri: template://x\n  type: t\n  compose: 3\n",
+            "unknown key 'compose'",
+            3,
+        ),
+        (
+            "- uri: cmd://x\n  type: t\n  outputs: |\n    a: 1\n",
+            "no template sections",
+            3,
+        ),
+        (
+            "- uri: template://x\n  type: t\n  args: [a]\n",
+            "only allowed for cmd://",
+            3,
+        ),
+        (
+            "- uri: template://x\n  type: t\n- uri: template://x\n  type: u\n",
+            "defined twice",
+            0,
+        ),
+        ("uri: template://x\n", "must be a list of provisioners", 1),
+    ];
+    for (text, want, line) in cases {
+        let d = ProvisionerSet::load(&[("bad.yaml".into(), (*text).into(), None)]).expect_err(text);
+        assert_eq!(d.code, "score::provision");
+        assert!(d.message.contains(want), "{text:?}: {}", d.message);
+        assert_eq!(d.file.as_ref().map(|f| f.name.as_str()), Some("bad.yaml"));
+        if *line > 0 {
+            assert_eq!(
+                d.span.map(|s| s.line),
+                Some(*line),
+                "{text:?}: {}",
+                d.message
+            );
+        }
+    }
+    // Empty and comment-only files are empty sets, not errors.
+    for text in ["", "# nothing\n", "[]\n"] {
+        let set = ProvisionerSet::load(&[("e.yaml".into(), text.into(), None)]).unwrap();
+        assert!(set.is_empty());
+    }
+}
+
+#[test]
+fn file_conforms_to_published_schema() {
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../schemas/provisioners.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    for f in [
+        "templates.provisioners.yaml",
+        "user.provisioners.yaml",
+        "defaults.provisioners.yaml",
+        "cmd.provisioners.yaml",
+    ] {
+        let doc: Value = serde_saphyr::from_str(&read(f)).unwrap();
+        let errs: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
+        assert!(errs.is_empty(), "{f}: {errs:?}");
+    }
+    let bad: Value = json!([{"uri": "http://x", "type": "t"}]);
+    assert!(!validator.is_valid(&bad));
+    let bad: Value = json!([{"uri": "template://x"}]);
+    assert!(!validator.is_valid(&bad));
+}
+
+// ---- rendering -----------------------------------------------------------------------------
+
+fn pg_input(seed: &str) -> ProvisionInput {
+    let mut i = ProvisionInput::new(uid("orders", "db", "postgres", None, None), seed);
+    i.params = obj(json!({"version": "15"}));
+    i.source_workload = "orders".into();
+    i.shared = obj(json!({"instances": {"other": "x"}}));
+    i
+}
+
+#[test]
+fn full_render_state_shared_outputs_fragments() {
+    let set = templates();
+    let input = pg_input("seed-1");
+    let out = run(&set, &input, "compose", &ProvisionOptions::default()).unwrap();
+    let pw = out.state["password"].as_str().unwrap().to_string();
+    assert_eq!(pw.len(), 16);
+    assert!(pw.chars().all(|c| c.is_ascii_alphanumeric()));
+    assert_eq!(out.state["runs"], 1);
+    assert_eq!(
+        out.shared_patch,
+        json!({"instances": {"postgres.default#orders.db": "orders_db"}})
+    );
+    assert_eq!(out.outputs["name"], "orders_db");
+    assert_eq!(out.outputs["username"], "user_orders_db");
+    assert_eq!(out.outputs["password"], pw.as_str());
+    assert_eq!(out.outputs["port"], 5432);
+    assert_eq!(out.outputs["version"], "15");
+    // `shared` in outputs is the merged state: the existing instance plus this one.
+    assert_eq!(out.outputs["instance_count"], 2);
+    assert_eq!(
+        out.outputs["host"],
+        format!("pg-{}", &input.guid()[..8]).as_str()
+    );
+    assert_eq!(out.secret_outputs.iter().collect::<Vec<_>>(), ["password"]);
+    assert!(out.expression_outputs.is_empty());
+    assert_eq!(
+        out.fragments.keys().collect::<Vec<_>>(),
+        ["services", "volumes"]
+    );
+    assert_eq!(
+        out.fragments["services"],
+        json!({"orders_db": {"image": "postgres:15", "environment": {"POSTGRES_PASSWORD": pw}}})
+    );
+    assert_eq!(out.fragments["volumes"], json!({"orders_db-data": {}}));
+
+    // Second run with the stored state: the password stays, the counter moves.
+    let mut again = pg_input("another-seed");
+    again.state = out.state.clone();
+    let out2 = run(&set, &again, "k8s", &ProvisionOptions::default()).unwrap();
+    assert_eq!(out2.state["password"], pw.as_str());
+    assert_eq!(out2.state["runs"], 2);
+    assert_eq!(out2.fragments.keys().collect::<Vec<_>>(), ["manifests"]);
+    assert_eq!(
+        out2.fragments["manifests"][0]["stringData"]["password"],
+        pw.as_str()
+    );
+    // A target without sections gets no fragments.
+    let out3 = run(&set, &again, "terraform", &ProvisionOptions::default()).unwrap();
+    assert!(out3.fragments.is_empty());
+}
+
+#[test]
+fn rand_alnum_is_deterministic_per_seed_and_uid() {
+    let set = templates();
+    let pw = |seed: &str, workload: &str| {
+        let mut i = pg_input(seed);
+        i.uid = uid(workload, "db", "postgres", None, None);
+        i.id = format!("{workload}.db");
+        run(&set, &i, "compose", &ProvisionOptions::default())
+            .unwrap()
+            .state["password"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(pw("s1", "orders"), pw("s1", "orders"));
+    assert_ne!(pw("s1", "orders"), pw("s1", "billing"));
+    assert_ne!(pw("s1", "orders"), pw("s2", "orders"));
+
+    // Two calls in one render differ; the same render twice gives the same pair.
+    let mut h = ProvisionInput::new(uid("w", "h", "helpers", None, None), "s");
+    h.params = obj(json!({"text": "x", "nested": {}}));
+    let a = run(&set, &h, "compose", &ProvisionOptions::default()).unwrap();
+    let b = run(&set, &h, "compose", &ProvisionOptions::default()).unwrap();
+    assert_ne!(a.outputs["r1"], a.outputs["r2"]);
+    assert_eq!(a.outputs["r1"], b.outputs["r1"]);
+    assert_eq!(a.outputs["r2"], b.outputs["r2"]);
+    assert_eq!(a.outputs["r1"].as_str().unwrap().len(), 12);
+}
+
+#[test]
+fn every_helper() {
+    let set = templates();
+    let text = "he said \"hi\": #1 \\ ünï";
+    let nested = json!({"a": {"b": 7}, "list": ["x", "y"], "s": "v: 1"});
+    let mut i = ProvisionInput::new(uid("w", "h", "helpers", None, None), "s");
+    i.params = obj(json!({"text": text, "nested": nested}));
+    let out = run(&set, &i, "compose", &ProvisionOptions::default()).unwrap();
+    let o = &out.outputs;
+    assert_eq!(o["quoted"], text);
+    assert_eq!(
+        o["b64"],
+        base64_std(text.as_bytes()).as_str(),
+        "b64encode must be standard base64 with padding"
+    );
+    assert_eq!(o["b64_fn"], "aGVsbG8=");
+    assert_eq!(o["roundtrip"], text);
+    assert_eq!(
+        o["sha"],
+        "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+    );
+    let json_text = o["json"].as_str().unwrap();
+    assert_eq!(serde_json::from_str::<Value>(json_text).unwrap(), nested);
+    assert!(!json_text.contains('\n'), "to_json is compact: {json_text}");
+    let yaml_text = o["yaml"].as_str().unwrap();
+    assert!(!yaml_text.ends_with('\n'));
+    assert_eq!(serde_saphyr::from_str::<Value>(yaml_text).unwrap(), nested);
+    assert_eq!(o["dig_hit"], 7);
+    assert_eq!(o["dig_miss"], "fallback");
+    assert_eq!(o["dig_index"], "y");
+    assert_eq!(o["dig_filter"], 7);
+    assert_eq!(o["default"], "dflt");
+}
+
+fn base64_std(bytes: &[u8]) -> String {
+    const T: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut s = String::new();
+    for c in bytes.chunks(3) {
+        let n = (u32::from(c[0]) << 16)
+            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*c.get(2).unwrap_or(&0));
+        for k in 0..4 {
+            if k <= c.len() {
+                s.push(T[((n >> (18 - 6 * k)) & 63) as usize] as char);
+            } else {
+                s.push('=');
+            }
+        }
+    }
+    s
+}
+
+#[test]
+fn fail_aborts_with_the_message() {
+    let set = templates();
+    let mut i = ProvisionInput::new(uid("w", "x", "failing", None, None), "s");
+    i.params = obj(json!({"tier": "silver"}));
+    let d = run(&set, &i, "compose", &ProvisionOptions::default()).unwrap_err();
+    let line = line_of("templates.provisioners.yaml", "{{ fail(");
+    assert!(
+        d.message.ends_with(": tier silver is not offered"),
+        "{}",
+        d.message
+    );
+    assert!(
+        d.message
+            .contains(&format!("templates.provisioners.yaml:{line}")),
+        "{}",
+        d.message
+    );
+    assert_eq!(d.span.map(|s| s.line), Some(line));
+    i.params = obj(json!({"tier": "gold"}));
+    assert_eq!(
+        run(&set, &i, "compose", &ProvisionOptions::default())
+            .unwrap()
+            .outputs["ok"],
+        true
+    );
+}
+
+#[test]
+fn strict_undefined_names_file_and_line() {
+    let set = templates();
+    let i = ProvisionInput::new(uid("w", "x", "strict", None, None), "s");
+    let d = run(&set, &i, "compose", &ProvisionOptions::default()).unwrap_err();
+    let line = line_of("templates.provisioners.yaml", "{{ outputs.hots }}");
+    assert_eq!(d.code, "score::provision");
+    assert_eq!(
+        d.message,
+        format!(
+            "provisioner 'template://test/strict' section 'outputs' (templates.provisioners.yaml:{line}): undefined value: `outputs.hots` is undefined"
+        )
+    );
+    assert_eq!(
+        d.location(),
+        format!("templates.provisioners.yaml:{line}:5")
+    );
+    assert!(d.help.unwrap().contains("default"));
+}
+
+#[test]
+fn undefined_in_a_target_section_only_fails_for_that_target() {
+    let text = "- uri: template://x\n  type: t\n  outputs: |\n    a: 1\n  k8s:\n    manifests: |\n      - {{ nope }}\n";
+    let set = ProvisionerSet::load(&[("p.yaml".into(), text.into(), None)]).unwrap();
+    let i = ProvisionInput::new(uid("w", "r", "t", None, None), "s");
+    assert!(run(&set, &i, "compose", &ProvisionOptions::default()).is_ok());
+    let d = run(&set, &i, "k8s", &ProvisionOptions::default()).unwrap_err();
+    assert!(
+        d.message.contains("section 'k8s.manifests' (p.yaml:7)"),
+        "{}",
+        d.message
+    );
+}
+
+#[test]
+fn fuel_exhaustion_is_an_error() {
+    let set = templates();
+    let i = ProvisionInput::new(uid("w", "x", "loop", None, None), "s");
+    let opts = ProvisionOptions {
+        fuel: 10_000,
+        ..ProvisionOptions::default()
+    };
+    let start = Instant::now();
+    let d = run(&set, &i, "compose", &opts).unwrap_err();
+    assert!(
+        d.message.contains("engine ran out of fuel"),
+        "{}",
+        d.message
+    );
+    assert!(start.elapsed() < Duration::from_secs(10));
+    // The default budget stops it too.
+    let d = run(&set, &i, "compose", &ProvisionOptions::default()).unwrap_err();
+    assert!(
+        d.message.contains("engine ran out of fuel"),
+        "{}",
+        d.message
+    );
+}
+
+#[test]
+fn expected_outputs_missing_is_an_error() {
+    let set = templates();
+    let i = ProvisionInput::new(uid("w", "x", "incomplete", None, None), "s");
+    let d = run(&set, &i, "compose", &ProvisionOptions::default()).unwrap_err();
+    assert_eq!(
+        d.message,
+        "provisioner 'template://test/incomplete' did not produce expected output(s) 'port' for resource 'incomplete.default#w.x'"
+    );
+    assert_eq!(d.help.as_deref(), Some("produced outputs: 'host'"));
+}
+
+#[test]
+fn supported_params_violation_is_an_error() {
+    let set = templates();
+    let mut i = pg_input("s");
+    i.params = obj(json!({"version": "15", "size": "xl", "extensions": []}));
+    let d = run(&set, &i, "compose", &ProvisionOptions::default()).unwrap_err();
+    assert_eq!(
+        d.message,
+        "resource 'postgres.default#orders.db': provisioner 'template://test/postgres' does not support param(s) 'size', 'extensions'"
+    );
+    assert_eq!(d.help.as_deref(), Some("supported params: version"));
+}
+
+#[test]
+fn sections_must_render_mappings() {
+    let text = "- uri: template://x\n  type: t\n  outputs: |\n    - a\n";
+    let set = ProvisionerSet::load(&[("p.yaml".into(), text.into(), None)]).unwrap();
+    let i = ProvisionInput::new(uid("w", "r", "t", None, None), "s");
+    let d = run(&set, &i, "compose", &ProvisionOptions::default()).unwrap_err();
+    assert!(
+        d.message
+            .contains("must render to a YAML mapping, got a list"),
+        "{}",
+        d.message
+    );
+    // Empty render → empty outputs.
+    let text = "- uri: template://x\n  type: t\n  outputs: |\n    {# nothing #}\n";
+    let set = ProvisionerSet::load(&[("p.yaml".into(), text.into(), None)]).unwrap();
+    assert!(run(&set, &i, "compose", &ProvisionOptions::default())
+        .unwrap()
+        .outputs
+        .is_empty());
+}
+
+#[test]
+fn merge_patch_follows_rfc7386() {
+    // The examples of RFC 7386 section 3.
+    let cases = [
+        (json!({"a": "b"}), json!({"a": "c"}), json!({"a": "c"})),
+        (
+            json!({"a": "b"}),
+            json!({"b": "c"}),
+            json!({"a": "b", "b": "c"}),
+        ),
+        (json!({"a": "b"}), json!({"a": null}), json!({})),
+        (
+            json!({"a": "b", "b": "c"}),
+            json!({"a": null}),
+            json!({"b": "c"}),
+        ),
+        (json!({"a": ["b"]}), json!({"a": "c"}), json!({"a": "c"})),
+        (json!({"a": "c"}), json!({"a": ["b"]}), json!({"a": ["b"]})),
+        (
+            json!({"a": {"b": "c"}}),
+            json!({"a": {"b": "d", "c": null}}),
+            json!({"a": {"b": "d"}}),
+        ),
+        (
+            json!({"a": [{"b": "c"}]}),
+            json!({"a": [1]}),
+            json!({"a": [1]}),
+        ),
+        (json!(["a", "b"]), json!(["c", "d"]), json!(["c", "d"])),
+        (json!({"a": "b"}), json!(["c"]), json!(["c"])),
+        (json!({"a": "foo"}), json!(null), json!(null)),
+        (json!({"a": "foo"}), json!("bar"), json!("bar")),
+        (
+            json!({"e": null}),
+            json!({"a": 1}),
+            json!({"e": null, "a": 1}),
+        ),
+        (
+            json!([1, 2]),
+            json!({"a": "b", "c": null}),
+            json!({"a": "b"}),
+        ),
+        (
+            json!({}),
+            json!({"a": {"bb": {"ccc": null}}}),
+            json!({"a": {"bb": {}}}),
+        ),
+    ];
+    for (doc, patch, want) in cases {
+        let mut d = doc.clone();
+        merge_patch(&mut d, &patch);
+        assert_eq!(d, want, "{doc} + {patch}");
+    }
+}
+
+// ---- cmd:// --------------------------------------------------------------------------------
+
+fn cmd_set() -> ProvisionerSet {
+    ProvisionerSet::load(&[(
+        "cmd.provisioners.yaml".into(),
+        read("cmd.provisioners.yaml"),
+        Some(testdata()),
+    )])
+    .unwrap()
+}
+
+fn cmd_input(kind: &str) -> ProvisionInput {
+    let mut i = ProvisionInput::new(uid("web", "thing", kind, None, None), "s");
+    i.params = obj(json!({"size": 3}));
+    i.metadata = obj(json!({"annotations": {"a": "b"}}));
+    i.source_workload = "web".into();
+    i.workload_services = json!({"web": {"ports": {"http": {"port": 80}}}});
+    i.state = obj(json!({"runs": 4}));
+    i.shared = obj(json!({"drop": 1, "keep": 2}));
+    i.target = json!({"name": "compose", "project": "demo"});
+    i
+}
+
+#[test]
+fn cmd_round_trip() {
+    let set = cmd_set();
+    let p = set.find(&cmd_input("echo").uid).unwrap();
+    assert!(p.is_cmd());
+    assert_eq!(p.cmd().unwrap().args, ["round-trip"]);
+    let input = cmd_input("echo");
+    let out = provision(p, &input, "compose", &ProvisionOptions::default())
+        .unwrap_or_else(|d| panic!("{}", d.message));
+    assert_eq!(out.state, obj(json!({"runs": 5})));
+    assert_eq!(
+        out.shared_patch,
+        json!({"seen": {"echo.default#web.thing": true}, "drop": null})
+    );
+    let mut shared = Value::Object(input.shared.clone());
+    merge_patch(&mut shared, &out.shared_patch);
+    assert_eq!(
+        shared,
+        json!({"keep": 2, "seen": {"echo.default#web.thing": true}})
+    );
+    assert_eq!(
+        Value::Object(out.outputs.clone()),
+        json!({
+            "uid": "echo.default#web.thing",
+            "type": "echo",
+            "class": "default",
+            "id": "web.thing",
+            "params": {"size": 3},
+            "metadata": {"annotations": {"a": "b"}},
+            "workload": "web",
+            "services": {"web": {"ports": {"http": {"port": 80}}}},
+            "shared_keys": ["drop", "keep"],
+            "target": {"name": "compose", "project": "demo"},
+            "password": "s3cret",
+        })
+    );
+    // From the entry (token) and from the program's answer.
+    assert_eq!(
+        out.secret_outputs.iter().collect::<Vec<_>>(),
+        ["password", "token"]
+    );
+    assert_eq!(out.expression_outputs.iter().collect::<Vec<_>>(), ["uid"]);
+    assert_eq!(
+        out.fragments["services"],
+        json!({"web.thing": {"image": "example"}})
+    );
+}
+
+#[test]
+fn cmd_crash_reports_status_and_stderr_tail() {
+    let set = cmd_set();
+    let i = cmd_input("crash");
+    let d = run(&set, &i, "compose", &ProvisionOptions::default()).unwrap_err();
+    assert!(
+        d.message.starts_with(
+            "cmd provisioner 'cmd://./cmd-provisioner.py#crash' for resource 'crash.default#web.thing' failed: exit status 3"
+        ),
+        "{}",
+        d.message
+    );
+    assert!(d.message.contains("stderr line 30"), "{}", d.message);
+    assert!(d.message.contains("stderr line 11\n"), "{}", d.message);
+    assert!(
+        !d.message.contains("stderr line 10\n"),
+        "only the last 20 lines: {}",
+        d.message
+    );
+}
+
+#[test]
+fn cmd_garbage_stdout_is_an_error() {
+    let set = cmd_set();
+    let d = run(
+        &set,
+        &cmd_input("garbage"),
+        "compose",
+        &ProvisionOptions::default(),
+    )
+    .unwrap_err();
+    assert!(
+        d.message.contains("returned invalid JSON on stdout"),
+        "{}",
+        d.message
+    );
+    assert!(d.message.contains("this is not json"), "{}", d.message);
+    let d = run(
+        &set,
+        &cmd_input("unknown"),
+        "compose",
+        &ProvisionOptions::default(),
+    )
+    .unwrap_err();
+    assert!(
+        d.message.contains("unknown field `services`"),
+        "{}",
+        d.message
+    );
+}
+
+#[test]
+fn cmd_hang_times_out() {
+    let set = cmd_set();
+    let opts = ProvisionOptions {
+        cmd_timeout: Duration::from_millis(500),
+        ..ProvisionOptions::default()
+    };
+    let start = Instant::now();
+    let d = run(&set, &cmd_input("hang"), "compose", &opts).unwrap_err();
+    let took = start.elapsed();
+    assert_eq!(
+        d.message,
+        "cmd provisioner 'cmd://./hang.sh' for resource 'hang.default#web.thing' timed out after 0.5s and was killed"
+    );
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+}
+
+#[test]
+fn cmd_output_limit_and_missing_program() {
+    let set = cmd_set();
+    let opts = ProvisionOptions {
+        max_cmd_output: 10,
+        ..ProvisionOptions::default()
+    };
+    let d = run(&set, &cmd_input("echo"), "compose", &opts).unwrap_err();
+    assert!(
+        d.message.contains("stdout exceeded 10 bytes"),
+        "{}",
+        d.message
+    );
+    let d = run(
+        &set,
+        &cmd_input("missing"),
+        "compose",
+        &ProvisionOptions::default(),
+    )
+    .unwrap_err();
+    assert!(d.message.contains("cannot start"), "{}", d.message);
+}

@@ -1,0 +1,3 @@
+#!/bin/sh
+# Test cmd:// provisioner that never answers (the caller's timeout must kill it).
+sleep 30
