@@ -242,15 +242,15 @@ fn provisioner_errors_are_reported() {
         }
     };
     let e = run_err(
-        "apiVersion: score.dev/v1b1\nmetadata: {name: a}\ncontainers: {main: {image: x, variables: {X: '${resources.s.port}'}}}\nresources: {s: {type: service-port, params: {workload: nope, port: http}}}\n",
+        "apiVersion: score.dev/v1b1\nmetadata: {name: app}\ncontainers: {main: {image: x, variables: {X: '${resources.svc.port}'}}}\nresources: {svc: {type: service-port, params: {workload: nope, port: http}}}\n",
     );
     assert!(e.contains("unknown workload 'nope'"), "{e}");
     let e = run_err(
-        "apiVersion: score.dev/v1b1\nmetadata: {name: a}\ncontainers: {main: {image: x, variables: {X: '${resources.env.MISSING}'}}}\nresources: {env: {type: environment}}\n",
+        "apiVersion: score.dev/v1b1\nmetadata: {name: app}\ncontainers: {main: {image: x, variables: {X: '${resources.env.MISSING}'}}}\nresources: {env: {type: environment}}\n",
     );
     assert!(e.contains("environment: no value for 'MISSING'"), "{e}");
     let e = run_err(
-        "apiVersion: score.dev/v1b1\nmetadata: {name: a}\nservice: {ports: {http: {port: 80}}}\ncontainers: {main: {image: x}}\nresources: {r: {type: route, params: {host: a.example, path: api, port: http}}}\n",
+        "apiVersion: score.dev/v1b1\nmetadata: {name: app}\nservice: {ports: {http: {port: 80}}}\ncontainers: {main: {image: x}}\nresources: {rt: {type: route, params: {host: a.example, path: api, port: http}}}\n",
     );
     assert!(e.contains("route: params.path must start with /"), "{e}");
 }
