@@ -95,7 +95,7 @@ pub fn manifests(
             Ok(objs) => {
                 for o in objs {
                     if let Err(d) = set.add(o, &format!("workload '{}'", w.name)) {
-                        diags.push(d);
+                        diags.0.extend(d.0);
                     }
                 }
             }
@@ -127,14 +127,13 @@ pub fn manifests(
             }
         };
         for (i, item) in items.iter().enumerate() {
-            if let Err(d) = objects::check_object(item)
-                .map_err(|m| {
+            if let Err(m) = objects::check_object(item) {
+                diags.push(
                     Diagnostic::new(CODE, format!("{origin}: manifests[{i}]: {m}"))
-                        .with_help(format!("check the provisioner '{}'", res.provisioner))
-                })
-                .and_then(|()| set.add(item.clone(), &origin))
-            {
-                diags.push(d);
+                        .with_help(format!("check the provisioner '{}'", res.provisioner)),
+                );
+            } else if let Err(d) = set.add(item.clone(), &origin) {
+                diags.0.extend(d.0);
             }
         }
     }

@@ -185,7 +185,7 @@ pub(crate) struct ObjectSet {
 impl ObjectSet {
     /// Adds an object; an identical object already present is dropped (shared resources may
     /// render the same instance for every user), a different one with the same identity is an error.
-    pub(crate) fn add(&mut self, obj: Value, origin: &str) -> Result<(), Diagnostic> {
+    pub(crate) fn add(&mut self, obj: Value, origin: &str) -> Result<(), Diagnostics> {
         let group = str_at(&obj, &["apiVersion"])
             .split_once('/')
             .map_or("", |(g, _)| g)
@@ -208,7 +208,8 @@ impl ObjectSet {
                     key.1, key.3
                 ),
             )
-            .with_help("rename one of them: object names must be unique per kind and namespace"));
+            .with_help("rename one of them: object names must be unique per kind and namespace")
+            .into());
         }
         self.index.insert(key, self.items.len());
         self.items.push((obj, origin.to_string()));
@@ -233,7 +234,7 @@ impl ObjectSet {
                 }));
             }
         }
-        docs.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
+        docs.sort_by_key(sort_key);
         docs
     }
 }

@@ -637,3 +637,30 @@ fn output_is_valid_kubernetes() {
     assert!(yaml.contains("value: \"no\""), "{yaml}");
     common::kubernetes_validate(&yaml, "emit-basic");
 }
+
+/// Behaviour we decide differently from score-k8s; each must be explained in `spec/deviations.md`.
+const DEVIATIONS: &[&str] = &[
+    "secret outputs in a workload Secret",
+    "files mounted by subPath",
+    "exec probe preferred",
+    "dollar escaping in env values",
+    "service-port port",
+    "labels and names",
+    "environment provisioner",
+];
+
+#[test]
+fn deviations_are_documented() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../spec/deviations.md");
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {path}: {e}"));
+    let section = text
+        .split("\n## ")
+        .find(|s| s.starts_with("k8s target"))
+        .expect("a '## k8s target' section in spec/deviations.md");
+    for d in DEVIATIONS {
+        assert!(
+            section.contains(&format!("**{d}.**")),
+            "deviation '{d}' not described"
+        );
+    }
+}

@@ -20,7 +20,10 @@ use score_target_k8s::{manifests, K8sTarget};
 use serde_json::Value;
 
 fn testdata() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../testdata/k8s"))
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../testdata/k8s"
+    ))
 }
 
 struct Case {
@@ -40,7 +43,11 @@ fn load_case(dir: &Path) -> Case {
         .collect();
     entries.sort();
     for p in entries {
-        let file = p.file_name().and_then(|f| f.to_str()).unwrap_or_default().to_string();
+        let file = p
+            .file_name()
+            .and_then(|f| f.to_str())
+            .unwrap_or_default()
+            .to_string();
         let text = std::fs::read_to_string(&p).expect("read fixture");
         if file.starts_with("score") && file.ends_with(".yaml") {
             scores.push((file, text));
@@ -55,7 +62,11 @@ fn load_case(dir: &Path) -> Case {
     }
     assert!(!scores.is_empty(), "no score*.yaml in {}", dir.display());
     Case {
-        name: dir.file_name().and_then(|f| f.to_str()).unwrap_or_default().to_string(),
+        name: dir
+            .file_name()
+            .and_then(|f| f.to_str())
+            .unwrap_or_default()
+            .to_string(),
         scores,
         provisioners,
         options,
@@ -69,10 +80,19 @@ fn seeded() -> State {
 }
 
 fn run(case: &Case, state: State) -> (ResolvedProject, String, State) {
-    let scores: Vec<(&str, &str)> = case.scores.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
-    let provs: Vec<(&str, &str)> = case.provisioners.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
-    let (project, artefacts, state) = compile_in_memory(&K8sTarget, &scores, &provs, state, &case.options)
-        .unwrap_or_else(|d| panic!("case {} failed: {:#?}", case.name, d));
+    let scores: Vec<(&str, &str)> = case
+        .scores
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let provs: Vec<(&str, &str)> = case
+        .provisioners
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let (project, artefacts, state) =
+        compile_in_memory(&K8sTarget, &scores, &provs, state, &case.options)
+            .unwrap_or_else(|d| panic!("case {} failed: {:#?}", case.name, d));
     assert_eq!(artefacts.files.len(), 1, "one manifests file");
     assert_eq!(artefacts.files[0].0, PathBuf::from("manifests.yaml"));
     let yaml = String::from_utf8(artefacts.files[0].1.clone()).expect("utf-8 manifests");
@@ -103,9 +123,17 @@ fn check_case(case: &Case) {
     // Determinism: same input, same bytes; and the state written by the first run reproduces it
     // (generated passwords live in state).
     let (_, again, _) = run(case, seeded());
-    assert_eq!(yaml, again, "{}: output differs between two runs", case.name);
+    assert_eq!(
+        yaml, again,
+        "{}: output differs between two runs",
+        case.name
+    );
     let (_, from_state, _) = run(case, state);
-    assert_eq!(yaml, from_state, "{}: output differs when re-run from its state", case.name);
+    assert_eq!(
+        yaml, from_state,
+        "{}: output differs when re-run from its state",
+        case.name
+    );
 
     // No placeholder survives, except those written in `noExpand` files (kept on purpose).
     let kept: usize = project
@@ -117,7 +145,12 @@ fn check_case(case: &Case) {
         .filter_map(|f| f.content.as_deref())
         .map(|t| t.matches("${").count())
         .sum();
-    assert_eq!(yaml.matches("${").count(), kept, "{}: a placeholder survived:\n{yaml}", case.name);
+    assert_eq!(
+        yaml.matches("${").count(),
+        kept,
+        "{}: a placeholder survived:\n{yaml}",
+        case.name
+    );
 
     let docs = manifests(&project, &case.options).expect("manifests");
     let secrets = secret_values(&project);
@@ -136,13 +169,25 @@ fn check_case(case: &Case) {
                     .iter()
                     .filter(|d| d["kind"] == "Deployment" || d["kind"] == "StatefulSet")
                     .filter(|d| d["metadata"]["name"] == w.name.as_str())
-                    .flat_map(|d| d["spec"]["template"]["spec"]["containers"].as_array().cloned().unwrap_or_default())
+                    .flat_map(|d| {
+                        d["spec"]["template"]["spec"]["containers"]
+                            .as_array()
+                            .cloned()
+                            .unwrap_or_default()
+                    })
                     .filter(|c| c["name"] == cname.as_str())
                     .flat_map(|c| c["env"].as_array().cloned().unwrap_or_default())
                     .find(|e| e["name"] == var.as_str())
                     .unwrap_or_else(|| panic!("{}: env {var} missing", case.name));
-                assert!(env.get("value").is_none(), "{}: secret {var} has a value", case.name);
-                assert_eq!(env["valueFrom"]["secretKeyRef"]["name"], format!("{}-{}-secrets", w.name, cname));
+                assert!(
+                    env.get("value").is_none(),
+                    "{}: secret {var} has a value",
+                    case.name
+                );
+                assert_eq!(
+                    env["valueFrom"]["secretKeyRef"]["name"],
+                    format!("{}-{}-secrets", w.name, cname)
+                );
             }
         }
     }
@@ -161,15 +206,37 @@ fn every_case() {
     cases.sort();
     let names: Vec<String> = cases
         .iter()
-        .map(|p| p.file_name().and_then(|f| f.to_str()).unwrap_or_default().to_string())
+        .map(|p| {
+            p.file_name()
+                .and_then(|f| f.to_str())
+                .unwrap_or_default()
+                .to_string()
+        })
         .collect();
     // One fixture per default provisioner type (and class), plus the acceptance example.
     for required in [
-        "acceptance", "volume", "volume-classes", "service-port", "environment", "postgres", "mysql",
-        "redis", "mongodb", "amqp", "kafka-topic", "s3", "dns", "route", "route-ingress", "namespace",
+        "acceptance",
+        "volume",
+        "volume-classes",
+        "service-port",
+        "environment",
+        "postgres",
+        "mysql",
+        "redis",
+        "mongodb",
+        "amqp",
+        "kafka-topic",
+        "s3",
+        "dns",
+        "route",
+        "route-ingress",
+        "namespace",
         "custom-provisioner",
     ] {
-        assert!(names.iter().any(|n| n == required), "fixture {required} missing");
+        assert!(
+            names.iter().any(|n| n == required),
+            "fixture {required} missing"
+        );
     }
     for c in &cases {
         check_case(&load_case(c));
@@ -184,16 +251,34 @@ fn acceptance_details() {
     let docs = manifests(&project, &case.options).expect("manifests");
     let kinds: Vec<String> = docs
         .iter()
-        .map(|d| format!("{}/{}", d["kind"].as_str().unwrap_or(""), d["metadata"]["name"].as_str().unwrap_or("")))
+        .map(|d| {
+            format!(
+                "{}/{}",
+                d["kind"].as_str().unwrap_or(""),
+                d["metadata"]["name"].as_str().unwrap_or("")
+            )
+        })
         .collect();
     // The shared postgres (id main-db) is provisioned once, for both workloads.
-    assert_eq!(kinds.iter().filter(|k| k.starts_with("StatefulSet/pg-")).count(), 1, "{kinds:?}");
+    assert_eq!(
+        kinds
+            .iter()
+            .filter(|k| k.starts_with("StatefulSet/pg-"))
+            .count(),
+        1,
+        "{kinds:?}"
+    );
     let uids: Vec<&str> = project.resources().map(|r| r.uid.as_str()).collect();
     assert!(uids.contains(&"postgres.default#main-db"), "{uids:?}");
     assert!(kinds.contains(&"Deployment/backend".to_string()));
     assert!(kinds.contains(&"Deployment/frontend".to_string()));
     assert!(kinds.contains(&"Service/backend".to_string()));
-    assert!(kinds.iter().any(|k| k.starts_with("PersistentVolumeClaim/vol-backend-")), "{kinds:?}");
+    assert!(
+        kinds
+            .iter()
+            .any(|k| k.starts_with("PersistentVolumeClaim/vol-backend-")),
+        "{kinds:?}"
+    );
 
     let dep = |name: &str| -> Value {
         docs.iter()
@@ -212,22 +297,47 @@ fn acceptance_details() {
 
     let back = dep("backend");
     let c = &back["spec"]["template"]["spec"]["containers"][0];
-    let env_of = |n: &str| c["env"].as_array().and_then(|a| a.iter().find(|e| e["name"] == n)).cloned().expect("env");
+    let env_of = |n: &str| {
+        c["env"]
+            .as_array()
+            .and_then(|a| a.iter().find(|e| e["name"] == n))
+            .cloned()
+            .expect("env")
+    };
     assert_eq!(env_of("DEBUG")["value"], "no");
-    assert_eq!(env_of("PRICE")["value"], "$$5", "a literal $ is escaped for the kubelet");
+    assert_eq!(
+        env_of("PRICE")["value"],
+        "$$5",
+        "a literal $ is escaped for the kubelet"
+    );
     assert_eq!(env_of("DB_PORT")["value"], "5432");
     assert!(env_of("DATABASE_URL")["valueFrom"]["secretKeyRef"].is_object());
     assert!(env_of("REDIS_URL")["valueFrom"]["secretKeyRef"].is_object());
-    assert_eq!(c["readinessProbe"], serde_json::json!({"exec": {"command": ["/bin/check", "--ready"]}}));
+    assert_eq!(
+        c["readinessProbe"],
+        serde_json::json!({"exec": {"command": ["/bin/check", "--ready"]}})
+    );
     assert_eq!(c["livenessProbe"]["httpGet"]["path"], "/healthz");
     // The file holding only the password is in the Secret, the others in the ConfigMap.
-    let cm = docs.iter().find(|d| d["kind"] == "ConfigMap" && d["metadata"]["name"] == "backend-api-files").expect("cm");
+    let cm = docs
+        .iter()
+        .find(|d| d["kind"] == "ConfigMap" && d["metadata"]["name"] == "backend-api-files")
+        .expect("cm");
     assert_eq!(cm["data"]["file-2"], "literal ${not.expanded}");
-    assert!(cm["data"]["file-0"].as_str().expect("config").contains("workload: backend"));
+    assert!(cm["data"]["file-0"]
+        .as_str()
+        .expect("config")
+        .contains("workload: backend"));
     assert!(cm["data"].get("file-1").is_none());
-    let sec = docs.iter().find(|d| d["kind"] == "Secret" && d["metadata"]["name"] == "backend-api-secrets").expect("secret");
+    let sec = docs
+        .iter()
+        .find(|d| d["kind"] == "Secret" && d["metadata"]["name"] == "backend-api-secrets")
+        .expect("secret");
     assert!(sec["data"]["file-1"].is_string());
-    assert_eq!(back["metadata"]["annotations"]["example.com/team"], "payments");
+    assert_eq!(
+        back["metadata"]["annotations"]["example.com/team"],
+        "payments"
+    );
     // The noExpand file is the only place a `${` may appear.
     assert_eq!(yaml.matches("${").count(), 1, "{yaml}");
 }
@@ -235,10 +345,21 @@ fn acceptance_details() {
 #[test]
 fn provisioner_errors_are_reported() {
     let run_err = |score: &str| -> String {
-        let r = compile_in_memory(&K8sTarget, &[("score.yaml", score)], &[], seeded(), &TargetOptions::default());
+        let r = compile_in_memory(
+            &K8sTarget,
+            &[("score.yaml", score)],
+            &[],
+            seeded(),
+            &TargetOptions::default(),
+        );
         match r {
             Ok(_) => panic!("expected an error for {score}"),
-            Err(d) => d.0.iter().map(|x| format!("{x}")).collect::<Vec<_>>().join("\n"),
+            Err(d) => {
+                d.0.iter()
+                    .map(|x| format!("{x}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            }
         }
     };
     let e = run_err(
