@@ -132,7 +132,13 @@ fn default_project_name() -> String {
     let cleaned: String = raw
         .to_lowercase()
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
     let trimmed = cleaned.trim_matches(|c: char| !c.is_ascii_alphanumeric());
     if trimmed.is_empty() {
@@ -179,15 +185,21 @@ pub fn init(args: &InitArgs) -> Result<(), Diagnostics> {
     let dir = args.state_dir.join(target.name()).join("provisioners");
     std::fs::create_dir_all(&dir).map_err(|e| io_diag(&dir.display().to_string(), e))?;
     let defaults = dir.join("zz-default.provisioners.yaml");
-    let mut files = vec![(defaults.clone(), target.default_provisioners().as_bytes().to_vec())];
+    let mut files = vec![(
+        defaults.clone(),
+        target.default_provisioners().as_bytes().to_vec(),
+    )];
     if !args.no_sample && !args.file.exists() {
         files.push((args.file.clone(), SAMPLE.as_bytes().to_vec()));
     }
     score_core::fsutil::atomic_write_all(&files)
         .map_err(|e| io_diag(&defaults.display().to_string(), e))?;
     // Open once so the state file exists and the directory layout is complete.
-    let sd = StateDir::open(&args.state_dir, target.name())
-        .map_err(|e| io_diag(&args.state_dir.display().to_string(), e))?;
+    let sd = StateDir::open_dir(
+        &args.state_dir.join(target.name()),
+        score_core::state::DEFAULT_LOCK_TIMEOUT,
+    )
+    .map_err(|e| io_diag(&args.state_dir.display().to_string(), e))?;
     let st = sd.load()?;
     sd.save(&st)
         .map_err(|e| io_diag(&args.state_dir.display().to_string(), e))?;
@@ -238,7 +250,7 @@ pub fn provisioners(cmd: &ProvisionersCommand, out: &Output) -> Result<(), Diagn
                 p.class.clone().unwrap_or_else(|| "(any)".into()),
                 p.id.clone().unwrap_or_else(|| "(any)".into()),
                 p.expected_outputs.join(", "),
-                p.description.clone().unwrap_or_default(),
+                p.description.clone(),
             ]
         })
         .collect();
@@ -293,8 +305,11 @@ pub fn resources(cmd: &ResourcesCommand, out: &Output) -> Result<(), Diagnostics
         ResourcesCommand::GetOutputs { state, .. } => state,
     };
     let target = target_of(args.target);
-    let sd = StateDir::open(&args.state_dir, target.name())
-        .map_err(|e| io_diag(&args.state_dir.display().to_string(), e))?;
+    let sd = StateDir::open_dir(
+        &args.state_dir.join(target.name()),
+        score_core::state::DEFAULT_LOCK_TIMEOUT,
+    )
+    .map_err(|e| io_diag(&args.state_dir.display().to_string(), e))?;
     let st = sd.load()?;
     match cmd {
         ResourcesCommand::List(_) => {
@@ -322,7 +337,10 @@ pub fn resources(cmd: &ResourcesCommand, out: &Output) -> Result<(), Diagnostics
                 }
                 Format::Human => print!(
                     "{}",
-                    table::render_table(&["Uid", "Provisioner", "Source workload", "Outputs"], &rows)
+                    table::render_table(
+                        &["Uid", "Provisioner", "Source workload", "Outputs"],
+                        &rows
+                    )
                 ),
             }
             Ok(())

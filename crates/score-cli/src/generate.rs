@@ -62,13 +62,19 @@ pub fn run(
             "score::usage",
             "--override-file, --override-property and --image apply to exactly one Score file",
         )
-        .with_help("run score-gen once per workload that needs overrides, or put them in the Score file")
+        .with_help(
+            "run score-gen once per workload that needs overrides, or put them in the Score file",
+        )
         .into());
     }
 
     let workloads = load_all(common)?;
 
-    let state_dir = StateDir::open(&common.state_dir, target.name()).map_err(|e| {
+    let state_dir = StateDir::open_dir(
+        &common.state_dir.join(target.name()),
+        score_core::state::DEFAULT_LOCK_TIMEOUT,
+    )
+    .map_err(|e| {
         Diagnostic::new(
             "score::state",
             format!(
@@ -93,9 +99,9 @@ pub fn run(
     )?;
     let artefacts = target.emit(&project, options)?;
     write_outputs(output, &artefacts)?;
-    state_dir.save(&new_state).map_err(|e| {
-        Diagnostic::new("score::state", format!("cannot write state: {e}")).into()
-    })
+    state_dir
+        .save(&new_state)
+        .map_err(|e| Diagnostic::new("score::state", format!("cannot write state: {e}")).into())
 }
 
 fn load_all(common: &CommonArgs) -> Result<Vec<WorkloadInput>, Diagnostics> {

@@ -25,13 +25,21 @@ pub fn run(args: &Args, out: &Output) -> Result<(), u8> {
     for path in &args.files {
         let name = path.display().to_string();
         let diags = match std::fs::read(path) {
-            Err(e) => vec![Diagnostic::new("score::io", format!("cannot read {name}: {e}"))
-                .with_help("check the path; Score files are usually named score.yaml")],
+            Err(e) => vec![
+                Diagnostic::new("score::io", format!("cannot read {name}: {e}"))
+                    .with_help("check the path; Score files are usually named score.yaml"),
+            ],
             Ok(bytes) => {
                 let opts = LoadOptions {
                     base_dir: Some(
                         path.parent()
-                            .map(|p| if p.as_os_str().is_empty() { PathBuf::from(".") } else { p.to_path_buf() })
+                            .map(|p| {
+                                if p.as_os_str().is_empty() {
+                                    PathBuf::from(".")
+                                } else {
+                                    p.to_path_buf()
+                                }
+                            })
                             .unwrap_or_else(|| PathBuf::from(".")),
                     ),
                     allow_outside_paths: args.allow_outside_paths,
@@ -67,7 +75,11 @@ pub fn run(args: &Args, out: &Output) -> Result<(), u8> {
             out.print_human(&all_diags);
             for r in &results {
                 if r["valid"] == true {
-                    println!("{}: valid (workload '{}')", r["file"].as_str().unwrap_or(""), r["workload"].as_str().unwrap_or(""));
+                    println!(
+                        "{}: valid (workload '{}')",
+                        r["file"].as_str().unwrap_or(""),
+                        r["workload"].as_str().unwrap_or("")
+                    );
                 }
             }
             if !ok {
@@ -75,5 +87,9 @@ pub fn run(args: &Args, out: &Output) -> Result<(), u8> {
             }
         }
     }
-    if ok { Ok(()) } else { Err(1) }
+    if ok {
+        Ok(())
+    } else {
+        Err(1)
+    }
 }

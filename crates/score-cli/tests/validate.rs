@@ -21,8 +21,12 @@ fn validate_json(rel: &str) -> (i32, serde_json::Value) {
     let path = testdata(rel);
     let out = score_gen(&["validate", "--format", "json", path.to_str().unwrap()]);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let doc: serde_json::Value = serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {stdout}\nstderr: {}", String::from_utf8_lossy(&out.stderr)));
+    let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {stdout}\nstderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
     (out.status.code().unwrap_or(-1), doc)
 }
 
@@ -31,11 +35,16 @@ fn assert_rejected_at(rel: &str, line: u64, needle: &str) {
     let (code, doc) = validate_json(rel);
     assert_eq!(code, 1, "{rel}: exit code, output {doc:#}");
     assert_eq!(doc["valid"], false);
-    let diags = doc["files"][0]["diagnostics"].as_array().expect("diagnostics");
+    let diags = doc["files"][0]["diagnostics"]
+        .as_array()
+        .expect("diagnostics");
     assert!(
         diags.iter().any(|d| d["line"] == line
             && d["message"].as_str().unwrap_or("").contains(needle)
-            && d["file"].as_str().unwrap_or("").ends_with(rel.rsplit('/').next().unwrap())),
+            && d["file"]
+                .as_str()
+                .unwrap_or("")
+                .ends_with(rel.rsplit('/').next().unwrap())),
         "{rel}: no diagnostic at line {line} containing {needle:?}: {doc:#}"
     );
 }
@@ -58,7 +67,11 @@ fn bad_memory_quantity_names_its_line() {
 
 #[test]
 fn undeclared_resource_names_its_line() {
-    assert_rejected_at("validate/undeclared-resource.yaml", 8, "${resources.db.host}");
+    assert_rejected_at(
+        "validate/undeclared-resource.yaml",
+        8,
+        "${resources.db.host}",
+    );
 }
 
 #[test]
@@ -70,7 +83,9 @@ fn future_api_version_names_its_line() {
 fn garbage_is_rejected_not_panicking() {
     let (code, doc) = validate_json("validate/garbage.bin");
     assert_eq!(code, 1, "{doc:#}");
-    let msg = doc["files"][0]["diagnostics"][0]["message"].as_str().unwrap_or("");
+    let msg = doc["files"][0]["diagnostics"][0]["message"]
+        .as_str()
+        .unwrap_or("");
     assert!(msg.contains("UTF-8"), "{msg}");
 }
 
@@ -78,7 +93,9 @@ fn garbage_is_rejected_not_panicking() {
 fn alias_bomb_is_rejected() {
     let (code, doc) = validate_json("validate/alias-bomb.yaml");
     assert_eq!(code, 1, "{doc:#}");
-    let msg = doc["files"][0]["diagnostics"][0]["message"].as_str().unwrap_or("");
+    let msg = doc["files"][0]["diagnostics"][0]["message"]
+        .as_str()
+        .unwrap_or("");
     assert!(msg.to_lowercase().contains("alias"), "{msg}");
 }
 
@@ -86,7 +103,11 @@ fn alias_bomb_is_rejected() {
 fn valid_example_exits_zero() {
     let path = testdata("../examples/hello/score.yaml");
     let out = score_gen(&["validate", path.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("valid (workload 'hello')"));
 }
 
@@ -129,7 +150,10 @@ fn every_command_has_help() {
     ] {
         let out = score_gen(&cmd);
         assert!(out.status.success(), "{cmd:?}");
-        assert!(String::from_utf8_lossy(&out.stdout).contains("Usage"), "{cmd:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("Usage"),
+            "{cmd:?}"
+        );
     }
     let out = score_gen(&["--version"]);
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("score-gen "));

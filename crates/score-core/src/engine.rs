@@ -9,8 +9,8 @@ use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::graph::{self, Graph};
-use crate::load::{escape_pointer, Document};
+use crate::graph;
+use crate::load::{escape_pointer_segment as escape_pointer, Document};
 use crate::model::Workload;
 use crate::placeholder::split_ref_parts;
 use crate::project::{load_workload, LoadOptions, LoadedWorkload};
@@ -56,7 +56,7 @@ pub fn compile(
     }
 
     let services = workload_services(&specs);
-    let requested = requested_outputs(&specs, &graph);
+    let requested = requested_outputs(&specs);
     let target_ctx = target.context(options);
 
     let mut provisioned: BTreeMap<ResourceUid, ProvisionedResource> = BTreeMap::new();
@@ -126,10 +126,10 @@ pub fn compile(
         }
 
         let input = ProvisionInput {
-            uid: uid.as_str().to_string(),
+            uid: uid.clone(),
             kind: node.kind.clone(),
             class: node.class.clone(),
-            id: node.id.clone(),
+            id: uid.id().to_string(),
             params: params.clone(),
             metadata: node.metadata.clone().unwrap_or_default(),
             source_workload: node.source_workload.clone(),
@@ -369,7 +369,7 @@ fn workload_services(workloads: &[&Workload]) -> Value {
 }
 
 /// For each uid, the first output keys the workloads reference on it, sorted.
-fn requested_outputs(workloads: &[&Workload], graph: &Graph) -> BTreeMap<ResourceUid, Vec<String>> {
+fn requested_outputs(workloads: &[&Workload]) -> BTreeMap<ResourceUid, Vec<String>> {
     let mut req: BTreeMap<ResourceUid, BTreeSet<String>> = BTreeMap::new();
     for w in workloads {
         let mut note = |s: &str| {
@@ -442,7 +442,7 @@ fn resolve_workload(
             .collect(),
     };
     let mut diags = Diagnostics::default();
-    let mut sub = |text: &str, pointer: String| -> Resolved {
+    let sub = |diags: &mut Diagnostics, text: &str, pointer: String| -> Resolved {
         match substitute::substitute(text, |r| ctx.resolve(r), Unescape::DropFirst) {
             Ok(r) => r,
             Err(e) => {
@@ -464,7 +464,11 @@ fn resolve_workload(
         for (k, v) in &c.variables {
             variables.insert(
                 k.clone(),
-                sub(v, format!("{base}/variables/{}", escape_pointer(k))),
+                sub(
+                    &mut diags,
+                    v,
+                    format!("{base}/variables/{}", escape_pointer(k)),
+                ),
             );
         }
         let mut files = IndexMap::new();
@@ -481,7 +485,9 @@ fn resolve_workload(
                                 &format!("{pointer}/binaryContent"),
                                 format!("binaryContent of '{target}' is not valid base64: {e}"),
                             )
-                            .with_help("binaryContent takes standard base64 (RFC 4648 with padding)"),
+                            .with_help(
+                                "binaryContent takes standard base64 (RFC 4648 with padding)",
+                            ),
                         );
                         continue;
                     }
@@ -489,7 +495,7 @@ fn resolve_workload(
             } else {
                 let text = f.content.clone().unwrap_or_default();
                 if f.expands() {
-                    FileContent::Text(sub(&text, format!("{pointer}/content")))
+                    FileContent::Text(sub(&mut diags, &text, format!("{pointer}/content")))
                 } else {
                     FileContent::Text(Resolved {
                         pieces: vec![Piece::Text(text)],
@@ -509,7 +515,7 @@ fn resolve_workload(
             let pointer = format!("{base}/volumes/{}/source", escape_pointer(target));
             let source = match volume_resource(&v.source, spec) {
                 Some(uid) => VolumeSource::Resource(uid),
-                None => VolumeSource::Other(sub(&v.source, pointer)),
+                None => VolumeSource::Other(sub(&mut diags, &v.source, pointer)),
             };
             volumes.insert(
                 target.clone(),

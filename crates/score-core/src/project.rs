@@ -104,7 +104,11 @@ pub fn load_workload(
         // still be a diagnostic, not a panic.
         Diagnostics::from(
             document
-                .diagnostic("score::model", "", format!("internal: workload does not fit the model: {e}"))
+                .diagnostic(
+                    "score::model",
+                    "",
+                    format!("internal: workload does not fit the model: {e}"),
+                )
                 .with_help("please report this with the Score file attached"),
         )
     })?;
@@ -123,7 +127,11 @@ fn apply_overrides(document: &mut Document, opts: &LoadOptions) -> Result<(), Di
     for file in &opts.override_files {
         if !file.value.is_object() {
             return Err(file
-                .diagnostic("score::override", "", "an override file must be a YAML mapping")
+                .diagnostic(
+                    "score::override",
+                    "",
+                    "an override file must be a YAML mapping",
+                )
                 .into());
         }
         document.value = overrides::merge_overrides_file(&document.value, &file.value);
@@ -169,8 +177,8 @@ fn normalise_file_sources(
             };
             let pointer = format!(
                 "/containers/{}/files/{}/source",
-                load::escape_pointer(cname),
-                load::escape_pointer(target)
+                load::escape_pointer_segment(cname),
+                load::escape_pointer_segment(target)
             );
             match read_source(base_dir, &source, allow_outside) {
                 Ok(bytes) => {
@@ -199,7 +207,11 @@ fn normalise_file_sources(
     diags.into_result()
 }
 
-fn read_source(base: &Path, source: &str, allow_outside: bool) -> Result<Vec<u8>, (String, String)> {
+fn read_source(
+    base: &Path,
+    source: &str,
+    allow_outside: bool,
+) -> Result<Vec<u8>, (String, String)> {
     let rel = Path::new(source);
     let joined = if rel.is_absolute() {
         rel.to_path_buf()

@@ -144,5 +144,9 @@ pub trait Target {
     fn context(&self, opts: &TargetOptions) -> Value;
 
     /// Turns a resolved project into files.
-    fn emit(&self, project: &ResolvedProject, opts: &TargetOptions) -> Result<Artefacts, Diagnostics>;
+    fn emit(
+        &self,
+        project: &ResolvedProject,
+        opts: &TargetOptions,
+    ) -> Result<Artefacts, Diagnostics>;
 }

@@ -88,10 +88,7 @@ pub fn format_go(issues: &[Issue]) -> String {
     out
 }
 
-/// Escapes one JSON-pointer segment (`~` → `~0`, `/` → `~1`).
-pub fn escape_pointer_segment(seg: &str) -> String {
-    seg.replace('~', "~0").replace('/', "~1")
-}
+pub use crate::load::escape_pointer_segment;
 
 fn ptr(base: &str, seg: &str) -> String {
     format!("{base}/{}", escape_pointer_segment(seg))
