@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use base64::Engine as _;
 use indexmap::IndexMap;
 use score_core::diag::{Diagnostic, Diagnostics};
-use score_core::model::{Container, Probe, ResourcesLimits};
+use score_core::model::{Container, Probe, Readiness, ResourcesLimits};
 use score_core::resolved::{
     FileContent, ResolvedContainer, ResolvedProject, ResolvedWorkload, VolumeSource,
 };
@@ -475,10 +475,11 @@ pub(crate) fn convert(
         pod: PodVolumes::default(),
     };
 
-    let mut containers = Vec::new();
+    let mut built = Vec::new();
     for (i, (cname, rc)) in w.containers.iter().enumerate() {
-        containers.push(ctx.container(i, cname, rc));
+        built.push((cname.as_str(), ctx.container(i, cname, rc)));
     }
+    let (init_containers, containers) = split_init_containers(w, built);
 
     let ports: Vec<Value> = w
         .spec
@@ -504,6 +505,9 @@ pub(crate) fn convert(
     }
 
     let mut pod_spec = Map::new();
+    if !init_containers.is_empty() {
+        pod_spec.insert("initContainers".into(), Value::Array(init_containers));
+    }
     pod_spec.insert("containers".into(), Value::Array(containers));
     if !ctx.pod.volumes.is_empty() {
         pod_spec.insert(
@@ -549,6 +553,60 @@ pub(crate) fn convert(
     }));
     ctx.diags.into_result()?;
     Ok(ctx.objects)
+}
+
+/// `before`: a container that must start before others becomes an init container, which
+/// Kubernetes starts before every app container (a stricter order than Score asks for).
+/// - any `complete` entry: a plain init container that must exit successfully (probes removed:
+///   Kubernetes rejects them on plain init containers);
+/// - otherwise a sidecar (`restartPolicy: Always`, Kubernetes >= 1.29) that keeps running; with a
+///   `healthy` entry its readiness (else liveness) probe becomes its `startupProbe`, so the app
+///   containers wait until it is healthy.
+///
+/// Init containers run in order, so they are sorted so that `A before B` puts A first (author
+/// order otherwise; validation has rejected cycles).
+fn split_init_containers(
+    w: &ResolvedWorkload,
+    built: Vec<(&str, Value)>,
+) -> (Vec<Value>, Vec<Value>) {
+    let before_of = |name: &str| w.spec.containers.get(name).map(|c| &c.before);
+    let mut init: Vec<(&str, Value)> = Vec::new();
+    let mut app = Vec::new();
+    for (name, mut c) in built {
+        let Some(before) = before_of(name).filter(|b| !b.is_empty()) else {
+            app.push(c);
+            continue;
+        };
+        if let Value::Object(m) = &mut c {
+            if before.values().any(|b| b.ready == Readiness::Complete) {
+                m.shift_remove("livenessProbe");
+                m.shift_remove("readinessProbe");
+            } else {
+                m.insert("restartPolicy".into(), json!("Always"));
+                if before.values().any(|b| b.ready == Readiness::Healthy) {
+                    if let Some(p) = m.get("readinessProbe").or_else(|| m.get("livenessProbe")) {
+                        let p = p.clone();
+                        m.insert("startupProbe".into(), p);
+                    }
+                }
+            }
+        }
+        init.push((name, c));
+    }
+    // Stable topological order: repeatedly take the first container no remaining one must precede.
+    let mut ordered = Vec::new();
+    while !init.is_empty() {
+        let pick = init
+            .iter()
+            .position(|(n, _)| {
+                !init
+                    .iter()
+                    .any(|(other, _)| before_of(other).is_some_and(|b| b.contains_key(*n)))
+            })
+            .unwrap_or(0);
+        ordered.push(init.remove(pick).1);
+    }
+    (ordered, app)
 }
 
 #[cfg(test)]

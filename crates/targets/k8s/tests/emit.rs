@@ -664,3 +664,46 @@ fn deviations_are_documented() {
         );
     }
 }
+
+#[test]
+fn before_makes_init_and_sidecar_containers() {
+    let w = workload(json!({
+        "apiVersion": "score.dev/v1b1",
+        "metadata": {"name": "web"},
+        "containers": {
+            "app": {"image": "app:1"},
+            "proxy": {
+                "image": "proxy:1",
+                "readinessProbe": {"httpGet": {"path": "/ready", "port": 9901}},
+                "before": {"app": {"ready": "healthy"}}
+            },
+            "migrate": {
+                "image": "migrate:1",
+                "livenessProbe": {"exec": {"command": ["true"]}},
+                "before": {"app": {"ready": "complete"}, "proxy": {"ready": "complete"}}
+            },
+            "logs": {"image": "logs:1", "before": {"app": {"ready": "started"}}}
+        }
+    }));
+    let p = project(vec![w], vec![]);
+    let docs = manifests(&p, &TargetOptions::default()).expect("emits");
+    let pod = &find(&docs, "Deployment", "web")["spec"]["template"]["spec"];
+    assert_eq!(
+        pod["containers"],
+        json!([{"name": "app", "image": "app:1"}])
+    );
+    assert_eq!(
+        pod["initContainers"],
+        json!([
+            // must precede proxy, so it comes first although written after it
+            {"name": "migrate", "image": "migrate:1"},
+            {"name": "proxy", "image": "proxy:1",
+             "readinessProbe": {"httpGet": {"path": "/ready", "port": 9901}},
+             "restartPolicy": "Always",
+             "startupProbe": {"httpGet": {"path": "/ready", "port": 9901}}},
+            {"name": "logs", "image": "logs:1", "restartPolicy": "Always"}
+        ])
+    );
+    let yaml = score_target_k8s::render_yaml(&docs).expect("yaml");
+    common::kubernetes_validate(&yaml, "emit-before");
+}
