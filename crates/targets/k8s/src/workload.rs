@@ -207,7 +207,15 @@ impl Ctx<'_> {
             if r.is_secret() {
                 // The whole rendered value (text and secret pieces) lives in the Secret: a value
                 // mixing text with a secret is still secret.
-                let key = data_key("env.", name);
+                let mut key = data_key("env.", name);
+                // Two names that differ only in characters a key cannot hold must not collide.
+                if secret_data.contains_key(&key) {
+                    let mut n = 2;
+                    while secret_data.contains_key(&format!("{key}-{n}")) {
+                        n += 1;
+                    }
+                    key = format!("{key}-{n}");
+                }
                 secret_data.insert(key.clone(), b64(r.to_plain().as_bytes()));
                 env.push(json!({
                     "name": name,

@@ -248,6 +248,26 @@ fn secret_variables_go_to_a_secret() {
     );
     assert_eq!(sec["data"]["env.PASSWORD"], common::b64("s3cr3t-pass"));
     common::assert_no_secret_in_clear(&docs, &["s3cr3t-pass"]);
+
+    // Names differing only in characters a Secret key cannot hold get distinct keys.
+    let mut w = basic();
+    let c = w.containers.get_mut("main").expect("container");
+    for n in ["A B", "A_B"] {
+        c.variables.insert(
+            n.into(),
+            Resolved {
+                pieces: vec![value("s3cr3t-pass", true)],
+            },
+        );
+    }
+    let docs2 = manifests(&project(vec![w], vec![]), &TargetOptions::default()).expect("emits");
+    let keys: Vec<&String> = find(&docs2, "Secret", "web-main-secrets")["data"]
+        .as_object()
+        .expect("data")
+        .keys()
+        .collect();
+    assert_eq!(keys, ["env.A_B", "env.A_B-2"]);
+
     let yaml = String::from_utf8(
         K8sTarget
             .emit(&p, &TargetOptions::default())
