@@ -12,7 +12,8 @@
 use hcl_edit::expr::{Object, ObjectKey};
 use hcl_edit::repr::Decorate;
 use hcl_edit::structure::Body as EditBody;
-use hcl_edit::visit_mut::{visit_body_mut, visit_object_mut, VisitMut};
+use hcl_edit::structure::Block as EditBlock;
+use hcl_edit::visit_mut::{visit_block_mut, visit_body_mut, visit_object_mut, VisitMut};
 
 /// Formats `body` like `terraform fmt` would.
 pub(crate) fn to_terraform_string(body: &hcl::Body) -> Result<String, String> {
@@ -54,6 +55,15 @@ fn starts_after_blank_line(prefix: Option<&hcl_edit::RawString>) -> bool {
 }
 
 impl VisitMut for Aligner {
+    /// hcl-rs prints an empty nested block as `name {<indent>}`; `terraform fmt` wants `name {}`.
+    fn visit_block_mut(&mut self, node: &mut EditBlock) {
+        visit_block_mut(self, node);
+        if node.body.is_empty() {
+            node.body.decor_mut().clear();
+            node.body.set_prefer_oneline(true);
+        }
+    }
+
     fn visit_body_mut(&mut self, node: &mut EditBody) {
         visit_body_mut(self, node);
         // First pass: decide the padding for every attribute (index → spaces before `=`).
