@@ -81,9 +81,9 @@ pub(crate) fn resolved_expr(
     }
     // Parse the assembled template once so a malformed expression is our error, not Terraform's.
     parse_expr(&format!("\"{src}\""), what)?;
-    Ok(Expression::TemplateExpr(Box::new(TemplateExpr::QuotedString(
-        src,
-    ))))
+    Ok(Expression::TemplateExpr(Box::new(
+        TemplateExpr::QuotedString(src),
+    )))
 }
 
 /// A JSON/YAML value from a fragment as an HCL expression. A mapping with the single key `expr`
@@ -134,9 +134,9 @@ pub(crate) fn ident(s: &str, what: &str) -> Result<Identifier, String> {
 
 /// One block from a fragment: `{type, labels?, body?, blocks?}`.
 pub(crate) fn block_from_value(v: &Value, what: &str) -> Result<Block, String> {
-    let m = v
-        .as_object()
-        .ok_or_else(|| format!("{what}: a block must be a mapping with 'type', 'labels', 'body' and 'blocks'"))?;
+    let m = v.as_object().ok_or_else(|| {
+        format!("{what}: a block must be a mapping with 'type', 'labels', 'body' and 'blocks'")
+    })?;
     if let Some(k) = m
         .keys()
         .find(|k| !matches!(k.as_str(), "type" | "labels" | "body" | "blocks"))
@@ -167,7 +167,10 @@ pub(crate) fn block_from_value(v: &Value, what: &str) -> Result<Block, String> {
         Some(Value::Object(body)) => {
             for (k, x) in body {
                 let key = ident(k, &format!("{what}.body"))?;
-                b = b.add_attribute(Attribute::new(key, value_expr(x, &format!("{what}.body.{k}"))?));
+                b = b.add_attribute(Attribute::new(
+                    key,
+                    value_expr(x, &format!("{what}.body.{k}"))?,
+                ));
             }
         }
         Some(_) => return Err(format!("{what}: 'body' must be a mapping of attributes")),
@@ -199,10 +202,7 @@ pub(crate) fn resource_blocks(
         ));
     }
     if let Some(e) = fragments.get("expression_outputs") {
-        if !e
-            .as_array()
-            .is_some_and(|a| a.iter().all(Value::is_string))
-        {
+        if !e.as_array().is_some_and(|a| a.iter().all(Value::is_string)) {
             return Err(format!(
                 "{what}: terraform section 'expression_outputs' must render a list of output keys"
             ));

@@ -11,8 +11,8 @@
 
 use hcl_edit::expr::{Object, ObjectKey};
 use hcl_edit::repr::Decorate;
-use hcl_edit::structure::Body as EditBody;
 use hcl_edit::structure::Block as EditBlock;
+use hcl_edit::structure::Body as EditBody;
 use hcl_edit::visit_mut::{visit_block_mut, visit_body_mut, visit_object_mut, VisitMut};
 
 /// Formats `body` like `terraform fmt` would.
@@ -128,5 +128,61 @@ fn key_width(key: &ObjectKey) -> usize {
             e.decor_mut().clear();
             e.to_string().len()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::to_terraform_string;
+    use hcl::{Block, Body, Expression, Object, ObjectKey};
+
+    /// The expected text is what `terraform fmt` 1.0.3 prints for this input (runs broken by a
+    /// multi-line value and by a block; object items aligned on their own; empty nested block).
+    #[test]
+    fn aligns_like_terraform_fmt() {
+        let mut labels = Object::new();
+        labels.insert(
+            ObjectKey::from("app.kubernetes.io/name"),
+            Expression::from("x"),
+        );
+        labels.insert(ObjectKey::from("cpu"), Expression::from("y"));
+        let body = Body::builder()
+            .add_attribute(("a", 1))
+            .add_attribute(("bbbbb", "x${y}"))
+            .add_block(
+                Block::builder("resource")
+                    .add_label("t")
+                    .add_label("n")
+                    .add_attribute(("count", 1))
+                    .add_attribute(("list", Expression::Array(vec!["a".into()])))
+                    .add_attribute(("z", 2))
+                    .add_attribute(("labels", Expression::Object(labels)))
+                    .add_block(Block::builder("empty").build())
+                    .add_attribute(("after", 2))
+                    .add_attribute(("tpl", "a".parse::<Expression>().unwrap()))
+                    .build(),
+            )
+            .build();
+        let expected = r#"a     = 1
+bbbbb = "x$${y}"
+
+resource "t" "n" {
+  count = 1
+  list = [
+    "a"
+  ]
+  z = 2
+  labels = {
+    "app.kubernetes.io/name" = "x"
+    cpu                      = "y"
+  }
+
+  empty {}
+
+  after = 2
+  tpl   = a
+}
+"#;
+        assert_eq!(to_terraform_string(&body).unwrap(), expected);
     }
 }

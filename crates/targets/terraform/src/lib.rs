@@ -183,7 +183,12 @@ fn emit(project: &ResolvedProject, namespace: Option<&str>) -> Result<Artefacts,
     if !vars.blocks.is_empty() {
         let mut v = vars.blocks;
         v.sort_by(|a, b| {
-            let k = |x: &Block| x.labels().iter().map(|l| l.as_str().to_string()).collect::<Vec<_>>();
+            let k = |x: &Block| {
+                x.labels()
+                    .iter()
+                    .map(|l| l.as_str().to_string())
+                    .collect::<Vec<_>>()
+            };
             k(a).cmp(&k(b))
         });
         files.push((

@@ -5,9 +5,7 @@
 use base64::Engine as _;
 use hcl::{Block, BlockBuilder, Expression};
 use score_core::model::{Probe, ResourcesLimits};
-use score_core::resolved::{
-    FileContent, ResolvedProject, ResolvedWorkload, VolumeSource,
-};
+use score_core::resolved::{FileContent, ResolvedProject, ResolvedWorkload, VolumeSource};
 
 use crate::blocks::{is_expression, parse_expr, resolved_expr, string_object};
 
@@ -22,7 +20,13 @@ pub(crate) struct WorkloadOut {
 pub(crate) fn tf_name(s: &str) -> String {
     let mut out: String = s
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     if !out.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
         out.insert_str(0, "w_");
@@ -33,20 +37,30 @@ pub(crate) fn tf_name(s: &str) -> String {
 /// A Kubernetes Secret/ConfigMap key (`[-._a-zA-Z0-9]+`) from arbitrary text.
 fn data_key(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "-._".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-._".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
 fn expr(s: &str) -> Expression {
     // Only called with references this module builds from sanitized names.
-    s.parse().unwrap_or_else(|_| Expression::String(s.to_string()))
+    s.parse()
+        .unwrap_or_else(|_| Expression::String(s.to_string()))
 }
 
 fn labels(name: &str) -> Expression {
     string_object([
         ("app.kubernetes.io/name", Expression::from(name)),
         ("app.kubernetes.io/instance", Expression::from(name)),
-        ("app.kubernetes.io/managed-by", Expression::from("score-gen")),
+        (
+            "app.kubernetes.io/managed-by",
+            Expression::from("score-gen"),
+        ),
     ])
 }
 
@@ -166,7 +180,8 @@ pub(crate) fn workload_blocks(
             .get(cname)
             .ok_or_else(|| format!("workload '{name}': container '{cname}' has no spec"))?;
         let at = |what: &str| format!("workload '{name}' container '{cname}' {what}");
-        let mut cb: BlockBuilder = Block::builder("container").add_attribute(("name", cname.as_str()));
+        let mut cb: BlockBuilder =
+            Block::builder("container").add_attribute(("name", cname.as_str()));
         if spec.image == "." {
             let var = format!("{id}_{}_image", tf_name(cname));
             cb = cb.add_attribute(("image", expr(&format!("var.{var}"))));

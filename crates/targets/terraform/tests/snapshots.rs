@@ -42,12 +42,18 @@ fn load_case(dir: &Path) -> Case {
             scores.push((file, std::fs::read_to_string(p).unwrap()));
         }
     }
-    assert!(!scores.is_empty(), "case {} has no score*.yaml", dir.display());
+    assert!(
+        !scores.is_empty(),
+        "case {} has no score*.yaml",
+        dir.display()
+    );
     let provisioners = std::fs::read_to_string(dir.join("provisioners.yaml")).ok();
     let mut settings = BTreeMap::new();
     if let Ok(text) = std::fs::read_to_string(dir.join("settings.txt")) {
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            let (k, v) = line.split_once('=').expect("settings.txt lines are key=value");
+            let (k, v) = line
+                .split_once('=')
+                .expect("settings.txt lines are key=value");
             settings.insert(k.to_string(), v.to_string());
         }
     }
@@ -61,14 +67,22 @@ fn load_case(dir: &Path) -> Case {
 
 fn cases() -> Vec<Case> {
     let dir = cases_dir();
-    assert!(dir.is_dir(), "missing test data directory {}", dir.display());
+    assert!(
+        dir.is_dir(),
+        "missing test data directory {}",
+        dir.display()
+    );
     let mut dirs: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.is_dir())
         .collect();
     dirs.sort();
-    assert!(dirs.len() >= 8, "expected the terraform cases, found {}", dirs.len());
+    assert!(
+        dirs.len() >= 8,
+        "expected the terraform cases, found {}",
+        dirs.len()
+    );
     dirs.iter().map(|d| load_case(d)).collect()
 }
 
@@ -85,9 +99,8 @@ fn compile(case: &Case) -> Vec<(String, String)> {
         .as_deref()
         .map(|p| vec![("provisioners.yaml", p)])
         .unwrap_or_default();
-    let (_, artefacts, _) =
-        compile_in_memory(&TerraformTarget, &scores, &provs, st, &case.options)
-            .unwrap_or_else(|d| panic!("case {}: {d:?}", case.name));
+    let (_, artefacts, _) = compile_in_memory(&TerraformTarget, &scores, &provs, st, &case.options)
+        .unwrap_or_else(|d| panic!("case {}: {d:?}", case.name));
     artefacts
         .files
         .into_iter()
@@ -160,7 +173,8 @@ fn acceptance_example() {
     let main = &files[0].1;
     assert_eq!(main.matches("module \"postgres_shared_db\" {").count(), 1);
     assert_eq!(main.matches("module \"redis_orders_cache\" {").count(), 1);
-    assert!(main.contains("resource \"kubernetes_persistent_volume_claim_v1\" \"volume_orders_data\" {"));
+    assert!(main
+        .contains("resource \"kubernetes_persistent_volume_claim_v1\" \"volume_orders_data\" {"));
     for w in ["orders", "web"] {
         assert!(main.contains(&format!("resource \"kubernetes_deployment_v1\" \"{w}\" {{")));
         assert!(main.contains(&format!("resource \"kubernetes_secret_v1\" \"{w}\" {{")));
@@ -185,7 +199,10 @@ fn validators() -> Option<(PathBuf, PathBuf, PathBuf)> {
     let tf = ws.join(".venv-validators/bin/terraform");
     let py = ws.join(".venv-validators/bin/python");
     let hcl2json = ws.join(".validators/node_modules/@cdktf/hcl2json");
-    let node_ok = Command::new("node").arg("--version").output().is_ok_and(|o| o.status.success());
+    let node_ok = Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
     if tf.exists() && py.exists() && hcl2json.join("package.json").exists() && node_ok {
         return Some((tf, py, hcl2json));
     }
