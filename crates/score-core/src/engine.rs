@@ -20,7 +20,7 @@ use crate::resolved::{
     ResolvedVolume, ResolvedWorkload, Target, TargetOptions, VolumeSource,
 };
 use crate::state::{ResourceState, State, WorkloadState};
-use crate::substitute::{self, Context, Found, OutputLookup, Outputs, Piece, Resolved, Unescape};
+use crate::substitute::{self, Context, OutputLookup, Outputs, Piece, Resolved, Unescape};
 use crate::uid::ResourceUid;
 
 /// A loaded workload and where it came from.
@@ -449,7 +449,7 @@ fn resolve_workload(
                 for m in &e.messages {
                     diags.push(
                         doc.diagnostic("score::substitute", &pointer, m.clone())
-                            .with_help(substitution_help(m)),
+                            .with_help(substitution_help(m, &lookups)),
                     );
                 }
                 e.partial
@@ -567,20 +567,28 @@ fn volume_resource(source: &str, w: &Workload) -> Option<ResourceUid> {
     }
 }
 
-fn substitution_help(message: &str) -> String {
-    if message.contains("not found") {
-        "check the output name against the provisioner's outputs (`score-gen provisioners list`)"
-            .into()
-    } else {
-        "placeholders are ${metadata.<key>} or ${resources.<name>.<output>}; write $$ for a literal $"
-            .into()
+/// Help for a failed placeholder: for a missing resource output, the resource's uid and the
+/// outputs it does have.
+fn substitution_help(message: &str, lookups: &BTreeMap<String, &Outputs>) -> String {
+    let reference = message
+        .strip_prefix("invalid ref '")
+        .and_then(|rest| rest.split_once("': "))
+        .map(|(r, _)| r);
+    if let Some(reference) = reference {
+        let parts = split_ref_parts(reference);
+        if parts.len() >= 2 && parts[0] == "resources" {
+            if let Some(outputs) = lookups.get(&parts[1]) {
+                let mut keys: Vec<&str> = outputs.values.keys().map(String::as_str).collect();
+                keys.sort_unstable();
+                let have = if keys.is_empty() {
+                    "no outputs".to_string()
+                } else {
+                    format!("outputs: {}", keys.join(", "))
+                };
+                return format!("resource '{}' ({}) has {have}", parts[1], outputs.uid);
+            }
+        }
     }
-}
-
-#[allow(dead_code)]
-fn found_text(f: &Found) -> String {
-    match &f.value {
-        Value::String(s) => s.clone(),
-        v => substitute::render_go_json(v),
-    }
+    "placeholders are ${metadata.<key>} or ${resources.<name>.<output>}; write $$ for a literal $"
+        .into()
 }

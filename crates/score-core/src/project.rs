@@ -142,7 +142,7 @@ fn apply_overrides(document: &mut Document, opts: &LoadOptions) -> Result<(), Di
                 .with_file(document.source.clone())
                 .with_help("use --override-property PATH=VALUE, e.g. containers.main.image=nginx:1.27 (empty VALUE deletes)")
         };
-        let (path, value) = overrides::parse_override_property(prop).map_err(|e| bad(e))?;
+        let (path, value) = overrides::parse_override_property(prop).map_err(&bad)?;
         let delete = value.is_none();
         document.value = overrides::override_path(&document.value, &path, delete, value)
             .map_err(|e| bad(format!("--override-property '{prop}': {e}")))?;

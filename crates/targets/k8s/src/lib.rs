@@ -1,13 +1,53 @@
-//! score-gen k8s target. Placeholder until its issue lands: every call to `emit` is an error.
+//! # score-target-k8s
+//!
+//! The Kubernetes backend of score-gen: turns a [`ResolvedProject`] into one multi-document
+//! `manifests.yaml` (see `spec/targets/k8s.md` for the exact mapping).
+//!
+//! - a Deployment per workload (a StatefulSet with annotation `k8s.score.dev/kind: StatefulSet`),
+//!   a Service for `service.ports`;
+//! - files in a per-container ConfigMap (or Secret when the content holds secret outputs),
+//!   each mounted by `subPath`;
+//! - variables holding secret outputs go to a per-container Secret and are read with
+//!   `valueFrom.secretKeyRef`, so no secret value is ever written into a non-Secret object;
+//! - every `manifests` fragment of the provisioned resources is appended;
+//! - objects are sorted by kind (install order) and name, so the output is deterministic.
+//!
+//! ```no_run
+//! use score_core::resolved::{Target, TargetOptions};
+//! use score_target_k8s::K8sTarget;
+//! let t = K8sTarget;
+//! assert_eq!(t.name(), "k8s");
+//! let ctx = t.context(&TargetOptions::default());
+//! assert_eq!(ctx["name"], "k8s");
+//! ```
+
+use std::path::PathBuf;
 
 use score_core::diag::{Diagnostic, Diagnostics};
 use score_core::resolved::{Artefacts, ResolvedProject, Target, TargetOptions};
+use serde_json::{json, Value};
 
-/// The default provisioner file for this target (none yet).
-pub const DEFAULT_PROVISIONERS: &str = "[]\n";
+mod objects;
+mod workload;
 
-/// The k8s target.
-#[derive(Debug, Clone, Copy, Default)]
+pub use objects::KIND_ORDER;
+
+/// The default provisioners of the k8s target (format: `spec/provisioners.md`). User files come
+/// before these, so any entry here can be replaced by a more specific or earlier one.
+pub const DEFAULT_PROVISIONERS: &str = include_str!("../provisioners/default.provisioners.yaml");
+
+/// The file name of the primary artefact.
+pub const MANIFESTS_FILE: &str = "manifests.yaml";
+
+/// The diagnostic code of every error this target reports.
+pub const CODE: &str = "score::k8s";
+
+/// The Kubernetes target.
+///
+/// Settings read from [`TargetOptions::settings`]:
+/// - `namespace`: set `metadata.namespace` on every namespaced object that has none;
+/// - `generate_namespace` = `"true"`: also emit the `Namespace` object (needs `namespace`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct K8sTarget;
 
 impl Target for K8sTarget {
@@ -19,15 +59,94 @@ impl Target for K8sTarget {
         DEFAULT_PROVISIONERS
     }
 
-    fn context(&self, _opts: &TargetOptions) -> serde_json::Value {
-        serde_json::json!({ "name": "k8s" })
+    /// `{"name": "k8s", "namespace": <namespace or null>}`.
+    fn context(&self, opts: &TargetOptions) -> Value {
+        json!({
+            "name": "k8s",
+            "namespace": opts.settings.get("namespace"),
+        })
     }
 
     fn emit(
         &self,
-        _project: &ResolvedProject,
-        _opts: &TargetOptions,
+        project: &ResolvedProject,
+        opts: &TargetOptions,
     ) -> Result<Artefacts, Diagnostics> {
-        Err(Diagnostic::new("score::target", "the k8s target is not built yet").into())
+        let docs = manifests(project, opts)?;
+        let yaml = render_yaml(&docs)?;
+        Ok(Artefacts {
+            files: vec![(PathBuf::from(MANIFESTS_FILE), yaml.into_bytes())],
+        })
     }
+}
+
+/// The Kubernetes objects for `project`, in output order.
+///
+/// Errors (all collected, not just the first) name the workload and the field.
+pub fn manifests(
+    project: &ResolvedProject,
+    opts: &TargetOptions,
+) -> Result<Vec<Value>, Diagnostics> {
+    let settings = objects::Settings::from_options(opts)?;
+    let mut set = objects::ObjectSet::default();
+    let mut diags = Diagnostics::default();
+    for w in &project.workloads {
+        match workload::convert(w, project) {
+            Ok(objs) => {
+                for o in objs {
+                    if let Err(d) = set.add(o, &format!("workload '{}'", w.name)) {
+                        diags.0.extend(d.0);
+                    }
+                }
+            }
+            Err(d) => diags.0.extend(d.0),
+        }
+    }
+    for res in project.resources() {
+        let Some(fragment) = res.fragments.get("manifests") else {
+            continue;
+        };
+        let origin = format!("resource '{}'", res.uid);
+        let items = match fragment {
+            Value::Array(items) => items.as_slice(),
+            Value::Null => &[],
+            // An empty render is an empty map: nothing to add.
+            Value::Object(m) if m.is_empty() => &[],
+            other => {
+                diags.push(
+                    Diagnostic::new(
+                        CODE,
+                        format!(
+                            "{origin}: section 'manifests' must render to a list of Kubernetes objects, got {}",
+                            objects::json_type(other)
+                        ),
+                    )
+                    .with_help(format!("check the provisioner '{}'", res.provisioner)),
+                );
+                continue;
+            }
+        };
+        for (i, item) in items.iter().enumerate() {
+            if let Err(m) = objects::check_object(item) {
+                diags.push(
+                    Diagnostic::new(CODE, format!("{origin}: manifests[{i}]: {m}"))
+                        .with_help(format!("check the provisioner '{}'", res.provisioner)),
+                );
+            } else if let Err(d) = set.add(item.clone(), &origin) {
+                diags.0.extend(d.0);
+            }
+        }
+    }
+    diags.into_result()?;
+    let docs = set.finish(&settings);
+    objects::check_no_clear_secrets(project, &docs)?;
+    Ok(docs)
+}
+
+/// Multi-document YAML (`---` between documents) from the serde-saphyr emitter, which quotes
+/// strings a YAML 1.1 reader would take for something else (`"no"`, `"0755"`, `"1.10"`).
+pub fn render_yaml(docs: &[Value]) -> Result<String, Diagnostics> {
+    serde_saphyr::to_string_multiple(docs).map_err(|e| {
+        Diagnostic::new(CODE, format!("cannot write the manifests as YAML: {e}")).into()
+    })
 }

@@ -1,0 +1,348 @@
+//! The set of emitted objects: de-duplication, namespaces, output order, secret leak check.
+
+use std::collections::BTreeMap;
+
+use score_core::diag::{Diagnostic, Diagnostics};
+use score_core::resolved::{ResolvedProject, TargetOptions};
+use serde_json::{json, Map, Value};
+
+use crate::CODE;
+
+/// Output order of kinds (Helm's install order: what others depend on comes first). Kinds not
+/// listed follow, sorted by kind name.
+pub const KIND_ORDER: &[&str] = &[
+    "Namespace",
+    "NetworkPolicy",
+    "ResourceQuota",
+    "LimitRange",
+    "PodSecurityPolicy",
+    "PodDisruptionBudget",
+    "ServiceAccount",
+    "Secret",
+    "SecretList",
+    "ConfigMap",
+    "StorageClass",
+    "PersistentVolume",
+    "PersistentVolumeClaim",
+    "CustomResourceDefinition",
+    "ClusterRole",
+    "ClusterRoleList",
+    "ClusterRoleBinding",
+    "ClusterRoleBindingList",
+    "Role",
+    "RoleList",
+    "RoleBinding",
+    "RoleBindingList",
+    "Service",
+    "DaemonSet",
+    "Pod",
+    "ReplicationController",
+    "ReplicaSet",
+    "Deployment",
+    "HorizontalPodAutoscaler",
+    "StatefulSet",
+    "Job",
+    "CronJob",
+    "IngressClass",
+    "Ingress",
+    "APIService",
+];
+
+/// Kinds that live outside namespaces: never given `metadata.namespace`.
+const CLUSTER_SCOPED: &[&str] = &[
+    "Namespace",
+    "PersistentVolume",
+    "StorageClass",
+    "CustomResourceDefinition",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "PriorityClass",
+    "IngressClass",
+    "GatewayClass",
+    "APIService",
+    "ValidatingWebhookConfiguration",
+    "MutatingWebhookConfiguration",
+    "ValidatingAdmissionPolicy",
+    "ValidatingAdmissionPolicyBinding",
+    "RuntimeClass",
+    "CSIDriver",
+    "CSINode",
+    "VolumeAttachment",
+    "Node",
+    "ClusterIssuer",
+];
+
+/// The target settings, checked.
+pub(crate) struct Settings {
+    pub namespace: Option<String>,
+    pub generate_namespace: bool,
+}
+
+impl Settings {
+    pub(crate) fn from_options(opts: &TargetOptions) -> Result<Self, Diagnostics> {
+        let namespace = opts
+            .settings
+            .get("namespace")
+            .filter(|s| !s.is_empty())
+            .cloned();
+        if let Some(ns) = &namespace {
+            if !is_dns_label(ns) {
+                return Err(Diagnostic::new(
+                    CODE,
+                    format!("namespace '{ns}' is not a valid Kubernetes namespace name"),
+                )
+                .with_help(
+                    "a namespace is 1 to 63 lower-case letters, digits or '-', starting and ending with a letter or digit",
+                )
+                .into());
+            }
+        }
+        let generate_namespace = match opts.settings.get("generate_namespace").map(String::as_str) {
+            None | Some("") | Some("false") => false,
+            Some("true") => true,
+            Some(other) => {
+                return Err(Diagnostic::new(
+                    CODE,
+                    format!("generate_namespace must be 'true' or 'false', got '{other}'"),
+                )
+                .into())
+            }
+        };
+        if generate_namespace && namespace.is_none() {
+            return Err(
+                Diagnostic::new(CODE, "generate_namespace needs a namespace")
+                    .with_help("give the namespace to create (--namespace)")
+                    .into(),
+            );
+        }
+        Ok(Self {
+            namespace,
+            generate_namespace,
+        })
+    }
+}
+
+/// RFC 1123 label: what Kubernetes requires of namespace names.
+pub(crate) fn is_dns_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+/// `"a map"`, `"a string"`, ... for messages.
+pub(crate) fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a map",
+    }
+}
+
+/// A fragment object must say what it is: apiVersion, kind and metadata.name (strings).
+pub(crate) fn check_object(v: &Value) -> Result<(), String> {
+    let Value::Object(m) = v else {
+        return Err(format!(
+            "expected a Kubernetes object (a map), got {}",
+            json_type(v)
+        ));
+    };
+    for key in ["apiVersion", "kind"] {
+        match m.get(key) {
+            Some(Value::String(s)) if !s.is_empty() => {}
+            _ => return Err(format!("'{key}' must be a non-empty string")),
+        }
+    }
+    match m.get("metadata").and_then(|md| md.get("name")) {
+        Some(Value::String(s)) if !s.is_empty() => Ok(()),
+        _ => Err("'metadata.name' must be a non-empty string".into()),
+    }
+}
+
+fn str_at<'a>(v: &'a Value, path: &[&str]) -> &'a str {
+    let mut cur = v;
+    for p in path {
+        match cur.get(p) {
+            Some(next) => cur = next,
+            None => return "",
+        }
+    }
+    cur.as_str().unwrap_or_default()
+}
+
+/// Objects by identity (apiVersion group, kind, namespace, name), in insertion order.
+#[derive(Default)]
+pub(crate) struct ObjectSet {
+    items: Vec<(Value, String)>,
+    index: BTreeMap<(String, String, String, String), usize>,
+}
+
+impl ObjectSet {
+    /// Adds an object; an identical object already present is dropped (shared resources may
+    /// render the same instance for every user), a different one with the same identity is an error.
+    pub(crate) fn add(&mut self, obj: Value, origin: &str) -> Result<(), Diagnostics> {
+        let group = str_at(&obj, &["apiVersion"])
+            .split_once('/')
+            .map_or("", |(g, _)| g)
+            .to_string();
+        let key = (
+            group,
+            str_at(&obj, &["kind"]).to_string(),
+            str_at(&obj, &["metadata", "namespace"]).to_string(),
+            str_at(&obj, &["metadata", "name"]).to_string(),
+        );
+        if let Some(&i) = self.index.get(&key) {
+            let (existing, first) = &self.items[i];
+            if *existing == obj {
+                return Ok(());
+            }
+            return Err(Diagnostic::new(
+                CODE,
+                format!(
+                    "{origin} and {first} both produce {} '{}' with different content",
+                    key.1, key.3
+                ),
+            )
+            .with_help("rename one of them: object names must be unique per kind and namespace")
+            .into());
+        }
+        self.index.insert(key, self.items.len());
+        self.items.push((obj, origin.to_string()));
+        Ok(())
+    }
+
+    /// The objects in output order, with namespaces applied.
+    pub(crate) fn finish(self, settings: &Settings) -> Vec<Value> {
+        let mut docs: Vec<Value> = self.items.into_iter().map(|(v, _)| v).collect();
+        if let Some(ns) = &settings.namespace {
+            for d in &mut docs {
+                set_namespace(d, ns);
+            }
+            if settings.generate_namespace {
+                docs.push(json!({
+                    "apiVersion": "v1",
+                    "kind": "Namespace",
+                    "metadata": {
+                        "name": ns,
+                        "labels": {"app.kubernetes.io/managed-by": "score-gen"},
+                    },
+                }));
+            }
+        }
+        docs.sort_by_key(sort_key);
+        docs
+    }
+}
+
+fn sort_key(v: &Value) -> (usize, String, String, String) {
+    let kind = str_at(v, &["kind"]);
+    let rank = KIND_ORDER
+        .iter()
+        .position(|k| *k == kind)
+        .unwrap_or(KIND_ORDER.len());
+    (
+        rank,
+        kind.to_string(),
+        str_at(v, &["metadata", "namespace"]).to_string(),
+        str_at(v, &["metadata", "name"]).to_string(),
+    )
+}
+
+/// Sets `metadata.namespace` on a namespaced object that has none (an explicit namespace in a
+/// provisioner's manifest is the author's choice and stays).
+fn set_namespace(obj: &mut Value, ns: &str) {
+    let kind = str_at(obj, &["kind"]).to_string();
+    if CLUSTER_SCOPED.contains(&kind.as_str()) {
+        return;
+    }
+    let Some(Value::Object(md)) = obj.get_mut("metadata") else {
+        return;
+    };
+    if md.get("namespace").is_some_and(|v| !v.is_null()) {
+        return;
+    }
+    // Put it right after the name, where readers look for it.
+    let mut out = Map::new();
+    for (k, v) in std::mem::take(md) {
+        let is_name = k == "name";
+        out.insert(k, v);
+        if is_name {
+            out.insert("namespace".into(), Value::String(ns.to_string()));
+        }
+    }
+    *md = out;
+}
+
+/// Secret values shorter than this are not searched for (a 1-character secret would match
+/// everywhere); default provisioners generate 16+ characters.
+const MIN_SECRET_LEN: usize = 6;
+
+/// Defence in depth: no secret output value may appear in clear text in an object that is not a
+/// Secret. The workload conversion never writes one; this catches a provisioner that renders a
+/// secret into, say, a ConfigMap or a container `env` value.
+pub(crate) fn check_no_clear_secrets(
+    project: &ResolvedProject,
+    docs: &[Value],
+) -> Result<(), Diagnostics> {
+    let mut secrets: Vec<(String, String, String)> = Vec::new();
+    for res in project.resources() {
+        for key in &res.outputs.secret {
+            if let Some(v) = res.outputs.values.get(key) {
+                let text = match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                if text.chars().count() >= MIN_SECRET_LEN {
+                    secrets.push((res.uid.to_string(), key.clone(), text));
+                }
+            }
+        }
+    }
+    if secrets.is_empty() {
+        return Ok(());
+    }
+    let mut diags = Diagnostics::default();
+    for d in docs {
+        if str_at(d, &["kind"]) == "Secret" {
+            continue;
+        }
+        let mut found = Vec::new();
+        visit_strings(d, &mut |s| {
+            for (uid, key, text) in &secrets {
+                if s.contains(text.as_str()) && !found.contains(&(uid, key)) {
+                    found.push((uid, key));
+                }
+            }
+        });
+        for (uid, key) in found {
+            diags.push(
+                Diagnostic::new(
+                    CODE,
+                    format!(
+                        "the secret output '{key}' of resource '{uid}' appears in clear text in {} '{}'",
+                        str_at(d, &["kind"]),
+                        str_at(d, &["metadata", "name"])
+                    ),
+                )
+                .with_help(
+                    "secret outputs may only be written into Secrets; reference them with secretKeyRef or a secret volume",
+                ),
+            );
+        }
+    }
+    diags.into_result()
+}
+
+fn visit_strings<'a>(v: &'a Value, f: &mut impl FnMut(&'a str)) {
+    match v {
+        Value::String(s) => f(s),
+        Value::Array(a) => a.iter().for_each(|x| visit_strings(x, f)),
+        Value::Object(m) => m.values().for_each(|x| visit_strings(x, f)),
+        _ => {}
+    }
+}

@@ -1,0 +1,660 @@
+//! One workload → Deployment or StatefulSet, Service, ConfigMaps and Secrets.
+
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+use indexmap::IndexMap;
+use score_core::diag::{Diagnostic, Diagnostics};
+use score_core::model::{Container, Probe, Readiness, ResourcesLimits};
+use score_core::resolved::{
+    FileContent, ResolvedContainer, ResolvedProject, ResolvedWorkload, VolumeSource,
+};
+use score_core::substitute::{Piece, Resolved};
+use serde_json::{json, Map, Value};
+
+use crate::CODE;
+
+/// Annotations under this prefix steer the target and are not copied onto objects.
+pub(crate) const ANNOTATION_PREFIX: &str = "k8s.score.dev/";
+/// Workload annotation choosing `Deployment` (default) or `StatefulSet`.
+pub(crate) const KIND_ANNOTATION: &str = "k8s.score.dev/kind";
+/// Annotation naming the workload an object was generated for.
+pub(crate) const SOURCE_WORKLOAD_ANNOTATION: &str = "k8s.score.dev/source-workload";
+
+const LABEL_NAME: &str = "app.kubernetes.io/name";
+const LABEL_INSTANCE: &str = "app.kubernetes.io/instance";
+const LABEL_MANAGED_BY: &str = "app.kubernetes.io/managed-by";
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// The text one piece contributes (a non-string value renders like score-go: Go JSON).
+fn piece_text(p: &Piece) -> String {
+    match p {
+        Piece::Text(t) => t.clone(),
+        Piece::Value(f) => match &f.value {
+            Value::String(s) => s.clone(),
+            _ => Resolved {
+                pieces: vec![p.clone()],
+            }
+            .to_plain(),
+        },
+    }
+}
+
+/// An env `value` Kubernetes will not rewrite: the kubelet expands `$(VAR)` and turns `$$` into
+/// `$`, so every `$` of literal text and of plain values is doubled. Expression outputs are
+/// meant for that interpolation and stay as they are.
+pub(crate) fn env_value(r: &Resolved) -> String {
+    let mut out = String::new();
+    for p in &r.pieces {
+        let text = piece_text(p);
+        match p {
+            Piece::Value(f) if f.expression => out.push_str(&text),
+            _ => out.push_str(&text.replace('$', "$$")),
+        }
+    }
+    out
+}
+
+/// A Secret/ConfigMap key for variable `name`: Kubernetes allows `[-._a-zA-Z0-9]+`.
+fn data_key(prefix: &str, name: &str) -> String {
+    let clean: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{prefix}{clean}")
+}
+
+/// `"0644"` → 420.
+fn parse_mode(mode: &str) -> Option<i64> {
+    if mode.is_empty() || mode.len() > 4 {
+        return None;
+    }
+    i64::from_str_radix(mode, 8).ok().filter(|m| *m <= 0o777)
+}
+
+fn probe(p: &Probe) -> Option<Value> {
+    // Score: "execProbe should be preferred if the Score implementation supports both".
+    if let Some(exec) = &p.exec {
+        return Some(json!({"exec": {"command": exec.command}}));
+    }
+    let h = p.http_get.as_ref()?;
+    let mut get = Map::new();
+    if let Some(host) = &h.host {
+        get.insert("host".into(), json!(host));
+    }
+    get.insert("path".into(), json!(h.path));
+    get.insert("port".into(), json!(h.port));
+    if let Some(scheme) = &h.scheme {
+        get.insert("scheme".into(), json!(scheme));
+    }
+    if let Some(headers) = h.http_headers.as_ref().filter(|v| !v.is_empty()) {
+        let list: Vec<Value> = headers
+            .iter()
+            .map(|x| json!({"name": x.name, "value": x.value}))
+            .collect();
+        get.insert("httpHeaders".into(), Value::Array(list));
+    }
+    Some(json!({"httpGet": get}))
+}
+
+fn quantities(l: &ResourcesLimits) -> Option<Value> {
+    let mut m = Map::new();
+    if let Some(cpu) = &l.cpu {
+        m.insert("cpu".into(), json!(cpu));
+    }
+    if let Some(mem) = &l.memory {
+        m.insert("memory".into(), json!(mem));
+    }
+    (!m.is_empty()).then_some(Value::Object(m))
+}
+
+fn resources(c: &Container) -> Option<Value> {
+    let r = c.resources.as_ref()?;
+    let mut m = Map::new();
+    if let Some(v) = r.limits.as_ref().and_then(quantities) {
+        m.insert("limits".into(), v);
+    }
+    if let Some(v) = r.requests.as_ref().and_then(quantities) {
+        m.insert("requests".into(), v);
+    }
+    (!m.is_empty()).then_some(Value::Object(m))
+}
+
+/// Pod-level volumes, de-duplicated by resource so two mounts of one resource share a volume.
+#[derive(Default)]
+struct PodVolumes {
+    volumes: Vec<Value>,
+    claims: Vec<Value>,
+    by_uid: BTreeMap<String, String>,
+}
+
+struct Ctx<'a> {
+    w: &'a ResolvedWorkload,
+    project: &'a ResolvedProject,
+    stateful: bool,
+    labels: Value,
+    annotations: Value,
+    diags: Diagnostics,
+    objects: Vec<Value>,
+    pod: PodVolumes,
+}
+
+impl Ctx<'_> {
+    /// An error at the workload field `path` (segments, e.g. `["containers", "web", "files", "/etc/x"]`).
+    fn err(&mut self, path: &[&str], message: String, help: Option<&str>) {
+        let pointer: String = path
+            .iter()
+            .map(|s| format!("/{}", s.replace('~', "~0").replace('/', "~1")))
+            .collect();
+        let mut d = Diagnostic::new(
+            CODE,
+            format!("workload '{}': {}: {message}", self.w.name, path.join(".")),
+        )
+        .with_pointer(pointer);
+        if let Some(h) = help {
+            d = d.with_help(h);
+        }
+        self.diags.push(d);
+    }
+
+    fn metadata(&self, name: &str) -> Value {
+        json!({
+            "name": name,
+            "labels": self.labels,
+            "annotations": self.annotations,
+        })
+    }
+
+    fn container(&mut self, index: usize, cname: &str, rc: &ResolvedContainer) -> Value {
+        let w = self.w;
+        let Some(c) = w.spec.containers.get(cname) else {
+            self.err(
+                &["containers", cname],
+                "missing from the workload spec".into(),
+                None,
+            );
+            return Value::Null;
+        };
+        let secret_name = format!("{}-{}-secrets", w.name, cname);
+        let files_name = format!("{}-{}-files", w.name, cname);
+        let mut secret_data: BTreeMap<String, String> = BTreeMap::new();
+        let mut cm_data: BTreeMap<String, String> = BTreeMap::new();
+        let mut cm_binary: BTreeMap<String, String> = BTreeMap::new();
+        let mut mounts: Vec<Value> = Vec::new();
+
+        if c.image == "." {
+            self.err(
+                &["containers", cname, "image"],
+                "'.' is not an image Kubernetes can pull".into(),
+                Some("replace it with a built image (e.g. --image or an override of containers.<name>.image)"),
+            );
+        }
+
+        // Variables, sorted by name like the peers do.
+        let mut vars: Vec<(&String, &Resolved)> = rc.variables.iter().collect();
+        vars.sort_by(|a, b| a.0.cmp(b.0));
+        let mut env = Vec::new();
+        for (name, r) in vars {
+            if r.is_secret() {
+                // The whole rendered value (text and secret pieces) lives in the Secret: a value
+                // mixing text with a secret is still secret.
+                let mut key = data_key("env.", name);
+                // Two names that differ only in characters a key cannot hold must not collide.
+                if secret_data.contains_key(&key) {
+                    let mut n = 2;
+                    while secret_data.contains_key(&format!("{key}-{n}")) {
+                        n += 1;
+                    }
+                    key = format!("{key}-{n}");
+                }
+                secret_data.insert(key.clone(), b64(r.to_plain().as_bytes()));
+                env.push(json!({
+                    "name": name,
+                    "valueFrom": {"secretKeyRef": {"name": secret_name, "key": key}},
+                }));
+            } else {
+                env.push(json!({"name": name, "value": env_value(r)}));
+            }
+        }
+
+        // Files: one ConfigMap (and one Secret) per container, an item per file, mounted by
+        // subPath so files in one directory don't hide each other or the image's files.
+        let mut cm_items = Vec::new();
+        let mut secret_items = Vec::new();
+        let cm_volume = format!("files-{index}");
+        let secret_volume = format!("secret-files-{index}");
+        for (fi, (target, f)) in rc.files.iter().enumerate() {
+            let key = format!("file-{fi}");
+            let mut item = json!({"key": key, "path": key});
+            if let Some(mode) = &f.mode {
+                match parse_mode(mode) {
+                    Some(m) => item["mode"] = json!(m),
+                    None => {
+                        self.err(
+                            &["containers", cname, "files", target, "mode"],
+                            format!("'{mode}' is not an octal file mode"),
+                            Some("write the mode as an octal string such as \"0644\""),
+                        );
+                        continue;
+                    }
+                }
+            }
+            let volume = match &f.content {
+                FileContent::Text(r) if r.is_secret() => {
+                    secret_data.insert(key.clone(), b64(r.to_plain().as_bytes()));
+                    secret_items.push(item);
+                    &secret_volume
+                }
+                FileContent::Text(r) => {
+                    cm_data.insert(key.clone(), r.to_plain());
+                    cm_items.push(item);
+                    &cm_volume
+                }
+                FileContent::Binary(bytes) => {
+                    cm_binary.insert(key.clone(), b64(bytes));
+                    cm_items.push(item);
+                    &cm_volume
+                }
+            };
+            mounts.push(json!({
+                "name": volume,
+                "mountPath": target,
+                "subPath": key,
+                "readOnly": true,
+            }));
+        }
+        if !cm_items.is_empty() {
+            self.pod.volumes.push(json!({
+                "name": cm_volume,
+                "configMap": {"name": files_name, "items": cm_items},
+            }));
+            let mut cm = json!({
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": self.metadata(&files_name),
+            });
+            if !cm_data.is_empty() {
+                cm["data"] = json!(cm_data);
+            }
+            if !cm_binary.is_empty() {
+                cm["binaryData"] = json!(cm_binary);
+            }
+            self.objects.push(cm);
+        }
+        if !secret_items.is_empty() {
+            self.pod.volumes.push(json!({
+                "name": secret_volume,
+                "secret": {"secretName": secret_name, "items": secret_items},
+            }));
+        }
+        if !secret_data.is_empty() {
+            self.objects.push(json!({
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": self.metadata(&secret_name),
+                "type": "Opaque",
+                "data": secret_data,
+            }));
+        }
+
+        // Volumes from resources.
+        for (target, v) in &rc.volumes {
+            let path = ["containers", cname, "volumes", target.as_str(), "source"];
+            let uid = match &v.source {
+                VolumeSource::Resource(uid) => uid,
+                VolumeSource::Other(r) => {
+                    self.err(
+                        &path,
+                        format!(
+                            "'{}' does not name a resource; the k8s target mounts only volume resources",
+                            r.to_plain()
+                        ),
+                        Some("write source: ${resources.<name>} with a resource of type volume"),
+                    );
+                    continue;
+                }
+            };
+            let Some(name) = self.volume_for(uid.as_str(), &path) else {
+                continue;
+            };
+            let mut m = json!({"name": name, "mountPath": target});
+            if let Some(p) = v.path.as_ref().filter(|p| !p.is_empty()) {
+                m["subPath"] = json!(p);
+            }
+            if v.read_only {
+                m["readOnly"] = json!(true);
+            }
+            mounts.push(m);
+        }
+
+        let mut out = Map::new();
+        out.insert("name".into(), json!(cname));
+        out.insert("image".into(), json!(c.image));
+        if let Some(cmd) = &c.command {
+            out.insert("command".into(), json!(cmd));
+        }
+        if let Some(args) = &c.args {
+            out.insert("args".into(), json!(args));
+        }
+        if !env.is_empty() {
+            out.insert("env".into(), Value::Array(env));
+        }
+        if let Some(r) = resources(c) {
+            out.insert("resources".into(), r);
+        }
+        if !mounts.is_empty() {
+            out.insert("volumeMounts".into(), Value::Array(mounts));
+        }
+        if let Some(p) = c.liveness_probe.as_ref().and_then(probe) {
+            out.insert("livenessProbe".into(), p);
+        }
+        if let Some(p) = c.readiness_probe.as_ref().and_then(probe) {
+            out.insert("readinessProbe".into(), p);
+        }
+        Value::Object(out)
+    }
+
+    /// The pod volume name for resource `uid`, creating the volume (or claim template) once.
+    fn volume_for(&mut self, uid: &str, path: &[&str]) -> Option<String> {
+        if let Some(n) = self.pod.by_uid.get(uid) {
+            return Some(n.clone());
+        }
+        let Some(res) = self
+            .project
+            .resources
+            .iter()
+            .find(|(u, _)| u.as_str() == uid)
+            .map(|(_, r)| r)
+        else {
+            self.err(path, format!("resource '{uid}' was not provisioned"), None);
+            return None;
+        };
+        let outputs = &res.outputs;
+        let source = outputs.values.get("source").filter(|v| !v.is_null());
+        let claim = outputs.values.get("claimSpec").filter(|v| !v.is_null());
+        let name = format!("vol-{}", self.pod.by_uid.len());
+        let help = "a volume provisioner outputs either 'source' (a Kubernetes volume source such as {persistentVolumeClaim: {claimName: ...}}) or 'claimSpec' (a PersistentVolumeClaim spec, StatefulSet only)";
+        if outputs.secret.contains("source") || outputs.secret.contains("claimSpec") {
+            self.err(
+                path,
+                format!("resource '{uid}': volume outputs must not be secret"),
+                None,
+            );
+            return None;
+        }
+        match (source, claim) {
+            (Some(Value::Object(src)), None) if !src.is_empty() => {
+                let mut vol = Map::new();
+                vol.insert("name".into(), json!(name));
+                for (k, v) in src {
+                    vol.insert(k.clone(), v.clone());
+                }
+                self.pod.volumes.push(Value::Object(vol));
+            }
+            (None, Some(Value::Object(spec))) if !spec.is_empty() => {
+                if !self.stateful {
+                    self.err(
+                        path,
+                        format!("resource '{uid}' outputs a claimSpec, which needs a StatefulSet"),
+                        Some("add the workload annotation k8s.score.dev/kind: StatefulSet, or use a volume provisioner that outputs 'source'"),
+                    );
+                    return None;
+                }
+                self.pod.claims.push(json!({
+                    "metadata": {"name": name},
+                    "spec": spec,
+                }));
+            }
+            _ => {
+                self.err(
+                    path,
+                    format!(
+                        "failed to convert resource '{uid}' outputs into a volume: exactly one non-empty map of 'source' or 'claimSpec' is required"
+                    ),
+                    Some(help),
+                );
+                return None;
+            }
+        }
+        self.pod.by_uid.insert(uid.to_string(), name.clone());
+        Some(name)
+    }
+}
+
+/// The objects of one workload.
+pub(crate) fn convert(
+    w: &ResolvedWorkload,
+    project: &ResolvedProject,
+) -> Result<Vec<Value>, Diagnostics> {
+    let annotations: IndexMap<String, String> = w.spec.annotations();
+    let kind = annotations
+        .get(KIND_ANNOTATION)
+        .map(String::as_str)
+        .unwrap_or("Deployment");
+    let stateful = match kind {
+        "Deployment" => false,
+        "StatefulSet" => true,
+        other => {
+            return Err(Diagnostic::new(
+                CODE,
+                format!(
+                    "workload '{}': metadata.annotations.{KIND_ANNOTATION}: unsupported workload kind '{other}'",
+                    w.name
+                ),
+            )
+            .with_pointer("/metadata/annotations")
+            .with_help("use Deployment (the default) or StatefulSet")
+            .into())
+        }
+    };
+
+    // The author's annotations (sorted) travel to the workload object and its pods; ours steer
+    // the target and stay behind.
+    let mut carried: BTreeMap<String, String> = annotations
+        .iter()
+        .filter(|(k, _)| !k.starts_with(ANNOTATION_PREFIX))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    carried.insert(SOURCE_WORKLOAD_ANNOTATION.into(), w.name.clone());
+    let labels = json!({
+        LABEL_NAME: w.name,
+        LABEL_INSTANCE: w.name,
+        LABEL_MANAGED_BY: "score-gen",
+    });
+    let selector = json!({ LABEL_INSTANCE: w.name });
+
+    let mut ctx = Ctx {
+        w,
+        project,
+        stateful,
+        labels,
+        annotations: json!({ SOURCE_WORKLOAD_ANNOTATION: w.name }),
+        diags: Diagnostics::default(),
+        objects: Vec::new(),
+        pod: PodVolumes::default(),
+    };
+
+    let mut built = Vec::new();
+    for (i, (cname, rc)) in w.containers.iter().enumerate() {
+        built.push((cname.as_str(), ctx.container(i, cname, rc)));
+    }
+    let (init_containers, containers) = split_init_containers(w, built);
+
+    let ports: Vec<Value> = w
+        .spec
+        .service
+        .iter()
+        .flat_map(|s| s.ports.iter())
+        .map(|(name, p)| {
+            json!({
+                "name": name,
+                "port": p.port,
+                "targetPort": p.effective_target_port(),
+                "protocol": p.effective_protocol().as_str(),
+            })
+        })
+        .collect();
+    if !ports.is_empty() {
+        ctx.objects.push(json!({
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": ctx.metadata(&w.name),
+            "spec": {"selector": selector, "ports": ports},
+        }));
+    }
+
+    let mut pod_spec = Map::new();
+    if !init_containers.is_empty() {
+        pod_spec.insert("initContainers".into(), Value::Array(init_containers));
+    }
+    pod_spec.insert("containers".into(), Value::Array(containers));
+    if !ctx.pod.volumes.is_empty() {
+        pod_spec.insert(
+            "volumes".into(),
+            Value::Array(std::mem::take(&mut ctx.pod.volumes)),
+        );
+    }
+    let template = json!({
+        "metadata": {"labels": ctx.labels, "annotations": carried},
+        "spec": pod_spec,
+    });
+    let mut spec = Map::new();
+    spec.insert("selector".into(), json!({"matchLabels": selector}));
+    if stateful {
+        // A StatefulSet needs a governing headless Service for its pods' DNS names.
+        let headless = format!("{}-headless", w.name);
+        let mut svc_spec = json!({"clusterIP": "None", "selector": selector});
+        if !ports.is_empty() {
+            svc_spec["ports"] = Value::Array(ports);
+        }
+        ctx.objects.push(json!({
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": ctx.metadata(&headless),
+            "spec": svc_spec,
+        }));
+        spec.insert("serviceName".into(), json!(headless));
+    }
+    spec.insert("template".into(), template);
+    if !ctx.pod.claims.is_empty() {
+        spec.insert(
+            "volumeClaimTemplates".into(),
+            Value::Array(std::mem::take(&mut ctx.pod.claims)),
+        );
+    }
+    let mut metadata = ctx.metadata(&w.name);
+    metadata["annotations"] = json!(carried);
+    ctx.objects.push(json!({
+        "apiVersion": "apps/v1",
+        "kind": kind,
+        "metadata": metadata,
+        "spec": spec,
+    }));
+    ctx.diags.into_result()?;
+    Ok(ctx.objects)
+}
+
+/// `before`: a container that must start before others becomes an init container, which
+/// Kubernetes starts before every app container (a stricter order than Score asks for).
+/// - any `complete` entry: a plain init container that must exit successfully (probes removed:
+///   Kubernetes rejects them on plain init containers);
+/// - otherwise a sidecar (`restartPolicy: Always`, Kubernetes >= 1.29) that keeps running; with a
+///   `healthy` entry its readiness (else liveness) probe becomes its `startupProbe`, so the app
+///   containers wait until it is healthy.
+///
+/// Init containers run in order, so they are sorted so that `A before B` puts A first (author
+/// order otherwise; validation has rejected cycles).
+fn split_init_containers(
+    w: &ResolvedWorkload,
+    built: Vec<(&str, Value)>,
+) -> (Vec<Value>, Vec<Value>) {
+    let before_of = |name: &str| w.spec.containers.get(name).map(|c| &c.before);
+    let mut init: Vec<(&str, Value)> = Vec::new();
+    let mut app = Vec::new();
+    for (name, mut c) in built {
+        let Some(before) = before_of(name).filter(|b| !b.is_empty()) else {
+            app.push(c);
+            continue;
+        };
+        if let Value::Object(m) = &mut c {
+            if before.values().any(|b| b.ready == Readiness::Complete) {
+                m.shift_remove("livenessProbe");
+                m.shift_remove("readinessProbe");
+            } else {
+                m.insert("restartPolicy".into(), json!("Always"));
+                if before.values().any(|b| b.ready == Readiness::Healthy) {
+                    if let Some(p) = m.get("readinessProbe").or_else(|| m.get("livenessProbe")) {
+                        let p = p.clone();
+                        m.insert("startupProbe".into(), p);
+                    }
+                }
+            }
+        }
+        init.push((name, c));
+    }
+    // Stable topological order: repeatedly take the first container no remaining one must precede.
+    let mut ordered = Vec::new();
+    while !init.is_empty() {
+        let pick = init
+            .iter()
+            .position(|(n, _)| {
+                !init
+                    .iter()
+                    .any(|(other, _)| before_of(other).is_some_and(|b| b.contains_key(*n)))
+            })
+            .unwrap_or(0);
+        ordered.push(init.remove(pick).1);
+    }
+    (ordered, app)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use score_core::substitute::Found;
+
+    fn found(v: &str, secret: bool, expression: bool) -> Piece {
+        Piece::Value(Found {
+            value: json!(v),
+            secret,
+            expression,
+            origin: None,
+        })
+    }
+
+    #[test]
+    fn env_values_escape_dollars_except_expressions() {
+        let r = Resolved {
+            pieces: vec![
+                Piece::Text("a$b $(X) ".into()),
+                found("$y", false, false),
+                found("$(DEBUG)", false, true),
+            ],
+        };
+        assert_eq!(env_value(&r), "a$$b $$(X) $$y$(DEBUG)");
+    }
+
+    #[test]
+    fn modes_are_octal() {
+        assert_eq!(parse_mode("0644"), Some(0o644));
+        assert_eq!(parse_mode("755"), Some(0o755));
+        assert_eq!(parse_mode("0800"), None);
+        assert_eq!(parse_mode(""), None);
+        assert_eq!(parse_mode("07777"), None);
+    }
+
+    #[test]
+    fn data_keys_are_valid() {
+        assert_eq!(data_key("env.", "DB_URL"), "env.DB_URL");
+        assert_eq!(data_key("env.", "a b/c"), "env.a_b_c");
+    }
+}

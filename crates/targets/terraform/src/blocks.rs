@@ -1,0 +1,242 @@
+//! From provisioner fragments (YAML describing HCL blocks) and resolved strings to hcl-rs values.
+//!
+//! The fragment shape is documented in `spec/targets/terraform.md` §3.
+
+use hcl::expr::TemplateExpr;
+use hcl::{Attribute, Block, Body, Expression, Identifier, Number, Object, ObjectKey};
+use score_core::resolved::ResolvedProject;
+use score_core::substitute::{Found, Piece, Resolved};
+use serde_json::Value;
+
+/// Parses an HCL expression written by a provisioner (an expression output or an `{expr: ...}`
+/// value); `what` names it in the error.
+pub(crate) fn parse_expr(text: &str, what: &str) -> Result<Expression, String> {
+    text.trim()
+        .parse::<Expression>()
+        .map_err(|e| format!("{what}: '{text}' is not a valid HCL expression: {e}"))
+}
+
+/// `text` escaped for use inside a quoted HCL template: quotes, backslashes and control
+/// characters as hcl-rs escapes string literals, and `${` / `%{` doubled to `$${` / `%%{`.
+fn template_literal(text: &str) -> Result<String, String> {
+    let quoted = hcl::format::to_string(&Expression::String(text.to_string()))
+        .map_err(|e| format!("cannot format string: {e}"))?;
+    Ok(quoted
+        .strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .unwrap_or(&quoted)
+        .to_string())
+}
+
+/// Whether a resolved value is a Terraform expression: marked by the provisioner entry's
+/// `expression_outputs`, or listed in the resource's `terraform.expression_outputs` fragment
+/// (which a template can render from `requested_outputs`, so dynamic keys work too).
+pub(crate) fn is_expression(found: &Found, project: &ResolvedProject) -> bool {
+    if found.expression {
+        return true;
+    }
+    let Some(origin) = &found.origin else {
+        return false;
+    };
+    let Some(first) = origin.key.first() else {
+        return false;
+    };
+    project
+        .resources
+        .values()
+        .find(|r| r.uid.as_str() == origin.uid)
+        .and_then(|r| r.fragments.get("expression_outputs"))
+        .and_then(Value::as_array)
+        .is_some_and(|keys| keys.iter().any(|k| k.as_str() == Some(first)))
+}
+
+/// A resolved Score string as an HCL expression:
+/// - no expression pieces → a string literal (hcl-rs escapes `${`/`%{` in it);
+/// - exactly one expression piece and nothing else → the bare expression;
+/// - otherwise → a quoted template string with each expression interpolated.
+pub(crate) fn resolved_expr(
+    r: &Resolved,
+    project: &ResolvedProject,
+    what: &str,
+) -> Result<Expression, String> {
+    if !r.values().any(|f| is_expression(f, project)) {
+        return Ok(Expression::String(r.to_plain()));
+    }
+    if let Some(f) = r.single_value() {
+        return parse_expr(&f.render(), what);
+    }
+    let mut src = String::new();
+    for p in &r.pieces {
+        match p {
+            Piece::Text(t) => src.push_str(&template_literal(t)?),
+            Piece::Value(f) if is_expression(f, project) => {
+                let e = parse_expr(&f.render(), what)?;
+                let e = hcl::format::to_string(&e).map_err(|e| format!("{what}: {e}"))?;
+                src.push_str("${");
+                src.push_str(&e);
+                src.push('}');
+            }
+            Piece::Value(f) => src.push_str(&template_literal(&f.render())?),
+        }
+    }
+    // Parse the assembled template once so a malformed expression is our error, not Terraform's.
+    parse_expr(&format!("\"{src}\""), what)?;
+    Ok(Expression::TemplateExpr(Box::new(
+        TemplateExpr::QuotedString(src),
+    )))
+}
+
+/// A JSON/YAML value from a fragment as an HCL expression. A mapping with the single key `expr`
+/// holding a string is a raw HCL expression; every other string is a literal.
+pub(crate) fn value_expr(v: &Value, what: &str) -> Result<Expression, String> {
+    Ok(match v {
+        Value::Null => Expression::Null,
+        Value::Bool(b) => Expression::Bool(*b),
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                Expression::Number(Number::from(i))
+            } else if let Some(u) = n.as_u64() {
+                Expression::Number(Number::from(u))
+            } else {
+                let f = n.as_f64().unwrap_or_default();
+                Expression::Number(
+                    Number::from_f64(f).ok_or_else(|| format!("{what}: {n} is not a number"))?,
+                )
+            }
+        }
+        Value::String(s) => Expression::String(s.clone()),
+        Value::Array(a) => Expression::Array(
+            a.iter()
+                .enumerate()
+                .map(|(i, x)| value_expr(x, &format!("{what}[{i}]")))
+                .collect::<Result<_, _>>()?,
+        ),
+        Value::Object(m) => {
+            if let (1, Some(Value::String(e))) = (m.len(), m.get("expr")) {
+                return parse_expr(e, what);
+            }
+            let mut o = Object::new();
+            for (k, x) in m {
+                o.insert(
+                    ObjectKey::Expression(Expression::String(k.clone())),
+                    value_expr(x, &format!("{what}.{k}"))?,
+                );
+            }
+            Expression::Object(o)
+        }
+    })
+}
+
+/// An HCL identifier (attribute name, block type).
+pub(crate) fn ident(s: &str, what: &str) -> Result<Identifier, String> {
+    Identifier::new(s).map_err(|_| format!("{what}: '{s}' is not a valid HCL identifier"))
+}
+
+/// One block from a fragment: `{type, labels?, body?, blocks?}`.
+pub(crate) fn block_from_value(v: &Value, what: &str) -> Result<Block, String> {
+    let m = v.as_object().ok_or_else(|| {
+        format!("{what}: a block must be a mapping with 'type', 'labels', 'body' and 'blocks'")
+    })?;
+    if let Some(k) = m
+        .keys()
+        .find(|k| !matches!(k.as_str(), "type" | "labels" | "body" | "blocks"))
+    {
+        return Err(format!(
+            "{what}: unknown key '{k}' (a block has 'type', 'labels', 'body' and 'blocks')"
+        ));
+    }
+    let kind = m
+        .get("type")
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("{what}: 'type' must be a string"))?;
+    let mut b = Block::builder(ident(kind, &format!("{what}.type"))?);
+    match m.get("labels") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(ls)) => {
+            for l in ls {
+                let l = l
+                    .as_str()
+                    .ok_or_else(|| format!("{what}: 'labels' must be a list of strings"))?;
+                b = b.add_label(l);
+            }
+        }
+        Some(_) => return Err(format!("{what}: 'labels' must be a list of strings")),
+    }
+    match m.get("body") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(body)) => {
+            for (k, x) in body {
+                let key = ident(k, &format!("{what}.body"))?;
+                b = b.add_attribute(Attribute::new(
+                    key,
+                    value_expr(x, &format!("{what}.body.{k}"))?,
+                ));
+            }
+        }
+        Some(_) => return Err(format!("{what}: 'body' must be a mapping of attributes")),
+    }
+    match m.get("blocks") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(bs)) => {
+            for (i, x) in bs.iter().enumerate() {
+                b = b.add_block(block_from_value(x, &format!("{what}.blocks[{i}]"))?);
+            }
+        }
+        Some(_) => return Err(format!("{what}: 'blocks' must be a list of blocks")),
+    }
+    Ok(b.build())
+}
+
+/// The fragment sections a terraform provisioner may render.
+pub(crate) const SECTIONS: &[&str] = &["blocks", "expression_outputs"];
+
+/// The blocks of one resource's `terraform.blocks` fragment (after checking its sections).
+pub(crate) fn resource_blocks(
+    fragments: &std::collections::BTreeMap<String, Value>,
+    what: &str,
+) -> Result<Vec<Block>, String> {
+    if let Some(k) = fragments.keys().find(|k| !SECTIONS.contains(&k.as_str())) {
+        return Err(format!(
+            "{what}: unknown terraform section '{k}' (supported: {})",
+            SECTIONS.join(", ")
+        ));
+    }
+    if let Some(e) = fragments.get("expression_outputs") {
+        if !e.as_array().is_some_and(|a| a.iter().all(Value::is_string)) {
+            return Err(format!(
+                "{what}: terraform section 'expression_outputs' must render a list of output keys"
+            ));
+        }
+    }
+    match fragments.get("blocks") {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(bs)) => bs
+            .iter()
+            .enumerate()
+            .map(|(i, b)| block_from_value(b, &format!("{what}: blocks[{i}]")))
+            .collect(),
+        Some(_) => Err(format!(
+            "{what}: terraform section 'blocks' must render a list of blocks"
+        )),
+    }
+}
+
+/// `key = value` attributes of a map in order, as an HCL object.
+pub(crate) fn string_object<'a>(
+    entries: impl IntoIterator<Item = (&'a str, Expression)>,
+) -> Expression {
+    let mut o = Object::new();
+    for (k, v) in entries {
+        o.insert(ObjectKey::Expression(Expression::String(k.to_string())), v);
+    }
+    Expression::Object(o)
+}
+
+/// A body holding `blocks`, separated as `terraform fmt` expects (hcl-rs adds the blank lines).
+pub(crate) fn body_of(blocks: Vec<Block>) -> Body {
+    let mut b = Body::builder();
+    for x in blocks {
+        b = b.add_block(x);
+    }
+    b.build()
+}

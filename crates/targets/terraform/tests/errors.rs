@@ -1,0 +1,189 @@
+//! Errors of the terraform target: malformed provisioner fragments, conflicting blocks,
+//! invalid expressions and unsupported volume sources.
+
+use score_core::engine::compile_in_memory;
+use score_core::resolved::TargetOptions;
+use score_core::state::State;
+use score_target_terraform::{TerraformTarget, CODE};
+
+const SCORE: &str = r#"
+apiVersion: score.dev/v1b1
+metadata: {name: app}
+containers:
+  main:
+    image: busybox
+    variables:
+      A: ${resources.one.value}
+      B: ${resources.two.value}
+resources:
+  one: {type: thing, class: one}
+  two: {type: thing, class: two}
+"#;
+
+fn provisioner(class: &str, outputs: &str, terraform: &str) -> String {
+    format!(
+        "- uri: template://test/{class}\n  type: thing\n  class: {class}\n  expression_outputs: [value]\n  outputs: |\n    {outputs}\n  terraform:\n{terraform}"
+    )
+}
+
+fn messages(score: &str, provisioners: &str) -> Vec<String> {
+    let mut st = State::new_random();
+    st.seed = "test-seed".into();
+    match compile_in_memory(
+        &TerraformTarget,
+        &[("score.yaml", score)],
+        &[("p.yaml", provisioners)],
+        st,
+        &TargetOptions::default(),
+    ) {
+        Ok(_) => panic!("expected an error"),
+        Err(d) => d
+            .iter()
+            .map(|d| {
+                assert_eq!(d.code, CODE);
+                d.message.clone()
+            })
+            .collect(),
+    }
+}
+
+fn module_block(body: &str) -> String {
+    format!("    blocks: |\n      - type: module\n        labels: [shared]\n        body: {body}\n")
+}
+
+#[test]
+fn conflicting_blocks_are_an_error() {
+    let p = provisioner(
+        "one",
+        "value: module.shared.a",
+        &module_block("{source: ./a}"),
+    ) + &provisioner(
+        "two",
+        "value: module.shared.b",
+        &module_block("{source: ./b}"),
+    );
+    let m = messages(SCORE, &p);
+    assert_eq!(
+        m,
+        vec!["resource 'thing.two#app.two' and resource 'thing.one#app.one' both define the block `module \"shared\"` differently"]
+    );
+}
+
+#[test]
+fn identical_blocks_are_kept_once() {
+    let p = provisioner(
+        "one",
+        "value: module.shared.a",
+        &module_block("{source: ./a}"),
+    ) + &provisioner(
+        "two",
+        "value: module.shared.b",
+        &module_block("{source: ./a}"),
+    );
+    let mut st = State::new_random();
+    st.seed = "test-seed".into();
+    let (_, a, _) = compile_in_memory(
+        &TerraformTarget,
+        &[("score.yaml", SCORE)],
+        &[("p.yaml", &p)],
+        st,
+        &TargetOptions::default(),
+    )
+    .unwrap();
+    let main = String::from_utf8(a.files[0].1.clone()).unwrap();
+    assert_eq!(main.matches("module \"shared\" {").count(), 1);
+    assert!(main.contains("value = module.shared.a"));
+    assert!(main.contains("value = module.shared.b"));
+}
+
+#[test]
+fn unknown_section_and_bad_blocks() {
+    let p = provisioner("one", "value: x.y", "    resources: |\n      []\n")
+        + &provisioner(
+            "two",
+            "value: x.z",
+            "    blocks: |\n      - labels: [a]\n      - type: module\n        extra: 1\n",
+        );
+    let m = messages(SCORE, &p);
+    assert_eq!(m.len(), 2, "{m:?}");
+    assert_eq!(
+        m[0],
+        "resource 'thing.one#app.one' (provisioner 'template://test/one'): unknown terraform section 'resources' (supported: blocks, expression_outputs)"
+    );
+    assert_eq!(
+        m[1],
+        "resource 'thing.two#app.two' (provisioner 'template://test/two'): blocks[0]: 'type' must be a string"
+    );
+}
+
+#[test]
+fn invalid_expression_output() {
+    let p = provisioner("one", "value: 'module.(('", "    blocks: |\n      []\n")
+        + &provisioner("two", "value: x.z", "    blocks: |\n      []\n");
+    let m = messages(SCORE, &p);
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert!(
+        m[0].starts_with("workload 'app' container 'main' variable 'A': 'module.((' is not a valid HCL expression"),
+        "{}",
+        m[0]
+    );
+}
+
+#[test]
+fn volume_source_must_be_a_resource() {
+    let score = r#"
+apiVersion: score.dev/v1b1
+metadata: {name: app}
+containers:
+  main:
+    image: busybox
+    volumes:
+      /data:
+        source: host-volume
+"#;
+    let m = messages(score, "[]");
+    assert_eq!(
+        m,
+        vec!["workload 'app' container 'main' volume '/data': source 'host-volume' is not a resource; the terraform target mounts only resources (`${resources.<name>}`)"]
+    );
+}
+
+#[test]
+fn dynamic_expression_outputs_fragment() {
+    // `expression_outputs` rendered in the terraform section marks keys the entry cannot list.
+    let score = r#"
+apiVersion: score.dev/v1b1
+metadata: {name: app}
+containers:
+  main:
+    image: busybox
+    variables:
+      X: ${resources.env.TOKEN}
+      Y: "literal ${resources.env.OTHER}"
+resources:
+  env: {type: dyn}
+"#;
+    let p = r#"
+- uri: template://test/dyn
+  type: dyn
+  outputs: |
+    TOKEN: var.token
+    OTHER: var.other
+  terraform:
+    expression_outputs: |
+      [TOKEN]
+"#;
+    let mut st = State::new_random();
+    st.seed = "test-seed".into();
+    let (_, a, _) = compile_in_memory(
+        &TerraformTarget,
+        &[("score.yaml", score)],
+        &[("p.yaml", p)],
+        st,
+        &TargetOptions::default(),
+    )
+    .unwrap();
+    let main = String::from_utf8(a.files[0].1.clone()).unwrap();
+    assert!(main.contains("value = var.token"), "{main}");
+    assert!(main.contains("value = \"literal var.other\""), "{main}");
+}
