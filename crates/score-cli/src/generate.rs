@@ -200,7 +200,22 @@ fn write_outputs(output: &Path, artefacts: &Artefacts) -> Result<(), Diagnostics
         }
     }
     score_core::fsutil::atomic_write_all(&files)
-        .map_err(|e| io_diag(&output.display().to_string(), e).into())
+        .map_err(|e| io_diag(&output.display().to_string(), e))?;
+    apply_modes(&base, artefacts)
+}
+
+/// Sets the permission bits targets asked for (a Score file's `mode`), on Unix.
+fn apply_modes(base: &Path, artefacts: &Artefacts) -> Result<(), Diagnostics> {
+    #[cfg(unix)]
+    for (rel, bits) in &artefacts.modes {
+        use std::os::unix::fs::PermissionsExt;
+        let path = base.join(rel);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(*bits))
+            .map_err(|e| io_diag(&path.display().to_string(), e))?;
+    }
+    #[cfg(not(unix))]
+    let _ = (base, artefacts);
+    Ok(())
 }
 
 pub fn parent_dir(path: &Path) -> PathBuf {

@@ -123,6 +123,9 @@ pub struct ProvisionedResource {
 pub struct Artefacts {
     /// (relative path, bytes); the primary output first.
     pub files: Vec<(PathBuf, Vec<u8>)>,
+    /// Unix permission bits for files that need them (e.g. a Score file's `mode`), by the same
+    /// relative path; other files get the writer's default.
+    pub modes: BTreeMap<PathBuf, u32>,
 }
 
 /// Options every target understands.

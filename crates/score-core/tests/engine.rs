@@ -80,6 +80,7 @@ impl Target for TestTarget {
         }
         Ok(Artefacts {
             files: vec![("out.txt".into(), out.into_bytes())],
+            ..Artefacts::default()
         })
     }
 }

@@ -759,3 +759,27 @@ fn cmd_output_limit_and_missing_program() {
     .unwrap_err();
     assert!(d.message.contains("cannot start"), "{}", d.message);
 }
+
+#[test]
+fn star_marks_every_output_key() {
+    let set = ProvisionerSet::load(&[(
+        "star.yaml".to_string(),
+        "- uri: template://t/env\n  type: environment\n  expression_outputs: ['*']\n  secret_outputs: ['*']\n  outputs: |\n    {% for k in requested_outputs %}{{ k }}: \"${ {{- k -}} }\"\n    {% endfor %}\n".to_string(),
+        None,
+    )])
+    .unwrap();
+    let u = uid("w", "env", "environment", None, None);
+    let mut input = ProvisionInput::new(u.clone(), "seed");
+    input.requested_outputs = vec!["DEBUG".into(), "PORT".into()];
+    let out = provision(
+        set.find(&u).unwrap(),
+        &input,
+        "compose",
+        &ProvisionOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(out.outputs["DEBUG"], "${DEBUG}");
+    let keys: Vec<&str> = out.expression_outputs.iter().map(String::as_str).collect();
+    assert_eq!(keys, vec!["DEBUG", "PORT"]);
+    assert_eq!(out.secret_outputs, out.expression_outputs);
+}

@@ -211,6 +211,13 @@ pub fn provision(
     out.secret_outputs.extend(p.secret_outputs.iter().cloned());
     out.expression_outputs
         .extend(p.expression_outputs.iter().cloned());
+    // `*` marks every output key, for provisioners whose keys are only known at render time
+    // (e.g. `environment`, which answers whatever keys the workloads request).
+    for marks in [&mut out.secret_outputs, &mut out.expression_outputs] {
+        if marks.remove("*") {
+            marks.extend(out.outputs.keys().cloned());
+        }
+    }
     let missing: Vec<&str> = p
         .expected_outputs
         .iter()

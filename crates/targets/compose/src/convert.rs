@@ -190,12 +190,14 @@ pub(crate) fn add_workload(
                     }
                 },
             };
+            let mut mode_bits = None;
             if let Some(mode) = &f.mode {
-                if let Err(e) = check_mode(mode) {
-                    diags.push(Diagnostic::new(
+                match check_mode(mode) {
+                    Ok(bits) => mode_bits = Some(bits),
+                    Err(e) => diags.push(Diagnostic::new(
                         CODE,
                         format!("containers.{cname}.files[{target}]: {e}"),
-                    ));
+                    )),
                 }
             }
             if out.files.contains_key(&rel) {
@@ -204,6 +206,9 @@ pub(crate) fn add_workload(
                     format!("containers.{cname}.files[{target}]: mount file '{rel}' is already written by '{}'", out.file_owners[&rel]),
                 ));
                 continue;
+            }
+            if let Some(bits) = mode_bits {
+                out.file_modes.insert(rel.clone(), bits);
             }
             out.files.insert(rel.clone(), bytes);
             out.file_owners
@@ -420,7 +425,7 @@ fn file_text(r: &Resolved, project: &ResolvedProject) -> Result<String, String> 
 }
 
 /// `mode` is an octal string (the schema allows `^0?[0-7]{3}$`). The bind mount is read-only;
-/// the mode is applied when the file is written (see the spec: needs artefact modes in core).
+/// the mode is applied when the CLI writes the file (`Artefacts::modes`).
 fn check_mode(mode: &str) -> Result<u32, String> {
     let m =
         u32::from_str_radix(mode, 8).map_err(|_| format!("failed to parse '{mode}' as octal"))?;

@@ -46,6 +46,8 @@ pub(crate) struct Project {
     pub files: BTreeMap<String, Vec<u8>>,
     /// Who wrote each mounted file (for conflict messages).
     pub file_owners: BTreeMap<String, String>,
+    /// Octal mode of each mounted file that declares one, by path under the mounts dir.
+    pub file_modes: BTreeMap<String, u32>,
     /// Service names each resource rendered.
     pub resource_services: BTreeMap<String, Vec<String>>,
     /// Workload name → the service that owns its network namespace (gets ports).

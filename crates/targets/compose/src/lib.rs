@@ -158,8 +158,13 @@ impl Target for ComposeTarget {
             .map_err(|e| Diagnostic::new(CODE, format!("cannot serialise compose.yaml: {e}")))?;
 
         let mut files: Vec<(PathBuf, Vec<u8>)> = vec![(PathBuf::from("compose.yaml"), yaml.into())];
+        let mut modes = BTreeMap::new();
         for (rel, bytes) in &out.files {
-            files.push((PathBuf::from(MOUNTS_DIR).join(rel), bytes.clone()));
+            let path = PathBuf::from(MOUNTS_DIR).join(rel);
+            if let Some(bits) = out.file_modes.get(rel) {
+                modes.insert(path.clone(), *bits);
+            }
+            files.push((path, bytes.clone()));
         }
         if let Some(env_file) = &settings.env_file {
             files.push((
@@ -167,7 +172,7 @@ impl Target for ComposeTarget {
                 convert::env_skeleton(&out.env_vars),
             ));
         }
-        Ok(Artefacts { files })
+        Ok(Artefacts { files, modes })
     }
 }
 

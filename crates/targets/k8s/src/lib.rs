@@ -76,6 +76,7 @@ impl Target for K8sTarget {
         let yaml = render_yaml(&docs)?;
         Ok(Artefacts {
             files: vec![(PathBuf::from(MANIFESTS_FILE), yaml.into_bytes())],
+            ..Artefacts::default()
         })
     }
 }

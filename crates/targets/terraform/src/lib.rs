@@ -198,7 +198,10 @@ fn emit(project: &ResolvedProject, namespace: Option<&str>) -> Result<Artefacts,
                 .into_bytes(),
         ));
     }
-    Ok(Artefacts { files })
+    Ok(Artefacts {
+        files,
+        ..Artefacts::default()
+    })
 }
 
 fn required_providers() -> Block {
