@@ -245,6 +245,24 @@ impl miette::Diagnostic for Diagnostic {
     }
 }
 
+/// How a value's type reads in a message: `null`, `a boolean`, `a number`, `a string`, `a list`,
+/// `a mapping`.
+///
+/// ```
+/// assert_eq!(score_core::diag::describe_type(&serde_json::json!([1])), "a list");
+/// ```
+pub fn describe_type(v: &serde_json::Value) -> &'static str {
+    use serde_json::Value;
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}
+
 /// Several diagnostics, returned when a stage finds more than one problem.
 #[derive(Debug, Clone, Default)]
 pub struct Diagnostics(pub Vec<Diagnostic>);

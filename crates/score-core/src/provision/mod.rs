@@ -355,7 +355,7 @@ fn render_all(
                     name,
                     format!(
                         "must render to a YAML mapping, got {}",
-                        json_type_name(&other)
+                        crate::diag::describe_type(&other)
                     ),
                 ))
             }
@@ -446,17 +446,6 @@ fn section_diag(
     match template::line_span(&p.source.file, section.first_line) {
         Some(s) => d.with_span(s),
         None => d,
-    }
-}
-
-fn json_type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "a mapping",
     }
 }
 

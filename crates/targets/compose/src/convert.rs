@@ -14,7 +14,7 @@ use score_core::substitute::{render_go_json, Found, Piece, Resolved};
 use score_core::uid::ResourceUid;
 
 use crate::escape::{escape_dollars, mount_file_name, shell_quote};
-use crate::fragments::{type_name, Owner, Project, Service};
+use crate::fragments::{Owner, Project, Service};
 use crate::{Settings, CODE, MOUNTS_DIR};
 
 /// The label (and annotation) naming the workload a service belongs to, as score-compose sets it.
@@ -493,7 +493,7 @@ fn volume(target: &str, v: &ResolvedVolume, project: &ResolvedProject) -> Result
                     Some(Value::String(s)) => Ok(s.clone()),
                     Some(other) => Err(format!(
                         "resource '{uid}' output '{key}' must be a string, got {}",
-                        type_name(other)
+                        score_core::diag::describe_type(other)
                     )),
                     None => Err(format!("resource '{uid}' has no '{key}' output")),
                 }
@@ -504,7 +504,7 @@ fn volume(target: &str, v: &ResolvedVolume, project: &ResolvedProject) -> Result
                     Some(Value::Object(o)) => Ok(Some(o.clone())),
                     Some(other) => Err(format!(
                         "resource '{uid}' output '{key}' must be a mapping, got {}",
-                        type_name(other)
+                        score_core::diag::describe_type(other)
                     )),
                 }
             };

@@ -8,6 +8,7 @@
 // One `Diagnostic` per failure, like score-core's loaders; boxing it would buy nothing.
 #![allow(clippy::result_large_err)]
 
+use score_core::diag::describe_type;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
@@ -71,7 +72,7 @@ impl Project {
                             CODE,
                             format!(
                                 "resource '{uid}': compose section '{section}' must be a mapping, got {}",
-                                type_name(other)
+                                describe_type(other)
                             ),
                         )
                         .with_help(format!("check the provisioner '{}'", res.provisioner)),
@@ -160,7 +161,7 @@ impl Project {
                         CODE,
                         format!(
                             "resource '{uid}': content of file '{path}' must be a string, got {}",
-                            type_name(other)
+                            describe_type(other)
                         ),
                     ))
                 }
@@ -274,17 +275,6 @@ fn clean_relative(path: &str) -> Option<String> {
         return None;
     }
     Some(parts.join("/"))
-}
-
-pub(crate) fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "a mapping",
-    }
 }
 
 #[cfg(test)]

@@ -119,7 +119,7 @@ pub fn manifests(
                         CODE,
                         format!(
                             "{origin}: section 'manifests' must render to a list of Kubernetes objects, got {}",
-                            objects::json_type(other)
+                            score_core::diag::describe_type(other)
                         ),
                     )
                     .with_help(format!("check the provisioner '{}'", res.provisioner)),

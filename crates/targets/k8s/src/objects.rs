@@ -132,24 +132,12 @@ pub(crate) fn is_dns_label(s: &str) -> bool {
         && !s.ends_with('-')
 }
 
-/// `"a map"`, `"a string"`, ... for messages.
-pub(crate) fn json_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "a map",
-    }
-}
-
 /// A fragment object must say what it is: apiVersion, kind and metadata.name (strings).
 pub(crate) fn check_object(v: &Value) -> Result<(), String> {
     let Value::Object(m) = v else {
         return Err(format!(
             "expected a Kubernetes object (a map), got {}",
-            json_type(v)
+            score_core::diag::describe_type(v)
         ));
     };
     for key in ["apiVersion", "kind"] {
