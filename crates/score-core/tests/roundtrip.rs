@@ -294,6 +294,22 @@ proptest! {
             .map_err(|e| TestCaseError::fail(format!("JSON value to model: {e}\n{yaml}")))?;
         prop_assert_eq!(&via_json, &w, "JSON-value path differs; yaml:\n{}", yaml);
     }
+
+    /// The whole front half of the pipeline (parse with spans, upgrade, schema, extra rules,
+    /// model): for every generated workload that our rules accept, load(serialize(w)) == w.
+    #[test]
+    fn full_loader_roundtrip(w in workload()) {
+        let yaml = serde_saphyr::to_string(&w).map_err(|e| TestCaseError::fail(format!("serialise: {e}")))?;
+        let value = serde_json::to_value(&w).unwrap();
+        // The generator aims at valid workloads but may produce references to undeclared
+        // resources or short annotation keys: those are not in the property's domain.
+        prop_assume!(score_core::schema::is_valid(&value));
+        prop_assume!(score_core::validate::validate(&value).is_empty());
+        let loaded = score_core::project::load_workload("w.yaml", yaml.as_bytes(), &Default::default())
+            .map_err(|e| TestCaseError::fail(format!("load: {e}\n{yaml}")))?;
+        prop_assert_eq!(&loaded.workload, &w, "loader differs; yaml:\n{}", yaml);
+        prop_assert!(loaded.upgrades.is_empty());
+    }
 }
 
 #[test]
