@@ -68,6 +68,10 @@ pub struct TerraformArgs {
     /// Kubernetes namespace for the workload resources.
     #[arg(long)]
     namespace: Option<String>,
+    /// Module source for a resource type's default provisioner: TYPE=SOURCE
+    /// (e.g. postgres=git::https://example.com/modules/pg.git?ref=v1). Default ./modules/<type>.
+    #[arg(long, value_name = "TYPE=SOURCE")]
+    module_source: Vec<String>,
 }
 
 pub fn compose(args: &ComposeArgs) -> Result<(), Diagnostics> {
@@ -112,6 +116,15 @@ pub fn terraform(args: &TerraformArgs) -> Result<(), Diagnostics> {
     let mut opts = TargetOptions::default();
     if let Some(ns) = &args.namespace {
         opts.settings.insert("namespace".into(), ns.clone());
+    }
+    for m in &args.module_source {
+        let (kind, source) = m.split_once('=').ok_or_else(|| {
+            Diagnostic::new("score::usage", format!("--module-source '{m}' is invalid")).with_help(
+                "use --module-source TYPE=SOURCE, e.g. --module-source postgres=./modules/pg",
+            )
+        })?;
+        opts.settings
+            .insert(format!("module_source.{kind}"), source.to_string());
     }
     let output = if args.output.is_dir() || args.output.to_string_lossy().ends_with('/') {
         args.output.join("main.tf")

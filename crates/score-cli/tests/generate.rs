@@ -104,9 +104,10 @@ fn k8s_to_stdout_and_terraform_to_a_directory() {
     std::fs::create_dir(dir.path().join("infra")).unwrap();
     let mut args = vec!["terraform"];
     args.extend(files.iter().map(String::as_str));
-    args.extend(["-o", "infra"]);
+    args.extend(["-o", "infra", "--module-source", "postgres=./platform/pg"]);
     ok(&run_in(dir.path(), &args));
     let tf = std::fs::read_to_string(dir.path().join("infra/main.tf")).unwrap();
+    assert!(tf.contains("\"./platform/pg\""), "{tf}");
     assert!(tf.contains("resource \"kubernetes_deployment_v1\""), "{tf}");
 }
 
