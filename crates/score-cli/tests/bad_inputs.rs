@@ -45,10 +45,22 @@ const CASES: &[Case] = &[
     case("alias-undefined.yaml", 1, At("alias-undefined.yaml:7:11")),
     case("bad-api-version.yaml", 1, At("bad-api-version.yaml:1:13")),
     case("bad-quantity-cpu.yaml", 1, At("bad-quantity-cpu.yaml:9:14")),
-    case("bad-quantity-memory.yaml", 1, At("bad-quantity-memory.yaml:9:17")),
-    case("bad-quantity-negative.yaml", 1, At("bad-quantity-negative.yaml:9:17")),
+    case(
+        "bad-quantity-memory.yaml",
+        1,
+        At("bad-quantity-memory.yaml:9:17"),
+    ),
+    case(
+        "bad-quantity-negative.yaml",
+        1,
+        At("bad-quantity-negative.yaml:9:17"),
+    ),
     case("before-cycle.yaml", 1, At("before-cycle.yaml:9:9")),
-    case("before-unknown-container.yaml", 1, At("before-unknown-container.yaml:9:9")),
+    case(
+        "before-unknown-container.yaml",
+        1,
+        At("before-unknown-container.yaml:9:9"),
+    ),
     // The process fails, not a line of a file: the related note points at the resource.
     case("cmd-crash", 1, At("score.yaml:11:5")),
     case("cmd-garbage", 1, At("score.yaml:11:5")),
@@ -58,20 +70,44 @@ const CASES: &[Case] = &[
     case("cmd-unknown-field", 1, At("score.yaml:11:5")),
     case("cmd-wrong-output-type", 1, At("score.yaml:11:5")),
     case("comments-only.yaml", 1, At("comments-only.yaml:4:1")),
-    case("deep-nesting-block.yaml", 1, At("deep-nesting-block.yaml:68:129")),
-    case("deep-nesting-flow.yaml", 1, At("deep-nesting-flow.yaml:7:75")),
-    case("duplicate-key-top.yaml", 1, At("duplicate-key-top.yaml:7:1")),
-    case("duplicate-key-variable.yaml", 1, At("duplicate-key-variable.yaml:10:7")),
+    case(
+        "deep-nesting-block.yaml",
+        1,
+        At("deep-nesting-block.yaml:68:129"),
+    ),
+    case(
+        "deep-nesting-flow.yaml",
+        1,
+        At("deep-nesting-flow.yaml:7:75"),
+    ),
+    case(
+        "duplicate-key-top.yaml",
+        1,
+        At("duplicate-key-top.yaml:7:1"),
+    ),
+    case(
+        "duplicate-key-variable.yaml",
+        1,
+        At("duplicate-key-variable.yaml:10:7"),
+    ),
     case("duplicate-workload-names", 1, At("two.yaml:3:9")),
     case("empty.yaml", 1, At("empty.yaml:1:1")),
     case("files-source-absolute", 1, At("score.yaml:9:17")),
     case("files-source-dotdot", 1, At("score.yaml:9:17")),
     case("files-source-missing", 1, At("score.yaml:9:17")),
     case("files-source-symlink", 1, At("project/score.yaml:9:17")),
-    case("json-missing-comma.json", 1, At("json-missing-comma.json:4:3")),
+    case(
+        "json-missing-comma.json",
+        1,
+        At("json-missing-comma.json:4:3"),
+    ),
     case("list-root.yaml", 1, At("list-root.yaml:1:1")),
     case("missing-image.yaml", 1, At("missing-image.yaml:6:5")),
-    case("missing-metadata-name.yaml", 1, At("missing-metadata-name.yaml:3:3")),
+    case(
+        "missing-metadata-name.yaml",
+        1,
+        At("missing-metadata-name.yaml:3:3"),
+    ),
     case(
         "missing-score-file",
         1,
@@ -85,8 +121,16 @@ const CASES: &[Case] = &[
         1,
         Message("--override-property 'containers.main.image' is invalid"),
     ),
-    case("placeholder-empty.yaml", 1, At("placeholder-empty.yaml:8:10")),
-    case("placeholder-malformed.yaml", 1, At("placeholder-malformed.yaml:8:10")),
+    case(
+        "placeholder-empty.yaml",
+        1,
+        At("placeholder-empty.yaml:8:10"),
+    ),
+    case(
+        "placeholder-malformed.yaml",
+        1,
+        At("placeholder-malformed.yaml:8:10"),
+    ),
     case(
         "placeholder-undeclared-resource.yaml",
         1,
@@ -105,7 +149,11 @@ const CASES: &[Case] = &[
         Message("cannot get no-such.provisioners.yaml"),
     ),
     case("prov-invalid-yaml", 1, At("bad.provisioners.yaml:5:2")),
-    case("prov-missing-expected-output", 1, At("bad.provisioners.yaml:1:1")),
+    case(
+        "prov-missing-expected-output",
+        1,
+        At("bad.provisioners.yaml:1:1"),
+    ),
     case("prov-missing-type", 1, At("bad.provisioners.yaml:1:3")),
     case("prov-no-match", 1, At("score.yaml:11:11")),
     case("prov-not-a-list", 1, At("bad.provisioners.yaml:1:1")),
@@ -113,26 +161,54 @@ const CASES: &[Case] = &[
     case("prov-template-fail", 1, At("bad.provisioners.yaml:5:5")),
     case("prov-template-fuel", 1, At("bad.provisioners.yaml:4:5")),
     case("prov-template-syntax", 1, At("bad.provisioners.yaml:5:5")),
-    case("prov-template-undefined", 1, At("bad.provisioners.yaml:4:5")),
+    case(
+        "prov-template-undefined",
+        1,
+        At("bad.provisioners.yaml:4:5"),
+    ),
     case("prov-unknown-key", 1, At("bad.provisioners.yaml:4:5")),
     case("prov-unsupported-param", 1, At("bad.provisioners.yaml:1:1")),
     case("prov-wrong-field-type", 1, At("bad.provisioners.yaml:3:21")),
     case("resource-param-cycle", 1, At("score.yaml:15:7")),
     case("scalar-root.yaml", 1, At("scalar-root.yaml:1:1")),
     case("shared-param-conflict", 1, At("backend.yaml:12:7")),
-    case("unknown-field-probe.yaml", 1, At("unknown-field-probe.yaml:11:9")),
-    case("unknown-field-top.yaml", 1, At("unknown-field-top.yaml:7:1")),
+    case(
+        "unknown-field-probe.yaml",
+        1,
+        At("unknown-field-probe.yaml:11:9"),
+    ),
+    case(
+        "unknown-field-top.yaml",
+        1,
+        At("unknown-field-top.yaml:7:1"),
+    ),
     case("usage-bad-color", 2, Message("invalid value 'sometimes'")),
     case("usage-bad-timeout", 2, Message("invalid value 'soon'")),
-    case("usage-missing-file", 2, Message("required arguments were not provided")),
-    case("usage-unknown-flag", 2, Message("unexpected argument '--no-such-flag'")),
+    case(
+        "usage-missing-file",
+        2,
+        Message("required arguments were not provided"),
+    ),
+    case(
+        "usage-unknown-flag",
+        2,
+        Message("unexpected argument '--no-such-flag'"),
+    ),
     case(
         "wrong-type-containers-list.yaml",
         1,
         At("wrong-type-containers-list.yaml:5:3"),
     ),
-    case("wrong-type-name-number.yaml", 1, At("wrong-type-name-number.yaml:3:9")),
-    case("wrong-type-port-string.yaml", 1, At("wrong-type-port-string.yaml:10:13")),
+    case(
+        "wrong-type-name-number.yaml",
+        1,
+        At("wrong-type-name-number.yaml:3:9"),
+    ),
+    case(
+        "wrong-type-port-string.yaml",
+        1,
+        At("wrong-type-port-string.yaml:10:13"),
+    ),
     case(
         "wrong-type-variable-map.yaml",
         1,
@@ -141,8 +217,16 @@ const CASES: &[Case] = &[
     case("yaml-bad-indent.yaml", 1, At("yaml-bad-indent.yaml:7:4")),
     case("yaml-multi-doc.yaml", 1, At("yaml-multi-doc.yaml:8:1")),
     case("yaml-tab-indent.yaml", 1, At("yaml-tab-indent.yaml:3:2")),
-    case("yaml-unclosed-flow.yaml", 1, At("yaml-unclosed-flow.yaml:4:13")),
-    case("yaml-unclosed-quote.yaml", 1, At("yaml-unclosed-quote.yaml:7:16")),
+    case(
+        "yaml-unclosed-flow.yaml",
+        1,
+        At("yaml-unclosed-flow.yaml:4:13"),
+    ),
+    case(
+        "yaml-unclosed-quote.yaml",
+        1,
+        At("yaml-unclosed-quote.yaml:7:16"),
+    ),
 ];
 
 fn corpus() -> PathBuf {
@@ -196,9 +280,7 @@ fn json_has_location(v: &serde_json::Value, file: &str, line: u64, column: u64) 
                 .is_some_and(|f| f == file || f.ends_with(&format!("/{file}")))
                 && m.get("line").and_then(|l| l.as_u64()) == Some(line)
                 && m.get("column").and_then(|c| c.as_u64()) == Some(column);
-            here || m
-                .values()
-                .any(|x| json_has_location(x, file, line, column))
+            here || m.values().any(|x| json_has_location(x, file, line, column))
         }
         serde_json::Value::Array(a) => a.iter().any(|x| json_has_location(x, file, line, column)),
         _ => false,
@@ -240,7 +322,11 @@ fn check(name: &str, exit: i32, loc: Loc, cwd: &Path, args: &[String], tmp: &Pat
     }
     if exit == 1 {
         let json = run(cwd, args, "json");
-        assert_eq!(json.status.code(), Some(1), "{name}: exit code with --format json");
+        assert_eq!(
+            json.status.code(),
+            Some(1),
+            "{name}: exit code with --format json"
+        );
         let out = String::from_utf8_lossy(&json.stdout);
         let doc: serde_json::Value = serde_json::from_str(&out)
             .unwrap_or_else(|e| panic!("{name}: --format json printed no JSON ({e}):\n{out}"));
@@ -270,8 +356,14 @@ fn corpus_and_case_table_agree() {
     assert_eq!(listed.len(), CASES.len(), "a case is listed twice");
     let unlisted: Vec<_> = on_disk.difference(&listed).collect();
     let missing: Vec<_> = listed.difference(&on_disk).collect();
-    assert!(unlisted.is_empty(), "corpus entries without a case: {unlisted:?}");
-    assert!(missing.is_empty(), "cases without a corpus entry: {missing:?}");
+    assert!(
+        unlisted.is_empty(),
+        "corpus entries without a case: {unlisted:?}"
+    );
+    assert!(
+        missing.is_empty(),
+        "cases without a corpus entry: {missing:?}"
+    );
     // The brief asks for at least 40 bad inputs; keep the floor so the corpus cannot shrink.
     assert!(CASES.len() >= 40, "only {} cases", CASES.len());
 }

@@ -116,7 +116,10 @@ fn file_sources_cannot_escape_the_project_unless_allowed() {
             err.contains("is outside the project directory") && err.contains("score.yaml:9:17"),
             "{why}: {err}"
         );
-        assert!(err.contains("--allow-outside-paths"), "{why}: help missing: {err}");
+        assert!(
+            err.contains("--allow-outside-paths"),
+            "{why}: help missing: {err}"
+        );
 
         let allowed = score_gen(&proj, &["validate", "--allow-outside-paths", "score.yaml"]);
         assert!(
@@ -131,7 +134,12 @@ fn file_sources_cannot_escape_the_project_unless_allowed() {
 #[test]
 fn file_sources_inside_the_project_are_accepted() {
     use std::os::unix::fs::symlink;
-    for source in ["inside.txt", "./inside.txt", "sub/../inside.txt", "link-in.txt"] {
+    for source in [
+        "inside.txt",
+        "./inside.txt",
+        "sub/../inside.txt",
+        "link-in.txt",
+    ] {
         let tmp = project_with_source(source);
         let proj = tmp.path().join("proj");
         std::fs::create_dir(proj.join("sub")).expect("mkdir sub");
@@ -287,7 +295,9 @@ fn concurrent_inits_leave_one_parseable_state() {
     assert_eq!(sd.load().expect("parses").seed, state.seed);
     let files = names(&dir.join("st/compose"));
     assert!(
-        files.iter().all(|n| n == "state.yaml" || n == ".lock" || n == "provisioners"),
+        files
+            .iter()
+            .all(|n| n == "state.yaml" || n == ".lock" || n == "provisioners"),
         "leftovers in the state dir: {files:?}"
     );
 }
@@ -324,7 +334,12 @@ fn concurrent_state_writers_all_land() {
     let children: Vec<_> = (0..N)
         .map(|i| {
             Command::new(&exe)
-                .args(["--exact", "state_writer_child", "--nocapture", "--test-threads=1"])
+                .args([
+                    "--exact",
+                    "state_writer_child",
+                    "--nocapture",
+                    "--test-threads=1",
+                ])
                 .env("SCORE_GEN_STATE_WRITER", &dir)
                 .env("SCORE_GEN_STATE_WRITER_ID", i.to_string())
                 .stdout(Stdio::piped())
@@ -358,7 +373,12 @@ fn concurrent_state_writers_all_land() {
     // And the CLI reads the same file.
     let listed = score_gen(
         tmp.path(),
-        &["resources", "list", "--state-dir", tmp.path().to_str().expect("utf-8")],
+        &[
+            "resources",
+            "list",
+            "--state-dir",
+            tmp.path().to_str().expect("utf-8"),
+        ],
     );
     assert!(listed.status.success(), "{}", stderr(&listed));
     assert!(String::from_utf8_lossy(&listed.stdout).contains("testdb.default#w0.db"));
