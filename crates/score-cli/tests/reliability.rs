@@ -383,3 +383,29 @@ fn concurrent_state_writers_all_land() {
     assert!(listed.status.success(), "{}", stderr(&listed));
     assert!(String::from_utf8_lossy(&listed.stdout).contains("testdb.default#w0.db"));
 }
+
+/// score-go's `TestNormalize` row "Errors when the source file does not exist" (base dir
+/// `./fixtures`): the joined path is shown cleaned, as Go's `filepath.Join` does.
+#[test]
+fn missing_file_source_message_matches_score_go() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir(tmp.path().join("fixtures")).expect("mkdir");
+    std::fs::write(
+        tmp.path().join("fixtures/score.yaml"),
+        SCORE_WITH_FILE
+            .replace("name: app", "name: hello-world")
+            .replace("  main:", "  hello:")
+            .replace("SOURCE", "./not_existing.txt"),
+    )
+    .expect("write");
+    let out = score_gen(
+        tmp.path(),
+        &["validate", "--format", "json", "./fixtures/score.yaml"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        doc["files"][0]["diagnostics"][0]["message"],
+        "embedding file './not_existing.txt' for container 'hello': open fixtures/not_existing.txt: no such file or directory"
+    );
+}
