@@ -35,6 +35,7 @@ impl Output {
 
     /// Renders one diagnostic for humans (no trailing newline handling needed by callers).
     pub fn human(&self, d: &Diagnostic) -> String {
+        let d = &name_spanless_files(d);
         let mut s = String::new();
         if self.handler.render_report(&mut s, d).is_err() {
             s = format!("error: {}: {}\n", d.location(), d.message);
@@ -49,6 +50,20 @@ impl Output {
             let _ = write!(err, "{}", self.human(d));
         }
     }
+}
+
+/// miette shows the file name only with a source snippet, so a diagnostic that knows its file
+/// but not a span (e.g. an input over the size limit) would not say which file is wrong: prefix
+/// the message with the file name unless it already names it.
+fn name_spanless_files(d: &Diagnostic) -> Diagnostic {
+    let mut d = d.clone();
+    if let (Some(f), None) = (&d.file, &d.span) {
+        if !d.message.contains(&f.name) {
+            d.message = format!("{}: {}", f.name, d.message);
+        }
+    }
+    d.related = d.related.iter().map(name_spanless_files).collect();
+    d
 }
 
 impl Output {

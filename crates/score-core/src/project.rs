@@ -236,7 +236,11 @@ fn read_source(
         };
         if escapes_lexically || escapes_via_link {
             return Err((
-                format!("{} is outside the project directory {}", joined.display(), base.display()),
+                format!(
+                    "{} is outside the project directory {}",
+                    clean(&joined).display(),
+                    clean(base).display()
+                ),
                 "keep file sources inside the Score file's directory, or pass --allow-outside-paths"
                     .into(),
             ));
@@ -244,10 +248,33 @@ fn read_source(
     }
     std::fs::read(&joined).map_err(|e| {
         (
-            format!("open {}: {}", joined.display(), io_reason(&e)),
+            format!("open {}: {}", clean(&joined).display(), io_reason(&e)),
             "paths in `source` are relative to the Score file's directory".into(),
         )
     })
+}
+
+/// Go's `filepath.Clean`, lexically: score-go names the file `filepath.Join(baseDir, source)`,
+/// so `./fixtures` + `./x.txt` is reported as `fixtures/x.txt`, not `./fixtures/./x.txt`.
+fn clean(path: &Path) -> PathBuf {
+    let mut out: Vec<Component> = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => match out.last() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
+                }
+                Some(Component::RootDir) | Some(Component::Prefix(_)) => {}
+                _ => out.push(c),
+            },
+            other => out.push(other),
+        }
+    }
+    if out.is_empty() {
+        return PathBuf::from(".");
+    }
+    out.iter().collect()
 }
 
 fn io_reason(e: &std::io::Error) -> String {

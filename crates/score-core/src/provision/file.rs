@@ -489,17 +489,25 @@ fn load_file(file: &Arc<SourceFile>, dir: Option<&Path>) -> Result<Vec<Provision
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     let mut out = Vec::with_capacity(items.len());
     for (index, item) in items.into_iter().enumerate() {
+        // The second `uri:` value is where the duplicate is reported (file:line:col).
+        let uri_loc = match &item.value {
+            Node::Map(fields) => fields
+                .iter()
+                .find(|(k, _)| k.value == "uri")
+                .map(|(_, v)| v.referenced),
+            _ => None,
+        };
         let p = load_entry(file, dir, index, item)?;
         if let Some(prev) = seen.insert(p.uri.clone(), p.source.line) {
-            return Err(Diagnostic::new(
-                "score::provision",
-                format!(
-                    "provisioner '{}' is defined twice in '{}' (lines {} and {})",
-                    p.uri, file.name, prev, p.source.line
-                ),
-            )
-            .with_file(file.clone())
-            .with_help("each entry's uri must be unique within its file"));
+            let msg = format!(
+                "provisioner '{}' is defined twice in '{}' (lines {} and {})",
+                p.uri, file.name, prev, p.source.line
+            );
+            let d = match uri_loc {
+                Some(loc) => err_at(file, &loc, msg),
+                None => Diagnostic::new("score::provision", msg).with_file(file.clone()),
+            };
+            return Err(d.with_help("each entry's uri must be unique within its file"));
         }
         out.push(p);
     }

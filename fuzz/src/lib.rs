@@ -1,0 +1,200 @@
+//! Fuzz checks for score-core, shared by the cargo-fuzz targets (`fuzz_targets/`, nightly +
+//! libFuzzer) and the stable mutation loops (`src/bin/fuzz_*.rs`, [`driver`]).
+//!
+//! Each `check_*` takes arbitrary bytes and returns `Err(finding)` when an invariant breaks; a
+//! panic inside score-core is a finding too (libFuzzer catches it; the stable driver uses
+//! `catch_unwind`). "Returns an error" is never a finding: rejecting garbage is the job.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use score_core::diag::{Diagnostic, SourceFile};
+use score_core::load::{self, Limits};
+use score_core::placeholder::{self, Token};
+use score_core::project::{load_workload, LoadOptions};
+use score_core::provision::{self, ProvisionInput, ProvisionOptions, ProvisionerSet};
+use score_core::substitute::{self, Context, OutputLookup, Outputs, Unescape};
+use score_core::ResourceUid;
+use serde_json::json;
+
+pub mod driver;
+
+/// Every diagnostic (and related note) has a span inside its file, and renders with miette
+/// exactly as the CLI renders it (a span out of bounds would lose the snippet).
+fn check_diagnostic(d: &Diagnostic) -> Result<(), String> {
+    if let (Some(f), Some(s)) = (&d.file, &d.span) {
+        let end = s.offset.checked_add(s.len);
+        if end.is_none_or(|e| e > f.text.len()) || s.line == 0 || s.column == 0 {
+            return Err(format!(
+                "span {s:?} outside {} ({} bytes) for: {}",
+                f.name,
+                f.text.len(),
+                d.message
+            ));
+        }
+        if !f.text.is_char_boundary(s.offset) {
+            return Err(format!(
+                "span offset {} is not a char boundary: {}",
+                s.offset, d.message
+            ));
+        }
+    }
+    let handler =
+        miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+            .with_width(100);
+    let mut out = String::new();
+    handler
+        .render_report(&mut out, d)
+        .map_err(|e| format!("miette cannot render `{}`: {e}", d.message))?;
+    // Exact match: user text echoed in other messages may contain these words.
+    if d.code == load::CODE && d.message == "the YAML parser failed unexpectedly" {
+        // load.rs turns a panic on its parser thread into this diagnostic.
+        return Err(format!("parser thread panicked: {}", d.message));
+    }
+    for r in &d.related {
+        check_diagnostic(r)?;
+    }
+    Ok(())
+}
+
+/// `load::parse` on arbitrary bytes, then the whole front half (`load_workload`: overrides,
+/// upgrade, schema, extra rules, model) when it parses. Tight limits keep each run fast.
+pub fn check_load(data: &[u8]) -> Result<(), String> {
+    let limits = Limits {
+        max_bytes: 64 * 1024,
+        max_nodes: 20_000,
+        max_alias_replayed_events: 20_000,
+        ..Limits::default()
+    };
+    let source = Arc::new(SourceFile::new("fuzz.yaml", String::from_utf8_lossy(data)));
+    match load::parse(source, data, &limits) {
+        Err(d) => check_diagnostic(&d),
+        Ok(doc) => {
+            if !doc.value.is_object() {
+                return Err("parse returned a non-mapping document".into());
+            }
+            let opts = LoadOptions {
+                limits,
+                ..LoadOptions::default()
+            };
+            match load_workload("fuzz.yaml", data, &opts) {
+                Ok(_) => Ok(()),
+                Err(ds) => ds.iter().try_for_each(check_diagnostic),
+            }
+        }
+    }
+}
+
+/// The placeholder tokenizer and substitution on an arbitrary string:
+/// - tokens cover the input exactly, in order, and references are `${…}` at their offsets;
+/// - substituting every reference with itself and keeping escapes gives the input back;
+/// - a real context (metadata + one resource) resolves or errors, never panics.
+pub fn check_substitute(data: &[u8]) -> Result<(), String> {
+    let s = String::from_utf8_lossy(data);
+    let s = s.as_ref();
+    let mut rebuilt = String::with_capacity(s.len());
+    for tok in placeholder::tokenize(s) {
+        match tok {
+            Token::Literal(t) | Token::Escape(t) => rebuilt.push_str(t),
+            Token::Reference {
+                reference,
+                start,
+                end,
+            } => {
+                let whole = s
+                    .get(start..end)
+                    .ok_or_else(|| format!("reference range {start}..{end} not in {s:?}"))?;
+                if whole != format!("${{{reference}}}") {
+                    return Err(format!(
+                        "reference {reference:?} at {start}..{end} is {whole:?}"
+                    ));
+                }
+                if start != rebuilt.len() {
+                    return Err(format!("reference at {start}, expected {}", rebuilt.len()));
+                }
+                let _ = placeholder::split_ref_parts(reference);
+                rebuilt.push_str(whole);
+            }
+        }
+    }
+    if rebuilt != s {
+        return Err(format!("tokens rebuild {rebuilt:?}, input {s:?}"));
+    }
+    let same = substitute::substitute(
+        s,
+        |r| Ok(substitute::Found::plain(format!("${{{r}}}"))),
+        Unescape::Keep,
+    )
+    .map_err(|e| format!("identity substitution failed: {e}"))?;
+    if same.to_plain() != s {
+        return Err(format!("identity substitution gave {:?}", same.to_plain()));
+    }
+    let _ = substitute::substitute_string(s, |r| Ok(r.to_uppercase()));
+    let _ = placeholder::references(s).count();
+
+    let metadata = json!({"name": "fuzz", "annotations": {"a.b/c": "x"}, "n": 1});
+    let db = Outputs::new(
+        "postgres.default#fuzz.db",
+        json!({"host": "pg", "port": 5432, "nested": {"k": [1, {"z": null}]}, "password": "p"}),
+    )
+    .with_secret("password");
+    let mut resources: BTreeMap<String, &dyn OutputLookup> = BTreeMap::new();
+    resources.insert("db".into(), &db);
+    let ctx = Context {
+        metadata: metadata.as_object().ok_or("metadata")?,
+        resources,
+    };
+    let _ = ctx.substitute(s);
+    let _ = substitute::substitute_value(&json!({"k": s, "l": [s]}), &ctx);
+    Ok(())
+}
+
+/// A provisioner entry whose `state`, `outputs` and a compose section are arbitrary template
+/// text (the input split at NUL bytes): loading compiles the templates, provisioning renders them
+/// under a small fuel budget. Load and render errors are fine; panics, hangs and diagnostics with
+/// bad spans are not.
+pub fn check_template(data: &[u8]) -> Result<(), String> {
+    let text = String::from_utf8_lossy(data);
+    let mut parts = text.split('\0');
+    let outputs = parts.next().unwrap_or("");
+    let state = parts.next();
+    let section = parts.next();
+    let mut entry = serde_json::Map::new();
+    entry.insert("uri".into(), json!("template://fuzz/t"));
+    entry.insert("type".into(), json!("fuzz"));
+    entry.insert("outputs".into(), json!(outputs));
+    if let Some(st) = state {
+        entry.insert("state".into(), json!(st));
+    }
+    if let Some(sec) = section {
+        entry.insert("compose".into(), json!({ "services": sec }));
+    }
+    // JSON is YAML, and serde_json escapes whatever the input holds.
+    let file = serde_json::to_string_pretty(&json!([entry])).map_err(|e| e.to_string())?;
+    let set = match ProvisionerSet::load(&[("fuzz.provisioners.yaml".into(), file, None)]) {
+        Ok(set) => set,
+        Err(d) => return check_diagnostic(&d),
+    };
+    let uid = ResourceUid::new("wl", "res", "fuzz", None, None);
+    let Some(p) = set.find(&uid) else {
+        return Err("the loaded entry does not match its own type".into());
+    };
+    let mut input = ProvisionInput::new(uid, "fuzz-seed");
+    input.params = json!({"version": "16", "list": [1, 2], "map": {"a": "b"}})
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    input.state = json!({"password": "x"})
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    input.requested_outputs = vec!["host".into()];
+    let opts = ProvisionOptions {
+        fuel: 50_000,
+        ..ProvisionOptions::default()
+    };
+    match provision::provision(p, &input, "compose", &opts) {
+        Ok(_) => Ok(()),
+        Err(d) => check_diagnostic(&d),
+    }
+}
