@@ -94,6 +94,9 @@ pub fn compose(args: &ComposeArgs) -> Result<(), Diagnostics> {
             .insert("publish".into(), args.publish.join(","));
     }
     if let Some(env) = &args.env_file {
+        if !args.common.allow_outside_paths {
+            check_inside_project(env, "--env-file")?;
+        }
         opts.settings
             .insert("env_file".into(), env.display().to_string());
     }
@@ -132,6 +135,40 @@ pub fn terraform(args: &TerraformArgs) -> Result<(), Diagnostics> {
         args.output.clone()
     };
     generate::run(&TerraformTarget, &args.common, &opts, &output)
+}
+
+/// Refuses an output path outside the current (project) directory, lexically or through a
+/// symlinked parent, unless `--allow-outside-paths` is given.
+fn check_inside_project(path: &Path, flag: &str) -> Result<(), Diagnostics> {
+    let cwd = std::env::current_dir().map_err(|e| io_diag(".", e))?;
+    let joined = cwd.join(path);
+    let lexical_escape = path.is_absolute() && !joined.starts_with(&cwd)
+        || path
+            .components()
+            .try_fold(0i32, |depth, c| match c {
+                std::path::Component::ParentDir if depth == 0 => None,
+                std::path::Component::ParentDir => Some(depth - 1),
+                std::path::Component::Normal(_) => Some(depth + 1),
+                _ => Some(depth),
+            })
+            .is_none();
+    let link_escape = match (joined.parent().map(Path::canonicalize), cwd.canonicalize()) {
+        (Some(Ok(dir)), Ok(root)) => !dir.starts_with(root),
+        _ => false,
+    };
+    if lexical_escape || link_escape {
+        return Err(Diagnostic::new(
+            "score::usage",
+            format!(
+                "{flag} {} is outside the project directory {}",
+                path.display(),
+                cwd.display()
+            ),
+        )
+        .with_help("write it inside the project directory, or pass --allow-outside-paths")
+        .into());
+    }
+    Ok(())
 }
 
 fn default_project_name() -> String {

@@ -377,7 +377,7 @@ fn every_bad_input_is_rejected_cleanly() {
         // Collect every failure instead of stopping at the first, so one run shows them all.
         let result = std::panic::catch_unwind(|| {
             let stderr = check(c.name, c.exit, c.loc, &cwd, &args, tmp.path());
-            insta::with_settings!({ snapshot_suffix => c.name, prepend_module_to_snapshot => false, omit_expression => true, description => args.join(" ") }, {
+            insta::with_settings!({ snapshot_suffix => c.name, prepend_module_to_snapshot => false, omit_expression => true, description => redact(&args.join(" "), tmp.path()) }, {
                 insta::assert_snapshot!("bad", stderr);
             });
         });

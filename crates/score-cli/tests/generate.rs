@@ -243,3 +243,48 @@ fn overrides_apply_to_one_file_only() {
         ],
     ));
 }
+
+#[test]
+fn env_file_cannot_escape_the_project_unless_allowed() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("proj");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(
+        dir.join("score.yaml"),
+        "apiVersion: score.dev/v1b1\nmetadata: {name: web}\ncontainers:\n  main:\n    image: nginx\n    variables: {MODE: '${resources.env.MODE}'}\nresources:\n  env: {type: environment}\n",
+    )
+    .unwrap();
+    let out = run_in(
+        &dir,
+        &["compose", "score.yaml", "--env-file", "../outside.env"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("outside the project directory"));
+    assert!(!root.path().join("outside.env").exists());
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(root.path(), dir.join("up")).unwrap();
+        let out = run_in(
+            &dir,
+            &["compose", "score.yaml", "--env-file", "up/outside.env"],
+        );
+        assert_eq!(out.status.code(), Some(1), "a symlinked parent counts");
+    }
+    ok(&run_in(
+        &dir,
+        &["compose", "score.yaml", "--env-file", ".env"],
+    ));
+    let env = std::fs::read_to_string(dir.join(".env")).unwrap();
+    assert!(env.contains("MODE"), "{env}");
+    ok(&run_in(
+        &dir,
+        &[
+            "compose",
+            "score.yaml",
+            "--env-file",
+            "../outside.env",
+            "--allow-outside-paths",
+        ],
+    ));
+    assert!(root.path().join("outside.env").exists());
+}
