@@ -167,6 +167,25 @@ pub fn parse(
     bytes: &[u8],
     limits: &Limits,
 ) -> Result<Document, Diagnostic> {
+    parse_root(source, bytes, limits, true)
+}
+
+/// Like [`parse`], but the root may be any YAML value (a provisioner file is a sequence); the
+/// caller checks its shape. Empty input is still an error, so callers that accept it check first.
+pub fn parse_any(
+    source: Arc<SourceFile>,
+    bytes: &[u8],
+    limits: &Limits,
+) -> Result<Document, Diagnostic> {
+    parse_root(source, bytes, limits, false)
+}
+
+fn parse_root(
+    source: Arc<SourceFile>,
+    bytes: &[u8],
+    limits: &Limits,
+    require_mapping: bool,
+) -> Result<Document, Diagnostic> {
     let err = |message: String| Diagnostic::new(CODE, message).with_file(source.clone());
     if bytes.len() > limits.max_bytes {
         return Err(err(format!(
@@ -205,14 +224,15 @@ pub fn parse(
         match std::thread::Builder::new()
             .name("score-load".into())
             .stack_size(stack)
-            .spawn_scoped(scope, || parse_body(&source, bom, body, limits))
-        {
+            .spawn_scoped(scope, || {
+                parse_body(&source, bom, body, limits, require_mapping)
+            }) {
             Ok(handle) => handle.join().unwrap_or_else(|_| {
                 Err(err("the YAML parser failed unexpectedly".into())
                     .with_help("please report this input as a bug"))
             }),
             // No thread available (e.g. a restricted runtime): parse here instead.
-            Err(_) => parse_body(&source, bom, body, limits),
+            Err(_) => parse_body(&source, bom, body, limits, require_mapping),
         }
     })
 }
@@ -222,6 +242,7 @@ fn parse_body(
     bom: usize,
     body: &str,
     limits: &Limits,
+    require_mapping: bool,
 ) -> Result<Document, Diagnostic> {
     let options = serde_saphyr::options! {
         strict_booleans: true,
@@ -249,7 +270,7 @@ fn parse_body(
         max_depth: limits.max_depth,
     };
     let root_span = conv.span(&root);
-    if !matches!(root.value, Node::Map(_)) {
+    if require_mapping && !matches!(root.value, Node::Map(_)) {
         let mut d = Diagnostic::new(
             CODE,
             format!(

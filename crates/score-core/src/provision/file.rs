@@ -10,12 +10,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use indexmap::IndexMap;
-use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde::Deserialize;
-use serde_saphyr::Spanned;
+use serde_json::Value;
 
 use super::template::{self, ErrorSite, SectionTemplate, Templates};
-use crate::diag::{Diagnostic, SourceFile, Span};
+use crate::diag::{describe_type, Diagnostic, SourceFile, Span};
+use crate::load::{self, escape_pointer_segment, Document, Limits};
 use crate::uid::ResourceUid;
 
 /// The four sections every template provisioner may have, in render order.
@@ -264,188 +263,125 @@ impl ProvisionerSet {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Raw YAML with spans everywhere. `Spanned` loses its location inside untagged enums, so the
-// node type has a hand-written visitor that asks for `Spanned<Node>` children directly.
+// Parsing goes through the loader (`crate::load`), so provisioner files get the same limits
+// (size, depth, alias expansion, duplicate keys) as Score files; entries are then read from the
+// JSON value by pointer and located through the loader's span index.
 
-#[derive(Debug)]
-enum Node {
-    Null,
-    Bool,
-    Number,
-    Str(String),
-    Seq(Vec<Spanned<Node>>),
-    Map(Vec<(Spanned<String>, Spanned<Node>)>),
-}
+const CODE: &str = "score::provision";
 
-impl Node {
-    fn type_name(&self) -> &'static str {
-        match self {
-            Node::Null => "null",
-            Node::Bool => "a boolean",
-            Node::Number => "a number",
-            Node::Str(_) => "a string",
-            Node::Seq(_) => "a list",
-            Node::Map(_) => "a mapping",
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for Node {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Node;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a YAML value")
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Node, E> {
-                Ok(Node::Null)
-            }
-            fn visit_none<E: de::Error>(self) -> Result<Node, E> {
-                Ok(Node::Null)
-            }
-            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Node, D::Error> {
-                Node::deserialize(d)
-            }
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Node, E> {
-                Ok(Node::Bool)
-            }
-            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Node, E> {
-                Ok(Node::Number)
-            }
-            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Node, E> {
-                Ok(Node::Number)
-            }
-            fn visit_i128<E: de::Error>(self, _: i128) -> Result<Node, E> {
-                Ok(Node::Number)
-            }
-            fn visit_u128<E: de::Error>(self, _: u128) -> Result<Node, E> {
-                Ok(Node::Number)
-            }
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Node, E> {
-                Ok(Node::Number)
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Node, E> {
-                Ok(Node::Str(v.to_string()))
-            }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<Node, E> {
-                Ok(Node::Str(v))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<Node, A::Error> {
-                let mut out = Vec::new();
-                while let Some(v) = a.next_element::<Spanned<Node>>()? {
-                    out.push(v);
-                }
-                Ok(Node::Seq(out))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Node, A::Error> {
-                let mut out = Vec::new();
-                while let Some(k) = a.next_key::<Spanned<String>>()? {
-                    let v = a.next_value::<Spanned<Node>>()?;
-                    out.push((k, v));
-                }
-                Ok(Node::Map(out))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
-/// Span of a saphyr location in `file` (byte offset when known, else from the line start).
-fn span_of(file: &SourceFile, loc: &serde_saphyr::Location) -> Option<Span> {
-    let line = usize::try_from(loc.line()).ok().filter(|l| *l > 0)?;
-    let col = usize::try_from(loc.column()).unwrap_or(1).max(1);
-    let offset = match loc.span().byte_offset() {
-        Some(o) => usize::try_from(o).ok()?,
-        None => {
-            let start: usize = file
-                .text
-                .split_inclusive('\n')
-                .take(line - 1)
-                .map(str::len)
-                .sum();
-            start
-                + file.text[start.min(file.text.len())..]
-                    .chars()
-                    .take(col - 1)
-                    .map(char::len_utf8)
-                    .sum::<usize>()
-        }
-    };
-    let len = loc
-        .span()
-        .byte_len()
-        .and_then(|l| usize::try_from(l).ok())
-        .unwrap_or(0);
-    Some(Span::new(offset.min(file.text.len()), len, line, col))
-}
-
-fn err_at(file: &Arc<SourceFile>, loc: &serde_saphyr::Location, msg: String) -> Diagnostic {
-    let d = Diagnostic::new("score::provision", msg).with_file(file.clone());
-    match span_of(file, loc) {
+/// A diagnostic in `doc` at `pointer`, located at `span` (or unlocated when the loader has none).
+fn err_at(doc: &Document, pointer: &str, span: Option<Span>, msg: String) -> Diagnostic {
+    let d = Diagnostic::new(CODE, msg)
+        .with_file(doc.source.clone())
+        .with_pointer(pointer);
+    match span {
         Some(s) => d.with_span(s),
         None => d,
     }
 }
 
-/// 1-based line where the text of a scalar starts: the line after `|`/`>` for block scalars.
-fn content_first_line(file: &SourceFile, loc: &serde_saphyr::Location) -> usize {
-    let line = usize::try_from(loc.line()).unwrap_or(1).max(1);
-    let Some(span) = span_of(file, loc) else {
-        return line;
-    };
-    match file.text[span.offset..].chars().next() {
-        Some('|') | Some('>') => line + 1,
-        _ => line,
+/// An error about the value at `pointer`.
+fn err_value(doc: &Document, pointer: &str, msg: String) -> Diagnostic {
+    err_at(doc, pointer, doc.spans.value(pointer), msg)
+}
+
+/// An error about the mapping key of the member at `pointer`.
+fn err_key(doc: &Document, pointer: &str, msg: String) -> Diagnostic {
+    err_at(doc, pointer, doc.spans.key(pointer), msg)
+}
+
+/// Re-labels a loader error as a provisioner-file error. Invalid YAML keeps the wording
+/// provisioner files always had (`... is not valid YAML: <cause> at line L, column C`); help that
+/// speaks of "a Score file" does not apply here and is dropped.
+fn load_error(file: &SourceFile, d: Diagnostic) -> Diagnostic {
+    let mut out = d.clone();
+    out.code = CODE;
+    match d.message.strip_prefix("invalid YAML: ") {
+        Some(cause) => {
+            let at = d
+                .span
+                .map(|s| format!(" at line {}, column {}", s.line, s.column))
+                .unwrap_or_default();
+            out.message = format!(
+                "provisioner file '{}' is not valid YAML: {cause}{at}",
+                file.name
+            );
+            out.help = None;
+        }
+        None => {
+            out.message = format!("provisioner file '{}': {}", file.name, d.message);
+            if out
+                .help
+                .as_deref()
+                .is_some_and(|h| h.contains("Score file"))
+            {
+                out.help = None;
+            }
+        }
     }
+    out
+}
+
+/// True when the text holds no YAML content (only blank lines and comments), as the loader
+/// decides it: such a file is an empty set of provisioners, not an error.
+fn is_blank(text: &str) -> bool {
+    text.trim_start_matches('\u{feff}')
+        .lines()
+        .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+}
+
+/// Child pointer of a mapping member.
+fn member(parent: &str, key: &str) -> String {
+    format!("{parent}/{}", escape_pointer_segment(key))
 }
 
 struct EntryCx<'a> {
-    file: &'a Arc<SourceFile>,
+    doc: &'a Document,
     uri: String,
 }
 
 impl EntryCx<'_> {
-    fn string(&self, key: &str, v: &Spanned<Node>) -> Result<String, Diagnostic> {
-        match &v.value {
-            Node::Str(s) => Ok(s.clone()),
-            other => Err(err_at(
-                self.file,
-                &v.referenced,
+    fn string(&self, key: &str, pointer: &str, v: &Value) -> Result<String, Diagnostic> {
+        match v {
+            Value::String(s) => Ok(s.clone()),
+            other => Err(err_value(
+                self.doc,
+                pointer,
                 format!(
                     "provisioner '{}': '{key}' must be a string, not {}",
                     self.uri,
-                    other.type_name()
+                    describe_type(other)
                 ),
             )),
         }
     }
 
-    fn strings(&self, key: &str, v: &Spanned<Node>) -> Result<Vec<String>, Diagnostic> {
-        match &v.value {
-            Node::Null => Ok(Vec::new()),
-            Node::Seq(items) => items
+    fn strings(&self, key: &str, pointer: &str, v: &Value) -> Result<Vec<String>, Diagnostic> {
+        match v {
+            Value::Null => Ok(Vec::new()),
+            Value::Array(items) => items
                 .iter()
-                .map(|i| match &i.value {
-                    Node::Str(s) => Ok(s.clone()),
-                    other => Err(err_at(
-                        self.file,
-                        &i.referenced,
+                .enumerate()
+                .map(|(i, item)| match item {
+                    Value::String(s) => Ok(s.clone()),
+                    other => Err(err_value(
+                        self.doc,
+                        &format!("{pointer}/{i}"),
                         format!(
                             "provisioner '{}': '{key}' must be a list of strings, found {}",
                             self.uri,
-                            other.type_name()
+                            describe_type(other)
                         ),
                     )),
                 })
                 .collect(),
-            other => Err(err_at(
-                self.file,
-                &v.referenced,
+            other => Err(err_value(
+                self.doc,
+                pointer,
                 format!(
                     "provisioner '{}': '{key}' must be a list of strings, not {}",
                     self.uri,
-                    other.type_name()
+                    describe_type(other)
                 ),
             )),
         }
@@ -453,61 +389,39 @@ impl EntryCx<'_> {
 }
 
 fn load_file(file: &Arc<SourceFile>, dir: Option<&Path>) -> Result<Vec<Provisioner>, Diagnostic> {
-    if file.text.trim().is_empty() {
+    if is_blank(&file.text) {
         return Ok(Vec::new());
     }
-    let root: Spanned<Node> = serde_saphyr::from_str(&file.text).map_err(|e| {
-        let d = Diagnostic::new(
-            "score::provision",
-            format!(
-                "provisioner file '{}' is not valid YAML: {}",
-                file.name,
-                e.without_snippet()
-            ),
-        )
-        .with_file(file.clone());
-        match e.location().and_then(|l| span_of(file, &l)) {
-            Some(s) => d.with_span(s),
-            None => d,
-        }
-    })?;
-    let items = match root.value {
-        Node::Null => return Ok(Vec::new()),
-        Node::Seq(items) => items,
+    let doc = load::parse_any(file.clone(), file.text.as_bytes(), &Limits::default())
+        .map_err(|d| load_error(file, d))?;
+    let items = match &doc.value {
+        Value::Null => return Ok(Vec::new()),
+        Value::Array(items) => items,
         other => {
-            return Err(err_at(
-                file,
-                &root.referenced,
+            return Err(err_value(
+                &doc,
+                "",
                 format!(
                     "provisioner file '{}' must be a list of provisioners, not {}",
                     file.name,
-                    other.type_name()
+                    describe_type(other)
                 ),
             ))
         }
     };
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     let mut out = Vec::with_capacity(items.len());
-    for (index, item) in items.into_iter().enumerate() {
-        // The second `uri:` value is where the duplicate is reported (file:line:col).
-        let uri_loc = match &item.value {
-            Node::Map(fields) => fields
-                .iter()
-                .find(|(k, _)| k.value == "uri")
-                .map(|(_, v)| v.referenced),
-            _ => None,
-        };
-        let p = load_entry(file, dir, index, item)?;
+    for (index, item) in items.iter().enumerate() {
+        let pointer = format!("/{index}");
+        let p = load_entry(&doc, dir, index, &pointer, item)?;
         if let Some(prev) = seen.insert(p.uri.clone(), p.source.line) {
+            // The second `uri:` value is where the duplicate is reported (file:line:col).
             let msg = format!(
                 "provisioner '{}' is defined twice in '{}' (lines {} and {})",
                 p.uri, file.name, prev, p.source.line
             );
-            let d = match uri_loc {
-                Some(loc) => err_at(file, &loc, msg),
-                None => Diagnostic::new("score::provision", msg).with_file(file.clone()),
-            };
-            return Err(d.with_help("each entry's uri must be unique within its file"));
+            return Err(err_value(&doc, &member(&pointer, "uri"), msg)
+                .with_help("each entry's uri must be unique within its file"));
         }
         out.push(p);
     }
@@ -515,35 +429,37 @@ fn load_file(file: &Arc<SourceFile>, dir: Option<&Path>) -> Result<Vec<Provision
 }
 
 fn load_entry(
-    file: &Arc<SourceFile>,
+    doc: &Document,
     dir: Option<&Path>,
     index: usize,
-    item: Spanned<Node>,
+    pointer: &str,
+    item: &Value,
 ) -> Result<Provisioner, Diagnostic> {
-    let line = usize::try_from(item.referenced.line()).unwrap_or(0);
-    let Node::Map(fields) = item.value else {
-        return Err(err_at(
-            file,
-            &item.referenced,
+    let file = &doc.source;
+    let line = doc.spans.value(pointer).map_or(0, |s| s.line);
+    let Value::Object(fields) = item else {
+        return Err(err_value(
+            doc,
+            pointer,
             format!(
                 "provisioner #{} in '{}' must be a mapping, not {}",
                 index + 1,
                 file.name,
-                item.value.type_name()
+                describe_type(item)
             ),
         ));
     };
-    let uri_node = fields.iter().find(|(k, _)| k.value == "uri");
     let mut cx = EntryCx {
-        file,
+        doc,
         uri: format!("#{}", index + 1),
     };
-    let uri = match uri_node {
-        Some((_, v)) => cx.string("uri", v)?,
+    let uri_pointer = member(pointer, "uri");
+    let uri = match fields.get("uri") {
+        Some(v) => cx.string("uri", &uri_pointer, v)?,
         None => {
-            return Err(err_at(
-                file,
-                &item.referenced,
+            return Err(err_value(
+                doc,
+                pointer,
                 format!("provisioner #{} in '{}' has no 'uri'", index + 1, file.name),
             )
             .with_help("every entry needs `uri: template://<name>` or `uri: cmd://<program>`"))
@@ -552,10 +468,9 @@ fn load_entry(
     cx.uri = uri.clone();
     let is_cmd = uri.starts_with("cmd://");
     if !is_cmd && !uri.starts_with("template://") {
-        let (_, v) = uri_node.expect("checked above");
-        return Err(err_at(
-            file,
-            &v.referenced,
+        return Err(err_value(
+            doc,
+            &uri_pointer,
             format!("provisioner '{uri}': uri must start with 'template://' or 'cmd://'"),
         ));
     }
@@ -576,26 +491,30 @@ fn load_entry(
     let add_template = |env: &mut minijinja::Environment<'static>,
                         env_name: String,
                         label: String,
-                        v: &Spanned<Node>|
+                        at: &str,
+                        v: &Value|
      -> Result<SectionTemplate, Diagnostic> {
-        let text = match &v.value {
-            Node::Str(s) => s.clone(),
-            Node::Null => String::new(),
+        let text = match v {
+            Value::String(s) => s.clone(),
+            Value::Null => String::new(),
             other => {
-                return Err(err_at(
-                    file,
-                    &v.referenced,
+                return Err(err_value(
+                    doc,
+                    at,
                     format!(
                         "provisioner '{uri}': section '{label}' must be a template string, not {}",
-                        other.type_name()
+                        describe_type(other)
                     ),
                 )
                 .with_help("write the section as a YAML block scalar: `outputs: |`"))
             }
         };
+        // The loader's span of a block scalar starts at its first content line, which is the
+        // line a template's own line 1 maps to.
+        let first_line = doc.spans.value(at).map_or(1, |s| s.line.max(1));
         let section = SectionTemplate {
             env_name: env_name.clone(),
-            first_line: content_first_line(file, &v.referenced),
+            first_line,
         };
         env.add_template_owned(env_name, text).map_err(|e| {
             template::template_diagnostic(
@@ -611,104 +530,98 @@ fn load_entry(
         Ok(section)
     };
 
-    let mut seen_keys = BTreeSet::new();
-    for (k, v) in &fields {
-        let key = k.value.as_str();
-        if !seen_keys.insert(key.to_string()) {
-            return Err(err_at(
-                file,
-                &k.referenced,
-                format!("provisioner '{}': duplicate key '{key}'", cx.uri),
-            ));
-        }
+    // The loader has already rejected duplicate keys, so each key is seen once.
+    for (key, v) in fields {
+        let key = key.as_str();
+        let at = member(pointer, key);
         match key {
             "uri" => {}
-            "type" => kind = Some((cx.string(key, v)?, v)),
-            "class" => class = Some(cx.string(key, v)?),
-            "id" => id = Some(cx.string(key, v)?),
-            "description" => description = cx.string(key, v)?,
-            "supported_params" => supported_params = Some(cx.strings(key, v)?),
-            "expected_outputs" => expected_outputs = cx.strings(key, v)?,
-            "secret_outputs" => secret_outputs = cx.strings(key, v)?,
-            "expression_outputs" => expression_outputs = cx.strings(key, v)?,
+            "type" => kind = Some((cx.string(key, &at, v)?, at)),
+            "class" => class = Some(cx.string(key, &at, v)?),
+            "id" => id = Some(cx.string(key, &at, v)?),
+            "description" => description = cx.string(key, &at, v)?,
+            "supported_params" => supported_params = Some(cx.strings(key, &at, v)?),
+            "expected_outputs" => expected_outputs = cx.strings(key, &at, v)?,
+            "secret_outputs" => secret_outputs = cx.strings(key, &at, v)?,
+            "expression_outputs" => expression_outputs = cx.strings(key, &at, v)?,
             "args" => {
                 if !is_cmd {
-                    return Err(err_at(
-                        file,
-                        &k.referenced,
+                    return Err(err_key(
+                        doc,
+                        &at,
                         format!(
                             "provisioner '{}': 'args' is only allowed for cmd:// provisioners",
                             cx.uri
                         ),
                     ));
                 }
-                args = Some(cx.strings(key, v)?);
+                args = Some(cx.strings(key, &at, v)?);
             }
             "init" | "state" | "shared" | "outputs" => {
                 if is_cmd {
-                    return Err(err_at(
-                        file,
-                        &k.referenced,
+                    return Err(err_key(
+                        doc,
+                        &at,
                         format!(
                             "provisioner '{}': cmd:// provisioners have no template sections ('{key}')",
                             cx.uri
                         ),
                     ));
                 }
-                let s = add_template(&mut env, key.to_string(), key.to_string(), v)?;
+                let s = add_template(&mut env, key.to_string(), key.to_string(), &at, v)?;
                 core.insert(key.to_string(), s);
             }
             target => {
                 if is_cmd {
-                    return Err(err_at(
-                        file,
-                        &k.referenced,
+                    return Err(err_key(
+                        doc,
+                        &at,
                         format!(
                             "provisioner '{}': unknown key '{target}' (cmd:// provisioners have no target sections)",
                             cx.uri
                         ),
                     ));
                 }
-                let Node::Map(sections) = &v.value else {
-                    return Err(err_at(
-                        file,
-                        &v.referenced,
+                let Value::Object(sections) = v else {
+                    return Err(err_value(
+                        doc,
+                        &at,
                         format!(
                             "provisioner '{}': unknown key '{target}' with {} value (a target section must map section names to templates)",
                             cx.uri,
-                            v.value.type_name()
+                            describe_type(v)
                         ),
                     )
-                    .with_help(format!("known keys: {}", known_keys()) ));
+                    .with_help(format!("known keys: {}", known_keys())));
                 };
                 let mut m = IndexMap::new();
-                for (sk, sv) in sections {
-                    let label = format!("{target}.{}", sk.value);
-                    let s = add_template(&mut env, format!("{target}/{}", sk.value), label, sv)?;
-                    if m.insert(sk.value.clone(), s).is_some() {
-                        return Err(err_at(
-                            file,
-                            &sk.referenced,
-                            format!("provisioner '{}': duplicate key '{}'", cx.uri, sk.value),
-                        ));
-                    }
+                for (name, sv) in sections {
+                    let label = format!("{target}.{name}");
+                    let s = add_template(
+                        &mut env,
+                        format!("{target}/{name}"),
+                        label,
+                        &member(&at, name),
+                        sv,
+                    )?;
+                    m.insert(name.clone(), s);
                 }
                 targets.insert(target.to_string(), m);
             }
         }
     }
 
-    let Some((kind, kind_node)) = kind else {
-        return Err(err_at(
-            file,
-            &item.referenced,
+    let Some((kind, kind_pointer)) = kind else {
+        return Err(err_value(
+            doc,
+            pointer,
             format!("provisioner '{uri}' has no 'type'"),
         ));
     };
     if kind.is_empty() || kind.contains(['.', '#']) {
-        return Err(err_at(
-            file,
-            &kind_node.referenced,
+        return Err(err_value(
+            doc,
+            &kind_pointer,
             format!(
                 "provisioner '{uri}': type '{kind}' must be non-empty and contain no '.' or '#'"
             ),
