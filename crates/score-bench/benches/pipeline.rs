@@ -40,8 +40,12 @@ fn load_validate(c: &mut Criterion) {
     g.throughput(Throughput::Elements(1));
     g.bench_function("one_workload", |b| {
         b.iter(|| {
-            load_workload(black_box(name), black_box(text.as_bytes()), &LoadOptions::default())
-                .expect("valid")
+            load_workload(
+                black_box(name),
+                black_box(text.as_bytes()),
+                &LoadOptions::default(),
+            )
+            .expect("valid")
         })
     });
     g.finish();

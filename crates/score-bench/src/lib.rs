@@ -201,8 +201,8 @@ mod tests {
         let files = workloads(5);
         let targets: [&dyn Target; 3] = [&ComposeTarget, &K8sTarget, &TerraformTarget];
         for target in targets {
-            let first = compile(target, &files)
-                .unwrap_or_else(|d| panic!("{}: {d:?}", target.name()));
+            let first =
+                compile(target, &files).unwrap_or_else(|d| panic!("{}: {d:?}", target.name()));
             let primary = String::from_utf8(first.files[0].1.clone()).expect("utf-8 output");
             for i in 0..5 {
                 assert!(primary.contains(&name(i)), "{}: {}", target.name(), name(i));
