@@ -55,7 +55,7 @@ pub fn compile(
         );
     }
 
-    let services = workload_services(&specs);
+    let services = std::sync::Arc::new(workload_services(&specs));
     let requested = requested_outputs(&specs);
     let target_ctx = target.context(options);
 
