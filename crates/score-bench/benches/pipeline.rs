@@ -13,7 +13,9 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{
+    criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput,
+};
 
 use score_bench::{compile, fixed_state, floor_emit, floor_parse, workloads};
 use score_core::engine::{self, WorkloadInput};
@@ -92,10 +94,16 @@ fn pipeline(c: &mut Criterion) {
         let mut g = c.benchmark_group(format!("pipeline/{n}"));
         g.throughput(Throughput::Elements(n as u64));
         g.warm_up_time(Duration::from_millis(500));
+        // Flat sampling: criterion's default linear mode would run 1+2+...+10 iterations for
+        // 10 samples, far too long at N = 1000 on a 2-core machine.
         if n >= 1000 {
-            g.sample_size(10).measurement_time(Duration::from_secs(8));
+            g.sample_size(10)
+                .sampling_mode(SamplingMode::Flat)
+                .measurement_time(Duration::from_secs(8));
         } else if n >= 100 {
-            g.sample_size(20).measurement_time(Duration::from_secs(4));
+            g.sample_size(20)
+                .sampling_mode(SamplingMode::Flat)
+                .measurement_time(Duration::from_secs(4));
         } else {
             g.sample_size(30).measurement_time(Duration::from_secs(2));
         }
