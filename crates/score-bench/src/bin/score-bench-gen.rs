@@ -5,8 +5,10 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (Some(n), Some(dir)) = (args.first().and_then(|n| n.parse::<usize>().ok()), args.get(1))
-    else {
+    let (Some(n), Some(dir)) = (
+        args.first().and_then(|n| n.parse::<usize>().ok()),
+        args.get(1),
+    ) else {
         eprintln!("usage: score-bench-gen N DIR");
         return ExitCode::from(2);
     };
