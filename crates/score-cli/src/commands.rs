@@ -75,13 +75,32 @@ pub struct TerraformArgs {
 }
 
 pub fn compose(args: &ComposeArgs) -> Result<(), Diagnostics> {
+    if let (Some(env), false) = (&args.env_file, args.common.allow_outside_paths) {
+        check_inside_project(env, "--env-file")?;
+    }
+    let opts = compose_options(
+        args.project.as_deref(),
+        &args.build,
+        &args.publish,
+        args.env_file.as_deref(),
+    )?;
+    generate::run(&ComposeTarget, &args.common, &opts, &args.output)
+}
+
+/// The compose target's settings from its flags (`--project`, `--build`, `--publish`, `--env-file`).
+pub fn compose_options(
+    project: Option<&str>,
+    build: &[String],
+    publish: &[String],
+    env_file: Option<&Path>,
+) -> Result<TargetOptions, Diagnostics> {
     let mut opts = TargetOptions::default();
-    let project = match &args.project {
-        Some(p) => p.clone(),
+    let project = match project {
+        Some(p) => p.to_string(),
         None => default_project_name(),
     };
     opts.settings.insert("project".into(), project);
-    for b in &args.build {
+    for b in build {
         let (container, context) = b.split_once('=').ok_or_else(|| {
             Diagnostic::new("score::usage", format!("--build '{b}' is invalid"))
                 .with_help("use --build CONTAINER=CONTEXT, e.g. --build web=./web")
@@ -89,18 +108,14 @@ pub fn compose(args: &ComposeArgs) -> Result<(), Diagnostics> {
         opts.settings
             .insert(format!("build.{container}"), context.to_string());
     }
-    if !args.publish.is_empty() {
-        opts.settings
-            .insert("publish".into(), args.publish.join(","));
+    if !publish.is_empty() {
+        opts.settings.insert("publish".into(), publish.join(","));
     }
-    if let Some(env) = &args.env_file {
-        if !args.common.allow_outside_paths {
-            check_inside_project(env, "--env-file")?;
-        }
+    if let Some(env) = env_file {
         opts.settings
             .insert("env_file".into(), env.display().to_string());
     }
-    generate::run(&ComposeTarget, &args.common, &opts, &args.output)
+    Ok(opts)
 }
 
 pub fn k8s(args: &K8sArgs) -> Result<(), Diagnostics> {

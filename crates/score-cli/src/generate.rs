@@ -13,7 +13,7 @@ use score_core::load::{self, Limits};
 use score_core::project::{load_workload, LoadOptions};
 use score_core::provision::{ProvisionOptions, ProvisionerSet};
 use score_core::resolved::{Artefacts, Target, TargetOptions};
-use score_core::state::StateDir;
+use score_core::state::{State, StateDir};
 
 /// Flags every target shares.
 #[derive(Debug, Clone, clap::Args)]
@@ -53,6 +53,15 @@ pub fn run(
     options: &TargetOptions,
     output: &Path,
 ) -> Result<(), Diagnostics> {
+    check_override_usage(common)?;
+    let workloads = load_all(common)?;
+    let compiled = compile_target(target, common, &workloads, options)?;
+    write_outputs(output, &compiled.artefacts)?;
+    compiled.save_state()
+}
+
+/// Overrides and `--image` name one workload, so they need exactly one Score file.
+pub fn check_override_usage(common: &CommonArgs) -> Result<(), Diagnostics> {
     if common.files.len() > 1
         && (!common.override_files.is_empty()
             || !common.override_properties.is_empty()
@@ -67,27 +76,49 @@ pub fn run(
         )
         .into());
     }
+    Ok(())
+}
 
-    let workloads = load_all(common)?;
+/// One target's result, not yet written: its artefacts, and its locked state directory with the
+/// state to save once the artefacts are on disk.
+pub struct Compiled {
+    /// What the target emitted.
+    pub artefacts: Artefacts,
+    state_dir: StateDir,
+    state: State,
+}
 
-    let state_dir = StateDir::open_dir(
-        &common.state_dir.join(target.name()),
-        score_core::state::DEFAULT_LOCK_TIMEOUT,
-    )
-    .map_err(|e| {
-        Diagnostic::new(
-            "score::state",
-            format!(
-                "cannot open state directory {}: {e}",
-                common.state_dir.join(target.name()).display()
-            ),
-        )
-    })?;
+impl Compiled {
+    /// Writes the new state (atomically) into the target's state directory.
+    pub fn save_state(&self) -> Result<(), Diagnostics> {
+        self.state_dir
+            .save(&self.state)
+            .map_err(|e| Diagnostic::new("score::state", format!("cannot write state: {e}")).into())
+    }
+}
+
+/// Provisions, substitutes and emits already-loaded `workloads` for `target`, with the target's
+/// own state directory (`<state-dir>/<target>`, locked until the result is dropped) and
+/// provisioners.
+pub fn compile_target(
+    target: &dyn Target,
+    common: &CommonArgs,
+    workloads: &[WorkloadInput],
+    options: &TargetOptions,
+) -> Result<Compiled, Diagnostics> {
+    let dir = common.state_dir.join(target.name());
+    let state_dir =
+        StateDir::open_dir(&dir, score_core::state::DEFAULT_LOCK_TIMEOUT).map_err(|e| {
+            Diagnostic::new(
+                "score::state",
+                format!("cannot open state directory {}: {e}", dir.display()),
+            )
+        })?;
     let state = state_dir.load()?;
 
     let provisioners = load_provisioners(target, common)?;
-    let (project, new_state) = engine::compile(
-        &workloads,
+    let (project, state) = engine::compile(
+        workloads,
         &provisioners,
         state,
         target,
@@ -98,13 +129,16 @@ pub fn run(
         },
     )?;
     let artefacts = target.emit(&project, options)?;
-    write_outputs(output, &artefacts)?;
-    state_dir
-        .save(&new_state)
-        .map_err(|e| Diagnostic::new("score::state", format!("cannot write state: {e}")).into())
+    Ok(Compiled {
+        artefacts,
+        state_dir,
+        state,
+    })
 }
 
-fn load_all(common: &CommonArgs) -> Result<Vec<WorkloadInput>, Diagnostics> {
+/// Reads and loads every Score file of `common` (overrides and `--image` applied), reporting
+/// every file's problems together.
+pub fn load_all(common: &CommonArgs) -> Result<Vec<WorkloadInput>, Diagnostics> {
     let mut override_files = Vec::new();
     for f in &common.override_files {
         let name = f.display().to_string();
@@ -205,7 +239,7 @@ fn write_outputs(output: &Path, artefacts: &Artefacts) -> Result<(), Diagnostics
 }
 
 /// Sets the permission bits targets asked for (a Score file's `mode`), on Unix.
-fn apply_modes(base: &Path, artefacts: &Artefacts) -> Result<(), Diagnostics> {
+pub fn apply_modes(base: &Path, artefacts: &Artefacts) -> Result<(), Diagnostics> {
     #[cfg(unix)]
     for (rel, bits) in &artefacts.modes {
         use std::os::unix::fs::PermissionsExt;

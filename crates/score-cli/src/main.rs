@@ -4,6 +4,7 @@
 //! atomically, render diagnostics. Exit codes: 0 success, 1 the input is wrong (diagnostics
 //! printed), 2 the command line is wrong (clap's usage errors).
 
+mod all;
 mod commands;
 mod generate;
 mod render;
@@ -71,6 +72,9 @@ enum Command {
     K8s(commands::K8sArgs),
     /// Compile workloads to Terraform HCL.
     Terraform(commands::TerraformArgs),
+    /// Compile to compose, k8s and terraform at once (shared load and validation):
+    /// DIR/compose.yaml, DIR/manifests.yaml, DIR/terraform/main.tf.
+    All(all::AllArgs),
     /// Inspect the provisioners a target would use.
     #[command(subcommand)]
     Provisioners(commands::ProvisionersCommand),
@@ -91,6 +95,7 @@ fn main() -> ExitCode {
         Command::Compose(args) => out.finish(commands::compose(&args)),
         Command::K8s(args) => out.finish(commands::k8s(&args)),
         Command::Terraform(args) => out.finish(commands::terraform(&args)),
+        Command::All(args) => out.finish(all::run(&args)),
         Command::Provisioners(c) => out.finish(commands::provisioners(&c, &out)),
         Command::Resources(c) => out.finish(commands::resources(&c, &out)),
     };

@@ -55,16 +55,21 @@ pub fn compile(
         );
     }
 
-    let services = workload_services(&specs);
+    let services = std::sync::Arc::new(workload_services(&specs));
     let requested = requested_outputs(&specs);
     let target_ctx = target.context(options);
 
+    // Names are unique (checked above); a map keeps the per-resource lookup O(log n).
+    let by_name: BTreeMap<&str, &WorkloadInput> = workloads
+        .iter()
+        .map(|w| (w.loaded.workload.name(), w))
+        .collect();
     let mut provisioned: BTreeMap<ResourceUid, ProvisionedResource> = BTreeMap::new();
     for uid in &graph.order {
         let node = &graph.nodes[uid];
-        let source = workloads
-            .iter()
-            .find(|w| w.loaded.workload.name() == node.source_workload)
+        let source = by_name
+            .get(node.source_workload.as_str())
+            .copied()
             .expect("graph nodes name loaded workloads");
         let res_name = node
             .users

@@ -614,7 +614,7 @@ fn cmd_input(kind: &str) -> ProvisionInput {
     i.params = obj(json!({"size": 3}));
     i.metadata = obj(json!({"annotations": {"a": "b"}}));
     i.source_workload = "web".into();
-    i.workload_services = json!({"web": {"ports": {"http": {"port": 80}}}});
+    i.workload_services = std::sync::Arc::new(json!({"web": {"ports": {"http": {"port": 80}}}}));
     i.state = obj(json!({"runs": 4}));
     i.shared = obj(json!({"drop": 1, "keep": 2}));
     i.target = json!({"name": "compose", "project": "demo"});

@@ -40,6 +40,7 @@ pub mod helpers;
 pub mod template;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Map, Value};
@@ -70,7 +71,8 @@ pub struct ProvisionInput {
     /// The workload that (last) defined the resource.
     pub source_workload: String,
     /// Services of every workload: `{name: {ports: {...}}}`, as the target shapes them.
-    pub workload_services: Value,
+    /// Shared (`Arc`) because it is the same, and O(workloads) large, for every resource.
+    pub workload_services: Arc<Value>,
     /// The resource's state from the previous run (`{}` when new).
     pub state: Map<String, Value>,
     /// The project's current shared state.
@@ -95,7 +97,7 @@ impl ProvisionInput {
             params: Map::new(),
             metadata: Map::new(),
             source_workload: String::new(),
-            workload_services: Value::Object(Map::new()),
+            workload_services: Arc::new(Value::Object(Map::new())),
             state: Map::new(),
             shared: Map::new(),
             target: Value::Object(Map::new()),
@@ -317,7 +319,6 @@ fn render_all(
         "source_workload".into(),
         Value::String(input.source_workload.clone()),
     );
-    ctx.insert("workload_services".into(), input.workload_services.clone());
     ctx.insert("target".into(), input.target.clone());
     ctx.insert(
         "requested_outputs".into(),
@@ -405,9 +406,18 @@ fn render_section(
         helpers::RAND_KEY.into(),
         Value::String(input.rand_key(label)),
     );
+    // Convert the small members; `workload_services` goes in lazily (see `LazyJsonMap`).
+    let template_ctx = minijinja::Value::from_pairs(
+        ctx.iter()
+            .map(|(k, v)| (k.as_str(), template::to_template(v)))
+            .chain(std::iter::once((
+                "workload_services",
+                template::LazyJsonMap::into_value(input.workload_services.clone()),
+            ))),
+    );
     let text = t
         .templates
-        .render(section, &Value::Object(ctx.clone()), opts.fuel)
+        .render(section, template_ctx, opts.fuel)
         .map_err(|e| {
             template::template_diagnostic(
                 &e,

@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use minijinja::syntax::SyntaxConfig;
-use minijinja::value::Serde;
+use minijinja::value::{Enumerator, Object, ObjectRepr, Serde};
 use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior};
 use serde_json::Value;
 
@@ -65,7 +65,7 @@ impl Templates {
     pub fn render(
         &self,
         section: &SectionTemplate,
-        ctx: &Value,
+        ctx: minijinja::Value,
         fuel: u64,
     ) -> Result<String, minijinja::Error> {
         let owned;
@@ -78,7 +78,63 @@ impl Templates {
             &owned
         };
         let tmpl = env.get_template(&section.env_name)?;
-        tmpl.render(minijinja::Value::from(Serde(ctx)))
+        tmpl.render(ctx)
+    }
+}
+
+/// A JSON value as a template value.
+pub(crate) fn to_template(v: &Value) -> minijinja::Value {
+    minijinja::Value::from(Serde(v))
+}
+
+/// A JSON object handed to templates without converting it up front: a member is converted to a
+/// template value only when a template reads it.
+///
+/// `workload_services` holds every workload of the project and is the same for every resource;
+/// converting it whole for each rendered section made provisioning quadratic in the number of
+/// workloads. Templates see a mapping exactly as before (lookup, `in`, iteration in key order,
+/// `length`, `tojson`).
+#[derive(Debug)]
+pub(crate) struct LazyJsonMap(pub Arc<Value>);
+
+impl LazyJsonMap {
+    /// The value to put into a template context: lazy for an object, converted for anything else.
+    pub fn into_value(value: Arc<Value>) -> minijinja::Value {
+        if value.is_object() {
+            minijinja::Value::from_object(LazyJsonMap(value))
+        } else {
+            to_template(&value)
+        }
+    }
+
+    fn map(&self) -> Option<&serde_json::Map<String, Value>> {
+        self.0.as_object()
+    }
+}
+
+impl Object for LazyJsonMap {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Map
+    }
+
+    fn get_value(self: &Arc<Self>, key: &minijinja::Value) -> Option<minijinja::Value> {
+        self.map()?.get(key.as_str()?).map(to_template)
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        let keys: Vec<minijinja::Value> = self
+            .map()
+            .map(|m| {
+                m.keys()
+                    .map(|k| minijinja::Value::from(k.as_str()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Enumerator::Values(keys)
+    }
+
+    fn enumerator_len(self: &Arc<Self>) -> Option<usize> {
+        Some(self.map().map_or(0, |m| m.len()))
     }
 }
 
@@ -164,4 +220,39 @@ pub(crate) fn parse_rendered(text: &str) -> Result<Option<Value>, String> {
     }
     let v: Value = serde_saphyr::from_str(text).map_err(|e| e.to_string())?;
     Ok(Some(v))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The lazy map must render exactly like the eagerly converted value in every way templates
+    /// use `workload_services`.
+    #[test]
+    fn lazy_json_map_renders_like_the_converted_value() {
+        let services = serde_json::json!({
+            "web": {"service_name": "web", "ports": {"http": {"port": 80, "target_port": 8080}}},
+            "api": {"service_name": "api", "ports": {}},
+            "db": {"service_name": "db", "ports": {"5432": {"port": 5432}}}
+        });
+        let env = new_environment();
+        let source = "{{ ws.web.ports.http.target_port }}|{{ 'api' in ws }}|{{ 'nope' in ws }}|\
+            {% for k in ws %}{{ k }},{% endfor %}|{{ ws | length }}|{{ ws | tojson }}|\
+            {{ ws['db'].ports['5432'].port }}|{{ ws.nope | default('none') }}|\
+            {% for k, v in ws | items %}{{ k }}={{ v.service_name }};{% endfor %}|{{ ws is mapping }}";
+        let eager = env
+            .render_str(source, minijinja::context! { ws => to_template(&services) })
+            .unwrap();
+        let lazy = env
+            .render_str(
+                source,
+                minijinja::context! { ws => LazyJsonMap::into_value(Arc::new(services.clone())) },
+            )
+            .unwrap();
+        assert_eq!(lazy, eager);
+        assert!(
+            lazy.starts_with("8080|True|False|web,api,db,|3|{"),
+            "{lazy}"
+        );
+    }
 }

@@ -222,7 +222,8 @@ impl ObjectSet {
                 }));
             }
         }
-        docs.sort_by_key(sort_key);
+        // Cached: the key allocates three strings, once per object instead of per comparison.
+        docs.sort_by_cached_key(sort_key);
         docs
     }
 }
@@ -269,6 +270,8 @@ fn set_namespace(obj: &mut Value, ns: &str) {
 /// Secret values shorter than this are not searched for (a 1-character secret would match
 /// everywhere); default provisioners generate 16+ characters.
 const MIN_SECRET_LEN: usize = 6;
+// `SecretIndex` packs a MIN_SECRET_LEN-byte prefix into a u64.
+const _: () = assert!(MIN_SECRET_LEN <= 8);
 
 /// Defence in depth: no secret output value may appear in clear text in an object that is not a
 /// Secret. The workload conversion never writes one; this catches a provisioner that renders a
@@ -294,15 +297,20 @@ pub(crate) fn check_no_clear_secrets(
     if secrets.is_empty() {
         return Ok(());
     }
+    let index = SecretIndex::new(secrets.iter().map(|(_, _, t)| t.as_str()));
     let mut diags = Diagnostics::default();
+    let mut hits = Vec::new();
     for d in docs {
         if str_at(d, &["kind"]) == "Secret" {
             continue;
         }
         let mut found = Vec::new();
         visit_strings(d, &mut |s| {
-            for (uid, key, text) in &secrets {
-                if s.contains(text.as_str()) && !found.contains(&(uid, key)) {
+            // Per string, report in the order of `secrets` (as a plain scan over them would).
+            index.matches(s, &mut hits);
+            for &i in &hits {
+                let (uid, key, _) = &secrets[i];
+                if !found.contains(&(uid, key)) {
                     found.push((uid, key));
                 }
             }
@@ -326,11 +334,126 @@ pub(crate) fn check_no_clear_secrets(
     diags.into_result()
 }
 
+/// Finds which of many secret texts occur in a string in one pass over the string.
+///
+/// Testing every secret against every string was O(secrets × strings), i.e. quadratic in the
+/// number of workloads. Secrets are bucketed by their first [`MIN_SECRET_LEN`] bytes; each byte
+/// position of a string probes the buckets once and only bucket members are compared in full.
+/// A byte-level match starts at a character boundary (a secret starts with a leading byte), so
+/// the result equals `str::contains`.
+struct SecretIndex<'a> {
+    texts: Vec<&'a str>,
+    by_prefix: std::collections::HashMap<u64, Vec<usize>, PrefixHash>,
+}
+
+/// The prefixes are already uniform bytes; a multiply spreads them over the table cheaply.
+#[derive(Default, Clone, Copy)]
+struct PrefixHash;
+
+impl std::hash::BuildHasher for PrefixHash {
+    type Hasher = PrefixHasher;
+    fn build_hasher(&self) -> PrefixHasher {
+        PrefixHasher(0)
+    }
+}
+
+struct PrefixHasher(u64);
+
+impl std::hash::Hasher for PrefixHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(u64::from(*b) ^ self.0.rotate_left(8));
+        }
+    }
+    fn write_u64(&mut self, x: u64) {
+        let h = x.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        self.0 = h ^ (h >> 29);
+    }
+}
+
+impl<'a> SecretIndex<'a> {
+    fn new(texts: impl Iterator<Item = &'a str>) -> Self {
+        let texts: Vec<&str> = texts.collect();
+        let mut by_prefix: std::collections::HashMap<u64, Vec<usize>, PrefixHash> =
+            std::collections::HashMap::default();
+        for (i, t) in texts.iter().enumerate() {
+            // Callers keep only texts of at least MIN_SECRET_LEN characters, hence bytes.
+            if let Some(p) = prefix_key(t.as_bytes(), 0) {
+                by_prefix.entry(p).or_default().push(i);
+            }
+        }
+        Self { texts, by_prefix }
+    }
+
+    /// The indices of the texts that occur in `s`, ascending, into `out` (cleared first).
+    fn matches(&self, s: &str, out: &mut Vec<usize>) {
+        out.clear();
+        let bytes = s.as_bytes();
+        let mut at = 0;
+        while let Some(key) = prefix_key(bytes, at) {
+            if let Some(candidates) = self.by_prefix.get(&key) {
+                for &i in candidates {
+                    if bytes[at..].starts_with(self.texts[i].as_bytes()) && !out.contains(&i) {
+                        out.push(i);
+                    }
+                }
+            }
+            at += 1;
+        }
+        out.sort_unstable();
+    }
+}
+
+/// The MIN_SECRET_LEN bytes at `at`, packed into a u64; `None` past the last full window.
+fn prefix_key(bytes: &[u8], at: usize) -> Option<u64> {
+    let window = bytes.get(at..at + MIN_SECRET_LEN)?;
+    Some(window.iter().fold(0u64, |k, b| (k << 8) | u64::from(*b)))
+}
+
 fn visit_strings<'a>(v: &'a Value, f: &mut impl FnMut(&'a str)) {
     match v {
         Value::String(s) => f(s),
         Value::Array(a) => a.iter().for_each(|x| visit_strings(x, f)),
         Value::Object(m) => m.values().for_each(|x| visit_strings(x, f)),
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod secret_index_tests {
+    use super::*;
+
+    #[test]
+    fn secret_index_agrees_with_contains() {
+        let secrets = [
+            "hunter22",
+            "hunter2234",
+            "pässwörd",
+            "abcdef",
+            "xyzxyzxyz",
+            "Ωmega-secret",
+        ];
+        let index = SecretIndex::new(secrets.iter().copied());
+        let haystacks = [
+            "",
+            "short",
+            "postgres://u:hunter2234@db:5432/x",
+            "abcdefabcdef and pässwörd",
+            "xyzxyzxyzxyz",
+            "no secrets here at all, but abcde f",
+            "prefix Ωmega-secret suffix hunter22",
+            "ömega-secret Ωmega-secre",
+        ];
+        let mut got = Vec::new();
+        for h in haystacks {
+            index.matches(h, &mut got);
+            let want: Vec<usize> = (0..secrets.len())
+                .filter(|&i| h.contains(secrets[i]))
+                .collect();
+            assert_eq!(got, want, "{h:?}");
+        }
     }
 }

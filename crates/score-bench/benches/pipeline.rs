@@ -1,0 +1,131 @@
+//! score-gen benchmarks (see BENCHMARKS.md for figures and how to read them).
+//!
+//! Everything runs in memory: `score_core::engine::compile_in_memory` with a fixed state seed, no
+//! file reads or writes, no state directory, no lock. Groups:
+//! - `load_validate`: one workload through parse → schema → rules → typed model.
+//! - `pipeline/<N>`: for N = 10, 100, 1000 synthetic workloads: `floor` (serde-saphyr parse of
+//!   every input into `serde_json::Value` + one YAML serialisation of the compose output's value),
+//!   `compose`, `k8s`, `terraform` (whole pipeline + emit), and `all` (load once, then compile and
+//!   emit each of the three targets, like `score-gen all`).
+//!
+//! `SCORE_BENCH_N=10,100` limits the sizes (default `10,100,1000`).
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{
+    criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput,
+};
+
+use score_bench::{compile, fixed_state, floor_emit, floor_parse, workloads};
+use score_core::engine::{self, WorkloadInput};
+use score_core::project::{load_workload, LoadOptions};
+use score_core::provision::ProvisionOptions;
+use score_core::resolved::{Target, TargetOptions};
+use score_target_compose::ComposeTarget;
+use score_target_k8s::K8sTarget;
+use score_target_terraform::TerraformTarget;
+
+fn sizes() -> Vec<usize> {
+    std::env::var("SCORE_BENCH_N")
+        .ok()
+        .map(|s| s.split(',').filter_map(|x| x.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![10, 100, 1000])
+}
+
+fn load_validate(c: &mut Criterion) {
+    let files = workloads(1);
+    let (name, text) = &files[0];
+    let mut g = c.benchmark_group("load_validate");
+    g.warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("one_workload", |b| {
+        b.iter(|| {
+            load_workload(
+                black_box(name),
+                black_box(text.as_bytes()),
+                &LoadOptions::default(),
+            )
+            .expect("valid")
+        })
+    });
+    g.finish();
+}
+
+/// `score-gen all` without disk: load and validate once, then provision, substitute and emit per
+/// target (each target has its own provisioners and state).
+fn compile_all(files: &[(String, String)]) -> usize {
+    let inputs: Vec<WorkloadInput> = files
+        .iter()
+        .map(|(n, t)| WorkloadInput {
+            loaded: load_workload(n, t.as_bytes(), &LoadOptions::default()).expect("valid"),
+            file: Some(n.clone()),
+        })
+        .collect();
+    let targets: [&dyn Target; 3] = [&ComposeTarget, &K8sTarget, &TerraformTarget];
+    let mut bytes = 0;
+    for target in targets {
+        let provisioners = engine::provisioner_set(target, &[]).expect("defaults load");
+        let opts = TargetOptions::default();
+        let (project, _) = engine::compile(
+            &inputs,
+            &provisioners,
+            fixed_state(),
+            target,
+            &opts,
+            &ProvisionOptions::default(),
+        )
+        .expect("compiles");
+        let artefacts = target.emit(&project, &opts).expect("emits");
+        bytes += artefacts.files.iter().map(|(_, b)| b.len()).sum::<usize>();
+    }
+    bytes
+}
+
+fn pipeline(c: &mut Criterion) {
+    for n in sizes() {
+        let files = workloads(n);
+        // The compose output, parsed once outside the timed loop: the floor re-serialises it.
+        let compose_out = compile(&ComposeTarget, &files).expect("compose compiles");
+        let compose_value: serde_json::Value =
+            serde_saphyr::from_slice(&compose_out.files[0].1).expect("compose output is YAML");
+
+        let mut g = c.benchmark_group(format!("pipeline/{n}"));
+        g.throughput(Throughput::Elements(n as u64));
+        g.warm_up_time(Duration::from_millis(500));
+        // Flat sampling: criterion's default linear mode would run 1+2+...+10 iterations for
+        // 10 samples, far too long at N = 1000 on a 2-core machine.
+        if n >= 1000 {
+            g.sample_size(10)
+                .sampling_mode(SamplingMode::Flat)
+                .measurement_time(Duration::from_secs(8));
+        } else if n >= 100 {
+            g.sample_size(20)
+                .sampling_mode(SamplingMode::Flat)
+                .measurement_time(Duration::from_secs(4));
+        } else {
+            g.sample_size(30).measurement_time(Duration::from_secs(2));
+        }
+        g.bench_function(BenchmarkId::new("floor", n), |b| {
+            b.iter(|| {
+                let parsed = floor_parse(black_box(&files));
+                let text = floor_emit(black_box(&compose_value));
+                (parsed.len(), text.len())
+            })
+        });
+        let targets: [&dyn Target; 3] = [&ComposeTarget, &K8sTarget, &TerraformTarget];
+        for target in targets {
+            g.bench_function(BenchmarkId::new(target.name(), n), |b| {
+                b.iter(|| compile(target, black_box(&files)).expect("compiles"))
+            });
+        }
+        g.bench_function(BenchmarkId::new("all", n), |b| {
+            b.iter(|| compile_all(black_box(&files)))
+        });
+        g.finish();
+    }
+}
+
+criterion_group!(benches, load_validate, pipeline);
+criterion_main!(benches);

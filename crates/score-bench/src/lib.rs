@@ -1,0 +1,223 @@
+//! Synthetic Score workloads for score-gen's benchmarks.
+//!
+//! [`workloads`] produces `n` Score files (`score.dev/v1b1`), each with two containers, eight
+//! variables (most of them placeholders into the workload's resources), an expanded and a
+//! `noExpand` file, a volume mount, probes, a service with two ports, and three resources:
+//! a `postgres`, a `redis` and a `volume`. The text depends only on `n` and the index, so the
+//! same `n` always yields byte-identical input (and, with a fixed state seed, identical output).
+//!
+//! ```
+//! let files = score_bench::workloads(2);
+//! assert_eq!(files.len(), 2);
+//! assert_eq!(files[0].0, "svc-0000/score.yaml");
+//! assert!(files[1].1.contains("name: svc-0001"));
+//! assert_eq!(files, score_bench::workloads(2));
+//! ```
+
+use score_core::resolved::{Artefacts, Target, TargetOptions};
+use score_core::state::{State, STATE_VERSION};
+use score_core::Diagnostics;
+
+/// The fixed seed every benchmark compiles with, so runs are byte-stable.
+pub const SEED: &str = "0123456789abcdef0123456789abcdef";
+
+/// `n` synthetic Score files as `(file name, YAML text)`, in index order.
+pub fn workloads(n: usize) -> Vec<(String, String)> {
+    (0..n)
+        .map(|i| (format!("{}/score.yaml", name(i)), workload(i, n)))
+        .collect()
+}
+
+/// The workload name of index `i`.
+pub fn name(i: usize) -> String {
+    format!("svc-{i:04}")
+}
+
+/// One Score file. `n` only picks a neighbour to talk to, so the text is stable for a given `n`.
+pub fn workload(i: usize, n: usize) -> String {
+    let name = name(i);
+    let team = i % 7;
+    let minor = i % 20;
+    let peer = self::name((i + 1) % n.max(1));
+    let log_level = ["debug", "info", "warn"][i % 3];
+    let replicas_hint = 1 + i % 4;
+    format!(
+        r#"apiVersion: score.dev/v1b1
+metadata:
+  name: {name}
+  annotations:
+    example.com/team: team-{team}
+    example.com/tier: backend
+containers:
+  app:
+    image: registry.example.com/team-{team}/{name}:1.{minor}.0
+    command: ["/usr/local/bin/server"]
+    args: ["--listen", ":8080", "--workers", "{replicas_hint}"]
+    variables:
+      APP_NAME: ${{metadata.name}}
+      LOG_LEVEL: {log_level}
+      DATABASE_URL: "postgres://${{resources.db.username}}:${{resources.db.password}}@${{resources.db.host}}:${{resources.db.port}}/${{resources.db.name}}"
+      DB_HOST: ${{resources.db.host}}
+      DB_PORT: ${{resources.db.port}}
+      REDIS_URL: "redis://${{resources.cache.username}}:${{resources.cache.password}}@${{resources.cache.host}}:${{resources.cache.port}}/0"
+      PEER_URL: http://{peer}:8080
+      PRICE_LABEL: "costs $$5 per month"
+    files:
+      /etc/{name}/config.yaml:
+        mode: "0644"
+        content: |
+          service: ${{metadata.name}}
+          database:
+            host: ${{resources.db.host}}
+            port: ${{resources.db.port}}
+            name: ${{resources.db.name}}
+          cache:
+            host: ${{resources.cache.host}}
+            port: ${{resources.cache.port}}
+          log_level: {log_level}
+      /etc/{name}/motd.txt:
+        content: "Welcome to {name}: ${{literal}} text, not expanded\n"
+        noExpand: true
+    volumes:
+      /var/lib/{name}:
+        source: ${{resources.data}}
+    resources:
+      requests:
+        cpu: 100m
+        memory: 128Mi
+      limits:
+        cpu: 500m
+        memory: 512Mi
+    livenessProbe:
+      httpGet:
+        path: /healthz
+        port: 8080
+    readinessProbe:
+      httpGet:
+        path: /ready
+        port: 8080
+  logs:
+    image: docker.io/fluent/fluent-bit:3.{minor}
+    variables:
+      SERVICE: ${{metadata.name}}
+      FORWARD_HOST: logs.example.com
+    resources:
+      limits:
+        cpu: 100m
+        memory: 64Mi
+service:
+  ports:
+    http:
+      port: 80
+      targetPort: 8080
+    metrics:
+      port: 9090
+resources:
+  db:
+    type: postgres
+  cache:
+    type: redis
+  data:
+    type: volume
+"#
+    )
+}
+
+/// An empty state with [`SEED`].
+pub fn fixed_state() -> State {
+    State {
+        version: STATE_VERSION,
+        seed: SEED.to_string(),
+        workloads: Default::default(),
+        resources: Default::default(),
+        shared_state: Default::default(),
+    }
+}
+
+/// The whole pipeline for `target` over `files`, in memory (no disk I/O), with [`fixed_state`].
+pub fn compile(target: &dyn Target, files: &[(String, String)]) -> Result<Artefacts, Diagnostics> {
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    let (_, artefacts, _) = score_core::engine::compile_in_memory(
+        target,
+        &refs,
+        &[],
+        fixed_state(),
+        &TargetOptions::default(),
+    )?;
+    Ok(artefacts)
+}
+
+/// The floor for one input set: parse every file into a plain `serde_json::Value` with
+/// serde-saphyr (no spans, no schema, no validation). Returns the parsed values.
+pub fn floor_parse(files: &[(String, String)]) -> Vec<serde_json::Value> {
+    files
+        .iter()
+        .map(|(_, t)| serde_saphyr::from_str::<serde_json::Value>(t).unwrap_or_default())
+        .collect()
+}
+
+/// The other half of the floor: serialise an already-built output value once, as YAML.
+pub fn floor_emit(value: &serde_json::Value) -> String {
+    serde_saphyr::to_string(value).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use score_core::project::{load_workload, LoadOptions};
+    use score_target_compose::ComposeTarget;
+    use score_target_k8s::K8sTarget;
+    use score_target_terraform::TerraformTarget;
+
+    #[test]
+    fn every_generated_workload_loads_and_validates() {
+        for (name, text) in workloads(25) {
+            let loaded = load_workload(&name, text.as_bytes(), &LoadOptions::default())
+                .unwrap_or_else(|d| panic!("{name} is invalid: {d:?}"));
+            let w = &loaded.workload;
+            assert_eq!(w.resources.len(), 3, "{name}");
+            let kinds: Vec<&str> = w.resources.values().map(|r| r.kind.as_str()).collect();
+            assert_eq!(kinds, ["postgres", "redis", "volume"], "{name}");
+            assert_eq!(w.containers.len(), 2, "{name}");
+            assert_eq!(w.containers["app"].variables.len(), 8, "{name}");
+        }
+    }
+
+    #[test]
+    fn generator_is_deterministic_and_names_are_unique() {
+        let a = workloads(50);
+        assert_eq!(a, workloads(50));
+        let mut names: Vec<&str> = a.iter().map(|(n, _)| n.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), 50);
+    }
+
+    #[test]
+    fn every_target_compiles_the_generated_project() {
+        let files = workloads(5);
+        let targets: [&dyn Target; 3] = [&ComposeTarget, &K8sTarget, &TerraformTarget];
+        for target in targets {
+            let first =
+                compile(target, &files).unwrap_or_else(|d| panic!("{}: {d:?}", target.name()));
+            let primary = String::from_utf8(first.files[0].1.clone()).expect("utf-8 output");
+            for i in 0..5 {
+                assert!(primary.contains(&name(i)), "{}: {}", target.name(), name(i));
+            }
+            let again = compile(target, &files).expect("second compile");
+            assert_eq!(first, again, "{}: output is not byte-stable", target.name());
+        }
+    }
+
+    #[test]
+    fn floor_parses_every_file() {
+        let files = workloads(3);
+        let values = floor_parse(&files);
+        assert_eq!(values.len(), 3);
+        assert_eq!(values[2]["metadata"]["name"], "svc-0002");
+        assert!(floor_emit(&values[0]).contains("apiVersion: score.dev/v1b1"));
+    }
+}
