@@ -66,7 +66,8 @@ fn compile_all(files: &[(String, String)]) -> usize {
     let targets: [&dyn Target; 3] = [&ComposeTarget, &K8sTarget, &TerraformTarget];
     let mut bytes = 0;
     for target in targets {
-        let provisioners = engine::provisioner_set(target, &[]).expect("defaults load");
+        let provisioners =
+            engine::provisioner_set(target, engine::NO_PROVISIONERS).expect("defaults load");
         let opts = TargetOptions::default();
         let (project, _) = engine::compile(
             &inputs,

@@ -136,14 +136,10 @@ pub fn fixed_state() -> State {
 
 /// The whole pipeline for `target` over `files`, in memory (no disk I/O), with [`fixed_state`].
 pub fn compile(target: &dyn Target, files: &[(String, String)]) -> Result<Artefacts, Diagnostics> {
-    let refs: Vec<(&str, &str)> = files
-        .iter()
-        .map(|(n, t)| (n.as_str(), t.as_str()))
-        .collect();
     let (_, artefacts, _) = score_core::engine::compile_in_memory(
         target,
-        &refs,
-        &[],
+        files,
+        score_core::engine::NO_PROVISIONERS,
         fixed_state(),
         &TargetOptions::default(),
     )?;

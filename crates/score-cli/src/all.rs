@@ -17,7 +17,7 @@ use score_target_compose::ComposeTarget;
 use score_target_k8s::K8sTarget;
 use score_target_terraform::TerraformTarget;
 
-use crate::commands::compose_options;
+use crate::commands::{compose_options, ComposeFlags};
 use crate::generate::{self, io_diag, CommonArgs, Compiled};
 
 /// Flags of `score-gen all`.
@@ -28,15 +28,8 @@ pub struct AllArgs {
     /// Output directory: gets compose.yaml, manifests.yaml and terraform/main.tf.
     #[arg(short, long, value_name = "DIR")]
     output: PathBuf,
-    /// Compose project name (default: the current directory's name).
-    #[arg(long)]
-    project: Option<String>,
-    /// Compose: build a container's image from a context dir instead of pulling: CONTAINER=CONTEXT.
-    #[arg(long, value_name = "CONTAINER=CONTEXT")]
-    build: Vec<String>,
-    /// Compose: publish a workload port on the host: HOSTPORT:WORKLOAD:PORT.
-    #[arg(long, value_name = "HOSTPORT:WORKLOAD:PORT")]
-    publish: Vec<String>,
+    #[command(flatten)]
+    compose: ComposeFlags,
     /// Kubernetes namespace (k8s manifests and the terraform kubernetes resources).
     #[arg(long)]
     namespace: Option<String>,
@@ -70,7 +63,7 @@ pub fn run(args: &AllArgs) -> Result<(), Diagnostics> {
         .into());
     }
     generate::check_override_usage(&args.common)?;
-    let compose_opts = compose_options(args.project.as_deref(), &args.build, &args.publish, None)?;
+    let compose_opts = compose_options(&args.compose, None)?;
     let mut k8s_opts = TargetOptions::default();
     let mut tf_opts = TargetOptions::default();
     if let Some(ns) = &args.namespace {

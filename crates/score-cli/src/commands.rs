@@ -22,6 +22,20 @@ fn target_of(name: TargetName) -> &'static dyn Target {
     }
 }
 
+/// The compose settings shared by `score-gen compose` and `score-gen all`.
+#[derive(Debug, clap::Args)]
+pub struct ComposeFlags {
+    /// Compose project name (default: the current directory's name).
+    #[arg(long)]
+    pub project: Option<String>,
+    /// Build a container's image from a context dir instead of pulling: CONTAINER=CONTEXT.
+    #[arg(long, value_name = "CONTAINER=CONTEXT")]
+    pub build: Vec<String>,
+    /// Publish a workload port on the host: HOSTPORT:WORKLOAD:PORT.
+    #[arg(long, value_name = "HOSTPORT:WORKLOAD:PORT")]
+    pub publish: Vec<String>,
+}
+
 #[derive(Debug, clap::Args)]
 pub struct ComposeArgs {
     #[command(flatten)]
@@ -29,15 +43,8 @@ pub struct ComposeArgs {
     /// Output compose file (`-` for stdout). Mounted files go under `.score-gen/mounts/` beside it.
     #[arg(short, long, default_value = "compose.yaml")]
     output: PathBuf,
-    /// Compose project name (default: the current directory's name).
-    #[arg(long)]
-    project: Option<String>,
-    /// Build a container's image from a context dir instead of pulling: CONTAINER=CONTEXT.
-    #[arg(long, value_name = "CONTAINER=CONTEXT")]
-    build: Vec<String>,
-    /// Publish a workload port on the host: HOSTPORT:WORKLOAD:PORT.
-    #[arg(long, value_name = "HOSTPORT:WORKLOAD:PORT")]
-    publish: Vec<String>,
+    #[command(flatten)]
+    compose: ComposeFlags,
     /// Also write a skeleton .env with the variables the environment provisioner defers to compose.
     #[arg(long, value_name = "FILE")]
     env_file: Option<PathBuf>,
@@ -78,29 +85,22 @@ pub fn compose(args: &ComposeArgs) -> Result<(), Diagnostics> {
     if let (Some(env), false) = (&args.env_file, args.common.allow_outside_paths) {
         check_inside_project(env, "--env-file")?;
     }
-    let opts = compose_options(
-        args.project.as_deref(),
-        &args.build,
-        &args.publish,
-        args.env_file.as_deref(),
-    )?;
+    let opts = compose_options(&args.compose, args.env_file.as_deref())?;
     generate::run(&ComposeTarget, &args.common, &opts, &args.output)
 }
 
 /// The compose target's settings from its flags (`--project`, `--build`, `--publish`, `--env-file`).
 pub fn compose_options(
-    project: Option<&str>,
-    build: &[String],
-    publish: &[String],
+    flags: &ComposeFlags,
     env_file: Option<&Path>,
 ) -> Result<TargetOptions, Diagnostics> {
     let mut opts = TargetOptions::default();
-    let project = match project {
-        Some(p) => p.to_string(),
+    let project = match &flags.project {
+        Some(p) => p.clone(),
         None => default_project_name(),
     };
     opts.settings.insert("project".into(), project);
-    for b in build {
+    for b in &flags.build {
         let (container, context) = b.split_once('=').ok_or_else(|| {
             Diagnostic::new("score::usage", format!("--build '{b}' is invalid"))
                 .with_help("use --build CONTAINER=CONTEXT, e.g. --build web=./web")
@@ -108,8 +108,9 @@ pub fn compose_options(
         opts.settings
             .insert(format!("build.{container}"), context.to_string());
     }
-    if !publish.is_empty() {
-        opts.settings.insert("publish".into(), publish.join(","));
+    if !flags.publish.is_empty() {
+        opts.settings
+            .insert("publish".into(), flags.publish.join(","));
     }
     if let Some(env) = env_file {
         opts.settings

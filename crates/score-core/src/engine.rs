@@ -220,17 +220,19 @@ pub fn compile(
 ///
 /// `provisioner_files` come before the target's defaults. Use a fixed `state.seed` for
 /// byte-stable output in tests.
-pub fn compile_in_memory(
+/// Names and texts may be `&str` or `String` (any `AsRef<str>`); pass [`NO_PROVISIONERS`] for none.
+pub fn compile_in_memory<N: AsRef<str>, T: AsRef<str>, PN: AsRef<str>, PT: AsRef<str>>(
     target: &dyn Target,
-    score_files: &[(&str, &str)],
-    provisioner_files: &[(&str, &str)],
+    score_files: &[(N, T)],
+    provisioner_files: &[(PN, PT)],
     state: State,
     options: &TargetOptions,
 ) -> Result<(ResolvedProject, Artefacts, State), Diagnostics> {
     let mut workloads = Vec::new();
     let mut diags = Diagnostics::default();
     for (name, text) in score_files {
-        match load_workload(name, text.as_bytes(), &LoadOptions::default()) {
+        let name = name.as_ref();
+        match load_workload(name, text.as_ref().as_bytes(), &LoadOptions::default()) {
             Ok(loaded) => workloads.push(WorkloadInput {
                 loaded,
                 file: Some(name.to_string()),
@@ -252,14 +254,17 @@ pub fn compile_in_memory(
     Ok((project, artefacts, state))
 }
 
+/// An empty list of user provisioner files: only the target's defaults are used.
+pub const NO_PROVISIONERS: &[(&str, &str)] = &[];
+
 /// The user's provisioner files (in order) followed by the target's defaults.
-pub fn provisioner_set(
+pub fn provisioner_set<N: AsRef<str>, T: AsRef<str>>(
     target: &dyn Target,
-    user_files: &[(&str, &str)],
+    user_files: &[(N, T)],
 ) -> Result<ProvisionerSet, Diagnostics> {
     let mut files: Vec<(String, String, Option<std::path::PathBuf>)> = user_files
         .iter()
-        .map(|(n, t)| (n.to_string(), t.to_string(), None))
+        .map(|(n, t)| (n.as_ref().to_string(), t.as_ref().to_string(), None))
         .collect();
     files.push((
         format!("<{} default provisioners>", target.name()),

@@ -147,7 +147,13 @@ fn compile(
     files: &[(&str, &str)],
     state: State,
 ) -> Result<(ResolvedProject, Artefacts, State), Diagnostics> {
-    compile_in_memory(&TestTarget, files, &[], state, &TargetOptions::default())
+    compile_in_memory(
+        &TestTarget,
+        files,
+        score_core::engine::NO_PROVISIONERS,
+        state,
+        &TargetOptions::default(),
+    )
 }
 
 #[test]

@@ -80,19 +80,14 @@ fn seeded() -> State {
 }
 
 fn run(case: &Case, state: State) -> (ResolvedProject, String, State) {
-    let scores: Vec<(&str, &str)> = case
-        .scores
-        .iter()
-        .map(|(a, b)| (a.as_str(), b.as_str()))
-        .collect();
-    let provs: Vec<(&str, &str)> = case
-        .provisioners
-        .iter()
-        .map(|(a, b)| (a.as_str(), b.as_str()))
-        .collect();
-    let (project, artefacts, state) =
-        compile_in_memory(&K8sTarget, &scores, &provs, state, &case.options)
-            .unwrap_or_else(|d| panic!("case {} failed: {:#?}", case.name, d));
+    let (project, artefacts, state) = compile_in_memory(
+        &K8sTarget,
+        &case.scores,
+        &case.provisioners,
+        state,
+        &case.options,
+    )
+    .unwrap_or_else(|d| panic!("case {} failed: {:#?}", case.name, d));
     assert_eq!(artefacts.files.len(), 1, "one manifests file");
     assert_eq!(artefacts.files[0].0, PathBuf::from("manifests.yaml"));
     let yaml = String::from_utf8(artefacts.files[0].1.clone()).expect("utf-8 manifests");
@@ -348,7 +343,7 @@ fn provisioner_errors_are_reported() {
         let r = compile_in_memory(
             &K8sTarget,
             &[("score.yaml", score)],
-            &[],
+            score_core::engine::NO_PROVISIONERS,
             seeded(),
             &TargetOptions::default(),
         );

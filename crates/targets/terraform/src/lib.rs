@@ -8,7 +8,7 @@
 //! The format is specified in `spec/targets/terraform.md`.
 //!
 //! ```
-//! use score_core::engine::compile_in_memory;
+//! use score_core::engine::{compile_in_memory, NO_PROVISIONERS};
 //! use score_core::resolved::TargetOptions;
 //! use score_core::state::State;
 //! use score_target_terraform::TerraformTarget;
@@ -17,7 +17,7 @@
 //! let mut state = State::new_random();
 //! state.seed = "doc".into();
 //! let (_, files, _) =
-//!     compile_in_memory(&TerraformTarget, &[("score.yaml", score)], &[], state, &TargetOptions::default())
+//!     compile_in_memory(&TerraformTarget, &[("score.yaml", score)], NO_PROVISIONERS, state, &TargetOptions::default())
 //!         .unwrap();
 //! let main_tf = String::from_utf8(files.files[0].1.clone()).unwrap();
 //! assert!(main_tf.contains("resource \"kubernetes_deployment_v1\" \"hello\" {"));

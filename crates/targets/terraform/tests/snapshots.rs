@@ -89,18 +89,14 @@ fn cases() -> Vec<Case> {
 fn compile(case: &Case) -> Vec<(String, String)> {
     let mut st = State::new_random();
     st.seed = "test-seed".into();
-    let scores: Vec<(&str, &str)> = case
-        .scores
-        .iter()
-        .map(|(n, t)| (n.as_str(), t.as_str()))
-        .collect();
     let provs: Vec<(&str, &str)> = case
         .provisioners
         .as_deref()
         .map(|p| vec![("provisioners.yaml", p)])
         .unwrap_or_default();
-    let (_, artefacts, _) = compile_in_memory(&TerraformTarget, &scores, &provs, st, &case.options)
-        .unwrap_or_else(|d| panic!("case {}: {d:?}", case.name));
+    let (_, artefacts, _) =
+        compile_in_memory(&TerraformTarget, &case.scores, &provs, st, &case.options)
+            .unwrap_or_else(|d| panic!("case {}: {d:?}", case.name));
     artefacts
         .files
         .into_iter()

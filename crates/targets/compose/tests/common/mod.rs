@@ -101,17 +101,13 @@ pub fn compile_with_state(
     case: &Case,
     state: State,
 ) -> Result<(ResolvedProject, Artefacts, State), Diagnostics> {
-    let scores: Vec<(&str, &str)> = case
-        .scores
-        .iter()
-        .map(|(a, b)| (a.as_str(), b.as_str()))
-        .collect();
-    let provs: Vec<(&str, &str)> = case
-        .provisioners
-        .iter()
-        .map(|(a, b)| (a.as_str(), b.as_str()))
-        .collect();
-    compile_in_memory(&ComposeTarget, &scores, &provs, state, &case.options)
+    compile_in_memory(
+        &ComposeTarget,
+        &case.scores,
+        &case.provisioners,
+        state,
+        &case.options,
+    )
 }
 
 /// Compiles a case or panics with its diagnostics.
