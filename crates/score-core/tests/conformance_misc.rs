@@ -3,11 +3,12 @@
 //! `types/types_test.go`, plus derived rows). The file's other tables (git URLs, formatter,
 //! upgrade transforms) belong to other modules and are run by their own tests.
 
+mod common;
+
+use common::{deviations_md, load, rows};
 use score_core::quantity::{parse_cpu_millis, parse_memory_bytes, parse_resource_limits};
 use score_core::ResourceUid;
 use serde_json::Value;
-
-const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/conformance/");
 
 /// Rows we decide differently from score-go (named `cpu=<v>` / `memory=<v>`); each is explained
 /// in `spec/deviations.md`. All are schema-valid values Go parses wrongly or not at all.
@@ -18,23 +19,6 @@ const DEVIATIONS: &[&str] = &[
     "cpu=1.005",
     "cpu=0.0005",
 ];
-
-fn load(name: &str) -> Value {
-    let path = format!("{DIR}{name}");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!("conformance data missing: cannot read {path}: {e} (link /work/shared next to the workspace as ../shared)")
-    });
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: invalid JSON: {e}"))
-}
-
-fn rows<'a>(doc: &'a Value, prefix: &str) -> &'a Vec<Value> {
-    let obj = doc.as_object().expect("conformance file is an object");
-    let hits: Vec<_> = obj.iter().filter(|(k, _)| k.starts_with(prefix)).collect();
-    assert_eq!(hits.len(), 1, "exactly one table named {prefix}*");
-    let rows = hits[0].1.as_array().expect("table is an array");
-    assert!(!rows.is_empty(), "{prefix} is empty");
-    rows
-}
 
 fn opt(row: &Value, key: &str) -> Option<String> {
     row.get(key).and_then(Value::as_str).map(str::to_string)
@@ -120,14 +104,6 @@ fn parse_resource_limits_derived() {
         }
     }
     assert_eq!(rows.len(), DEVIATIONS.len());
-}
-
-fn deviations_md() -> String {
-    std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../spec/deviations.md"
-    ))
-    .expect("spec/deviations.md exists")
 }
 
 #[test]

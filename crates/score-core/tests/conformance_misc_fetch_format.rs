@@ -1,30 +1,18 @@
 //! Conformance: the `git_url` and `formatter` tables of `misc_cases.json` (score-go's
 //! uriget `TestParseGitUrl` and formatter `output_test.go`). Every row runs.
 
+mod common;
+
 use score_core::fetch::{parse_git_url, INVALID_GIT_URL};
 use score_core::table::{render_json, render_table, render_yaml};
 use serde_json::Value;
 
-const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/conformance/");
-
 /// Rows we decide differently from score-go; each must be explained in spec/deviations.md.
 const DEVIATIONS: &[&str] = &[];
 
+/// The rows of `prefix` in misc_cases.json.
 fn table(prefix: &str) -> Vec<Value> {
-    let path = format!("{DIR}misc_cases.json");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!("conformance data missing: cannot read {path}: {e} (link ../shared to /work/shared)")
-    });
-    let doc: Value = serde_json::from_str(&text).expect("misc_cases.json is JSON");
-    let (_, rows) = doc
-        .as_object()
-        .unwrap()
-        .iter()
-        .find(|(k, _)| k.starts_with(prefix))
-        .unwrap_or_else(|| panic!("no `{prefix}` table in misc_cases.json"));
-    let rows = rows.as_array().expect("table is an array").clone();
-    assert!(!rows.is_empty(), "`{prefix}` table is empty");
-    rows
+    common::rows(&common::load("misc_cases.json"), prefix).clone()
 }
 
 #[test]

@@ -1,42 +1,20 @@
 //! Runs every row of `../shared/conformance/override_cases.json` (score-go
 //! `framework/override_utils_test.go` plus derived edge cases) through `score_core::overrides`.
 
+mod common;
+
+use common::{deviations_md, load, table};
 use score_core::overrides::{
     merge_overrides_file, override_map_in_map, override_path, parse_dot_path,
     parse_override_property,
 };
 use serde_json::{json, Value};
 
-const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/conformance/");
-
 /// Rows we decide differently from score-go (Go panics); each is explained in `spec/deviations.md`.
 const DEVIATIONS: &[&str] = &[
     "nested path through out-of-range index",
     "nested path through -1 index",
 ];
-
-fn load(name: &str) -> Value {
-    let path = format!("{DIR}{name}");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!("conformance data missing: cannot read {path}: {e} (link /work/shared next to the workspace as ../shared)")
-    });
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: invalid JSON: {e}"))
-}
-
-fn table<'a>(doc: &'a Value, prefix: &str) -> &'a Value {
-    let obj = doc.as_object().expect("conformance file is an object");
-    let hits: Vec<_> = obj.iter().filter(|(k, _)| k.starts_with(prefix)).collect();
-    assert_eq!(hits.len(), 1, "exactly one table named {prefix}*");
-    hits[0].1
-}
-
-fn deviations_md() -> String {
-    std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../spec/deviations.md"
-    ))
-    .expect("spec/deviations.md exists")
-}
 
 fn strings(v: &Value) -> Vec<String> {
     v.as_array()

@@ -2,6 +2,9 @@
 //! `framework/substitution_test.go` plus derived grammar and rendering rows) through
 //! `score_core::substitute`.
 
+mod common;
+
+use common::{deviations_md, load, rows};
 use std::collections::BTreeMap;
 
 use score_core::substitute::{
@@ -9,32 +12,8 @@ use score_core::substitute::{
 };
 use serde_json::{json, Map, Value};
 
-const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/conformance/");
-
 /// Rows we decide differently from score-go; each is explained in `spec/deviations.md`.
 const DEVIATIONS: &[&str] = &["TestCustomSubstituter_nil"];
-
-fn load(name: &str) -> Value {
-    let path = format!("{DIR}{name}");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!("conformance data missing: cannot read {path}: {e} (link /work/shared next to the workspace as ../shared)")
-    });
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: invalid JSON: {e}"))
-}
-
-/// The table whose key starts with `prefix` (keys carry a description after the name).
-fn table<'a>(doc: &'a Value, prefix: &str) -> &'a Value {
-    let obj = doc.as_object().expect("conformance file is an object");
-    let hits: Vec<_> = obj.iter().filter(|(k, _)| k.starts_with(prefix)).collect();
-    assert_eq!(hits.len(), 1, "exactly one table named {prefix}*");
-    hits[0].1
-}
-
-fn rows<'a>(doc: &'a Value, prefix: &str) -> &'a Vec<Value> {
-    let rows = table(doc, prefix).as_array().expect("table is an array");
-    assert!(!rows.is_empty(), "table {prefix} is empty");
-    rows
-}
 
 fn s<'a>(row: &'a Value, key: &str) -> &'a str {
     row[key]
@@ -228,11 +207,7 @@ fn custom_substituter_cases() {
     let doc = load("substitution_cases.json");
     let rows = rows(&doc, "custom_substituter_cases");
     assert_eq!(rows.len(), 2);
-    let deviations = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../spec/deviations.md"
-    ))
-    .expect("spec/deviations.md exists");
+    let deviations = deviations_md();
     let mut ran = 0;
     for row in rows {
         let name = s(row, "name");
@@ -264,11 +239,7 @@ fn custom_substituter_cases() {
 
 #[test]
 fn deviation_rows_are_documented() {
-    let deviations = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../spec/deviations.md"
-    ))
-    .expect("spec/deviations.md exists");
+    let deviations = deviations_md();
     for d in DEVIATIONS {
         assert!(
             deviations.contains(d),
