@@ -258,6 +258,7 @@ fn external_validators() {
         }
         let out = Command::new(&tf)
             .env("TF_CLI_CONFIG_FILE", "/dev/null")
+            .env("CHECKPOINT_DISABLE", "1")
             .args(["fmt", "-check", "-diff"])
             .arg(dir.path())
             .output()
