@@ -155,9 +155,57 @@ pub fn floor_parse(files: &[(String, String)]) -> Vec<serde_json::Value> {
         .collect()
 }
 
-/// The other half of the floor: serialise an already-built output value once, as YAML.
-pub fn floor_emit(value: &serde_json::Value) -> String {
-    serde_saphyr::to_string(value).unwrap_or_default()
+/// A target's produced output, parsed back into plain values (outside any timed loop), so the
+/// floor can serialise exactly what the target produced with the same libraries.
+#[derive(Debug, Clone)]
+pub enum FloorOutput {
+    /// YAML documents (compose: one; Kubernetes: one per object).
+    Yaml(Vec<serde_json::Value>),
+    /// A Terraform file as an hcl-rs body.
+    Hcl(hcl::Body),
+    /// Any other artefact (a mounted file, say): writing it out is a copy.
+    Bytes(Vec<u8>),
+}
+
+/// Parses every artefact of a target's output for [`floor_emit`]: `.yaml` files as YAML documents,
+/// `.tf` files as HCL, anything else as bytes.
+pub fn floor_output(artefacts: &Artefacts) -> Vec<FloorOutput> {
+    artefacts
+        .files
+        .iter()
+        .map(|(path, bytes)| {
+            let text = std::str::from_utf8(bytes).ok();
+            let ext = path.extension().and_then(|e| e.to_str());
+            match (ext, text) {
+                (Some("yaml" | "yml"), Some(text)) => FloorOutput::Yaml(
+                    text.split("\n---\n")
+                        .filter(|d| !d.trim().is_empty() && d.trim() != "---")
+                        .map(|d| serde_saphyr::from_str(d).unwrap_or_default())
+                        .collect(),
+                ),
+                (Some("tf"), Some(text)) => {
+                    FloorOutput::Hcl(hcl::from_str(text).unwrap_or_default())
+                }
+                _ => FloorOutput::Bytes(bytes.clone()),
+            }
+        })
+        .collect()
+}
+
+/// The other half of the floor: serialise the already-parsed output once (serde-saphyr for YAML,
+/// hcl-rs for HCL, a copy for other bytes). Returns the number of bytes produced.
+pub fn floor_emit(output: &[FloorOutput]) -> usize {
+    output
+        .iter()
+        .map(|o| match o {
+            FloorOutput::Yaml(docs) => docs
+                .iter()
+                .map(|d| serde_saphyr::to_string(d).map_or(0, |s| s.len()))
+                .sum(),
+            FloorOutput::Hcl(body) => hcl::to_string(body).map_or(0, |s| s.len()),
+            FloorOutput::Bytes(b) => b.to_vec().len(),
+        })
+        .sum()
 }
 
 #[cfg(test)]
@@ -214,6 +262,33 @@ mod tests {
         let values = floor_parse(&files);
         assert_eq!(values.len(), 3);
         assert_eq!(values[2]["metadata"]["name"], "svc-0002");
-        assert!(floor_emit(&values[0]).contains("apiVersion: score.dev/v1b1"));
+        assert_eq!(values[0]["apiVersion"], "score.dev/v1b1");
+    }
+
+    #[test]
+    fn floor_output_parses_every_target_artefact() {
+        let files = workloads(3);
+        for target in [&ComposeTarget as &dyn Target, &K8sTarget, &TerraformTarget] {
+            let artefacts = compile(target, &files).expect("compiles");
+            let out = floor_output(&artefacts);
+            assert_eq!(out.len(), artefacts.files.len());
+            match (&out[0], target.name()) {
+                (FloorOutput::Yaml(docs), "compose") => {
+                    assert_eq!(docs.len(), 1);
+                    assert!(docs[0]["services"]["svc-0002-app"].is_object());
+                }
+                // Every object (Deployment, Service, Secret, ...) is a document.
+                (FloorOutput::Yaml(docs), "k8s") => assert!(docs.len() >= 3 * 3, "{}", docs.len()),
+                (FloorOutput::Hcl(body), "terraform") => assert!(body.iter().count() > 3),
+                (other, name) => panic!("{name}: unexpected {other:?}"),
+            }
+            // Re-serialising what was parsed yields about as many bytes as the target wrote.
+            let produced: usize = artefacts.files.iter().map(|(_, b)| b.len()).sum();
+            let floor = floor_emit(&out);
+            assert!(
+                floor > produced / 2 && floor < produced * 2,
+                "{floor} vs {produced}"
+            );
+        }
     }
 }

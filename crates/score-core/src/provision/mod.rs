@@ -35,6 +35,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod cmd;
+mod fast_yaml;
 pub mod file;
 pub mod helpers;
 pub mod template;
@@ -429,7 +430,7 @@ fn render_section(
                 },
             )
         })?;
-    template::parse_rendered(&text).map_err(|e| {
+    t.templates.parse(section, &text).map_err(|e| {
         section_diag(
             p,
             section,

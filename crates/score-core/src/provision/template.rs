@@ -7,7 +7,8 @@
 //! `include` of files, no network), no auto-escaping, `trim_blocks` + `lstrip_blocks` (so
 //! `{% if %}` lines do not leave blank lines in YAML) and a fuel budget per render.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use minijinja::syntax::SyntaxConfig;
 use minijinja::value::{Enumerator, Object, ObjectRepr, Serde};
@@ -29,10 +30,18 @@ pub(crate) struct SectionTemplate {
     pub first_line: usize,
 }
 
+/// Section name → (last rendered text, its parsed value).
+type LastParsed = HashMap<String, (String, Option<Value>)>;
+
 /// The compiled templates of one provisioner entry.
 #[derive(Debug, Clone)]
 pub(crate) struct Templates {
     env: Arc<Environment<'static>>,
+    /// Per section: the last rendered text and its parsed value. Many resources of one type
+    /// render a section to the same text (a shared database server's `services`, say); parsing
+    /// YAML costs far more than comparing and cloning, so a repeat of the last text reuses the
+    /// value. One slot per section keeps memory bounded.
+    last_parsed: Arc<Mutex<LastParsed>>,
 }
 
 /// Builds the strict, sandboxed environment every provisioner uses.
@@ -55,7 +64,10 @@ pub(crate) fn new_environment() -> Environment<'static> {
 impl Templates {
     /// Wraps a fully loaded environment.
     pub fn new(env: Environment<'static>) -> Self {
-        Self { env: Arc::new(env) }
+        Self {
+            env: Arc::new(env),
+            last_parsed: Arc::default(),
+        }
     }
 
     /// Renders one section with `ctx` under `fuel`, returning the rendered text.
@@ -79,6 +91,23 @@ impl Templates {
         };
         let tmpl = env.get_template(&section.env_name)?;
         tmpl.render(ctx)
+    }
+
+    /// [`parse_rendered`] of a section's rendered `text`, reusing the value when the section
+    /// rendered the same text last time.
+    pub fn parse(&self, section: &SectionTemplate, text: &str) -> Result<Option<Value>, String> {
+        if let Ok(cache) = self.last_parsed.lock() {
+            if let Some((last, value)) = cache.get(&section.env_name) {
+                if last == text {
+                    return Ok(value.clone());
+                }
+            }
+        }
+        let value = parse_rendered(text)?;
+        if let Ok(mut cache) = self.last_parsed.lock() {
+            cache.insert(section.env_name.clone(), (text.to_string(), value.clone()));
+        }
+        Ok(value)
     }
 }
 
@@ -217,6 +246,17 @@ pub(crate) fn parse_rendered(text: &str) -> Result<Option<Value>, String> {
         .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
     {
         return Ok(None);
+    }
+    if let Some(v) = super::fast_yaml::parse(text) {
+        #[cfg(debug_assertions)]
+        {
+            let slow: Result<Value, _> = serde_saphyr::from_str(text);
+            assert!(
+                slow.as_ref().is_ok_and(|s| *s == v),
+                "fast YAML path disagrees with serde-saphyr on {text:?}: {v:?} vs {slow:?}"
+            );
+        }
+        return Ok(Some(v));
     }
     let v: Value = serde_saphyr::from_str(text).map_err(|e| e.to_string())?;
     Ok(Some(v))
