@@ -19,13 +19,7 @@ pub(crate) fn parse_expr(text: &str, what: &str) -> Result<Expression, String> {
 /// `text` escaped for use inside a quoted HCL template: quotes, backslashes and control
 /// characters as hcl-rs escapes string literals, and `${` / `%{` doubled to `$${` / `%%{`.
 fn template_literal(text: &str) -> Result<String, String> {
-    let quoted = hcl::format::to_string(&Expression::String(text.to_string()))
-        .map_err(|e| format!("cannot format string: {e}"))?;
-    Ok(quoted
-        .strip_prefix('"')
-        .and_then(|s| s.strip_suffix('"'))
-        .unwrap_or(&quoted)
-        .to_string())
+    Ok(crate::strings::escape(text))
 }
 
 /// Whether a resolved value is a Terraform expression: marked by the provisioner entry's

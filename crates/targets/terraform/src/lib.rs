@@ -25,6 +25,7 @@
 
 mod blocks;
 mod format;
+mod strings;
 mod workload;
 
 use std::collections::BTreeMap;
