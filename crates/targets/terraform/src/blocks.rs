@@ -16,12 +16,6 @@ pub(crate) fn parse_expr(text: &str, what: &str) -> Result<Expression, String> {
         .map_err(|e| format!("{what}: '{text}' is not a valid HCL expression: {e}"))
 }
 
-/// `text` escaped for use inside a quoted HCL template: quotes, backslashes and control
-/// characters as hcl-rs escapes string literals, and `${` / `%{` doubled to `$${` / `%%{`.
-fn template_literal(text: &str) -> Result<String, String> {
-    Ok(crate::strings::escape(text))
-}
-
 /// Whether a resolved value is a Terraform expression: marked by the provisioner entry's
 /// `expression_outputs`, or listed in the resource's `terraform.expression_outputs` fragment
 /// (which a template can render from `requested_outputs`, so dynamic keys work too).
@@ -60,21 +54,29 @@ pub(crate) fn resolved_expr(
         return parse_expr(&f.render(), what);
     }
     let mut src = String::new();
+    let mut multi_line = false;
     for p in &r.pieces {
         match p {
-            Piece::Text(t) => src.push_str(&template_literal(t)?),
+            Piece::Text(t) => src.push_str(&crate::strings::escape(t)),
             Piece::Value(f) if is_expression(f, project) => {
-                let e = parse_expr(&f.render(), what)?;
+                let mut e = parse_expr(&f.render(), what)?;
+                // String literals inside it escaped by us (see `strings`), not by hcl-rs.
+                crate::strings::raw_strings(&mut e);
                 let e = hcl::format::to_string(&e).map_err(|e| format!("{what}: {e}"))?;
+                multi_line |= e.contains('\n');
                 src.push_str("${");
                 src.push_str(&e);
                 src.push('}');
             }
-            Piece::Value(f) => src.push_str(&template_literal(&f.render())?),
+            Piece::Value(f) => src.push_str(&crate::strings::escape(&f.render())),
         }
     }
-    // Parse the assembled template once so a malformed expression is our error, not Terraform's.
-    parse_expr(&format!("\"{src}\""), what)?;
+    // The literal parts are escaped by construction and each interpolated expression parsed
+    // above; only an expression hcl-rs spread over lines could still make the quoted template
+    // invalid, so that case is parsed once more, making it our error rather than Terraform's.
+    if multi_line {
+        parse_expr(&format!("\"{src}\""), what)?;
+    }
     Ok(Expression::TemplateExpr(Box::new(
         TemplateExpr::QuotedString(src),
     )))
