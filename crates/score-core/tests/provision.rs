@@ -2,7 +2,7 @@
 #![allow(clippy::result_large_err)]
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use score_core::provision::{
     merge_patch, provision, ProvisionInput, ProvisionOptions, ProvisionOutput, ProvisionerSet,
@@ -480,14 +480,13 @@ fn fuel_exhaustion_is_an_error() {
         fuel: 10_000,
         ..ProvisionOptions::default()
     };
-    let start = Instant::now();
+    // The loop never ends on its own: this error is the proof that the fuel stopped it.
     let d = run(&set, &i, "compose", &opts).unwrap_err();
     assert!(
         d.message.contains("engine ran out of fuel"),
         "{}",
         d.message
     );
-    assert!(start.elapsed() < Duration::from_secs(10));
     // The default budget stops it too.
     let d = run(&set, &i, "compose", &ProvisionOptions::default()).unwrap_err();
     assert!(
@@ -727,14 +726,38 @@ fn cmd_hang_times_out() {
         cmd_timeout: Duration::from_millis(500),
         ..ProvisionOptions::default()
     };
-    let start = Instant::now();
     let d = run(&set, &cmd_input("hang"), "compose", &opts).unwrap_err();
-    let took = start.elapsed();
     assert_eq!(
         d.message,
         "cmd provisioner 'cmd://./hang.sh' for resource 'hang.default#web.thing' timed out after 0.5s and was killed"
     );
-    assert!(took < Duration::from_secs(5), "took {took:?}");
+    // hang.sh's own child (`sleep 37.25`) inherited the output pipes and outlives the kill.
+    // It must still be running now: the provisioner returned without waiting for those pipes
+    // to close. (Order of events, not a stopwatch.)
+    #[cfg(target_os = "linux")]
+    {
+        let orphans = processes_running(&["sleep", "37.25"]);
+        assert!(
+            !orphans.is_empty(),
+            "the hang script's child had already ended: the provisioner waited for it"
+        );
+        for pid in orphans {
+            let _ = std::process::Command::new("kill").arg(pid.to_string()).status();
+        }
+    }
+}
+
+/// Pids of the processes whose command line is exactly `argv` (read from /proc).
+#[cfg(target_os = "linux")]
+fn processes_running(argv: &[&str]) -> Vec<u32> {
+    let want: Vec<u8> = argv.iter().flat_map(|a| [a.as_bytes(), b"\0"].concat()).collect();
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c == want))
+        .collect()
 }
 
 #[test]
@@ -796,14 +819,9 @@ fn alias_bomb_provisioner_file_is_rejected() {
         let items = [p.as_str(); 9].join(",");
         text.push_str(&format!("  x{i}: &a{i} [{items}]\n"));
     }
-    let start = Instant::now();
+    // Rejected by the alias budget (the message below), i.e. before any expansion happens.
     let d = ProvisionerSet::load(&[("bomb.yaml".into(), text.clone(), None)])
         .expect_err("an alias bomb must be rejected");
-    assert!(
-        start.elapsed() < Duration::from_secs(10),
-        "rejecting the bomb took {:?}",
-        start.elapsed()
-    );
     assert_eq!(d.code, "score::provision");
     assert!(
         d.message.starts_with("provisioner file 'bomb.yaml': ") && d.message.contains("alias"),
