@@ -6,8 +6,9 @@
 //! - `pipeline/<N>`: for N = 10, 100, 1000 synthetic workloads: per target, `floor-<target>`
 //!   (serde-saphyr parse of every input into `serde_json::Value` + one serialisation of that
 //!   target's own output, parsed back beforehand: serde-saphyr for YAML, hcl-rs for HCL) and
-//!   `<target>` (whole pipeline + emit); and `all` (load once, then compile and emit each of the
-//!   three targets, like `score-gen all`).
+//!   `<target>` (whole pipeline + emit); `all` (load once, then compile and emit each of the
+//!   three targets one after another) and `all-threads` (the same with one thread per target,
+//!   as `score-gen all` runs them).
 //!
 //! `SCORE_BENCH_N=10,100` limits the sizes (default `10,100,1000`).
 
@@ -55,8 +56,9 @@ fn load_validate(c: &mut Criterion) {
 }
 
 /// `score-gen all` without disk: load and validate once, then provision, substitute and emit per
-/// target (each target has its own provisioners and state).
-fn compile_all(files: &[(String, String)]) -> usize {
+/// target (each target has its own provisioners and state). `threads` runs the three targets on
+/// scoped threads as `score-gen all` does; otherwise one after another.
+fn compile_all(files: &[(String, String)], threads: bool) -> usize {
     let inputs: Vec<WorkloadInput> = files
         .iter()
         .map(|(n, t)| WorkloadInput {
@@ -64,9 +66,7 @@ fn compile_all(files: &[(String, String)]) -> usize {
             file: Some(n.clone()),
         })
         .collect();
-    let targets: [&dyn Target; 3] = [&ComposeTarget, &K8sTarget, &TerraformTarget];
-    let mut bytes = 0;
-    for target in targets {
+    let one = |target: &dyn Target| -> usize {
         let provisioners =
             engine::provisioner_set(target, engine::NO_PROVISIONERS).expect("defaults load");
         let opts = TargetOptions::default();
@@ -80,9 +80,18 @@ fn compile_all(files: &[(String, String)]) -> usize {
         )
         .expect("compiles");
         let artefacts = target.emit(&project, &opts).expect("emits");
-        bytes += artefacts.files.iter().map(|(_, b)| b.len()).sum::<usize>();
+        artefacts.files.iter().map(|(_, b)| b.len()).sum::<usize>()
+    };
+    if threads {
+        std::thread::scope(|s| {
+            let c = s.spawn(|| one(&ComposeTarget));
+            let k = s.spawn(|| one(&K8sTarget));
+            let t = one(&TerraformTarget);
+            c.join().expect("compose") + k.join().expect("k8s") + t
+        })
+    } else {
+        one(&ComposeTarget) + one(&K8sTarget) + one(&TerraformTarget)
     }
-    bytes
 }
 
 fn pipeline(c: &mut Criterion) {
@@ -121,7 +130,10 @@ fn pipeline(c: &mut Criterion) {
             });
         }
         g.bench_function(BenchmarkId::new("all", n), |b| {
-            b.iter(|| compile_all(black_box(&files)))
+            b.iter(|| compile_all(black_box(&files), false))
+        });
+        g.bench_function(BenchmarkId::new("all-threads", n), |b| {
+            b.iter(|| compile_all(black_box(&files), true))
         });
         g.finish();
     }
