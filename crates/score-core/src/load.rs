@@ -30,6 +30,8 @@ use serde_saphyr::{DuplicateKeyPolicy, Location, Spanned};
 
 use crate::diag::{Diagnostic, SourceFile, Span};
 
+mod fast;
+
 /// The diagnostic code of every loading error.
 pub const CODE: &str = "score::load";
 
@@ -72,7 +74,7 @@ impl Document {
 }
 
 /// Spans by JSON pointer (RFC 6901: `~` → `~0`, `/` → `~1`; the root is `""`).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct SpanIndex {
     values: HashMap<String, Span>,
     keys: HashMap<String, Span>,
@@ -216,6 +218,28 @@ fn parse_root(
             .with_help("a Score file must be a YAML mapping with `apiVersion`, `metadata` and `containers`"));
     }
 
+    // Most files take the fast path (iterative, so no big stack is needed); it declines whatever
+    // it cannot decide exactly as serde-saphyr would, errors included.
+    if let Some(doc) = fast::parse_body(&source, bom, body, limits, require_mapping) {
+        #[cfg(debug_assertions)]
+        fast::check_against_slow(
+            &doc,
+            &slow_path(&source, bom, body, limits, require_mapping, &err),
+        );
+        return Ok(doc);
+    }
+    slow_path(&source, bom, body, limits, require_mapping, &err)
+}
+
+/// serde-saphyr's spanned deserializer, then [`Converter`].
+fn slow_path(
+    source: &Arc<SourceFile>,
+    bom: usize,
+    body: &str,
+    limits: &Limits,
+    require_mapping: bool,
+    err: &dyn Fn(String) -> Diagnostic,
+) -> Result<Document, Diagnostic> {
     // The spanned deserializer recurses once per nesting level with large debug-build frames
     // (~30 KiB), more than a test thread's 2 MiB allows at the default depth. Parsing on a
     // thread sized for `max_depth` keeps deep-but-legal input from overflowing the caller's stack.
@@ -225,14 +249,14 @@ fn parse_root(
             .name("score-load".into())
             .stack_size(stack)
             .spawn_scoped(scope, || {
-                parse_body(&source, bom, body, limits, require_mapping)
+                parse_body(source, bom, body, limits, require_mapping)
             }) {
             Ok(handle) => handle.join().unwrap_or_else(|_| {
                 Err(err("the YAML parser failed unexpectedly".into())
                     .with_help("please report this input as a bug"))
             }),
             // No thread available (e.g. a restricted runtime): parse here instead.
-            Err(_) => parse_body(&source, bom, body, limits, require_mapping),
+            Err(_) => parse_body(source, bom, body, limits, require_mapping),
         }
     })
 }

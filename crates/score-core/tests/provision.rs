@@ -742,7 +742,9 @@ fn cmd_hang_times_out() {
             "the hang script's child had already ended: the provisioner waited for it"
         );
         for pid in orphans {
-            let _ = std::process::Command::new("kill").arg(pid.to_string()).status();
+            let _ = std::process::Command::new("kill")
+                .arg(pid.to_string())
+                .status();
         }
     }
 }
@@ -750,7 +752,10 @@ fn cmd_hang_times_out() {
 /// Pids of the processes whose command line is exactly `argv` (read from /proc).
 #[cfg(target_os = "linux")]
 fn processes_running(argv: &[&str]) -> Vec<u32> {
-    let want: Vec<u8> = argv.iter().flat_map(|a| [a.as_bytes(), b"\0"].concat()).collect();
+    let want: Vec<u8> = argv
+        .iter()
+        .flat_map(|a| [a.as_bytes(), b"\0"].concat())
+        .collect();
     std::fs::read_dir("/proc")
         .into_iter()
         .flatten()

@@ -66,7 +66,7 @@ pub(crate) fn parse(text: &str) -> Option<Value> {
                     *key = Some(k);
                     continue;
                 }
-                scalar(text, style)?
+                scalar(text, style, false)?
             }
             Event::SequenceStart(_, anchor, tag) | Event::MappingStart(_, anchor, tag) => {
                 if anchor != 0 || tag.is_some() || stack.len() >= MAX_DEPTH {
@@ -122,13 +122,28 @@ fn key_text(text: Cow<'_, str>, style: ScalarStyle) -> Option<String> {
     Some(text.into_owned())
 }
 
-fn scalar(text: Cow<'_, str>, style: ScalarStyle) -> Option<Value> {
+/// A scalar's value as serde-saphyr decides it when deserialising into an untyped value, or
+/// `None` when that is not certain. With `strict_booleans` (the loader's option) only `true`,
+/// `True`, `TRUE` and the `false` forms are booleans and `yes`/`on`/`y`/... are strings;
+/// without it (serde-saphyr's default, used for rendered sections) those are YAML 1.1 booleans.
+pub(crate) fn scalar(
+    text: Cow<'_, str>,
+    style: ScalarStyle,
+    strict_booleans: bool,
+) -> Option<Value> {
     if !matches!(style, ScalarStyle::Plain) {
         return Some(Value::String(text.into_owned()));
     }
     let t: &str = &text;
     if matches!(t, "" | "~" | "null" | "Null" | "NULL") {
         return Some(Value::Null);
+    }
+    if strict_booleans {
+        match t {
+            "true" | "True" | "TRUE" => return Some(Value::Bool(true)),
+            "false" | "False" | "FALSE" => return Some(Value::Bool(false)),
+            _ => {}
+        }
     }
     for (word, b) in [
         ("true", true),
@@ -141,7 +156,12 @@ fn scalar(text: Cow<'_, str>, style: ScalarStyle) -> Option<Value> {
         ("off", false),
     ] {
         if t.eq_ignore_ascii_case(word) {
-            return Some(Value::Bool(b));
+            // Strict: any other spelling is text (no number or null looks like these).
+            return Some(if strict_booleans {
+                Value::String(text.into_owned())
+            } else {
+                Value::Bool(b)
+            });
         }
     }
     // Integers and floats start with a digit or `.`, after at most one sign.

@@ -35,7 +35,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod cmd;
-mod fast_yaml;
+pub(crate) mod fast_yaml;
 pub mod file;
 pub mod helpers;
 pub mod template;
