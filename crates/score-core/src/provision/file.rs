@@ -515,6 +515,8 @@ fn load_entry(
         let section = SectionTemplate {
             env_name: env_name.clone(),
             first_line,
+            // Without a loader, every call is in the section's own text.
+            uses_rand: text.contains("rand_alnum"),
         };
         env.add_template_owned(env_name, text).map_err(|e| {
             template::template_diagnostic(

@@ -308,21 +308,22 @@ fn render_all(
     target: &str,
     opts: &ProvisionOptions,
 ) -> Result<ProvisionOutput, Diagnostic> {
-    let mut ctx = Map::new();
-    ctx.insert("uid".into(), Value::String(input.uid.to_string()));
-    ctx.insert("type".into(), Value::String(input.kind.clone()));
-    ctx.insert("class".into(), Value::String(input.class.clone()));
-    ctx.insert("id".into(), Value::String(input.id.clone()));
-    ctx.insert("guid".into(), Value::String(input.guid()));
-    ctx.insert("params".into(), Value::Object(input.params.clone()));
-    ctx.insert("metadata".into(), Value::Object(input.metadata.clone()));
-    ctx.insert(
-        "source_workload".into(),
+    // The template context, each member converted once; a section's result replaces its member.
+    let mut ctx = Context::default();
+    ctx.set("uid", Value::String(input.uid.to_string()));
+    ctx.set("type", Value::String(input.kind.clone()));
+    ctx.set("class", Value::String(input.class.clone()));
+    ctx.set("id", Value::String(input.id.clone()));
+    ctx.set("guid", Value::String(input.guid()));
+    ctx.set("params", Value::Object(input.params.clone()));
+    ctx.set("metadata", Value::Object(input.metadata.clone()));
+    ctx.set(
+        "source_workload",
         Value::String(input.source_workload.clone()),
     );
-    ctx.insert("target".into(), input.target.clone());
-    ctx.insert(
-        "requested_outputs".into(),
+    ctx.set("target", input.target.clone());
+    ctx.set(
+        "requested_outputs",
         Value::Array(
             input
                 .requested_outputs
@@ -331,10 +332,10 @@ fn render_all(
                 .collect(),
         ),
     );
-    ctx.insert("init".into(), Value::Object(Map::new()));
-    ctx.insert("state".into(), Value::Object(input.state.clone()));
-    ctx.insert("shared".into(), Value::Object(input.shared.clone()));
-    ctx.insert("outputs".into(), Value::Object(Map::new()));
+    ctx.set("init", Value::Object(Map::new()));
+    ctx.set("state", Value::Object(input.state.clone()));
+    ctx.set("shared", Value::Object(input.shared.clone()));
+    ctx.set("outputs", Value::Object(Map::new()));
 
     let mut out = ProvisionOutput {
         state: input.state.clone(),
@@ -345,7 +346,7 @@ fn render_all(
         let Some(section) = t.core.get(name) else {
             continue;
         };
-        let value = render_section(p, t, section, name, &mut ctx, input, opts)?;
+        let value = render_section(p, t, section, name, &ctx, input, opts)?;
         let map = match value {
             None => Map::new(),
             Some(Value::Object(m)) => m,
@@ -364,29 +365,29 @@ fn render_all(
         };
         match name {
             "init" => {
-                ctx.insert("init".into(), Value::Object(map));
+                ctx.set("init", Value::Object(map));
             }
             "state" => {
                 out.state = map.clone();
-                ctx.insert("state".into(), Value::Object(map));
+                ctx.set("state", Value::Object(map));
             }
             "shared" => {
                 let patch = Value::Object(map);
                 let mut merged = Value::Object(input.shared.clone());
                 merge_patch(&mut merged, &patch);
-                ctx.insert("shared".into(), merged);
+                ctx.set("shared", merged);
                 out.shared_patch = patch;
             }
             _ => {
                 out.outputs = map.clone();
-                ctx.insert("outputs".into(), Value::Object(map));
+                ctx.set("outputs", Value::Object(map));
             }
         }
     }
     if let Some(sections) = t.targets.get(target) {
         for (name, section) in sections {
             let label = format!("{target}.{name}");
-            if let Some(v) = render_section(p, t, section, &label, &mut ctx, input, opts)? {
+            if let Some(v) = render_section(p, t, section, &label, &ctx, input, opts)? {
                 out.fragments.insert(name.clone(), v);
             }
         }
@@ -394,23 +395,40 @@ fn render_all(
     Ok(out)
 }
 
+/// A resource's template context: its members as template values, each converted from JSON
+/// once (rendering a section used to convert them all again).
+#[derive(Default)]
+struct Context(Vec<(&'static str, minijinja::Value)>);
+
+impl Context {
+    fn set(&mut self, key: &'static str, value: Value) {
+        let converted = template::to_template(&value);
+        match self.0.iter_mut().find(|(k, _)| *k == key) {
+            Some(slot) => slot.1 = converted,
+            None => self.0.push((key, converted)),
+        }
+    }
+}
+
 fn render_section(
     p: &Provisioner,
     t: &TemplateEntry,
     section: &SectionTemplate,
     label: &str,
-    ctx: &mut Map<String, Value>,
+    ctx: &Context,
     input: &ProvisionInput,
     opts: &ProvisionOptions,
 ) -> Result<Option<Value>, Diagnostic> {
-    ctx.insert(
-        helpers::RAND_KEY.into(),
-        Value::String(input.rand_key(label)),
-    );
-    // Convert the small members; `workload_services` goes in lazily (see `LazyJsonMap`).
+    // `rand_alnum`'s key, for the sections that call it; `workload_services` goes in lazily
+    // (see `LazyJsonMap`).
+    let rand_key = section
+        .uses_rand
+        .then(|| minijinja::Value::from(input.rand_key(label)));
     let template_ctx = minijinja::Value::from_pairs(
-        ctx.iter()
-            .map(|(k, v)| (k.as_str(), template::to_template(v)))
+        ctx.0
+            .iter()
+            .map(|(k, v)| (*k, v.clone()))
+            .chain(rand_key.map(|k| (helpers::RAND_KEY, k)))
             .chain(std::iter::once((
                 "workload_services",
                 template::LazyJsonMap::into_value(input.workload_services.clone()),

@@ -28,6 +28,8 @@ pub(crate) struct SectionTemplate {
     pub env_name: String,
     /// 1-based line of the first template line in the file.
     pub first_line: usize,
+    /// Whether the text calls `rand_alnum` (only then is its key computed for a render).
+    pub uses_rand: bool,
 }
 
 /// Section name → (last rendered text, its parsed value).
