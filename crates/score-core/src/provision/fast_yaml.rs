@@ -114,7 +114,9 @@ pub(crate) fn parse(text: &str) -> Option<Value> {
     root
 }
 
-fn key_text(text: Cow<'_, str>, style: ScalarStyle) -> Option<String> {
+/// A mapping key's text (serde-saphyr keys an untyped map by the scalar's text), or `None` for
+/// a null-like plain key.
+pub(crate) fn key_text(text: Cow<'_, str>, style: ScalarStyle) -> Option<String> {
     if matches!(style, ScalarStyle::Plain) && matches!(&*text, "" | "~" | "null" | "Null" | "NULL")
     {
         return None;

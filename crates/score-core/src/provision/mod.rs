@@ -38,6 +38,7 @@ pub mod cmd;
 pub(crate) mod fast_yaml;
 pub mod file;
 pub mod helpers;
+mod simple_yaml;
 pub mod template;
 
 use std::collections::{BTreeMap, BTreeSet};

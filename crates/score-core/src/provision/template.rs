@@ -249,7 +249,9 @@ pub(crate) fn parse_rendered(text: &str) -> Result<Option<Value>, String> {
     {
         return Ok(None);
     }
-    if let Some(v) = super::fast_yaml::parse(text) {
+    // Line by line when the text has the plain block shape, else from parser events; each
+    // answers only when certain (debug builds check every answer against serde-saphyr).
+    if let Some(v) = super::simple_yaml::parse(text).or_else(|| super::fast_yaml::parse(text)) {
         #[cfg(debug_assertions)]
         {
             let slow: Result<Value, _> = serde_saphyr::from_str(text);
