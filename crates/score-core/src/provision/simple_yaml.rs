@@ -87,22 +87,16 @@ impl<'a> Reader<'a> {
     /// The node starting at the current line, which is indented exactly `indent`.
     fn node(&mut self, indent: usize) -> Option<Value> {
         let line = self.next_line()?;
-        let collection = if is_dash(line.text) {
-            Some(true)
-        } else if split_key(line.text)?.is_some() {
-            Some(false)
-        } else {
-            None
-        };
-        if let Some(is_seq) = collection {
+        let dash = is_dash(line.text);
+        let first_entry = if dash { None } else { split_key(line.text)? };
+        if dash || first_entry.is_some() {
             if self.depth >= MAX_DEPTH {
                 return None;
             }
             self.depth += 1;
-            let v = if is_seq {
-                self.seq(indent)
-            } else {
-                self.map(indent)
+            let v = match first_entry {
+                None => self.seq(indent),
+                Some(entry) => self.map(indent, entry),
             };
             self.depth -= 1;
             return v;
@@ -145,13 +139,18 @@ impl<'a> Reader<'a> {
         Some(Value::Array(items))
     }
 
-    fn map(&mut self, indent: usize) -> Option<Value> {
+    /// A mapping whose first line (already split) is the current one.
+    fn map(&mut self, indent: usize, first: (String, &'a str)) -> Option<Value> {
         let mut map = Map::new();
+        let mut entry = Some(first);
         while let Some(line) = self.next_line() {
             if line.indent != indent || is_dash(line.text) {
                 break;
             }
-            let (key, rest) = split_key(line.text)??;
+            let (key, rest) = match entry.take() {
+                Some(e) => e,
+                None => split_key(line.text)??,
+            };
             if map.contains_key(&key) {
                 return None;
             }
@@ -218,10 +217,17 @@ fn plain_ok(text: &str) -> bool {
     if first == '-' && !text[1..].starts_with(|c: char| c != ' ') {
         return false;
     }
-    !(text.contains(": ")
-        || text.contains(" #")
-        || text.ends_with(':')
-        || text.contains(['[', ']', '{', '}']))
+    // One pass: no `: `, ` #`, trailing `:` or bracket.
+    let bytes = text.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b':' if bytes.get(i + 1).is_none_or(|&n| n == b' ') => return false,
+            b'#' if i > 0 && bytes[i - 1] == b' ' => return false,
+            b'[' | b']' | b'{' | b'}' => return false,
+            _ => {}
+        }
+    }
+    true
 }
 
 /// A value written on the rest of a line.
@@ -485,20 +491,28 @@ mod tests {
     fn emit_value(v: &Value, indent: usize, style: u64, out: &mut String) {
         match v {
             Value::Object(m) if !m.is_empty() => {
-                out.push_str(if style % 5 == 0 { "  # c\n" } else { "\n" });
-                if style % 7 == 0 {
+                out.push_str(if style.is_multiple_of(5) {
+                    "  # c\n"
+                } else {
+                    "\n"
+                });
+                if style.is_multiple_of(7) {
                     out.push('\n');
                 }
                 emit(v, indent + 2, style, out);
             }
             Value::Array(a) if !a.is_empty() => {
                 let flat = a.iter().all(|x| !x.is_object() && !x.is_array());
-                if flat && style % 3 == 0 {
+                if flat && style.is_multiple_of(3) {
                     let items: Vec<String> = a.iter().map(|x| scalar_text(x, style)).collect();
                     out.push_str(&format!(" [{}]\n", items.join(", ")));
                 } else {
                     out.push('\n');
-                    let at = if style % 2 == 0 { indent } else { indent + 2 };
+                    let at = if style.is_multiple_of(2) {
+                        indent
+                    } else {
+                        indent + 2
+                    };
                     emit(v, at, style, out);
                 }
             }
@@ -517,7 +531,7 @@ mod tests {
                 1 if !s.contains('\n') => format!("'{}'", s.replace('\'', "''")),
                 _ => s.clone(),
             },
-            Value::Null if style % 2 == 0 => String::new(),
+            Value::Null if style.is_multiple_of(2) => String::new(),
             Value::Object(_) => "{}".into(),
             Value::Array(_) => "[]".into(),
             other => other.to_string(),
