@@ -61,6 +61,14 @@ impl ResourceUid {
     }
 }
 
+/// Lets maps keyed by uid be searched with a `&str` (the derived order and hash are those of
+/// the inner string, so they agree with `str`'s).
+impl std::borrow::Borrow<str> for ResourceUid {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 impl fmt::Display for ResourceUid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

@@ -11,7 +11,6 @@ use score_core::resolved::{
     FileContent, ResolvedContainer, ResolvedProject, ResolvedVolume, ResolvedWorkload, VolumeSource,
 };
 use score_core::substitute::{render_go_json, Found, Piece, Resolved};
-use score_core::uid::ResourceUid;
 
 use crate::escape::{escape_dollars, mount_file_name, shell_quote};
 use crate::fragments::{Owner, Project, Service};
@@ -379,7 +378,7 @@ fn is_expression(f: &Found, project: &ResolvedProject) -> bool {
         || f.origin.as_ref().is_some_and(|o| {
             project
                 .resources
-                .get(&ResourceUid::from_string(o.uid.clone()))
+                .get(o.uid.as_str())
                 .is_some_and(|r| r.outputs.expression.contains("*"))
         })
 }

@@ -1,6 +1,7 @@
 //! The set of emitted objects: de-duplication, namespaces, output order, secret leak check.
 
-use std::collections::BTreeMap;
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
 
 use score_core::diag::{Diagnostic, Diagnostics};
 use score_core::resolved::{ResolvedProject, TargetOptions};
@@ -167,7 +168,8 @@ fn str_at<'a>(v: &'a Value, path: &[&str]) -> &'a str {
 #[derive(Default)]
 pub(crate) struct ObjectSet {
     items: Vec<(Value, String)>,
-    index: BTreeMap<(String, String, String, String), usize>,
+    /// Identity → position in `items` (a hash map: only looked up, never walked in order).
+    index: HashMap<(String, String, String, String), usize>,
 }
 
 impl ObjectSet {
@@ -184,24 +186,28 @@ impl ObjectSet {
             str_at(&obj, &["metadata", "namespace"]).to_string(),
             str_at(&obj, &["metadata", "name"]).to_string(),
         );
-        if let Some(&i) = self.index.get(&key) {
-            let (existing, first) = &self.items[i];
-            if *existing == obj {
+        let slot = match self.index.entry(key) {
+            Entry::Vacant(v) => {
+                v.insert(self.items.len());
+                self.items.push((obj, origin.to_string()));
                 return Ok(());
             }
-            return Err(Diagnostic::new(
-                CODE,
-                format!(
-                    "{origin} and {first} both produce {} '{}' with different content",
-                    key.1, key.3
-                ),
-            )
-            .with_help("rename one of them: object names must be unique per kind and namespace")
-            .into());
+            Entry::Occupied(o) => o,
+        };
+        let key = slot.key();
+        let (existing, first) = &self.items[*slot.get()];
+        if *existing == obj {
+            return Ok(());
         }
-        self.index.insert(key, self.items.len());
-        self.items.push((obj, origin.to_string()));
-        Ok(())
+        Err(Diagnostic::new(
+            CODE,
+            format!(
+                "{origin} and {first} both produce {} '{}' with different content",
+                key.1, key.3
+            ),
+        )
+        .with_help("rename one of them: object names must be unique per kind and namespace")
+        .into())
     }
 
     /// The objects in output order, with namespaces applied.

@@ -368,13 +368,7 @@ impl Ctx<'_> {
         if let Some(n) = self.pod.by_uid.get(uid) {
             return Some(n.clone());
         }
-        let Some(res) = self
-            .project
-            .resources
-            .iter()
-            .find(|(u, _)| u.as_str() == uid)
-            .map(|(_, r)| r)
-        else {
+        let Some(res) = self.project.resources.get(uid) else {
             self.err(path, format!("resource '{uid}' was not provisioned"), None);
             return None;
         };

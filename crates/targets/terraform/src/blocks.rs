@@ -31,8 +31,7 @@ pub(crate) fn is_expression(found: &Found, project: &ResolvedProject) -> bool {
     };
     project
         .resources
-        .values()
-        .find(|r| r.uid.as_str() == origin.uid)
+        .get(origin.uid.as_str())
         .and_then(|r| r.fragments.get("expression_outputs"))
         .and_then(Value::as_array)
         .is_some_and(|keys| keys.iter().any(|k| k.as_str() == Some(first)))
