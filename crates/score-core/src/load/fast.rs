@@ -32,8 +32,8 @@ use crate::provision::fast_yaml::scalar;
 /// An open collection, with the JSON pointer of the collection itself.
 enum Frame {
     Seq(Vec<Value>, String),
-    /// A mapping, and the key waiting for its value.
-    Map(Map<String, Value>, Option<String>, String),
+    /// A mapping, and the key waiting for its value (with the member's pointer).
+    Map(Map<String, Value>, Option<(String, String)>, String),
 }
 
 /// The span serde-saphyr's `Location` for this event gives (see `super::location_span`).
@@ -94,10 +94,9 @@ pub(super) fn parse_body(
                         return None;
                     }
                     let span = span_of(source, bom, &ev_span)?;
-                    spans
-                        .keys
-                        .insert(format!("{pointer}/{}", escape_pointer_segment(&k)), span);
-                    *key = Some(k);
+                    let member = member_pointer(pointer, &k);
+                    spans.keys.insert(member.clone(), span);
+                    *key = Some((k, member));
                     continue;
                 }
                 (Some(scalar(text, style, true)?), None)
@@ -138,8 +137,14 @@ pub(super) fn parse_body(
                 }
                 String::new()
             }
-            Some(Frame::Seq(items, p)) => format!("{p}/{}", items.len()),
-            Some(Frame::Map(_, Some(k), p)) => format!("{p}/{}", escape_pointer_segment(k)),
+            Some(Frame::Seq(items, p)) => {
+                let mut ptr = String::with_capacity(p.len() + 4);
+                ptr.push_str(p);
+                ptr.push('/');
+                push_index(&mut ptr, items.len());
+                ptr
+            }
+            Some(Frame::Map(_, Some((_, member)), _)) => member.clone(),
             Some(Frame::Map(_, None, _)) => return None,
         };
         spans
@@ -161,6 +166,33 @@ pub(super) fn parse_body(
     })
 }
 
+/// `parent/key`, the key escaped (RFC 6901), without going through `format!`.
+fn member_pointer(parent: &str, key: &str) -> String {
+    let mut p = String::with_capacity(parent.len() + key.len() + 1);
+    p.push_str(parent);
+    p.push('/');
+    if key.contains(['~', '/']) {
+        p.push_str(&escape_pointer_segment(key));
+    } else {
+        p.push_str(key);
+    }
+    p
+}
+
+fn push_index(out: &mut String, mut n: usize) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend(digits[i..].iter().map(|&d| char::from(d)));
+}
+
 /// Puts a finished value into its parent (or makes it the root).
 fn attach(stack: &mut [Frame], root: &mut Option<Value>, value: Value) -> Option<()> {
     match stack.last_mut() {
@@ -172,7 +204,7 @@ fn attach(stack: &mut [Frame], root: &mut Option<Value>, value: Value) -> Option
         }
         Some(Frame::Seq(items, _)) => items.push(value),
         Some(Frame::Map(map, key, _)) => {
-            map.insert(key.take()?, value);
+            map.insert(key.take()?.0, value);
         }
     }
     Some(())
