@@ -198,24 +198,27 @@ pub(crate) fn scalar(
     }))
 }
 
+/// Tests of the fast paths: whenever `answer` (a fast path's answer for `text`) is given,
+/// serde-saphyr answers the same; returns whether there was an answer.
+#[cfg(test)]
+pub(crate) fn agrees_with_serde_saphyr(answer: Option<Value>, text: &str) -> bool {
+    match answer {
+        Some(fast) => {
+            let slow = serde_saphyr::from_str::<Value>(text).ok();
+            assert_eq!(Some(&fast), slow.as_ref(), "text: {text:?}");
+            true
+        }
+        None => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn slow(text: &str) -> Option<Value> {
-        serde_saphyr::from_str::<Value>(text).ok()
-    }
-
-    /// Whenever the fast path answers, serde-saphyr answers the same.
     fn agrees(text: &str) -> bool {
-        match parse(text) {
-            Some(fast) => {
-                assert_eq!(Some(&fast), slow(text).as_ref(), "text: {text:?}");
-                true
-            }
-            None => false,
-        }
+        agrees_with_serde_saphyr(parse(text), text)
     }
 
     const SCALARS: &[&str] = &[
