@@ -32,17 +32,17 @@ pub(crate) struct SectionTemplate {
     pub uses_rand: bool,
 }
 
-/// Section name → (last rendered text, its parsed value).
-type LastParsed = HashMap<String, (String, Option<Value>)>;
+/// Section name → (last rendered text, its parsed value once that text has come twice).
+type LastParsed = HashMap<String, (String, Option<Option<Value>>)>;
 
 /// The compiled templates of one provisioner entry.
 #[derive(Debug, Clone)]
 pub(crate) struct Templates {
     env: Arc<Environment<'static>>,
-    /// Per section: the last rendered text and its parsed value. Many resources of one type
-    /// render a section to the same text (a shared database server's `services`, say); parsing
-    /// YAML costs far more than comparing and cloning, so a repeat of the last text reuses the
-    /// value. One slot per section keeps memory bounded.
+    /// Per section: the last rendered text and, once it repeats, its parsed value. Many resources
+    /// of one type render a section to the same text (a shared database server's `services`,
+    /// say); parsing YAML costs far more than comparing and cloning, so a repeat of the last text
+    /// reuses the value. One slot per section keeps memory bounded.
     last_parsed: Arc<Mutex<LastParsed>>,
 }
 
@@ -97,17 +97,26 @@ impl Templates {
 
     /// [`parse_rendered`] of a section's rendered `text`, reusing the value when the section
     /// rendered the same text last time.
+    ///
+    /// The value is kept only once a text has come twice in a row: most sections render a
+    /// different text for every resource, and keeping a copy of each of their values cost more
+    /// than the repeats saved (k8s manifests).
     pub fn parse(&self, section: &SectionTemplate, text: &str) -> Result<Option<Value>, String> {
+        let mut repeated = false;
         if let Ok(cache) = self.last_parsed.lock() {
             if let Some((last, value)) = cache.get(&section.env_name) {
                 if last == text {
-                    return Ok(value.clone());
+                    if let Some(value) = value {
+                        return Ok(value.clone());
+                    }
+                    repeated = true;
                 }
             }
         }
         let value = parse_rendered(text)?;
         if let Ok(mut cache) = self.last_parsed.lock() {
-            cache.insert(section.env_name.clone(), (text.to_string(), value.clone()));
+            let kept = repeated.then(|| value.clone());
+            cache.insert(section.env_name.clone(), (text.to_string(), kept));
         }
         Ok(value)
     }
