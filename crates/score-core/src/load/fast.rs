@@ -18,6 +18,7 @@
 //! file both ways and assert the documents are equal ([`check_against_slow`]), so the whole test
 //! suite and the fuzz loops check this path.
 
+use std::fmt::Write as _;
 use std::sync::Arc;
 
 use granit_parser::{Event, Parser, ScalarStyle};
@@ -130,7 +131,7 @@ pub(super) fn parse_body(
             _ => return None,
         };
         // A new node: its pointer, and its span.
-        let pointer = match stack.last() {
+        let pointer = match stack.last_mut() {
             None => {
                 if root.is_some() || (require_mapping && container != Some(false)) {
                     return None;
@@ -141,19 +142,27 @@ pub(super) fn parse_body(
                 let mut ptr = String::with_capacity(p.len() + 4);
                 ptr.push_str(p);
                 ptr.push('/');
-                push_index(&mut ptr, items.len());
+                let _ = write!(ptr, "{}", items.len());
                 ptr
             }
-            Some(Frame::Map(_, Some((_, member)), _)) => member.clone(),
+            // The member's pointer was made with its key; only the key is needed from here on.
+            Some(Frame::Map(_, Some((_, member)), _)) => std::mem::take(member),
             Some(Frame::Map(_, None, _)) => return None,
         };
-        spans
-            .values
-            .insert(pointer.clone(), span_of(source, bom, &ev_span)?);
+        let span = span_of(source, bom, &ev_span)?;
         match (value_start, container) {
-            (Some(v), _) => attach(&mut stack, &mut root, v)?,
-            (None, Some(true)) => stack.push(Frame::Seq(Vec::new(), pointer)),
-            (None, _) => stack.push(Frame::Map(Map::new(), None, pointer)),
+            (Some(v), _) => {
+                spans.values.insert(pointer, span);
+                attach(&mut stack, &mut root, v)?;
+            }
+            (None, is_seq) => {
+                spans.values.insert(pointer.clone(), span);
+                stack.push(if is_seq == Some(true) {
+                    Frame::Seq(Vec::new(), pointer)
+                } else {
+                    Frame::Map(Map::new(), None, pointer)
+                });
+            }
         }
     }
     if !stack.is_empty() {
@@ -177,20 +186,6 @@ fn member_pointer(parent: &str, key: &str) -> String {
         p.push_str(key);
     }
     p
-}
-
-fn push_index(out: &mut String, mut n: usize) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend(digits[i..].iter().map(|&d| char::from(d)));
 }
 
 /// Puts a finished value into its parent (or makes it the root).
