@@ -8,12 +8,12 @@
 //! Items of an object written on one line (`{ a = 1, bb = 2 }`) are not aligned.
 //!
 //! [`Printer`] lays the body out exactly as hcl-rs does (same blank lines, indents, commas and
-//! key quoting) and pads runs as it goes: bodies, blocks, arrays and objects are its own; every
-//! string literals are escaped by [`strings`]; every other expression (templates, references,
-//! function calls, ...) is printed by hcl-rs, with the string literals inside it escaped by us.
-//! Such a leaf is one line unless it is a heredoc or holds a bracket hcl-rs breaks over lines
-//! (an object in parentheses, say). Then the printer gives up and the whole body takes the
-//! slower path, [`via_hcl_edit`].
+//! key quoting) and pads runs as it goes. Bodies, blocks, arrays, objects, string literals
+//! (escaped by [`strings`]) and heredoc values are its own; every other expression (templates,
+//! references, function calls, ...) is printed by hcl-rs, with the string literals inside it
+//! escaped by us. Such a leaf is one line unless it holds a bracket hcl-rs breaks over lines (an
+//! object in parentheses, say): then the printer gives up and the whole body takes the slower
+//! path, [`via_hcl_edit`]. A heredoc anywhere but as a whole value is an error.
 
 use crate::strings;
 use hcl::expr::{HeredocStripMode, TemplateExpr};
@@ -270,8 +270,8 @@ impl Printer {
 
     fn key(&mut self, key: &ObjectKey) -> Result<String, Fallback> {
         match key {
-            ObjectKey::Identifier(id) => Ok(bare_or_quoted(id.as_str())),
-            ObjectKey::Expression(Expression::String(s)) => Ok(bare_or_quoted(s)),
+            ObjectKey::Identifier(id) => Ok(strings::key_text(id.as_str())),
+            ObjectKey::Expression(Expression::String(s)) => Ok(strings::key_text(s)),
             ObjectKey::Expression(e) => self.leaf(e),
             other => {
                 let text = self.format(&strings::raw_key(other.clone()))?;
@@ -309,14 +309,6 @@ fn opens_heredoc(line: &str) -> bool {
 /// and `日本` is 2.
 fn columns(text: &str) -> usize {
     text.graphemes(true).count()
-}
-
-fn bare_or_quoted(key: &str) -> String {
-    if strings::is_bare_key(key) {
-        key.to_string()
-    } else {
-        strings::quoted(key)
-    }
 }
 
 fn push_spaces(out: &mut String, n: usize) {

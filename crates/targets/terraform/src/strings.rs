@@ -43,8 +43,18 @@ pub(crate) fn quoted(text: &str) -> String {
 
 /// Whether `key` may stand unquoted as an object key (what hcl-rs's `prefer_ident_keys` does):
 /// an HCL identifier other than `true`, `false`, `null` and `for`.
-pub(crate) fn is_bare_key(key: &str) -> bool {
+fn is_bare_key(key: &str) -> bool {
     Identifier::new(key).is_ok() && !matches!(key, "true" | "false" | "null" | "for")
+}
+
+/// An object key as printed: bare when [`is_bare_key`], else quoted (the text form of
+/// [`raw_key`]).
+pub(crate) fn key_text(key: &str) -> String {
+    if is_bare_key(key) {
+        key.to_string()
+    } else {
+        quoted(key)
+    }
 }
 
 fn raw(text: &str) -> Expression {
