@@ -8,12 +8,12 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use score_core::diag::{Diagnostic, SourceFile};
-use score_core::load::{self, Limits};
-use score_core::placeholder::{self, Token};
-use score_core::project::{load_workload, LoadOptions};
-use score_core::provision::{self, ProvisionInput, ProvisionOptions, ProvisionerSet};
-use score_core::substitute::{self, Context, OutputLookup, Outputs, Unescape};
+use score_core::{Diagnostic, SourceFile};
+use score_core::unstable::yaml::{self, Limits};
+use score_core::unstable::placeholder::{self, Token};
+use score_core::{load_workload, LoadOptions};
+use score_core::unstable::provision::{self, ProvisionInput, ProvisionOptions, ProvisionerSet};
+use score_core::unstable::substitute::{self, Context, OutputLookup, Outputs, Unescape};
 use score_core::ResourceUid;
 use serde_json::json;
 

@@ -1,6 +1,6 @@
 //! score-gen benchmarks (see BENCHMARKS.md for figures and how to read them).
 //!
-//! Everything runs in memory: `score_core::engine::compile_in_memory` with a fixed state seed, no
+//! Everything runs in memory: `score_core::compile` with a fixed state seed, no
 //! file reads or writes, no state directory, no lock. Groups:
 //! - `load_validate`: one workload through parse → schema → rules → typed model.
 //! - `pipeline/<N>`: for N = 10, 100, 1000 synthetic workloads: per target, `floor-<target>`
@@ -20,10 +20,10 @@ use criterion::{
 };
 
 use score_bench::{compile, fixed_state, floor_emit, floor_output, floor_parse, workloads};
-use score_core::engine::{self, WorkloadInput};
-use score_core::project::{load_workload, LoadOptions};
-use score_core::provision::ProvisionOptions;
-use score_core::resolved::{Target, TargetOptions};
+use score_core::{
+    load_workload, provisioner_set, resolve_project, LoadOptions, ProvisionOptions, Target,
+    WorkloadInput,
+};
 use score_target_compose::ComposeTarget;
 use score_target_k8s::K8sTarget;
 use score_target_terraform::TerraformTarget;
@@ -67,30 +67,29 @@ fn compile_all(files: &[(String, String)], threads: bool) -> usize {
         })
         .collect();
     let one = |target: &dyn Target| -> usize {
-        let provisioners =
-            engine::provisioner_set(target, engine::NO_PROVISIONERS).expect("defaults load");
-        let opts = TargetOptions::default();
-        let (project, _) = engine::compile(
+        let provisioners = provisioner_set(target, &[] as &[(&str, &str)]).expect("defaults load");
+        let (project, _) = resolve_project(
             &inputs,
             &provisioners,
             fixed_state(),
             target,
-            &opts,
             &ProvisionOptions::default(),
         )
         .expect("compiles");
-        let artefacts = target.emit(&project, &opts).expect("emits");
+        let artefacts = target.emit(&project).expect("emits");
         artefacts.files.iter().map(|(_, b)| b.len()).sum::<usize>()
     };
     if threads {
         std::thread::scope(|s| {
-            let c = s.spawn(|| one(&ComposeTarget));
-            let k = s.spawn(|| one(&K8sTarget));
-            let t = one(&TerraformTarget);
+            let c = s.spawn(|| one(&ComposeTarget::default()));
+            let k = s.spawn(|| one(&K8sTarget::default()));
+            let t = one(&TerraformTarget::default());
             c.join().expect("compose") + k.join().expect("k8s") + t
         })
     } else {
-        one(&ComposeTarget) + one(&K8sTarget) + one(&TerraformTarget)
+        one(&ComposeTarget::default())
+            + one(&K8sTarget::default())
+            + one(&TerraformTarget::default())
     }
 }
 
@@ -114,7 +113,11 @@ fn pipeline(c: &mut Criterion) {
         } else {
             g.sample_size(30).measurement_time(Duration::from_secs(2));
         }
-        let targets: [&dyn Target; 3] = [&ComposeTarget, &K8sTarget, &TerraformTarget];
+        let targets: [&dyn Target; 3] = [
+            &ComposeTarget::default(),
+            &K8sTarget::default(),
+            &TerraformTarget::default(),
+        ];
         for target in targets {
             // The target's output, parsed back outside the timed loop: the floor re-serialises it.
             let output = floor_output(&compile(target, &files).expect("compiles"));

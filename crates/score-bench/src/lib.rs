@@ -14,9 +14,7 @@
 //! assert_eq!(files, score_bench::workloads(2));
 //! ```
 
-use score_core::resolved::{Artefacts, Target, TargetOptions};
-use score_core::state::{State, STATE_VERSION};
-use score_core::Diagnostics;
+use score_core::{Artefacts, CompileInputs, Diagnostics, State, Target};
 
 /// The fixed seed every benchmark compiles with, so runs are byte-stable.
 pub const SEED: &str = "0123456789abcdef0123456789abcdef";
@@ -125,25 +123,16 @@ resources:
 
 /// An empty state with [`SEED`].
 pub fn fixed_state() -> State {
-    State {
-        version: STATE_VERSION,
-        seed: SEED.to_string(),
-        workloads: Default::default(),
-        resources: Default::default(),
-        shared_state: Default::default(),
-    }
+    State::with_seed(SEED)
 }
 
 /// The whole pipeline for `target` over `files`, in memory (no disk I/O), with [`fixed_state`].
 pub fn compile(target: &dyn Target, files: &[(String, String)]) -> Result<Artefacts, Diagnostics> {
-    let (_, artefacts, _) = score_core::engine::compile_in_memory(
-        target,
-        files,
-        score_core::engine::NO_PROVISIONERS,
-        fixed_state(),
-        &TargetOptions::default(),
-    )?;
-    Ok(artefacts)
+    let inputs = CompileInputs {
+        score_files: files.to_vec(),
+        ..CompileInputs::default()
+    };
+    Ok(score_core::compile(target, &inputs, fixed_state())?.artefacts)
 }
 
 /// The floor for one input set: parse every file into a plain `serde_json::Value` with
@@ -211,7 +200,7 @@ pub fn floor_emit(output: &[FloorOutput]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use score_core::project::{load_workload, LoadOptions};
+    use score_core::{load_workload, LoadOptions};
     use score_target_compose::ComposeTarget;
     use score_target_k8s::K8sTarget;
     use score_target_terraform::TerraformTarget;
@@ -243,7 +232,11 @@ mod tests {
     #[test]
     fn every_target_compiles_the_generated_project() {
         let files = workloads(5);
-        let targets: [&dyn Target; 3] = [&ComposeTarget, &K8sTarget, &TerraformTarget];
+        let targets: [&dyn Target; 3] = [
+            &ComposeTarget::default(),
+            &K8sTarget::default(),
+            &TerraformTarget::default(),
+        ];
         for target in targets {
             let first =
                 compile(target, &files).unwrap_or_else(|d| panic!("{}: {d:?}", target.name()));
@@ -268,7 +261,11 @@ mod tests {
     #[test]
     fn floor_output_parses_every_target_artefact() {
         let files = workloads(3);
-        for target in [&ComposeTarget as &dyn Target, &K8sTarget, &TerraformTarget] {
+        for target in [
+            &ComposeTarget::default() as &dyn Target,
+            &K8sTarget::default(),
+            &TerraformTarget::default(),
+        ] {
             let artefacts = compile(target, &files).expect("compiles");
             let out = floor_output(&artefacts);
             assert_eq!(out.len(), artefacts.files.len());

@@ -11,14 +11,11 @@
 
 use std::path::{Path, PathBuf};
 
-use score_core::diag::{Diagnostic, Diagnostics};
-use score_core::resolved::TargetOptions;
-use score_target_compose::ComposeTarget;
-use score_target_k8s::K8sTarget;
-use score_target_terraform::TerraformTarget;
+use score_core::{Diagnostic, Diagnostics};
 
-use crate::commands::{compose_options, ComposeFlags};
+use crate::commands::{compose_flags, ComposeFlags};
 use crate::generate::{self, io_diag, CommonArgs, Compiled};
+use crate::targets::{BoxedTarget, TARGETS};
 
 /// Flags of `score-gen all`.
 #[derive(Debug, clap::Args)]
@@ -38,13 +35,6 @@ pub struct AllArgs {
     generate_namespace: bool,
 }
 
-/// The primary output of each target, relative to `DIR`.
-pub const OUTPUTS: [(&str, &str); 3] = [
-    ("compose", "compose.yaml"),
-    ("k8s", "manifests.yaml"),
-    ("terraform", "terraform/main.tf"),
-];
-
 /// Runs `score-gen all`.
 pub fn run(args: &AllArgs) -> Result<(), Diagnostics> {
     if args.output == Path::new("-") {
@@ -63,38 +53,34 @@ pub fn run(args: &AllArgs) -> Result<(), Diagnostics> {
         .into());
     }
     generate::check_override_usage(&args.common)?;
-    let compose_opts = compose_options(&args.compose, None)?;
-    let mut k8s_opts = TargetOptions::default();
-    let mut tf_opts = TargetOptions::default();
-    if let Some(ns) = &args.namespace {
-        k8s_opts.settings.insert("namespace".into(), ns.clone());
-        tf_opts.settings.insert("namespace".into(), ns.clone());
-    }
-    if args.generate_namespace {
-        k8s_opts
-            .settings
-            .insert("generate_namespace".into(), "true".into());
-    }
+    let mut flags = compose_flags(&args.compose);
+    flags.namespace = args.namespace.clone();
+    flags.generate_namespace = args.generate_namespace;
+    let built: Vec<BoxedTarget> = TARGETS
+        .iter()
+        .map(|t| (t.build)(&flags))
+        .collect::<Result<_, _>>()?;
 
     let workloads = generate::load_all(&args.common)?;
     let common = &args.common;
     let wl = &workloads[..];
     // One thread per target: they share nothing mutable (own state dir, own provisioners).
-    let (compose, k8s, terraform) = std::thread::scope(|s| {
-        let c = s.spawn(|| generate::compile_target(&ComposeTarget, common, wl, &compose_opts));
-        let k = s.spawn(|| generate::compile_target(&K8sTarget, common, wl, &k8s_opts));
-        let t = generate::compile_target(&TerraformTarget, common, wl, &tf_opts);
-        (join(c), join(k), t)
+    let results: Vec<Result<Compiled, Diagnostics>> = std::thread::scope(|s| {
+        let handles: Vec<_> = built
+            .iter()
+            .map(|t| s.spawn(move || generate::compile_target(t.as_ref(), common, wl)))
+            .collect();
+        handles.into_iter().map(join).collect()
     });
 
     // Report every target's problems, each tagged with its target, before failing.
     let mut diags = Diagnostics::default();
     let mut compiled = Vec::new();
-    for (result, (name, rel)) in [compose, k8s, terraform].into_iter().zip(OUTPUTS) {
+    for (result, info) in results.into_iter().zip(TARGETS) {
         match result {
-            Ok(c) => compiled.push((c, args.output.join(rel))),
+            Ok(c) => compiled.push((c, args.output.join(info.all_output))),
             Err(d) => diags.0.extend(d.0.into_iter().map(|mut x| {
-                x.message = format!("{name}: {}", x.message);
+                x.message = format!("{}: {}", info.name, x.message);
                 x
             })),
         }
@@ -142,7 +128,7 @@ fn write_all(compiled: &[(Compiled, PathBuf)]) -> Result<(), Diagnostics> {
             }
         }
     }
-    score_core::fsutil::atomic_write_all(&files).map_err(|e| {
+    score_core::host::fsutil::atomic_write_all(&files).map_err(|e| {
         let first = files.first().map(|(p, _)| p.display().to_string());
         io_diag(&first.unwrap_or_default(), e)
     })?;

@@ -2,25 +2,14 @@
 
 use std::path::{Path, PathBuf};
 
-use score_core::diag::{Diagnostic, Diagnostics};
-use score_core::resolved::{Target, TargetOptions};
-use score_core::state::StateDir;
-use score_core::table;
-use score_target_compose::ComposeTarget;
-use score_target_k8s::K8sTarget;
-use score_target_terraform::TerraformTarget;
+use score_core::host::StateDir;
+use score_core::unstable::table;
+use score_core::{Diagnostic, Diagnostics};
 
 use crate::generate::{self, io_diag, CommonArgs};
 use crate::render::Output;
-use crate::{Format, TargetName};
-
-fn target_of(name: TargetName) -> &'static dyn Target {
-    match name {
-        TargetName::Compose => &ComposeTarget,
-        TargetName::K8s => &K8sTarget,
-        TargetName::Terraform => &TerraformTarget,
-    }
-}
+use crate::targets::{self, TargetFlags};
+use crate::Format;
 
 /// The compose settings shared by `score-gen compose` and `score-gen all`.
 #[derive(Debug, clap::Args)]
@@ -85,72 +74,45 @@ pub fn compose(args: &ComposeArgs) -> Result<(), Diagnostics> {
     if let (Some(env), false) = (&args.env_file, args.common.allow_outside_paths) {
         check_inside_project(env, "--env-file")?;
     }
-    let opts = compose_options(&args.compose, args.env_file.as_deref())?;
-    generate::run(&ComposeTarget, &args.common, &opts, &args.output)
+    let mut flags = compose_flags(&args.compose);
+    flags.env_file = args.env_file.as_ref().map(|e| e.display().to_string());
+    let target = (targets::by_name("compose").build)(&flags)?;
+    generate::run(target.as_ref(), &args.common, &args.output)
 }
 
-/// The compose target's settings from its flags (`--project`, `--build`, `--publish`, `--env-file`).
-pub fn compose_options(
-    flags: &ComposeFlags,
-    env_file: Option<&Path>,
-) -> Result<TargetOptions, Diagnostics> {
-    let mut opts = TargetOptions::default();
-    let project = match &flags.project {
-        Some(p) => p.clone(),
-        None => default_project_name(),
-    };
-    opts.settings.insert("project".into(), project);
-    for b in &flags.build {
-        let (container, context) = b.split_once('=').ok_or_else(|| {
-            Diagnostic::new("score::usage", format!("--build '{b}' is invalid"))
-                .with_help("use --build CONTAINER=CONTEXT, e.g. --build web=./web")
-        })?;
-        opts.settings
-            .insert(format!("build.{container}"), context.to_string());
+/// The compose flags shared by `score-gen compose` and `score-gen all`.
+pub fn compose_flags(flags: &ComposeFlags) -> TargetFlags {
+    TargetFlags {
+        project: flags.project.clone(),
+        build: flags.build.clone(),
+        publish: flags.publish.clone(),
+        ..TargetFlags::default()
     }
-    if !flags.publish.is_empty() {
-        opts.settings
-            .insert("publish".into(), flags.publish.join(","));
-    }
-    if let Some(env) = env_file {
-        opts.settings
-            .insert("env_file".into(), env.display().to_string());
-    }
-    Ok(opts)
 }
 
 pub fn k8s(args: &K8sArgs) -> Result<(), Diagnostics> {
-    let mut opts = TargetOptions::default();
-    if let Some(ns) = &args.namespace {
-        opts.settings.insert("namespace".into(), ns.clone());
-    }
-    if args.generate_namespace {
-        opts.settings
-            .insert("generate_namespace".into(), "true".into());
-    }
-    generate::run(&K8sTarget, &args.common, &opts, &args.output)
+    let flags = TargetFlags {
+        namespace: args.namespace.clone(),
+        generate_namespace: args.generate_namespace,
+        ..TargetFlags::default()
+    };
+    let target = (targets::by_name("k8s").build)(&flags)?;
+    generate::run(target.as_ref(), &args.common, &args.output)
 }
 
 pub fn terraform(args: &TerraformArgs) -> Result<(), Diagnostics> {
-    let mut opts = TargetOptions::default();
-    if let Some(ns) = &args.namespace {
-        opts.settings.insert("namespace".into(), ns.clone());
-    }
-    for m in &args.module_source {
-        let (kind, source) = m.split_once('=').ok_or_else(|| {
-            Diagnostic::new("score::usage", format!("--module-source '{m}' is invalid")).with_help(
-                "use --module-source TYPE=SOURCE, e.g. --module-source postgres=./modules/pg",
-            )
-        })?;
-        opts.settings
-            .insert(format!("module_source.{kind}"), source.to_string());
-    }
+    let flags = TargetFlags {
+        namespace: args.namespace.clone(),
+        module_source: args.module_source.clone(),
+        ..TargetFlags::default()
+    };
+    let target = (targets::by_name("terraform").build)(&flags)?;
     let output = if args.output.is_dir() || args.output.to_string_lossy().ends_with('/') {
         args.output.join("main.tf")
     } else {
         args.output.clone()
     };
-    generate::run(&TerraformTarget, &args.common, &opts, &output)
+    generate::run(target.as_ref(), &args.common, &output)
 }
 
 /// Refuses an output path outside the current (project) directory, lexically or through a
@@ -187,38 +149,11 @@ fn check_inside_project(path: &Path, flag: &str) -> Result<(), Diagnostics> {
     Ok(())
 }
 
-fn default_project_name() -> String {
-    let dir = std::env::current_dir().ok();
-    let raw = dir
-        .as_deref()
-        .and_then(Path::file_name)
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "score".into());
-    // compose project names: lower-case letters, digits, dashes, underscores; start alphanumeric.
-    let cleaned: String = raw
-        .to_lowercase()
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    let trimmed = cleaned.trim_matches(|c: char| !c.is_ascii_alphanumeric());
-    if trimmed.is_empty() {
-        "score".into()
-    } else {
-        trimmed.to_string()
-    }
-}
-
 #[derive(Debug, clap::Args)]
 pub struct InitArgs {
     /// Which target's default provisioners to write.
-    #[arg(long, value_enum, default_value_t = TargetName::Compose)]
-    target: TargetName,
+    #[arg(long, default_value = "compose", value_parser = clap::builder::PossibleValuesParser::new(targets::names()))]
+    target: String,
     /// The state directory.
     #[arg(long, value_name = "DIR", default_value = ".score-gen")]
     state_dir: PathBuf,
@@ -247,7 +182,8 @@ service:
 ";
 
 pub fn init(args: &InitArgs) -> Result<(), Diagnostics> {
-    let target = target_of(args.target);
+    let target = targets::default_target(&args.target)?;
+    let target = target.as_ref();
     let dir = args.state_dir.join(target.name()).join("provisioners");
     std::fs::create_dir_all(&dir).map_err(|e| io_diag(&dir.display().to_string(), e))?;
     let defaults = dir.join("zz-default.provisioners.yaml");
@@ -258,12 +194,12 @@ pub fn init(args: &InitArgs) -> Result<(), Diagnostics> {
     if !args.no_sample && !args.file.exists() {
         files.push((args.file.clone(), SAMPLE.as_bytes().to_vec()));
     }
-    score_core::fsutil::atomic_write_all(&files)
+    score_core::host::fsutil::atomic_write_all(&files)
         .map_err(|e| io_diag(&defaults.display().to_string(), e))?;
     // Open once so the state file exists and the directory layout is complete.
     let sd = StateDir::open_dir(
         &args.state_dir.join(target.name()),
-        score_core::state::DEFAULT_LOCK_TIMEOUT,
+        score_core::unstable::state::DEFAULT_LOCK_TIMEOUT,
     )
     .map_err(|e| io_diag(&args.state_dir.display().to_string(), e))?;
     let st = sd.load()?;
@@ -284,8 +220,8 @@ pub enum ProvisionersCommand {
 #[derive(Debug, clap::Args)]
 pub struct ListArgs {
     /// Target whose defaults and state dir to use.
-    #[arg(long, value_enum, default_value_t = TargetName::Compose)]
-    target: TargetName,
+    #[arg(long, default_value = "compose", value_parser = clap::builder::PossibleValuesParser::new(targets::names()))]
+    target: String,
     /// Extra provisioner URIs (tried first), as for the target commands.
     #[arg(long = "provisioners", value_name = "URI")]
     provisioners: Vec<String>,
@@ -296,7 +232,8 @@ pub struct ListArgs {
 
 pub fn provisioners(cmd: &ProvisionersCommand, out: &Output) -> Result<(), Diagnostics> {
     let ProvisionersCommand::List(args) = cmd;
-    let target = target_of(args.target);
+    let target = targets::default_target(&args.target)?;
+    let target = target.as_ref();
     let common = CommonArgs {
         files: Vec::new(),
         override_files: Vec::new(),
@@ -358,8 +295,8 @@ pub enum ResourcesCommand {
 #[derive(Debug, Clone, clap::Args)]
 pub struct StateArgs {
     /// Target whose state to read.
-    #[arg(long, value_enum, default_value_t = TargetName::Compose)]
-    target: TargetName,
+    #[arg(long, default_value = "compose", value_parser = clap::builder::PossibleValuesParser::new(targets::names()))]
+    target: String,
     /// The state directory.
     #[arg(long, value_name = "DIR", default_value = ".score-gen")]
     state_dir: PathBuf,
@@ -370,10 +307,11 @@ pub fn resources(cmd: &ResourcesCommand, out: &Output) -> Result<(), Diagnostics
         ResourcesCommand::List(a) => a,
         ResourcesCommand::GetOutputs { state, .. } => state,
     };
-    let target = target_of(args.target);
+    let target = targets::default_target(&args.target)?;
+    let target = target.as_ref();
     let sd = StateDir::open_dir(
         &args.state_dir.join(target.name()),
-        score_core::state::DEFAULT_LOCK_TIMEOUT,
+        score_core::unstable::state::DEFAULT_LOCK_TIMEOUT,
     )
     .map_err(|e| io_diag(&args.state_dir.display().to_string(), e))?;
     let st = sd.load()?;

@@ -6,14 +6,13 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use score_core::diag::{Diagnostic, Diagnostics};
-use score_core::engine::{self, WorkloadInput};
-use score_core::fetch::{self, FetchOptions};
-use score_core::load::{self, Limits};
-use score_core::project::{load_workload, LoadOptions};
-use score_core::provision::{ProvisionOptions, ProvisionerSet};
-use score_core::resolved::{Artefacts, Target, TargetOptions};
-use score_core::state::{State, StateDir};
+use score_core::host::fetch::{self, FetchOptions};
+use score_core::host::{FsSources, StateDir};
+use score_core::unstable::yaml::{self, Limits};
+use score_core::{load_workload, resolve_project, LoadOptions, WorkloadInput};
+use score_core::{Artefacts, Target};
+use score_core::{CommandPolicy, ProvisionOptions, ProvisionerSet, State};
+use score_core::{Diagnostic, Diagnostics};
 
 /// Flags every target shares.
 #[derive(Debug, Clone, clap::Args)]
@@ -47,15 +46,10 @@ pub struct CommonArgs {
 
 /// Runs the whole flow for one target and writes its artefacts under `output`
 /// (a file for the primary artefact; extra artefacts go beside it). `-` writes the primary to stdout.
-pub fn run(
-    target: &dyn Target,
-    common: &CommonArgs,
-    options: &TargetOptions,
-    output: &Path,
-) -> Result<(), Diagnostics> {
+pub fn run(target: &dyn Target, common: &CommonArgs, output: &Path) -> Result<(), Diagnostics> {
     check_override_usage(common)?;
     let workloads = load_all(common)?;
-    let compiled = compile_target(target, common, &workloads, options)?;
+    let compiled = compile_target(target, common, &workloads)?;
     write_outputs(output, &compiled.artefacts)?;
     compiled.save_state()
 }
@@ -104,11 +98,10 @@ pub fn compile_target(
     target: &dyn Target,
     common: &CommonArgs,
     workloads: &[WorkloadInput],
-    options: &TargetOptions,
 ) -> Result<Compiled, Diagnostics> {
     let dir = common.state_dir.join(target.name());
-    let state_dir =
-        StateDir::open_dir(&dir, score_core::state::DEFAULT_LOCK_TIMEOUT).map_err(|e| {
+    let state_dir = StateDir::open_dir(&dir, score_core::unstable::state::DEFAULT_LOCK_TIMEOUT)
+        .map_err(|e| {
             Diagnostic::new(
                 "score::state",
                 format!("cannot open state directory {}: {e}", dir.display()),
@@ -117,18 +110,19 @@ pub fn compile_target(
     let state = state_dir.load()?;
 
     let provisioners = load_provisioners(target, common)?;
-    let (project, state) = engine::compile(
+    // The CLI runs cmd:// provisioners, as score-compose and score-k8s do (see --help).
+    let (project, state) = resolve_project(
         workloads,
         &provisioners,
         state,
         target,
-        options,
         &ProvisionOptions {
             cmd_timeout: Duration::from_secs(common.cmd_timeout),
+            commands: CommandPolicy::Allow,
             ..ProvisionOptions::default()
         },
     )?;
-    let artefacts = target.emit(&project, options)?;
+    let artefacts = target.emit(&project)?;
     Ok(Compiled {
         artefacts,
         state_dir,
@@ -144,7 +138,7 @@ pub fn load_all(common: &CommonArgs) -> Result<Vec<WorkloadInput>, Diagnostics> 
         let name = f.display().to_string();
         let bytes = std::fs::read(f).map_err(|e| io_diag(&name, e))?;
         let text = String::from_utf8_lossy(&bytes).into_owned();
-        override_files.push(load::parse(
+        override_files.push(yaml::parse(
             std::sync::Arc::new(score_core::SourceFile::new(name, text)),
             &bytes,
             &Limits::default(),
@@ -165,8 +159,9 @@ pub fn load_all(common: &CommonArgs) -> Result<Vec<WorkloadInput>, Diagnostics> 
             override_files: override_files.clone(),
             override_properties: common.override_properties.clone(),
             image: common.image.clone(),
-            base_dir: Some(parent_dir(path)),
-            allow_outside_paths: common.allow_outside_paths,
+            sources: Some(std::sync::Arc::new(
+                FsSources::new(parent_dir(path)).allow_outside(common.allow_outside_paths),
+            )),
             ..LoadOptions::default()
         };
         match load_workload(&name, &bytes, &opts) {
@@ -233,7 +228,7 @@ fn write_outputs(output: &Path, artefacts: &Artefacts) -> Result<(), Diagnostics
             }
         }
     }
-    score_core::fsutil::atomic_write_all(&files)
+    score_core::host::fsutil::atomic_write_all(&files)
         .map_err(|e| io_diag(&output.display().to_string(), e))?;
     apply_modes(&base, artefacts)
 }

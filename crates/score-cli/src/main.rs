@@ -8,6 +8,7 @@ mod all;
 mod commands;
 mod generate;
 mod render;
+mod targets;
 mod validate;
 
 use std::path::PathBuf;
@@ -47,17 +48,6 @@ pub enum Color {
     Always,
     /// Never colour.
     Never,
-}
-
-/// The targets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum TargetName {
-    /// docker-compose.
-    Compose,
-    /// Kubernetes manifests.
-    K8s,
-    /// Terraform HCL.
-    Terraform,
 }
 
 #[derive(Debug, Subcommand)]

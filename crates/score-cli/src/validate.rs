@@ -2,8 +2,9 @@
 
 use std::path::PathBuf;
 
-use score_core::project::{load_workload, LoadOptions};
+use score_core::host::FsSources;
 use score_core::Diagnostic;
+use score_core::{load_workload, LoadOptions};
 
 use crate::render::Output;
 use crate::Format;
@@ -31,18 +32,10 @@ pub fn run(args: &Args, out: &Output) -> Result<(), u8> {
             ],
             Ok(bytes) => {
                 let opts = LoadOptions {
-                    base_dir: Some(
-                        path.parent()
-                            .map(|p| {
-                                if p.as_os_str().is_empty() {
-                                    PathBuf::from(".")
-                                } else {
-                                    p.to_path_buf()
-                                }
-                            })
-                            .unwrap_or_else(|| PathBuf::from(".")),
-                    ),
-                    allow_outside_paths: args.allow_outside_paths,
+                    sources: Some(std::sync::Arc::new(
+                        FsSources::new(crate::generate::parent_dir(path))
+                            .allow_outside(args.allow_outside_paths),
+                    )),
                     ..LoadOptions::default()
                 };
                 match load_workload(&name, &bytes, &opts) {

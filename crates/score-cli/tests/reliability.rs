@@ -7,7 +7,8 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use score_core::state::{ResourceState, StateDir, DEFAULT_LOCK_TIMEOUT};
+use score_core::host::StateDir;
+use score_core::unstable::state::{ResourceState, DEFAULT_LOCK_TIMEOUT};
 
 fn score_gen(cwd: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_score-gen"))

@@ -6,7 +6,7 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use score_core::diag::{Diagnostic, SourceFile, Span};
+//! use score_core::{Diagnostic, SourceFile, Span};
 //! let file = Arc::new(SourceFile::new("score.yaml", "apiVersion: score.dev/v9\n"));
 //! let d = Diagnostic::new("score::schema", "\"score.dev/v9\" does not match \"^score\\.dev/v1b1$\"")
 //!     .with_file(file)
@@ -249,7 +249,7 @@ impl miette::Diagnostic for Diagnostic {
 /// `a mapping`.
 ///
 /// ```
-/// assert_eq!(score_core::diag::describe_type(&serde_json::json!([1])), "a list");
+/// assert_eq!(score_core::unstable::describe_type(&serde_json::json!([1])), "a list");
 /// ```
 pub fn describe_type(v: &serde_json::Value) -> &'static str {
     use serde_json::Value;

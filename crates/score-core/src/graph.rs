@@ -8,7 +8,7 @@
 //! uid, each uid listed once.
 //!
 //! ```
-//! use score_core::{graph, Workload};
+//! use score_core::{unstable::graph, Workload};
 //! let w: Workload = serde_json::from_value(serde_json::json!({
 //!     "apiVersion": "score.dev/v1b1",
 //!     "metadata": {"name": "web"},
@@ -88,7 +88,7 @@ impl std::error::Error for GraphError {}
 /// The uid of resource `res_name` of `workload`, or `None` if it declares no such resource.
 ///
 /// ```
-/// use score_core::{graph::uid_of, Workload};
+/// use score_core::{unstable::graph::uid_of, Workload};
 /// let w: Workload = serde_json::from_value(serde_json::json!({
 ///     "apiVersion": "score.dev/v1b1", "metadata": {"name": "web"},
 ///     "containers": {"main": {"image": "nginx"}},

@@ -1,6 +1,6 @@
 //! The typed Score v1b1 model.
 //!
-//! Built from a document that has passed the schema (see [`crate::project`]), so field types are
+//! Built from a document that has passed the schema (see [`crate::load_workload`]), so field types are
 //! already known good; `deny_unknown_fields` keeps the model honest if it is deserialised directly.
 //! Maps are [`IndexMap`]s so the author's order survives a round trip; serialisation skips absent
 //! optional fields and empty maps, so `load(serialize(w)) == w`.

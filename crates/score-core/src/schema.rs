@@ -13,7 +13,7 @@
 //! `description`, which is written to double as help text).
 //!
 //! ```
-//! use score_core::schema::validate;
+//! use score_core::unstable::schema::validate;
 //! let doc = serde_json::json!({
 //!     "apiVersion": "score.dev/v1b1",
 //!     "metadata": {"name": "hello"},

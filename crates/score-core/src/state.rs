@@ -9,8 +9,8 @@
 //! same state always produces the same bytes and `to_yaml(from_yaml(to_yaml(s))) == to_yaml(s)`.
 //!
 //! ```
-//! use score_core::state::{ResourceState, State};
-//! let mut s = State::new_random();
+//! use score_core::unstable::state::{ResourceState, State};
+//! let mut s = State::with_seed("0123456789abcdef0123456789abcdef");
 //! s.resources.insert("postgres.default#web.db".into(), ResourceState::new("postgres", "default", None, "web", "template://default"));
 //! let text = s.to_yaml();
 //! let back = State::from_yaml("state.yaml", &text).unwrap();
@@ -19,18 +19,13 @@
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::hash::{BuildHasher, Hasher};
-use std::io::{self, Read};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::diag::{Diagnostic, SourceFile, Span};
-use crate::fsutil::{self, DirLock};
 
 /// The state format this build reads and writes.
 pub const STATE_VERSION: u32 = 1;
@@ -44,7 +39,7 @@ pub const STATE_ROOT: &str = ".score-gen";
 /// How long [`StateDir::open`] waits for another score-gen to release the directory.
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
 
-const CODE: &str = "score::state";
+pub(crate) const CODE: &str = "score::state";
 
 /// The whole persisted state of one project for one target.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -143,18 +138,18 @@ struct VersionProbe {
 }
 
 impl State {
-    /// An empty state (current version) with a fresh random seed.
+    /// An empty state (current version) with the given seed: the same seed and inputs give the
+    /// same generated values (passwords, names) and so the same output bytes.
     ///
     /// ```
-    /// let a = score_core::state::State::new_random();
-    /// let b = score_core::state::State::new_random();
-    /// assert_eq!(a.seed.len(), 32);
-    /// assert_ne!(a.seed, b.seed);
+    /// let s = score_core::State::with_seed("0123456789abcdef");
+    /// assert_eq!(s.seed, "0123456789abcdef");
+    /// assert!(s.resources.is_empty());
     /// ```
-    pub fn new_random() -> State {
+    pub fn with_seed(seed: impl Into<String>) -> State {
         State {
             version: STATE_VERSION,
-            seed: random_hex(16),
+            seed: seed.into(),
             workloads: BTreeMap::new(),
             resources: BTreeMap::new(),
             shared_state: Map::new(),
@@ -188,7 +183,7 @@ impl State {
     /// wrong types. Each carries the file and, where the parser knows it, the line and column.
     ///
     /// ```
-    /// let err = score_core::state::State::from_yaml("s.yaml", "version: 7\nseed: ab\n").unwrap_err();
+    /// let err = score_core::unstable::state::State::from_yaml("s.yaml", "version: 7\nseed: ab\n").unwrap_err();
     /// assert!(err.message.contains("unsupported state version 7"));
     /// ```
     // `Result<_, Diagnostic>` is the crate-wide error contract; the size is the price of spans.
@@ -260,7 +255,7 @@ fn parse<T: for<'de> Deserialize<'de>>(
         legacy_octal_numbers: true,
         with_snippet: false,
     };
-    serde_saphyr::from_str_with_options::<T>(text, opts).map_err(|e| {
+    crate::yaml::from_str_typed::<T>(text, opts).map_err(|e| {
         let mut d = Diagnostic::new(
             CODE,
             format!(
@@ -315,135 +310,6 @@ fn sort_map(m: &mut Map<String, Value>) {
     }
 }
 
-/// `n` random bytes as lower-case hex. Reads the OS generator; if that is unavailable (no
-/// `/dev/urandom`, e.g. Windows or a bare sandbox) mixes std's randomly keyed hasher with the
-/// time, the process id and a counter — unpredictable enough for a seed that is not a secret key.
-fn random_hex(n: usize) -> String {
-    let mut bytes = vec![0u8; n];
-    let from_os = std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut bytes))
-        .is_ok();
-    if !from_os {
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        for (i, chunk) in bytes.chunks_mut(8).enumerate() {
-            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-            h.write_u128(
-                SystemTime::now()
-                    .duration_since(UNIX_EPOCH)
-                    .map_or(0, |d| d.as_nanos()),
-            );
-            h.write_u32(std::process::id());
-            h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
-            h.write_usize(i);
-            let v = h.finish().to_le_bytes();
-            chunk.copy_from_slice(&v[..chunk.len()]);
-        }
-    }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// A locked state directory such as `.score-gen/compose`.
-///
-/// Opening takes an exclusive [`DirLock`] that is held until the `StateDir` is dropped, so a
-/// whole load → provision → save cycle is serialised against other score-gen processes.
-#[derive(Debug)]
-pub struct StateDir {
-    dir: PathBuf,
-    _lock: DirLock,
-}
-
-impl StateDir {
-    /// Opens (creating if needed) `<root>/.score-gen/<target>` and locks it, waiting up to
-    /// [`DEFAULT_LOCK_TIMEOUT`]. `root` is the project directory.
-    ///
-    /// `target` must be a plain directory name (no separators, not `.`/`..`).
-    ///
-    /// ```
-    /// use score_core::state::StateDir;
-    /// let root = tempfile::tempdir().unwrap();
-    /// let dir = StateDir::open(root.path(), "compose").unwrap();
-    /// let mut s = dir.load().unwrap();
-    /// s.shared_state.insert("network".into(), "default".into());
-    /// dir.save(&s).unwrap();
-    /// assert!(root.path().join(".score-gen/compose/state.yaml").is_file());
-    /// assert_eq!(dir.load().unwrap(), s);
-    /// ```
-    pub fn open(root: &Path, target: &str) -> io::Result<StateDir> {
-        Self::open_with_timeout(root, target, DEFAULT_LOCK_TIMEOUT)
-    }
-
-    /// [`StateDir::open`] with an explicit lock timeout.
-    pub fn open_with_timeout(root: &Path, target: &str, timeout: Duration) -> io::Result<StateDir> {
-        let plain = !target.is_empty()
-            && target != "."
-            && target != ".."
-            && !target.contains(['/', '\\'])
-            && Path::new(target).components().count() == 1;
-        if !plain {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("invalid target name {target:?}: expected a plain directory name"),
-            ));
-        }
-        Self::open_dir(&root.join(STATE_ROOT).join(target), timeout)
-    }
-
-    /// Opens (creating if needed) and locks an explicit state directory.
-    pub fn open_dir(dir: &Path, timeout: Duration) -> io::Result<StateDir> {
-        std::fs::create_dir_all(dir).map_err(|e| {
-            io::Error::new(
-                e.kind(),
-                format!("cannot create state directory {}: {e}", dir.display()),
-            )
-        })?;
-        let lock = DirLock::acquire(dir, timeout)?;
-        Ok(StateDir {
-            dir: dir.to_path_buf(),
-            _lock: lock,
-        })
-    }
-
-    /// The directory.
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
-    /// The state file, `<dir>/state.yaml`.
-    pub fn state_path(&self) -> PathBuf {
-        self.dir.join(STATE_FILE)
-    }
-
-    /// Reads the state; a missing file gives [`State::new_random`].
-    // `Result<_, Diagnostic>` is the crate-wide error contract; the size is the price of spans.
-    #[allow(clippy::result_large_err)]
-    pub fn load(&self) -> Result<State, Diagnostic> {
-        let path = self.state_path();
-        let name = path.display().to_string();
-        match std::fs::read(&path) {
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(text) => State::from_yaml(&name, &text),
-                Err(e) => Err(Diagnostic::new(
-                    CODE,
-                    format!(
-                        "invalid state file {name}: not UTF-8 (byte {})",
-                        e.utf8_error().valid_up_to()
-                    ),
-                )),
-            },
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(State::new_random()),
-            Err(e) => Err(Diagnostic::new(
-                CODE,
-                format!("cannot read state file {name}: {e}"),
-            )),
-        }
-    }
-
-    /// Writes the state atomically, mode `0600` (outputs may hold secrets).
-    pub fn save(&self, s: &State) -> io::Result<()> {
-        fsutil::atomic_write_mode(&self.state_path(), s.to_yaml().as_bytes(), 0o600)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -455,14 +321,5 @@ mod tests {
         assert_eq!(offset_of(t, 2, 1), 3);
         assert_eq!(offset_of(t, 2, 2), 5);
         assert_eq!(offset_of(t, 9, 9), t.len());
-    }
-
-    #[test]
-    fn random_hex_is_hex() {
-        let h = random_hex(16);
-        assert_eq!(h.len(), 32);
-        assert!(h
-            .chars()
-            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
     }
 }

@@ -6,7 +6,7 @@
 //! reproduce that output byte for byte for the inputs score-gen produces.
 //!
 //! ```
-//! let out = score_core::table::render_table(&["Name", "Value"], &[vec!["n1".into(), "v1".into()]]);
+//! let out = score_core::unstable::table::render_table(&["Name", "Value"], &[vec!["n1".into(), "v1".into()]]);
 //! assert_eq!(out, "+------+-------+\n| NAME | VALUE |\n+------+-------+\n| n1   | v1    |\n+------+-------+\n");
 //! ```
 
@@ -99,7 +99,7 @@ pub fn render_table(headers: &[&str], rows: &[Vec<String>]) -> String {
 ///
 /// ```
 /// let v = serde_json::json!({"a": "<b>"});
-/// assert_eq!(score_core::table::render_json(&v), "{\n  \"a\": \"\\u003cb\\u003e\"\n}\n");
+/// assert_eq!(score_core::unstable::table::render_json(&v), "{\n  \"a\": \"\\u003cb\\u003e\"\n}\n");
 /// ```
 pub fn render_json(value: &serde_json::Value) -> String {
     // Serialising a Value cannot fail (its keys are strings); fall back to compact just in case.
@@ -126,7 +126,7 @@ pub fn render_json(value: &serde_json::Value) -> String {
 ///
 /// ```
 /// let v = serde_json::json!([{"k1": "v1"}]);
-/// assert_eq!(score_core::table::render_yaml(&v), "- k1: v1\n");
+/// assert_eq!(score_core::unstable::table::render_yaml(&v), "- k1: v1\n");
 /// ```
 pub fn render_yaml(value: &serde_json::Value) -> String {
     let opts = serde_saphyr::ser_options! { indent_step: 4 };

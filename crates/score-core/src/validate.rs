@@ -16,7 +16,7 @@
 //! 4. the `healthy` probe rule (once per container).
 //!
 //! ```
-//! use score_core::validate::{validate, format_go};
+//! use score_core::unstable::validate::{validate, format_go};
 //! let doc = serde_json::json!({
 //!     "apiVersion": "score.dev/v1b1",
 //!     "metadata": {"name": "web"},
@@ -72,7 +72,7 @@ pub fn validate(doc: &Value) -> Vec<Issue> {
 /// message. Empty input gives an empty string (Go returns no error at all then).
 ///
 /// ```
-/// use score_core::validate::{format_go, Issue};
+/// use score_core::unstable::validate::{format_go, Issue};
 /// let i = |m: &str| Issue { pointer: String::new(), message: m.into(), help: None };
 /// assert_eq!(format_go(&[i("a"), i("b")]), "validating workload:\n    a\n    b");
 /// ```
@@ -88,7 +88,7 @@ pub fn format_go(issues: &[Issue]) -> String {
     out
 }
 
-pub use crate::load::escape_pointer_segment;
+pub use crate::yaml::escape_pointer_segment;
 
 fn ptr(base: &str, seg: &str) -> String {
     format!("{base}/{}", escape_pointer_segment(seg))
@@ -148,7 +148,7 @@ fn check_metadata(doc: &Value, issues: &mut Vec<Issue>) {
 /// (deliberate deviation, see `spec/validation.md`).
 ///
 /// ```
-/// use score_core::validate::placeholder_is_well_formed as ok;
+/// use score_core::unstable::validate::placeholder_is_well_formed as ok;
 /// assert!(ok("resources.db.host"));
 /// assert!(ok(r"metadata.annotations.example\.com/x"));
 /// assert!(!ok("resources"));

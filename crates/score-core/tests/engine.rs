@@ -1,12 +1,12 @@
 //! The whole pipeline (load → graph → provision → substitute → emit) through a small test target.
 
-use score_core::engine::compile_in_memory;
-use score_core::resolved::{
-    Artefacts, FileContent, ResolvedProject, Target, TargetOptions, VolumeSource,
-};
-use score_core::state::State;
-use score_core::substitute::Piece;
+// Tests work with real files and programs; the library's purity lint is for `src/`.
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)]
+
+use score_core::unstable::state::State;
+use score_core::unstable::substitute::Piece;
 use score_core::Diagnostics;
+use score_core::{Artefacts, FileContent, ResolvedProject, Target, VolumeSource};
 
 /// A target whose output is a JSON summary of what it was handed.
 struct TestTarget;
@@ -54,14 +54,10 @@ impl Target for TestTarget {
     fn default_provisioners(&self) -> &'static str {
         PROVISIONERS
     }
-    fn context(&self, _opts: &TargetOptions) -> serde_json::Value {
+    fn context(&self) -> serde_json::Value {
         serde_json::json!({"name": "test"})
     }
-    fn emit(
-        &self,
-        project: &ResolvedProject,
-        _opts: &TargetOptions,
-    ) -> Result<Artefacts, Diagnostics> {
+    fn emit(&self, project: &ResolvedProject) -> Result<Artefacts, Diagnostics> {
         let mut out = String::new();
         for w in &project.workloads {
             for (c, rc) in &w.containers {
@@ -147,13 +143,11 @@ fn compile(
     files: &[(&str, &str)],
     state: State,
 ) -> Result<(ResolvedProject, Artefacts, State), Diagnostics> {
-    compile_in_memory(
-        &TestTarget,
-        files,
-        score_core::engine::NO_PROVISIONERS,
-        state,
-        &TargetOptions::default(),
-    )
+    let mut inputs = score_core::CompileInputs::new();
+    for (n, t) in files {
+        inputs = inputs.score_file(*n, *t);
+    }
+    score_core::compile(&TestTarget, &inputs, state).map(|c| (c.project, c.artefacts, c.state))
 }
 
 #[test]

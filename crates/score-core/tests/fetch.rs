@@ -1,5 +1,8 @@
 //! Provisioner URI fetching: local files and directories, http via curl, git via git, pins.
 
+// Tests work with real files and programs; the library's purity lint is for `src/`.
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)]
+
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::Path;
@@ -7,7 +10,7 @@ use std::process::Command;
 use std::thread;
 use std::time::Duration;
 
-use score_core::fetch::{fetch, FetchOptions};
+use score_core::host::fetch::{fetch, FetchOptions};
 use sha2::{Digest, Sha256};
 
 fn opts() -> FetchOptions {

@@ -1,12 +1,16 @@
 //! Provisioner files, template rendering and the cmd:// protocol, through the public API.
+
+// Tests work with real files and programs; the library's purity lint is for `src/`.
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)]
 #![allow(clippy::result_large_err)]
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use score_core::provision::{
+use score_core::unstable::provision::{
     merge_patch, provision, ProvisionInput, ProvisionOptions, ProvisionOutput, ProvisionerSet,
 };
+use score_core::CommandPolicy;
 use score_core::{Diagnostic, ResourceUid};
 use serde_json::{json, Map, Value};
 
@@ -599,6 +603,28 @@ fn merge_patch_follows_rfc7386() {
 
 // ---- cmd:// --------------------------------------------------------------------------------
 
+/// The library denies `cmd://` unless told otherwise; these tests allow it.
+fn allow() -> ProvisionOptions {
+    ProvisionOptions {
+        commands: CommandPolicy::Allow,
+        ..ProvisionOptions::default()
+    }
+}
+
+#[test]
+fn cmd_is_denied_by_default_and_nothing_runs() {
+    let set = cmd_set();
+    let input = cmd_input("echo");
+    let p = set.find(&input.uid).unwrap();
+    let d = provision(p, &input, "compose", &ProvisionOptions::default()).unwrap_err();
+    assert!(
+        d.message.contains("would run the program") && d.message.contains("cmd-provisioner.py"),
+        "{}",
+        d.message
+    );
+    assert!(d.help.unwrap_or_default().contains("CommandPolicy::Allow"));
+}
+
 fn cmd_set() -> ProvisionerSet {
     ProvisionerSet::load(&[(
         "cmd.provisioners.yaml".into(),
@@ -627,8 +653,7 @@ fn cmd_round_trip() {
     assert!(p.is_cmd());
     assert_eq!(p.cmd().unwrap().args, ["round-trip"]);
     let input = cmd_input("echo");
-    let out = provision(p, &input, "compose", &ProvisionOptions::default())
-        .unwrap_or_else(|d| panic!("{}", d.message));
+    let out = provision(p, &input, "compose", &allow()).unwrap_or_else(|d| panic!("{}", d.message));
     assert_eq!(out.state, obj(json!({"runs": 5})));
     assert_eq!(
         out.shared_patch,
@@ -672,7 +697,7 @@ fn cmd_round_trip() {
 fn cmd_crash_reports_status_and_stderr_tail() {
     let set = cmd_set();
     let i = cmd_input("crash");
-    let d = run(&set, &i, "compose", &ProvisionOptions::default()).unwrap_err();
+    let d = run(&set, &i, "compose", &allow()).unwrap_err();
     assert!(
         d.message.starts_with(
             "cmd provisioner 'cmd://./cmd-provisioner.py#crash' for resource 'crash.default#web.thing' failed: exit status 3"
@@ -692,26 +717,14 @@ fn cmd_crash_reports_status_and_stderr_tail() {
 #[test]
 fn cmd_garbage_stdout_is_an_error() {
     let set = cmd_set();
-    let d = run(
-        &set,
-        &cmd_input("garbage"),
-        "compose",
-        &ProvisionOptions::default(),
-    )
-    .unwrap_err();
+    let d = run(&set, &cmd_input("garbage"), "compose", &allow()).unwrap_err();
     assert!(
         d.message.contains("returned invalid JSON on stdout"),
         "{}",
         d.message
     );
     assert!(d.message.contains("this is not json"), "{}", d.message);
-    let d = run(
-        &set,
-        &cmd_input("unknown"),
-        "compose",
-        &ProvisionOptions::default(),
-    )
-    .unwrap_err();
+    let d = run(&set, &cmd_input("unknown"), "compose", &allow()).unwrap_err();
     assert!(
         d.message.contains("unknown field `services`"),
         "{}",
@@ -724,7 +737,7 @@ fn cmd_hang_times_out() {
     let set = cmd_set();
     let opts = ProvisionOptions {
         cmd_timeout: Duration::from_millis(500),
-        ..ProvisionOptions::default()
+        ..allow()
     };
     let d = run(&set, &cmd_input("hang"), "compose", &opts).unwrap_err();
     assert_eq!(
@@ -770,7 +783,7 @@ fn cmd_output_limit_and_missing_program() {
     let set = cmd_set();
     let opts = ProvisionOptions {
         max_cmd_output: 10,
-        ..ProvisionOptions::default()
+        ..allow()
     };
     let d = run(&set, &cmd_input("echo"), "compose", &opts).unwrap_err();
     assert!(
@@ -778,13 +791,7 @@ fn cmd_output_limit_and_missing_program() {
         "{}",
         d.message
     );
-    let d = run(
-        &set,
-        &cmd_input("missing"),
-        "compose",
-        &ProvisionOptions::default(),
-    )
-    .unwrap_err();
+    let d = run(&set, &cmd_input("missing"), "compose", &allow()).unwrap_err();
     assert!(d.message.contains("cannot start"), "{}", d.message);
 }
 
@@ -799,13 +806,7 @@ fn star_marks_every_output_key() {
     let u = uid("w", "env", "environment", None, None);
     let mut input = ProvisionInput::new(u.clone(), "seed");
     input.requested_outputs = vec!["DEBUG".into(), "PORT".into()];
-    let out = provision(
-        set.find(&u).unwrap(),
-        &input,
-        "compose",
-        &ProvisionOptions::default(),
-    )
-    .unwrap();
+    let out = provision(set.find(&u).unwrap(), &input, "compose", &allow()).unwrap();
     assert_eq!(out.outputs["DEBUG"], "${DEBUG}");
     let keys: Vec<&str> = out.expression_outputs.iter().map(String::as_str).collect();
     assert_eq!(keys, vec!["DEBUG", "PORT"]);

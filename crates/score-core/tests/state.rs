@@ -1,13 +1,17 @@
 //! State file, atomic writes and the directory lock.
 
+// Tests work with real files and programs; the library's purity lint is for `src/`.
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)]
+
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::Duration;
 
-use score_core::fsutil::{atomic_write, atomic_write_all, DirLock};
-use score_core::state::{ResourceState, State, StateDir, WorkloadState, STATE_VERSION};
+use score_core::host::fsutil::{atomic_write, atomic_write_all, DirLock};
+use score_core::host::StateDir;
+use score_core::unstable::state::{ResourceState, State, WorkloadState, STATE_VERSION};
 use serde_json::json;
 
 fn sample() -> State {

@@ -9,7 +9,7 @@
 use std::hint::black_box;
 use std::process::ExitCode;
 
-use score_core::resolved::Target;
+use score_core::Target;
 use score_target_compose::ComposeTarget;
 use score_target_k8s::K8sTarget;
 use score_target_terraform::TerraformTarget;
@@ -26,9 +26,9 @@ fn main() -> ExitCode {
         _ => ("run", mode.as_str()),
     };
     let target: &dyn Target = match name {
-        "compose" => &ComposeTarget,
-        "k8s" => &K8sTarget,
-        "terraform" => &TerraformTarget,
+        "compose" => &ComposeTarget::default(),
+        "k8s" => &K8sTarget::default(),
+        "terraform" => &TerraformTarget::default(),
         other => {
             eprintln!("unknown target {other:?}");
             return ExitCode::from(2);

@@ -14,8 +14,8 @@ use serde_json::Value;
 
 use super::template::{self, ErrorSite, SectionTemplate, Templates};
 use crate::diag::{describe_type, Diagnostic, SourceFile, Span};
-use crate::load::{self, escape_pointer_segment, Document, Limits};
 use crate::uid::ResourceUid;
+use crate::yaml::{self, escape_pointer_segment, Document, Limits};
 
 /// The four sections every template provisioner may have, in render order.
 pub const CORE_SECTIONS: [&str; 4] = ["init", "state", "shared", "outputs"];
@@ -84,7 +84,7 @@ pub struct CmdSpec {
 /// One entry of a provisioner file.
 ///
 /// ```
-/// use score_core::provision::ProvisionerSet;
+/// use score_core::unstable::provision::ProvisionerSet;
 /// let text = "- uri: template://x\n  type: redis\n  outputs: |\n    host: redis\n";
 /// let set = ProvisionerSet::load(&[("p.yaml".into(), text.into(), None)]).unwrap();
 /// let p = set.iter().next().unwrap();
@@ -174,7 +174,7 @@ impl ProvisionerSet {
     /// with the file and line.
     ///
     /// ```
-    /// use score_core::provision::ProvisionerSet;
+    /// use score_core::unstable::provision::ProvisionerSet;
     /// let user = "- uri: template://big\n  type: postgres\n  class: large\n";
     /// let defaults = "- uri: template://pg\n  type: postgres\n";
     /// let set = ProvisionerSet::load(&[
@@ -392,7 +392,7 @@ fn load_file(file: &Arc<SourceFile>, dir: Option<&Path>) -> Result<Vec<Provision
     if is_blank(&file.text) {
         return Ok(Vec::new());
     }
-    let doc = load::parse_any(file.clone(), file.text.as_bytes(), &Limits::default())
+    let doc = yaml::parse_any(file.clone(), file.text.as_bytes(), &Limits::default())
         .map_err(|d| load_error(file, d))?;
     let items = match &doc.value {
         Value::Null => return Ok(Vec::new()),
@@ -676,9 +676,12 @@ fn known_keys() -> String {
 fn resolve_program(rest: &str, dir: Option<&Path>) -> PathBuf {
     let rest = rest.split_once('#').map_or(rest, |(p, _)| p);
     if let Some(home_rel) = rest.strip_prefix("~/") {
-        if let Some(home) = std::env::var_os("HOME") {
-            return PathBuf::from(home).join(home_rel);
+        #[cfg(feature = "host")]
+        if let Some(home) = crate::host::home_dir() {
+            return home.join(home_rel);
         }
+        #[cfg(not(feature = "host"))]
+        let _ = home_rel;
     }
     let p = Path::new(rest);
     if p.is_absolute() || !rest.contains('/') {

@@ -187,7 +187,7 @@ fn rand_alnum(state: &mut State<'_, '_>, n: usize) -> Result<String, Error> {
 /// Rejection sampling (bytes ≥ 248 are skipped) keeps the 62 symbols equally likely.
 ///
 /// ```
-/// use score_core::provision::helpers::rand_alnum_from;
+/// use score_core::unstable::provision::helpers::rand_alnum_from;
 /// let a = rand_alnum_from("k", 0, 16);
 /// assert_eq!(a.len(), 16);
 /// assert_eq!(a, rand_alnum_from("k", 0, 16));

@@ -7,7 +7,7 @@
 //! fragments, which core hands to the target untouched. Format and semantics: `spec/provisioners.md`.
 //!
 //! ```
-//! use score_core::provision::*;
+//! use score_core::unstable::provision::*;
 //! use score_core::ResourceUid;
 //! let text = r#"
 //! - uri: template://demo/redis
@@ -34,11 +34,8 @@
 // only here would make provisioning errors differ from every other stage's.
 #![allow(clippy::result_large_err)]
 
-pub mod cmd;
-pub(crate) mod fast_yaml;
 pub mod file;
 pub mod helpers;
-mod simple_yaml;
 pub mod template;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -111,7 +108,7 @@ impl ProvisionInput {
     /// The resource's stable guid: a v4-shaped UUID from SHA-256(seed, uid).
     ///
     /// ```
-    /// let i = score_core::provision::ProvisionInput::new(score_core::ResourceUid::from_string("a.default#w.r"), "s");
+    /// let i = score_core::unstable::provision::ProvisionInput::new(score_core::ResourceUid::from_string("a.default#w.r"), "s");
     /// assert_eq!(i.guid(), i.guid());
     /// assert_eq!(i.guid().len(), 36);
     /// ```
@@ -175,6 +172,26 @@ pub struct ProvisionOptions {
     pub cmd_timeout: Duration,
     /// Maximum bytes a `cmd://` program may write to stdout.
     pub max_cmd_output: usize,
+    /// Whether `cmd://` entries may run their programs. The library's default is
+    /// [`CommandPolicy::Deny`]: a provisioner file is data, and running the program it names is
+    /// the caller's decision.
+    pub commands: CommandPolicy,
+}
+
+/// Whether `cmd://` provisioners may run programs.
+///
+/// ```
+/// assert_eq!(score_core::ProvisionOptions::default().commands, score_core::CommandPolicy::Deny);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum CommandPolicy {
+    /// A `cmd://` entry that matches a resource is an error
+    /// .
+    #[default]
+    Deny,
+    /// Run them (needs the `host` feature; the CLI's choice, as in score-compose and score-k8s).
+    Allow,
 }
 
 impl Default for ProvisionOptions {
@@ -183,8 +200,60 @@ impl Default for ProvisionOptions {
             fuel: template::DEFAULT_FUEL,
             cmd_timeout: Duration::from_secs(60),
             max_cmd_output: 16 * 1024 * 1024,
+            commands: CommandPolicy::Deny,
         }
     }
+}
+
+#[cfg(feature = "host")]
+fn run_command(
+    p: &Provisioner,
+    spec: &CmdSpec,
+    input: &ProvisionInput,
+    opts: &ProvisionOptions,
+) -> Result<crate::host::cmd::CmdOutput, Diagnostic> {
+    match opts.commands {
+        CommandPolicy::Allow => crate::host::cmd::run(&p.uri, spec, input, opts),
+        CommandPolicy::Deny => Err(command_denied(p, input)),
+    }
+}
+
+#[cfg(not(feature = "host"))]
+fn run_command(
+    p: &Provisioner,
+    _spec: &CmdSpec,
+    input: &ProvisionInput,
+    _opts: &ProvisionOptions,
+) -> Result<CmdOutputStub, Diagnostic> {
+    Err(command_denied(p, input))
+}
+
+/// Without the `host` feature no program can run; the type only keeps `provision` one function.
+#[cfg(not(feature = "host"))]
+struct CmdOutputStub {
+    resource_state: Option<Map<String, Value>>,
+    shared_state: Option<Value>,
+    resource_outputs: Option<Map<String, Value>>,
+    secret_outputs: Option<BTreeSet<String>>,
+    expression_outputs: Option<BTreeSet<String>>,
+    fragments: Option<BTreeMap<String, Value>>,
+}
+
+fn command_denied(p: &Provisioner, input: &ProvisionInput) -> Diagnostic {
+    entry_diag(
+        p,
+        format!(
+            "provisioner '{}' for resource '{}' would run the program '{}', and running programs is not allowed",
+            p.uri,
+            input.uid,
+            p.cmd().map_or_else(String::new, |c| c.program.display().to_string())
+        ),
+    )
+    .with_help(if cfg!(feature = "host") {
+        "set ProvisionOptions::commands to CommandPolicy::Allow to run cmd:// provisioners"
+    } else {
+        "this build of score-core has no `host` feature, so it cannot run cmd:// provisioners"
+    })
 }
 
 /// Provisions one resource with entry `p` for `target` (the name that selects target sections).
@@ -201,7 +270,7 @@ pub fn provision(
     let mut out = match &p.engine {
         Engine::Template(t) => render_all(p, t, input, target, opts)?,
         Engine::Cmd(spec) => {
-            let r = cmd::run(&p.uri, spec, input, opts)?;
+            let r = run_command(p, spec, input, opts)?;
             ProvisionOutput {
                 state: r.resource_state.unwrap_or_default(),
                 shared_patch: r.shared_state.unwrap_or(Value::Object(Map::new())),
@@ -485,7 +554,7 @@ fn section_diag(
 /// ```
 /// use serde_json::json;
 /// let mut doc = json!({"a": {"b": 1, "c": 2}, "d": [1]});
-/// score_core::provision::merge_patch(&mut doc, &json!({"a": {"b": null, "e": 3}, "d": 4}));
+/// score_core::unstable::provision::merge_patch(&mut doc, &json!({"a": {"b": null, "e": 3}, "d": 4}));
 /// assert_eq!(doc, json!({"a": {"c": 2, "e": 3}, "d": 4}));
 /// ```
 pub fn merge_patch(target: &mut Value, patch: &Value) {

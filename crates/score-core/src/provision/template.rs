@@ -95,7 +95,7 @@ impl Templates {
         tmpl.render(ctx)
     }
 
-    /// [`parse_rendered`] of a section's rendered `text`, reusing the value when the section
+    /// [`crate::yaml::parse_section`] of a section's rendered `text`, reusing the value when the section
     /// rendered the same text last time.
     ///
     /// The value is kept only once a text has come twice in a row: most sections render a
@@ -113,7 +113,7 @@ impl Templates {
                 }
             }
         }
-        let value = parse_rendered(text)?;
+        let value = crate::yaml::parse_section(text)?;
         if let Ok(mut cache) = self.last_parsed.lock() {
             let kept = repeated.then(|| value.clone());
             cache.insert(section.env_name.clone(), (text.to_string(), kept));
@@ -248,31 +248,6 @@ pub(crate) fn line_span(file: &SourceFile, line: usize) -> Option<Span> {
         offset += l.len();
     }
     None
-}
-
-/// Parses a rendered section as YAML. Empty (or whitespace/comment-only) text is `None`.
-pub(crate) fn parse_rendered(text: &str) -> Result<Option<Value>, String> {
-    if text
-        .lines()
-        .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
-    {
-        return Ok(None);
-    }
-    // Line by line when the text has the plain block shape, else from parser events; each
-    // answers only when certain (debug builds check every answer against serde-saphyr).
-    if let Some(v) = super::simple_yaml::parse(text).or_else(|| super::fast_yaml::parse(text)) {
-        #[cfg(debug_assertions)]
-        {
-            let slow: Result<Value, _> = serde_saphyr::from_str(text);
-            assert!(
-                slow.as_ref().is_ok_and(|s| *s == v),
-                "fast YAML path disagrees with serde-saphyr on {text:?}: {v:?} vs {slow:?}"
-            );
-        }
-        return Ok(Some(v));
-    }
-    let v: Value = serde_saphyr::from_str(text).map_err(|e| e.to_string())?;
-    Ok(Some(v))
 }
 
 #[cfg(test)]

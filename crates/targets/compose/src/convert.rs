@@ -4,17 +4,17 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Map, Value};
 
-use score_core::diag::{Diagnostic, Diagnostics};
 use score_core::model::{Container, Probe, Readiness, ResourcesLimits};
 use score_core::quantity::{parse_cpu_millis, parse_memory_bytes};
-use score_core::resolved::{
+use score_core::unstable::substitute::{render_go_json, Found, Piece, Resolved};
+use score_core::{Diagnostic, Diagnostics};
+use score_core::{
     FileContent, ResolvedContainer, ResolvedProject, ResolvedVolume, ResolvedWorkload, VolumeSource,
 };
-use score_core::substitute::{render_go_json, Found, Piece, Resolved};
 
 use crate::escape::{escape_dollars, mount_file_name, shell_quote};
 use crate::fragments::{Owner, Project, Service};
-use crate::{Settings, CODE, MOUNTS_DIR};
+use crate::{ComposeOptions as Settings, CODE, MOUNTS_DIR};
 
 /// The label (and annotation) naming the workload a service belongs to, as score-compose sets it.
 pub(crate) const WORKLOAD_LABEL: &str = "compose.score.dev/workload-name";
@@ -492,7 +492,7 @@ fn volume(target: &str, v: &ResolvedVolume, project: &ResolvedProject) -> Result
                     Some(Value::String(s)) => Ok(s.clone()),
                     Some(other) => Err(format!(
                         "resource '{uid}' output '{key}' must be a string, got {}",
-                        score_core::diag::describe_type(other)
+                        score_core::unstable::describe_type(other)
                     )),
                     None => Err(format!("resource '{uid}' has no '{key}' output")),
                 }
@@ -503,7 +503,7 @@ fn volume(target: &str, v: &ResolvedVolume, project: &ResolvedProject) -> Result
                     Some(Value::Object(o)) => Ok(Some(o.clone())),
                     Some(other) => Err(format!(
                         "resource '{uid}' output '{key}' must be a mapping, got {}",
-                        score_core::diag::describe_type(other)
+                        score_core::unstable::describe_type(other)
                     )),
                 }
             };

@@ -8,13 +8,13 @@
 // One `Diagnostic` per failure, like score-core's loaders; boxing it would buy nothing.
 #![allow(clippy::result_large_err)]
 
-use score_core::diag::describe_type;
+use score_core::unstable::describe_type;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
-use score_core::diag::{Diagnostic, Diagnostics};
-use score_core::resolved::ProvisionedResource;
+use score_core::ProvisionedResource;
+use score_core::{Diagnostic, Diagnostics};
 
 use crate::CODE;
 

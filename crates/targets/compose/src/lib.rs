@@ -5,13 +5,16 @@
 //! resource fragments) is specified in `spec/targets/compose.md`; the peer it follows is
 //! score-compose.
 //!
-//! ```no_run
-//! use score_core::resolved::{Target, TargetOptions};
-//! use score_target_compose::ComposeTarget;
-//! let target = ComposeTarget;
+//! ```
+//! use score_core::Target;
+//! use score_target_compose::{ComposeOptions, ComposeTarget};
+//! let mut options = ComposeOptions::default();
+//! options.project = Some("My.App".into());
+//! let target = ComposeTarget::new(options);
 //! assert_eq!(target.name(), "compose");
-//! let ctx = target.context(&TargetOptions::default());
+//! let ctx = target.context();
 //! assert_eq!(ctx["mounts_dir"], "./.score-gen/mounts");
+//! assert_eq!(ctx["project"], "myapp");
 //! ```
 
 mod convert;
@@ -23,8 +26,7 @@ use std::path::PathBuf;
 
 use serde_json::{json, Map, Value};
 
-use score_core::diag::{Diagnostic, Diagnostics};
-use score_core::resolved::{Artefacts, ResolvedProject, Target, TargetOptions};
+use score_core::{Artefacts, Diagnostic, Diagnostics, ResolvedProject, Target};
 
 pub use escape::{escape_dollars, mount_file_name};
 
@@ -37,43 +39,41 @@ pub const MOUNTS_DIR: &str = ".score-gen/mounts";
 /// Diagnostic code of every compose emit error.
 pub(crate) const CODE: &str = "score::compose";
 
-/// The compose backend.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ComposeTarget;
+/// The compose backend, with its options.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ComposeTarget {
+    /// What the command line chose.
+    pub options: ComposeOptions,
+}
 
-/// The settings the CLI passes in [`TargetOptions::settings`], parsed.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Settings {
-    /// Compose project name (`name:`), normalised; `None` leaves naming to compose.
+impl ComposeTarget {
+    /// The compose target with `options`.
+    pub fn new(options: ComposeOptions) -> Self {
+        Self { options }
+    }
+}
+
+/// The compose target's options (`score-gen compose` flags).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct ComposeOptions {
+    /// Compose project name (`name:`, `--project`); normalised as compose normalises directory
+    /// names. `None` leaves naming to compose.
     pub project: Option<String>,
-    /// Container name → build context (`build.<container>`).
+    /// Container name → build context (`--build CONTAINER=CONTEXT`).
     pub builds: BTreeMap<String, String>,
-    /// `HOSTPORT:WORKLOAD:PORT` entries, in the order given.
+    /// `HOSTPORT:WORKLOAD:PORT` entries (`--publish`), in the order given.
     pub publish: Vec<String>,
-    /// Where the CLI writes the skeleton `.env`; when set we return its content.
+    /// Where the CLI writes the skeleton `.env` (`--env-file`); when set, it is one of the
+    /// artefacts.
     pub env_file: Option<String>,
 }
 
-impl Settings {
-    fn from_options(opts: &TargetOptions) -> Self {
-        let mut s = Settings::default();
-        for (k, v) in &opts.settings {
-            if k == "project" {
-                s.project = normalise_project(v);
-            } else if let Some(c) = k.strip_prefix("build.") {
-                s.builds.insert(c.to_string(), v.clone());
-            } else if k == "publish" {
-                s.publish = v
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|p| !p.is_empty())
-                    .map(str::to_string)
-                    .collect();
-            } else if k == "env_file" && !v.is_empty() {
-                s.env_file = Some(v.clone());
-            }
-        }
-        s
+impl ComposeOptions {
+    /// The project name as written into `compose.yaml`.
+    fn project_name(&self) -> Option<String> {
+        self.project.as_deref().and_then(normalise_project)
     }
 }
 
@@ -99,21 +99,16 @@ impl Target for ComposeTarget {
     }
 
     /// `{"name": "compose", "project": <normalised project or "">, "mounts_dir": "./.score-gen/mounts"}`.
-    fn context(&self, opts: &TargetOptions) -> Value {
-        let settings = Settings::from_options(opts);
+    fn context(&self) -> Value {
         json!({
             "name": "compose",
-            "project": settings.project.unwrap_or_default(),
+            "project": self.options.project_name().unwrap_or_default(),
             "mounts_dir": format!("./{MOUNTS_DIR}"),
         })
     }
 
-    fn emit(
-        &self,
-        project: &ResolvedProject,
-        opts: &TargetOptions,
-    ) -> Result<Artefacts, Diagnostics> {
-        let settings = Settings::from_options(opts);
+    fn emit(&self, project: &ResolvedProject) -> Result<Artefacts, Diagnostics> {
+        let settings = &self.options;
         let mut diags = Diagnostics::default();
         let mut out = fragments::Project::default();
 
@@ -123,7 +118,7 @@ impl Target for ComposeTarget {
             }
         }
         for w in &project.workloads {
-            if let Err(d) = convert::add_workload(&mut out, w, project, &settings) {
+            if let Err(d) = convert::add_workload(&mut out, w, project, settings) {
                 diags.0.extend(d.0);
             }
         }
@@ -132,8 +127,8 @@ impl Target for ComposeTarget {
         convert::declare_named_volumes(&mut out);
 
         let mut doc = Map::new();
-        if let Some(p) = &settings.project {
-            doc.insert("name".into(), Value::String(p.clone()));
+        if let Some(p) = settings.project_name() {
+            doc.insert("name".into(), Value::String(p));
         }
         let services: Map<String, Value> = out
             .services
@@ -185,19 +180,5 @@ mod tests {
         assert_eq!(normalise_project("My.App"), Some("myapp".into()));
         assert_eq!(normalise_project("_x-1"), Some("x-1".into()));
         assert_eq!(normalise_project("..."), None);
-    }
-
-    #[test]
-    fn settings_are_parsed() {
-        let mut o = TargetOptions::default();
-        o.settings.insert("build.main".into(), "./app".into());
-        o.settings
-            .insert("publish".into(), "8080:web:80, 5432:db:5432".into());
-        o.settings.insert("env_file".into(), ".env".into());
-        let s = Settings::from_options(&o);
-        assert_eq!(s.builds["main"], "./app");
-        assert_eq!(s.publish, vec!["8080:web:80", "5432:db:5432"]);
-        assert_eq!(s.env_file.as_deref(), Some(".env"));
-        assert_eq!(s.project, None);
     }
 }

@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use serde_json::Value;
 
-fn compose(case: &Case) -> (Value, score_core::resolved::Artefacts) {
+fn compose(case: &Case) -> (Value, score_core::Artefacts) {
     let a = must_compile(case);
     let v: Value = serde_saphyr::from_str(&compose_yaml(&a)).unwrap();
     (v, a)

@@ -3,13 +3,15 @@
 mod common;
 
 use common::*;
-use score_core::resolved::TargetOptions;
+use score_target_compose::ComposeOptions;
 
-fn case(scores: &[&str], provisioners: Option<&str>, settings: &[(&str, &str)]) -> Case {
-    let mut options = TargetOptions::default();
-    for (k, v) in settings {
-        options.settings.insert(k.to_string(), v.to_string());
-    }
+/// `options` is the target's options as YAML (`""` for the defaults).
+fn case(scores: &[&str], provisioners: Option<&str>, options: &str) -> Case {
+    let options: ComposeOptions = if options.is_empty() {
+        ComposeOptions::default()
+    } else {
+        serde_saphyr::from_str(options).expect("compose options")
+    };
     Case {
         name: "inline".into(),
         scores: scores
@@ -44,12 +46,12 @@ containers:
 
 #[test]
 fn dot_image_needs_a_build_context() {
-    let e = error_of(&case(&[DOT_IMAGE], None, &[]));
+    let e = error_of(&case(&[DOT_IMAGE], None, ""));
     assert!(
         e.contains("container 'web'") && e.contains("image is '.'"),
         "{e}"
     );
-    let ok = compile_case(&case(&[DOT_IMAGE], None, &[("build.web", "./web")])).unwrap();
+    let ok = compile_case(&case(&[DOT_IMAGE], None, "builds: {web: ./web}")).unwrap();
     let yaml = compose_yaml(&ok.1);
     assert!(yaml.contains("build:\n      context: ./web"), "{yaml}");
     assert!(!yaml.contains("image:"), "{yaml}");
@@ -67,7 +69,7 @@ containers:
   second: {image: b:1}
 "#;
     assert_eq!(
-        error_of(&case(&[s], None, &[])),
+        error_of(&case(&[s], None, "")),
         "containers.first.before: ready 'healthy' requires a readiness or liveness probe to be defined"
     );
 }
@@ -76,9 +78,9 @@ containers:
 fn publish_is_checked() {
     let s =
         "apiVersion: score.dev/v1b1\nmetadata: {name: app}\ncontainers:\n  main: {image: a:1}\n";
-    let e = error_of(&case(&[s], None, &[("publish", "8080:app")]));
+    let e = error_of(&case(&[s], None, "publish: ['8080:app']"));
     assert_eq!(e, "--publish '8080:app': expected HOSTPORT:WORKLOAD:PORT");
-    let e = error_of(&case(&[s], None, &[("publish", "8080:nope:80")]));
+    let e = error_of(&case(&[s], None, "publish: ['8080:nope:80']"));
     assert_eq!(
         e,
         "--publish '8080:nope:80': no workload or service named 'nope'"
@@ -105,7 +107,7 @@ fn conflicting_shared_services_are_an_error() {
       shared:
         image: "img:{{ class }}"
 "#;
-    let e = error_of(&case(&[USES_THING], Some(p), &[]));
+    let e = error_of(&case(&[USES_THING], Some(p), ""));
     assert_eq!(
         e,
         "resources 'thing.default#app.one' and 'thing.other#app.two' render different values for 'services.shared.image'"
@@ -124,7 +126,7 @@ fn identical_shared_services_merge() {
     files: |
       shared/{{ class }}.txt: "{{ uid }}"
 "#;
-    let (_, a, _) = compile_case(&case(&[USES_THING], Some(p), &[])).unwrap();
+    let (_, a, _) = compile_case(&case(&[USES_THING], Some(p), "")).unwrap();
     let yaml = compose_yaml(&a);
     assert_eq!(yaml.matches("\n  shared:\n").count(), 1, "{yaml}");
     assert!(yaml.contains("app-main:\n"), "{yaml}");
@@ -152,7 +154,7 @@ fn unknown_sections_and_escaping_paths_are_errors() {
     files: |
       ../outside.txt: "x"
 "#;
-    let e = error_of(&case(&[USES_THING], Some(p), &[]));
+    let e = error_of(&case(&[USES_THING], Some(p), ""));
     assert!(e.contains("unknown compose section 'secrets'"), "{e}");
     assert!(
         e.contains(
@@ -176,7 +178,7 @@ containers:
 resources:
   env: {type: environment}
 "#;
-    let e = error_of(&case(&[s], None, &[]));
+    let e = error_of(&case(&[s], None, ""));
     assert!(
         e.contains("containers.main.files[/etc/x.conf]: the content uses the compose environment variable '${DEBUG}'"),
         "{e}"
@@ -195,7 +197,7 @@ containers:
 resources:
   peer: {type: service-port, params: {workload: ghost, port: http}}
 "#;
-    let e = error_of(&case(&[s], None, &[]));
+    let e = error_of(&case(&[s], None, ""));
     assert!(e.contains("unknown workload 'ghost'"), "{e}");
 }
 
@@ -215,7 +217,7 @@ fn publish_can_target_a_resource_service() {
     let (_, a, _) = compile_case(&case(
         &[USES_DB],
         None,
-        &[("publish", "15432:postgres-instance:5432")],
+        "publish: ['15432:postgres-instance:5432']",
     ))
     .unwrap();
     let v: serde_json::Value = serde_saphyr::from_str(&compose_yaml(&a)).unwrap();
@@ -244,7 +246,7 @@ resources:
   db: {type: postgres}
 "#;
     assert_eq!(
-        error_of(&case(&[s], None, &[])),
+        error_of(&case(&[s], None, "")),
         "service 'postgres-instance' of workload 'postgres' is already defined by resource 'postgres.default#postgres.db'"
     );
 }
@@ -270,7 +272,7 @@ resources:
     source: x
 "#;
     assert_eq!(
-        error_of(&case(&[s], Some(p), &[])),
+        error_of(&case(&[s], Some(p), "")),
         "containers.main.volumes[/data]: resource 'odd-volume.default#app.vol' has invalid type 'nfs'"
     );
     let p = p.replace("type: nfs", "type: tmpfs");
@@ -279,7 +281,7 @@ resources:
         "{source: \"${resources.vol}\", path: sub}",
     );
     assert_eq!(
-        error_of(&case(&[&s2], Some(&p), &[])),
+        error_of(&case(&[&s2], Some(&p), "")),
         "containers.main.volumes[/data]: can't mount named tmpfs volume with sub path 'sub': not supported"
     );
 }

@@ -12,19 +12,21 @@
 //! - every `manifests` fragment of the provisioned resources is appended;
 //! - objects are sorted by kind (install order) and name, so the output is deterministic.
 //!
-//! ```no_run
-//! use score_core::resolved::{Target, TargetOptions};
-//! use score_target_k8s::K8sTarget;
-//! let t = K8sTarget;
+//! ```
+//! use score_core::Target;
+//! use score_target_k8s::{K8sOptions, K8sTarget};
+//! let mut options = K8sOptions::default();
+//! options.namespace = Some("shop".into());
+//! let t = K8sTarget::new(options);
 //! assert_eq!(t.name(), "k8s");
-//! let ctx = t.context(&TargetOptions::default());
-//! assert_eq!(ctx["name"], "k8s");
+//! let ctx = t.context();
+//! assert_eq!((ctx["name"].as_str(), ctx["namespace"].as_str()), (Some("k8s"), Some("shop")));
 //! ```
 
 use std::path::PathBuf;
 
-use score_core::diag::{Diagnostic, Diagnostics};
-use score_core::resolved::{Artefacts, ResolvedProject, Target, TargetOptions};
+use score_core::{Artefacts, ResolvedProject, Target};
+use score_core::{Diagnostic, Diagnostics};
 use serde_json::{json, Value};
 
 mod objects;
@@ -42,13 +44,30 @@ pub const MANIFESTS_FILE: &str = "manifests.yaml";
 /// The diagnostic code of every error this target reports.
 pub const CODE: &str = "score::k8s";
 
-/// The Kubernetes target.
-///
-/// Settings read from [`TargetOptions::settings`]:
-/// - `namespace`: set `metadata.namespace` on every namespaced object that has none;
-/// - `generate_namespace` = `"true"`: also emit the `Namespace` object (needs `namespace`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct K8sTarget;
+/// The Kubernetes target, with its options.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct K8sTarget {
+    /// What the command line chose.
+    pub options: K8sOptions,
+}
+
+impl K8sTarget {
+    /// The k8s target with `options`.
+    pub fn new(options: K8sOptions) -> Self {
+        Self { options }
+    }
+}
+
+/// The k8s target's options (`score-gen k8s` flags).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct K8sOptions {
+    /// `--namespace`: set `metadata.namespace` on every namespaced object that has none.
+    pub namespace: Option<String>,
+    /// `--generate-namespace`: also emit the `Namespace` object (needs `namespace`).
+    pub generate_namespace: bool,
+}
 
 impl Target for K8sTarget {
     fn name(&self) -> &'static str {
@@ -60,19 +79,15 @@ impl Target for K8sTarget {
     }
 
     /// `{"name": "k8s", "namespace": <namespace or null>}`.
-    fn context(&self, opts: &TargetOptions) -> Value {
+    fn context(&self) -> Value {
         json!({
             "name": "k8s",
-            "namespace": opts.settings.get("namespace"),
+            "namespace": self.options.namespace,
         })
     }
 
-    fn emit(
-        &self,
-        project: &ResolvedProject,
-        opts: &TargetOptions,
-    ) -> Result<Artefacts, Diagnostics> {
-        let docs = manifests(project, opts)?;
+    fn emit(&self, project: &ResolvedProject) -> Result<Artefacts, Diagnostics> {
+        let docs = manifests(project, &self.options)?;
         let yaml = render_yaml(&docs)?;
         Ok(Artefacts {
             files: vec![(PathBuf::from(MANIFESTS_FILE), yaml.into_bytes())],
@@ -84,10 +99,7 @@ impl Target for K8sTarget {
 /// The Kubernetes objects for `project`, in output order.
 ///
 /// Errors (all collected, not just the first) name the workload and the field.
-pub fn manifests(
-    project: &ResolvedProject,
-    opts: &TargetOptions,
-) -> Result<Vec<Value>, Diagnostics> {
+pub fn manifests(project: &ResolvedProject, opts: &K8sOptions) -> Result<Vec<Value>, Diagnostics> {
     let settings = objects::Settings::from_options(opts)?;
     let mut set = objects::ObjectSet::default();
     let mut diags = Diagnostics::default();
@@ -119,7 +131,7 @@ pub fn manifests(
                         CODE,
                         format!(
                             "{origin}: section 'manifests' must render to a list of Kubernetes objects, got {}",
-                            score_core::diag::describe_type(other)
+                            score_core::unstable::describe_type(other)
                         ),
                     )
                     .with_help(format!("check the provisioner '{}'", res.provisioner)),

@@ -3,8 +3,8 @@
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
-use score_core::diag::{Diagnostic, Diagnostics};
-use score_core::resolved::{ResolvedProject, TargetOptions};
+use score_core::ResolvedProject;
+use score_core::{Diagnostic, Diagnostics};
 use serde_json::{json, Map, Value};
 
 use crate::CODE;
@@ -80,12 +80,8 @@ pub(crate) struct Settings {
 }
 
 impl Settings {
-    pub(crate) fn from_options(opts: &TargetOptions) -> Result<Self, Diagnostics> {
-        let namespace = opts
-            .settings
-            .get("namespace")
-            .filter(|s| !s.is_empty())
-            .cloned();
+    pub(crate) fn from_options(opts: &crate::K8sOptions) -> Result<Self, Diagnostics> {
+        let namespace = opts.namespace.clone().filter(|s| !s.is_empty());
         if let Some(ns) = &namespace {
             if !is_dns_label(ns) {
                 return Err(Diagnostic::new(
@@ -98,17 +94,7 @@ impl Settings {
                 .into());
             }
         }
-        let generate_namespace = match opts.settings.get("generate_namespace").map(String::as_str) {
-            None | Some("") | Some("false") => false,
-            Some("true") => true,
-            Some(other) => {
-                return Err(Diagnostic::new(
-                    CODE,
-                    format!("generate_namespace must be 'true' or 'false', got '{other}'"),
-                )
-                .into())
-            }
-        };
+        let generate_namespace = opts.generate_namespace;
         if generate_namespace && namespace.is_none() {
             return Err(
                 Diagnostic::new(CODE, "generate_namespace needs a namespace")
@@ -138,7 +124,7 @@ pub(crate) fn check_object(v: &Value) -> Result<(), String> {
     let Value::Object(m) = v else {
         return Err(format!(
             "expected a Kubernetes object (a map), got {}",
-            score_core::diag::describe_type(v)
+            score_core::unstable::describe_type(v)
         ));
     };
     for key in ["apiVersion", "kind"] {

@@ -4,12 +4,10 @@ use std::collections::BTreeMap;
 
 use base64::Engine as _;
 use indexmap::IndexMap;
-use score_core::diag::{Diagnostic, Diagnostics};
 use score_core::model::{Container, Probe, Readiness, ResourcesLimits};
-use score_core::resolved::{
-    FileContent, ResolvedContainer, ResolvedProject, ResolvedWorkload, VolumeSource,
-};
-use score_core::substitute::{Piece, Resolved};
+use score_core::unstable::substitute::{Piece, Resolved};
+use score_core::{Diagnostic, Diagnostics};
+use score_core::{FileContent, ResolvedContainer, ResolvedProject, ResolvedWorkload, VolumeSource};
 use serde_json::{json, Map, Value};
 
 use crate::CODE;
@@ -614,7 +612,7 @@ fn split_init_containers(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use score_core::substitute::Found;
+    use score_core::unstable::substitute::Found;
 
     fn found(v: &str, secret: bool, expression: bool) -> Piece {
         Piece::Value(Found {

@@ -7,13 +7,13 @@ use std::collections::BTreeMap;
 
 use indexmap::IndexMap;
 use score_core::model::Workload;
-use score_core::resolved::{
+use score_core::unstable::substitute::{Found, Outputs, Piece, Resolved};
+use score_core::ResourceUid;
+use score_core::{
     FileContent, ProvisionedResource, ResolvedContainer, ResolvedFile, ResolvedProject,
-    ResolvedVolume, ResolvedWorkload, Target, TargetOptions, VolumeSource,
+    ResolvedVolume, ResolvedWorkload, Target, VolumeSource,
 };
-use score_core::substitute::{Found, Outputs, Piece, Resolved};
-use score_core::uid::ResourceUid;
-use score_target_k8s::{manifests, K8sTarget};
+use score_target_k8s::{manifests, K8sOptions, K8sTarget};
 use serde_json::{json, Map, Value};
 
 fn text(s: &str) -> Resolved {
@@ -97,13 +97,9 @@ fn resource(
     }
 }
 
-fn opts(pairs: &[(&str, &str)]) -> TargetOptions {
-    TargetOptions {
-        settings: pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-    }
+/// The target's options from YAML.
+fn opts(yaml: &str) -> K8sOptions {
+    serde_saphyr::from_str(yaml).expect("k8s options")
 }
 
 fn find<'a>(docs: &'a [Value], kind: &str, name: &str) -> &'a Value {
@@ -135,7 +131,7 @@ fn deployment_service_labels_annotations() {
     let c = w.containers.get_mut("main").expect("container");
     c.variables.insert("PLAIN".into(), text("a $b"));
     let p = project(vec![w], vec![]);
-    let docs = manifests(&p, &TargetOptions::default()).expect("emits");
+    let docs = manifests(&p, &K8sOptions::default()).expect("emits");
     assert_eq!(
         docs.iter()
             .map(|d| format!(
@@ -229,7 +225,7 @@ fn secret_variables_go_to_a_secret() {
             None,
         )],
     );
-    let docs = manifests(&p, &TargetOptions::default()).expect("emits");
+    let docs = manifests(&p, &K8sOptions::default()).expect("emits");
     let dep = find(&docs, "Deployment", "web");
     let env = &dep["spec"]["template"]["spec"]["containers"][0]["env"];
     assert_eq!(
@@ -260,7 +256,7 @@ fn secret_variables_go_to_a_secret() {
             },
         );
     }
-    let docs2 = manifests(&project(vec![w], vec![]), &TargetOptions::default()).expect("emits");
+    let docs2 = manifests(&project(vec![w], vec![]), &K8sOptions::default()).expect("emits");
     let keys: Vec<&String> = find(&docs2, "Secret", "web-main-secrets")["data"]
         .as_object()
         .expect("data")
@@ -269,10 +265,7 @@ fn secret_variables_go_to_a_secret() {
     assert_eq!(keys, ["env.A_B", "env.A_B-2"]);
 
     let yaml = String::from_utf8(
-        K8sTarget
-            .emit(&p, &TargetOptions::default())
-            .expect("emits")
-            .files[0]
+        K8sTarget::default().emit(&p).expect("emits").files[0]
             .1
             .clone(),
     )
@@ -308,7 +301,7 @@ fn files_become_configmap_or_secret_items_mounted_by_subpath() {
         },
     );
     let p = project(vec![w], vec![]);
-    let docs = manifests(&p, &TargetOptions::default()).expect("emits");
+    let docs = manifests(&p, &K8sOptions::default()).expect("emits");
     let cm = find(&docs, "ConfigMap", "web-main-files");
     assert_eq!(cm["data"], json!({"file-0": "a: no\n"}));
     assert_eq!(
@@ -372,11 +365,8 @@ fn volume_resources_become_pod_volumes_or_claim_templates() {
         &[],
         None,
     );
-    let docs = manifests(
-        &project(vec![w.clone()], vec![res]),
-        &TargetOptions::default(),
-    )
-    .expect("emits");
+    let docs =
+        manifests(&project(vec![w.clone()], vec![res]), &K8sOptions::default()).expect("emits");
     let pod = &find(&docs, "Deployment", "web")["spec"]["template"]["spec"];
     assert_eq!(
         pod["volumes"],
@@ -397,7 +387,7 @@ fn volume_resources_become_pod_volumes_or_claim_templates() {
             vec![w.clone()],
             vec![resource(uid.as_str(), claim.clone(), &[], None)],
         ),
-        &TargetOptions::default(),
+        &K8sOptions::default(),
     )
     .expect_err("claimSpec on a Deployment");
     assert!(
@@ -413,7 +403,7 @@ fn volume_resources_become_pod_volumes_or_claim_templates() {
     );
     let docs = manifests(
         &project(vec![sts], vec![resource(uid.as_str(), claim, &[], None)]),
-        &TargetOptions::default(),
+        &K8sOptions::default(),
     )
     .expect("emits");
     let s = find(&docs, "StatefulSet", "web");
@@ -432,7 +422,7 @@ fn volume_resources_become_pod_volumes_or_claim_templates() {
             vec![w],
             vec![resource(uid.as_str(), json!({"x": 1}), &[], None)],
         ),
-        &TargetOptions::default(),
+        &K8sOptions::default(),
     )
     .expect_err("bad outputs");
     assert!(
@@ -471,11 +461,7 @@ fn namespace_generation_order_and_fragments() {
             ),
         ],
     );
-    let docs = manifests(
-        &p,
-        &opts(&[("namespace", "shop"), ("generate_namespace", "true")]),
-    )
-    .expect("emits");
+    let docs = manifests(&p, &opts("{namespace: shop, generate_namespace: true}")).expect("emits");
     let names: Vec<String> = docs
         .iter()
         .map(|d| {
@@ -509,13 +495,13 @@ fn namespace_generation_order_and_fragments() {
 
     let err = manifests(
         &project(vec![basic()], vec![]),
-        &opts(&[("generate_namespace", "true")]),
+        &opts("{generate_namespace: true}"),
     )
     .expect_err("needs ns");
     assert_eq!(err.0[0].message, "generate_namespace needs a namespace");
     let err = manifests(
         &project(vec![basic()], vec![]),
-        &opts(&[("namespace", "Bad_NS")]),
+        &opts("{namespace: Bad_NS}"),
     )
     .expect_err("bad ns");
     assert!(err.0[0]
@@ -534,7 +520,7 @@ fn conflicting_and_malformed_fragments_are_errors() {
             resource("x.default#b", json!({}), &[], Some(b)),
         ],
     );
-    let err = manifests(&p, &TargetOptions::default()).expect_err("conflict");
+    let err = manifests(&p, &K8sOptions::default()).expect_err("conflict");
     assert_eq!(
         err.0[0].message,
         "resource 'x.default#b' and resource 'x.default#a' both produce ConfigMap 'c' with different content"
@@ -548,7 +534,7 @@ fn conflicting_and_malformed_fragments_are_errors() {
             Some(json!({"kind": "ConfigMap"})),
         )],
     );
-    let err = manifests(&p, &TargetOptions::default()).expect_err("not a list");
+    let err = manifests(&p, &K8sOptions::default()).expect_err("not a list");
     assert!(
         err.0[0]
             .message
@@ -565,7 +551,7 @@ fn conflicting_and_malformed_fragments_are_errors() {
             Some(json!([{"kind": "ConfigMap", "apiVersion": "v1", "metadata": {}}])),
         )],
     );
-    let err = manifests(&p, &TargetOptions::default()).expect_err("no name");
+    let err = manifests(&p, &K8sOptions::default()).expect_err("no name");
     assert_eq!(
         err.0[0].message,
         "resource 'x.default#a': manifests[0]: 'metadata.name' must be a non-empty string"
@@ -584,7 +570,7 @@ fn provisioner_leaking_a_secret_is_an_error() {
             Some(frag),
         )],
     );
-    let err = manifests(&p, &TargetOptions::default()).expect_err("leak");
+    let err = manifests(&p, &K8sOptions::default()).expect_err("leak");
     assert_eq!(
         err.0[0].message,
         "the secret output 'pw' of resource 'x.default#a' appears in clear text in ConfigMap 'leak'"
@@ -598,7 +584,7 @@ fn workload_errors() {
         "annotations".into(),
         json!({"k8s.score.dev/kind": "DaemonSet"}),
     );
-    let err = manifests(&project(vec![w], vec![]), &TargetOptions::default()).expect_err("kind");
+    let err = manifests(&project(vec![w], vec![]), &K8sOptions::default()).expect_err("kind");
     assert_eq!(
         err.0[0].message,
         "workload 'web': metadata.annotations.k8s.score.dev/kind: unsupported workload kind 'DaemonSet'"
@@ -613,7 +599,7 @@ fn workload_errors() {
             read_only: false,
         },
     );
-    let err = manifests(&project(vec![w], vec![]), &TargetOptions::default()).expect_err("volume");
+    let err = manifests(&project(vec![w], vec![]), &K8sOptions::default()).expect_err("volume");
     assert_eq!(
         err.0[0].pointer.as_deref(),
         Some("/containers/main/volumes/~1x/source")
@@ -643,11 +629,8 @@ fn output_is_valid_kubernetes() {
     );
     let p = project(vec![w], vec![]);
     let yaml = String::from_utf8(
-        K8sTarget
-            .emit(
-                &p,
-                &opts(&[("namespace", "demo"), ("generate_namespace", "true")]),
-            )
+        K8sTarget::new(opts("{namespace: demo, generate_namespace: true}"))
+            .emit(&p)
             .expect("emits")
             .files[0]
             .1
@@ -706,7 +689,7 @@ fn before_makes_init_and_sidecar_containers() {
         }
     }));
     let p = project(vec![w], vec![]);
-    let docs = manifests(&p, &TargetOptions::default()).expect("emits");
+    let docs = manifests(&p, &K8sOptions::default()).expect("emits");
     let pod = &find(&docs, "Deployment", "web")["spec"]["template"]["spec"];
     assert_eq!(
         pod["containers"],

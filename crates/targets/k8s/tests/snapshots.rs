@@ -1,8 +1,8 @@
 //! Every case in `testdata/k8s/<case>/` through the whole pipeline
-//! (`score_core::engine::compile_in_memory`) with a fixed seed.
+//! (`score_core::compile_in_memory`) with a fixed seed.
 //!
 //! A case folder holds `score*.yaml` (workloads, in name order), optionally `provisioners.yaml`
-//! (a user provisioner file, before the defaults) and `settings.yaml` (a map of target settings).
+//! (a user provisioner file, before the defaults) and `options.yaml` (the target's typed options).
 //! For each case: an insta snapshot of `manifests.yaml` (reviewed), determinism (twice → same
 //! bytes; again from the returned state → same bytes), no `${` left, no secret output value in
 //! clear text outside Secrets, every variable using a secret read through `secretKeyRef`, and
@@ -10,12 +10,11 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use score_core::engine::compile_in_memory;
-use score_core::resolved::{ResolvedProject, TargetOptions};
-use score_core::state::State;
+use score_core::unstable::state::State;
+use score_core::{compile, CompileInputs, ResolvedProject};
+use score_target_k8s::K8sOptions;
 use score_target_k8s::{manifests, K8sTarget};
 use serde_json::Value;
 
@@ -30,13 +29,13 @@ struct Case {
     name: String,
     scores: Vec<(String, String)>,
     provisioners: Vec<(String, String)>,
-    options: TargetOptions,
+    options: K8sOptions,
 }
 
 fn load_case(dir: &Path) -> Case {
     let mut scores = Vec::new();
     let mut provisioners = Vec::new();
-    let mut options = TargetOptions::default();
+    let mut options = K8sOptions::default();
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .expect("read case dir")
         .map(|e| e.expect("dir entry").path())
@@ -53,9 +52,8 @@ fn load_case(dir: &Path) -> Case {
             scores.push((file, text));
         } else if file == "provisioners.yaml" {
             provisioners.push((file, text));
-        } else if file == "settings.yaml" {
-            let m: BTreeMap<String, String> = serde_saphyr::from_str(&text).expect("settings map");
-            options.settings = m;
+        } else if file == "options.yaml" {
+            options = serde_saphyr::from_str(&text).expect("options.yaml: k8s options");
         } else {
             panic!("unexpected fixture file {}", p.display());
         }
@@ -80,14 +78,17 @@ fn seeded() -> State {
 }
 
 fn run(case: &Case, state: State) -> (ResolvedProject, String, State) {
-    let (project, artefacts, state) = compile_in_memory(
-        &K8sTarget,
-        &case.scores,
-        &case.provisioners,
+    let inputs = CompileInputs {
+        score_files: case.scores.clone(),
+        provisioner_files: case.provisioners.clone(),
+        ..CompileInputs::default()
+    };
+    let score_core::Compiled {
+        project,
+        artefacts,
         state,
-        &case.options,
-    )
-    .unwrap_or_else(|d| panic!("case {} failed: {:#?}", case.name, d));
+    } = compile(&K8sTarget::new(case.options.clone()), &inputs, state)
+        .unwrap_or_else(|d| panic!("case {} failed: {:#?}", case.name, d));
     assert_eq!(artefacts.files.len(), 1, "one manifests file");
     assert_eq!(artefacts.files[0].0, PathBuf::from("manifests.yaml"));
     let yaml = String::from_utf8(artefacts.files[0].1.clone()).expect("utf-8 manifests");
@@ -340,12 +341,10 @@ fn acceptance_details() {
 #[test]
 fn provisioner_errors_are_reported() {
     let run_err = |score: &str| -> String {
-        let r = compile_in_memory(
-            &K8sTarget,
-            &[("score.yaml", score)],
-            score_core::engine::NO_PROVISIONERS,
+        let r = compile(
+            &K8sTarget::default(),
+            &CompileInputs::new().score_file("score.yaml", score),
             seeded(),
-            &TargetOptions::default(),
         );
         match r {
             Ok(_) => panic!("expected an error for {score}"),

@@ -8,18 +8,13 @@
 //! The format is specified in `spec/targets/terraform.md`.
 //!
 //! ```
-//! use score_core::engine::{compile_in_memory, NO_PROVISIONERS};
-//! use score_core::resolved::TargetOptions;
-//! use score_core::state::State;
+//! use score_core::{compile, CompileInputs, State};
 //! use score_target_terraform::TerraformTarget;
 //!
 //! let score = "apiVersion: score.dev/v1b1\nmetadata: {name: hello}\ncontainers:\n  main: {image: nginx}\n";
-//! let mut state = State::new_random();
-//! state.seed = "doc".into();
-//! let (_, files, _) =
-//!     compile_in_memory(&TerraformTarget, &[("score.yaml", score)], NO_PROVISIONERS, state, &TargetOptions::default())
-//!         .unwrap();
-//! let main_tf = String::from_utf8(files.files[0].1.clone()).unwrap();
+//! let inputs = CompileInputs::new().score_file("score.yaml", score);
+//! let out = compile(&TerraformTarget::default(), &inputs, State::with_seed("doc")).unwrap();
+//! let main_tf = String::from_utf8(out.artefacts.files[0].1.clone()).unwrap();
 //! assert!(main_tf.contains("resource \"kubernetes_deployment_v1\" \"hello\" {"));
 //! ```
 
@@ -32,8 +27,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use hcl::Block;
-use score_core::diag::{Diagnostic, Diagnostics};
-use score_core::resolved::{Artefacts, ResolvedProject, Target, TargetOptions};
+use score_core::{Artefacts, ResolvedProject, Target};
+use score_core::{Diagnostic, Diagnostics};
 
 /// The default provisioner file for this target (`provisioners/default.provisioners.yaml`).
 pub const DEFAULT_PROVISIONERS: &str = include_str!("../provisioners/default.provisioners.yaml");
@@ -41,14 +36,33 @@ pub const DEFAULT_PROVISIONERS: &str = include_str!("../provisioners/default.pro
 /// Diagnostic code of every error this target reports.
 pub const CODE: &str = "score::terraform";
 
-/// The terraform target (`score-gen terraform`).
-///
-/// Settings: `namespace` (written into every Kubernetes object's metadata and handed to
-/// provisioner templates as `target.namespace`), `module_source.<type>` (handed to templates as
-/// `target.module_sources.<type>`: the default `postgres`/`mysql`/`redis`/`s3` provisioners use
-/// it as the module `source` when the resource has no `source` param).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct TerraformTarget;
+/// The terraform target (`score-gen terraform`), with its options.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TerraformTarget {
+    /// What the command line chose.
+    pub options: TerraformOptions,
+}
+
+impl TerraformTarget {
+    /// The terraform target with `options`.
+    pub fn new(options: TerraformOptions) -> Self {
+        Self { options }
+    }
+}
+
+/// The terraform target's options (`score-gen terraform` flags).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct TerraformOptions {
+    /// `--namespace`: written into every Kubernetes object's metadata and handed to provisioner
+    /// templates as `target.namespace`.
+    pub namespace: Option<String>,
+    /// `--module-source TYPE=SOURCE`: handed to templates as `target.module_sources.<type>`; the
+    /// default `postgres`/`mysql`/`redis`/`s3` provisioners use it as the module `source` when
+    /// the resource has no `source` param.
+    pub module_sources: BTreeMap<String, String>,
+}
 
 impl Target for TerraformTarget {
     fn name(&self) -> &'static str {
@@ -59,30 +73,24 @@ impl Target for TerraformTarget {
         DEFAULT_PROVISIONERS
     }
 
-    fn context(&self, opts: &TargetOptions) -> serde_json::Value {
+    fn context(&self) -> serde_json::Value {
+        let opts = &self.options;
         let mut ctx = serde_json::Map::new();
         ctx.insert("name".into(), "terraform".into());
-        if let Some(ns) = opts.settings.get("namespace") {
+        if let Some(ns) = &opts.namespace {
             ctx.insert("namespace".into(), ns.clone().into());
         }
         let sources: serde_json::Map<String, serde_json::Value> = opts
-            .settings
+            .module_sources
             .iter()
-            .filter_map(|(k, v)| {
-                k.strip_prefix("module_source.")
-                    .map(|t| (t.to_string(), v.clone().into()))
-            })
+            .map(|(t, v)| (t.clone(), v.clone().into()))
             .collect();
         ctx.insert("module_sources".into(), sources.into());
         ctx.into()
     }
 
-    fn emit(
-        &self,
-        project: &ResolvedProject,
-        opts: &TargetOptions,
-    ) -> Result<Artefacts, Diagnostics> {
-        emit(project, opts.settings.get("namespace").map(String::as_str))
+    fn emit(&self, project: &ResolvedProject) -> Result<Artefacts, Diagnostics> {
+        emit(project, self.options.namespace.as_deref())
     }
 }
 

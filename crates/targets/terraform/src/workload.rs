@@ -5,7 +5,7 @@
 use base64::Engine as _;
 use hcl::{Block, BlockBuilder, Expression};
 use score_core::model::{Probe, ResourcesLimits};
-use score_core::resolved::{FileContent, ResolvedProject, ResolvedWorkload, VolumeSource};
+use score_core::{FileContent, ResolvedProject, ResolvedWorkload, VolumeSource};
 
 use crate::blocks::{is_expression, parse_expr, resolved_expr, string_object};
 
@@ -134,16 +134,16 @@ fn strings(v: &[String]) -> Expression {
 /// The value of output `key` of a volume resource, as an expression (or a literal).
 fn volume_output(
     project: &ResolvedProject,
-    uid: &score_core::uid::ResourceUid,
+    uid: &score_core::ResourceUid,
     key: &str,
 ) -> Option<Result<Expression, String>> {
     let res = project.resources.get(uid)?;
     let v = res.outputs.values.get(key)?;
-    let found = score_core::substitute::Found {
+    let found = score_core::unstable::substitute::Found {
         value: v.clone(),
         secret: res.outputs.secret.contains(key),
         expression: res.outputs.expression.contains(key),
-        origin: Some(score_core::substitute::Origin {
+        origin: Some(score_core::unstable::substitute::Origin {
             uid: uid.as_str().to_string(),
             key: vec![key.to_string()],
         }),

@@ -1,9 +1,8 @@
 //! Errors of the terraform target: malformed provisioner fragments, conflicting blocks,
 //! invalid expressions and unsupported volume sources.
 
-use score_core::engine::compile_in_memory;
-use score_core::resolved::TargetOptions;
-use score_core::state::State;
+use score_core::unstable::state::State;
+use score_core::{compile, CompileInputs};
 use score_target_terraform::{TerraformTarget, CODE};
 
 const SCORE: &str = r#"
@@ -29,13 +28,15 @@ fn provisioner(class: &str, outputs: &str, terraform: &str) -> String {
 fn messages(score: &str, provisioners: &str) -> Vec<String> {
     let mut st = State::new_random();
     st.seed = "test-seed".into();
-    match compile_in_memory(
-        &TerraformTarget,
-        &[("score.yaml", score)],
-        &[("p.yaml", provisioners)],
+    match compile(
+        &TerraformTarget::default(),
+        &CompileInputs::new()
+            .score_file("score.yaml", score)
+            .provisioner_file("p.yaml", provisioners.to_string()),
         st,
-        &TargetOptions::default(),
-    ) {
+    )
+    .map(|c| (c.project, c.artefacts, c.state))
+    {
         Ok(_) => panic!("expected an error"),
         Err(d) => d
             .iter()
@@ -82,13 +83,14 @@ fn identical_blocks_are_kept_once() {
     );
     let mut st = State::new_random();
     st.seed = "test-seed".into();
-    let (_, a, _) = compile_in_memory(
-        &TerraformTarget,
-        &[("score.yaml", SCORE)],
-        &[("p.yaml", &p)],
+    let (_, a, _) = compile(
+        &TerraformTarget::default(),
+        &CompileInputs::new()
+            .score_file("score.yaml", SCORE)
+            .provisioner_file("p.yaml", p.to_string()),
         st,
-        &TargetOptions::default(),
     )
+    .map(|c| (c.project, c.artefacts, c.state))
     .unwrap();
     let main = String::from_utf8(a.files[0].1.clone()).unwrap();
     assert_eq!(main.matches("module \"shared\" {").count(), 1);
@@ -175,13 +177,14 @@ resources:
 "#;
     let mut st = State::new_random();
     st.seed = "test-seed".into();
-    let (_, a, _) = compile_in_memory(
-        &TerraformTarget,
-        &[("score.yaml", score)],
-        &[("p.yaml", p)],
+    let (_, a, _) = compile(
+        &TerraformTarget::default(),
+        &CompileInputs::new()
+            .score_file("score.yaml", score)
+            .provisioner_file("p.yaml", p.to_string()),
         st,
-        &TargetOptions::default(),
     )
+    .map(|c| (c.project, c.artefacts, c.state))
     .unwrap();
     let main = String::from_utf8(a.files[0].1.clone()).unwrap();
     assert!(main.contains("value = var.token"), "{main}");

@@ -3,15 +3,14 @@
 //! and HashiCorp's HCL parser (pygohcl, hcl2json).
 //!
 //! A case folder holds `score*.yaml` (sorted by name), optionally `provisioners.yaml` (user
-//! provisioners, before the defaults) and `settings.txt` (`key=value` target settings).
+//! provisioners, before the defaults) and `options.yaml` (the target's typed options).
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use score_core::engine::compile_in_memory;
-use score_core::resolved::TargetOptions;
-use score_core::state::State;
+use score_core::unstable::state::State;
+use score_core::CompileInputs;
+use score_target_terraform::TerraformOptions;
 use score_target_terraform::TerraformTarget;
 
 fn workspace() -> PathBuf {
@@ -26,7 +25,7 @@ struct Case {
     name: String,
     scores: Vec<(String, String)>,
     provisioners: Option<String>,
-    options: TargetOptions,
+    options: TerraformOptions,
 }
 
 fn load_case(dir: &Path) -> Case {
@@ -48,20 +47,14 @@ fn load_case(dir: &Path) -> Case {
         dir.display()
     );
     let provisioners = std::fs::read_to_string(dir.join("provisioners.yaml")).ok();
-    let mut settings = BTreeMap::new();
-    if let Ok(text) = std::fs::read_to_string(dir.join("settings.txt")) {
-        for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            let (k, v) = line
-                .split_once('=')
-                .expect("settings.txt lines are key=value");
-            settings.insert(k.to_string(), v.to_string());
-        }
-    }
+    let options: TerraformOptions = std::fs::read_to_string(dir.join("options.yaml"))
+        .map(|t| serde_saphyr::from_str(&t).expect("options.yaml: terraform options"))
+        .unwrap_or_default();
     Case {
         name: dir.file_name().unwrap().to_string_lossy().to_string(),
         scores,
         provisioners,
-        options: TargetOptions { settings },
+        options,
     }
 }
 
@@ -94,9 +87,16 @@ fn compile(case: &Case) -> Vec<(String, String)> {
         .as_deref()
         .map(|p| vec![("provisioners.yaml", p)])
         .unwrap_or_default();
-    let (_, artefacts, _) =
-        compile_in_memory(&TerraformTarget, &case.scores, &provs, st, &case.options)
-            .unwrap_or_else(|d| panic!("case {}: {d:?}", case.name));
+    let mut inputs = CompileInputs {
+        score_files: case.scores.clone(),
+        ..CompileInputs::default()
+    };
+    for (n, t) in provs {
+        inputs = inputs.provisioner_file(n, t);
+    }
+    let artefacts = score_core::compile(&TerraformTarget::new(case.options.clone()), &inputs, st)
+        .unwrap_or_else(|d| panic!("case {}: {d:?}", case.name))
+        .artefacts;
     artefacts
         .files
         .into_iter()

@@ -1,14 +1,13 @@
 //! Shared helpers for the compose target's integration tests: fixtures, compile, validators.
 #![allow(dead_code)]
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use score_core::diag::Diagnostics;
-use score_core::engine::compile_in_memory;
-use score_core::resolved::{Artefacts, ResolvedProject, TargetOptions};
-use score_core::state::State;
+use score_core::unstable::state::State;
+use score_core::Diagnostics;
+use score_core::{compile, Artefacts, CompileInputs, ResolvedProject};
+use score_target_compose::ComposeOptions;
 use score_target_compose::ComposeTarget;
 use serde_json::Value;
 
@@ -23,12 +22,12 @@ pub fn cases_dir() -> PathBuf {
 }
 
 /// One fixture folder: `score*.yaml` (sorted), optional `overrides.yaml` (merged into
-/// `score.yaml` like `--overrides-file`), `provisioners.yaml`, `settings.yaml` (target settings).
+/// `score.yaml` like `--overrides-file`), `provisioners.yaml`, `options.yaml` (the target's typed options; an unknown key is an error).
 pub struct Case {
     pub name: String,
     pub scores: Vec<(String, String)>,
     pub provisioners: Vec<(String, String)>,
-    pub options: TargetOptions,
+    pub options: ComposeOptions,
 }
 
 pub fn case_names() -> Vec<String> {
@@ -63,7 +62,7 @@ pub fn load_case(name: &str) -> Case {
             if let Some(o) = read("overrides.yaml") {
                 let base: Value = serde_saphyr::from_str(&text).expect("score.yaml parses");
                 let overlay: Value = serde_saphyr::from_str(&o).expect("overrides.yaml parses");
-                let merged = score_core::overrides::merge_overrides_file(&base, &overlay);
+                let merged = score_core::unstable::overrides::merge_overrides_file(&base, &overlay);
                 text = serde_saphyr::to_string(&merged).unwrap();
             }
         }
@@ -72,12 +71,9 @@ pub fn load_case(name: &str) -> Case {
     let provisioners = read("provisioners.yaml")
         .map(|t| vec![("provisioners.yaml".to_string(), t)])
         .unwrap_or_default();
-    let mut options = TargetOptions::default();
-    if let Some(s) = read("settings.yaml") {
-        let m: BTreeMap<String, String> =
-            serde_saphyr::from_str(&s).expect("settings.yaml is a string map");
-        options.settings = m;
-    }
+    let options: ComposeOptions = read("options.yaml")
+        .map(|s| serde_saphyr::from_str(&s).expect("options.yaml: compose options"))
+        .unwrap_or_default();
     Case {
         name: name.to_string(),
         scores,
@@ -101,13 +97,13 @@ pub fn compile_with_state(
     case: &Case,
     state: State,
 ) -> Result<(ResolvedProject, Artefacts, State), Diagnostics> {
-    compile_in_memory(
-        &ComposeTarget,
-        &case.scores,
-        &case.provisioners,
-        state,
-        &case.options,
-    )
+    let inputs = CompileInputs {
+        score_files: case.scores.clone(),
+        provisioner_files: case.provisioners.clone(),
+        ..CompileInputs::default()
+    };
+    compile(&ComposeTarget::new(case.options.clone()), &inputs, state)
+        .map(|c| (c.project, c.artefacts, c.state))
 }
 
 /// Compiles a case or panics with its diagnostics.

@@ -9,7 +9,7 @@
 //! [`DirLock`] serialises score-gen processes (and threads) that share a state directory.
 //!
 //! ```
-//! use score_core::fsutil::{atomic_write, DirLock};
+//! use score_core::host::fsutil::{atomic_write, DirLock};
 //! use std::time::Duration;
 //! let dir = tempfile::tempdir().unwrap();
 //! let _lock = DirLock::acquire(dir.path(), Duration::from_secs(1)).unwrap();
@@ -38,7 +38,7 @@ const DEFAULT_MODE: u32 = 0o644;
 /// ```
 /// let dir = tempfile::tempdir().unwrap();
 /// let p = dir.path().join("compose.yaml");
-/// score_core::fsutil::atomic_write(&p, b"services: {}\n").unwrap();
+/// score_core::host::fsutil::atomic_write(&p, b"services: {}\n").unwrap();
 /// assert_eq!(std::fs::read_to_string(&p).unwrap(), "services: {}\n");
 /// ```
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> io::Result<()> {
@@ -72,7 +72,7 @@ pub(crate) fn atomic_write_mode(path: &Path, bytes: &[u8], mode: u32) -> io::Res
 ///     (dir.path().join("a.yaml"), b"a\n".to_vec()),
 ///     (dir.path().join("b.yaml"), b"b\n".to_vec()),
 /// ];
-/// score_core::fsutil::atomic_write_all(&files).unwrap();
+/// score_core::host::fsutil::atomic_write_all(&files).unwrap();
 /// assert_eq!(std::fs::read(dir.path().join("b.yaml")).unwrap(), b"b\n");
 /// ```
 pub fn atomic_write_all(files: &[(PathBuf, Vec<u8>)]) -> io::Result<()> {
@@ -190,7 +190,7 @@ impl DirLock {
     /// `another score-gen is using <dir> (waited <n>s for <dir>/.lock)`.
     ///
     /// ```
-    /// use score_core::fsutil::DirLock;
+    /// use score_core::host::fsutil::DirLock;
     /// use std::time::Duration;
     /// let dir = tempfile::tempdir().unwrap();
     /// let held = DirLock::acquire(dir.path(), Duration::from_millis(10)).unwrap();

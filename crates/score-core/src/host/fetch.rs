@@ -16,7 +16,7 @@
 //! without adding an HTTP/TLS stack to the build.
 //!
 //! ```
-//! use score_core::fetch::{fetch, FetchOptions};
+//! use score_core::host::fetch::{fetch, FetchOptions};
 //! let dir = tempfile::tempdir().unwrap();
 //! std::fs::write(dir.path().join("b.yaml"), "- type: b\n").unwrap();
 //! std::fs::write(dir.path().join("a.yml"), "- type: a\n").unwrap();
@@ -118,7 +118,7 @@ pub fn fetch(uri: &str, base_dir: &Path, opts: &FetchOptions) -> Result<Vec<Fetc
 /// stay relative; [`fetch`] resolves them against its base directory).
 ///
 /// ```
-/// use score_core::fetch::parse_git_url;
+/// use score_core::host::fetch::parse_git_url;
 /// assert_eq!(
 ///     parse_git_url("git-ssh://git@github.com/org/repo.git/dir/").unwrap(),
 ///     ("ssh://git@github.com/org/repo.git".to_string(), "dir".to_string())

@@ -2,21 +2,20 @@
 //! extra rules → typed model → normalise file sources.
 //!
 //! ```
-//! use score_core::project::{load_workload, LoadOptions};
+//! use score_core::{load_workload, LoadOptions};
 //! let text = "apiVersion: score.dev/v1b1\nmetadata: {name: hello}\ncontainers: {main: {image: nginx}}\n";
 //! let loaded = load_workload("score.yaml", text.as_bytes(), &LoadOptions::default()).unwrap();
 //! assert_eq!(loaded.workload.name(), "hello");
 //! ```
 
-use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
 use base64::Engine as _;
 use serde_json::Value;
 
 use crate::diag::{Diagnostic, Diagnostics, SourceFile};
-use crate::load::{self, Document, Limits};
 use crate::model::Workload;
+use crate::yaml::{self, Document, Limits};
 use crate::{overrides, schema, upgrade, validate};
 
 /// How to load a workload.
@@ -30,11 +29,60 @@ pub struct LoadOptions {
     pub override_properties: Vec<String>,
     /// Replaces every container image that is `.` (`--image`).
     pub image: Option<String>,
-    /// Directory that `files[].source` paths are relative to (the Score file's directory).
-    /// `None` leaves `source` as it is (no file is read).
-    pub base_dir: Option<PathBuf>,
-    /// Allow `files[].source` to point outside `base_dir` (`--allow-outside-paths`).
-    pub allow_outside_paths: bool,
+    /// Where `files[].source` contents come from: a [`MemorySources`] map, or (feature `host`)
+    /// [`crate::host::FsSources`] reading relative to the Score file's directory. `None`: a
+    /// workload with a `files[].source` is an error.
+    pub sources: Option<Arc<dyn SourceReader>>,
+}
+
+/// Supplies the bytes of `files[].source` entries.
+///
+/// ```
+/// use score_core::{MemorySources, SourceReader};
+/// let mut m = MemorySources::default();
+/// m.insert("nginx.conf", "server {}");
+/// assert_eq!(m.read("nginx.conf").unwrap(), b"server {}");
+/// assert!(m.read("./nginx.conf").is_ok());
+/// assert!(m.read("missing.txt").is_err());
+/// ```
+pub trait SourceReader: std::fmt::Debug + Send + Sync {
+    /// The bytes of `source`, as written in the Score file.
+    fn read(&self, source: &str) -> Result<Vec<u8>, SourceError>;
+}
+
+/// Why a `files[].source` could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceError {
+    /// What went wrong, e.g. `open conf/x.txt: no such file or directory`.
+    pub message: String,
+    /// What to do about it.
+    pub help: String,
+}
+
+/// `files[].source` contents held in memory, by path as written (a leading `./` is ignored).
+#[derive(Debug, Clone, Default)]
+pub struct MemorySources {
+    files: std::collections::BTreeMap<String, Vec<u8>>,
+}
+
+impl MemorySources {
+    /// Adds (or replaces) a file.
+    pub fn insert(&mut self, path: impl Into<String>, bytes: impl Into<Vec<u8>>) -> &mut Self {
+        let path = path.into();
+        let key = path.strip_prefix("./").unwrap_or(&path).to_string();
+        self.files.insert(key, bytes.into());
+        self
+    }
+}
+
+impl SourceReader for MemorySources {
+    fn read(&self, source: &str) -> Result<Vec<u8>, SourceError> {
+        let key = source.strip_prefix("./").unwrap_or(source);
+        self.files.get(key).cloned().ok_or_else(|| SourceError {
+            message: format!("open {source}: no such file in the supplied sources"),
+            help: "add the file to the MemorySources given in LoadOptions::sources".into(),
+        })
+    }
 }
 
 /// A workload that passed every check.
@@ -56,7 +104,7 @@ pub fn load_workload(
     opts: &LoadOptions,
 ) -> Result<LoadedWorkload, Diagnostics> {
     let source = Arc::new(SourceFile::new(name, String::from_utf8_lossy(bytes)));
-    let mut document = load::parse(source, bytes, &opts.limits)?;
+    let mut document = yaml::parse(source, bytes, &opts.limits)?;
     apply_overrides(&mut document, opts)?;
 
     let upgrades = upgrade::apply_common_upgrade_transforms(&mut document.value)
@@ -113,9 +161,7 @@ pub fn load_workload(
         )
     })?;
 
-    if let Some(dir) = &opts.base_dir {
-        normalise_file_sources(&mut workload, &document, dir, opts.allow_outside_paths)?;
-    }
+    normalise_file_sources(&mut workload, &document, opts.sources.as_deref())?;
     Ok(LoadedWorkload {
         workload,
         document,
@@ -166,8 +212,7 @@ fn apply_overrides(document: &mut Document, opts: &LoadOptions) -> Result<(), Di
 fn normalise_file_sources(
     workload: &mut Workload,
     document: &Document,
-    base_dir: &Path,
-    allow_outside: bool,
+    sources: Option<&dyn SourceReader>,
 ) -> Result<(), Diagnostics> {
     let mut diags = Diagnostics::default();
     for (cname, container) in workload.containers.iter_mut() {
@@ -177,10 +222,17 @@ fn normalise_file_sources(
             };
             let pointer = format!(
                 "/containers/{}/files/{}/source",
-                load::escape_pointer_segment(cname),
-                load::escape_pointer_segment(target)
+                yaml::escape_pointer_segment(cname),
+                yaml::escape_pointer_segment(target)
             );
-            match read_source(base_dir, &source, allow_outside) {
+            let read = match sources {
+                Some(reader) => reader.read(&source),
+                None => Err(SourceError {
+                    message: "no source reader was given, so the file cannot be read".into(),
+                    help: "pass LoadOptions::sources (MemorySources, or host::FsSources for the Score file's directory)".into(),
+                }),
+            };
+            match read {
                 Ok(bytes) => {
                     file.source = None;
                     match String::from_utf8(bytes) {
@@ -192,7 +244,7 @@ fn normalise_file_sources(
                         }
                     }
                 }
-                Err((msg, help)) => diags.push(
+                Err(SourceError { message: msg, help }) => diags.push(
                     document
                         .diagnostic(
                             "score::files",
@@ -205,82 +257,4 @@ fn normalise_file_sources(
         }
     }
     diags.into_result()
-}
-
-fn read_source(
-    base: &Path,
-    source: &str,
-    allow_outside: bool,
-) -> Result<Vec<u8>, (String, String)> {
-    let rel = Path::new(source);
-    let joined = if rel.is_absolute() {
-        rel.to_path_buf()
-    } else {
-        base.join(rel)
-    };
-    if !allow_outside {
-        let escapes_lexically = rel.is_absolute()
-            || rel
-                .components()
-                .try_fold(0i32, |depth, c| match c {
-                    Component::ParentDir if depth == 0 => None,
-                    Component::ParentDir => Some(depth - 1),
-                    Component::Normal(_) => Some(depth + 1),
-                    _ => Some(depth),
-                })
-                .is_none();
-        // Symlinks count: compare canonical paths when the file exists.
-        let escapes_via_link = match (joined.canonicalize(), base.canonicalize()) {
-            (Ok(f), Ok(b)) => !f.starts_with(&b),
-            _ => false,
-        };
-        if escapes_lexically || escapes_via_link {
-            return Err((
-                format!(
-                    "{} is outside the project directory {}",
-                    clean(&joined).display(),
-                    clean(base).display()
-                ),
-                "keep file sources inside the Score file's directory, or pass --allow-outside-paths"
-                    .into(),
-            ));
-        }
-    }
-    std::fs::read(&joined).map_err(|e| {
-        (
-            format!("open {}: {}", clean(&joined).display(), io_reason(&e)),
-            "paths in `source` are relative to the Score file's directory".into(),
-        )
-    })
-}
-
-/// Go's `filepath.Clean`, lexically: score-go names the file `filepath.Join(baseDir, source)`,
-/// so `./fixtures` + `./x.txt` is reported as `fixtures/x.txt`, not `./fixtures/./x.txt`.
-fn clean(path: &Path) -> PathBuf {
-    let mut out: Vec<Component> = Vec::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => match out.last() {
-                Some(Component::Normal(_)) => {
-                    out.pop();
-                }
-                Some(Component::RootDir) | Some(Component::Prefix(_)) => {}
-                _ => out.push(c),
-            },
-            other => out.push(other),
-        }
-    }
-    if out.is_empty() {
-        return PathBuf::from(".");
-    }
-    out.iter().collect()
-}
-
-fn io_reason(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file or directory".into(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
-        _ => e.to_string(),
-    }
 }

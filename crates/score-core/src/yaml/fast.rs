@@ -8,7 +8,7 @@
 //! It answers only when the answer is certain to be the slow path's, and returns `None`
 //! otherwise, so the slow path decides (and words every error). It declines on any parse error,
 //! tags, anchors and aliases, merge keys, duplicate keys, a key that is not plainly a string,
-//! a plain scalar whose type is not certain (see [`crate::provision::fast_yaml::scalar`], with
+//! a plain scalar whose type is not certain (see [`crate::yaml::events::scalar`], with
 //! the loader's strict booleans), more than one document, a root that is not a mapping when one
 //! is required, nesting deeper than the limit and more events than the node limit.
 //!
@@ -25,10 +25,10 @@ use granit_parser::{Event, Parser, ScalarStyle};
 use serde_json::{Map, Value};
 
 use super::{escape_pointer_segment, Document, Limits, SpanIndex};
-#[cfg(debug_assertions)]
+#[cfg(feature = "yaml-cross-check")]
 use crate::diag::Diagnostic;
 use crate::diag::{SourceFile, Span};
-use crate::provision::fast_yaml::scalar;
+use crate::yaml::events::scalar;
 
 /// An open collection, with the JSON pointer of the collection itself.
 enum Frame {
@@ -206,7 +206,7 @@ fn attach(stack: &mut [Frame], root: &mut Option<Value>, value: Value) -> Option
 }
 
 /// Debug builds: the fast answer must be exactly the slow path's.
-#[cfg(debug_assertions)]
+#[cfg(feature = "yaml-cross-check")]
 pub(super) fn check_against_slow(fast: &Document, slow: &Result<Document, Diagnostic>) {
     let slow = match slow {
         Ok(d) => d,
@@ -220,6 +220,7 @@ pub(super) fn check_against_slow(fast: &Document, slow: &Result<Document, Diagno
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)] // the corpus test reads the repository's YAML files
 mod tests {
     use super::super::{Limits, SourceFile};
     use std::path::Path;

@@ -128,14 +128,8 @@ pub struct Artefacts {
     pub modes: BTreeMap<PathBuf, u32>,
 }
 
-/// Options every target understands.
-#[derive(Debug, Clone, Default)]
-pub struct TargetOptions {
-    /// Target-specific settings from the command line (e.g. `project`, `namespace`).
-    pub settings: BTreeMap<String, String>,
-}
-
-/// A backend: compose, k8s, terraform.
+/// A backend: compose, k8s, terraform. A target value carries its own typed options (e.g. the
+/// compose project name), so an unknown option cannot be passed.
 pub trait Target {
     /// The target's name: the key of its sections in provisioner files and its state directory.
     fn name(&self) -> &'static str;
@@ -144,12 +138,8 @@ pub trait Target {
     fn default_provisioners(&self) -> &'static str;
 
     /// The `target` map handed to provisioner templates (e.g. `{"name": "compose", "project": "demo"}`).
-    fn context(&self, opts: &TargetOptions) -> Value;
+    fn context(&self) -> Value;
 
     /// Turns a resolved project into files.
-    fn emit(
-        &self,
-        project: &ResolvedProject,
-        opts: &TargetOptions,
-    ) -> Result<Artefacts, Diagnostics>;
+    fn emit(&self, project: &ResolvedProject) -> Result<Artefacts, Diagnostics>;
 }

@@ -19,7 +19,7 @@
 //! | a digit first, and a character no number form uses (`2s`, `1Gi`) | string |
 //!
 //! Quoted and block scalars are strings, as the parser decoded them; a key is the text of its
-//! scalar. In debug builds [`super::template::parse_rendered`] checks every fast answer against
+//! scalar. With the `yaml-cross-check` feature [`super::parse_section`] checks every fast answer against
 //! serde-saphyr, so the whole test suite doubles as a differential test.
 
 use std::borrow::Cow;

@@ -16,9 +16,8 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::file::CmdSpec;
-use super::{ProvisionInput, ProvisionOptions};
 use crate::diag::Diagnostic;
+use crate::provision::{CmdSpec, ProvisionInput, ProvisionOptions};
 
 /// How many trailing stderr lines an error message carries.
 pub const STDERR_TAIL_LINES: usize = 20;

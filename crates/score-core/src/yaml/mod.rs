@@ -1,4 +1,15 @@
-//! Loading: bytes → [`Document`], a `serde_json::Value` plus a span for every node.
+//! YAML text → values: the one place score-core turns text into a value.
+//!
+//! - [`parse`] / [`parse_any`]: a whole file → [`Document`], a `serde_json::Value` plus a span
+//!   for every node (Score files, override files, provisioner files);
+//! - [`parse_section`]: a rendered provisioner section → value;
+//! - [`parse_scalar_value`] (an `--override-property` value) and [`from_str_typed`] (the state
+//!   file) for the rest.
+//!
+//! Two fast paths (`fast`: a document straight from parser events; `simple` and `events`:
+//! rendered sections) answer only when their answer is certain to be serde-saphyr's; everything
+//! else goes to serde-saphyr. With the `yaml-cross-check` feature (turned on by the workspace's
+//! tests and the fuzzers, never by default) every fast answer is checked against serde-saphyr.
 //!
 //! YAML (and therefore JSON, which is valid YAML) is parsed with serde-saphyr into a private
 //! spanned node tree, then converted to a [`serde_json::Value`] and a [`SpanIndex`] keyed by JSON
@@ -6,7 +17,7 @@
 //! point their diagnostics at the exact place in the file. See `spec/loading.md` for the rules.
 //!
 //! ```
-//! use score_core::load::parse_str;
+//! use score_core::unstable::yaml::parse_str;
 //! let doc = parse_str("score.yaml", "apiVersion: score.dev/v1b1\nmetadata:\n  name: hello\n").unwrap();
 //! assert_eq!(doc.value["metadata"]["name"], "hello");
 //! let span = doc.spans.value("/metadata/name").unwrap();
@@ -30,7 +41,9 @@ use serde_saphyr::{DuplicateKeyPolicy, Location, Spanned};
 
 use crate::diag::{Diagnostic, SourceFile, Span};
 
+mod events;
 mod fast;
+mod simple;
 
 /// The diagnostic code of every loading error.
 pub const CODE: &str = "score::load";
@@ -51,7 +64,7 @@ impl Document {
     /// has one — with the file and pointer attached.
     ///
     /// ```
-    /// use score_core::load::parse_str;
+    /// use score_core::unstable::yaml::parse_str;
     /// let doc = parse_str("s.yaml", "containers:\n  web:\n    image: nginx\n").unwrap();
     /// let d = doc.diagnostic("score::schema", "/containers/web/ports", "unknown property");
     /// assert_eq!(d.location(), "s.yaml:3:5"); // nearest existing node: the `web` mapping
@@ -120,7 +133,7 @@ impl SpanIndex {
 /// Escapes one JSON-pointer segment: `~` → `~0`, `/` → `~1`.
 ///
 /// ```
-/// assert_eq!(score_core::load::escape_pointer_segment("/etc/a~b"), "~1etc~1a~0b");
+/// assert_eq!(score_core::unstable::yaml::escape_pointer_segment("/etc/a~b"), "~1etc~1a~0b");
 /// ```
 pub fn escape_pointer_segment(segment: &str) -> String {
     segment.replace('~', "~0").replace('/', "~1")
@@ -182,6 +195,47 @@ pub fn parse_any(
     parse_root(source, bytes, limits, false)
 }
 
+/// Parses a rendered provisioner section as YAML. Empty (or whitespace/comment-only) text is
+/// `None`; an error is serde-saphyr's message.
+pub(crate) fn parse_section(text: &str) -> Result<Option<Value>, String> {
+    if text
+        .lines()
+        .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+    {
+        return Ok(None);
+    }
+    // Line by line when the text has the plain block shape, else from parser events; each
+    // answers only when certain.
+    if let Some(v) = simple::parse(text).or_else(|| events::parse(text)) {
+        #[cfg(feature = "yaml-cross-check")]
+        {
+            let slow: Result<Value, _> = serde_saphyr::from_str(text);
+            assert!(
+                slow.as_ref().is_ok_and(|s| *s == v),
+                "fast YAML path disagrees with serde-saphyr on {text:?}: {v:?} vs {slow:?}"
+            );
+        }
+        return Ok(Some(v));
+    }
+    let v: Value = serde_saphyr::from_str(text).map_err(|e| e.to_string())?;
+    Ok(Some(v))
+}
+
+/// One YAML value as written on a command line (`--override-property PATH=VALUE`): YAML 1.2
+/// booleans only (`yes` stays a string).
+pub(crate) fn parse_scalar_value(raw: &str) -> Result<Value, serde_saphyr::Error> {
+    let opts = serde_saphyr::options! { strict_booleans: true };
+    serde_saphyr::from_str_with_options(raw, opts)
+}
+
+/// A typed value from YAML text, with serde-saphyr's `options` (the state file).
+pub(crate) fn from_str_typed<T: serde::de::DeserializeOwned>(
+    text: &str,
+    options: serde_saphyr::Options,
+) -> Result<T, serde_saphyr::Error> {
+    serde_saphyr::from_str_with_options::<T>(text, options)
+}
+
 fn parse_root(
     source: Arc<SourceFile>,
     bytes: &[u8],
@@ -221,7 +275,7 @@ fn parse_root(
     // Most files take the fast path (iterative, so no big stack is needed); it declines whatever
     // it cannot decide exactly as serde-saphyr would, errors included.
     if let Some(doc) = fast::parse_body(&source, bom, body, limits, require_mapping) {
-        #[cfg(debug_assertions)]
+        #[cfg(feature = "yaml-cross-check")]
         fast::check_against_slow(
             &doc,
             &slow_path(&source, bom, body, limits, require_mapping, &err),

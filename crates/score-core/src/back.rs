@@ -1,7 +1,6 @@
-//! The back half of the pipeline: resource graph → provisioning → substitution → target emit.
-//!
-//! [`compile`] is what the CLI calls; [`compile_in_memory`] is the same from strings, for tests,
-//! benchmarks and embedders.
+//! The back half of the pipeline: resource graph → provisioning → substitution, for a whole
+//! project. [`resolve_project`] is the driver; [`compile`] runs the front half, this and the
+//! target's `emit` on inputs held in memory.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -9,19 +8,19 @@ use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
 use crate::diag::{Diagnostic, Diagnostics};
+use crate::front::{load_workload, LoadOptions, LoadedWorkload};
 use crate::graph;
-use crate::load::{escape_pointer_segment as escape_pointer, Document};
 use crate::model::Workload;
 use crate::placeholder::split_ref_parts;
-use crate::project::{load_workload, LoadOptions, LoadedWorkload};
 use crate::provision::{self, ProvisionInput, ProvisionOptions, ProvisionerSet};
-use crate::resolved::{
-    Artefacts, FileContent, ProvisionedResource, ResolvedContainer, ResolvedFile, ResolvedProject,
-    ResolvedVolume, ResolvedWorkload, Target, TargetOptions, VolumeSource,
-};
 use crate::state::{ResourceState, State, WorkloadState};
 use crate::substitute::{self, Context, OutputLookup, Outputs, Piece, Resolved, Unescape};
+use crate::target::{
+    Artefacts, FileContent, ProvisionedResource, ResolvedContainer, ResolvedFile, ResolvedProject,
+    ResolvedVolume, ResolvedWorkload, Target, VolumeSource,
+};
 use crate::uid::ResourceUid;
+use crate::yaml::{escape_pointer_segment as escape_pointer, Document};
 
 /// A loaded workload and where it came from.
 #[derive(Debug, Clone)]
@@ -32,13 +31,13 @@ pub struct WorkloadInput {
     pub file: Option<String>,
 }
 
-/// Resolves every resource and placeholder of `workloads` for `target`, updating `state`.
-pub fn compile(
+/// The back half: resolves every resource and placeholder of `workloads` for `target`, updating
+/// `state` (new resources get their state; `workloads` are recorded in it).
+pub fn resolve_project(
     workloads: &[WorkloadInput],
     provisioners: &ProvisionerSet,
     state: State,
     target: &dyn Target,
-    options: &TargetOptions,
     provision_options: &ProvisionOptions,
 ) -> Result<(ResolvedProject, State), Diagnostics> {
     check_unique_names(workloads)?;
@@ -57,7 +56,7 @@ pub fn compile(
 
     let services = std::sync::Arc::new(workload_services(&specs));
     let requested = requested_outputs(&specs);
-    let target_ctx = target.context(options);
+    let target_ctx = target.context();
 
     // Names are unique (checked above); a map keeps the per-resource lookup O(log n).
     let by_name: BTreeMap<&str, &WorkloadInput> = workloads
@@ -216,46 +215,94 @@ pub fn compile(
     ))
 }
 
-/// [`compile`] then [`Target::emit`], from strings: the whole pipeline with no file system.
+/// What [`compile`] works on: Score files, provisioner files and `files[].source` contents, all
+/// in memory.
+#[derive(Debug, Clone, Default)]
+pub struct CompileInputs {
+    /// (display name, text) of each Score file.
+    pub score_files: Vec<(String, String)>,
+    /// (display name, text) of each user provisioner file, in priority order; the target's
+    /// defaults come after them.
+    pub provisioner_files: Vec<(String, String)>,
+    /// Options for every Score file (limits, overrides, `files[].source` reader).
+    pub load: LoadOptions,
+    /// Provisioning limits and the [`crate::CommandPolicy`] (default: programs are not run).
+    pub provision: ProvisionOptions,
+}
+
+impl CompileInputs {
+    /// No inputs, default options.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a Score file.
+    pub fn score_file(mut self, name: impl Into<String>, text: impl Into<String>) -> Self {
+        self.score_files.push((name.into(), text.into()));
+        self
+    }
+
+    /// Adds a user provisioner file (tried before the target's defaults, in the order added).
+    pub fn provisioner_file(mut self, name: impl Into<String>, text: impl Into<String>) -> Self {
+        self.provisioner_files.push((name.into(), text.into()));
+        self
+    }
+
+    /// Where `files[].source` contents come from.
+    pub fn sources(mut self, reader: impl crate::SourceReader + 'static) -> Self {
+        self.load.sources = Some(std::sync::Arc::new(reader));
+        self
+    }
+
+    /// Provisioning options (limits, command policy).
+    pub fn provision_options(mut self, options: ProvisionOptions) -> Self {
+        self.provision = options;
+        self
+    }
+}
+
+/// What [`compile`] produces.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    /// The resolved project the target emitted.
+    pub project: ResolvedProject,
+    /// The target's files.
+    pub artefacts: Artefacts,
+    /// The state after this run (persist it to keep generated values stable).
+    pub state: State,
+}
+
+/// The whole pipeline with no file system: [`load_workload`] on each Score file,
+/// [`resolve_project`], then [`Target::emit`].
 ///
-/// `provisioner_files` come before the target's defaults. Use a fixed `state.seed` for
-/// byte-stable output in tests.
-/// Names and texts may be `&str` or `String` (any `AsRef<str>`); pass [`NO_PROVISIONERS`] for none.
-pub fn compile_in_memory<N: AsRef<str>, T: AsRef<str>, PN: AsRef<str>, PT: AsRef<str>>(
+/// Use [`State::with_seed`] for byte-stable output.
+pub fn compile(
     target: &dyn Target,
-    score_files: &[(N, T)],
-    provisioner_files: &[(PN, PT)],
+    inputs: &CompileInputs,
     state: State,
-    options: &TargetOptions,
-) -> Result<(ResolvedProject, Artefacts, State), Diagnostics> {
+) -> Result<Compiled, Diagnostics> {
     let mut workloads = Vec::new();
     let mut diags = Diagnostics::default();
-    for (name, text) in score_files {
-        let name = name.as_ref();
-        match load_workload(name, text.as_ref().as_bytes(), &LoadOptions::default()) {
+    for (name, text) in &inputs.score_files {
+        match load_workload(name, text.as_bytes(), &inputs.load) {
             Ok(loaded) => workloads.push(WorkloadInput {
                 loaded,
-                file: Some(name.to_string()),
+                file: Some(name.clone()),
             }),
             Err(d) => diags.0.extend(d.0),
         }
     }
     diags.into_result()?;
-    let provisioners = provisioner_set(target, provisioner_files)?;
-    let (project, state) = compile(
-        &workloads,
-        &provisioners,
+    let provisioners = provisioner_set(target, &inputs.provisioner_files)?;
+    let (project, state) =
+        resolve_project(&workloads, &provisioners, state, target, &inputs.provision)?;
+    let artefacts = target.emit(&project)?;
+    Ok(Compiled {
+        project,
+        artefacts,
         state,
-        target,
-        options,
-        &ProvisionOptions::default(),
-    )?;
-    let artefacts = target.emit(&project, options)?;
-    Ok((project, artefacts, state))
+    })
 }
-
-/// An empty list of user provisioner files: only the target's defaults are used.
-pub const NO_PROVISIONERS: &[(&str, &str)] = &[];
 
 /// The user's provisioner files (in order) followed by the target's defaults.
 pub fn provisioner_set<N: AsRef<str>, T: AsRef<str>>(

@@ -1,0 +1,155 @@
+//! The one table of targets. Every command that names or iterates targets (`compose`, `k8s`,
+//! `terraform`, `all`, `init --target`, `provisioners list --target`, `resources --target`)
+//! reads [`TARGETS`], so a new target is one row here.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use score_core::{Diagnostic, Diagnostics, Target};
+use score_target_compose::{ComposeOptions, ComposeTarget};
+use score_target_k8s::{K8sOptions, K8sTarget};
+use score_target_terraform::{TerraformOptions, TerraformTarget};
+
+/// A target that can be handed to another thread (`score-gen all`).
+pub type BoxedTarget = Box<dyn Target + Send + Sync>;
+
+/// Every target-specific flag of every command, parsed; each target reads its own.
+#[derive(Debug, Clone, Default)]
+pub struct TargetFlags {
+    /// compose `--project` (`None`: the current directory's name).
+    pub project: Option<String>,
+    /// compose `--build CONTAINER=CONTEXT`.
+    pub build: Vec<String>,
+    /// compose `--publish HOSTPORT:WORKLOAD:PORT`.
+    pub publish: Vec<String>,
+    /// compose `--env-file`.
+    pub env_file: Option<String>,
+    /// k8s and terraform `--namespace`.
+    pub namespace: Option<String>,
+    /// k8s `--generate-namespace`.
+    pub generate_namespace: bool,
+    /// terraform `--module-source TYPE=SOURCE`.
+    pub module_source: Vec<String>,
+}
+
+/// One row of the table.
+pub struct TargetInfo {
+    /// The subcommand, `--target` value and state directory name.
+    pub name: &'static str,
+    /// Where `score-gen all -o DIR` writes this target's primary output, relative to `DIR`.
+    pub all_output: &'static str,
+    /// Builds the target with its typed options from the flags.
+    pub build: fn(&TargetFlags) -> Result<BoxedTarget, Diagnostics>,
+}
+
+/// The targets, in the order `all` reports them.
+pub const TARGETS: &[TargetInfo] = &[
+    TargetInfo {
+        name: "compose",
+        all_output: "compose.yaml",
+        build: compose,
+    },
+    TargetInfo {
+        name: "k8s",
+        all_output: "manifests.yaml",
+        build: k8s,
+    },
+    TargetInfo {
+        name: "terraform",
+        all_output: "terraform/main.tf",
+        build: terraform,
+    },
+];
+
+/// The names, for clap's possible values.
+pub fn names() -> impl Iterator<Item = &'static str> {
+    TARGETS.iter().map(|t| t.name)
+}
+
+/// The row named `name` (clap has already checked it is one of [`names`]).
+pub fn by_name(name: &str) -> &'static TargetInfo {
+    TARGETS
+        .iter()
+        .find(|t| t.name == name)
+        .expect("clap admits only table names")
+}
+
+/// The target named `name` with default options (for `init`, listings).
+pub fn default_target(name: &str) -> Result<BoxedTarget, Diagnostics> {
+    (by_name(name).build)(&TargetFlags::default())
+}
+
+fn usage(message: String, help: &str) -> Diagnostics {
+    Diagnostic::new("score::usage", message)
+        .with_help(help.to_string())
+        .into()
+}
+
+fn compose(flags: &TargetFlags) -> Result<BoxedTarget, Diagnostics> {
+    let mut o = ComposeOptions::default();
+    o.project = Some(flags.project.clone().unwrap_or_else(default_project_name));
+    for b in &flags.build {
+        let (container, context) = b.split_once('=').ok_or_else(|| {
+            usage(
+                format!("--build '{b}' is invalid"),
+                "use --build CONTAINER=CONTEXT, e.g. --build web=./web",
+            )
+        })?;
+        o.builds.insert(container.to_string(), context.to_string());
+    }
+    o.publish = flags.publish.clone();
+    o.env_file = flags.env_file.clone();
+    Ok(Box::new(ComposeTarget::new(o)))
+}
+
+fn k8s(flags: &TargetFlags) -> Result<BoxedTarget, Diagnostics> {
+    let mut o = K8sOptions::default();
+    o.namespace = flags.namespace.clone();
+    o.generate_namespace = flags.generate_namespace;
+    Ok(Box::new(K8sTarget::new(o)))
+}
+
+fn terraform(flags: &TargetFlags) -> Result<BoxedTarget, Diagnostics> {
+    let mut o = TerraformOptions::default();
+    o.namespace = flags.namespace.clone();
+    let mut sources = BTreeMap::new();
+    for m in &flags.module_source {
+        let (kind, source) = m.split_once('=').ok_or_else(|| {
+            usage(
+                format!("--module-source '{m}' is invalid"),
+                "use --module-source TYPE=SOURCE, e.g. --module-source postgres=./modules/pg",
+            )
+        })?;
+        sources.insert(kind.to_string(), source.to_string());
+    }
+    o.module_sources = sources;
+    Ok(Box::new(TerraformTarget::new(o)))
+}
+
+/// Like score-compose, the project defaults to the current directory's name, cleaned.
+fn default_project_name() -> String {
+    let dir = std::env::current_dir().ok();
+    let raw = dir
+        .as_deref()
+        .and_then(Path::file_name)
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "score".into());
+    // compose project names: lower-case letters, digits, dashes, underscores; start alphanumeric.
+    let cleaned: String = raw
+        .to_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let trimmed = cleaned.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+    if trimmed.is_empty() {
+        "score".into()
+    } else {
+        trimmed.to_string()
+    }
+}

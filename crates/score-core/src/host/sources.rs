@@ -1,0 +1,123 @@
+//! `files[].source` from the file system, relative to the Score file's directory.
+
+use std::path::{Component, Path, PathBuf};
+
+use crate::front::{SourceError, SourceReader};
+
+/// Reads `files[].source` relative to a Score file's directory, as score-go's `loader.Normalize`;
+/// paths that leave the directory (lexically or through a symlink) are refused unless allowed.
+///
+/// ```
+/// use score_core::{host::FsSources, SourceReader};
+/// let dir = tempfile::tempdir().unwrap();
+/// std::fs::write(dir.path().join("a.txt"), "hi").unwrap();
+/// let r = FsSources::new(dir.path());
+/// assert_eq!(r.read("a.txt").unwrap(), b"hi");
+/// assert!(r.read("../a.txt").is_err());
+/// ```
+#[derive(Debug, Clone)]
+pub struct FsSources {
+    base: PathBuf,
+    allow_outside: bool,
+}
+
+impl FsSources {
+    /// Sources relative to `base_dir` (the Score file's directory), confined to it.
+    pub fn new(base_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            base: base_dir.into(),
+            allow_outside: false,
+        }
+    }
+
+    /// Allows sources outside the directory (`--allow-outside-paths`).
+    pub fn allow_outside(mut self, allow: bool) -> Self {
+        self.allow_outside = allow;
+        self
+    }
+}
+
+impl SourceReader for FsSources {
+    fn read(&self, source: &str) -> Result<Vec<u8>, SourceError> {
+        read_source(&self.base, source, self.allow_outside)
+            .map_err(|(message, help)| SourceError { message, help })
+    }
+}
+
+fn read_source(
+    base: &Path,
+    source: &str,
+    allow_outside: bool,
+) -> Result<Vec<u8>, (String, String)> {
+    let rel = Path::new(source);
+    let joined = if rel.is_absolute() {
+        rel.to_path_buf()
+    } else {
+        base.join(rel)
+    };
+    if !allow_outside {
+        let escapes_lexically = rel.is_absolute()
+            || rel
+                .components()
+                .try_fold(0i32, |depth, c| match c {
+                    Component::ParentDir if depth == 0 => None,
+                    Component::ParentDir => Some(depth - 1),
+                    Component::Normal(_) => Some(depth + 1),
+                    _ => Some(depth),
+                })
+                .is_none();
+        // Symlinks count: compare canonical paths when the file exists.
+        let escapes_via_link = match (joined.canonicalize(), base.canonicalize()) {
+            (Ok(f), Ok(b)) => !f.starts_with(&b),
+            _ => false,
+        };
+        if escapes_lexically || escapes_via_link {
+            return Err((
+                format!(
+                    "{} is outside the project directory {}",
+                    clean(&joined).display(),
+                    clean(base).display()
+                ),
+                "keep file sources inside the Score file's directory, or pass --allow-outside-paths"
+                    .into(),
+            ));
+        }
+    }
+    std::fs::read(&joined).map_err(|e| {
+        (
+            format!("open {}: {}", clean(&joined).display(), io_reason(&e)),
+            "paths in `source` are relative to the Score file's directory".into(),
+        )
+    })
+}
+
+/// Go's `filepath.Clean`, lexically: score-go names the file `filepath.Join(baseDir, source)`,
+/// so `./fixtures` + `./x.txt` is reported as `fixtures/x.txt`, not `./fixtures/./x.txt`.
+fn clean(path: &Path) -> PathBuf {
+    let mut out: Vec<Component> = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => match out.last() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
+                }
+                Some(Component::RootDir) | Some(Component::Prefix(_)) => {}
+                _ => out.push(c),
+            },
+            other => out.push(other),
+        }
+    }
+    if out.is_empty() {
+        return PathBuf::from(".");
+    }
+    out.iter().collect()
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string(),
+    }
+}
