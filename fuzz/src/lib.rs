@@ -47,7 +47,7 @@ fn check_diagnostic(d: &Diagnostic) -> Result<(), String> {
         .render_report(&mut out, d)
         .map_err(|e| format!("miette cannot render `{}`: {e}", d.message))?;
     // Exact match: user text echoed in other messages may contain these words.
-    if d.code == load::CODE && d.message == "the YAML parser failed unexpectedly" {
+    if d.code == yaml::CODE && d.message == "the YAML parser failed unexpectedly" {
         // load.rs turns a panic on its parser thread into this diagnostic.
         return Err(format!("parser thread panicked: {}", d.message));
     }
@@ -57,7 +57,7 @@ fn check_diagnostic(d: &Diagnostic) -> Result<(), String> {
     Ok(())
 }
 
-/// `load::parse` on arbitrary bytes, then the whole front half (`load_workload`: overrides,
+/// `yaml::parse` on arbitrary bytes, then the whole front half (`load_workload`: overrides,
 /// upgrade, schema, extra rules, model) when it parses. Tight limits keep each run fast.
 pub fn check_load(data: &[u8]) -> Result<(), String> {
     let limits = Limits {
@@ -67,7 +67,7 @@ pub fn check_load(data: &[u8]) -> Result<(), String> {
         ..Limits::default()
     };
     let source = Arc::new(SourceFile::new("fuzz.yaml", String::from_utf8_lossy(data)));
-    match load::parse(source, data, &limits) {
+    match yaml::parse(source, data, &limits) {
         Err(d) => check_diagnostic(&d),
         Ok(doc) => {
             if !doc.value.is_object() {

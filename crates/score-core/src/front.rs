@@ -89,7 +89,7 @@ impl SourceReader for MemorySources {
 #[derive(Debug, Clone)]
 pub struct LoadedWorkload {
     /// The typed workload; file `source`s are already read into `content`/`binaryContent`
-    /// when [`LoadOptions::base_dir`] was given.
+    /// by [`LoadOptions::sources`].
     pub workload: Workload,
     /// The parsed document (after overrides and upgrades), with spans into the source.
     pub document: Document,

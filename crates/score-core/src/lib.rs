@@ -25,56 +25,11 @@
 //! ([`CommandPolicy::Allow`]).
 //!
 //! ## Example
+//! A toy target that writes one `KEY=value` line per variable, compiled from strings
+//! (`examples/end_to_end.rs`; `cargo run -p score-core --example end_to_end`):
 //! ```
-//! use score_core::{compile, CompileInputs, MemorySources, State, Target,
-//!     ResolvedProject, Artefacts, Diagnostics};
-//!
-//! /// A toy target: one line per workload and its resolved variables.
-//! struct Env;
-//! impl Target for Env {
-//!     fn name(&self) -> &'static str { "env" }
-//!     fn default_provisioners(&self) -> &'static str { "[]" }
-//!     fn context(&self) -> serde_json::Value { serde_json::json!({"name": "env"}) }
-//!     fn emit(&self, p: &ResolvedProject) -> Result<Artefacts, Diagnostics> {
-//!         let mut out = String::new();
-//!         for w in &p.workloads {
-//!             for (name, c) in &w.containers {
-//!                 for (k, v) in &c.variables {
-//!                     out.push_str(&format!("{}.{name}.{k}={}\n", w.name, v.to_plain()));
-//!                 }
-//!             }
-//!         }
-//!         Ok(Artefacts { files: vec![("env.txt".into(), out.into_bytes())], ..Default::default() })
-//!     }
-//! }
-//!
-//! let score = r#"
-//! apiVersion: score.dev/v1b1
-//! metadata: {name: web}
-//! containers:
-//!   main:
-//!     image: nginx
-//!     variables: {DB_HOST: "${resources.db.host}"}
-//!     files: {/etc/motd: {source: motd.txt}}
-//! resources: {db: {type: postgres}}
-//! "#;
-//! let provisioners = r#"
-//! - uri: template://demo/postgres
-//!   type: postgres
-//!   outputs: |
-//!     host: pg-{{ id | replace(".", "-") }}
-//! "#;
-//! let mut sources = MemorySources::default();
-//! sources.insert("motd.txt", "hello");
-//! let inputs = CompileInputs::new()
-//!     .score_file("score.yaml", score)
-//!     .provisioner_file("mine.yaml", provisioners)
-//!     .sources(sources);
-//! let compiled = compile(&Env, &inputs, State::with_seed("00")).unwrap();
-//! assert_eq!(compiled.artefacts.files[0].1, b"web.main.DB_HOST=pg-web-db\n");
+#![doc = include_str!("../examples/end_to_end.rs")]
 //! ```
-
-#![warn(missing_docs)]
 
 mod back;
 mod diag;

@@ -37,7 +37,7 @@ use crate::diag::Diagnostic;
 
 /// score-gen's JSON Schema for Score `score.dev/v1b1` workloads (draft 2020-12), embedded at build
 /// time. It is our own text, equivalent in what it accepts to the official spec schema.
-pub const SCORE_V1B1_SCHEMA: &str = include_str!("../../../schemas/score-v1b1.json");
+pub const SCORE_V1B1_SCHEMA: &str = include_str!("../schemas/score-v1b1.json");
 
 /// Diagnostic code of every error this stage reports.
 pub const CODE: &str = "score::schema";

@@ -30,13 +30,13 @@ use crate::diag::{Diagnostic, SourceFile, Span};
 /// The state format this build reads and writes.
 pub const STATE_VERSION: u32 = 1;
 
-/// The state file's name inside a [`StateDir`].
+/// The state file's name inside a `host::StateDir`.
 pub const STATE_FILE: &str = "state.yaml";
 
 /// The directory under the project root that holds one sub-directory per target.
 pub const STATE_ROOT: &str = ".score-gen";
 
-/// How long [`StateDir::open`] waits for another score-gen to release the directory.
+/// How long `host::StateDir::open` waits for another score-gen to release the directory.
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub(crate) const CODE: &str = "score::state";

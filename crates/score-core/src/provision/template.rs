@@ -1,7 +1,7 @@
 //! The minijinja environment provisioner templates run in, and the mapping from template errors
 //! back to lines of the provisioner file.
 //!
-//! One [`Templates`] per provisioner entry: every section is compiled once when the file is
+//! One `Templates` per provisioner entry: every section is compiled once when the file is
 //! loaded (syntax errors surface at load time) and shared by every resource the entry provisions.
 //! The environment is strict (an undefined variable is an error, even in `if`), has no loader (no
 //! `include` of files, no network), no auto-escaping, `trim_blocks` + `lstrip_blocks` (so

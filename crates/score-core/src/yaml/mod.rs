@@ -2,8 +2,8 @@
 //!
 //! - [`parse`] / [`parse_any`]: a whole file → [`Document`], a `serde_json::Value` plus a span
 //!   for every node (Score files, override files, provisioner files);
-//! - [`parse_section`]: a rendered provisioner section → value;
-//! - [`parse_scalar_value`] (an `--override-property` value) and [`from_str_typed`] (the state
+//! - `parse_section`: a rendered provisioner section → value;
+//! - `parse_scalar_value` (an `--override-property` value) and `from_str_typed` (the state
 //!   file) for the rest.
 //!
 //! Two fast paths (`fast`: a document straight from parser events; `simple` and `events`:
