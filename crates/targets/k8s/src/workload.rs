@@ -172,6 +172,7 @@ impl Ctx<'_> {
         })
     }
 
+    /// One container of the pod, with its ConfigMap, Secret and pod volumes beside it.
     fn container(&mut self, index: usize, cname: &str, rc: &ResolvedContainer) -> Value {
         let w = self.w;
         let Some(c) = w.spec.containers.get(cname) else {
@@ -183,11 +184,6 @@ impl Ctx<'_> {
             return Value::Null;
         };
         let secret_name = format!("{}-{}-secrets", w.name, cname);
-        let files_name = format!("{}-{}-files", w.name, cname);
-        let mut secret_data: BTreeMap<String, String> = BTreeMap::new();
-        let mut cm_data: BTreeMap<String, String> = BTreeMap::new();
-        let mut cm_binary: BTreeMap<String, String> = BTreeMap::new();
-        let mut mounts: Vec<Value> = Vec::new();
 
         if c.image == "." {
             self.err(
@@ -197,35 +193,36 @@ impl Ctx<'_> {
             );
         }
 
-        // Variables, sorted by name like the peers do.
-        let mut vars: Vec<(&String, &Resolved)> = rc.variables.iter().collect();
-        vars.sort_by(|a, b| a.0.cmp(b.0));
-        let mut env = Vec::new();
-        for (name, r) in vars {
-            if r.is_secret() {
-                // The whole rendered value (text and secret pieces) lives in the Secret: a value
-                // mixing text with a secret is still secret.
-                let mut key = data_key("env.", name);
-                // Two names that differ only in characters a key cannot hold must not collide.
-                if secret_data.contains_key(&key) {
-                    let mut n = 2;
-                    while secret_data.contains_key(&format!("{key}-{n}")) {
-                        n += 1;
-                    }
-                    key = format!("{key}-{n}");
-                }
-                secret_data.insert(key.clone(), b64(r.to_plain().as_bytes()));
-                env.push(json!({
-                    "name": name,
-                    "valueFrom": {"secretKeyRef": {"name": secret_name, "key": key}},
-                }));
-            } else {
-                env.push(json!({"name": name, "value": env_value(r)}));
-            }
+        let mut secret_data: BTreeMap<String, String> = BTreeMap::new();
+        let env = environment(rc, &secret_name, &mut secret_data);
+        let mut mounts = self.file_mounts(index, cname, rc, &secret_name, &mut secret_data);
+        if !secret_data.is_empty() {
+            self.objects.push(json!({
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": self.metadata(&secret_name),
+                "type": "Opaque",
+                "data": secret_data,
+            }));
         }
+        mounts.extend(self.volume_mounts(cname, rc));
+        container_object(cname, c, env, mounts)
+    }
 
-        // Files: one ConfigMap (and one Secret) per container, an item per file, mounted by
-        // subPath so files in one directory don't hide each other or the image's files.
+    /// Files: one ConfigMap (and one Secret) per container, an item per file, mounted by
+    /// subPath so files in one directory don't hide each other or the image's files. Secret
+    /// contents go to `secret_data`; the ConfigMap and both pod volumes are added here.
+    fn file_mounts(
+        &mut self,
+        index: usize,
+        cname: &str,
+        rc: &ResolvedContainer,
+        secret_name: &str,
+        secret_data: &mut BTreeMap<String, String>,
+    ) -> Vec<Value> {
+        let mut cm_data: BTreeMap<String, String> = BTreeMap::new();
+        let mut cm_binary: BTreeMap<String, String> = BTreeMap::new();
+        let mut mounts: Vec<Value> = Vec::new();
         let mut cm_items = Vec::new();
         let mut secret_items = Vec::new();
         let cm_volume = format!("files-{index}");
@@ -271,6 +268,7 @@ impl Ctx<'_> {
             }));
         }
         if !cm_items.is_empty() {
+            let files_name = format!("{}-{}-files", self.w.name, cname);
             self.pod.volumes.push(json!({
                 "name": cm_volume,
                 "configMap": {"name": files_name, "items": cm_items},
@@ -294,17 +292,12 @@ impl Ctx<'_> {
                 "secret": {"secretName": secret_name, "items": secret_items},
             }));
         }
-        if !secret_data.is_empty() {
-            self.objects.push(json!({
-                "apiVersion": "v1",
-                "kind": "Secret",
-                "metadata": self.metadata(&secret_name),
-                "type": "Opaque",
-                "data": secret_data,
-            }));
-        }
+        mounts
+    }
 
-        // Volumes from resources.
+    /// Mounts of the container's volumes, each a resource's pod volume (see [`Self::volume_for`]).
+    fn volume_mounts(&mut self, cname: &str, rc: &ResolvedContainer) -> Vec<Value> {
+        let mut mounts = Vec::new();
         for (target, v) in &rc.volumes {
             let path = ["containers", cname, "volumes", target.as_str(), "source"];
             let uid = match &v.source {
@@ -333,32 +326,7 @@ impl Ctx<'_> {
             }
             mounts.push(m);
         }
-
-        let mut out = Map::new();
-        out.insert("name".into(), json!(cname));
-        out.insert("image".into(), json!(c.image));
-        if let Some(cmd) = &c.command {
-            out.insert("command".into(), json!(cmd));
-        }
-        if let Some(args) = &c.args {
-            out.insert("args".into(), json!(args));
-        }
-        if !env.is_empty() {
-            out.insert("env".into(), Value::Array(env));
-        }
-        if let Some(r) = resources(c) {
-            out.insert("resources".into(), r);
-        }
-        if !mounts.is_empty() {
-            out.insert("volumeMounts".into(), Value::Array(mounts));
-        }
-        if let Some(p) = c.liveness_probe.as_ref().and_then(probe) {
-            out.insert("livenessProbe".into(), p);
-        }
-        if let Some(p) = c.readiness_probe.as_ref().and_then(probe) {
-            out.insert("readinessProbe".into(), p);
-        }
-        Value::Object(out)
+        mounts
     }
 
     /// The pod volume name for resource `uid`, creating the volume (or claim template) once.
@@ -420,6 +388,70 @@ impl Ctx<'_> {
         self.pod.by_uid.insert(uid.to_string(), name.clone());
         Some(name)
     }
+}
+
+/// `env`, sorted by name like the peers do. A secret value lives in the container's Secret
+/// (added to `secret_data`) and is referenced from there.
+fn environment(
+    rc: &ResolvedContainer,
+    secret_name: &str,
+    secret_data: &mut BTreeMap<String, String>,
+) -> Vec<Value> {
+    let mut vars: Vec<(&String, &Resolved)> = rc.variables.iter().collect();
+    vars.sort_by(|a, b| a.0.cmp(b.0));
+    let mut env = Vec::new();
+    for (name, r) in vars {
+        if r.is_secret() {
+            // The whole rendered value (text and secret pieces) lives in the Secret: a value
+            // mixing text with a secret is still secret.
+            let mut key = data_key("env.", name);
+            // Two names that differ only in characters a key cannot hold must not collide.
+            if secret_data.contains_key(&key) {
+                let mut n = 2;
+                while secret_data.contains_key(&format!("{key}-{n}")) {
+                    n += 1;
+                }
+                key = format!("{key}-{n}");
+            }
+            secret_data.insert(key.clone(), b64(r.to_plain().as_bytes()));
+            env.push(json!({
+                "name": name,
+                "valueFrom": {"secretKeyRef": {"name": secret_name, "key": key}},
+            }));
+        } else {
+            env.push(json!({"name": name, "value": env_value(r)}));
+        }
+    }
+    env
+}
+
+/// The container object from its parts, its keys always in the same order.
+fn container_object(cname: &str, c: &Container, env: Vec<Value>, mounts: Vec<Value>) -> Value {
+    let mut out = Map::new();
+    out.insert("name".into(), json!(cname));
+    out.insert("image".into(), json!(c.image));
+    if let Some(cmd) = &c.command {
+        out.insert("command".into(), json!(cmd));
+    }
+    if let Some(args) = &c.args {
+        out.insert("args".into(), json!(args));
+    }
+    if !env.is_empty() {
+        out.insert("env".into(), Value::Array(env));
+    }
+    if let Some(r) = resources(c) {
+        out.insert("resources".into(), r);
+    }
+    if !mounts.is_empty() {
+        out.insert("volumeMounts".into(), Value::Array(mounts));
+    }
+    if let Some(p) = c.liveness_probe.as_ref().and_then(probe) {
+        out.insert("livenessProbe".into(), p);
+    }
+    if let Some(p) = c.readiness_probe.as_ref().and_then(probe) {
+        out.insert("readinessProbe".into(), p);
+    }
+    Value::Object(out)
 }
 
 /// The objects of one workload.
