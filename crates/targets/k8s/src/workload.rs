@@ -388,6 +388,47 @@ impl Ctx<'_> {
         self.pod.by_uid.insert(uid.to_string(), name.clone());
         Some(name)
     }
+
+    /// The pod template: the containers and the pod volumes gathered while they were built.
+    fn pod_template(
+        &mut self,
+        init_containers: Vec<Value>,
+        containers: Vec<Value>,
+        carried: &BTreeMap<String, String>,
+    ) -> Value {
+        let mut pod_spec = Map::new();
+        if !init_containers.is_empty() {
+            pod_spec.insert("initContainers".into(), Value::Array(init_containers));
+        }
+        pod_spec.insert("containers".into(), Value::Array(containers));
+        if !self.pod.volumes.is_empty() {
+            pod_spec.insert(
+                "volumes".into(),
+                Value::Array(std::mem::take(&mut self.pod.volumes)),
+            );
+        }
+        json!({
+            "metadata": {"labels": self.labels, "annotations": carried},
+            "spec": pod_spec,
+        })
+    }
+
+    /// A StatefulSet needs a governing headless Service for its pods' DNS names; adds it and
+    /// returns its name.
+    fn headless_service(&mut self, selector: &Value, ports: Vec<Value>) -> String {
+        let headless = format!("{}-headless", self.w.name);
+        let mut svc_spec = json!({"clusterIP": "None", "selector": selector});
+        if !ports.is_empty() {
+            svc_spec["ports"] = Value::Array(ports);
+        }
+        self.objects.push(json!({
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": self.metadata(&headless),
+            "spec": svc_spec,
+        }));
+        headless
+    }
 }
 
 /// `env`, sorted by name like the peers do. A secret value lives in the container's Secret
@@ -460,35 +501,9 @@ pub(crate) fn convert(
     project: &ResolvedProject,
 ) -> Result<Vec<Value>, Diagnostics> {
     let annotations: IndexMap<String, String> = w.spec.annotations();
-    let kind = annotations
-        .get(KIND_ANNOTATION)
-        .map(String::as_str)
-        .unwrap_or("Deployment");
-    let stateful = match kind {
-        "Deployment" => false,
-        "StatefulSet" => true,
-        other => {
-            return Err(Diagnostic::new(
-                CODE,
-                format!(
-                    "workload '{}': metadata.annotations.{KIND_ANNOTATION}: unsupported workload kind '{other}'",
-                    w.name
-                ),
-            )
-            .with_pointer("/metadata/annotations")
-            .with_help("use Deployment (the default) or StatefulSet")
-            .into())
-        }
-    };
-
-    // The author's annotations (sorted) travel to the workload object and its pods; ours steer
-    // the target and stay behind.
-    let mut carried: BTreeMap<String, String> = annotations
-        .iter()
-        .filter(|(k, _)| !k.starts_with(ANNOTATION_PREFIX))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    carried.insert(SOURCE_WORKLOAD_ANNOTATION.into(), w.name.clone());
+    let kind = workload_kind(w, &annotations)?;
+    let stateful = kind == "StatefulSet";
+    let carried = carried_annotations(w, &annotations);
     let labels = json!({
         LABEL_NAME: w.name,
         LABEL_INSTANCE: w.name,
@@ -513,20 +528,7 @@ pub(crate) fn convert(
     }
     let (init_containers, containers) = split_init_containers(w, built);
 
-    let ports: Vec<Value> = w
-        .spec
-        .service
-        .iter()
-        .flat_map(|s| s.ports.iter())
-        .map(|(name, p)| {
-            json!({
-                "name": name,
-                "port": p.port,
-                "targetPort": p.effective_target_port(),
-                "protocol": p.effective_protocol().as_str(),
-            })
-        })
-        .collect();
+    let ports = service_ports(w);
     if !ports.is_empty() {
         ctx.objects.push(json!({
             "apiVersion": "v1",
@@ -536,36 +538,11 @@ pub(crate) fn convert(
         }));
     }
 
-    let mut pod_spec = Map::new();
-    if !init_containers.is_empty() {
-        pod_spec.insert("initContainers".into(), Value::Array(init_containers));
-    }
-    pod_spec.insert("containers".into(), Value::Array(containers));
-    if !ctx.pod.volumes.is_empty() {
-        pod_spec.insert(
-            "volumes".into(),
-            Value::Array(std::mem::take(&mut ctx.pod.volumes)),
-        );
-    }
-    let template = json!({
-        "metadata": {"labels": ctx.labels, "annotations": carried},
-        "spec": pod_spec,
-    });
+    let template = ctx.pod_template(init_containers, containers, &carried);
     let mut spec = Map::new();
     spec.insert("selector".into(), json!({"matchLabels": selector}));
     if stateful {
-        // A StatefulSet needs a governing headless Service for its pods' DNS names.
-        let headless = format!("{}-headless", w.name);
-        let mut svc_spec = json!({"clusterIP": "None", "selector": selector});
-        if !ports.is_empty() {
-            svc_spec["ports"] = Value::Array(ports);
-        }
-        ctx.objects.push(json!({
-            "apiVersion": "v1",
-            "kind": "Service",
-            "metadata": ctx.metadata(&headless),
-            "spec": svc_spec,
-        }));
+        let headless = ctx.headless_service(&selector, ports);
         spec.insert("serviceName".into(), json!(headless));
     }
     spec.insert("template".into(), template);
@@ -585,6 +562,64 @@ pub(crate) fn convert(
     }));
     ctx.diags.into_result()?;
     Ok(ctx.objects)
+}
+
+/// The workload object's kind, from the kind annotation: `Deployment` (the default) or
+/// `StatefulSet`.
+fn workload_kind(
+    w: &ResolvedWorkload,
+    annotations: &IndexMap<String, String>,
+) -> Result<&'static str, Diagnostics> {
+    match annotations
+        .get(KIND_ANNOTATION)
+        .map(String::as_str)
+        .unwrap_or("Deployment")
+    {
+        "Deployment" => Ok("Deployment"),
+        "StatefulSet" => Ok("StatefulSet"),
+        other => Err(Diagnostic::new(
+            CODE,
+            format!(
+                "workload '{}': metadata.annotations.{KIND_ANNOTATION}: unsupported workload kind '{other}'",
+                w.name
+            ),
+        )
+        .with_pointer("/metadata/annotations")
+        .with_help("use Deployment (the default) or StatefulSet")
+        .into()),
+    }
+}
+
+/// The author's annotations (sorted) travel to the workload object and its pods; ours steer
+/// the target and stay behind.
+fn carried_annotations(
+    w: &ResolvedWorkload,
+    annotations: &IndexMap<String, String>,
+) -> BTreeMap<String, String> {
+    let mut carried: BTreeMap<String, String> = annotations
+        .iter()
+        .filter(|(k, _)| !k.starts_with(ANNOTATION_PREFIX))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    carried.insert(SOURCE_WORKLOAD_ANNOTATION.into(), w.name.clone());
+    carried
+}
+
+/// The ports of the workload's `service`, as Service ports.
+fn service_ports(w: &ResolvedWorkload) -> Vec<Value> {
+    w.spec
+        .service
+        .iter()
+        .flat_map(|s| s.ports.iter())
+        .map(|(name, p)| {
+            json!({
+                "name": name,
+                "port": p.port,
+                "targetPort": p.effective_target_port(),
+                "protocol": p.effective_protocol().as_str(),
+            })
+        })
+        .collect()
 }
 
 /// `before`: a container that must start before others becomes an init container, which
