@@ -9,7 +9,8 @@ use score_core::quantity::{parse_cpu_millis, parse_memory_bytes};
 use score_core::unstable::substitute::{render_go_json, Found, Piece, Resolved};
 use score_core::{Diagnostic, Diagnostics};
 use score_core::{
-    FileContent, ResolvedContainer, ResolvedProject, ResolvedVolume, ResolvedWorkload, VolumeSource,
+    FileContent, ResolvedContainer, ResolvedProject, ResolvedVolume, ResolvedWorkload, ResourceUid,
+    VolumeSource,
 };
 
 use crate::escape::{escape_dollars, mount_file_name, shell_quote};
@@ -588,107 +589,122 @@ fn exposed_ports(spec: &Workload) -> Vec<Value> {
 /// (`type`: `volume` | `bind` | `tmpfs`, plus `source` and the compose sub-objects), as in
 /// score-compose.
 fn volume(target: &str, v: &ResolvedVolume, project: &ResolvedProject) -> Result<Value, String> {
-    let mut m = Map::new();
-    match &v.source {
-        VolumeSource::Other(r) => {
-            let src = r.to_plain();
-            let kind = if src.starts_with('/') || src.starts_with('.') {
-                "bind"
-            } else {
-                "volume"
-            };
-            m.insert("type".into(), kind.into());
-            let src = match (&v.path, kind) {
-                (Some(p), "bind") if !p.is_empty() => join(&src, p),
-                _ => src,
-            };
-            m.insert("source".into(), Value::String(escape_dollars(&src)));
-            m.insert("target".into(), target.into());
-            if kind == "volume" {
-                if let Some(p) = v.path.as_ref().filter(|p| !p.is_empty()) {
-                    m.insert("volume".into(), json!({ "subpath": p }));
-                }
-            }
-        }
-        VolumeSource::Resource(uid) => {
-            let res = project
-                .resources
-                .get(uid)
-                .ok_or_else(|| format!("resource '{uid}' was not provisioned"))?;
-            let outs = &res.outputs.values;
-            let kind = outs
-                .get("type")
-                .and_then(Value::as_str)
-                .ok_or_else(|| format!("resource '{uid}' has no 'type' output"))?;
-            let string_out = |key: &str| -> Result<String, String> {
-                match outs.get(key) {
-                    Some(Value::String(s)) => Ok(s.clone()),
-                    Some(other) => Err(format!(
-                        "resource '{uid}' output '{key}' must be a string, got {}",
-                        score_core::unstable::describe_type(other)
-                    )),
-                    None => Err(format!("resource '{uid}' has no '{key}' output")),
-                }
-            };
-            let object_out = |key: &str| -> Result<Option<Map<String, Value>>, String> {
-                match outs.get(key) {
-                    None | Some(Value::Null) => Ok(None),
-                    Some(Value::Object(o)) => Ok(Some(o.clone())),
-                    Some(other) => Err(format!(
-                        "resource '{uid}' output '{key}' must be a mapping, got {}",
-                        score_core::unstable::describe_type(other)
-                    )),
-                }
-            };
-            let path = v.path.as_ref().filter(|p| !p.is_empty());
-            m.insert("type".into(), kind.into());
-            match kind {
-                "volume" => {
-                    m.insert("source".into(), Value::String(string_out("source")?));
-                    m.insert("target".into(), target.into());
-                    let mut opts = object_out("volume")?;
-                    if let Some(p) = path {
-                        let o = opts.get_or_insert_with(Map::new);
-                        let sub = match o.get("subpath").and_then(Value::as_str) {
-                            Some(base) if !base.is_empty() => join(base, p),
-                            _ => p.clone(),
-                        };
-                        o.insert("subpath".into(), Value::String(sub));
-                    }
-                    if let Some(o) = opts {
-                        m.insert("volume".into(), Value::Object(o));
-                    }
-                }
-                "bind" => {
-                    let mut src = string_out("source")?;
-                    if let Some(p) = path {
-                        src = join(&src, p);
-                    }
-                    m.insert("source".into(), Value::String(escape_dollars(&src)));
-                    m.insert("target".into(), target.into());
-                    if let Some(o) = object_out("bind")? {
-                        m.insert("bind".into(), Value::Object(o));
-                    }
-                }
-                "tmpfs" => {
-                    if let Some(p) = path {
-                        return Err(format!(
-                            "can't mount named tmpfs volume with sub path '{p}': not supported"
-                        ));
-                    }
-                    m.insert("target".into(), target.into());
-                    if let Some(o) = object_out("tmpfs")? {
-                        m.insert("tmpfs".into(), Value::Object(o));
-                    }
-                }
-                other => return Err(format!("resource '{uid}' has invalid type '{other}'")),
-            }
-        }
-    }
+    let mut m = match &v.source {
+        VolumeSource::Other(r) => literal_volume(target, v, r.to_plain()),
+        VolumeSource::Resource(uid) => resource_volume(target, v, uid, project)?,
+    };
     if v.read_only {
         m.insert("read_only".into(), Value::Bool(true));
     }
     Ok(Value::Object(m))
+}
+
+/// A mount whose source is not a resource: a path (`/`, `.`) is a bind mount, anything else a
+/// named volume.
+fn literal_volume(target: &str, v: &ResolvedVolume, src: String) -> Map<String, Value> {
+    let mut m = Map::new();
+    let kind = if src.starts_with('/') || src.starts_with('.') {
+        "bind"
+    } else {
+        "volume"
+    };
+    m.insert("type".into(), kind.into());
+    let src = match (&v.path, kind) {
+        (Some(p), "bind") if !p.is_empty() => join(&src, p),
+        _ => src,
+    };
+    m.insert("source".into(), Value::String(escape_dollars(&src)));
+    m.insert("target".into(), target.into());
+    if kind == "volume" {
+        if let Some(p) = v.path.as_ref().filter(|p| !p.is_empty()) {
+            m.insert("volume".into(), json!({ "subpath": p }));
+        }
+    }
+    m
+}
+
+/// A mount of a volume resource, shaped by its outputs (`type`, `source`, and the `volume`,
+/// `bind` or `tmpfs` sub-object).
+fn resource_volume(
+    target: &str,
+    v: &ResolvedVolume,
+    uid: &ResourceUid,
+    project: &ResolvedProject,
+) -> Result<Map<String, Value>, String> {
+    let mut m = Map::new();
+    let res = project
+        .resources
+        .get(uid)
+        .ok_or_else(|| format!("resource '{uid}' was not provisioned"))?;
+    let outs = &res.outputs.values;
+    let kind = outs
+        .get("type")
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("resource '{uid}' has no 'type' output"))?;
+    let string_out = |key: &str| -> Result<String, String> {
+        match outs.get(key) {
+            Some(Value::String(s)) => Ok(s.clone()),
+            Some(other) => Err(format!(
+                "resource '{uid}' output '{key}' must be a string, got {}",
+                score_core::unstable::describe_type(other)
+            )),
+            None => Err(format!("resource '{uid}' has no '{key}' output")),
+        }
+    };
+    let object_out = |key: &str| -> Result<Option<Map<String, Value>>, String> {
+        match outs.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Object(o)) => Ok(Some(o.clone())),
+            Some(other) => Err(format!(
+                "resource '{uid}' output '{key}' must be a mapping, got {}",
+                score_core::unstable::describe_type(other)
+            )),
+        }
+    };
+    let path = v.path.as_ref().filter(|p| !p.is_empty());
+    m.insert("type".into(), kind.into());
+    match kind {
+        "volume" => {
+            m.insert("source".into(), Value::String(string_out("source")?));
+            m.insert("target".into(), target.into());
+            let mut opts = object_out("volume")?;
+            if let Some(p) = path {
+                let o = opts.get_or_insert_with(Map::new);
+                let sub = match o.get("subpath").and_then(Value::as_str) {
+                    Some(base) if !base.is_empty() => join(base, p),
+                    _ => p.clone(),
+                };
+                o.insert("subpath".into(), Value::String(sub));
+            }
+            if let Some(o) = opts {
+                m.insert("volume".into(), Value::Object(o));
+            }
+        }
+        "bind" => {
+            let mut src = string_out("source")?;
+            if let Some(p) = path {
+                src = join(&src, p);
+            }
+            m.insert("source".into(), Value::String(escape_dollars(&src)));
+            m.insert("target".into(), target.into());
+            if let Some(o) = object_out("bind")? {
+                m.insert("bind".into(), Value::Object(o));
+            }
+        }
+        "tmpfs" => {
+            if let Some(p) = path {
+                return Err(format!(
+                    "can't mount named tmpfs volume with sub path '{p}': not supported"
+                ));
+            }
+            m.insert("target".into(), target.into());
+            if let Some(o) = object_out("tmpfs")? {
+                m.insert("tmpfs".into(), Value::Object(o));
+            }
+        }
+        other => return Err(format!("resource '{uid}' has invalid type '{other}'")),
+    }
+    Ok(m)
 }
 
 fn join(base: &str, rest: &str) -> String {
