@@ -268,23 +268,7 @@ impl Ctx<'_> {
             }));
         }
         if !cm_items.is_empty() {
-            let files_name = format!("{}-{}-files", self.w.name, cname);
-            self.pod.volumes.push(json!({
-                "name": cm_volume,
-                "configMap": {"name": files_name, "items": cm_items},
-            }));
-            let mut cm = json!({
-                "apiVersion": "v1",
-                "kind": "ConfigMap",
-                "metadata": self.metadata(&files_name),
-            });
-            if !cm_data.is_empty() {
-                cm["data"] = json!(cm_data);
-            }
-            if !cm_binary.is_empty() {
-                cm["binaryData"] = json!(cm_binary);
-            }
-            self.objects.push(cm);
+            self.add_files_config_map(cname, &cm_volume, cm_items, cm_data, cm_binary);
         }
         if !secret_items.is_empty() {
             self.pod.volumes.push(json!({
@@ -293,6 +277,34 @@ impl Ctx<'_> {
             }));
         }
         mounts
+    }
+
+    /// The container's files ConfigMap and the pod volume projecting its `items`.
+    fn add_files_config_map(
+        &mut self,
+        cname: &str,
+        volume: &str,
+        items: Vec<Value>,
+        data: BTreeMap<String, String>,
+        binary: BTreeMap<String, String>,
+    ) {
+        let files_name = format!("{}-{}-files", self.w.name, cname);
+        self.pod.volumes.push(json!({
+            "name": volume,
+            "configMap": {"name": files_name, "items": items},
+        }));
+        let mut cm = json!({
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": self.metadata(&files_name),
+        });
+        if !data.is_empty() {
+            cm["data"] = json!(data);
+        }
+        if !binary.is_empty() {
+            cm["binaryData"] = json!(binary);
+        }
+        self.objects.push(cm);
     }
 
     /// Mounts of the container's volumes, each a resource's pod volume (see [`Self::volume_for`]).
