@@ -4,12 +4,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Map, Value};
 
-use score_core::model::{Container, Probe, Readiness, ResourcesLimits};
+use score_core::model::{Container, Probe, Readiness, ResourcesLimits, Workload};
 use score_core::quantity::{parse_cpu_millis, parse_memory_bytes};
 use score_core::unstable::substitute::{render_go_json, Found, Piece, Resolved};
 use score_core::{Diagnostic, Diagnostics};
 use score_core::{
-    FileContent, ResolvedContainer, ResolvedProject, ResolvedVolume, ResolvedWorkload, VolumeSource,
+    FileContent, ResolvedContainer, ResolvedProject, ResolvedVolume, ResolvedWorkload, ResourceUid,
+    VolumeSource,
 };
 
 use crate::escape::{escape_dollars, mount_file_name, shell_quote};
@@ -36,29 +37,66 @@ pub(crate) fn add_workload(
     let wname = w.name.as_str();
     let mut diags = Diagnostics::default();
 
-    // Like score-compose, the first container by name owns the network (hostname = workload name,
-    // ports); the others join it with `network_mode: service:<owner>`. Init containers are
-    // skipped: they exit, and a namespace owner that exits takes the network with it.
     let mut names: Vec<&String> = spec.containers.keys().collect();
     names.sort();
-    let owner = names
-        .iter()
-        .find(|n| !is_init(&spec.containers[n.as_str()]))
-        .or(names.first())
-        .map(|n| n.to_string())
-        .unwrap_or_default();
+    let owner = network_owner(spec, &names);
     let owner_service = format!("{wname}-{owner}");
     out.network_owners
         .insert(wname.to_string(), owner_service.clone());
+    let shared = WorkloadServices {
+        w,
+        project,
+        settings,
+        owner,
+        owner_service,
+        labels: service_labels(spec, wname),
+        before_deps: before_dependencies(spec, wname, &mut diags),
+        resource_deps: resource_dependencies(out, w),
+    };
 
+    for cname in names {
+        let Some(rc) = w.containers.get(cname.as_str()) else {
+            diags.push(Diagnostic::new(
+                CODE,
+                format!("workload '{wname}': container '{cname}' was not resolved"),
+            ));
+            continue;
+        };
+        let svc = shared.container_service(out, cname, rc, &mut diags);
+        insert_service(out, format!("{wname}-{cname}"), svc, wname, &mut diags);
+    }
+    diags.into_result()
+}
+
+/// Like score-compose, the first container by name owns the network (hostname = workload name,
+/// ports); the others join it with `network_mode: service:<owner>`. Init containers are
+/// skipped: they exit, and a namespace owner that exits takes the network with it.
+fn network_owner(spec: &Workload, sorted_names: &[&String]) -> String {
+    sorted_names
+        .iter()
+        .find(|n| !is_init(&spec.containers[n.as_str()]))
+        .or(sorted_names.first())
+        .map(|n| n.to_string())
+        .unwrap_or_default()
+}
+
+/// The labels (also written as annotations) of every service of a workload: its annotations
+/// plus the workload name, escaped for compose.
+fn service_labels(spec: &Workload, wname: &str) -> Map<String, Value> {
     let mut labels: BTreeMap<String, String> = spec.annotations().into_iter().collect();
     labels.insert(WORKLOAD_LABEL.to_string(), wname.to_string());
-    let labels: Map<String, Value> = labels
+    labels
         .into_iter()
         .map(|(k, v)| (k, Value::String(escape_dollars(&v))))
-        .collect();
+        .collect()
+}
 
-    // `A before B` ⇒ B depends on A.
+/// Dependencies from `before`: `A before B` ⇒ B depends on A, keyed by B's container name.
+fn before_dependencies<'s>(
+    spec: &'s Workload,
+    wname: &str,
+    diags: &mut Diagnostics,
+) -> BTreeMap<&'s str, BTreeMap<String, &'static str>> {
     let mut before_deps: BTreeMap<&str, BTreeMap<String, &'static str>> = BTreeMap::new();
     for (a, ca) in &spec.containers {
         for (b, entry) in &ca.before {
@@ -92,8 +130,11 @@ pub(crate) fn add_workload(
                 .insert(format!("{wname}-{a}"), condition);
         }
     }
+    before_deps
+}
 
-    // Every container waits for the services of the resources the workload uses.
+/// Every container waits for the services of the resources the workload uses.
+fn resource_dependencies(out: &Project, w: &ResolvedWorkload) -> BTreeMap<String, &'static str> {
     let mut resource_deps: BTreeMap<String, &'static str> = BTreeMap::new();
     for uid in w.resources.values() {
         for svc in out
@@ -107,20 +148,89 @@ pub(crate) fn add_workload(
             }
         }
     }
+    resource_deps
+}
 
-    for cname in names {
-        let c = &spec.containers[cname.as_str()];
-        let Some(rc) = w.containers.get(cname.as_str()) else {
-            diags.push(Diagnostic::new(
-                CODE,
-                format!("workload '{wname}': container '{cname}' was not resolved"),
-            ));
-            continue;
-        };
-        let sname = format!("{wname}-{cname}");
+/// What every service of one workload shares: the network owner, labels and dependencies.
+struct WorkloadServices<'a> {
+    w: &'a ResolvedWorkload,
+    project: &'a ResolvedProject,
+    settings: &'a Settings,
+    /// The container owning the workload's network.
+    owner: String,
+    /// The service of that container.
+    owner_service: String,
+    labels: Map<String, Value>,
+    /// Keyed by the container that waits.
+    before_deps: BTreeMap<&'a str, BTreeMap<String, &'static str>>,
+    resource_deps: BTreeMap<String, &'static str>,
+}
+
+impl WorkloadServices<'_> {
+    /// The service of one container; its problems go to `diags`, its mounted files to `out`.
+    fn container_service(
+        &self,
+        out: &mut Project,
+        cname: &str,
+        rc: &ResolvedContainer,
+        diags: &mut Diagnostics,
+    ) -> Map<String, Value> {
+        let wname = self.w.name.as_str();
+        let c = &self.w.spec.containers[cname];
         let mut svc = Map::new();
 
-        match settings.builds.get(cname.as_str()) {
+        self.add_image(&mut svc, c, cname, diags);
+        if let Some(cmd) = &c.command {
+            svc.insert("entrypoint".into(), escaped_list(cmd));
+        }
+        if let Some(args) = &c.args {
+            svc.insert("command".into(), escaped_list(args));
+        }
+
+        let env = environment(rc, self.project, &mut out.env_vars);
+        if !env.is_empty() {
+            svc.insert("environment".into(), Value::Object(env));
+        }
+
+        let init = is_init(c);
+        self.add_network(&mut svc, cname, init);
+
+        let mut volumes = volume_mounts(rc, self.project, wname, cname, diags);
+        volumes.extend(file_mounts(out, rc, self.project, wname, cname, diags));
+        if !volumes.is_empty() {
+            svc.insert("volumes".into(), Value::Array(volumes));
+        }
+
+        if let Some(hc) = service_healthcheck(c, cname, diags) {
+            svc.insert("healthcheck".into(), hc);
+        }
+        if let Some(res) = deploy_resources(c, cname, diags) {
+            svc.insert("deploy".into(), json!({ "resources": res }));
+        }
+
+        let deps = self.depends_on(cname);
+        if !deps.is_empty() {
+            svc.insert("depends_on".into(), Value::Object(deps));
+        }
+        if init {
+            svc.insert("restart".into(), Value::String("no".into()));
+        }
+        svc.insert("labels".into(), Value::Object(self.labels.clone()));
+        svc.insert("annotations".into(), Value::Object(self.labels.clone()));
+        svc
+    }
+
+    /// `build` when the user gave a build context for the container, else `image`; the
+    /// placeholder image `.` needs one of the two.
+    fn add_image(
+        &self,
+        svc: &mut Map<String, Value>,
+        c: &Container,
+        cname: &str,
+        diags: &mut Diagnostics,
+    ) {
+        let wname = self.w.name.as_str();
+        match self.settings.builds.get(cname) {
             Some(context) => {
                 svc.insert("build".into(), json!({ "context": context }));
             }
@@ -135,183 +245,207 @@ pub(crate) fn add_workload(
                 svc.insert("image".into(), Value::String(escape_dollars(&c.image)));
             }
         }
-        if let Some(cmd) = &c.command {
-            svc.insert("entrypoint".into(), escaped_list(cmd));
-        }
-        if let Some(args) = &c.args {
-            svc.insert("command".into(), escaped_list(args));
-        }
+    }
 
-        let env = environment(rc, project, &mut out.env_vars);
-        if !env.is_empty() {
-            svc.insert("environment".into(), Value::Object(env));
-        }
-
-        let init = is_init(c);
-        if *cname == owner {
-            svc.insert("hostname".into(), Value::String(wname.to_string()));
-            let expose = exposed_ports(spec);
+    /// The network owner gets the hostname and exposed ports; the others join its network,
+    /// except init containers (see [`network_owner`]).
+    fn add_network(&self, svc: &mut Map<String, Value>, cname: &str, init: bool) {
+        if cname == self.owner {
+            svc.insert(
+                "hostname".into(),
+                Value::String(self.w.name.as_str().to_string()),
+            );
+            let expose = exposed_ports(&self.w.spec);
             if !expose.is_empty() {
                 svc.insert("expose".into(), Value::Array(expose));
             }
         } else if !init {
             svc.insert(
                 "network_mode".into(),
-                Value::String(format!("service:{owner_service}")),
+                Value::String(format!("service:{}", self.owner_service)),
             );
         }
+    }
 
-        let mut volumes = Vec::new();
-        for (target, v) in &rc.volumes {
-            match volume(target, v, project) {
-                Ok(m) => volumes.push(m),
-                Err(e) => diags.push(
-                    Diagnostic::new(CODE, format!("containers.{cname}.volumes[{target}]: {e}"))
-                        .with_help(format!("workload '{wname}'")),
-                ),
-            }
+    /// `depends_on`: the resources' services, then the containers this one waits for.
+    fn depends_on(&self, cname: &str) -> Map<String, Value> {
+        let mut deps: BTreeMap<String, &'static str> = self.resource_deps.clone();
+        if let Some(b) = self.before_deps.get(cname) {
+            deps.extend(b.iter().map(|(k, v)| (k.clone(), *v)));
         }
-        for (target, f) in &rc.files {
-            let rel = format!("{wname}/{cname}/{}", mount_file_name(target));
-            let bytes = match &f.content {
-                FileContent::Binary(b) => b.clone(),
-                FileContent::Text(r) => match file_text(r, project) {
-                    Ok(t) => t.into_bytes(),
-                    Err(var) => {
-                        diags.push(
-                            Diagnostic::new(
-                                CODE,
-                                format!("containers.{cname}.files[{target}]: the content uses the compose environment variable '{var}', which compose cannot interpolate into a mounted file"),
-                            )
-                            .with_help("use the variable in `variables` and read it from the environment in the container, or set noExpand: true"),
-                        );
-                        continue;
-                    }
-                },
-            };
-            let mut mode_bits = None;
-            if let Some(mode) = &f.mode {
-                match check_mode(mode) {
-                    Ok(bits) => mode_bits = Some(bits),
-                    Err(e) => diags.push(Diagnostic::new(
-                        CODE,
-                        format!("containers.{cname}.files[{target}]: {e}"),
-                    )),
+        deps.into_iter()
+            .map(|(k, v)| (k, json!({ "condition": v })))
+            .collect()
+    }
+}
+
+/// The container's `volumes` as compose mounts (see [`volume`]).
+fn volume_mounts(
+    rc: &ResolvedContainer,
+    project: &ResolvedProject,
+    wname: &str,
+    cname: &str,
+    diags: &mut Diagnostics,
+) -> Vec<Value> {
+    let mut volumes = Vec::new();
+    for (target, v) in &rc.volumes {
+        match volume(target, v, project) {
+            Ok(m) => volumes.push(m),
+            Err(e) => diags.push(
+                Diagnostic::new(CODE, format!("containers.{cname}.volumes[{target}]: {e}"))
+                    .with_help(format!("workload '{wname}'")),
+            ),
+        }
+    }
+    volumes
+}
+
+/// The container's `files`: each is written under [`MOUNTS_DIR`] (recorded in `out`) and
+/// bind-mounted read-only; the returned mounts follow the volumes.
+fn file_mounts(
+    out: &mut Project,
+    rc: &ResolvedContainer,
+    project: &ResolvedProject,
+    wname: &str,
+    cname: &str,
+    diags: &mut Diagnostics,
+) -> Vec<Value> {
+    let mut volumes = Vec::new();
+    for (target, f) in &rc.files {
+        let rel = format!("{wname}/{cname}/{}", mount_file_name(target));
+        let bytes = match &f.content {
+            FileContent::Binary(b) => b.clone(),
+            FileContent::Text(r) => match file_text(r, project) {
+                Ok(t) => t.into_bytes(),
+                Err(var) => {
+                    diags.push(
+                        Diagnostic::new(
+                            CODE,
+                            format!("containers.{cname}.files[{target}]: the content uses the compose environment variable '{var}', which compose cannot interpolate into a mounted file"),
+                        )
+                        .with_help("use the variable in `variables` and read it from the environment in the container, or set noExpand: true"),
+                    );
+                    continue;
                 }
-            }
-            if out.files.contains_key(&rel) {
-                diags.push(Diagnostic::new(
+            },
+        };
+        let mut mode_bits = None;
+        if let Some(mode) = &f.mode {
+            match check_mode(mode) {
+                Ok(bits) => mode_bits = Some(bits),
+                Err(e) => diags.push(Diagnostic::new(
                     CODE,
-                    format!("containers.{cname}.files[{target}]: mount file '{rel}' is already written by '{}'", out.file_owners[&rel]),
-                ));
-                continue;
+                    format!("containers.{cname}.files[{target}]: {e}"),
+                )),
             }
-            if let Some(bits) = mode_bits {
-                out.file_modes.insert(rel.clone(), bits);
-            }
-            out.files.insert(rel.clone(), bytes);
-            out.file_owners
-                .insert(rel.clone(), format!("workload '{wname}'"));
-            volumes.push(json!({
-                "type": "bind",
-                "source": format!("./{MOUNTS_DIR}/{rel}"),
-                "target": target,
-                "read_only": true,
-            }));
         }
-        if !volumes.is_empty() {
-            svc.insert("volumes".into(), Value::Array(volumes));
+        if out.files.contains_key(&rel) {
+            diags.push(Diagnostic::new(
+                CODE,
+                format!("containers.{cname}.files[{target}]: mount file '{rel}' is already written by '{}'", out.file_owners[&rel]),
+            ));
+            continue;
         }
+        if let Some(bits) = mode_bits {
+            out.file_modes.insert(rel.clone(), bits);
+        }
+        out.files.insert(rel.clone(), bytes);
+        out.file_owners
+            .insert(rel.clone(), format!("workload '{wname}'"));
+        volumes.push(json!({
+            "type": "bind",
+            "source": format!("./{MOUNTS_DIR}/{rel}"),
+            "target": target,
+            "read_only": true,
+        }));
+    }
+    volumes
+}
 
-        // Score prefers the readiness probe for "is it ready"; compose has one healthcheck.
-        let probe = c.readiness_probe.as_ref().or(c.liveness_probe.as_ref());
-        if let Some(p) = probe {
-            match healthcheck(p) {
-                Ok(hc) => {
-                    svc.insert("healthcheck".into(), hc);
+/// Score prefers the readiness probe for "is it ready"; compose has one healthcheck.
+fn service_healthcheck(c: &Container, cname: &str, diags: &mut Diagnostics) -> Option<Value> {
+    let p = c.readiness_probe.as_ref().or(c.liveness_probe.as_ref())?;
+    match healthcheck(p) {
+        Ok(hc) => Some(hc),
+        Err(e) => {
+            diags.push(Diagnostic::new(
+                CODE,
+                format!(
+                    "containers.{cname}.{}: {e}",
+                    if c.readiness_probe.is_some() {
+                        "readinessProbe"
+                    } else {
+                        "livenessProbe"
+                    }
+                ),
+            ));
+            None
+        }
+    }
+}
+
+/// `deploy.resources`: Score's limits and requests become compose limits and reservations;
+/// `None` when there is nothing to say.
+fn deploy_resources(
+    c: &Container,
+    cname: &str,
+    diags: &mut Diagnostics,
+) -> Option<Map<String, Value>> {
+    let r = c.resources.as_ref()?;
+    let mut res = Map::new();
+    for (key, limits) in [("limits", &r.limits), ("reservations", &r.requests)] {
+        if let Some(l) = limits {
+            match deploy_limits(l) {
+                Ok(m) if !m.is_empty() => {
+                    res.insert(key.into(), Value::Object(m));
                 }
+                Ok(_) => {}
                 Err(e) => diags.push(Diagnostic::new(
                     CODE,
                     format!(
-                        "containers.{cname}.{}: {e}",
-                        if c.readiness_probe.is_some() {
-                            "readinessProbe"
+                        "containers.{cname}.resources.{}: {e}",
+                        if key == "limits" {
+                            "limits"
                         } else {
-                            "livenessProbe"
+                            "requests"
                         }
                     ),
                 )),
             }
         }
-
-        if let Some(r) = &c.resources {
-            let mut res = Map::new();
-            for (key, limits) in [("limits", &r.limits), ("reservations", &r.requests)] {
-                if let Some(l) = limits {
-                    match deploy_limits(l) {
-                        Ok(m) if !m.is_empty() => {
-                            res.insert(key.into(), Value::Object(m));
-                        }
-                        Ok(_) => {}
-                        Err(e) => diags.push(Diagnostic::new(
-                            CODE,
-                            format!(
-                                "containers.{cname}.resources.{}: {e}",
-                                if key == "limits" {
-                                    "limits"
-                                } else {
-                                    "requests"
-                                }
-                            ),
-                        )),
-                    }
-                }
-            }
-            if !res.is_empty() {
-                svc.insert("deploy".into(), json!({ "resources": res }));
-            }
-        }
-
-        let mut deps: BTreeMap<String, &'static str> = resource_deps.clone();
-        if let Some(b) = before_deps.get(cname.as_str()) {
-            deps.extend(b.iter().map(|(k, v)| (k.clone(), *v)));
-        }
-        if !deps.is_empty() {
-            let m: Map<String, Value> = deps
-                .into_iter()
-                .map(|(k, v)| (k, json!({ "condition": v })))
-                .collect();
-            svc.insert("depends_on".into(), Value::Object(m));
-        }
-        if init {
-            svc.insert("restart".into(), Value::String("no".into()));
-        }
-        svc.insert("labels".into(), Value::Object(labels.clone()));
-        svc.insert("annotations".into(), Value::Object(labels.clone()));
-
-        if let Some(existing) = out.services.get(&sname) {
-            let by = match &existing.owner {
-                Owner::Workload(o) => format!("workload '{o}'"),
-                Owner::Resources(u) => format!("resource '{}'", u[0]),
-            };
-            diags.push(
-                Diagnostic::new(
-                    CODE,
-                    format!("service '{sname}' of workload '{wname}' is already defined by {by}"),
-                )
-                .with_help("rename the workload or container, or the provisioner's service"),
-            );
-            continue;
-        }
-        out.services.insert(
-            sname,
-            Service {
-                value: Value::Object(svc),
-                owner: Owner::Workload(wname.to_string()),
-            },
-        );
     }
-    diags.into_result()
+    (!res.is_empty()).then_some(res)
+}
+
+/// Adds a workload's service unless a workload or provisioner already defined that name.
+fn insert_service(
+    out: &mut Project,
+    sname: String,
+    svc: Map<String, Value>,
+    wname: &str,
+    diags: &mut Diagnostics,
+) {
+    if let Some(existing) = out.services.get(&sname) {
+        let by = match &existing.owner {
+            Owner::Workload(o) => format!("workload '{o}'"),
+            Owner::Resources(u) => format!("resource '{}'", u[0]),
+        };
+        diags.push(
+            Diagnostic::new(
+                CODE,
+                format!("service '{sname}' of workload '{wname}' is already defined by {by}"),
+            )
+            .with_help("rename the workload or container, or the provisioner's service"),
+        );
+        return;
+    }
+    out.services.insert(
+        sname,
+        Service {
+            value: Value::Object(svc),
+            owner: Owner::Workload(wname.to_string()),
+        },
+    );
 }
 
 /// How long a dependent waits for a resource service: until an init-like service (`restart:
@@ -434,7 +568,7 @@ fn check_mode(mode: &str) -> Result<u32, String> {
     Ok(m)
 }
 
-fn exposed_ports(spec: &score_core::model::Workload) -> Vec<Value> {
+fn exposed_ports(spec: &Workload) -> Vec<Value> {
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     if let Some(service) = &spec.service {
@@ -455,107 +589,122 @@ fn exposed_ports(spec: &score_core::model::Workload) -> Vec<Value> {
 /// (`type`: `volume` | `bind` | `tmpfs`, plus `source` and the compose sub-objects), as in
 /// score-compose.
 fn volume(target: &str, v: &ResolvedVolume, project: &ResolvedProject) -> Result<Value, String> {
-    let mut m = Map::new();
-    match &v.source {
-        VolumeSource::Other(r) => {
-            let src = r.to_plain();
-            let kind = if src.starts_with('/') || src.starts_with('.') {
-                "bind"
-            } else {
-                "volume"
-            };
-            m.insert("type".into(), kind.into());
-            let src = match (&v.path, kind) {
-                (Some(p), "bind") if !p.is_empty() => join(&src, p),
-                _ => src,
-            };
-            m.insert("source".into(), Value::String(escape_dollars(&src)));
-            m.insert("target".into(), target.into());
-            if kind == "volume" {
-                if let Some(p) = v.path.as_ref().filter(|p| !p.is_empty()) {
-                    m.insert("volume".into(), json!({ "subpath": p }));
-                }
-            }
-        }
-        VolumeSource::Resource(uid) => {
-            let res = project
-                .resources
-                .get(uid)
-                .ok_or_else(|| format!("resource '{uid}' was not provisioned"))?;
-            let outs = &res.outputs.values;
-            let kind = outs
-                .get("type")
-                .and_then(Value::as_str)
-                .ok_or_else(|| format!("resource '{uid}' has no 'type' output"))?;
-            let string_out = |key: &str| -> Result<String, String> {
-                match outs.get(key) {
-                    Some(Value::String(s)) => Ok(s.clone()),
-                    Some(other) => Err(format!(
-                        "resource '{uid}' output '{key}' must be a string, got {}",
-                        score_core::unstable::describe_type(other)
-                    )),
-                    None => Err(format!("resource '{uid}' has no '{key}' output")),
-                }
-            };
-            let object_out = |key: &str| -> Result<Option<Map<String, Value>>, String> {
-                match outs.get(key) {
-                    None | Some(Value::Null) => Ok(None),
-                    Some(Value::Object(o)) => Ok(Some(o.clone())),
-                    Some(other) => Err(format!(
-                        "resource '{uid}' output '{key}' must be a mapping, got {}",
-                        score_core::unstable::describe_type(other)
-                    )),
-                }
-            };
-            let path = v.path.as_ref().filter(|p| !p.is_empty());
-            m.insert("type".into(), kind.into());
-            match kind {
-                "volume" => {
-                    m.insert("source".into(), Value::String(string_out("source")?));
-                    m.insert("target".into(), target.into());
-                    let mut opts = object_out("volume")?;
-                    if let Some(p) = path {
-                        let o = opts.get_or_insert_with(Map::new);
-                        let sub = match o.get("subpath").and_then(Value::as_str) {
-                            Some(base) if !base.is_empty() => join(base, p),
-                            _ => p.clone(),
-                        };
-                        o.insert("subpath".into(), Value::String(sub));
-                    }
-                    if let Some(o) = opts {
-                        m.insert("volume".into(), Value::Object(o));
-                    }
-                }
-                "bind" => {
-                    let mut src = string_out("source")?;
-                    if let Some(p) = path {
-                        src = join(&src, p);
-                    }
-                    m.insert("source".into(), Value::String(escape_dollars(&src)));
-                    m.insert("target".into(), target.into());
-                    if let Some(o) = object_out("bind")? {
-                        m.insert("bind".into(), Value::Object(o));
-                    }
-                }
-                "tmpfs" => {
-                    if let Some(p) = path {
-                        return Err(format!(
-                            "can't mount named tmpfs volume with sub path '{p}': not supported"
-                        ));
-                    }
-                    m.insert("target".into(), target.into());
-                    if let Some(o) = object_out("tmpfs")? {
-                        m.insert("tmpfs".into(), Value::Object(o));
-                    }
-                }
-                other => return Err(format!("resource '{uid}' has invalid type '{other}'")),
-            }
-        }
-    }
+    let mut m = match &v.source {
+        VolumeSource::Other(r) => literal_volume(target, v, r.to_plain()),
+        VolumeSource::Resource(uid) => resource_volume(target, v, uid, project)?,
+    };
     if v.read_only {
         m.insert("read_only".into(), Value::Bool(true));
     }
     Ok(Value::Object(m))
+}
+
+/// A mount whose source is not a resource: a path (`/`, `.`) is a bind mount, anything else a
+/// named volume.
+fn literal_volume(target: &str, v: &ResolvedVolume, src: String) -> Map<String, Value> {
+    let mut m = Map::new();
+    let kind = if src.starts_with('/') || src.starts_with('.') {
+        "bind"
+    } else {
+        "volume"
+    };
+    m.insert("type".into(), kind.into());
+    let src = match (&v.path, kind) {
+        (Some(p), "bind") if !p.is_empty() => join(&src, p),
+        _ => src,
+    };
+    m.insert("source".into(), Value::String(escape_dollars(&src)));
+    m.insert("target".into(), target.into());
+    if kind == "volume" {
+        if let Some(p) = v.path.as_ref().filter(|p| !p.is_empty()) {
+            m.insert("volume".into(), json!({ "subpath": p }));
+        }
+    }
+    m
+}
+
+/// A mount of a volume resource, shaped by its outputs (`type`, `source`, and the `volume`,
+/// `bind` or `tmpfs` sub-object).
+fn resource_volume(
+    target: &str,
+    v: &ResolvedVolume,
+    uid: &ResourceUid,
+    project: &ResolvedProject,
+) -> Result<Map<String, Value>, String> {
+    let mut m = Map::new();
+    let res = project
+        .resources
+        .get(uid)
+        .ok_or_else(|| format!("resource '{uid}' was not provisioned"))?;
+    let outs = &res.outputs.values;
+    let kind = outs
+        .get("type")
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("resource '{uid}' has no 'type' output"))?;
+    let string_out = |key: &str| -> Result<String, String> {
+        match outs.get(key) {
+            Some(Value::String(s)) => Ok(s.clone()),
+            Some(other) => Err(format!(
+                "resource '{uid}' output '{key}' must be a string, got {}",
+                score_core::unstable::describe_type(other)
+            )),
+            None => Err(format!("resource '{uid}' has no '{key}' output")),
+        }
+    };
+    let object_out = |key: &str| -> Result<Option<Map<String, Value>>, String> {
+        match outs.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Object(o)) => Ok(Some(o.clone())),
+            Some(other) => Err(format!(
+                "resource '{uid}' output '{key}' must be a mapping, got {}",
+                score_core::unstable::describe_type(other)
+            )),
+        }
+    };
+    let path = v.path.as_ref().filter(|p| !p.is_empty());
+    m.insert("type".into(), kind.into());
+    match kind {
+        "volume" => {
+            m.insert("source".into(), Value::String(string_out("source")?));
+            m.insert("target".into(), target.into());
+            let mut opts = object_out("volume")?;
+            if let Some(p) = path {
+                let o = opts.get_or_insert_with(Map::new);
+                let sub = match o.get("subpath").and_then(Value::as_str) {
+                    Some(base) if !base.is_empty() => join(base, p),
+                    _ => p.clone(),
+                };
+                o.insert("subpath".into(), Value::String(sub));
+            }
+            if let Some(o) = opts {
+                m.insert("volume".into(), Value::Object(o));
+            }
+        }
+        "bind" => {
+            let mut src = string_out("source")?;
+            if let Some(p) = path {
+                src = join(&src, p);
+            }
+            m.insert("source".into(), Value::String(escape_dollars(&src)));
+            m.insert("target".into(), target.into());
+            if let Some(o) = object_out("bind")? {
+                m.insert("bind".into(), Value::Object(o));
+            }
+        }
+        "tmpfs" => {
+            if let Some(p) = path {
+                return Err(format!(
+                    "can't mount named tmpfs volume with sub path '{p}': not supported"
+                ));
+            }
+            m.insert("target".into(), target.into());
+            if let Some(o) = object_out("tmpfs")? {
+                m.insert("tmpfs".into(), Value::Object(o));
+            }
+        }
+        other => return Err(format!("resource '{uid}' has invalid type '{other}'")),
+    }
+    Ok(m)
 }
 
 fn join(base: &str, rest: &str) -> String {

@@ -172,6 +172,7 @@ impl Ctx<'_> {
         })
     }
 
+    /// One container of the pod, with its ConfigMap, Secret and pod volumes beside it.
     fn container(&mut self, index: usize, cname: &str, rc: &ResolvedContainer) -> Value {
         let w = self.w;
         let Some(c) = w.spec.containers.get(cname) else {
@@ -183,11 +184,6 @@ impl Ctx<'_> {
             return Value::Null;
         };
         let secret_name = format!("{}-{}-secrets", w.name, cname);
-        let files_name = format!("{}-{}-files", w.name, cname);
-        let mut secret_data: BTreeMap<String, String> = BTreeMap::new();
-        let mut cm_data: BTreeMap<String, String> = BTreeMap::new();
-        let mut cm_binary: BTreeMap<String, String> = BTreeMap::new();
-        let mut mounts: Vec<Value> = Vec::new();
 
         if c.image == "." {
             self.err(
@@ -197,35 +193,36 @@ impl Ctx<'_> {
             );
         }
 
-        // Variables, sorted by name like the peers do.
-        let mut vars: Vec<(&String, &Resolved)> = rc.variables.iter().collect();
-        vars.sort_by(|a, b| a.0.cmp(b.0));
-        let mut env = Vec::new();
-        for (name, r) in vars {
-            if r.is_secret() {
-                // The whole rendered value (text and secret pieces) lives in the Secret: a value
-                // mixing text with a secret is still secret.
-                let mut key = data_key("env.", name);
-                // Two names that differ only in characters a key cannot hold must not collide.
-                if secret_data.contains_key(&key) {
-                    let mut n = 2;
-                    while secret_data.contains_key(&format!("{key}-{n}")) {
-                        n += 1;
-                    }
-                    key = format!("{key}-{n}");
-                }
-                secret_data.insert(key.clone(), b64(r.to_plain().as_bytes()));
-                env.push(json!({
-                    "name": name,
-                    "valueFrom": {"secretKeyRef": {"name": secret_name, "key": key}},
-                }));
-            } else {
-                env.push(json!({"name": name, "value": env_value(r)}));
-            }
+        let mut secret_data: BTreeMap<String, String> = BTreeMap::new();
+        let env = environment(rc, &secret_name, &mut secret_data);
+        let mut mounts = self.file_mounts(index, cname, rc, &secret_name, &mut secret_data);
+        if !secret_data.is_empty() {
+            self.objects.push(json!({
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": self.metadata(&secret_name),
+                "type": "Opaque",
+                "data": secret_data,
+            }));
         }
+        mounts.extend(self.volume_mounts(cname, rc));
+        container_object(cname, c, env, mounts)
+    }
 
-        // Files: one ConfigMap (and one Secret) per container, an item per file, mounted by
-        // subPath so files in one directory don't hide each other or the image's files.
+    /// Files: one ConfigMap (and one Secret) per container, an item per file, mounted by
+    /// subPath so files in one directory don't hide each other or the image's files. Secret
+    /// contents go to `secret_data`; the ConfigMap and both pod volumes are added here.
+    fn file_mounts(
+        &mut self,
+        index: usize,
+        cname: &str,
+        rc: &ResolvedContainer,
+        secret_name: &str,
+        secret_data: &mut BTreeMap<String, String>,
+    ) -> Vec<Value> {
+        let mut cm_data: BTreeMap<String, String> = BTreeMap::new();
+        let mut cm_binary: BTreeMap<String, String> = BTreeMap::new();
+        let mut mounts: Vec<Value> = Vec::new();
         let mut cm_items = Vec::new();
         let mut secret_items = Vec::new();
         let cm_volume = format!("files-{index}");
@@ -271,22 +268,7 @@ impl Ctx<'_> {
             }));
         }
         if !cm_items.is_empty() {
-            self.pod.volumes.push(json!({
-                "name": cm_volume,
-                "configMap": {"name": files_name, "items": cm_items},
-            }));
-            let mut cm = json!({
-                "apiVersion": "v1",
-                "kind": "ConfigMap",
-                "metadata": self.metadata(&files_name),
-            });
-            if !cm_data.is_empty() {
-                cm["data"] = json!(cm_data);
-            }
-            if !cm_binary.is_empty() {
-                cm["binaryData"] = json!(cm_binary);
-            }
-            self.objects.push(cm);
+            self.add_files_config_map(cname, &cm_volume, cm_items, cm_data, cm_binary);
         }
         if !secret_items.is_empty() {
             self.pod.volumes.push(json!({
@@ -294,17 +276,40 @@ impl Ctx<'_> {
                 "secret": {"secretName": secret_name, "items": secret_items},
             }));
         }
-        if !secret_data.is_empty() {
-            self.objects.push(json!({
-                "apiVersion": "v1",
-                "kind": "Secret",
-                "metadata": self.metadata(&secret_name),
-                "type": "Opaque",
-                "data": secret_data,
-            }));
-        }
+        mounts
+    }
 
-        // Volumes from resources.
+    /// The container's files ConfigMap and the pod volume projecting its `items`.
+    fn add_files_config_map(
+        &mut self,
+        cname: &str,
+        volume: &str,
+        items: Vec<Value>,
+        data: BTreeMap<String, String>,
+        binary: BTreeMap<String, String>,
+    ) {
+        let files_name = format!("{}-{}-files", self.w.name, cname);
+        self.pod.volumes.push(json!({
+            "name": volume,
+            "configMap": {"name": files_name, "items": items},
+        }));
+        let mut cm = json!({
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": self.metadata(&files_name),
+        });
+        if !data.is_empty() {
+            cm["data"] = json!(data);
+        }
+        if !binary.is_empty() {
+            cm["binaryData"] = json!(binary);
+        }
+        self.objects.push(cm);
+    }
+
+    /// Mounts of the container's volumes, each a resource's pod volume (see [`Self::volume_for`]).
+    fn volume_mounts(&mut self, cname: &str, rc: &ResolvedContainer) -> Vec<Value> {
+        let mut mounts = Vec::new();
         for (target, v) in &rc.volumes {
             let path = ["containers", cname, "volumes", target.as_str(), "source"];
             let uid = match &v.source {
@@ -333,32 +338,7 @@ impl Ctx<'_> {
             }
             mounts.push(m);
         }
-
-        let mut out = Map::new();
-        out.insert("name".into(), json!(cname));
-        out.insert("image".into(), json!(c.image));
-        if let Some(cmd) = &c.command {
-            out.insert("command".into(), json!(cmd));
-        }
-        if let Some(args) = &c.args {
-            out.insert("args".into(), json!(args));
-        }
-        if !env.is_empty() {
-            out.insert("env".into(), Value::Array(env));
-        }
-        if let Some(r) = resources(c) {
-            out.insert("resources".into(), r);
-        }
-        if !mounts.is_empty() {
-            out.insert("volumeMounts".into(), Value::Array(mounts));
-        }
-        if let Some(p) = c.liveness_probe.as_ref().and_then(probe) {
-            out.insert("livenessProbe".into(), p);
-        }
-        if let Some(p) = c.readiness_probe.as_ref().and_then(probe) {
-            out.insert("readinessProbe".into(), p);
-        }
-        Value::Object(out)
+        mounts
     }
 
     /// The pod volume name for resource `uid`, creating the volume (or claim template) once.
@@ -420,6 +400,111 @@ impl Ctx<'_> {
         self.pod.by_uid.insert(uid.to_string(), name.clone());
         Some(name)
     }
+
+    /// The pod template: the containers and the pod volumes gathered while they were built.
+    fn pod_template(
+        &mut self,
+        init_containers: Vec<Value>,
+        containers: Vec<Value>,
+        carried: &BTreeMap<String, String>,
+    ) -> Value {
+        let mut pod_spec = Map::new();
+        if !init_containers.is_empty() {
+            pod_spec.insert("initContainers".into(), Value::Array(init_containers));
+        }
+        pod_spec.insert("containers".into(), Value::Array(containers));
+        if !self.pod.volumes.is_empty() {
+            pod_spec.insert(
+                "volumes".into(),
+                Value::Array(std::mem::take(&mut self.pod.volumes)),
+            );
+        }
+        json!({
+            "metadata": {"labels": self.labels, "annotations": carried},
+            "spec": pod_spec,
+        })
+    }
+
+    /// A StatefulSet needs a governing headless Service for its pods' DNS names; adds it and
+    /// returns its name.
+    fn headless_service(&mut self, selector: &Value, ports: Vec<Value>) -> String {
+        let headless = format!("{}-headless", self.w.name);
+        let mut svc_spec = json!({"clusterIP": "None", "selector": selector});
+        if !ports.is_empty() {
+            svc_spec["ports"] = Value::Array(ports);
+        }
+        self.objects.push(json!({
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": self.metadata(&headless),
+            "spec": svc_spec,
+        }));
+        headless
+    }
+}
+
+/// `env`, sorted by name like the peers do. A secret value lives in the container's Secret
+/// (added to `secret_data`) and is referenced from there.
+fn environment(
+    rc: &ResolvedContainer,
+    secret_name: &str,
+    secret_data: &mut BTreeMap<String, String>,
+) -> Vec<Value> {
+    let mut vars: Vec<(&String, &Resolved)> = rc.variables.iter().collect();
+    vars.sort_by(|a, b| a.0.cmp(b.0));
+    let mut env = Vec::new();
+    for (name, r) in vars {
+        if r.is_secret() {
+            // The whole rendered value (text and secret pieces) lives in the Secret: a value
+            // mixing text with a secret is still secret.
+            let mut key = data_key("env.", name);
+            // Two names that differ only in characters a key cannot hold must not collide.
+            if secret_data.contains_key(&key) {
+                let mut n = 2;
+                while secret_data.contains_key(&format!("{key}-{n}")) {
+                    n += 1;
+                }
+                key = format!("{key}-{n}");
+            }
+            secret_data.insert(key.clone(), b64(r.to_plain().as_bytes()));
+            env.push(json!({
+                "name": name,
+                "valueFrom": {"secretKeyRef": {"name": secret_name, "key": key}},
+            }));
+        } else {
+            env.push(json!({"name": name, "value": env_value(r)}));
+        }
+    }
+    env
+}
+
+/// The container object from its parts, its keys always in the same order.
+fn container_object(cname: &str, c: &Container, env: Vec<Value>, mounts: Vec<Value>) -> Value {
+    let mut out = Map::new();
+    out.insert("name".into(), json!(cname));
+    out.insert("image".into(), json!(c.image));
+    if let Some(cmd) = &c.command {
+        out.insert("command".into(), json!(cmd));
+    }
+    if let Some(args) = &c.args {
+        out.insert("args".into(), json!(args));
+    }
+    if !env.is_empty() {
+        out.insert("env".into(), Value::Array(env));
+    }
+    if let Some(r) = resources(c) {
+        out.insert("resources".into(), r);
+    }
+    if !mounts.is_empty() {
+        out.insert("volumeMounts".into(), Value::Array(mounts));
+    }
+    if let Some(p) = c.liveness_probe.as_ref().and_then(probe) {
+        out.insert("livenessProbe".into(), p);
+    }
+    if let Some(p) = c.readiness_probe.as_ref().and_then(probe) {
+        out.insert("readinessProbe".into(), p);
+    }
+    Value::Object(out)
 }
 
 /// The objects of one workload.
@@ -428,35 +513,9 @@ pub(crate) fn convert(
     project: &ResolvedProject,
 ) -> Result<Vec<Value>, Diagnostics> {
     let annotations: IndexMap<String, String> = w.spec.annotations();
-    let kind = annotations
-        .get(KIND_ANNOTATION)
-        .map(String::as_str)
-        .unwrap_or("Deployment");
-    let stateful = match kind {
-        "Deployment" => false,
-        "StatefulSet" => true,
-        other => {
-            return Err(Diagnostic::new(
-                CODE,
-                format!(
-                    "workload '{}': metadata.annotations.{KIND_ANNOTATION}: unsupported workload kind '{other}'",
-                    w.name
-                ),
-            )
-            .with_pointer("/metadata/annotations")
-            .with_help("use Deployment (the default) or StatefulSet")
-            .into())
-        }
-    };
-
-    // The author's annotations (sorted) travel to the workload object and its pods; ours steer
-    // the target and stay behind.
-    let mut carried: BTreeMap<String, String> = annotations
-        .iter()
-        .filter(|(k, _)| !k.starts_with(ANNOTATION_PREFIX))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    carried.insert(SOURCE_WORKLOAD_ANNOTATION.into(), w.name.clone());
+    let kind = workload_kind(w, &annotations)?;
+    let stateful = kind == "StatefulSet";
+    let carried = carried_annotations(w, &annotations);
     let labels = json!({
         LABEL_NAME: w.name,
         LABEL_INSTANCE: w.name,
@@ -481,20 +540,7 @@ pub(crate) fn convert(
     }
     let (init_containers, containers) = split_init_containers(w, built);
 
-    let ports: Vec<Value> = w
-        .spec
-        .service
-        .iter()
-        .flat_map(|s| s.ports.iter())
-        .map(|(name, p)| {
-            json!({
-                "name": name,
-                "port": p.port,
-                "targetPort": p.effective_target_port(),
-                "protocol": p.effective_protocol().as_str(),
-            })
-        })
-        .collect();
+    let ports = service_ports(w);
     if !ports.is_empty() {
         ctx.objects.push(json!({
             "apiVersion": "v1",
@@ -504,36 +550,11 @@ pub(crate) fn convert(
         }));
     }
 
-    let mut pod_spec = Map::new();
-    if !init_containers.is_empty() {
-        pod_spec.insert("initContainers".into(), Value::Array(init_containers));
-    }
-    pod_spec.insert("containers".into(), Value::Array(containers));
-    if !ctx.pod.volumes.is_empty() {
-        pod_spec.insert(
-            "volumes".into(),
-            Value::Array(std::mem::take(&mut ctx.pod.volumes)),
-        );
-    }
-    let template = json!({
-        "metadata": {"labels": ctx.labels, "annotations": carried},
-        "spec": pod_spec,
-    });
+    let template = ctx.pod_template(init_containers, containers, &carried);
     let mut spec = Map::new();
     spec.insert("selector".into(), json!({"matchLabels": selector}));
     if stateful {
-        // A StatefulSet needs a governing headless Service for its pods' DNS names.
-        let headless = format!("{}-headless", w.name);
-        let mut svc_spec = json!({"clusterIP": "None", "selector": selector});
-        if !ports.is_empty() {
-            svc_spec["ports"] = Value::Array(ports);
-        }
-        ctx.objects.push(json!({
-            "apiVersion": "v1",
-            "kind": "Service",
-            "metadata": ctx.metadata(&headless),
-            "spec": svc_spec,
-        }));
+        let headless = ctx.headless_service(&selector, ports);
         spec.insert("serviceName".into(), json!(headless));
     }
     spec.insert("template".into(), template);
@@ -553,6 +574,64 @@ pub(crate) fn convert(
     }));
     ctx.diags.into_result()?;
     Ok(ctx.objects)
+}
+
+/// The workload object's kind, from the kind annotation: `Deployment` (the default) or
+/// `StatefulSet`.
+fn workload_kind(
+    w: &ResolvedWorkload,
+    annotations: &IndexMap<String, String>,
+) -> Result<&'static str, Diagnostics> {
+    match annotations
+        .get(KIND_ANNOTATION)
+        .map(String::as_str)
+        .unwrap_or("Deployment")
+    {
+        "Deployment" => Ok("Deployment"),
+        "StatefulSet" => Ok("StatefulSet"),
+        other => Err(Diagnostic::new(
+            CODE,
+            format!(
+                "workload '{}': metadata.annotations.{KIND_ANNOTATION}: unsupported workload kind '{other}'",
+                w.name
+            ),
+        )
+        .with_pointer("/metadata/annotations")
+        .with_help("use Deployment (the default) or StatefulSet")
+        .into()),
+    }
+}
+
+/// The author's annotations (sorted) travel to the workload object and its pods; ours steer
+/// the target and stay behind.
+fn carried_annotations(
+    w: &ResolvedWorkload,
+    annotations: &IndexMap<String, String>,
+) -> BTreeMap<String, String> {
+    let mut carried: BTreeMap<String, String> = annotations
+        .iter()
+        .filter(|(k, _)| !k.starts_with(ANNOTATION_PREFIX))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    carried.insert(SOURCE_WORKLOAD_ANNOTATION.into(), w.name.clone());
+    carried
+}
+
+/// The ports of the workload's `service`, as Service ports.
+fn service_ports(w: &ResolvedWorkload) -> Vec<Value> {
+    w.spec
+        .service
+        .iter()
+        .flat_map(|s| s.ports.iter())
+        .map(|(name, p)| {
+            json!({
+                "name": name,
+                "port": p.port,
+                "targetPort": p.effective_target_port(),
+                "protocol": p.effective_protocol().as_str(),
+            })
+        })
+        .collect()
 }
 
 /// `before`: a container that must start before others becomes an init container, which

@@ -4,8 +4,8 @@
 
 use base64::Engine as _;
 use hcl::{Block, BlockBuilder, Expression};
-use score_core::model::{Probe, ResourcesLimits};
-use score_core::{FileContent, ResolvedProject, ResolvedWorkload, VolumeSource};
+use score_core::model::{Container, Probe, ResourcesLimits};
+use score_core::{FileContent, ResolvedContainer, ResolvedProject, ResolvedWorkload, VolumeSource};
 
 use crate::blocks::{is_expression, parse_expr, resolved_expr, string_object};
 
@@ -162,16 +162,8 @@ pub(crate) fn workload_blocks(
     namespace: Option<&str>,
 ) -> Result<WorkloadOut, String> {
     let name = w.name.as_str();
-    let id = tf_name(name);
     let annotations: Vec<(String, String)> = w.spec.annotations().into_iter().collect();
-    let mut variables = Vec::new();
-    let mut config_data: Vec<(String, Expression)> = Vec::new();
-    let mut config_binary: Vec<(String, Expression)> = Vec::new();
-    let mut secret_data: Vec<(String, Expression)> = Vec::new();
-    let config_ref = format!("kubernetes_config_map_v1.{id}.metadata[0].name");
-    let secret_ref = format!("kubernetes_secret_v1.{id}.metadata[0].name");
-
-    let mut pod_volumes: Vec<Block> = Vec::new();
+    let mut pod = PodParts::new(name, project);
     let mut containers: Vec<Block> = Vec::new();
     for (cname, c) in &w.containers {
         let spec = w
@@ -179,87 +171,167 @@ pub(crate) fn workload_blocks(
             .containers
             .get(cname)
             .ok_or_else(|| format!("workload '{name}': container '{cname}' has no spec"))?;
-        let at = |what: &str| format!("workload '{name}' container '{cname}' {what}");
-        let mut cb: BlockBuilder =
-            Block::builder("container").add_attribute(("name", cname.as_str()));
-        if spec.image == "." {
-            let var = format!("{id}_{}_image", tf_name(cname));
-            cb = cb.add_attribute(("image", expr(&format!("var.{var}"))));
-            variables.push(
-                Block::builder("variable")
-                    .add_label(var.as_str())
-                    .add_attribute(("type", expr("string")))
-                    .add_attribute((
-                        "description",
-                        format!("Image of container '{cname}' of workload '{name}' (the Score file says '.': built elsewhere)"),
-                    ))
-                    .build(),
-            );
-        } else {
-            cb = cb.add_attribute(("image", spec.image.as_str()));
+        containers.push(pod.container(cname, c, spec)?);
+    }
+
+    let mut main = Vec::new();
+    main.extend(pod.config_map(namespace));
+    main.extend(pod.secret(namespace));
+    let selector = string_object([("app.kubernetes.io/instance", Expression::from(name))]);
+    main.push(deployment(
+        name,
+        &pod.id,
+        namespace,
+        &annotations,
+        &selector,
+        containers,
+        pod.volumes,
+    ));
+    main.extend(service(w, &pod.id, namespace, &annotations, selector));
+    Ok(WorkloadOut {
+        main,
+        variables: pod.variables,
+    })
+}
+
+/// What a workload's containers need beside them, gathered while they are built: ConfigMap and
+/// Secret data, pod volumes, and `variable` blocks for images built elsewhere.
+struct PodParts<'a> {
+    /// The workload name.
+    name: &'a str,
+    /// Its Terraform name.
+    id: String,
+    project: &'a ResolvedProject,
+    variables: Vec<Block>,
+    config_data: Vec<(String, Expression)>,
+    config_binary: Vec<(String, Expression)>,
+    secret_data: Vec<(String, Expression)>,
+    volumes: Vec<Block>,
+}
+
+impl<'a> PodParts<'a> {
+    /// Nothing gathered yet for workload `name`.
+    fn new(name: &'a str, project: &'a ResolvedProject) -> Self {
+        PodParts {
+            name,
+            id: tf_name(name),
+            project,
+            variables: Vec::new(),
+            config_data: Vec::new(),
+            config_binary: Vec::new(),
+            secret_data: Vec::new(),
+            volumes: Vec::new(),
         }
+    }
+
+    /// The name of the workload's ConfigMap, as a Terraform reference.
+    fn config_ref(&self) -> String {
+        format!("kubernetes_config_map_v1.{}.metadata[0].name", self.id)
+    }
+
+    /// The name of the workload's Secret, as a Terraform reference.
+    fn secret_ref(&self) -> String {
+        format!("kubernetes_secret_v1.{}.metadata[0].name", self.id)
+    }
+
+    /// Where an error is, for its message.
+    fn at(&self, cname: &str, what: &str) -> String {
+        format!("workload '{}' container '{cname}' {what}", self.name)
+    }
+
+    /// One `container` block of the deployment's pod.
+    fn container(
+        &mut self,
+        cname: &str,
+        c: &ResolvedContainer,
+        spec: &Container,
+    ) -> Result<Block, String> {
+        let mut cb: BlockBuilder = Block::builder("container").add_attribute(("name", cname));
+        cb = cb.add_attribute(("image", self.image(cname, spec)));
         if let Some(cmd) = &spec.command {
             cb = cb.add_attribute(("command", strings(cmd)));
         }
         if let Some(args) = &spec.args {
             cb = cb.add_attribute(("args", strings(args)));
         }
-
-        for (k, r) in &c.variables {
-            let what = at(&format!("variable '{k}'"));
-            let mut env = Block::builder("env").add_attribute(("name", k.as_str()));
-            if r.is_secret() {
-                let key = data_key(&format!("{cname}.{k}"));
-                secret_data.push((key.clone(), resolved_expr(r, project, &what)?));
-                env = env.add_block(
-                    Block::builder("value_from")
-                        .add_block(
-                            Block::builder("secret_key_ref")
-                                .add_attribute(("name", expr(&secret_ref)))
-                                .add_attribute(("key", key))
-                                .build(),
-                        )
-                        .build(),
-                );
-            } else {
-                env = env.add_attribute(("value", resolved_expr(r, project, &what)?));
-            }
-            cb = cb.add_block(env.build());
-        }
-
-        if let Some(res) = &spec.resources {
-            let mut rb = Block::builder("resources");
-            let mut any = false;
-            for (n, l) in [("limits", &res.limits), ("requests", &res.requests)] {
-                if let Some((n, e)) = l.as_ref().and_then(|l| limits(n, l)) {
-                    rb = rb.add_attribute((n, e));
-                    any = true;
-                }
-            }
-            if any {
-                cb = cb.add_block(rb.build());
-            }
-        }
+        cb = cb.add_blocks(self.env(cname, c)?);
+        cb = cb.add_blocks(container_resources(spec));
         if let Some(p) = &spec.liveness_probe {
             cb = cb.add_block(probe("liveness_probe", p));
         }
         if let Some(p) = &spec.readiness_probe {
             cb = cb.add_block(probe("readiness_probe", p));
         }
+        cb = cb.add_blocks(self.file_mounts(cname, c)?);
+        cb = cb.add_blocks(self.volume_mounts(cname, c)?);
+        Ok(cb.build())
+    }
 
+    /// The container's image; the placeholder `.` (built elsewhere) becomes a variable.
+    fn image(&mut self, cname: &str, spec: &Container) -> Expression {
+        if spec.image != "." {
+            return Expression::from(spec.image.as_str());
+        }
+        let name = self.name;
+        let var = format!("{}_{}_image", self.id, tf_name(cname));
+        self.variables.push(
+            Block::builder("variable")
+                .add_label(var.as_str())
+                .add_attribute(("type", expr("string")))
+                .add_attribute((
+                    "description",
+                    format!("Image of container '{cname}' of workload '{name}' (the Score file says '.': built elsewhere)"),
+                ))
+                .build(),
+        );
+        expr(&format!("var.{var}"))
+    }
+
+    /// `env` blocks; secret values go to the workload's Secret and are referenced from it.
+    fn env(&mut self, cname: &str, c: &ResolvedContainer) -> Result<Vec<Block>, String> {
+        let mut blocks = Vec::new();
+        for (k, r) in &c.variables {
+            let what = self.at(cname, &format!("variable '{k}'"));
+            let mut env = Block::builder("env").add_attribute(("name", k.as_str()));
+            if r.is_secret() {
+                let key = data_key(&format!("{cname}.{k}"));
+                self.secret_data
+                    .push((key.clone(), resolved_expr(r, self.project, &what)?));
+                env = env.add_block(
+                    Block::builder("value_from")
+                        .add_block(
+                            Block::builder("secret_key_ref")
+                                .add_attribute(("name", expr(&self.secret_ref())))
+                                .add_attribute(("key", key))
+                                .build(),
+                        )
+                        .build(),
+                );
+            } else {
+                env = env.add_attribute(("value", resolved_expr(r, self.project, &what)?));
+            }
+            blocks.push(env.build());
+        }
+        Ok(blocks)
+    }
+
+    /// `volume_mount` blocks for the container's files: each file is a key of the ConfigMap
+    /// (the Secret when its content is secret) mounted through a pod volume of its own.
+    fn file_mounts(&mut self, cname: &str, c: &ResolvedContainer) -> Result<Vec<Block>, String> {
+        let mut mounts = Vec::new();
         for (target, f) in &c.files {
-            let what = at(&format!("file '{target}'"));
-            let vol = format!("file-{}", pod_volumes.len());
+            let what = self.at(cname, &format!("file '{target}'"));
+            let vol = format!("file-{}", self.volumes.len());
             let key = data_key(&format!("{cname}-{}", vol));
             let secret = matches!(&f.content, FileContent::Text(r) if r.is_secret());
             match &f.content {
-                FileContent::Text(r) if secret => {
-                    secret_data.push((key.clone(), resolved_expr(r, project, &what)?))
-                }
-                FileContent::Text(r) => {
-                    config_data.push((key.clone(), resolved_expr(r, project, &what)?))
-                }
-                FileContent::Binary(bytes) => config_binary.push((
+                FileContent::Text(r) if secret => self
+                    .secret_data
+                    .push((key.clone(), resolved_expr(r, self.project, &what)?)),
+                FileContent::Text(r) => self
+                    .config_data
+                    .push((key.clone(), resolved_expr(r, self.project, &what)?)),
+                FileContent::Binary(bytes) => self.config_binary.push((
                     key.clone(),
                     Expression::from(base64::engine::general_purpose::STANDARD.encode(bytes)),
                 )),
@@ -272,22 +344,22 @@ pub(crate) fn workload_blocks(
             }
             let source = if secret {
                 Block::builder("secret")
-                    .add_attribute(("secret_name", expr(&secret_ref)))
+                    .add_attribute(("secret_name", expr(&self.secret_ref())))
                     .add_block(items.build())
                     .build()
             } else {
                 Block::builder("config_map")
-                    .add_attribute(("name", expr(&config_ref)))
+                    .add_attribute(("name", expr(&self.config_ref())))
                     .add_block(items.build())
                     .build()
             };
-            pod_volumes.push(
+            self.volumes.push(
                 Block::builder("volume")
                     .add_attribute(("name", vol.as_str()))
                     .add_block(source)
                     .build(),
             );
-            cb = cb.add_block(
+            mounts.push(
                 Block::builder("volume_mount")
                     .add_attribute(("name", vol.as_str()))
                     .add_attribute(("mount_path", target.as_str()))
@@ -296,19 +368,26 @@ pub(crate) fn workload_blocks(
                     .build(),
             );
         }
+        Ok(mounts)
+    }
 
+    /// `volume_mount` blocks for the container's volumes, each a resource with a `claim_name`
+    /// (a PersistentVolumeClaim) or an `empty_dir` output, mounted through a pod volume.
+    fn volume_mounts(&mut self, cname: &str, c: &ResolvedContainer) -> Result<Vec<Block>, String> {
+        let project = self.project;
+        let mut mounts = Vec::new();
         for (target, v) in &c.volumes {
             let uid = match &v.source {
                 VolumeSource::Resource(uid) => uid,
                 VolumeSource::Other(r) => {
                     return Err(format!(
                         "{}: source '{}' is not a resource; the terraform target mounts only resources (`${{resources.<name>}}`)",
-                        at(&format!("volume '{target}'")),
+                        self.at(cname, &format!("volume '{target}'")),
                         r.to_plain()
                     ))
                 }
             };
-            let vol = format!("volume-{}", pod_volumes.len());
+            let vol = format!("volume-{}", self.volumes.len());
             let source = if let Some(claim) = volume_output(project, uid, "claim_name") {
                 Block::builder("persistent_volume_claim")
                     .add_attribute(("claim_name", claim?))
@@ -322,10 +401,10 @@ pub(crate) fn workload_blocks(
             } else {
                 return Err(format!(
                     "{}: resource '{uid}' has neither a 'claim_name' nor an 'empty_dir' output",
-                    at(&format!("volume '{target}'"))
+                    self.at(cname, &format!("volume '{target}'"))
                 ));
             };
-            pod_volumes.push(
+            self.volumes.push(
                 Block::builder("volume")
                     .add_attribute(("name", vol.as_str()))
                     .add_block(source)
@@ -340,53 +419,77 @@ pub(crate) fn workload_blocks(
             if v.read_only {
                 m = m.add_attribute(("read_only", true));
             }
-            cb = cb.add_block(m.build());
+            mounts.push(m.build());
         }
-        containers.push(cb.build());
+        Ok(mounts)
     }
 
-    let mut main = Vec::new();
-    if !config_data.is_empty() || !config_binary.is_empty() {
+    /// The workload's `kubernetes_config_map_v1`, when its files need one.
+    fn config_map(&self, namespace: Option<&str>) -> Option<Block> {
+        if self.config_data.is_empty() && self.config_binary.is_empty() {
+            return None;
+        }
         let mut b = Block::builder("resource")
             .add_label("kubernetes_config_map_v1")
-            .add_label(id.as_str())
-            .add_block(metadata(name, namespace, &[]));
-        if !config_data.is_empty() {
-            b = b.add_attribute((
-                "data",
-                string_object(config_data.iter().map(|(k, v)| (k.as_str(), v.clone()))),
-            ));
+            .add_label(self.id.as_str())
+            .add_block(metadata(self.name, namespace, &[]));
+        if !self.config_data.is_empty() {
+            b = b.add_attribute(("data", data_object(&self.config_data)));
         }
-        if !config_binary.is_empty() {
-            b = b.add_attribute((
-                "binary_data",
-                string_object(config_binary.iter().map(|(k, v)| (k.as_str(), v.clone()))),
-            ));
+        if !self.config_binary.is_empty() {
+            b = b.add_attribute(("binary_data", data_object(&self.config_binary)));
         }
-        main.push(b.build());
-    }
-    if !secret_data.is_empty() {
-        main.push(
-            Block::builder("resource")
-                .add_label("kubernetes_secret_v1")
-                .add_label(id.as_str())
-                .add_block(metadata(name, namespace, &[]))
-                .add_attribute((
-                    "data",
-                    string_object(secret_data.iter().map(|(k, v)| (k.as_str(), v.clone()))),
-                ))
-                .build(),
-        );
+        Some(b.build())
     }
 
-    let selector = string_object([("app.kubernetes.io/instance", Expression::from(name))]);
-    let mut pod_spec = Block::builder("spec");
-    for c in containers {
-        pod_spec = pod_spec.add_block(c);
+    /// The workload's `kubernetes_secret_v1`, when secret variables or files need one.
+    fn secret(&self, namespace: Option<&str>) -> Option<Block> {
+        if self.secret_data.is_empty() {
+            return None;
+        }
+        Some(
+            Block::builder("resource")
+                .add_label("kubernetes_secret_v1")
+                .add_label(self.id.as_str())
+                .add_block(metadata(self.name, namespace, &[]))
+                .add_attribute(("data", data_object(&self.secret_data)))
+                .build(),
+        )
     }
-    for v in pod_volumes {
-        pod_spec = pod_spec.add_block(v);
+}
+
+/// ConfigMap or Secret data as an object expression.
+fn data_object(data: &[(String, Expression)]) -> Expression {
+    string_object(data.iter().map(|(k, v)| (k.as_str(), v.clone())))
+}
+
+/// The container's `resources` block, when it has limits or requests to say.
+fn container_resources(spec: &Container) -> Option<Block> {
+    let res = spec.resources.as_ref()?;
+    let mut rb = Block::builder("resources");
+    let mut any = false;
+    for (n, l) in [("limits", &res.limits), ("requests", &res.requests)] {
+        if let Some((n, e)) = l.as_ref().and_then(|l| limits(n, l)) {
+            rb = rb.add_attribute((n, e));
+            any = true;
+        }
     }
+    any.then(|| rb.build())
+}
+
+/// The workload's `kubernetes_deployment_v1`: one replica of a pod holding its containers.
+fn deployment(
+    name: &str,
+    id: &str,
+    namespace: Option<&str>,
+    annotations: &[(String, String)],
+    selector: &Expression,
+    containers: Vec<Block>,
+    volumes: Vec<Block>,
+) -> Block {
+    let pod_spec = Block::builder("spec")
+        .add_blocks(containers)
+        .add_blocks(volumes);
     let template = Block::builder("template")
         .add_block(
             Block::builder("metadata")
@@ -395,45 +498,50 @@ pub(crate) fn workload_blocks(
         )
         .add_block(pod_spec.build())
         .build();
-    main.push(
-        Block::builder("resource")
-            .add_label("kubernetes_deployment_v1")
-            .add_label(id.as_str())
-            .add_block(metadata(name, namespace, &annotations))
-            .add_block(
-                Block::builder("spec")
-                    .add_attribute(("replicas", 1))
-                    .add_block(
-                        Block::builder("selector")
-                            .add_attribute(("match_labels", selector.clone()))
-                            .build(),
-                    )
-                    .add_block(template)
-                    .build(),
-            )
-            .build(),
-    );
+    Block::builder("resource")
+        .add_label("kubernetes_deployment_v1")
+        .add_label(id)
+        .add_block(metadata(name, namespace, annotations))
+        .add_block(
+            Block::builder("spec")
+                .add_attribute(("replicas", 1))
+                .add_block(
+                    Block::builder("selector")
+                        .add_attribute(("match_labels", selector.clone()))
+                        .build(),
+                )
+                .add_block(template)
+                .build(),
+        )
+        .build()
+}
 
-    if let Some(svc) = w.spec.service.as_ref().filter(|s| !s.ports.is_empty()) {
-        let mut spec = Block::builder("spec").add_attribute(("selector", selector));
-        for (pname, p) in &svc.ports {
-            spec = spec.add_block(
-                Block::builder("port")
-                    .add_attribute(("name", pname.as_str()))
-                    .add_attribute(("port", p.port))
-                    .add_attribute(("target_port", p.effective_target_port().to_string()))
-                    .add_attribute(("protocol", p.effective_protocol().as_str()))
-                    .build(),
-            );
-        }
-        main.push(
-            Block::builder("resource")
-                .add_label("kubernetes_service_v1")
-                .add_label(id.as_str())
-                .add_block(metadata(name, namespace, &annotations))
-                .add_block(spec.build())
+/// The workload's `kubernetes_service_v1`, when its `service` has ports.
+fn service(
+    w: &ResolvedWorkload,
+    id: &str,
+    namespace: Option<&str>,
+    annotations: &[(String, String)],
+    selector: Expression,
+) -> Option<Block> {
+    let svc = w.spec.service.as_ref().filter(|s| !s.ports.is_empty())?;
+    let mut spec = Block::builder("spec").add_attribute(("selector", selector));
+    for (pname, p) in &svc.ports {
+        spec = spec.add_block(
+            Block::builder("port")
+                .add_attribute(("name", pname.as_str()))
+                .add_attribute(("port", p.port))
+                .add_attribute(("target_port", p.effective_target_port().to_string()))
+                .add_attribute(("protocol", p.effective_protocol().as_str()))
                 .build(),
         );
     }
-    Ok(WorkloadOut { main, variables })
+    Some(
+        Block::builder("resource")
+            .add_label("kubernetes_service_v1")
+            .add_label(id)
+            .add_block(metadata(w.name.as_str(), namespace, annotations))
+            .add_block(spec.build())
+            .build(),
+    )
 }
