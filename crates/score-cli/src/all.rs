@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use score_core::{Diagnostic, Diagnostics};
 
 use crate::commands::{compose_flags, ComposeFlags};
-use crate::generate::{self, io_diag, CommonArgs, Compiled};
+use crate::generate::{self, CommonArgs, Compiled};
 use crate::targets::{BoxedTarget, TARGETS};
 
 /// Flags of `score-gen all`.
@@ -87,7 +87,7 @@ pub fn run(args: &AllArgs) -> Result<(), Diagnostics> {
     }
     diags.into_result()?;
 
-    write_all(&compiled)?;
+    write_all(&compiled, &args.common)?;
     for (c, _) in &compiled {
         c.save_state()?;
     }
@@ -108,30 +108,12 @@ fn join(
 
 /// Every target's files in one atomic batch: the primary output at its path, extra artefacts
 /// (compose mounts, ...) relative to the primary's directory, as the single-target commands do.
-fn write_all(compiled: &[(Compiled, PathBuf)]) -> Result<(), Diagnostics> {
-    let mut files = Vec::new();
-    for (c, primary) in compiled {
-        let base = generate::parent_dir(primary);
-        for (i, (rel, bytes)) in c.artefacts.files.iter().enumerate() {
-            let path = if i == 0 {
-                primary.clone()
-            } else {
-                base.join(rel)
-            };
-            files.push((path, bytes.clone()));
-        }
-    }
-    for (p, _) in &files {
-        if let Some(dir) = p.parent() {
-            if !dir.as_os_str().is_empty() {
-                std::fs::create_dir_all(dir).map_err(|e| io_diag(&dir.display().to_string(), e))?;
-            }
-        }
-    }
-    score_core::host::fsutil::atomic_write_all(&files).map_err(|e| {
-        let first = files.first().map(|(p, _)| p.display().to_string());
-        io_diag(&first.unwrap_or_default(), e)
-    })?;
+fn write_all(compiled: &[(Compiled, PathBuf)], common: &CommonArgs) -> Result<(), Diagnostics> {
+    let files: Vec<_> = compiled
+        .iter()
+        .flat_map(|(c, primary)| generate::plan(primary, &c.artefacts))
+        .collect();
+    generate::write_confined(&files, &generate::inputs(common))?;
     for (c, primary) in compiled {
         generate::apply_modes(&generate::parent_dir(primary), &c.artefacts)?;
     }

@@ -185,17 +185,17 @@ pub fn init(args: &InitArgs) -> Result<(), Diagnostics> {
     let target = targets::default_target(&args.target)?;
     let target = target.as_ref();
     let dir = args.state_dir.join(target.name()).join("provisioners");
-    std::fs::create_dir_all(&dir).map_err(|e| io_diag(&dir.display().to_string(), e))?;
     let defaults = dir.join("zz-default.provisioners.yaml");
+    let here = PathBuf::from(".");
     let mut files = vec![(
         defaults.clone(),
         target.default_provisioners().as_bytes().to_vec(),
+        here.clone(),
     )];
     if !args.no_sample && !args.file.exists() {
-        files.push((args.file.clone(), SAMPLE.as_bytes().to_vec()));
+        files.push((args.file.clone(), SAMPLE.as_bytes().to_vec(), here));
     }
-    score_core::host::fsutil::atomic_write_all(&files)
-        .map_err(|e| io_diag(&defaults.display().to_string(), e))?;
+    generate::write_confined(&files, &[])?;
     // Open once so the state file exists and the directory layout is complete.
     let sd = StateDir::open_dir(
         &args.state_dir.join(target.name()),
@@ -205,7 +205,7 @@ pub fn init(args: &InitArgs) -> Result<(), Diagnostics> {
     let st = sd.load()?;
     sd.save(&st)
         .map_err(|e| io_diag(&args.state_dir.display().to_string(), e))?;
-    for (p, _) in &files {
+    for (p, _, _) in &files {
         eprintln!("wrote {}", p.display());
     }
     Ok(())
@@ -242,9 +242,20 @@ pub fn provisioners(cmd: &ProvisionersCommand, out: &Output) -> Result<(), Diagn
         provisioners: args.provisioners.clone(),
         state_dir: args.state_dir.clone(),
         allow_outside_paths: false,
+        allow_remote_commands: false,
         cmd_timeout: 60,
     };
     let set = generate::load_provisioners(target, &common)?;
+    // The programs a generate would run (cmd:// entries), and whether they may run without
+    // --allow-remote-commands.
+    let program = |p: &score_core::Provisioner| {
+        p.cmd().map(|c| {
+            std::iter::once(c.program.display().to_string())
+                .chain(c.args.iter().cloned())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+    };
     let rows: Vec<Vec<String>> = set
         .iter()
         .map(|p| {
@@ -266,15 +277,36 @@ pub fn provisioners(cmd: &ProvisionersCommand, out: &Output) -> Result<(), Diagn
                         "uri": p.uri, "type": p.kind, "class": p.class, "id": p.id,
                         "description": p.description, "supported_params": p.supported_params,
                         "expected_outputs": p.expected_outputs, "secret_outputs": p.secret_outputs,
+                        "program": program(p), "trusted": p.source.trusted,
                     })
                 })
                 .collect();
             println!("{}", table::render_json(&serde_json::Value::Array(list)));
         }
-        Format::Human => print!(
-            "{}",
-            table::render_table(&["Type", "Class", "Id", "Outputs", "Description"], &rows)
-        ),
+        Format::Human => {
+            print!(
+                "{}",
+                table::render_table(&["Type", "Class", "Id", "Outputs", "Description"], &rows)
+            );
+            let programs: Vec<Vec<String>> = set
+                .iter()
+                .filter_map(|p| {
+                    let trust = if p.source.trusted {
+                        "runs"
+                    } else {
+                        "needs --allow-remote-commands"
+                    };
+                    program(p).map(|prog| vec![p.uri.clone(), prog, trust.to_string()])
+                })
+                .collect();
+            if !programs.is_empty() {
+                println!("\nPrograms these provisioners run:");
+                print!(
+                    "{}",
+                    table::render_table(&["Uri", "Program", "Permission"], &programs)
+                );
+            }
+        }
     }
     Ok(())
 }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use score_core::host::fetch::{self, FetchOptions};
+use score_core::host::fsutil;
 use score_core::host::{FsSources, StateDir};
 use score_core::unstable::yaml::{self, Limits};
 use score_core::{load_workload, resolve_project, LoadOptions, WorkloadInput};
@@ -39,6 +40,11 @@ pub struct CommonArgs {
     /// Allow `files[].source` paths outside the Score file's directory.
     #[arg(long)]
     pub allow_outside_paths: bool,
+    /// Let provisioner files from outside the project (http, git, stdin) that are not pinned with
+    /// #sha256= run their cmd:// programs. Without it only the project's own files and pinned
+    /// files may run programs (spec/security.md).
+    #[arg(long)]
+    pub allow_remote_commands: bool,
     /// Seconds a `cmd://` provisioner may run.
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     pub cmd_timeout: u64,
@@ -50,7 +56,7 @@ pub fn run(target: &dyn Target, common: &CommonArgs, output: &Path) -> Result<()
     check_override_usage(common)?;
     let workloads = load_all(common)?;
     let compiled = compile_target(target, common, &workloads)?;
-    write_outputs(output, &compiled.artefacts)?;
+    write_outputs(output, &compiled.artefacts, &inputs(common))?;
     compiled.save_state()
 }
 
@@ -110,7 +116,8 @@ pub fn compile_target(
     let state = state_dir.load()?;
 
     let provisioners = load_provisioners(target, common)?;
-    // The CLI runs cmd:// provisioners, as score-compose and score-k8s do (see --help).
+    // The CLI runs the cmd:// programs of the project's own (and pinned) provisioner files, as
+    // score-compose and score-k8s do; remote unpinned files only with --allow-remote-commands.
     let (project, state) = resolve_project(
         workloads,
         &provisioners,
@@ -118,7 +125,11 @@ pub fn compile_target(
         target,
         &ProvisionOptions {
             cmd_timeout: Duration::from_secs(common.cmd_timeout),
-            commands: CommandPolicy::Allow,
+            commands: if common.allow_remote_commands {
+                CommandPolicy::Allow
+            } else {
+                CommandPolicy::AllowTrusted
+            },
             ..ProvisionOptions::default()
         },
     )?;
@@ -183,54 +194,123 @@ pub fn load_provisioners(
     common: &CommonArgs,
 ) -> Result<ProvisionerSet, Diagnostics> {
     let cwd = PathBuf::from(".");
-    let mut files = Vec::new();
+    let mut fetched = Vec::new();
     for uri in &common.provisioners {
-        for f in fetch::fetch(uri, &cwd, &FetchOptions::default())? {
-            files.push((f.name, f.text, f.dir));
-        }
+        fetched.extend(fetch::fetch(uri, &cwd, &FetchOptions::default())?);
     }
     let local = common.state_dir.join(target.name()).join("provisioners");
     if local.is_dir() {
         let uri = local.display().to_string();
-        for f in fetch::fetch(&uri, &cwd, &FetchOptions::default())? {
-            files.push((f.name, f.text, f.dir));
-        }
+        fetched.extend(fetch::fetch(&uri, &cwd, &FetchOptions::default())?);
     }
-    files.push((
+    let mut set = ProvisionerSet::default();
+    for f in fetched {
+        let trusted = f.trusted();
+        set.extend(ProvisionerSet::load_with_trust(
+            &[(f.name, f.text, f.dir)],
+            trusted,
+        )?);
+    }
+    set.extend(ProvisionerSet::load(&[(
         format!("<{} default provisioners>", target.name()),
         target.default_provisioners().to_string(),
         None,
-    ));
-    ProvisionerSet::load(&files).map_err(Diagnostics::from)
+    )])?);
+    Ok(set)
 }
 
-fn write_outputs(output: &Path, artefacts: &Artefacts) -> Result<(), Diagnostics> {
-    let mut files = Vec::new();
-    let base = parent_dir(output);
-    for (i, (rel, bytes)) in artefacts.files.iter().enumerate() {
-        if i == 0 {
-            if output == Path::new("-") {
-                use std::io::Write;
-                std::io::stdout()
-                    .write_all(bytes)
-                    .map_err(|e| io_diag("<stdout>", e))?;
-                continue;
-            }
-            files.push((output.to_path_buf(), bytes.clone()));
-        } else {
-            files.push((base.join(rel), bytes.clone()));
+fn write_outputs(
+    output: &Path,
+    artefacts: &Artefacts,
+    inputs: &[PathBuf],
+) -> Result<(), Diagnostics> {
+    if output == Path::new("-") {
+        if let Some((_, bytes)) = artefacts.files.first() {
+            use std::io::Write;
+            std::io::stdout()
+                .write_all(bytes)
+                .map_err(|e| io_diag("<stdout>", e))?;
         }
+        let rest = Artefacts {
+            files: artefacts.files.iter().skip(1).cloned().collect(),
+            modes: artefacts.modes.clone(),
+        };
+        let base = PathBuf::from(".");
+        let planned: Vec<_> = rest
+            .files
+            .iter()
+            .map(|(rel, bytes)| (base.join(rel), bytes.clone(), base.clone()))
+            .collect();
+        write_confined(&planned, inputs)?;
+        return apply_modes(&base, &rest);
     }
-    for (p, _) in &files {
-        if let Some(dir) = p.parent() {
-            if !dir.as_os_str().is_empty() {
-                std::fs::create_dir_all(dir).map_err(|e| io_diag(&dir.display().to_string(), e))?;
-            }
+    write_confined(&plan(output, artefacts), inputs)?;
+    apply_modes(&parent_dir(output), artefacts)
+}
+
+/// Where each artefact goes: the primary at `primary`, the rest relative to its directory
+/// (compose mounts, `.env`), each with the directory it must stay inside.
+pub fn plan(primary: &Path, artefacts: &Artefacts) -> Vec<(PathBuf, Vec<u8>, PathBuf)> {
+    let base = parent_dir(primary);
+    artefacts
+        .files
+        .iter()
+        .enumerate()
+        .map(|(i, (rel, bytes))| {
+            let path = if i == 0 {
+                primary.to_path_buf()
+            } else {
+                base.join(rel)
+            };
+            (path, bytes.clone(), base.clone())
+        })
+        .collect()
+}
+
+/// Writes `files` in one atomic batch, confined (spec/security.md): no output may be one of
+/// `inputs`, pass through a symbolic link below the project directory (the working directory)
+/// or below its own base directory, or replace anything but a regular file.
+pub fn write_confined(
+    files: &[(PathBuf, Vec<u8>, PathBuf)],
+    inputs: &[PathBuf],
+) -> Result<(), Diagnostics> {
+    let root = std::env::current_dir().map_err(|e| io_diag(".", e))?;
+    let mut batch = Vec::with_capacity(files.len());
+    for (path, bytes, base) in files {
+        let name = path.display().to_string();
+        if let Some(input) = inputs.iter().find(|i| fsutil::same_file(i, path)) {
+            return Err(Diagnostic::new(
+                "score::usage",
+                format!(
+                    "refusing to write {name}: it is the input {}",
+                    input.display()
+                ),
+            )
+            .with_help("choose another output path (-o); score-gen never overwrites its inputs")
+            .into());
         }
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            fsutil::create_dirs_confined(&root, dir).map_err(|e| io_diag(&name, e))?;
+        }
+        fsutil::check_confined(&root, path).map_err(|e| io_diag(&name, e))?;
+        fsutil::check_confined(base, path).map_err(|e| io_diag(&name, e))?;
+        batch.push((path.clone(), bytes.clone()));
     }
-    score_core::host::fsutil::atomic_write_all(&files)
-        .map_err(|e| io_diag(&output.display().to_string(), e))?;
-    apply_modes(&base, artefacts)
+    fsutil::atomic_write_all(&batch).map_err(|e| {
+        let first = batch.first().map(|(p, _)| p.display().to_string());
+        io_diag(&first.unwrap_or_default(), e)
+    })?;
+    Ok(())
+}
+
+/// The files a run reads, which no output may replace.
+pub fn inputs(common: &CommonArgs) -> Vec<PathBuf> {
+    common
+        .files
+        .iter()
+        .chain(&common.override_files)
+        .cloned()
+        .collect()
 }
 
 /// Sets the permission bits targets asked for (a Score file's `mode`), on Unix.

@@ -209,24 +209,35 @@ fn http_via_curl() {
     let (port, server) = serve("- uri: template://http\n", 3);
     let base = tempfile::tempdir().unwrap();
     let url = format!("http://127.0.0.1:{port}/ok.yaml");
-    let got = fetch(&url, base.path(), &opts()).unwrap();
-    assert_eq!(got[0].text, "- uri: template://http\n");
-    assert_eq!(got[0].name, "ok.yaml");
-    assert_eq!(got[0].dir, None);
-    let pinned = format!("{url}#sha256={}", sha("- uri: template://http\n"));
-    assert_eq!(fetch(&pinned, base.path(), &opts()).unwrap()[0].uri, url);
-    let missing = format!("http://127.0.0.1:{port}/missing.yaml");
-    let err = fetch(&missing, base.path(), &opts()).unwrap_err();
-    assert_eq!(
-        err.message,
-        format!("cannot get {missing}: GET {missing} non-200 status code: 404")
-    );
-    server.join().unwrap();
-    // Nobody listens any more: a transport error.
+    // Plain http:// without a pin is refused before any request is made.
     let err = fetch(&url, base.path(), &opts()).unwrap_err();
     assert!(
         err.message
-            .starts_with(&format!("cannot get {url}: failed to make get request")),
+            .contains("plain http:// is refused without a #sha256= pin"),
+        "{}",
+        err.message
+    );
+    let pinned = format!("{url}#sha256={}", sha("- uri: template://http\n"));
+    let got = fetch(&pinned, base.path(), &opts()).unwrap();
+    assert_eq!(got[0].text, "- uri: template://http\n");
+    assert_eq!(got[0].name, "ok.yaml");
+    assert_eq!(got[0].dir, None);
+    assert_eq!(got[0].uri, url);
+    assert!(got[0].remote && got[0].pinned && got[0].trusted());
+    assert_eq!(fetch(&pinned, base.path(), &opts()).unwrap()[0].uri, url);
+    let missing = format!("http://127.0.0.1:{port}/missing.yaml");
+    let missing_pinned = format!("{missing}#sha256={}", sha("x"));
+    let err = fetch(&missing_pinned, base.path(), &opts()).unwrap_err();
+    assert_eq!(
+        err.message,
+        format!("cannot get {missing_pinned}: GET {missing} non-200 status code: 404")
+    );
+    server.join().unwrap();
+    // Nobody listens any more: a transport error.
+    let err = fetch(&pinned, base.path(), &opts()).unwrap_err();
+    assert!(
+        err.message
+            .starts_with(&format!("cannot get {pinned}: failed to make get request")),
         "{}",
         err.message
     );

@@ -5,12 +5,13 @@
 //! |---|---|
 //! | `path`, `./path`, `/abs`, `~/path`, `file://path`, `file:///abs` | local file; a directory gives its `*.yaml`/`*.yml` files sorted by name |
 //! | `-` | standard input (must not be a terminal, must not be empty) |
-//! | `http://…`, `https://…` | GET through the local `curl` binary (30 s timeout, size cap) |
+//! | `https://…`, `http://…#sha256=…` | GET through the local `curl` binary (30 s timeout, size cap); plain `http://` only with a pin |
 //! | `git-https://host/org/repo.git/<path>`, `git-ssh://…` | sparse shallow checkout through the local `git` binary |
 //! | `git-file:///abs/repo.git/<path>`, `git-file://rel/repo.git/<path>` | the same from a local repository (ours) |
 //!
 //! Any URI may end in `#sha256=<64 hex>`: the fetched bytes must hash to that value or the file is
-//! refused. Network and git access go through the `curl` and `git` programs rather than Rust
+//! refused. Each [`Fetched`] says whether it is `remote` (http, git, stdin) and `pinned`: a remote
+//! file that is not pinned is not trusted to run programs (spec/security.md). Network and git access go through the `curl` and `git` programs rather than Rust
 //! crates: score-go already depends on the `git` binary, `curl` is present wherever `git` is, and
 //! this keeps TLS, proxies and credentials configured the way the user's system configures them,
 //! without adding an HTTP/TLS stack to the build.
@@ -56,6 +57,19 @@ pub struct Fetched {
     /// For local files, the directory that holds the file, so relative references inside a
     /// provisioner file (e.g. `cmd://./script.sh`) can be resolved. `None` for remote sources.
     pub dir: Option<PathBuf>,
+    /// Whether it came from outside the local file system: `http(s)://`, a git repository
+    /// (`git-https://`, `git-ssh://`, `git-file://`) or standard input. Such files may not run
+    /// programs unless pinned or explicitly allowed (spec/security.md).
+    pub remote: bool,
+    /// Whether the URI carried a `#sha256=` pin that the content matched.
+    pub pinned: bool,
+}
+
+impl Fetched {
+    /// Trusted like the project's own files: local, or remote but pinned by hash.
+    pub fn trusted(&self) -> bool {
+        !self.remote || self.pinned
+    }
 }
 
 /// Limits for [`fetch`].
@@ -89,7 +103,14 @@ impl Default for FetchOptions {
 pub fn fetch(uri: &str, base_dir: &Path, opts: &FetchOptions) -> Result<Vec<Fetched>, Diagnostic> {
     let fail = |msg: String| Diagnostic::new(CODE, format!("cannot get {uri}: {msg}"));
     let (plain, pin) = split_pin(uri).map_err(fail)?;
-    let (files, is_dir) = dispatch(plain, base_dir, opts).map_err(fail)?;
+    if pin.is_none() && scheme_of(plain).as_deref() == Some("http") {
+        return Err(fail(
+            "plain http:// is refused without a #sha256= pin: anyone on the network path could change the file"
+                .to_string(),
+        )
+        .with_help("use https://, or pin the content: URI#sha256=<hex of the file's SHA-256>"));
+    }
+    let (mut files, is_dir) = dispatch(plain, base_dir, opts).map_err(fail)?;
     if let Some(expected) = pin {
         if is_dir || files.len() != 1 {
             return Err(fail(format!(
@@ -106,6 +127,7 @@ pub fn fetch(uri: &str, base_dir: &Path, opts: &FetchOptions) -> Result<Vec<Fetc
                 "the file changed since the pin was written; review it and update the pin",
             ));
         }
+        files[0].pinned = true;
     }
     Ok(files)
 }
@@ -223,6 +245,8 @@ fn read_stdin(opts: &FetchOptions) -> Result<Fetched, String> {
         name: "-".to_string(),
         text: utf8(bytes)?,
         dir: None,
+        remote: true,
+        pinned: false,
     })
 }
 
@@ -325,6 +349,9 @@ fn read_file(
         } else {
             None
         },
+        // Files read from a git checkout are the repository's, not local ones.
+        remote: !keep_dir,
+        pinned: false,
     })
 }
 
@@ -499,6 +526,8 @@ fn http(url: &str, opts: &FetchOptions) -> Result<Fetched, String> {
         name,
         text: utf8(bytes)?,
         dir: None,
+        remote: true,
+        pinned: false,
     })
 }
 

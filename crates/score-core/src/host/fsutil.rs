@@ -8,6 +8,12 @@
 //!
 //! [`DirLock`] serialises score-gen processes (and threads) that share a state directory.
 //!
+//! Writes are confined (spec/security.md): every write replaces only a regular file or creates a
+//! new one — never a symbolic link, a FIFO, a device or a directory — and [`check_confined`] /
+//! [`create_dirs_confined`] refuse a path that passes through a symbolic link below the project
+//! directory, so a repository cannot redirect score-gen's writes (a `.score-gen/mounts/app`
+//! linked to `~/.ssh`) out of the project.
+//!
 //! ```
 //! use score_core::host::fsutil::{atomic_write, DirLock};
 //! use std::time::Duration;
@@ -104,6 +110,156 @@ pub fn atomic_write_all(files: &[(PathBuf, Vec<u8>)]) -> io::Result<()> {
     Ok(())
 }
 
+/// Refuses a write to `path` that would pass through a symbolic link at or below `root` (the
+/// project directory), or that would replace anything but a regular file.
+///
+/// `path` may be relative (to the working directory, which `root` usually is) or absolute. Parts
+/// of `path` above `root` are the user's explicit choice and are not checked; a path outside
+/// `root` has only its final component checked. Missing components are fine (they will be
+/// created by [`create_dirs_confined`]).
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let root = dir.path();
+/// std::fs::create_dir(root.join("real")).unwrap();
+/// std::os::unix::fs::symlink(root.join("real"), root.join("link")).unwrap();
+/// use score_core::host::fsutil::check_confined;
+/// assert!(check_confined(root, &root.join("real/out.yaml")).is_ok());
+/// assert!(check_confined(root, &root.join("new/dir/out.yaml")).is_ok());
+/// let err = check_confined(root, &root.join("link/out.yaml")).unwrap_err();
+/// assert!(err.to_string().contains("symbolic link"), "{err}");
+/// ```
+pub fn check_confined(root: &Path, path: &Path) -> io::Result<()> {
+    for ancestor in confined_ancestors(root, path) {
+        match std::fs::symlink_metadata(&ancestor) {
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(refused(&ancestor, path, "is a symbolic link"))
+            }
+            Ok(m) if !m.is_dir() => return Err(refused(&ancestor, path, "is not a directory")),
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => break,
+            Err(e) => return Err(e),
+        }
+    }
+    check_replaceable(path)
+}
+
+/// `create_dir_all` for `dir`, refusing (like [`check_confined`]) a symbolic link at or below
+/// `root`, before and after creating the missing directories.
+pub fn create_dirs_confined(root: &Path, dir: &Path) -> io::Result<()> {
+    check_dir_chain(root, dir)?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", dir.display())))?;
+    // A link planted between the check and the creation is caught here.
+    check_dir_chain(root, dir)
+}
+
+fn check_dir_chain(root: &Path, dir: &Path) -> io::Result<()> {
+    let mut chain = confined_ancestors(root, dir);
+    if dir.file_name().is_some() {
+        chain.push(dir.to_path_buf());
+    }
+    for ancestor in chain {
+        match std::fs::symlink_metadata(&ancestor) {
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(refused(&ancestor, dir, "is a symbolic link"))
+            }
+            Ok(m) if !m.is_dir() => return Err(refused(&ancestor, dir, "is not a directory")),
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => break,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// The directories from just below `root` down to `path`'s parent, when `path` is inside `root`
+/// (lexically); else none.
+fn confined_ancestors(root: &Path, path: &Path) -> Vec<PathBuf> {
+    let absolute = |p: &Path| -> PathBuf {
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            std::env::current_dir().unwrap_or_default().join(p)
+        }
+    };
+    let root = lexical(&absolute(root));
+    let path = lexical(&absolute(path));
+    let Ok(rel) = path.strip_prefix(&root) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut at = root.clone();
+    let parts: Vec<_> = rel.components().collect();
+    for c in parts.iter().take(parts.len().saturating_sub(1)) {
+        at.push(c);
+        out.push(at.clone());
+    }
+    out
+}
+
+/// `path` with `.` and `..` resolved lexically (no file system access).
+fn lexical(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// `path` may be created or replaced: it is absent or a regular file (not a link, FIFO, device,
+/// socket or directory).
+fn check_replaceable(path: &Path) -> io::Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => Err(refused(path, path, "is a symbolic link")),
+        Ok(m) if !m.is_file() => Err(refused(path, path, "is not a regular file")),
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+fn refused(at: &Path, path: &Path, what: &str) -> io::Error {
+    let message = if at == path {
+        format!(
+            "refusing to write {}: it {what}; score-gen replaces only regular files",
+            path.display()
+        )
+    } else {
+        format!(
+            "refusing to write {}: {} {what}, and score-gen does not write through links out of the project",
+            path.display(),
+            at.display()
+        )
+    };
+    io::Error::new(io::ErrorKind::PermissionDenied, message)
+}
+
+/// Whether `a` and `b` name the same existing file (same device and inode on Unix; the same
+/// canonical path elsewhere). Used to refuse an output that is one of the run's inputs.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (std::fs::metadata(a), std::fs::metadata(b)) {
+            (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}
+
 fn parent_dir(path: &Path) -> &Path {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
@@ -125,6 +281,7 @@ fn stage_unsynced(path: &Path, bytes: &[u8], mode: Option<u32>) -> io::Result<Na
             format!("{} does not name a file", path.display()),
         ));
     }
+    check_replaceable(path)?;
     let mut tmp = tempfile::Builder::new()
         .prefix(".score-gen-tmp-")
         .tempfile_in(parent_dir(path))?;
@@ -201,18 +358,17 @@ impl DirLock {
     /// ```
     pub fn acquire(dir: &Path, timeout: Duration) -> io::Result<DirLock> {
         let path = dir.join(".lock");
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .read(true)
-            .write(true)
-            .open(&path)
-            .map_err(|e| {
-                io::Error::new(
-                    e.kind(),
-                    format!("cannot open lock file {}: {e}", path.display()),
-                )
-            })?;
+        let mut options = OpenOptions::new();
+        options.create(true).truncate(false).read(true).write(true);
+        // A planted `.lock` symlink must not make us create or lock a file elsewhere.
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NOFOLLOW);
+        let file = options.open(&path).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("cannot open lock file {}: {e}", path.display()),
+            )
+        })?;
         let start = Instant::now();
         let mut pause = Duration::from_millis(2);
         loop {

@@ -109,7 +109,10 @@ impl StateDir {
 
     /// Opens (creating if needed) and locks an explicit state directory.
     pub fn open_dir(dir: &Path, timeout: Duration) -> io::Result<StateDir> {
-        std::fs::create_dir_all(dir).map_err(|e| {
+        // Confined: a symlinked `.score-gen` (or target directory) below the working directory
+        // would move the state, the lock and the mounts anywhere.
+        let root = std::env::current_dir()?;
+        fsutil::create_dirs_confined(&root, dir).map_err(|e| {
             io::Error::new(
                 e.kind(),
                 format!("cannot create state directory {}: {e}", dir.display()),

@@ -47,6 +47,12 @@ pub struct ProvisionerSource {
     pub line: usize,
     /// The entry's position within its file (0-based).
     pub index: usize,
+    /// The directory relative `cmd://./x` programs resolved against (`None`: the file is not on
+    /// the local disk, so such programs cannot run).
+    pub dir: Option<PathBuf>,
+    /// Whether the file is trusted like the project's own code (a local file, or a remote one
+    /// pinned by hash): [`super::CommandPolicy::AllowTrusted`] runs only these entries' programs.
+    pub trusted: bool,
 }
 
 impl fmt::Display for ProvisionerSource {
@@ -185,10 +191,21 @@ impl ProvisionerSet {
     /// assert_eq!(set.find(&uid).unwrap().uri, "template://pg");
     /// ```
     pub fn load(files: &[ProvisionerFile]) -> Result<Self, Diagnostic> {
+        Self::load_with_trust(files, true)
+    }
+
+    /// [`ProvisionerSet::load`], marking every entry trusted or not (see
+    /// [`ProvisionerSource::trusted`]): files fetched from outside the project and not pinned
+    /// are loaded with `trusted = false`.
+    pub fn load_with_trust(files: &[ProvisionerFile], trusted: bool) -> Result<Self, Diagnostic> {
         let mut entries = Vec::new();
         for (name, text, dir) in files {
             let file = Arc::new(SourceFile::new(name.clone(), text.clone()));
-            entries.extend(load_file(&file, dir.as_deref())?);
+            let loaded = load_file(&file, dir.as_deref())?;
+            entries.extend(loaded.into_iter().map(|mut p| {
+                p.source.trusted = trusted;
+                p
+            }));
         }
         Ok(Self { entries })
     }
@@ -657,6 +674,8 @@ fn load_entry(
             file: file.clone(),
             line,
             index,
+            dir: dir.map(Path::to_path_buf),
+            trusted: true,
         },
         engine,
     })

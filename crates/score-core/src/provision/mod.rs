@@ -190,7 +190,11 @@ pub enum CommandPolicy {
     /// .
     #[default]
     Deny,
-    /// Run them (needs the `host` feature; the CLI's choice, as in score-compose and score-k8s).
+    /// Run the programs of trusted entries only ([`ProvisionerSource::trusted`]: the project's
+    /// own files, and remote files pinned by hash); an untrusted entry is an error naming the
+    /// permission. The CLI's default (spec/security.md). Needs the `host` feature.
+    AllowTrusted,
+    /// Run every entry's program (needs the `host` feature; the CLI's `--allow-remote-commands`).
     Allow,
 }
 
@@ -212,8 +216,38 @@ fn run_command(
     input: &ProvisionInput,
     opts: &ProvisionOptions,
 ) -> Result<crate::host::cmd::CmdOutput, Diagnostic> {
+    if p.source.dir.is_none() && spec.program.is_relative() && spec.program.components().count() > 1
+    {
+        // Resolving it against the working directory would run the project's own `./x` on
+        // behalf of a file that is not the project's.
+        return Err(entry_diag(
+            p,
+            format!(
+                "provisioner '{}' names the relative program '{}', but its file is not on the local disk, so there is nothing to resolve it against",
+                p.uri,
+                spec.program.display()
+            ),
+        )
+        .with_help("use an absolute path or a program name looked up on PATH, or keep the provisioner file in the project"));
+    }
     match opts.commands {
         CommandPolicy::Allow => crate::host::cmd::run(&p.uri, spec, input, opts),
+        CommandPolicy::AllowTrusted if p.source.trusted => {
+            crate::host::cmd::run(&p.uri, spec, input, opts)
+        }
+        CommandPolicy::AllowTrusted => Err(entry_diag(
+            p,
+            format!(
+                "provisioner '{}' for resource '{}' comes from outside the project ({}) and would run the program '{}'",
+                p.uri,
+                input.uid,
+                p.source.file.name,
+                spec.program.display()
+            ),
+        )
+        .with_help(
+            "review the file, then pin it (URI#sha256=<hex>) or pass --allow-remote-commands to let remote provisioner files run programs",
+        )),
         CommandPolicy::Deny => Err(command_denied(p, input)),
     }
 }

@@ -1,0 +1,372 @@
+//! Trust boundaries, end to end (spec/security.md): what a repository's contents, a provisioner
+//! file from outside the project and a careless command line can make score-gen do. Every test
+//! works inside its own temp dir: the "outside" a planted link points to is another temp dir,
+//! device nodes are made there with `mknod`, and no real system path is touched.
+#![cfg(unix)]
+
+use std::os::unix::fs::{symlink, FileTypeExt};
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn score_gen(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_score-gen"))
+        .args(["--color", "never"])
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("run score-gen")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Asserts a refused run: exit code 1, the message names `needle`, no panic.
+fn assert_refused(o: &Output, needle: &str) {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(1), "expected a refusal:\n{err}");
+    assert!(err.contains(needle), "expected {needle:?} in:\n{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+/// Every entry under `dir` (recursive), for "nothing was written there" checks.
+fn entries(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).expect("read dir") {
+        let p = e.expect("entry").path();
+        out.push(p.display().to_string());
+        if p.is_dir() && !p.is_symlink() {
+            out.extend(entries(&p));
+        }
+    }
+    out.sort();
+    out
+}
+
+const SCORE: &str = "\
+apiVersion: score.dev/v1b1
+metadata:
+  name: app
+containers:
+  main:
+    image: nginx
+    files:
+      /root/.ssh/authorized_keys:
+        content: ssh-ed25519 AAAA attacker
+";
+
+fn project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("score.yaml"), SCORE).expect("write score");
+    dir
+}
+
+#[test]
+fn a_planted_mounts_link_does_not_redirect_file_writes() {
+    let p = project();
+    let outside = tempfile::tempdir().expect("outside");
+    std::fs::create_dir_all(p.path().join(".score-gen/mounts/app")).unwrap();
+    symlink(outside.path(), p.path().join(".score-gen/mounts/app/main")).unwrap();
+    let o = score_gen(p.path(), &["compose", "score.yaml"]);
+    assert_refused(&o, "symbolic link");
+    assert!(
+        entries(outside.path()).is_empty(),
+        "{:?}",
+        entries(outside.path())
+    );
+    assert!(
+        !p.path().join("compose.yaml").exists(),
+        "nothing half-written"
+    );
+}
+
+#[test]
+fn a_symlinked_state_directory_is_refused() {
+    let p = project();
+    let outside = tempfile::tempdir().expect("outside");
+    symlink(outside.path(), p.path().join(".score-gen")).unwrap();
+    let o = score_gen(p.path(), &["compose", "score.yaml"]);
+    assert_refused(&o, "symbolic link");
+    assert!(
+        entries(outside.path()).is_empty(),
+        "{:?}",
+        entries(outside.path())
+    );
+}
+
+#[test]
+fn a_planted_lock_link_creates_nothing_elsewhere() {
+    let p = project();
+    let outside = tempfile::tempdir().expect("outside");
+    let victim = outside.path().join("nologin");
+    std::fs::create_dir_all(p.path().join(".score-gen/compose")).unwrap();
+    symlink(&victim, p.path().join(".score-gen/compose/.lock")).unwrap();
+    let o = score_gen(p.path(), &["compose", "score.yaml"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains(".lock"), "{}", stderr(&o));
+    assert!(!victim.exists(), "the lock link's target was created");
+}
+
+#[test]
+fn an_output_may_not_be_an_input() {
+    let p = project();
+    let o = score_gen(p.path(), &["compose", "score.yaml", "-o", "score.yaml"]);
+    assert_refused(&o, "it is the input score.yaml");
+    assert_eq!(
+        std::fs::read_to_string(p.path().join("score.yaml")).unwrap(),
+        SCORE
+    );
+    let o = score_gen(
+        p.path(),
+        &["compose", "score.yaml", "--env-file", "score.yaml"],
+    );
+    assert_refused(&o, "it is the input score.yaml");
+    assert_eq!(
+        std::fs::read_to_string(p.path().join("score.yaml")).unwrap(),
+        SCORE
+    );
+    // The same file under another name counts too.
+    symlink("score.yaml", p.path().join("alias.yaml")).unwrap();
+    let o = score_gen(p.path(), &["k8s", "alias.yaml", "-o", "score.yaml"]);
+    assert_refused(&o, "it is the input");
+}
+
+#[test]
+fn an_output_that_is_a_link_is_refused() {
+    let p = project();
+    let outside = tempfile::tempdir().expect("outside");
+    let target = outside.path().join("keep.yaml");
+    std::fs::write(&target, "keep\n").unwrap();
+    symlink(&target, p.path().join("compose.yaml")).unwrap();
+    let o = score_gen(p.path(), &["compose", "score.yaml"]);
+    assert_refused(&o, "is a symbolic link");
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep\n");
+    assert!(p.path().join("compose.yaml").is_symlink());
+}
+
+#[test]
+fn a_fifo_or_device_output_is_left_alone() {
+    let p = project();
+    let fifo = p.path().join("fifo.yaml");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success());
+    let o = score_gen(p.path(), &["k8s", "score.yaml", "-o", "fifo.yaml"]);
+    assert_refused(&o, "is not a regular file");
+    assert!(std::fs::symlink_metadata(&fifo)
+        .unwrap()
+        .file_type()
+        .is_fifo());
+
+    // A character device like /dev/null (1, 3), made in our own temp dir. Needs root (CI is);
+    // elsewhere this half says why it is skipped.
+    let dev = p.path().join("null");
+    let made = Command::new("mknod")
+        .arg(&dev)
+        .args(["c", "1", "3"])
+        .output()
+        .expect("mknod");
+    if !made.status.success() {
+        eprintln!(
+            "skipping the device half: mknod needs root ({})",
+            String::from_utf8_lossy(&made.stderr).trim()
+        );
+        return;
+    }
+    let o = score_gen(p.path(), &["k8s", "score.yaml", "-o", "null"]);
+    assert_refused(&o, "is not a regular file");
+    assert!(std::fs::symlink_metadata(&dev)
+        .unwrap()
+        .file_type()
+        .is_char_device());
+}
+
+// ---- provisioner files from outside the project may not run programs -----------------------
+
+const SCORE_WITH_DB: &str = "\
+apiVersion: score.dev/v1b1
+metadata:
+  name: app
+containers:
+  main:
+    image: nginx
+    variables:
+      DB: ${resources.db.host}
+resources:
+  db:
+    type: postgres
+";
+
+/// A provisioner file whose cmd:// entry for `postgres` runs `sh -c` and leaves `marker`.
+fn cmd_provisioner(program: &str, marker: &Path) -> String {
+    format!(
+        "- uri: cmd://{program}#mark\n  type: postgres\n  args: [\"-c\", \"touch '{}'; cat >/dev/null; echo '{{\\\"resource_outputs\\\": {{\\\"host\\\": \\\"db\\\"}}}}'\"]\n",
+        marker.display()
+    )
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+        .args(["-c", "init.defaultBranch=main"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("git");
+    assert!(out.status.success(), "git {args:?}: {}", stderr(&out));
+}
+
+/// A project and, outside it, a git repository `provs.git` holding `p.yaml` = `text`.
+fn project_and_repo(text: &str) -> (tempfile::TempDir, tempfile::TempDir, String) {
+    let p = tempfile::tempdir().expect("project");
+    std::fs::write(p.path().join("score.yaml"), SCORE_WITH_DB).unwrap();
+    let outside = tempfile::tempdir().expect("outside");
+    let repo = outside.path().join("provs.git");
+    std::fs::create_dir_all(&repo).unwrap();
+    std::fs::write(repo.join("p.yaml"), text).unwrap();
+    git(&repo, &["init", "-q"]);
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-q", "-m", "init"]);
+    let uri = format!("git-file://{}/p.yaml", repo.display());
+    (p, outside, uri)
+}
+
+fn sha256_hex(text: &str) -> String {
+    let out = Command::new("sha256sum")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().unwrap().write_all(text.as_bytes())?;
+            c.wait_with_output()
+        })
+        .expect("sha256sum");
+    String::from_utf8_lossy(&out.stdout)[..64].to_string()
+}
+
+#[test]
+fn a_remote_provisioner_file_runs_no_program_without_permission() {
+    let marker_dir = tempfile::tempdir().unwrap();
+    let marker = marker_dir.path().join("ran");
+    let text = cmd_provisioner("/bin/sh", &marker);
+    let (p, _outside, uri) = project_and_repo(&text);
+
+    let o = score_gen(p.path(), &["compose", "score.yaml", "--provisioners", &uri]);
+    assert_refused(&o, "--allow-remote-commands");
+    assert!(!marker.exists(), "the remote file's program ran");
+    assert!(!p.path().join("compose.yaml").exists());
+
+    // `provisioners list` says which programs would run and that this one needs permission.
+    let o = score_gen(p.path(), &["provisioners", "list", "--provisioners", &uri]);
+    let listing = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        listing.contains("/bin/sh -c") && listing.contains("needs --allow-remote-commands"),
+        "{listing}"
+    );
+    assert!(!marker.exists());
+
+    // Pinned by hash: the user reviewed this exact content.
+    let pinned = format!("{uri}#sha256={}", sha256_hex(&text));
+    let o = score_gen(
+        p.path(),
+        &["compose", "score.yaml", "--provisioners", &pinned],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(marker.exists(), "the pinned file's program did not run");
+
+    // Or the explicit permission.
+    std::fs::remove_file(&marker).unwrap();
+    let o = score_gen(
+        p.path(),
+        &[
+            "compose",
+            "score.yaml",
+            "--provisioners",
+            &uri,
+            "--allow-remote-commands",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(marker.exists());
+}
+
+#[test]
+fn a_remote_relative_program_never_resolves_against_the_working_directory() {
+    let marker_dir = tempfile::tempdir().unwrap();
+    let marker = marker_dir.path().join("ran");
+    let (p, _outside, uri) = project_and_repo(&cmd_provisioner("./x", &marker));
+    // The project's own ./x, which the remote file names.
+    let x = p.path().join("x");
+    std::fs::write(&x, format!("#!/bin/sh\ntouch '{}'\n", marker.display())).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&x, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let o = score_gen(
+        p.path(),
+        &[
+            "compose",
+            "score.yaml",
+            "--provisioners",
+            &uri,
+            "--allow-remote-commands",
+        ],
+    );
+    assert_refused(&o, "relative program");
+    assert!(!marker.exists(), "the project's ./x ran for a remote file");
+}
+
+#[test]
+fn a_provisioner_file_on_stdin_runs_no_program() {
+    let marker_dir = tempfile::tempdir().unwrap();
+    let marker = marker_dir.path().join("ran");
+    let p = tempfile::tempdir().unwrap();
+    std::fs::write(p.path().join("score.yaml"), SCORE_WITH_DB).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_score-gen"))
+        .args([
+            "--color",
+            "never",
+            "compose",
+            "score.yaml",
+            "--provisioners",
+            "-",
+        ])
+        .current_dir(p.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin
+            .write_all(cmd_provisioner("/bin/sh", &marker).as_bytes())
+            .unwrap();
+    }
+    let o = child.wait_with_output().unwrap();
+    assert_refused(&o, "--allow-remote-commands");
+    assert!(!marker.exists());
+}
+
+#[test]
+fn the_projects_own_provisioner_files_still_run_programs() {
+    let marker_dir = tempfile::tempdir().unwrap();
+    let marker = marker_dir.path().join("ran");
+    let p = tempfile::tempdir().unwrap();
+    std::fs::write(p.path().join("score.yaml"), SCORE_WITH_DB).unwrap();
+    std::fs::write(
+        p.path().join("mine.provisioners.yaml"),
+        cmd_provisioner("/bin/sh", &marker),
+    )
+    .unwrap();
+    let o = score_gen(
+        p.path(),
+        &[
+            "compose",
+            "score.yaml",
+            "--provisioners",
+            "mine.provisioners.yaml",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(marker.exists());
+}
