@@ -11,8 +11,8 @@ use score_core::host::{FsSources, StateDir};
 use score_core::unstable::yaml::{self, Limits};
 use score_core::{load_workload, resolve_project, LoadOptions, WorkloadInput};
 use score_core::{Artefacts, Target};
+use score_core::{Code, Diagnostic, Diagnostics};
 use score_core::{CommandPolicy, ProvisionOptions, ProvisionerSet, State};
-use score_core::{Diagnostic, Diagnostics};
 
 /// Flags every target shares.
 #[derive(Debug, Clone, clap::Args)]
@@ -62,7 +62,7 @@ pub fn check_override_usage(common: &CommonArgs) -> Result<(), Diagnostics> {
             || common.image.is_some())
     {
         return Err(Diagnostic::new(
-            "score::usage",
+            Code::Usage,
             "--override-file, --override-property and --image apply to exactly one Score file",
         )
         .with_help(
@@ -87,7 +87,7 @@ impl Compiled {
     pub fn save_state(&self) -> Result<(), Diagnostics> {
         self.state_dir
             .save(&self.state)
-            .map_err(|e| Diagnostic::new("score::state", format!("cannot write state: {e}")).into())
+            .map_err(|e| Diagnostic::new(Code::StateIo, format!("cannot write state: {e}")).into())
     }
 }
 
@@ -103,7 +103,7 @@ pub fn compile_target(
     let state_dir = StateDir::open_dir(&dir, score_core::unstable::state::DEFAULT_LOCK_TIMEOUT)
         .map_err(|e| {
             Diagnostic::new(
-                "score::state",
+                Code::StateIo,
                 format!("cannot open state directory {}: {e}", dir.display()),
             )
         })?;
@@ -255,5 +255,5 @@ pub fn parent_dir(path: &Path) -> PathBuf {
 }
 
 pub fn io_diag(name: &str, e: std::io::Error) -> Diagnostic {
-    Diagnostic::new("score::io", format!("{name}: {e}"))
+    Diagnostic::new(Code::Io, format!("{name}: {e}"))
 }

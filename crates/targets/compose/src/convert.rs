@@ -7,14 +7,14 @@ use serde_json::{json, Map, Value};
 use score_core::model::{Container, Probe, Readiness, ResourcesLimits};
 use score_core::quantity::{parse_cpu_millis, parse_memory_bytes};
 use score_core::unstable::substitute::{render_go_json, Found, Piece, Resolved};
-use score_core::{Diagnostic, Diagnostics};
+use score_core::{Code, Diagnostic, Diagnostics};
 use score_core::{
     FileContent, ResolvedContainer, ResolvedProject, ResolvedVolume, ResolvedWorkload, VolumeSource,
 };
 
 use crate::escape::{escape_dollars, mount_file_name, shell_quote};
 use crate::fragments::{Owner, Project, Service};
-use crate::{ComposeOptions as Settings, CODE, MOUNTS_DIR};
+use crate::{ComposeOptions as Settings, MOUNTS_DIR};
 
 /// The label (and annotation) naming the workload a service belongs to, as score-compose sets it.
 pub(crate) const WORKLOAD_LABEL: &str = "compose.score.dev/workload-name";
@@ -68,7 +68,7 @@ pub(crate) fn add_workload(
                     if ca.readiness_probe.is_none() && ca.liveness_probe.is_none() {
                         diags.push(
                             Diagnostic::new(
-                                CODE,
+                                Code::ComposeInvalidBefore,
                                 format!("containers.{a}.before: ready 'healthy' requires a readiness or liveness probe to be defined"),
                             )
                             .with_help(format!("add a readinessProbe to container '{a}' of workload '{wname}', or use ready: started")),
@@ -81,7 +81,7 @@ pub(crate) fn add_workload(
             };
             if !spec.containers.contains_key(b) {
                 diags.push(Diagnostic::new(
-                    CODE,
+                    Code::ComposeInvalidBefore,
                     format!("containers.{a}.before: container '{b}' does not exist in workload '{wname}'"),
                 ));
                 continue;
@@ -112,7 +112,7 @@ pub(crate) fn add_workload(
         let c = &spec.containers[cname.as_str()];
         let Some(rc) = w.containers.get(cname.as_str()) else {
             diags.push(Diagnostic::new(
-                CODE,
+                Code::Internal,
                 format!("workload '{wname}': container '{cname}' was not resolved"),
             ));
             continue;
@@ -126,7 +126,7 @@ pub(crate) fn add_workload(
             }
             None if c.image == "." => diags.push(
                 Diagnostic::new(
-                    CODE,
+                    Code::ComposeImageNeedsBuild,
                     format!("workload '{wname}' container '{cname}': image is '.', which needs a build context or an image"),
                 )
                 .with_help(format!("pass --build {cname}=<context dir> or --image <image>")),
@@ -166,8 +166,11 @@ pub(crate) fn add_workload(
             match volume(target, v, project) {
                 Ok(m) => volumes.push(m),
                 Err(e) => diags.push(
-                    Diagnostic::new(CODE, format!("containers.{cname}.volumes[{target}]: {e}"))
-                        .with_help(format!("workload '{wname}'")),
+                    Diagnostic::new(
+                        Code::ComposeInvalidVolume,
+                        format!("containers.{cname}.volumes[{target}]: {e}"),
+                    )
+                    .with_help(format!("workload '{wname}'")),
                 ),
             }
         }
@@ -180,7 +183,7 @@ pub(crate) fn add_workload(
                     Err(var) => {
                         diags.push(
                             Diagnostic::new(
-                                CODE,
+                                Code::ComposeFileInterpolation,
                                 format!("containers.{cname}.files[{target}]: the content uses the compose environment variable '{var}', which compose cannot interpolate into a mounted file"),
                             )
                             .with_help("use the variable in `variables` and read it from the environment in the container, or set noExpand: true"),
@@ -194,14 +197,14 @@ pub(crate) fn add_workload(
                 match check_mode(mode) {
                     Ok(bits) => mode_bits = Some(bits),
                     Err(e) => diags.push(Diagnostic::new(
-                        CODE,
+                        Code::ComposeInvalidFileMode,
                         format!("containers.{cname}.files[{target}]: {e}"),
                     )),
                 }
             }
             if out.files.contains_key(&rel) {
                 diags.push(Diagnostic::new(
-                    CODE,
+                    Code::ComposeFileConflict,
                     format!("containers.{cname}.files[{target}]: mount file '{rel}' is already written by '{}'", out.file_owners[&rel]),
                 ));
                 continue;
@@ -231,7 +234,7 @@ pub(crate) fn add_workload(
                     svc.insert("healthcheck".into(), hc);
                 }
                 Err(e) => diags.push(Diagnostic::new(
-                    CODE,
+                    Code::ComposeInvalidProbe,
                     format!(
                         "containers.{cname}.{}: {e}",
                         if c.readiness_probe.is_some() {
@@ -254,7 +257,7 @@ pub(crate) fn add_workload(
                         }
                         Ok(_) => {}
                         Err(e) => diags.push(Diagnostic::new(
-                            CODE,
+                            Code::ComposeInvalidResources,
                             format!(
                                 "containers.{cname}.resources.{}: {e}",
                                 if key == "limits" {
@@ -296,7 +299,7 @@ pub(crate) fn add_workload(
             };
             diags.push(
                 Diagnostic::new(
-                    CODE,
+                    Code::ComposeServiceConflict,
                     format!("service '{sname}' of workload '{wname}' is already defined by {by}"),
                 )
                 .with_help("rename the workload or container, or the provisioner's service"),
@@ -668,7 +671,7 @@ pub(crate) fn apply_publish(
         let Some((host, target, port)) = parsed else {
             diags.push(
                 Diagnostic::new(
-                    CODE,
+                    Code::ComposeInvalidPublish,
                     format!("--publish '{entry}': expected HOSTPORT:WORKLOAD:PORT"),
                 )
                 .with_help("for example --publish 8080:web:80 (ports 1-65535)"),
@@ -695,7 +698,7 @@ pub(crate) fn apply_publish(
             known.extend(out.services.keys().map(String::as_str));
             diags.push(
                 Diagnostic::new(
-                    CODE,
+                    Code::ComposeInvalidPublish,
                     format!("--publish '{entry}': no workload or service named '{target}'"),
                 )
                 .with_help(format!("known: {}", known.join(", "))),

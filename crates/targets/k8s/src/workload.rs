@@ -6,11 +6,9 @@ use base64::Engine as _;
 use indexmap::IndexMap;
 use score_core::model::{Container, Probe, Readiness, ResourcesLimits};
 use score_core::unstable::substitute::{Piece, Resolved};
-use score_core::{Diagnostic, Diagnostics};
+use score_core::{Code, Diagnostic, Diagnostics};
 use score_core::{FileContent, ResolvedContainer, ResolvedProject, ResolvedWorkload, VolumeSource};
 use serde_json::{json, Map, Value};
-
-use crate::CODE;
 
 /// Annotations under this prefix steer the target and are not copied onto objects.
 pub(crate) const ANNOTATION_PREFIX: &str = "k8s.score.dev/";
@@ -148,13 +146,13 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     /// An error at the workload field `path` (segments, e.g. `["containers", "web", "files", "/etc/x"]`).
-    fn err(&mut self, path: &[&str], message: String, help: Option<&str>) {
+    fn err(&mut self, code: Code, path: &[&str], message: String, help: Option<&str>) {
         let pointer: String = path
             .iter()
             .map(|s| format!("/{}", s.replace('~', "~0").replace('/', "~1")))
             .collect();
         let mut d = Diagnostic::new(
-            CODE,
+            code,
             format!("workload '{}': {}: {message}", self.w.name, path.join(".")),
         )
         .with_pointer(pointer);
@@ -176,6 +174,7 @@ impl Ctx<'_> {
         let w = self.w;
         let Some(c) = w.spec.containers.get(cname) else {
             self.err(
+                Code::Internal,
                 &["containers", cname],
                 "missing from the workload spec".into(),
                 None,
@@ -191,6 +190,7 @@ impl Ctx<'_> {
 
         if c.image == "." {
             self.err(
+                Code::K8sImageNotPullable,
                 &["containers", cname, "image"],
                 "'.' is not an image Kubernetes can pull".into(),
                 Some("replace it with a built image (e.g. --image or an override of containers.<name>.image)"),
@@ -238,6 +238,7 @@ impl Ctx<'_> {
                     Some(m) => item["mode"] = json!(m),
                     None => {
                         self.err(
+                            Code::K8sInvalidFileMode,
                             &["containers", cname, "files", target, "mode"],
                             format!("'{mode}' is not an octal file mode"),
                             Some("write the mode as an octal string such as \"0644\""),
@@ -311,6 +312,7 @@ impl Ctx<'_> {
                 VolumeSource::Resource(uid) => uid,
                 VolumeSource::Other(r) => {
                     self.err(
+                Code::K8sInvalidVolume,
                         &path,
                         format!(
                             "'{}' does not name a resource; the k8s target mounts only volume resources",
@@ -367,7 +369,12 @@ impl Ctx<'_> {
             return Some(n.clone());
         }
         let Some(res) = self.project.resources.get(uid) else {
-            self.err(path, format!("resource '{uid}' was not provisioned"), None);
+            self.err(
+                Code::K8sInvalidVolume,
+                path,
+                format!("resource '{uid}' was not provisioned"),
+                None,
+            );
             return None;
         };
         let outputs = &res.outputs;
@@ -377,6 +384,7 @@ impl Ctx<'_> {
         let help = "a volume provisioner outputs either 'source' (a Kubernetes volume source such as {persistentVolumeClaim: {claimName: ...}}) or 'claimSpec' (a PersistentVolumeClaim spec, StatefulSet only)";
         if outputs.secret.contains("source") || outputs.secret.contains("claimSpec") {
             self.err(
+                Code::K8sInvalidVolume,
                 path,
                 format!("resource '{uid}': volume outputs must not be secret"),
                 None,
@@ -395,6 +403,7 @@ impl Ctx<'_> {
             (None, Some(Value::Object(spec))) if !spec.is_empty() => {
                 if !self.stateful {
                     self.err(
+                Code::K8sInvalidVolume,
                         path,
                         format!("resource '{uid}' outputs a claimSpec, which needs a StatefulSet"),
                         Some("add the workload annotation k8s.score.dev/kind: StatefulSet, or use a volume provisioner that outputs 'source'"),
@@ -408,6 +417,7 @@ impl Ctx<'_> {
             }
             _ => {
                 self.err(
+                Code::K8sInvalidVolume,
                     path,
                     format!(
                         "failed to convert resource '{uid}' outputs into a volume: exactly one non-empty map of 'source' or 'claimSpec' is required"
@@ -437,7 +447,7 @@ pub(crate) fn convert(
         "StatefulSet" => true,
         other => {
             return Err(Diagnostic::new(
-                CODE,
+                Code::K8sUnsupportedKind,
                 format!(
                     "workload '{}': metadata.annotations.{KIND_ANNOTATION}: unsupported workload kind '{other}'",
                     w.name
