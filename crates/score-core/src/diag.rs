@@ -323,7 +323,7 @@ codes! {
     Usage = "score::usage::invalid-arguments",
         "the command-line arguments do not fit together; see the help line and --help";
     UsagePathOutsideProject = "score::usage::path-outside-project",
-        "an output path lies outside the project directory; write inside it or pass --allow-outside-paths";
+        "a path given on the command line (output, --env-file) lies outside the project directory; keep it inside or pass --allow-outside-paths";
     Io = "score::io::failed",
         "a file cannot be read or written; check the path and permissions";
     Internal = "score::internal::bug",
