@@ -78,6 +78,13 @@ pub(crate) fn add_workload(
                     "service_healthy"
                 }
                 Readiness::Complete => "service_completed_successfully",
+                other => {
+                    diags.push(Diagnostic::new(
+                        Code::ComposeInvalidBefore,
+                        format!("containers.{a}.before: ready {other:?} is not supported by the compose target"),
+                    ));
+                    continue;
+                }
             };
             if !spec.containers.contains_key(b) {
                 diags.push(Diagnostic::new(
@@ -191,6 +198,13 @@ pub(crate) fn add_workload(
                         continue;
                     }
                 },
+                other => {
+                    diags.push(Diagnostic::new(
+                        Code::Internal,
+                        format!("containers.{cname}.files[{target}]: the compose target cannot write file content {other:?}"),
+                    ));
+                    continue;
+                }
             };
             let mut mode_bits = None;
             if let Some(mode) = &f.mode {
@@ -365,6 +379,13 @@ fn environment(
                         s.push_str(&escape_dollars(&text));
                     }
                 }
+                // A piece kind this target does not know yet: its plain text, escaped like literal text.
+                other => s.push_str(&escape_dollars(
+                    &Resolved {
+                        pieces: vec![other.clone()],
+                    }
+                    .to_plain(),
+                )),
             }
         }
         env.insert(k.clone(), Value::String(s));
@@ -554,6 +575,7 @@ fn volume(target: &str, v: &ResolvedVolume, project: &ResolvedProject) -> Result
                 other => return Err(format!("resource '{uid}' has invalid type '{other}'")),
             }
         }
+        other => return Err(format!("unsupported volume source {other:?}")),
     }
     if v.read_only {
         m.insert("read_only".into(), Value::Bool(true));

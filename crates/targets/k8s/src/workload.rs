@@ -36,6 +36,11 @@ fn piece_text(p: &Piece) -> String {
             }
             .to_plain(),
         },
+        // A piece kind this target does not know yet: its plain text.
+        _ => Resolved {
+            pieces: vec![p.clone()],
+        }
+        .to_plain(),
     }
 }
 
@@ -263,6 +268,15 @@ impl Ctx<'_> {
                     cm_items.push(item);
                     &cm_volume
                 }
+                other => {
+                    self.err(
+                        Code::Internal,
+                        &["containers", cname, "files", target],
+                        format!("the k8s target cannot write file content {other:?}"),
+                        None,
+                    );
+                    continue;
+                }
             };
             mounts.push(json!({
                 "name": volume,
@@ -312,13 +326,22 @@ impl Ctx<'_> {
                 VolumeSource::Resource(uid) => uid,
                 VolumeSource::Other(r) => {
                     self.err(
-                Code::K8sInvalidVolume,
+                        Code::K8sInvalidVolume,
                         &path,
                         format!(
                             "'{}' does not name a resource; the k8s target mounts only volume resources",
                             r.to_plain()
                         ),
                         Some("write source: ${resources.<name>} with a resource of type volume"),
+                    );
+                    continue;
+                }
+                other => {
+                    self.err(
+                        Code::K8sInvalidVolume,
+                        &path,
+                        format!("unsupported volume source {other:?}"),
+                        None,
                     );
                     continue;
                 }
@@ -403,7 +426,7 @@ impl Ctx<'_> {
             (None, Some(Value::Object(spec))) if !spec.is_empty() => {
                 if !self.stateful {
                     self.err(
-                Code::K8sInvalidVolume,
+                        Code::K8sInvalidVolume,
                         path,
                         format!("resource '{uid}' outputs a claimSpec, which needs a StatefulSet"),
                         Some("add the workload annotation k8s.score.dev/kind: StatefulSet, or use a volume provisioner that outputs 'source'"),
@@ -417,7 +440,7 @@ impl Ctx<'_> {
             }
             _ => {
                 self.err(
-                Code::K8sInvalidVolume,
+                    Code::K8sInvalidVolume,
                     path,
                     format!(
                         "failed to convert resource '{uid}' outputs into a volume: exactly one non-empty map of 'source' or 'claimSpec' is required"

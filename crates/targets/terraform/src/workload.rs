@@ -263,6 +263,11 @@ pub(crate) fn workload_blocks(
                     key.clone(),
                     Expression::from(base64::engine::general_purpose::STANDARD.encode(bytes)),
                 )),
+                other => {
+                    return Err(format!(
+                        "{what}: the terraform target cannot write file content {other:?}"
+                    ))
+                }
             }
             let mut items = Block::builder("items")
                 .add_attribute(("key", key.as_str()))
@@ -305,6 +310,12 @@ pub(crate) fn workload_blocks(
                         "{}: source '{}' is not a resource; the terraform target mounts only resources (`${{resources.<name>}}`)",
                         at(&format!("volume '{target}'")),
                         r.to_plain()
+                    ))
+                }
+                other => {
+                    return Err(format!(
+                        "{}: unsupported volume source {other:?}",
+                        at(&format!("volume '{target}'"))
                     ))
                 }
             };
