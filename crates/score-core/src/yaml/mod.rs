@@ -169,7 +169,8 @@ pub fn parse_str(name: &str, text: &str) -> Result<Document, Diagnostic> {
 /// Parses one YAML (or JSON) document that must be a mapping.
 ///
 /// `source` is the file the diagnostics name; its text should be `bytes` decoded (lossily when
-/// not UTF-8). `bytes` is what is parsed. Every error is a `score::load::*` diagnostic with a span.
+/// not UTF-8). `bytes` is what is parsed. Every error is a `score::load::*` diagnostic with a span
+/// (a parser that panics, a bug, gives `score::internal::bug`).
 pub fn parse(
     source: Arc<SourceFile>,
     bytes: &[u8],
