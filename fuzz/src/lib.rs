@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use score_core::{Diagnostic, SourceFile};
+use score_core::{Code, Diagnostic, SourceFile};
 use score_core::unstable::yaml::{self, Limits};
 use score_core::unstable::placeholder::{self, Token};
 use score_core::{load_workload, LoadOptions};
@@ -47,7 +47,7 @@ fn check_diagnostic(d: &Diagnostic) -> Result<(), String> {
         .render_report(&mut out, d)
         .map_err(|e| format!("miette cannot render `{}`: {e}", d.message))?;
     // Exact match: user text echoed in other messages may contain these words.
-    if d.code == yaml::CODE && d.message == "the YAML parser failed unexpectedly" {
+    if d.code == Code::Internal && d.message == "the YAML parser failed unexpectedly" {
         // load.rs turns a panic on its parser thread into this diagnostic.
         return Err(format!("parser thread panicked: {}", d.message));
     }

@@ -11,7 +11,7 @@
 
 use std::path::{Path, PathBuf};
 
-use score_core::{Diagnostic, Diagnostics};
+use score_core::{Code, Diagnostic, Diagnostics};
 
 use crate::commands::{compose_flags, ComposeFlags};
 use crate::generate::{self, CommonArgs, Compiled};
@@ -39,7 +39,7 @@ pub struct AllArgs {
 pub fn run(args: &AllArgs) -> Result<(), Diagnostics> {
     if args.output == Path::new("-") {
         return Err(Diagnostic::new(
-            "score::usage",
+            Code::Usage,
             "score-gen all writes three outputs and needs a directory, not '-'",
         )
         .with_help("use -o DIR, or a single-target command (compose, k8s, terraform) for stdout")
@@ -47,7 +47,7 @@ pub fn run(args: &AllArgs) -> Result<(), Diagnostics> {
     }
     if args.output.is_file() {
         return Err(Diagnostic::new(
-            "score::usage",
+            Code::Usage,
             format!("-o {}: is a file, not a directory", args.output.display()),
         )
         .into());
@@ -98,11 +98,9 @@ fn join(
     h: std::thread::ScopedJoinHandle<'_, Result<Compiled, Diagnostics>>,
 ) -> Result<Compiled, Diagnostics> {
     h.join().unwrap_or_else(|_| {
-        Err(
-            Diagnostic::new("score::internal", "a target thread panicked")
-                .with_help("please report this with the Score files attached")
-                .into(),
-        )
+        Err(Diagnostic::new(Code::Internal, "a target thread panicked")
+            .with_help("please report this with the Score files attached")
+            .into())
     })
 }
 

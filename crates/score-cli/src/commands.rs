@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use score_core::host::StateDir;
 use score_core::unstable::table;
-use score_core::{Diagnostic, Diagnostics};
+use score_core::{Code, Diagnostic, Diagnostics};
 
 use crate::generate::{self, io_diag, CommonArgs};
 use crate::render::Output;
@@ -136,7 +136,7 @@ fn check_inside_project(path: &Path, flag: &str) -> Result<(), Diagnostics> {
     };
     if lexical_escape || link_escape {
         return Err(Diagnostic::new(
-            "score::usage",
+            Code::UsagePathOutsideProject,
             format!(
                 "{flag} {} is outside the project directory {}",
                 path.display(),
@@ -390,7 +390,7 @@ pub fn resources(cmd: &ResourcesCommand, out: &Output) -> Result<(), Diagnostics
                 Ok(())
             }
             None => Err(Diagnostic::new(
-                "score::state",
+                Code::StateUnknownResource,
                 format!("no resource '{uid}' in the {} state", target.name()),
             )
             .with_help(format!(

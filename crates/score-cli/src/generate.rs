@@ -12,8 +12,8 @@ use score_core::host::{FsSources, StateDir};
 use score_core::unstable::yaml::{self, Limits};
 use score_core::{load_workload, resolve_project, LoadOptions, WorkloadInput};
 use score_core::{Artefacts, Target};
+use score_core::{Code, Diagnostic, Diagnostics};
 use score_core::{CommandPolicy, ProvisionOptions, ProvisionerSet, State};
-use score_core::{Diagnostic, Diagnostics};
 
 /// Flags every target shares.
 #[derive(Debug, Clone, clap::Args)]
@@ -68,7 +68,7 @@ pub fn check_override_usage(common: &CommonArgs) -> Result<(), Diagnostics> {
             || common.image.is_some())
     {
         return Err(Diagnostic::new(
-            "score::usage",
+            Code::Usage,
             "--override-file, --override-property and --image apply to exactly one Score file",
         )
         .with_help(
@@ -93,7 +93,7 @@ impl Compiled {
     pub fn save_state(&self) -> Result<(), Diagnostics> {
         self.state_dir
             .save(&self.state)
-            .map_err(|e| Diagnostic::new("score::state", format!("cannot write state: {e}")).into())
+            .map_err(|e| Diagnostic::new(Code::StateIo, format!("cannot write state: {e}")).into())
     }
 }
 
@@ -109,7 +109,7 @@ pub fn compile_target(
     let state_dir = StateDir::open_dir(&dir, score_core::unstable::state::DEFAULT_LOCK_TIMEOUT)
         .map_err(|e| {
             Diagnostic::new(
-                "score::state",
+                Code::StateIo,
                 format!("cannot open state directory {}: {e}", dir.display()),
             )
         })?;
@@ -280,7 +280,7 @@ pub fn write_confined(
         let name = path.display().to_string();
         if let Some(input) = inputs.iter().find(|i| fsutil::same_file(i, path)) {
             return Err(Diagnostic::new(
-                "score::usage",
+                Code::UsageOutputIsInput,
                 format!(
                     "refusing to write {name}: it is the input {}",
                     input.display()
@@ -335,5 +335,14 @@ pub fn parent_dir(path: &Path) -> PathBuf {
 }
 
 pub fn io_diag(name: &str, e: std::io::Error) -> Diagnostic {
-    Diagnostic::new("score::io", format!("{name}: {e}"))
+    let unsafe_write = e
+        .get_ref()
+        .is_some_and(|inner| inner.is::<fsutil::UnsafeWrite>());
+    if unsafe_write {
+        // The message names the path and the link or special file.
+        return Diagnostic::new(Code::IoUnsafeWrite, e.to_string()).with_help(
+            "remove the link or special file, or choose another path (spec/security.md)",
+        );
+    }
+    Diagnostic::new(Code::Io, format!("{name}: {e}"))
 }

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use score_core::{Diagnostic, Diagnostics, Target};
+use score_core::{Code, Diagnostic, Diagnostics, Target};
 use score_target_compose::{ComposeOptions, ComposeTarget};
 use score_target_k8s::{K8sOptions, K8sTarget};
 use score_target_terraform::{TerraformOptions, TerraformTarget};
@@ -80,7 +80,7 @@ pub fn default_target(name: &str) -> Result<BoxedTarget, Diagnostics> {
 }
 
 fn usage(message: String, help: &str) -> Diagnostics {
-    Diagnostic::new("score::usage", message)
+    Diagnostic::new(Code::Usage, message)
         .with_help(help.to_string())
         .into()
 }

@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use score_core::host::FsSources;
-use score_core::Diagnostic;
 use score_core::{load_workload, LoadOptions};
+use score_core::{Code, Diagnostic};
 
 use crate::render::Output;
 use crate::Format;
@@ -27,7 +27,7 @@ pub fn run(args: &Args, out: &Output) -> Result<(), u8> {
         let name = path.display().to_string();
         let diags = match std::fs::read(path) {
             Err(e) => vec![
-                Diagnostic::new("score::io", format!("cannot read {name}: {e}"))
+                Diagnostic::new(Code::Io, format!("cannot read {name}: {e}"))
                     .with_help("check the path; Score files are usually named score.yaml"),
             ],
             Ok(bytes) => {

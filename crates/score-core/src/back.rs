@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
-use crate::diag::{Diagnostic, Diagnostics};
+use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::front::{load_workload, LoadOptions, LoadedWorkload};
 use crate::graph;
 use crate::model::Workload;
@@ -98,7 +98,7 @@ pub fn resolve_project(
                             .loaded
                             .document
                             .diagnostic(
-                                "score::provision",
+                                Code::ProvisionParamsUnresolved,
                                 &format!("/resources/{}/params", escape_pointer(&res_name)),
                                 format!("resource '{uid}': params: {e}"),
                             )
@@ -115,7 +115,7 @@ pub fn resolve_project(
         if let Some(prev) = previous {
             if prev.provisioner != provisioner.uri {
                 return Err(Diagnostic::new(
-                    "score::provision",
+                    Code::ProvisionProvisionerChanged,
                     format!(
                         "resource '{uid}' was provisioned by '{}' and would now be provisioned by '{}'",
                         prev.provisioner, provisioner.uri
@@ -146,8 +146,9 @@ pub fn resolve_project(
         };
         let out = provision::provision(provisioner, &input, target.name(), provision_options)
             .map_err(|d| {
+                let code = d.code;
                 Diagnostics::from(d.with_related(source.loaded.document.diagnostic(
-                    "score::provision",
+                    code,
                     &format!("/resources/{}", escape_pointer(&res_name)),
                     format!("while provisioning resource '{uid}' declared here"),
                 )))
@@ -331,13 +332,13 @@ fn check_unique_names(workloads: &[WorkloadInput]) -> Result<(), Diagnostics> {
                 w.loaded
                     .document
                     .diagnostic(
-                        "score::project",
+                        Code::ProjectDuplicateWorkload,
                         "/metadata/name",
                         format!("workload name '{name}' is used more than once"),
                     )
                     .with_help("every workload in one run needs its own metadata.name")
                     .with_related(first.loaded.document.diagnostic(
-                        "score::project",
+                        Code::ProjectDuplicateWorkload,
                         "/metadata/name",
                         "first used here",
                     )),
@@ -358,12 +359,12 @@ fn graph_diagnostic(e: graph::GraphError, workloads: &[WorkloadInput]) -> Diagno
     };
     let mut locs = e.locations.iter();
     let mut d = match locs.next().and_then(|(w, p)| doc_of(w).map(|doc| (doc, p))) {
-        Some((doc, p)) => doc.diagnostic("score::graph", p, e.message.clone()),
-        None => Diagnostic::new("score::graph", e.message.clone()),
+        Some((doc, p)) => doc.diagnostic(e.code, p, e.message.clone()),
+        None => Diagnostic::new(e.code, e.message.clone()),
     };
     for (w, p) in locs {
         if let Some(doc) = doc_of(w) {
-            d = d.with_related(doc.diagnostic("score::graph", p, "also defined here"));
+            d = d.with_related(doc.diagnostic(e.code, p, "also defined here"));
         }
     }
     if let Some(h) = e.help {
@@ -505,7 +506,7 @@ fn resolve_workload(
             Err(e) => {
                 for m in &e.messages {
                     diags.push(
-                        doc.diagnostic("score::substitute", &pointer, m.clone())
+                        doc.diagnostic(Code::SubstituteUnresolved, &pointer, m.clone())
                             .with_help(substitution_help(m, &lookups)),
                     );
                 }
@@ -538,7 +539,7 @@ fn resolve_workload(
                     Err(e) => {
                         diags.push(
                             doc.diagnostic(
-                                "score::files",
+                                Code::FilesInvalidBase64,
                                 &format!("{pointer}/binaryContent"),
                                 format!("binaryContent of '{target}' is not valid base64: {e}"),
                             )

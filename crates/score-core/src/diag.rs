@@ -1,19 +1,21 @@
 //! Diagnostics: the one error shape every stage returns for bad user input.
 //!
 //! A [`Diagnostic`] names what is wrong (`message`), what to do (`help`), where (`file`, `span`,
-//! `pointer`) and which stage found it (`code`). It implements [`miette::Diagnostic`] so the CLI
-//! renders it with a source snippet, and it serialises to JSON for `--format json`.
+//! `pointer`) and which problem it is (`code`, a stable [`Code`]). It implements
+//! [`miette::Diagnostic`] so the CLI renders it with a source snippet, and it serialises to JSON
+//! for `--format json`.
 //!
 //! ```
 //! use std::sync::Arc;
-//! use score_core::{Diagnostic, SourceFile, Span};
+//! use score_core::{Code, Diagnostic, SourceFile, Span};
 //! let file = Arc::new(SourceFile::new("score.yaml", "apiVersion: score.dev/v9\n"));
-//! let d = Diagnostic::new("score::schema", "\"score.dev/v9\" does not match \"^score\\.dev/v1b1$\"")
+//! let d = Diagnostic::new(Code::SchemaViolation, "\"score.dev/v9\" does not match \"^score\\.dev/v1b1$\"")
 //!     .with_file(file)
 //!     .with_span(Span::new(12, 12, 1, 13))
 //!     .with_pointer("/apiVersion")
 //!     .with_help("use apiVersion: score.dev/v1b1");
 //! assert_eq!(d.location(), "score.yaml:1:13");
+//! assert_eq!(d.to_json()["code"], "score::schema::violation");
 //! ```
 
 use std::fmt;
@@ -81,11 +83,280 @@ impl Span {
     }
 }
 
+/// Declares [`Code`]: each variant with its stable string and its summary, in one table so the
+/// three can never disagree.
+macro_rules! codes {
+    ($( $variant:ident = $s:literal, $summary:literal; )*) => {
+        /// What went wrong, one variant per problem a caller may want to tell apart.
+        ///
+        /// [`Code::as_str`] is stable: `score::<stage>::<problem>`, kebab-case, listed with its
+        /// meaning in `spec/diagnostic-codes.md`. New codes may be added (hence
+        /// `#[non_exhaustive]`); an existing code keeps its string and its meaning.
+        ///
+        /// ```
+        /// use score_core::Code;
+        /// assert_eq!(Code::ProvisionNoMatch.as_str(), "score::provision::no-match");
+        /// assert_eq!(Code::ProvisionNoMatch.to_string(), "score::provision::no-match");
+        /// assert!(Code::ALL.contains(&Code::LoadDuplicateKey));
+        /// println!("{}", Code::ProvisionNoMatch.summary());
+        /// ```
+        #[non_exhaustive]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Code {
+            $(
+                #[doc = concat!("`", $s, "`: ", $summary)]
+                $variant,
+            )*
+        }
+
+        impl Code {
+            /// Every code, in the order of `spec/diagnostic-codes.md`.
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+
+            /// The stable string, e.g. `score::provision::no-match`.
+            pub const fn as_str(&self) -> &'static str {
+                match self {
+                    $(Code::$variant => $s,)*
+                }
+            }
+
+            /// One line: what the problem is and what usually fixes it.
+            pub const fn summary(&self) -> &'static str {
+                match self {
+                    $(Code::$variant => $summary,)*
+                }
+            }
+        }
+    };
+}
+
+codes! {
+    // Loading: text → YAML value (Score, override and provisioner files alike).
+    LoadTooLarge = "score::load::too-large",
+        "the input is over the size or node limit (aliases count for what they expand to); check that the right file was given";
+    LoadTooDeep = "score::load::too-deep",
+        "the document nests deeper than the depth limit; flatten the structure";
+    LoadAliasLimit = "score::load::alias-limit",
+        "YAML aliases are too many or expand to too much data (possible alias bomb); expand them by hand or use fewer";
+    LoadNotUtf8 = "score::load::not-utf8",
+        "the input is not UTF-8 text; save the file as UTF-8 (binary content belongs in `binaryContent`)";
+    LoadEmpty = "score::load::empty",
+        "the input holds no YAML content; give a mapping with `apiVersion`, `metadata` and `containers`";
+    LoadMultipleDocuments = "score::load::multiple-documents",
+        "the file holds more than one YAML document; put each workload in its own file";
+    LoadNotMapping = "score::load::not-a-mapping",
+        "the document is not a YAML mapping; write the workload's fields as `key: value` lines";
+    LoadSyntax = "score::load::syntax",
+        "the text is not valid YAML; fix the syntax at the marked position";
+    LoadDuplicateKey = "score::load::duplicate-key",
+        "a mapping defines the same key twice; remove or merge one of the two entries";
+    LoadNonScalarKey = "score::load::non-scalar-key",
+        "a mapping key is a list or a mapping; use a plain string as the key";
+    LoadNonFiniteNumber = "score::load::non-finite-number",
+        "a number is NaN or infinite, which JSON cannot hold; quote it if it is meant as text";
+
+    // Overrides (--override-file, --override-property).
+    OverrideNotMapping = "score::override::not-a-mapping",
+        "an override file is not a YAML mapping; write it as a partial Score file";
+    OverrideInvalidProperty = "score::override::invalid-property",
+        "an --override-property is malformed or cannot be applied; use PATH=VALUE with a path that exists";
+
+    // Upgrades of deprecated forms.
+    UpgradeMissingTarget = "score::upgrade::missing-target",
+        "an item of a list-form `files` or `volumes` has no string `target`; add it, or use the map form keyed by target";
+
+    // The JSON schema.
+    SchemaViolation = "score::schema::violation",
+        "the workload does not match the score.dev/v1b1 schema (unknown field, wrong type, missing field, bad value); see the help line";
+
+    // Workload rules the schema cannot express.
+    ValidateMetadataName = "score::validate::metadata-name",
+        "metadata.name is missing or not a non-empty string; set it to a name such as `my-app`";
+    ValidatePlaceholderMalformed = "score::validate::placeholder-malformed",
+        "a `${...}` placeholder is malformed; write `${metadata.<key>}` or `${resources.<name>.<output>}`, or `$${...}` for a literal";
+    ValidatePlaceholderUnknownResource = "score::validate::placeholder-unknown-resource",
+        "a placeholder names a resource the workload does not declare; declare it under `resources:` or fix the name";
+    ValidatePlaceholderUnsupported = "score::validate::placeholder-unsupported",
+        "a placeholder starts with something other than `metadata` or `resources`; fix the first element or write `$${...}`";
+    ValidateBeforeSelf = "score::validate::before-self",
+        "a container's `before` names the container itself; remove the entry";
+    ValidateBeforeUnknownContainer = "score::validate::before-unknown-container",
+        "a container's `before` names a container the workload does not have; fix the name";
+    ValidateBeforeCycle = "score::validate::before-cycle",
+        "the containers' `before` entries form a cycle; remove one of them";
+    ValidateHealthyNeedsProbe = "score::validate::healthy-needs-probe",
+        "`before: {X: {ready: healthy}}` on a container without a readiness or liveness probe; add a probe or use `ready: started`";
+
+    // File contents.
+    FilesSourceUnreadable = "score::files::source-unreadable",
+        "a `files[].source` cannot be read; fix the path (relative to the Score file) or supply the file";
+    FilesInvalidBase64 = "score::files::invalid-base64",
+        "a file's `binaryContent` is not valid base64; give standard base64 with padding";
+
+    // The project: all workloads of one run.
+    ProjectDuplicateWorkload = "score::project::duplicate-workload",
+        "two workloads of one run share a metadata.name; rename one of them";
+
+    // The resource graph.
+    GraphConflictingDefinitions = "score::graph::conflicting-definitions",
+        "workloads declare the same shared resource (same uid) differently; make the declarations identical";
+    GraphUnknownResource = "score::graph::unknown-resource",
+        "a resource's params refer to a resource the workload does not declare; declare it or fix the name";
+    GraphCycle = "score::graph::cycle",
+        "resources' params refer to each other in a cycle; remove one of the references";
+
+    // Provisioner files.
+    ProvisionerFileInvalid = "score::provision::file-invalid",
+        "a provisioner file or entry has the wrong shape (not a list, missing uri or type, wrong type, unknown key); fix the entry";
+    ProvisionerDuplicateUri = "score::provision::duplicate-uri",
+        "a provisioner file defines the same uri twice; give each entry its own uri";
+    ProvisionTemplateSyntax = "score::provision::template-syntax",
+        "a provisioner section is not a valid template; fix the template syntax at the marked line";
+
+    // Provisioning a resource.
+    ProvisionNoMatch = "score::provision::no-match",
+        "no provisioner matches the resource's type, class and id; add a provisioner or fix the resource type";
+    ProvisionUnsupportedParam = "score::provision::unsupported-param",
+        "the resource passes a param the provisioner does not list in `supported_params`; remove it or use another provisioner";
+    ProvisionParamsUnresolved = "score::provision::params-unresolved",
+        "a placeholder in a resource's params cannot be resolved; fix the reference to the other resource's output";
+    ProvisionProvisionerChanged = "score::provision::provisioner-changed",
+        "the state says another provisioner made this resource; keep that provisioner or remove the resource from the state";
+    ProvisionTemplateRender = "score::provision::template-render",
+        "a provisioner template failed while rendering (undefined value, `fail()`, out of fuel); fix the template or the resource's params";
+    ProvisionInvalidSectionOutput = "score::provision::invalid-section-output",
+        "a provisioner section rendered text that is not YAML or not a mapping; fix the template";
+    ProvisionMissingOutput = "score::provision::missing-output",
+        "the provisioner did not produce an output it lists in `expected_outputs`; fix the provisioner";
+    ProvisionCommandDenied = "score::provision::command-denied",
+        "a cmd:// provisioner would run a program and the caller does not allow it; allow commands (CommandPolicy::Allow) or use a template provisioner";
+    ProvisionCommandUntrusted = "score::provision::command-untrusted",
+        "a provisioner file from outside the project (http, git, stdin) that is not pinned would run a program; review it, then pin it (#sha256=) or pass --allow-remote-commands";
+    ProvisionCommandRelative = "score::provision::command-relative-program",
+        "a cmd:// program path is relative but its provisioner file is not on the local disk; use an absolute path or a name on PATH";
+    ProvisionCommandFailed = "score::provision::command-failed",
+        "a cmd:// provisioner's program could not start or exited unsuccessfully; see its stderr in the message";
+    ProvisionCommandTimeout = "score::provision::command-timeout",
+        "a cmd:// provisioner's program ran past its time limit and was killed; make it faster or raise the limit";
+    ProvisionCommandOutput = "score::provision::command-output",
+        "a cmd:// provisioner's program wrote too much, unreadable or invalid JSON on stdout; fix the program";
+
+    // Substituting placeholders.
+    SubstituteUnresolved = "score::substitute::unresolved",
+        "a placeholder names an output or metadata key that does not exist; use one of the outputs listed in the help";
+
+    // State.
+    StateEmpty = "score::state::empty",
+        "the state file is empty; delete it to start from a fresh state";
+    StateUnsupportedVersion = "score::state::unsupported-version",
+        "the state file was written by a score-gen with another state version; use that release or delete the file";
+    StateInvalid = "score::state::invalid",
+        "the state file cannot be read as score-gen state (not UTF-8, bad YAML, wrong shape); fix or delete it";
+    StateIo = "score::state::io",
+        "the state directory or file cannot be opened, read or written; check permissions and that no other run holds the lock";
+    StateUnknownResource = "score::state::unknown-resource",
+        "the state holds no resource with that uid; pick one of the resources listed in the help";
+
+    // Fetching provisioner files.
+    FetchFailed = "score::fetch::failed",
+        "a provisioner URI cannot be fetched (missing file, network or git error, unsupported scheme); fix the URI";
+    FetchPinNeedsFile = "score::fetch::pin-needs-file",
+        "a `#sha256=` pin is on a URI that names a directory; pin each file separately";
+    FetchPinMismatch = "score::fetch::pin-mismatch",
+        "the fetched file's sha256 differs from its pin; review the file and update the pin";
+    FetchInsecureHttp = "score::fetch::insecure-http",
+        "a plain http:// provisioner URI has no `#sha256=` pin; use https:// or pin the content";
+
+    // The compose target.
+    ComposeInvalidBefore = "score::compose::invalid-before",
+        "a `before` entry cannot become a compose `depends_on` (unknown container, `healthy` without a probe); fix the entry";
+    ComposeImageNeedsBuild = "score::compose::image-needs-build",
+        "a container's image is `.` and no build context or image was given; pass --build or --image";
+    ComposeInvalidVolume = "score::compose::invalid-volume",
+        "a volume cannot be mounted in compose; use a volume resource whose outputs compose understands";
+    ComposeFileInterpolation = "score::compose::file-interpolation",
+        "a file's content uses a compose environment variable, which compose cannot put in a mounted file; set noExpand or use `variables`";
+    ComposeInvalidFileMode = "score::compose::invalid-file-mode",
+        "a file's `mode` is not an octal file mode; write it as a string such as \"0644\"";
+    ComposeFileConflict = "score::compose::file-conflict",
+        "two files would be written to the same mount path; give them different targets";
+    ComposeInvalidProbe = "score::compose::invalid-probe",
+        "a probe cannot become a compose healthcheck; fix the probe";
+    ComposeInvalidResources = "score::compose::invalid-resources",
+        "a container's resource limits or requests cannot be expressed in compose; fix the quantity";
+    ComposeServiceConflict = "score::compose::service-conflict",
+        "two workloads, containers or provisioners produce the same compose service; rename one of them";
+    ComposeInvalidPublish = "score::compose::invalid-publish",
+        "a --publish entry is malformed or names no workload or service; write HOSTPORT:WORKLOAD:PORT";
+    ComposeInvalidFragment = "score::compose::invalid-fragment",
+        "a provisioner's compose section has the wrong shape or an invalid name; fix the provisioner";
+    ComposeFragmentConflict = "score::compose::fragment-conflict",
+        "two resources render different values for the same compose entry; give each its own name or render identical values";
+    ComposeEmit = "score::compose::emit",
+        "compose.yaml cannot be written; please report this";
+
+    // The k8s target.
+    K8sInvalidNamespace = "score::k8s::invalid-namespace",
+        "the namespace is not a valid Kubernetes name, or generate_namespace has no namespace; give a valid namespace";
+    K8sUnsupportedKind = "score::k8s::unsupported-kind",
+        "the workload's k8s.score.dev/kind annotation names a kind the target does not produce; use Deployment or StatefulSet";
+    K8sImageNotPullable = "score::k8s::image-not-pullable",
+        "a container's image is `.`, which Kubernetes cannot pull; give a built image (--image or an override)";
+    K8sInvalidFileMode = "score::k8s::invalid-file-mode",
+        "a file's `mode` is not an octal file mode; write it as a string such as \"0644\"";
+    K8sInvalidVolume = "score::k8s::invalid-volume",
+        "a volume cannot be mounted (not a resource, not provisioned, secret or invalid outputs, claimSpec without StatefulSet); fix the volume or its provisioner";
+    K8sInvalidManifests = "score::k8s::invalid-manifests",
+        "a provisioner's `manifests` section is not a list of Kubernetes objects; fix the provisioner";
+    K8sObjectConflict = "score::k8s::object-conflict",
+        "two sources produce the same Kubernetes object with different content; rename one of them";
+    K8sSecretInClearText = "score::k8s::secret-in-clear-text",
+        "a secret output would appear in clear text in a manifest; reference it through a Secret instead";
+    K8sEmit = "score::k8s::emit",
+        "the manifests cannot be written as YAML; please report this";
+
+    // The terraform target.
+    TerraformInvalidSection = "score::terraform::invalid-section",
+        "a provisioner's terraform section does not render `blocks: [{type, labels, body, blocks}]`; fix the provisioner";
+    TerraformInvalidWorkload = "score::terraform::invalid-workload",
+        "a workload cannot be expressed in Terraform (a volume that is not a usable resource, a value HCL cannot hold); fix the workload or provisioner";
+    TerraformBlockConflict = "score::terraform::block-conflict",
+        "two sources define the same Terraform block differently; rename one of them or render identical blocks";
+    TerraformEmit = "score::terraform::emit",
+        "main.tf cannot be written (a value the HCL printer cannot express); fix the value or report this";
+
+    // The command line and the host.
+    Usage = "score::usage::invalid-arguments",
+        "the command-line arguments do not fit together; see the help line and --help";
+    UsagePathOutsideProject = "score::usage::path-outside-project",
+        "a path given on the command line (output, --env-file) lies outside the project directory; keep it inside or pass --allow-outside-paths";
+    UsageOutputIsInput = "score::usage::output-is-input",
+        "an output path names one of the run's input files; choose another output path";
+    Io = "score::io::failed",
+        "a file cannot be read or written; check the path and permissions";
+    IoUnsafeWrite = "score::io::unsafe-write",
+        "a write would pass through a symbolic link in the project or replace something that is not a regular file (spec/security.md); remove the link or choose another path";
+    Internal = "score::internal::bug",
+        "score-gen failed in a way it should not; please report it with the inputs attached";
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 /// One problem with the user's input.
 #[derive(Debug, Clone)]
 pub struct Diagnostic {
-    /// Which stage found it, e.g. `score::schema`, `score::validate`, `score::provision`.
-    pub code: &'static str,
+    /// What the problem is, e.g. [`Code::ProvisionNoMatch`] (`score::provision::no-match`).
+    pub code: Code,
     /// What is wrong, one sentence, no trailing period.
     pub message: String,
     /// What to do about it.
@@ -104,7 +375,7 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// A diagnostic with a code and a message and nothing else.
-    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
         Self {
             code,
             message: message.into(),
@@ -165,7 +436,7 @@ impl Diagnostic {
     /// A machine-readable form for `--format json`.
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::json!({
-            "code": self.code,
+            "code": self.code.as_str(),
             "message": self.message,
             "help": self.help,
             "file": self.file.as_ref().map(|f| f.name.clone()),
@@ -208,7 +479,7 @@ impl miette::SourceCode for SourceFile {
 
 impl miette::Diagnostic for Diagnostic {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new(self.code))
+        Some(Box::new(self.code.as_str()))
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use base64::Engine as _;
 use serde_json::Value;
 
-use crate::diag::{Diagnostic, Diagnostics, SourceFile};
+use crate::diag::{Code, Diagnostic, Diagnostics, SourceFile};
 use crate::model::Workload;
 use crate::yaml::{self, Document, Limits};
 use crate::{overrides, schema, upgrade, validate};
@@ -108,7 +108,7 @@ pub fn load_workload(
     apply_overrides(&mut document, opts)?;
 
     let upgrades = upgrade::apply_common_upgrade_transforms(&mut document.value)
-        .map_err(|e| document.diagnostic("score::upgrade", &e.pointer, e.message))?;
+        .map_err(|e| document.diagnostic(Code::UpgradeMissingTarget, &e.pointer, e.message))?;
 
     let schema_errors = schema::validate(&document.value);
     if !schema_errors.is_empty() {
@@ -116,7 +116,7 @@ pub fn load_workload(
             schema_errors
                 .into_iter()
                 .map(|e| {
-                    let mut d = document.diagnostic("score::schema", &e.pointer, e.message);
+                    let mut d = document.diagnostic(Code::SchemaViolation, &e.pointer, e.message);
                     if e.on_key {
                         if let Some(span) = document.spans.key(&e.pointer) {
                             d.span = Some(span);
@@ -137,7 +137,7 @@ pub fn load_workload(
             issues
                 .into_iter()
                 .map(|i| {
-                    let d = document.diagnostic("score::validate", &i.pointer, i.message);
+                    let d = document.diagnostic(i.code, &i.pointer, i.message);
                     match i.help {
                         Some(h) => d.with_help(h),
                         None => d,
@@ -153,7 +153,7 @@ pub fn load_workload(
         Diagnostics::from(
             document
                 .diagnostic(
-                    "score::model",
+                    Code::Internal,
                     "",
                     format!("internal: workload does not fit the model: {e}"),
                 )
@@ -174,7 +174,7 @@ fn apply_overrides(document: &mut Document, opts: &LoadOptions) -> Result<(), Di
         if !file.value.is_object() {
             return Err(file
                 .diagnostic(
-                    "score::override",
+                    Code::OverrideNotMapping,
                     "",
                     "an override file must be a YAML mapping",
                 )
@@ -184,7 +184,7 @@ fn apply_overrides(document: &mut Document, opts: &LoadOptions) -> Result<(), Di
     }
     for prop in &opts.override_properties {
         let bad = |msg: String| {
-            Diagnostic::new("score::override", msg)
+            Diagnostic::new(Code::OverrideInvalidProperty, msg)
                 .with_file(document.source.clone())
                 .with_help("use --override-property PATH=VALUE, e.g. containers.main.image=nginx:1.27 (empty VALUE deletes)")
         };
@@ -247,7 +247,7 @@ fn normalise_file_sources(
                 Err(SourceError { message: msg, help }) => diags.push(
                     document
                         .diagnostic(
-                            "score::files",
+                            Code::FilesSourceUnreadable,
                             &pointer,
                             format!("embedding file '{source}' for container '{cname}': {msg}"),
                         )

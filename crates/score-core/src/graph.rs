@@ -28,6 +28,7 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
+use crate::diag::Code;
 use crate::model::Workload;
 use crate::placeholder::{references, split_ref_parts};
 use crate::uid::ResourceUid;
@@ -69,6 +70,8 @@ pub struct Graph {
 /// Why the graph could not be built.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GraphError {
+    /// Which problem it is, e.g. [`Code::GraphCycle`].
+    pub code: Code,
     /// What is wrong (score-go's text where it has one).
     pub message: String,
     /// What to do about it.
@@ -201,6 +204,7 @@ fn conflict(
 ) -> GraphError {
     let place = |(w, r): &(String, String)| format!("workload '{w}' resource '{r}'");
     GraphError {
+        code: Code::GraphConflictingDefinitions,
         message: format!("resource '{uid}': multiple definitions with different {what}"),
         help: Some(format!(
             "{} and {} are the same resource (uid '{uid}') but declare different {what}; make them identical, or declare {what} in only one of them",
@@ -246,6 +250,7 @@ fn dependencies(
                     let mut declared: Vec<&str> = w.resources.keys().map(String::as_str).collect();
                     declared.sort_unstable();
                     return Err(GraphError {
+                        code: Code::GraphUnknownResource,
                         message: format!(
                             "workload '{wname}' resource '{rname}': {go_path}invalid ref '{reference}': refers to unknown resource names '{}'",
                             parts[1]
@@ -360,6 +365,7 @@ fn kahn(
         .map(|(w, r)| (w.clone(), res_ptr(r, "params")))
         .collect();
     Err(GraphError {
+        code: Code::GraphCycle,
         message: format!("a cycle exists involving resource param placeholders: {text}"),
         help: Some(
             "each resource's params refer (`${resources.<name>...}`) to the next one's outputs; a resource cannot depend on itself, directly or indirectly — remove one of these references".to_string(),

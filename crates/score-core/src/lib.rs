@@ -49,7 +49,7 @@ use unstable::{
 };
 
 pub use back::{compile, provisioner_set, resolve_project, CompileInputs, Compiled, WorkloadInput};
-pub use diag::{Diagnostic, Diagnostics, SourceFile, Span};
+pub use diag::{Code, Diagnostic, Diagnostics, SourceFile, Span};
 pub use front::{
     load_workload, LoadOptions, LoadedWorkload, MemorySources, SourceError, SourceReader,
 };

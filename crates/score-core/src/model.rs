@@ -100,6 +100,7 @@ impl ServicePort {
 
 /// A transport protocol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum Protocol {
     /// TCP.
     #[serde(rename = "TCP")]
@@ -280,6 +281,7 @@ pub struct Before {
 /// How ready a container must be before the next one starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Readiness {
     /// Started.
     Started,

@@ -33,14 +33,11 @@ use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::{ValidationError, Validator};
 use serde_json::Value;
 
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 
 /// score-gen's JSON Schema for Score `score.dev/v1b1` workloads (draft 2020-12), embedded at build
 /// time. It is our own text, equivalent in what it accepts to the official spec schema.
 pub const SCORE_V1B1_SCHEMA: &str = include_str!("../schemas/score-v1b1.json");
-
-/// Diagnostic code of every error this stage reports.
-pub const CODE: &str = "score::schema";
 
 /// The schema as a JSON value, parsed once.
 static SCHEMA: LazyLock<Value> = LazyLock::new(|| {
@@ -83,10 +80,10 @@ pub struct SchemaError {
 }
 
 impl SchemaError {
-    /// Converts into a [`Diagnostic`] with code [`CODE`]; file and span are left to the caller,
+    /// Converts into a [`Diagnostic`] with code [`Code::SchemaViolation`]; file and span are left to the caller,
     /// which knows where `pointer` lies in the source.
     pub fn into_diagnostic(self) -> Diagnostic {
-        let mut d = Diagnostic::new(CODE, self.message).with_pointer(self.pointer);
+        let mut d = Diagnostic::new(Code::SchemaViolation, self.message).with_pointer(self.pointer);
         if let Some(help) = self.help {
             d = d.with_help(help);
         }
@@ -916,7 +913,7 @@ mod tests {
             "/containers/main/image: image must not be empty"
         );
         let d = e.into_diagnostic();
-        assert_eq!(d.code, CODE);
+        assert_eq!(d.code, Code::SchemaViolation);
         assert_eq!(d.pointer.as_deref(), Some("/containers/main/image"));
         assert!(d.help.is_some());
     }

@@ -25,7 +25,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::diag::{Diagnostic, SourceFile, Span};
+use crate::diag::{Code, Diagnostic, SourceFile, Span};
 
 /// The state format this build reads and writes.
 pub const STATE_VERSION: u32 = 1;
@@ -38,8 +38,6 @@ pub const STATE_ROOT: &str = ".score-gen";
 
 /// How long `host::StateDir::open` waits for another score-gen to release the directory.
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
-
-pub(crate) const CODE: &str = "score::state";
 
 /// The whole persisted state of one project for one target.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -191,18 +189,20 @@ impl State {
     pub fn from_yaml(name: &str, text: &str) -> Result<State, Diagnostic> {
         let file = Arc::new(SourceFile::new(name, text));
         if text.trim().is_empty() {
-            return Err(Diagnostic::new(CODE, format!("state file {name} is empty"))
-                .with_file(file)
-                .with_help(
-                    "delete it to start from a fresh state (generated values will change)",
-                ));
+            return Err(
+                Diagnostic::new(Code::StateEmpty, format!("state file {name} is empty"))
+                    .with_file(file)
+                    .with_help(
+                        "delete it to start from a fresh state (generated values will change)",
+                    ),
+            );
         }
         let probe: VersionProbe = parse(&file, text)?;
         match probe.version {
             Some(Value::Number(n)) if n.as_u64() == Some(u64::from(STATE_VERSION)) => {}
             Some(Value::Number(n)) => {
                 return Err(Diagnostic::new(
-                    CODE,
+                    Code::StateUnsupportedVersion,
                     format!(
                         "unsupported state version {n} in {name}; this score-gen reads version {STATE_VERSION}"
                     ),
@@ -214,7 +214,7 @@ impl State {
             }
             Some(other) => {
                 return Err(Diagnostic::new(
-                    CODE,
+                    Code::StateInvalid,
                     format!("state file {name}: version must be an integer, found {other}"),
                 )
                 .with_file(file.clone())
@@ -223,7 +223,7 @@ impl State {
             }
             None => {
                 return Err(Diagnostic::new(
-                    CODE,
+                    Code::StateInvalid,
                     format!("{name} is not a score-gen state file: it has no `version`"),
                 )
                 .with_file(file)
@@ -257,7 +257,7 @@ fn parse<T: for<'de> Deserialize<'de>>(
     };
     crate::yaml::from_str_typed::<T>(text, opts).map_err(|e| {
         let mut d = Diagnostic::new(
-            CODE,
+            Code::StateInvalid,
             format!(
                 "invalid state file {}: {}",
                 file.name,

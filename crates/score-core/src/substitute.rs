@@ -87,6 +87,7 @@ impl Found {
 
 /// One piece of a substituted string.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum Piece {
     /// Literal text (including un-escaped `$$`).
     Text(String),

@@ -71,6 +71,7 @@ pub struct ResolvedFile {
 
 /// A file's content.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum FileContent {
     /// Text (expanded unless `noExpand`; then a single text piece).
     Text(Resolved),
@@ -91,6 +92,7 @@ pub struct ResolvedVolume {
 
 /// The source of a volume mount.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum VolumeSource {
     /// `${resources.<name>}`: a provisioned resource (usually of type `volume`); its outputs and
     /// fragments say what to mount.

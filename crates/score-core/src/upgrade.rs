@@ -28,7 +28,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::yaml::{escape_pointer_segment, Document};
 
 /// An item of an array-form `files` or `volumes` whose `target` is missing or not a string.
@@ -43,9 +43,9 @@ pub struct UpgradeError {
 }
 
 impl UpgradeError {
-    /// A `score::upgrade` diagnostic pointing into `doc` (nearest span to [`Self::pointer`]).
+    /// A [`Code::UpgradeMissingTarget`] diagnostic pointing into `doc` (nearest span to [`Self::pointer`]).
     pub fn to_diagnostic(&self, doc: &Document) -> Diagnostic {
-        doc.diagnostic("score::upgrade", &self.pointer, self.message.clone())
+        doc.diagnostic(Code::UpgradeMissingTarget, &self.pointer, self.message.clone())
             .with_help("each item of a `files` or `volumes` list needs a string `target`; better, use the map form keyed by the target path")
     }
 }

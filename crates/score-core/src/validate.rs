@@ -34,11 +34,14 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
+use crate::diag::Code;
 use crate::placeholder::{references, split_ref_parts};
 
 /// One rule violation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Issue {
+    /// Which rule is violated, e.g. [`Code::ValidateBeforeCycle`].
+    pub code: Code,
     /// JSON pointer (RFC 6901, `~0`/`~1` escaped) of the value at fault: the string holding the
     /// placeholder, the `before` entry, or `/metadata` (`""` when `metadata` is absent).
     pub pointer: String,
@@ -49,8 +52,9 @@ pub struct Issue {
 }
 
 impl Issue {
-    fn new(pointer: String, message: String, help: impl Into<String>) -> Self {
+    fn new(code: Code, pointer: String, message: String, help: impl Into<String>) -> Self {
         Self {
+            code,
             pointer,
             message,
             help: Some(help.into()),
@@ -73,7 +77,13 @@ pub fn validate(doc: &Value) -> Vec<Issue> {
 ///
 /// ```
 /// use score_core::unstable::validate::{format_go, Issue};
-/// let i = |m: &str| Issue { pointer: String::new(), message: m.into(), help: None };
+/// use score_core::Code;
+/// let i = |m: &str| Issue {
+///     code: Code::ValidateMetadataName,
+///     pointer: String::new(),
+///     message: m.into(),
+///     help: None,
+/// };
 /// assert_eq!(format_go(&[i("a"), i("b")]), "validating workload:\n    a\n    b");
 /// ```
 pub fn format_go(issues: &[Issue]) -> String {
@@ -126,6 +136,7 @@ fn check_metadata(doc: &Value, issues: &mut Vec<Issue>) {
         None => {
             let pointer = if meta.is_some() { "/metadata" } else { "" };
             issues.push(Issue::new(
+                Code::ValidateMetadataName,
                 pointer.to_string(),
                 "metadata.name is required".into(),
                 "add `metadata: {name: <workload-name>}`; the name is a lower-case RFC 1123 label such as `my-app`",
@@ -133,6 +144,7 @@ fn check_metadata(doc: &Value, issues: &mut Vec<Issue>) {
         }
         Some(Value::String(s)) if !s.is_empty() => {}
         Some(_) => issues.push(Issue::new(
+            Code::ValidateMetadataName,
             "/metadata/name".into(),
             "metadata.name must be a non-empty string".into(),
             "set `metadata.name` to a non-empty string such as `my-app` (quote it if YAML reads it as a number)",
@@ -257,6 +269,7 @@ fn check_placeholders(doc: &Value, issues: &mut Vec<Issue>) {
             }
             if !placeholder_is_well_formed(r) {
                 issues.push(Issue::new(
+                    Code::ValidatePlaceholderMalformed,
                     pointer.clone(),
                     format!(
                         "placeholder ${{{r}}} is malformed, must contain at least two elements separated by \".\", each element must be alphanumeric or contain \"_\" or \"-\""
@@ -271,6 +284,7 @@ fn check_placeholders(doc: &Value, issues: &mut Vec<Issue>) {
                     let name = parts[1].as_str();
                     if !declared.contains(name) {
                         issues.push(Issue::new(
+                            Code::ValidatePlaceholderUnknownResource,
                             pointer.clone(),
                             format!(
                                 "placeholder ${{{r}}} does not resolve to a resource, no resource with name \"{name}\""
@@ -294,6 +308,7 @@ fn check_placeholders(doc: &Value, issues: &mut Vec<Issue>) {
                         "a placeholder starts with `metadata` or `resources`; write `$${...}` for a literal `${...}`".to_string()
                     };
                     issues.push(Issue::new(
+                        Code::ValidatePlaceholderUnsupported,
                         pointer.clone(),
                         format!(
                             "placeholder ${{{r}}} has unsupported first element of \"{first}\""
@@ -324,6 +339,7 @@ fn check_before(doc: &Value, issues: &mut Vec<Issue>) {
         for (dep, _) in sorted(before) {
             if dep == cname {
                 issues.push(Issue::new(
+                    Code::ValidateBeforeSelf,
                     ptr(&bptr, dep),
                     format!("container \"{cname}\" has a self-referencing before entry"),
                     format!(
@@ -332,6 +348,7 @@ fn check_before(doc: &Value, issues: &mut Vec<Issue>) {
                 ));
             } else if !containers.contains_key(dep) {
                 issues.push(Issue::new(
+                    Code::ValidateBeforeUnknownContainer,
                     ptr(&bptr, dep),
                     format!("container \"{cname}\" before refers to unknown container \"{dep}\""),
                     format!("containers in this workload: {}", names.join(", ")),
@@ -349,6 +366,7 @@ fn check_before(doc: &Value, issues: &mut Vec<Issue>) {
             cycle[n - 1],
         );
         issues.push(Issue::new(
+            Code::ValidateBeforeCycle,
             pointer,
             "containers before relationships contain a cycle".into(),
             format!(
@@ -425,6 +443,7 @@ fn check_healthy_needs_probe(doc: &Value, issues: &mut Vec<Issue>) {
             .find(|(_, e)| e.get("ready").and_then(Value::as_str) == Some("healthy"));
         if let Some((dep, _)) = healthy {
             issues.push(Issue::new(
+                Code::ValidateHealthyNeedsProbe,
                 ptr(&ptr(&ptr(&ptr("/containers", cname), "before"), dep), "ready"),
                 format!(
                     "containers.{cname}.before: ready 'healthy' requires a readiness or liveness probe to be defined"

@@ -149,6 +149,6 @@ fn upgrade_error_gets_a_span_from_the_document() {
     );
     assert_eq!(err.pointer, "/containers/hello/files/0");
     let d = err.to_diagnostic(&doc);
-    assert_eq!(d.code, "score::upgrade");
+    assert_eq!(d.code, score_core::Code::UpgradeMissingTarget);
     assert_eq!(d.location(), "s.yaml:5:7");
 }

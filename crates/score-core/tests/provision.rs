@@ -11,7 +11,7 @@ use score_core::unstable::provision::{
     merge_patch, provision, ProvisionInput, ProvisionOptions, ProvisionOutput, ProvisionerSet,
 };
 use score_core::CommandPolicy;
-use score_core::{Diagnostic, ResourceUid};
+use score_core::{Code, Diagnostic, ResourceUid};
 use serde_json::{json, Map, Value};
 
 fn testdata() -> PathBuf {
@@ -160,7 +160,7 @@ fn no_match_error_names_uid_and_known_types() {
     .unwrap();
     let u = uid("web", "q", "rabbitmq", None, None);
     let d = set.no_match_error(&u);
-    assert_eq!(d.code, "score::provision");
+    assert_eq!(d.code, Code::ProvisionNoMatch);
     assert_eq!(
         d.message,
         "resource 'rabbitmq.default#web.q' is not supported by any provisioner"
@@ -183,49 +183,62 @@ fn no_match_error_names_uid_and_known_types() {
 
 #[test]
 fn load_errors_point_at_the_line() {
-    let cases: &[(&str, &str, usize)] = &[
+    use Code::{ProvisionTemplateSyntax as Syntax, ProvisionerFileInvalid as Invalid};
+    let cases: &[(&str, &str, usize, Code)] = &[
         (
             "- uri: template://x\n  type: t\n  outputs: |\n    a: {{ oops\n",
             "syntax error",
             4,
+            Syntax,
         ),
-        ("- type: t\n", "has no 'uri'", 1),
+        ("- type: t\n", "has no 'uri'", 1, Invalid),
         (
             "- uri: http://x\n  type: t\n",
             "must start with 'template://' or 'cmd://'",
             1,
+            Invalid,
         ),
-        ("- uri: template://x\n", "has no 'type'", 1),
+        ("- uri: template://x\n", "has no 'type'", 1, Invalid),
         (
             "- uri: template://x\n  type: t\n  expected_outputs: host\n",
             "must be a list of strings",
             3,
+            Invalid,
         ),
         (
             "- uri: template://x\n  type: t\n  compose: 3\n",
             "unknown key 'compose'",
             3,
+            Invalid,
         ),
         (
             "- uri: cmd://x\n  type: t\n  outputs: |\n    a: 1\n",
             "no template sections",
             3,
+            Invalid,
         ),
         (
             "- uri: template://x\n  type: t\n  args: [a]\n",
             "only allowed for cmd://",
             3,
+            Invalid,
         ),
         (
             "- uri: template://x\n  type: t\n- uri: template://x\n  type: u\n",
             "defined twice",
             0,
+            Code::ProvisionerDuplicateUri,
         ),
-        ("uri: template://x\n", "must be a list of provisioners", 1),
+        (
+            "uri: template://x\n",
+            "must be a list of provisioners",
+            1,
+            Invalid,
+        ),
     ];
-    for (text, want, line) in cases {
+    for (text, want, line, code) in cases {
         let d = ProvisionerSet::load(&[("bad.yaml".into(), (*text).into(), None)]).expect_err(text);
-        assert_eq!(d.code, "score::provision");
+        assert_eq!(d.code, *code, "{text:?}");
         assert!(d.message.contains(want), "{text:?}: {}", d.message);
         assert_eq!(d.file.as_ref().map(|f| f.name.as_str()), Some("bad.yaml"));
         if *line > 0 {
@@ -448,7 +461,7 @@ fn strict_undefined_names_file_and_line() {
     let i = ProvisionInput::new(uid("w", "x", "strict", None, None), "s");
     let d = run(&set, &i, "compose", &ProvisionOptions::default()).unwrap_err();
     let line = line_of("templates.provisioners.yaml", "{{ outputs.hots }}");
-    assert_eq!(d.code, "score::provision");
+    assert_eq!(d.code, Code::ProvisionTemplateRender);
     assert_eq!(
         d.message,
         format!(
@@ -828,7 +841,8 @@ fn alias_bomb_provisioner_file_is_rejected() {
     // Rejected by the alias budget (the message below), i.e. before any expansion happens.
     let d = ProvisionerSet::load(&[("bomb.yaml".into(), text.clone(), None)])
         .expect_err("an alias bomb must be rejected");
-    assert_eq!(d.code, "score::provision");
+    // The loader's code: the problem is the YAML, whichever file it is in.
+    assert_eq!(d.code, Code::LoadAliasLimit);
     assert!(
         d.message.starts_with("provisioner file 'bomb.yaml': ") && d.message.contains("alias"),
         "{}",

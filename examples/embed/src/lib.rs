@@ -137,6 +137,6 @@ mod tests {
     fn a_cmd_provisioner_is_refused_without_permission() {
         let err = compile_to(&compose(), SCORE, CMD_PROVISIONERS).unwrap_err();
         let d = err.iter().next().unwrap();
-        assert_eq!(d.code, "score::provision", "{err}"); // TODO(codes): Code::ProvisionCommandDenied
+        assert_eq!(d.code, score_core::Code::ProvisionCommandDenied, "{err}");
     }
 }

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::provision::{CmdSpec, ProvisionInput, ProvisionOptions};
 
 /// How many trailing stderr lines an error message carries.
@@ -74,7 +74,7 @@ pub(crate) fn run(
     opts: &ProvisionOptions,
 ) -> Result<CmdOutput, Diagnostic> {
     let uid = input.uid.as_str();
-    let fail = |msg: String| Diagnostic::new("score::provision", msg);
+    let fail = |msg: String| Diagnostic::new(Code::ProvisionCommandFailed, msg);
     let stdin_json = serde_json::to_vec(&CmdInput {
         resource_uid: uid,
         resource_type: &input.kind,
@@ -172,10 +172,13 @@ pub(crate) fn run(
         if now >= deadline {
             let _ = child.kill();
             let _ = child.wait();
-            return Err(fail(format!(
+            return Err(Diagnostic::new(
+                Code::ProvisionCommandTimeout,
+                format!(
                 "cmd provisioner '{uri}' for resource '{uid}' timed out after {} and was killed",
                 fmt_duration(opts.cmd_timeout)
-            ))
+            ),
+            )
             .with_help(stderr_help(&stderr)));
         }
         match rx.recv_timeout((deadline - now).min(Duration::from_millis(20))) {
@@ -224,7 +227,9 @@ pub(crate) fn run(
     };
     serde_json::from_slice::<CmdOutput>(&bytes).map_err(|e| {
         let shown: String = String::from_utf8_lossy(&bytes).chars().take(200).collect();
-        fail(format!(
+        Diagnostic::new(
+            Code::ProvisionCommandOutput,
+            format!(
             "cmd provisioner '{uri}' for resource '{uid}' returned invalid JSON on stdout: {e} (stdout starts with: {shown:?})"
         ))
         .with_help(stderr_help(&stderr))
@@ -239,7 +244,7 @@ fn break_on_output_error(
 ) -> Result<(), Diagnostic> {
     if let Some(Err(e)) = stdout {
         return Err(Diagnostic::new(
-            "score::provision",
+            Code::ProvisionCommandOutput,
             format!("cmd provisioner '{uri}' for resource '{uid}': {e}"),
         )
         .with_help(stderr_help(stderr)));

@@ -37,9 +37,7 @@ use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
-use crate::diag::Diagnostic;
-
-const CODE: &str = "score::fetch";
+use crate::diag::{Code, Diagnostic};
 
 /// The error score-go gives for a git URI without `<repo>.git/<path>`.
 pub const INVALID_GIT_URL: &str = "invalid git url, expected a path with ../<REPO>.git/<PATH>";
@@ -101,28 +99,34 @@ impl Default for FetchOptions {
 // `Result<_, Diagnostic>` is the crate-wide error contract; the size is the price of spans.
 #[allow(clippy::result_large_err)]
 pub fn fetch(uri: &str, base_dir: &Path, opts: &FetchOptions) -> Result<Vec<Fetched>, Diagnostic> {
-    let fail = |msg: String| Diagnostic::new(CODE, format!("cannot get {uri}: {msg}"));
-    let (plain, pin) = split_pin(uri).map_err(fail)?;
+    let fail = |code: Code, msg: String| Diagnostic::new(code, format!("cannot get {uri}: {msg}"));
+    let failed = |msg: String| fail(Code::FetchFailed, msg);
+    let (plain, pin) = split_pin(uri).map_err(failed)?;
     if pin.is_none() && scheme_of(plain).as_deref() == Some("http") {
         return Err(fail(
+            Code::FetchInsecureHttp,
             "plain http:// is refused without a #sha256= pin: anyone on the network path could change the file"
                 .to_string(),
         )
         .with_help("use https://, or pin the content: URI#sha256=<hex of the file's SHA-256>"));
     }
-    let (mut files, is_dir) = dispatch(plain, base_dir, opts).map_err(fail)?;
+    let (mut files, is_dir) = dispatch(plain, base_dir, opts).map_err(failed)?;
     if let Some(expected) = pin {
         if is_dir || files.len() != 1 {
-            return Err(fail(format!(
-                "a #sha256= pin needs a URI that names one file, but {plain} is a directory"
-            ))
+            return Err(fail(
+                Code::FetchPinNeedsFile,
+                format!(
+                    "a #sha256= pin needs a URI that names one file, but {plain} is a directory"
+                ),
+            )
             .with_help("pin each file separately"));
         }
         let actual = hex(&Sha256::digest(files[0].text.as_bytes()));
         if actual != expected {
-            return Err(fail(format!(
-                "integrity check failed: expected sha256 {expected}, got sha256 {actual}"
-            ))
+            return Err(fail(
+                Code::FetchPinMismatch,
+                format!("integrity check failed: expected sha256 {expected}, got sha256 {actual}"),
+            )
             .with_help(
                 "the file changed since the pin was written; review it and update the pin",
             ));

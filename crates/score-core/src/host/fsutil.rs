@@ -226,6 +226,20 @@ fn check_replaceable(path: &Path) -> io::Result<()> {
     }
 }
 
+/// The error inside an [`io::Error`] of kind `PermissionDenied` when a write is refused for
+/// confinement (a link, a special file); callers can tell it from other I/O errors with
+/// `e.get_ref().is_some_and(|i| i.is::<UnsafeWrite>())`.
+#[derive(Debug)]
+pub struct UnsafeWrite(pub String);
+
+impl std::fmt::Display for UnsafeWrite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UnsafeWrite {}
+
 fn refused(at: &Path, path: &Path, what: &str) -> io::Error {
     let message = if at == path {
         format!(
@@ -239,7 +253,7 @@ fn refused(at: &Path, path: &Path, what: &str) -> io::Error {
             at.display()
         )
     };
-    io::Error::new(io::ErrorKind::PermissionDenied, message)
+    io::Error::new(io::ErrorKind::PermissionDenied, UnsafeWrite(message))
 }
 
 /// Whether `a` and `b` name the same existing file (same device and inode on Unix; the same

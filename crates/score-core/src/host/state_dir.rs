@@ -11,8 +11,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::Map;
 
 use super::fsutil::{self, DirLock};
-use crate::diag::Diagnostic;
-use crate::state::{State, CODE, DEFAULT_LOCK_TIMEOUT, STATE_FILE, STATE_ROOT, STATE_VERSION};
+use crate::diag::{Code, Diagnostic};
+use crate::state::{State, DEFAULT_LOCK_TIMEOUT, STATE_FILE, STATE_ROOT, STATE_VERSION};
 
 impl State {
     /// An empty state (current version) with a fresh random seed.
@@ -145,7 +145,7 @@ impl StateDir {
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(text) => State::from_yaml(&name, &text),
                 Err(e) => Err(Diagnostic::new(
-                    CODE,
+                    Code::StateInvalid,
                     format!(
                         "invalid state file {name}: not UTF-8 (byte {})",
                         e.utf8_error().valid_up_to()
@@ -154,7 +154,7 @@ impl StateDir {
             },
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(State::new_random()),
             Err(e) => Err(Diagnostic::new(
-                CODE,
+                Code::StateIo,
                 format!("cannot read state file {name}: {e}"),
             )),
         }

@@ -13,7 +13,7 @@ use indexmap::IndexMap;
 use serde_json::Value;
 
 use super::template::{self, ErrorSite, SectionTemplate, Templates};
-use crate::diag::{describe_type, Diagnostic, SourceFile, Span};
+use crate::diag::{describe_type, Code, Diagnostic, SourceFile, Span};
 use crate::uid::ResourceUid;
 use crate::yaml::{self, escape_pointer_segment, Document, Limits};
 
@@ -257,7 +257,7 @@ impl ProvisionerSet {
             )
         };
         Diagnostic::new(
-            "score::provision",
+            Code::ProvisionNoMatch,
             format!("resource '{uid}' is not supported by any provisioner"),
         )
         .with_help(help)
@@ -284,11 +284,10 @@ impl ProvisionerSet {
 // (size, depth, alias expansion, duplicate keys) as Score files; entries are then read from the
 // JSON value by pointer and located through the loader's span index.
 
-const CODE: &str = "score::provision";
-
-/// A diagnostic in `doc` at `pointer`, located at `span` (or unlocated when the loader has none).
+/// A [`Code::ProvisionerFileInvalid`] diagnostic in `doc` at `pointer`, located at `span` (or
+/// unlocated when the loader has none).
 fn err_at(doc: &Document, pointer: &str, span: Option<Span>, msg: String) -> Diagnostic {
-    let d = Diagnostic::new(CODE, msg)
+    let d = Diagnostic::new(Code::ProvisionerFileInvalid, msg)
         .with_file(doc.source.clone())
         .with_pointer(pointer);
     match span {
@@ -307,12 +306,12 @@ fn err_key(doc: &Document, pointer: &str, msg: String) -> Diagnostic {
     err_at(doc, pointer, doc.spans.key(pointer), msg)
 }
 
-/// Re-labels a loader error as a provisioner-file error. Invalid YAML keeps the wording
-/// provisioner files always had (`... is not valid YAML: <cause> at line L, column C`); help that
-/// speaks of "a Score file" does not apply here and is dropped.
+/// Re-words a loader error for a provisioner file; it keeps the loader's code (the problem is
+/// the YAML, as in any file). Invalid YAML keeps the wording provisioner files always had
+/// (`... is not valid YAML: <cause> at line L, column C`); help that speaks of "a Score file"
+/// does not apply here and is dropped.
 fn load_error(file: &SourceFile, d: Diagnostic) -> Diagnostic {
     let mut out = d.clone();
-    out.code = CODE;
     match d.message.strip_prefix("invalid YAML: ") {
         Some(cause) => {
             let at = d
@@ -437,8 +436,10 @@ fn load_file(file: &Arc<SourceFile>, dir: Option<&Path>) -> Result<Vec<Provision
                 "provisioner '{}' is defined twice in '{}' (lines {} and {})",
                 p.uri, file.name, prev, p.source.line
             );
-            return Err(err_value(&doc, &member(&pointer, "uri"), msg)
-                .with_help("each entry's uri must be unique within its file"));
+            let mut d = err_value(&doc, &member(&pointer, "uri"), msg)
+                .with_help("each entry's uri must be unique within its file");
+            d.code = Code::ProvisionerDuplicateUri;
+            return Err(d);
         }
         out.push(p);
     }
@@ -537,6 +538,7 @@ fn load_entry(
         };
         env.add_template_owned(env_name, text).map_err(|e| {
             template::template_diagnostic(
+                Code::ProvisionTemplateSyntax,
                 &e,
                 &ErrorSite {
                     file,

@@ -47,7 +47,7 @@ use sha2::{Digest, Sha256};
 
 pub use file::{CmdSpec, Provisioner, ProvisionerFile, ProvisionerSet, ProvisionerSource};
 
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::uid::ResourceUid;
 use file::{Engine, TemplateEntry};
 use template::{ErrorSite, SectionTemplate};
@@ -221,6 +221,7 @@ fn run_command(
         // Resolving it against the working directory would run the project's own `./x` on
         // behalf of a file that is not the project's.
         return Err(entry_diag(
+            Code::ProvisionCommandRelative,
             p,
             format!(
                 "provisioner '{}' names the relative program '{}', but its file is not on the local disk, so there is nothing to resolve it against",
@@ -236,6 +237,7 @@ fn run_command(
             crate::host::cmd::run(&p.uri, spec, input, opts)
         }
         CommandPolicy::AllowTrusted => Err(entry_diag(
+            Code::ProvisionCommandUntrusted,
             p,
             format!(
                 "provisioner '{}' for resource '{}' comes from outside the project ({}) and would run the program '{}'",
@@ -275,6 +277,7 @@ struct CmdOutputStub {
 
 fn command_denied(p: &Provisioner, input: &ProvisionInput) -> Diagnostic {
     entry_diag(
+        Code::ProvisionCommandDenied,
         p,
         format!(
             "provisioner '{}' for resource '{}' would run the program '{}', and running programs is not allowed",
@@ -293,7 +296,7 @@ fn command_denied(p: &Provisioner, input: &ProvisionInput) -> Diagnostic {
 /// Provisions one resource with entry `p` for `target` (the name that selects target sections).
 ///
 /// Checks `supported_params` first and `expected_outputs` last; every failure is a
-/// `score::provision` diagnostic naming the provisioner and the resource.
+/// `score::provision::*` diagnostic naming the provisioner and the resource.
 pub fn provision(
     p: &Provisioner,
     input: &ProvisionInput,
@@ -333,6 +336,7 @@ pub fn provision(
         .collect();
     if !missing.is_empty() {
         return Err(entry_diag(
+            Code::ProvisionMissingOutput,
             p,
             format!(
                 "provisioner '{}' did not produce expected output(s) {} for resource '{}'",
@@ -361,8 +365,8 @@ fn quoted_list(items: &[&str]) -> String {
         .join(", ")
 }
 
-fn entry_diag(p: &Provisioner, msg: String) -> Diagnostic {
-    let d = Diagnostic::new("score::provision", msg).with_file(p.source.file.clone());
+fn entry_diag(code: Code, p: &Provisioner, msg: String) -> Diagnostic {
+    let d = Diagnostic::new(code, msg).with_file(p.source.file.clone());
     match template::line_span(&p.source.file, p.source.line) {
         Some(s) => d.with_span(s),
         None => d,
@@ -383,6 +387,7 @@ fn check_params(p: &Provisioner, input: &ProvisionInput) -> Result<(), Diagnosti
         return Ok(());
     }
     Err(entry_diag(
+        Code::ProvisionUnsupportedParam,
         p,
         format!(
             "resource '{}': provisioner '{}' does not support param(s) {}",
@@ -543,6 +548,7 @@ fn render_section(
         .render(section, template_ctx, opts.fuel)
         .map_err(|e| {
             template::template_diagnostic(
+                Code::ProvisionTemplateRender,
                 &e,
                 &ErrorSite {
                     file: &p.source.file,
@@ -569,7 +575,7 @@ fn section_diag(
     msg: String,
 ) -> Diagnostic {
     let d = Diagnostic::new(
-        "score::provision",
+        Code::ProvisionInvalidSectionOutput,
         format!(
             "provisioner '{}' section '{}' ({}:{}): {msg}",
             p.uri, label, p.source.file.name, section.first_line

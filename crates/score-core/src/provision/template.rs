@@ -16,7 +16,7 @@ use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior};
 use serde_json::Value;
 
 use super::helpers::{self, FailError};
-use crate::diag::{Diagnostic, SourceFile, Span};
+use crate::diag::{Code, Diagnostic, SourceFile, Span};
 
 /// Default fuel per section render: generous for real templates, a hard stop for loops gone wild.
 pub const DEFAULT_FUEL: u64 = 1_000_000;
@@ -186,14 +186,19 @@ pub(crate) struct ErrorSite<'a> {
     pub first_line: usize,
 }
 
-/// Turns a minijinja error into a `score::provision` diagnostic at the right line of the file.
-pub(crate) fn template_diagnostic(err: &minijinja::Error, site: &ErrorSite<'_>) -> Diagnostic {
+/// Turns a minijinja error into a diagnostic at the right line of the file: `code` says whether
+/// the template failed to parse or to render.
+pub(crate) fn template_diagnostic(
+    code: Code,
+    err: &minijinja::Error,
+    site: &ErrorSite<'_>,
+) -> Diagnostic {
     let reason = reason_of(err);
     let tline = err.line().unwrap_or(1).max(1);
     let file_line = site.first_line + tline - 1;
     let span = line_span(site.file, file_line);
     let mut d = Diagnostic::new(
-        "score::provision",
+        code,
         format!(
             "provisioner '{}' section '{}' ({}:{}): {}",
             site.uri, site.section, site.file.name, file_line, reason

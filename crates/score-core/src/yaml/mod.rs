@@ -39,14 +39,11 @@ use serde_json::{Map, Number, Value};
 use serde_saphyr::budget::BudgetBreach;
 use serde_saphyr::{DuplicateKeyPolicy, Location, Spanned};
 
-use crate::diag::{Diagnostic, SourceFile, Span};
+use crate::diag::{Code, Diagnostic, SourceFile, Span};
 
 mod events;
 mod fast;
 mod simple;
-
-/// The diagnostic code of every loading error.
-pub const CODE: &str = "score::load";
 
 /// A parsed Score (or provisioner) file: its source, its value and where each value came from.
 #[derive(Debug, Clone)]
@@ -65,17 +62,13 @@ impl Document {
     ///
     /// ```
     /// use score_core::unstable::yaml::parse_str;
+    /// use score_core::Code;
     /// let doc = parse_str("s.yaml", "containers:\n  web:\n    image: nginx\n").unwrap();
-    /// let d = doc.diagnostic("score::schema", "/containers/web/ports", "unknown property");
+    /// let d = doc.diagnostic(Code::SchemaViolation, "/containers/web/ports", "unknown property");
     /// assert_eq!(d.location(), "s.yaml:3:5"); // nearest existing node: the `web` mapping
     /// assert_eq!(d.pointer.as_deref(), Some("/containers/web/ports"));
     /// ```
-    pub fn diagnostic(
-        &self,
-        code: &'static str,
-        pointer: &str,
-        message: impl Into<String>,
-    ) -> Diagnostic {
+    pub fn diagnostic(&self, code: Code, pointer: &str, message: impl Into<String>) -> Diagnostic {
         let d = Diagnostic::new(code, message)
             .with_file(self.source.clone())
             .with_pointer(pointer);
@@ -176,7 +169,8 @@ pub fn parse_str(name: &str, text: &str) -> Result<Document, Diagnostic> {
 /// Parses one YAML (or JSON) document that must be a mapping.
 ///
 /// `source` is the file the diagnostics name; its text should be `bytes` decoded (lossily when
-/// not UTF-8). `bytes` is what is parsed. Every error is a `score::load` diagnostic with a span.
+/// not UTF-8). `bytes` is what is parsed. Every error is a `score::load::*` diagnostic with a span
+/// (a parser that panics, a bug, gives `score::internal::bug`).
 pub fn parse(
     source: Arc<SourceFile>,
     bytes: &[u8],
@@ -242,20 +236,24 @@ fn parse_root(
     limits: &Limits,
     require_mapping: bool,
 ) -> Result<Document, Diagnostic> {
-    let err = |message: String| Diagnostic::new(CODE, message).with_file(source.clone());
+    let err =
+        |code: Code, message: String| Diagnostic::new(code, message).with_file(source.clone());
     if bytes.len() > limits.max_bytes {
-        return Err(err(format!(
-            "input is too large: {} bytes, the limit is {} bytes",
-            bytes.len(),
-            limits.max_bytes
-        ))
+        return Err(err(
+            Code::LoadTooLarge,
+            format!(
+                "input is too large: {} bytes, the limit is {} bytes",
+                bytes.len(),
+                limits.max_bytes
+            ),
+        )
         .with_help("a Score file is a small YAML document; check that the right file was given"));
     }
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
             let at = e.valid_up_to();
-            return Err(err(format!("input is not valid UTF-8 at byte {at}"))
+            return Err(err(Code::LoadNotUtf8, format!("input is not valid UTF-8 at byte {at}"))
                 .with_span(point_span(&source, at))
                 .with_help("a Score file must be UTF-8 text (YAML or JSON); binary content belongs in `binaryContent` as base64"));
         }
@@ -267,9 +265,14 @@ fn parse_root(
         .lines()
         .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
     {
-        return Err(err("empty document (EOF): the input holds no YAML content".into())
-            .with_span(point_span(&source, text.len()))
-            .with_help("a Score file must be a YAML mapping with `apiVersion`, `metadata` and `containers`"));
+        return Err(err(
+            Code::LoadEmpty,
+            "empty document (EOF): the input holds no YAML content".into(),
+        )
+        .with_span(point_span(&source, text.len()))
+        .with_help(
+            "a Score file must be a YAML mapping with `apiVersion`, `metadata` and `containers`",
+        ));
     }
 
     // Most files take the fast path (iterative, so no big stack is needed); it declines whatever
@@ -278,14 +281,19 @@ fn parse_root(
         #[cfg(feature = "yaml-cross-check")]
         fast::check_against_slow(
             &doc,
-            &slow_path(&source, bom, body, limits, require_mapping, &err),
+            &slow_path(&source, bom, body, limits, require_mapping, &|m| {
+                err(Code::Internal, m)
+            }),
         );
         return Ok(doc);
     }
-    slow_path(&source, bom, body, limits, require_mapping, &err)
+    slow_path(&source, bom, body, limits, require_mapping, &|m| {
+        err(Code::Internal, m)
+    })
 }
 
-/// serde-saphyr's spanned deserializer, then [`Converter`].
+/// serde-saphyr's spanned deserializer, then [`Converter`]. `err` makes the diagnostic for a
+/// parser that panicked (a bug: [`Code::Internal`]).
 fn slow_path(
     source: &Arc<SourceFile>,
     bom: usize,
@@ -350,7 +358,7 @@ fn parse_body(
     let root_span = conv.span(&root);
     if require_mapping && !matches!(root.value, Node::Map(_)) {
         let mut d = Diagnostic::new(
-            CODE,
+            Code::LoadNotMapping,
             format!(
                 "a Score file must be a YAML mapping, but this document is {}",
                 root.value.kind()
@@ -454,29 +462,42 @@ fn saphyr_error(
         inner = error;
     }
     let depth_msg = || format!("the document nests deeper than {} levels", limits.max_depth);
-    let (message, help): (String, &str) = match inner {
-        E::MultipleDocuments { .. } => ("more than one YAML document in the file".into(), MULTI_HELP),
+    let multi = || {
+        (
+            Code::LoadMultipleDocuments,
+            "more than one YAML document in the file".to_string(),
+            MULTI_HELP,
+        )
+    };
+    let (code, message, help): (Code, String, &str) = match inner {
+        E::MultipleDocuments { .. } => multi(),
         E::Budget { breach, .. } => match breach {
-            BudgetBreach::Depth { .. } => (depth_msg(), DEPTH_HELP),
-            BudgetBreach::Aliases { .. } | BudgetBreach::AliasAnchorRatio { .. } => {
-                ("too many YAML aliases (possible alias bomb)".into(), BOMB_HELP)
-            }
-            BudgetBreach::Documents { .. } => {
-                ("more than one YAML document in the file".into(), MULTI_HELP)
-            }
+            BudgetBreach::Depth { .. } => (Code::LoadTooDeep, depth_msg(), DEPTH_HELP),
+            BudgetBreach::Aliases { .. } | BudgetBreach::AliasAnchorRatio { .. } => (
+                Code::LoadAliasLimit,
+                "too many YAML aliases (possible alias bomb)".into(),
+                BOMB_HELP,
+            ),
+            BudgetBreach::Documents { .. } => multi(),
             BudgetBreach::Nodes { .. } | BudgetBreach::Events { .. } => (
+                Code::LoadTooLarge,
                 format!(
                     "the document has too many nodes (the limit is {}; aliases count for what they expand to)",
                     limits.max_nodes
                 ),
                 SIZE_HELP,
             ),
-            other => (format!("the document exceeds a parser limit: {other:?}"), SIZE_HELP),
+            other => (
+                Code::LoadTooLarge,
+                format!("the document exceeds a parser limit: {other:?}"),
+                SIZE_HELP,
+            ),
         },
         E::AliasReplayLimitExceeded { .. }
         | E::AliasExpansionLimitExceeded { .. }
         | E::AliasReplayStackDepthExceeded { .. }
         | E::AliasReplayCounterOverflow { .. } => (
+            Code::LoadAliasLimit,
             "YAML aliases expand to too much data (possible alias bomb)".into(),
             BOMB_HELP,
         ),
@@ -487,13 +508,24 @@ fn saphyr_error(
                 .map(|c| if c.is_control() { ' ' } else { c })
                 .collect();
             if text.contains("recursion limit exceeded") {
-                (depth_msg(), DEPTH_HELP)
+                (Code::LoadTooDeep, depth_msg(), DEPTH_HELP)
+            } else if text.contains("is not a finite number") {
+                // `.nan` fails here, `.inf` in the converter: one problem, one code.
+                (
+                    Code::LoadNonFiniteNumber,
+                    format!("invalid YAML: {text}"),
+                    "fix the YAML syntax at the marked position",
+                )
             } else {
-                (format!("invalid YAML: {text}"), "fix the YAML syntax at the marked position")
+                (
+                    Code::LoadSyntax,
+                    format!("invalid YAML: {text}"),
+                    "fix the YAML syntax at the marked position",
+                )
             }
         }
     };
-    let mut d = Diagnostic::new(CODE, message)
+    let mut d = Diagnostic::new(code, message)
         .with_file(source.clone())
         .with_help(help);
     if let Some(span) = e.location().and_then(|l| location_span(source, bom, &l)) {
@@ -633,8 +665,8 @@ impl Converter<'_> {
         location_span(self.source, self.bom, &node.referenced)
     }
 
-    fn error(&self, message: String, span: Option<Span>, pointer: &str) -> Diagnostic {
-        let mut d = Diagnostic::new(CODE, message)
+    fn error(&self, code: Code, message: String, span: Option<Span>, pointer: &str) -> Diagnostic {
+        let mut d = Diagnostic::new(code, message)
             .with_file(self.source.clone())
             .with_pointer(pointer);
         if let Some(s) = span {
@@ -662,7 +694,12 @@ impl Converter<'_> {
                 match Number::from_f64(f) {
                     Some(n) => Value::Number(n),
                     None => return Err(self
-                        .error(format!("`{f}` is not a finite number"), span, pointer)
+                        .error(
+                            Code::LoadNonFiniteNumber,
+                            format!("`{f}` is not a finite number"),
+                            span,
+                            pointer,
+                        )
                         .with_help(
                             "JSON has no NaN or infinity; quote the value if it is meant as text",
                         )),
@@ -718,6 +755,7 @@ impl Converter<'_> {
         if depth >= self.max_depth {
             return Err(self
                 .error(
+                    Code::LoadTooDeep,
                     format!("the document nests deeper than {} levels", self.max_depth),
                     span,
                     pointer,
@@ -739,6 +777,7 @@ impl Converter<'_> {
             Node::Str(s) => Ok(s),
             Node::Seq(_) | Node::Map(_) => Err(self
                 .error(
+                    Code::LoadNonScalarKey,
                     format!("a mapping key must be a scalar, not {}", key.value.kind()),
                     span,
                     parent,
@@ -775,6 +814,7 @@ impl Converter<'_> {
             .unwrap_or_default();
         let mut d = self
             .error(
+                Code::LoadDuplicateKey,
                 format!("duplicate key `{name}`{first_line}"),
                 second,
                 &format!("{parent}/{}", escape_pointer_segment(name)),
@@ -785,9 +825,12 @@ impl Converter<'_> {
             ));
         if let Some(s) = first {
             d = d.with_related(
-                Diagnostic::new(CODE, format!("`{name}` first defined here"))
-                    .with_file(self.source.clone())
-                    .with_span(s),
+                Diagnostic::new(
+                    Code::LoadDuplicateKey,
+                    format!("`{name}` first defined here"),
+                )
+                .with_file(self.source.clone())
+                .with_span(s),
             );
         }
         d

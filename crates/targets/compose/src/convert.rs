@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value};
 use score_core::model::{Container, Probe, Readiness, ResourcesLimits, Workload};
 use score_core::quantity::{parse_cpu_millis, parse_memory_bytes};
 use score_core::unstable::substitute::{render_go_json, Found, Piece, Resolved};
-use score_core::{Diagnostic, Diagnostics};
+use score_core::{Code, Diagnostic, Diagnostics};
 use score_core::{
     FileContent, ResolvedContainer, ResolvedProject, ResolvedVolume, ResolvedWorkload, ResourceUid,
     VolumeSource,
@@ -15,7 +15,7 @@ use score_core::{
 
 use crate::escape::{escape_dollars, mount_file_name, shell_quote};
 use crate::fragments::{Owner, Project, Service};
-use crate::{ComposeOptions as Settings, CODE, MOUNTS_DIR};
+use crate::{ComposeOptions as Settings, MOUNTS_DIR};
 
 /// The label (and annotation) naming the workload a service belongs to, as score-compose sets it.
 pub(crate) const WORKLOAD_LABEL: &str = "compose.score.dev/workload-name";
@@ -57,7 +57,7 @@ pub(crate) fn add_workload(
     for cname in names {
         let Some(rc) = w.containers.get(cname.as_str()) else {
             diags.push(Diagnostic::new(
-                CODE,
+                Code::Internal,
                 format!("workload '{wname}': container '{cname}' was not resolved"),
             ));
             continue;
@@ -106,7 +106,7 @@ fn before_dependencies<'s>(
                     if ca.readiness_probe.is_none() && ca.liveness_probe.is_none() {
                         diags.push(
                             Diagnostic::new(
-                                CODE,
+                                Code::ComposeInvalidBefore,
                                 format!("containers.{a}.before: ready 'healthy' requires a readiness or liveness probe to be defined"),
                             )
                             .with_help(format!("add a readinessProbe to container '{a}' of workload '{wname}', or use ready: started")),
@@ -116,10 +116,17 @@ fn before_dependencies<'s>(
                     "service_healthy"
                 }
                 Readiness::Complete => "service_completed_successfully",
+                other => {
+                    diags.push(Diagnostic::new(
+                        Code::ComposeInvalidBefore,
+                        format!("containers.{a}.before: ready {other:?} is not supported by the compose target"),
+                    ));
+                    continue;
+                }
             };
             if !spec.containers.contains_key(b) {
                 diags.push(Diagnostic::new(
-                    CODE,
+                    Code::ComposeInvalidBefore,
                     format!("containers.{a}.before: container '{b}' does not exist in workload '{wname}'"),
                 ));
                 continue;
@@ -236,7 +243,7 @@ impl WorkloadServices<'_> {
             }
             None if c.image == "." => diags.push(
                 Diagnostic::new(
-                    CODE,
+                    Code::ComposeImageNeedsBuild,
                     format!("workload '{wname}' container '{cname}': image is '.', which needs a build context or an image"),
                 )
                 .with_help(format!("pass --build {cname}=<context dir> or --image <image>")),
@@ -292,8 +299,11 @@ fn volume_mounts(
         match volume(target, v, project) {
             Ok(m) => volumes.push(m),
             Err(e) => diags.push(
-                Diagnostic::new(CODE, format!("containers.{cname}.volumes[{target}]: {e}"))
-                    .with_help(format!("workload '{wname}'")),
+                Diagnostic::new(
+                    Code::ComposeInvalidVolume,
+                    format!("containers.{cname}.volumes[{target}]: {e}"),
+                )
+                .with_help(format!("workload '{wname}'")),
             ),
         }
     }
@@ -320,7 +330,7 @@ fn file_mounts(
                 Err(var) => {
                     diags.push(
                         Diagnostic::new(
-                            CODE,
+                            Code::ComposeFileInterpolation,
                             format!("containers.{cname}.files[{target}]: the content uses the compose environment variable '{var}', which compose cannot interpolate into a mounted file"),
                         )
                         .with_help("use the variable in `variables` and read it from the environment in the container, or set noExpand: true"),
@@ -328,20 +338,27 @@ fn file_mounts(
                     continue;
                 }
             },
+            other => {
+                diags.push(Diagnostic::new(
+                    Code::Internal,
+                    format!("containers.{cname}.files[{target}]: the compose target cannot write file content {other:?}"),
+                ));
+                continue;
+            }
         };
         let mut mode_bits = None;
         if let Some(mode) = &f.mode {
             match check_mode(mode) {
                 Ok(bits) => mode_bits = Some(bits),
                 Err(e) => diags.push(Diagnostic::new(
-                    CODE,
+                    Code::ComposeInvalidFileMode,
                     format!("containers.{cname}.files[{target}]: {e}"),
                 )),
             }
         }
         if out.files.contains_key(&rel) {
             diags.push(Diagnostic::new(
-                CODE,
+                Code::ComposeFileConflict,
                 format!("containers.{cname}.files[{target}]: mount file '{rel}' is already written by '{}'", out.file_owners[&rel]),
             ));
             continue;
@@ -369,7 +386,7 @@ fn service_healthcheck(c: &Container, cname: &str, diags: &mut Diagnostics) -> O
         Ok(hc) => Some(hc),
         Err(e) => {
             diags.push(Diagnostic::new(
-                CODE,
+                Code::ComposeInvalidProbe,
                 format!(
                     "containers.{cname}.{}: {e}",
                     if c.readiness_probe.is_some() {
@@ -401,7 +418,7 @@ fn deploy_resources(
                 }
                 Ok(_) => {}
                 Err(e) => diags.push(Diagnostic::new(
-                    CODE,
+                    Code::ComposeInvalidProbe,
                     format!(
                         "containers.{cname}.resources.{}: {e}",
                         if key == "limits" {
@@ -432,7 +449,7 @@ fn insert_service(
         };
         diags.push(
             Diagnostic::new(
-                CODE,
+                Code::ComposeServiceConflict,
                 format!("service '{sname}' of workload '{wname}' is already defined by {by}"),
             )
             .with_help("rename the workload or container, or the provisioner's service"),
@@ -496,6 +513,13 @@ fn environment(
                         s.push_str(&escape_dollars(&text));
                     }
                 }
+                // A piece kind this target does not know yet: its plain text, escaped like literal text.
+                other => s.push_str(&escape_dollars(
+                    &Resolved {
+                        pieces: vec![other.clone()],
+                    }
+                    .to_plain(),
+                )),
             }
         }
         env.insert(k.clone(), Value::String(s));
@@ -592,6 +616,7 @@ fn volume(target: &str, v: &ResolvedVolume, project: &ResolvedProject) -> Result
     let mut m = match &v.source {
         VolumeSource::Other(r) => literal_volume(target, v, r.to_plain()),
         VolumeSource::Resource(uid) => resource_volume(target, v, uid, project)?,
+        other => return Err(format!("unsupported volume source {other:?}")),
     };
     if v.read_only {
         m.insert("read_only".into(), Value::Bool(true));
@@ -817,7 +842,7 @@ pub(crate) fn apply_publish(
         let Some((host, target, port)) = parsed else {
             diags.push(
                 Diagnostic::new(
-                    CODE,
+                    Code::ComposeInvalidPublish,
                     format!("--publish '{entry}': expected HOSTPORT:WORKLOAD:PORT"),
                 )
                 .with_help("for example --publish 8080:web:80 (ports 1-65535)"),
@@ -844,7 +869,7 @@ pub(crate) fn apply_publish(
             known.extend(out.services.keys().map(String::as_str));
             diags.push(
                 Diagnostic::new(
-                    CODE,
+                    Code::ComposeInvalidPublish,
                     format!("--publish '{entry}': no workload or service named '{target}'"),
                 )
                 .with_help(format!("known: {}", known.join(", "))),

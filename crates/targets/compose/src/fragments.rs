@@ -14,9 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Map, Value};
 
 use score_core::ProvisionedResource;
-use score_core::{Diagnostic, Diagnostics};
-
-use crate::CODE;
+use score_core::{Code, Diagnostic, Diagnostics};
 
 /// Compose sections a provisioner may render for this target.
 pub(crate) const SECTIONS: [&str; 4] = ["services", "volumes", "networks", "files"];
@@ -69,7 +67,7 @@ impl Project {
                 other => {
                     diags.push(
                         Diagnostic::new(
-                            CODE,
+                            Code::ComposeInvalidFragment,
                             format!(
                                 "resource '{uid}': compose section '{section}' must be a mapping, got {}",
                                 describe_type(other)
@@ -86,7 +84,7 @@ impl Project {
                 "networks" => merge_entries(&mut self.networks, "networks", uid, entries),
                 "files" => self.add_files(uid, entries),
                 other => Err(Diagnostic::new(
-                    CODE,
+                    Code::ComposeInvalidFragment,
                     format!("resource '{uid}': unknown compose section '{other}'"),
                 )
                 .with_help(format!(
@@ -107,7 +105,7 @@ impl Project {
             check_name("services", uid, name)?;
             if !value.is_object() {
                 return Err(Diagnostic::new(
-                    CODE,
+                    Code::ComposeInvalidFragment,
                     format!("resource '{uid}': service '{name}' must be a mapping"),
                 ));
             }
@@ -135,7 +133,7 @@ impl Project {
                     // error keeps it safe if the order ever changes.
                     Owner::Workload(w) => {
                         return Err(Diagnostic::new(
-                            CODE,
+                            Code::ComposeServiceConflict,
                             format!("resource '{uid}' renders service '{name}', which is workload '{w}'s service"),
                         ))
                     }
@@ -149,7 +147,7 @@ impl Project {
         for (path, content) in entries {
             let clean = clean_relative(path).ok_or_else(|| {
                 Diagnostic::new(
-                    CODE,
+                    Code::ComposeInvalidFragment,
                     format!("resource '{uid}': file path '{path}' must be relative and stay inside the mounts directory"),
                 )
                 .with_help("write paths like `<service>/config/app.conf` (no leading `/`, no `..`)")
@@ -158,7 +156,7 @@ impl Project {
                 Value::String(s) => s.clone().into_bytes(),
                 other => {
                     return Err(Diagnostic::new(
-                        CODE,
+                        Code::ComposeInvalidFragment,
                         format!(
                             "resource '{uid}': content of file '{path}' must be a string, got {}",
                             describe_type(other)
@@ -206,7 +204,7 @@ fn merge_entries(
             Some(existing) => merge_value(existing, &value, &format!("{section}.{name}"))
                 .map_err(|path| {
                     Diagnostic::new(
-                        CODE,
+                        Code::ComposeFragmentConflict,
                         format!("resource '{uid}' renders '{path}' differently from an earlier resource"),
                     )
                     .with_help("give each resource its own entry name, or render identical values")
@@ -226,7 +224,7 @@ fn check_name(section: &str, uid: &str, name: &str) -> Result<(), Diagnostic> {
         Ok(())
     } else {
         Err(Diagnostic::new(
-            CODE,
+            Code::ComposeInvalidFragment,
             format!("resource '{uid}': '{name}' is not a valid compose {section} name"),
         )
         .with_help("compose names may hold only letters, digits, '.', '_' and '-'"))
@@ -254,7 +252,7 @@ pub(crate) fn merge_value(existing: &mut Value, new: &Value, path: &str) -> Resu
 
 fn conflict(path: String, first: &str, second: &str) -> Diagnostic {
     Diagnostic::new(
-        CODE,
+        Code::ComposeFragmentConflict,
         format!("resources '{first}' and '{second}' render different values for '{path}'"),
     )
     .with_help(

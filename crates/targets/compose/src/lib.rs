@@ -26,7 +26,7 @@ use std::path::PathBuf;
 
 use serde_json::{json, Map, Value};
 
-use score_core::{Artefacts, Diagnostic, Diagnostics, ResolvedProject, Target};
+use score_core::{Artefacts, Code, Diagnostic, Diagnostics, ResolvedProject, Target};
 
 pub use escape::{escape_dollars, mount_file_name};
 
@@ -35,9 +35,6 @@ pub const DEFAULT_PROVISIONERS: &str = include_str!("../provisioners/default.pro
 
 /// Where mounted files live, relative to the directory of `compose.yaml`.
 pub const MOUNTS_DIR: &str = ".score-gen/mounts";
-
-/// Diagnostic code of every compose emit error.
-pub(crate) const CODE: &str = "score::compose";
 
 /// The compose backend, with its options.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -150,7 +147,12 @@ impl Target for ComposeTarget {
         let mut yaml_options = serde_saphyr::SerializerOptions::default();
         yaml_options.folded_wrap_chars = usize::MAX;
         let yaml = serde_saphyr::to_string_with_options(&Value::Object(doc), yaml_options)
-            .map_err(|e| Diagnostic::new(CODE, format!("cannot serialise compose.yaml: {e}")))?;
+            .map_err(|e| {
+                Diagnostic::new(
+                    Code::ComposeEmit,
+                    format!("cannot serialise compose.yaml: {e}"),
+                )
+            })?;
 
         let mut files: Vec<(PathBuf, Vec<u8>)> = vec![(PathBuf::from("compose.yaml"), yaml.into())];
         let mut modes = BTreeMap::new();

@@ -26,7 +26,7 @@
 use std::path::PathBuf;
 
 use score_core::{Artefacts, ResolvedProject, Target};
-use score_core::{Diagnostic, Diagnostics};
+use score_core::{Code, Diagnostic, Diagnostics};
 use serde_json::{json, Value};
 
 mod objects;
@@ -40,9 +40,6 @@ pub const DEFAULT_PROVISIONERS: &str = include_str!("../provisioners/default.pro
 
 /// The file name of the primary artefact.
 pub const MANIFESTS_FILE: &str = "manifests.yaml";
-
-/// The diagnostic code of every error this target reports.
-pub const CODE: &str = "score::k8s";
 
 /// The Kubernetes target, with its options.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -128,7 +125,7 @@ pub fn manifests(project: &ResolvedProject, opts: &K8sOptions) -> Result<Vec<Val
             other => {
                 diags.push(
                     Diagnostic::new(
-                        CODE,
+                        Code::K8sInvalidManifests,
                         format!(
                             "{origin}: section 'manifests' must render to a list of Kubernetes objects, got {}",
                             score_core::unstable::describe_type(other)
@@ -142,8 +139,11 @@ pub fn manifests(project: &ResolvedProject, opts: &K8sOptions) -> Result<Vec<Val
         for (i, item) in items.iter().enumerate() {
             if let Err(m) = objects::check_object(item) {
                 diags.push(
-                    Diagnostic::new(CODE, format!("{origin}: manifests[{i}]: {m}"))
-                        .with_help(format!("check the provisioner '{}'", res.provisioner)),
+                    Diagnostic::new(
+                        Code::K8sInvalidManifests,
+                        format!("{origin}: manifests[{i}]: {m}"),
+                    )
+                    .with_help(format!("check the provisioner '{}'", res.provisioner)),
                 );
             } else if let Err(d) = set.add(item.clone(), &origin) {
                 diags.0.extend(d.0);
@@ -160,6 +160,10 @@ pub fn manifests(project: &ResolvedProject, opts: &K8sOptions) -> Result<Vec<Val
 /// strings a YAML 1.1 reader would take for something else (`"no"`, `"0755"`, `"1.10"`).
 pub fn render_yaml(docs: &[Value]) -> Result<String, Diagnostics> {
     serde_saphyr::to_string_multiple(docs).map_err(|e| {
-        Diagnostic::new(CODE, format!("cannot write the manifests as YAML: {e}")).into()
+        Diagnostic::new(
+            Code::K8sEmit,
+            format!("cannot write the manifests as YAML: {e}"),
+        )
+        .into()
     })
 }

@@ -4,10 +4,8 @@ use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 use score_core::ResolvedProject;
-use score_core::{Diagnostic, Diagnostics};
+use score_core::{Code, Diagnostic, Diagnostics};
 use serde_json::{json, Map, Value};
-
-use crate::CODE;
 
 /// Output order of kinds (Helm's install order: what others depend on comes first). Kinds not
 /// listed follow, sorted by kind name.
@@ -85,7 +83,7 @@ impl Settings {
         if let Some(ns) = &namespace {
             if !is_dns_label(ns) {
                 return Err(Diagnostic::new(
-                    CODE,
+                    Code::K8sInvalidNamespace,
                     format!("namespace '{ns}' is not a valid Kubernetes namespace name"),
                 )
                 .with_help(
@@ -96,11 +94,12 @@ impl Settings {
         }
         let generate_namespace = opts.generate_namespace;
         if generate_namespace && namespace.is_none() {
-            return Err(
-                Diagnostic::new(CODE, "generate_namespace needs a namespace")
-                    .with_help("give the namespace to create (--namespace)")
-                    .into(),
-            );
+            return Err(Diagnostic::new(
+                Code::K8sInvalidNamespace,
+                "generate_namespace needs a namespace",
+            )
+            .with_help("give the namespace to create (--namespace)")
+            .into());
         }
         Ok(Self {
             namespace,
@@ -186,7 +185,7 @@ impl ObjectSet {
             return Ok(());
         }
         Err(Diagnostic::new(
-            CODE,
+            Code::K8sObjectConflict,
             format!(
                 "{origin} and {first} both produce {} '{}' with different content",
                 key.1, key.3
@@ -310,7 +309,7 @@ pub(crate) fn check_no_clear_secrets(
         for (uid, key) in found {
             diags.push(
                 Diagnostic::new(
-                    CODE,
+                    Code::K8sSecretInClearText,
                     format!(
                         "the secret output '{key}' of resource '{uid}' appears in clear text in {} '{}'",
                         str_at(d, &["kind"]),

@@ -6,11 +6,9 @@ use base64::Engine as _;
 use indexmap::IndexMap;
 use score_core::model::{Container, Probe, Readiness, ResourcesLimits};
 use score_core::unstable::substitute::{Piece, Resolved};
-use score_core::{Diagnostic, Diagnostics};
+use score_core::{Code, Diagnostic, Diagnostics};
 use score_core::{FileContent, ResolvedContainer, ResolvedProject, ResolvedWorkload, VolumeSource};
 use serde_json::{json, Map, Value};
-
-use crate::CODE;
 
 /// Annotations under this prefix steer the target and are not copied onto objects.
 pub(crate) const ANNOTATION_PREFIX: &str = "k8s.score.dev/";
@@ -38,6 +36,11 @@ fn piece_text(p: &Piece) -> String {
             }
             .to_plain(),
         },
+        // A piece kind this target does not know yet: its plain text.
+        _ => Resolved {
+            pieces: vec![p.clone()],
+        }
+        .to_plain(),
     }
 }
 
@@ -148,13 +151,13 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     /// An error at the workload field `path` (segments, e.g. `["containers", "web", "files", "/etc/x"]`).
-    fn err(&mut self, path: &[&str], message: String, help: Option<&str>) {
+    fn err(&mut self, code: Code, path: &[&str], message: String, help: Option<&str>) {
         let pointer: String = path
             .iter()
             .map(|s| format!("/{}", s.replace('~', "~0").replace('/', "~1")))
             .collect();
         let mut d = Diagnostic::new(
-            CODE,
+            code,
             format!("workload '{}': {}: {message}", self.w.name, path.join(".")),
         )
         .with_pointer(pointer);
@@ -177,6 +180,7 @@ impl Ctx<'_> {
         let w = self.w;
         let Some(c) = w.spec.containers.get(cname) else {
             self.err(
+                Code::Internal,
                 &["containers", cname],
                 "missing from the workload spec".into(),
                 None,
@@ -187,6 +191,7 @@ impl Ctx<'_> {
 
         if c.image == "." {
             self.err(
+                Code::K8sImageNotPullable,
                 &["containers", cname, "image"],
                 "'.' is not an image Kubernetes can pull".into(),
                 Some("replace it with a built image (e.g. --image or an override of containers.<name>.image)"),
@@ -235,6 +240,7 @@ impl Ctx<'_> {
                     Some(m) => item["mode"] = json!(m),
                     None => {
                         self.err(
+                            Code::K8sInvalidFileMode,
                             &["containers", cname, "files", target, "mode"],
                             format!("'{mode}' is not an octal file mode"),
                             Some("write the mode as an octal string such as \"0644\""),
@@ -258,6 +264,15 @@ impl Ctx<'_> {
                     cm_binary.insert(key.clone(), b64(bytes));
                     cm_items.push(item);
                     &cm_volume
+                }
+                other => {
+                    self.err(
+                        Code::Internal,
+                        &["containers", cname, "files", target],
+                        format!("the k8s target cannot write file content {other:?}"),
+                        None,
+                    );
+                    continue;
                 }
             };
             mounts.push(json!({
@@ -316,12 +331,22 @@ impl Ctx<'_> {
                 VolumeSource::Resource(uid) => uid,
                 VolumeSource::Other(r) => {
                     self.err(
+                        Code::K8sInvalidVolume,
                         &path,
                         format!(
                             "'{}' does not name a resource; the k8s target mounts only volume resources",
                             r.to_plain()
                         ),
                         Some("write source: ${resources.<name>} with a resource of type volume"),
+                    );
+                    continue;
+                }
+                other => {
+                    self.err(
+                        Code::K8sInvalidVolume,
+                        &path,
+                        format!("unsupported volume source {other:?}"),
+                        None,
                     );
                     continue;
                 }
@@ -347,7 +372,12 @@ impl Ctx<'_> {
             return Some(n.clone());
         }
         let Some(res) = self.project.resources.get(uid) else {
-            self.err(path, format!("resource '{uid}' was not provisioned"), None);
+            self.err(
+                Code::K8sInvalidVolume,
+                path,
+                format!("resource '{uid}' was not provisioned"),
+                None,
+            );
             return None;
         };
         let outputs = &res.outputs;
@@ -357,6 +387,7 @@ impl Ctx<'_> {
         let help = "a volume provisioner outputs either 'source' (a Kubernetes volume source such as {persistentVolumeClaim: {claimName: ...}}) or 'claimSpec' (a PersistentVolumeClaim spec, StatefulSet only)";
         if outputs.secret.contains("source") || outputs.secret.contains("claimSpec") {
             self.err(
+                Code::K8sInvalidVolume,
                 path,
                 format!("resource '{uid}': volume outputs must not be secret"),
                 None,
@@ -375,6 +406,7 @@ impl Ctx<'_> {
             (None, Some(Value::Object(spec))) if !spec.is_empty() => {
                 if !self.stateful {
                     self.err(
+                        Code::K8sInvalidVolume,
                         path,
                         format!("resource '{uid}' outputs a claimSpec, which needs a StatefulSet"),
                         Some("add the workload annotation k8s.score.dev/kind: StatefulSet, or use a volume provisioner that outputs 'source'"),
@@ -388,6 +420,7 @@ impl Ctx<'_> {
             }
             _ => {
                 self.err(
+                    Code::K8sInvalidVolume,
                     path,
                     format!(
                         "failed to convert resource '{uid}' outputs into a volume: exactly one non-empty map of 'source' or 'claimSpec' is required"
@@ -590,7 +623,7 @@ fn workload_kind(
         "Deployment" => Ok("Deployment"),
         "StatefulSet" => Ok("StatefulSet"),
         other => Err(Diagnostic::new(
-            CODE,
+            Code::K8sUnsupportedKind,
             format!(
                 "workload '{}': metadata.annotations.{KIND_ANNOTATION}: unsupported workload kind '{other}'",
                 w.name

@@ -68,6 +68,13 @@ pub(crate) fn resolved_expr(
                 src.push('}');
             }
             Piece::Value(f) => src.push_str(&crate::strings::escape(&f.render())),
+            // A piece kind this target does not know yet: its plain text, escaped like literal text.
+            other => src.push_str(&crate::strings::escape(
+                &Resolved {
+                    pieces: vec![other.clone()],
+                }
+                .to_plain(),
+            )),
         }
     }
     // The literal parts are escaped by construction and each interpolated expression parsed

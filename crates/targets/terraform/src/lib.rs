@@ -28,13 +28,10 @@ use std::path::PathBuf;
 
 use hcl::Block;
 use score_core::{Artefacts, ResolvedProject, Target};
-use score_core::{Diagnostic, Diagnostics};
+use score_core::{Code, Diagnostic, Diagnostics};
 
 /// The default provisioner file for this target (`provisioners/default.provisioners.yaml`).
 pub const DEFAULT_PROVISIONERS: &str = include_str!("../provisioners/default.provisioners.yaml");
-
-/// Diagnostic code of every error this target reports.
-pub const CODE: &str = "score::terraform";
 
 /// The terraform target (`score-gen terraform`), with its options.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -132,14 +129,15 @@ fn address((kind, labels): &(String, Vec<String>)) -> String {
     s
 }
 
-fn err(msg: String) -> Diagnostics {
-    Diagnostic::new(CODE, msg).into()
+fn err(code: Code) -> impl Fn(String) -> Diagnostics {
+    move |msg| Diagnostic::new(code, msg).into()
 }
 
 fn emit(project: &ResolvedProject, namespace: Option<&str>) -> Result<Artefacts, Diagnostics> {
     let mut main = BlockSet::default();
     let mut vars = BlockSet::default();
-    main.add(required_providers(), "the target").map_err(err)?;
+    main.add(required_providers(), "the target")
+        .map_err(err(Code::TerraformBlockConflict))?;
 
     let mut diags = Diagnostics::default();
     for r in project.resources() {
@@ -154,11 +152,11 @@ fn emit(project: &ResolvedProject, namespace: Option<&str>) -> Result<Artefacts,
                         main.add(b, &owner)
                     };
                     if let Err(e) = res {
-                        diags.push(Diagnostic::new(CODE, e));
+                        diags.push(Diagnostic::new(Code::TerraformBlockConflict, e));
                     }
                 }
             }
-            Err(e) => diags.push(Diagnostic::new(CODE, e).with_help(
+            Err(e) => diags.push(Diagnostic::new(Code::TerraformInvalidSection, e).with_help(
                 "a terraform provisioner section renders `blocks: [{type, labels, body, blocks}]` and optionally `expression_outputs: [keys]` (spec/targets/terraform.md)",
             )),
         }
@@ -169,16 +167,16 @@ fn emit(project: &ResolvedProject, namespace: Option<&str>) -> Result<Artefacts,
             Ok(out) => {
                 for b in out.main {
                     if let Err(e) = main.add(b, &owner) {
-                        diags.push(Diagnostic::new(CODE, e));
+                        diags.push(Diagnostic::new(Code::TerraformBlockConflict, e));
                     }
                 }
                 for b in out.variables {
                     if let Err(e) = vars.add(b, &owner) {
-                        diags.push(Diagnostic::new(CODE, e));
+                        diags.push(Diagnostic::new(Code::TerraformBlockConflict, e));
                     }
                 }
             }
-            Err(e) => diags.push(Diagnostic::new(CODE, e)),
+            Err(e) => diags.push(Diagnostic::new(Code::TerraformInvalidWorkload, e)),
         }
     }
     diags.into_result()?;
@@ -186,7 +184,7 @@ fn emit(project: &ResolvedProject, namespace: Option<&str>) -> Result<Artefacts,
     let mut files = vec![(
         PathBuf::from("main.tf"),
         format::to_terraform_string(&blocks::body_of(main.blocks))
-            .map_err(err)?
+            .map_err(err(Code::TerraformEmit))?
             .into_bytes(),
     )];
     if !vars.blocks.is_empty() {
@@ -203,7 +201,7 @@ fn emit(project: &ResolvedProject, namespace: Option<&str>) -> Result<Artefacts,
         files.push((
             PathBuf::from("variables.tf"),
             format::to_terraform_string(&blocks::body_of(v))
-                .map_err(err)?
+                .map_err(err(Code::TerraformEmit))?
                 .into_bytes(),
         ));
     }

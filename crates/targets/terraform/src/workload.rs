@@ -335,6 +335,11 @@ impl<'a> PodParts<'a> {
                     key.clone(),
                     Expression::from(base64::engine::general_purpose::STANDARD.encode(bytes)),
                 )),
+                other => {
+                    return Err(format!(
+                        "{what}: the terraform target cannot write file content {other:?}"
+                    ))
+                }
             }
             let mut items = Block::builder("items")
                 .add_attribute(("key", key.as_str()))
@@ -384,6 +389,12 @@ impl<'a> PodParts<'a> {
                         "{}: source '{}' is not a resource; the terraform target mounts only resources (`${{resources.<name>}}`)",
                         self.at(cname, &format!("volume '{target}'")),
                         r.to_plain()
+                    ))
+                }
+                other => {
+                    return Err(format!(
+                        "{}: unsupported volume source {other:?}",
+                        self.at(cname, &format!("volume '{target}'"))
                     ))
                 }
             };

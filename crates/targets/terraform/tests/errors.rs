@@ -2,8 +2,9 @@
 //! invalid expressions and unsupported volume sources.
 
 use score_core::unstable::state::State;
+use score_core::Code;
 use score_core::{compile, CompileInputs};
-use score_target_terraform::{TerraformTarget, CODE};
+use score_target_terraform::TerraformTarget;
 
 const SCORE: &str = r#"
 apiVersion: score.dev/v1b1
@@ -25,7 +26,8 @@ fn provisioner(class: &str, outputs: &str, terraform: &str) -> String {
     )
 }
 
-fn messages(score: &str, provisioners: &str) -> Vec<String> {
+/// The messages of the errors `compile` reports, each of which must carry `code`.
+fn messages(score: &str, provisioners: &str, code: Code) -> Vec<String> {
     let mut st = State::new_random();
     st.seed = "test-seed".into();
     match compile(
@@ -41,7 +43,7 @@ fn messages(score: &str, provisioners: &str) -> Vec<String> {
         Err(d) => d
             .iter()
             .map(|d| {
-                assert_eq!(d.code, CODE);
+                assert_eq!(d.code, code, "{}", d.message);
                 d.message.clone()
             })
             .collect(),
@@ -63,7 +65,7 @@ fn conflicting_blocks_are_an_error() {
         "value: module.shared.b",
         &module_block("{source: ./b}"),
     );
-    let m = messages(SCORE, &p);
+    let m = messages(SCORE, &p, Code::TerraformBlockConflict);
     assert_eq!(
         m,
         vec!["resource 'thing.two#app.two' and resource 'thing.one#app.one' both define the block `module \"shared\"` differently"]
@@ -106,7 +108,7 @@ fn unknown_section_and_bad_blocks() {
             "value: x.z",
             "    blocks: |\n      - labels: [a]\n      - type: module\n        extra: 1\n",
         );
-    let m = messages(SCORE, &p);
+    let m = messages(SCORE, &p, Code::TerraformInvalidSection);
     assert_eq!(m.len(), 2, "{m:?}");
     assert_eq!(
         m[0],
@@ -122,7 +124,7 @@ fn unknown_section_and_bad_blocks() {
 fn invalid_expression_output() {
     let p = provisioner("one", "value: 'module.(('", "    blocks: |\n      []\n")
         + &provisioner("two", "value: x.z", "    blocks: |\n      []\n");
-    let m = messages(SCORE, &p);
+    let m = messages(SCORE, &p, Code::TerraformInvalidWorkload);
     assert_eq!(m.len(), 1, "{m:?}");
     assert!(
         m[0].starts_with("workload 'app' container 'main' variable 'A': 'module.((' is not a valid HCL expression"),
@@ -143,7 +145,7 @@ containers:
       /data:
         source: host-volume
 "#;
-    let m = messages(score, "[]");
+    let m = messages(score, "[]", Code::TerraformInvalidWorkload);
     assert_eq!(
         m,
         vec!["workload 'app' container 'main' volume '/data': source 'host-volume' is not a resource; the terraform target mounts only resources (`${resources.<name>}`)"]
