@@ -45,8 +45,9 @@ pub struct CommonArgs {
     /// files may run programs (spec/security.md).
     #[arg(long)]
     pub allow_remote_commands: bool,
-    /// Seconds a `cmd://` provisioner may run.
-    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    /// Seconds a `cmd://` provisioner may run (1 to 86400).
+    #[arg(long, value_name = "SECONDS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub cmd_timeout: u64,
 }
 
@@ -147,7 +148,7 @@ pub fn load_all(common: &CommonArgs) -> Result<Vec<WorkloadInput>, Diagnostics> 
     let mut override_files = Vec::new();
     for f in &common.override_files {
         let name = f.display().to_string();
-        let bytes = std::fs::read(f).map_err(|e| io_diag(&name, e))?;
+        let bytes = read_input(f)?;
         let text = String::from_utf8_lossy(&bytes).into_owned();
         override_files.push(yaml::parse(
             std::sync::Arc::new(score_core::SourceFile::new(name, text)),
@@ -159,10 +160,10 @@ pub fn load_all(common: &CommonArgs) -> Result<Vec<WorkloadInput>, Diagnostics> 
     let mut diags = Diagnostics::default();
     for path in &common.files {
         let name = path.display().to_string();
-        let bytes = match std::fs::read(path) {
+        let bytes = match read_input(path) {
             Ok(b) => b,
-            Err(e) => {
-                diags.push(io_diag(&name, e));
+            Err(d) => {
+                diags.push(d);
                 continue;
             }
         };
@@ -332,6 +333,29 @@ pub fn parent_dir(path: &Path) -> PathBuf {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     }
+}
+
+/// Reads a Score or override file, bounded before reading (spec/security.md): a file over the
+/// loader's size limit is refused from its size, and a FIFO or device is read for at most the
+/// limit and ten seconds.
+pub fn read_input(path: &Path) -> Result<Vec<u8>, Diagnostic> {
+    let limit = Limits::default().max_bytes as u64;
+    let name = path.display().to_string();
+    fsutil::read_bounded(path, limit, Duration::from_secs(10)).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::FileTooLarge {
+            let size = std::fs::metadata(path)
+                .ok()
+                .filter(|m| m.is_file())
+                .map_or_else(|| format!("more than {limit}"), |m| m.len().to_string());
+            Diagnostic::new(
+                Code::LoadTooLarge,
+                format!("{name}: input is too large: {size} bytes, the limit is {limit} bytes"),
+            )
+            .with_help("a Score file is a small YAML document; check that the right file was given")
+        } else {
+            io_diag(&name, e)
+        }
+    })
 }
 
 pub fn io_diag(name: &str, e: std::io::Error) -> Diagnostic {

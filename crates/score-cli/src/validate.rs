@@ -25,11 +25,16 @@ pub fn run(args: &Args, out: &Output) -> Result<(), u8> {
     let mut all_diags: Vec<Diagnostic> = Vec::new();
     for path in &args.files {
         let name = path.display().to_string();
-        let diags = match std::fs::read(path) {
-            Err(e) => vec![
-                Diagnostic::new(Code::Io, format!("cannot read {name}: {e}"))
-                    .with_help("check the path; Score files are usually named score.yaml"),
-            ],
+        let diags = match crate::generate::read_input(path) {
+            Err(d) if d.code == Code::Io => vec![Diagnostic::new(
+                Code::Io,
+                format!(
+                    "cannot read {name}: {}",
+                    d.message.trim_start_matches(&format!("{name}: "))
+                ),
+            )
+            .with_help("check the path; Score files are usually named score.yaml")],
+            Err(d) => vec![d],
             Ok(bytes) => {
                 let opts = LoadOptions {
                     sources: Some(std::sync::Arc::new(

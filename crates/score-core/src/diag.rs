@@ -30,6 +30,8 @@ pub struct SourceFile {
     pub name: String,
     /// The text. Non-UTF-8 input is stored lossily (it is only used for snippets).
     pub text: String,
+    /// `text` as snippets show it (see [`SourceFile::display_text`]), made on first use.
+    display: std::sync::OnceLock<String>,
 }
 
 impl SourceFile {
@@ -38,19 +40,50 @@ impl SourceFile {
         Self {
             name: name.into(),
             text: text.into(),
+            display: std::sync::OnceLock::new(),
         }
     }
 
+    /// The text as snippets show it, byte for byte the same length so every span still fits:
+    /// control characters (a terminal escape in a hostile file, NUL, DEL, C1 controls) become
+    /// `?` (one per byte), and a lone carriage return (an old Mac line ending, which YAML counts
+    /// as a line break) becomes a newline so the snippet's lines are the parser's lines.
+    ///
+    /// ```
+    /// let f = score_core::SourceFile::new("x", "a: \u{1b}[31mred\rb: 1\r\n");
+    /// assert_eq!(f.display_text(), "a: ?[31mred\nb: 1\r\n");
+    /// ```
+    pub fn display_text(&self) -> &str {
+        self.display.get_or_init(|| {
+            let mut out = String::with_capacity(self.text.len());
+            let mut chars = self.text.chars().peekable();
+            while let Some(c) = chars.next() {
+                match c {
+                    '\r' if chars.peek() != Some(&'\n') => out.push('\n'),
+                    '\n' | '\t' | '\r' => out.push(c),
+                    c if c.is_control() => {
+                        out.extend(std::iter::repeat_n('?', c.len_utf8()));
+                    }
+                    c => out.push(c),
+                }
+            }
+            out
+        })
+    }
+
     /// Line and column (both 1-based, column in characters) of a byte offset.
+    ///
+    /// Lines are those of [`SourceFile::display_text`], so a lone carriage return counts as a
+    /// line break, as it does for the YAML parser.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
-        let before = &self.text.as_bytes()[..offset];
+        let before = &self.display_text().as_bytes()[..offset];
         let line = before.iter().filter(|b| **b == b'\n').count() + 1;
         let line_start = before
             .iter()
             .rposition(|b| *b == b'\n')
             .map_or(0, |p| p + 1);
-        let col = String::from_utf8_lossy(&before[line_start..])
+        let col = String::from_utf8_lossy(&self.text.as_bytes()[line_start..offset])
             .chars()
             .count()
             + 1;
@@ -463,9 +496,12 @@ impl miette::SourceCode for SourceFile {
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
-        let inner = self
-            .text
-            .read_span(span, context_lines_before, context_lines_after)?;
+        if let Some(excerpt) = self.long_line_excerpt(span) {
+            return Ok(Box::new(excerpt));
+        }
+        let inner =
+            self.display_text()
+                .read_span(span, context_lines_before, context_lines_after)?;
         Ok(Box::new(miette::MietteSpanContents::new_named(
             self.name.clone(),
             inner.data(),
@@ -474,6 +510,48 @@ impl miette::SourceCode for SourceFile {
             inner.column(),
             inner.line_count(),
         )))
+    }
+}
+
+/// Lines longer than this are shown as an excerpt around the span (a minified JSON file is one
+/// line; miette's renderer cannot pad past column 65,535 and a megabyte-wide snippet helps no one).
+const MAX_SNIPPET_LINE: usize = 1000;
+/// Bytes of context kept on each side of the span in such an excerpt (at most).
+const EXCERPT_CONTEXT: usize = 60;
+
+impl SourceFile {
+    /// For a span on a very long line: that line cut down to the span plus some context, with
+    /// the real line and column, and no surrounding lines.
+    fn long_line_excerpt(
+        &self,
+        span: &miette::SourceSpan,
+    ) -> Option<miette::MietteSpanContents<'_>> {
+        let text = self.display_text();
+        let offset = span.offset().min(text.len());
+        let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
+        if line_end - line_start <= MAX_SNIPPET_LINE {
+            return None;
+        }
+        let floor = |mut i: usize| {
+            while !text.is_char_boundary(i) {
+                i -= 1;
+            }
+            i
+        };
+        let start = floor(offset.saturating_sub(EXCERPT_CONTEXT).max(line_start));
+        let span_end = offset + span.len().min(MAX_SNIPPET_LINE);
+        let end = floor((span_end + EXCERPT_CONTEXT).min(line_end));
+        // miette reads the header's line:column from here: those of the span itself.
+        let (line, column) = self.line_col(offset);
+        Some(miette::MietteSpanContents::new_named(
+            self.name.clone(),
+            &text.as_bytes()[start..end],
+            miette::SourceSpan::new(start.into(), end - start),
+            line - 1,
+            column - 1,
+            1,
+        ))
     }
 }
 

@@ -27,6 +27,11 @@ use serde_json::{Map, Value};
 
 use crate::diag::{Code, Diagnostic, SourceFile, Span};
 
+/// The largest state file read (checked before reading): far above what 10,000 workloads with
+/// several resources each produce (~40 MiB), low enough that a planted file cannot exhaust
+/// memory.
+pub const MAX_STATE_BYTES: u64 = 512 * 1024 * 1024;
+
 /// The state format this build reads and writes.
 pub const STATE_VERSION: u32 = 1;
 
@@ -250,10 +255,19 @@ fn parse<T: for<'de> Deserialize<'de>>(
     file: &Arc<SourceFile>,
     text: &str,
 ) -> Result<T, Diagnostic> {
+    // The writer has no node limit, so the reader's scales with the file: a node or event takes
+    // at least one byte of text, and the file's size is checked before it is read
+    // (MAX_STATE_BYTES). serde-saphyr's fixed defaults (250,000 nodes) locked out projects
+    // above ~4,000 workloads.
+    let scaled = text.len().saturating_add(1024);
     let opts = serde_saphyr::options! {
         strict_booleans: true,
         legacy_octal_numbers: true,
         with_snippet: false,
+        budget: serde_saphyr::budget! {
+            max_nodes: scaled.max(250_000),
+            max_events: scaled.max(1_000_000),
+        },
     };
     crate::yaml::from_str_typed::<T>(text, opts).map_err(|e| {
         let mut d = Diagnostic::new(

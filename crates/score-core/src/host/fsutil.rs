@@ -256,6 +256,85 @@ fn refused(at: &Path, path: &Path, what: &str) -> io::Error {
     io::Error::new(io::ErrorKind::PermissionDenied, UnsafeWrite(message))
 }
 
+/// Reads at most `max` bytes of `path`; a larger file is an error (`FileTooLarge`), decided from
+/// its size before reading when it is a regular file. Anything else (a FIFO, a device, a
+/// process substitution) is read in a helper thread for at most `wait`, so `/dev/zero` cannot
+/// grow memory and a FIFO with no writer cannot hang the run.
+///
+/// ```
+/// use std::time::Duration;
+/// use score_core::host::fsutil::read_bounded;
+/// let dir = tempfile::tempdir().unwrap();
+/// let p = dir.path().join("a.yaml");
+/// std::fs::write(&p, "0123456789").unwrap();
+/// assert_eq!(read_bounded(&p, 10, Duration::from_secs(1)).unwrap(), b"0123456789");
+/// let e = read_bounded(&p, 9, Duration::from_secs(1)).unwrap_err();
+/// assert_eq!(e.kind(), std::io::ErrorKind::FileTooLarge);
+/// ```
+pub fn read_bounded(path: &Path, max: u64, wait: Duration) -> io::Result<Vec<u8>> {
+    let too_large = |size: String| {
+        io::Error::new(
+            io::ErrorKind::FileTooLarge,
+            format!(
+                "{} is too large: {size} bytes, the limit is {max} bytes",
+                path.display()
+            ),
+        )
+    };
+    let meta = std::fs::metadata(path)?;
+    if meta.is_file() {
+        if meta.len() > max {
+            return Err(too_large(meta.len().to_string()));
+        }
+        return read_limited(File::open(path)?, max).map_err(|e| {
+            if e.kind() == io::ErrorKind::FileTooLarge {
+                too_large(format!("more than {max}"))
+            } else {
+                e
+            }
+        });
+    }
+    if meta.is_dir() {
+        return Err(io::Error::new(
+            io::ErrorKind::IsADirectory,
+            format!("{} is a directory", path.display()),
+        ));
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    let owned = path.to_path_buf();
+    // Abandoned (not joined) on timeout: a FIFO with no writer blocks in open(2) for good.
+    thread::spawn(move || {
+        let _ = tx.send(File::open(&owned).and_then(|f| read_limited(f, max)));
+    });
+    match rx.recv_timeout(wait) {
+        Ok(result) => result.map_err(|e| {
+            if e.kind() == io::ErrorKind::FileTooLarge {
+                too_large(format!("more than {max}"))
+            } else {
+                e
+            }
+        }),
+        Err(_) => Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!(
+                "{} is not a regular file and gave no data within {:.0} s",
+                path.display(),
+                wait.as_secs_f64()
+            ),
+        )),
+    }
+}
+
+fn read_limited(file: File, max: u64) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut buf = Vec::new();
+    file.take(max.saturating_add(1)).read_to_end(&mut buf)?;
+    if buf.len() as u64 > max {
+        return Err(io::Error::from(io::ErrorKind::FileTooLarge));
+    }
+    Ok(buf)
+}
+
 /// Whether `a` and `b` name the same existing file (same device and inode on Unix; the same
 /// canonical path elsewhere). Used to refuse an output that is one of the run's inputs.
 pub fn same_file(a: &Path, b: &Path) -> bool {

@@ -4,6 +4,9 @@ use std::path::{Component, Path, PathBuf};
 
 use crate::front::{SourceError, SourceReader};
 
+/// The largest `files[].source` read (a mounted config file, not a data set).
+pub const MAX_SOURCE_BYTES: u64 = 16 * 1024 * 1024;
+
 /// Reads `files[].source` relative to a Score file's directory, as score-go's `loader.Normalize`;
 /// paths that leave the directory (lexically or through a symlink) are refused unless allowed.
 ///
@@ -83,7 +86,13 @@ fn read_source(
             ));
         }
     }
-    std::fs::read(&joined).map_err(|e| {
+    // Bounded: a `source` of /dev/zero or a FIFO cannot exhaust memory or hang the run.
+    super::fsutil::read_bounded(
+        &joined,
+        MAX_SOURCE_BYTES,
+        std::time::Duration::from_secs(10),
+    )
+    .map_err(|e| {
         (
             format!("open {}: {}", clean(&joined).display(), io_reason(&e)),
             "paths in `source` are relative to the Score file's directory".into(),

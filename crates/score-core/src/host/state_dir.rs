@@ -141,7 +141,11 @@ impl StateDir {
     pub fn load(&self) -> Result<State, Diagnostic> {
         let path = self.state_path();
         let name = path.display().to_string();
-        match std::fs::read(&path) {
+        match fsutil::read_bounded(
+            &path,
+            crate::state::MAX_STATE_BYTES,
+            Duration::from_secs(10),
+        ) {
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(text) => State::from_yaml(&name, &text),
                 Err(e) => Err(Diagnostic::new(
