@@ -39,7 +39,10 @@ const DEVIATIONS: &[&str] = &[
 /// A reference file beside the checkout, read; `None` (skipped with a message) when absent.
 fn read_reference(rel: &str) -> Option<String> {
     let path = common::reference(rel)?;
-    Some(std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display())))
+    Some(
+        std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display())),
+    )
 }
 
 fn reference_json(rel: &str) -> Option<Value> {
@@ -305,7 +308,10 @@ fn schema_document_cases() {
                     "{name} after upgrade:\n{}",
                     describe(&after)
                 );
-                assert!(spec.as_ref().is_none_or(|s| s.is_valid(&up)), "{name}: spec rejects the upgraded doc");
+                assert!(
+                    spec.as_ref().is_none_or(|s| s.is_valid(&up)),
+                    "{name}: spec rejects the upgraded doc"
+                );
             }
             _ => {
                 let (pointer, prop) = go_missing(expect)
@@ -976,7 +982,10 @@ fn targeted_probes_agree_with_spec_and_score_go() {
             ));
         }
         let go_expected = p.go_valid.unwrap_or(p.valid);
-        if go.as_ref().is_some_and(|g| g.is_valid(&p.doc) != go_expected) {
+        if go
+            .as_ref()
+            .is_some_and(|g| g.is_valid(&p.doc) != go_expected)
+        {
             failures.push(format!(
                 "{}: score-go schema disagrees with the table",
                 p.name
@@ -1009,8 +1018,8 @@ fn upstream_samples_are_valid() {
         let Some(text) = read_reference(rel) else {
             return;
         };
-        let doc: Value = serde_saphyr::from_str(&text)
-            .unwrap_or_else(|e| panic!("{rel} does not parse: {e}"));
+        let doc: Value =
+            serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{rel} does not parse: {e}"));
         let errors = validate(&doc);
         assert!(errors.is_empty(), "{rel}:\n{}", describe(&errors));
         assert!(spec.is_valid(&doc), "{rel}: upstream spec rejects it");
