@@ -1,8 +1,6 @@
 //! Emit errors: each names what is wrong and where.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use score_target_compose::ComposeOptions;
 
 /// `options` is the target's options as YAML (`""` for the defaults).
@@ -14,6 +12,7 @@ fn case(scores: &[&str], provisioners: Option<&str>, options: &str) -> Case {
     };
     Case {
         name: "inline".into(),
+        dir: std::path::PathBuf::new(),
         scores: scores
             .iter()
             .enumerate()

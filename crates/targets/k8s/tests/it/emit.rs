@@ -1,8 +1,6 @@
 //! The emitter on hand-built resolved projects: no provisioners involved, so each rule of
 //! `spec/targets/k8s.md` is checked on its own.
 
-mod common;
-
 use std::collections::BTreeMap;
 
 use indexmap::IndexMap;
@@ -240,10 +238,13 @@ fn secret_variables_go_to_a_secret() {
     assert_eq!(sec["type"], "Opaque");
     assert_eq!(
         sec["data"]["env.DB_URL"],
-        common::b64("postgres://u:s3cr3t-pass@h/db")
+        crate::common::b64("postgres://u:s3cr3t-pass@h/db")
     );
-    assert_eq!(sec["data"]["env.PASSWORD"], common::b64("s3cr3t-pass"));
-    common::assert_no_secret_in_clear(&docs, &["s3cr3t-pass"]);
+    assert_eq!(
+        sec["data"]["env.PASSWORD"],
+        crate::common::b64("s3cr3t-pass")
+    );
+    crate::common::assert_no_secret_in_clear(&docs, &["s3cr3t-pass"]);
 
     // Names differing only in characters a Secret key cannot hold get distinct keys.
     let mut w = basic();
@@ -306,12 +307,12 @@ fn files_become_configmap_or_secret_items_mounted_by_subpath() {
     assert_eq!(cm["data"], json!({"file-0": "a: no\n"}));
     assert_eq!(
         cm["binaryData"],
-        json!({"file-2": common::b64_bytes(&[0, 159, 146, 150])})
+        json!({"file-2": crate::common::b64_bytes(&[0, 159, 146, 150])})
     );
     let sec = find(&docs, "Secret", "web-main-secrets");
     assert_eq!(
         sec["data"],
-        json!({"file-1": common::b64("pw=hunter2-secret")})
+        json!({"file-1": crate::common::b64("pw=hunter2-secret")})
     );
     let pod = &find(&docs, "Deployment", "web")["spec"]["template"]["spec"];
     assert_eq!(
@@ -332,7 +333,7 @@ fn files_become_configmap_or_secret_items_mounted_by_subpath() {
             {"name": "files-0", "mountPath": "/bin/blob", "subPath": "file-2", "readOnly": true}
         ])
     );
-    common::assert_no_secret_in_clear(&docs, &["hunter2-secret"]);
+    crate::common::assert_no_secret_in_clear(&docs, &["hunter2-secret"]);
     // The emitter quotes what YAML 1.1 would misread.
     let yaml = score_target_k8s::render_yaml(&docs).expect("yaml");
     assert!(
@@ -638,7 +639,7 @@ fn output_is_valid_kubernetes() {
     )
     .expect("utf8");
     assert!(yaml.contains("value: \"no\""), "{yaml}");
-    common::kubernetes_validate(&yaml, "emit-basic");
+    crate::common::kubernetes_validate(&yaml, "emit-basic");
 }
 
 /// Behaviour we decide differently from score-k8s; each must be explained in `spec/deviations.md`.
@@ -708,5 +709,5 @@ fn before_makes_init_and_sidecar_containers() {
         ])
     );
     let yaml = score_target_k8s::render_yaml(&docs).expect("yaml");
-    common::kubernetes_validate(&yaml, "emit-before");
+    crate::common::kubernetes_validate(&yaml, "emit-before");
 }
