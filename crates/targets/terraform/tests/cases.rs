@@ -51,9 +51,6 @@ fn no_score_placeholders(case: &Case, files: &[(String, String)]) {
     }
 }
 
-/// The two-workload acceptance example: a shared postgres (one module for both workloads),
-/// redis, a volume, files and probes; the second workload reaches the first via service-port.
-
 /// The expected cases are all there.
 fn all_cases_present() -> Result<(), Failed> {
     let n = kit::case_names(TARGET).len();

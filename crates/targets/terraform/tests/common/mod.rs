@@ -71,8 +71,8 @@ pub fn external_validators(name: &str, files: &[(String, String)]) {
     };
     let dir = tempfile::tempdir().unwrap();
     for (path, text) in files {
-        let file = dir.path().join(&path);
-        std::fs::write(&file, &text).unwrap();
+        let file = dir.path().join(path);
+        std::fs::write(&file, text).unwrap();
         let out = Command::new(&py)
             .args([
                 "-c",
