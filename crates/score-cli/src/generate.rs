@@ -338,6 +338,8 @@ pub fn parent_dir(path: &Path) -> PathBuf {
 /// Reads a Score or override file, bounded before reading (spec/security.md): a file over the
 /// loader's size limit is refused from its size, and a FIFO or device is read for at most the
 /// limit and ten seconds.
+// One diagnostic per file: callers collect them (validate reports every file).
+#[allow(clippy::result_large_err)]
 pub fn read_input(path: &Path) -> Result<Vec<u8>, Diagnostic> {
     let limit = Limits::default().max_bytes as u64;
     let name = path.display().to_string();

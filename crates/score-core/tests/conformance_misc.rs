@@ -1,5 +1,5 @@
 //! Runs the `resource_uid` and `parse_resource_limits` tables of
-//! `../shared/conformance/misc_cases.json` (score-go `framework/resource_uid_test.go` and
+//! `testdata/conformance/misc_cases.json` (score-go `framework/resource_uid_test.go` and
 //! `types/types_test.go`, plus derived rows). The file's other tables (git URLs, formatter,
 //! upgrade transforms) belong to other modules and are run by their own tests.
 

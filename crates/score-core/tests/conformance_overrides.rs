@@ -1,4 +1,4 @@
-//! Runs every row of `../shared/conformance/override_cases.json` (score-go
+//! Runs every row of `testdata/conformance/override_cases.json` (score-go
 //! `framework/override_utils_test.go` plus derived edge cases) through `score_core::unstable::overrides`.
 
 // Tests work with real files and programs; the library's purity lint is for `src/`.

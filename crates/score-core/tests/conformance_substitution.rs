@@ -1,4 +1,4 @@
-//! Runs every row of `../shared/conformance/substitution_cases.json` (score-go
+//! Runs every row of `testdata/conformance/substitution_cases.json` (score-go
 //! `framework/substitution_test.go` plus derived grammar and rendering rows) through
 //! `score_core::unstable::substitute`.
 

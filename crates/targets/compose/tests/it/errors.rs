@@ -1,0 +1,286 @@
+//! Emit errors: each names what is wrong and where.
+
+use crate::common::*;
+use score_target_compose::ComposeOptions;
+
+/// `options` is the target's options as YAML (`""` for the defaults).
+fn case(scores: &[&str], provisioners: Option<&str>, options: &str) -> Case {
+    let options: ComposeOptions = if options.is_empty() {
+        ComposeOptions::default()
+    } else {
+        serde_saphyr::from_str(options).expect("compose options")
+    };
+    Case {
+        name: "inline".into(),
+        dir: std::path::PathBuf::new(),
+        scores: scores
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (format!("score{i}.yaml"), s.to_string()))
+            .collect(),
+        provisioners: provisioners
+            .map(|p| vec![("p.yaml".to_string(), p.to_string())])
+            .unwrap_or_default(),
+        options,
+    }
+}
+
+fn error_of(c: &Case) -> String {
+    match compile_case(c) {
+        Ok(_) => panic!("expected an error"),
+        Err(d) => d
+            .iter()
+            .map(|d| d.message.clone())
+            .collect::<Vec<_>>()
+            .join("\n"),
+    }
+}
+
+const DOT_IMAGE: &str = r#"
+apiVersion: score.dev/v1b1
+metadata: {name: app}
+containers:
+  web: {image: .}
+"#;
+
+#[test]
+fn dot_image_needs_a_build_context() {
+    let e = error_of(&case(&[DOT_IMAGE], None, ""));
+    assert!(
+        e.contains("container 'web'") && e.contains("image is '.'"),
+        "{e}"
+    );
+    let ok = compile_case(&case(&[DOT_IMAGE], None, "builds: {web: ./web}")).unwrap();
+    let yaml = compose_yaml(&ok.1);
+    assert!(yaml.contains("build:\n      context: ./web"), "{yaml}");
+    assert!(!yaml.contains("image:"), "{yaml}");
+}
+
+#[test]
+fn healthy_before_needs_a_probe() {
+    let s = r#"
+apiVersion: score.dev/v1b1
+metadata: {name: app}
+containers:
+  first:
+    image: a:1
+    before: {second: {ready: healthy}}
+  second: {image: b:1}
+"#;
+    assert_eq!(
+        error_of(&case(&[s], None, "")),
+        "containers.first.before: ready 'healthy' requires a readiness or liveness probe to be defined"
+    );
+}
+
+#[test]
+fn publish_is_checked() {
+    let s =
+        "apiVersion: score.dev/v1b1\nmetadata: {name: app}\ncontainers:\n  main: {image: a:1}\n";
+    let e = error_of(&case(&[s], None, "publish: ['8080:app']"));
+    assert_eq!(e, "--publish '8080:app': expected HOSTPORT:WORKLOAD:PORT");
+    let e = error_of(&case(&[s], None, "publish: ['8080:nope:80']"));
+    assert_eq!(
+        e,
+        "--publish '8080:nope:80': no workload or service named 'nope'"
+    );
+}
+
+const USES_THING: &str = r#"
+apiVersion: score.dev/v1b1
+metadata: {name: app}
+containers:
+  main: {image: a:1}
+resources:
+  one: {type: thing}
+  two: {type: thing, class: other}
+"#;
+
+#[test]
+fn conflicting_shared_services_are_an_error() {
+    let p = r#"
+- uri: template://t/thing
+  type: thing
+  compose:
+    services: |
+      shared:
+        image: "img:{{ class }}"
+"#;
+    let e = error_of(&case(&[USES_THING], Some(p), ""));
+    assert_eq!(
+        e,
+        "resources 'thing.default#app.one' and 'thing.other#app.two' render different values for 'services.shared.image'"
+    );
+}
+
+#[test]
+fn identical_shared_services_merge() {
+    let p = r#"
+- uri: template://t/thing
+  type: thing
+  compose:
+    services: |
+      shared:
+        image: "img:1"
+    files: |
+      shared/{{ class }}.txt: "{{ uid }}"
+"#;
+    let (_, a, _) = compile_case(&case(&[USES_THING], Some(p), "")).unwrap();
+    let yaml = compose_yaml(&a);
+    assert_eq!(yaml.matches("\n  shared:\n").count(), 1, "{yaml}");
+    assert!(yaml.contains("app-main:\n"), "{yaml}");
+    let files: Vec<String> = a.files[1..]
+        .iter()
+        .map(|(p, _)| p.display().to_string())
+        .collect();
+    assert_eq!(
+        files,
+        vec![
+            ".score-gen/mounts/shared/default.txt",
+            ".score-gen/mounts/shared/other.txt"
+        ]
+    );
+}
+
+#[test]
+fn unknown_sections_and_escaping_paths_are_errors() {
+    let p = r#"
+- uri: template://t/thing
+  type: thing
+  compose:
+    secrets: |
+      x: {}
+    files: |
+      ../outside.txt: "x"
+"#;
+    let e = error_of(&case(&[USES_THING], Some(p), ""));
+    assert!(e.contains("unknown compose section 'secrets'"), "{e}");
+    assert!(
+        e.contains(
+            "file path '../outside.txt' must be relative and stay inside the mounts directory"
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn environment_expressions_cannot_go_into_files() {
+    let s = r#"
+apiVersion: score.dev/v1b1
+metadata: {name: app}
+containers:
+  main:
+    image: a:1
+    files:
+      /etc/x.conf:
+        content: "debug=${resources.env.DEBUG}"
+resources:
+  env: {type: environment}
+"#;
+    let e = error_of(&case(&[s], None, ""));
+    assert!(
+        e.contains("containers.main.files[/etc/x.conf]: the content uses the compose environment variable '${DEBUG}'"),
+        "{e}"
+    );
+}
+
+#[test]
+fn service_port_errors_name_the_problem() {
+    let s = r#"
+apiVersion: score.dev/v1b1
+metadata: {name: app}
+containers:
+  main:
+    image: a:1
+    variables: {X: "${resources.peer.port}"}
+resources:
+  peer: {type: service-port, params: {workload: ghost, port: http}}
+"#;
+    let e = error_of(&case(&[s], None, ""));
+    assert!(e.contains("unknown workload 'ghost'"), "{e}");
+}
+
+const USES_DB: &str = r#"
+apiVersion: score.dev/v1b1
+metadata: {name: app}
+containers:
+  main:
+    image: a:1
+    variables: {PW: "${resources.db.password}"}
+resources:
+  db: {type: postgres}
+"#;
+
+#[test]
+fn publish_can_target_a_resource_service() {
+    let (_, a, _) = compile_case(&case(
+        &[USES_DB],
+        None,
+        "publish: ['15432:postgres-instance:5432']",
+    ))
+    .unwrap();
+    let v: serde_json::Value = serde_saphyr::from_str(&compose_yaml(&a)).unwrap();
+    assert_eq!(
+        v["services"]["postgres-instance"]["ports"],
+        serde_json::json!([{"target": 5432, "published": "15432"}])
+    );
+    // Compose has no secret store: the secret password is a plain value.
+    let pw = v["services"]["app-main"]["environment"]["PW"]
+        .as_str()
+        .unwrap();
+    assert!(
+        pw.len() == 24 && pw.chars().all(|c| c.is_ascii_alphanumeric()),
+        "{pw}"
+    );
+}
+
+#[test]
+fn a_workload_service_name_taken_by_a_resource_is_an_error() {
+    let s = r#"
+apiVersion: score.dev/v1b1
+metadata: {name: postgres}
+containers:
+  instance: {image: a:1}
+resources:
+  db: {type: postgres}
+"#;
+    assert_eq!(
+        error_of(&case(&[s], None, "")),
+        "service 'postgres-instance' of workload 'postgres' is already defined by resource 'postgres.default#postgres.db'"
+    );
+}
+
+#[test]
+fn volume_outputs_are_checked() {
+    let s = r#"
+apiVersion: score.dev/v1b1
+metadata: {name: app}
+containers:
+  main:
+    image: a:1
+    volumes:
+      /data: {source: "${resources.vol}"}
+resources:
+  vol: {type: odd-volume}
+"#;
+    let p = r#"
+- uri: template://t/odd
+  type: odd-volume
+  outputs: |
+    type: nfs
+    source: x
+"#;
+    assert_eq!(
+        error_of(&case(&[s], Some(p), "")),
+        "containers.main.volumes[/data]: resource 'odd-volume.default#app.vol' has invalid type 'nfs'"
+    );
+    let p = p.replace("type: nfs", "type: tmpfs");
+    let s2 = s.replace(
+        "{source: \"${resources.vol}\"}",
+        "{source: \"${resources.vol}\", path: sub}",
+    );
+    assert_eq!(
+        error_of(&case(&[&s2], Some(&p), "")),
+        "containers.main.volumes[/data]: can't mount named tmpfs volume with sub path 'sub': not supported"
+    );
+}

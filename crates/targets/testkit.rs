@@ -1,0 +1,258 @@
+//! The test kit shared by the three target crates, included by path from each crate's
+//! `tests/cases.rs` and `tests/it/main.rs` (`#[path = "…/testkit.rs"] mod kit;`).
+//!
+//! One fixture convention for every target: `testdata/<target>/<case>/` holds the inputs
+//! * `score*.yaml`: the workloads, compiled in file-name order;
+//! * `overrides.yaml` (optional): merged into `score.yaml` as `--overrides-file` does;
+//! * `provisioners.yaml` (optional): a user provisioner file, before the target's defaults;
+//! * `options.yaml` (optional): the target's typed options (serde, unknown keys are an error);
+//!
+//! and, beside them, the expected output: one insta snapshot named after the target's primary
+//! artefact (`compose.yaml.snap`, `manifests.yaml.snap`, `main.tf.snap`). Any other file in a
+//! case folder is an error, and so is a snapshot that belongs to no case.
+//!
+//! [`run`] turns every case folder into its own test (libtest-mimic), so a failure names its case,
+//! and adds the fixture-tree checks above as tests of their own.
+// Each test binary uses a different subset of these helpers.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use score_core::{compile, CompileInputs, Compiled, Diagnostics, State, Target};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+/// The workspace root (this crate is `crates/targets/<target>`).
+pub fn workspace_root() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../..");
+    std::fs::canonicalize(&root).unwrap_or(root)
+}
+
+/// `testdata/<target>/`.
+pub fn cases_dir(target: &str) -> PathBuf {
+    workspace_root().join("testdata").join(target)
+}
+
+/// The case folders of `testdata/<target>/`, sorted; none at all is a failure.
+pub fn case_names(target: &str) -> Vec<String> {
+    let dir = cases_dir(target);
+    let entries = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("fixture directory {} is missing: {e}", dir.display()));
+    let mut names: Vec<String> = entries
+        .map(|e| e.expect("directory entry"))
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert!(!names.is_empty(), "no fixtures in {}", dir.display());
+    names
+}
+
+/// One fixture folder, read.
+#[derive(Clone, Debug)]
+pub struct Case<O> {
+    pub name: String,
+    /// The case folder, where its snapshot lives too.
+    pub dir: PathBuf,
+    pub scores: Vec<(String, String)>,
+    pub provisioners: Vec<(String, String)>,
+    pub options: O,
+}
+
+impl<O> Case<O> {
+    /// The case's inputs for [`score_core::compile`].
+    pub fn inputs(&self) -> CompileInputs {
+        CompileInputs {
+            score_files: self.scores.clone(),
+            provisioner_files: self.provisioners.clone(),
+            ..CompileInputs::default()
+        }
+    }
+}
+
+/// Whether `file` may sit in a case folder whose snapshot is `snapshot` (e.g. `compose.yaml`).
+fn is_fixture_file(file: &str, snapshot: &str) -> bool {
+    (file.starts_with("score") && file.ends_with(".yaml"))
+        || matches!(
+            file,
+            "provisioners.yaml" | "options.yaml" | "overrides.yaml"
+        )
+        || file == format!("{snapshot}.snap")
+}
+
+/// Reads `testdata/<target>/<name>/`; panics on a file the convention does not know.
+pub fn load_case<O: DeserializeOwned + Default>(target: &str, name: &str) -> Case<O> {
+    let dir = cases_dir(target).join(name);
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).ok();
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("case {}: {e}", dir.display()))
+        .map(|e| {
+            e.expect("directory entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    files.sort();
+    let mut scores = Vec::new();
+    for f in files
+        .iter()
+        .filter(|n| n.starts_with("score") && n.ends_with(".yaml"))
+    {
+        let mut text = read(f).expect("score file is UTF-8");
+        if f == "score.yaml" {
+            if let Some(o) = read("overrides.yaml") {
+                let base: Value = serde_saphyr::from_str(&text).expect("score.yaml parses");
+                let overlay: Value = serde_saphyr::from_str(&o).expect("overrides.yaml parses");
+                let merged = score_core::unstable::overrides::merge_overrides_file(&base, &overlay);
+                text = serde_saphyr::to_string(&merged).expect("merged score.yaml");
+            }
+        }
+        scores.push((f.clone(), text));
+    }
+    assert!(
+        !scores.is_empty(),
+        "case {} has no score*.yaml",
+        dir.display()
+    );
+    assert!(
+        read("overrides.yaml").is_none() || files.iter().any(|f| f == "score.yaml"),
+        "case {}: overrides.yaml applies to score.yaml, which is missing",
+        dir.display()
+    );
+    let provisioners = read("provisioners.yaml")
+        .map(|t| vec![("provisioners.yaml".to_string(), t)])
+        .unwrap_or_default();
+    let options: O = read("options.yaml")
+        .map(|s| {
+            serde_saphyr::from_str(&s).unwrap_or_else(|e| {
+                panic!("{}/options.yaml: not {target} options: {e}", dir.display())
+            })
+        })
+        .unwrap_or_default();
+    Case {
+        name: name.to_string(),
+        dir,
+        scores,
+        provisioners,
+        options,
+    }
+}
+
+/// A state with the fixed seed, so generated names and passwords are byte-stable.
+pub fn test_state() -> State {
+    let mut st = State::new_random();
+    st.seed = "test-seed".into();
+    st
+}
+
+/// Compiles a case from `state`.
+pub fn compile_with_state<O>(
+    target: &dyn Target,
+    case: &Case<O>,
+    state: State,
+) -> Result<Compiled, Diagnostics> {
+    compile(target, &case.inputs(), state)
+}
+
+/// Compiles a case from the seeded state, or panics with its diagnostics.
+pub fn must_compile<O>(target: &dyn Target, case: &Case<O>) -> Compiled {
+    compile_with_state(target, case, test_state())
+        .unwrap_or_else(|d| panic!("case {} failed:\n{d}", case.name))
+}
+
+/// Asserts `text` equals the case's snapshot `<case dir>/<snapshot>.snap`.
+pub fn assert_case_snapshot<O>(case: &Case<O>, snapshot: &str, text: &str) {
+    insta::with_settings!({
+        snapshot_path => case.dir.clone(),
+        prepend_module_to_snapshot => false,
+        omit_expression => true,
+    }, {
+        insta::assert_snapshot!(snapshot, text);
+    });
+}
+
+/// A validator is not installed: a clear skip message locally, a failure under `CI`.
+pub fn validator_missing(what: &str) {
+    if std::env::var_os("CI").is_some() {
+        panic!("{what} is not installed, and CI is set: run `bash .ci/validators`");
+    }
+    eprintln!("SKIP: {what} is not installed; run `bash .ci/validators` to enable this check");
+}
+
+/// Every file under `testdata/<target>/` belongs to a case: a snapshot of a case folder that has
+/// inputs, or an input; a case without its snapshot, a pending `.snap.new` or a stray snapshot
+/// is a failure. Also: no snapshot folder is left in the crate's `tests/`.
+fn check_fixture_tree(target: &str, snapshot: &str) -> Result<(), Failed> {
+    let mut problems = Vec::new();
+    let root = cases_dir(target);
+    for entry in std::fs::read_dir(&root).map_err(|e| format!("{}: {e}", root.display()))? {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        if !path.is_dir() {
+            problems.push(format!("{}: not in a case folder", path.display()));
+            continue;
+        }
+        let mut has_input = false;
+        let mut has_snapshot = false;
+        for f in std::fs::read_dir(&path).map_err(|e| e.to_string())? {
+            let f = f.map_err(|e| e.to_string())?;
+            let name = f.file_name().to_string_lossy().into_owned();
+            if f.path().is_dir() || !is_fixture_file(&name, snapshot) {
+                problems.push(format!(
+                    "{}: not part of the fixture convention (score*.yaml, overrides.yaml, \
+                     provisioners.yaml, options.yaml, {snapshot}.snap){}",
+                    f.path().display(),
+                    if name.ends_with(".snap.new") {
+                        "; a pending snapshot: review it with `cargo insta review`"
+                    } else {
+                        ""
+                    }
+                ));
+            }
+            has_input |= name.starts_with("score") && name.ends_with(".yaml");
+            has_snapshot |= name == format!("{snapshot}.snap");
+        }
+        if has_snapshot && !has_input {
+            problems.push(format!("{}: a snapshot without a case", path.display()));
+        }
+        if has_input && !has_snapshot {
+            problems.push(format!(
+                "{}: a case without its snapshot {snapshot}.snap",
+                path.display()
+            ));
+        }
+    }
+    let old = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
+    if old.exists() {
+        problems.push(format!(
+            "{}: snapshots live beside their case in testdata/{target}/<case>/",
+            old.display()
+        ));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("\n").into())
+    }
+}
+
+/// Runs one test per case folder of `testdata/<target>/` (named `case::<name>`), the fixture-tree
+/// check (`fixtures::tree`) and `extra` tests, with libtest's command line (filters, `--list`, …).
+pub fn run(
+    target: &'static str,
+    snapshot: &'static str,
+    check: fn(&str) -> Result<(), Failed>,
+    extra: Vec<Trial>,
+) -> ! {
+    let args = Arguments::from_args();
+    let mut trials: Vec<Trial> = case_names(target)
+        .into_iter()
+        .map(|name| Trial::test(format!("case::{name}"), move || check(&name)))
+        .collect();
+    trials.push(Trial::test("fixtures::tree", move || {
+        check_fixture_tree(target, snapshot)
+    }));
+    trials.extend(extra);
+    libtest_mimic::run(&args, trials).exit()
+}
