@@ -108,6 +108,32 @@ fn dictionary(target: &str) -> Vec<&'static [u8]> {
         b"before:\n",
         b"params:\n",
     ];
+    if target == "state" {
+        d.extend_from_slice(&[
+            b"version: 1\n" as &[u8],
+            b"version: 2\n",
+            b"seed: ",
+            b"seed: \"\"\n",
+            b"workloads:\n",
+            b"resources:\n",
+            b"shared_state:\n",
+            b"  postgres.default#web.db:\n",
+            b"    provisioner: template://x\n",
+            b"    outputs:\n",
+            b"    secret_outputs: [password]\n",
+        ]);
+    }
+    if target == "render" {
+        d.extend_from_slice(&[
+            b"\x1b[31m" as &[u8],
+            b"\x1b]0;title\x07",
+            b"\r",
+            b"\xc2\x9b",
+            b"\x7f",
+            b"\xe6\x97\xa5\xe6\x9c\xac",
+            b"{\"a\": \"",
+        ]);
+    }
     if target == "template" {
         d.extend_from_slice(&[
             b"{{ " as &[u8],

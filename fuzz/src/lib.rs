@@ -198,3 +198,63 @@ pub fn check_template(data: &[u8]) -> Result<(), String> {
         Err(d) => check_diagnostic(&d),
     }
 }
+
+/// The diagnostic renderer on arbitrary text, as the CLI renders: a span chosen from the input's
+/// first bytes, and (when the first byte is odd) the text made one line wider than 65,535
+/// columns, as a minified JSON file is. Never a panic, the header names the span's real
+/// line:column, and no control character (a terminal escape) reaches the output.
+pub fn check_render(data: &[u8]) -> Result<(), String> {
+    let (head, rest) = data.split_at(data.len().min(4));
+    let mut text = String::from_utf8_lossy(rest).into_owned();
+    if head.first().is_some_and(|b| b % 2 == 1) {
+        let line: String = text.replace(['\n', '\r'], " ");
+        text = line.repeat(70_000 / line.len().max(1) + 1);
+    }
+    let pick = |i: usize| head.get(i).copied().unwrap_or(0) as usize;
+    let mut offset = (pick(1) * 997 + pick(2) * 65_537) % (text.len() + 1);
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let mut end = (offset + pick(3) * 31).min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let file = Arc::new(SourceFile::new("fuzz.json", text));
+    let (line, column) = file.line_col(offset);
+    let d = Diagnostic::new(Code::SchemaViolation, "a problem")
+        .with_file(file.clone())
+        .with_span(score_core::Span::new(offset, end - offset, line, column));
+    let handler =
+        miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+            .with_width(100);
+    let mut out = String::new();
+    handler
+        .render_report(&mut out, &d)
+        .map_err(|e| format!("miette cannot render: {e}"))?;
+    if let Some(c) = out.chars().find(|c| c.is_control() && *c != '\n') {
+        return Err(format!("control character {c:?} in the rendered snippet"));
+    }
+    let header = format!("fuzz.json:{line}:{column}]");
+    if !out.contains(&header) {
+        return Err(format!("header {header} missing from:\n{out}"));
+    }
+    Ok(())
+}
+
+/// The state reader on arbitrary text: an error is a diagnostic with a good span, never a panic;
+/// a state it accepts writes back to text it reads as the same state.
+pub fn check_state(data: &[u8]) -> Result<(), String> {
+    let text = String::from_utf8_lossy(data);
+    match score_core::State::from_yaml("state.yaml", &text) {
+        Err(d) => check_diagnostic(&d),
+        Ok(state) => {
+            let again = state.to_yaml();
+            let back = score_core::State::from_yaml("state.yaml", &again)
+                .map_err(|d| format!("written state does not read back: {}", d.message))?;
+            if back != state {
+                return Err("state changed across to_yaml/from_yaml".into());
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! cargo-fuzz target `state`: see `score_gen_fuzz::check_state` for what is checked.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    if let Err(finding) = score_gen_fuzz::check_state(data) {
+        panic!("{finding}");
+    }
+});
