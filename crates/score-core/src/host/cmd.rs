@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -61,9 +61,27 @@ pub(crate) struct CmdOutput {
     pub fragments: Option<BTreeMap<String, Value>>,
 }
 
+/// What the pipe threads report when their pipe closes.
 enum Pipe {
     Stdout(Result<Vec<u8>, String>),
     Stderr(Vec<u8>),
+}
+
+/// What the program's pipes delivered: stdout (or why it was dropped) and the stderr tail.
+#[derive(Default)]
+struct Captured {
+    stdout: Option<Result<Vec<u8>, String>>,
+    stderr: Vec<u8>,
+}
+
+impl Captured {
+    /// Stores one pipe's report.
+    fn take(&mut self, pipe: Pipe) {
+        match pipe {
+            Pipe::Stdout(r) => self.stdout = Some(r),
+            Pipe::Stderr(e) => self.stderr = e,
+        }
+    }
 }
 
 /// Runs the command and parses its answer.
@@ -74,9 +92,23 @@ pub(crate) fn run(
     opts: &ProvisionOptions,
 ) -> Result<CmdOutput, Diagnostic> {
     let uid = input.uid.as_str();
-    let fail = |msg: String| Diagnostic::new(Code::ProvisionCommandFailed, msg);
-    let stdin_json = serde_json::to_vec(&CmdInput {
-        resource_uid: uid,
+    let stdin_json = encode_input(input).map_err(|e| {
+        Diagnostic::new(
+            Code::ProvisionCommandFailed,
+            format!("cmd provisioner '{uri}': cannot encode input: {e}"),
+        )
+    })?;
+    let mut child = spawn(uri, uid, spec)?;
+    let rx = start_pipe_threads(&mut child, stdin_json, opts.max_cmd_output);
+    let deadline = Instant::now() + opts.cmd_timeout;
+    let (status, captured) = wait_with_deadline(uri, uid, &mut child, &rx, deadline, opts)?;
+    parse_output(uri, uid, &status, captured)
+}
+
+/// Encodes the program's stdin document.
+fn encode_input(input: &ProvisionInput) -> serde_json::Result<Vec<u8>> {
+    serde_json::to_vec(&CmdInput {
+        resource_uid: input.uid.as_str(),
         resource_type: &input.kind,
         resource_class: &input.class,
         resource_id: &input.id,
@@ -89,22 +121,31 @@ pub(crate) fn run(
         target: &input.target,
         requested_outputs: &input.requested_outputs,
     })
-    .map_err(|e| fail(format!("cmd provisioner '{uri}': cannot encode input: {e}")))?;
+}
 
-    let mut child = Command::new(&spec.program)
+/// Starts the program with all three standard streams piped.
+fn spawn(uri: &str, uid: &str, spec: &CmdSpec) -> Result<Child, Diagnostic> {
+    Command::new(&spec.program)
         .args(&spec.args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| {
-            fail(format!(
-                "cmd provisioner '{uri}' for resource '{uid}': cannot start '{}': {e}",
-                spec.program.display()
-            ))
+            Diagnostic::new(
+                Code::ProvisionCommandFailed,
+                format!(
+                    "cmd provisioner '{uri}' for resource '{uid}': cannot start '{}': {e}",
+                    spec.program.display()
+                ),
+            )
             .with_help("cmd://./x is relative to the provisioner file's directory; cmd://name is looked up on PATH")
-        })?;
+        })
+}
 
+/// Starts the threads that feed stdin and drain stdout (capped at `max` bytes) and stderr (its
+/// tail); each reports on the returned channel when its pipe closes.
+fn start_pipe_threads(child: &mut Child, stdin_json: Vec<u8>, max: usize) -> mpsc::Receiver<Pipe> {
     let (tx, rx) = mpsc::channel::<Pipe>();
     if let Some(mut stdin) = child.stdin.take() {
         // A program that exits without reading stdin makes this write fail: that is fine, its
@@ -115,7 +156,6 @@ pub(crate) fn run(
     }
     if let Some(mut out) = child.stdout.take() {
         let tx = tx.clone();
-        let max = opts.max_cmd_output;
         thread::spawn(move || {
             let mut buf = Vec::new();
             let res = match (&mut out).take(max as u64 + 1).read_to_end(&mut buf) {
@@ -145,11 +185,20 @@ pub(crate) fn run(
             let _ = tx.send(Pipe::Stderr(keep));
         });
     }
-    drop(tx);
+    rx
+}
 
-    let deadline = Instant::now() + opts.cmd_timeout;
-    let mut stdout: Option<Result<Vec<u8>, String>> = None;
-    let mut stderr: Vec<u8> = Vec::new();
+/// Polls the child until it exits, killing it when its stdout overflows or the deadline passes,
+/// then collects what the pipe threads still hold.
+fn wait_with_deadline(
+    uri: &str,
+    uid: &str,
+    child: &mut Child,
+    rx: &mpsc::Receiver<Pipe>,
+    deadline: Instant,
+    opts: &ProvisionOptions,
+) -> Result<(ExitStatus, Captured), Diagnostic> {
+    let mut captured = Captured::default();
     let mut pipes_open = 2usize;
     let status: ExitStatus = loop {
         match child.try_wait() {
@@ -157,16 +206,19 @@ pub(crate) fn run(
             Ok(None) => {}
             Err(e) => {
                 let _ = child.kill();
-                return Err(fail(format!(
+                return Err(Diagnostic::new(
+                    Code::ProvisionCommandFailed,
+                    format!(
                     "cmd provisioner '{uri}' for resource '{uid}': cannot wait for the process: {e}"
-                )));
+                ),
+                ));
             }
         }
-        if matches!(stdout, Some(Err(_))) {
+        if matches!(captured.stdout, Some(Err(_))) {
             // Output too large: no reason to let it run on.
             let _ = child.kill();
             let _ = child.wait();
-            break_on_output_error(uri, uid, &stdout, &stderr)?;
+            break_on_output_error(uri, uid, &captured.stdout, &captured.stderr)?;
         }
         let now = Instant::now();
         if now >= deadline {
@@ -179,18 +231,11 @@ pub(crate) fn run(
                 fmt_duration(opts.cmd_timeout)
             ),
             )
-            .with_help(stderr_help(&stderr)));
+            .with_help(stderr_help(&captured.stderr)));
         }
-        match rx.recv_timeout((deadline - now).min(Duration::from_millis(20))) {
-            Ok(Pipe::Stdout(r)) => {
-                stdout = Some(r);
-                pipes_open -= 1;
-            }
-            Ok(Pipe::Stderr(e)) => {
-                stderr = e;
-                pipes_open -= 1;
-            }
-            Err(_) => {}
+        if let Ok(pipe) = rx.recv_timeout((deadline - now).min(Duration::from_millis(20))) {
+            captured.take(pipe);
+            pipes_open -= 1;
         }
     };
     // The child is gone; collect what the pipe threads still hold, but never past the deadline.
@@ -200,25 +245,34 @@ pub(crate) fn run(
             .saturating_duration_since(now)
             .max(Duration::from_millis(200));
         match rx.recv_timeout(wait) {
-            Ok(Pipe::Stdout(r)) => stdout = Some(r),
-            Ok(Pipe::Stderr(e)) => stderr = e,
+            Ok(pipe) => captured.take(pipe),
             Err(_) => break,
         }
         pipes_open -= 1;
     }
+    Ok((status, captured))
+}
 
+/// Turns the exit status and captured pipes into the program's answer or an error.
+fn parse_output(
+    uri: &str,
+    uid: &str,
+    status: &ExitStatus,
+    captured: Captured,
+) -> Result<CmdOutput, Diagnostic> {
+    let Captured { stdout, stderr } = captured;
     if !status.success() {
         let tail = stderr_tail(&stderr);
         let mut msg = format!(
             "cmd provisioner '{uri}' for resource '{uid}' failed: {}",
-            describe_status(&status)
+            describe_status(status)
         );
         if !tail.is_empty() {
             msg.push_str(&format!(
                 "\nstderr (last {STDERR_TAIL_LINES} lines):\n{tail}"
             ));
         }
-        return Err(fail(msg));
+        return Err(Diagnostic::new(Code::ProvisionCommandFailed, msg));
     }
     break_on_output_error(uri, uid, &stdout, &stderr)?;
     let bytes = match stdout {
