@@ -2,9 +2,11 @@
 //! its answer as JSON from stdout (see `schemas/cmd-provisioner.json`).
 //!
 //! Only `std::process`: one thread feeds stdin, one drains stdout (capped), one drains stderr
-//! (keeping the tail), and the caller polls the child against a deadline. On timeout the child is
-//! killed and the pipe threads are abandoned rather than joined: a grandchild that inherited the
-//! pipes (e.g. `sleep` started by a shell script) would otherwise keep us waiting.
+//! (keeping the tail), and the caller polls the child against a deadline. The child runs in a
+//! process group of its own; on timeout the whole group is killed, so background grandchildren
+//! (e.g. `sleep` started by a shell script) do not run on. The pipe threads are still abandoned
+//! rather than joined: a grandchild that left the group (`setsid`) and inherited the pipes would
+//! otherwise keep us waiting.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
@@ -123,9 +125,16 @@ fn encode_input(input: &ProvisionInput) -> serde_json::Result<Vec<u8>> {
     })
 }
 
-/// Starts the program with all three standard streams piped.
+/// Starts the program in a process group of its own (so a timeout can kill what it started too)
+/// with all three standard streams piped.
 fn spawn(uri: &str, uid: &str, spec: &CmdSpec) -> Result<Child, Diagnostic> {
-    Command::new(&spec.program)
+    let mut command = Command::new(&spec.program);
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        command.process_group(0);
+    }
+    command
         .args(&spec.args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -222,7 +231,7 @@ fn wait_with_deadline(
         }
         let now = Instant::now();
         if now >= deadline {
-            let _ = child.kill();
+            kill_group(child);
             let _ = child.wait();
             return Err(Diagnostic::new(
                 Code::ProvisionCommandTimeout,
@@ -251,6 +260,20 @@ fn wait_with_deadline(
         pipes_open -= 1;
     }
     Ok((status, captured))
+}
+
+/// Kills the program's whole process group (a shell script's background children with it), then
+/// the program itself.
+fn kill_group(child: &mut Child) {
+    #[cfg(unix)]
+    if let Ok(pgid @ 1..) = libc::pid_t::try_from(child.id()) {
+        // SAFETY: kill(2) takes no pointers. The child is not reaped yet, so its pid, which
+        // `process_group(0)` made the group id, still names its group and no other.
+        unsafe {
+            libc::kill(-pgid, libc::SIGKILL);
+        }
+    }
+    let _ = child.kill();
 }
 
 /// Turns the exit status and captured pipes into the program's answer or an error.
