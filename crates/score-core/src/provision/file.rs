@@ -665,7 +665,7 @@ impl EntryCx<'_> {
                             ),
                         ));
                     }
-                    let m = self.target_sections(&mut f.env, target, &at, v)?;
+                    let m = self.target_templates(&mut f.env, target, &at, v)?;
                     f.targets.insert(target.to_string(), m);
                 }
             }
@@ -674,7 +674,7 @@ impl EntryCx<'_> {
     }
 
     /// Compiles the sections of the target section `target` (at `at`), which must be a mapping.
-    fn target_sections(
+    fn target_templates(
         &self,
         env: &mut minijinja::Environment<'static>,
         target: &str,
