@@ -10,9 +10,11 @@ use serde_json::{Map, Value};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::front::{load_workload, LoadOptions, LoadedWorkload};
 use crate::graph;
-use crate::model::Workload;
+use crate::model::{Container, Workload};
 use crate::placeholder::split_ref_parts;
-use crate::provision::{self, ProvisionInput, ProvisionOptions, ProvisionerSet};
+use crate::provision::{
+    self, ProvisionInput, ProvisionOptions, ProvisionOutput, Provisioner, ProvisionerSet,
+};
 use crate::state::{ResourceState, State, WorkloadState};
 use crate::substitute::{self, Context, OutputLookup, Outputs, Piece, Resolved, Unescape};
 use crate::target::{
@@ -45,6 +47,40 @@ pub fn resolve_project(
     let graph = graph::build(&specs).map_err(|e| graph_diagnostic(e, workloads))?;
 
     let mut state = state;
+    record_workloads(&mut state, workloads);
+
+    let run = ProjectRun {
+        provisioners,
+        target,
+        options: provision_options,
+        services: std::sync::Arc::new(workload_services(&specs)),
+        requested: requested_outputs(&specs),
+        target_ctx: target.context(),
+        // Names are unique (checked above); a map keeps the per-resource lookup O(log n).
+        by_name: workloads
+            .iter()
+            .map(|w| (w.loaded.workload.name(), w))
+            .collect(),
+    };
+    let mut provisioned: BTreeMap<ResourceUid, ProvisionedResource> = BTreeMap::new();
+    for uid in &graph.order {
+        let resource = run.provision_resource(&graph.nodes[uid], &mut state, &provisioned)?;
+        provisioned.insert(uid.clone(), resource);
+    }
+
+    let resolved = resolve_workloads(workloads, &provisioned)?;
+    Ok((
+        ResolvedProject {
+            workloads: resolved,
+            resources: provisioned,
+            shared_state: state.shared_state.clone(),
+        },
+        state,
+    ))
+}
+
+/// Records every workload, with the file it came from, in the state.
+fn record_workloads(state: &mut State, workloads: &[WorkloadInput]) {
     for w in workloads {
         state.workloads.insert(
             w.loaded.workload.name().to_string(),
@@ -53,20 +89,33 @@ pub fn resolve_project(
             },
         );
     }
+}
 
-    let services = std::sync::Arc::new(workload_services(&specs));
-    let requested = requested_outputs(&specs);
-    let target_ctx = target.context();
+/// What provisioning each resource of one project run needs beside the resource itself.
+struct ProjectRun<'a> {
+    provisioners: &'a ProvisionerSet,
+    target: &'a dyn Target,
+    options: &'a ProvisionOptions,
+    /// `workload_services` for every provisioner.
+    services: std::sync::Arc<Value>,
+    /// The output keys the workloads reference, per resource.
+    requested: BTreeMap<ResourceUid, Vec<String>>,
+    /// The target's context (`target` in provisioner inputs).
+    target_ctx: Value,
+    by_name: BTreeMap<&'a str, &'a WorkloadInput>,
+}
 
-    // Names are unique (checked above); a map keeps the per-resource lookup O(log n).
-    let by_name: BTreeMap<&str, &WorkloadInput> = workloads
-        .iter()
-        .map(|w| (w.loaded.workload.name(), w))
-        .collect();
-    let mut provisioned: BTreeMap<ResourceUid, ProvisionedResource> = BTreeMap::new();
-    for uid in &graph.order {
-        let node = &graph.nodes[uid];
-        let source = by_name
+impl ProjectRun<'_> {
+    /// Provisions one resource (all it depends on is in `provisioned`) and records it in `state`.
+    fn provision_resource(
+        &self,
+        node: &graph::ResourceNode,
+        state: &mut State,
+        provisioned: &BTreeMap<ResourceUid, ProvisionedResource>,
+    ) -> Result<ProvisionedResource, Diagnostics> {
+        let uid = &node.uid;
+        let source = self
+            .by_name
             .get(node.source_workload.as_str())
             .copied()
             .expect("graph nodes name loaded workloads");
@@ -77,42 +126,50 @@ pub fn resolve_project(
             .map(|(_, r)| r.clone())
             .unwrap_or_default();
 
-        // Params may reference other resources of the source workload (already provisioned:
-        // the graph order guarantees it) and the workload's metadata.
-        let params = match &node.params {
-            None => Map::new(),
-            Some(p) => {
-                let lookups = lookups_for(&source.loaded.workload, &provisioned);
-                let ctx = Context {
-                    metadata: &source.loaded.workload.metadata,
-                    resources: lookups
-                        .iter()
-                        .map(|(k, v)| (k.clone(), *v as &dyn OutputLookup))
-                        .collect(),
-                };
-                match substitute::substitute_value(&Value::Object(p.clone()), &ctx) {
-                    Ok(Value::Object(m)) => m,
-                    Ok(_) => Map::new(),
-                    Err(e) => {
-                        return Err(source
-                            .loaded
-                            .document
-                            .diagnostic(
-                                Code::ProvisionParamsUnresolved,
-                                &format!("/resources/{}/params", escape_pointer(&res_name)),
-                                format!("resource '{uid}': params: {e}"),
-                            )
-                            .into())
-                    }
-                }
-            }
-        };
-
-        let provisioner = provisioners
-            .find(uid)
-            .ok_or_else(|| no_provisioner(provisioners, uid, source, &res_name))?;
+        let params = resource_params(node, source, &res_name, provisioned)?;
+        let provisioner = self.provisioner_for(uid, state, source, &res_name)?;
         let previous = state.resources.get(uid.as_str());
-        if let Some(prev) = previous {
+        let input = ProvisionInput {
+            uid: uid.clone(),
+            kind: node.kind.clone(),
+            class: node.class.clone(),
+            id: uid.id().to_string(),
+            params: params.clone(),
+            metadata: node.metadata.clone().unwrap_or_default(),
+            source_workload: node.source_workload.clone(),
+            workload_services: self.services.clone(),
+            state: previous.map(|p| p.state.clone()).unwrap_or_default(),
+            shared: state.shared_state.clone(),
+            target: self.target_ctx.clone(),
+            seed: state.seed.clone(),
+            requested_outputs: self.requested.get(uid).cloned().unwrap_or_default(),
+        };
+        let out = provision::provision(provisioner, &input, self.target.name(), self.options)
+            .map_err(|d| {
+                let code = d.code;
+                Diagnostics::from(d.with_related(source.loaded.document.diagnostic(
+                    code,
+                    &format!("/resources/{}", escape_pointer(&res_name)),
+                    format!("while provisioning resource '{uid}' declared here"),
+                )))
+            })?;
+        Ok(record_resource(state, node, provisioner, params, out))
+    }
+
+    /// The provisioner for `uid`: the first that matches, and the one that provisioned it
+    /// before if the state holds it (switching would lose its state).
+    fn provisioner_for(
+        &self,
+        uid: &ResourceUid,
+        state: &State,
+        source: &WorkloadInput,
+        res_name: &str,
+    ) -> Result<&Provisioner, Diagnostics> {
+        let provisioner = self
+            .provisioners
+            .find(uid)
+            .ok_or_else(|| no_provisioner(self.provisioners, uid, source, res_name))?;
+        if let Some(prev) = state.resources.get(uid.as_str()) {
             if prev.provisioner != provisioner.uri {
                 return Err(Diagnostic::new(
                     Code::ProvisionProvisionerChanged,
@@ -128,92 +185,110 @@ pub fn resolve_project(
                 .into());
             }
         }
+        Ok(provisioner)
+    }
+}
 
-        let input = ProvisionInput {
-            uid: uid.clone(),
+/// The resource's params with their placeholders substituted: they may reference other
+/// resources of the source workload (already provisioned: the graph order guarantees it) and the
+/// workload's metadata.
+fn resource_params(
+    node: &graph::ResourceNode,
+    source: &WorkloadInput,
+    res_name: &str,
+    provisioned: &BTreeMap<ResourceUid, ProvisionedResource>,
+) -> Result<Map<String, Value>, Diagnostics> {
+    let Some(p) = &node.params else {
+        return Ok(Map::new());
+    };
+    let lookups = lookups_for(&source.loaded.workload, provisioned);
+    let ctx = Context {
+        metadata: &source.loaded.workload.metadata,
+        resources: lookups
+            .iter()
+            .map(|(k, v)| (k.clone(), *v as &dyn OutputLookup))
+            .collect(),
+    };
+    match substitute::substitute_value(&Value::Object(p.clone()), &ctx) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Ok(Map::new()),
+        Err(e) => Err(source
+            .loaded
+            .document
+            .diagnostic(
+                Code::ProvisionParamsUnresolved,
+                &format!("/resources/{}/params", escape_pointer(res_name)),
+                format!("resource '{}': params: {e}", node.uid),
+            )
+            .into()),
+    }
+}
+
+/// Records a provisioning result: merges its shared-state patch and stores the resource's state
+/// in `state`, and returns the resource as the targets see it.
+fn record_resource(
+    state: &mut State,
+    node: &graph::ResourceNode,
+    provisioner: &Provisioner,
+    params: Map<String, Value>,
+    out: ProvisionOutput,
+) -> ProvisionedResource {
+    let uid = &node.uid;
+    let mut shared = Value::Object(std::mem::take(&mut state.shared_state));
+    provision::merge_patch(&mut shared, &out.shared_patch);
+    state.shared_state = match shared {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
+    state.resources.insert(
+        uid.as_str().to_string(),
+        ResourceState {
             kind: node.kind.clone(),
             class: node.class.clone(),
-            id: uid.id().to_string(),
-            params: params.clone(),
-            metadata: node.metadata.clone().unwrap_or_default(),
+            id: node.id.clone(),
             source_workload: node.source_workload.clone(),
-            workload_services: services.clone(),
-            state: previous.map(|p| p.state.clone()).unwrap_or_default(),
-            shared: state.shared_state.clone(),
-            target: target_ctx.clone(),
-            seed: state.seed.clone(),
-            requested_outputs: requested.get(uid).cloned().unwrap_or_default(),
-        };
-        let out = provision::provision(provisioner, &input, target.name(), provision_options)
-            .map_err(|d| {
-                let code = d.code;
-                Diagnostics::from(d.with_related(source.loaded.document.diagnostic(
-                    code,
-                    &format!("/resources/{}", escape_pointer(&res_name)),
-                    format!("while provisioning resource '{uid}' declared here"),
-                )))
-            })?;
-
-        let mut shared = Value::Object(std::mem::take(&mut state.shared_state));
-        provision::merge_patch(&mut shared, &out.shared_patch);
-        state.shared_state = match shared {
-            Value::Object(m) => m,
-            _ => Map::new(),
-        };
-        state.resources.insert(
-            uid.as_str().to_string(),
-            ResourceState {
-                kind: node.kind.clone(),
-                class: node.class.clone(),
-                id: node.id.clone(),
-                source_workload: node.source_workload.clone(),
-                provisioner: provisioner.uri.clone(),
-                params: node.params.clone(),
-                metadata: node.metadata.clone(),
-                state: out.state.clone(),
-                outputs: out.outputs.clone(),
-                secret_outputs: out.secret_outputs.clone(),
-                expression_outputs: out.expression_outputs.clone(),
-            },
-        );
-        provisioned.insert(
-            uid.clone(),
-            ProvisionedResource {
-                uid: uid.clone(),
-                provisioner: provisioner.uri.clone(),
-                source_workload: node.source_workload.clone(),
-                users: node.users.clone(),
-                params,
-                outputs: Outputs {
-                    values: out.outputs,
-                    secret: out.secret_outputs,
-                    expression: out.expression_outputs,
-                    uid: uid.as_str().to_string(),
-                },
-                fragments: out.fragments,
-            },
-        );
+            provisioner: provisioner.uri.clone(),
+            params: node.params.clone(),
+            metadata: node.metadata.clone(),
+            state: out.state.clone(),
+            outputs: out.outputs.clone(),
+            secret_outputs: out.secret_outputs.clone(),
+            expression_outputs: out.expression_outputs.clone(),
+        },
+    );
+    ProvisionedResource {
+        uid: uid.clone(),
+        provisioner: provisioner.uri.clone(),
+        source_workload: node.source_workload.clone(),
+        users: node.users.clone(),
+        params,
+        outputs: Outputs {
+            values: out.outputs,
+            secret: out.secret_outputs,
+            expression: out.expression_outputs,
+            uid: uid.as_str().to_string(),
+        },
+        fragments: out.fragments,
     }
+}
 
+/// Resolves every workload's placeholders, in name order, reporting the failures of all of them.
+fn resolve_workloads(
+    workloads: &[WorkloadInput],
+    provisioned: &BTreeMap<ResourceUid, ProvisionedResource>,
+) -> Result<Vec<ResolvedWorkload>, Diagnostics> {
     let mut resolved = Vec::new();
     let mut diags = Diagnostics::default();
     let mut sorted: Vec<&WorkloadInput> = workloads.iter().collect();
     sorted.sort_by(|a, b| a.loaded.workload.name().cmp(b.loaded.workload.name()));
     for w in sorted {
-        match resolve_workload(w, &provisioned) {
+        match resolve_workload(w, provisioned) {
             Ok(r) => resolved.push(r),
             Err(d) => diags.0.extend(d.0),
         }
     }
     diags.into_result()?;
-    Ok((
-        ResolvedProject {
-            workloads: resolved,
-            resources: provisioned,
-            shared_state: state.shared_state.clone(),
-        },
-        state,
-    ))
+    Ok(resolved)
 }
 
 /// What [`compile`] works on: Score files, provisioner files and `files[].source` contents, all
@@ -485,50 +560,95 @@ fn lookups_for<'a>(
         .collect()
 }
 
+/// Resolves the placeholders of one workload's containers (variables, files, volumes), reporting
+/// every failure.
 fn resolve_workload(
     w: &WorkloadInput,
     provisioned: &BTreeMap<ResourceUid, ProvisionedResource>,
 ) -> Result<ResolvedWorkload, Diagnostics> {
     let spec = &w.loaded.workload;
-    let doc = &w.loaded.document;
     let lookups = lookups_for(spec, provisioned);
-    let ctx = Context {
-        metadata: &spec.metadata,
-        resources: lookups
-            .iter()
-            .map(|(k, v)| (k.clone(), *v as &dyn OutputLookup))
-            .collect(),
-    };
-    let mut diags = Diagnostics::default();
-    let sub = |diags: &mut Diagnostics, text: &str, pointer: String| -> Resolved {
-        match substitute::substitute(text, |r| ctx.resolve(r), Unescape::DropFirst) {
-            Ok(r) => r,
-            Err(e) => {
-                for m in &e.messages {
-                    diags.push(
-                        doc.diagnostic(Code::SubstituteUnresolved, &pointer, m.clone())
-                            .with_help(substitution_help(m, &lookups)),
-                    );
-                }
-                e.partial
-            }
-        }
+    let mut cx = WorkloadCx {
+        spec,
+        doc: &w.loaded.document,
+        ctx: Context {
+            metadata: &spec.metadata,
+            resources: lookups
+                .iter()
+                .map(|(k, v)| (k.clone(), *v as &dyn OutputLookup))
+                .collect(),
+        },
+        lookups: &lookups,
+        diags: Diagnostics::default(),
     };
 
     let mut containers = IndexMap::new();
     for (cname, c) in &spec.containers {
         let base = format!("/containers/{}", escape_pointer(cname));
+        containers.insert(
+            cname.clone(),
+            ResolvedContainer {
+                variables: cx.variables(&base, c),
+                files: cx.files(&base, c),
+                volumes: cx.volumes(&base, c),
+            },
+        );
+    }
+    cx.diags.into_result()?;
+    Ok(ResolvedWorkload {
+        name: spec.name().to_string(),
+        spec: spec.clone(),
+        file: w.file.clone(),
+        containers,
+        resources: spec
+            .resources
+            .keys()
+            .filter_map(|n| graph::uid_of(spec, n).map(|u| (n.clone(), u)))
+            .collect(),
+    })
+}
+
+/// One workload's placeholder context and the failures found so far.
+struct WorkloadCx<'a> {
+    spec: &'a Workload,
+    doc: &'a Document,
+    ctx: Context<'a>,
+    lookups: &'a BTreeMap<String, &'a Outputs>,
+    diags: Diagnostics,
+}
+
+impl WorkloadCx<'_> {
+    /// Substitutes the placeholders of `text` (at `pointer`); a failure is recorded and what
+    /// could be resolved is returned.
+    fn sub(&mut self, text: &str, pointer: String) -> Resolved {
+        match substitute::substitute(text, |r| self.ctx.resolve(r), Unescape::DropFirst) {
+            Ok(r) => r,
+            Err(e) => {
+                for m in &e.messages {
+                    self.diags.push(
+                        self.doc
+                            .diagnostic(Code::SubstituteUnresolved, &pointer, m.clone())
+                            .with_help(substitution_help(m, self.lookups)),
+                    );
+                }
+                e.partial
+            }
+        }
+    }
+
+    /// The container's `variables`, substituted.
+    fn variables(&mut self, base: &str, c: &Container) -> IndexMap<String, Resolved> {
         let mut variables = IndexMap::new();
         for (k, v) in &c.variables {
-            variables.insert(
-                k.clone(),
-                sub(
-                    &mut diags,
-                    v,
-                    format!("{base}/variables/{}", escape_pointer(k)),
-                ),
-            );
+            let resolved = self.sub(v, format!("{base}/variables/{}", escape_pointer(k)));
+            variables.insert(k.clone(), resolved);
         }
+        variables
+    }
+
+    /// The container's `files`: binary content decoded, text content substituted unless the
+    /// file asks for it verbatim. A file whose base64 does not decode is left out.
+    fn files(&mut self, base: &str, c: &Container) -> IndexMap<String, ResolvedFile> {
         let mut files = IndexMap::new();
         for (target, f) in &c.files {
             let pointer = format!("{base}/files/{}", escape_pointer(target));
@@ -537,15 +657,16 @@ fn resolve_workload(
                 match base64::engine::general_purpose::STANDARD.decode(b64) {
                     Ok(bytes) => FileContent::Binary(bytes),
                     Err(e) => {
-                        diags.push(
-                            doc.diagnostic(
-                                Code::FilesInvalidBase64,
-                                &format!("{pointer}/binaryContent"),
-                                format!("binaryContent of '{target}' is not valid base64: {e}"),
-                            )
-                            .with_help(
-                                "binaryContent takes standard base64 (RFC 4648 with padding)",
-                            ),
+                        self.diags.push(
+                            self.doc
+                                .diagnostic(
+                                    Code::FilesInvalidBase64,
+                                    &format!("{pointer}/binaryContent"),
+                                    format!("binaryContent of '{target}' is not valid base64: {e}"),
+                                )
+                                .with_help(
+                                    "binaryContent takes standard base64 (RFC 4648 with padding)",
+                                ),
                         );
                         continue;
                     }
@@ -553,7 +674,7 @@ fn resolve_workload(
             } else {
                 let text = f.content.clone().unwrap_or_default();
                 if f.expands() {
-                    FileContent::Text(sub(&mut diags, &text, format!("{pointer}/content")))
+                    FileContent::Text(self.sub(&text, format!("{pointer}/content")))
                 } else {
                     FileContent::Text(Resolved {
                         pieces: vec![Piece::Text(text)],
@@ -568,12 +689,17 @@ fn resolve_workload(
                 },
             );
         }
+        files
+    }
+
+    /// The container's `volumes`: a source naming a resource mounts it; any other is substituted.
+    fn volumes(&mut self, base: &str, c: &Container) -> IndexMap<String, ResolvedVolume> {
         let mut volumes = IndexMap::new();
         for (target, v) in &c.volumes {
             let pointer = format!("{base}/volumes/{}/source", escape_pointer(target));
-            let source = match volume_resource(&v.source, spec) {
+            let source = match volume_resource(&v.source, self.spec) {
                 Some(uid) => VolumeSource::Resource(uid),
-                None => VolumeSource::Other(sub(&mut diags, &v.source, pointer)),
+                None => VolumeSource::Other(self.sub(&v.source, pointer)),
             };
             volumes.insert(
                 target.clone(),
@@ -584,27 +710,8 @@ fn resolve_workload(
                 },
             );
         }
-        containers.insert(
-            cname.clone(),
-            ResolvedContainer {
-                variables,
-                files,
-                volumes,
-            },
-        );
+        volumes
     }
-    diags.into_result()?;
-    Ok(ResolvedWorkload {
-        name: spec.name().to_string(),
-        spec: spec.clone(),
-        file: w.file.clone(),
-        containers,
-        resources: spec
-            .resources
-            .keys()
-            .filter_map(|n| graph::uid_of(spec, n).map(|u| (n.clone(), u)))
-            .collect(),
-    })
 }
 
 /// `${resources.<name>}` exactly (two parts) names a resource to mount.

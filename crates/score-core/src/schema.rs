@@ -178,40 +178,11 @@ fn convert(err: &ValidationError<'_>, out: &mut Vec<SchemaError>) {
             );
         }
         ValidationErrorKind::Pattern { pattern } => {
-            if keyword_at == "/properties/apiVersion/pattern" {
-                let help = format!(
-                    "found {}; write `apiVersion: score.dev/v1b1`, the only version score-gen understands",
-                    found(instance)
-                );
-                push(
-                    out,
-                    at,
-                    "apiVersion must be \"score.dev/v1b1\"".to_string(),
-                    Some(help),
-                );
-            } else if let Some(message) = named_def_message(keyword_at, &at, instance, false) {
-                push(out, at, message, description_for(keyword_at));
-            } else {
-                push(
-                    out,
-                    at,
-                    format!("{} does not match the pattern {pattern}", show(instance)),
-                    description_for(keyword_at),
-                );
-            }
+            convert_pattern(at, keyword_at, instance, pattern, out);
         }
         ValidationErrorKind::MinLength { limit } | ValidationErrorKind::MaxLength { limit } => {
             let too_short = matches!(err.kind(), ValidationErrorKind::MinLength { .. });
-            let message = if let Some(m) = named_def_message(keyword_at, &at, instance, false) {
-                m
-            } else if too_short && *limit == 1 {
-                format!("{} must not be empty", field_name(&at))
-            } else if too_short {
-                format!("{} is shorter than {limit} characters", show(instance))
-            } else {
-                format!("{} is longer than {limit} characters", show(instance))
-            };
-            push(out, at, message, description_for(keyword_at));
+            convert_length(at, keyword_at, instance, *limit, too_short, out);
         }
         ValidationErrorKind::Minimum { limit } => {
             let message = format!("{} is less than the minimum {limit}", show(instance));
@@ -230,80 +201,164 @@ fn convert(err: &ValidationError<'_>, out: &mut Vec<SchemaError>) {
             push(out, at, message, description_for(keyword_at));
         }
         ValidationErrorKind::Enum { options } => {
-            // A non-string against a string enum is already reported by `type`.
-            let declared = keyword_parent(keyword_at).and_then(|s| s.get("type"));
-            if declared == Some(&Value::from("string")) && !instance.is_string() {
-                return;
-            }
-            let values: Vec<&str> = options
-                .as_array()
-                .map(|a| a.iter().filter_map(Value::as_str).collect())
-                .unwrap_or_default();
-            let quoted: Vec<String> = values.iter().map(|v| format!("\"{v}\"")).collect();
-            let message = format!("{} is not one of {}", show(instance), join_or(&quoted));
-            let near = instance.as_str().and_then(|s| {
-                values
-                    .iter()
-                    .find(|v| v.eq_ignore_ascii_case(s))
-                    .map(|v| format!("values are case-sensitive: did you mean \"{v}\"?"))
-            });
-            push(
-                out,
-                at,
-                message,
-                near.or_else(|| description_for(keyword_at)),
-            );
+            convert_enum(at, keyword_at, instance, options, out);
         }
         ValidationErrorKind::Not { schema } => {
-            let forbidden: Vec<&str> = schema
-                .get("required")
-                .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(Value::as_str).collect())
-                .unwrap_or_default();
-            if let [name] = forbidden.as_slice() {
-                let noun = if at.contains("/volumes/") {
-                    "mount path"
-                } else {
-                    "target path"
-                };
-                push_key(
-                    out,
-                    child(&at, name),
-                    format!("\"{name}\" is not allowed in the map form"),
-                    Some(format!(
-                        "the map key is already the {noun}; remove \"{name}\""
-                    )),
-                );
-            } else {
-                push(out, at, err.to_string(), description_for(keyword_at));
-            }
+            convert_not(err, at, keyword_at, schema, out);
         }
         ValidationErrorKind::OneOfNotValid { context } | ValidationErrorKind::AnyOf { context } => {
             let any = matches!(err.kind(), ValidationErrorKind::AnyOf { .. });
             convert_combinator(err, &at, keyword_at, context, any, out);
         }
         ValidationErrorKind::OneOfMultipleValid { context } => {
-            let names = single_required_branches(keyword_at);
-            let present: Vec<String> = names
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| context.get(*i).is_some_and(Vec::is_empty))
-                .map(|(_, n)| format!("\"{n}\""))
-                .collect();
-            let message = if names.is_empty() {
-                "the value matches more than one of the allowed forms".to_string()
-            } else {
-                let all: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
-                format!(
-                    "only one of {} may be set, found {}",
-                    join_or(&all),
-                    join_and(&present)
-                )
-            };
-            push(out, at, message, description_for(keyword_at));
+            convert_one_of_multiple(at, keyword_at, context, out);
         }
         _ => push(out, at, err.to_string(), description_for(keyword_at)),
     }
+}
+
+/// A `pattern` failure: the apiVersion, a named `$defs` value, or any other string.
+fn convert_pattern(
+    at: String,
+    keyword_at: &str,
+    instance: &Value,
+    pattern: &str,
+    out: &mut Vec<SchemaError>,
+) {
+    if keyword_at == "/properties/apiVersion/pattern" {
+        let help = format!(
+            "found {}; write `apiVersion: score.dev/v1b1`, the only version score-gen understands",
+            found(instance)
+        );
+        push(
+            out,
+            at,
+            "apiVersion must be \"score.dev/v1b1\"".to_string(),
+            Some(help),
+        );
+    } else if let Some(message) = named_def_message(keyword_at, &at, instance, false) {
+        push(out, at, message, description_for(keyword_at));
+    } else {
+        push(
+            out,
+            at,
+            format!("{} does not match the pattern {pattern}", show(instance)),
+            description_for(keyword_at),
+        );
+    }
+}
+
+/// A `minLength` (`too_short`) or `maxLength` failure.
+fn convert_length(
+    at: String,
+    keyword_at: &str,
+    instance: &Value,
+    limit: u64,
+    too_short: bool,
+    out: &mut Vec<SchemaError>,
+) {
+    let message = if let Some(m) = named_def_message(keyword_at, &at, instance, false) {
+        m
+    } else if too_short && limit == 1 {
+        format!("{} must not be empty", field_name(&at))
+    } else if too_short {
+        format!("{} is shorter than {limit} characters", show(instance))
+    } else {
+        format!("{} is longer than {limit} characters", show(instance))
+    };
+    push(out, at, message, description_for(keyword_at));
+}
+
+/// An `enum` failure, with a hint when only the case differs.
+fn convert_enum(
+    at: String,
+    keyword_at: &str,
+    instance: &Value,
+    options: &Value,
+    out: &mut Vec<SchemaError>,
+) {
+    // A non-string against a string enum is already reported by `type`.
+    let declared = keyword_parent(keyword_at).and_then(|s| s.get("type"));
+    if declared == Some(&Value::from("string")) && !instance.is_string() {
+        return;
+    }
+    let values: Vec<&str> = options
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let quoted: Vec<String> = values.iter().map(|v| format!("\"{v}\"")).collect();
+    let message = format!("{} is not one of {}", show(instance), join_or(&quoted));
+    let near = instance.as_str().and_then(|s| {
+        values
+            .iter()
+            .find(|v| v.eq_ignore_ascii_case(s))
+            .map(|v| format!("values are case-sensitive: did you mean \"{v}\"?"))
+    });
+    push(
+        out,
+        at,
+        message,
+        near.or_else(|| description_for(keyword_at)),
+    );
+}
+
+/// A `not` failure: a key the map form forbids (`not: {required: [name]}`) is reported on the key.
+fn convert_not(
+    err: &ValidationError<'_>,
+    at: String,
+    keyword_at: &str,
+    schema: &Value,
+    out: &mut Vec<SchemaError>,
+) {
+    let forbidden: Vec<&str> = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    if let [name] = forbidden.as_slice() {
+        let noun = if at.contains("/volumes/") {
+            "mount path"
+        } else {
+            "target path"
+        };
+        push_key(
+            out,
+            child(&at, name),
+            format!("\"{name}\" is not allowed in the map form"),
+            Some(format!(
+                "the map key is already the {noun}; remove \"{name}\""
+            )),
+        );
+    } else {
+        push(out, at, err.to_string(), description_for(keyword_at));
+    }
+}
+
+/// A `oneOf` that more than one branch matched: names the mutually exclusive fields that are set.
+fn convert_one_of_multiple(
+    at: String,
+    keyword_at: &str,
+    context: &[Vec<ValidationError<'static>>],
+    out: &mut Vec<SchemaError>,
+) {
+    let names = single_required_branches(keyword_at);
+    let present: Vec<String> = names
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| context.get(*i).is_some_and(Vec::is_empty))
+        .map(|(_, n)| format!("\"{n}\""))
+        .collect();
+    let message = if names.is_empty() {
+        "the value matches more than one of the allowed forms".to_string()
+    } else {
+        let all: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
+        format!(
+            "only one of {} may be set, found {}",
+            join_or(&all),
+            join_and(&present)
+        )
+    };
+    push(out, at, message, description_for(keyword_at));
 }
 
 /// `oneOf`/`anyOf` failures: report the branch that explains the problem instead of the flat

@@ -757,22 +757,10 @@ fn cmd_hang_times_out() {
         d.message,
         "cmd provisioner 'cmd://./hang.sh' for resource 'hang.default#web.thing' timed out after 0.5s and was killed"
     );
-    // hang.sh's own child (`sleep 37.25`) inherited the output pipes and outlives the kill.
-    // It must still be running now: the provisioner returned without waiting for those pipes
-    // to close. (Order of events, not a stopwatch.)
-    #[cfg(target_os = "linux")]
-    {
-        let orphans = processes_running(&["sleep", "37.25"]);
-        assert!(
-            !orphans.is_empty(),
-            "the hang script's child had already ended: the provisioner waited for it"
-        );
-        for pid in orphans {
-            let _ = std::process::Command::new("kill")
-                .arg(pid.to_string())
-                .status();
-        }
-    }
+    // hang.sh's own child (`sleep 37.25`) shares its process group and is killed with it
+    // (issue 13): cmd_timeout_kills_the_process_group checks that, and
+    // cmd_timeout_does_not_wait_for_inherited_pipes that a child outside the group, still holding
+    // the output pipes, does not keep the provisioner waiting.
 }
 
 /// Pids of the processes whose command line is exactly `argv` (read from /proc).
@@ -789,6 +777,95 @@ fn processes_running(argv: &[&str]) -> Vec<u32> {
         .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
         .filter(|pid| std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c == want))
         .collect()
+}
+
+/// A set with one `cmd://` entry of type `kind` running `script` (in testdata/provisioners/)
+/// with `args`.
+#[cfg(target_os = "linux")]
+fn script_set(kind: &str, script: &str, args: &[&str]) -> ProvisionerSet {
+    let yaml = format!(
+        "- uri: cmd://./{script}\n  type: {kind}\n  args: {}\n",
+        serde_json::to_string(args).unwrap()
+    );
+    ProvisionerSet::load(&[("scripts.yaml".into(), yaml, Some(testdata()))]).unwrap()
+}
+
+/// Whether `pid` is still a live process (a zombie waiting for its reaper has ended).
+#[cfg(target_os = "linux")]
+fn alive(pid: u32) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    // The state follows the parenthesised command name, which may itself hold ") ".
+    let state = stat.rsplit_once(") ").map_or("", |(_, rest)| rest);
+    !state.starts_with('Z') && !state.starts_with('X')
+}
+
+/// Waits up to five seconds for `pid` to end; whether it ended.
+#[cfg(target_os = "linux")]
+fn ends_soon(pid: u32) -> bool {
+    let until = std::time::Instant::now() + Duration::from_secs(5);
+    while std::time::Instant::now() < until {
+        if !alive(pid) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    !alive(pid)
+}
+
+/// Issue 13: a timeout kills the program's whole process group, not only the program, so a
+/// background grandchild does not run on.
+#[test]
+#[cfg(target_os = "linux")]
+fn cmd_timeout_kills_the_process_group() {
+    let dir = tempfile::tempdir().unwrap();
+    let pid_file = dir.path().join("grandchild.pid");
+    let set = script_set("orphan", "grandchild.sh", &[pid_file.to_str().unwrap()]);
+    let opts = ProvisionOptions {
+        cmd_timeout: Duration::from_millis(1500),
+        ..allow()
+    };
+    let input = cmd_input("orphan");
+    let d = run(&set, &input, "compose", &opts).unwrap_err();
+    assert_eq!(d.code, Code::ProvisionCommandTimeout, "{}", d.message);
+    let pid: u32 = std::fs::read_to_string(&pid_file)
+        .unwrap_or_else(|e| panic!("the script wrote no pid file before the timeout: {e}"))
+        .trim()
+        .parse()
+        .unwrap();
+    if !ends_soon(pid) {
+        let _ = std::process::Command::new("kill")
+            .arg(pid.to_string())
+            .status();
+        panic!("the script's background grandchild (pid {pid}) outlived the timeout");
+    }
+}
+
+/// A grandchild that left the process group survives the kill and still holds the output pipes:
+/// the provisioner returns at the deadline without waiting for those pipes to close. (Order of
+/// events, not a stopwatch: the grandchild must still be running when the error comes back.)
+#[test]
+#[cfg(target_os = "linux")]
+fn cmd_timeout_does_not_wait_for_inherited_pipes() {
+    let set = script_set("detached", "detached.sh", &[]);
+    let opts = ProvisionOptions {
+        cmd_timeout: Duration::from_millis(500),
+        ..allow()
+    };
+    let input = cmd_input("detached");
+    let d = run(&set, &input, "compose", &opts).unwrap_err();
+    assert_eq!(d.code, Code::ProvisionCommandTimeout, "{}", d.message);
+    let orphans = processes_running(&["sleep", "37.75"]);
+    assert!(
+        !orphans.is_empty(),
+        "the detached child had already ended: the provisioner waited for it"
+    );
+    for pid in orphans {
+        let _ = std::process::Command::new("kill")
+            .arg(pid.to_string())
+            .status();
+    }
 }
 
 #[test]

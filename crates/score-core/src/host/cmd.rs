@@ -2,13 +2,15 @@
 //! its answer as JSON from stdout (see `schemas/cmd-provisioner.json`).
 //!
 //! Only `std::process`: one thread feeds stdin, one drains stdout (capped), one drains stderr
-//! (keeping the tail), and the caller polls the child against a deadline. On timeout the child is
-//! killed and the pipe threads are abandoned rather than joined: a grandchild that inherited the
-//! pipes (e.g. `sleep` started by a shell script) would otherwise keep us waiting.
+//! (keeping the tail), and the caller polls the child against a deadline. The child runs in a
+//! process group of its own; on timeout the whole group is killed, so background grandchildren
+//! (e.g. `sleep` started by a shell script) do not run on. The pipe threads are still abandoned
+//! rather than joined: a grandchild that left the group (`setsid`) and inherited the pipes would
+//! otherwise keep us waiting.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -61,9 +63,27 @@ pub(crate) struct CmdOutput {
     pub fragments: Option<BTreeMap<String, Value>>,
 }
 
+/// What the pipe threads report when their pipe closes.
 enum Pipe {
     Stdout(Result<Vec<u8>, String>),
     Stderr(Vec<u8>),
+}
+
+/// What the program's pipes delivered: stdout (or why it was dropped) and the stderr tail.
+#[derive(Default)]
+struct Captured {
+    stdout: Option<Result<Vec<u8>, String>>,
+    stderr: Vec<u8>,
+}
+
+impl Captured {
+    /// Stores one pipe's report.
+    fn take(&mut self, pipe: Pipe) {
+        match pipe {
+            Pipe::Stdout(r) => self.stdout = Some(r),
+            Pipe::Stderr(e) => self.stderr = e,
+        }
+    }
 }
 
 /// Runs the command and parses its answer.
@@ -74,9 +94,23 @@ pub(crate) fn run(
     opts: &ProvisionOptions,
 ) -> Result<CmdOutput, Diagnostic> {
     let uid = input.uid.as_str();
-    let fail = |msg: String| Diagnostic::new(Code::ProvisionCommandFailed, msg);
-    let stdin_json = serde_json::to_vec(&CmdInput {
-        resource_uid: uid,
+    let stdin_json = encode_input(input).map_err(|e| {
+        Diagnostic::new(
+            Code::ProvisionCommandFailed,
+            format!("cmd provisioner '{uri}': cannot encode input: {e}"),
+        )
+    })?;
+    let mut child = spawn(uri, uid, spec)?;
+    let rx = start_pipe_threads(&mut child, stdin_json, opts.max_cmd_output);
+    let deadline = Instant::now() + opts.cmd_timeout;
+    let (status, captured) = wait_with_deadline(uri, uid, &mut child, &rx, deadline, opts)?;
+    parse_output(uri, uid, &status, captured)
+}
+
+/// Encodes the program's stdin document.
+fn encode_input(input: &ProvisionInput) -> serde_json::Result<Vec<u8>> {
+    serde_json::to_vec(&CmdInput {
+        resource_uid: input.uid.as_str(),
         resource_type: &input.kind,
         resource_class: &input.class,
         resource_id: &input.id,
@@ -89,22 +123,38 @@ pub(crate) fn run(
         target: &input.target,
         requested_outputs: &input.requested_outputs,
     })
-    .map_err(|e| fail(format!("cmd provisioner '{uri}': cannot encode input: {e}")))?;
+}
 
-    let mut child = Command::new(&spec.program)
+/// Starts the program in a process group of its own (so a timeout can kill what it started too)
+/// with all three standard streams piped.
+fn spawn(uri: &str, uid: &str, spec: &CmdSpec) -> Result<Child, Diagnostic> {
+    let mut command = Command::new(&spec.program);
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        command.process_group(0);
+    }
+    command
         .args(&spec.args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| {
-            fail(format!(
-                "cmd provisioner '{uri}' for resource '{uid}': cannot start '{}': {e}",
-                spec.program.display()
-            ))
+            Diagnostic::new(
+                Code::ProvisionCommandFailed,
+                format!(
+                    "cmd provisioner '{uri}' for resource '{uid}': cannot start '{}': {e}",
+                    spec.program.display()
+                ),
+            )
             .with_help("cmd://./x is relative to the provisioner file's directory; cmd://name is looked up on PATH")
-        })?;
+        })
+}
 
+/// Starts the threads that feed stdin and drain stdout (capped at `max` bytes) and stderr (its
+/// tail); each reports on the returned channel when its pipe closes.
+fn start_pipe_threads(child: &mut Child, stdin_json: Vec<u8>, max: usize) -> mpsc::Receiver<Pipe> {
     let (tx, rx) = mpsc::channel::<Pipe>();
     if let Some(mut stdin) = child.stdin.take() {
         // A program that exits without reading stdin makes this write fail: that is fine, its
@@ -115,7 +165,6 @@ pub(crate) fn run(
     }
     if let Some(mut out) = child.stdout.take() {
         let tx = tx.clone();
-        let max = opts.max_cmd_output;
         thread::spawn(move || {
             let mut buf = Vec::new();
             let res = match (&mut out).take(max as u64 + 1).read_to_end(&mut buf) {
@@ -145,11 +194,20 @@ pub(crate) fn run(
             let _ = tx.send(Pipe::Stderr(keep));
         });
     }
-    drop(tx);
+    rx
+}
 
-    let deadline = Instant::now() + opts.cmd_timeout;
-    let mut stdout: Option<Result<Vec<u8>, String>> = None;
-    let mut stderr: Vec<u8> = Vec::new();
+/// Polls the child until it exits, killing it when its stdout overflows or the deadline passes,
+/// then collects what the pipe threads still hold.
+fn wait_with_deadline(
+    uri: &str,
+    uid: &str,
+    child: &mut Child,
+    rx: &mpsc::Receiver<Pipe>,
+    deadline: Instant,
+    opts: &ProvisionOptions,
+) -> Result<(ExitStatus, Captured), Diagnostic> {
+    let mut captured = Captured::default();
     let mut pipes_open = 2usize;
     let status: ExitStatus = loop {
         match child.try_wait() {
@@ -157,20 +215,23 @@ pub(crate) fn run(
             Ok(None) => {}
             Err(e) => {
                 let _ = child.kill();
-                return Err(fail(format!(
+                return Err(Diagnostic::new(
+                    Code::ProvisionCommandFailed,
+                    format!(
                     "cmd provisioner '{uri}' for resource '{uid}': cannot wait for the process: {e}"
-                )));
+                ),
+                ));
             }
         }
-        if matches!(stdout, Some(Err(_))) {
+        if matches!(captured.stdout, Some(Err(_))) {
             // Output too large: no reason to let it run on.
             let _ = child.kill();
             let _ = child.wait();
-            break_on_output_error(uri, uid, &stdout, &stderr)?;
+            break_on_output_error(uri, uid, &captured.stdout, &captured.stderr)?;
         }
         let now = Instant::now();
         if now >= deadline {
-            let _ = child.kill();
+            kill_group(child);
             let _ = child.wait();
             return Err(Diagnostic::new(
                 Code::ProvisionCommandTimeout,
@@ -179,18 +240,11 @@ pub(crate) fn run(
                 fmt_duration(opts.cmd_timeout)
             ),
             )
-            .with_help(stderr_help(&stderr)));
+            .with_help(stderr_help(&captured.stderr)));
         }
-        match rx.recv_timeout((deadline - now).min(Duration::from_millis(20))) {
-            Ok(Pipe::Stdout(r)) => {
-                stdout = Some(r);
-                pipes_open -= 1;
-            }
-            Ok(Pipe::Stderr(e)) => {
-                stderr = e;
-                pipes_open -= 1;
-            }
-            Err(_) => {}
+        if let Ok(pipe) = rx.recv_timeout((deadline - now).min(Duration::from_millis(20))) {
+            captured.take(pipe);
+            pipes_open -= 1;
         }
     };
     // The child is gone; collect what the pipe threads still hold, but never past the deadline.
@@ -200,25 +254,48 @@ pub(crate) fn run(
             .saturating_duration_since(now)
             .max(Duration::from_millis(200));
         match rx.recv_timeout(wait) {
-            Ok(Pipe::Stdout(r)) => stdout = Some(r),
-            Ok(Pipe::Stderr(e)) => stderr = e,
+            Ok(pipe) => captured.take(pipe),
             Err(_) => break,
         }
         pipes_open -= 1;
     }
+    Ok((status, captured))
+}
 
+/// Kills the program's whole process group (a shell script's background children with it), then
+/// the program itself.
+fn kill_group(child: &mut Child) {
+    #[cfg(unix)]
+    if let Ok(pgid @ 1..) = libc::pid_t::try_from(child.id()) {
+        // SAFETY: kill(2) takes no pointers. The child is not reaped yet, so its pid, which
+        // `process_group(0)` made the group id, still names its group and no other.
+        unsafe {
+            libc::kill(-pgid, libc::SIGKILL);
+        }
+    }
+    let _ = child.kill();
+}
+
+/// Turns the exit status and captured pipes into the program's answer or an error.
+fn parse_output(
+    uri: &str,
+    uid: &str,
+    status: &ExitStatus,
+    captured: Captured,
+) -> Result<CmdOutput, Diagnostic> {
+    let Captured { stdout, stderr } = captured;
     if !status.success() {
         let tail = stderr_tail(&stderr);
         let mut msg = format!(
             "cmd provisioner '{uri}' for resource '{uid}' failed: {}",
-            describe_status(&status)
+            describe_status(status)
         );
         if !tail.is_empty() {
             msg.push_str(&format!(
                 "\nstderr (last {STDERR_TAIL_LINES} lines):\n{tail}"
             ));
         }
-        return Err(fail(msg));
+        return Err(Diagnostic::new(Code::ProvisionCommandFailed, msg));
     }
     break_on_output_error(uri, uid, &stdout, &stderr)?;
     let bytes = match stdout {

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use indexmap::IndexMap;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::template::{self, ErrorSite, SectionTemplate, Templates};
 use crate::diag::{describe_type, Code, Diagnostic, SourceFile, Span};
@@ -446,6 +446,8 @@ fn load_file(file: &Arc<SourceFile>, dir: Option<&Path>) -> Result<Vec<Provision
     Ok(out)
 }
 
+/// Reads one entry of a provisioner file: its uri, its other keys, its type, and the engine that
+/// runs it.
 fn load_entry(
     doc: &Document,
     dir: Option<&Path>,
@@ -467,7 +469,57 @@ fn load_entry(
             ),
         ));
     };
-    let mut cx = EntryCx {
+    let uri = entry_uri(doc, index, pointer, fields)?;
+    let is_cmd = uri.starts_with("cmd://");
+    let cx = EntryCx { doc, uri };
+    let f = cx.read_fields(pointer, fields, is_cmd)?;
+    let uri = cx.uri;
+    let kind = entry_kind(doc, &uri, pointer, f.kind)?;
+
+    let engine = if is_cmd {
+        Engine::Cmd(CmdSpec {
+            program: resolve_program(&uri["cmd://".len()..], dir),
+            args: f.args.unwrap_or_default(),
+        })
+    } else {
+        Engine::Template(TemplateEntry {
+            templates: Templates::new(f.env),
+            core: f.core,
+            targets: f.targets,
+        })
+    };
+
+    Ok(Provisioner {
+        uri,
+        kind,
+        class: f.class,
+        id: f.id,
+        description: f.description,
+        supported_params: f.supported_params,
+        expected_outputs: f.expected_outputs,
+        secret_outputs: f.secret_outputs,
+        expression_outputs: f.expression_outputs,
+        source: ProvisionerSource {
+            file: file.clone(),
+            line,
+            index,
+            dir: dir.map(Path::to_path_buf),
+            trusted: true,
+        },
+        engine,
+    })
+}
+
+/// The entry's `uri`, which must be present, a string, and `template://` or `cmd://`.
+fn entry_uri(
+    doc: &Document,
+    index: usize,
+    pointer: &str,
+    fields: &Map<String, Value>,
+) -> Result<String, Diagnostic> {
+    let file = &doc.source;
+    // Until the uri is known, errors name the entry by its position.
+    let cx = EntryCx {
         doc,
         uri: format!("#{}", index + 1),
     };
@@ -483,35 +535,191 @@ fn load_entry(
             .with_help("every entry needs `uri: template://<name>` or `uri: cmd://<program>`"))
         }
     };
-    cx.uri = uri.clone();
-    let is_cmd = uri.starts_with("cmd://");
-    if !is_cmd && !uri.starts_with("template://") {
+    if !uri.starts_with("cmd://") && !uri.starts_with("template://") {
         return Err(err_value(
             doc,
             &uri_pointer,
             format!("provisioner '{uri}': uri must start with 'template://' or 'cmd://'"),
         ));
     }
+    Ok(uri)
+}
 
-    let mut kind = None;
-    let mut class = None;
-    let mut id = None;
-    let mut description = String::new();
-    let mut supported_params = None;
-    let mut expected_outputs = Vec::new();
-    let mut secret_outputs = Vec::new();
-    let mut expression_outputs = Vec::new();
-    let mut args = None;
-    let mut env = template::new_environment();
-    let mut core = BTreeMap::new();
-    let mut targets: BTreeMap<String, IndexMap<String, SectionTemplate>> = BTreeMap::new();
+/// The entry's `type` (read with the pointer to its value), which must be present, non-empty and
+/// free of `.` and `#`.
+fn entry_kind(
+    doc: &Document,
+    uri: &str,
+    pointer: &str,
+    kind: Option<(String, String)>,
+) -> Result<String, Diagnostic> {
+    let Some((kind, kind_pointer)) = kind else {
+        return Err(err_value(
+            doc,
+            pointer,
+            format!("provisioner '{uri}' has no 'type'"),
+        ));
+    };
+    if kind.is_empty() || kind.contains(['.', '#']) {
+        return Err(err_value(
+            doc,
+            &kind_pointer,
+            format!(
+                "provisioner '{uri}': type '{kind}' must be non-empty and contain no '.' or '#'"
+            ),
+        ));
+    }
+    Ok(kind)
+}
 
-    let add_template = |env: &mut minijinja::Environment<'static>,
-                        env_name: String,
-                        label: String,
-                        at: &str,
-                        v: &Value|
-     -> Result<SectionTemplate, Diagnostic> {
+/// What an entry's keys other than `uri` hold; template sections are compiled into `env`.
+struct EntryFields {
+    /// The type and the pointer to its value.
+    kind: Option<(String, String)>,
+    class: Option<String>,
+    id: Option<String>,
+    description: String,
+    supported_params: Option<Vec<String>>,
+    expected_outputs: Vec<String>,
+    secret_outputs: Vec<String>,
+    expression_outputs: Vec<String>,
+    args: Option<Vec<String>>,
+    env: minijinja::Environment<'static>,
+    core: BTreeMap<String, SectionTemplate>,
+    targets: BTreeMap<String, IndexMap<String, SectionTemplate>>,
+}
+
+impl EntryCx<'_> {
+    /// Reads every key but `uri` in file order, failing at the first bad one.
+    fn read_fields(
+        &self,
+        pointer: &str,
+        fields: &Map<String, Value>,
+        is_cmd: bool,
+    ) -> Result<EntryFields, Diagnostic> {
+        let doc = self.doc;
+        let mut f = EntryFields {
+            kind: None,
+            class: None,
+            id: None,
+            description: String::new(),
+            supported_params: None,
+            expected_outputs: Vec::new(),
+            secret_outputs: Vec::new(),
+            expression_outputs: Vec::new(),
+            args: None,
+            env: template::new_environment(),
+            core: BTreeMap::new(),
+            targets: BTreeMap::new(),
+        };
+        // The loader has already rejected duplicate keys, so each key is seen once.
+        for (key, v) in fields {
+            let key = key.as_str();
+            let at = member(pointer, key);
+            match key {
+                "uri" => {}
+                "type" => f.kind = Some((self.string(key, &at, v)?, at)),
+                "class" => f.class = Some(self.string(key, &at, v)?),
+                "id" => f.id = Some(self.string(key, &at, v)?),
+                "description" => f.description = self.string(key, &at, v)?,
+                "supported_params" => f.supported_params = Some(self.strings(key, &at, v)?),
+                "expected_outputs" => f.expected_outputs = self.strings(key, &at, v)?,
+                "secret_outputs" => f.secret_outputs = self.strings(key, &at, v)?,
+                "expression_outputs" => f.expression_outputs = self.strings(key, &at, v)?,
+                "args" => {
+                    if !is_cmd {
+                        return Err(err_key(
+                            doc,
+                            &at,
+                            format!(
+                                "provisioner '{}': 'args' is only allowed for cmd:// provisioners",
+                                self.uri
+                            ),
+                        ));
+                    }
+                    f.args = Some(self.strings(key, &at, v)?);
+                }
+                "init" | "state" | "shared" | "outputs" => {
+                    if is_cmd {
+                        return Err(err_key(
+                            doc,
+                            &at,
+                            format!(
+                                "provisioner '{}': cmd:// provisioners have no template sections ('{key}')",
+                                self.uri
+                            ),
+                        ));
+                    }
+                    let s =
+                        self.add_template(&mut f.env, key.to_string(), key.to_string(), &at, v)?;
+                    f.core.insert(key.to_string(), s);
+                }
+                target => {
+                    if is_cmd {
+                        return Err(err_key(
+                            doc,
+                            &at,
+                            format!(
+                                "provisioner '{}': unknown key '{target}' (cmd:// provisioners have no target sections)",
+                                self.uri
+                            ),
+                        ));
+                    }
+                    let m = self.target_templates(&mut f.env, target, &at, v)?;
+                    f.targets.insert(target.to_string(), m);
+                }
+            }
+        }
+        Ok(f)
+    }
+
+    /// Compiles the sections of the target section `target` (at `at`), which must be a mapping.
+    fn target_templates(
+        &self,
+        env: &mut minijinja::Environment<'static>,
+        target: &str,
+        at: &str,
+        v: &Value,
+    ) -> Result<IndexMap<String, SectionTemplate>, Diagnostic> {
+        let Value::Object(sections) = v else {
+            return Err(err_value(
+                self.doc,
+                at,
+                format!(
+                    "provisioner '{}': unknown key '{target}' with {} value (a target section must map section names to templates)",
+                    self.uri,
+                    describe_type(v)
+                ),
+            )
+            .with_help(format!("known keys: {}", known_keys())));
+        };
+        let mut m = IndexMap::new();
+        for (name, sv) in sections {
+            let label = format!("{target}.{name}");
+            let s = self.add_template(
+                env,
+                format!("{target}/{name}"),
+                label,
+                &member(at, name),
+                sv,
+            )?;
+            m.insert(name.clone(), s);
+        }
+        Ok(m)
+    }
+
+    /// Compiles one template section (at `at`) into `env` under `env_name`; `label` names it in
+    /// errors.
+    fn add_template(
+        &self,
+        env: &mut minijinja::Environment<'static>,
+        env_name: String,
+        label: String,
+        at: &str,
+        v: &Value,
+    ) -> Result<SectionTemplate, Diagnostic> {
+        let doc = self.doc;
+        let uri = &self.uri;
         let text = match v {
             Value::String(s) => s.clone(),
             Value::Null => String::new(),
@@ -541,146 +749,15 @@ fn load_entry(
                 Code::ProvisionTemplateSyntax,
                 &e,
                 &ErrorSite {
-                    file,
-                    uri: &uri,
+                    file: &doc.source,
+                    uri,
                     section: &label,
                     first_line: section.first_line,
                 },
             )
         })?;
         Ok(section)
-    };
-
-    // The loader has already rejected duplicate keys, so each key is seen once.
-    for (key, v) in fields {
-        let key = key.as_str();
-        let at = member(pointer, key);
-        match key {
-            "uri" => {}
-            "type" => kind = Some((cx.string(key, &at, v)?, at)),
-            "class" => class = Some(cx.string(key, &at, v)?),
-            "id" => id = Some(cx.string(key, &at, v)?),
-            "description" => description = cx.string(key, &at, v)?,
-            "supported_params" => supported_params = Some(cx.strings(key, &at, v)?),
-            "expected_outputs" => expected_outputs = cx.strings(key, &at, v)?,
-            "secret_outputs" => secret_outputs = cx.strings(key, &at, v)?,
-            "expression_outputs" => expression_outputs = cx.strings(key, &at, v)?,
-            "args" => {
-                if !is_cmd {
-                    return Err(err_key(
-                        doc,
-                        &at,
-                        format!(
-                            "provisioner '{}': 'args' is only allowed for cmd:// provisioners",
-                            cx.uri
-                        ),
-                    ));
-                }
-                args = Some(cx.strings(key, &at, v)?);
-            }
-            "init" | "state" | "shared" | "outputs" => {
-                if is_cmd {
-                    return Err(err_key(
-                        doc,
-                        &at,
-                        format!(
-                            "provisioner '{}': cmd:// provisioners have no template sections ('{key}')",
-                            cx.uri
-                        ),
-                    ));
-                }
-                let s = add_template(&mut env, key.to_string(), key.to_string(), &at, v)?;
-                core.insert(key.to_string(), s);
-            }
-            target => {
-                if is_cmd {
-                    return Err(err_key(
-                        doc,
-                        &at,
-                        format!(
-                            "provisioner '{}': unknown key '{target}' (cmd:// provisioners have no target sections)",
-                            cx.uri
-                        ),
-                    ));
-                }
-                let Value::Object(sections) = v else {
-                    return Err(err_value(
-                        doc,
-                        &at,
-                        format!(
-                            "provisioner '{}': unknown key '{target}' with {} value (a target section must map section names to templates)",
-                            cx.uri,
-                            describe_type(v)
-                        ),
-                    )
-                    .with_help(format!("known keys: {}", known_keys())));
-                };
-                let mut m = IndexMap::new();
-                for (name, sv) in sections {
-                    let label = format!("{target}.{name}");
-                    let s = add_template(
-                        &mut env,
-                        format!("{target}/{name}"),
-                        label,
-                        &member(&at, name),
-                        sv,
-                    )?;
-                    m.insert(name.clone(), s);
-                }
-                targets.insert(target.to_string(), m);
-            }
-        }
     }
-
-    let Some((kind, kind_pointer)) = kind else {
-        return Err(err_value(
-            doc,
-            pointer,
-            format!("provisioner '{uri}' has no 'type'"),
-        ));
-    };
-    if kind.is_empty() || kind.contains(['.', '#']) {
-        return Err(err_value(
-            doc,
-            &kind_pointer,
-            format!(
-                "provisioner '{uri}': type '{kind}' must be non-empty and contain no '.' or '#'"
-            ),
-        ));
-    }
-
-    let engine = if is_cmd {
-        Engine::Cmd(CmdSpec {
-            program: resolve_program(&uri["cmd://".len()..], dir),
-            args: args.unwrap_or_default(),
-        })
-    } else {
-        Engine::Template(TemplateEntry {
-            templates: Templates::new(env),
-            core,
-            targets,
-        })
-    };
-
-    Ok(Provisioner {
-        uri,
-        kind,
-        class,
-        id,
-        description,
-        supported_params,
-        expected_outputs,
-        secret_outputs,
-        expression_outputs,
-        source: ProvisionerSource {
-            file: file.clone(),
-            line,
-            index,
-            dir: dir.map(Path::to_path_buf),
-            trusted: true,
-        },
-        engine,
-    })
 }
 
 fn known_keys() -> String {
