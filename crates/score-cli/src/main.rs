@@ -4,6 +4,9 @@
 //! atomically, render diagnostics. Exit codes: 0 success, 1 the input is wrong (diagnostics
 //! printed), 2 the command line is wrong (clap's usage errors).
 
+// The doc comments on clap arguments are --help text, written for a terminal, not rustdoc markup.
+#![allow(rustdoc::bare_urls, rustdoc::invalid_html_tags)]
+
 mod all;
 mod commands;
 mod generate;
