@@ -87,11 +87,12 @@ pub fn run(args: &AllArgs) -> Result<(), Diagnostics> {
     }
     diags.into_result()?;
 
-    write_all(&compiled, &args.common)?;
+    let writes = prepare_all(&compiled, &args.common)?;
+    // States first (see generate::run), then every output in one batch.
     for (c, _) in &compiled {
         c.save_state()?;
     }
-    Ok(())
+    writes.commit()
 }
 
 fn join(
@@ -106,14 +107,20 @@ fn join(
 
 /// Every target's files in one atomic batch: the primary output at its path, extra artefacts
 /// (compose mounts, ...) relative to the primary's directory, as the single-target commands do.
-fn write_all(compiled: &[(Compiled, PathBuf)], common: &CommonArgs) -> Result<(), Diagnostics> {
+fn prepare_all(
+    compiled: &[(Compiled, PathBuf)],
+    common: &CommonArgs,
+) -> Result<generate::Writes, Diagnostics> {
     let files: Vec<_> = compiled
         .iter()
         .flat_map(|(c, primary)| generate::plan(primary, &c.artefacts))
         .collect();
-    generate::write_confined(&files, &generate::inputs(common))?;
+    let mut writes = generate::prepare_writes(&files, &generate::inputs(common))?;
     for (c, primary) in compiled {
-        generate::apply_modes(&generate::parent_dir(primary), &c.artefacts)?;
+        writes.modes.extend(generate::modes(
+            &generate::parent_dir(primary),
+            &c.artefacts,
+        ));
     }
-    Ok(())
+    Ok(writes)
 }

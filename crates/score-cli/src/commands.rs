@@ -195,7 +195,7 @@ pub fn init(args: &InitArgs) -> Result<(), Diagnostics> {
     if !args.no_sample && !args.file.exists() {
         files.push((args.file.clone(), SAMPLE.as_bytes().to_vec(), here));
     }
-    generate::write_confined(&files, &[])?;
+    generate::prepare_writes(&files, &[])?.commit()?;
     // Open once so the state file exists and the directory layout is complete.
     let sd = StateDir::open_dir(
         &args.state_dir.join(target.name()),

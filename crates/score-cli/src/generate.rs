@@ -57,8 +57,11 @@ pub fn run(target: &dyn Target, common: &CommonArgs, output: &Path) -> Result<()
     check_override_usage(common)?;
     let workloads = load_all(common)?;
     let compiled = compile_target(target, common, &workloads)?;
-    write_outputs(output, &compiled.artefacts, &inputs(common))?;
-    compiled.save_state()
+    let writes = prepare_outputs(output, &compiled.artefacts, &inputs(common))?;
+    // The state first: a crash between the two leaves outputs from the previous state, never
+    // outputs holding values (passwords) that the next run would replace.
+    compiled.save_state()?;
+    writes.commit()
 }
 
 /// Overrides and `--image` name one workload, so they need exactly one Score file.
@@ -220,33 +223,29 @@ pub fn load_provisioners(
     Ok(set)
 }
 
-fn write_outputs(
+/// The writes of one target's artefacts under `output` (`-`: the primary to stdout, the rest
+/// beside the working directory), checked but not yet made.
+fn prepare_outputs(
     output: &Path,
     artefacts: &Artefacts,
     inputs: &[PathBuf],
-) -> Result<(), Diagnostics> {
+) -> Result<Writes, Diagnostics> {
     if output == Path::new("-") {
-        if let Some((_, bytes)) = artefacts.files.first() {
-            use std::io::Write;
-            std::io::stdout()
-                .write_all(bytes)
-                .map_err(|e| io_diag("<stdout>", e))?;
-        }
-        let rest = Artefacts {
-            files: artefacts.files.iter().skip(1).cloned().collect(),
-            modes: artefacts.modes.clone(),
-        };
         let base = PathBuf::from(".");
-        let planned: Vec<_> = rest
+        let rest: Vec<_> = artefacts
             .files
             .iter()
+            .skip(1)
             .map(|(rel, bytes)| (base.join(rel), bytes.clone(), base.clone()))
             .collect();
-        write_confined(&planned, inputs)?;
-        return apply_modes(&base, &rest);
+        let mut writes = prepare_writes(&rest, inputs)?;
+        writes.stdout = artefacts.files.first().map(|(_, b)| b.clone());
+        writes.modes = modes(&base, artefacts);
+        return Ok(writes);
     }
-    write_confined(&plan(output, artefacts), inputs)?;
-    apply_modes(&parent_dir(output), artefacts)
+    let mut writes = prepare_writes(&plan(output, artefacts), inputs)?;
+    writes.modes = modes(&parent_dir(output), artefacts);
+    Ok(writes)
 }
 
 /// Where each artefact goes: the primary at `primary`, the rest relative to its directory
@@ -268,15 +267,61 @@ pub fn plan(primary: &Path, artefacts: &Artefacts) -> Vec<(PathBuf, Vec<u8>, Pat
         .collect()
 }
 
-/// Writes `files` in one atomic batch, confined (spec/security.md): no output may be one of
+/// The permission bits targets asked for (a Score file's `mode`), by path under `base`.
+pub fn modes(base: &Path, artefacts: &Artefacts) -> Vec<(PathBuf, u32)> {
+    artefacts
+        .modes
+        .iter()
+        .map(|(rel, bits)| (base.join(rel), *bits))
+        .collect()
+}
+
+/// Writes that passed every check ([`prepare_writes`]) and wait for [`Writes::commit`], so the
+/// caller can save the state in between: the state is committed first, and no output ever holds
+/// a generated value the state does not (spec/reliability.md).
+#[derive(Default)]
+pub struct Writes {
+    batch: Vec<(PathBuf, Vec<u8>)>,
+    /// Printed to stdout on commit (`-o -`).
+    pub stdout: Option<Vec<u8>>,
+    /// Permission bits set after the batch is written.
+    pub modes: Vec<(PathBuf, u32)>,
+}
+
+impl Writes {
+    /// Prints the stdout part, writes the batch atomically, then sets the modes.
+    pub fn commit(self) -> Result<(), Diagnostics> {
+        if let Some(bytes) = &self.stdout {
+            use std::io::Write;
+            std::io::stdout()
+                .write_all(bytes)
+                .map_err(|e| io_diag("<stdout>", e))?;
+        }
+        fsutil::atomic_write_all(&self.batch).map_err(|e| {
+            let first = self.batch.first().map(|(p, _)| p.display().to_string());
+            io_diag(&first.unwrap_or_default(), e)
+        })?;
+        #[cfg(unix)]
+        for (path, bits) in &self.modes {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(*bits))
+                .map_err(|e| io_diag(&path.display().to_string(), e))?;
+        }
+        Ok(())
+    }
+}
+
+/// Checks `files` for one atomic batch, confined (spec/security.md): no output may be one of
 /// `inputs`, pass through a symbolic link below the project directory (the working directory)
-/// or below its own base directory, or replace anything but a regular file.
-pub fn write_confined(
+/// or below its own base directory, or replace anything but a regular file. Creates the missing
+/// directories (confined) and removes temp files that killed runs left in them.
+pub fn prepare_writes(
     files: &[(PathBuf, Vec<u8>, PathBuf)],
     inputs: &[PathBuf],
-) -> Result<(), Diagnostics> {
+) -> Result<Writes, Diagnostics> {
     let root = std::env::current_dir().map_err(|e| io_diag(".", e))?;
     let mut batch = Vec::with_capacity(files.len());
+    let mut dirs = std::collections::BTreeSet::new();
     for (path, bytes, base) in files {
         let name = path.display().to_string();
         if let Some(input) = inputs.iter().find(|i| fsutil::same_file(i, path)) {
@@ -290,18 +335,19 @@ pub fn write_confined(
             .with_help("choose another output path (-o); score-gen never overwrites its inputs")
             .into());
         }
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            fsutil::create_dirs_confined(&root, dir).map_err(|e| io_diag(&name, e))?;
+        let dir = parent_dir(path);
+        if dirs.insert(dir.clone()) {
+            fsutil::create_dirs_confined(&root, &dir).map_err(|e| io_diag(&name, e))?;
+            fsutil::remove_stale_temp_files(&dir).map_err(|e| io_diag(&name, e))?;
         }
         fsutil::check_confined(&root, path).map_err(|e| io_diag(&name, e))?;
         fsutil::check_confined(base, path).map_err(|e| io_diag(&name, e))?;
         batch.push((path.clone(), bytes.clone()));
     }
-    fsutil::atomic_write_all(&batch).map_err(|e| {
-        let first = batch.first().map(|(p, _)| p.display().to_string());
-        io_diag(&first.unwrap_or_default(), e)
-    })?;
-    Ok(())
+    Ok(Writes {
+        batch,
+        ..Writes::default()
+    })
 }
 
 /// The files a run reads, which no output may replace.
@@ -312,20 +358,6 @@ pub fn inputs(common: &CommonArgs) -> Vec<PathBuf> {
         .chain(&common.override_files)
         .cloned()
         .collect()
-}
-
-/// Sets the permission bits targets asked for (a Score file's `mode`), on Unix.
-pub fn apply_modes(base: &Path, artefacts: &Artefacts) -> Result<(), Diagnostics> {
-    #[cfg(unix)]
-    for (rel, bits) in &artefacts.modes {
-        use std::os::unix::fs::PermissionsExt;
-        let path = base.join(rel);
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(*bits))
-            .map_err(|e| io_diag(&path.display().to_string(), e))?;
-    }
-    #[cfg(not(unix))]
-    let _ = (base, artefacts);
-    Ok(())
 }
 
 pub fn parent_dir(path: &Path) -> PathBuf {

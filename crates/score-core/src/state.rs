@@ -235,9 +235,28 @@ impl State {
                 .with_help("state files are written by `score-gen init` and `score-gen generate`"))
             }
         }
-        parse(&file, text)
+        let state: State = parse(&file, text)?;
+        if state.seed.chars().count() < MIN_SEED_CHARS {
+            // Every generated password derives from the seed: a planted empty or short seed would
+            // make them all predictable.
+            return Err(Diagnostic::new(
+                Code::StateInvalid,
+                format!(
+                    "state file {name}: the seed has {} characters, fewer than the {MIN_SEED_CHARS} a safe seed needs",
+                    state.seed.chars().count()
+                ),
+            )
+            .with_file(file)
+            .with_pointer("/seed")
+            .with_help("delete the state file to draw a new seed (generated passwords and names will change)"));
+        }
+        Ok(state)
     }
 }
+
+/// The fewest characters a seed read from a state file may have (score-gen writes 32 hex
+/// characters, 128 bits).
+pub const MIN_SEED_CHARS: usize = 16;
 
 fn version_span(file: &SourceFile) -> Span {
     let offset = file

@@ -118,7 +118,11 @@ fn seeds_are_random_hex() {
 #[test]
 fn corrupted_files_give_located_diagnostics() {
     // Syntax error on line 3.
-    let d = State::from_yaml("s.yaml", "version: 1\nseed: ab\nworkloads: [\n").unwrap_err();
+    let d = State::from_yaml(
+        "s.yaml",
+        "version: 1\nseed: 0123456789abcdef\nworkloads: [\n",
+    )
+    .unwrap_err();
     assert_eq!(d.file.as_ref().unwrap().name, "s.yaml");
     assert!(d.span.is_some(), "{d:?}");
     assert!(
@@ -336,4 +340,14 @@ fn dir_lock_excludes_and_releases() {
     waiter.join().unwrap().expect("acquired after release");
     let missing = dir.path().join("nope");
     assert!(DirLock::acquire(&missing, Duration::from_millis(10)).is_err());
+}
+
+#[test]
+fn a_planted_state_with_an_empty_or_short_seed_is_refused() {
+    for seed in ["\"\"", "ab", "0123456789abcde"] {
+        let d = State::from_yaml("s.yaml", &format!("version: 1\nseed: {seed}\n")).unwrap_err();
+        assert_eq!(d.code, score_core::Code::StateInvalid, "{seed}");
+        assert!(d.message.contains("fewer than the 16"), "{}", d.message);
+    }
+    assert!(State::from_yaml("s.yaml", "version: 1\nseed: 0123456789abcdef\n").is_ok());
 }

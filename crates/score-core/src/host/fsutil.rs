@@ -31,10 +31,28 @@ use std::time::{Duration, Instant};
 
 use tempfile::NamedTempFile;
 
-/// Mode for files that did not exist before: what a plain `File::create` gives under the usual
-/// umask 022. Existing files keep their mode so a user's `chmod` survives regeneration.
+/// Mode for files that did not exist before: what a plain `File::create` gives, `0666` less the
+/// process's umask (`0644` under the usual 022; `0600` under 077, for users who keep generated
+/// files holding passwords private). Existing files keep their mode so a user's `chmod`
+/// survives regeneration.
 #[cfg(unix)]
-const DEFAULT_MODE: u32 = 0o644;
+fn new_file_mode() -> u32 {
+    0o666 & !umask()
+}
+
+/// The process's umask, read without changing it (Linux: `/proc/self/status`); 022 where it
+/// cannot be read.
+#[cfg(unix)]
+fn umask() -> u32 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Umask:"))
+                .and_then(|v| u32::from_str_radix(v.trim(), 8).ok())
+        })
+        .unwrap_or(0o022)
+}
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same directory, fsync, rename.
 ///
@@ -335,6 +353,70 @@ fn read_limited(file: File, max: u64) -> io::Result<Vec<u8>> {
     Ok(buf)
 }
 
+/// The prefix of every temp file: `.score-gen-tmp-<pid>-`, so a later run can tell the temp
+/// files of a process that was killed (SIGKILL, power loss) from those of one still writing.
+fn temp_prefix() -> String {
+    format!("{TEMP_PREFIX}{}-", std::process::id())
+}
+
+const TEMP_PREFIX: &str = ".score-gen-tmp-";
+
+/// Removes, from `dir`, the temp files (`.score-gen-tmp-<pid>-*`, regular files only) of
+/// score-gen processes that no longer run; call it under the state directory's lock. Returns how
+/// many were removed. Temp files named without a pid (older releases) count as stale.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// std::fs::write(dir.path().join(".score-gen-tmp-999999999-abc"), "password: x").unwrap();
+/// std::fs::write(dir.path().join(".score-gen-tmp-abc"), "old").unwrap();
+/// std::fs::write(dir.path().join("compose.yaml"), "kept").unwrap();
+/// assert_eq!(score_core::host::fsutil::remove_stale_temp_files(dir.path()).unwrap(), 2);
+/// assert!(dir.path().join("compose.yaml").exists());
+/// ```
+pub fn remove_stale_temp_files(dir: &Path) -> io::Result<usize> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(TEMP_PREFIX)) else {
+            continue;
+        };
+        let owner = rest
+            .split_once('-')
+            .and_then(|(pid, _)| pid.parse::<u32>().ok());
+        if owner.is_some_and(process_alive) {
+            continue;
+        }
+        if entry.file_type().is_ok_and(|t| t.is_file()) {
+            std::fs::remove_file(entry.path())?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
+/// Whether a process with this id exists (signal 0 probes without sending anything).
+fn process_alive(pid: u32) -> bool {
+    #[cfg(unix)]
+    {
+        let Ok(pid) = libc::pid_t::try_from(pid) else {
+            return false;
+        };
+        // SAFETY: kill with signal 0 only checks for the process; it has no other effect.
+        let rc = unsafe { libc::kill(pid, 0) };
+        rc == 0 || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = pid;
+        true
+    }
+}
+
 /// Whether `a` and `b` name the same existing file (same device and inode on Unix; the same
 /// canonical path elsewhere). Used to refuse an output that is one of the run's inputs.
 pub fn same_file(a: &Path, b: &Path) -> bool {
@@ -376,7 +458,7 @@ fn stage_unsynced(path: &Path, bytes: &[u8], mode: Option<u32>) -> io::Result<Na
     }
     check_replaceable(path)?;
     let mut tmp = tempfile::Builder::new()
-        .prefix(".score-gen-tmp-")
+        .prefix(&temp_prefix())
         .tempfile_in(parent_dir(path))?;
     tmp.write_all(bytes)?;
     tmp.flush()?;
@@ -391,7 +473,7 @@ fn set_mode(file: &File, target: &Path, mode: Option<u32>) -> io::Result<()> {
         Some(m) => m,
         None => match std::fs::metadata(target) {
             Ok(m) => m.permissions().mode() & 0o7777,
-            Err(_) => DEFAULT_MODE,
+            Err(_) => new_file_mode(),
         },
     };
     file.set_permissions(std::fs::Permissions::from_mode(mode))

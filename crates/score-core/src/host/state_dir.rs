@@ -119,6 +119,9 @@ impl StateDir {
             )
         })?;
         let lock = DirLock::acquire(dir, timeout)?;
+        // Under the lock: temp files (state copies, with generated passwords) of runs that were
+        // killed before their rename.
+        fsutil::remove_stale_temp_files(dir)?;
         Ok(StateDir {
             dir: dir.to_path_buf(),
             _lock: lock,
