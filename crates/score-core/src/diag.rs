@@ -503,7 +503,7 @@ impl miette::SourceCode for SourceFile {
             self.display_text()
                 .read_span(span, context_lines_before, context_lines_after)?;
         // miette reads the header's column from a read without context and counts it in bytes;
-        // ours (and `--message-format json`'s) count characters.
+        // ours (and `--format json`'s) count characters.
         let column = if context_lines_before == 0 {
             self.line_col(span.offset()).1 - 1
         } else {
