@@ -54,7 +54,7 @@ pub fn validators() -> Option<(PathBuf, PathBuf, PathBuf)> {
         return Some((tf, py, hcl2json));
     }
     let msg = format!(
-        "terraform validators missing ({}, {}, {} or `node`); run `bash .ci/validators`",
+        "the terraform validators ({}, {}, {} and `node`)",
         tf.display(),
         py.display(),
         hcl2json.display()
