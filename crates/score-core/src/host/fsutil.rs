@@ -148,17 +148,7 @@ pub fn atomic_write_all(files: &[(PathBuf, Vec<u8>)]) -> io::Result<()> {
 /// assert!(err.to_string().contains("symbolic link"), "{err}");
 /// ```
 pub fn check_confined(root: &Path, path: &Path) -> io::Result<()> {
-    for ancestor in confined_ancestors(root, path) {
-        match std::fs::symlink_metadata(&ancestor) {
-            Ok(m) if m.file_type().is_symlink() => {
-                return Err(refused(&ancestor, path, "is a symbolic link"))
-            }
-            Ok(m) if !m.is_dir() => return Err(refused(&ancestor, path, "is not a directory")),
-            Ok(_) => {}
-            Err(e) if e.kind() == io::ErrorKind::NotFound => break,
-            Err(e) => return Err(e),
-        }
-    }
+    check_real_dirs(&confined_ancestors(root, path), path)?;
     check_replaceable(path)
 }
 
@@ -177,12 +167,19 @@ fn check_dir_chain(root: &Path, dir: &Path) -> io::Result<()> {
     if dir.file_name().is_some() {
         chain.push(dir.to_path_buf());
     }
-    for ancestor in chain {
-        match std::fs::symlink_metadata(&ancestor) {
+    check_real_dirs(&chain, dir)
+}
+
+/// Each existing directory of `chain` (outermost first) is a real directory, not a link; the
+/// first missing one ends the check (what follows it will be created). `target` names the path
+/// being written, for the error.
+fn check_real_dirs(chain: &[PathBuf], target: &Path) -> io::Result<()> {
+    for dir in chain {
+        match std::fs::symlink_metadata(dir) {
             Ok(m) if m.file_type().is_symlink() => {
-                return Err(refused(&ancestor, dir, "is a symbolic link"))
+                return Err(refused(dir, target, "is a symbolic link"))
             }
-            Ok(m) if !m.is_dir() => return Err(refused(&ancestor, dir, "is not a directory")),
+            Ok(m) if !m.is_dir() => return Err(refused(dir, target, "is not a directory")),
             Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::NotFound => break,
             Err(e) => return Err(e),
