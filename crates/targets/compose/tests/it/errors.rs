@@ -284,3 +284,38 @@ resources:
         "containers.main.volumes[/data]: can't mount named tmpfs volume with sub path 'sub': not supported"
     );
 }
+
+fn kafka(partitions: &str) -> String {
+    format!(
+        "apiVersion: score.dev/v1b1\nmetadata: {{name: app}}\ncontainers:\n  web: {{image: nginx}}\nresources:\n  topic:\n    type: kafka-topic\n    params: {{partitions: {partitions}}}\n"
+    )
+}
+
+/// The default kafka-topic provisioner writes `partitions` into a shell script: a param that is
+/// not a positive integer is refused instead of reaching the script (issue 13).
+#[test]
+fn kafka_partitions_cannot_inject_shell() {
+    for bad in [
+        r#""1; touch /tmp/x""#,
+        r#""$(touch /tmp/x)""#,
+        "-1",
+        "1.5",
+        "[1]",
+    ] {
+        let e = error_of(&case(&[&kafka(bad)], None, ""));
+        assert!(
+            e.contains("kafka-topic: param 'partitions' must be a positive integer"),
+            "{bad}: {e}"
+        );
+        assert!(!e.contains("--partitions 1;"), "{bad}: {e}");
+    }
+    for (good, want) in [("5", "--partitions 5 "), (r#""7""#, "--partitions 7 ")] {
+        let (_, artefacts, _) = compile_case(&case(&[&kafka(good)], None, "")).unwrap();
+        let all: String = artefacts
+            .files
+            .iter()
+            .map(|(_, b)| String::from_utf8_lossy(b).into_owned())
+            .collect();
+        assert!(all.contains(want), "{good}: {all}");
+    }
+}
