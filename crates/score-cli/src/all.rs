@@ -56,6 +56,7 @@ pub fn run(args: &AllArgs) -> Result<(), Diagnostics> {
     let mut flags = compose_flags(&args.compose);
     flags.namespace = args.namespace.clone();
     flags.generate_namespace = args.generate_namespace;
+    flags.allow_outside_paths = args.common.allow_outside_paths;
     let built: Vec<BoxedTarget> = TARGETS
         .iter()
         .map(|t| (t.build)(&flags))

@@ -76,6 +76,7 @@ pub fn compose(args: &ComposeArgs) -> Result<(), Diagnostics> {
     }
     let mut flags = compose_flags(&args.compose);
     flags.env_file = args.env_file.as_ref().map(|e| e.display().to_string());
+    flags.allow_outside_paths = args.common.allow_outside_paths;
     let target = (targets::by_name("compose").build)(&flags)?;
     generate::run(target.as_ref(), &args.common, &args.output)
 }

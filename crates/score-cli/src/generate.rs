@@ -37,7 +37,8 @@ pub struct CommonArgs {
     /// The state directory (created on first use).
     #[arg(long, value_name = "DIR", default_value = ".score-gen")]
     pub state_dir: PathBuf,
-    /// Allow `files[].source` paths outside the Score file's directory.
+    /// Allow `files[].source` paths outside the Score file's directory, and compose volumes
+    /// that bind-mount host paths outside the project.
     #[arg(long)]
     pub allow_outside_paths: bool,
     /// Let provisioner files from outside the project (http, git, stdin) that are not pinned with

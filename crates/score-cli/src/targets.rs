@@ -30,6 +30,8 @@ pub struct TargetFlags {
     pub generate_namespace: bool,
     /// terraform `--module-source TYPE=SOURCE`.
     pub module_source: Vec<String>,
+    /// `--allow-outside-paths`: compose volumes may bind-mount host paths outside the project.
+    pub allow_outside_paths: bool,
 }
 
 /// One row of the table.
@@ -99,6 +101,7 @@ fn compose(flags: &TargetFlags) -> Result<BoxedTarget, Diagnostics> {
     }
     o.publish = flags.publish.clone();
     o.env_file = flags.env_file.clone();
+    o.allow_outside_paths = flags.allow_outside_paths;
     Ok(Box::new(ComposeTarget::new(o)))
 }
 

@@ -370,3 +370,39 @@ fn the_projects_own_provisioner_files_still_run_programs() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(marker.exists());
 }
+
+/// A Score file cannot bind-mount `/` or the docker socket into a compose service without
+/// `--allow-outside-paths` (issue 13).
+#[test]
+fn compose_volumes_outside_the_project_need_the_flag() {
+    for source in ["/", "/var/run/docker.sock", "../.."] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let score = format!(
+            "apiVersion: score.dev/v1b1\nmetadata:\n  name: app\ncontainers:\n  main:\n    image: nginx\n    volumes:\n      /host:\n        source: {source}\n"
+        );
+        std::fs::write(dir.path().join("score.yaml"), score).unwrap();
+        for cmd in [
+            &["compose", "score.yaml"][..],
+            &["all", "score.yaml", "-o", "out"],
+        ] {
+            let o = score_gen(dir.path(), cmd);
+            assert_refused(&o, "score::compose::volume-outside-project");
+            // The help line may wrap inside the flag's name.
+            let flat: String = stderr(&o).split_whitespace().collect();
+            assert!(flat.contains("--allow-outside-paths"), "{}", stderr(&o));
+            let primary = if cmd[0] == "all" {
+                "out/compose.yaml"
+            } else {
+                "compose.yaml"
+            };
+            assert!(!dir.path().join(primary).exists(), "{primary} was written");
+            if cmd[0] == "compose" {
+                // (`all` would still fail: k8s and terraform mount only volume resources.)
+                let o = score_gen(dir.path(), &[cmd, &["--allow-outside-paths"]].concat());
+                assert!(o.status.success(), "{source}: {}", stderr(&o));
+            }
+        }
+        let written = std::fs::read_to_string(dir.path().join("compose.yaml")).unwrap();
+        assert!(written.contains(&format!("source: {source}")), "{written}");
+    }
+}

@@ -307,6 +307,8 @@ codes! {
         "a container's image is `.` and no build context or image was given; pass --build or --image";
     ComposeInvalidVolume = "score::compose::invalid-volume",
         "a volume cannot be mounted in compose; use a volume resource whose outputs compose understands";
+    ComposeVolumeOutsideProject = "score::compose::volume-outside-project",
+        "a volume bind-mounts a host path outside the project (absolute, or `..` above it); mount a path inside the project or pass --allow-outside-paths";
     ComposeFileInterpolation = "score::compose::file-interpolation",
         "a file's content uses a compose environment variable, which compose cannot put in a mounted file; set noExpand or use `variables`";
     ComposeInvalidFileMode = "score::compose::invalid-file-mode",

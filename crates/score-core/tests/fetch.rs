@@ -335,3 +335,67 @@ fn git_file_repository() {
         "cannot get git-https://github.com/org/repo/path: invalid git url, expected a path with ../<REPO>.git/<PATH>"
     );
 }
+
+/// Serves one request on 127.0.0.1 with a chunked body of `chunks` chunks of 64 KiB each (no
+/// Content-Length, so curl's `--max-filesize` cannot see the size up front). Returns the port
+/// and a handle yielding how many bytes the server managed to send.
+fn serve_chunked(chunks: usize) -> (u16, thread::JoinHandle<usize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handle = thread::spawn(move || {
+        let Ok((mut stream, _)) = listener.accept() else {
+            return 0;
+        };
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        loop {
+            let mut l = String::new();
+            if reader.read_line(&mut l).unwrap_or(0) == 0 || l == "\r\n" {
+                break;
+            }
+        }
+        let head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+        if stream.write_all(head.as_bytes()).is_err() {
+            return 0;
+        }
+        let chunk = vec![b'x'; 64 * 1024];
+        let mut sent = 0;
+        for _ in 0..chunks {
+            let ok = write!(stream, "{:x}\r\n", chunk.len()).is_ok()
+                && stream.write_all(&chunk).is_ok()
+                && stream.write_all(b"\r\n").is_ok();
+            if !ok {
+                return sent;
+            }
+            sent += chunk.len();
+        }
+        let _ = stream.write_all(b"0\r\n\r\n");
+        sent
+    });
+    (port, handle)
+}
+
+#[test]
+fn http_size_limit_holds_for_chunked_responses() {
+    if !have("curl") {
+        return;
+    }
+    // 64 MiB offered, 100 kB allowed.
+    let (port, server) = serve_chunked(1024);
+    let base = tempfile::tempdir().unwrap();
+    let url = format!("http://127.0.0.1:{port}/big.yaml#sha256={}", sha("x"));
+    let opts = FetchOptions {
+        max_bytes: 100_000,
+        ..opts()
+    };
+    let err = fetch(&url, base.path(), &opts).unwrap_err();
+    assert!(
+        err.message
+            .ends_with("failed to read response body: 100000 byte limit exceeded"),
+        "{}",
+        err.message
+    );
+    // curl was stopped long before the end: far less than the 64 MiB went out (socket
+    // buffers hold a few MiB at most).
+    let sent = server.join().unwrap();
+    assert!(sent < 32 * 1024 * 1024, "server sent {sent} bytes");
+}

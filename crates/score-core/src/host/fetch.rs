@@ -32,6 +32,8 @@
 use std::io::{self, IsTerminal, Read};
 use std::path::{Component, Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -406,45 +408,62 @@ fn read_dir_yaml(
 enum RunError {
     Spawn(io::Error),
     TimedOut,
+    /// Its stdout passed the limit; the program was killed.
+    TooLarge,
     Failed(Option<i32>, String),
 }
 
 struct RunOutput {
-    stdout: String,
+    stdout: Vec<u8>,
+    stderr: String,
+}
+
+/// Reads at most `limit` bytes of `pipe`; past that, sets `over` and stops reading (the
+/// program then fails on a closed pipe, or is killed).
+fn read_pipe(pipe: Option<impl Read>, limit: u64, over: &AtomicBool) -> Vec<u8> {
+    let mut buf = Vec::new();
+    if let Some(p) = pipe {
+        let mut p = p.take(limit.saturating_add(1));
+        let _ = p.read_to_end(&mut buf);
+        if buf.len() as u64 > limit {
+            over.store(true, Ordering::SeqCst);
+            buf.clear();
+        }
+    }
+    buf
 }
 
 /// Runs a program with a timeout, capturing its output (readers run on threads so a chatty
-/// program cannot block on a full pipe).
-fn run(cmd: &mut Command, timeout: Duration) -> Result<RunOutput, RunError> {
+/// program cannot block on a full pipe). More than `stdout_limit` bytes on stdout kill it: the
+/// limit holds whatever the program does, and nothing beyond it is kept.
+fn run(cmd: &mut Command, timeout: Duration, stdout_limit: u64) -> Result<RunOutput, RunError> {
     let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .map_err(RunError::Spawn)?;
-    let reader = |pipe: Option<Box<dyn Read + Send>>| {
+    let over = Arc::new(AtomicBool::new(false));
+    let out = {
+        let pipe = child.stdout.take();
+        let over = Arc::clone(&over);
+        thread::spawn(move || read_pipe(pipe, stdout_limit, &over))
+    };
+    let err = {
+        let pipe = child.stderr.take();
         thread::spawn(move || {
-            let mut buf = Vec::new();
-            if let Some(mut p) = pipe {
-                let _ = p.read_to_end(&mut buf);
-            }
+            // stderr is only a message: its first 64 KiB are enough.
+            let buf = read_pipe(pipe, 64 * 1024, &AtomicBool::new(false));
             String::from_utf8_lossy(&buf).into_owned()
         })
     };
-    let out = reader(
-        child
-            .stdout
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    );
-    let err = reader(
-        child
-            .stderr
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    );
     let start = Instant::now();
     let status = loop {
+        if over.load(Ordering::SeqCst) {
+            let _ = child.kill();
+            let _ = child.wait();
+            break Err(RunError::TooLarge);
+        }
         match child.try_wait() {
             Ok(Some(status)) => break Ok(status),
             Ok(None) if start.elapsed() >= timeout => {
@@ -458,19 +477,22 @@ fn run(cmd: &mut Command, timeout: Duration) -> Result<RunOutput, RunError> {
     };
     let stdout = out.join().unwrap_or_default();
     let stderr = err.join().unwrap_or_default();
+    if over.load(Ordering::SeqCst) {
+        return Err(RunError::TooLarge);
+    }
     let status = status?;
     if status.success() {
-        Ok(RunOutput { stdout })
+        Ok(RunOutput { stdout, stderr })
     } else {
         Err(RunError::Failed(status.code(), stderr.trim().to_string()))
     }
 }
 
 fn http(url: &str, opts: &FetchOptions) -> Result<Fetched, String> {
-    let tmp = tempfile::NamedTempFile::new()
-        .map_err(|e| format!("failed to create a temporary file: {}", io_text(&e)))?;
     let secs = opts.http_timeout.as_secs().max(1).to_string();
     let mut cmd = Command::new("curl");
+    // The body comes on stdout and is read through a bound (`--max-filesize` only sees a
+    // Content-Length: a chunked response would pass it); the status code goes to stderr.
     cmd.args([
         "-sS",
         "-L",
@@ -481,14 +503,23 @@ fn http(url: &str, opts: &FetchOptions) -> Result<Fetched, String> {
     ])
     .args(["--max-time", &secs])
     .args(["--max-filesize", &opts.max_bytes.to_string()])
-    .args(["-w", "%{http_code}", "-o"])
-    .arg(tmp.path())
+    .args(["-w", "%{stderr}%{http_code}", "-o", "-"])
     .arg(url)
     .env("LC_ALL", "C");
+    let too_large = || {
+        format!(
+            "failed to read response body: {} byte limit exceeded",
+            opts.max_bytes
+        )
+    };
     // curl enforces its own --max-time; ours only guards against a wedged process.
-    let res = run(&mut cmd, opts.http_timeout + Duration::from_secs(5));
-    let code = match res {
-        Ok(out) => out.stdout.trim().to_string(),
+    let res = run(
+        &mut cmd,
+        opts.http_timeout + Duration::from_secs(5),
+        opts.max_bytes,
+    );
+    let out = match res {
+        Ok(out) => out,
         Err(RunError::Spawn(e)) => {
             return Err(format!(
                 "failed to find curl binary on the local system: {}",
@@ -500,25 +531,18 @@ fn http(url: &str, opts: &FetchOptions) -> Result<Fetched, String> {
                 "failed to make get request: Get \"{url}\": timed out"
             ))
         }
-        Err(RunError::Failed(Some(63), _)) => {
-            return Err(format!(
-                "failed to read response body: {} byte limit exceeded",
-                opts.max_bytes
-            ))
-        }
+        Err(RunError::TooLarge | RunError::Failed(Some(63), _)) => return Err(too_large()),
         Err(RunError::Failed(_, stderr)) => {
             return Err(format!(
                 "failed to make get request: Get \"{url}\": {stderr}"
             ))
         }
     };
+    let code = out.stderr.trim();
     if code != "200" {
         return Err(format!("GET {url} non-200 status code: {code}"));
     }
-    let file = std::fs::File::open(tmp.path())
-        .map_err(|e| format!("failed to read response body: {}", io_text(&e)))?;
-    let bytes = read_limited(file, opts.max_bytes)
-        .map_err(|e| format!("failed to read response body: {e}"))?;
+    let bytes = out.stdout;
     let path = url.split(['?', '#']).next().unwrap_or(url);
     let name = path
         .rsplit('/')
@@ -564,8 +588,9 @@ fn git(uri: &str, base: &Path, opts: &FetchOptions) -> Result<(Vec<Fetched>, boo
             .current_dir(dir)
             .env("GIT_TERMINAL_PROMPT", "0")
             .env("LC_ALL", "C");
-        match run(&mut cmd, opts.git_timeout) {
+        match run(&mut cmd, opts.git_timeout, 1024 * 1024) {
             Ok(_) => Ok(()),
+            Err(RunError::TooLarge) => Err(format!("{}: more than 1 MiB of output", what())),
             Err(RunError::Spawn(e)) => Err(format!(
                 "failed to find git binary on the local system: {}",
                 io_text(&e)

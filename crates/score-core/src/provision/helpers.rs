@@ -67,14 +67,80 @@ pub(crate) fn register(env: &mut Environment<'_>) {
     env.add_function("rand_alnum", rand_alnum);
 }
 
-/// String form of a value for the string helpers: strings as-is, `none` as empty, else Display.
-fn string_of(v: &Value) -> String {
+/// Text a helper builds, bounded by what the render's remaining fuel can pay for.
+///
+/// The engine charges for a helper's result only after it returns: without a bound, `to_json`
+/// of a list holding 100 000 references to one 100 kB string would build 10 GB first.
+struct Bounded {
+    buf: String,
+    limit: usize,
+    exceeded: bool,
+}
+
+impl Bounded {
+    fn new(state: &State<'_, '_>) -> Self {
+        // One fuel pays for 64 bytes (minijinja's `UNITS_PER_FUEL`).
+        let limit = state.fuel_levels().map_or(
+            super::template::output_limit(super::template::DEFAULT_FUEL),
+            |(_, remaining)| super::template::output_limit(remaining),
+        );
+        Self {
+            buf: String::new(),
+            limit,
+            exceeded: false,
+        }
+    }
+
+    /// The text, or an out-of-fuel error naming `helper` when it grew past the limit.
+    fn finish(self, helper: &str) -> Result<String, Error> {
+        if self.exceeded {
+            return Err(Error::new(
+                ErrorKind::OutOfFuel,
+                format!(
+                    "{helper}: the result would be larger than the {} bytes the remaining fuel pays for",
+                    self.limit
+                ),
+            ));
+        }
+        Ok(self.buf)
+    }
+}
+
+impl std::fmt::Write for Bounded {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        if self.buf.len().saturating_add(s.len()) > self.limit {
+            self.exceeded = true;
+            return Err(std::fmt::Error);
+        }
+        self.buf.push_str(s);
+        Ok(())
+    }
+}
+
+impl std::io::Write for Bounded {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        // serde_json writes UTF-8 only; anything else is a bug worth an error, not a panic.
+        let s = std::str::from_utf8(data).map_err(std::io::Error::other)?;
+        std::fmt::Write::write_str(self, s).map_err(|_| std::io::Error::other("size limit"))?;
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// String form of a value for the string helpers: strings as-is, `none` as empty, else Display
+/// (bounded: a list's Display can be far larger than the list).
+fn string_of(state: &State<'_, '_>, v: &Value, helper: &str) -> Result<String, Error> {
     if let Some(s) = v.as_str() {
-        s.to_string()
+        Ok(s.to_string())
     } else if v.is_none() {
-        String::new()
+        Ok(String::new())
     } else {
-        v.to_string()
+        let mut out = Bounded::new(state);
+        let _ = std::fmt::Write::write_fmt(&mut out, format_args!("{v}"));
+        out.finish(helper)
     }
 }
 
@@ -90,21 +156,33 @@ fn undefined_check(v: &Value, helper: &str) -> Result<(), Error> {
 }
 
 /// `quote`: a JSON double-quoted string, which is also a valid YAML double-quoted scalar.
-fn quote(v: &Value) -> Result<String, Error> {
+fn quote(state: &State<'_, '_>, v: &Value) -> Result<String, Error> {
     undefined_check(v, "quote")?;
-    serde_json::to_string(&string_of(v))
-        .map_err(|e| Error::new(ErrorKind::BadSerialization, e.to_string()))
+    let text = string_of(state, v, "quote")?;
+    let mut out = Bounded::new(state);
+    if let Err(e) = serde_json::to_writer(&mut out, &text) {
+        if !out.exceeded {
+            return Err(Error::new(ErrorKind::BadSerialization, e.to_string()));
+        }
+    }
+    out.finish("quote")
 }
 
-fn b64encode(v: &Value) -> Result<String, Error> {
+fn b64encode(state: &State<'_, '_>, v: &Value) -> Result<String, Error> {
     undefined_check(v, "b64encode")?;
-    Ok(base64::engine::general_purpose::STANDARD.encode(string_of(v)))
+    let text = string_of(state, v, "b64encode")?;
+    let mut out = Bounded::new(state);
+    if text.len().div_ceil(3).saturating_mul(4) > out.limit {
+        out.exceeded = true;
+        return out.finish("b64encode");
+    }
+    Ok(base64::engine::general_purpose::STANDARD.encode(text))
 }
 
-fn b64decode(v: &Value) -> Result<String, Error> {
+fn b64decode(state: &State<'_, '_>, v: &Value) -> Result<String, Error> {
     undefined_check(v, "b64decode")?;
     let bytes = base64::engine::general_purpose::STANDARD
-        .decode(string_of(v).trim())
+        .decode(string_of(state, v, "b64decode")?.trim())
         .map_err(|e| Error::new(ErrorKind::InvalidOperation, format!("b64decode: {e}")))?;
     String::from_utf8(bytes).map_err(|_| {
         Error::new(
@@ -114,22 +192,40 @@ fn b64decode(v: &Value) -> Result<String, Error> {
     })
 }
 
-fn sha256(v: &Value) -> Result<String, Error> {
+fn sha256(state: &State<'_, '_>, v: &Value) -> Result<String, Error> {
     undefined_check(v, "sha256")?;
-    Ok(hex(&Sha256::digest(string_of(v).as_bytes())))
+    Ok(hex(&Sha256::digest(
+        string_of(state, v, "sha256")?.as_bytes(),
+    )))
 }
 
-fn to_yaml(v: &Value) -> Result<String, Error> {
+fn to_yaml(state: &State<'_, '_>, v: &Value) -> Result<String, Error> {
     undefined_check(v, "to_yaml")?;
-    let s = serde_saphyr::to_string(v)
-        .map_err(|e| Error::new(ErrorKind::BadSerialization, format!("to_yaml: {e}")))?;
+    let mut out = Bounded::new(state);
+    if let Err(e) = serde_saphyr::to_fmt_writer(&mut out, v) {
+        if !out.exceeded {
+            return Err(Error::new(
+                ErrorKind::BadSerialization,
+                format!("to_yaml: {e}"),
+            ));
+        }
+    }
+    let s = out.finish("to_yaml")?;
     Ok(s.trim_end_matches('\n').to_string())
 }
 
-fn to_json(v: &Value) -> Result<String, Error> {
+fn to_json(state: &State<'_, '_>, v: &Value) -> Result<String, Error> {
     undefined_check(v, "to_json")?;
-    serde_json::to_string(v)
-        .map_err(|e| Error::new(ErrorKind::BadSerialization, format!("to_json: {e}")))
+    let mut out = Bounded::new(state);
+    if let Err(e) = serde_json::to_writer(&mut out, v) {
+        if !out.exceeded {
+            return Err(Error::new(
+                ErrorKind::BadSerialization,
+                format!("to_json: {e}"),
+            ));
+        }
+    }
+    out.finish("to_json")
 }
 
 /// `dig(map, "a.b.c", default)`: walks dotted keys (integers index lists); any miss → default.

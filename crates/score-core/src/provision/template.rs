@@ -59,8 +59,62 @@ pub(crate) fn new_environment() -> Environment<'static> {
         env.set_syntax(syntax);
     }
     env.set_fuel(Some(DEFAULT_FUEL));
+    env.set_formatter(bounded_formatter);
     helpers::register(&mut env);
     env
+}
+
+/// Writes `{{ value }}`, stopping a container's text at what the remaining fuel pays for.
+///
+/// minijinja charges for emitted bytes after they are written, and a list can hold 100 000
+/// references to one 100 kB string: its text is 10 GB. The bound matters inside `{% set %}`
+/// blocks and macros, whose output goes to a buffer rather than to [`CappedWriter`].
+fn bounded_formatter(
+    out: &mut minijinja::Output<'_>,
+    state: &mut minijinja::State<'_, '_>,
+    value: &minijinja::Value,
+) -> Result<(), minijinja::Error> {
+    if value.as_object().is_none() {
+        return minijinja::escape_formatter(out, state, value);
+    }
+    let limit = state
+        .fuel_levels()
+        .map_or(output_limit(DEFAULT_FUEL), |(_, remaining)| {
+            output_limit(remaining)
+        });
+    let mut w = LimitedFmt {
+        out,
+        left: limit,
+        exceeded: false,
+    };
+    let written = std::fmt::Write::write_fmt(&mut w, format_args!("{value}"));
+    if w.exceeded {
+        return Err(minijinja::Error::new(
+            ErrorKind::OutOfFuel,
+            format!(
+                "the value's text is larger than the {limit} bytes the remaining fuel pays for"
+            ),
+        ));
+    }
+    written.map_err(|_| minijinja::Error::new(ErrorKind::WriteFailure, "cannot format the value"))
+}
+
+/// A `fmt::Write` that passes at most `left` bytes on to `out`.
+struct LimitedFmt<'a, 'o> {
+    out: &'a mut minijinja::Output<'o>,
+    left: usize,
+    exceeded: bool,
+}
+
+impl std::fmt::Write for LimitedFmt<'_, '_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        if s.len() > self.left {
+            self.exceeded = true;
+            return Err(std::fmt::Error);
+        }
+        self.left -= s.len();
+        self.out.write_str(s)
+    }
 }
 
 impl Templates {
@@ -92,7 +146,16 @@ impl Templates {
             &owned
         };
         let tmpl = env.get_template(&section.env_name)?;
-        tmpl.render(ctx)
+        // Fuel charges for the output only at the next instruction, after one `{{ }}` has
+        // formatted its whole value: a list of 100 000 references to one 100 kB string would be
+        // 10 GB of text before the charge. The writer stops at what the fuel could pay for.
+        let mut out = CappedWriter {
+            buf: Vec::new(),
+            limit: output_limit(fuel),
+        };
+        tmpl.render_captured_to(ctx, &mut out)?;
+        Ok(String::from_utf8(out.buf)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
     }
 
     /// [`crate::yaml::parse_section`] of a section's rendered `text`, reusing the value when the section
@@ -119,6 +182,48 @@ impl Templates {
             cache.insert(section.env_name.clone(), (text.to_string(), kept));
         }
         Ok(value)
+    }
+}
+
+/// The most text one render with `fuel` may produce: minijinja charges one fuel per 64 bytes of
+/// output, so a render that stays within its fuel never reaches this.
+pub(crate) fn output_limit(fuel: u64) -> usize {
+    usize::try_from(fuel.saturating_mul(64)).unwrap_or(usize::MAX)
+}
+
+/// The error a render gets when its text would pass [`output_limit`].
+#[derive(Debug)]
+pub(crate) struct OutputLimitError(pub usize);
+
+impl std::fmt::Display for OutputLimitError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "rendered text is too large: more than {} bytes (the fuel limit's share of output)",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for OutputLimitError {}
+
+/// A byte buffer that refuses to grow past `limit`.
+struct CappedWriter {
+    buf: Vec<u8>,
+    limit: usize,
+}
+
+impl std::io::Write for CappedWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        if self.buf.len().saturating_add(data.len()) > self.limit {
+            return Err(std::io::Error::other(OutputLimitError(self.limit)));
+        }
+        self.buf.extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -230,6 +335,14 @@ fn reason_of(err: &minijinja::Error) -> String {
     while let Some(s) = src {
         if let Some(f) = s.downcast_ref::<FailError>() {
             return f.0.clone();
+        }
+        // `io::Error::source` skips the error it wraps: look inside.
+        if let Some(o) = s
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .and_then(|inner| inner.downcast_ref::<OutputLimitError>())
+        {
+            return o.to_string();
         }
         src = s.source();
     }

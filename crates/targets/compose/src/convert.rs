@@ -202,7 +202,7 @@ impl WorkloadServices<'_> {
         let init = is_init(c);
         self.add_network(&mut svc, cname, init);
 
-        let mut volumes = volume_mounts(rc, self.project, wname, cname, diags);
+        let mut volumes = volume_mounts(rc, self.project, self.settings, wname, cname, diags);
         volumes.extend(file_mounts(out, rc, self.project, wname, cname, diags));
         if !volumes.is_empty() {
             svc.insert("volumes".into(), Value::Array(volumes));
@@ -290,12 +290,29 @@ impl WorkloadServices<'_> {
 fn volume_mounts(
     rc: &ResolvedContainer,
     project: &ResolvedProject,
+    settings: &Settings,
     wname: &str,
     cname: &str,
     diags: &mut Diagnostics,
 ) -> Vec<Value> {
     let mut volumes = Vec::new();
     for (target, v) in &rc.volumes {
+        if !settings.allow_outside_paths {
+            if let Some(src) = outside_bind_source(v) {
+                diags.push(
+                    Diagnostic::new(
+                        Code::ComposeVolumeOutsideProject,
+                        format!(
+                            "containers.{cname}.volumes[{target}]: source '{src}' is a host path outside the project"
+                        ),
+                    )
+                    .with_help(format!(
+                        "workload '{wname}': mount a path inside the project or a volume resource, or pass --allow-outside-paths"
+                    )),
+                );
+                continue;
+            }
+        }
         match volume(target, v, project) {
             Ok(m) => volumes.push(m),
             Err(e) => diags.push(
@@ -622,6 +639,37 @@ fn volume(target: &str, v: &ResolvedVolume, project: &ResolvedProject) -> Result
         m.insert("read_only".into(), Value::Bool(true));
     }
     Ok(Value::Object(m))
+}
+
+/// The host path a literal volume would bind-mount, when it is outside the project: absolute,
+/// or with `..` climbing above the compose file's directory (after the volume's `path`).
+fn outside_bind_source(v: &ResolvedVolume) -> Option<String> {
+    let VolumeSource::Other(r) = &v.source else {
+        return None;
+    };
+    let src = r.to_plain();
+    if !(src.starts_with('/') || src.starts_with('.')) {
+        return None; // a named volume
+    }
+    let full = match &v.path {
+        Some(p) if !p.is_empty() => join(&src, p),
+        _ => src.clone(),
+    };
+    if full.starts_with('/') {
+        return Some(src);
+    }
+    let mut depth = 0usize;
+    for part in full.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => match depth.checked_sub(1) {
+                Some(d) => depth = d,
+                None => return Some(src),
+            },
+            _ => depth += 1,
+        }
+    }
+    None
 }
 
 /// A mount whose source is not a resource: a path (`/`, `.`) is a bind mount, anything else a

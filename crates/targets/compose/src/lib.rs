@@ -65,6 +65,10 @@ pub struct ComposeOptions {
     /// Where the CLI writes the skeleton `.env` (`--env-file`); when set, it is one of the
     /// artefacts.
     pub env_file: Option<String>,
+    /// Whether a volume may bind-mount a host path outside the project (absolute, or `..`
+    /// climbing above the output's directory): `--allow-outside-paths`. Without it such a
+    /// volume is an error, so a Score file cannot mount `/` or the docker socket unasked.
+    pub allow_outside_paths: bool,
 }
 
 impl ComposeOptions {

@@ -284,3 +284,89 @@ resources:
         "containers.main.volumes[/data]: can't mount named tmpfs volume with sub path 'sub': not supported"
     );
 }
+
+fn kafka(partitions: &str) -> String {
+    format!(
+        "apiVersion: score.dev/v1b1\nmetadata: {{name: app}}\ncontainers:\n  web: {{image: nginx}}\nresources:\n  topic:\n    type: kafka-topic\n    params: {{partitions: {partitions}}}\n"
+    )
+}
+
+/// The default kafka-topic provisioner writes `partitions` into a shell script: a param that is
+/// not a positive integer is refused instead of reaching the script (issue 13).
+#[test]
+fn kafka_partitions_cannot_inject_shell() {
+    for bad in [
+        r#""1; touch /tmp/x""#,
+        r#""$(touch /tmp/x)""#,
+        "-1",
+        "1.5",
+        "[1]",
+    ] {
+        let e = error_of(&case(&[&kafka(bad)], None, ""));
+        assert!(
+            e.contains("kafka-topic: param 'partitions' must be a positive integer"),
+            "{bad}: {e}"
+        );
+        assert!(!e.contains("--partitions 1;"), "{bad}: {e}");
+    }
+    for (good, want) in [("5", "--partitions 5 "), (r#""7""#, "--partitions 7 ")] {
+        let (_, artefacts, _) = compile_case(&case(&[&kafka(good)], None, "")).unwrap();
+        let all: String = artefacts
+            .files
+            .iter()
+            .map(|(_, b)| String::from_utf8_lossy(b).into_owned())
+            .collect();
+        assert!(all.contains(want), "{good}: {all}");
+    }
+}
+
+fn volume_score(source: &str, path: Option<&str>) -> String {
+    let path = path.map(|p| format!(", path: {p}")).unwrap_or_default();
+    format!(
+        "apiVersion: score.dev/v1b1\nmetadata: {{name: app}}\ncontainers:\n  web:\n    image: nginx\n    volumes:\n      /mnt: {{source: {source}{path}}}\n"
+    )
+}
+
+/// A volume that bind-mounts a host path outside the project needs `allow_outside_paths`
+/// (`--allow-outside-paths`), like `files[].source` (issue 13).
+#[test]
+fn volumes_outside_the_project_need_permission() {
+    for (source, path) in [
+        ("/", None),
+        ("/var/run/docker.sock", None),
+        ("..", None),
+        ("./data/../..", None),
+        ("./data", Some("../../etc")),
+    ] {
+        let score = volume_score(source, path);
+        let d = compile_case(&case(&[&score], None, "")).expect_err(&score);
+        let d = d.iter().next().unwrap();
+        assert_eq!(
+            d.code,
+            score_core::Code::ComposeVolumeOutsideProject,
+            "{score}"
+        );
+        assert!(
+            d.message
+                .starts_with("containers.web.volumes[/mnt]: source '")
+                && d.message.ends_with("is a host path outside the project"),
+            "{}",
+            d.message
+        );
+        assert!(
+            d.help
+                .as_deref()
+                .unwrap_or("")
+                .contains("--allow-outside-paths"),
+            "{:?}",
+            d.help
+        );
+        let ok = compile_case(&case(&[&score], None, "allow_outside_paths: true")).unwrap();
+        assert!(compose_yaml(&ok.1).contains("type: bind"));
+    }
+    // Inside the project, and named volumes, need nothing.
+    for (source, path) in [("./data", None), (".", Some("sub/dir")), ("cache", None)] {
+        let score = volume_score(source, path);
+        compile_case(&case(&[&score], None, "")).unwrap_or_else(|d| panic!("{score}: {d:?}"));
+    }
+}
