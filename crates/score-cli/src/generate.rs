@@ -154,8 +154,12 @@ pub fn load_all(common: &CommonArgs) -> Result<Vec<WorkloadInput>, Diagnostics> 
         let name = f.display().to_string();
         let bytes = read_input(f)?;
         let text = String::from_utf8_lossy(&bytes).into_owned();
+        let mut file = score_core::SourceFile::new(name, text);
+        if linked_out_of_project(f) {
+            file = file.with_contents_hidden();
+        }
         override_files.push(yaml::parse(
-            std::sync::Arc::new(score_core::SourceFile::new(name, text)),
+            std::sync::Arc::new(file),
             &bytes,
             &Limits::default(),
         )?);
@@ -178,6 +182,7 @@ pub fn load_all(common: &CommonArgs) -> Result<Vec<WorkloadInput>, Diagnostics> 
             sources: Some(std::sync::Arc::new(
                 FsSources::new(parent_dir(path)).allow_outside(common.allow_outside_paths),
             )),
+            contents_hidden: linked_out_of_project(path),
             ..LoadOptions::default()
         };
         match load_workload(&name, &bytes, &opts) {
@@ -365,6 +370,34 @@ pub fn parent_dir(path: &Path) -> PathBuf {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
+    }
+}
+
+/// Whether `path` names a place inside the project (the working directory) but resolves, through
+/// a symbolic link, to a file outside it: a repository's `score.yaml -> ~/.aws/credentials`.
+/// Diagnostics on such a file do not show its contents (spec/security.md). A path the user gave
+/// outside the project is their explicit choice and is shown as usual.
+pub fn linked_out_of_project(path: &Path) -> bool {
+    let Ok(cwd) = std::env::current_dir() else {
+        return false;
+    };
+    let joined = cwd.join(path);
+    let mut lexical = PathBuf::new();
+    for c in joined.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                lexical.pop();
+            }
+            other => lexical.push(other),
+        }
+    }
+    if !lexical.starts_with(&cwd) {
+        return false;
+    }
+    match (path.canonicalize(), cwd.canonicalize()) {
+        (Ok(real), Ok(root)) => !real.starts_with(root),
+        _ => false,
     }
 }
 

@@ -35,7 +35,7 @@ impl Output {
 
     /// Renders one diagnostic for humans (no trailing newline handling needed by callers).
     pub fn human(&self, d: &Diagnostic) -> String {
-        let d = &name_spanless_files(d);
+        let d = &name_spanless_files(&d.redacted());
         let mut s = String::new();
         if self.handler.render_report(&mut s, d).is_err() {
             s = format!("error: {}: {}\n", d.location(), d.message);

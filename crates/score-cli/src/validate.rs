@@ -41,6 +41,7 @@ pub fn run(args: &Args, out: &Output) -> Result<(), u8> {
                         FsSources::new(crate::generate::parent_dir(path))
                             .allow_outside(args.allow_outside_paths),
                     )),
+                    contents_hidden: crate::generate::linked_out_of_project(path),
                     ..LoadOptions::default()
                 };
                 match load_workload(&name, &bytes, &opts) {

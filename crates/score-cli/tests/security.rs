@@ -406,3 +406,43 @@ fn compose_volumes_outside_the_project_need_the_flag() {
         assert!(written.contains(&format!("source: {source}")), "{written}");
     }
 }
+
+#[test]
+fn a_score_file_linked_out_of_the_project_has_its_contents_hidden() {
+    let p = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    // A "credentials" file that is also broken YAML, and a schema-invalid one.
+    std::fs::write(
+        outside.path().join("credentials"),
+        "SECRET=hunter2: [\nAWS_KEY: {{hunter2\n",
+    )
+    .unwrap();
+    std::fs::write(
+        outside.path().join("env.yaml"),
+        "apiVersion: score.dev/v1b1\nmetadata: {name: app}\ncontainers:\n  main: {image: nginx, hunter2: 1}\n",
+    )
+    .unwrap();
+    symlink(
+        outside.path().join("credentials"),
+        p.path().join("score.yaml"),
+    )
+    .unwrap();
+    symlink(outside.path().join("env.yaml"), p.path().join("other.yaml")).unwrap();
+    for format in ["human", "json"] {
+        let o = score_gen(
+            p.path(),
+            &["--format", format, "validate", "score.yaml", "other.yaml"],
+        );
+        let all = format!("{}{}", String::from_utf8_lossy(&o.stdout), stderr(&o));
+        assert_eq!(o.status.code(), Some(1), "{all}");
+        assert!(
+            !all.contains("hunter2"),
+            "{format} output shows the file:\n{all}"
+        );
+        assert!(all.contains("not shown"), "{all}");
+    }
+    // The same file inside the project is shown as usual.
+    std::fs::copy(outside.path().join("env.yaml"), p.path().join("own.yaml")).unwrap();
+    let o = score_gen(p.path(), &["validate", "own.yaml"]);
+    assert!(stderr(&o).contains("hunter2"), "{}", stderr(&o));
+}

@@ -32,6 +32,8 @@ pub struct SourceFile {
     pub text: String,
     /// `text` as snippets show it (see [`SourceFile::display_text`]), made on first use.
     display: std::sync::OnceLock<String>,
+    /// Diagnostics must not show this file's text (see [`SourceFile::with_contents_hidden`]).
+    hidden: bool,
 }
 
 impl SourceFile {
@@ -41,7 +43,22 @@ impl SourceFile {
             name: name.into(),
             text: text.into(),
             display: std::sync::OnceLock::new(),
+            hidden: false,
         }
+    }
+
+    /// Marks the file's text as not for display: a file a repository links to from outside the
+    /// project (`score.yaml -> ~/.aws/credentials`) must not have its contents printed. Every
+    /// diagnostic pointing into it is shown by [`Diagnostic::redacted`]: code, file, line and
+    /// column, and no snippet, label, help or message text taken from the file.
+    pub fn with_contents_hidden(mut self) -> Self {
+        self.hidden = true;
+        self
+    }
+
+    /// Whether the text is not for display ([`SourceFile::with_contents_hidden`]).
+    pub fn contents_hidden(&self) -> bool {
+        self.hidden
     }
 
     /// The text as snippets show it, byte for byte the same length so every span still fits:
@@ -468,16 +485,59 @@ impl Diagnostic {
         }
     }
 
+    /// This diagnostic as it may be shown: unchanged, unless it points into a file whose contents
+    /// are hidden ([`SourceFile::with_contents_hidden`]); then its message, help and label are
+    /// replaced by the code's summary and the span is dropped (its line and column go into the
+    /// message), so nothing of the file's text is printed. Related notes likewise.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use score_core::{Code, Diagnostic, SourceFile, Span};
+    /// let f = Arc::new(SourceFile::new("score.yaml", "SECRET=hunter2\n").with_contents_hidden());
+    /// let d = Diagnostic::new(Code::LoadSyntax, "unexpected 'SECRET=hunter2'")
+    ///     .with_file(f)
+    ///     .with_span(Span::new(0, 6, 1, 1));
+    /// let shown = d.redacted();
+    /// assert!(!shown.message.contains("hunter2"));
+    /// assert!(shown.message.starts_with("line 1, column 1:"));
+    /// assert_eq!(shown.code, Code::LoadSyntax);
+    /// ```
+    pub fn redacted(&self) -> Diagnostic {
+        let mut d = self.clone();
+        d.related = self.related.iter().map(Diagnostic::redacted).collect();
+        let Some(file) = self.file.as_ref().filter(|f| f.contents_hidden()) else {
+            return d;
+        };
+        let at = self
+            .span
+            .map(|s| format!("line {}, column {}: ", s.line, s.column))
+            .unwrap_or_default();
+        d.message = format!(
+            "{at}{} (the contents of {} are not shown: it is a link to a file outside the project)",
+            self.code.summary(),
+            file.name
+        );
+        d.help = None;
+        d.label = None;
+        d.span = None;
+        // A JSON pointer spells out the file's keys.
+        d.pointer = None;
+        d
+    }
+
     /// A machine-readable form for `--format json`.
     pub fn to_json(&self) -> serde_json::Value {
+        // Redacted where the file's contents are hidden; line and column are not contents and
+        // stay for tools.
+        let shown = self.redacted();
         serde_json::json!({
-            "code": self.code.as_str(),
-            "message": self.message,
-            "help": self.help,
+            "code": shown.code.as_str(),
+            "message": shown.message,
+            "help": shown.help,
             "file": self.file.as_ref().map(|f| f.name.clone()),
             "line": self.span.map(|s| s.line),
             "column": self.span.map(|s| s.column),
-            "pointer": self.pointer,
+            "pointer": shown.pointer,
             "related": self.related.iter().map(Diagnostic::to_json).collect::<Vec<_>>(),
         })
     }

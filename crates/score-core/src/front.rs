@@ -33,6 +33,9 @@ pub struct LoadOptions {
     /// [`crate::host::FsSources`] reading relative to the Score file's directory. `None`: a
     /// workload with a `files[].source` is an error.
     pub sources: Option<Arc<dyn SourceReader>>,
+    /// Diagnostics must not show the file's text (see [`SourceFile::with_contents_hidden`]): the
+    /// CLI sets it for a Score file reached through a link out of the project.
+    pub contents_hidden: bool,
 }
 
 /// Supplies the bytes of `files[].source` entries.
@@ -103,7 +106,11 @@ pub fn load_workload(
     bytes: &[u8],
     opts: &LoadOptions,
 ) -> Result<LoadedWorkload, Diagnostics> {
-    let source = Arc::new(SourceFile::new(name, String::from_utf8_lossy(bytes)));
+    let mut file = SourceFile::new(name, String::from_utf8_lossy(bytes));
+    if opts.contents_hidden {
+        file = file.with_contents_hidden();
+    }
+    let source = Arc::new(file);
     let mut document = yaml::parse(source, bytes, &opts.limits)?;
     apply_overrides(&mut document, opts)?;
 
