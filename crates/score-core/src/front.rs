@@ -131,6 +131,8 @@ pub fn load_workload(
         ));
     }
 
+    integral_floats_to_integers(&mut document.value);
+
     let issues = validate::validate(&document.value);
     if !issues.is_empty() {
         return Err(Diagnostics(
@@ -167,6 +169,36 @@ pub fn load_workload(
         document,
         upgrades,
     })
+}
+
+/// The schema's `integer` fields (ports) accept a number without a fractional part, as JSON
+/// Schema and score-go do: YAML `80.0`, `1e2` or `080` (yaml.v3 and our parser read the last as a
+/// float) mean 80. The model reads integers, so those floats become integers here; anything the
+/// schema let through at these places is integral and within 1..=65535.
+fn integral_floats_to_integers(doc: &mut Value) {
+    fn fix(v: Option<&mut Value>) {
+        if let Some(v) = v {
+            if let Some(f) = v.as_f64().filter(|_| v.is_f64()) {
+                if f.fract() == 0.0 && (0.0..=65535.0).contains(&f) {
+                    // In range and integral: the cast is exact.
+                    *v = Value::from(f as u64);
+                }
+            }
+        }
+    }
+    if let Some(Value::Object(ports)) = doc.pointer_mut("/service/ports") {
+        for port in ports.values_mut() {
+            fix(port.get_mut("port"));
+            fix(port.get_mut("targetPort"));
+        }
+    }
+    if let Some(Value::Object(containers)) = doc.get_mut("containers") {
+        for c in containers.values_mut() {
+            for probe in ["livenessProbe", "readinessProbe"] {
+                fix(c.pointer_mut(&format!("/{probe}/httpGet/port")));
+            }
+        }
+    }
 }
 
 fn apply_overrides(document: &mut Document, opts: &LoadOptions) -> Result<(), Diagnostics> {
