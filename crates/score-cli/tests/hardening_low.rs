@@ -53,3 +53,50 @@ fn integral_float_and_leading_zero_ports_are_ports() {
     assert!(err.contains("score::schema::violation"), "{err}");
     assert!(err.contains("[frac.yaml:10:13]"), "{err}");
 }
+
+/// Finding: an empty volume source (`source: ""`) was accepted (compose got a volume named "").
+#[test]
+fn an_empty_volume_source_is_a_located_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("score.yaml"),
+        format!("{HEAD}    volumes:\n      /data:\n        source: \"\"\n"),
+    )
+    .unwrap();
+    let o = score_gen(dir.path(), &["validate", "score.yaml"]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("score::validate::empty-volume-source"),
+        "{err}"
+    );
+    assert!(err.contains("[score.yaml:9:17]"), "{err}");
+}
+
+/// Finding: environment variable names holding NUL or a line break were accepted (`=` already
+/// was not); each is a schema error at the key.
+#[test]
+fn variable_names_with_nul_newline_or_equals_are_located_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    for (i, name) in [r#""A\nB""#, r#""A\0B""#, r#""A\rB""#, "A=B"]
+        .iter()
+        .enumerate()
+    {
+        let file = format!("s{i}.yaml");
+        std::fs::write(
+            dir.path().join(&file),
+            format!("{HEAD}    variables:\n      OK: x\n      {name}: y\n"),
+        )
+        .unwrap();
+        let o = score_gen(dir.path(), &["validate", &file]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{name}: {err}");
+        assert!(
+            err.contains("is not a valid environment variable name")
+                || err.contains("contains a NUL or line-break character"),
+            "{err}"
+        );
+        assert!(err.contains(&format!("[{file}:9:7]")), "{err}");
+        assert!(!err.contains('\0'), "{err:?}");
+    }
+}

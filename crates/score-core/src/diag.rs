@@ -219,6 +219,10 @@ codes! {
         "the containers' `before` entries form a cycle; remove one of them";
     ValidateHealthyNeedsProbe = "score::validate::healthy-needs-probe",
         "`before: {X: {ready: healthy}}` on a container without a readiness or liveness probe; add a probe or use `ready: started`";
+    ValidateVariableName = "score::validate::variable-name",
+        "an environment variable name holds a NUL or line-break character; rename the variable";
+    ValidateEmptyVolumeSource = "score::validate::empty-volume-source",
+        "a volume's `source` is empty; name the volume to mount, usually `${resources.<name>}`";
 
     // File contents.
     FilesSourceUnreadable = "score::files::source-unreadable",

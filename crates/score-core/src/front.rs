@@ -139,7 +139,12 @@ pub fn load_workload(
             issues
                 .into_iter()
                 .map(|i| {
-                    let d = document.diagnostic(i.code, &i.pointer, i.message);
+                    let mut d = document.diagnostic(i.code, &i.pointer, i.message);
+                    if i.on_key {
+                        if let Some(span) = document.spans.key(&i.pointer) {
+                            d.span = Some(span);
+                        }
+                    }
                     match i.help {
                         Some(h) => d.with_help(h),
                         None => d,
