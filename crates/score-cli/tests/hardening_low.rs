@@ -100,3 +100,44 @@ fn variable_names_with_nul_newline_or_equals_are_located_errors() {
         assert!(!err.contains('\0'), "{err:?}");
     }
 }
+
+/// Finding: `$` in a mount target (the container path of `files` and `volumes`) was not escaped
+/// for compose, which interpolates `target:` like every other string.
+#[test]
+fn dollars_in_mount_targets_are_escaped_for_compose() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("score.yaml"),
+        format!("{HEAD}    files:\n      /etc/$app/a.conf:\n        content: x\n    volumes:\n      /data${{HOME}}:\n        source: cache\n"),
+    )
+    .unwrap();
+    let o = score_gen(dir.path(), &["compose", "score.yaml", "-o", "compose.yaml"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = std::fs::read_to_string(dir.path().join("compose.yaml")).unwrap();
+    assert!(out.contains("target: /data$${HOME}\n"), "{out}");
+    assert!(out.contains("target: /etc/$$app/a.conf\n"), "{out}");
+    assert!(!out.contains("target: /data${HOME}"), "{out}");
+
+    // The real compose loader, when installed, reads the targets back literally.
+    let lib = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv-validators/lib");
+    let Some(compose) = std::fs::read_dir(&lib).ok().and_then(|d| {
+        d.filter_map(Result::ok)
+            .map(|e| e.path().join("site-packages/compose/docker-compose"))
+            .find(|p| p.exists())
+    }) else {
+        eprintln!("SKIP: the docker compose loader is not installed (.venv-validators)");
+        return;
+    };
+    let o = Command::new(compose)
+        .args(["-f", "compose.yaml", "config"])
+        .env("HOME", "/home/someone")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // `config` prints literal dollars escaped again; an interpolated target would show the value.
+    assert!(!text.contains("/home/someone"), "{text}");
+    assert!(text.contains("target: /data$${HOME}"), "{text}");
+    assert!(text.contains("target: /etc/$$app/a.conf"), "{text}");
+}

@@ -296,7 +296,8 @@ fn volume_mounts(
 ) -> Vec<Value> {
     let mut volumes = Vec::new();
     for (target, v) in &rc.volumes {
-        match volume(target, v, project) {
+        // Compose interpolates `target:` too.
+        match volume(&escape_dollars(target), v, project) {
             Ok(m) => volumes.push(m),
             Err(e) => diags.push(
                 Diagnostic::new(
@@ -372,7 +373,7 @@ fn file_mounts(
         volumes.push(json!({
             "type": "bind",
             "source": format!("./{MOUNTS_DIR}/{rel}"),
-            "target": target,
+            "target": escape_dollars(target),
             "read_only": true,
         }));
     }
