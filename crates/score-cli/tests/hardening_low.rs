@@ -141,3 +141,20 @@ fn dollars_in_mount_targets_are_escaped_for_compose() {
     assert!(text.contains("target: /data$${HOME}"), "{text}");
     assert!(text.contains("target: /etc/$$app/a.conf"), "{text}");
 }
+
+/// Finding: `--provisioners ''` named the working directory and loaded every YAML file in it
+/// (here the Score file itself, as a provisioner file). An empty URI is a usage error (exit 2).
+#[test]
+fn an_empty_provisioners_uri_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("score.yaml"), HEAD).unwrap();
+    for args in [
+        &["compose", "score.yaml", "--provisioners", ""][..],
+        &["provisioners", "list", "--provisioners", ""][..],
+    ] {
+        let o = score_gen(dir.path(), args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("a provisioner URI must not be empty"), "{err}");
+    }
+}
