@@ -158,3 +158,58 @@ fn an_empty_provisioners_uri_is_a_usage_error() {
         assert!(err.contains("a provisioner URI must not be empty"), "{err}");
     }
 }
+
+/// Finding: an error in a value that an override file brought in pointed at the Score file
+/// (at whatever line the Score file had nearby); it points at the override file.
+#[test]
+fn override_file_errors_point_at_the_override_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("score.yaml"), HEAD).unwrap();
+    std::fs::write(
+        dir.path().join("over.yaml"),
+        "containers:\n  main:\n    image: 5\n    imagee: x\n    variables:\n      \"A\\nB\": y\n",
+    )
+    .unwrap();
+    let o = score_gen(
+        dir.path(),
+        &[
+            "compose",
+            "score.yaml",
+            "--override-file",
+            "over.yaml",
+            "-o",
+            "c.yaml",
+        ],
+    );
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("[over.yaml:3:12]"), "image: {err}");
+    assert!(err.contains("[over.yaml:4:5]"), "imagee: {err}");
+    assert!(!err.contains("[score.yaml:"), "{err}");
+
+    // A value the override file does not set stays in the Score file; an
+    // --override-property that replaced the file's value is not the file's fault.
+    std::fs::write(
+        dir.path().join("over.yaml"),
+        "containers:\n  main:\n    image: nginx\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("score.yaml"),
+        format!("{HEAD}    variables:\n      N: 1\n"),
+    )
+    .unwrap();
+    let o = score_gen(
+        dir.path(),
+        &[
+            "compose",
+            "score.yaml",
+            "--override-file",
+            "over.yaml",
+            "-o",
+            "c.yaml",
+        ],
+    );
+    let err = stderr(&o);
+    assert!(err.contains("[score.yaml:8:10]"), "{err}");
+}

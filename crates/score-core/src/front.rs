@@ -116,12 +116,14 @@ pub fn load_workload(
             schema_errors
                 .into_iter()
                 .map(|e| {
-                    let mut d = document.diagnostic(Code::SchemaViolation, &e.pointer, e.message);
-                    if e.on_key {
-                        if let Some(span) = document.spans.key(&e.pointer) {
-                            d.span = Some(span);
-                        }
-                    }
+                    let d = locate(
+                        &document,
+                        opts,
+                        Code::SchemaViolation,
+                        &e.pointer,
+                        e.message,
+                        e.on_key,
+                    );
                     match e.help {
                         Some(h) => d.with_help(h),
                         None => d,
@@ -139,12 +141,7 @@ pub fn load_workload(
             issues
                 .into_iter()
                 .map(|i| {
-                    let mut d = document.diagnostic(i.code, &i.pointer, i.message);
-                    if i.on_key {
-                        if let Some(span) = document.spans.key(&i.pointer) {
-                            d.span = Some(span);
-                        }
-                    }
+                    let d = locate(&document, opts, i.code, &i.pointer, i.message, i.on_key);
                     match i.help {
                         Some(h) => d.with_help(h),
                         None => d,
@@ -174,6 +171,33 @@ pub fn load_workload(
         document,
         upgrades,
     })
+}
+
+/// A diagnostic at `pointer` of the merged document, in the file the value came from: the last
+/// override file that sets exactly this value (or key, for `on_key`), else the Score file.
+fn locate(
+    document: &Document,
+    opts: &LoadOptions,
+    code: Code,
+    pointer: &str,
+    message: String,
+    on_key: bool,
+) -> Diagnostic {
+    let from_override = opts.override_files.iter().rev().find(|f| {
+        let Some(theirs) = f.value.pointer(pointer) else {
+            return false;
+        };
+        // A later --override-property may have replaced the file's value.
+        on_key || document.value.pointer(pointer) == Some(theirs)
+    });
+    let doc = from_override.unwrap_or(document);
+    let mut d = doc.diagnostic(code, pointer, message);
+    if on_key {
+        if let Some(span) = doc.spans.key(pointer) {
+            d.span = Some(span);
+        }
+    }
+    d
 }
 
 /// The schema's `integer` fields (ports) accept a number without a fractional part, as JSON
