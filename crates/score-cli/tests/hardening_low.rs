@@ -213,3 +213,22 @@ fn override_file_errors_point_at_the_override_file() {
     let err = stderr(&o);
     assert!(err.contains("[score.yaml:8:10]"), "{err}");
 }
+
+/// Finding: target errors had no file:line. The common ones now point into the Score file.
+#[test]
+fn target_errors_point_into_the_score_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("score.yaml"),
+        "apiVersion: score.dev/v1b1\nmetadata:\n  name: app\n  annotations:\n    k8s.score.dev/kind: Job\ncontainers:\n  main:\n    image: .\n",
+    )
+    .unwrap();
+    let o = score_gen(dir.path(), &["compose", "score.yaml", "-o", "c.yaml"]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("[score.yaml:8:12]"), "image: {err}");
+    let o = score_gen(dir.path(), &["k8s", "score.yaml", "-o", "m.yaml"]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("[score.yaml:5:25]"), "kind: {err}");
+}

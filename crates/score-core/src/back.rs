@@ -430,7 +430,7 @@ fn graph_diagnostic(e: graph::GraphError, workloads: &[WorkloadInput]) -> Diagno
         workloads
             .iter()
             .find(|w| w.loaded.workload.name() == name)
-            .map(|w| &w.loaded.document)
+            .map(|w| &*w.loaded.document)
     };
     let mut locs = e.locations.iter();
     let mut d = match locs.next().and_then(|(w, p)| doc_of(w).map(|doc| (doc, p))) {
@@ -599,6 +599,7 @@ fn resolve_workload(
         name: spec.name().to_string(),
         spec: spec.clone(),
         file: w.file.clone(),
+        document: Some(w.loaded.document.clone()),
         containers,
         resources: spec
             .resources

@@ -91,8 +91,9 @@ pub struct LoadedWorkload {
     /// The typed workload; file `source`s are already read into `content`/`binaryContent`
     /// by [`LoadOptions::sources`].
     pub workload: Workload,
-    /// The parsed document (after overrides and upgrades), with spans into the source.
-    pub document: Document,
+    /// The parsed document (after overrides and upgrades), with spans into the source; shared
+    /// with the [`crate::ResolvedWorkload`] so targets can point into the Score file.
+    pub document: Arc<Document>,
     /// Upgrades applied to deprecated forms, as messages (e.g. `containers.web.files: migrated to object`).
     pub upgrades: Vec<String>,
 }
@@ -168,7 +169,7 @@ pub fn load_workload(
     normalise_file_sources(&mut workload, &document, opts.sources.as_deref())?;
     Ok(LoadedWorkload {
         workload,
-        document,
+        document: Arc::new(document),
         upgrades,
     })
 }
