@@ -408,6 +408,9 @@ pub struct Diagnostic {
     pub pointer: Option<String>,
     /// Further locations or causes (e.g. the other definition of a shared resource).
     pub related: Vec<Diagnostic>,
+    /// True for a diagnostic attached to another one as a related note: it is not a problem of
+    /// its own, so it renders as advice (`Advice:`) rather than as a second error.
+    pub is_note: bool,
 }
 
 impl Diagnostic {
@@ -422,6 +425,7 @@ impl Diagnostic {
             span: None,
             pointer: None,
             related: Vec::new(),
+            is_note: false,
         }
     }
 
@@ -456,7 +460,8 @@ impl Diagnostic {
     }
 
     /// Adds a related diagnostic.
-    pub fn with_related(mut self, related: Diagnostic) -> Self {
+    pub fn with_related(mut self, mut related: Diagnostic) -> Self {
+        related.is_note = true;
         self.related.push(related);
         self
     }
@@ -593,6 +598,10 @@ impl miette::Diagnostic for Diagnostic {
             span.offset,
             span.len,
         ))))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        self.is_note.then_some(miette::Severity::Advice)
     }
 
     fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
