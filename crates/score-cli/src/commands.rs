@@ -224,7 +224,7 @@ pub struct ListArgs {
     #[arg(long, default_value = "compose", value_parser = clap::builder::PossibleValuesParser::new(targets::names()))]
     target: String,
     /// Extra provisioner URIs (tried first), as for the target commands.
-    #[arg(long = "provisioners", value_name = "URI")]
+    #[arg(long = "provisioners", value_name = "URI", value_parser = generate::non_empty_uri)]
     provisioners: Vec<String>,
     /// The state directory.
     #[arg(long, value_name = "DIR", default_value = ".score-gen")]

@@ -32,7 +32,7 @@ pub struct CommonArgs {
     pub image: Option<String>,
     /// Extra provisioner file or directory URI, tried before the defaults (repeatable; first wins).
     /// Schemes: path, file://, http(s)://, git-https://, git-ssh://, git-file://; pin with #sha256=HEX.
-    #[arg(long = "provisioners", value_name = "URI")]
+    #[arg(long = "provisioners", value_name = "URI", value_parser = non_empty_uri)]
     pub provisioners: Vec<String>,
     /// The state directory (created on first use).
     #[arg(long, value_name = "DIR", default_value = ".score-gen")]
@@ -195,6 +195,16 @@ pub fn load_all(common: &CommonArgs) -> Result<Vec<WorkloadInput>, Diagnostics> 
     }
     diags.into_result()?;
     Ok(out)
+}
+
+/// A provisioner URI for clap: an empty one would name the working directory and load every
+/// YAML file in it, so it is a usage error.
+pub fn non_empty_uri(s: &str) -> Result<String, String> {
+    if s.trim().is_empty() {
+        Err("a provisioner URI must not be empty".into())
+    } else {
+        Ok(s.to_string())
+    }
 }
 
 /// User URIs in the order given, then every file in `<state>/<target>/provisioners/` (by name),

@@ -82,7 +82,10 @@ pub fn run(args: &Args, out: &Output) -> Result<(), u8> {
                 }
             }
             if !ok {
-                eprintln!("{} problem(s) found", all_diags.len());
+                match all_diags.len() {
+                    1 => eprintln!("1 problem found"),
+                    n => eprintln!("{n} problems found"),
+                }
             }
         }
     }

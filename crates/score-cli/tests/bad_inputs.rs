@@ -78,7 +78,7 @@ const CASES: &[Case] = &[
     case(
         "deep-nesting-flow.yaml",
         1,
-        At("deep-nesting-flow.yaml:7:75"),
+        At("deep-nesting-flow.yaml:7:72"),
     ),
     case(
         "duplicate-key-top.yaml",
@@ -167,7 +167,7 @@ const CASES: &[Case] = &[
         At("bad.provisioners.yaml:4:5"),
     ),
     case("prov-unknown-key", 1, At("bad.provisioners.yaml:4:5")),
-    case("prov-unsupported-param", 1, At("bad.provisioners.yaml:1:1")),
+    case("prov-unsupported-param", 1, At("score.yaml:14:7")),
     case("prov-wrong-field-type", 1, At("bad.provisioners.yaml:3:21")),
     case("resource-param-cycle", 1, At("score.yaml:15:7")),
     case("scalar-root.yaml", 1, At("scalar-root.yaml:1:1")),
@@ -225,7 +225,7 @@ const CASES: &[Case] = &[
     case(
         "yaml-unclosed-quote.yaml",
         1,
-        At("yaml-unclosed-quote.yaml:7:16"),
+        At("yaml-unclosed-quote.yaml:6:12"),
     ),
 ];
 

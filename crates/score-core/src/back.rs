@@ -147,9 +147,32 @@ impl ProjectRun<'_> {
         let out = provision::provision(provisioner, &input, self.target.name(), self.options)
             .map_err(|d| {
                 let code = d.code;
+                let res_ptr = format!("/resources/{}", escape_pointer(&res_name));
+                if code == Code::ProvisionUnsupportedParam {
+                    // The place to edit is the Score file's param; the provisioner entry that
+                    // lists what it supports is the note.
+                    let doc = &source.loaded.document;
+                    let bad = provisioner.supported_params.as_ref().and_then(|ok| {
+                        params.keys().find(|k| !ok.iter().any(|s| s == *k)).cloned()
+                    });
+                    let ptr = match &bad {
+                        Some(k) => format!("{res_ptr}/params/{}", escape_pointer(k)),
+                        None => format!("{res_ptr}/params"),
+                    };
+                    let mut primary = doc.diagnostic(code, &ptr, d.message.clone());
+                    if let Some(span) = doc.spans.key(&ptr) {
+                        primary.span = Some(span);
+                    }
+                    primary.help = d.help.clone();
+                    let mut note = d;
+                    note.message = format!("provisioner '{}' is declared here", provisioner.uri);
+                    note.label = None;
+                    note.help = None;
+                    return Diagnostics::from(primary.with_related(note));
+                }
                 Diagnostics::from(d.with_related(source.loaded.document.diagnostic(
                     code,
-                    &format!("/resources/{}", escape_pointer(&res_name)),
+                    &res_ptr,
                     format!("while provisioning resource '{uid}' declared here"),
                 )))
             })?;
@@ -430,16 +453,23 @@ fn graph_diagnostic(e: graph::GraphError, workloads: &[WorkloadInput]) -> Diagno
         workloads
             .iter()
             .find(|w| w.loaded.workload.name() == name)
-            .map(|w| &w.loaded.document)
+            .map(|w| &*w.loaded.document)
     };
-    let mut locs = e.locations.iter();
-    let mut d = match locs.next().and_then(|(w, p)| doc_of(w).map(|doc| (doc, p))) {
+    let mut locs = e.locations.iter().enumerate();
+    let mut d = match locs
+        .next()
+        .and_then(|(_, (w, p))| doc_of(w).map(|doc| (doc, p)))
+    {
         Some((doc, p)) => doc.diagnostic(e.code, p, e.message.clone()),
         None => Diagnostic::new(e.code, e.message.clone()),
     };
-    for (w, p) in locs {
+    if let Some(label) = e.labels.first() {
+        d = d.with_label(label.clone());
+    }
+    for (i, (w, p)) in locs {
         if let Some(doc) = doc_of(w) {
-            d = d.with_related(doc.diagnostic(e.code, p, "also defined here"));
+            let label = e.labels.get(i).map_or("also defined here", String::as_str);
+            d = d.with_related(doc.diagnostic(e.code, p, label));
         }
     }
     if let Some(h) = e.help {
@@ -599,6 +629,7 @@ fn resolve_workload(
         name: spec.name().to_string(),
         spec: spec.clone(),
         file: w.file.clone(),
+        document: Some(w.loaded.document.clone()),
         containers,
         resources: spec
             .resources

@@ -236,6 +236,10 @@ codes! {
         "the containers' `before` entries form a cycle; remove one of them";
     ValidateHealthyNeedsProbe = "score::validate::healthy-needs-probe",
         "`before: {X: {ready: healthy}}` on a container without a readiness or liveness probe; add a probe or use `ready: started`";
+    ValidateVariableName = "score::validate::variable-name",
+        "an environment variable name holds a NUL or line-break character; rename the variable";
+    ValidateEmptyVolumeSource = "score::validate::empty-volume-source",
+        "a volume's `source` is empty; name the volume to mount, usually `${resources.<name>}`";
 
     // File contents.
     FilesSourceUnreadable = "score::files::source-unreadable",
@@ -423,6 +427,9 @@ pub struct Diagnostic {
     pub pointer: Option<String>,
     /// Further locations or causes (e.g. the other definition of a shared resource).
     pub related: Vec<Diagnostic>,
+    /// True for a diagnostic attached to another one as a related note: it is not a problem of
+    /// its own, so it renders as advice (`Advice:`) rather than as a second error.
+    pub is_note: bool,
 }
 
 impl Diagnostic {
@@ -437,6 +444,7 @@ impl Diagnostic {
             span: None,
             pointer: None,
             related: Vec::new(),
+            is_note: false,
         }
     }
 
@@ -471,7 +479,8 @@ impl Diagnostic {
     }
 
     /// Adds a related diagnostic.
-    pub fn with_related(mut self, related: Diagnostic) -> Self {
+    pub fn with_related(mut self, mut related: Diagnostic) -> Self {
+        related.is_note = true;
         self.related.push(related);
         self
     }
@@ -651,6 +660,10 @@ impl miette::Diagnostic for Diagnostic {
             span.offset,
             span.len,
         ))))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        self.is_note.then_some(miette::Severity::Advice)
     }
 
     fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {

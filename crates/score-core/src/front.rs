@@ -94,8 +94,9 @@ pub struct LoadedWorkload {
     /// The typed workload; file `source`s are already read into `content`/`binaryContent`
     /// by [`LoadOptions::sources`].
     pub workload: Workload,
-    /// The parsed document (after overrides and upgrades), with spans into the source.
-    pub document: Document,
+    /// The parsed document (after overrides and upgrades), with spans into the source; shared
+    /// with the [`crate::ResolvedWorkload`] so targets can point into the Score file.
+    pub document: Arc<Document>,
     /// Upgrades applied to deprecated forms, as messages (e.g. `containers.web.files: migrated to object`).
     pub upgrades: Vec<String>,
 }
@@ -123,12 +124,14 @@ pub fn load_workload(
             schema_errors
                 .into_iter()
                 .map(|e| {
-                    let mut d = document.diagnostic(Code::SchemaViolation, &e.pointer, e.message);
-                    if e.on_key {
-                        if let Some(span) = document.spans.key(&e.pointer) {
-                            d.span = Some(span);
-                        }
-                    }
+                    let d = locate(
+                        &document,
+                        opts,
+                        Code::SchemaViolation,
+                        &e.pointer,
+                        e.message,
+                        e.on_key,
+                    );
                     match e.help {
                         Some(h) => d.with_help(h),
                         None => d,
@@ -138,13 +141,15 @@ pub fn load_workload(
         ));
     }
 
+    integral_floats_to_integers(&mut document.value);
+
     let issues = validate::validate(&document.value);
     if !issues.is_empty() {
         return Err(Diagnostics(
             issues
                 .into_iter()
                 .map(|i| {
-                    let d = document.diagnostic(i.code, &i.pointer, i.message);
+                    let d = locate(&document, opts, i.code, &i.pointer, i.message, i.on_key);
                     match i.help {
                         Some(h) => d.with_help(h),
                         None => d,
@@ -171,9 +176,66 @@ pub fn load_workload(
     normalise_file_sources(&mut workload, &document, opts.sources.as_deref())?;
     Ok(LoadedWorkload {
         workload,
-        document,
+        document: Arc::new(document),
         upgrades,
     })
+}
+
+/// A diagnostic at `pointer` of the merged document, in the file the value came from: the last
+/// override file that sets exactly this value (or key, for `on_key`), else the Score file.
+fn locate(
+    document: &Document,
+    opts: &LoadOptions,
+    code: Code,
+    pointer: &str,
+    message: String,
+    on_key: bool,
+) -> Diagnostic {
+    let from_override = opts.override_files.iter().rev().find(|f| {
+        let Some(theirs) = f.value.pointer(pointer) else {
+            return false;
+        };
+        // A later --override-property may have replaced the file's value.
+        on_key || document.value.pointer(pointer) == Some(theirs)
+    });
+    let doc = from_override.unwrap_or(document);
+    let mut d = doc.diagnostic(code, pointer, message);
+    if on_key {
+        if let Some(span) = doc.spans.key(pointer) {
+            d.span = Some(span);
+        }
+    }
+    d
+}
+
+/// The schema's `integer` fields (ports) accept a number without a fractional part, as JSON
+/// Schema and score-go do: YAML `80.0`, `1e2` or `080` (yaml.v3 and our parser read the last as a
+/// float) mean 80. The model reads integers, so those floats become integers here; anything the
+/// schema let through at these places is integral and within 1..=65535.
+fn integral_floats_to_integers(doc: &mut Value) {
+    fn fix(v: Option<&mut Value>) {
+        if let Some(v) = v {
+            if let Some(f) = v.as_f64().filter(|_| v.is_f64()) {
+                if f.fract() == 0.0 && (0.0..=65535.0).contains(&f) {
+                    // In range and integral: the cast is exact.
+                    *v = Value::from(f as u64);
+                }
+            }
+        }
+    }
+    if let Some(Value::Object(ports)) = doc.pointer_mut("/service/ports") {
+        for port in ports.values_mut() {
+            fix(port.get_mut("port"));
+            fix(port.get_mut("targetPort"));
+        }
+    }
+    if let Some(Value::Object(containers)) = doc.get_mut("containers") {
+        for c in containers.values_mut() {
+            for probe in ["livenessProbe", "readinessProbe"] {
+                fix(c.pointer_mut(&format!("/{probe}/httpGet/port")));
+            }
+        }
+    }
 }
 
 fn apply_overrides(document: &mut Document, opts: &LoadOptions) -> Result<(), Diagnostics> {

@@ -78,6 +78,9 @@ pub struct GraphError {
     pub help: Option<String>,
     /// Where: (workload name, JSON pointer inside that workload's document).
     pub locations: Vec<(String, String)>,
+    /// What each location is, by index (e.g. "`db`'s params refer to `cache`"); a location
+    /// without one after the first is another definition of the same thing.
+    pub labels: Vec<String>,
 }
 
 impl fmt::Display for GraphError {
@@ -215,6 +218,7 @@ fn conflict(
             (first.0.clone(), res_ptr(&first.1, what)),
             (second.0.clone(), res_ptr(&second.1, what)),
         ],
+        labels: Vec::new(),
     }
 }
 
@@ -260,6 +264,7 @@ fn dependencies(
                             declared.join(", ")
                         )),
                         locations: vec![(wname.to_string(), pointer)],
+                        labels: Vec::new(),
                     });
                 }
             }
@@ -357,13 +362,34 @@ fn kahn(
         .map(|u| u.as_str())
         .collect::<Vec<_>>()
         .join(" -> ");
-    let locations = ring
-        .iter()
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .filter_map(|u| params_from.get(u))
-        .map(|(w, r)| (w.clone(), res_ptr(r, "params")))
-        .collect();
+    // One location per resource of the ring, in the ring's order, each labelled with the
+    // reference it makes, the last one closing the cycle.
+    let ring_shown = &shown[..shown.len().saturating_sub(1)];
+    let name_of = |u: &ResourceUid| {
+        params_from
+            .get(u)
+            .map_or_else(|| u.as_str().to_string(), |(_, r)| r.clone())
+    };
+    let mut locations = Vec::new();
+    let mut labels = Vec::new();
+    let mut seen = BTreeSet::new();
+    for (i, u) in ring_shown.iter().enumerate() {
+        let Some((w, r)) = params_from.get(*u) else {
+            continue;
+        };
+        if !seen.insert(*u) {
+            continue;
+        }
+        let next = shown.get(i + 1).map_or_else(String::new, |n| name_of(n));
+        locations.push((w.clone(), res_ptr(r, "params")));
+        labels.push(if i + 1 == ring_shown.len() && ring_shown.len() > 1 {
+            format!("...and `{r}`'s params refer back to `{next}`, closing the cycle")
+        } else if ring_shown.len() == 1 {
+            format!("`{r}`'s params refer to `{r}` itself")
+        } else {
+            format!("`{r}`'s params refer to `{next}`...")
+        });
+    }
     Err(GraphError {
         code: Code::GraphCycle,
         message: format!("a cycle exists involving resource param placeholders: {text}"),
@@ -371,5 +397,6 @@ fn kahn(
             "each resource's params refer (`${resources.<name>...}`) to the next one's outputs; a resource cannot depend on itself, directly or indirectly — remove one of these references".to_string(),
         ),
         locations,
+        labels,
     })
 }

@@ -7,14 +7,16 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
-use crate::diag::Diagnostics;
+use crate::diag::{Diagnostic, Diagnostics};
 use crate::model::Workload;
 use crate::substitute::{Outputs, Resolved};
 use crate::uid::ResourceUid;
+use crate::yaml::Document;
 
 /// Everything a target needs to emit its artefacts.
 #[derive(Debug, Clone)]
@@ -43,10 +45,50 @@ pub struct ResolvedWorkload {
     pub spec: Workload,
     /// The Score file it came from, as given on the command line.
     pub file: Option<String>,
+    /// The Score file's parsed document (after overrides and upgrades) with its spans, so a
+    /// target can point a diagnostic at `file:line:column` ([`ResolvedWorkload::locate`]);
+    /// `None` for workloads built by hand.
+    pub document: Option<Arc<Document>>,
     /// Resolved containers, in the author's order.
     pub containers: IndexMap<String, ResolvedContainer>,
     /// Resource name → uid, for this workload's resources.
     pub resources: IndexMap<String, ResourceUid>,
+}
+
+impl ResolvedWorkload {
+    /// Places a target's diagnostic in the Score file: when `d` has a JSON pointer into this
+    /// workload and no file yet, the file and the span of the pointer (or of its nearest
+    /// ancestor) are attached. Anything else is returned unchanged.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use score_core::{Code, Diagnostic, ResolvedWorkload};
+    /// use score_core::unstable::yaml::parse_str;
+    /// let doc = parse_str("score.yaml", "metadata:\n  name: web\ncontainers:\n  main:\n    image: nginx\n").unwrap();
+    /// let w = ResolvedWorkload {
+    ///     name: "web".into(),
+    ///     spec: serde_json::from_value(serde_json::json!({"apiVersion": "score.dev/v1b1",
+    ///         "metadata": {"name": "web"}, "containers": {"main": {"image": "nginx"}}})).unwrap(),
+    ///     file: Some("score.yaml".into()),
+    ///     document: Some(Arc::new(doc)),
+    ///     containers: Default::default(),
+    ///     resources: Default::default(),
+    /// };
+    /// let d = w.locate(Diagnostic::new(Code::ComposeEmit, "bad image").with_pointer("/containers/main/image"));
+    /// assert_eq!(d.location(), "score.yaml:5:12");
+    /// ```
+    pub fn locate(&self, d: Diagnostic) -> Diagnostic {
+        if d.file.is_some() {
+            return d;
+        }
+        let (Some(doc), Some(pointer)) = (&self.document, d.pointer.as_deref()) else {
+            return d;
+        };
+        match doc.spans.locate(pointer) {
+            Some(span) => d.with_file(doc.source.clone()).with_span(span),
+            None => d.with_file(doc.source.clone()),
+        }
+    }
 }
 
 /// A container whose variables, files and volumes are resolved.

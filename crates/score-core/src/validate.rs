@@ -13,7 +13,10 @@
 //! 2. placeholders, each distinct one once, in visiting order (containers by name; per container
 //!    `variables`, `files`, `volumes`, each by key; then resources by name, `params` keys sorted);
 //! 3. `before` entries (containers by name, entries by name), then one cycle message;
-//! 4. the `healthy` probe rule (once per container).
+//! 4. the `healthy` probe rule (once per container);
+//! 5. score-gen's own rules (stricter than score-go, see `spec/deviations.md`): environment
+//!    variable names without NUL or line breaks, non-empty volume sources (containers by name,
+//!    entries by key).
 //!
 //! ```
 //! use score_core::unstable::validate::{validate, format_go};
@@ -49,6 +52,9 @@ pub struct Issue {
     pub message: String,
     /// What to do about it.
     pub help: Option<String>,
+    /// True when the issue is about the map key at `pointer` (e.g. a variable name) rather than
+    /// its value, so the caller can underline the key.
+    pub on_key: bool,
 }
 
 impl Issue {
@@ -58,6 +64,7 @@ impl Issue {
             pointer,
             message,
             help: Some(help.into()),
+            on_key: false,
         }
     }
 }
@@ -69,7 +76,41 @@ pub fn validate(doc: &Value) -> Vec<Issue> {
     check_placeholders(doc, &mut issues);
     check_before(doc, &mut issues);
     check_healthy_needs_probe(doc, &mut issues);
+    check_variable_names_and_volume_sources(doc, &mut issues);
     issues
+}
+
+/// score-gen's own rules. score-go and the spec schema accept both, but a variable name holding
+/// NUL or a line break cannot reach a process (and breaks env files), and an empty volume source
+/// names no volume (compose got a volume called "").
+fn check_variable_names_and_volume_sources(doc: &Value, issues: &mut Vec<Issue>) {
+    for (cname, c) in entries(doc.get("containers")) {
+        let cptr = ptr("/containers", &cname);
+        if let Some(vars) = obj(c, "variables") {
+            for (k, _) in sorted(vars) {
+                if k.contains(['\0', '\n', '\r']) {
+                    let mut issue = Issue::new(
+                        Code::ValidateVariableName,
+                        ptr(&ptr(&cptr, "variables"), k),
+                        format!("environment variable name {k:?} contains a NUL or line-break character"),
+                        "rename the variable: a name made of letters, digits and `_` works everywhere",
+                    );
+                    issue.on_key = true;
+                    issues.push(issue);
+                }
+            }
+        }
+        for (k, v) in entries(c.get("volumes")) {
+            if v.get("source").and_then(Value::as_str) == Some("") {
+                issues.push(Issue::new(
+                    Code::ValidateEmptyVolumeSource,
+                    ptr(&ptr(&ptr(&cptr, "volumes"), &k), "source"),
+                    "a volume source must not be empty".into(),
+                    "set `source` to the volume to mount, usually a placeholder such as ${resources.data}",
+                ));
+            }
+        }
+    }
 }
 
 /// score-go's `ValidationError.Error()` text: `validating workload:` and one indented line per
@@ -83,6 +124,7 @@ pub fn validate(doc: &Value) -> Vec<Issue> {
 ///     pointer: String::new(),
 ///     message: m.into(),
 ///     help: None,
+///     on_key: false,
 /// };
 /// assert_eq!(format_go(&[i("a"), i("b")]), "validating workload:\n    a\n    b");
 /// ```

@@ -219,6 +219,30 @@ pub(super) fn check_against_slow(fast: &Document, slow: &Result<Document, Diagno
     assert_eq!(fast.spans, slow.spans, "fast loader spans differ");
 }
 
+/// Where the document first nests deeper than `max_depth` collections (the root is level 1),
+/// counting block and flow collections alike: the start of the first collection at level
+/// `max_depth + 1`. serde-saphyr's budget counts flow brackets on their own, so its position for
+/// `args: [[[...` is off by the block levels around it. `None` when the events end (or fail)
+/// before that depth.
+pub(super) fn first_too_deep(source: &SourceFile, bom: usize, max_depth: usize) -> Option<Span> {
+    let body = source.text.get(bom..)?;
+    let mut depth = 0usize;
+    for next in Parser::new_from_str(body) {
+        let (event, ev_span) = next.ok()?;
+        match event {
+            Event::SequenceStart(..) | Event::MappingStart(..) => {
+                depth += 1;
+                if depth > max_depth {
+                    return span_of(source, bom, &ev_span);
+                }
+            }
+            Event::SequenceEnd | Event::MappingEnd => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 #[allow(clippy::disallowed_methods)] // the corpus test reads the repository's YAML files
 mod tests {

@@ -531,7 +531,77 @@ fn saphyr_error(
     if let Some(span) = e.location().and_then(|l| location_span(source, bom, &l)) {
         d = d.with_span(span);
     }
+    if code == Code::LoadTooDeep {
+        if let Some(span) = fast::first_too_deep(source, bom, limits.max_depth) {
+            d = d.with_span(span);
+        }
+    }
+    if code == Code::LoadSyntax && d.message.contains("quoted scalar") {
+        d = point_at_runaway_quote(source, d);
+    }
     d
+}
+
+/// A quoted scalar whose closing quote is missing runs on until the next quote, often lines
+/// later, where the parser then trips over the rest of the line. The place to edit is where the
+/// string opens: when the scalar that ends just before the error started on an earlier line,
+/// the diagnostic points there and keeps the parser's position as a related note.
+fn point_at_runaway_quote(source: &Arc<SourceFile>, d: Diagnostic) -> Diagnostic {
+    let Some(at) = d.span else {
+        return d;
+    };
+    let text = source.text.as_bytes();
+    let before = &text[..at.offset.min(text.len())];
+    // The closing quote of the scalar the parser just read.
+    let Some(close) = before.iter().rposition(|b| *b == b'"' || *b == b'\'') else {
+        return d;
+    };
+    let quote = before[close];
+    let mut i = close;
+    let open = loop {
+        let Some(p) = before[..i].iter().rposition(|b| *b == quote) else {
+            return d;
+        };
+        let escaped = if quote == b'"' {
+            before[..p]
+                .iter()
+                .rev()
+                .take_while(|b| **b == b'\\')
+                .count()
+                % 2
+                == 1
+        } else {
+            p > 0 && before[p - 1] == b'\''
+        };
+        if !escaped {
+            break p;
+        }
+        // `''` inside a single-quoted scalar is an escaped quote: skip the pair.
+        i = if quote == b'"' { p } else { p - 1 };
+    };
+    let (line, column) = source.line_col(open);
+    if line >= at.line {
+        return d;
+    }
+    let (close_line, close_column) = source.line_col(close);
+    let note = Diagnostic::new(d.code, d.message.clone())
+        .with_file(source.clone())
+        .with_span(Span::new(close, 1, close_line, close_column))
+        .with_label(format!(
+            "the string only ends at this quote, on line {close_line}; {}",
+            d.message.trim_start_matches("invalid YAML: ")
+        ));
+    let moved = Diagnostic::new(
+        d.code,
+        format!(
+            "invalid YAML: the quoted string that starts here runs on to line {} (is its closing quote missing?)",
+            at.line
+        ),
+    )
+    .with_file(source.clone())
+    .with_span(Span::new(open, 1, line, column))
+    .with_help("close the quote on the line where it opens");
+    moved.with_related(note)
 }
 
 /// One YAML node with spanned children. Maps keep every entry (duplicates included) so the

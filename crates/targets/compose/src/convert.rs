@@ -26,6 +26,14 @@ fn is_init(c: &Container) -> bool {
     !c.before.is_empty() && c.before.values().all(|b| b.ready == Readiness::Complete)
 }
 
+/// The JSON pointer of a workload field, for [`ResolvedWorkload::locate`].
+fn pointer(segments: &[&str]) -> String {
+    segments
+        .iter()
+        .map(|s| format!("/{}", score_core::unstable::yaml::escape_pointer_segment(s)))
+        .collect()
+}
+
 /// Adds the services of one workload.
 pub(crate) fn add_workload(
     out: &mut Project,
@@ -109,7 +117,8 @@ fn before_dependencies<'s>(
                                 Code::ComposeInvalidBefore,
                                 format!("containers.{a}.before: ready 'healthy' requires a readiness or liveness probe to be defined"),
                             )
-                            .with_help(format!("add a readinessProbe to container '{a}' of workload '{wname}', or use ready: started")),
+                            .with_help(format!("add a readinessProbe to container '{a}' of workload '{wname}', or use ready: started"))
+                            .with_pointer(pointer(&["containers", a, "before", b, "ready"])),
                         );
                         continue;
                     }
@@ -120,7 +129,7 @@ fn before_dependencies<'s>(
                     diags.push(Diagnostic::new(
                         Code::ComposeInvalidBefore,
                         format!("containers.{a}.before: ready {other:?} is not supported by the compose target"),
-                    ));
+                    ).with_pointer(pointer(&["containers", a, "before", b, "ready"])));
                     continue;
                 }
             };
@@ -128,7 +137,7 @@ fn before_dependencies<'s>(
                 diags.push(Diagnostic::new(
                     Code::ComposeInvalidBefore,
                     format!("containers.{a}.before: container '{b}' does not exist in workload '{wname}'"),
-                ));
+                ).with_pointer(pointer(&["containers", a, "before", b])));
                 continue;
             }
             before_deps
@@ -246,7 +255,8 @@ impl WorkloadServices<'_> {
                     Code::ComposeImageNeedsBuild,
                     format!("workload '{wname}' container '{cname}': image is '.', which needs a build context or an image"),
                 )
-                .with_help(format!("pass --build {cname}=<context dir> or --image <image>")),
+                .with_help(format!("pass --build {cname}=<context dir> or --image <image>"))
+                .with_pointer(pointer(&["containers", cname, "image"])),
             ),
             None => {
                 svc.insert("image".into(), Value::String(escape_dollars(&c.image)));
@@ -308,19 +318,28 @@ fn volume_mounts(
                     )
                     .with_help(format!(
                         "workload '{wname}': mount a path inside the project or a volume resource, or pass --allow-outside-paths"
-                    )),
+                    ))
+                    .with_pointer(pointer(&["containers", cname, "volumes", target, "source"])),
                 );
                 continue;
             }
         }
-        match volume(target, v, project) {
+        // Compose interpolates `target:` too.
+        match volume(&escape_dollars(target), v, project) {
             Ok(m) => volumes.push(m),
             Err(e) => diags.push(
                 Diagnostic::new(
                     Code::ComposeInvalidVolume,
                     format!("containers.{cname}.volumes[{target}]: {e}"),
                 )
-                .with_help(format!("workload '{wname}'")),
+                .with_help(format!("workload '{wname}'"))
+                .with_pointer(pointer(&[
+                    "containers",
+                    cname,
+                    "volumes",
+                    target,
+                    "source",
+                ])),
             ),
         }
     }
@@ -350,7 +369,8 @@ fn file_mounts(
                             Code::ComposeFileInterpolation,
                             format!("containers.{cname}.files[{target}]: the content uses the compose environment variable '{var}', which compose cannot interpolate into a mounted file"),
                         )
-                        .with_help("use the variable in `variables` and read it from the environment in the container, or set noExpand: true"),
+                        .with_help("use the variable in `variables` and read it from the environment in the container, or set noExpand: true")
+                        .with_pointer(pointer(&["containers", cname, "files", target])),
                     );
                     continue;
                 }
@@ -367,17 +387,26 @@ fn file_mounts(
         if let Some(mode) = &f.mode {
             match check_mode(mode) {
                 Ok(bits) => mode_bits = Some(bits),
-                Err(e) => diags.push(Diagnostic::new(
-                    Code::ComposeInvalidFileMode,
-                    format!("containers.{cname}.files[{target}]: {e}"),
-                )),
+                Err(e) => diags.push(
+                    Diagnostic::new(
+                        Code::ComposeInvalidFileMode,
+                        format!("containers.{cname}.files[{target}]: {e}"),
+                    )
+                    .with_pointer(pointer(&[
+                        "containers",
+                        cname,
+                        "files",
+                        target,
+                        "mode",
+                    ])),
+                ),
             }
         }
         if out.files.contains_key(&rel) {
             diags.push(Diagnostic::new(
                 Code::ComposeFileConflict,
                 format!("containers.{cname}.files[{target}]: mount file '{rel}' is already written by '{}'", out.file_owners[&rel]),
-            ));
+            ).with_pointer(pointer(&["containers", cname, "files", target])));
             continue;
         }
         if let Some(bits) = mode_bits {
@@ -389,7 +418,7 @@ fn file_mounts(
         volumes.push(json!({
             "type": "bind",
             "source": format!("./{MOUNTS_DIR}/{rel}"),
-            "target": target,
+            "target": escape_dollars(target),
             "read_only": true,
         }));
     }
@@ -402,17 +431,18 @@ fn service_healthcheck(c: &Container, cname: &str, diags: &mut Diagnostics) -> O
     match healthcheck(p) {
         Ok(hc) => Some(hc),
         Err(e) => {
-            diags.push(Diagnostic::new(
-                Code::ComposeInvalidProbe,
-                format!(
-                    "containers.{cname}.{}: {e}",
-                    if c.readiness_probe.is_some() {
-                        "readinessProbe"
-                    } else {
-                        "livenessProbe"
-                    }
-                ),
-            ));
+            let probe = if c.readiness_probe.is_some() {
+                "readinessProbe"
+            } else {
+                "livenessProbe"
+            };
+            diags.push(
+                Diagnostic::new(
+                    Code::ComposeInvalidProbe,
+                    format!("containers.{cname}.{probe}: {e}"),
+                )
+                .with_pointer(pointer(&["containers", cname, probe])),
+            );
             None
         }
     }
@@ -434,17 +464,25 @@ fn deploy_resources(
                     res.insert(key.into(), Value::Object(m));
                 }
                 Ok(_) => {}
-                Err(e) => diags.push(Diagnostic::new(
-                    Code::ComposeInvalidProbe,
-                    format!(
-                        "containers.{cname}.resources.{}: {e}",
-                        if key == "limits" {
-                            "limits"
-                        } else {
-                            "requests"
-                        }
-                    ),
-                )),
+                Err(e) => {
+                    let field = if key == "limits" {
+                        "limits"
+                    } else {
+                        "requests"
+                    };
+                    diags.push(
+                        Diagnostic::new(
+                            Code::ComposeInvalidProbe,
+                            format!("containers.{cname}.resources.{field}: {e}"),
+                        )
+                        .with_pointer(pointer(&[
+                            "containers",
+                            cname,
+                            "resources",
+                            field,
+                        ])),
+                    )
+                }
             }
         }
     }

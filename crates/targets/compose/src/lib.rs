@@ -120,7 +120,8 @@ impl Target for ComposeTarget {
         }
         for w in &project.workloads {
             if let Err(d) = convert::add_workload(&mut out, w, project, settings) {
-                diags.0.extend(d.0);
+                // Errors carrying a pointer into the workload get its file:line:column.
+                diags.0.extend(d.0.into_iter().map(|d| w.locate(d)));
             }
         }
         diags.into_result()?;

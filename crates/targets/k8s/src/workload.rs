@@ -164,7 +164,7 @@ impl Ctx<'_> {
         if let Some(h) = help {
             d = d.with_help(h);
         }
-        self.diags.push(d);
+        self.diags.push(self.w.locate(d));
     }
 
     fn metadata(&self, name: &str) -> Value {
@@ -629,9 +629,12 @@ fn workload_kind(
                 w.name
             ),
         )
-        .with_pointer("/metadata/annotations")
-        .with_help("use Deployment (the default) or StatefulSet")
-        .into()),
+        .with_pointer(format!(
+            "/metadata/annotations/{}",
+            score_core::unstable::yaml::escape_pointer_segment(KIND_ANNOTATION)
+        ))
+        .with_help("use Deployment (the default) or StatefulSet"))
+        .map_err(|d| w.locate(d).into()),
     }
 }
 

@@ -49,6 +49,7 @@ fn workload(spec: Value) -> ResolvedWorkload {
         name: spec.name().to_string(),
         spec,
         file: Some("score.yaml".into()),
+        document: None,
         containers,
         resources: IndexMap::new(),
     }
