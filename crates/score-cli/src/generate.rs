@@ -138,12 +138,39 @@ pub fn compile_target(
             ..ProvisionOptions::default()
         },
     )?;
+    if crate::VERBOSE.load(std::sync::atomic::Ordering::Relaxed) > 0 {
+        report_programs(target.name(), &project, &provisioners);
+    }
     let artefacts = target.emit(&project)?;
     Ok(Compiled {
         artefacts,
         state_dir,
         state,
     })
+}
+
+/// `-v`: every program a cmd:// provisioner ran for this target, on stderr.
+fn report_programs(
+    target: &str,
+    project: &score_core::ResolvedProject,
+    provisioners: &ProvisionerSet,
+) {
+    for res in project.resources() {
+        let Some(p) = provisioners.iter().find(|p| p.uri == res.provisioner) else {
+            continue;
+        };
+        if let Some(cmd) = p.cmd() {
+            let mut line = cmd.program.display().to_string();
+            for a in &cmd.args {
+                line.push(' ');
+                line.push_str(a);
+            }
+            eprintln!(
+                "score-gen {target}: ran `{line}` for {} ({}, {})",
+                res.uid, p.uri, p.source
+            );
+        }
+    }
 }
 
 /// Reads and loads every Score file of `common` (overrides and `--image` applied), reporting

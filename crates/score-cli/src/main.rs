@@ -29,6 +29,10 @@ struct Cli {
     /// When to colour human output.
     #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
     color: Color,
+    /// Say more on stderr: `-v` lists every program a cmd:// provisioner ran (which program, for
+    /// which resource, from which provisioner file).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
     #[command(subcommand)]
     command: Command,
 }
@@ -76,11 +80,15 @@ enum Command {
     Resources(commands::ResourcesCommand),
 }
 
+/// `-v` count, read where a command reports what it did (set once, before any command runs).
+pub static VERBOSE: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+
 /// A path argument that may be `-` for stdout.
 pub type OutPath = PathBuf;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    VERBOSE.store(cli.verbose, std::sync::atomic::Ordering::Relaxed);
     let out = render::Output::new(cli.format, cli.color);
     let result = match cli.command {
         Command::Validate(args) => validate::run(&args, &out),

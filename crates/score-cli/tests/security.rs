@@ -361,6 +361,7 @@ fn the_projects_own_provisioner_files_still_run_programs() {
     let o = score_gen(
         p.path(),
         &[
+            "-v",
             "compose",
             "score.yaml",
             "--provisioners",
@@ -369,6 +370,76 @@ fn the_projects_own_provisioner_files_still_run_programs() {
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(marker.exists());
+    // -v says which program ran, for which resource, from which file.
+    let err = stderr(&o);
+    assert!(
+        err.contains("ran `/bin/sh -c")
+            && err.contains("postgres.default#app.db")
+            && err.contains("mine.provisioners.yaml"),
+        "{err}"
+    );
+}
+
+/// The confinement does not rest on permissions: as an unprivileged user who *could* write the
+/// link's target, a planted mounts link is still refused (CI runs as root; this drops to
+/// `nobody` with setpriv; skipped where that is not possible).
+#[test]
+fn a_planted_mounts_link_is_refused_for_an_unprivileged_user_too() {
+    let is_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout == b"0\n")
+        .unwrap_or(false);
+    let setpriv = Path::new("/usr/bin/setpriv");
+    if !is_root || !setpriv.exists() {
+        eprintln!("skipping: needs root and setpriv to drop to an unprivileged user");
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let open =
+        |d: &Path| std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let p = project();
+    let outside = tempfile::tempdir().expect("outside");
+    std::fs::create_dir_all(p.path().join(".score-gen/mounts/app")).unwrap();
+    for d in [
+        p.path().to_path_buf(),
+        p.path().join(".score-gen"),
+        p.path().join(".score-gen/mounts"),
+        p.path().join(".score-gen/mounts/app"),
+        outside.path().to_path_buf(),
+    ] {
+        open(&d);
+    }
+    std::fs::set_permissions(
+        p.path().join("score.yaml"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    symlink(outside.path(), p.path().join(".score-gen/mounts/app/main")).unwrap();
+    let bin = env!("CARGO_BIN_EXE_score-gen");
+    // The binary must be reachable by `nobody`: copy it into the (world-readable) project.
+    let copy = p.path().join("score-gen-bin");
+    std::fs::copy(bin, &copy).unwrap();
+    std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let o = Command::new(setpriv)
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(&copy)
+        .args(["--color", "never", "compose", "score.yaml"])
+        .current_dir(p.path())
+        .env("HOME", p.path())
+        .output()
+        .expect("setpriv");
+    let err = stderr(&o);
+    if err.contains("Permission denied") && !err.contains("symbolic link") {
+        eprintln!("skipping: the temp dir is not reachable by nobody here: {err}");
+        return;
+    }
+    assert_refused(&o, "symbolic link");
+    assert!(
+        entries(outside.path()).is_empty(),
+        "{:?}",
+        entries(outside.path())
+    );
 }
 
 /// A Score file cannot bind-mount `/` or the docker socket into a compose service without

@@ -993,3 +993,16 @@ fn templates_cannot_allocate_unbounded_memory() {
         );
     }
 }
+
+#[test]
+fn a_huge_cmd_timeout_does_not_overflow_the_clock() {
+    let set = cmd_set();
+    let input = cmd_input("echo");
+    let p = set.find(&input.uid).unwrap();
+    let opts = ProvisionOptions {
+        cmd_timeout: Duration::MAX,
+        ..allow()
+    };
+    let out = provision(p, &input, "compose", &opts).unwrap_or_else(|d| panic!("{}", d.message));
+    assert_eq!(out.state, obj(json!({"runs": 5})));
+}

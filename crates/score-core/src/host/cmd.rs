@@ -102,7 +102,11 @@ pub(crate) fn run(
     })?;
     let mut child = spawn(uri, uid, spec)?;
     let rx = start_pipe_threads(&mut child, stdin_json, opts.max_cmd_output);
-    let deadline = Instant::now() + opts.cmd_timeout;
+    // A caller's huge timeout (Duration::MAX) must not overflow the clock: a year is forever here.
+    let start = Instant::now();
+    let deadline = start
+        .checked_add(opts.cmd_timeout)
+        .unwrap_or_else(|| start + Duration::from_secs(365 * 24 * 3600));
     let (status, captured) = wait_with_deadline(uri, uid, &mut child, &rx, deadline, opts)?;
     parse_output(uri, uid, &status, captured)
 }
