@@ -60,8 +60,8 @@ pub use provision::{
 pub use state::{ResourceState, State, WorkloadState};
 pub use substitute::{render_go_json, Found, Origin, Outputs, Piece, Resolved};
 pub use target::{
-    Artefacts, FileContent, ProvisionedResource, ResolvedContainer, ResolvedFile, ResolvedProject,
-    ResolvedVolume, ResolvedWorkload, Target, VolumeSource,
+    json_pointer, Artefacts, FileContent, ProvisionedResource, ResolvedContainer, ResolvedFile,
+    ResolvedProject, ResolvedVolume, ResolvedWorkload, Target, VolumeSource,
 };
 pub use uid::ResourceUid;
 pub use yaml::{Document, Limits, SpanIndex};

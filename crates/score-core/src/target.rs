@@ -187,3 +187,19 @@ pub trait Target {
     /// Turns a resolved project into files.
     fn emit(&self, project: &ResolvedProject) -> Result<Artefacts, Diagnostics>;
 }
+
+/// The JSON pointer of a field of a Score document, each segment escaped (`~0`, `~1`), for
+/// [`ResolvedWorkload::locate`].
+///
+/// ```
+/// assert_eq!(
+///     score_core::json_pointer(&["containers", "web", "files", "/etc/app.conf"]),
+///     "/containers/web/files/~1etc~1app.conf"
+/// );
+/// ```
+pub fn json_pointer(segments: &[&str]) -> String {
+    segments
+        .iter()
+        .map(|s| format!("/{}", crate::yaml::escape_pointer_segment(s)))
+        .collect()
+}

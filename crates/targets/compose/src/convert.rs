@@ -28,10 +28,7 @@ fn is_init(c: &Container) -> bool {
 
 /// The JSON pointer of a workload field, for [`ResolvedWorkload::locate`].
 fn pointer(segments: &[&str]) -> String {
-    segments
-        .iter()
-        .map(|s| format!("/{}", score_core::unstable::yaml::escape_pointer_segment(s)))
-        .collect()
+    score_core::json_pointer(segments)
 }
 
 /// Adds the services of one workload.

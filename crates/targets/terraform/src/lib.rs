@@ -176,7 +176,7 @@ fn emit(project: &ResolvedProject, namespace: Option<&str>) -> Result<Artefacts,
                     }
                 }
             }
-            Err(e) => diags.push(Diagnostic::new(Code::TerraformInvalidWorkload, e)),
+            Err(d) => diags.push(d),
         }
     }
     diags.into_result()?;

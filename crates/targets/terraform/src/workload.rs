@@ -5,7 +5,10 @@
 use base64::Engine as _;
 use hcl::{Block, BlockBuilder, Expression};
 use score_core::model::{Container, Probe, ResourcesLimits};
-use score_core::{FileContent, ResolvedContainer, ResolvedProject, ResolvedWorkload, VolumeSource};
+use score_core::{
+    json_pointer, Code, Diagnostic, FileContent, ResolvedContainer, ResolvedProject,
+    ResolvedWorkload, VolumeSource,
+};
 
 use crate::blocks::{is_expression, parse_expr, resolved_expr, string_object};
 
@@ -160,18 +163,30 @@ pub(crate) fn workload_blocks(
     w: &ResolvedWorkload,
     project: &ResolvedProject,
     namespace: Option<&str>,
-) -> Result<WorkloadOut, String> {
+) -> Result<WorkloadOut, Diagnostic> {
+    let located = |message: String, at: Option<String>| {
+        let d = Diagnostic::new(Code::TerraformInvalidWorkload, message);
+        w.locate(match at {
+            Some(p) => d.with_pointer(p),
+            None => d,
+        })
+    };
     let name = w.name.as_str();
     let annotations: Vec<(String, String)> = w.spec.annotations().into_iter().collect();
     let mut pod = PodParts::new(name, project);
     let mut containers: Vec<Block> = Vec::new();
     for (cname, c) in &w.containers {
-        let spec = w
-            .spec
-            .containers
-            .get(cname)
-            .ok_or_else(|| format!("workload '{name}': container '{cname}' has no spec"))?;
-        containers.push(pod.container(cname, c, spec)?);
+        let spec = w.spec.containers.get(cname).ok_or_else(|| {
+            located(
+                format!("workload '{name}': container '{cname}' has no spec"),
+                None,
+            )
+        })?;
+        pod.at_pointer = Some(json_pointer(&["containers", cname]));
+        let block = pod
+            .container(cname, c, spec)
+            .map_err(|e| located(e, pod.at_pointer.take()))?;
+        containers.push(block);
     }
 
     let mut main = Vec::new();
@@ -207,6 +222,8 @@ struct PodParts<'a> {
     config_binary: Vec<(String, Expression)>,
     secret_data: Vec<(String, Expression)>,
     volumes: Vec<Block>,
+    /// The JSON pointer of the Score value being turned into blocks, for an error's location.
+    at_pointer: Option<String>,
 }
 
 impl<'a> PodParts<'a> {
@@ -221,6 +238,7 @@ impl<'a> PodParts<'a> {
             config_binary: Vec::new(),
             secret_data: Vec::new(),
             volumes: Vec::new(),
+            at_pointer: None,
         }
     }
 
@@ -291,6 +309,7 @@ impl<'a> PodParts<'a> {
     fn env(&mut self, cname: &str, c: &ResolvedContainer) -> Result<Vec<Block>, String> {
         let mut blocks = Vec::new();
         for (k, r) in &c.variables {
+            self.at_pointer = Some(json_pointer(&["containers", cname, "variables", k]));
             let what = self.at(cname, &format!("variable '{k}'"));
             let mut env = Block::builder("env").add_attribute(("name", k.as_str()));
             if r.is_secret() {
@@ -320,6 +339,7 @@ impl<'a> PodParts<'a> {
     fn file_mounts(&mut self, cname: &str, c: &ResolvedContainer) -> Result<Vec<Block>, String> {
         let mut mounts = Vec::new();
         for (target, f) in &c.files {
+            self.at_pointer = Some(json_pointer(&["containers", cname, "files", target]));
             let what = self.at(cname, &format!("file '{target}'"));
             let vol = format!("file-{}", self.volumes.len());
             let key = data_key(&format!("{cname}-{}", vol));
@@ -382,6 +402,13 @@ impl<'a> PodParts<'a> {
         let project = self.project;
         let mut mounts = Vec::new();
         for (target, v) in &c.volumes {
+            self.at_pointer = Some(json_pointer(&[
+                "containers",
+                cname,
+                "volumes",
+                target,
+                "source",
+            ]));
             let uid = match &v.source {
                 VolumeSource::Resource(uid) => uid,
                 VolumeSource::Other(r) => {

@@ -192,3 +192,21 @@ resources:
     assert!(main.contains("value = var.token"), "{main}");
     assert!(main.contains("value = \"literal var.other\""), "{main}");
 }
+
+/// Workload errors point at the Score file's value (issue 13: target errors without file:line).
+#[test]
+fn workload_errors_point_into_the_score_file() {
+    let score = "apiVersion: score.dev/v1b1\nmetadata: {name: web}\ncontainers:\n  main:\n    image: nginx\n    volumes:\n      /data:\n        source: scratch\n";
+    let err = compile(
+        &TerraformTarget::default(),
+        &CompileInputs::new().score_file("score.yaml", score),
+        State::with_seed("test-seed-0123456789"),
+    )
+    .map(|_| ())
+    .unwrap_err();
+    let d = err.iter().next().unwrap();
+    assert_eq!(d.code, Code::TerraformInvalidWorkload);
+    assert!(d.message.contains("is not a resource"), "{}", d.message);
+    assert_eq!(d.location(), "score.yaml:8:17", "{}", d.message);
+    assert_eq!(d.pointer.as_deref(), Some("/containers/main/volumes/~1data/source"));
+}
