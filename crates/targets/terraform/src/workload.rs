@@ -159,6 +159,8 @@ fn volume_output(
 }
 
 /// Builds the blocks of one workload.
+// `Diagnostic` is the crate-wide error shape; one per workload, collected by the caller.
+#[allow(clippy::result_large_err)]
 pub(crate) fn workload_blocks(
     w: &ResolvedWorkload,
     project: &ResolvedProject,
