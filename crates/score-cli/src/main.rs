@@ -8,6 +8,7 @@
 #![allow(rustdoc::bare_urls, rustdoc::invalid_html_tags)]
 
 mod all;
+mod budget;
 mod commands;
 mod generate;
 mod render;
@@ -33,6 +34,11 @@ struct Cli {
     /// which resource, from which provisioner file).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
+    /// Stop (exit 1, nothing written) when the run would hold more than this many MiB: the
+    /// backstop for provisioner templates that build huge values (spec/security.md).
+    #[arg(long, global = true, value_name = "MIB", default_value_t = budget::DEFAULT_MIB,
+          value_parser = clap::value_parser!(u64).range(64..=1_048_576))]
+    max_memory: u64,
     #[command(subcommand)]
     command: Command,
 }
@@ -80,6 +86,9 @@ enum Command {
     Resources(commands::ResourcesCommand),
 }
 
+#[global_allocator]
+static ALLOCATOR: budget::Budgeted = budget::Budgeted::new();
+
 /// `-v` count, read where a command reports what it did (set once, before any command runs).
 pub static VERBOSE: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
 
@@ -89,6 +98,7 @@ pub type OutPath = PathBuf;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     VERBOSE.store(cli.verbose, std::sync::atomic::Ordering::Relaxed);
+    budget::set_limit_mib(cli.max_memory);
     let out = render::Output::new(cli.format, cli.color);
     let result = match cli.command {
         Command::Validate(args) => validate::run(&args, &out),

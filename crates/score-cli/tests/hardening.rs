@@ -160,3 +160,36 @@ fn new_outputs_respect_the_umask() {
         & 0o777;
     assert_eq!(mode, 0o600, "compose.yaml is {mode:o} under umask 077");
 }
+
+/// The process memory budget stops a template that builds a huge text through a path score-core
+/// cannot bound (minijinja's `~` on a list), with exit code 1 and nothing written.
+#[test]
+fn a_template_that_builds_gigabytes_hits_the_memory_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("score.yaml"),
+        format!("{SCORE}resources:\n  db:\n    type: huge\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("p.yaml"),
+        "- uri: template://test/huge\n  type: huge\n  outputs: |\n    n: {{ (([\"x\" * 100000] * 100000) ~ \"\") | length }}\n",
+    )
+    .unwrap();
+    let o = score_gen(
+        dir.path(),
+        &[
+            "--max-memory",
+            "256",
+            "compose",
+            "score.yaml",
+            "--provisioners",
+            "p.yaml",
+        ],
+    );
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("--max-memory"), "{err}");
+    assert!(!dir.path().join("compose.yaml").exists());
+    assert!(!dir.path().join(".score-gen/compose/state.yaml").exists());
+}

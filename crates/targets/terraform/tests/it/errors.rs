@@ -208,5 +208,8 @@ fn workload_errors_point_into_the_score_file() {
     assert_eq!(d.code, Code::TerraformInvalidWorkload);
     assert!(d.message.contains("is not a resource"), "{}", d.message);
     assert_eq!(d.location(), "score.yaml:8:17", "{}", d.message);
-    assert_eq!(d.pointer.as_deref(), Some("/containers/main/volumes/~1data/source"));
+    assert_eq!(
+        d.pointer.as_deref(),
+        Some("/containers/main/volumes/~1data/source")
+    );
 }
