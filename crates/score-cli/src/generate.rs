@@ -185,7 +185,8 @@ pub fn load_all(common: &CommonArgs) -> Result<Vec<WorkloadInput>, Diagnostics> 
         if linked_out_of_project(f) {
             file = file.with_contents_hidden();
         }
-        override_files.push(yaml::parse(
+        // Any YAML value here: load_workload says what an override file must be.
+        override_files.push(yaml::parse_any(
             std::sync::Arc::new(file),
             &bytes,
             &Limits::default(),

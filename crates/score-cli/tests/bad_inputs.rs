@@ -55,11 +55,11 @@ const CASES: &[Case] = &[
         1,
         At("bad-quantity-negative.yaml:9:17"),
     ),
-    case("before-cycle.yaml", 1, At("before-cycle.yaml:9:9")),
+    case("before-cycle.yaml", 1, At("before-cycle.yaml:8:7")),
     case(
         "before-unknown-container.yaml",
         1,
-        At("before-unknown-container.yaml:9:9"),
+        At("before-unknown-container.yaml:8:7"),
     ),
     // The process fails, not a line of a file: the related note points at the resource.
     case("cmd-crash", 1, At("score.yaml:11:5")),
@@ -166,7 +166,7 @@ const CASES: &[Case] = &[
         1,
         At("bad.provisioners.yaml:4:5"),
     ),
-    case("prov-unknown-key", 1, At("bad.provisioners.yaml:4:5")),
+    case("prov-unknown-key", 1, At("bad.provisioners.yaml:3:3")),
     case("prov-unsupported-param", 1, At("score.yaml:14:7")),
     case("prov-wrong-field-type", 1, At("bad.provisioners.yaml:3:21")),
     case("resource-param-cycle", 1, At("score.yaml:15:7")),

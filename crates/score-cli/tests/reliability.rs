@@ -114,7 +114,7 @@ fn file_sources_cannot_escape_the_project_unless_allowed() {
         assert_eq!(denied.status.code(), Some(1), "{why}: {}", stderr(&denied));
         let err = stderr(&denied);
         assert!(
-            err.contains("is outside the project directory") && err.contains("score.yaml:9:17"),
+            err.contains("outside the Score file's directory") && err.contains("score.yaml:9:17"),
             "{why}: {err}"
         );
         assert!(

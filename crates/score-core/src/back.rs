@@ -488,7 +488,7 @@ fn no_provisioner(
     let mut d = source.loaded.document.diagnostic(
         base.code,
         &format!("/resources/{}/type", escape_pointer(res_name)),
-        format!("resource '{res_name}' ({uid}): {}", base.message),
+        format!("resource '{res_name}' ({uid}) is not supported by any provisioner"),
     );
     d.help = base.help;
     d.into()

@@ -245,8 +245,12 @@ fn apply_overrides(document: &mut Document, opts: &LoadOptions) -> Result<(), Di
                 .diagnostic(
                     Code::OverrideNotMapping,
                     "",
-                    "an override file must be a YAML mapping",
+                    format!(
+                        "an override file must be a YAML mapping, but this document is {}",
+                        crate::diag::describe_type(&file.value)
+                    ),
                 )
+                .with_help("write it as a partial Score file: the keys to change, e.g. `containers:` then `  main:` then `    image: busybox`")
                 .into());
         }
         document.value = overrides::merge_overrides_file(&document.value, &file.value);

@@ -501,13 +501,8 @@ fn unknown_field(key: &str, allowed: &[String]) -> (String, String) {
     if key == "read_only" && allowed.iter().any(|a| a == "readOnly") {
         return (message, "use \"readOnly\"".to_string());
     }
-    let closest = allowed
-        .iter()
-        .map(|a| (edit_distance(&key.to_lowercase(), &a.to_lowercase()), a))
-        .filter(|(d, a)| *d <= 2.max(a.chars().count() / 4))
-        .min_by_key(|(d, _)| *d);
-    let help = match closest {
-        Some((_, a)) => format!("did you mean \"{a}\"?"),
+    let help = match closest(key, allowed.iter().map(String::as_str)) {
+        Some(a) => format!("did you mean \"{a}\"?"),
         None if allowed.is_empty() => "remove it".to_string(),
         None => {
             let quoted: Vec<String> = allowed.iter().map(|a| format!("\"{a}\"")).collect();
@@ -515,6 +510,16 @@ fn unknown_field(key: &str, allowed: &[String]) -> (String, String) {
         }
     };
     (message, help)
+}
+
+/// The candidate closest to `key` (case-insensitive edit distance at most 2, or a quarter of the
+/// candidate's length), for "did you mean" help.
+pub(crate) fn closest<'a>(key: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .map(|a| (edit_distance(&key.to_lowercase(), &a.to_lowercase()), a))
+        .filter(|(d, a)| *d <= 2.max(a.chars().count() / 4))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, a)| a)
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {

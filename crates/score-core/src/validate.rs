@@ -67,6 +67,13 @@ impl Issue {
             on_key: false,
         }
     }
+
+    /// Points the issue at the key of its pointer's member rather than at the value (the
+    /// place to edit is the name: a `before` entry naming the wrong container).
+    fn at_key(mut self) -> Self {
+        self.on_key = true;
+        self
+    }
 }
 
 /// Checks every rule and returns all violations, in a deterministic order (empty = valid).
@@ -387,14 +394,19 @@ fn check_before(doc: &Value, issues: &mut Vec<Issue>) {
                     format!(
                         "remove it: `before: {{{dep}: ...}}` means container \"{cname}\" starts before container \"{dep}\""
                     ),
-                ));
+                ).at_key());
             } else if !containers.contains_key(dep) {
-                issues.push(Issue::new(
-                    Code::ValidateBeforeUnknownContainer,
-                    ptr(&bptr, dep),
-                    format!("container \"{cname}\" before refers to unknown container \"{dep}\""),
-                    format!("containers in this workload: {}", names.join(", ")),
-                ));
+                issues.push(
+                    Issue::new(
+                        Code::ValidateBeforeUnknownContainer,
+                        ptr(&bptr, dep),
+                        format!(
+                            "container \"{cname}\" before refers to unknown container \"{dep}\""
+                        ),
+                        format!("containers in this workload: {}", names.join(", ")),
+                    )
+                    .at_key(),
+                );
             } else {
                 edges.entry(cname.as_str()).or_default().push(dep.as_str());
             }
@@ -407,15 +419,18 @@ fn check_before(doc: &Value, issues: &mut Vec<Issue>) {
             &ptr(&ptr("/containers", cycle[n - 2]), "before"),
             cycle[n - 1],
         );
-        issues.push(Issue::new(
-            Code::ValidateBeforeCycle,
-            pointer,
-            "containers before relationships contain a cycle".into(),
-            format!(
-                "{} (each starts before the next); remove one of these `before` entries",
-                cycle.join(" -> ")
-            ),
-        ));
+        issues.push(
+            Issue::new(
+                Code::ValidateBeforeCycle,
+                pointer,
+                "containers before relationships contain a cycle".into(),
+                format!(
+                    "{} (each starts before the next); remove one of these `before` entries",
+                    cycle.join(" -> ")
+                ),
+            )
+            .at_key(),
+        );
     }
 }
 

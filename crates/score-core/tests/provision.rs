@@ -743,6 +743,18 @@ fn cmd_garbage_stdout_is_an_error() {
         "{}",
         d.message
     );
+    // Valid JSON of the wrong shape is not called invalid JSON; the help says what to print.
+    assert!(
+        d.message.contains("not the cmd:// protocol's"),
+        "{}",
+        d.message
+    );
+    assert!(
+        d.help
+            .unwrap_or_default()
+            .contains("one JSON object on stdout"),
+        "help"
+    );
 }
 
 #[test]

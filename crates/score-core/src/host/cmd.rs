@@ -172,7 +172,7 @@ fn start_pipe_threads(child: &mut Child, stdin_json: Vec<u8>, max: usize) -> mps
         thread::spawn(move || {
             let mut buf = Vec::new();
             let res = match (&mut out).take(max as u64 + 1).read_to_end(&mut buf) {
-                Ok(_) if buf.len() > max => Err(format!("stdout exceeded {max} bytes")),
+                Ok(_) if buf.len() > max => Err(format!("stdout exceeded {}", fmt_bytes(max))),
                 Ok(_) => Ok(buf),
                 Err(e) => Err(format!("cannot read stdout: {e}")),
             };
@@ -244,7 +244,10 @@ fn wait_with_deadline(
                 fmt_duration(opts.cmd_timeout)
             ),
             )
-            .with_help(stderr_help(&captured.stderr)));
+            .with_help(stderr_help(
+                &captured.stderr,
+                "make the program finish sooner, or give it more time (score-gen: --cmd-timeout SECONDS)",
+            )));
         }
         if let Ok(pipe) = rx.recv_timeout((deadline - now).min(Duration::from_millis(20))) {
             captured.take(pipe);
@@ -308,12 +311,18 @@ fn parse_output(
     };
     serde_json::from_slice::<CmdOutput>(&bytes).map_err(|e| {
         let shown: String = String::from_utf8_lossy(&bytes).chars().take(200).collect();
+        // Valid JSON of the wrong shape is not "invalid JSON".
+        let what = if e.is_data() {
+            "returned an answer that is not the cmd:// protocol's"
+        } else {
+            "returned invalid JSON on stdout"
+        };
         Diagnostic::new(
             Code::ProvisionCommandOutput,
             format!(
-            "cmd provisioner '{uri}' for resource '{uid}' returned invalid JSON on stdout: {e} (stdout starts with: {shown:?})"
+            "cmd provisioner '{uri}' for resource '{uid}' {what}: {e} (stdout starts with: {shown:?})"
         ))
-        .with_help(stderr_help(&stderr))
+        .with_help(stderr_help(&stderr, ANSWER_HELP))
     })
 }
 
@@ -328,17 +337,30 @@ fn break_on_output_error(
             Code::ProvisionCommandOutput,
             format!("cmd provisioner '{uri}' for resource '{uid}': {e}"),
         )
-        .with_help(stderr_help(stderr)));
+        .with_help(stderr_help(stderr, ANSWER_HELP)));
     }
     Ok(())
 }
 
-fn stderr_help(stderr: &[u8]) -> String {
+/// What a cmd:// program must print, for help lines.
+const ANSWER_HELP: &str = "the program must print one JSON object on stdout, with any of resource_state, shared_state, resource_outputs (an object), secret_outputs, expression_outputs, fragments (spec/provisioners.md)";
+
+/// `advice`, then the tail of the program's stderr when it wrote any.
+fn stderr_help(stderr: &[u8], advice: &str) -> String {
     let tail = stderr_tail(stderr);
     if tail.is_empty() {
-        "the program wrote nothing to stderr".to_string()
+        format!("{advice} (the program wrote nothing to stderr)")
     } else {
-        format!("stderr (last {STDERR_TAIL_LINES} lines):\n{tail}")
+        format!("{advice}\nstderr (last {STDERR_TAIL_LINES} lines):\n{tail}")
+    }
+}
+
+/// `16 MiB` for whole mebibytes, else bytes.
+fn fmt_bytes(n: usize) -> String {
+    if n >= 1 << 20 && n.is_multiple_of(1 << 20) {
+        format!("{} MiB", n >> 20)
+    } else {
+        format!("{n} bytes")
     }
 }
 

@@ -70,17 +70,27 @@ fn read_source(
                 })
                 .is_none();
         // Symlinks count: compare canonical paths when the file exists.
-        let escapes_via_link = match (joined.canonicalize(), base.canonicalize()) {
-            (Ok(f), Ok(b)) => !f.starts_with(&b),
+        let real = joined.canonicalize().ok();
+        let escapes_via_link = match (&real, base.canonicalize()) {
+            (Some(f), Ok(b)) => !f.starts_with(&b),
             _ => false,
         };
         if escapes_lexically || escapes_via_link {
-            return Err((
-                format!(
-                    "{} is outside the project directory {}",
+            let dir = clean(base).display().to_string();
+            let message = match real.filter(|_| escapes_via_link && !escapes_lexically) {
+                Some(real) => format!(
+                    "{} is a link to {}, which is outside the Score file's directory '{dir}'",
                     clean(&joined).display(),
-                    clean(base).display()
+                    // As written in the link when the file itself is one; else where it leads.
+                    std::fs::read_link(&joined).unwrap_or(real).display()
                 ),
+                None => format!(
+                    "{} is outside the Score file's directory '{dir}'",
+                    clean(&joined).display()
+                ),
+            };
+            return Err((
+                message,
                 "keep file sources inside the Score file's directory, or pass --allow-outside-paths"
                     .into(),
             ));

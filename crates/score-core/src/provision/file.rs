@@ -682,16 +682,20 @@ impl EntryCx<'_> {
         v: &Value,
     ) -> Result<IndexMap<String, SectionTemplate>, Diagnostic> {
         let Value::Object(sections) = v else {
-            return Err(err_value(
+            // Not a target's sections: most likely a misspelt key.
+            let help = match crate::schema::closest(target, KNOWN_KEYS.iter().copied()) {
+                Some(k) => format!("did you mean '{k}'?"),
+                None => format!(
+                    "known keys: {}; a target name (e.g. `compose:`) maps section names to templates",
+                    known_keys()
+                ),
+            };
+            return Err(err_key(
                 self.doc,
                 at,
-                format!(
-                    "provisioner '{}': unknown key '{target}' with {} value (a target section must map section names to templates)",
-                    self.uri,
-                    describe_type(v)
-                ),
+                format!("provisioner '{}': unknown key '{target}'", self.uri),
             )
-            .with_help(format!("known keys: {}", known_keys())));
+            .with_help(help));
         };
         let mut m = IndexMap::new();
         for (name, sv) in sections {
@@ -786,7 +790,8 @@ fn resolve_program(rest: &str, dir: Option<&Path>) -> PathBuf {
         return p.to_path_buf();
     }
     match dir {
-        Some(d) => d.join(p),
+        // `./` adds nothing after a directory (and `././x` in a message confuses).
+        Some(d) => d.join(p.strip_prefix(".").unwrap_or(p)),
         None => p.to_path_buf(),
     }
 }
