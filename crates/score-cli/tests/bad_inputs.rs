@@ -69,7 +69,7 @@ const CASES: &[Case] = &[
     case("cmd-missing-program", 1, At("score.yaml:11:5")),
     case("cmd-unknown-field", 1, At("score.yaml:11:5")),
     case("cmd-wrong-output-type", 1, At("score.yaml:11:5")),
-    case("comments-only.yaml", 1, At("comments-only.yaml:4:1")),
+    case("comments-only.yaml", 1, At("comments-only.yaml:1:1")),
     case(
         "deep-nesting-block.yaml",
         1,
@@ -102,11 +102,11 @@ const CASES: &[Case] = &[
         At("json-missing-comma.json:4:3"),
     ),
     case("list-root.yaml", 1, At("list-root.yaml:1:1")),
-    case("missing-image.yaml", 1, At("missing-image.yaml:6:5")),
+    case("missing-image.yaml", 1, At("missing-image.yaml:5:3")),
     case(
         "missing-metadata-name.yaml",
         1,
-        At("missing-metadata-name.yaml:3:3"),
+        At("missing-metadata-name.yaml:2:1"),
     ),
     case(
         "missing-score-file",

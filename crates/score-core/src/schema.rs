@@ -169,13 +169,24 @@ fn convert(err: &ValidationError<'_>, out: &mut Vec<SchemaError>) {
         }
         ValidationErrorKind::Required { property } => {
             let name = property.as_str().unwrap_or_default();
-            let help = property_description(keyword_at, name);
-            push(
-                out,
-                at,
-                format!("missing required property \"{name}\""),
-                help,
-            );
+            let description = property_description(keyword_at, name);
+            let message = format!("missing required property \"{name}\"");
+            // Under a named mapping (a container, `metadata`) the place to edit is that name: the
+            // missing key goes in its block. At the document's root there is no such key.
+            match at
+                .rsplit_once('/')
+                .map(|(_, parent)| parent.replace("~1", "/").replace("~0", "~"))
+            {
+                Some(parent) if !parent.is_empty() => {
+                    let add = format!("add `{name}:` under `{parent}`");
+                    let help = match description {
+                        Some(d) => format!("{add}. {d}"),
+                        None => add,
+                    };
+                    push_key(out, at, message, Some(help));
+                }
+                _ => push(out, at, message, description),
+            }
         }
         ValidationErrorKind::Pattern { pattern } => {
             convert_pattern(at, keyword_at, instance, pattern, out);

@@ -323,7 +323,11 @@ fn check_placeholders(doc: &Value, issues: &mut Vec<Issue>) {
                     format!(
                         "placeholder ${{{r}}} is malformed, must contain at least two elements separated by \".\", each element must be alphanumeric or contain \"_\" or \"-\""
                     ),
-                    "write `${metadata.<key>}` or `${resources.<name>[.<output>]}`; elements may hold letters, digits, `_`, `-`, `/` and `\\.` (a literal dot); write `$${...}` for a literal `${...}`",
+                    if r.trim() != r {
+                        format!("remove the spaces inside the braces: write `${{{}}}`", r.trim())
+                    } else {
+                        "write `${metadata.<key>}` or `${resources.<name>[.<output>]}`; elements may hold letters, digits, `_`, `-`, `/` and `\\.` (a literal dot); write `$${...}` for a literal `${...}`".to_string()
+                    },
                 ));
                 continue;
             }

@@ -109,7 +109,7 @@ fn missing(errors: &[SchemaError], pointer: &str, property: &str) -> bool {
     let message = format!("missing required property \"{property}\"");
     errors
         .iter()
-        .any(|e| e.pointer == pointer && e.message == message && !e.on_key)
+        .any(|e| e.pointer == pointer && e.message == message)
 }
 
 #[test]

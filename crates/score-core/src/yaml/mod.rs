@@ -255,7 +255,7 @@ fn parse_root(
             let at = e.valid_up_to();
             return Err(err(Code::LoadNotUtf8, format!("input is not valid UTF-8 at byte {at}"))
                 .with_span(point_span(&source, at))
-                .with_help("a Score file must be UTF-8 text (YAML or JSON); binary content belongs in `binaryContent` as base64"));
+                .with_help("a Score file must be UTF-8 text (YAML or JSON): re-save it as UTF-8 (it may be in Latin-1 or another legacy encoding); binary file content belongs in `binaryContent` as base64"));
         }
     };
     // An optional byte-order mark is not part of the document (and would shift every span).
@@ -269,7 +269,8 @@ fn parse_root(
             Code::LoadEmpty,
             "empty document (EOF): the input holds no YAML content".into(),
         )
-        .with_span(point_span(&source, text.len()))
+        // The file as a whole is the problem; a caret past its last line would not be drawn.
+        .with_span(point_span(&source, 0))
         .with_help(
             "a Score file must be a YAML mapping with `apiVersion`, `metadata` and `containers`",
         ));
