@@ -10,18 +10,8 @@ use std::process::{Command, Output, Stdio};
 use score_core::host::StateDir;
 use score_core::unstable::state::{ResourceState, DEFAULT_LOCK_TIMEOUT};
 
-fn score_gen(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_score-gen"))
-        .args(["--color", "never"])
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("run score-gen")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+mod common;
+use common::{score_gen, stderr};
 
 fn assert_no_panic(o: &Output) {
     assert!(!stderr(o).contains("panicked"), "panic:\n{}", stderr(o));

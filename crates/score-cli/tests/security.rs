@@ -8,18 +8,8 @@ use std::os::unix::fs::{symlink, FileTypeExt};
 use std::path::Path;
 use std::process::{Command, Output};
 
-fn score_gen(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_score-gen"))
-        .args(["--color", "never"])
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("run score-gen")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+mod common;
+use common::{score_gen, stderr};
 
 /// Asserts a refused run: exit code 1, the message names `needle`, no panic.
 fn assert_refused(o: &Output, needle: &str) {

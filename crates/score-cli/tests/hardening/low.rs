@@ -1,22 +1,10 @@
 //! The "Low" hardening findings of issue 13, end to end: each test names the finding it covers
 //! and failed before its fix.
-#![cfg(unix)]
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
-fn score_gen(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_score-gen"))
-        .args(["--color", "never"])
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("run score-gen")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use super::common::{score_gen, stderr};
 
 const HEAD: &str =
     "apiVersion: score.dev/v1b1\nmetadata:\n  name: app\ncontainers:\n  main:\n    image: nginx\n";
