@@ -880,7 +880,7 @@ mod tests {
         assert_eq!(e.pointer, "/containers/main/resources/limits/memory");
         assert_eq!(e.message, "\"0\" is not a valid memory quantity");
         let help = e.help.unwrap();
-        for form in ["128Mi", "1Gi", "0.5"] {
+        for form in ["greater than zero", "128Mi", "1.5Gi"] {
             assert!(help.contains(form), "{help}");
         }
     }
