@@ -124,7 +124,7 @@ const CASES: &[Case] = &[
     case(
         "placeholder-empty.yaml",
         1,
-        At("placeholder-empty.yaml:8:10"),
+        At("placeholder-empty.yaml:8:11"),
     ),
     case(
         "placeholder-malformed.yaml",
@@ -134,7 +134,7 @@ const CASES: &[Case] = &[
     case(
         "placeholder-undeclared-resource.yaml",
         1,
-        At("placeholder-undeclared-resource.yaml:10:11"),
+        At("placeholder-undeclared-resource.yaml:10:15"),
     ),
     case(
         "placeholder-unknown-root.yaml",

@@ -55,6 +55,9 @@ pub struct Issue {
     /// True when the issue is about the map key at `pointer` (e.g. a variable name) rather than
     /// its value, so the caller can underline the key.
     pub on_key: bool,
+    /// The exact text at fault inside the value (a `${...}` placeholder), so the caller can
+    /// underline just that part of a longer string or block.
+    pub needle: Option<String>,
 }
 
 impl Issue {
@@ -65,7 +68,14 @@ impl Issue {
             message,
             help: Some(help.into()),
             on_key: false,
+            needle: None,
         }
+    }
+
+    /// Underlines `text` within the value when the caller can find it there.
+    fn at_text(mut self, text: String) -> Self {
+        self.needle = Some(text);
+        self
     }
 
     /// Points the issue at the key of its pointer's member rather than at the value (the
@@ -132,6 +142,7 @@ fn check_variable_names_and_volume_sources(doc: &Value, issues: &mut Vec<Issue>)
 ///     message: m.into(),
 ///     help: None,
 ///     on_key: false,
+///     needle: None,
 /// };
 /// assert_eq!(format_go(&[i("a"), i("b")]), "validating workload:\n    a\n    b");
 /// ```
@@ -328,7 +339,7 @@ fn check_placeholders(doc: &Value, issues: &mut Vec<Issue>) {
                     } else {
                         "write `${metadata.<key>}` or `${resources.<name>[.<output>]}`; elements may hold letters, digits, `_`, `-`, `/` and `\\.` (a literal dot); write `$${...}` for a literal `${...}`".to_string()
                     },
-                ));
+                ).at_text(format!("${{{r}}}")));
                 continue;
             }
             let parts = split_ref_parts(r);
@@ -345,7 +356,7 @@ fn check_placeholders(doc: &Value, issues: &mut Vec<Issue>) {
                             format!(
                                 "declare it under `resources:` or fix the name; {declared_list}"
                             ),
-                        ));
+                        ).at_text(format!("${{{r}}}")));
                     }
                 }
                 "metadata" => {}
@@ -360,14 +371,17 @@ fn check_placeholders(doc: &Value, issues: &mut Vec<Issue>) {
                     } else {
                         "a placeholder starts with `metadata` or `resources`; write `$${...}` for a literal `${...}`".to_string()
                     };
-                    issues.push(Issue::new(
-                        Code::ValidatePlaceholderUnsupported,
-                        pointer.clone(),
-                        format!(
-                            "placeholder ${{{r}}} has unsupported first element of \"{first}\""
-                        ),
-                        hint,
-                    ));
+                    issues.push(
+                        Issue::new(
+                            Code::ValidatePlaceholderUnsupported,
+                            pointer.clone(),
+                            format!(
+                                "placeholder ${{{r}}} has unsupported first element of \"{first}\""
+                            ),
+                            hint,
+                        )
+                        .at_text(format!("${{{r}}}")),
+                    );
                 }
             }
         }

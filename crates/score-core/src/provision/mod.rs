@@ -563,8 +563,13 @@ fn render_section(
             p,
             section,
             label,
-            format!("rendered text is not valid YAML: {e}\n--- rendered ---\n{text}"),
+            format!("rendered text is not valid YAML: {e}"),
         )
+        .with_label("this section renders text that is not YAML")
+        .with_help(format!(
+            "fix the template so it renders YAML; it rendered:\n{}",
+            text.trim_end()
+        ))
     })
 }
 

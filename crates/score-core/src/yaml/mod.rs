@@ -211,7 +211,9 @@ pub(crate) fn parse_section(text: &str) -> Result<Option<Value>, String> {
         }
         return Ok(Some(v));
     }
-    let v: Value = serde_saphyr::from_str(text).map_err(|e| e.to_string())?;
+    // The caller shows the rendered text itself: no snippet inside the message.
+    let options = serde_saphyr::options! { with_snippet: false };
+    let v: Value = serde_saphyr::from_str_with_options(text, options).map_err(|e| e.to_string())?;
     Ok(Some(v))
 }
 
