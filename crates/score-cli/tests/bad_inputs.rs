@@ -160,7 +160,7 @@ const CASES: &[Case] = &[
     case("prov-output-not-yaml", 1, At("bad.provisioners.yaml:4:5")),
     case("prov-template-fail", 1, At("bad.provisioners.yaml:5:5")),
     case("prov-template-fuel", 1, At("bad.provisioners.yaml:4:5")),
-    case("prov-template-syntax", 1, At("bad.provisioners.yaml:5:5")),
+    case("prov-template-syntax", 1, At("bad.provisioners.yaml:4:5")),
     case(
         "prov-template-undefined",
         1,
@@ -216,7 +216,7 @@ const CASES: &[Case] = &[
     ),
     case("yaml-bad-indent.yaml", 1, At("yaml-bad-indent.yaml:7:4")),
     case("yaml-multi-doc.yaml", 1, At("yaml-multi-doc.yaml:8:1")),
-    case("yaml-tab-indent.yaml", 1, At("yaml-tab-indent.yaml:3:2")),
+    case("yaml-tab-indent.yaml", 1, At("yaml-tab-indent.yaml:3:1")),
     case(
         "yaml-unclosed-flow.yaml",
         1,

@@ -314,6 +314,17 @@ pub(crate) fn template_diagnostic(
     if let Some(s) = span {
         d = d.with_span(s);
     }
+    if err.kind() == ErrorKind::SyntaxError && reason.contains("expected end of") {
+        // The parser reached the end of the section inside a block: the place to edit is the
+        // block's opening tag.
+        if let Some((line, tag)) = unclosed_block(site.file, site.first_line, file_line) {
+            if let Some(s) = line_span(site.file, line) {
+                d = d.with_span(s);
+            }
+            d.label = Some(format!("this `{{% {tag} %}}` is never closed"));
+            return d.with_help(format!("close it with `{{% end{tag} %}}`"));
+        }
+    }
     let help = match err.kind() {
         ErrorKind::UndefinedError => Some(
             "templates are strict: use `x is defined`, `x | default(...)` or `dig(map, \"a.b\", default)` for optional values",
@@ -327,6 +338,35 @@ pub(crate) fn template_diagnostic(
         d = d.with_help(h);
     }
     d
+}
+
+/// The innermost block tag (`if`, `for`, `macro`, ...) opened and not closed in lines
+/// `first..=last` of `file` (1-based), with its line.
+fn unclosed_block(file: &SourceFile, first: usize, last: usize) -> Option<(usize, String)> {
+    const BLOCKS: [&str; 7] = ["if", "for", "macro", "call", "filter", "with", "raw"];
+    let mut open: Vec<(usize, String)> = Vec::new();
+    for (i, text) in file.text.lines().enumerate() {
+        let line = i + 1;
+        if line < first || line > last {
+            continue;
+        }
+        for piece in text.split("{%").skip(1) {
+            let word: String = piece
+                .trim_start_matches(['-', '+'])
+                .trim_start()
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if BLOCKS.contains(&word.as_str()) {
+                open.push((line, word));
+            } else if let Some(closed) = word.strip_prefix("end") {
+                if open.last().is_some_and(|(_, t)| t == closed) {
+                    open.pop();
+                }
+            }
+        }
+    }
+    open.pop()
 }
 
 /// The human reason: the `fail()` message verbatim, else minijinja's kind and detail.

@@ -542,6 +542,28 @@ fn saphyr_error(
     if code == Code::LoadSyntax && d.message.contains("quoted scalar") {
         d = point_at_runaway_quote(source, d);
     }
+    if code == Code::LoadSyntax && d.message.contains("tabs disallowed") {
+        d = point_at_tabs(source, d);
+    }
+    d
+}
+
+/// The parser reports a tab used for indentation just after it; the place to edit is the tab
+/// (the first of the run at the start of the line), and the fix is spaces.
+fn point_at_tabs(source: &Arc<SourceFile>, mut d: Diagnostic) -> Diagnostic {
+    d.help = Some("indent with spaces: YAML does not allow tabs for indentation".into());
+    let Some(at) = d.span else {
+        return d;
+    };
+    let text = source.text.as_bytes();
+    let mut start = at.offset.min(text.len());
+    while start > 0 && text[start - 1] == b'\t' {
+        start -= 1;
+    }
+    if start < at.offset {
+        let (line, column) = source.line_col(start);
+        d.span = Some(Span::new(start, at.offset - start, line, column));
+    }
     d
 }
 
