@@ -99,7 +99,7 @@ const CASES: &[Case] = &[
     case(
         "json-missing-comma.json",
         1,
-        At("json-missing-comma.json:4:3"),
+        At("json-missing-comma.json:3:30"),
     ),
     case("list-root.yaml", 1, At("list-root.yaml:1:1")),
     case("missing-image.yaml", 1, At("missing-image.yaml:5:3")),
@@ -152,7 +152,7 @@ const CASES: &[Case] = &[
     case(
         "prov-missing-expected-output",
         1,
-        At("bad.provisioners.yaml:1:1"),
+        At("bad.provisioners.yaml:3:27"),
     ),
     case("prov-missing-type", 1, At("bad.provisioners.yaml:1:3")),
     case("prov-no-match", 1, At("score.yaml:11:11")),

@@ -526,6 +526,19 @@ fn expected_outputs_missing_is_an_error() {
 }
 
 #[test]
+fn a_missing_expected_output_is_underlined_in_the_list() {
+    let text = "- uri: template://a\n  type: a\n  outputs: |\n    x: 1\n- uri: template://b\n  type: b\n  expected_outputs:\n    - x\n    - port\n  outputs: |\n    x: 1\n";
+    let set = ProvisionerSet::load(&[("p.yaml".into(), text.into(), None)]).unwrap();
+    let i = ProvisionInput::new(uid("w", "r", "b", None, None), "s");
+    let d = run(&set, &i, "compose", &ProvisionOptions::default()).unwrap_err();
+    assert_eq!(d.location(), "p.yaml:9:7", "{}", d.message);
+    assert_eq!(
+        d.label.as_deref(),
+        Some("'port' is expected but not produced")
+    );
+}
+
+#[test]
 fn supported_params_violation_is_an_error() {
     let set = templates();
     let mut i = pg_input("s");

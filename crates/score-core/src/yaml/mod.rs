@@ -545,6 +545,31 @@ fn saphyr_error(
     if code == Code::LoadSyntax && d.message.contains("tabs disallowed") {
         d = point_at_tabs(source, d);
     }
+    if code == Code::LoadSyntax && d.message.contains("did not find expected ','") {
+        d = point_at_missing_comma(source, d);
+    }
+    d
+}
+
+/// In a flow collection (JSON) the parser notices a missing `,` at the next entry, often on the
+/// next line; the place to edit is just after the entry before it.
+fn point_at_missing_comma(source: &Arc<SourceFile>, mut d: Diagnostic) -> Diagnostic {
+    let Some(at) = d.span else {
+        return d;
+    };
+    let text = &source.text;
+    let before = text[..at.offset.min(text.len())].trim_end();
+    if before.is_empty() || before.len() == at.offset {
+        return d;
+    }
+    let offset = before.len();
+    let (line, column) = source.line_col(offset);
+    d.span = Some(Span::new(offset, 0, line, column));
+    d.label = Some("a `,` is missing here".into());
+    d.help = Some(
+        "separate the entries of a `{...}` or `[...]` with commas (JSON and YAML flow style)"
+            .into(),
+    );
     d
 }
 
