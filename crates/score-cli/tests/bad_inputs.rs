@@ -169,7 +169,7 @@ const CASES: &[Case] = &[
     case("prov-unknown-key", 1, At("bad.provisioners.yaml:3:3")),
     case("prov-unsupported-param", 1, At("score.yaml:14:7")),
     case("prov-wrong-field-type", 1, At("bad.provisioners.yaml:3:21")),
-    case("resource-param-cycle", 1, At("score.yaml:15:7")),
+    case("resource-param-cycle", 1, At("score.yaml:15:13")),
     case("scalar-root.yaml", 1, At("scalar-root.yaml:1:1")),
     case("shared-param-conflict", 1, At("backend.yaml:12:7")),
     case(

@@ -455,12 +455,21 @@ fn graph_diagnostic(e: graph::GraphError, workloads: &[WorkloadInput]) -> Diagno
             .find(|w| w.loaded.workload.name() == name)
             .map(|w| &*w.loaded.document)
     };
+    // A location's diagnostic, narrowed to its needle (a `${resources.x...}` reference inside
+    // the params) when the needle is found.
+    let at = |i: usize, doc: &Document, pointer: &str, message: String| -> Diagnostic {
+        let needle = e.needles.get(i).and_then(Option::as_deref);
+        match needle.and_then(|n| find_string_with(doc, pointer, n).map(|p| (p, n))) {
+            Some((inner, n)) => doc.diagnostic(e.code, &inner, message).narrowed_to(n),
+            None => doc.diagnostic(e.code, pointer, message),
+        }
+    };
     let mut locs = e.locations.iter().enumerate();
     let mut d = match locs
         .next()
-        .and_then(|(_, (w, p))| doc_of(w).map(|doc| (doc, p)))
+        .and_then(|(i, (w, p))| doc_of(w).map(|doc| (i, doc, p)))
     {
-        Some((doc, p)) => doc.diagnostic(e.code, p, e.message.clone()),
+        Some((i, doc, p)) => at(i, doc, p, e.message.clone()),
         None => Diagnostic::new(e.code, e.message.clone()),
     };
     if let Some(label) = e.labels.first() {
@@ -469,13 +478,31 @@ fn graph_diagnostic(e: graph::GraphError, workloads: &[WorkloadInput]) -> Diagno
     for (i, (w, p)) in locs {
         if let Some(doc) = doc_of(w) {
             let label = e.labels.get(i).map_or("also defined here", String::as_str);
-            d = d.with_related(doc.diagnostic(e.code, p, label));
+            d = d.with_related(at(i, doc, p, label.to_string()));
         }
     }
     if let Some(h) = e.help {
         d = d.with_help(h);
     }
     d.into()
+}
+
+/// The pointer of the first string at or below `pointer` in `doc` that contains `needle`.
+fn find_string_with(doc: &Document, pointer: &str, needle: &str) -> Option<String> {
+    fn walk(v: &Value, at: String, needle: &str) -> Option<String> {
+        match v {
+            Value::String(s) if s.contains(needle) => Some(at),
+            Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .find_map(|(i, x)| walk(x, format!("{at}/{i}"), needle)),
+            Value::Object(m) => m
+                .iter()
+                .find_map(|(k, x)| walk(x, format!("{at}/{}", escape_pointer(k)), needle)),
+            _ => None,
+        }
+    }
+    walk(doc.value.pointer(pointer)?, pointer.to_string(), needle)
 }
 
 fn no_provisioner(

@@ -494,6 +494,28 @@ impl Diagnostic {
         }
     }
 
+    /// The span narrowed to the placeholder that starts with `prefix` (through its closing `}`)
+    /// inside the current span: a `${...}` within a longer string or a block scalar. Unchanged
+    /// when the source does not hold it verbatim (an escaped string).
+    pub(crate) fn narrowed_to(mut self, prefix: &str) -> Diagnostic {
+        let (Some(file), Some(span)) = (&self.file, self.span) else {
+            return self;
+        };
+        let end = (span.offset + span.len).min(file.text.len());
+        let Some(within) = file.text.get(span.offset..end) else {
+            return self;
+        };
+        if let Some(start) = within.find(prefix) {
+            let len = within[start..]
+                .find('}')
+                .map_or(prefix.len(), |close| close + 1);
+            let offset = span.offset + start;
+            let (line, column) = file.line_col(offset);
+            self.span = Some(Span::new(offset, len, line, column));
+        }
+        self
+    }
+
     /// This diagnostic as it may be shown: unchanged, unless it points into a file whose contents
     /// are hidden ([`SourceFile::with_contents_hidden`]); then its message, help and label are
     /// replaced by the code's summary and the span is dropped (its line and column go into the

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use base64::Engine as _;
 use serde_json::Value;
 
-use crate::diag::{Code, Diagnostic, Diagnostics, SourceFile, Span};
+use crate::diag::{Code, Diagnostic, Diagnostics, SourceFile};
 use crate::model::Workload;
 use crate::yaml::{self, Document, Limits};
 use crate::{overrides, schema, upgrade, validate};
@@ -151,7 +151,7 @@ pub fn load_workload(
                 .map(|i| {
                     let mut d = locate(&document, opts, i.code, &i.pointer, i.message, i.on_key);
                     if let Some(needle) = &i.needle {
-                        narrow_to(&mut d, needle);
+                        d = d.narrowed_to(needle);
                     }
                     match i.help {
                         Some(h) => d.with_help(h),
@@ -209,23 +209,6 @@ fn locate(
         }
     }
     d
-}
-
-/// Narrows `d`'s span to the first occurrence of `needle` inside it (a placeholder within a longer
-/// string or a block scalar); unchanged when the text is not there verbatim (escapes).
-fn narrow_to(d: &mut Diagnostic, needle: &str) {
-    let (Some(file), Some(span)) = (&d.file, d.span) else {
-        return;
-    };
-    let end = (span.offset + span.len).min(file.text.len());
-    let Some(within) = file.text.get(span.offset..end) else {
-        return;
-    };
-    if let Some(at) = within.find(needle) {
-        let offset = span.offset + at;
-        let (line, column) = file.line_col(offset);
-        d.span = Some(Span::new(offset, needle.len(), line, column));
-    }
 }
 
 /// The schema's `integer` fields (ports) accept a number without a fractional part, as JSON

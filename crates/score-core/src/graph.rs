@@ -81,6 +81,9 @@ pub struct GraphError {
     /// What each location is, by index (e.g. "`db`'s params refer to `cache`"); a location
     /// without one after the first is another definition of the same thing.
     pub labels: Vec<String>,
+    /// Per location, the start of the text at fault inside it (`${resources.db`), so the
+    /// caller can underline the reference itself rather than the whole `params` mapping.
+    pub needles: Vec<Option<String>>,
 }
 
 impl fmt::Display for GraphError {
@@ -219,6 +222,7 @@ fn conflict(
             (second.0.clone(), res_ptr(&second.1, what)),
         ],
         labels: Vec::new(),
+        needles: Vec::new(),
     }
 }
 
@@ -265,6 +269,7 @@ fn dependencies(
                         )),
                         locations: vec![(wname.to_string(), pointer)],
                         labels: Vec::new(),
+                        needles: Vec::new(),
                     });
                 }
             }
@@ -372,6 +377,7 @@ fn kahn(
     };
     let mut locations = Vec::new();
     let mut labels = Vec::new();
+    let mut needles = Vec::new();
     let mut seen = BTreeSet::new();
     for (i, u) in ring_shown.iter().enumerate() {
         let Some((w, r)) = params_from.get(*u) else {
@@ -382,6 +388,7 @@ fn kahn(
         }
         let next = shown.get(i + 1).map_or_else(String::new, |n| name_of(n));
         locations.push((w.clone(), res_ptr(r, "params")));
+        needles.push(Some(format!("${{resources.{next}")));
         labels.push(if i + 1 == ring_shown.len() && ring_shown.len() > 1 {
             format!("...and `{r}`'s params refer back to `{next}`, closing the cycle")
         } else if ring_shown.len() == 1 {
@@ -398,5 +405,6 @@ fn kahn(
         ),
         locations,
         labels,
+        needles,
     })
 }
