@@ -23,10 +23,10 @@
 //! assert_eq!(order, ["postgres.default#web.db", "dns.default#web.dns"]);
 //! ```
 
-
 // A graph error is rare and carries every location of a conflict or cycle; boxing it would only
 // move the size.
 #![allow(clippy::result_large_err)]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
