@@ -102,7 +102,11 @@ impl Default for FetchOptions {
 #[allow(clippy::result_large_err)]
 pub fn fetch(uri: &str, base_dir: &Path, opts: &FetchOptions) -> Result<Vec<Fetched>, Diagnostic> {
     let fail = |code: Code, msg: String| Diagnostic::new(code, format!("cannot get {uri}: {msg}"));
-    let failed = |msg: String| fail(Code::FetchFailed, msg);
+    let failed = |msg: String| {
+        fail(Code::FetchFailed, msg).with_help(
+            "check the URI: a path is relative to the working directory; the other forms are https://, git-https://, git-ssh://, git-file:// and - (stdin)",
+        )
+    };
     let (plain, pin) = split_pin(uri).map_err(failed)?;
     if pin.is_none() && scheme_of(plain).as_deref() == Some("http") {
         return Err(fail(

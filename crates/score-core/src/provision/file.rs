@@ -322,7 +322,10 @@ fn load_error(file: &SourceFile, d: Diagnostic) -> Diagnostic {
                 "provisioner file '{}' is not valid YAML: {cause}{at}",
                 file.name
             );
-            out.help = None;
+            out.help = Some(
+                "fix the YAML syntax at the marked position: a provisioner file is a list of entries, each starting with `- ` at the same indentation"
+                    .into(),
+            );
         }
         None => {
             out.message = format!("provisioner file '{}': {}", file.name, d.message);
