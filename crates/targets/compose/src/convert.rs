@@ -13,7 +13,7 @@ use score_core::{
     VolumeSource,
 };
 
-use crate::escape::{escape_dollars, mount_file_name, shell_quote};
+use crate::escape::{escape_command_dollars, escape_dollars, mount_file_name, shell_quote};
 use crate::fragments::{Owner, Project, Service};
 use crate::{ComposeOptions as Settings, MOUNTS_DIR};
 
@@ -529,11 +529,12 @@ fn readiness_condition(svc: &Value) -> &'static str {
     }
 }
 
+/// `command`/`args` for compose: see [`escape_command_dollars`].
 fn escaped_list(items: &[String]) -> Value {
     Value::Array(
         items
             .iter()
-            .map(|s| Value::String(escape_dollars(s)))
+            .map(|s| Value::String(escape_command_dollars(s)))
             .collect(),
     )
 }

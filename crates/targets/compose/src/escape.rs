@@ -10,6 +10,30 @@ pub fn escape_dollars(s: &str) -> String {
     s.replace('$', "$$")
 }
 
+/// Escapes `command`/`args` for compose as score-compose does: a lone `$` becomes `$$`, an
+/// existing `$$` stays. Score files written for score-compose already write `$${VAR}` for a
+/// variable the container's shell should expand, so `$X`, `$$X` and `$${X}` all reach the
+/// container as `$X` / `${X}`, as they do through score-k8s (the kubelet reads `$$` as `$`).
+///
+/// ```
+/// use score_target_compose::escape_command_dollars as e;
+/// assert_eq!(e("echo $HOME"), "echo $$HOME");
+/// assert_eq!(e("echo $${GREETING}"), "echo $${GREETING}");
+/// assert_eq!(e("a$$$b"), "a$$$$b");
+/// ```
+pub fn escape_command_dollars(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 4);
+    let mut rest = s;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        out.push_str("$$");
+        // An existing `$$` is already an escape: keep it as one.
+        rest = rest[i + 1..].strip_prefix('$').unwrap_or(&rest[i + 1..]);
+    }
+    out.push_str(rest);
+    out
+}
+
 /// The host file name of a mounted file: the container target path without its leading `/`,
 /// with every byte outside `[A-Za-z0-9._-]` percent-encoded, so distinct targets never share a
 /// name and no target can climb out of the mounts directory.

@@ -28,7 +28,7 @@ use serde_json::{json, Map, Value};
 
 use score_core::{Artefacts, Code, Diagnostic, Diagnostics, ResolvedProject, Target};
 
-pub use escape::{escape_dollars, mount_file_name};
+pub use escape::{escape_command_dollars, escape_dollars, mount_file_name};
 
 /// The default compose provisioners (our minijinja format, see `spec/provisioners.md`).
 pub const DEFAULT_PROVISIONERS: &str = include_str!("../provisioners/default.provisioners.yaml");
