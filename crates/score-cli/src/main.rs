@@ -18,7 +18,7 @@ mod validate;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 /// Compile Score (score.dev/v1b1) workloads to docker-compose, Kubernetes and Terraform.
 #[derive(Debug, Parser)]
@@ -84,6 +84,14 @@ enum Command {
     /// Inspect provisioned resources in the state.
     #[command(subcommand)]
     Resources(commands::ResourcesCommand),
+    /// Print the version.
+    Version,
+    /// Print a shell completion script, e.g. `score-gen completion bash > /etc/bash_completion.d/score-gen`.
+    Completion {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 #[global_allocator]
@@ -109,6 +117,19 @@ fn main() -> ExitCode {
         Command::All(args) => out.finish(all::run(&args)),
         Command::Provisioners(c) => out.finish(commands::provisioners(&c, &out)),
         Command::Resources(c) => out.finish(commands::resources(&c, &out)),
+        Command::Version => {
+            println!("score-gen {}", env!("CARGO_PKG_VERSION"));
+            Ok(())
+        }
+        Command::Completion { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "score-gen",
+                &mut std::io::stdout(),
+            );
+            Ok(())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

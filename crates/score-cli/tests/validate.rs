@@ -158,3 +158,32 @@ fn every_command_has_help() {
     let out = score_gen(&["--version"]);
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("score-gen "));
 }
+
+#[test]
+fn version_and_shell_completions() {
+    let o = score_gen(&["version"]);
+    assert!(o.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        format!("score-gen {}\n", env!("CARGO_PKG_VERSION"))
+    );
+    for (shell, marker) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef score-gen"),
+        ("fish", "complete -c score-gen"),
+        ("powershell", "Register-ArgumentCompleter"),
+    ] {
+        let o = score_gen(&["completion", shell]);
+        assert!(o.status.success(), "{shell}");
+        let text = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            text.contains(marker),
+            "{shell}: {}",
+            &text[..text.len().min(200)]
+        );
+        // Every subcommand is completed.
+        for sub in ["compose", "k8s", "terraform", "provisioners"] {
+            assert!(text.contains(sub), "{shell} lacks {sub}");
+        }
+    }
+}
