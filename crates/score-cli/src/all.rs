@@ -28,7 +28,7 @@ pub struct AllArgs {
     #[command(flatten)]
     compose: ComposeFlags,
     /// Kubernetes namespace (k8s manifests and the terraform kubernetes resources).
-    #[arg(long)]
+    #[arg(short, long)]
     namespace: Option<String>,
     /// k8s: also emit the Namespace object (needs --namespace).
     #[arg(long, requires = "namespace")]

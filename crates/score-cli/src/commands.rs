@@ -21,7 +21,7 @@ pub struct ComposeFlags {
     #[arg(long, value_name = "CONTAINER=CONTEXT")]
     pub build: Vec<String>,
     /// Publish a workload port on the host: HOSTPORT:WORKLOAD:PORT.
-    #[arg(long, value_name = "HOSTPORT:WORKLOAD:PORT")]
+    #[arg(short, long, value_name = "HOSTPORT:WORKLOAD:PORT")]
     pub publish: Vec<String>,
 }
 
@@ -47,7 +47,7 @@ pub struct K8sArgs {
     #[arg(short, long, default_value = "manifests.yaml")]
     output: PathBuf,
     /// Namespace for every namespaced object.
-    #[arg(long)]
+    #[arg(short, long)]
     namespace: Option<String>,
     /// Also emit the Namespace object (needs --namespace).
     #[arg(long, requires = "namespace")]
@@ -62,7 +62,7 @@ pub struct TerraformArgs {
     #[arg(short, long, default_value = "main.tf")]
     output: PathBuf,
     /// Kubernetes namespace for the workload resources.
-    #[arg(long)]
+    #[arg(short, long)]
     namespace: Option<String>,
     /// Module source for a resource type's default provisioner: TYPE=SOURCE
     /// (e.g. postgres=git::https://example.com/modules/pg.git?ref=v1). Default ./modules/<type>.
@@ -159,7 +159,7 @@ pub struct InitArgs {
     #[arg(long, value_name = "DIR", default_value = ".score-gen")]
     state_dir: PathBuf,
     /// Path of the sample Score file (written only if it does not exist).
-    #[arg(long, value_name = "FILE", default_value = "score.yaml")]
+    #[arg(short, long, value_name = "FILE", default_value = "score.yaml")]
     file: PathBuf,
     /// Do not write a sample Score file.
     #[arg(long)]

@@ -28,7 +28,7 @@ pub struct CommonArgs {
     #[arg(long = "override-property", value_name = "PATH=VALUE")]
     pub override_properties: Vec<String>,
     /// Image for containers whose image is `.` (one Score file only).
-    #[arg(long, value_name = "IMAGE")]
+    #[arg(short, long, value_name = "IMAGE")]
     pub image: Option<String>,
     /// Extra provisioner file or directory URI, tried before the defaults (repeatable; first wins).
     /// Schemes: path, file://, http(s)://, git-https://, git-ssh://, git-file://; pin with #sha256=HEX.

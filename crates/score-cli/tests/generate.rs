@@ -288,3 +288,49 @@ fn env_file_cannot_escape_the_project_unless_allowed() {
     ));
     assert!(root.path().join("outside.env").exists());
 }
+
+/// The short flags of score-compose and score-k8s mean the same here: `-i` image, `-p` publish
+/// (generate), `-n` namespace, `-o` output, `-f` the file `init` writes.
+#[test]
+fn short_flags_as_in_score_compose_and_score_k8s() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("score.yaml"),
+        "apiVersion: score.dev/v1b1\nmetadata: {name: web}\ncontainers:\n  main: {image: .}\nservice:\n  ports:\n    http: {port: 80}\n",
+    )
+    .unwrap();
+    let compose = ok(&run_in(
+        dir.path(),
+        &[
+            "compose",
+            "score.yaml",
+            "-i",
+            "nginx:1.27",
+            "-p",
+            "8080:web:80",
+            "-o",
+            "-",
+        ],
+    ));
+    assert!(compose.contains("image: nginx:1.27"), "{compose}");
+    assert!(
+        compose.contains("published: '8080'") || compose.contains("published: \"8080\""),
+        "{compose}"
+    );
+    let k8s = ok(&run_in(
+        dir.path(),
+        &[
+            "k8s",
+            "score.yaml",
+            "-i",
+            "nginx:1.27",
+            "-n",
+            "shop",
+            "-o",
+            "-",
+        ],
+    ));
+    assert!(k8s.contains("namespace: shop"), "{k8s}");
+    ok(&run_in(dir.path(), &["init", "-f", "other.yaml"]));
+    assert!(dir.path().join("other.yaml").is_file());
+}
