@@ -97,7 +97,20 @@ fn compose(flags: &TargetFlags) -> Result<BoxedTarget, Diagnostics> {
                 "use --build CONTAINER=CONTEXT, e.g. --build web=./web",
             )
         })?;
-        o.builds.insert(container.to_string(), context.to_string());
+        let build = if context.trim_start().starts_with('{') {
+            match serde_json::from_str::<serde_json::Value>(context) {
+                Ok(v @ serde_json::Value::Object(_)) => v,
+                _ => {
+                    return Err(usage(
+                        format!("--build '{b}': the value after '=' is not a JSON object"),
+                        "use --build CONTAINER=CONTEXT or --build 'CONTAINER={\"context\":\"./dir\",\"args\":{\"K\":\"V\"}}'",
+                    ))
+                }
+            }
+        } else {
+            serde_json::Value::String(context.to_string())
+        };
+        o.builds.insert(container.to_string(), build);
     }
     o.publish = flags.publish.clone();
     o.env_file = flags.env_file.clone();

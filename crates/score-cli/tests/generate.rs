@@ -334,3 +334,36 @@ fn short_flags_as_in_score_compose_and_score_k8s() {
     ok(&run_in(dir.path(), &["init", "-f", "other.yaml"]));
     assert!(dir.path().join("other.yaml").is_file());
 }
+
+/// `--build` takes a context or, as in score-compose, a JSON object for compose's `build`.
+#[test]
+fn build_takes_a_context_or_a_json_object() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("score.yaml"),
+        "apiVersion: score.dev/v1b1\nmetadata: {name: web}\ncontainers:\n  main: {image: .}\n",
+    )
+    .unwrap();
+    let out = ok(&run_in(
+        dir.path(),
+        &[
+            "compose",
+            "score.yaml",
+            "--build",
+            r#"main={"context":"./app","args":{"VERSION":"1.2"}}"#,
+            "-o",
+            "-",
+        ],
+    ));
+    assert!(out.contains("context: ./app"), "{out}");
+    assert!(
+        out.contains("VERSION: '1.2'") || out.contains("VERSION: \"1.2\""),
+        "{out}"
+    );
+    let bad = run_in(
+        dir.path(),
+        &["compose", "score.yaml", "--build", "main={nope", "-o", "-"],
+    );
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("not a JSON object"));
+}

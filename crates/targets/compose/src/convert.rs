@@ -244,6 +244,9 @@ impl WorkloadServices<'_> {
     ) {
         let wname = self.w.name.as_str();
         match self.settings.builds.get(cname) {
+            Some(Value::Object(build)) => {
+                svc.insert("build".into(), Value::Object(build.clone()));
+            }
             Some(context) => {
                 svc.insert("build".into(), json!({ "context": context }));
             }

@@ -58,8 +58,10 @@ pub struct ComposeOptions {
     /// Compose project name (`name:`, `--project`); normalised as compose normalises directory
     /// names. `None` leaves naming to compose.
     pub project: Option<String>,
-    /// Container name → build context (`--build CONTAINER=CONTEXT`).
-    pub builds: BTreeMap<String, String>,
+    /// Container name → build (`--build CONTAINER=CONTEXT` or `--build 'CONTAINER={"context":
+    /// "./dir","args":{...}}'`): a string is the build context, an object is compose's `build`
+    /// as given (context, dockerfile, args, target, ...).
+    pub builds: BTreeMap<String, Value>,
     /// `HOSTPORT:WORKLOAD:PORT` entries (`--publish`), in the order given.
     pub publish: Vec<String>,
     /// Where the CLI writes the skeleton `.env` (`--env-file`); when set, it is one of the
