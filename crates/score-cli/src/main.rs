@@ -46,7 +46,9 @@ struct Cli {
 /// Diagnostic output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// Human-readable, with source snippets.
+    /// Human-readable, with source snippets (`table` is the same, as score-compose names it for
+    /// listings).
+    #[value(alias = "table")]
     Human,
     /// One JSON document on stdout.
     Json,

@@ -367,3 +367,17 @@ fn build_takes_a_context_or_a_json_object() {
     assert_eq!(bad.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("not a JSON object"));
 }
+
+/// `provisioners list --format table` works as in score-compose and score-k8s (table is the
+/// human listing).
+#[test]
+fn format_table_is_the_human_listing() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = ok(&run_in(
+        dir.path(),
+        &["provisioners", "list", "--format", "table"],
+    ));
+    let human = ok(&run_in(dir.path(), &["provisioners", "list"]));
+    assert_eq!(table, human);
+    assert!(table.contains("postgres"), "{table}");
+}
