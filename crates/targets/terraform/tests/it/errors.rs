@@ -50,6 +50,21 @@ fn messages(score: &str, provisioners: &str, code: Code) -> Vec<String> {
     }
 }
 
+/// `main.tf` for `score` with the provisioner file `p` (seed `test-seed`).
+fn main_tf(score: &str, p: &str) -> String {
+    let mut st = State::new_random();
+    st.seed = "test-seed".into();
+    let out = compile(
+        &TerraformTarget::default(),
+        &CompileInputs::new()
+            .score_file("score.yaml", score)
+            .provisioner_file("p.yaml", p),
+        st,
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
+    String::from_utf8(out.artefacts.files[0].1.clone()).unwrap()
+}
+
 fn module_block(body: &str) -> String {
     format!("    blocks: |\n      - type: module\n        labels: [shared]\n        body: {body}\n")
 }
@@ -83,18 +98,7 @@ fn identical_blocks_are_kept_once() {
         "value: module.shared.b",
         &module_block("{source: ./a}"),
     );
-    let mut st = State::new_random();
-    st.seed = "test-seed".into();
-    let (_, a, _) = compile(
-        &TerraformTarget::default(),
-        &CompileInputs::new()
-            .score_file("score.yaml", SCORE)
-            .provisioner_file("p.yaml", p.to_string()),
-        st,
-    )
-    .map(|c| (c.project, c.artefacts, c.state))
-    .unwrap();
-    let main = String::from_utf8(a.files[0].1.clone()).unwrap();
+    let main = main_tf(SCORE, &p);
     assert_eq!(main.matches("module \"shared\" {").count(), 1);
     assert!(main.contains("value = module.shared.a"));
     assert!(main.contains("value = module.shared.b"));
@@ -177,18 +181,7 @@ resources:
     expression_outputs: |
       [TOKEN]
 "#;
-    let mut st = State::new_random();
-    st.seed = "test-seed".into();
-    let (_, a, _) = compile(
-        &TerraformTarget::default(),
-        &CompileInputs::new()
-            .score_file("score.yaml", score)
-            .provisioner_file("p.yaml", p.to_string()),
-        st,
-    )
-    .map(|c| (c.project, c.artefacts, c.state))
-    .unwrap();
-    let main = String::from_utf8(a.files[0].1.clone()).unwrap();
+    let main = main_tf(score, p);
     assert!(main.contains("value = var.token"), "{main}");
     assert!(main.contains("value = \"literal var.other\""), "{main}");
 }
