@@ -249,14 +249,7 @@ pub fn provisioners(cmd: &ProvisionersCommand, out: &Output) -> Result<(), Diagn
     let set = generate::load_provisioners(target, &common)?;
     // The programs a generate would run (cmd:// entries), and whether they may run without
     // --allow-remote-commands.
-    let program = |p: &score_core::Provisioner| {
-        p.cmd().map(|c| {
-            std::iter::once(c.program.display().to_string())
-                .chain(c.args.iter().cloned())
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-    };
+    let program = |p: &score_core::Provisioner| p.cmd().map(score_core::CmdSpec::command_line);
     let rows: Vec<Vec<String>> = set
         .iter()
         .map(|p| {

@@ -160,14 +160,12 @@ fn report_programs(
             continue;
         };
         if let Some(cmd) = p.cmd() {
-            let mut line = cmd.program.display().to_string();
-            for a in &cmd.args {
-                line.push(' ');
-                line.push_str(a);
-            }
             eprintln!(
-                "score-gen {target}: ran `{line}` for {} ({}, {})",
-                res.uid, p.uri, p.source
+                "score-gen {target}: ran `{}` for {} ({}, {})",
+                cmd.command_line(),
+                res.uid,
+                p.uri,
+                p.source
             );
         }
     }
@@ -274,20 +272,11 @@ fn prepare_outputs(
     artefacts: &Artefacts,
     inputs: &[PathBuf],
 ) -> Result<Writes, Diagnostics> {
-    if output == Path::new("-") {
-        let base = PathBuf::from(".");
-        let rest: Vec<_> = artefacts
-            .files
-            .iter()
-            .skip(1)
-            .map(|(rel, bytes)| (base.join(rel), bytes.clone(), base.clone()))
-            .collect();
-        let mut writes = prepare_writes(&rest, inputs)?;
-        writes.stdout = artefacts.files.first().map(|(_, b)| b.clone());
-        writes.modes = modes(&base, artefacts);
-        return Ok(writes);
-    }
-    let mut writes = prepare_writes(&plan(output, artefacts), inputs)?;
+    let mut planned = plan(output, artefacts);
+    // `-o -`: the primary goes to stdout; the rest, as always, beside it (here: `.`).
+    let stdout = (output == Path::new("-") && !planned.is_empty()).then(|| planned.remove(0).1);
+    let mut writes = prepare_writes(&planned, inputs)?;
+    writes.stdout = stdout;
     writes.modes = modes(&parent_dir(output), artefacts);
     Ok(writes)
 }
@@ -416,27 +405,7 @@ pub fn parent_dir(path: &Path) -> PathBuf {
 /// Diagnostics on such a file do not show its contents (spec/security.md). A path the user gave
 /// outside the project is their explicit choice and is shown as usual.
 pub fn linked_out_of_project(path: &Path) -> bool {
-    let Ok(cwd) = std::env::current_dir() else {
-        return false;
-    };
-    let joined = cwd.join(path);
-    let mut lexical = PathBuf::new();
-    for c in joined.components() {
-        match c {
-            std::path::Component::CurDir => {}
-            std::path::Component::ParentDir => {
-                lexical.pop();
-            }
-            other => lexical.push(other),
-        }
-    }
-    if !lexical.starts_with(&cwd) {
-        return false;
-    }
-    match (path.canonicalize(), cwd.canonicalize()) {
-        (Ok(real), Ok(root)) => !real.starts_with(root),
-        _ => false,
-    }
+    std::env::current_dir().is_ok_and(|cwd| fsutil::linked_out_of(&cwd, path))
 }
 
 /// Reads a Score or override file, bounded before reading (spec/security.md): a file over the

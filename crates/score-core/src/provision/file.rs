@@ -87,6 +87,21 @@ pub struct CmdSpec {
     pub args: Vec<String>,
 }
 
+impl CmdSpec {
+    /// The program and its arguments as one line, for listings and `-v`.
+    ///
+    /// ```
+    /// let c = score_core::CmdSpec { program: "/bin/sh".into(), args: vec!["-c".into(), "true".into()] };
+    /// assert_eq!(c.command_line(), "/bin/sh -c true");
+    /// ```
+    pub fn command_line(&self) -> String {
+        std::iter::once(self.program.display().to_string())
+            .chain(self.args.iter().cloned())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
 /// One entry of a provisioner file.
 ///
 /// ```
