@@ -39,6 +39,8 @@ use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
+use super::fsutil::read_limited;
+
 use crate::diag::{Code, Diagnostic};
 
 /// The error score-go gives for a git URI without `<repo>.git/<path>`.
@@ -260,15 +262,6 @@ fn read_stdin(opts: &FetchOptions) -> Result<Fetched, String> {
     })
 }
 
-fn read_limited(r: impl Read, limit: u64) -> io::Result<Vec<u8>> {
-    let mut buf = Vec::new();
-    r.take(limit.saturating_add(1)).read_to_end(&mut buf)?;
-    if buf.len() as u64 > limit {
-        return Err(io::Error::other(format!("{limit} byte limit exceeded")));
-    }
-    Ok(buf)
-}
-
 fn utf8(bytes: Vec<u8>) -> Result<String, String> {
     String::from_utf8(bytes).map_err(|e| {
         format!(
@@ -340,7 +333,7 @@ fn read_file(
 ) -> Result<Fetched, String> {
     let file = std::fs::File::open(path).map_err(|e| format!("open {shown}: {}", io_text(&e)))?;
     let bytes = read_limited(file, opts.max_bytes).map_err(|e| {
-        if e.kind() == io::ErrorKind::Other {
+        if e.kind() == io::ErrorKind::FileTooLarge {
             format!("failed to read file: {e}")
         } else {
             format!("failed to read file: {}", io_text(&e))

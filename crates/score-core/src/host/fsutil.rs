@@ -329,18 +329,19 @@ pub fn read_bounded(path: &Path, max: u64, wait: Duration) -> io::Result<Vec<u8>
             ),
         )
     };
+    let named = |e: io::Error| {
+        if e.kind() == io::ErrorKind::FileTooLarge {
+            too_large(format!("more than {max}"))
+        } else {
+            e
+        }
+    };
     let meta = std::fs::metadata(path)?;
     if meta.is_file() {
         if meta.len() > max {
             return Err(too_large(meta.len().to_string()));
         }
-        return read_limited(File::open(path)?, max).map_err(|e| {
-            if e.kind() == io::ErrorKind::FileTooLarge {
-                too_large(format!("more than {max}"))
-            } else {
-                e
-            }
-        });
+        return read_limited(File::open(path)?, max).map_err(named);
     }
     if meta.is_dir() {
         return Err(io::Error::new(
@@ -355,13 +356,7 @@ pub fn read_bounded(path: &Path, max: u64, wait: Duration) -> io::Result<Vec<u8>
         let _ = tx.send(File::open(&owned).and_then(|f| read_limited(f, max)));
     });
     match rx.recv_timeout(wait) {
-        Ok(result) => result.map_err(|e| {
-            if e.kind() == io::ErrorKind::FileTooLarge {
-                too_large(format!("more than {max}"))
-            } else {
-                e
-            }
-        }),
+        Ok(result) => result.map_err(named),
         Err(_) => Err(io::Error::new(
             io::ErrorKind::TimedOut,
             format!(
@@ -373,12 +368,16 @@ pub fn read_bounded(path: &Path, max: u64, wait: Duration) -> io::Result<Vec<u8>
     }
 }
 
-fn read_limited(file: File, max: u64) -> io::Result<Vec<u8>> {
+/// At most `max` bytes of `r`; one more is a `FileTooLarge` error (`N byte limit exceeded`).
+pub(crate) fn read_limited(r: impl std::io::Read, max: u64) -> io::Result<Vec<u8>> {
     use std::io::Read;
     let mut buf = Vec::new();
-    file.take(max.saturating_add(1)).read_to_end(&mut buf)?;
+    r.take(max.saturating_add(1)).read_to_end(&mut buf)?;
     if buf.len() as u64 > max {
-        return Err(io::Error::from(io::ErrorKind::FileTooLarge));
+        return Err(io::Error::new(
+            io::ErrorKind::FileTooLarge,
+            format!("{max} byte limit exceeded"),
+        ));
     }
     Ok(buf)
 }
