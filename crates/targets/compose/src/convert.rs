@@ -6,7 +6,7 @@ use serde_json::{json, Map, Value};
 
 use score_core::model::{Container, Probe, Readiness, ResourcesLimits, Workload};
 use score_core::quantity::{parse_cpu_millis, parse_memory_bytes};
-use score_core::unstable::substitute::{render_go_json, Found, Piece, Resolved};
+use score_core::{render_go_json, Found, Piece, Resolved};
 use score_core::{Code, Diagnostic, Diagnostics};
 use score_core::{
     FileContent, ResolvedContainer, ResolvedProject, ResolvedVolume, ResolvedWorkload, ResourceUid,

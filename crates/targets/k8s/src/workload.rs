@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use base64::Engine as _;
 use indexmap::IndexMap;
 use score_core::model::{Container, Probe, Readiness, ResourcesLimits};
-use score_core::unstable::substitute::{Piece, Resolved};
 use score_core::{Code, Diagnostic, Diagnostics};
 use score_core::{FileContent, ResolvedContainer, ResolvedProject, ResolvedWorkload, VolumeSource};
+use score_core::{Piece, Resolved};
 use serde_json::{json, Map, Value};
 
 /// Annotations under this prefix steer the target and are not copied onto objects.
@@ -629,10 +629,11 @@ fn workload_kind(
                 w.name
             ),
         )
-        .with_pointer(format!(
-            "/metadata/annotations/{}",
-            score_core::unstable::yaml::escape_pointer_segment(KIND_ANNOTATION)
-        ))
+        .with_pointer(score_core::json_pointer(&[
+            "metadata",
+            "annotations",
+            KIND_ANNOTATION,
+        ]))
         .with_help("use Deployment (the default) or StatefulSet"))
         .map_err(|d| w.locate(d).into()),
     }
@@ -727,7 +728,7 @@ fn split_init_containers(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use score_core::unstable::substitute::Found;
+    use score_core::Found;
 
     fn found(v: &str, secret: bool, expression: bool) -> Piece {
         Piece::Value(Found {

@@ -4,8 +4,8 @@
 
 use hcl::expr::TemplateExpr;
 use hcl::{Attribute, Block, Body, Expression, Identifier, Number, Object, ObjectKey};
-use score_core::unstable::substitute::{Found, Piece, Resolved};
 use score_core::ResolvedProject;
+use score_core::{Found, Piece, Resolved};
 use serde_json::Value;
 
 /// Parses an HCL expression written by a provisioner (an expression output or an `{expr: ...}`

@@ -142,11 +142,11 @@ fn volume_output(
 ) -> Option<Result<Expression, String>> {
     let res = project.resources.get(uid)?;
     let v = res.outputs.values.get(key)?;
-    let found = score_core::unstable::substitute::Found {
+    let found = score_core::Found {
         value: v.clone(),
         secret: res.outputs.secret.contains(key),
         expression: res.outputs.expression.contains(key),
-        origin: Some(score_core::unstable::substitute::Origin {
+        origin: Some(score_core::Origin {
             uid: uid.as_str().to_string(),
             key: vec![key.to_string()],
         }),
