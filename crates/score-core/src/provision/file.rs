@@ -127,6 +127,8 @@ pub struct Provisioner {
     pub supported_params: Option<Vec<String>>,
     /// Outputs that must be present after provisioning.
     pub expected_outputs: Vec<String>,
+    /// Where each of `expected_outputs` is written in the file (for a missing one's error).
+    pub(crate) expected_output_spans: Vec<Option<Span>>,
     /// Top-level output keys that are secret.
     pub secret_outputs: Vec<String>,
     /// Top-level output keys that are target expressions, not literals.
@@ -515,6 +517,7 @@ fn load_entry(
         description: f.description,
         supported_params: f.supported_params,
         expected_outputs: f.expected_outputs,
+        expected_output_spans: f.expected_output_spans,
         secret_outputs: f.secret_outputs,
         expression_outputs: f.expression_outputs,
         source: ProvisionerSource {
@@ -599,6 +602,8 @@ struct EntryFields {
     description: String,
     supported_params: Option<Vec<String>>,
     expected_outputs: Vec<String>,
+    /// Where each of `expected_outputs` is written, for an error naming a missing one.
+    expected_output_spans: Vec<Option<Span>>,
     secret_outputs: Vec<String>,
     expression_outputs: Vec<String>,
     args: Option<Vec<String>>,
@@ -623,6 +628,7 @@ impl EntryCx<'_> {
             description: String::new(),
             supported_params: None,
             expected_outputs: Vec::new(),
+            expected_output_spans: Vec::new(),
             secret_outputs: Vec::new(),
             expression_outputs: Vec::new(),
             args: None,
@@ -641,7 +647,12 @@ impl EntryCx<'_> {
                 "id" => f.id = Some(self.string(key, &at, v)?),
                 "description" => f.description = self.string(key, &at, v)?,
                 "supported_params" => f.supported_params = Some(self.strings(key, &at, v)?),
-                "expected_outputs" => f.expected_outputs = self.strings(key, &at, v)?,
+                "expected_outputs" => {
+                    f.expected_outputs = self.strings(key, &at, v)?;
+                    f.expected_output_spans = (0..f.expected_outputs.len())
+                        .map(|i| doc.spans.value(&format!("{at}/{i}")))
+                        .collect();
+                }
                 "secret_outputs" => f.secret_outputs = self.strings(key, &at, v)?,
                 "expression_outputs" => f.expression_outputs = self.strings(key, &at, v)?,
                 "args" => {

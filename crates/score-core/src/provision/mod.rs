@@ -345,7 +345,8 @@ pub fn provision(
                 input.uid
             ),
         );
-        if let Some(span) = expected_output_span(p, missing[0]) {
+        let listed = p.expected_outputs.iter().position(|k| k == missing[0]);
+        if let Some(span) = listed.and_then(|i| p.expected_output_spans.get(i).copied().flatten()) {
             d = d
                 .with_span(span)
                 .with_label(format!("'{}' is expected but not produced", missing[0]));
@@ -376,49 +377,6 @@ fn entry_diag(code: Code, p: &Provisioner, msg: String) -> Diagnostic {
         Some(s) => d.with_span(s),
         None => d,
     }
-}
-
-/// Where `name` is listed in the entry's `expected_outputs` (flow or block list), found in the
-/// entry's own lines of its file.
-fn expected_output_span(p: &Provisioner, name: &str) -> Option<crate::diag::Span> {
-    let file = &p.source.file;
-    let mut offset = 0;
-    let mut in_list = false;
-    for (i, line) in file.text.split_inclusive('\n').enumerate() {
-        let here = offset;
-        offset += line.len();
-        if i + 1 < p.source.line {
-            continue;
-        }
-        if i + 1 > p.source.line && line.starts_with('-') {
-            break; // the next entry
-        }
-        let body = line.trim_end();
-        let key = body.trim_start().trim_start_matches("- ");
-        if key.starts_with("expected_outputs:") {
-            in_list = true;
-        } else if in_list
-            && !key.starts_with("- ")
-            && !body.trim().is_empty()
-            && !body.trim_start().starts_with('-')
-        {
-            in_list = false;
-        }
-        if !in_list {
-            continue;
-        }
-        let words = body.char_indices().filter(|(j, _)| {
-            body[*j..].starts_with(name)
-                && !body[..*j].ends_with(|c: char| c.is_alphanumeric() || c == '_')
-                && !body[*j + name.len()..].starts_with(|c: char| c.is_alphanumeric() || c == '_')
-        });
-        if let Some((j, _)) = words.into_iter().next() {
-            let at = here + j;
-            let (l, c) = file.line_col(at);
-            return Some(crate::diag::Span::new(at, name.len(), l, c));
-        }
-    }
-    None
 }
 
 fn check_params(p: &Provisioner, input: &ProvisionInput) -> Result<(), Diagnostic> {
