@@ -35,6 +35,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod file;
+pub mod gotemplate;
 pub mod helpers;
 pub mod template;
 
