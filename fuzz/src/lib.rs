@@ -161,6 +161,13 @@ pub fn check_template(data: &[u8]) -> Result<(), String> {
     let section = parts.next();
     let mut entry = serde_json::Map::new();
     entry.insert("uri".into(), json!("template://fuzz/t"));
+    // Both dialects: an odd first byte makes the sections Go templates.
+    let engine = if data.first().is_some_and(|b| b & 1 == 1) {
+        "gotemplate"
+    } else {
+        "minijinja"
+    };
+    entry.insert("engine".into(), json!(engine));
     entry.insert("type".into(), json!("fuzz"));
     entry.insert("outputs".into(), json!(outputs));
     if let Some(st) = state {

@@ -183,7 +183,7 @@ fn init_writes_sample_and_editable_provisioners_that_take_precedence() {
     std::fs::write(
         dir.path()
             .join(".score-gen/compose/provisioners/00-team.provisioners.yaml"),
-        "- uri: template://team/dns\n  type: dns\n  outputs: |\n    host: team.example.com\n",
+        "- uri: template://team/dns\n  engine: minijinja\n  type: dns\n  outputs: |\n    host: team.example.com\n",
     )
     .unwrap();
     ok(&run_in(dir.path(), &["compose", "score.yaml"]));

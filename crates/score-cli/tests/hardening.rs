@@ -165,7 +165,7 @@ fn a_template_that_builds_gigabytes_hits_the_memory_budget() {
     .unwrap();
     std::fs::write(
         dir.path().join("p.yaml"),
-        "- uri: template://test/huge\n  type: huge\n  outputs: |\n    n: {{ (([\"x\" * 100000] * 100000) ~ \"\") | length }}\n",
+        "- uri: template://test/huge\n  engine: minijinja\n  type: huge\n  outputs: |\n    n: {{ (([\"x\" * 100000] * 100000) ~ \"\") | length }}\n",
     )
     .unwrap();
     let o = score_gen(

@@ -169,7 +169,7 @@ fn failed_generation_leaves_previous_output_untouched() {
     std::fs::write(dir.join("score.yaml"), GOOD_SCORE).expect("write");
     std::fs::write(
         dir.join("fail.provisioners.yaml"),
-        "- uri: template://t/fail\n  type: testdb\n  outputs: |\n    {{ fail(\"no capacity\") }}\n",
+        "- uri: template://t/fail\n  engine: minijinja\n  type: testdb\n  outputs: |\n    {{ fail(\"no capacity\") }}\n",
     )
     .expect("write");
     let previous = b"# output of an earlier, successful run\nservices: {}\n";

@@ -55,6 +55,7 @@ resources: {db: {type: postgres}}
 
 const PROVISIONERS: &str = r#"
 - uri: template://demo/postgres
+  engine: minijinja
   type: postgres
   outputs: |
     host: pg-{{ id | replace(".", "-") }}

@@ -137,6 +137,7 @@ impl ProjectRun<'_> {
             params: params.clone(),
             metadata: node.metadata.clone().unwrap_or_default(),
             source_workload: node.source_workload.clone(),
+            workload_metadata: source.loaded.workload.metadata.clone(),
             workload_services: self.services.clone(),
             state: previous.map(|p| p.state.clone()).unwrap_or_default(),
             shared: state.shared_state.clone(),
@@ -292,6 +293,7 @@ fn record_resource(
             uid: uid.as_str().to_string(),
         },
         fragments: out.fragments,
+        info_logs: out.info_logs,
     }
 }
 

@@ -160,6 +160,8 @@ pub struct ProvisionedResource {
     pub outputs: Outputs,
     /// Rendered target sections, by section name (e.g. `services`, `manifests`).
     pub fragments: BTreeMap<String, Value>,
+    /// Messages the provisioner left for the user (a Go-template entry's `info_logs`).
+    pub info_logs: Vec<String>,
 }
 
 /// Files a target produced, relative to the output location, in a stable order.

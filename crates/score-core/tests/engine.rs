@@ -13,6 +13,7 @@ struct TestTarget;
 
 const PROVISIONERS: &str = r#"
 - uri: template://test/postgres
+  engine: minijinja
   type: postgres
   expected_outputs: [host, port, username, password]
   secret_outputs: [password]
@@ -32,16 +33,19 @@ const PROVISIONERS: &str = r#"
     services: |
       {{ init.name }}: {image: "postgres:16"}
 - uri: template://test/environment
+  engine: minijinja
   type: environment
   expression_outputs: []
   outputs: |
     {% for k in requested_outputs %}{{ k }}: "env:{{ k }}"
     {% endfor %}
 - uri: template://test/volume
+  engine: minijinja
   type: volume
   outputs: |
     source: vol-{{ id | replace(".", "-") }}
 - uri: template://test/dns
+  engine: minijinja
   type: dns
   outputs: |
     host: {{ params.prefix }}.example.com

@@ -172,7 +172,7 @@ fn no_match_error_names_uid_and_known_types() {
     // Same type, wrong class: the help lists the candidates instead.
     let set = ProvisionerSet::load(&[(
         "p.yaml".into(),
-        "- uri: template://big\n  type: pg\n  class: large\n".into(),
+        "- uri: template://big\n  engine: minijinja\n  type: pg\n  class: large\n".into(),
         None,
     )])
     .unwrap();
@@ -186,9 +186,9 @@ fn load_errors_point_at_the_line() {
     use Code::{ProvisionTemplateSyntax as Syntax, ProvisionerFileInvalid as Invalid};
     let cases: &[(&str, &str, usize, Code)] = &[
         (
-            "- uri: template://x\n  type: t\n  outputs: |\n    a: {{ oops\n",
+            "- uri: template://x\n  engine: minijinja\n  type: t\n  outputs: |\n    a: {{ oops\n",
             "syntax error",
-            4,
+            5,
             Syntax,
         ),
         ("- type: t\n", "has no 'uri'", 1, Invalid),
@@ -200,15 +200,15 @@ fn load_errors_point_at_the_line() {
         ),
         ("- uri: template://x\n", "has no 'type'", 1, Invalid),
         (
-            "- uri: template://x\n  type: t\n  expected_outputs: host\n",
+            "- uri: template://x\n  engine: minijinja\n  type: t\n  expected_outputs: host\n",
             "must be a list of strings",
-            3,
+            4,
             Invalid,
         ),
         (
-            "- uri: template://x\n  type: t\n  compose: 3\n",
+            "- uri: template://x\n  engine: minijinja\n  type: t\n  compose: 3\n",
             "unknown key 'compose'",
-            3,
+            4,
             Invalid,
         ),
         (
@@ -218,13 +218,13 @@ fn load_errors_point_at_the_line() {
             Invalid,
         ),
         (
-            "- uri: template://x\n  type: t\n  args: [a]\n",
+            "- uri: template://x\n  engine: minijinja\n  type: t\n  args: [a]\n",
             "only allowed for cmd://",
-            3,
+            4,
             Invalid,
         ),
         (
-            "- uri: template://x\n  type: t\n- uri: template://x\n  type: u\n",
+            "- uri: template://x\n  engine: minijinja\n  type: t\n- uri: template://x\n  engine: minijinja\n  type: u\n",
             "defined twice",
             0,
             Code::ProvisionerDuplicateUri,
@@ -477,13 +477,13 @@ fn strict_undefined_names_file_and_line() {
 
 #[test]
 fn undefined_in_a_target_section_only_fails_for_that_target() {
-    let text = "- uri: template://x\n  type: t\n  outputs: |\n    a: 1\n  k8s:\n    manifests: |\n      - {{ nope }}\n";
+    let text = "- uri: template://x\n  engine: minijinja\n  type: t\n  outputs: |\n    a: 1\n  k8s:\n    manifests: |\n      - {{ nope }}\n";
     let set = ProvisionerSet::load(&[("p.yaml".into(), text.into(), None)]).unwrap();
     let i = ProvisionInput::new(uid("w", "r", "t", None, None), "s");
     assert!(run(&set, &i, "compose", &ProvisionOptions::default()).is_ok());
     let d = run(&set, &i, "k8s", &ProvisionOptions::default()).unwrap_err();
     assert!(
-        d.message.contains("section 'k8s.manifests' (p.yaml:7)"),
+        d.message.contains("section 'k8s.manifests' (p.yaml:8)"),
         "{}",
         d.message
     );
@@ -527,11 +527,11 @@ fn expected_outputs_missing_is_an_error() {
 
 #[test]
 fn a_missing_expected_output_is_underlined_in_the_list() {
-    let text = "- uri: template://a\n  type: a\n  outputs: |\n    x: 1\n- uri: template://b\n  type: b\n  expected_outputs:\n    - x\n    - port\n  outputs: |\n    x: 1\n";
+    let text = "- uri: template://a\n  engine: minijinja\n  type: a\n  outputs: |\n    x: 1\n- uri: template://b\n  engine: minijinja\n  type: b\n  expected_outputs:\n    - x\n    - port\n  outputs: |\n    x: 1\n";
     let set = ProvisionerSet::load(&[("p.yaml".into(), text.into(), None)]).unwrap();
     let i = ProvisionInput::new(uid("w", "r", "b", None, None), "s");
     let d = run(&set, &i, "compose", &ProvisionOptions::default()).unwrap_err();
-    assert_eq!(d.location(), "p.yaml:9:7", "{}", d.message);
+    assert_eq!(d.location(), "p.yaml:11:7", "{}", d.message);
     assert_eq!(
         d.label.as_deref(),
         Some("'port' is expected but not produced")
@@ -553,7 +553,7 @@ fn supported_params_violation_is_an_error() {
 
 #[test]
 fn sections_must_render_mappings() {
-    let text = "- uri: template://x\n  type: t\n  outputs: |\n    - a\n";
+    let text = "- uri: template://x\n  engine: minijinja\n  type: t\n  outputs: |\n    - a\n";
     let set = ProvisionerSet::load(&[("p.yaml".into(), text.into(), None)]).unwrap();
     let i = ProvisionInput::new(uid("w", "r", "t", None, None), "s");
     let d = run(&set, &i, "compose", &ProvisionOptions::default()).unwrap_err();
@@ -564,7 +564,8 @@ fn sections_must_render_mappings() {
         d.message
     );
     // Empty render → empty outputs.
-    let text = "- uri: template://x\n  type: t\n  outputs: |\n    {# nothing #}\n";
+    let text =
+        "- uri: template://x\n  engine: minijinja\n  type: t\n  outputs: |\n    {# nothing #}\n";
     let set = ProvisionerSet::load(&[("p.yaml".into(), text.into(), None)]).unwrap();
     assert!(run(&set, &i, "compose", &ProvisionOptions::default())
         .unwrap()
@@ -914,7 +915,7 @@ fn cmd_output_limit_and_missing_program() {
 fn star_marks_every_output_key() {
     let set = ProvisionerSet::load(&[(
         "star.yaml".to_string(),
-        "- uri: template://t/env\n  type: environment\n  expression_outputs: ['*']\n  secret_outputs: ['*']\n  outputs: |\n    {% for k in requested_outputs %}{{ k }}: \"${ {{- k -}} }\"\n    {% endfor %}\n".to_string(),
+        "- uri: template://t/env\n  engine: minijinja\n  type: environment\n  expression_outputs: ['*']\n  secret_outputs: ['*']\n  outputs: |\n    {% for k in requested_outputs %}{{ k }}: \"${ {{- k -}} }\"\n    {% endfor %}\n".to_string(),
         None,
     )])
     .unwrap();
@@ -933,7 +934,7 @@ fn star_marks_every_output_key() {
 #[test]
 fn alias_bomb_provisioner_file_is_rejected() {
     let mut text = String::from(
-        "- uri: template://bomb\n  type: t\n  description: x\n  x0: &a0 [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+        "- uri: template://bomb\n  engine: minijinja\n  type: t\n  description: x\n  x0: &a0 [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
     );
     for i in 1..9 {
         let p = format!("*a{}", i - 1);
@@ -964,7 +965,8 @@ fn alias_bomb_provisioner_file_is_rejected() {
 
 /// Renders `template` as the `outputs` section of a one-entry set under the default options.
 fn render_outputs(template: &str) -> Result<ProvisionOutput, Diagnostic> {
-    let mut text = String::from("- uri: template://mem\n  type: t\n  outputs: |\n");
+    let mut text =
+        String::from("- uri: template://mem\n  engine: minijinja\n  type: t\n  outputs: |\n");
     for line in template.lines() {
         text.push_str("    ");
         text.push_str(line);

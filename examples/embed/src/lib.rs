@@ -32,6 +32,7 @@ resources:
 
 /// The portal's own provisioner for `postgres` of class `portal`.
 pub const PROVISIONERS: &str = r#"- uri: template://portal/postgres
+  engine: minijinja
   type: postgres
   class: portal
   outputs: |

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
+use super::gotemplate::{Flavor, GoTemplate};
 use super::template::{self, ErrorSite, SectionTemplate, Templates};
 use crate::diag::{describe_type, Code, Diagnostic, SourceFile, Span};
 use crate::uid::ResourceUid;
@@ -21,7 +22,8 @@ use crate::yaml::{self, escape_pointer_segment, Document, Limits};
 pub const CORE_SECTIONS: [&str; 4] = ["init", "state", "shared", "outputs"];
 
 /// Keys of an entry that are not target names.
-const KNOWN_KEYS: [&str; 14] = [
+const KNOWN_KEYS: [&str; 15] = [
+    "engine",
     "uri",
     "type",
     "class",
@@ -61,11 +63,75 @@ impl fmt::Display for ProvisionerSource {
     }
 }
 
+/// The sections of a Go-template entry that belong to the compose target, as score-compose's
+/// provisioner files write them at the top level of an entry.
+pub const GO_COMPOSE_SECTIONS: [&str; 7] = [
+    "services",
+    "volumes",
+    "networks",
+    "models",
+    "directories",
+    "files",
+    "info_logs",
+];
+
+/// The sections of a Go-template entry that belong to the k8s target (score-k8s's format).
+pub const GO_K8S_SECTIONS: [&str; 1] = ["manifests"];
+
+/// The fields of the data every Go-template section sees (score-compose's and score-k8s's
+/// `Data` structs together): any other `.Field` of the root is an error, as in Go.
+pub const GO_DATA_FIELDS: [&str; 16] = [
+    "Guid",
+    "Uid",
+    "Type",
+    "Class",
+    "Id",
+    "Params",
+    "Metadata",
+    "Init",
+    "State",
+    "Shared",
+    "SourceWorkload",
+    "WorkloadMetadata",
+    "WorkloadServices",
+    "Namespace",
+    "ComposeProjectName",
+    "MountsDirectory",
+];
+
+/// The template language of a `template://` entry (spec/provisioners.md, "Dialects").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// Go `text/template` with sprig, in the score-compose / score-k8s entry format: what
+    /// `template://` means to every Score tool, and the default.
+    GoTemplate,
+    /// score-gen's own minijinja entries (`engine: minijinja`).
+    Minijinja,
+}
+
 /// How an entry provisions: templates rendered in-process, or an external command.
 #[derive(Debug, Clone)]
 pub(crate) enum Engine {
     Template(TemplateEntry),
+    Go(GoEntry),
     Cmd(CmdSpec),
+}
+
+/// One compiled Go-template section and where its text starts in the file.
+#[derive(Debug, Clone)]
+pub(crate) struct GoSection {
+    pub template: Arc<GoTemplate>,
+    /// 1-based line of the first template line in the file.
+    pub first_line: usize,
+}
+
+/// The compiled sections of a Go-template entry.
+#[derive(Debug, Clone)]
+pub(crate) struct GoEntry {
+    /// `init`, `state`, `shared`, `outputs` (those present).
+    pub core: BTreeMap<String, GoSection>,
+    /// target name → section name → template, in file order.
+    pub targets: BTreeMap<String, IndexMap<String, GoSection>>,
 }
 
 /// The compiled sections of a `template://` entry.
@@ -106,7 +172,7 @@ impl CmdSpec {
 ///
 /// ```
 /// use score_core::unstable::provision::ProvisionerSet;
-/// let text = "- uri: template://x\n  type: redis\n  outputs: |\n    host: redis\n";
+/// let text = "- uri: template://x\n  engine: minijinja\n  type: redis\n  outputs: |\n    host: redis\n";
 /// let set = ProvisionerSet::load(&[("p.yaml".into(), text.into(), None)]).unwrap();
 /// let p = set.iter().next().unwrap();
 /// assert_eq!((p.uri.as_str(), p.kind.as_str(), p.source.line), ("template://x", "redis", 1));
@@ -151,11 +217,20 @@ impl Provisioner {
         matches!(self.engine, Engine::Cmd(_))
     }
 
+    /// The template language of a `template://` entry (`None` for `cmd://`).
+    pub fn dialect(&self) -> Option<Dialect> {
+        match self.engine {
+            Engine::Template(_) => Some(Dialect::Minijinja),
+            Engine::Go(_) => Some(Dialect::GoTemplate),
+            Engine::Cmd(_) => None,
+        }
+    }
+
     /// The command of a `cmd://` entry.
     pub fn cmd(&self) -> Option<&CmdSpec> {
         match &self.engine {
             Engine::Cmd(c) => Some(c),
-            Engine::Template(_) => None,
+            Engine::Template(_) | Engine::Go(_) => None,
         }
     }
 
@@ -163,6 +238,7 @@ impl Provisioner {
     pub fn targets(&self) -> Vec<&str> {
         match &self.engine {
             Engine::Template(t) => t.targets.keys().map(String::as_str).collect(),
+            Engine::Go(g) => g.targets.keys().map(String::as_str).collect(),
             Engine::Cmd(_) => Vec::new(),
         }
     }
@@ -171,6 +247,11 @@ impl Provisioner {
     pub fn target_sections(&self, target: &str) -> Vec<&str> {
         match &self.engine {
             Engine::Template(t) => t
+                .targets
+                .get(target)
+                .map(|m| m.keys().map(String::as_str).collect())
+                .unwrap_or_default(),
+            Engine::Go(g) => g
                 .targets
                 .get(target)
                 .map(|m| m.keys().map(String::as_str).collect())
@@ -198,8 +279,8 @@ impl ProvisionerSet {
     ///
     /// ```
     /// use score_core::unstable::provision::ProvisionerSet;
-    /// let user = "- uri: template://big\n  type: postgres\n  class: large\n";
-    /// let defaults = "- uri: template://pg\n  type: postgres\n";
+    /// let user = "- uri: template://big\n  engine: minijinja\n  type: postgres\n  class: large\n";
+    /// let defaults = "- uri: template://pg\n  engine: minijinja\n  type: postgres\n";
     /// let set = ProvisionerSet::load(&[
     ///     ("mine.yaml".into(), user.into(), None),
     ///     ("defaults".into(), defaults.into(), None),
@@ -492,7 +573,8 @@ fn load_entry(
     let uri = entry_uri(doc, index, pointer, fields)?;
     let is_cmd = uri.starts_with("cmd://");
     let cx = EntryCx { doc, uri };
-    let f = cx.read_fields(pointer, fields, is_cmd)?;
+    let dialect = cx.dialect(pointer, fields, is_cmd)?;
+    let f = cx.read_fields(pointer, fields, is_cmd, dialect)?;
     let uri = cx.uri;
     let kind = entry_kind(doc, &uri, pointer, f.kind)?;
 
@@ -500,6 +582,11 @@ fn load_entry(
         Engine::Cmd(CmdSpec {
             program: resolve_program(&uri["cmd://".len()..], dir),
             args: f.args.unwrap_or_default(),
+        })
+    } else if dialect == Dialect::GoTemplate {
+        Engine::Go(GoEntry {
+            core: f.go_core,
+            targets: f.go_targets,
         })
     } else {
         Engine::Template(TemplateEntry {
@@ -610,15 +697,68 @@ struct EntryFields {
     env: minijinja::Environment<'static>,
     core: BTreeMap<String, SectionTemplate>,
     targets: BTreeMap<String, IndexMap<String, SectionTemplate>>,
+    go_core: BTreeMap<String, GoSection>,
+    go_targets: BTreeMap<String, IndexMap<String, GoSection>>,
 }
 
 impl EntryCx<'_> {
     /// Reads every key but `uri` in file order, failing at the first bad one.
+    /// The entry's dialect: `engine: minijinja` or `engine: gotemplate`; a `template://` entry
+    /// without `engine` is a Go template, as for every Score tool. `cmd://` entries take none.
+    fn dialect(
+        &self,
+        pointer: &str,
+        fields: &Map<String, Value>,
+        is_cmd: bool,
+    ) -> Result<Dialect, Diagnostic> {
+        let Some(v) = fields.get("engine") else {
+            return Ok(Dialect::GoTemplate);
+        };
+        let at = member(pointer, "engine");
+        if is_cmd {
+            return Err(err_key(
+                self.doc,
+                &at,
+                format!(
+                    "provisioner '{}': 'engine' is only allowed for template:// provisioners",
+                    self.uri
+                ),
+            ));
+        }
+        match self.string("engine", &at, v)?.as_str() {
+            "minijinja" => Ok(Dialect::Minijinja),
+            "gotemplate" => Ok(Dialect::GoTemplate),
+            other => Err(err_value(
+                self.doc,
+                &at,
+                format!(
+                    "provisioner '{}': unknown engine '{other}'",
+                    self.uri
+                ),
+            )
+            .with_help("engine is `gotemplate` (the default: Go text/template with sprig, as score-compose and score-k8s) or `minijinja` (score-gen's Jinja2 entries)")),
+        }
+    }
+
+    /// An optional string that Go's loaders also accept as `null` (`class: null` = any class).
+    fn opt_string(
+        &self,
+        key: &str,
+        pointer: &str,
+        v: &Value,
+    ) -> Result<Option<String>, Diagnostic> {
+        match v {
+            Value::Null => Ok(None),
+            v => self.string(key, pointer, v).map(Some),
+        }
+    }
+
     fn read_fields(
         &self,
         pointer: &str,
         fields: &Map<String, Value>,
         is_cmd: bool,
+        dialect: Dialect,
     ) -> Result<EntryFields, Diagnostic> {
         let doc = self.doc;
         let mut f = EntryFields {
@@ -635,17 +775,20 @@ impl EntryCx<'_> {
             env: template::new_environment(),
             core: BTreeMap::new(),
             targets: BTreeMap::new(),
+            go_core: BTreeMap::new(),
+            go_targets: BTreeMap::new(),
         };
+        let go = dialect == Dialect::GoTemplate && !is_cmd;
         // The loader has already rejected duplicate keys, so each key is seen once.
         for (key, v) in fields {
             let key = key.as_str();
             let at = member(pointer, key);
             match key {
-                "uri" => {}
+                "uri" | "engine" => {}
                 "type" => f.kind = Some((self.string(key, &at, v)?, at)),
-                "class" => f.class = Some(self.string(key, &at, v)?),
-                "id" => f.id = Some(self.string(key, &at, v)?),
-                "description" => f.description = self.string(key, &at, v)?,
+                "class" => f.class = self.opt_string(key, &at, v)?,
+                "id" => f.id = self.opt_string(key, &at, v)?,
+                "description" => f.description = self.opt_string(key, &at, v)?.unwrap_or_default(),
                 "supported_params" => f.supported_params = Some(self.strings(key, &at, v)?),
                 "expected_outputs" => {
                     f.expected_outputs = self.strings(key, &at, v)?;
@@ -679,9 +822,30 @@ impl EntryCx<'_> {
                             ),
                         ));
                     }
+                    if go {
+                        let s = self.add_go_template(key, &at, v)?;
+                        f.go_core.insert(key.to_string(), s);
+                        continue;
+                    }
                     let s =
                         self.add_template(&mut f.env, key.to_string(), key.to_string(), &at, v)?;
                     f.core.insert(key.to_string(), s);
+                }
+                section
+                    if go
+                        && (GO_COMPOSE_SECTIONS.contains(&section)
+                            || GO_K8S_SECTIONS.contains(&section)) =>
+                {
+                    let target = if GO_K8S_SECTIONS.contains(&section) {
+                        "k8s"
+                    } else {
+                        "compose"
+                    };
+                    let s = self.add_go_template(&format!("{target}.{section}"), &at, v)?;
+                    f.go_targets
+                        .entry(target.to_string())
+                        .or_default()
+                        .insert(section.to_string(), s);
                 }
                 target => {
                     if is_cmd {
@@ -693,6 +857,14 @@ impl EntryCx<'_> {
                                 self.uri
                             ),
                         ));
+                    }
+                    if go {
+                        let m = self.go_target_templates(target, &at, v)?;
+                        f.go_targets
+                            .entry(target.to_string())
+                            .or_default()
+                            .extend(m);
+                        continue;
                     }
                     let m = self.target_templates(&mut f.env, target, &at, v)?;
                     f.targets.insert(target.to_string(), m);
@@ -790,6 +962,97 @@ impl EntryCx<'_> {
             )
         })?;
         Ok(section)
+    }
+}
+
+impl EntryCx<'_> {
+    /// The sections of the nested target mapping `target` (at `at`) of a Go-template entry.
+    fn go_target_templates(
+        &self,
+        target: &str,
+        at: &str,
+        v: &Value,
+    ) -> Result<IndexMap<String, GoSection>, Diagnostic> {
+        let Value::Object(sections) = v else {
+            let help = match crate::schema::closest(
+                target,
+                KNOWN_KEYS
+                    .iter()
+                    .chain(GO_COMPOSE_SECTIONS.iter())
+                    .chain(GO_K8S_SECTIONS.iter())
+                    .copied(),
+            ) {
+                Some(k) => format!("did you mean '{k}'?"),
+                None => format!(
+                    "known keys: {}, the compose sections {} and the k8s section {}",
+                    known_keys(),
+                    GO_COMPOSE_SECTIONS.join(", "),
+                    GO_K8S_SECTIONS.join(", ")
+                ),
+            };
+            return Err(err_key(
+                self.doc,
+                at,
+                format!("provisioner '{}': unknown key '{target}'", self.uri),
+            )
+            .with_help(help));
+        };
+        let mut m = IndexMap::new();
+        for (name, sv) in sections {
+            let s = self.add_go_template(&format!("{target}.{name}"), &member(at, name), sv)?;
+            m.insert(name.clone(), s);
+        }
+        Ok(m)
+    }
+
+    /// Compiles one Go-template section (at `at`); `label` names it in errors. Like the tools,
+    /// the text is trimmed of surrounding whitespace before it is parsed.
+    fn add_go_template(&self, label: &str, at: &str, v: &Value) -> Result<GoSection, Diagnostic> {
+        let doc = self.doc;
+        let uri = &self.uri;
+        let text = match v {
+            Value::String(s) => s.as_str(),
+            Value::Null => "",
+            other => {
+                return Err(err_value(
+                    doc,
+                    at,
+                    format!(
+                        "provisioner '{uri}': section '{label}' must be a template string, not {}",
+                        describe_type(other)
+                    ),
+                )
+                .with_help("write the section as a YAML block scalar: `outputs: |`"))
+            }
+        };
+        let first_line = doc.spans.value(at).map_or(1, |s| s.line.max(1));
+        // Lines trimmed from the start shift the template's line 1 down the file.
+        let trimmed = text.trim();
+        let skipped = text[..text.len() - text.trim_start().len()]
+            .matches('\n')
+            .count();
+        let first_line = first_line + skipped;
+        let template = GoTemplate::parse(trimmed, Flavor::K8s, Some(&GO_DATA_FIELDS))
+            .map_err(|e| {
+                let line = first_line + e.line.unwrap_or(1) - 1;
+                let mut d = Diagnostic::new(
+                    Code::ProvisionTemplateSyntax,
+                    format!(
+                        "provisioner '{uri}' section '{label}' ({}:{line}): Go template syntax error: {}",
+                        doc.source.name, e.message
+                    ),
+                )
+                .with_file(doc.source.clone())
+                .with_help("the section is a Go text/template (sprig functions available); `engine: minijinja` selects score-gen's Jinja2 dialect");
+                if let Some(span) = template::line_span(&doc.source, line) {
+                    d = d.with_span(span).with_label("here");
+                }
+                d
+            })?;
+        Ok(GoSection {
+            template: Arc::new(template),
+            first_line,
+        })
     }
 }
 

@@ -11,6 +11,7 @@
 //! use score_core::ResourceUid;
 //! let text = r#"
 //! - uri: template://demo/redis
+//!   engine: minijinja
 //!   type: redis
 //!   expected_outputs: [host, password]
 //!   secret_outputs: [password]
@@ -50,7 +51,7 @@ pub use file::{CmdSpec, Provisioner, ProvisionerFile, ProvisionerSet, Provisione
 
 use crate::diag::{Code, Diagnostic};
 use crate::uid::ResourceUid;
-use file::{Engine, TemplateEntry};
+use file::{Engine, GoEntry, GoSection, TemplateEntry};
 use template::{ErrorSite, SectionTemplate};
 
 /// Everything a provisioner may read about one resource.
@@ -70,6 +71,8 @@ pub struct ProvisionInput {
     pub metadata: Map<String, Value>,
     /// The workload that (last) defined the resource.
     pub source_workload: String,
+    /// That workload's metadata (score-k8s's `.WorkloadMetadata`).
+    pub workload_metadata: Map<String, Value>,
     /// Services of every workload: `{name: {ports: {...}}}`, as the target shapes them.
     /// Shared (`Arc`) because it is the same, and O(workloads) large, for every resource.
     pub workload_services: Arc<Value>,
@@ -97,6 +100,7 @@ impl ProvisionInput {
             params: Map::new(),
             metadata: Map::new(),
             source_workload: String::new(),
+            workload_metadata: Map::new(),
             workload_services: Arc::new(Value::Object(Map::new())),
             state: Map::new(),
             shared: Map::new(),
@@ -162,6 +166,8 @@ pub struct ProvisionOutput {
     pub expression_outputs: BTreeSet<String>,
     /// The current target's sections: section name → rendered YAML value.
     pub fragments: BTreeMap<String, Value>,
+    /// Messages for the user (a Go-template entry's `info_logs`, as score-compose prints them).
+    pub info_logs: Vec<String>,
 }
 
 /// Limits for one provisioning call.
@@ -307,6 +313,7 @@ pub fn provision(
     check_params(p, input)?;
     let mut out = match &p.engine {
         Engine::Template(t) => render_all(p, t, input, target, opts)?,
+        Engine::Go(g) => render_go(p, g, input, target, opts)?,
         Engine::Cmd(spec) => {
             let r = run_command(p, spec, input, opts)?;
             ProvisionOutput {
@@ -316,6 +323,7 @@ pub fn provision(
                 secret_outputs: r.secret_outputs.unwrap_or_default(),
                 expression_outputs: r.expression_outputs.unwrap_or_default(),
                 fragments: r.fragments.unwrap_or_default(),
+                info_logs: Vec::new(),
             }
         }
     };
@@ -509,6 +517,267 @@ fn render_all(
         }
     }
     Ok(out)
+}
+
+/// The data a Go-template section sees: score-compose's and score-k8s's `Data` structs in one
+/// mapping with their Go field names (spec/provisioners.md, "Go-template entries").
+fn go_data(input: &ProvisionInput) -> Map<String, Value> {
+    let target = |key: &str| {
+        input
+            .target
+            .get(key)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let mut d = Map::new();
+    d.insert("Guid".into(), Value::String(input.guid()));
+    d.insert("Uid".into(), Value::String(input.uid.to_string()));
+    d.insert("Type".into(), Value::String(input.kind.clone()));
+    d.insert("Class".into(), Value::String(input.class.clone()));
+    d.insert("Id".into(), Value::String(input.id.clone()));
+    d.insert("Params".into(), Value::Object(input.params.clone()));
+    d.insert("Metadata".into(), Value::Object(input.metadata.clone()));
+    d.insert("Init".into(), Value::Object(Map::new()));
+    d.insert("State".into(), Value::Object(input.state.clone()));
+    d.insert("Shared".into(), Value::Object(input.shared.clone()));
+    d.insert(
+        "SourceWorkload".into(),
+        Value::String(input.source_workload.clone()),
+    );
+    d.insert(
+        "WorkloadMetadata".into(),
+        Value::Object(input.workload_metadata.clone()),
+    );
+    d.insert(
+        "WorkloadServices".into(),
+        go_workload_services(&input.workload_services),
+    );
+    d.insert("Namespace".into(), Value::String(target("namespace")));
+    d.insert(
+        "ComposeProjectName".into(),
+        Value::String(target("project")),
+    );
+    d.insert(
+        "MountsDirectory".into(),
+        Value::String(target("mounts_dir")),
+    );
+    d
+}
+
+/// `workload_services` with the Go field names of the tools' `NetworkService` and `ServicePort`.
+fn go_workload_services(services: &Value) -> Value {
+    let rename = |v: &Value, names: &[(&str, &str)]| -> Map<String, Value> {
+        let mut out = Map::new();
+        if let Value::Object(m) = v {
+            for (from, to) in names {
+                if let Some(x) = m.get(*from) {
+                    out.insert((*to).to_string(), x.clone());
+                }
+            }
+        }
+        out
+    };
+    let mut out = Map::new();
+    if let Value::Object(m) = services {
+        for (name, svc) in m {
+            let mut s = rename(svc, &[("service_name", "ServiceName")]);
+            let mut ports = Map::new();
+            if let Some(Value::Object(ps)) = svc.get("ports") {
+                for (pname, p) in ps {
+                    let port = rename(
+                        p,
+                        &[
+                            ("name", "Name"),
+                            ("port", "Port"),
+                            ("target_port", "TargetPort"),
+                            ("protocol", "Protocol"),
+                        ],
+                    );
+                    ports.insert(pname.clone(), Value::Object(port));
+                }
+            }
+            s.insert("Ports".into(), Value::Object(ports));
+            out.insert(name.clone(), Value::Object(s));
+        }
+    }
+    Value::Object(out)
+}
+
+/// Renders a Go-template entry as score-compose and score-k8s do: `init`, `state`, `shared`,
+/// `outputs`, then the current target's sections; a section without text leaves its result
+/// empty (so an entry without `state` stores `{}`, like the tools).
+fn render_go(
+    p: &Provisioner,
+    g: &GoEntry,
+    input: &ProvisionInput,
+    target: &str,
+    opts: &ProvisionOptions,
+) -> Result<ProvisionOutput, Diagnostic> {
+    let mut data = go_data(input);
+    let mut out = ProvisionOutput {
+        shared_patch: Value::Object(Map::new()),
+        ..ProvisionOutput::default()
+    };
+    for name in file::CORE_SECTIONS {
+        let Some(section) = g.core.get(name) else {
+            continue;
+        };
+        let map = match render_go_section(p, section, name, &data, input, opts)? {
+            None | Some(Value::Null) => Map::new(),
+            Some(Value::Object(m)) => m,
+            Some(other) => {
+                return Err(go_section_diag(
+                    p,
+                    section,
+                    name,
+                    format!(
+                        "must render to a YAML mapping, got {}",
+                        crate::diag::describe_type(&other)
+                    ),
+                ))
+            }
+        };
+        match name {
+            "init" => {
+                data.insert("Init".into(), Value::Object(map));
+            }
+            "state" => {
+                out.state = map.clone();
+                data.insert("State".into(), Value::Object(map));
+            }
+            "shared" => {
+                let patch = Value::Object(map);
+                let mut merged = Value::Object(input.shared.clone());
+                merge_patch(&mut merged, &patch);
+                data.insert("Shared".into(), merged);
+                out.shared_patch = patch;
+            }
+            _ => out.outputs = map,
+        }
+    }
+    if !g.core.contains_key("state") {
+        // score-compose and score-k8s store what the state template gave: nothing.
+        data.insert("State".into(), Value::Object(Map::new()));
+    }
+    if let Some(sections) = g.targets.get(target) {
+        for (name, section) in sections {
+            let label = format!("{target}.{name}");
+            let Some(v) = render_go_section(p, section, &label, &data, input, opts)? else {
+                continue;
+            };
+            if name == "info_logs" && GO_COMPOSE_INFO_LOGS_TARGET == target {
+                out.info_logs = info_logs(p, section, &label, v)?;
+            } else {
+                out.fragments.insert(name.clone(), v);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The target whose top-level `info_logs` section score-compose defines.
+const GO_COMPOSE_INFO_LOGS_TARGET: &str = "compose";
+
+/// An `info_logs` section's value: a list of strings (null = none).
+fn info_logs(
+    p: &Provisioner,
+    section: &GoSection,
+    label: &str,
+    v: Value,
+) -> Result<Vec<String>, Diagnostic> {
+    let items = match v {
+        Value::Null => return Ok(Vec::new()),
+        Value::Array(items) => items,
+        other => {
+            return Err(go_section_diag(
+                p,
+                section,
+                label,
+                format!(
+                    "must render to a YAML list of strings, got {}",
+                    crate::diag::describe_type(&other)
+                ),
+            ))
+        }
+    };
+    items
+        .into_iter()
+        .map(|i| match i {
+            Value::String(s) => Ok(s),
+            Value::Number(n) => Ok(n.to_string()),
+            Value::Bool(b) => Ok(b.to_string()),
+            other => Err(go_section_diag(
+                p,
+                section,
+                label,
+                format!(
+                    "must render to a YAML list of strings, found {}",
+                    crate::diag::describe_type(&other)
+                ),
+            )),
+        })
+        .collect()
+}
+
+fn render_go_section(
+    p: &Provisioner,
+    section: &GoSection,
+    label: &str,
+    data: &Map<String, Value>,
+    input: &ProvisionInput,
+    opts: &ProvisionOptions,
+) -> Result<Option<Value>, Diagnostic> {
+    let key = input.rand_key(label);
+    let ctx = gotemplate::RenderContext {
+        random_key: key.as_bytes(),
+        fuel: opts.fuel,
+    };
+    // The data is the root struct; cloning the map into a `Value` is the engine's entry point.
+    let text = section
+        .template
+        .render(&Value::Object(data.clone()), &ctx)
+        .map_err(|e| {
+            let mut d = go_section_diag(
+                p,
+                section,
+                label,
+                format!("Go template failed: {}", e.message),
+            );
+            d.code = Code::ProvisionTemplateRender;
+            d
+        })?;
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    crate::yaml::parse_section(&text).map_err(|e| {
+        go_section_diag(
+            p,
+            section,
+            label,
+            format!("rendered text is not valid YAML: {e}"),
+        )
+        .with_label("this section renders text that is not YAML")
+        .with_help(format!(
+            "fix the template so it renders YAML; it rendered:\n{}",
+            text.trim_end()
+        ))
+    })
+}
+
+fn go_section_diag(p: &Provisioner, section: &GoSection, label: &str, msg: String) -> Diagnostic {
+    let d = Diagnostic::new(
+        Code::ProvisionInvalidSectionOutput,
+        format!(
+            "provisioner '{}' section '{}' ({}:{}): {msg}",
+            p.uri, label, p.source.file.name, section.first_line
+        ),
+    )
+    .with_file(p.source.file.clone());
+    match template::line_span(&p.source.file, section.first_line) {
+        Some(s) => d.with_span(s),
+        None => d,
+    }
 }
 
 /// A resource's template context: its members as template values, each converted from JSON

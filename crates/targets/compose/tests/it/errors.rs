@@ -100,6 +100,7 @@ resources:
 fn conflicting_shared_services_are_an_error() {
     let p = r#"
 - uri: template://t/thing
+  engine: minijinja
   type: thing
   compose:
     services: |
@@ -117,6 +118,7 @@ fn conflicting_shared_services_are_an_error() {
 fn identical_shared_services_merge() {
     let p = r#"
 - uri: template://t/thing
+  engine: minijinja
   type: thing
   compose:
     services: |
@@ -146,6 +148,7 @@ fn identical_shared_services_merge() {
 fn unknown_sections_and_escaping_paths_are_errors() {
     let p = r#"
 - uri: template://t/thing
+  engine: minijinja
   type: thing
   compose:
     secrets: |
@@ -265,6 +268,7 @@ resources:
 "#;
     let p = r#"
 - uri: template://t/odd
+  engine: minijinja
   type: odd-volume
   outputs: |
     type: nfs

@@ -93,6 +93,7 @@ fn resource(
             uid: uid.into(),
         },
         fragments: frag,
+        info_logs: Vec::new(),
     }
 }
 

@@ -22,7 +22,7 @@ resources:
 
 fn provisioner(class: &str, outputs: &str, terraform: &str) -> String {
     format!(
-        "- uri: template://test/{class}\n  type: thing\n  class: {class}\n  expression_outputs: [value]\n  outputs: |\n    {outputs}\n  terraform:\n{terraform}"
+        "- uri: template://test/{class}\n  engine: minijinja\n  type: thing\n  class: {class}\n  expression_outputs: [value]\n  outputs: |\n    {outputs}\n  terraform:\n{terraform}"
     )
 }
 
@@ -173,6 +173,7 @@ resources:
 "#;
     let p = r#"
 - uri: template://test/dyn
+  engine: minijinja
   type: dyn
   outputs: |
     TOKEN: var.token
