@@ -115,6 +115,8 @@ pub(crate) enum Engine {
     Template(TemplateEntry),
     Go(GoEntry),
     Cmd(CmdSpec),
+    /// `local-env://`: each requested output is `${KEY}`, read by compose when it runs.
+    LocalEnv,
 }
 
 /// One compiled Go-template section and where its text starts in the file.
@@ -222,7 +224,7 @@ impl Provisioner {
         match self.engine {
             Engine::Template(_) => Some(Dialect::Minijinja),
             Engine::Go(_) => Some(Dialect::GoTemplate),
-            Engine::Cmd(_) => None,
+            Engine::Cmd(_) | Engine::LocalEnv => None,
         }
     }
 
@@ -230,7 +232,7 @@ impl Provisioner {
     pub fn cmd(&self) -> Option<&CmdSpec> {
         match &self.engine {
             Engine::Cmd(c) => Some(c),
-            Engine::Template(_) | Engine::Go(_) => None,
+            _ => None,
         }
     }
 
@@ -239,7 +241,7 @@ impl Provisioner {
         match &self.engine {
             Engine::Template(t) => t.targets.keys().map(String::as_str).collect(),
             Engine::Go(g) => g.targets.keys().map(String::as_str).collect(),
-            Engine::Cmd(_) => Vec::new(),
+            Engine::Cmd(_) | Engine::LocalEnv => Vec::new(),
         }
     }
 
@@ -256,7 +258,7 @@ impl Provisioner {
                 .get(target)
                 .map(|m| m.keys().map(String::as_str).collect())
                 .unwrap_or_default(),
-            Engine::Cmd(_) => Vec::new(),
+            Engine::Cmd(_) | Engine::LocalEnv => Vec::new(),
         }
     }
 }
@@ -571,6 +573,9 @@ fn load_entry(
         ));
     };
     let uri = entry_uri(doc, index, pointer, fields)?;
+    if uri.starts_with("local-env://") {
+        return local_env_entry(doc, dir, index, pointer, uri, fields);
+    }
     let is_cmd = uri.starts_with("cmd://");
     let cx = EntryCx { doc, uri };
     let dialect = cx.dialect(pointer, fields, is_cmd)?;
@@ -618,6 +623,66 @@ fn load_entry(
     })
 }
 
+/// A `local-env://` entry (score-compose's environment provisioner): `type` defaults to
+/// `environment`; every output a workload asks for is the compose interpolation of the
+/// variable of the same name, left for compose to read from the shell or `.env`.
+fn local_env_entry(
+    doc: &Document,
+    dir: Option<&Path>,
+    index: usize,
+    pointer: &str,
+    uri: String,
+    fields: &Map<String, Value>,
+) -> Result<Provisioner, Diagnostic> {
+    let cx = EntryCx { doc, uri };
+    let mut p = Provisioner {
+        uri: String::new(),
+        kind: "environment".into(),
+        class: None,
+        id: None,
+        description: String::new(),
+        supported_params: Some(Vec::new()),
+        expected_outputs: Vec::new(),
+        expected_output_spans: Vec::new(),
+        secret_outputs: Vec::new(),
+        expression_outputs: vec!["*".into()],
+        source: ProvisionerSource {
+            file: doc.source.clone(),
+            line: doc.spans.value(pointer).map_or(0, |s| s.line),
+            index,
+            dir: dir.map(Path::to_path_buf),
+            trusted: true,
+        },
+        engine: Engine::LocalEnv,
+    };
+    for (key, v) in fields {
+        let at = member(pointer, key);
+        match key.as_str() {
+            "uri" => {}
+            "type" => p.kind = entry_kind(doc, &cx.uri, pointer, Some((cx.string(key, &at, v)?, at)))?,
+            "class" => p.class = cx.opt_string(key, &at, v)?,
+            "description" => p.description = cx.opt_string(key, &at, v)?.unwrap_or_default(),
+            "supported_params" => p.supported_params = Some(cx.strings(key, &at, v)?),
+            "expected_outputs" => {
+                p.expected_outputs = cx.strings(key, &at, v)?;
+                p.expected_output_spans = (0..p.expected_outputs.len())
+                    .map(|i| doc.spans.value(&format!("{at}/{i}")))
+                    .collect();
+            }
+            other => {
+                return Err(err_key(
+                    doc,
+                    &at,
+                    format!("provisioner '{}': unknown key '{other}' for a local-env:// provisioner", cx.uri),
+                )
+                .with_help("a local-env:// entry takes uri, type, class, description, supported_params and expected_outputs"))
+            }
+        }
+    }
+    p.uri = cx.uri;
+    Ok(p)
+}
+
 /// The entry's `uri`, which must be present, a string, and `template://` or `cmd://`.
 fn entry_uri(
     doc: &Document,
@@ -643,11 +708,14 @@ fn entry_uri(
             .with_help("every entry needs `uri: template://<name>` or `uri: cmd://<program>`"))
         }
     };
-    if !uri.starts_with("cmd://") && !uri.starts_with("template://") {
+    if !["cmd://", "template://", "local-env://"]
+        .iter()
+        .any(|s| uri.starts_with(s))
+    {
         return Err(err_value(
             doc,
             &uri_pointer,
-            format!("provisioner '{uri}': uri must start with 'template://' or 'cmd://'"),
+            format!("provisioner '{uri}': uri must start with 'template://', 'cmd://' or 'local-env://'"),
         ));
     }
     Ok(uri)

@@ -314,6 +314,7 @@ pub fn provision(
     let mut out = match &p.engine {
         Engine::Template(t) => render_all(p, t, input, target, opts)?,
         Engine::Go(g) => render_go(p, g, input, target, opts)?,
+        Engine::LocalEnv => local_env(input),
         Engine::Cmd(spec) => {
             let r = run_command(p, spec, input, opts)?;
             ProvisionOutput {
@@ -676,6 +677,22 @@ fn render_go(
     Ok(out)
 }
 
+/// score-compose's `local-env://` provisioner: each requested output key becomes the compose
+/// interpolation `${KEY}` of the variable of that name (an expression output).
+fn local_env(input: &ProvisionInput) -> ProvisionOutput {
+    let outputs = input
+        .requested_outputs
+        .iter()
+        .map(|k| (k.clone(), Value::String(format!("${{{k}}}"))))
+        .collect();
+    ProvisionOutput {
+        state: Map::new(),
+        shared_patch: Value::Object(Map::new()),
+        outputs,
+        ..ProvisionOutput::default()
+    }
+}
+
 /// The target whose top-level `info_logs` section score-compose defines.
 const GO_COMPOSE_INFO_LOGS_TARGET: &str = "compose";
 
@@ -775,7 +792,9 @@ fn go_section_diag(p: &Provisioner, section: &GoSection, label: &str, msg: Strin
     )
     .with_file(p.source.file.clone());
     match template::line_span(&p.source.file, section.first_line) {
-        Some(s) => d.with_span(s),
+        Some(s) => d
+            .with_span(s)
+            .with_label(format!("section '{label}' starts here")),
         None => d,
     }
 }
