@@ -122,6 +122,7 @@ fn prepare_all(
             &generate::parent_dir(primary),
             &c.artefacts,
         ));
+        generate::create_directories(&generate::parent_dir(primary), &c.artefacts)?;
     }
     Ok(writes)
 }

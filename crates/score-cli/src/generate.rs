@@ -142,6 +142,12 @@ pub fn compile_target(
         report_programs(target.name(), &project, &provisioners);
     }
     let artefacts = target.emit(&project)?;
+    // What provisioners left for the user (score-compose's `info_logs`), as the tools log them.
+    for res in project.resources() {
+        for line in &res.info_logs {
+            eprintln!("info: {line}");
+        }
+    }
     Ok(Compiled {
         artefacts,
         state_dir,
@@ -278,7 +284,23 @@ fn prepare_outputs(
     let mut writes = prepare_writes(&planned, inputs)?;
     writes.stdout = stdout;
     writes.modes = modes(&parent_dir(output), artefacts);
+    create_directories(&parent_dir(output), artefacts)?;
     Ok(writes)
+}
+
+/// Creates the (possibly empty) directories a target asked for under `base`, confined like the
+/// directories of its files (a provisioner's compose `directories`).
+pub fn create_directories(base: &Path, artefacts: &Artefacts) -> Result<(), Diagnostics> {
+    if artefacts.directories.is_empty() {
+        return Ok(());
+    }
+    let root = std::env::current_dir().map_err(|e| io_diag(".", e))?;
+    for rel in &artefacts.directories {
+        let dir = base.join(rel);
+        fsutil::create_dirs_confined(&root, &dir)
+            .map_err(|e| io_diag(&dir.display().to_string(), e))?;
+    }
+    Ok(())
 }
 
 /// Where each artefact goes: the primary at `primary`, the rest relative to its directory

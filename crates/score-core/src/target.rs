@@ -172,6 +172,9 @@ pub struct Artefacts {
     /// Unix permission bits for files that need them (e.g. a Score file's `mode`), by the same
     /// relative path; other files get the writer's default.
     pub modes: BTreeMap<PathBuf, u32>,
+    /// Directories to create (empty ones included), relative like `files`: a provisioner's
+    /// `directories` for compose bind mounts.
+    pub directories: Vec<PathBuf>,
 }
 
 /// A backend: compose, k8s, terraform. A target value carries its own typed options (e.g. the

@@ -17,7 +17,14 @@ use score_core::ProvisionedResource;
 use score_core::{Code, Diagnostic, Diagnostics};
 
 /// Compose sections a provisioner may render for this target.
-pub(crate) const SECTIONS: [&str; 4] = ["services", "volumes", "networks", "files"];
+pub(crate) const SECTIONS: [&str; 6] = [
+    "services",
+    "volumes",
+    "networks",
+    "models",
+    "files",
+    "directories",
+];
 
 /// Who contributed a service.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +48,10 @@ pub(crate) struct Project {
     pub services: BTreeMap<String, Service>,
     pub volumes: BTreeMap<String, Value>,
     pub networks: BTreeMap<String, Value>,
+    /// Top-level `models` (compose's AI models), from score-compose-style provisioners.
+    pub models: BTreeMap<String, Value>,
+    /// Directories under the mounts directory that must exist (a provisioner's `directories`).
+    pub directories: BTreeSet<String>,
     /// Mounted files: path relative to the mounts directory → bytes.
     pub files: BTreeMap<String, Vec<u8>>,
     /// Who wrote each mounted file (for conflict messages).
@@ -82,7 +93,9 @@ impl Project {
                 "services" => self.add_services(uid, entries),
                 "volumes" => merge_entries(&mut self.volumes, "volumes", uid, entries),
                 "networks" => merge_entries(&mut self.networks, "networks", uid, entries),
+                "models" => merge_entries(&mut self.models, "models", uid, entries),
                 "files" => self.add_files(uid, entries),
+                "directories" => self.add_directories(uid, entries),
                 other => Err(Diagnostic::new(
                     Code::ComposeInvalidFragment,
                     format!("resource '{uid}': unknown compose section '{other}'"),
@@ -143,6 +156,38 @@ impl Project {
         Ok(())
     }
 
+    /// `directories`: path under the mounts directory → `true` (create it) or `false` (score-compose
+    /// deletes it; every run writes the mounts tree anew, so it is simply not created).
+    fn add_directories(
+        &mut self,
+        uid: &str,
+        entries: &Map<String, Value>,
+    ) -> Result<(), Diagnostic> {
+        for (path, wanted) in entries {
+            let clean = clean_relative(path).ok_or_else(|| {
+                Diagnostic::new(
+                    Code::ComposeInvalidFragment,
+                    format!("resource '{uid}': directory '{path}' must be relative and stay inside the mounts directory"),
+                )
+                .with_help("write paths like `<service>/data` (no leading `/`, no `..`)")
+            })?;
+            match wanted {
+                Value::Bool(true) => {
+                    self.directories.insert(clean);
+                }
+                Value::Bool(false) | Value::Null => {}
+                other => return Err(Diagnostic::new(
+                    Code::ComposeInvalidFragment,
+                    format!(
+                        "resource '{uid}': directory '{path}' must map to true or false, got {}",
+                        describe_type(other)
+                    ),
+                )),
+            }
+        }
+        Ok(())
+    }
+
     fn add_files(&mut self, uid: &str, entries: &Map<String, Value>) -> Result<(), Diagnostic> {
         for (path, content) in entries {
             let clean = clean_relative(path).ok_or_else(|| {
@@ -154,6 +199,9 @@ impl Project {
             })?;
             let bytes = match content {
                 Value::String(s) => s.clone().into_bytes(),
+                // score-compose: a null content deletes the file; every run writes the whole
+                // mounts tree anew, so there is nothing to write.
+                Value::Null => continue,
                 other => {
                     return Err(Diagnostic::new(
                         Code::ComposeInvalidFragment,

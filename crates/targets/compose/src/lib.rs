@@ -140,7 +140,11 @@ impl Target for ComposeTarget {
             .map(|(k, v)| (k.clone(), v.value.clone()))
             .collect();
         doc.insert("services".into(), Value::Object(services));
-        for (key, section) in [("volumes", &out.volumes), ("networks", &out.networks)] {
+        for (key, section) in [
+            ("volumes", &out.volumes),
+            ("networks", &out.networks),
+            ("models", &out.models),
+        ] {
             if !section.is_empty() {
                 let m: Map<String, Value> = section
                     .iter()
@@ -176,7 +180,16 @@ impl Target for ComposeTarget {
                 convert::env_skeleton(&out.env_vars),
             ));
         }
-        Ok(Artefacts { files, modes })
+        let directories = out
+            .directories
+            .iter()
+            .map(|d| PathBuf::from(MOUNTS_DIR).join(d))
+            .collect();
+        Ok(Artefacts {
+            files,
+            modes,
+            directories,
+        })
     }
 }
 
