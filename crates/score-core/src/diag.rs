@@ -368,6 +368,8 @@ codes! {
         "two sources produce the same Kubernetes object with different content; rename one of them";
     K8sSecretInClearText = "score::k8s::secret-in-clear-text",
         "a secret output would appear in clear text in a manifest; reference it through a Secret instead";
+    K8sSecretReference = "score::k8s::secret-reference",
+        "an encodeSecretRef reference is where a Secret cannot be referenced (mixed into a file, in a manifest, or malformed); use it as a whole variable value, inside a variable, or as a whole file";
     K8sEmit = "score::k8s::emit",
         "the manifests cannot be written as YAML; please report this";
 

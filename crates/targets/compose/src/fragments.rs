@@ -176,13 +176,15 @@ impl Project {
                     self.directories.insert(clean);
                 }
                 Value::Bool(false) | Value::Null => {}
-                other => return Err(Diagnostic::new(
-                    Code::ComposeInvalidFragment,
-                    format!(
+                other => {
+                    return Err(Diagnostic::new(
+                        Code::ComposeInvalidFragment,
+                        format!(
                         "resource '{uid}': directory '{path}' must map to true or false, got {}",
                         describe_type(other)
                     ),
-                )),
+                    ))
+                }
             }
         }
         Ok(())

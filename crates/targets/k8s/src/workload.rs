@@ -199,7 +199,15 @@ impl Ctx<'_> {
         }
 
         let mut secret_data: BTreeMap<String, String> = BTreeMap::new();
-        let env = environment(rc, &secret_name, &mut secret_data);
+        let (env, ref_errors) = environment(rc, &secret_name, &mut secret_data);
+        for (var, message) in ref_errors {
+            self.err(
+                Code::K8sSecretReference,
+                &["containers", cname, "variables", &var],
+                message,
+                None,
+            );
+        }
         let mut mounts = self.file_mounts(index, cname, rc, &secret_name, &mut secret_data);
         if !secret_data.is_empty() {
             self.objects.push(json!({
@@ -244,6 +252,51 @@ impl Ctx<'_> {
                             &["containers", cname, "files", target, "mode"],
                             format!("'{mode}' is not an octal file mode"),
                             Some("write the mode as an octal string such as \"0644\""),
+                        );
+                        continue;
+                    }
+                }
+            }
+            if let FileContent::Text(r) = &f.content {
+                match crate::secret_refs::decode(&r.to_plain()) {
+                    Ok(None) => {}
+                    Ok(Some((parts, refs)))
+                        if refs.len() == 1 && parts.iter().all(String::is_empty) =>
+                    {
+                        // score-k8s: a file that is exactly one reference is projected from
+                        // that Secret.
+                        let volume = format!("secret-ref-{index}-{fi}");
+                        let mut ref_item = json!({"key": refs[0].key, "path": key});
+                        if let Some(m) = item.get("mode") {
+                            ref_item["mode"] = m.clone();
+                        }
+                        self.pod.volumes.push(json!({
+                            "name": volume,
+                            "secret": {"secretName": refs[0].name, "items": [ref_item]},
+                        }));
+                        mounts.push(json!({
+                            "name": volume,
+                            "mountPath": target,
+                            "subPath": key,
+                            "readOnly": true,
+                        }));
+                        continue;
+                    }
+                    Ok(Some(_)) => {
+                        self.err(
+                            Code::K8sSecretReference,
+                            &["containers", cname, "files", target],
+                            "the content mixes secret references (encodeSecretRef) with other text".into(),
+                            Some("a file can be exactly one secret reference (projected from its Secret), or text without references"),
+                        );
+                        continue;
+                    }
+                    Err(m) => {
+                        self.err(
+                            Code::K8sSecretReference,
+                            &["containers", cname, "files", target],
+                            m,
+                            None,
                         );
                         continue;
                     }
@@ -478,15 +531,52 @@ impl Ctx<'_> {
 
 /// `env`, sorted by name like the peers do. A secret value lives in the container's Secret
 /// (added to `secret_data`) and is referenced from there.
+///
+/// A value holding score-k8s secret references (`encodeSecretRef`) reads them from their Secrets:
+/// exactly one reference is a `secretKeyRef`; references inside text become `__ref_<hash>`
+/// variables, listed first, that the value interpolates as `$(__ref_<hash>)`. The second result
+/// lists (variable, problem) for malformed references.
 fn environment(
     rc: &ResolvedContainer,
     secret_name: &str,
     secret_data: &mut BTreeMap<String, String>,
-) -> Vec<Value> {
+) -> (Vec<Value>, Vec<(String, String)>) {
     let mut vars: Vec<(&String, &Resolved)> = rc.variables.iter().collect();
     vars.sort_by(|a, b| a.0.cmp(b.0));
     let mut env = Vec::new();
+    let mut ref_vars: BTreeMap<String, Value> = BTreeMap::new();
+    let mut errors = Vec::new();
     for (name, r) in vars {
+        if !r.is_secret() {
+            let value = env_value(r);
+            match crate::secret_refs::decode(&value) {
+                Ok(None) => {}
+                Ok(Some((parts, refs))) => {
+                    let key_ref = |r: &crate::secret_refs::SecretRef| json!({"secretKeyRef": {"name": r.name, "key": r.key}});
+                    if refs.len() == 1 && parts.iter().all(String::is_empty) {
+                        env.push(json!({"name": name, "valueFrom": key_ref(&refs[0])}));
+                        continue;
+                    }
+                    let mut text = String::new();
+                    for (i, part) in parts.iter().enumerate() {
+                        if i > 0 {
+                            let var = crate::secret_refs::ref_var_name(&refs[i - 1]);
+                            text.push_str(&format!("$({var})"));
+                            ref_vars.entry(var.clone()).or_insert_with(
+                                || json!({"name": var, "valueFrom": key_ref(&refs[i - 1])}),
+                            );
+                        }
+                        text.push_str(part);
+                    }
+                    env.push(json!({"name": name, "value": text}));
+                    continue;
+                }
+                Err(m) => {
+                    errors.push((name.clone(), m));
+                    continue;
+                }
+            }
+        }
         if r.is_secret() {
             // The whole rendered value (text and secret pieces) lives in the Secret: a value
             // mixing text with a secret is still secret.
@@ -508,7 +598,9 @@ fn environment(
             env.push(json!({"name": name, "value": env_value(r)}));
         }
     }
-    env
+    // score-k8s lists the `__ref_` variables first, so the others can interpolate them.
+    let env = ref_vars.into_values().chain(env).collect();
+    (env, errors)
 }
 
 /// The container object from its parts, its keys always in the same order.
