@@ -18,9 +18,12 @@ pub(crate) struct SecretRef {
     pub key: String,
 }
 
-/// `text` split around its references: `parts.len() == refs.len() + 1`. `Ok(None)` when the text
-/// holds no reference; an error names a reference without the `_` between secret and key.
-pub(crate) fn decode(text: &str) -> Result<Option<(Vec<String>, Vec<SecretRef>)>, String> {
+/// Text split around its references: `parts.len() == refs.len() + 1`.
+pub(crate) type Split = (Vec<String>, Vec<SecretRef>);
+
+/// `text` split around its references. `Ok(None)` when the text holds no reference; an error
+/// names a reference without the `_` between secret and key.
+pub(crate) fn decode(text: &str) -> Result<Option<Split>, String> {
     if !text.contains(PREFIX) {
         return Ok(None);
     }
