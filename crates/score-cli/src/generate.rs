@@ -258,8 +258,12 @@ pub fn load_provisioners(
     let mut set = ProvisionerSet::default();
     for f in fetched {
         let trusted = f.trusted();
+        // As in score-compose and score-k8s, `cmd://./x` in a local file is `./x` of the project
+        // (the working directory), wherever the file is; a file not on the local disk has no
+        // directory, so its relative programs cannot run (spec/security.md).
+        let dir = f.dir.map(|_| cwd.clone());
         set.extend(ProvisionerSet::load_with_trust(
-            &[(f.name, f.text, f.dir)],
+            &[(f.name, f.text, dir)],
             trusted,
         )?);
     }

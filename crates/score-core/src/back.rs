@@ -554,7 +554,9 @@ fn workload_services(workloads: &[&Workload]) -> Value {
         }
         out.insert(
             w.name().to_string(),
-            serde_json::json!({"service_name": w.name(), "ports": ports}),
+            // `ServiceName` is the same value under the name score-compose's and score-k8s's
+            // cmd:// programs read (their NetworkService struct).
+            serde_json::json!({"service_name": w.name(), "ServiceName": w.name(), "ports": ports}),
         );
     }
     Value::Object(out)

@@ -194,7 +194,7 @@ fn load_errors_point_at_the_line() {
         ("- type: t\n", "has no 'uri'", 1, Invalid),
         (
             "- uri: http://x\n  type: t\n",
-            "must start with 'template://' or 'cmd://'",
+            "must start with 'template://', 'cmd://' or 'local-env://'",
             1,
             Invalid,
         ),

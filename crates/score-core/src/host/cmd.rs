@@ -41,6 +41,12 @@ struct CmdInput<'a> {
     shared_state: &'a Map<String, Value>,
     target: &'a Value,
     requested_outputs: &'a [String],
+    // What score-compose's and score-k8s's programs also read (their `provisioners.Input`).
+    resource_guid: String,
+    workload_metadata: &'a Map<String, Value>,
+    namespace: &'a str,
+    compose_project_name: &'a str,
+    mount_directory_path: &'a str,
 }
 
 /// What the program writes on stdout. Every field is optional; unknown fields are an error so
@@ -61,6 +67,51 @@ pub(crate) struct CmdOutput {
     pub expression_outputs: Option<BTreeSet<String>>,
     #[serde(default)]
     pub fragments: Option<BTreeMap<String, Value>>,
+    // The answer keys of score-compose's and score-k8s's `ProvisionOutput`, read as the
+    // fragments of the same meaning (`compose_services` is the compose section `services`, ...).
+    #[serde(default)]
+    pub relative_directories: Option<Value>,
+    #[serde(default)]
+    pub relative_file_contents: Option<Value>,
+    #[serde(default)]
+    pub compose_networks: Option<Value>,
+    #[serde(default)]
+    pub compose_volumes: Option<Value>,
+    #[serde(default)]
+    pub compose_services: Option<Value>,
+    #[serde(default)]
+    pub compose_models: Option<Value>,
+    #[serde(default)]
+    pub manifests: Option<Value>,
+}
+
+impl CmdOutput {
+    /// The fragments for `target`: the `fragments` object, plus the tools' answer keys that
+    /// belong to it (compose: `compose_*` and `relative_*`; k8s: `manifests`).
+    pub(crate) fn fragments_for(&mut self, target: &str) -> BTreeMap<String, Value> {
+        let mut out = self.fragments.take().unwrap_or_default();
+        let tools = [
+            ("compose", "directories", self.relative_directories.take()),
+            ("compose", "files", self.relative_file_contents.take()),
+            ("compose", "networks", self.compose_networks.take()),
+            ("compose", "volumes", self.compose_volumes.take()),
+            ("compose", "services", self.compose_services.take()),
+            ("compose", "models", self.compose_models.take()),
+            ("k8s", "manifests", self.manifests.take()),
+        ];
+        for (t, section, value) in tools {
+            if t != target {
+                continue;
+            }
+            match value {
+                None | Some(Value::Null) => {}
+                Some(v) => {
+                    out.entry(section.to_string()).or_insert(v);
+                }
+            }
+        }
+        out
+    }
 }
 
 /// What the pipe threads report when their pipe closes.
@@ -126,7 +177,17 @@ fn encode_input(input: &ProvisionInput) -> serde_json::Result<Vec<u8>> {
         shared_state: &input.shared,
         target: &input.target,
         requested_outputs: &input.requested_outputs,
+        resource_guid: input.guid(),
+        workload_metadata: &input.workload_metadata,
+        namespace: target_str(&input.target, "namespace"),
+        compose_project_name: target_str(&input.target, "project"),
+        mount_directory_path: target_str(&input.target, "mounts_dir"),
     })
+}
+
+/// A string member of the target's context map (`""` when absent).
+fn target_str<'a>(target: &'a Value, key: &str) -> &'a str {
+    target.get(key).and_then(Value::as_str).unwrap_or_default()
 }
 
 /// Starts the program in a process group of its own (so a timeout can kill what it started too)
@@ -343,7 +404,7 @@ fn break_on_output_error(
 }
 
 /// What a cmd:// program must print, for help lines.
-const ANSWER_HELP: &str = "the program must print one JSON object on stdout, with any of resource_state, shared_state, resource_outputs (an object), secret_outputs, expression_outputs, fragments (spec/provisioners.md)";
+const ANSWER_HELP: &str = "the program must print one JSON object on stdout, with any of resource_state, shared_state, resource_outputs (an object), secret_outputs, expression_outputs, fragments, or score-compose's / score-k8s's compose_services, compose_volumes, compose_networks, compose_models, relative_directories, relative_file_contents, manifests (spec/provisioners.md)";
 
 /// `advice`, then the tail of the program's stderr when it wrote any.
 fn stderr_help(stderr: &[u8], advice: &str) -> String {

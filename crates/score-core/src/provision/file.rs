@@ -879,6 +879,11 @@ impl EntryCx<'_> {
                     }
                     f.args = Some(self.strings(key, &at, v)?);
                 }
+                // score-compose's and score-k8s's cmd entries may list `params` and `outputs`
+                // (documentation only: they drive nothing there either).
+                "params" | "outputs" if is_cmd && (v.is_array() || v.is_null()) => {
+                    self.strings(key, &at, v)?;
+                }
                 "init" | "state" | "shared" | "outputs" => {
                     if is_cmd {
                         return Err(err_key(

@@ -282,6 +282,13 @@ struct CmdOutputStub {
     fragments: Option<BTreeMap<String, Value>>,
 }
 
+#[cfg(not(feature = "host"))]
+impl CmdOutputStub {
+    fn fragments_for(&mut self, _target: &str) -> BTreeMap<String, Value> {
+        self.fragments.take().unwrap_or_default()
+    }
+}
+
 fn command_denied(p: &Provisioner, input: &ProvisionInput) -> Diagnostic {
     entry_diag(
         Code::ProvisionCommandDenied,
@@ -316,14 +323,15 @@ pub fn provision(
         Engine::Go(g) => render_go(p, g, input, target, opts)?,
         Engine::LocalEnv => local_env(input),
         Engine::Cmd(spec) => {
-            let r = run_command(p, spec, input, opts)?;
+            let mut r = run_command(p, spec, input, opts)?;
+            let fragments = r.fragments_for(target);
             ProvisionOutput {
                 state: r.resource_state.unwrap_or_default(),
                 shared_patch: r.shared_state.unwrap_or(Value::Object(Map::new())),
                 outputs: r.resource_outputs.unwrap_or_default(),
                 secret_outputs: r.secret_outputs.unwrap_or_default(),
                 expression_outputs: r.expression_outputs.unwrap_or_default(),
-                fragments: r.fragments.unwrap_or_default(),
+                fragments,
                 info_logs: Vec::new(),
             }
         }
