@@ -256,3 +256,115 @@ pub fn run(
     trials.extend(extra);
     libtest_mimic::run(&args, trials).exit()
 }
+
+/// `../shared/reference/peers/` beside the workspace (the Score ecosystem's own provisioner files).
+/// Missing: a skip message locally (`None`), a failure under `CI`.
+pub fn peers_dir() -> Option<PathBuf> {
+    let dir = workspace_root().join("../shared/reference/peers");
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!(
+            "the ecosystem corpus {} is missing, and CI is set",
+            dir.display()
+        );
+    }
+    eprintln!(
+        "SKIP: the ecosystem corpus {} is not beside the checkout",
+        dir.display()
+    );
+    None
+}
+
+/// A case compiled with a reference tool's default provisioner file in front of the target's
+/// own defaults: `Ok(None)` when some resource of the case is not served by that file (the case
+/// is not a test of it), else the compiled result, every resource provisioned by the file.
+pub fn compile_with_reference<O>(
+    target: &dyn Target,
+    case: &Case<O>,
+    reference: &Path,
+) -> Result<Option<Compiled>, String> {
+    let text =
+        std::fs::read_to_string(reference).map_err(|e| format!("{}: {e}", reference.display()))?;
+    let name = reference
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let set = score_core::ProvisionerSet::load(&[(name.clone(), text.clone(), None)])
+        .map_err(|d| format!("{name} does not load unchanged:\n{d}"))?;
+    if !case.provisioners.is_empty() {
+        return Ok(None);
+    }
+    let mut inputs = case.inputs();
+    inputs.provisioner_files = vec![(name.clone(), text)];
+    let compiled = compile(target, &inputs, test_state()).map_err(|d| format!("{name}:\n{d}"))?;
+    let ours: Vec<String> = compiled
+        .project
+        .resources()
+        .filter(|r| !set.iter().any(|p| p.uri == r.provisioner))
+        .map(|r| r.uid.to_string())
+        .collect();
+    Ok(ours.is_empty().then_some(compiled))
+}
+
+/// The trials that run a reference tool's default provisioner file (`reference`, relative to
+/// [`peers_dir`]) on the target's own cases: `reference::<case>` for each case that file serves
+/// entirely (compiled, then `check`ed by the real validator), and `reference::covers_every_type`
+/// (every type the file serves is exercised by some case).
+pub fn reference_trials<O>(
+    target: &'static str,
+    reference: &'static str,
+    make: fn(&O) -> Box<dyn Target>,
+    check: fn(&str, &Compiled) -> Result<(), String>,
+) -> Vec<Trial>
+where
+    O: DeserializeOwned + Default + Clone + Send + 'static,
+{
+    let compiled = move |name: &str, peers: &Path| {
+        let case: Case<O> = load_case(target, name);
+        compile_with_reference(make(&case.options).as_ref(), &case, &peers.join(reference))
+    };
+    let mut trials: Vec<Trial> = case_names(target)
+        .into_iter()
+        .map(|name| {
+            Trial::test(format!("reference::{name}"), move || {
+                let Some(peers) = peers_dir() else {
+                    return Ok(());
+                };
+                match compiled(&name, &peers)? {
+                    Some(c) => Ok(check(&name, &c)?),
+                    None => {
+                        eprintln!("{name}: not every resource is served by {reference}");
+                        Ok(())
+                    }
+                }
+            })
+        })
+        .collect();
+    trials.push(Trial::test("reference::covers_every_type", move || {
+        let Some(peers) = peers_dir() else {
+            return Ok(());
+        };
+        let text = std::fs::read_to_string(peers.join(reference))?;
+        let set = score_core::ProvisionerSet::load(&[("reference".into(), text, None)])
+            .map_err(|d| d.to_string())?;
+        let mut covered = std::collections::BTreeSet::new();
+        for name in case_names(target) {
+            if let Ok(Some(c)) = compiled(&name, &peers) {
+                covered.extend(c.project.resources().map(|r| r.uid.kind().to_string()));
+            }
+        }
+        let missing: std::collections::BTreeSet<&str> = set
+            .iter()
+            .map(|p| p.kind.as_str())
+            .filter(|k| !covered.contains(*k))
+            .collect();
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("types of {reference} that no case compiles through: {missing:?}").into())
+        }
+    }));
+    trials
+}

@@ -102,20 +102,34 @@ fn validators_reject_a_broken_file() -> Result<(), Failed> {
     }
 }
 
+/// score-compose's default file in place of ours: the output passes the real docker compose loader.
+fn reference_check(name: &str, c: &score_core::Compiled) -> Result<(), String> {
+    check_compose_loader(name, &c.artefacts).map(|_| ())
+}
+
 fn main() {
+    let reference = kit::reference_trials::<ComposeOptions>(
+        TARGET,
+        "score-compose/internal/command/default.provisioners.yaml",
+        |o| Box::new(score_target_compose::ComposeTarget::new(o.clone())),
+        reference_check,
+    );
     kit::run(
         TARGET,
         SNAPSHOT,
         check,
-        vec![
-            Trial::test(
-                "fixtures::every_default_provisioner_type_has_a_case",
-                every_default_provisioner_type_has_a_case,
-            ),
-            Trial::test(
-                "validators::reject_a_broken_file",
-                validators_reject_a_broken_file,
-            ),
-        ],
+        reference
+            .into_iter()
+            .chain(vec![
+                Trial::test(
+                    "fixtures::every_default_provisioner_type_has_a_case",
+                    every_default_provisioner_type_has_a_case,
+                ),
+                Trial::test(
+                    "validators::reject_a_broken_file",
+                    validators_reject_a_broken_file,
+                ),
+            ])
+            .collect(),
     )
 }

@@ -126,14 +126,23 @@ fn required_cases_exist() -> Result<(), Failed> {
     }
 }
 
+/// score-k8s's default file in place of ours: the manifests pass kubernetes-validate.
+fn reference_check(name: &str, c: &score_core::Compiled) -> Result<(), String> {
+    let yaml = String::from_utf8(c.artefacts.files[0].1.clone()).map_err(|e| e.to_string())?;
+    kubernetes_validate(&yaml, name);
+    Ok(())
+}
+
 fn main() {
-    kit::run(
+    let mut trials = kit::reference_trials::<score_target_k8s::K8sOptions>(
         TARGET,
-        SNAPSHOT,
-        check,
-        vec![Trial::test(
-            "fixtures::required_cases_exist",
-            required_cases_exist,
-        )],
-    )
+        "score-k8s/internal/provisioners/default/zz-default.provisioners.yaml",
+        |o| Box::new(score_target_k8s::K8sTarget::new(o.clone())),
+        reference_check,
+    );
+    trials.push(Trial::test(
+        "fixtures::required_cases_exist",
+        required_cases_exist,
+    ));
+    kit::run(TARGET, SNAPSHOT, check, trials)
 }
