@@ -108,7 +108,7 @@ fn reference_check(name: &str, c: &score_core::Compiled) -> Result<(), String> {
 }
 
 fn main() {
-    let reference = kit::reference_trials::<ComposeOptions>(
+    let reference = kit::reference_trials::<score_target_compose::ComposeOptions>(
         TARGET,
         "score-compose/internal/command/default.provisioners.yaml",
         |o| Box::new(score_target_compose::ComposeTarget::new(o.clone())),
