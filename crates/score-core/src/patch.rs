@@ -312,6 +312,7 @@ pub fn parse_patch_operations(
             pointer,
             format!("patch template '{origin}': {message}"),
         )
+        .with_label(message)
         .with_help(
             "each operation is a mapping with `op` (set or delete), `path`, `value` (for set) and an optional `description`",
         )
@@ -400,7 +401,12 @@ pub fn parse_patch_operations(
             path,
             value: m.get("value").map(normalise_numbers).unwrap_or(Value::Null),
             description,
-            at: doc.spans.value(&ptr).map(|s| (doc.source.clone(), s)),
+            // Errors point at the path (else the operation).
+            at: doc
+                .spans
+                .value(&format!("{ptr}/path"))
+                .or_else(|| doc.spans.value(&ptr))
+                .map(|s| (doc.source.clone(), s)),
         });
     }
     Ok(ops)
@@ -447,7 +453,10 @@ pub fn apply_patch_operations(
                 "paths are dot-separated keys; a number indexes a list, -1 appends, \\ escapes the next character (spec/patching.md)",
             );
             if let Some((file, span)) = &op.at {
-                d = d.with_file(file.clone()).with_span(*span);
+                d = d
+                    .with_file(file.clone())
+                    .with_span(*span)
+                    .with_label(format!("operation {}: {e}", i + 1));
             }
             return Err(d);
         }
@@ -902,7 +911,7 @@ mod tests {
             e.message,
             "patch template 'p.tpl': operation 2 (set 'l.x'): cannot set array element for non-numeric key 'x'"
         );
-        assert_eq!(e.location(), "p.tpl (rendered):4:3");
+        assert_eq!(e.location(), "p.tpl (rendered):5:9");
         let e = apply_patch_operations(
             "p.tpl",
             &[PatchOperation::new(PatchOp::Set, "", json!(1))],

@@ -100,7 +100,7 @@ fn patch_errors_name_the_template_and_operation() {
         d.message,
         "patch template 'patch-1.tpl': operation 2 (set '0.spec.template.spec.containers.name'): cannot set array element for non-numeric key 'name'"
     );
-    assert_eq!(d.location(), "patch-1.tpl (rendered):4:3");
+    assert_eq!(d.location(), "patch-1.tpl (rendered):5:9");
 
     // A manifest replaced by something that is not an object.
     let e = manifests(&with_patches(&["- op: set\n  path: 0\n  value: gone\n"])).unwrap_err();
