@@ -895,6 +895,13 @@ mod tests {
         );
         let e = parse_patch_operations("t", "- op: set\n  path: a: b: c\n").unwrap_err();
         assert!(e.message.contains("rendered invalid YAML"), "{}", e.message);
+        // One YAML document only.
+        let e = parse_patch_operations(
+            "t",
+            "- op: delete\n  path: a\n---\n- op: delete\n  path: b\n",
+        )
+        .unwrap_err();
+        assert_eq!(e.code, Code::PatchInvalidOperations);
     }
 
     #[test]
