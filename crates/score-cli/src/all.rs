@@ -57,6 +57,7 @@ pub fn run(args: &AllArgs) -> Result<(), Diagnostics> {
     flags.namespace = args.namespace.clone();
     flags.generate_namespace = args.generate_namespace;
     flags.allow_outside_paths = args.common.allow_outside_paths;
+    flags.state_dir = Some(args.common.state_dir.clone());
     let built: Vec<BoxedTarget> = TARGETS
         .iter()
         .map(|t| (t.build)(&flags))

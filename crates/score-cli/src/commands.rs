@@ -77,6 +77,7 @@ pub fn compose(args: &ComposeArgs) -> Result<(), Diagnostics> {
     let mut flags = compose_flags(&args.compose);
     flags.env_file = args.env_file.as_ref().map(|e| e.display().to_string());
     flags.allow_outside_paths = args.common.allow_outside_paths;
+    flags.state_dir = Some(args.common.state_dir.clone());
     let target = (targets::by_name("compose").build)(&flags)?;
     generate::run(target.as_ref(), &args.common, &args.output)
 }
@@ -95,6 +96,7 @@ pub fn k8s(args: &K8sArgs) -> Result<(), Diagnostics> {
     let flags = TargetFlags {
         namespace: args.namespace.clone(),
         generate_namespace: args.generate_namespace,
+        state_dir: Some(args.common.state_dir.clone()),
         ..TargetFlags::default()
     };
     let target = (targets::by_name("k8s").build)(&flags)?;
@@ -164,6 +166,10 @@ pub struct InitArgs {
     /// Do not write a sample Score file.
     #[arg(long)]
     no_sample: bool,
+    /// Patch template file to store and apply to every compose/k8s output (repeatable, in
+    /// order; replaces the stored list). URI forms as for --provisioners (spec/patching.md).
+    #[arg(long = "patch-templates", value_name = "URI", value_parser = generate::non_empty_uri)]
+    patch_templates: Vec<String>,
 }
 
 const SAMPLE: &str = "\
@@ -193,6 +199,11 @@ pub fn init(args: &InitArgs) -> Result<(), Diagnostics> {
         target.default_provisioners().as_bytes().to_vec(),
         here.clone(),
     )];
+    if let Some((path, bytes)) =
+        crate::patches::init_file(&args.patch_templates, &args.state_dir, target.name())?
+    {
+        files.push((path, bytes, here.clone()));
+    }
     if !args.no_sample && !args.file.exists() {
         files.push((args.file.clone(), SAMPLE.as_bytes().to_vec(), here));
     }

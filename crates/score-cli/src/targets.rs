@@ -3,7 +3,7 @@
 //! reads [`TARGETS`], so a new target is one row here.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use score_core::{Code, Diagnostic, Diagnostics, Target};
 use score_target_compose::{ComposeOptions, ComposeTarget};
@@ -32,6 +32,9 @@ pub struct TargetFlags {
     pub module_source: Vec<String>,
     /// `--allow-outside-paths`: compose volumes may bind-mount host paths outside the project.
     pub allow_outside_paths: bool,
+    /// `--state-dir` of a generate command: compose and k8s load the patch templates stored
+    /// there (`None`: no patch templates, e.g. for listings).
+    pub state_dir: Option<PathBuf>,
 }
 
 /// One row of the table.
@@ -115,6 +118,9 @@ fn compose(flags: &TargetFlags) -> Result<BoxedTarget, Diagnostics> {
     o.publish = flags.publish.clone();
     o.env_file = flags.env_file.clone();
     o.allow_outside_paths = flags.allow_outside_paths;
+    if let Some(dir) = &flags.state_dir {
+        o.patch_templates = crate::patches::load(dir, "compose")?;
+    }
     Ok(Box::new(ComposeTarget::new(o)))
 }
 
@@ -122,6 +128,9 @@ fn k8s(flags: &TargetFlags) -> Result<BoxedTarget, Diagnostics> {
     let mut o = K8sOptions::default();
     o.namespace = flags.namespace.clone();
     o.generate_namespace = flags.generate_namespace;
+    if let Some(dir) = &flags.state_dir {
+        o.patch_templates = crate::patches::load(dir, "k8s")?;
+    }
     Ok(Box::new(K8sTarget::new(o)))
 }
 

@@ -383,6 +383,16 @@ codes! {
     TerraformEmit = "score::terraform::emit",
         "main.tf cannot be written (a value the HCL printer cannot express); fix the value or report this";
 
+    // Patch templates (compose and k8s output).
+    PatchTemplateSyntax = "score::patch::template-syntax",
+        "a patch template is not a valid Go template; fix the template syntax at the marked line";
+    PatchTemplateRender = "score::patch::template-render",
+        "a patch template failed while rendering; fix the template or the data it reads";
+    PatchInvalidOperations = "score::patch::invalid-operations",
+        "a patch template did not render a YAML list of operations {op, path, value, description}; fix the template";
+    PatchApplyFailed = "score::patch::apply-failed",
+        "a patch operation cannot be applied (bad path, list index, query syntax) or leaves an invalid document; fix the operation's path";
+
     // The command line and the host.
     Usage = "score::usage::invalid-arguments",
         "the command-line arguments do not fit together; see the help line and --help";

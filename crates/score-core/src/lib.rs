@@ -35,6 +35,7 @@ mod back;
 mod diag;
 mod front;
 pub mod model;
+mod patch;
 pub mod quantity;
 mod target;
 mod uid;
@@ -52,6 +53,11 @@ pub use back::{compile, provisioner_set, resolve_project, CompileInputs, Compile
 pub use diag::{Code, Diagnostic, Diagnostics, SourceFile, Span};
 pub use front::{
     load_workload, LoadOptions, LoadedWorkload, MemorySources, SourceError, SourceReader,
+};
+pub use patch::{
+    apply_patch_operations, apply_patch_templates, check_patch_template, parse_patch_operations,
+    patch_workloads, PatchDialect, PatchOp, PatchOperation, PatchTemplate, MAX_LIST_PADDING,
+    PATCH_FUEL,
 };
 pub use provision::{
     CmdSpec, CommandPolicy, ProvisionOptions, Provisioner, ProvisionerFile, ProvisionerSet,

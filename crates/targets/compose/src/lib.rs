@@ -71,6 +71,10 @@ pub struct ComposeOptions {
     /// climbing above the output's directory): `--allow-outside-paths`. Without it such a
     /// volume is an error, so a Score file cannot mount `/` or the docker socket unasked.
     pub allow_outside_paths: bool,
+    /// Patch templates (`init --patch-templates`), applied in order to the compose document
+    /// before it is written, as score-compose applies them (`.Compose`, `.Workloads`; see
+    /// `spec/patching.md`).
+    pub patch_templates: Vec<score_core::PatchTemplate>,
 }
 
 impl ComposeOptions {
@@ -157,13 +161,19 @@ impl Target for ComposeTarget {
         // `>-` blocks is correct YAML but hard to read and to grep.
         let mut yaml_options = serde_saphyr::SerializerOptions::default();
         yaml_options.folded_wrap_chars = usize::MAX;
-        let yaml = serde_saphyr::to_string_with_options(&Value::Object(doc), yaml_options)
-            .map_err(|e| {
-                Diagnostic::new(
-                    Code::ComposeEmit,
-                    format!("cannot serialise compose.yaml: {e}"),
-                )
-            })?;
+        let mut doc = Value::Object(doc);
+        score_core::apply_patch_templates(
+            &settings.patch_templates,
+            &score_core::PatchDialect::Compose,
+            project,
+            &mut doc,
+        )?;
+        let yaml = serde_saphyr::to_string_with_options(&doc, yaml_options).map_err(|e| {
+            Diagnostic::new(
+                Code::ComposeEmit,
+                format!("cannot serialise compose.yaml: {e}"),
+            )
+        })?;
 
         let mut files: Vec<(PathBuf, Vec<u8>)> = vec![(PathBuf::from("compose.yaml"), yaml.into())];
         let mut modes = BTreeMap::new();

@@ -65,6 +65,10 @@ pub struct K8sOptions {
     pub namespace: Option<String>,
     /// `--generate-namespace`: also emit the `Namespace` object (needs `namespace`).
     pub generate_namespace: bool,
+    /// Patch templates (`init --patch-templates`), applied in order to the list of objects
+    /// before it is written, as score-k8s applies them (`.Manifests`, `.Workloads`,
+    /// `.Namespace`; see `spec/patching.md`).
+    pub patch_templates: Vec<score_core::PatchTemplate>,
 }
 
 impl Target for K8sTarget {
@@ -86,6 +90,7 @@ impl Target for K8sTarget {
 
     fn emit(&self, project: &ResolvedProject) -> Result<Artefacts, Diagnostics> {
         let docs = manifests(project, &self.options)?;
+        let docs = patch(docs, project, &self.options)?;
         let yaml = render_yaml(&docs)?;
         Ok(Artefacts {
             files: vec![(PathBuf::from(MANIFESTS_FILE), yaml.into_bytes())],
@@ -202,6 +207,40 @@ fn check_no_secret_references(docs: &[Value]) -> Result<(), Diagnostics> {
         }
     }
     diags.into_result()
+}
+
+/// `docs` after the patch templates of `opts`; each patched document must still be an object.
+fn patch(
+    docs: Vec<Value>,
+    project: &ResolvedProject,
+    opts: &K8sOptions,
+) -> Result<Vec<Value>, Diagnostics> {
+    if opts.patch_templates.is_empty() {
+        return Ok(docs);
+    }
+    let dialect = score_core::PatchDialect::K8s {
+        namespace: opts.namespace.clone().unwrap_or_default(),
+    };
+    let mut list = Value::Array(docs);
+    score_core::apply_patch_templates(&opts.patch_templates, &dialect, project, &mut list)?;
+    // A path names something inside the list, never the list itself.
+    let Value::Array(docs) = list else {
+        return Err(
+            Diagnostic::new(Code::Internal, "a patch replaced the list of manifests").into(),
+        );
+    };
+    if let Some((i, bad)) = docs.iter().enumerate().find(|(_, d)| !d.is_object()) {
+        return Err(Diagnostic::new(
+            Code::PatchApplyFailed,
+            format!(
+                "after the patch templates, manifest {i} is {}, not a Kubernetes object",
+                score_core::unstable::describe_type(bad)
+            ),
+        )
+        .with_help("a patch that replaces or adds a manifest must give it an object; delete a manifest with `op: delete`, `path: <index>`")
+        .into());
+    }
+    Ok(docs)
 }
 
 /// Multi-document YAML (`---` between documents) from the serde-saphyr emitter, which quotes
