@@ -23,10 +23,15 @@ use score_core::{compile, CompileInputs, Compiled, Diagnostics, State, Target};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-/// The workspace root (this crate is `crates/targets/<target>`).
+/// The workspace root: the nearest directory above the including crate that holds `Cargo.lock`
+/// (the kit is included by `crates/targets/<target>` and by `crates/score-cli`).
 pub fn workspace_root() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../..");
-    std::fs::canonicalize(&root).unwrap_or(root)
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = dir
+        .ancestors()
+        .find(|d| d.join("Cargo.lock").is_file())
+        .unwrap_or(dir);
+    std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf())
 }
 
 /// `testdata/<target>/`.
