@@ -14,11 +14,9 @@
 mod kit;
 
 #[path = "../../targets/compose/tests/common/mod.rs"]
-#[allow(dead_code)]
 mod compose;
 
 #[path = "../../targets/k8s/tests/common/mod.rs"]
-#[allow(dead_code)]
 mod k8s;
 
 use std::path::{Path, PathBuf};
