@@ -10,7 +10,6 @@
 //! Locally the corpus may be absent (skipped with a message); under `CI=true` that is a failure.
 
 #[path = "../../targets/testkit.rs"]
-#[allow(dead_code)]
 mod kit;
 
 #[path = "../../targets/compose/tests/common/mod.rs"]
