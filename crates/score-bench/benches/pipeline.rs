@@ -19,7 +19,10 @@ use criterion::{
     criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput,
 };
 
-use score_bench::{compile, fixed_state, floor_emit, floor_output, floor_parse, workloads};
+use score_bench::{
+    compile, compile_with, fixed_state, floor_emit, floor_output, floor_parse, workloads,
+    PROVISIONERS_GO, PROVISIONERS_MINIJINJA,
+};
 use score_core::{
     load_workload, provisioner_set, resolve_project, LoadOptions, ProvisionOptions, Target,
     WorkloadInput,
@@ -142,5 +145,29 @@ fn pipeline(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, load_validate, pipeline);
+/// The same project through equivalent provisioners in each dialect (score-bench's
+/// `PROVISIONERS_MINIJINJA` / `PROVISIONERS_GO`): the Go-template path's cost per resource
+/// against the minijinja path's (BENCHMARKS.md).
+fn dialects(c: &mut Criterion) {
+    let n = 100;
+    let files = workloads(n);
+    let target = ComposeTarget::default();
+    let mut g = c.benchmark_group(format!("dialects/{n}"));
+    // Three resources per workload.
+    g.throughput(Throughput::Elements(3 * n as u64));
+    g.sample_size(20)
+        .sampling_mode(SamplingMode::Flat)
+        .measurement_time(Duration::from_secs(4));
+    for (name, provisioners) in [
+        ("minijinja", PROVISIONERS_MINIJINJA),
+        ("gotemplate", PROVISIONERS_GO),
+    ] {
+        g.bench_function(BenchmarkId::new(name, n), |b| {
+            b.iter(|| compile_with(&target, black_box(&files), provisioners).expect("compiles"))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, load_validate, pipeline, dialects);
 criterion_main!(benches);

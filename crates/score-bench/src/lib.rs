@@ -121,6 +121,124 @@ resources:
     )
 }
 
+/// Provisioners for the bench workload's three resources (`postgres`, `redis`, `volume`) in
+/// score-gen's minijinja dialect; [`PROVISIONERS_GO`] says the same in Go templates, so the two
+/// compile to the same bytes and their difference in cost is the template engine's.
+pub const PROVISIONERS_MINIJINJA: &str = r#"
+- uri: template://bench/postgres
+  engine: minijinja
+  type: postgres
+  expected_outputs: [host, port, name, username, password]
+  init: |
+    svc: {{ "pg-" ~ (id | replace(".", "-")) }}
+  state: |
+    password: {{ state.password | default("pw" ~ guid[:8]) | quote }}
+  outputs: |
+    host: {{ init.svc }}
+    port: 5432
+    name: {{ id | replace(".", "_") | quote }}
+    username: {{ ("u_" ~ source_workload) | quote }}
+    password: {{ state.password | quote }}
+  compose:
+    services: |
+      {{ init.svc }}:
+        image: postgres:17-alpine
+        environment:
+          POSTGRES_PASSWORD: {{ state.password | quote }}
+          POSTGRES_DB: {{ id | replace(".", "_") | quote }}
+        labels:
+          dev.score.compose.res.uid: {{ uid | quote }}
+- uri: template://bench/redis
+  engine: minijinja
+  type: redis
+  expected_outputs: [host, port, username, password]
+  state: |
+    password: {{ state.password | default("rd" ~ guid[:8]) | quote }}
+  outputs: |
+    host: {{ "redis-" ~ (id | replace(".", "-")) }}
+    port: 6379
+    username: default
+    password: {{ state.password | quote }}
+  compose:
+    services: |
+      {{ "redis-" ~ (id | replace(".", "-")) }}:
+        image: redis:7-alpine
+        command: ["redis-server", "--requirepass", {{ state.password | quote }}]
+- uri: template://bench/volume
+  engine: minijinja
+  type: volume
+  expected_outputs: [type, source]
+  outputs: |
+    type: volume
+    source: {{ "vol-" ~ (id | replace(".", "-")) }}
+  compose:
+    volumes: |
+      {{ "vol-" ~ (id | replace(".", "-")) }}:
+        driver: local
+"#;
+
+/// [`PROVISIONERS_MINIJINJA`] as Go templates (score-compose's format, sprig functions).
+pub const PROVISIONERS_GO: &str = r#"
+- uri: template://bench/postgres
+  type: postgres
+  expected_outputs: [host, port, name, username, password]
+  init: |
+    svc: {{ printf "pg-%s" (.Id | replace "." "-") }}
+  state: |
+    password: {{ dig "password" (printf "pw%s" (.Guid | trunc 8)) .State | quote }}
+  outputs: |
+    host: {{ .Init.svc }}
+    port: 5432
+    name: {{ .Id | replace "." "_" | quote }}
+    username: {{ printf "u_%s" .SourceWorkload | quote }}
+    password: {{ .State.password | quote }}
+  services: |
+    {{ .Init.svc }}:
+      image: postgres:17-alpine
+      environment:
+        POSTGRES_PASSWORD: {{ .State.password | quote }}
+        POSTGRES_DB: {{ .Id | replace "." "_" | quote }}
+      labels:
+        dev.score.compose.res.uid: {{ .Uid | quote }}
+- uri: template://bench/redis
+  type: redis
+  expected_outputs: [host, port, username, password]
+  state: |
+    password: {{ dig "password" (printf "rd%s" (.Guid | trunc 8)) .State | quote }}
+  outputs: |
+    host: {{ printf "redis-%s" (.Id | replace "." "-") }}
+    port: 6379
+    username: default
+    password: {{ .State.password | quote }}
+  services: |
+    {{ printf "redis-%s" (.Id | replace "." "-") }}:
+      image: redis:7-alpine
+      command: ["redis-server", "--requirepass", {{ .State.password | quote }}]
+- uri: template://bench/volume
+  type: volume
+  expected_outputs: [type, source]
+  outputs: |
+    type: volume
+    source: {{ printf "vol-%s" (.Id | replace "." "-") }}
+  volumes: |
+    {{ printf "vol-%s" (.Id | replace "." "-") }}:
+      driver: local
+"#;
+
+/// [`compile`] with a user provisioner file in front of the target's defaults.
+pub fn compile_with(
+    target: &dyn Target,
+    files: &[(String, String)],
+    provisioners: &str,
+) -> Result<Artefacts, Diagnostics> {
+    let inputs = CompileInputs {
+        score_files: files.to_vec(),
+        provisioner_files: vec![("bench.provisioners.yaml".into(), provisioners.into())],
+        ..CompileInputs::default()
+    };
+    Ok(score_core::compile(target, &inputs, fixed_state())?.artefacts)
+}
+
 /// An empty state with [`SEED`].
 pub fn fixed_state() -> State {
     State::with_seed(SEED)
@@ -217,6 +335,17 @@ mod tests {
             assert_eq!(w.containers.len(), 2, "{name}");
             assert_eq!(w.containers["app"].variables.len(), 8, "{name}");
         }
+    }
+
+    #[test]
+    fn the_two_dialects_compile_the_bench_project_to_the_same_bytes() {
+        let files = workloads(6);
+        let target = ComposeTarget::default();
+        let mj = compile_with(&target, &files, PROVISIONERS_MINIJINJA).expect("minijinja");
+        let go = compile_with(&target, &files, PROVISIONERS_GO).expect("go templates");
+        let text = String::from_utf8(go.files[0].1.clone()).unwrap();
+        assert!(text.contains("pg-svc-0003-db:"), "{text}");
+        assert_eq!(mj, go);
     }
 
     #[test]
