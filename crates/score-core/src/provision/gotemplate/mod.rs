@@ -119,6 +119,7 @@ impl GoTemplate {
             .funcs((*funcs).clone())
             .parse(src)
             .map_err(convert_error)?;
+        rewrite::check_structure(src)?;
         let (tree, defines) = gotmpl::parse::Parser::new(src, "{{", "}}")
             .and_then(|p| p.parse())
             .map_err(convert_error)?;

@@ -7,10 +7,10 @@ use gotmpl::parse::{
     BranchNode, CommandNode, Expr, ListNode, Node, PipeNode, Pos, SmolStr, TemplateNode,
 };
 
-use super::GoError;
 use super::sprig::{
     FN_CHARGE, FN_FIELD, FN_FMT, FN_NIL_TICK, FN_OUT, FN_TICK, GO_BUILTINS, PRINTING_BUILTINS,
 };
+use super::GoError;
 
 pub(super) struct Rewriter<'a> {
     src: &'a str,
@@ -126,7 +126,10 @@ impl<'a> Rewriter<'a> {
                     let guarded = PipeNode {
                         pos,
                         decl: Vec::new(),
-                        commands: vec![command(pos, vec![f]), command(pos, vec![ident(pos, FN_FMT)])],
+                        commands: vec![
+                            command(pos, vec![f]),
+                            command(pos, vec![ident(pos, FN_FMT)]),
+                        ],
                         is_assign: false,
                     };
                     cmd.args.insert(1, Expr::Pipe(pos, guarded));
@@ -145,7 +148,9 @@ impl<'a> Rewriter<'a> {
             Expr::Identifier(pos, name) => {
                 if !self.funcs.contains_key(name.as_str()) && !GO_BUILTINS.contains(&name.as_str())
                 {
-                    return Err(self.error(pos, format!("function {:?} not defined", name.as_str())));
+                    return Err(
+                        self.error(pos, format!("function {:?} not defined", name.as_str()))
+                    );
                 }
                 Expr::Identifier(pos, name)
             }
@@ -174,7 +179,10 @@ impl<'a> Rewriter<'a> {
 
     fn error(&self, pos: Pos, message: String) -> GoError {
         let before = self.src.get(..pos.offset).unwrap_or("");
-        let column = before.rfind('\n').map_or(before.len(), |i| before.len() - i - 1) + 1;
+        let column = before
+            .rfind('\n')
+            .map_or(before.len(), |i| before.len() - i - 1)
+            + 1;
         GoError {
             message,
             line: Some(pos.line),
@@ -227,4 +235,102 @@ fn unknown_field(pos: Pos, field: &SmolStr) -> Expr {
             is_assign: false,
         },
     )
+}
+
+/// Go's block structure, which gotmpl's parser does not enforce: every `if`, `range`, `with`,
+/// `define` and `block` has its `{{end}}`, `{{else}}` and `{{end}}` appear only inside one,
+/// `{{break}}`/`{{continue}}` only inside a `range`. (gotmpl ends the template at an unmatched
+/// `{{end}}` and accepts a missing one at the end of the text.)
+pub(super) fn check_structure(src: &str) -> Result<(), GoError> {
+    let b = src.as_bytes();
+    let mut stack: Vec<&str> = Vec::new();
+    let mut i = 0;
+    let at = |off: usize, message: String| {
+        let before = &src[..off];
+        let line = before.matches('\n').count() + 1;
+        let column = before
+            .rfind('\n')
+            .map_or(before.len(), |p| before.len() - p - 1)
+            + 1;
+        GoError {
+            message,
+            line: Some(line),
+            column: Some(column),
+        }
+    };
+    while let Some(rel) = src[i..].find("{{") {
+        let start = i + rel;
+        let mut j = start + 2;
+        if b.get(j) == Some(&b'-') && b.get(j + 1).is_some_and(|c| c.is_ascii_whitespace()) {
+            j += 1;
+        }
+        while b.get(j).is_some_and(|c| c.is_ascii_whitespace()) {
+            j += 1;
+        }
+        if src[j..].starts_with("/*") {
+            match src[j..].find("*/") {
+                Some(e) => {
+                    i = j + e + 2;
+                    continue;
+                }
+                None => return Ok(()), // gotmpl reports the unclosed comment
+            }
+        }
+        let word_end = src[j..]
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .map_or(src.len(), |e| j + e);
+        let word = &src[j..word_end];
+        // Find the end of the action, skipping quoted text.
+        let mut k = word_end;
+        let mut end = None;
+        while k < b.len() {
+            match b[k] {
+                b'"' | b'\'' => {
+                    let q = b[k];
+                    k += 1;
+                    while k < b.len() && b[k] != q {
+                        if b[k] == b'\\' {
+                            k += 1;
+                        }
+                        k += 1;
+                    }
+                    k += 1;
+                }
+                b'`' => {
+                    k += 1;
+                    while k < b.len() && b[k] != b'`' {
+                        k += 1;
+                    }
+                    k += 1;
+                }
+                b'}' if b.get(k + 1) == Some(&b'}') => {
+                    end = Some(k + 2);
+                    break;
+                }
+                _ => k += 1,
+            }
+        }
+        let Some(end) = end else {
+            return Ok(()); // gotmpl reports the unclosed action
+        };
+        // (`else if` / `else with` share the outer `end`.)
+        match word {
+            "if" | "range" | "with" | "define" | "block" => stack.push(word),
+            "end" if stack.pop().is_none() => {
+                return Err(at(start, "unexpected {{end}}".into()));
+            }
+            "else" if !matches!(stack.last(), Some(&("if" | "range" | "with"))) => {
+                return Err(at(start, "unexpected {{else}}".into()));
+            }
+            "break" | "continue" if !stack.contains(&"range") => {
+                return Err(at(start, format!("{{{{{word}}}}} outside {{{{range}}}}")));
+            }
+            _ => {}
+        }
+        i = end;
+    }
+    if !stack.is_empty() {
+        return Err(at(src.len(), "unexpected EOF".into()));
+    }
+    Ok(())
 }

@@ -13,7 +13,7 @@ use std::sync::{Arc, OnceLock};
 use gotmpl::{FuncMap, Value};
 
 use super::random::Stream;
-use super::{Flavor, charge, fuel_left};
+use super::{charge, fuel_left, Flavor};
 
 /// Prints an action's value the way Go's `fmt` does (internal).
 pub(super) const FN_OUT: &str = "\u{0}out";
@@ -260,7 +260,9 @@ fn items(v: &Value) -> Option<&[Value]> {
 fn list_arg<'a>(v: &'a Value, what: &str) -> Result<&'a [Value], String> {
     match v {
         Value::List(l) => Ok(l),
-        Value::Nil => Err("runtime error: invalid memory address or nil pointer dereference".into()),
+        Value::Nil => {
+            Err("runtime error: invalid memory address or nil pointer dereference".into())
+        }
         other => Err(format!("Cannot {what} type {}", go_kind(other))),
     }
 }
@@ -288,7 +290,8 @@ pub(super) fn go_float(f: f64) -> String {
     if neg {
         out.push('-');
     }
-    if !(-4..21).contains(&exp) {
+    // %v is %g with the shortest digits, which switches to an exponent at 10^6 (not JSON's 10^21).
+    if !(-4..6).contains(&exp) {
         e_format(&mut out, &digits, exp);
     } else {
         f_format(&mut out, &digits, exp);
@@ -483,10 +486,7 @@ fn json_into(out: &mut String, v: &Value, html: bool, indent: Option<usize>) -> 
         }
         Value::Float(f) => {
             if !f.is_finite() {
-                return Err(format!(
-                    "json: unsupported value: {}",
-                    go_float(*f)
-                ));
+                return Err(format!("json: unsupported value: {}", go_float(*f)));
             }
             let a = f.abs();
             let (neg, digits, exp) = shortest(*f);
@@ -597,11 +597,10 @@ fn json_floats(j: &serde_json::Value) -> Value {
     match j {
         serde_json::Value::Number(n) => Value::Float(n.as_f64().unwrap_or(0.0)),
         serde_json::Value::Array(a) => list(a.iter().map(json_floats).collect()),
-        serde_json::Value::Object(o) => map(
-            o.iter()
-                .map(|(k, v)| (Arc::from(k.as_str()), json_floats(v)))
-                .collect(),
-        ),
+        serde_json::Value::Object(o) => map(o
+            .iter()
+            .map(|(k, v)| (Arc::from(k.as_str()), json_floats(v)))
+            .collect()),
         other => super::to_value(other),
     }
 }
@@ -906,7 +905,9 @@ fn check_format(f: &str) -> Result<(), String> {
         i += 1;
         while i < b.len() && !b[i].is_ascii_alphabetic() && b[i] != b'%' {
             if b[i] == b'*' {
-                return Err("printf: '*' widths are not supported by score-gen (bounded output)".into());
+                return Err(
+                    "printf: '*' widths are not supported by score-gen (bounded output)".into(),
+                );
             }
             if b[i].is_ascii_digit() {
                 let start = i;
@@ -915,9 +916,9 @@ fn check_format(f: &str) -> Result<(), String> {
                 }
                 let n: u64 = f[start..i].parse().unwrap_or(u64::MAX);
                 if n > left {
-                    return Err(super::fuel_message(super::STATE.with(|s| {
-                        s.borrow().as_ref().map_or(0, |st| st.fuel)
-                    })));
+                    return Err(super::fuel_message(
+                        super::STATE.with(|s| s.borrow().as_ref().map_or(0, |st| st.fuel)),
+                    ));
                 }
                 continue;
             }
@@ -930,7 +931,9 @@ fn check_format(f: &str) -> Result<(), String> {
 
 fn strings(m: &mut FuncMap) {
     reg(m, "hello", &[], None, |_| Ok(s("Hello!")));
-    reg(m, "trim", &[S], None, |a| Ok(s(st(&a[0]).trim_matches(is_space))));
+    reg(m, "trim", &[S], None, |a| {
+        Ok(s(st(&a[0]).trim_matches(is_space)))
+    });
     reg(m, "upper", &[S], None, |a| {
         Ok(s(st(&a[0]).chars().map(upper_char).collect::<String>()))
     });
@@ -969,7 +972,9 @@ fn strings(m: &mut FuncMap) {
                 "runtime error: slice bounds out of range [{lo}:{hi}] with length {len}"
             ));
         }
-        Ok(s(String::from_utf8_lossy(&x[lo as usize..hi as usize]).into_owned()))
+        Ok(s(
+            String::from_utf8_lossy(&x[lo as usize..hi as usize]).into_owned()
+        ))
     });
     reg(m, "trunc", &[I, S], None, |a| {
         let (c, x) = (int(&a[0]), st(&a[1]));
@@ -985,7 +990,11 @@ fn strings(m: &mut FuncMap) {
     });
     reg(m, "abbrev", &[I, S], None, |a| {
         let (w, x) = (int(&a[0]), st(&a[1]));
-        Ok(s(if w < 4 { x.to_string() } else { abbreviate(x, 0, w) }))
+        Ok(s(if w < 4 {
+            x.to_string()
+        } else {
+            abbreviate(x, 0, w)
+        }))
     });
     reg(m, "abbrevboth", &[I, I, S], None, |a| {
         let (l, r, x) = (int(&a[0]), int(&a[1]), st(&a[2]));
@@ -1060,10 +1069,16 @@ fn strings(m: &mut FuncMap) {
         let _ = ws;
         Ok(s(out))
     });
-    reg(m, "snakecase", &[S], None, |a| Ok(s(words_joined(st(&a[0]), '_'))));
-    reg(m, "kebabcase", &[S], None, |a| Ok(s(words_joined(st(&a[0]), '-'))));
+    reg(m, "snakecase", &[S], None, |a| {
+        Ok(s(words_joined(st(&a[0]), '_')))
+    });
+    reg(m, "kebabcase", &[S], None, |a| {
+        Ok(s(words_joined(st(&a[0]), '-')))
+    });
     reg(m, "camelcase", &[S], None, |a| Ok(s(camel(st(&a[0])))));
-    reg(m, "wrap", &[I, S], None, |a| Ok(s(wrap(st(&a[1]), int(&a[0]), "\n"))));
+    reg(m, "wrap", &[I, S], None, |a| {
+        Ok(s(wrap(st(&a[1]), int(&a[0]), "\n")))
+    });
     reg(m, "wrapWith", &[I, S, S], None, |a| {
         Ok(s(wrap(st(&a[2]), int(&a[0]), st(&a[1]))))
     });
@@ -1100,8 +1115,12 @@ fn strings(m: &mut FuncMap) {
             .collect::<Vec<_>>()
             .join(" ")))
     });
-    reg(m, "indent", &[I, S], None, |a| indent(int(&a[0]), st(&a[1]), false));
-    reg(m, "nindent", &[I, S], None, |a| indent(int(&a[0]), st(&a[1]), true));
+    reg(m, "indent", &[I, S], None, |a| {
+        indent(int(&a[0]), st(&a[1]), false)
+    });
+    reg(m, "nindent", &[I, S], None, |a| {
+        indent(int(&a[0]), st(&a[1]), true)
+    });
     reg(m, "replace", &[S, S, S], None, |a| {
         let (old, new, src) = (st(&a[0]), st(&a[1]), st(&a[2]));
         if old.is_empty() {
@@ -1120,9 +1139,15 @@ fn strings(m: &mut FuncMap) {
         Ok(s(src.replace(old, new)))
     });
     reg(m, "plural", &[S, S, I], None, |a| {
-        Ok(if int(&a[2]) == 1 { a[0].clone() } else { a[1].clone() })
+        Ok(if int(&a[2]) == 1 {
+            a[0].clone()
+        } else {
+            a[1].clone()
+        })
     });
-    reg(m, "sha1sum", &[S], None, |a| Ok(s(hex(&sha1(st(&a[0]).as_bytes())))));
+    reg(m, "sha1sum", &[S], None, |a| {
+        Ok(s(hex(&sha1(st(&a[0]).as_bytes()))))
+    });
     reg(m, "sha256sum", &[S], None, |a| {
         use sha2::Digest;
         Ok(s(hex(&sha2::Sha256::digest(st(&a[0]).as_bytes()))))
@@ -1147,7 +1172,8 @@ fn strings(m: &mut FuncMap) {
     reg(m, "sortAlpha", &[A], None, |a| {
         Ok(match &a[0] {
             Value::List(_) => {
-                let mut v: Vec<String> = strslice(&a[0]).iter().map(|x| st(x).to_string()).collect();
+                let mut v: Vec<String> =
+                    strslice(&a[0]).iter().map(|x| st(x).to_string()).collect();
                 v.sort();
                 list(v.into_iter().map(s).collect())
             }
@@ -1158,7 +1184,12 @@ fn strings(m: &mut FuncMap) {
         Ok(numbered(go_split(st(&a[1]), st(&a[0]), -1)))
     });
     reg(m, "splitList", &[S, S], None, |a| {
-        Ok(list(go_split(st(&a[1]), st(&a[0]), -1).into_iter().map(s).collect()))
+        Ok(list(
+            go_split(st(&a[1]), st(&a[0]), -1)
+                .into_iter()
+                .map(s)
+                .collect(),
+        ))
     });
     reg(m, "splitn", &[S, I, S], None, |a| {
         Ok(numbered(go_split(st(&a[2]), st(&a[0]), int(&a[1]))))
@@ -1183,7 +1214,9 @@ fn strings(m: &mut FuncMap) {
         );
     }
     for name in ["isAbs", "osIsAbs"] {
-        reg(m, name, &[S], None, |a| Ok(Value::Bool(st(&a[0]).starts_with('/'))));
+        reg(m, name, &[S], None, |a| {
+            Ok(Value::Bool(st(&a[0]).starts_with('/')))
+        });
     }
     reg(m, "urlParse", &[S], None, |a| url_parse(st(&a[0])));
 }
@@ -1276,9 +1309,7 @@ fn words_joined(x: &str, sep: char) -> String {
         if let Some(&p) = cur.chars().last().as_ref() {
             let next = chars.get(i + 1).copied();
             let boundary = (p.is_lowercase() && c.is_uppercase())
-                || (p.is_uppercase()
-                    && c.is_uppercase()
-                    && next.is_some_and(|n| n.is_lowercase()));
+                || (p.is_uppercase() && c.is_uppercase() && next.is_some_and(|n| n.is_lowercase()));
             if boundary {
                 words.push(std::mem::take(&mut cur));
             }
@@ -1521,14 +1552,18 @@ fn numbers(m: &mut FuncMap) {
     reg(m, "atoi", &[S], None, |a| {
         let x = st(&a[0]);
         let ok = !x.is_empty()
-            && x.trim_start_matches(['+', '-']).bytes().all(|b| b.is_ascii_digit())
+            && x.trim_start_matches(['+', '-'])
+                .bytes()
+                .all(|b| b.is_ascii_digit())
             && x.trim_start_matches(['+', '-']).len() + 1 >= x.len()
             && !x.trim_start_matches(['+', '-']).is_empty();
         Ok(Value::Int(if ok { x.parse().unwrap_or(0) } else { 0 }))
     });
     reg(m, "int64", &[A], None, |a| Ok(Value::Int(to_int64(&a[0]))));
     reg(m, "int", &[A], None, |a| Ok(Value::Int(to_int64(&a[0]))));
-    reg(m, "float64", &[A], None, |a| Ok(Value::Float(to_float64(&a[0]))));
+    reg(m, "float64", &[A], None, |a| {
+        Ok(Value::Float(to_float64(&a[0])))
+    });
     reg(m, "toDecimal", &[A], None, |a| {
         let t = go_sprint(&a[0]);
         let (neg, d) = match t.strip_prefix('-') {
@@ -1546,9 +1581,13 @@ fn numbers(m: &mut FuncMap) {
             _ => 0,
         }))
     });
-    reg(m, "add1", &[A], None, |a| Ok(Value::Int(to_int64(&a[0]).wrapping_add(1))));
+    reg(m, "add1", &[A], None, |a| {
+        Ok(Value::Int(to_int64(&a[0]).wrapping_add(1)))
+    });
     reg(m, "add", &[], Some(A), |a| {
-        Ok(Value::Int(a.iter().fold(0i64, |x, y| x.wrapping_add(to_int64(y)))))
+        Ok(Value::Int(
+            a.iter().fold(0i64, |x, y| x.wrapping_add(to_int64(y))),
+        ))
     });
     reg(m, "sub", &[A, A], None, |a| {
         Ok(Value::Int(to_int64(&a[0]).wrapping_sub(to_int64(&a[1]))))
@@ -1568,7 +1607,11 @@ fn numbers(m: &mut FuncMap) {
         Ok(Value::Int(to_int64(&a[0]).wrapping_rem(d)))
     });
     reg(m, "mul", &[A], Some(A), |a| {
-        Ok(Value::Int(a[1..].iter().fold(to_int64(&a[0]), |x, y| x.wrapping_mul(to_int64(y)))))
+        Ok(Value::Int(
+            a[1..]
+                .iter()
+                .fold(to_int64(&a[0]), |x, y| x.wrapping_mul(to_int64(y))),
+        ))
     });
     for name in ["max", "biggest"] {
         reg(m, name, &[A], Some(A), |a| {
@@ -1579,25 +1622,49 @@ fn numbers(m: &mut FuncMap) {
         Ok(Value::Int(a.iter().map(to_int64).min().unwrap_or(0)))
     });
     reg(m, "maxf", &[A], Some(A), |a| {
-        Ok(Value::Float(a[1..].iter().fold(to_float64(&a[0]), |x, y| go_max(x, to_float64(y)))))
+        Ok(Value::Float(
+            a[1..]
+                .iter()
+                .fold(to_float64(&a[0]), |x, y| go_max(x, to_float64(y))),
+        ))
     });
     reg(m, "minf", &[A], Some(A), |a| {
-        Ok(Value::Float(a[1..].iter().fold(to_float64(&a[0]), |x, y| go_min(x, to_float64(y)))))
+        Ok(Value::Float(
+            a[1..]
+                .iter()
+                .fold(to_float64(&a[0]), |x, y| go_min(x, to_float64(y))),
+        ))
     });
-    reg(m, "floor", &[A], None, |a| Ok(Value::Float(to_float64(&a[0]).floor())));
-    reg(m, "ceil", &[A], None, |a| Ok(Value::Float(to_float64(&a[0]).ceil())));
+    reg(m, "floor", &[A], None, |a| {
+        Ok(Value::Float(to_float64(&a[0]).floor()))
+    });
+    reg(m, "ceil", &[A], None, |a| {
+        Ok(Value::Float(to_float64(&a[0]).ceil()))
+    });
     reg(m, "round", &[A, I], Some(F), |a| {
         let on = a.get(2).and_then(Value::as_float).unwrap_or(0.5);
         let pow = 10f64.powf(int(&a[1]) as f64);
         let digit = pow * to_float64(&a[0]);
         let frac = digit.fract();
-        let r = if frac >= on { digit.ceil() } else { digit.floor() };
+        let r = if frac >= on {
+            digit.ceil()
+        } else {
+            digit.floor()
+        };
         Ok(Value::Float(r / pow))
     });
-    reg(m, "add1f", &[A], None, |a| Ok(Value::Float(dec_op(&a[0], &[Value::Int(1)], b'+'))));
-    reg(m, "addf", &[], Some(A), |a| Ok(Value::Float(dec_op(&Value::Float(0.0), a, b'+'))));
-    reg(m, "subf", &[A], Some(A), |a| Ok(Value::Float(dec_op(&a[0], &a[1..], b'-'))));
-    reg(m, "mulf", &[A], Some(A), |a| Ok(Value::Float(dec_op(&a[0], &a[1..], b'*'))));
+    reg(m, "add1f", &[A], None, |a| {
+        Ok(Value::Float(dec_op(&a[0], &[Value::Int(1)], b'+')))
+    });
+    reg(m, "addf", &[], Some(A), |a| {
+        Ok(Value::Float(dec_op(&Value::Float(0.0), a, b'+')))
+    });
+    reg(m, "subf", &[A], Some(A), |a| {
+        Ok(Value::Float(dec_op(&a[0], &a[1..], b'-')))
+    });
+    reg(m, "mulf", &[A], Some(A), |a| {
+        Ok(Value::Float(dec_op(&a[0], &a[1..], b'*')))
+    });
     reg(m, "divf", &[A], Some(A), |a| {
         if a[1..].iter().any(|x| to_float64(x) == 0.0) {
             return Err("decimal division by 0".into());
@@ -1608,7 +1675,9 @@ fn numbers(m: &mut FuncMap) {
         let n = int(&a[0]);
         until_step(0, n, if n < 0 { -1 } else { 1 })
     });
-    reg(m, "untilStep", &[I, I, I], None, |a| until_step(int(&a[0]), int(&a[1]), int(&a[2])));
+    reg(m, "untilStep", &[I, I, I], None, |a| {
+        until_step(int(&a[0]), int(&a[1]), int(&a[2]))
+    });
     reg(m, "seq", &[], Some(I), |a| {
         let p: Vec<i64> = a.iter().map(int).collect();
         let nums = match p.as_slice() {
@@ -1639,11 +1708,19 @@ fn numbers(m: &mut FuncMap) {
 }
 
 fn go_max(x: f64, y: f64) -> f64 {
-    if x.is_nan() || y.is_nan() { f64::NAN } else { x.max(y) }
+    if x.is_nan() || y.is_nan() {
+        f64::NAN
+    } else {
+        x.max(y)
+    }
 }
 
 fn go_min(x: f64, y: f64) -> f64 {
-    if x.is_nan() || y.is_nan() { f64::NAN } else { x.min(y) }
+    if x.is_nan() || y.is_nan() {
+        f64::NAN
+    } else {
+        x.min(y)
+    }
 }
 
 fn until_step(start: i64, stop: i64, step: i64) -> Result<Value, String> {
@@ -1695,33 +1772,61 @@ fn defaults(m: &mut FuncMap) {
     reg(m, "coalesce", &[], Some(A), |a| {
         Ok(a.iter().find(|v| !empty(v)).cloned().unwrap_or(Value::Nil))
     });
-    reg(m, "all", &[], Some(A), |a| Ok(Value::Bool(a.iter().all(|v| !empty(v)))));
-    reg(m, "any", &[], Some(A), |a| Ok(Value::Bool(a.iter().any(|v| !empty(v)))));
-    reg(m, "fromJson", &[S], None, |a| Ok(from_json(st(&a[0])).unwrap_or(Value::Nil)));
+    reg(m, "all", &[], Some(A), |a| {
+        Ok(Value::Bool(a.iter().all(|v| !empty(v))))
+    });
+    reg(m, "any", &[], Some(A), |a| {
+        Ok(Value::Bool(a.iter().any(|v| !empty(v))))
+    });
+    reg(m, "fromJson", &[S], None, |a| {
+        Ok(from_json(st(&a[0])).unwrap_or(Value::Nil))
+    });
     reg(m, "mustFromJson", &[S], None, |a| from_json(st(&a[0])));
-    reg(m, "toJson", &[A], None, |a| Ok(s(to_json(&a[0], true, false).unwrap_or_default())));
-    reg(m, "mustToJson", &[A], None, |a| Ok(s(to_json(&a[0], true, false)?)));
+    reg(m, "toJson", &[A], None, |a| {
+        Ok(s(to_json(&a[0], true, false).unwrap_or_default()))
+    });
+    reg(m, "mustToJson", &[A], None, |a| {
+        Ok(s(to_json(&a[0], true, false)?))
+    });
     reg(m, "toPrettyJson", &[A], None, |a| {
         Ok(s(to_json(&a[0], true, true).unwrap_or_default()))
     });
-    reg(m, "mustToPrettyJson", &[A], None, |a| Ok(s(to_json(&a[0], true, true)?)));
-    reg(m, "toRawJson", &[A], None, |a| Ok(s(to_json(&a[0], false, false)?)));
-    reg(m, "mustToRawJson", &[A], None, |a| Ok(s(to_json(&a[0], false, false)?)));
+    reg(m, "mustToPrettyJson", &[A], None, |a| {
+        Ok(s(to_json(&a[0], true, true)?))
+    });
+    reg(m, "toRawJson", &[A], None, |a| {
+        Ok(s(to_json(&a[0], false, false)?))
+    });
+    reg(m, "mustToRawJson", &[A], None, |a| {
+        Ok(s(to_json(&a[0], false, false)?))
+    });
     reg(m, "ternary", &[A, A, B], None, |a| {
-        Ok(if a[2] == Value::Bool(true) { a[0].clone() } else { a[1].clone() })
+        Ok(if a[2] == Value::Bool(true) {
+            a[0].clone()
+        } else {
+            a[1].clone()
+        })
     });
     for name in ["deepCopy", "mustDeepCopy"] {
         reg(m, name, &[A], None, |a| Ok(a[0].clone()));
     }
     reg(m, "typeOf", &[A], None, |a| Ok(s(go_type(&a[0]))));
-    reg(m, "typeIs", &[S, A], None, |a| Ok(Value::Bool(st(&a[0]) == go_type(&a[1]))));
+    reg(m, "typeIs", &[S, A], None, |a| {
+        Ok(Value::Bool(st(&a[0]) == go_type(&a[1])))
+    });
     reg(m, "typeIsLike", &[S, A], None, |a| {
         let t = go_type(&a[1]);
-        Ok(Value::Bool(st(&a[0]) == t || format!("*{}", st(&a[0])) == t))
+        Ok(Value::Bool(
+            st(&a[0]) == t || format!("*{}", st(&a[0])) == t,
+        ))
     });
     reg(m, "kindOf", &[A], None, |a| Ok(s(go_kind(&a[0]))));
-    reg(m, "kindIs", &[S, A], None, |a| Ok(Value::Bool(st(&a[0]) == go_kind(&a[1]))));
-    reg(m, "deepEqual", &[A, A], None, |a| Ok(Value::Bool(deep_equal(&a[0], &a[1]))));
+    reg(m, "kindIs", &[S, A], None, |a| {
+        Ok(Value::Bool(st(&a[0]) == go_kind(&a[1])))
+    });
+    reg(m, "deepEqual", &[A, A], None, |a| {
+        Ok(Value::Bool(deep_equal(&a[0], &a[1])))
+    });
 }
 
 fn deep_equal(a: &Value, b: &Value) -> bool {
@@ -1731,7 +1836,8 @@ fn deep_equal(a: &Value, b: &Value) -> bool {
         }
         (Value::Map(x), Value::Map(y)) => {
             x.len() == y.len()
-                && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| deep_equal(v, w)))
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| deep_equal(v, w)))
         }
         (Value::Float(x), Value::Float(y)) => x == y,
         _ => a == b,
@@ -1758,34 +1864,60 @@ fn lists(m: &mut FuncMap) {
     }
     for name in ["first", "mustFirst"] {
         reg(m, name, &[A], None, |a| {
-            Ok(list_arg(&a[0], "find first on")?.first().cloned().unwrap_or(Value::Nil))
+            Ok(list_arg(&a[0], "find first on")?
+                .first()
+                .cloned()
+                .unwrap_or(Value::Nil))
         });
     }
     for name in ["last", "mustLast"] {
         reg(m, name, &[A], None, |a| {
-            Ok(list_arg(&a[0], "find last on")?.last().cloned().unwrap_or(Value::Nil))
+            Ok(list_arg(&a[0], "find last on")?
+                .last()
+                .cloned()
+                .unwrap_or(Value::Nil))
         });
     }
     for name in ["rest", "mustRest"] {
         reg(m, name, &[A], None, |a| {
             let l = list_arg(&a[0], "find rest on")?;
-            Ok(if l.is_empty() { Value::Nil } else { list(l[1..].to_vec()) })
+            Ok(if l.is_empty() {
+                Value::Nil
+            } else {
+                list(l[1..].to_vec())
+            })
         });
     }
     for name in ["initial", "mustInitial"] {
         reg(m, name, &[A], None, |a| {
             let l = list_arg(&a[0], "find initial on")?;
-            Ok(if l.is_empty() { Value::Nil } else { list(l[..l.len() - 1].to_vec()) })
+            Ok(if l.is_empty() {
+                Value::Nil
+            } else {
+                list(l[..l.len() - 1].to_vec())
+            })
         });
     }
     for name in ["reverse", "mustReverse"] {
         reg(m, name, &[A], None, |a| {
-            Ok(list(list_arg(&a[0], "find reverse on")?.iter().rev().cloned().collect()))
+            Ok(list(
+                list_arg(&a[0], "find reverse on")?
+                    .iter()
+                    .rev()
+                    .cloned()
+                    .collect(),
+            ))
         });
     }
     for name in ["compact", "mustCompact"] {
         reg(m, name, &[A], None, |a| {
-            Ok(list(list_arg(&a[0], "compact on")?.iter().filter(|v| !empty(v)).cloned().collect()))
+            Ok(list(
+                list_arg(&a[0], "compact on")?
+                    .iter()
+                    .filter(|v| !empty(v))
+                    .cloned()
+                    .collect(),
+            ))
         });
     }
     for name in ["uniq", "mustUniq"] {
@@ -1817,7 +1949,9 @@ fn lists(m: &mut FuncMap) {
                 return Ok(Value::Bool(false));
             }
             Ok(Value::Bool(
-                list_arg(&a[1], "find has on")?.iter().any(|v| deep_equal(&a[0], v)),
+                list_arg(&a[1], "find has on")?
+                    .iter()
+                    .any(|v| deep_equal(&a[0], v)),
             ))
         });
     }
@@ -1825,7 +1959,11 @@ fn lists(m: &mut FuncMap) {
         reg(m, name, &[A], Some(A), |a| {
             let l = match &a[0] {
                 Value::List(l) => l,
-                Value::Nil => return Err("runtime error: invalid memory address or nil pointer dereference".into()),
+                Value::Nil => {
+                    return Err(
+                        "runtime error: invalid memory address or nil pointer dereference".into(),
+                    )
+                }
                 other => {
                     return Err(format!(
                         "list should be type of slice or array but {}",
@@ -1852,7 +1990,11 @@ fn lists(m: &mut FuncMap) {
                 other => return Err(format!("Cannot concat type {} as list", go_kind(other))),
             }
         }
-        Ok(if out.is_empty() { Value::Nil } else { list(out) })
+        Ok(if out.is_empty() {
+            Value::Nil
+        } else {
+            list(out)
+        })
     });
     for name in ["chunk", "mustChunk"] {
         reg(m, name, &[I, A], None, |a| {
@@ -1861,7 +2003,9 @@ fn lists(m: &mut FuncMap) {
             if size <= 0 {
                 return Err("runtime error: integer divide by zero".into());
             }
-            Ok(list(l.chunks(size as usize).map(|c| list(c.to_vec())).collect()))
+            Ok(list(
+                l.chunks(size as usize).map(|c| list(c.to_vec())).collect(),
+            ))
         });
     }
     reg(m, "dig", &[], Some(A), |a| {
@@ -1918,7 +2062,10 @@ fn dicts(m: &mut FuncMap) {
         Ok(map(out))
     });
     reg(m, "get", &[M, S], None, |a| {
-        Ok(map_of(&a[0]).get(st(&a[1])).cloned().unwrap_or_else(|| s("")))
+        Ok(map_of(&a[0])
+            .get(st(&a[1]))
+            .cloned()
+            .unwrap_or_else(|| s("")))
     });
     reg(m, "set", &[M, S, A], None, |a| {
         let mut d = map_of(&a[0]).clone();
@@ -1934,10 +2081,19 @@ fn dicts(m: &mut FuncMap) {
         Ok(Value::Bool(map_of(&a[0]).contains_key(st(&a[1]))))
     });
     reg(m, "pluck", &[S], Some(M), |a| {
-        Ok(list(a[1..].iter().filter_map(|d| map_of(d).get(st(&a[0])).cloned()).collect()))
+        Ok(list(
+            a[1..]
+                .iter()
+                .filter_map(|d| map_of(d).get(st(&a[0])).cloned())
+                .collect(),
+        ))
     });
     reg(m, "keys", &[], Some(M), |a| {
-        Ok(list(a.iter().flat_map(|d| map_of(d).keys().map(|k| Value::String(k.clone()))).collect()))
+        Ok(list(
+            a.iter()
+                .flat_map(|d| map_of(d).keys().map(|k| Value::String(k.clone())))
+                .collect(),
+        ))
     });
     reg(m, "pick", &[M], Some(S), |a| {
         let d = map_of(&a[0]);
@@ -1954,7 +2110,9 @@ fn dicts(m: &mut FuncMap) {
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect()))
     });
-    reg(m, "values", &[M], None, |a| Ok(list(map_of(&a[0]).values().cloned().collect())));
+    reg(m, "values", &[M], None, |a| {
+        Ok(list(map_of(&a[0]).values().cloned().collect()))
+    });
     for (name, overwrite) in [
         ("merge", false),
         ("mustMerge", false),
@@ -1979,8 +2137,12 @@ fn merge_all(a: &[Value], overwrite: bool) -> Value {
 }
 
 /// mergo's Merge / MergeWithOverwrite over `map[string]interface{}`: nested maps merge,
-/// a value fills a missing or empty destination (or any, with overwrite, unless it is empty).
-fn merge_into(dst: &mut BTreeMap<Arc<str>, Value>, src: &BTreeMap<Arc<str>, Value>, overwrite: bool) {
+/// a value fills a missing or empty destination (any destination, with overwrite).
+fn merge_into(
+    dst: &mut BTreeMap<Arc<str>, Value>,
+    src: &BTreeMap<Arc<str>, Value>,
+    overwrite: bool,
+) {
     for (k, sv) in src {
         match (dst.get_mut(k), sv) {
             (Some(Value::Map(dm)), Value::Map(sm)) => {
@@ -1989,7 +2151,7 @@ fn merge_into(dst: &mut BTreeMap<Arc<str>, Value>, src: &BTreeMap<Arc<str>, Valu
                 *dm = Arc::new(inner);
             }
             (Some(dv), _) => {
-                if (overwrite && !empty(sv)) || matches!(dv, Value::Nil) {
+                if overwrite || empty(dv) {
                     *dv = sv.clone();
                 }
             }
@@ -2003,15 +2165,21 @@ fn merge_into(dst: &mut BTreeMap<Arc<str>, Value>, src: &BTreeMap<Arc<str>, Valu
 fn encoding(m: &mut FuncMap) {
     use base64::Engine;
     reg(m, "b64enc", &[S], None, |a| {
-        Ok(s(base64::engine::general_purpose::STANDARD.encode(st(&a[0]))))
+        Ok(s(
+            base64::engine::general_purpose::STANDARD.encode(st(&a[0]))
+        ))
     });
     reg(m, "b64dec", &[S], None, |a| {
-        Ok(s(match base64::engine::general_purpose::STANDARD.decode(st(&a[0])) {
-            Ok(b) => String::from_utf8_lossy(&b).into_owned(),
-            Err(e) => format!("illegal base64 data at input byte {}", b64_err_at(&e)),
-        }))
+        Ok(s(
+            match base64::engine::general_purpose::STANDARD.decode(st(&a[0])) {
+                Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+                Err(e) => format!("illegal base64 data at input byte {}", b64_err_at(&e)),
+            },
+        ))
     });
-    reg(m, "b32enc", &[S], None, |a| Ok(s(b32enc(st(&a[0]).as_bytes()))));
+    reg(m, "b32enc", &[S], None, |a| {
+        Ok(s(b32enc(st(&a[0]).as_bytes())))
+    });
     reg(m, "b32dec", &[S], None, |a| {
         Ok(s(match b32dec(st(&a[0])) {
             Ok(b) => String::from_utf8_lossy(&b).into_owned(),
@@ -2022,9 +2190,7 @@ fn encoding(m: &mut FuncMap) {
 
 fn b64_err_at(e: &base64::DecodeError) -> usize {
     match e {
-        base64::DecodeError::InvalidByte(i, _) | base64::DecodeError::InvalidLastSymbol(i, _) => {
-            *i
-        }
+        base64::DecodeError::InvalidByte(i, _) | base64::DecodeError::InvalidLastSymbol(i, _) => *i,
         _ => 0,
     }
 }
@@ -2099,7 +2265,13 @@ fn hex(b: &[u8]) -> String {
 
 /// SHA-1 (FIPS 180-4), for `sha1sum`.
 fn sha1(data: &[u8]) -> [u8; 20] {
-    let mut h: [u32; 5] = [0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0];
+    let mut h: [u32; 5] = [
+        0x6745_2301,
+        0xEFCD_AB89,
+        0x98BA_DCFE,
+        0x1032_5476,
+        0xC3D2_E1F0,
+    ];
     let mut msg = data.to_vec();
     let bits = (data.len() as u64).wrapping_mul(8);
     msg.push(0x80);
@@ -2157,7 +2329,9 @@ fn regex_of(p: &str) -> Result<regex::Regex, String> {
 
 fn regexes(m: &mut FuncMap) {
     reg(m, "regexMatch", &[S, S], None, |a| {
-        Ok(Value::Bool(regex_of(st(&a[0])).is_ok_and(|r| r.is_match(st(&a[1])))))
+        Ok(Value::Bool(
+            regex_of(st(&a[0])).is_ok_and(|r| r.is_match(st(&a[1]))),
+        ))
     });
     reg(m, "mustRegexMatch", &[S, S], None, |a| {
         Ok(Value::Bool(regex_of(st(&a[0]))?.is_match(st(&a[1]))))
@@ -2166,7 +2340,11 @@ fn regexes(m: &mut FuncMap) {
         let r = regex_of(st(&a[0]))?;
         let n = int(&a[2]);
         let it = r.find_iter(st(&a[1])).map(|m| s(m.as_str()));
-        Ok(list(if n < 0 { it.collect() } else { it.take(n as usize).collect() }))
+        Ok(list(if n < 0 {
+            it.collect()
+        } else {
+            it.take(n as usize).collect()
+        }))
     }
     reg(m, "regexFindAll", &[S, S, I], None, |a| {
         Ok(find_all(a).unwrap_or_else(|_| list(Vec::new())))
@@ -2176,7 +2354,9 @@ fn regexes(m: &mut FuncMap) {
         let r = regex_of(st(&a[0]))?;
         Ok(s(r.find(st(&a[1])).map_or("", |m| m.as_str())))
     }
-    reg(m, "regexFind", &[S, S], None, |a| Ok(find(a).unwrap_or_else(|_| s(""))));
+    reg(m, "regexFind", &[S, S], None, |a| {
+        Ok(find(a).unwrap_or_else(|_| s("")))
+    });
     reg(m, "mustRegexFind", &[S, S], None, find);
     fn replace_all(a: &[Value]) -> Result<Value, String> {
         let r = regex_of(st(&a[0]))?;
@@ -2188,12 +2368,20 @@ fn regexes(m: &mut FuncMap) {
     reg(m, "mustRegexReplaceAll", &[S, S, S], None, replace_all);
     fn replace_lit(a: &[Value]) -> Result<Value, String> {
         let r = regex_of(st(&a[0]))?;
-        Ok(s(r.replace_all(st(&a[1]), regex::NoExpand(st(&a[2]))).into_owned()))
+        Ok(s(r
+            .replace_all(st(&a[1]), regex::NoExpand(st(&a[2])))
+            .into_owned()))
     }
     reg(m, "regexReplaceAllLiteral", &[S, S, S], None, |a| {
         Ok(replace_lit(a).unwrap_or_else(|_| s("")))
     });
-    reg(m, "mustRegexReplaceAllLiteral", &[S, S, S], None, replace_lit);
+    reg(
+        m,
+        "mustRegexReplaceAllLiteral",
+        &[S, S, S],
+        None,
+        replace_lit,
+    );
     fn split(a: &[Value]) -> Result<Value, String> {
         let r = regex_of(st(&a[0]))?;
         let (x, n) = (st(&a[1]), int(&a[2]));
@@ -2210,7 +2398,9 @@ fn regexes(m: &mut FuncMap) {
         };
         Ok(list(parts))
     }
-    reg(m, "regexSplit", &[S, S, I], None, |a| Ok(split(a).unwrap_or_else(|_| list(Vec::new()))));
+    reg(m, "regexSplit", &[S, S, I], None, |a| {
+        Ok(split(a).unwrap_or_else(|_| list(Vec::new())))
+    });
     reg(m, "mustRegexSplit", &[S, S, I], None, split);
     reg(m, "regexQuoteMeta", &[S], None, |a| {
         let mut out = String::new();
@@ -2234,13 +2424,21 @@ fn rand_string(count: i64, set: &[u8]) -> Result<Value, String> {
     }
     charge(count as u64)?;
     let mut r = Stream::next_call();
-    Ok(s((0..count).map(|_| char::from(r.pick(set))).collect::<String>()))
+    Ok(s((0..count)
+        .map(|_| char::from(r.pick(set)))
+        .collect::<String>()))
 }
 
 fn randoms(m: &mut FuncMap) {
-    reg(m, "randAlphaNum", &[I], None, |a| rand_string(int(&a[0]), ALNUM));
-    reg(m, "randAlpha", &[I], None, |a| rand_string(int(&a[0]), ALPHA));
-    reg(m, "randNumeric", &[I], None, |a| rand_string(int(&a[0]), DIGITS));
+    reg(m, "randAlphaNum", &[I], None, |a| {
+        rand_string(int(&a[0]), ALNUM)
+    });
+    reg(m, "randAlpha", &[I], None, |a| {
+        rand_string(int(&a[0]), ALPHA)
+    });
+    reg(m, "randNumeric", &[I], None, |a| {
+        rand_string(int(&a[0]), DIGITS)
+    });
     reg(m, "randAscii", &[I], None, |a| {
         let set: Vec<u8> = (32u8..127).collect();
         rand_string(int(&a[0]), &set)
@@ -2258,7 +2456,10 @@ fn randoms(m: &mut FuncMap) {
     });
     reg(m, "randInt", &[I, I], None, |a| {
         let (lo, hi) = (int(&a[0]), int(&a[1]));
-        let span = hi.checked_sub(lo).filter(|d| *d > 0).ok_or("invalid argument to Intn")?;
+        let span = hi
+            .checked_sub(lo)
+            .filter(|d| *d > 0)
+            .ok_or("invalid argument to Intn")?;
         let mut r = Stream::next_call();
         Ok(Value::Int(lo + r.below(span as u64) as i64))
     });

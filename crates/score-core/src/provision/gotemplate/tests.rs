@@ -14,7 +14,11 @@ fn render(src: &str, data: serde_json::Value) -> Result<String, GoError> {
 
 #[test]
 fn renders_a_field_and_reports_a_syntax_error_position() {
-    let out = render("a: {{ .Params.x }}", serde_json::json!({"Params": {"x": 3}})).unwrap();
+    let out = render(
+        "a: {{ .Params.x }}",
+        serde_json::json!({"Params": {"x": 3}}),
+    )
+    .unwrap();
     assert_eq!(out, "a: 3");
     let e = GoTemplate::parse("x\n{{ .a", Flavor::Compose, None).unwrap_err();
     assert_eq!(e.line, Some(2), "{e:?}");
