@@ -18,7 +18,6 @@ fn ctx(fuel: u64) -> RenderContext<'static> {
     RenderContext {
         random_key: b"table-key",
         fuel,
-        substitute: None,
     }
 }
 
@@ -115,7 +114,6 @@ fn the_same_key_gives_the_same_bytes_and_another_key_others() {
             &RenderContext {
                 random_key: key,
                 fuel: 100_000,
-                substitute: None,
             },
         )
         .unwrap()
@@ -221,13 +219,13 @@ fn substitute_value_calls_the_callback() {
     )
     .unwrap();
     let out = t
-        .render(
+        .render_with_substitute(
             &json!({}),
             &RenderContext {
                 random_key: b"",
                 fuel: 1000,
-                substitute: Some(&f),
             },
+            &f,
         )
         .unwrap();
     assert_eq!(out, "web:x failed to substitute placeholders with:bad");

@@ -66,25 +66,13 @@ pub enum Flavor {
 pub type SubstituteFn = dyn Fn(&str, &str) -> Result<String, String> + Send + Sync;
 
 /// The context one render needs besides its data.
-#[derive(Clone, Copy)]
+#[derive(Debug, Clone, Copy)]
 pub struct RenderContext<'a> {
     /// Key material for the seeded random functions: the same key gives the same bytes.
     pub random_key: &'a [u8],
     /// Upper bound on the work of one render: range iterations, and separately the sum of
-    /// output bytes, sizes of values produced by functions and template invocations.
+    /// output bytes, sizes of values functions produce and template invocations.
     pub fuel: u64,
-    /// What `substituteValue` calls ([`Flavor::K8sPatch`]); `None` makes it answer
-    /// `failed to load state directory`, as score-k8s does without a state directory.
-    pub substitute: Option<&'a Arc<SubstituteFn>>,
-}
-
-impl std::fmt::Debug for RenderContext<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RenderContext")
-            .field("fuel", &self.fuel)
-            .field("substitute", &self.substitute.is_some())
-            .finish_non_exhaustive()
-    }
 }
 
 /// One compiled Go template.
@@ -150,7 +138,19 @@ impl GoTemplate {
 
     /// Renders with `data` (a JSON value; objects become Go maps, or the root struct).
     pub fn render(&self, data: &Json, ctx: &RenderContext<'_>) -> Result<String, GoError> {
-        self.render_value(&to_value(data), ctx)
+        self.render_value(&to_value(data), ctx, None)
+    }
+
+    /// Renders a [`Flavor::K8sPatch`] template whose `substituteValue` calls `substitute`
+    /// (without it, `substituteValue` answers `failed to load state directory`, as score-k8s
+    /// does without a state directory).
+    pub fn render_with_substitute(
+        &self,
+        data: &Json,
+        ctx: &RenderContext<'_>,
+        substitute: &Arc<SubstituteFn>,
+    ) -> Result<String, GoError> {
+        self.render_value(&to_value(data), ctx, Some(substitute))
     }
 
     /// Renders with data already converted by [`to_value`] (a caller that renders several
@@ -159,6 +159,7 @@ impl GoTemplate {
         &self,
         data: &gotmpl::Value,
         ctx: &RenderContext<'_>,
+        substitute: Option<&Arc<SubstituteFn>>,
     ) -> Result<String, GoError> {
         let _ = self.root_fields;
         let fuel = ctx.fuel.max(1);
@@ -167,7 +168,7 @@ impl GoTemplate {
             calls: 0,
             fuel_left: fuel,
             fuel,
-            substitute: ctx.substitute.cloned(),
+            substitute: substitute.cloned(),
         };
         let _guard = StateGuard::install(state);
         let mut out = FuelWriter {

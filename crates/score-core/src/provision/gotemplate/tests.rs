@@ -4,7 +4,6 @@ fn ctx(key: &[u8], fuel: u64) -> RenderContext<'_> {
     RenderContext {
         random_key: key,
         fuel,
-        substitute: None,
     }
 }
 
