@@ -255,24 +255,8 @@ fn random_templates_agree_with_go() {
     let cases: Vec<Value> = (0..n)
         .map(|i| json!({"name": format!("r{i}"), "template": g.template(), "data": data()}))
         .collect();
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("cases.json");
-    std::fs::write(&file, serde_json::to_string(&cases).unwrap()).unwrap();
-    let out = std::process::Command::new("go")
-        .args(["run", "./tools/go-oracle"])
-        .arg(&file)
-        .current_dir(repo())
-        .env("GO111MODULE", "off")
-        .env("GOPATH", "/usr/share/gocode")
-        .env("GOFLAGS", "")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let results: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let results = oracle(&cases);
+
     let mut bad = Vec::new();
     for (case, want) in cases.iter().zip(&results) {
         let got = run(case);
@@ -470,4 +454,191 @@ impl Gen {
         let k = 1 + self.next() % 3;
         (0..k).map(|_| self.node(2)).collect::<Vec<_>>().join(" ")
     }
+}
+
+/// Every template section of the reference corpus (both tools' defaults and the community
+/// provisioners) compiles: every function they call exists and every block is closed.
+#[test]
+fn every_corpus_template_compiles() {
+    let peers = repo().join("../shared/reference/peers");
+    if !peers.is_dir() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but the corpus {} is missing",
+            peers.display()
+        );
+        eprintln!("skipped: {} is absent", peers.display());
+        return;
+    }
+    let files = corpus_files(&peers);
+    let sections = SECTIONS;
+    let mut compiled = 0;
+    let mut bad = Vec::new();
+    for (f, uri, s, src, flavor) in corpus_sections(&files, &sections) {
+        match GoTemplate::parse(&src, flavor, None) {
+            Ok(_) => compiled += 1,
+            Err(err) => bad.push(format!("{} {uri} {s}: {err:?}", f.display())),
+        }
+    }
+    assert!(compiled > 50, "only {compiled} sections found");
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+    eprintln!("{compiled} corpus template sections compile");
+}
+
+type Section = (PathBuf, String, &'static str, String, Flavor);
+
+fn corpus_files(peers: &Path) -> Vec<PathBuf> {
+    let mut files = vec![
+        peers.join("score-compose/internal/command/default.provisioners.yaml"),
+        peers.join("score-k8s/internal/provisioners/default/zz-default.provisioners.yaml"),
+    ];
+    let mut dirs = vec![peers.join("community-provisioners")];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|x| x == "yaml") {
+                files.push(p);
+            }
+        }
+    }
+    files
+}
+
+const SECTIONS: [&str; 12] = [
+    "init",
+    "state",
+    "shared",
+    "outputs",
+    "directories",
+    "files",
+    "networks",
+    "volumes",
+    "services",
+    "info_logs",
+    "manifests",
+    "models",
+];
+
+fn corpus_sections(files: &[PathBuf], sections: &[&'static str]) -> Vec<Section> {
+    let mut out = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(f).unwrap();
+        let Ok(doc) = serde_saphyr::from_str::<Value>(&text) else {
+            continue;
+        };
+        let Some(entries) = doc.as_array() else {
+            continue;
+        };
+        let k8s = f.to_string_lossy().contains("k8s");
+        for e in entries {
+            if !e["uri"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("template://"))
+            {
+                continue;
+            }
+            for s in sections {
+                if let Some(src) = e[*s].as_str() {
+                    let flavor = if k8s { Flavor::K8s } else { Flavor::Compose };
+                    out.push((f.clone(), e["uri"].to_string(), *s, src.to_string(), flavor));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The corpus sections rendered by Go and by us with the same plain data (sections that call
+/// a random function are left out: Go's are random).
+#[test]
+fn corpus_sections_agree_with_go() {
+    let peers = repo().join("../shared/reference/peers");
+    if !peers.is_dir()
+        || std::process::Command::new("go")
+            .arg("version")
+            .output()
+            .is_err()
+    {
+        eprintln!("skipped: needs the corpus and `go` (the other tests say which is missing)");
+        return;
+    }
+    let root = [
+        "Uid",
+        "Type",
+        "Class",
+        "Id",
+        "Params",
+        "Metadata",
+        "Init",
+        "State",
+        "Shared",
+        "SourceWorkload",
+        "WorkloadServices",
+        "ComposeProjectName",
+        "MountsDirectory",
+        "Namespace",
+    ];
+    let data = json!({
+        "Uid": "thing.default#w.res", "Type": "thing", "Class": "default", "Id": "w.res",
+        "Params": {"port": 80, "host": "example.com", "path": "/", "name": "Svc"},
+        "Metadata": {"annotations": {"a": "b"}},
+        "Init": {"sk": "shared-key", "randomServiceName": "svc", "publishPort": 0},
+        "State": {"service": "svc", "username": "u", "password": "p", "database": "db"},
+        "Shared": {}, "SourceWorkload": "w",
+        "WorkloadServices": {"w": {"ServiceName": "w", "Ports": {"80": {"Name": "80", "Port": 80, "TargetPort": 8080, "Protocol": "TCP"}}}},
+        "ComposeProjectName": "proj", "MountsDirectory": "/mnts", "Namespace": "ns",
+    });
+    let files = corpus_files(&peers);
+    let sections = corpus_sections(&files, &SECTIONS);
+    let cases: Vec<Value> = sections
+        .iter()
+        .filter(|(_, _, _, src, _)| !src.contains("rand") && !src.contains("uuid"))
+        .enumerate()
+        .map(|(i, (_, _, _, src, fl))| {
+            json!({"name": format!("c{i}"), "template": src, "data": data, "root": root,
+                   "flavor": if *fl == Flavor::K8s { "k8s" } else { "compose" }})
+        })
+        .collect();
+    let results = oracle(&cases);
+    let mut bad = Vec::new();
+    for (case, want) in cases.iter().zip(&results) {
+        if let Some(why) = disagreement(want, None, &run(case)) {
+            bad.push(format!("{}\n    {why}", case["template"]));
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "{} of {} differ:\n{}",
+        bad.len(),
+        cases.len(),
+        bad.join("\n")
+    );
+    let rendered = results.iter().filter(|r| r.get("output").is_some()).count();
+    eprintln!(
+        "{} corpus sections agree with Go ({rendered} render, the others fail in both)",
+        cases.len()
+    );
+}
+
+fn oracle(cases: &[Value]) -> Vec<Value> {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cases.json");
+    std::fs::write(&file, serde_json::to_string(cases).unwrap()).unwrap();
+    let out = std::process::Command::new("go")
+        .args(["run", "./tools/go-oracle"])
+        .arg(&file)
+        .current_dir(repo())
+        .env("GO111MODULE", "off")
+        .env("GOPATH", "/usr/share/gocode")
+        .env("GOFLAGS", "")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
 }
