@@ -1077,10 +1077,10 @@ fn strings(m: &mut FuncMap) {
     });
     reg(m, "camelcase", &[S], None, |a| Ok(s(camel(st(&a[0])))));
     reg(m, "wrap", &[I, S], None, |a| {
-        Ok(s(wrap(st(&a[1]), int(&a[0]), "\n")))
+        Ok(s(wrap(st(&a[1]), int(&a[0]), "\n", false)))
     });
     reg(m, "wrapWith", &[I, S, S], None, |a| {
-        Ok(s(wrap(st(&a[2]), int(&a[0]), st(&a[1]))))
+        Ok(s(wrap(st(&a[2]), int(&a[0]), st(&a[1]), true)))
     });
     reg(m, "contains", &[S, S], None, |a| {
         Ok(Value::Bool(st(&a[1]).contains(st(&a[0]))))
@@ -1291,42 +1291,161 @@ fn is_connector(c: char) -> bool {
     c == '-' || c == '_' || is_space(c)
 }
 
-/// xstrings' snake/kebab case: words split at connectors, case changes and digit runs.
-fn words_joined(x: &str, sep: char) -> String {
-    let chars: Vec<char> = x.chars().collect();
-    let mut words: Vec<String> = Vec::new();
-    let mut cur = String::new();
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
+#[derive(Clone, Copy, PartialEq)]
+enum Word {
+    /// The end (no more words).
+    End,
+    Connector,
+    Punct,
+    Upper,
+    Alpha,
+    Number,
+    Other,
+}
+
+/// Go's `unicode.IsPunct` for ASCII (`$+<=>^`|~` are symbols there), letters' punctuation
+/// classes beyond ASCII approximated by "neither letter, digit, space nor symbol-like".
+fn is_punct(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_punctuation() && !"$+<=>^`|~".contains(c);
+    }
+    false
+}
+
+/// The next word of `s` as xstrings splits words: a run of connectors (`-`, `_`, spaces), of
+/// punctuation, of digits, a lowercase run, or an upper-case word (one capital and the
+/// lowercase letters after it, or a run of capitals less the last when a lowercase letter
+/// follows it).
+fn next_word(s: &str) -> (Word, &str, &str) {
+    let mut it = s.char_indices().peekable();
+    let Some((_, c)) = it.next() else {
+        return (Word::End, "", "");
+    };
+    let end_of = |pred: &dyn Fn(char) -> bool| -> usize {
+        s.char_indices()
+            .skip(1)
+            .find(|(_, x)| !pred(*x))
+            .map_or(s.len(), |(i, _)| i)
+    };
+    let (kind, end) = if is_connector(c) {
+        (Word::Connector, end_of(&is_connector))
+    } else if is_punct(c) {
+        (Word::Punct, end_of(&is_punct))
+    } else if c.is_uppercase() {
+        let rest: Vec<(usize, char)> = s.char_indices().skip(1).collect();
+        match rest.first() {
+            None => (Word::Upper, s.len()),
+            Some((_, n)) if n.is_uppercase() => {
+                // The run of capitals.
+                let mut k = 0;
+                while k < rest.len() && rest[k].1.is_uppercase() {
+                    k += 1;
+                }
+                if k < rest.len() && rest[k].1.is_alphabetic() {
+                    // Leave the last capital to start the next word.
+                    (Word::Upper, rest[k - 1].0)
+                } else {
+                    (Word::Upper, rest.get(k).map_or(s.len(), |(i, _)| *i))
+                }
+            }
+            Some((_, n)) if n.is_alphabetic() => (
+                Word::Upper,
+                end_of(&|x: char| x.is_alphabetic() && !x.is_uppercase()),
+            ),
+            Some((i, _)) => (Word::Upper, *i),
+        }
+    } else if c.is_alphabetic() {
+        (
+            Word::Alpha,
+            end_of(&|x: char| x.is_alphabetic() && !x.is_uppercase()),
+        )
+    } else if c.is_numeric() {
+        (Word::Number, end_of(&|x: char| x.is_numeric()))
+    } else {
+        (
+            Word::Other,
+            end_of(&|x: char| {
+                !(is_connector(x) || x.is_alphabetic() || x.is_numeric() || is_punct(x))
+            }),
+        )
+    };
+    (kind, &s[..end], &s[end..])
+}
+
+/// xstrings' word writer: upper-case words and connectors are rewritten, others kept.
+fn write_word(out: &mut String, kind: Word, w: &str, sep: char) {
+    if kind != Word::Upper && kind != Word::Connector {
+        out.push_str(w);
+        return;
+    }
+    for c in w.chars() {
         if is_connector(c) {
-            if !cur.is_empty() {
-                words.push(std::mem::take(&mut cur));
-            }
-            i += 1;
-            continue;
-        }
-        if let Some(&p) = cur.chars().last().as_ref() {
-            let next = chars.get(i + 1).copied();
-            let boundary = (p.is_lowercase() && c.is_uppercase())
-                || (p.is_uppercase() && c.is_uppercase() && next.is_some_and(|n| n.is_lowercase()));
-            if boundary {
-                words.push(std::mem::take(&mut cur));
-            }
-        }
-        cur.push(c);
-        i += 1;
-    }
-    if !cur.is_empty() {
-        words.push(cur);
-    }
-    let mut out = String::new();
-    for (i, w) in words.iter().enumerate() {
-        if i > 0 {
             out.push(sep);
+        } else {
+            out.push(lower_char(c));
         }
-        out.extend(w.chars().map(lower_char));
     }
+}
+
+/// xstrings' `ToSnakeCase`/`ToKebabCase`: words lower-cased and joined by `sep`; a number
+/// sticks to the word before it unless a lowercase word follows it.
+fn words_joined(x: &str, sep: char) -> String {
+    let mut out = String::new();
+    if x.is_empty() {
+        return out;
+    }
+    let is_word = |k: Word| matches!(k, Word::Alpha | Word::Number);
+    let (mut kind, mut word, mut rest) = next_word(x);
+    while !rest.is_empty() {
+        if kind != Word::Connector {
+            write_word(&mut out, kind, word, sep);
+        }
+        let (prev, last) = (kind, word);
+        (kind, word, rest) = next_word(rest);
+        match prev {
+            Word::Number => {
+                while is_word(kind) {
+                    write_word(&mut out, kind, word, sep);
+                    (kind, word, rest) = next_word(rest);
+                }
+                if !matches!(kind, Word::End | Word::Punct | Word::Connector) {
+                    out.push(sep);
+                }
+            }
+            Word::Connector => write_word(&mut out, prev, last, sep),
+            Word::Punct => {}
+            _ => {
+                if kind != Word::Number {
+                    if !matches!(kind, Word::Connector | Word::Punct) {
+                        out.push(sep);
+                    }
+                    continue;
+                }
+                if rest.is_empty() {
+                    continue;
+                }
+                let number = word;
+                (kind, word, rest) = next_word(rest);
+                if kind != Word::Alpha {
+                    write_word(&mut out, Word::Number, number, sep);
+                    if !matches!(kind, Word::Connector | Word::Punct) {
+                        out.push(sep);
+                    }
+                    continue;
+                }
+                out.push(sep);
+                write_word(&mut out, Word::Number, number, sep);
+                while is_word(kind) {
+                    write_word(&mut out, kind, word, sep);
+                    (kind, word, rest) = next_word(rest);
+                }
+                if !matches!(kind, Word::End | Word::Connector | Word::Punct) {
+                    out.push(sep);
+                }
+            }
+        }
+    }
+    write_word(&mut out, kind, word, sep);
     out
 }
 
@@ -1367,7 +1486,8 @@ fn camel(x: &str) -> String {
     out
 }
 
-fn wrap(x: &str, width: i64, nl: &str) -> String {
+/// goutils' WrapCustom (byte offsets, as written).
+fn wrap(x: &str, width: i64, nl: &str, long_words: bool) -> String {
     if x.is_empty() {
         return String::new();
     }
@@ -1388,11 +1508,22 @@ fn wrap(x: &str, width: i64, nl: &str) -> String {
                 out.extend_from_slice(nl.as_bytes());
                 off += p + 1;
             }
-            None => {
+            None if long_words => {
                 out.extend_from_slice(&b[off..off + w]);
                 out.extend_from_slice(nl.as_bytes());
                 off += w;
             }
+            None => match b[off + w..].iter().position(|c| *c == b' ') {
+                None => {
+                    out.extend_from_slice(&b[off..]);
+                    off = b.len();
+                }
+                Some(p) => {
+                    out.extend_from_slice(&b[off..off + w + p]);
+                    out.extend_from_slice(nl.as_bytes());
+                    off += w + p + 1;
+                }
+            },
         }
     }
     out.extend_from_slice(&b[off..]);
@@ -1550,14 +1681,21 @@ fn url_parse(u: &str) -> Result<Value, String> {
 
 fn numbers(m: &mut FuncMap) {
     reg(m, "atoi", &[S], None, |a| {
+        // strconv.Atoi: an optional sign and decimal digits; out of range gives the bound.
         let x = st(&a[0]);
-        let ok = !x.is_empty()
-            && x.trim_start_matches(['+', '-'])
-                .bytes()
-                .all(|b| b.is_ascii_digit())
-            && x.trim_start_matches(['+', '-']).len() + 1 >= x.len()
-            && !x.trim_start_matches(['+', '-']).is_empty();
-        Ok(Value::Int(if ok { x.parse().unwrap_or(0) } else { 0 }))
+        let (neg, digits) = match x.strip_prefix('-') {
+            Some(d) => (true, d),
+            None => (false, x.strip_prefix('+').unwrap_or(x)),
+        };
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Ok(Value::Int(0));
+        }
+        Ok(Value::Int(match digits.parse::<i64>() {
+            Ok(v) if neg => -v,
+            Ok(v) => v,
+            Err(_) if neg => i64::MIN,
+            Err(_) => i64::MAX,
+        }))
     });
     reg(m, "int64", &[A], None, |a| Ok(Value::Int(to_int64(&a[0]))));
     reg(m, "int", &[A], None, |a| Ok(Value::Int(to_int64(&a[0]))));
@@ -1881,21 +2019,13 @@ fn lists(m: &mut FuncMap) {
     for name in ["rest", "mustRest"] {
         reg(m, name, &[A], None, |a| {
             let l = list_arg(&a[0], "find rest on")?;
-            Ok(if l.is_empty() {
-                Value::Nil
-            } else {
-                list(l[1..].to_vec())
-            })
+            Ok(list(l.get(1..).unwrap_or(&[]).to_vec()))
         });
     }
     for name in ["initial", "mustInitial"] {
         reg(m, name, &[A], None, |a| {
             let l = list_arg(&a[0], "find initial on")?;
-            Ok(if l.is_empty() {
-                Value::Nil
-            } else {
-                list(l[..l.len() - 1].to_vec())
-            })
+            Ok(list(l[..l.len().saturating_sub(1)].to_vec()))
         });
     }
     for name in ["reverse", "mustReverse"] {
@@ -1990,11 +2120,7 @@ fn lists(m: &mut FuncMap) {
                 other => return Err(format!("Cannot concat type {} as list", go_kind(other))),
             }
         }
-        Ok(if out.is_empty() {
-            Value::Nil
-        } else {
-            list(out)
-        })
+        Ok(list(out))
     });
     for name in ["chunk", "mustChunk"] {
         reg(m, name, &[I, A], None, |a| {
@@ -2150,11 +2276,14 @@ fn merge_into(
                 merge_into(&mut inner, sm, overwrite);
                 *dm = Arc::new(inner);
             }
+            (Some(_), Value::Nil) if !overwrite => {}
             (Some(dv), _) => {
                 if overwrite || empty(dv) {
                     *dv = sv.clone();
                 }
             }
+            // A nil source value is skipped unless overwriting.
+            (None, Value::Nil) if !overwrite => {}
             (None, _) => {
                 dst.insert(k.clone(), sv.clone());
             }
@@ -2391,11 +2520,22 @@ fn regexes(m: &mut FuncMap) {
         if !st(&a[0]).is_empty() && x.is_empty() {
             return Ok(list(vec![s("")]));
         }
-        let parts: Vec<Value> = if n < 0 {
-            r.split(x).map(s).collect()
-        } else {
-            r.splitn(x, n as usize).map(s).collect()
-        };
+        // Go's Regexp.Split.
+        let mut parts: Vec<Value> = Vec::new();
+        let (mut beg, mut end) = (0, 0);
+        for (count, mt) in r.find_iter(x).enumerate() {
+            if n > 0 && (count as i64 >= n || parts.len() as i64 == n - 1) {
+                break;
+            }
+            end = mt.start();
+            if mt.end() != 0 {
+                parts.push(s(&x[beg..end]));
+            }
+            beg = mt.end();
+        }
+        if end != x.len() {
+            parts.push(s(&x[beg..]));
+        }
         Ok(list(parts))
     }
     reg(m, "regexSplit", &[S, S, I], None, |a| {

@@ -22,3 +22,15 @@ fn renders_a_field_and_reports_a_syntax_error_position() {
     let e = GoTemplate::parse("x\n{{ .a", Flavor::Compose, None).unwrap_err();
     assert_eq!(e.line, Some(2), "{e:?}");
 }
+
+#[test]
+fn empty_lists_print_as_go_does() {
+    assert_eq!(
+        render(
+            "{{ list }}|{{ concat }}|{{ rest (list) }}",
+            serde_json::json!({})
+        )
+        .unwrap(),
+        "[]|[]|[]"
+    );
+}
