@@ -380,11 +380,17 @@ impl Gen {
             "dig",
         ]);
         let args = match f {
-            // Only verbs that fit any argument: gotmpl's formatting of a verb that does not fit
-            // its argument, and of lists and maps under %s/%d/%q, differs (a recorded deviation).
             "printf" => format!(
                 "{} {}",
-                self.pick(&["\"%v\"", "\"%v-%v\"", "\"<%v>\""]),
+                self.pick(&[
+                    "\"%v\"",
+                    "\"%d\"",
+                    "\"%s-%v\"",
+                    "\"%q\"",
+                    "\"%5s|\"",
+                    "\"%-4v|\"",
+                    "\"%x\""
+                ]),
                 self.value(depth - 1)
             ),
             "repeat" | "trunc" | "nindent" | "indent" => {

@@ -8,7 +8,8 @@ use gotmpl::parse::{
 };
 
 use super::sprig::{
-    FN_CHARGE, FN_FIELD, FN_FMT, FN_NIL_TICK, FN_OUT, FN_TICK, GO_BUILTINS, PRINTING_BUILTINS,
+    printf_directives, FN_CHARGE, FN_FIELD, FN_FMT, FN_FMTARG, FN_NIL_TICK, FN_OUT, FN_TICK,
+    GO_BUILTINS, PRINTING_BUILTINS,
 };
 use super::GoError;
 
@@ -107,7 +108,8 @@ impl<'a> Rewriter<'a> {
     fn pipe(&self, mut pipe: PipeNode, root: bool) -> Result<PipeNode, GoError> {
         let mut prints = false;
         let commands = std::mem::take(&mut pipe.commands);
-        for mut cmd in commands {
+        let piped_from = |i: usize| i > 0;
+        for (i, mut cmd) in commands.into_iter().enumerate() {
             let head = match cmd.args.first() {
                 Some(Expr::Identifier(_, name)) => Some(name.clone()),
                 _ => None,
@@ -121,6 +123,51 @@ impl<'a> Rewriter<'a> {
                     prints = true;
                 }
                 if name == "printf" && cmd.args.len() > 1 {
+                    // A literal format: each directive with an argument becomes `%s` of that
+                    // argument formatted as Go's fmt does (`fmtarg "%5v" ARG`).
+                    let directives = match &cmd.args[1] {
+                        Expr::String(_, f) => printf_directives(f).map(|d| (f.clone(), d)),
+                        _ => None,
+                    };
+                    if let Some((f, ds)) = directives {
+                        let explicit = cmd.args.len() - 2;
+                        let available = explicit + usize::from(piped_from(i));
+                        let mut new_format = String::new();
+                        let mut at = 0;
+                        for (j, &(start, end)) in ds.iter().enumerate().take(available) {
+                            let d: Arc<str> = Arc::from(&f[start..end]);
+                            new_format.push_str(&f[at..start]);
+                            new_format.push_str("%s");
+                            at = end;
+                            if j < explicit {
+                                let arg = &mut cmd.args[2 + j];
+                                let pos = arg.pos();
+                                let a = std::mem::replace(arg, Expr::Nil(pos));
+                                *arg = Expr::Pipe(
+                                    pos,
+                                    PipeNode {
+                                        pos,
+                                        decl: Vec::new(),
+                                        commands: vec![command(
+                                            pos,
+                                            vec![ident(pos, FN_FMTARG), Expr::String(pos, d), a],
+                                        )],
+                                        is_assign: false,
+                                    },
+                                );
+                            } else {
+                                // The piped value is the last argument.
+                                let pos = cmd.pos;
+                                pipe.commands.push(command(
+                                    pos,
+                                    vec![ident(pos, FN_FMTARG), Expr::String(pos, d)],
+                                ));
+                            }
+                        }
+                        new_format.push_str(&f[at..]);
+                        let pos = cmd.args[1].pos();
+                        cmd.args[1] = Expr::String(pos, Arc::from(new_format.as_str()));
+                    }
                     let f = cmd.args.remove(1);
                     let pos = f.pos();
                     let guarded = PipeNode {

@@ -25,6 +25,9 @@ pub(super) const FN_FMT: &str = "\u{0}fmt";
 pub(super) const FN_TICK: &str = "\u{0}tick";
 /// One template call without data: nil, as Go passes (internal).
 pub(super) const FN_NIL_TICK: &str = "\u{0}niltick";
+/// Prepares one `printf` argument for its verb (internal): Go's formatting of floats, lists
+/// and maps, and of a verb that does not fit its argument, where gotmpl's differs.
+pub(super) const FN_FMTARG: &str = "\u{0}fmtarg";
 /// An unknown field of the root struct (internal).
 pub(super) const FN_FIELD: &str = "\u{0}field";
 
@@ -871,6 +874,16 @@ fn internal(m: &mut FuncMap) {
         }),
     );
     m.insert(
+        FN_FMTARG.into(),
+        Arc::new(|a: &[Value]| {
+            let directive = a.first().and_then(Value::as_str).unwrap_or("%v");
+            let out = fmt_arg(directive, a.get(1).unwrap_or(&Value::Nil))
+                .map_err(gotmpl::TemplateError::Exec)?;
+            charge(out.len() as u64).map_err(gotmpl::TemplateError::Exec)?;
+            Ok(s(out))
+        }),
+    );
+    m.insert(
         FN_FIELD.into(),
         Arc::new(|a: &[Value]| {
             let name = a.first().map(go_sprint).unwrap_or_default();
@@ -929,7 +942,169 @@ fn check_format(f: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The `%...verb` directives of a literal `printf` format, as byte ranges in argument order
+/// (`None` when the format uses explicit argument indexes or `*`, which are left alone).
+pub(super) fn printf_directives(f: &str) -> Option<Vec<(usize, usize)>> {
+    let b = f.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != b'%' {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        i += 1;
+        while i < b.len() && b"+-# 0".contains(&b[i]) {
+            i += 1;
+        }
+        while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'.') {
+            i += 1;
+        }
+        match b.get(i) {
+            Some(b'%') => {}
+            Some(b'[' | b'*') => return None,
+            Some(_) => {
+                let end = i + f[i..].chars().next().map_or(1, char::len_utf8);
+                out.push((start, end));
+                i = end;
+                continue;
+            }
+            None => {}
+        }
+        i += 1;
+    }
+    Some(out)
+}
+
+/// `v` formatted by `directive` as Go's `fmt` does (see [`FN_FMTARG`]): lists and maps element
+/// by element, floats under `%v`, integers under `%q` and a verb that does not fit its argument
+/// here, the rest by gotmpl's `printf`.
+fn fmt_arg(directive: &str, v: &Value) -> Result<String, String> {
+    check_format(directive)?;
+    fmt_value(directive, v, false)
+}
+
+fn fmt_value(directive: &str, v: &Value, nested: bool) -> Result<String, String> {
+    let verb = directive.chars().last().unwrap_or('v');
+    let body = &directive[1..directive.len() - verb.len_utf8()];
+    let flags: String = body.chars().take_while(|c| "+-# 0".contains(*c)).collect();
+    let rest = &body[flags.len()..];
+    let (width, precision) = match rest.split_once('.') {
+        Some((w, p)) => (w, Some(p)),
+        None => (rest, None),
+    };
+    let width: usize = width.parse().unwrap_or(0);
+    let pad = |inner: String| {
+        let fill = " ".repeat(width.saturating_sub(inner.chars().count()));
+        if flags.contains('-') {
+            inner + &fill
+        } else {
+            fill + &inner
+        }
+    };
+    let plain = flags.chars().all(|c| c == '-') && precision.is_none();
+    let fits = match v {
+        Value::Bool(_) => "tv".contains(verb),
+        Value::Int(_) | Value::Uint(_) => "bcdoOqxXUv".contains(verb),
+        Value::Float(_) => "beEfFgGxXv".contains(verb),
+        Value::String(_) => "sqxXv".contains(verb),
+        _ => true,
+    };
+    Ok(match v {
+        Value::List(l) if verb != 'T' => {
+            let parts = l
+                .iter()
+                .map(|x| fmt_value(directive, x, true))
+                .collect::<Result<Vec<_>, _>>()?;
+            format!("[{}]", parts.join(" "))
+        }
+        Value::Map(m) if verb != 'T' => {
+            let mut parts = Vec::with_capacity(m.len());
+            for (k, x) in m.iter() {
+                parts.push(format!(
+                    "{}:{}",
+                    fmt_value(directive, &Value::String(k.clone()), true)?,
+                    fmt_value(directive, x, true)?
+                ));
+            }
+            format!("map[{}]", parts.join(" "))
+        }
+        Value::Nil if nested => pad("<nil>".into()),
+        Value::Float(_) if verb == 'v' && plain => pad(go_sprint(v)),
+        Value::Int(i) if verb == 'q' && plain => pad(quote_rune(*i)),
+        _ if !fits && plain && !matches!(v, Value::Nil) => {
+            format!("%!{verb}({}={})", go_type(v), pad(go_sprint(v)))
+        }
+        _ => gotmpl_printf(directive, v)?,
+    })
+}
+
+/// Go's `strconv.QuoteRune` of an integer (`%q`); not a character: U+FFFD.
+fn quote_rune(i: i64) -> String {
+    let c = u32::try_from(i)
+        .ok()
+        .and_then(char::from_u32)
+        .unwrap_or('\u{fffd}');
+    match c {
+        '\'' => "'\\''".into(),
+        '"' => "'\"'".into(),
+        _ => {
+            let q = go_quote(&c.to_string());
+            format!("'{}'", &q[1..q.len() - 1])
+        }
+    }
+}
+
+/// gotmpl's own `printf` of one value (a built-in a function cannot call directly).
+fn gotmpl_printf(directive: &str, v: &Value) -> Result<String, String> {
+    static T: OnceLock<Option<gotmpl::Template>> = OnceLock::new();
+    let t = T
+        .get_or_init(|| gotmpl::Template::new("").parse("{{printf .f .v}}").ok())
+        .as_ref()
+        .ok_or("printf is unavailable")?;
+    let mut data = BTreeMap::new();
+    data.insert(Arc::from("f"), s(directive));
+    data.insert(Arc::from("v"), v.clone());
+    t.execute_to_string(&map(data)).map_err(|e| e.to_string())
+}
+
+/// Go's `fmt.Sprint`: operands separated by a space when neither side is a string.
+fn go_sprint_all(args: &[Value]) -> String {
+    let mut out = String::new();
+    for (i, a) in args.iter().enumerate() {
+        if i > 0 && !matches!(a, Value::String(_)) && !matches!(args[i - 1], Value::String(_)) {
+            out.push(' ');
+        }
+        out.push_str(&go_sprint(a));
+    }
+    out
+}
+
+/// What Go's `html`, `js` and `urlquery` escape: a lone string, else `fmt.Sprint` of all.
+fn escape_input(args: &[Value]) -> String {
+    match args {
+        [Value::String(x)] => x.to_string(),
+        _ => go_sprint_all(args),
+    }
+}
+
 fn strings(m: &mut FuncMap) {
+    reg(m, "print", &[], Some(A), |a| Ok(s(go_sprint_all(a))));
+    reg(m, "println", &[], Some(A), |a| {
+        let mut out = a.iter().map(go_sprint).collect::<Vec<_>>().join(" ");
+        out.push('\n');
+        Ok(s(out))
+    });
+    reg(m, "html", &[], Some(A), |a| {
+        Ok(s(gotmpl::html_escape(&escape_input(a))))
+    });
+    reg(m, "js", &[], Some(A), |a| {
+        Ok(s(gotmpl::js_escape(&escape_input(a))))
+    });
+    reg(m, "urlquery", &[], Some(A), |a| {
+        Ok(s(gotmpl::url_encode(&escape_input(a))))
+    });
     reg(m, "hello", &[], None, |_| Ok(s("Hello!")));
     reg(m, "trim", &[S], None, |a| {
         Ok(s(st(&a[0]).trim_matches(is_space)))
