@@ -252,14 +252,37 @@ fn random_templates_agree_with_go() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(20261130);
     let mut g = Gen(seed);
+    // Every third template runs with the data as the tools' root struct (its keys as fields).
+    let fields: Vec<String> = data().as_object().unwrap().keys().cloned().collect();
     let cases: Vec<Value> = (0..n)
-        .map(|i| json!({"name": format!("r{i}"), "template": g.template(), "data": data()}))
+        .map(|i| {
+            let mut c = json!({"name": format!("r{i}"), "template": g.template(), "data": data()});
+            if i % 3 == 2 {
+                c["root"] = json!(fields);
+            }
+            c
+        })
         .collect();
     let results = oracle(&cases);
 
     let mut bad = Vec::new();
+    let mut tolerated = 0;
     for (case, want) in cases.iter().zip(&results) {
         let got = run(case);
+        // The recorded one-integer-type deviation: Go refuses sprig's int64 (and `index`'s
+        // uint8 byte of a string) where a function wants int, and names them in `%!s(int64=0)`;
+        // score-gen has one integer type.
+        let text = want["error"]
+            .as_str()
+            .or(want["output"].as_str())
+            .unwrap_or("");
+        if ["; got int64", "; got uint8", "(int64=", "(uint8="]
+            .iter()
+            .any(|p| text.contains(p))
+        {
+            tolerated += 1;
+            continue;
+        }
         if let Some(why) = disagreement(want, None, &got) {
             bad.push(format!("{}\n    {why}", case["template"]));
         }
@@ -270,13 +293,18 @@ fn random_templates_agree_with_go() {
         bad.len(),
         bad.join("\n")
     );
+    eprintln!("{n} random templates agree with Go ({tolerated} int64/uint8 cases tolerated)");
 }
 
+/// The generator's data; top-level names are capitalised so that they are exported fields
+/// when the oracle makes the root a struct.
 fn data() -> Value {
     json!({
-        "s": "Hello World", "e": "", "n": 3, "z": 0, "neg": -2, "f": 2.5, "t": true, "b": false,
-        "l": ["b", "a", "c"], "nums": [3, 1, 2], "el": [],
-        "m": {"k": "v", "x": 1, "inner": {"deep": "d"}}, "em": {},
+        "S": "Hello World", "E": "", "N": 3, "Z": 0, "Neg": -2, "F": 2.5, "T": true, "B": false,
+        "L": ["b", "a", "c"], "Nums": [3, 1, 2], "El": [],
+        "M": {"k": "v", "x": 1, "inner": {"deep": "d"}}, "Em": {},
+        "Js": "{\"a\":[1,2.5,null],\"b\":\"x\"}", "Ws": "  a b\t", "Mixed": "FooBar_baz-qux 2x",
+        "Fl": [1.5, 1e7, 0.25],
     })
 }
 
@@ -299,21 +327,21 @@ impl Gen {
     /// returns int64 from its math, a recorded deviation.)
     fn value(&mut self, depth: u32) -> String {
         let atoms = [
-            ".s",
-            ".e",
-            ".n",
-            ".z",
-            ".neg",
-            ".t",
-            ".b",
-            ".l",
-            ".nums",
-            ".el",
-            ".m",
-            ".m.k",
-            ".m.inner.deep",
-            ".missing",
-            ".m.nope",
+            ".S",
+            ".E",
+            ".N",
+            ".Z",
+            ".Neg",
+            ".T",
+            ".B",
+            ".L",
+            ".Nums",
+            ".El",
+            ".M",
+            ".M.k",
+            ".M.inner.deep",
+            ".Missing",
+            ".M.nope",
             "\"abc\"",
             "\"a,b\"",
             "\"\"",
@@ -322,8 +350,15 @@ impl Gen {
             "-3",
             "true",
             "false",
-            "$.n",
-            "$.s",
+            "$.N",
+            "$.S",
+            ".Js",
+            ".Ws",
+            ".Mixed",
+            ".Fl",
+            ".F",
+            "2.5",
+            "$.M.inner",
         ];
         if depth == 0 || self.next().is_multiple_of(3) {
             return self.pick(&atoms).to_string();
@@ -374,6 +409,46 @@ impl Gen {
             "uniq",
             "compact",
             "has",
+            "b64dec",
+            "sha256sum",
+            "snakecase",
+            "camelcase",
+            "kebabcase",
+            "swapcase",
+            "initials",
+            "nospace",
+            "untitle",
+            "html",
+            "js",
+            "urlquery",
+            "println",
+            "until",
+            "reverse",
+            "rest",
+            "initial",
+            "toPrettyJson",
+            "toRawJson",
+            "fromJson",
+            "floor",
+            "ceil",
+            "float64",
+            "int64",
+            "toDecimal",
+            "concat",
+            "without",
+            "merge",
+            "mergeOverwrite",
+            "pick",
+            "omit",
+            "regexFind",
+            "regexReplaceAll",
+            "regexSplit",
+            "substr",
+            "abbrev",
+            "wrap",
+            "addf",
+            "mulf",
+            "round",
             "nindent",
             "indent",
             "atoi",
@@ -402,6 +477,30 @@ impl Gen {
                 self.value(depth - 1)
             ),
             "dig" => format!("\"k\" \"dflt\" {}", self.value(depth - 1)),
+            "substr" => format!(
+                "{} {}",
+                self.pick(&["0 2", "1 -1", "-1 3", "2 1"]),
+                self.value(depth - 1)
+            ),
+            "abbrev" | "wrap" | "round" => {
+                format!("{} {}", self.value(depth - 1), self.pick(&["4", "5", "1"]))
+            }
+            "regexFind" | "regexReplaceAll" | "regexSplit" => {
+                let re = self.pick(&["\"[a-z]+\"", "\"o\"", "\"(l+)\"", "\"\""]);
+                match f {
+                    "regexFind" => format!("{re} {}", self.value(depth - 1)),
+                    "regexReplaceAll" => format!("{re} {} \"<$1>\"", self.value(depth - 1)),
+                    _ => format!(
+                        "{re} {} {}",
+                        self.value(depth - 1),
+                        self.pick(&["-1", "2", "0"])
+                    ),
+                }
+            }
+            "concat" | "without" | "merge" | "mergeOverwrite" | "addf" | "mulf" => {
+                format!("{} {}", self.value(depth - 1), self.value(depth - 1))
+            }
+            "pick" | "omit" => format!("{} \"k\" \"x\"", self.value(depth - 1)),
             "ternary" => format!(
                 "{} {} {}",
                 self.value(depth - 1),
@@ -433,7 +532,7 @@ impl Gen {
         }
     }
     fn node(&mut self, depth: u32) -> String {
-        match self.next() % 8 {
+        match self.next() % 11 {
             0 if depth > 0 => format!(
                 "{{{{ if {} }}}}[{}]{{{{ else }}}}<{}>{{{{ end }}}}",
                 self.value(2),
@@ -442,7 +541,7 @@ impl Gen {
             ),
             1 if depth > 0 => format!(
                 "{{{{ range $i, $e := {} }}}}{{{{ $i }}}}={}{{{{ else }}}}none{{{{ end }}}}",
-                self.pick(&[".l", ".nums", ".el", ".m", ".em", ".missing"]),
+                self.pick(&[".L", ".Nums", ".El", ".M", ".Em", ".Missing"]),
                 self.node(depth - 1)
             ),
             2 if depth > 0 => format!(
@@ -453,12 +552,38 @@ impl Gen {
             3 => format!("{{{{- {} -}}}}", self.value(2)),
             4 => format!("{{{{ $v := {} }}}}{{{{ $v }}}}", self.value(2)),
             5 => "\n  text ".to_string(),
+            6 if depth > 0 => format!(
+                "{{{{ range $k, $v := {} }}}}{{{{ $k }}}}:{}{{{{ end }}}}",
+                self.pick(&[".M", ".Em", "$.M.inner", ".L"]),
+                self.node(depth - 1)
+            ),
+            7 if depth > 0 => format!(
+                "{{{{ if {} }}}}a{{{{ else if {} }}}}{}{{{{ else }}}}c{{{{ end }}}}",
+                self.value(1),
+                self.value(1),
+                self.node(depth - 1)
+            ),
+            8 if depth > 0 => format!(
+                "{{{{ with $w := {} }}}}{{{{ $w }}}}{}{{{{ else }}}}no{{{{ end }}}}",
+                self.value(1),
+                self.node(depth - 1)
+            ),
             _ => format!("{{{{ {} }}}}", self.value(3)),
         }
     }
     fn template(&mut self) -> String {
         let k = 1 + self.next() % 3;
-        (0..k).map(|_| self.node(2)).collect::<Vec<_>>().join(" ")
+        let body = (0..k).map(|_| self.node(2)).collect::<Vec<_>>().join(" ");
+        if self.next().is_multiple_of(5) {
+            // A defined template called with some data (or none).
+            let inner = self.node(1);
+            let arg = self.pick(&[" .", " .M", " .L", " .S", ""]);
+            format!(
+                "{{{{ define \"d\" }}}}<{inner}>{{{{ end }}}}{body}{{{{ template \"d\"{arg} }}}}"
+            )
+        } else {
+            body
+        }
     }
 }
 

@@ -120,15 +120,35 @@ impl GoTemplate {
             .add_parse_tree(MAIN, tree);
         // Later non-empty bodies win, an empty body never replaces one (gotmpl's rule, which
         // the validation parse above has already applied to errors).
-        let mut seen: std::collections::BTreeMap<String, bool> = Default::default();
+        let mut bodies: std::collections::BTreeMap<String, gotmpl::parse::ListNode> =
+            Default::default();
         for def in defines {
-            let empty = def.body.is_empty_tree();
-            if empty && seen.contains_key(def.name.as_str()) {
+            if def.body.is_empty_tree() && bodies.contains_key(def.name.as_str()) {
                 continue;
             }
-            seen.insert(def.name.to_string(), !empty);
-            let body = rw.define(def.body)?;
-            template = template.add_parse_tree(def.name.as_str(), body);
+            bodies.insert(def.name.to_string(), def.body);
+        }
+        for (name, body) in &bodies {
+            template = template.add_parse_tree(name, rw.define(body.clone())?);
+        }
+        // A template called with the root as dot gets a copy that checks root fields.
+        let mut done = std::collections::BTreeSet::new();
+        loop {
+            let todo: Vec<String> = rw
+                .root_calls()
+                .into_iter()
+                .filter(|n| !done.contains(n))
+                .collect();
+            if todo.is_empty() {
+                break;
+            }
+            for name in todo {
+                if let Some(body) = bodies.get(&name) {
+                    let checked = rw.main(body.clone())?;
+                    template = template.add_parse_tree(&rewrite::root_variant(&name), checked);
+                }
+                done.insert(name);
+            }
         }
         Ok(GoTemplate {
             template,

@@ -18,6 +18,13 @@ pub(super) struct Rewriter<'a> {
     funcs: &'a gotmpl::FuncMap,
     root_fields: Option<&'static [&'static str]>,
     in_define: bool,
+    /// The `define`d templates called with the root as dot (they get a root-checked copy).
+    root_calls: std::cell::RefCell<std::collections::BTreeSet<String>>,
+}
+
+/// What a `define`d template's root-checked copy is called (see [`Rewriter::root_calls`]).
+pub(super) fn root_variant(name: &str) -> String {
+    format!("{name}\u{2063}root")
 }
 
 impl<'a> Rewriter<'a> {
@@ -31,7 +38,13 @@ impl<'a> Rewriter<'a> {
             funcs,
             root_fields,
             in_define: false,
+            root_calls: Default::default(),
         }
+    }
+
+    /// The names of the `define`d templates some rewritten body calls with the root as dot.
+    pub(super) fn root_calls(&self) -> Vec<String> {
+        self.root_calls.borrow().iter().cloned().collect()
     }
 
     /// The top-level body: dot and `$` are the root.
@@ -88,6 +101,11 @@ impl<'a> Rewriter<'a> {
     }
 
     fn template(&self, mut t: TemplateNode, root: bool) -> Result<TemplateNode, GoError> {
+        // Called with the root as dot: the callee's root-checked copy.
+        if root && self.root_fields.is_some() && t.pipe.as_ref().is_some_and(is_dot_or_dollar) {
+            self.root_calls.borrow_mut().insert(t.name.to_string());
+            t.name = SmolStr::new(root_variant(&t.name));
+        }
         t.pipe = Some(match t.pipe {
             Some(p) => {
                 let mut p = self.pipe(p, root)?;

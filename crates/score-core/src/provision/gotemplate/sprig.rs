@@ -1032,12 +1032,57 @@ fn fmt_value(directive: &str, v: &Value, nested: bool) -> Result<String, String>
         }
         Value::Nil if nested => pad("<nil>".into()),
         Value::Float(_) if verb == 'v' && plain => pad(go_sprint(v)),
+        Value::Float(f) if (verb == 'x' || verb == 'X') && plain => {
+            let h = hex_float(*f);
+            pad(if verb == 'X' { h.to_uppercase() } else { h })
+        }
         Value::Int(i) if verb == 'q' && plain => pad(quote_rune(*i)),
         _ if !fits && plain && !matches!(v, Value::Nil) => {
             format!("%!{verb}({}={})", go_type(v), pad(go_sprint(v)))
         }
         _ => gotmpl_printf(directive, v)?,
     })
+}
+
+/// Go's `strconv.FormatFloat(f, 'x', -1, 64)`: `-0x1.4p+01`.
+fn hex_float(f: f64) -> String {
+    if f.is_nan() {
+        return "NaN".into();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { "+Inf" } else { "-Inf" }.into();
+    }
+    let sign = if f.is_sign_negative() { "-" } else { "" };
+    if f == 0.0 {
+        return format!("{sign}0x0p+00");
+    }
+    let bits = f.to_bits();
+    let mut exp = ((bits >> 52) & 0x7ff) as i64;
+    let mut mant = bits & ((1u64 << 52) - 1);
+    if exp == 0 {
+        // Subnormal: normalise so the leading 1 is implicit.
+        while mant & (1u64 << 52) == 0 {
+            mant <<= 1;
+            exp -= 1;
+        }
+        mant &= (1u64 << 52) - 1;
+        exp += 1;
+    }
+    let e = exp - 1023;
+    let mut digits = format!("{mant:013x}");
+    while digits.ends_with('0') {
+        digits.pop();
+    }
+    let frac = if digits.is_empty() {
+        String::new()
+    } else {
+        format!(".{digits}")
+    };
+    format!(
+        "{sign}0x1{frac}p{}{:02}",
+        if e < 0 { '-' } else { '+' },
+        e.unsigned_abs()
+    )
 }
 
 /// Go's `strconv.QuoteRune` of an integer (`%q`); not a character: U+FFFD.
@@ -1082,10 +1127,20 @@ fn go_sprint_all(args: &[Value]) -> String {
 }
 
 /// What Go's `html`, `js` and `urlquery` escape: a lone string, else `fmt.Sprint` of all.
+/// (Go's `evalArgs`: a missing value is `<no value>` there.)
 fn escape_input(args: &[Value]) -> String {
     match args {
         [Value::String(x)] => x.to_string(),
-        _ => go_sprint_all(args),
+        _ => {
+            let args: Vec<Value> = args
+                .iter()
+                .map(|a| match a {
+                    Value::Nil => s("<no value>"),
+                    other => other.clone(),
+                })
+                .collect();
+            go_sprint_all(&args)
+        }
     }
 }
 
@@ -2474,28 +2529,98 @@ fn encoding(m: &mut FuncMap) {
         ))
     });
     reg(m, "b64dec", &[S], None, |a| {
-        Ok(s(
-            match base64::engine::general_purpose::STANDARD.decode(st(&a[0])) {
-                Ok(b) => String::from_utf8_lossy(&b).into_owned(),
-                Err(e) => format!("illegal base64 data at input byte {}", b64_err_at(&e)),
-            },
-        ))
+        Ok(s(match b64dec(st(&a[0]).as_bytes()) {
+            Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+            Err(i) => format!("illegal base64 data at input byte {i}"),
+        }))
     });
     reg(m, "b32enc", &[S], None, |a| {
         Ok(s(b32enc(st(&a[0]).as_bytes())))
     });
     reg(m, "b32dec", &[S], None, |a| {
-        Ok(s(match b32dec(st(&a[0])) {
+        Ok(s(match b32dec(&no_newlines(st(&a[0]))) {
             Ok(b) => String::from_utf8_lossy(&b).into_owned(),
             Err(i) => format!("illegal base32 data at input byte {i}"),
         }))
     });
 }
 
-fn b64_err_at(e: &base64::DecodeError) -> usize {
-    match e {
-        base64::DecodeError::InvalidByte(i, _) | base64::DecodeError::InvalidLastSymbol(i, _) => *i,
-        _ => 0,
+/// Go's base64 and base32 decoders skip `\r` and `\n`.
+fn no_newlines(x: &str) -> String {
+    x.replace(['\r', '\n'], "")
+}
+
+/// Go's `base64.StdEncoding.DecodeString`, quantum by quantum, with its error offsets.
+fn b64dec(src: &[u8]) -> Result<Vec<u8>, usize> {
+    let val = |c: u8| -> Option<u32> {
+        Some(u32::from(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        }))
+    };
+    let skip_nl = |mut i: usize| {
+        while i < src.len() && (src[i] == b'\n' || src[i] == b'\r') {
+            i += 1;
+        }
+        i
+    };
+    let mut out = Vec::new();
+    let mut si = 0;
+    loop {
+        let mut buf = [0u32; 4];
+        let mut len = 4;
+        let mut j = 0;
+        let mut trailing = None;
+        while j < 4 {
+            if si == src.len() {
+                if j == 0 {
+                    return Ok(out);
+                }
+                return Err(si - j);
+            }
+            let c = src[si];
+            si += 1;
+            if let Some(v) = val(c) {
+                buf[j] = v;
+                j += 1;
+                continue;
+            }
+            if c == b'\n' || c == b'\r' {
+                continue;
+            }
+            if c != b'=' || j < 2 {
+                return Err(si - 1);
+            }
+            if j == 2 {
+                si = skip_nl(si);
+                if si == src.len() {
+                    return Err(src.len());
+                }
+                if src[si] != b'=' {
+                    return Err(si - 1);
+                }
+                si += 1;
+            }
+            si = skip_nl(si);
+            if si < src.len() {
+                trailing = Some(si);
+            }
+            len = j;
+            break;
+        }
+        let v = buf[0] << 18 | buf[1] << 12 | buf[2] << 6 | buf[3];
+        let bytes = [(v >> 16) as u8, (v >> 8) as u8, v as u8];
+        out.extend_from_slice(&bytes[..len - 1]);
+        if let Some(at) = trailing {
+            return Err(at);
+        }
+        if len < 4 {
+            return Ok(out);
+        }
     }
 }
 
@@ -2690,7 +2815,7 @@ fn regexes(m: &mut FuncMap) {
         let r = regex_of(st(&a[0]))?;
         let (x, n) = (st(&a[1]), int(&a[2]));
         if n == 0 {
-            return Ok(Value::Nil);
+            return Ok(list(Vec::new()));
         }
         if !st(&a[0]).is_empty() && x.is_empty() {
             return Ok(list(vec![s("")]));
