@@ -22,6 +22,7 @@
 
 mod random;
 mod rewrite;
+mod semver;
 mod sprig;
 
 use std::cell::RefCell;

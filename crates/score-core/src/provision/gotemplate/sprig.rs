@@ -75,9 +75,6 @@ pub(super) const REFUSED: &[(&str, &str)] = &[
     ("genSignedCertWithKey", CRYPTO),
     ("encryptAES", CRYPTO),
     ("decryptAES", CRYPTO),
-    ("semver", UNSUPPORTED),
-    ("semverCompare", UNSUPPORTED),
-    ("urlJoin", UNSUPPORTED),
 ];
 
 const ENV: &str = "provisioner templates are data: they do not read the environment of the \
@@ -87,7 +84,6 @@ const CLOCK: &str = "score-gen renders the same inputs to the same bytes, so tem
                      read the clock (none of the reference provisioners uses a date function)";
 const CRYPTO: &str = "key, certificate and password-hash generators are not provided (no \
                       reference provisioner uses them; generate secrets with randAlphaNum)";
-const UNSUPPORTED: &str = "this sprig function is not implemented by score-gen yet";
 
 /// A parameter's Go type.
 #[derive(Clone, Copy, PartialEq)]
@@ -805,6 +801,25 @@ fn build(flavor: Flavor) -> FuncMap {
     dicts(&mut m);
     encoding(&mut m);
     regexes(&mut m);
+    reg(&mut m, "semver", &[S], None, |a| {
+        let v = super::semver::parse_version(st(&a[0]))?;
+        let mut out = BTreeMap::new();
+        for (k, x) in [
+            ("Major", Value::Uint(v.major)),
+            ("Minor", Value::Uint(v.minor)),
+            ("Patch", Value::Uint(v.patch)),
+            ("Prerelease", s(v.pre.clone())),
+            ("Metadata", s(v.metadata.clone())),
+            ("Original", s(v.original.clone())),
+            ("String", s(v.canonical())),
+        ] {
+            out.insert(Arc::from(k), x);
+        }
+        Ok(map(out))
+    });
+    reg(&mut m, "semverCompare", &[S, S], None, |a| {
+        Ok(Value::Bool(super::semver::compare(st(&a[0]), st(&a[1]))?))
+    });
     randoms(&mut m);
     for (name, why) in REFUSED {
         let (name, why) = (*name, *why);
@@ -1449,6 +1464,7 @@ fn strings(m: &mut FuncMap) {
         });
     }
     reg(m, "urlParse", &[S], None, |a| url_parse(st(&a[0])));
+    reg(m, "urlJoin", &[M], None, |a| url_join(map_of(&a[0])));
 }
 
 /// goutils' AbbreviateFull (byte offsets, as written).
@@ -1907,6 +1923,95 @@ fn url_parse(u: &str) -> Result<Value, String> {
         out.insert(Arc::from(k), s(v));
     }
     Ok(map(out))
+}
+
+/// Go's `url.URL.String()` of the dict's parts (sprig's `urlJoin`).
+fn url_join(d: &BTreeMap<Arc<str>, Value>) -> Result<Value, String> {
+    let get = |k: &str| -> Result<String, String> {
+        match d.get(k) {
+            None => Ok(String::new()),
+            Some(Value::String(x)) => Ok(x.to_string()),
+            Some(other) => Err(format!(
+                "unable to parse {k} key, must be of type string, but {} found",
+                go_kind(other)
+            )),
+        }
+    };
+    let (scheme, host, path, query, opaque, fragment, userinfo) = (
+        get("scheme")?,
+        get("host")?,
+        get("path")?,
+        get("query")?,
+        get("opaque")?,
+        get("fragment")?,
+        get("userinfo")?,
+    );
+    let mut out = String::new();
+    if !scheme.is_empty() {
+        out.push_str(&scheme);
+        out.push(':');
+    }
+    if !opaque.is_empty() {
+        out.push_str(&opaque);
+    } else {
+        if !scheme.is_empty() || !host.is_empty() || !userinfo.is_empty() {
+            if !host.is_empty() || !path.is_empty() || !userinfo.is_empty() {
+                out.push_str("//");
+            }
+            if !userinfo.is_empty() {
+                if !userinfo
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-._:~!$&'()*+,;=%@".contains(c))
+                {
+                    return Err(format!(
+                        "unable to parse userinfo in dict: parse \"proto://{userinfo}@host\": \
+                         net/url: invalid userinfo"
+                    ));
+                }
+                let (user, pass) = match userinfo.split_once(':') {
+                    Some((u, p)) => (u, Some(p)),
+                    None => (userinfo.as_str(), None),
+                };
+                out.push_str(&pct(user, "-_.~$&+,;="));
+                if let Some(p) = pass {
+                    out.push(':');
+                    out.push_str(&pct(p, "-_.~$&+,;="));
+                }
+                out.push('@');
+            }
+            out.push_str(&pct(&host, "-_.~!$&'()*+,;=:[]<>\""));
+        }
+        let p = pct(&path, "-_.~$&+,/:;=@");
+        if !p.is_empty() && !p.starts_with('/') && !host.is_empty() {
+            out.push('/');
+        }
+        if out.is_empty() && p.split('/').next().is_some_and(|seg| seg.contains(':')) {
+            out.push_str("./");
+        }
+        out.push_str(&p);
+    }
+    if !query.is_empty() {
+        out.push('?');
+        out.push_str(&query);
+    }
+    if !fragment.is_empty() {
+        out.push('#');
+        out.push_str(&pct(&fragment, "-_.~$&+,/:;=?@!()*"));
+    }
+    Ok(s(out))
+}
+
+/// Percent-escapes every byte but ASCII letters, digits and `keep`.
+fn pct(x: &str, keep: &str) -> String {
+    let mut out = String::new();
+    for b in x.bytes() {
+        if b.is_ascii_alphanumeric() || keep.as_bytes().contains(&b) {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
 }
 
 fn numbers(m: &mut FuncMap) {
