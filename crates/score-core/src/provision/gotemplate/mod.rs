@@ -6,8 +6,27 @@
 //! struct as a mapping with its Go field names, e.g. `Uid`, `Params`, `WorkloadServices`) and
 //! the per-render context that the seeded random functions need.
 //!
-//! The function library (Go's built-ins, sprig, the tools' extras) lives in this module; which
-//! functions are refused and why is in `spec/provisioners.md`.
+//! The function library (Go's built-ins, sprig 3.2.3, the tools' extras) lives in [`sprig`];
+//! which functions are refused and why, the seeded randomness and the fuel are described in
+//! `spec/gotemplate.md`.
+//!
+//! Compilation parses the text once with gotmpl, then rewrites the parse tree so that Go's
+//! behaviour holds where gotmpl alone differs or where a bound is needed:
+//! - a function name that is not defined is a parse error (Go checks this when parsing);
+//! - `{{template "x"}}` without a pipeline gets nil as its data (Go), and every template call
+//!   costs one unit of fuel, as does every value a built-in printing function returns;
+//! - the format of `printf` is checked against the fuel before it runs (huge widths);
+//! - with `root_fields`, `.Foo` (dot being the root) and `$.Foo` for a field the root struct
+//!   lacks become a run-time error with Go's wording, raised when (and only when) it executes;
+//! - an action's printed value is formatted the way Go's `fmt` prints it (floats as `%v`).
+
+mod random;
+mod rewrite;
+mod semver;
+mod sprig;
+
+use std::cell::RefCell;
+use std::sync::Arc;
 
 use serde_json::Value as Json;
 
@@ -41,12 +60,19 @@ pub enum Flavor {
     K8sPatch,
 }
 
+/// `substituteValue WORKLOAD VALUE` of score-k8s patch templates: substitutes the Score
+/// placeholders (`${metadata.name}`, `${resources.db.host}`, ...) of `VALUE` as the named
+/// workload sees them. `Err` carries why (the template then gets score-k8s's
+/// `failed to substitute placeholders with:VALUE` string, as score-k8s does).
+pub type SubstituteFn = dyn Fn(&str, &str) -> Result<String, String> + Send + Sync;
+
 /// The context one render needs besides its data.
 #[derive(Debug, Clone, Copy)]
 pub struct RenderContext<'a> {
     /// Key material for the seeded random functions: the same key gives the same bytes.
     pub random_key: &'a [u8],
-    /// Upper bound on range iterations and output size (the engine's fuel).
+    /// Upper bound on the work of one render: range iterations, and separately the sum of
+    /// output bytes, sizes of values functions produce and template invocations.
     pub fuel: u64,
 }
 
@@ -65,6 +91,10 @@ impl std::fmt::Debug for GoTemplate {
     }
 }
 
+/// The name the rewritten top-level tree is stored under (an invisible separator keeps it
+/// apart from the names templates define).
+const MAIN: &str = "score-gen\u{2063}main";
+
 impl GoTemplate {
     /// Compiles `src`. A syntax error names its line and column within `src`.
     pub fn parse(
@@ -72,10 +102,55 @@ impl GoTemplate {
         flavor: Flavor,
         root_fields: Option<&'static [&'static str]>,
     ) -> Result<Self, GoError> {
-        let _ = flavor;
-        let template = gotmpl::Template::new("")
+        let funcs = sprig::func_map(flavor);
+        // gotmpl's own parse: every syntax error and Go's define-merging rules.
+        gotmpl::Template::new("")
+            .funcs((*funcs).clone())
             .parse(src)
             .map_err(convert_error)?;
+        rewrite::check_structure(src)?;
+        let (tree, defines) = gotmpl::parse::Parser::new(src, "{{", "}}")
+            .and_then(|p| p.parse())
+            .map_err(convert_error)?;
+        let mut rw = rewrite::Rewriter::new(src, &funcs, root_fields);
+        let tree = rw.main(tree)?;
+        let mut template = gotmpl::Template::new("")
+            .funcs((*funcs).clone())
+            .parse(&format!("{{{{template \"{MAIN}\" .}}}}"))
+            .map_err(convert_error)?
+            .add_parse_tree(MAIN, tree);
+        // Later non-empty bodies win, an empty body never replaces one (gotmpl's rule, which
+        // the validation parse above has already applied to errors).
+        let mut bodies: std::collections::BTreeMap<String, gotmpl::parse::ListNode> =
+            Default::default();
+        for def in defines {
+            if def.body.is_empty_tree() && bodies.contains_key(def.name.as_str()) {
+                continue;
+            }
+            bodies.insert(def.name.to_string(), def.body);
+        }
+        for (name, body) in &bodies {
+            template = template.add_parse_tree(name, rw.define(body.clone())?);
+        }
+        // A template called with the root as dot gets a copy that checks root fields.
+        let mut done = std::collections::BTreeSet::new();
+        loop {
+            let todo: Vec<String> = rw
+                .root_calls()
+                .into_iter()
+                .filter(|n| !done.contains(n))
+                .collect();
+            if todo.is_empty() {
+                break;
+            }
+            for name in todo {
+                if let Some(body) = bodies.get(&name) {
+                    let checked = rw.main(body.clone())?;
+                    template = template.add_parse_tree(&rewrite::root_variant(&name), checked);
+                }
+                done.insert(name);
+            }
+        }
         Ok(GoTemplate {
             template,
             root_fields,
@@ -84,10 +159,158 @@ impl GoTemplate {
 
     /// Renders with `data` (a JSON value; objects become Go maps, or the root struct).
     pub fn render(&self, data: &Json, ctx: &RenderContext<'_>) -> Result<String, GoError> {
-        let _ = (ctx, self.root_fields);
-        self.template
-            .execute_to_string(&to_value(data))
-            .map_err(convert_error)
+        self.render_value(&to_value(data), ctx, None)
+    }
+
+    /// Renders a [`Flavor::K8sPatch`] template whose `substituteValue` calls `substitute`
+    /// (without it, `substituteValue` answers `failed to load state directory`, as score-k8s
+    /// does without a state directory).
+    pub fn render_with_substitute(
+        &self,
+        data: &Json,
+        ctx: &RenderContext<'_>,
+        substitute: &Arc<SubstituteFn>,
+    ) -> Result<String, GoError> {
+        self.render_value(&to_value(data), ctx, Some(substitute))
+    }
+
+    /// Renders with data already converted by [`to_value`] (a caller that renders several
+    /// sections with the same data converts it once).
+    pub fn render_value(
+        &self,
+        data: &gotmpl::Value,
+        ctx: &RenderContext<'_>,
+        substitute: Option<&Arc<SubstituteFn>>,
+    ) -> Result<String, GoError> {
+        let _ = self.root_fields;
+        let fuel = ctx.fuel.max(1);
+        let state = RenderState {
+            key: ctx.random_key.to_vec(),
+            calls: 0,
+            fuel_left: fuel,
+            fuel,
+            substitute: substitute.cloned(),
+        };
+        let _guard = StateGuard::install(state);
+        let mut out = FuelWriter {
+            buf: String::new(),
+            exhausted: false,
+        };
+        let template = self.template.clone().max_range_iters(fuel);
+        match template.execute_fmt(&mut out, data) {
+            Ok(()) => Ok(out.buf),
+            Err(gotmpl::TemplateError::Write) if out.exhausted => Err(fuel_error(fuel)),
+            Err(gotmpl::TemplateError::RangeIterLimit) => Err(GoError {
+                message: format!(
+                    "template exceeded its fuel: more than {fuel} range iterations in one render"
+                ),
+                line: None,
+                column: None,
+            }),
+            Err(e) => Err(convert_error(e)),
+        }
+    }
+}
+
+fn fuel_error(fuel: u64) -> GoError {
+    GoError {
+        message: fuel_message(fuel),
+        line: None,
+        column: None,
+    }
+}
+
+fn fuel_message(fuel: u64) -> String {
+    format!(
+        "template exceeded its fuel of {fuel} (output bytes, sizes of values functions produce \
+         and template calls in one render)"
+    )
+}
+
+/// The per-render state the functions see (they are registered once, at parse time).
+struct RenderState {
+    key: Vec<u8>,
+    /// How many random functions this render has called so far (each call's stream is
+    /// derived from the key and this index).
+    calls: u64,
+    fuel_left: u64,
+    fuel: u64,
+    substitute: Option<Arc<SubstituteFn>>,
+}
+
+thread_local! {
+    static STATE: RefCell<Option<RenderState>> = const { RefCell::new(None) };
+}
+
+/// Installs a render's state for the current thread and restores the previous one (a render
+/// inside a render, e.g. from a callback) when dropped.
+struct StateGuard(Option<RenderState>);
+
+impl StateGuard {
+    fn install(state: RenderState) -> Self {
+        StateGuard(STATE.with(|s| s.borrow_mut().replace(state)))
+    }
+}
+
+impl Drop for StateGuard {
+    fn drop(&mut self) {
+        let prev = self.0.take();
+        STATE.with(|s| *s.borrow_mut() = prev);
+    }
+}
+
+/// Takes `n` units of the current render's fuel (no render: nothing to bound).
+pub(crate) fn charge(n: u64) -> Result<(), String> {
+    STATE.with(|s| match s.borrow_mut().as_mut() {
+        Some(st) => {
+            if st.fuel_left < n {
+                st.fuel_left = 0;
+                Err(fuel_message(st.fuel))
+            } else {
+                st.fuel_left -= n;
+                Ok(())
+            }
+        }
+        None => Ok(()),
+    })
+}
+
+/// The fuel left in the current render (`u64::MAX` outside a render).
+pub(crate) fn fuel_left() -> u64 {
+    STATE.with(|s| s.borrow().as_ref().map_or(u64::MAX, |st| st.fuel_left))
+}
+
+/// The key and the index of this random call within the render.
+pub(crate) fn next_random_call() -> (Vec<u8>, u64) {
+    STATE.with(|s| match s.borrow_mut().as_mut() {
+        Some(st) => {
+            let i = st.calls;
+            st.calls += 1;
+            (st.key.clone(), i)
+        }
+        None => (Vec::new(), 0),
+    })
+}
+
+/// The substitution callback of the current render.
+pub(crate) fn substitute_fn() -> Option<Arc<SubstituteFn>> {
+    STATE.with(|s| s.borrow().as_ref().and_then(|st| st.substitute.clone()))
+}
+
+/// Collects the output and counts it against the fuel.
+struct FuelWriter {
+    buf: String,
+    exhausted: bool,
+}
+
+impl std::fmt::Write for FuelWriter {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        if charge(s.len() as u64).is_err() {
+            self.exhausted = true;
+            return Err(std::fmt::Error);
+        }
+        self.buf.push_str(s);
+        Ok(())
     }
 }
 
@@ -103,9 +326,9 @@ pub fn to_value(v: &Json) -> gotmpl::Value {
         },
         Json::String(s) => gotmpl::Value::String(s.as_str().into()),
         Json::Array(a) => gotmpl::Value::List(a.iter().map(to_value).collect()),
-        Json::Object(m) => gotmpl::Value::Map(std::sync::Arc::new(
+        Json::Object(m) => gotmpl::Value::Map(Arc::new(
             m.iter()
-                .map(|(k, v)| (std::sync::Arc::<str>::from(k.as_str()), to_value(v)))
+                .map(|(k, v)| (Arc::<str>::from(k.as_str()), to_value(v)))
                 .collect(),
         )),
     }
@@ -120,8 +343,18 @@ fn convert_error(e: gotmpl::TemplateError) -> GoError {
             line, col, message, ..
         } => GoError {
             message,
-            line: Some(line),
-            column: Some(col),
+            line: (line > 0).then_some(line),
+            column: (col > 0).then_some(col),
+        },
+        gotmpl::TemplateError::Exec(message) => GoError {
+            message,
+            line: None,
+            column: None,
+        },
+        gotmpl::TemplateError::UndefinedTemplate(name) if name == MAIN => GoError {
+            message: "template has no body".into(),
+            line: None,
+            column: None,
         },
         other => GoError {
             message: other.to_string(),
@@ -132,21 +365,4 @@ fn convert_error(e: gotmpl::TemplateError) -> GoError {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn renders_a_field_and_reports_a_syntax_error_position() {
-        let t = GoTemplate::parse("a: {{ .Params.x }}", Flavor::Compose, None).unwrap();
-        let ctx = RenderContext {
-            random_key: b"k",
-            fuel: 1000,
-        };
-        let out = t
-            .render(&serde_json::json!({"Params": {"x": 3}}), &ctx)
-            .unwrap();
-        assert_eq!(out, "a: 3");
-        let e = GoTemplate::parse("x\n{{ .a", Flavor::Compose, None).unwrap_err();
-        assert_eq!(e.line, Some(2), "{e:?}");
-    }
-}
+mod tests;
