@@ -122,7 +122,7 @@ pub fn manifests(project: &ResolvedProject, opts: &K8sOptions) -> Result<Vec<Val
         let Some(fragment) = res.fragments.get("manifests") else {
             continue;
         };
-        let origin = format!("resource '{}'", res.uid);
+        let origin = format!("{}{}'", objects::RESOURCE_ORIGIN, res.uid);
         let items = match fragment {
             Value::Array(items) => items.as_slice(),
             Value::Null => &[],
@@ -151,7 +151,7 @@ pub fn manifests(project: &ResolvedProject, opts: &K8sOptions) -> Result<Vec<Val
                     )
                     .with_help(format!("check the provisioner '{}'", res.provisioner)),
                 );
-            } else if let Err(d) = set.add(item.clone(), &origin) {
+            } else if let Err(d) = set.add_from_resource(item.clone(), &origin) {
                 diags.0.extend(d.0);
             }
         }

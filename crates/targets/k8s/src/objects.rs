@@ -149,6 +149,9 @@ fn str_at<'a>(v: &'a Value, path: &[&str]) -> &'a str {
     cur.as_str().unwrap_or_default()
 }
 
+/// How the origin of a provisioner's object begins (`resource '<uid>'`).
+pub(crate) const RESOURCE_ORIGIN: &str = "resource '";
+
 /// Objects by identity (apiVersion group, kind, namespace, name), in insertion order.
 #[derive(Default)]
 pub(crate) struct ObjectSet {
@@ -161,6 +164,21 @@ impl ObjectSet {
     /// Adds an object; an identical object already present is dropped (shared resources may
     /// render the same instance for every user), a different one with the same identity is an error.
     pub(crate) fn add(&mut self, obj: Value, origin: &str) -> Result<(), Diagnostics> {
+        self.insert(obj, origin, false)
+    }
+
+    /// Adds an object a provisioner rendered: as in score-k8s, a later resource's object replaces
+    /// an earlier resource's object of the same identity (a shared instance rendered by each of
+    /// its users); one that collides with a workload's object is still an error.
+    pub(crate) fn add_from_resource(
+        &mut self,
+        obj: Value,
+        origin: &str,
+    ) -> Result<(), Diagnostics> {
+        self.insert(obj, origin, true)
+    }
+
+    fn insert(&mut self, obj: Value, origin: &str, replace: bool) -> Result<(), Diagnostics> {
         let group = str_at(&obj, &["apiVersion"])
             .split_once('/')
             .map_or("", |(g, _)| g)
@@ -179,9 +197,14 @@ impl ObjectSet {
             }
             Entry::Occupied(o) => o,
         };
-        let key = slot.key();
-        let (existing, first) = &self.items[*slot.get()];
+        let key = slot.key().clone();
+        let at = *slot.get();
+        let (existing, first) = &self.items[at];
         if *existing == obj {
+            return Ok(());
+        }
+        if replace && first.starts_with(RESOURCE_ORIGIN) {
+            self.items[at] = (obj, origin.to_string());
             return Ok(());
         }
         Err(Diagnostic::new(
