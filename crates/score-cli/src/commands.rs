@@ -237,6 +237,7 @@ pub fn provisioners(cmd: &ProvisionersCommand, out: &Output) -> Result<(), Diagn
     let target = target.as_ref();
     let common = CommonArgs {
         files: Vec::new(),
+        remove: Vec::new(),
         override_files: Vec::new(),
         override_properties: Vec::new(),
         image: None,

@@ -18,9 +18,15 @@ use score_core::{CommandPolicy, ProvisionOptions, ProvisionerSet, State};
 /// Flags every target shares.
 #[derive(Debug, Clone, clap::Args)]
 pub struct CommonArgs {
-    /// Score files, one workload each.
-    #[arg(required = true, value_name = "FILE")]
+    /// Score files, one workload each. They join the target's project (a workload of the same
+    /// name is replaced); the output covers every workload of the project. Without files, the
+    /// project's workloads are regenerated from the state.
+    #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
+    /// Drop a workload from the project before generating (repeatable); its resources stay in
+    /// the state.
+    #[arg(long = "remove", value_name = "WORKLOAD")]
+    pub remove: Vec<String>,
     /// Deep-merge this YAML file over the workload before validation (one Score file only).
     #[arg(long = "override-file", alias = "overrides-file", value_name = "FILE")]
     pub override_files: Vec<PathBuf>,
@@ -67,7 +73,7 @@ pub fn run(target: &dyn Target, common: &CommonArgs, output: &Path) -> Result<()
 
 /// Overrides and `--image` name one workload, so they need exactly one Score file.
 pub fn check_override_usage(common: &CommonArgs) -> Result<(), Diagnostics> {
-    if common.files.len() > 1
+    if common.files.len() != 1
         && (!common.override_files.is_empty()
             || !common.override_properties.is_empty()
             || common.image.is_some())
@@ -77,7 +83,8 @@ pub fn check_override_usage(common: &CommonArgs) -> Result<(), Diagnostics> {
             "--override-file, --override-property and --image apply to exactly one Score file",
         )
         .with_help(
-            "run score-gen once per workload that needs overrides, or put them in the Score file",
+            "give the one Score file they apply to (the project keeps the overrides a workload was \
+             added with); run score-gen once per workload that needs overrides",
         )
         .into());
     }
@@ -119,6 +126,10 @@ pub fn compile_target(
             )
         })?;
     let state = state_dir.load()?;
+    let state_file = dir.join(score_core::unstable::state::STATE_FILE);
+    let (workloads, state) =
+        project_workloads(target.name(), common, workloads, state, &state_file)?;
+    let workloads = &workloads[..];
 
     let provisioners = load_provisioners(target, common)?;
     // The CLI runs the cmd:// programs of the project's own (and pinned) provisioner files, as
@@ -146,6 +157,173 @@ pub fn compile_target(
         artefacts,
         state_dir,
         state,
+    })
+}
+
+/// The target's project: the workloads of `given` (the Score files of this run) and every other
+/// workload the state remembers, less `--remove`d ones, sorted by name. Records each given
+/// workload's document in the state, so a later run can regenerate it without its file.
+fn project_workloads(
+    target: &str,
+    common: &CommonArgs,
+    given: &[WorkloadInput],
+    mut state: State,
+    state_file: &Path,
+) -> Result<(Vec<WorkloadInput>, State), Diagnostics> {
+    let given_names: std::collections::BTreeSet<&str> =
+        given.iter().map(|w| w.loaded.workload.name()).collect();
+    for name in &common.remove {
+        if given_names.contains(name.as_str()) {
+            return Err(Diagnostic::new(
+                Code::Usage,
+                format!("--remove {name}: the workload is also given as a Score file"),
+            )
+            .with_help("either add the workload (its Score file) or remove it, not both")
+            .into());
+        }
+        if state.workloads.remove(name).is_none() {
+            return Err(Diagnostic::new(
+                Code::Usage,
+                format!("--remove {name}: there is no workload '{name}' in the {target} project"),
+            )
+            .with_help(known_workloads(&state))
+            .into());
+        }
+    }
+    let mut out: Vec<WorkloadInput> = given.to_vec();
+    let mut diags = Diagnostics::default();
+    for (name, stored) in &mut state.workloads {
+        if given_names.contains(name.as_str()) {
+            continue;
+        }
+        match load_stored(name, stored, common, state_file) {
+            Ok(w) => {
+                if stored.spec.is_none() {
+                    // A workload of a version 1 state, read again from its file: store it now.
+                    *stored = stored_form(&w);
+                }
+                out.push(w);
+            }
+            Err(d) => diags.0.extend(d.0),
+        }
+    }
+    diags.into_result()?;
+    for w in given {
+        state
+            .workloads
+            .insert(w.loaded.workload.name().to_string(), stored_form(w));
+    }
+    // A run that removed the last workload writes an empty project; a run that was given
+    // nothing to generate is a mistake.
+    if out.is_empty() && common.remove.is_empty() {
+        return Err(Diagnostic::new(
+            Code::Usage,
+            format!("no workloads in the {target} project: there is nothing to generate"),
+        )
+        .with_help(format!(
+            "give one or more Score files, e.g. score-gen {target} score.yaml"
+        ))
+        .into());
+    }
+    out.sort_by(|a, b| a.loaded.workload.name().cmp(b.loaded.workload.name()));
+    Ok((out, state))
+}
+
+/// The help line naming the project's workloads.
+fn known_workloads(state: &State) -> String {
+    if state.workloads.is_empty() {
+        "the project has no workloads".into()
+    } else {
+        let names: Vec<&str> = state.workloads.keys().map(String::as_str).collect();
+        format!("the project's workloads: {}", names.join(", "))
+    }
+}
+
+/// What the state keeps of a workload: its file, the directory its `files[].source` paths are
+/// read from, and its document as compiled.
+fn stored_form(w: &WorkloadInput) -> score_core::WorkloadState {
+    score_core::WorkloadState {
+        file: w.file.clone(),
+        dir: w
+            .file
+            .as_deref()
+            .map(|f| parent_dir(Path::new(f)).display().to_string()),
+        spec: w.loaded.document.value.as_object().cloned(),
+    }
+}
+
+/// Loads a workload the state remembers: its stored document, or (a version 1 state) its file.
+fn load_stored(
+    name: &str,
+    stored: &score_core::WorkloadState,
+    common: &CommonArgs,
+    state_file: &Path,
+) -> Result<WorkloadInput, Diagnostics> {
+    let file = stored.file.as_deref().map(Path::new);
+    let dir = match (&stored.dir, file) {
+        (Some(d), _) => PathBuf::from(d),
+        (None, Some(f)) => parent_dir(f),
+        (None, None) => PathBuf::from("."),
+    };
+    let again = format!(
+        "workload '{name}' is in the project from an earlier run: give its Score file again to \
+         replace it, or --remove {name} to drop it"
+    );
+    let (label, bytes) = match (stored.spec_yaml(), file) {
+        (Some(text), Some(f)) => (
+            format!("{} (as stored in {})", f.display(), state_file.display()),
+            text.into_bytes(),
+        ),
+        (Some(text), None) => (
+            format!("<workload '{name}' stored in {}>", state_file.display()),
+            text.into_bytes(),
+        ),
+        (None, Some(f)) => (
+            f.display().to_string(),
+            read_input(f).map_err(|d| d.with_help(again.clone()))?,
+        ),
+        (None, None) => {
+            return Err(Diagnostic::new(
+                Code::StateInvalid,
+                format!(
+                    "{}: workload '{name}' has neither a stored document nor a file",
+                    state_file.display()
+                ),
+            )
+            .with_help(again)
+            .into())
+        }
+    };
+    let opts = LoadOptions {
+        sources: Some(std::sync::Arc::new(
+            FsSources::new(dir).allow_outside(common.allow_outside_paths),
+        )),
+        contents_hidden: file.is_some_and(linked_out_of_project),
+        ..LoadOptions::default()
+    };
+    let loaded = load_workload(&label, &bytes, &opts).map_err(|mut d| {
+        for x in &mut d.0 {
+            if x.help.is_none() {
+                x.help = Some(again.clone());
+            }
+        }
+        d
+    })?;
+    if loaded.workload.name() != name {
+        return Err(Diagnostic::new(
+            Code::StateInvalid,
+            format!(
+                "{}: the workload stored as '{name}' is named '{}'",
+                state_file.display(),
+                loaded.workload.name()
+            ),
+        )
+        .with_help(again)
+        .into());
+    }
+    Ok(WorkloadInput {
+        loaded,
+        file: stored.file.clone(),
     })
 }
 

@@ -15,7 +15,7 @@ use crate::placeholder::split_ref_parts;
 use crate::provision::{
     self, ProvisionInput, ProvisionOptions, ProvisionOutput, Provisioner, ProvisionerSet,
 };
-use crate::state::{ResourceState, State, WorkloadState};
+use crate::state::{ResourceState, State};
 use crate::substitute::{self, Context, OutputLookup, Outputs, Piece, Resolved, Unescape};
 use crate::target::{
     Artefacts, FileContent, ProvisionedResource, ResolvedContainer, ResolvedFile, ResolvedProject,
@@ -82,12 +82,13 @@ pub fn resolve_project(
 /// Records every workload, with the file it came from, in the state.
 fn record_workloads(state: &mut State, workloads: &[WorkloadInput]) {
     for w in workloads {
-        state.workloads.insert(
-            w.loaded.workload.name().to_string(),
-            WorkloadState {
-                file: w.file.clone(),
-            },
-        );
+        // Keep what else the caller recorded (the stored document, its directory).
+        state
+            .workloads
+            .entry(w.loaded.workload.name().to_string())
+            .or_default()
+            .file
+            .clone_from(&w.file);
     }
 }
 
