@@ -77,8 +77,12 @@ pub fn compose(args: &ComposeArgs) -> Result<(), Diagnostics> {
     let mut flags = compose_flags(&args.compose);
     flags.env_file = args.env_file.as_ref().map(|e| e.display().to_string());
     flags.allow_outside_paths = args.common.allow_outside_paths;
-    let target = (targets::by_name("compose").build)(&flags)?;
-    generate::run(target.as_ref(), &args.common, &args.output)
+    generate::run(
+        targets::by_name("compose"),
+        &flags,
+        &args.common,
+        &args.output,
+    )
 }
 
 /// The compose flags shared by `score-gen compose` and `score-gen all`.
@@ -97,8 +101,7 @@ pub fn k8s(args: &K8sArgs) -> Result<(), Diagnostics> {
         generate_namespace: args.generate_namespace,
         ..TargetFlags::default()
     };
-    let target = (targets::by_name("k8s").build)(&flags)?;
-    generate::run(target.as_ref(), &args.common, &args.output)
+    generate::run(targets::by_name("k8s"), &flags, &args.common, &args.output)
 }
 
 pub fn terraform(args: &TerraformArgs) -> Result<(), Diagnostics> {
@@ -107,13 +110,12 @@ pub fn terraform(args: &TerraformArgs) -> Result<(), Diagnostics> {
         module_source: args.module_source.clone(),
         ..TargetFlags::default()
     };
-    let target = (targets::by_name("terraform").build)(&flags)?;
     let output = if args.output.is_dir() || args.output.to_string_lossy().ends_with('/') {
         args.output.join("main.tf")
     } else {
         args.output.clone()
     };
-    generate::run(target.as_ref(), &args.common, &output)
+    generate::run(targets::by_name("terraform"), &flags, &args.common, &output)
 }
 
 /// Refuses an output path outside the current (project) directory, lexically or through a

@@ -12,8 +12,11 @@ use score_core::host::{FsSources, StateDir};
 use score_core::unstable::yaml::{self, Limits};
 use score_core::{load_workload, resolve_project, LoadOptions, WorkloadInput};
 use score_core::{Artefacts, Target};
+
+use crate::targets::{TargetFlags, TargetInfo};
 use score_core::{Code, Diagnostic, Diagnostics};
 use score_core::{CommandPolicy, ProvisionOptions, ProvisionerSet, State};
+use std::collections::BTreeMap;
 
 /// Flags every target shares.
 #[derive(Debug, Clone, clap::Args)]
@@ -60,10 +63,18 @@ pub struct CommonArgs {
 
 /// Runs the whole flow for one target and writes its artefacts under `output`
 /// (a file for the primary artefact; extra artefacts go beside it). `-` writes the primary to stdout.
-pub fn run(target: &dyn Target, common: &CommonArgs, output: &Path) -> Result<(), Diagnostics> {
+pub fn run(
+    target: &TargetInfo,
+    flags: &TargetFlags,
+    common: &CommonArgs,
+    output: &Path,
+) -> Result<(), Diagnostics> {
     check_override_usage(common)?;
+    check_build_usage(common, flags)?;
+    // Flag errors before any file is read.
+    (target.build)(flags)?;
     let workloads = load_all(common)?;
-    let compiled = compile_target(target, common, &workloads)?;
+    let compiled = compile_target(target, flags, common, &workloads)?;
     let writes = prepare_outputs(output, &compiled.artefacts, &inputs(common))?;
     // The state first: a crash between the two leaves outputs from the previous state, never
     // outputs holding values (passwords) that the next run would replace.
@@ -85,6 +96,23 @@ pub fn check_override_usage(common: &CommonArgs) -> Result<(), Diagnostics> {
         .with_help(
             "give the one Score file they apply to (the project keeps the overrides a workload was \
              added with); run score-gen once per workload that needs overrides",
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// `--build` belongs to one workload (the project remembers it with the workload), so it needs
+/// exactly one Score file, as in score-compose.
+pub fn check_build_usage(common: &CommonArgs, flags: &TargetFlags) -> Result<(), Diagnostics> {
+    if !flags.build.is_empty() && common.files.len() != 1 {
+        return Err(Diagnostic::new(
+            Code::Usage,
+            "--build applies to exactly one Score file",
+        )
+        .with_help(
+            "give the one Score file whose containers it builds (the project keeps a workload's \
+             builds from the run that added it); run score-gen once per workload that needs one",
         )
         .into());
     }
@@ -113,11 +141,12 @@ impl Compiled {
 /// own state directory (`<state-dir>/<target>`, locked until the result is dropped) and
 /// provisioners.
 pub fn compile_target(
-    target: &dyn Target,
+    info: &TargetInfo,
+    flags: &TargetFlags,
     common: &CommonArgs,
-    workloads: &[WorkloadInput],
+    given: &[WorkloadInput],
 ) -> Result<Compiled, Diagnostics> {
-    let dir = common.state_dir.join(target.name());
+    let dir = common.state_dir.join(info.name);
     let state_dir = StateDir::open_dir(&dir, score_core::unstable::state::DEFAULT_LOCK_TIMEOUT)
         .map_err(|e| {
             Diagnostic::new(
@@ -127,9 +156,30 @@ pub fn compile_target(
         })?;
     let state = state_dir.load()?;
     let state_file = dir.join(score_core::unstable::state::STATE_FILE);
-    let (workloads, state) =
-        project_workloads(target.name(), common, workloads, state, &state_file)?;
+    let (workloads, mut state) = project_workloads(info.name, common, given, state, &state_file)?;
     let workloads = &workloads[..];
+    // The target, with each workload's builds: this run's --build for its one Score file
+    // (check_build_usage), the state's for the others.
+    let mut flags = flags.clone();
+    if let ([w], false) = (given, flags.build.is_empty()) {
+        let builds = crate::targets::parse_builds(&flags.build)?;
+        check_build_containers(w, &builds)?;
+        if let Some(stored) = state.workloads.get_mut(w.loaded.workload.name()) {
+            stored.builds = builds.into_iter().collect();
+        }
+        flags.build.clear();
+    }
+    flags.workload_builds = state
+        .workloads
+        .iter()
+        .filter(|(_, w)| !w.builds.is_empty())
+        .map(|(name, w)| {
+            let builds = w.builds.iter().map(|(k, v)| (k.clone(), v.clone()));
+            (name.clone(), builds.collect())
+        })
+        .collect();
+    let target = (info.build)(&flags)?;
+    let target = target.as_ref();
 
     let provisioners = load_provisioners(target, common)?;
     // The CLI runs the cmd:// programs of the project's own (and pinned) provisioner files, as
@@ -229,6 +279,29 @@ fn project_workloads(
     Ok((out, state))
 }
 
+/// `--build CONTAINER=...` must name a container of the workload, as in score-compose.
+fn check_build_containers(
+    w: &WorkloadInput,
+    builds: &BTreeMap<String, serde_json::Value>,
+) -> Result<(), Diagnostics> {
+    let spec = &w.loaded.workload;
+    for container in builds.keys() {
+        if !spec.containers.contains_key(container) {
+            let names: Vec<&str> = spec.containers.keys().map(String::as_str).collect();
+            return Err(Diagnostic::new(
+                Code::Usage,
+                format!(
+                    "--build {container}=...: workload '{}' has no container '{container}'",
+                    spec.name()
+                ),
+            )
+            .with_help(format!("its containers: {}", names.join(", ")))
+            .into());
+        }
+    }
+    Ok(())
+}
+
 /// The help line naming the project's workloads.
 fn known_workloads(state: &State) -> String {
     if state.workloads.is_empty() {
@@ -249,6 +322,8 @@ fn stored_form(w: &WorkloadInput) -> score_core::WorkloadState {
             .as_deref()
             .map(|f| parent_dir(Path::new(f)).display().to_string()),
         spec: w.loaded.document.value.as_object().cloned(),
+        // Giving the file again without --build drops its builds, as in score-compose.
+        builds: serde_json::Map::new(),
     }
 }
 

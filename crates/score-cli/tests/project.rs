@@ -278,3 +278,45 @@ fn a_version_1_workload_whose_file_is_gone_says_what_to_do() {
     assert!(e.contains("--remove old"), "{e}");
     ok(&score_gen(p, &["compose", "c.yaml", "--remove", "old"]));
 }
+
+const D: &str = "\
+apiVersion: score.dev/v1b1
+metadata:
+  name: workload-d
+containers:
+  main:
+    image: .
+";
+
+#[test]
+fn a_workloads_build_is_kept_with_it_and_applies_to_it_only() {
+    let d = project();
+    let p = d.path();
+    std::fs::write(p.join("d.yaml"), D).unwrap();
+    ok(&score_gen(p, &["compose", "d.yaml", "--build", "main=./d"]));
+    // workload-c has a container `main` too: d's build is not c's.
+    ok(&score_gen(p, &["compose", "c.yaml"]));
+    let out = read(p, "compose.yaml");
+    assert!(out.contains("build:\n      context: ./d"), "{out}");
+    assert!(out.contains("image: busybox:1.36"), "{out}");
+    assert_eq!(out.matches("build:").count(), 1, "{out}");
+    ok(&score_gen(p, &["compose"]));
+    assert_eq!(read(p, "compose.yaml"), out);
+    assert!(state(p, "compose").contains("builds:\n      main: ./d"));
+
+    // Given again without --build, the workload has no build (as score-compose).
+    let o = score_gen(p, &["compose", "d.yaml"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("image is '.'"), "{}", stderr(&o));
+
+    let o = score_gen(p, &["compose", "d.yaml", "c.yaml", "--build", "main=./d"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("--build applies to exactly one Score file"));
+    let o = score_gen(p, &["compose", "d.yaml", "--build", "web=./d"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("workload 'workload-d' has no container 'web'"),
+        "{}",
+        stderr(&o)
+    );
+}

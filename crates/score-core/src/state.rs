@@ -85,6 +85,10 @@ pub struct WorkloadState {
     /// then read again from `file`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spec: Option<Map<String, Value>>,
+    /// compose: the `--build` of the run that added it, by container (a context path, or
+    /// compose's `build` object), as score-compose keeps `build_configs` per workload.
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub builds: Map<String, Value>,
 }
 
 impl WorkloadState {

@@ -25,6 +25,7 @@ fn sample() -> State {
                 "containers": {"z": {"image": "nginx"}, "a": {"image": "no"}}})
             .as_object()
             .cloned(),
+            builds: json!({"z": "./z"}).as_object().cloned().unwrap(),
         },
     );
     s.workloads.insert("api".into(), WorkloadState::default());
