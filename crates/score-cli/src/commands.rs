@@ -20,8 +20,10 @@ pub struct ComposeFlags {
     /// Build a container's image from a context dir instead of pulling: CONTAINER=CONTEXT.
     #[arg(long, value_name = "CONTAINER=CONTEXT")]
     pub build: Vec<String>,
-    /// Publish a workload port on the host: HOSTPORT:WORKLOAD:PORT.
-    #[arg(short, long, value_name = "HOSTPORT:WORKLOAD:PORT")]
+    /// Publish a port on the host: HOSTPORT:WORKLOAD:PORT, HOSTPORT:SERVICE:PORT, or
+    /// HOSTPORT:RES_UID.OUTPUT:PORT (the service a resource output names, e.g.
+    /// 15432:postgres#my-workload.db.host:5432). Not kept in the state.
+    #[arg(short, long, value_name = "HOSTPORT:REF:PORT")]
     pub publish: Vec<String>,
 }
 

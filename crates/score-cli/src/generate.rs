@@ -202,6 +202,16 @@ pub fn compile_target(
     if crate::VERBOSE.load(std::sync::atomic::Ordering::Relaxed) > 0 {
         report_programs(target.name(), &project, &provisioners);
     }
+    // compose --publish HOSTPORT:RES_UID.OUTPUT:PORT names a service through a resource output,
+    // known once the resources are provisioned.
+    let republished;
+    let target = if info.name == "compose" && flags.publish.iter().any(|p| p.contains('#')) {
+        flags.publish = crate::publish::resolve(&flags.publish, &state)?;
+        republished = (info.build)(&flags)?;
+        republished.as_ref()
+    } else {
+        target
+    };
     let artefacts = target.emit(&project)?;
     Ok(Compiled {
         artefacts,

@@ -11,6 +11,7 @@ mod all;
 mod budget;
 mod commands;
 mod generate;
+mod publish;
 mod render;
 mod targets;
 mod validate;

@@ -320,3 +320,41 @@ fn a_workloads_build_is_kept_with_it_and_applies_to_it_only() {
         stderr(&o)
     );
 }
+
+#[test]
+fn publish_a_resource_output_as_score_compose_does() {
+    let d = project();
+    let p = d.path();
+    ok(&score_gen(p, &["compose", "svc/a.yaml"]));
+    // Class left out means `default`, as in score-compose.
+    ok(&score_gen(
+        p,
+        &[
+            "compose",
+            "-p",
+            "15432:postgres#workload-a.db.host:5432",
+            "-p",
+            "8080:workload-a:80",
+        ],
+    ));
+    let out = read(p, "compose.yaml");
+    let v: serde_json::Value = serde_saphyr::from_str(&out).unwrap();
+    assert_eq!(
+        v["services"]["postgres-instance"]["ports"],
+        serde_json::json!([{"target": 5432, "published": "15432"}]),
+        "{out}"
+    );
+    assert_eq!(
+        v["services"]["workload-a-main"]["ports"],
+        serde_json::json!([{"target": 80, "published": "8080"}]),
+        "{out}"
+    );
+    let o = score_gen(p, &["compose", "-p", "1:postgres#workload-a.db.nope:2"]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.contains("resource 'postgres.default#workload-a.db' has no") && e.contains("'nope'"),
+        "{e}"
+    );
+    assert!(e.contains("its outputs: database, host"), "{e}");
+}
