@@ -33,6 +33,8 @@ pub struct AllArgs {
     /// k8s: also emit the Namespace object (needs --namespace).
     #[arg(long, requires = "namespace")]
     generate_namespace: bool,
+    #[command(flatten)]
+    pub legacy: crate::LegacyFormat,
 }
 
 /// Runs `score-gen all`.

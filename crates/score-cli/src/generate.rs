@@ -212,12 +212,43 @@ pub fn compile_target(
     } else {
         target
     };
-    let artefacts = target.emit(&project)?;
+    let mut artefacts = target.emit(&project)?;
+    if info.name == "k8s" && flags.kyaml {
+        to_kyaml(&mut artefacts)?;
+    }
     Ok(Compiled {
         artefacts,
         state_dir,
         state,
     })
+}
+
+/// k8s `--format kyaml`: the manifests (the primary artefact) read back and written as KYAML.
+fn to_kyaml(artefacts: &mut Artefacts) -> Result<(), Diagnostics> {
+    let Some((_, bytes)) = artefacts.files.first_mut() else {
+        return Ok(());
+    };
+    let text = String::from_utf8_lossy(bytes);
+    // The reader's budget scales with the text, as the state reader's does: the manifests of a
+    // large project exceed serde-saphyr's fixed defaults.
+    let scaled = text.len().saturating_add(1024);
+    let opts = serde_saphyr::options! {
+        budget: serde_saphyr::budget! {
+            max_nodes: scaled.max(250_000),
+            max_events: scaled.max(1_000_000),
+            max_documents: scaled,
+        },
+    };
+    let docs: Vec<serde_json::Value> = serde_saphyr::from_multiple_with_options(&text, opts)
+        .map_err(|e| {
+            Diagnostic::new(
+                Code::Internal,
+                format!("internal: cannot read the manifests back to write KYAML: {e}"),
+            )
+            .with_help("please report this with the Score files attached; --format yaml works")
+        })?;
+    *bytes = crate::kyaml::render(&docs).into_bytes();
+    Ok(())
 }
 
 /// The target's project: the workloads of `given` (the Score files of this run) and every other

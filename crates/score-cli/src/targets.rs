@@ -30,6 +30,8 @@ pub struct TargetFlags {
     pub namespace: Option<String>,
     /// k8s `--generate-namespace`.
     pub generate_namespace: bool,
+    /// k8s `--format kyaml`: the CLI re-writes the manifests as KYAML (`crate::kyaml`).
+    pub kyaml: bool,
     /// terraform `--module-source TYPE=SOURCE`.
     pub module_source: Vec<String>,
     /// `--allow-outside-paths`: compose volumes may bind-mount host paths outside the project.
