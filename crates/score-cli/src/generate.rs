@@ -158,6 +158,9 @@ pub fn compile_target(
     let state_file = dir.join(score_core::unstable::state::STATE_FILE);
     let (workloads, mut state) = project_workloads(info.name, common, given, state, &state_file)?;
     let workloads = &workloads[..];
+    for warning in crate::annotations::warnings(info.name, workloads) {
+        crate::note!("score-gen {}: {warning}", info.name);
+    }
     // The target, with each workload's builds: this run's --build for its one Score file
     // (check_build_usage), the state's for the others.
     let mut flags = flags.clone();

@@ -8,6 +8,7 @@
 #![allow(rustdoc::bare_urls, rustdoc::invalid_html_tags)]
 
 mod all;
+mod annotations;
 mod budget;
 mod commands;
 mod generate;

@@ -169,3 +169,29 @@ fn quiet_mutes_notes_not_errors() {
     let o = score_gen(p, &["-q", "-v", "compose", "score.yaml"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn an_annotation_the_target_ignores_is_a_warning() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    let score = WEB.replace(
+        "  name: web\n",
+        "  name: web\n  annotations:\n    k8s.score.dev/knd: StatefulSet\n",
+    );
+    std::fs::write(p.join("score.yaml"), score).unwrap();
+    let o = score_gen(p, &["k8s", "score.yaml"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(
+            "warning: workload 'web': annotation k8s.score.dev/knd is ignored: the k8s target reads only k8s.score.dev/kind"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    // compose does not read k8s.score.dev/*: no warning there; --quiet mutes it.
+    let o = score_gen(p, &["compose", "score.yaml"]);
+    assert_eq!(stderr(&o), "");
+    let o = score_gen(p, &["k8s", "-q"]);
+    assert!(o.status.success());
+    assert_eq!(stderr(&o), "");
+}
