@@ -161,9 +161,12 @@ pub fn compile_target(
     for warning in crate::annotations::warnings(info.name, workloads) {
         crate::note!("score-gen {}: {warning}", info.name);
     }
-    // The target, with each workload's builds: this run's --build for its one Score file
-    // (check_build_usage), the state's for the others.
+    // The target, with each workload's builds (compose): this run's --build for its one Score
+    // file (check_build_usage), the state's for the others.
     let mut flags = flags.clone();
+    if info.name != "compose" {
+        flags.build.clear();
+    }
     if let ([w], false) = (given, flags.build.is_empty()) {
         let builds = crate::targets::parse_builds(&flags.build)?;
         check_build_containers(w, &builds)?;
