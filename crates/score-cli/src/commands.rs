@@ -446,9 +446,17 @@ pub fn resources(cmd: &ResourcesCommand) -> Result<(), Diagnostics> {
                 .collect();
             match format {
                 ListFormat::Json => {
-                    let list: Vec<_> = rows
+                    // `outputs`: the output names, sorted (score-compose and score-k8s list
+                    // them too).
+                    let list: Vec<_> = st
+                        .resources
                         .iter()
-                        .map(|r| serde_json::json!({"uid": r[0], "provisioner": r[1], "source_workload": r[2]}))
+                        .map(|(uid, r)| {
+                            let mut keys: Vec<&String> = r.outputs.keys().collect();
+                            keys.sort();
+                            serde_json::json!({"uid": uid, "provisioner": r.provisioner,
+                                "source_workload": r.source_workload, "outputs": keys})
+                        })
                         .collect();
                     println!("{}", table::render_json(&serde_json::Value::Array(list)));
                 }

@@ -143,7 +143,9 @@ fn get_outputs_formats() {
     );
 
     let o = score_gen(p, &["resources", "list", "--format", "json"]);
-    assert_eq!(json(&stdout(&o))[0]["uid"], uid);
+    let listed = json(&stdout(&o));
+    assert_eq!(listed[0]["uid"], uid);
+    assert_eq!(listed[0]["outputs"][0], "database");
     let o = score_gen(p, &["resources", "list", "-f", "table"]);
     assert!(stdout(&o).contains(uid));
     let o = score_gen(p, &["provisioners", "list", "-f", "json"]);
