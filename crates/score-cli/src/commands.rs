@@ -162,6 +162,24 @@ pub fn terraform(args: &TerraformArgs) -> Result<(), Diagnostics> {
 /// symlinked parent, unless `--allow-outside-paths` is given.
 fn check_inside_project(path: &Path, flag: &str) -> Result<(), Diagnostics> {
     let cwd = std::env::current_dir().map_err(|e| io_diag(".", e))?;
+    if outside_project(&cwd, path) {
+        return Err(Diagnostic::new(
+            Code::UsagePathOutsideProject,
+            format!(
+                "{flag} {} is outside the project directory {}",
+                path.display(),
+                cwd.display()
+            ),
+        )
+        .with_help("write it inside the project directory, or pass --allow-outside-paths")
+        .into());
+    }
+    Ok(())
+}
+
+/// Whether `path` lies outside the project directory `cwd`, lexically (absolute elsewhere, or
+/// `..` climbing above it) or through a symbolic link in its parent.
+pub fn outside_project(cwd: &Path, path: &Path) -> bool {
     let joined = cwd.join(path);
     let lexical_escape = path.is_absolute() && !joined.starts_with(&cwd)
         || path
@@ -177,19 +195,7 @@ fn check_inside_project(path: &Path, flag: &str) -> Result<(), Diagnostics> {
         (Some(Ok(dir)), Ok(root)) => !dir.starts_with(root),
         _ => false,
     };
-    if lexical_escape || link_escape {
-        return Err(Diagnostic::new(
-            Code::UsagePathOutsideProject,
-            format!(
-                "{flag} {} is outside the project directory {}",
-                path.display(),
-                cwd.display()
-            ),
-        )
-        .with_help("write it inside the project directory, or pass --allow-outside-paths")
-        .into());
-    }
-    Ok(())
+    lexical_escape || link_escape
 }
 
 #[derive(Debug, clap::Args)]

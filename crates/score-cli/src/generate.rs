@@ -391,6 +391,37 @@ fn load_stored(
         "workload '{name}' is in the project from an earlier run: give its Score file again to \
          replace it, or --remove {name} to drop it"
     );
+    // The state is data: it may not widen what the run reads (spec/security.md). A stored
+    // workload reads its file sources from a directory inside the project, and a version 1 entry
+    // its Score file, unless the user says otherwise: --allow-outside-paths, or the file again.
+    let reads = match (&stored.spec, file) {
+        (None, Some(f)) => Some(("its Score file", f.to_path_buf())),
+        _ if has_file_sources(stored) => Some(("its files[].source from", dir.join("f"))),
+        _ => None,
+    };
+    if let (Some((what, path)), false) = (reads, common.allow_outside_paths) {
+        let cwd = std::env::current_dir().map_err(|e| io_diag(".", e))?;
+        if crate::commands::outside_project(&cwd, &path) {
+            let shown = if stored.spec.is_none() {
+                path
+            } else {
+                dir.clone()
+            };
+            return Err(Diagnostic::new(
+                Code::UsagePathOutsideProject,
+                format!(
+                    "workload '{name}' (stored in {}) reads {what} {}, outside the project directory {}",
+                    state_file.display(),
+                    shown.display(),
+                    cwd.display()
+                ),
+            )
+            .with_help(format!(
+                "give its Score file again, pass --allow-outside-paths, or --remove {name}"
+            ))
+            .into());
+        }
+    }
     let (label, bytes) = match (stored.spec_yaml(), file) {
         (Some(text), Some(f)) => (
             format!("{} (as stored in {})", f.display(), state_file.display()),
@@ -446,6 +477,24 @@ fn load_stored(
     Ok(WorkloadInput {
         loaded,
         file: stored.file.clone(),
+    })
+}
+
+/// Whether a stored workload has a `files[].source` (a version 1 entry, without a stored
+/// document, is read from its file and counts as having one).
+fn has_file_sources(stored: &score_core::WorkloadState) -> bool {
+    let Some(spec) = &stored.spec else {
+        return true;
+    };
+    let containers = spec
+        .get("containers")
+        .and_then(serde_json::Value::as_object);
+    containers.into_iter().flatten().any(|(_, c)| {
+        let files = c.get("files").and_then(serde_json::Value::as_object);
+        files
+            .into_iter()
+            .flatten()
+            .any(|(_, f)| f.get("source").is_some())
     })
 }
 

@@ -358,3 +358,46 @@ fn publish_a_resource_output_as_score_compose_does() {
     );
     assert!(e.contains("its outputs: database, host"), "{e}");
 }
+
+#[test]
+fn the_state_cannot_widen_what_a_run_reads() {
+    let root = tempfile::tempdir().unwrap();
+    let p = &root.path().join("project");
+    let outside = root.path().join("elsewhere");
+    std::fs::create_dir_all(p.join("svc")).unwrap();
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(outside.join("a.yaml"), A).unwrap();
+    std::fs::write(outside.join("greeting.txt"), "outside\n").unwrap();
+    std::fs::write(p.join("c.yaml"), C).unwrap();
+
+    // Given explicitly, a Score file outside the project reads its sources beside it ...
+    ok(&score_gen(p, &["compose", "../elsewhere/a.yaml"]));
+    // ... but a later run that only finds it in the state does not, unless told.
+    let o = score_gen(p, &["compose", "c.yaml"]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.contains("reads its files[].source") && e.contains("from ../elsewhere"),
+        "{e}"
+    );
+    assert!(e.contains("--allow-outside-paths"), "{e}");
+    ok(&score_gen(
+        p,
+        &["compose", "c.yaml", "--allow-outside-paths"],
+    ));
+    ok(&score_gen(p, &["compose", "../elsewhere/a.yaml", "c.yaml"]));
+
+    // A version 1 state names a file outside the project: not read.
+    std::fs::write(
+        p.join(".score-gen/compose/state.yaml"),
+        "version: 1\nseed: 0123456789abcdef0123456789abcdef\nworkloads:\n  planted:\n    file: ../elsewhere/a.yaml\n",
+    )
+    .unwrap();
+    let o = score_gen(p, &["compose", "c.yaml"]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.contains("'planted'") && e.contains("reads its Score file"),
+        "{e}"
+    );
+}
