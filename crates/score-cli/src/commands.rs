@@ -181,7 +181,7 @@ fn check_inside_project(path: &Path, flag: &str) -> Result<(), Diagnostics> {
 /// `..` climbing above it) or through a symbolic link in its parent.
 pub fn outside_project(cwd: &Path, path: &Path) -> bool {
     let joined = cwd.join(path);
-    let lexical_escape = path.is_absolute() && !joined.starts_with(&cwd)
+    let lexical_escape = path.is_absolute() && !joined.starts_with(cwd)
         || path
             .components()
             .try_fold(0i32, |depth, c| match c {
