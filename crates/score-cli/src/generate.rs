@@ -147,6 +147,11 @@ pub fn compile_target(
     given: &[WorkloadInput],
 ) -> Result<Compiled, Diagnostics> {
     let dir = common.state_dir.join(info.name);
+    let state_file = dir.join(score_core::unstable::state::STATE_FILE);
+    if given.is_empty() && !state_file.exists() {
+        // Nothing to regenerate: say so without creating the state directory.
+        return Err(no_workloads(info.name));
+    }
     let state_dir = StateDir::open_dir(&dir, score_core::unstable::state::DEFAULT_LOCK_TIMEOUT)
         .map_err(|e| {
             Diagnostic::new(
@@ -155,7 +160,6 @@ pub fn compile_target(
             )
         })?;
     let state = state_dir.load()?;
-    let state_file = dir.join(score_core::unstable::state::STATE_FILE);
     let (workloads, mut state) = project_workloads(info.name, common, given, state, &state_file)?;
     let workloads = &workloads[..];
     for warning in crate::annotations::warnings(info.name, workloads) {
@@ -313,14 +317,7 @@ fn project_workloads(
     // A run that removed the last workload writes an empty project; a run that was given
     // nothing to generate is a mistake.
     if out.is_empty() && common.remove.is_empty() {
-        return Err(Diagnostic::new(
-            Code::Usage,
-            format!("no workloads in the {target} project: there is nothing to generate"),
-        )
-        .with_help(format!(
-            "give one or more Score files, e.g. score-gen {target} score.yaml"
-        ))
-        .into());
+        return Err(no_workloads(target));
     }
     out.sort_by(|a, b| a.loaded.workload.name().cmp(b.loaded.workload.name()));
     Ok((out, state))
@@ -347,6 +344,18 @@ fn check_build_containers(
         }
     }
     Ok(())
+}
+
+/// A run without files on a project without workloads.
+fn no_workloads(target: &str) -> Diagnostics {
+    Diagnostic::new(
+        Code::Usage,
+        format!("no workloads in the {target} project: there is nothing to generate"),
+    )
+    .with_help(format!(
+        "give one or more Score files, e.g. score-gen {target} score.yaml"
+    ))
+    .into()
 }
 
 /// The help line naming the project's workloads.
