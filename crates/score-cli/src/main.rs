@@ -66,11 +66,9 @@ pub struct LegacyFormat {
 /// Diagnostic output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// Human-readable, with source snippets (`table` is the same, as score-compose names it for
-    /// listings).
-    #[value(alias = "table")]
+    /// Human-readable, with source snippets, on stderr.
     Human,
-    /// One JSON document on stdout.
+    /// One JSON document on stdout (on stderr with `-o -`).
     Json,
 }
 
