@@ -16,6 +16,9 @@ pub(crate) const ANNOTATION_PREFIX: &str = "k8s.score.dev/";
 pub(crate) const KIND_ANNOTATION: &str = "k8s.score.dev/kind";
 /// Annotation naming the workload an object was generated for.
 pub(crate) const SOURCE_WORKLOAD_ANNOTATION: &str = "k8s.score.dev/source-workload";
+/// score-k8s's annotation naming the workload of a workload object and its pods: patch templates
+/// written for score-k8s select objects by it.
+pub(crate) const WORKLOAD_NAME_ANNOTATION: &str = "k8s.score.dev/workload-name";
 
 const LABEL_NAME: &str = "app.kubernetes.io/name";
 const LABEL_INSTANCE: &str = "app.kubernetes.io/instance";
@@ -561,7 +564,7 @@ pub(crate) fn convert(
         project,
         stateful,
         labels,
-        annotations: json!({ SOURCE_WORKLOAD_ANNOTATION: w.name }),
+        annotations: Value::Object(workload_annotations(&w.name).into_iter().collect()),
         diags: Diagnostics::default(),
         objects: Vec::new(),
         pod: PodVolumes::default(),
@@ -650,8 +653,20 @@ fn carried_annotations(
         .filter(|(k, _)| !k.starts_with(ANNOTATION_PREFIX))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    carried.insert(SOURCE_WORKLOAD_ANNOTATION.into(), w.name.clone());
+    for (k, v) in workload_annotations(&w.name) {
+        carried.insert(k, v.as_str().unwrap_or_default().to_string());
+    }
     carried
+}
+
+/// What every object of a workload is annotated with: its workload, under our key and under
+/// score-k8s's (`k8s.score.dev/workload-name`), so tooling and patch templates written for either
+/// find it.
+fn workload_annotations(name: &str) -> Vec<(String, Value)> {
+    vec![
+        (SOURCE_WORKLOAD_ANNOTATION.into(), json!(name)),
+        (WORKLOAD_NAME_ANNOTATION.into(), json!(name)),
+    ]
 }
 
 /// The ports of the workload's `service`, as Service ports.
