@@ -237,6 +237,19 @@ fn all_adds_to_each_targets_project() {
     let first = read(p, "out/manifests.yaml");
     ok(&score_gen(p, &["all", "-o", "out"]));
     assert_eq!(read(p, "out/manifests.yaml"), first);
+    ok(&score_gen(
+        p,
+        &["all", "--remove", "workload-b", "-o", "out"],
+    ));
+    for file in [
+        "out/compose.yaml",
+        "out/manifests.yaml",
+        "out/terraform/main.tf",
+    ] {
+        let text = read(p, file);
+        assert!(!text.contains("workload-b"), "{file}: {text}");
+        assert!(text.contains("workload-a"), "{file}: {text}");
+    }
 }
 
 #[test]
