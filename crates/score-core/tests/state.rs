@@ -22,10 +22,10 @@ fn sample() -> State {
             file: Some("score.yaml".into()),
             dir: Some(".".into()),
             spec: json!({"apiVersion": "score.dev/v1b1", "metadata": {"name": "web"},
-                "containers": {"z": {"image": "nginx"}, "a": {"image": "no"}}})
+                "containers": {"second": {"image": "nginx"}, "first": {"image": "no"}}})
             .as_object()
             .cloned(),
-            builds: json!({"z": "./z"}).as_object().cloned().unwrap(),
+            builds: json!({"second": "./second"}).as_object().cloned().unwrap(),
         },
     );
     s.workloads.insert("api".into(), WorkloadState::default());
@@ -375,12 +375,12 @@ fn a_stored_workload_keeps_its_key_order() {
     let back = State::from_yaml("s.yaml", &s.to_yaml()).unwrap();
     let spec = back.workloads["web"].spec.as_ref().unwrap();
     let names: Vec<&String> = spec["containers"].as_object().unwrap().keys().collect();
-    assert_eq!(names, ["z", "a"]);
+    assert_eq!(names, ["second", "first"]);
     let text = back.workloads["web"].spec_yaml().unwrap();
     assert!(
-        text.find("\n  z:").unwrap() < text.find("\n  a:").unwrap(),
+        text.find("\n  second:").unwrap() < text.find("\n  first:").unwrap(),
         "{text}"
     );
     // "no" stays a string (YAML 1.1 would read a bare no as false).
-    assert_eq!(spec["containers"]["a"]["image"], "no");
+    assert_eq!(spec["containers"]["first"]["image"], "no");
 }
