@@ -11,8 +11,6 @@ struct Known {
     prefix: &'static str,
     /// Keys the target acts on.
     understood: &'static [&'static str],
-    /// Keys the reference tool acts on and score-gen does not (yet), with what the tool does.
-    unsupported: &'static [(&'static str, &'static str)],
 }
 
 const KNOWN: &[Known] = &[
@@ -21,16 +19,12 @@ const KNOWN: &[Known] = &[
         prefix: "compose.score.dev/",
         // score-compose reads none from workloads; it writes workload-name on each service.
         understood: &[],
-        unsupported: &[],
     },
     Known {
         target: "k8s",
         prefix: "k8s.score.dev/",
-        understood: &["k8s.score.dev/kind"],
-        unsupported: &[(
-            "k8s.score.dev/service-name",
-            "score-k8s names the workload's Service after it",
-        )],
+        // As score-k8s: the workload object's kind, and the Service's name.
+        understood: &["k8s.score.dev/kind", "k8s.score.dev/service-name"],
     },
 ];
 
@@ -46,15 +40,13 @@ pub fn warnings(target: &str, workloads: &[WorkloadInput]) -> Vec<String> {
             if !key.starts_with(known.prefix) || known.understood.contains(&key.as_str()) {
                 continue;
             }
-            let why = match known.unsupported.iter().find(|(k, _)| k == key) {
-                Some((_, what)) => format!("score-gen does not support it yet ({what})"),
-                None if known.understood.is_empty() => {
-                    format!("the {target} target reads no {}* annotations", known.prefix)
-                }
-                None => format!(
+            let why = if known.understood.is_empty() {
+                format!("the {target} target reads no {}* annotations", known.prefix)
+            } else {
+                format!(
                     "the {target} target reads only {}",
                     known.understood.join(", ")
-                ),
+                )
             };
             out.push(format!(
                 "warning: workload '{}': annotation {key} is ignored: {why}",
@@ -84,11 +76,10 @@ mod tests {
             "{k8s.score.dev/kind: StatefulSet, k8s.score.dev/kindd: x, k8s.score.dev/service-name: s, compose.score.dev/xx: y, other.io/zz: q}",
         )];
         let k8s = warnings("k8s", &w);
-        assert_eq!(k8s.len(), 2, "{k8s:?}");
+        assert_eq!(k8s.len(), 1, "{k8s:?}");
         assert!(k8s[0].contains(
-            "k8s.score.dev/kindd is ignored: the k8s target reads only k8s.score.dev/kind"
+            "k8s.score.dev/kindd is ignored: the k8s target reads only k8s.score.dev/kind, k8s.score.dev/service-name"
         ));
-        assert!(k8s[1].contains("service-name is ignored: score-gen does not support it yet"));
         let compose = warnings("compose", &w);
         assert_eq!(compose.len(), 1, "{compose:?}");
         assert!(compose[0].contains("compose.score.dev/xx is ignored: the compose target reads no"));

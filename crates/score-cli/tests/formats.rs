@@ -185,7 +185,7 @@ fn an_annotation_the_target_ignores_is_a_warning() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
         stderr(&o).contains(
-            "warning: workload 'web': annotation k8s.score.dev/knd is ignored: the k8s target reads only k8s.score.dev/kind"
+            "warning: workload 'web': annotation k8s.score.dev/knd is ignored: the k8s target reads only k8s.score.dev/kind, k8s.score.dev/service-name"
         ),
         "{}",
         stderr(&o)
@@ -196,4 +196,52 @@ fn an_annotation_the_target_ignores_is_a_warning() {
     let o = score_gen(p, &["k8s", "-q"]);
     assert!(o.status.success());
     assert_eq!(stderr(&o), "");
+}
+
+#[test]
+fn k8s_service_name_annotation_names_the_service_others_reach() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    std::fs::write(
+        p.join("api.yaml"),
+        "apiVersion: score.dev/v1b1\nmetadata:\n  name: api\n  annotations:\n    k8s.score.dev/service-name: api-svc\ncontainers:\n  main: {image: nginx:1.27}\nservice:\n  ports:\n    web: {port: 8080, targetPort: 80}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        p.join("client.yaml"),
+        "apiVersion: score.dev/v1b1\nmetadata: {name: client}\ncontainers:\n  main:\n    image: busybox:1.36\n    variables: {API: 'http://${resources.api.hostname}:${resources.api.port}'}\nresources:\n  api:\n    type: service-port\n    params: {workload: api, port: web}\n",
+    )
+    .unwrap();
+    let o = score_gen(p, &["k8s", "api.yaml", "client.yaml", "-o", "-"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stderr(&o), "", "an understood annotation is no warning");
+    let docs: Vec<serde_json::Value> = serde_saphyr::from_multiple(&stdout(&o)).unwrap();
+    let service = docs
+        .iter()
+        .find(|d| d["kind"] == "Service")
+        .expect("a Service");
+    assert_eq!(service["metadata"]["name"], "api-svc");
+    assert!(docs
+        .iter()
+        .any(|d| d["kind"] == "Deployment" && d["metadata"]["name"] == "api"));
+    let text = stdout(&o);
+    assert!(text.contains("value: http://api-svc:8080"), "{text}");
+
+    std::fs::write(
+        p.join("bad.yaml"),
+        "apiVersion: score.dev/v1b1\nmetadata:\n  name: bad\n  annotations:\n    k8s.score.dev/service-name: Bad_Name\ncontainers:\n  main: {image: nginx:1.27}\nservice:\n  ports:\n    web: {port: 80}\n",
+    )
+    .unwrap();
+    let o = score_gen(
+        p,
+        &["--message-format", "json", "k8s", "bad.yaml", "-o", "-"],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let doc = json(&stderr(&o));
+    let d = &doc["diagnostics"][0];
+    assert_eq!(d["code"], "score::k8s::invalid-service-name");
+    assert_eq!(
+        (d["file"].as_str(), d["line"].as_u64()),
+        (Some("bad.yaml"), Some(5))
+    );
 }

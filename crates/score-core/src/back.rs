@@ -53,7 +53,7 @@ pub fn resolve_project(
         provisioners,
         target,
         options: provision_options,
-        services: std::sync::Arc::new(workload_services(&specs)),
+        services: std::sync::Arc::new(workload_services(&specs, target)),
         requested: requested_outputs(&specs),
         target_ctx: target.context(),
         // Names are unique (checked above); a map keeps the per-resource lookup O(log n).
@@ -523,7 +523,7 @@ fn no_provisioner(
 }
 
 /// `workload_services` for provisioner templates: workload → {service name, ports}.
-fn workload_services(workloads: &[&Workload]) -> Value {
+fn workload_services(workloads: &[&Workload], target: &dyn Target) -> Value {
     let mut out = Map::new();
     for w in workloads {
         let mut ports = Map::new();
@@ -553,7 +553,7 @@ fn workload_services(workloads: &[&Workload]) -> Value {
         }
         out.insert(
             w.name().to_string(),
-            serde_json::json!({"service_name": w.name(), "ports": ports}),
+            serde_json::json!({"service_name": target.service_name(w), "ports": ports}),
         );
     }
     Value::Object(out)

@@ -14,6 +14,9 @@ use serde_json::{json, Map, Value};
 pub(crate) const ANNOTATION_PREFIX: &str = "k8s.score.dev/";
 /// Workload annotation choosing `Deployment` (default) or `StatefulSet`.
 pub(crate) const KIND_ANNOTATION: &str = "k8s.score.dev/kind";
+/// Workload annotation naming the workload's Service (default: the workload's name), as in
+/// score-k8s.
+pub(crate) const SERVICE_NAME_ANNOTATION: &str = "k8s.score.dev/service-name";
 /// Annotation naming the workload an object was generated for.
 pub(crate) const SOURCE_WORKLOAD_ANNOTATION: &str = "k8s.score.dev/source-workload";
 /// score-k8s's annotation naming the workload of a workload object and its pods: patch templates
@@ -578,10 +581,11 @@ pub(crate) fn convert(
 
     let ports = service_ports(w);
     if !ports.is_empty() {
+        let name = checked_service_name(w)?;
         ctx.objects.push(json!({
             "apiVersion": "v1",
             "kind": "Service",
-            "metadata": ctx.metadata(&w.name),
+            "metadata": ctx.metadata(&name),
             "spec": {"selector": selector, "ports": ports},
         }));
     }
@@ -640,6 +644,49 @@ fn workload_kind(
         .with_help("use Deployment (the default) or StatefulSet"))
         .map_err(|d| w.locate(d).into()),
     }
+}
+
+/// The workload's Service name: the `k8s.score.dev/service-name` annotation, else the workload's
+/// name. What provisioners see as `workload_services[w].service_name` (`Target::service_name`).
+pub(crate) fn service_name(spec: &score_core::model::Workload) -> String {
+    spec.annotations()
+        .get(SERVICE_NAME_ANNOTATION)
+        .cloned()
+        .unwrap_or_else(|| spec.name().to_string())
+}
+
+/// [`service_name`], which must be a DNS-1035 label (Kubernetes' rule for Service names).
+fn checked_service_name(w: &ResolvedWorkload) -> Result<String, Diagnostics> {
+    let name = service_name(&w.spec);
+    let valid = name.len() <= 63
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && !name.ends_with('-')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if valid {
+        return Ok(name);
+    }
+    Err(w
+        .locate(
+            Diagnostic::new(
+                Code::K8sInvalidServiceName,
+                format!(
+                    "workload '{}': metadata.annotations.{SERVICE_NAME_ANNOTATION}: '{name}' is not a valid Service name",
+                    w.name
+                ),
+            )
+            .with_pointer(score_core::json_pointer(&[
+                "metadata",
+                "annotations",
+                SERVICE_NAME_ANNOTATION,
+            ]))
+            .with_help(
+                "a Service name is a DNS-1035 label: lower-case letters, digits and '-', a letter \
+                 first, not ending in '-', at most 63 characters",
+            ),
+        )
+        .into())
 }
 
 /// The author's annotations (sorted) travel to the workload object and its pods; ours steer
