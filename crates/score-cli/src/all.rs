@@ -15,7 +15,7 @@ use score_core::{Code, Diagnostic, Diagnostics};
 
 use crate::commands::{compose_flags, ComposeFlags};
 use crate::generate::{self, CommonArgs, Compiled};
-use crate::targets::{BoxedTarget, TARGETS};
+use crate::targets::TARGETS;
 
 /// Flags of `score-gen all`.
 #[derive(Debug, clap::Args)]
@@ -33,6 +33,8 @@ pub struct AllArgs {
     /// k8s: also emit the Namespace object (needs --namespace).
     #[arg(long, requires = "namespace")]
     generate_namespace: bool,
+    #[command(flatten)]
+    pub legacy: crate::LegacyFormat,
 }
 
 /// Runs `score-gen all`.
@@ -58,19 +60,21 @@ pub fn run(args: &AllArgs) -> Result<(), Diagnostics> {
     flags.generate_namespace = args.generate_namespace;
     flags.allow_outside_paths = args.common.allow_outside_paths;
     flags.state_dir = Some(args.common.state_dir.clone());
-    let built: Vec<BoxedTarget> = TARGETS
-        .iter()
-        .map(|t| (t.build)(&flags))
-        .collect::<Result<_, _>>()?;
+    generate::check_build_usage(&args.common, &flags)?;
+    // Flag errors before any file is read.
+    for t in TARGETS {
+        (t.build)(&flags)?;
+    }
 
     let workloads = generate::load_all(&args.common)?;
     let common = &args.common;
     let wl = &workloads[..];
+    let flags = &flags;
     // One thread per target: they share nothing mutable (own state dir, own provisioners).
     let results: Vec<Result<Compiled, Diagnostics>> = std::thread::scope(|s| {
-        let handles: Vec<_> = built
+        let handles: Vec<_> = TARGETS
             .iter()
-            .map(|t| s.spawn(move || generate::compile_target(t.as_ref(), common, wl)))
+            .map(|t| s.spawn(move || generate::compile_target(t, flags, common, wl)))
             .collect();
         handles.into_iter().map(join).collect()
     });

@@ -7,7 +7,6 @@ use score_core::unstable::table;
 use score_core::{Code, Diagnostic, Diagnostics};
 
 use crate::generate::{self, io_diag, CommonArgs};
-use crate::render::Output;
 use crate::targets::{self, TargetFlags};
 use crate::Format;
 
@@ -20,8 +19,10 @@ pub struct ComposeFlags {
     /// Build a container's image from a context dir instead of pulling: CONTAINER=CONTEXT.
     #[arg(long, value_name = "CONTAINER=CONTEXT")]
     pub build: Vec<String>,
-    /// Publish a workload port on the host: HOSTPORT:WORKLOAD:PORT.
-    #[arg(short, long, value_name = "HOSTPORT:WORKLOAD:PORT")]
+    /// Publish a port on the host: HOSTPORT:WORKLOAD:PORT, HOSTPORT:SERVICE:PORT, or
+    /// HOSTPORT:RES_UID.OUTPUT:PORT (the service a resource output names, e.g.
+    /// 15432:postgres#my-workload.db.host:5432). Not kept in the state.
+    #[arg(short, long, value_name = "HOSTPORT:REF:PORT")]
     pub publish: Vec<String>,
 }
 
@@ -37,6 +38,15 @@ pub struct ComposeArgs {
     /// Also write a skeleton .env with the variables the environment provisioner defers to compose.
     #[arg(long, value_name = "FILE")]
     env_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub legacy: crate::LegacyFormat,
+}
+
+impl ComposeArgs {
+    /// The primary output (`-`: stdout).
+    pub fn output(&self) -> &Path {
+        &self.output
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -52,6 +62,26 @@ pub struct K8sArgs {
     /// Also emit the Namespace object (needs --namespace).
     #[arg(long, requires = "namespace")]
     generate_namespace: bool,
+    /// The manifests' format: `yaml`, or `kyaml` (the Kubernetes dialect of YAML: flow style,
+    /// every string double-quoted), as score-k8s. Diagnostics: --message-format.
+    #[arg(long, value_enum, default_value_t = ManifestFormat::Yaml)]
+    format: ManifestFormat,
+}
+
+/// k8s `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ManifestFormat {
+    /// Block YAML documents.
+    Yaml,
+    /// KYAML (https://kubernetes.io/docs/reference/encodings/kyaml/).
+    Kyaml,
+}
+
+impl K8sArgs {
+    /// The primary output (`-`: stdout).
+    pub fn output(&self) -> &Path {
+        &self.output
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -68,6 +98,15 @@ pub struct TerraformArgs {
     /// (e.g. postgres=git::https://example.com/modules/pg.git?ref=v1). Default ./modules/<type>.
     #[arg(long, value_name = "TYPE=SOURCE")]
     module_source: Vec<String>,
+    #[command(flatten)]
+    pub legacy: crate::LegacyFormat,
+}
+
+impl TerraformArgs {
+    /// The primary output (`-`: stdout).
+    pub fn output(&self) -> &Path {
+        &self.output
+    }
 }
 
 pub fn compose(args: &ComposeArgs) -> Result<(), Diagnostics> {
@@ -78,8 +117,12 @@ pub fn compose(args: &ComposeArgs) -> Result<(), Diagnostics> {
     flags.env_file = args.env_file.as_ref().map(|e| e.display().to_string());
     flags.allow_outside_paths = args.common.allow_outside_paths;
     flags.state_dir = Some(args.common.state_dir.clone());
-    let target = (targets::by_name("compose").build)(&flags)?;
-    generate::run(target.as_ref(), &args.common, &args.output)
+    generate::run(
+        targets::by_name("compose"),
+        &flags,
+        &args.common,
+        &args.output,
+    )
 }
 
 /// The compose flags shared by `score-gen compose` and `score-gen all`.
@@ -97,10 +140,10 @@ pub fn k8s(args: &K8sArgs) -> Result<(), Diagnostics> {
         namespace: args.namespace.clone(),
         generate_namespace: args.generate_namespace,
         state_dir: Some(args.common.state_dir.clone()),
+        kyaml: args.format == ManifestFormat::Kyaml,
         ..TargetFlags::default()
     };
-    let target = (targets::by_name("k8s").build)(&flags)?;
-    generate::run(target.as_ref(), &args.common, &args.output)
+    generate::run(targets::by_name("k8s"), &flags, &args.common, &args.output)
 }
 
 pub fn terraform(args: &TerraformArgs) -> Result<(), Diagnostics> {
@@ -109,21 +152,38 @@ pub fn terraform(args: &TerraformArgs) -> Result<(), Diagnostics> {
         module_source: args.module_source.clone(),
         ..TargetFlags::default()
     };
-    let target = (targets::by_name("terraform").build)(&flags)?;
     let output = if args.output.is_dir() || args.output.to_string_lossy().ends_with('/') {
         args.output.join("main.tf")
     } else {
         args.output.clone()
     };
-    generate::run(target.as_ref(), &args.common, &output)
+    generate::run(targets::by_name("terraform"), &flags, &args.common, &output)
 }
 
 /// Refuses an output path outside the current (project) directory, lexically or through a
 /// symlinked parent, unless `--allow-outside-paths` is given.
 fn check_inside_project(path: &Path, flag: &str) -> Result<(), Diagnostics> {
     let cwd = std::env::current_dir().map_err(|e| io_diag(".", e))?;
+    if outside_project(&cwd, path) {
+        return Err(Diagnostic::new(
+            Code::UsagePathOutsideProject,
+            format!(
+                "{flag} {} is outside the project directory {}",
+                path.display(),
+                cwd.display()
+            ),
+        )
+        .with_help("write it inside the project directory, or pass --allow-outside-paths")
+        .into());
+    }
+    Ok(())
+}
+
+/// Whether `path` lies outside the project directory `cwd`, lexically (absolute elsewhere, or
+/// `..` climbing above it) or through a symbolic link in its parent.
+pub fn outside_project(cwd: &Path, path: &Path) -> bool {
     let joined = cwd.join(path);
-    let lexical_escape = path.is_absolute() && !joined.starts_with(&cwd)
+    let lexical_escape = path.is_absolute() && !joined.starts_with(cwd)
         || path
             .components()
             .try_fold(0i32, |depth, c| match c {
@@ -137,19 +197,7 @@ fn check_inside_project(path: &Path, flag: &str) -> Result<(), Diagnostics> {
         (Some(Ok(dir)), Ok(root)) => !dir.starts_with(root),
         _ => false,
     };
-    if lexical_escape || link_escape {
-        return Err(Diagnostic::new(
-            Code::UsagePathOutsideProject,
-            format!(
-                "{flag} {} is outside the project directory {}",
-                path.display(),
-                cwd.display()
-            ),
-        )
-        .with_help("write it inside the project directory, or pass --allow-outside-paths")
-        .into());
-    }
-    Ok(())
+    lexical_escape || link_escape
 }
 
 #[derive(Debug, clap::Args)]
@@ -170,6 +218,8 @@ pub struct InitArgs {
     /// order; replaces the stored list). URI forms as for --provisioners (spec/patching.md).
     #[arg(long = "patch-templates", value_name = "URI", value_parser = generate::non_empty_uri)]
     patch_templates: Vec<String>,
+    #[command(flatten)]
+    pub legacy: crate::LegacyFormat,
 }
 
 const SAMPLE: &str = "\
@@ -218,7 +268,7 @@ pub fn init(args: &InitArgs) -> Result<(), Diagnostics> {
     sd.save(&st)
         .map_err(|e| io_diag(&args.state_dir.display().to_string(), e))?;
     for (p, _, _) in &files {
-        eprintln!("wrote {}", p.display());
+        crate::note!("wrote {}", p.display());
     }
     Ok(())
 }
@@ -227,6 +277,24 @@ pub fn init(args: &InitArgs) -> Result<(), Diagnostics> {
 pub enum ProvisionersCommand {
     /// List the provisioners in the order they are tried.
     List(ListArgs),
+}
+
+impl ProvisionersCommand {
+    /// `--format json` prints errors as JSON too (unless --message-format says otherwise).
+    pub fn message_format(&self) -> Option<Format> {
+        let ProvisionersCommand::List(a) = self;
+        (a.format == ListFormat::Json).then_some(Format::Json)
+    }
+}
+
+/// A listing's `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ListFormat {
+    /// A table (`human` is the same).
+    #[value(alias = "human")]
+    Table,
+    /// A JSON array.
+    Json,
 }
 
 #[derive(Debug, clap::Args)]
@@ -240,14 +308,18 @@ pub struct ListArgs {
     /// The state directory.
     #[arg(long, value_name = "DIR", default_value = ".score-gen")]
     state_dir: PathBuf,
+    /// `table` or `json`.
+    #[arg(short, long, value_enum, default_value_t = ListFormat::Table)]
+    format: ListFormat,
 }
 
-pub fn provisioners(cmd: &ProvisionersCommand, out: &Output) -> Result<(), Diagnostics> {
+pub fn provisioners(cmd: &ProvisionersCommand) -> Result<(), Diagnostics> {
     let ProvisionersCommand::List(args) = cmd;
     let target = targets::default_target(&args.target)?;
     let target = target.as_ref();
     let common = CommonArgs {
         files: Vec::new(),
+        remove: Vec::new(),
         override_files: Vec::new(),
         override_properties: Vec::new(),
         image: None,
@@ -273,8 +345,8 @@ pub fn provisioners(cmd: &ProvisionersCommand, out: &Output) -> Result<(), Diagn
             ]
         })
         .collect();
-    match out.format {
-        Format::Json => {
+    match args.format {
+        ListFormat::Json => {
             let list: Vec<_> = set
                 .iter()
                 .map(|p| {
@@ -288,7 +360,7 @@ pub fn provisioners(cmd: &ProvisionersCommand, out: &Output) -> Result<(), Diagn
                 .collect();
             println!("{}", table::render_json(&serde_json::Value::Array(list)));
         }
-        Format::Human => {
+        ListFormat::Table => {
             print!(
                 "{}",
                 table::render_table(&["Type", "Class", "Id", "Outputs", "Description"], &rows)
@@ -319,14 +391,35 @@ pub fn provisioners(cmd: &ProvisionersCommand, out: &Output) -> Result<(), Diagn
 #[derive(Debug, clap::Subcommand)]
 pub enum ResourcesCommand {
     /// List the resources recorded in the state.
-    List(StateArgs),
-    /// Print a resource's outputs as JSON (secrets included: this is your local state).
+    List {
+        #[command(flatten)]
+        state: StateArgs,
+        /// `table` or `json`.
+        #[arg(short, long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+    /// Print a resource's outputs (secrets included: this is your local state).
     GetOutputs {
         /// The resource uid, e.g. postgres.default#hello.db
         uid: String,
         #[command(flatten)]
         state: StateArgs,
+        /// `json`, `yaml`, or a Go template over the outputs, e.g. '{{.host}}:{{.port}}' (as
+        /// score-compose and score-k8s).
+        #[arg(short, long, value_name = "FORMAT", default_value = "json")]
+        format: String,
     },
+}
+
+impl ResourcesCommand {
+    /// `--format json` prints errors as JSON too (unless --message-format says otherwise).
+    pub fn message_format(&self) -> Option<Format> {
+        let json = match self {
+            ResourcesCommand::List { format, .. } => *format == ListFormat::Json,
+            ResourcesCommand::GetOutputs { format, .. } => format == "json",
+        };
+        json.then_some(Format::Json)
+    }
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -339,9 +432,9 @@ pub struct StateArgs {
     state_dir: PathBuf,
 }
 
-pub fn resources(cmd: &ResourcesCommand, out: &Output) -> Result<(), Diagnostics> {
+pub fn resources(cmd: &ResourcesCommand) -> Result<(), Diagnostics> {
     let args = match cmd {
-        ResourcesCommand::List(a) => a,
+        ResourcesCommand::List { state, .. } => state,
         ResourcesCommand::GetOutputs { state, .. } => state,
     };
     let target = targets::default_target(&args.target)?;
@@ -353,7 +446,7 @@ pub fn resources(cmd: &ResourcesCommand, out: &Output) -> Result<(), Diagnostics
     .map_err(|e| io_diag(&args.state_dir.display().to_string(), e))?;
     let st = sd.load()?;
     match cmd {
-        ResourcesCommand::List(_) => {
+        ResourcesCommand::List { format, .. } => {
             let rows: Vec<Vec<String>> = st
                 .resources
                 .iter()
@@ -368,15 +461,23 @@ pub fn resources(cmd: &ResourcesCommand, out: &Output) -> Result<(), Diagnostics
                     ]
                 })
                 .collect();
-            match out.format {
-                Format::Json => {
-                    let list: Vec<_> = rows
+            match format {
+                ListFormat::Json => {
+                    // `outputs`: the output names, sorted (score-compose and score-k8s list
+                    // them too).
+                    let list: Vec<_> = st
+                        .resources
                         .iter()
-                        .map(|r| serde_json::json!({"uid": r[0], "provisioner": r[1], "source_workload": r[2]}))
+                        .map(|(uid, r)| {
+                            let mut keys: Vec<&String> = r.outputs.keys().collect();
+                            keys.sort();
+                            serde_json::json!({"uid": uid, "provisioner": r.provisioner,
+                                "source_workload": r.source_workload, "outputs": keys})
+                        })
                         .collect();
                     println!("{}", table::render_json(&serde_json::Value::Array(list)));
                 }
-                Format::Human => print!(
+                ListFormat::Table => print!(
                     "{}",
                     table::render_table(
                         &["Uid", "Provisioner", "Source workload", "Outputs"],
@@ -386,14 +487,8 @@ pub fn resources(cmd: &ResourcesCommand, out: &Output) -> Result<(), Diagnostics
             }
             Ok(())
         }
-        ResourcesCommand::GetOutputs { uid, .. } => match st.resources.get(uid) {
-            Some(r) => {
-                println!(
-                    "{}",
-                    table::render_json(&serde_json::Value::Object(r.outputs.clone()))
-                );
-                Ok(())
-            }
+        ResourcesCommand::GetOutputs { uid, format, .. } => match st.resources.get(uid) {
+            Some(r) => print_outputs(&r.outputs, format, &st.seed),
             None => Err(Diagnostic::new(
                 Code::StateUnknownResource,
                 format!("no resource '{uid}' in the {} state", target.name()),
@@ -405,4 +500,47 @@ pub fn resources(cmd: &ResourcesCommand, out: &Output) -> Result<(), Diagnostics
             .into()),
         },
     }
+}
+
+/// `resources get-outputs --format`: `json`, `yaml`, or a Go template over the outputs map (a
+/// newline is added when the template does not end with one, as score-k8s does).
+fn print_outputs(
+    outputs: &serde_json::Map<String, serde_json::Value>,
+    format: &str,
+    seed: &str,
+) -> Result<(), Diagnostics> {
+    use score_core::unstable::provision::gotemplate::{Flavor, GoTemplate, RenderContext};
+    let value = serde_json::Value::Object(outputs.clone());
+    let text = match format {
+        "json" => format!("{}\n", table::render_json(&value)),
+        "yaml" => table::render_yaml(&value),
+        template => {
+            let bad = |what: &str, e: score_core::unstable::provision::gotemplate::GoError| {
+                let at = match (e.line, e.column) {
+                    (Some(l), Some(c)) => format!(" (line {l}, column {c})"),
+                    _ => String::new(),
+                };
+                Diagnostic::new(
+                    Code::Usage,
+                    format!("--format: cannot {what} the template{at}: {}", e.message),
+                )
+                .with_help("use json, yaml, or a Go template such as '{{.host}}:{{.port}}'")
+            };
+            let parsed =
+                GoTemplate::parse(template, Flavor::Compose, None).map_err(|e| bad("parse", e))?;
+            let ctx = RenderContext {
+                random_key: seed.as_bytes(),
+                fuel: 10_000_000,
+            };
+            let mut text = parsed.render(&value, &ctx).map_err(|e| bad("render", e))?;
+            if !text.ends_with('\n') {
+                text.push('\n');
+            }
+            text
+        }
+    };
+    use std::io::Write;
+    std::io::stdout()
+        .write_all(text.as_bytes())
+        .map_err(|e| io_diag("<stdout>", e).into())
 }

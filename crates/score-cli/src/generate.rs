@@ -12,15 +12,24 @@ use score_core::host::{FsSources, StateDir};
 use score_core::unstable::yaml::{self, Limits};
 use score_core::{load_workload, resolve_project, LoadOptions, WorkloadInput};
 use score_core::{Artefacts, Target};
+
+use crate::targets::{TargetFlags, TargetInfo};
 use score_core::{Code, Diagnostic, Diagnostics};
 use score_core::{CommandPolicy, ProvisionOptions, ProvisionerSet, State};
+use std::collections::BTreeMap;
 
 /// Flags every target shares.
 #[derive(Debug, Clone, clap::Args)]
 pub struct CommonArgs {
-    /// Score files, one workload each.
-    #[arg(required = true, value_name = "FILE")]
+    /// Score files, one workload each. They join the target's project (a workload of the same
+    /// name is replaced); the output covers every workload of the project. Without files, the
+    /// project's workloads are regenerated from the state.
+    #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
+    /// Drop a workload from the project before generating (repeatable); its resources stay in
+    /// the state.
+    #[arg(long = "remove", value_name = "WORKLOAD")]
+    pub remove: Vec<String>,
     /// Deep-merge this YAML file over the workload before validation (one Score file only).
     #[arg(long = "override-file", alias = "overrides-file", value_name = "FILE")]
     pub override_files: Vec<PathBuf>,
@@ -54,10 +63,18 @@ pub struct CommonArgs {
 
 /// Runs the whole flow for one target and writes its artefacts under `output`
 /// (a file for the primary artefact; extra artefacts go beside it). `-` writes the primary to stdout.
-pub fn run(target: &dyn Target, common: &CommonArgs, output: &Path) -> Result<(), Diagnostics> {
+pub fn run(
+    target: &TargetInfo,
+    flags: &TargetFlags,
+    common: &CommonArgs,
+    output: &Path,
+) -> Result<(), Diagnostics> {
     check_override_usage(common)?;
+    check_build_usage(common, flags)?;
+    // Flag errors before any file is read.
+    (target.build)(flags)?;
     let workloads = load_all(common)?;
-    let compiled = compile_target(target, common, &workloads)?;
+    let compiled = compile_target(target, flags, common, &workloads)?;
     let writes = prepare_outputs(output, &compiled.artefacts, &inputs(common))?;
     // The state first: a crash between the two leaves outputs from the previous state, never
     // outputs holding values (passwords) that the next run would replace.
@@ -67,7 +84,7 @@ pub fn run(target: &dyn Target, common: &CommonArgs, output: &Path) -> Result<()
 
 /// Overrides and `--image` name one workload, so they need exactly one Score file.
 pub fn check_override_usage(common: &CommonArgs) -> Result<(), Diagnostics> {
-    if common.files.len() > 1
+    if common.files.len() != 1
         && (!common.override_files.is_empty()
             || !common.override_properties.is_empty()
             || common.image.is_some())
@@ -77,7 +94,25 @@ pub fn check_override_usage(common: &CommonArgs) -> Result<(), Diagnostics> {
             "--override-file, --override-property and --image apply to exactly one Score file",
         )
         .with_help(
-            "run score-gen once per workload that needs overrides, or put them in the Score file",
+            "give the one Score file they apply to (the project keeps the overrides a workload was \
+             added with); run score-gen once per workload that needs overrides",
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// `--build` belongs to one workload (the project remembers it with the workload), so it needs
+/// exactly one Score file, as in score-compose.
+pub fn check_build_usage(common: &CommonArgs, flags: &TargetFlags) -> Result<(), Diagnostics> {
+    if !flags.build.is_empty() && common.files.len() != 1 {
+        return Err(Diagnostic::new(
+            Code::Usage,
+            "--build applies to exactly one Score file",
+        )
+        .with_help(
+            "give the one Score file whose containers it builds (the project keeps a workload's \
+             builds from the run that added it); run score-gen once per workload that needs one",
         )
         .into());
     }
@@ -106,11 +141,17 @@ impl Compiled {
 /// own state directory (`<state-dir>/<target>`, locked until the result is dropped) and
 /// provisioners.
 pub fn compile_target(
-    target: &dyn Target,
+    info: &TargetInfo,
+    flags: &TargetFlags,
     common: &CommonArgs,
-    workloads: &[WorkloadInput],
+    given: &[WorkloadInput],
 ) -> Result<Compiled, Diagnostics> {
-    let dir = common.state_dir.join(target.name());
+    let dir = common.state_dir.join(info.name);
+    let state_file = dir.join(score_core::unstable::state::STATE_FILE);
+    if given.is_empty() && !state_file.exists() {
+        // Nothing to regenerate: say so without creating the state directory.
+        return Err(no_workloads(info.name));
+    }
     let state_dir = StateDir::open_dir(&dir, score_core::unstable::state::DEFAULT_LOCK_TIMEOUT)
         .map_err(|e| {
             Diagnostic::new(
@@ -119,6 +160,36 @@ pub fn compile_target(
             )
         })?;
     let state = state_dir.load()?;
+    let (workloads, mut state) = project_workloads(info.name, common, given, state, &state_file)?;
+    let workloads = &workloads[..];
+    for warning in crate::annotations::warnings(info.name, workloads) {
+        crate::note!("score-gen {}: {warning}", info.name);
+    }
+    // The target, with each workload's builds (compose): this run's --build for its one Score
+    // file (check_build_usage), the state's for the others.
+    let mut flags = flags.clone();
+    if info.name != "compose" {
+        flags.build.clear();
+    }
+    if let ([w], false) = (given, flags.build.is_empty()) {
+        let builds = crate::targets::parse_builds(&flags.build)?;
+        check_build_containers(w, &builds)?;
+        if let Some(stored) = state.workloads.get_mut(w.loaded.workload.name()) {
+            stored.builds = builds.into_iter().collect();
+        }
+        flags.build.clear();
+    }
+    flags.workload_builds = state
+        .workloads
+        .iter()
+        .filter(|(_, w)| !w.builds.is_empty())
+        .map(|(name, w)| {
+            let builds = w.builds.iter().map(|(k, v)| (k.clone(), v.clone()));
+            (name.clone(), builds.collect())
+        })
+        .collect();
+    let target = (info.build)(&flags)?;
+    let target = target.as_ref();
 
     let provisioners = load_provisioners(target, common)?;
     // The CLI runs the cmd:// programs of the project's own (and pinned) provisioner files, as
@@ -141,17 +212,304 @@ pub fn compile_target(
     if crate::VERBOSE.load(std::sync::atomic::Ordering::Relaxed) > 0 {
         report_programs(target.name(), &project, &provisioners);
     }
-    let artefacts = target.emit(&project)?;
+    // compose --publish HOSTPORT:RES_UID.OUTPUT:PORT names a service through a resource output,
+    // known once the resources are provisioned.
+    let republished;
+    let target = if info.name == "compose" && flags.publish.iter().any(|p| p.contains('#')) {
+        flags.publish = crate::publish::resolve(&flags.publish, &state)?;
+        republished = (info.build)(&flags)?;
+        republished.as_ref()
+    } else {
+        target
+    };
+    let mut artefacts = target.emit(&project)?;
+    if info.name == "k8s" && flags.kyaml {
+        to_kyaml(&mut artefacts)?;
+    }
     // What provisioners left for the user (score-compose's `info_logs`), as the tools log them.
     for res in project.resources() {
         for line in &res.info_logs {
-            eprintln!("info: {line}");
+            crate::note!("info: {line}");
         }
     }
     Ok(Compiled {
         artefacts,
         state_dir,
         state,
+    })
+}
+
+/// k8s `--format kyaml`: the manifests (the primary artefact) read back and written as KYAML.
+fn to_kyaml(artefacts: &mut Artefacts) -> Result<(), Diagnostics> {
+    let Some((_, bytes)) = artefacts.files.first_mut() else {
+        return Ok(());
+    };
+    let text = String::from_utf8_lossy(bytes);
+    // The reader's budget scales with the text, as the state reader's does: the manifests of a
+    // large project exceed serde-saphyr's fixed defaults.
+    let scaled = text.len().saturating_add(1024);
+    let opts = serde_saphyr::options! {
+        budget: serde_saphyr::budget! {
+            max_nodes: scaled.max(250_000),
+            max_events: scaled.max(1_000_000),
+            max_documents: scaled,
+        },
+    };
+    let docs: Vec<serde_json::Value> = serde_saphyr::from_multiple_with_options(&text, opts)
+        .map_err(|e| {
+            Diagnostic::new(
+                Code::Internal,
+                format!("internal: cannot read the manifests back to write KYAML: {e}"),
+            )
+            .with_help("please report this with the Score files attached; --format yaml works")
+        })?;
+    *bytes = crate::kyaml::render(&docs).into_bytes();
+    Ok(())
+}
+
+/// The target's project: the workloads of `given` (the Score files of this run) and every other
+/// workload the state remembers, less `--remove`d ones, sorted by name. Records each given
+/// workload's document in the state, so a later run can regenerate it without its file.
+fn project_workloads(
+    target: &str,
+    common: &CommonArgs,
+    given: &[WorkloadInput],
+    mut state: State,
+    state_file: &Path,
+) -> Result<(Vec<WorkloadInput>, State), Diagnostics> {
+    let given_names: std::collections::BTreeSet<&str> =
+        given.iter().map(|w| w.loaded.workload.name()).collect();
+    for name in &common.remove {
+        if given_names.contains(name.as_str()) {
+            return Err(Diagnostic::new(
+                Code::Usage,
+                format!("--remove {name}: the workload is also given as a Score file"),
+            )
+            .with_help("either add the workload (its Score file) or remove it, not both")
+            .into());
+        }
+        if state.workloads.remove(name).is_none() {
+            return Err(Diagnostic::new(
+                Code::Usage,
+                format!("--remove {name}: there is no workload '{name}' in the {target} project"),
+            )
+            .with_help(known_workloads(&state))
+            .into());
+        }
+    }
+    let mut out: Vec<WorkloadInput> = given.to_vec();
+    let mut diags = Diagnostics::default();
+    for (name, stored) in &mut state.workloads {
+        if given_names.contains(name.as_str()) {
+            continue;
+        }
+        match load_stored(name, stored, common, state_file) {
+            Ok(w) => {
+                if stored.spec.is_none() {
+                    // A workload of a version 1 state, read again from its file: store it now.
+                    *stored = stored_form(&w);
+                }
+                out.push(w);
+            }
+            Err(d) => diags.0.extend(d.0),
+        }
+    }
+    diags.into_result()?;
+    for w in given {
+        state
+            .workloads
+            .insert(w.loaded.workload.name().to_string(), stored_form(w));
+    }
+    // A run that removed the last workload writes an empty project; a run that was given
+    // nothing to generate is a mistake.
+    if out.is_empty() && common.remove.is_empty() {
+        return Err(no_workloads(target));
+    }
+    out.sort_by(|a, b| a.loaded.workload.name().cmp(b.loaded.workload.name()));
+    Ok((out, state))
+}
+
+/// `--build CONTAINER=...` must name a container of the workload, as in score-compose.
+fn check_build_containers(
+    w: &WorkloadInput,
+    builds: &BTreeMap<String, serde_json::Value>,
+) -> Result<(), Diagnostics> {
+    let spec = &w.loaded.workload;
+    for container in builds.keys() {
+        if !spec.containers.contains_key(container) {
+            let names: Vec<&str> = spec.containers.keys().map(String::as_str).collect();
+            return Err(Diagnostic::new(
+                Code::Usage,
+                format!(
+                    "--build {container}=...: workload '{}' has no container '{container}'",
+                    spec.name()
+                ),
+            )
+            .with_help(format!("its containers: {}", names.join(", ")))
+            .into());
+        }
+    }
+    Ok(())
+}
+
+/// A run without files on a project without workloads.
+fn no_workloads(target: &str) -> Diagnostics {
+    Diagnostic::new(
+        Code::Usage,
+        format!("no workloads in the {target} project: there is nothing to generate"),
+    )
+    .with_help(format!(
+        "give one or more Score files, e.g. score-gen {target} score.yaml"
+    ))
+    .into()
+}
+
+/// The help line naming the project's workloads.
+fn known_workloads(state: &State) -> String {
+    if state.workloads.is_empty() {
+        "the project has no workloads".into()
+    } else {
+        let names: Vec<&str> = state.workloads.keys().map(String::as_str).collect();
+        format!("the project's workloads: {}", names.join(", "))
+    }
+}
+
+/// What the state keeps of a workload: its file, the directory its `files[].source` paths are
+/// read from, and its document as compiled.
+fn stored_form(w: &WorkloadInput) -> score_core::WorkloadState {
+    score_core::WorkloadState {
+        file: w.file.clone(),
+        dir: w
+            .file
+            .as_deref()
+            .map(|f| parent_dir(Path::new(f)).display().to_string()),
+        spec: w.loaded.document.value.as_object().cloned(),
+        // Giving the file again without --build drops its builds, as in score-compose.
+        builds: serde_json::Map::new(),
+    }
+}
+
+/// Loads a workload the state remembers: its stored document, or (a version 1 state) its file.
+fn load_stored(
+    name: &str,
+    stored: &score_core::WorkloadState,
+    common: &CommonArgs,
+    state_file: &Path,
+) -> Result<WorkloadInput, Diagnostics> {
+    let file = stored.file.as_deref().map(Path::new);
+    let dir = match (&stored.dir, file) {
+        (Some(d), _) => PathBuf::from(d),
+        (None, Some(f)) => parent_dir(f),
+        (None, None) => PathBuf::from("."),
+    };
+    let again = format!(
+        "workload '{name}' is in the project from an earlier run: give its Score file again to \
+         replace it, or --remove {name} to drop it"
+    );
+    // The state is data: it may not widen what the run reads (spec/security.md). A stored
+    // workload reads its file sources from a directory inside the project, and a version 1 entry
+    // its Score file, unless the user says otherwise: --allow-outside-paths, or the file again.
+    let reads = match (&stored.spec, file) {
+        (None, Some(f)) => Some(("its Score file", f.to_path_buf())),
+        _ if has_file_sources(stored) => Some(("its files[].source from", dir.join("f"))),
+        _ => None,
+    };
+    if let (Some((what, path)), false) = (reads, common.allow_outside_paths) {
+        let cwd = std::env::current_dir().map_err(|e| io_diag(".", e))?;
+        if crate::commands::outside_project(&cwd, &path) {
+            let shown = if stored.spec.is_none() {
+                path
+            } else {
+                dir.clone()
+            };
+            return Err(Diagnostic::new(
+                Code::UsagePathOutsideProject,
+                format!(
+                    "workload '{name}' (stored in {}) reads {what} {}, outside the project directory {}",
+                    state_file.display(),
+                    shown.display(),
+                    cwd.display()
+                ),
+            )
+            .with_help(format!(
+                "give its Score file again, pass --allow-outside-paths, or --remove {name}"
+            ))
+            .into());
+        }
+    }
+    let (label, bytes) = match (stored.spec_yaml(), file) {
+        (Some(text), Some(f)) => (
+            format!("{} (as stored in {})", f.display(), state_file.display()),
+            text.into_bytes(),
+        ),
+        (Some(text), None) => (
+            format!("<workload '{name}' stored in {}>", state_file.display()),
+            text.into_bytes(),
+        ),
+        (None, Some(f)) => (
+            f.display().to_string(),
+            read_input(f).map_err(|d| d.with_help(again.clone()))?,
+        ),
+        (None, None) => {
+            return Err(Diagnostic::new(
+                Code::StateInvalid,
+                format!(
+                    "{}: workload '{name}' has neither a stored document nor a file",
+                    state_file.display()
+                ),
+            )
+            .with_help(again)
+            .into())
+        }
+    };
+    let opts = LoadOptions {
+        sources: Some(std::sync::Arc::new(
+            FsSources::new(dir).allow_outside(common.allow_outside_paths),
+        )),
+        contents_hidden: file.is_some_and(linked_out_of_project),
+        ..LoadOptions::default()
+    };
+    let loaded = load_workload(&label, &bytes, &opts).map_err(|mut d| {
+        for x in &mut d.0 {
+            if x.help.is_none() {
+                x.help = Some(again.clone());
+            }
+        }
+        d
+    })?;
+    if loaded.workload.name() != name {
+        return Err(Diagnostic::new(
+            Code::StateInvalid,
+            format!(
+                "{}: the workload stored as '{name}' is named '{}'",
+                state_file.display(),
+                loaded.workload.name()
+            ),
+        )
+        .with_help(again)
+        .into());
+    }
+    Ok(WorkloadInput {
+        loaded,
+        file: stored.file.clone(),
+    })
+}
+
+/// Whether a stored workload has a `files[].source` (a version 1 entry, without a stored
+/// document, is read from its file and counts as having one).
+fn has_file_sources(stored: &score_core::WorkloadState) -> bool {
+    let Some(spec) = &stored.spec else {
+        return true;
+    };
+    let containers = spec
+        .get("containers")
+        .and_then(serde_json::Value::as_object);
+    containers.into_iter().flatten().any(|(_, c)| {
+        let files = c.get("files").and_then(serde_json::Value::as_object);
+        files
+            .into_iter()
+            .flatten()
+            .any(|(_, f)| f.get("source").is_some())
     })
 }
 

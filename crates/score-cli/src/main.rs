@@ -8,10 +8,13 @@
 #![allow(rustdoc::bare_urls, rustdoc::invalid_html_tags)]
 
 mod all;
+mod annotations;
 mod budget;
 mod commands;
 mod generate;
+mod kyaml;
 mod patches;
+mod publish;
 mod render;
 mod targets;
 mod validate;
@@ -25,9 +28,17 @@ use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "score-gen", version, about, propagate_version = true)]
 struct Cli {
-    /// How to print diagnostics and listings: `human` or `json` (for CI).
-    #[arg(long, global = true, value_enum, default_value_t = Format::Human)]
-    format: Format,
+    /// How to print diagnostics: `human` (default) or `json` (one JSON document, for CI; on
+    /// stderr when the output goes to stdout with `-o -`).
+    #[arg(long, global = true, value_enum, value_name = "FORMAT")]
+    message_format: Option<Format>,
+    /// The former name of --message-format, before the subcommand (`score-gen --format json
+    /// validate ...`). Subcommands take it too where --format means nothing else.
+    #[arg(long = "format", value_enum, hide = true, value_name = "FORMAT")]
+    legacy_format: Option<Format>,
+    /// Print no notes on stderr (e.g. `init`'s "wrote FILE", warnings); errors still print.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
     /// When to colour human output.
     #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
     color: Color,
@@ -44,14 +55,21 @@ struct Cli {
     command: Command,
 }
 
+/// The former `--format human|json` of a subcommand whose `--format` means nothing else: the
+/// diagnostics format, as --message-format.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LegacyFormat {
+    /// The former name of --message-format.
+    #[arg(long = "format", value_enum, hide = true, value_name = "FORMAT")]
+    pub format: Option<Format>,
+}
+
 /// Diagnostic output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// Human-readable, with source snippets (`table` is the same, as score-compose names it for
-    /// listings).
-    #[value(alias = "table")]
+    /// Human-readable, with source snippets, on stderr.
     Human,
-    /// One JSON document on stdout.
+    /// One JSON document on stdout (on stderr with `-o -`).
     Json,
 }
 
@@ -103,14 +121,62 @@ static ALLOCATOR: budget::Budgeted = budget::Budgeted::new();
 /// `-v` count, read where a command reports what it did (set once, before any command runs).
 pub static VERBOSE: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
 
+/// `--quiet`: no notes on stderr (set once, before any command runs).
+pub static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Prints a note (not an error) on stderr, unless `--quiet`.
+#[macro_export]
+macro_rules! note {
+    ($($arg:tt)*) => {
+        if !$crate::QUIET.load(std::sync::atomic::Ordering::Relaxed) {
+            eprintln!($($arg)*);
+        }
+    };
+}
+
+impl Command {
+    /// The diagnostics format the subcommand's own flags ask for: its former `--format
+    /// human|json`, or (listings) `--format json`, which prints errors as JSON too.
+    fn message_format(&self) -> Option<Format> {
+        match self {
+            Command::Validate(a) => a.legacy.format,
+            Command::Init(a) => a.legacy.format,
+            Command::Compose(a) => a.legacy.format,
+            Command::Terraform(a) => a.legacy.format,
+            Command::All(a) => a.legacy.format,
+            Command::Provisioners(c) => c.message_format(),
+            Command::Resources(c) => c.message_format(),
+            Command::K8s(_) | Command::Version | Command::Completion { .. } => None,
+        }
+    }
+
+    /// Whether the command writes its result to stdout (`-o -`), so diagnostics must not.
+    fn output_is_stdout(&self) -> bool {
+        let dash = |p: &std::path::Path| p == std::path::Path::new("-");
+        match self {
+            Command::Compose(a) => dash(a.output()),
+            Command::K8s(a) => dash(a.output()),
+            Command::Terraform(a) => dash(a.output()),
+            _ => false,
+        }
+    }
+}
+
 /// A path argument that may be `-` for stdout.
 pub type OutPath = PathBuf;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     VERBOSE.store(cli.verbose, std::sync::atomic::Ordering::Relaxed);
+    QUIET.store(cli.quiet, std::sync::atomic::Ordering::Relaxed);
     budget::set_limit_mib(cli.max_memory);
-    let out = render::Output::new(cli.format, cli.color);
+    let format = cli
+        .message_format
+        .or(cli.legacy_format)
+        .or_else(|| cli.command.message_format())
+        .unwrap_or(Format::Human);
+    let out =
+        render::Output::new(format, cli.color).with_json_on_stderr(cli.command.output_is_stdout());
     let result = match cli.command {
         Command::Validate(args) => validate::run(&args, &out),
         Command::Init(args) => out.finish(commands::init(&args)),
@@ -118,8 +184,8 @@ fn main() -> ExitCode {
         Command::K8s(args) => out.finish(commands::k8s(&args)),
         Command::Terraform(args) => out.finish(commands::terraform(&args)),
         Command::All(args) => out.finish(all::run(&args)),
-        Command::Provisioners(c) => out.finish(commands::provisioners(&c, &out)),
-        Command::Resources(c) => out.finish(commands::resources(&c, &out)),
+        Command::Provisioners(c) => out.finish(commands::provisioners(&c)),
+        Command::Resources(c) => out.finish(commands::resources(&c)),
         Command::Version => {
             println!("score-gen {}", env!("CARGO_PKG_VERSION"));
             Ok(())

@@ -10,6 +10,8 @@ use crate::{Color, Format};
 /// Where and how diagnostics and results are printed.
 pub struct Output {
     pub format: Format,
+    /// JSON diagnostics go to stderr, not stdout (the command's result is on stdout: `-o -`).
+    json_to_stderr: bool,
     handler: GraphicalReportHandler,
 }
 
@@ -29,8 +31,16 @@ impl Output {
         };
         Self {
             format,
+            json_to_stderr: false,
             handler: GraphicalReportHandler::new_themed(theme).with_width(100),
         }
+    }
+
+    /// With `-o -` stdout carries the result: JSON diagnostics go to stderr too (human ones
+    /// always do), so a consumer of stdout never reads an error document as output.
+    pub fn with_json_on_stderr(mut self, yes: bool) -> Self {
+        self.json_to_stderr = yes;
+        self
     }
 
     /// Renders one diagnostic for humans (no trailing newline handling needed by callers).
@@ -78,7 +88,12 @@ impl Output {
                             "ok": false,
                             "diagnostics": diags.iter().map(Diagnostic::to_json).collect::<Vec<_>>(),
                         });
-                        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+                        let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+                        if self.json_to_stderr {
+                            eprintln!("{text}");
+                        } else {
+                            println!("{text}");
+                        }
                     }
                     Format::Human => {
                         self.print_human(&diags.0);

@@ -18,8 +18,10 @@ pub type BoxedTarget = Box<dyn Target + Send + Sync>;
 pub struct TargetFlags {
     /// compose `--project` (`None`: the current directory's name).
     pub project: Option<String>,
-    /// compose `--build CONTAINER=CONTEXT`.
+    /// compose `--build CONTAINER=CONTEXT`, for every workload's containers of that name.
     pub build: Vec<String>,
+    /// compose: workload → its containers' builds (the project's, from the state).
+    pub workload_builds: BTreeMap<String, BTreeMap<String, serde_json::Value>>,
     /// compose `--publish HOSTPORT:WORKLOAD:PORT`.
     pub publish: Vec<String>,
     /// compose `--env-file`.
@@ -28,6 +30,8 @@ pub struct TargetFlags {
     pub namespace: Option<String>,
     /// k8s `--generate-namespace`.
     pub generate_namespace: bool,
+    /// k8s `--format kyaml`: the CLI re-writes the manifests as KYAML (`crate::kyaml`).
+    pub kyaml: bool,
     /// terraform `--module-source TYPE=SOURCE`.
     pub module_source: Vec<String>,
     /// `--allow-outside-paths`: compose volumes may bind-mount host paths outside the project.
@@ -93,7 +97,21 @@ fn usage(message: String, help: &str) -> Diagnostics {
 fn compose(flags: &TargetFlags) -> Result<BoxedTarget, Diagnostics> {
     let mut o = ComposeOptions::default();
     o.project = Some(flags.project.clone().unwrap_or_else(default_project_name));
-    for b in &flags.build {
+    o.builds = parse_builds(&flags.build)?;
+    o.workload_builds = flags.workload_builds.clone();
+    o.publish = flags.publish.clone();
+    o.env_file = flags.env_file.clone();
+    o.allow_outside_paths = flags.allow_outside_paths;
+    if let Some(dir) = &flags.state_dir {
+        o.patch_templates = crate::patches::load(dir, "compose")?;
+    }
+    Ok(Box::new(ComposeTarget::new(o)))
+}
+
+/// `--build CONTAINER=CONTEXT` and `--build 'CONTAINER={...}'` values, by container.
+pub fn parse_builds(flags: &[String]) -> Result<BTreeMap<String, serde_json::Value>, Diagnostics> {
+    let mut builds = BTreeMap::new();
+    for b in flags {
         let (container, context) = b.split_once('=').ok_or_else(|| {
             usage(
                 format!("--build '{b}' is invalid"),
@@ -113,15 +131,9 @@ fn compose(flags: &TargetFlags) -> Result<BoxedTarget, Diagnostics> {
         } else {
             serde_json::Value::String(context.to_string())
         };
-        o.builds.insert(container.to_string(), build);
+        builds.insert(container.to_string(), build);
     }
-    o.publish = flags.publish.clone();
-    o.env_file = flags.env_file.clone();
-    o.allow_outside_paths = flags.allow_outside_paths;
-    if let Some(dir) = &flags.state_dir {
-        o.patch_templates = crate::patches::load(dir, "compose")?;
-    }
-    Ok(Box::new(ComposeTarget::new(o)))
+    Ok(builds)
 }
 
 fn k8s(flags: &TargetFlags) -> Result<BoxedTarget, Diagnostics> {

@@ -17,6 +17,8 @@ pub struct Args {
     /// Allow `files[].source` paths outside the Score file's directory.
     #[arg(long)]
     allow_outside_paths: bool,
+    #[command(flatten)]
+    pub legacy: crate::LegacyFormat,
 }
 
 /// Validates every file, prints every problem, returns Err(1) if any file is invalid.

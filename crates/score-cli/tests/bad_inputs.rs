@@ -186,8 +186,8 @@ const CASES: &[Case] = &[
     case("usage-bad-timeout", 2, Message("invalid value 'soon'")),
     case(
         "usage-missing-file",
-        2,
-        Message("required arguments were not provided"),
+        1,
+        Message("no workloads in the compose project"),
     ),
     case(
         "usage-unknown-flag",

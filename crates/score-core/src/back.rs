@@ -15,7 +15,7 @@ use crate::placeholder::split_ref_parts;
 use crate::provision::{
     self, ProvisionInput, ProvisionOptions, ProvisionOutput, Provisioner, ProvisionerSet,
 };
-use crate::state::{ResourceState, State, WorkloadState};
+use crate::state::{ResourceState, State};
 use crate::substitute::{self, Context, OutputLookup, Outputs, Piece, Resolved, Unescape};
 use crate::target::{
     Artefacts, FileContent, ProvisionedResource, ResolvedContainer, ResolvedFile, ResolvedProject,
@@ -53,7 +53,7 @@ pub fn resolve_project(
         provisioners,
         target,
         options: provision_options,
-        services: std::sync::Arc::new(workload_services(&specs)),
+        services: std::sync::Arc::new(workload_services(&specs, target)),
         requested: requested_outputs(&specs),
         target_ctx: target.context(),
         // Names are unique (checked above); a map keeps the per-resource lookup O(log n).
@@ -82,12 +82,13 @@ pub fn resolve_project(
 /// Records every workload, with the file it came from, in the state.
 fn record_workloads(state: &mut State, workloads: &[WorkloadInput]) {
     for w in workloads {
-        state.workloads.insert(
-            w.loaded.workload.name().to_string(),
-            WorkloadState {
-                file: w.file.clone(),
-            },
-        );
+        // Keep what else the caller recorded (the stored document, its directory).
+        state
+            .workloads
+            .entry(w.loaded.workload.name().to_string())
+            .or_default()
+            .file
+            .clone_from(&w.file);
     }
 }
 
@@ -524,7 +525,7 @@ fn no_provisioner(
 }
 
 /// `workload_services` for provisioner templates: workload → {service name, ports}.
-fn workload_services(workloads: &[&Workload]) -> Value {
+fn workload_services(workloads: &[&Workload], target: &dyn Target) -> Value {
     let mut out = Map::new();
     for w in workloads {
         let mut ports = Map::new();
@@ -556,7 +557,7 @@ fn workload_services(workloads: &[&Workload]) -> Value {
             w.name().to_string(),
             // `ServiceName` is the same value under the name score-compose's and score-k8s's
             // cmd:// programs read (their NetworkService struct).
-            serde_json::json!({"service_name": w.name(), "ServiceName": w.name(), "ports": ports}),
+            serde_json::json!({"service_name": target.service_name(w), "ServiceName": target.service_name(w), "ports": ports}),
         );
     }
     Value::Object(out)

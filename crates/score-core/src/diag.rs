@@ -356,6 +356,8 @@ codes! {
         "the namespace is not a valid Kubernetes name, or generate_namespace has no namespace; give a valid namespace";
     K8sUnsupportedKind = "score::k8s::unsupported-kind",
         "the workload's k8s.score.dev/kind annotation names a kind the target does not produce; use Deployment or StatefulSet";
+    K8sInvalidServiceName = "score::k8s::invalid-service-name",
+        "the workload's k8s.score.dev/service-name annotation is not a valid Service name; use a DNS-1035 label such as my-service";
     K8sImageNotPullable = "score::k8s::image-not-pullable",
         "a container's image is `.`, which Kubernetes cannot pull; give a built image (--image or an override)";
     K8sInvalidFileMode = "score::k8s::invalid-file-mode",

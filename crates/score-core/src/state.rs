@@ -32,8 +32,13 @@ use crate::diag::{Code, Diagnostic, SourceFile, Span};
 /// memory.
 pub const MAX_STATE_BYTES: u64 = 512 * 1024 * 1024;
 
-/// The state format this build reads and writes.
-pub const STATE_VERSION: u32 = 1;
+/// The state format this build writes. Version 2 stores each workload's document
+/// ([`WorkloadState::spec`]) so the project can be regenerated without its files.
+pub const STATE_VERSION: u32 = 2;
+
+/// The oldest state format this build reads (and migrates to [`STATE_VERSION`] on load):
+/// version 1 recorded each workload's file but not its document.
+pub const MIN_STATE_VERSION: u32 = 1;
 
 /// The state file's name inside a `host::StateDir`.
 pub const STATE_FILE: &str = "state.yaml";
@@ -52,7 +57,8 @@ pub struct State {
     pub version: u32,
     /// Per-project random hex string, generated once; seeds deterministic "random" values.
     pub seed: String,
-    /// Workloads seen by the last run, by `metadata.name`.
+    /// The project's workloads, by `metadata.name`: every workload a run was given, until a run
+    /// removes it. A run without Score files regenerates these.
     #[serde(default)]
     pub workloads: BTreeMap<String, WorkloadState>,
     /// Resources by uid (`type.class#id`). Resources no workload uses any more are kept.
@@ -63,13 +69,37 @@ pub struct State {
     pub shared_state: Map<String, Value>,
 }
 
-/// What the state remembers about a workload.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// What the state remembers about a workload: enough to regenerate it without its file.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WorkloadState {
     /// The Score file it was loaded from, when it came from a file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
+    /// The directory its relative `files[].source` paths are read from (the Score file's
+    /// directory when it was given), when it came from a file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dir: Option<String>,
+    /// The workload document as it was compiled: overrides, `--image` and upgrades applied, keys
+    /// in the author's order. `None` only in a state migrated from version 1 (the workload is
+    /// then read again from `file`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spec: Option<Map<String, Value>>,
+    /// compose: the `--build` of the run that added it, by container (a context path, or
+    /// compose's `build` object), as score-compose keeps `build_configs` per workload.
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub builds: Map<String, Value>,
+}
+
+impl WorkloadState {
+    /// The stored document as YAML text, to load again (`None` without a stored document).
+    pub fn spec_yaml(&self) -> Option<String> {
+        self.spec.as_ref().map(|spec| {
+            serde_saphyr::to_string(spec).unwrap_or_else(|e| {
+                unreachable!("serde-saphyr cannot emit a JSON-shaped document: {e}")
+            })
+        })
+    }
 }
 
 /// One provisioned resource.
@@ -174,6 +204,8 @@ impl State {
                 sort_map(m);
             }
         }
+        // Workload documents (`spec`) keep the author's key order: a regenerate loads them
+        // again, and the order of containers, ports and variables reaches the outputs.
         // The state holds only strings, integers, floats from JSON, booleans, nulls, maps and
         // sequences, all of which the emitter accepts; a failure would be a bug in the emitter.
         serde_saphyr::to_string(&canonical)
@@ -204,12 +236,15 @@ impl State {
         }
         let probe: VersionProbe = parse(&file, text)?;
         match probe.version {
-            Some(Value::Number(n)) if n.as_u64() == Some(u64::from(STATE_VERSION)) => {}
+            Some(Value::Number(n))
+                if n.as_u64().is_some_and(|v| {
+                    (u64::from(MIN_STATE_VERSION)..=u64::from(STATE_VERSION)).contains(&v)
+                }) => {}
             Some(Value::Number(n)) => {
                 return Err(Diagnostic::new(
                     Code::StateUnsupportedVersion,
                     format!(
-                        "unsupported state version {n} in {name}; this score-gen reads version {STATE_VERSION}"
+                        "unsupported state version {n} in {name}; this score-gen reads versions {MIN_STATE_VERSION} to {STATE_VERSION}"
                     ),
                 )
                 .with_file(file.clone())
@@ -235,7 +270,10 @@ impl State {
                 .with_help("state files are written by `score-gen init` and `score-gen generate`"))
             }
         }
-        let state: State = parse(&file, text)?;
+        let mut state: State = parse(&file, text)?;
+        // Migration 1 → 2: the keys of version 1 are a subset of version 2's; its workloads have
+        // no stored document and are read again from their files on the next run.
+        state.version = STATE_VERSION;
         if state.seed.chars().count() < MIN_SEED_CHARS {
             // Every generated password derives from the seed: a planted empty or short seed would
             // make them all predictable.

@@ -191,6 +191,14 @@ pub trait Target {
 
     /// Turns a resolved project into files.
     fn emit(&self, project: &ResolvedProject) -> Result<Artefacts, Diagnostics>;
+
+    /// The name other workloads reach `workload` by: `workload_services[name].service_name` in
+    /// provisioner templates (e.g. the `service-port` hostname). The workload's name unless the
+    /// target names its service otherwise (k8s: the `k8s.score.dev/service-name` annotation, as
+    /// score-k8s reads it).
+    fn service_name(&self, workload: &Workload) -> String {
+        workload.name().to_string()
+    }
 }
 
 /// The JSON pointer of a field of a Score document, each segment escaped (`~0`, `~1`), for

@@ -20,6 +20,12 @@ fn sample() -> State {
         "web".into(),
         WorkloadState {
             file: Some("score.yaml".into()),
+            dir: Some(".".into()),
+            spec: json!({"apiVersion": "score.dev/v1b1", "metadata": {"name": "web"},
+                "containers": {"second": {"image": "nginx"}, "first": {"image": "no"}}})
+            .as_object()
+            .cloned(),
+            builds: json!({"second": "./second"}).as_object().cloned().unwrap(),
         },
     );
     s.workloads.insert("api".into(), WorkloadState::default());
@@ -159,10 +165,10 @@ fn corrupted_files_give_located_diagnostics() {
 
 #[test]
 fn unknown_version_is_a_clear_error() {
-    let d = State::from_yaml("s.yaml", "seed: ab\nversion: 2\n").unwrap_err();
+    let d = State::from_yaml("s.yaml", "seed: ab\nversion: 3\n").unwrap_err();
     assert_eq!(
         d.message,
-        "unsupported state version 2 in s.yaml; this score-gen reads version 1"
+        "unsupported state version 3 in s.yaml; this score-gen reads versions 1 to 2"
     );
     assert_eq!(d.span.unwrap().line, 2);
     let d = State::from_yaml("s.yaml", "version: one\nseed: ab\n").unwrap_err();
@@ -350,4 +356,31 @@ fn a_planted_state_with_an_empty_or_short_seed_is_refused() {
         assert!(d.message.contains("fewer than the 16"), "{}", d.message);
     }
     assert!(State::from_yaml("s.yaml", "version: 1\nseed: 0123456789abcdef\n").is_ok());
+}
+
+#[test]
+fn a_version_1_state_loads_as_version_2() {
+    let v1 = "version: 1\nseed: 0123456789abcdef\nworkloads:\n  web:\n    file: score.yaml\n";
+    let s = State::from_yaml("s.yaml", v1).unwrap();
+    assert_eq!(s.version, STATE_VERSION);
+    let web = &s.workloads["web"];
+    assert_eq!(web.file.as_deref(), Some("score.yaml"));
+    assert!(web.spec.is_none() && web.dir.is_none());
+    assert!(s.to_yaml().starts_with("version: 2\n"), "{}", s.to_yaml());
+}
+
+#[test]
+fn a_stored_workload_keeps_its_key_order() {
+    let s = sample();
+    let back = State::from_yaml("s.yaml", &s.to_yaml()).unwrap();
+    let spec = back.workloads["web"].spec.as_ref().unwrap();
+    let names: Vec<&String> = spec["containers"].as_object().unwrap().keys().collect();
+    assert_eq!(names, ["second", "first"]);
+    let text = back.workloads["web"].spec_yaml().unwrap();
+    assert!(
+        text.find("\n  second:").unwrap() < text.find("\n  first:").unwrap(),
+        "{text}"
+    );
+    // "no" stays a string (YAML 1.1 would read a bare no as false).
+    assert_eq!(spec["containers"]["first"]["image"], "no");
 }

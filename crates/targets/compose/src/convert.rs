@@ -243,7 +243,13 @@ impl WorkloadServices<'_> {
         diags: &mut Diagnostics,
     ) {
         let wname = self.w.name.as_str();
-        match self.settings.builds.get(cname) {
+        let build = self
+            .settings
+            .workload_builds
+            .get(wname)
+            .and_then(|b| b.get(cname))
+            .or_else(|| self.settings.builds.get(cname));
+        match build {
             Some(Value::Object(build)) => {
                 svc.insert("build".into(), Value::Object(build.clone()));
             }

@@ -62,6 +62,10 @@ pub struct ComposeOptions {
     /// "./dir","args":{...}}'`): a string is the build context, an object is compose's `build`
     /// as given (context, dockerfile, args, target, ...).
     pub builds: BTreeMap<String, Value>,
+    /// Workload → container → build, as in [`Self::builds`] but for one workload's containers
+    /// only (the CLI's additive project remembers each workload's `--build`); it wins over
+    /// [`Self::builds`].
+    pub workload_builds: BTreeMap<String, BTreeMap<String, Value>>,
     /// `HOSTPORT:WORKLOAD:PORT` entries (`--publish`), in the order given.
     pub publish: Vec<String>,
     /// Where the CLI writes the skeleton `.env` (`--env-file`); when set, it is one of the

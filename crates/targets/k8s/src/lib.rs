@@ -76,6 +76,11 @@ impl Target for K8sTarget {
         "k8s"
     }
 
+    /// The `k8s.score.dev/service-name` annotation, else the workload's name (as score-k8s).
+    fn service_name(&self, workload: &score_core::model::Workload) -> String {
+        workload::service_name(workload)
+    }
+
     fn default_provisioners(&self) -> &'static str {
         DEFAULT_PROVISIONERS
     }

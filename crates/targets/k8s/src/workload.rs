@@ -14,8 +14,14 @@ use serde_json::{json, Map, Value};
 pub(crate) const ANNOTATION_PREFIX: &str = "k8s.score.dev/";
 /// Workload annotation choosing `Deployment` (default) or `StatefulSet`.
 pub(crate) const KIND_ANNOTATION: &str = "k8s.score.dev/kind";
+/// Workload annotation naming the workload's Service (default: the workload's name), as in
+/// score-k8s.
+pub(crate) const SERVICE_NAME_ANNOTATION: &str = "k8s.score.dev/service-name";
 /// Annotation naming the workload an object was generated for.
 pub(crate) const SOURCE_WORKLOAD_ANNOTATION: &str = "k8s.score.dev/source-workload";
+/// score-k8s's annotation naming the workload of a workload object and its pods: patch templates
+/// written for score-k8s select objects by it.
+pub(crate) const WORKLOAD_NAME_ANNOTATION: &str = "k8s.score.dev/workload-name";
 
 const LABEL_NAME: &str = "app.kubernetes.io/name";
 const LABEL_INSTANCE: &str = "app.kubernetes.io/instance";
@@ -653,7 +659,7 @@ pub(crate) fn convert(
         project,
         stateful,
         labels,
-        annotations: json!({ SOURCE_WORKLOAD_ANNOTATION: w.name }),
+        annotations: Value::Object(workload_annotations(&w.name).into_iter().collect()),
         diags: Diagnostics::default(),
         objects: Vec::new(),
         pod: PodVolumes::default(),
@@ -667,10 +673,11 @@ pub(crate) fn convert(
 
     let ports = service_ports(w);
     if !ports.is_empty() {
+        let name = checked_service_name(w)?;
         ctx.objects.push(json!({
             "apiVersion": "v1",
             "kind": "Service",
-            "metadata": ctx.metadata(&w.name),
+            "metadata": ctx.metadata(&name),
             "spec": {"selector": selector, "ports": ports},
         }));
     }
@@ -731,6 +738,49 @@ fn workload_kind(
     }
 }
 
+/// The workload's Service name: the `k8s.score.dev/service-name` annotation, else the workload's
+/// name. What provisioners see as `workload_services[w].service_name` (`Target::service_name`).
+pub(crate) fn service_name(spec: &score_core::model::Workload) -> String {
+    spec.annotations()
+        .get(SERVICE_NAME_ANNOTATION)
+        .cloned()
+        .unwrap_or_else(|| spec.name().to_string())
+}
+
+/// [`service_name`], which must be a DNS-1035 label (Kubernetes' rule for Service names).
+fn checked_service_name(w: &ResolvedWorkload) -> Result<String, Diagnostics> {
+    let name = service_name(&w.spec);
+    let valid = name.len() <= 63
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && !name.ends_with('-')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if valid {
+        return Ok(name);
+    }
+    Err(w
+        .locate(
+            Diagnostic::new(
+                Code::K8sInvalidServiceName,
+                format!(
+                    "workload '{}': metadata.annotations.{SERVICE_NAME_ANNOTATION}: '{name}' is not a valid Service name",
+                    w.name
+                ),
+            )
+            .with_pointer(score_core::json_pointer(&[
+                "metadata",
+                "annotations",
+                SERVICE_NAME_ANNOTATION,
+            ]))
+            .with_help(
+                "a Service name is a DNS-1035 label: lower-case letters, digits and '-', a letter \
+                 first, not ending in '-', at most 63 characters",
+            ),
+        )
+        .into())
+}
+
 /// The author's annotations (sorted) travel to the workload object and its pods; ours steer
 /// the target and stay behind.
 fn carried_annotations(
@@ -742,8 +792,20 @@ fn carried_annotations(
         .filter(|(k, _)| !k.starts_with(ANNOTATION_PREFIX))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    carried.insert(SOURCE_WORKLOAD_ANNOTATION.into(), w.name.clone());
+    for (k, v) in workload_annotations(&w.name) {
+        carried.insert(k, v.as_str().unwrap_or_default().to_string());
+    }
     carried
+}
+
+/// What every object of a workload is annotated with: its workload, under our key and under
+/// score-k8s's (`k8s.score.dev/workload-name`), so tooling and patch templates written for either
+/// find it.
+fn workload_annotations(name: &str) -> Vec<(String, Value)> {
+    vec![
+        (SOURCE_WORKLOAD_ANNOTATION.into(), json!(name)),
+        (WORKLOAD_NAME_ANNOTATION.into(), json!(name)),
+    ]
 }
 
 /// The ports of the workload's `service`, as Service ports.

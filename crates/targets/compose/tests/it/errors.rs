@@ -54,6 +54,15 @@ fn dot_image_needs_a_build_context() {
     let yaml = compose_yaml(&ok.1);
     assert!(yaml.contains("build:\n      context: ./web"), "{yaml}");
     assert!(!yaml.contains("image:"), "{yaml}");
+    // A workload's own build wins, and applies to that workload only.
+    let ok = compile_case(&case(
+        &[DOT_IMAGE],
+        None,
+        "builds: {web: ./web}\nworkload_builds: {app: {web: ./app}, other: {web: ./other}}",
+    ))
+    .unwrap();
+    let yaml = compose_yaml(&ok.1);
+    assert!(yaml.contains("build:\n      context: ./app"), "{yaml}");
 }
 
 #[test]

@@ -156,7 +156,9 @@ fn deployment_service_labels_annotations() {
         json!({"app.kubernetes.io/instance": "web"})
     );
     // The author's annotations travel, the target's own prefix does not.
-    let ann = json!({"k8s.score.dev/source-workload": "web", "team": "a"});
+    // The workload under our key and under score-k8s's (patch templates select by it).
+    let ann = json!({"k8s.score.dev/source-workload": "web", "k8s.score.dev/workload-name": "web",
+        "team": "a"});
     assert_eq!(dep["metadata"]["annotations"], ann);
     assert_eq!(dep["spec"]["template"]["metadata"]["annotations"], ann);
     let c = &dep["spec"]["template"]["spec"]["containers"][0];
