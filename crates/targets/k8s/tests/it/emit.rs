@@ -525,10 +525,22 @@ fn conflicting_and_malformed_fragments_are_errors() {
             resource("x.default#b", json!({}), &[], Some(b)),
         ],
     );
-    let err = manifests(&p, &K8sOptions::default()).expect_err("conflict");
-    assert_eq!(
-        err.0[0].message,
-        "resource 'x.default#b' and resource 'x.default#a' both produce ConfigMap 'c' with different content"
+    // As in score-k8s, the later resource's object (uid order) replaces the earlier one's.
+    let docs = manifests(&p, &K8sOptions::default()).expect("a later resource overrides");
+    let cms: Vec<&Value> = docs.iter().filter(|d| d["kind"] == "ConfigMap").collect();
+    assert_eq!(cms.len(), 1, "{docs:?}");
+    assert_eq!(cms[0]["data"]["a"], "2");
+    // A resource's object that collides with a workload's is still an error.
+    let clash = json!([{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"}}]);
+    let p = project(
+        vec![basic()],
+        vec![resource("x.default#a", json!({}), &[], Some(clash))],
+    );
+    let err = manifests(&p, &K8sOptions::default()).expect_err("conflict with a workload");
+    assert!(
+        err.0[0].message.contains("both produce Deployment 'web' with different content"),
+        "{}",
+        err.0[0].message
     );
     let p = project(
         vec![],
