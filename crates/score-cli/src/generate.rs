@@ -231,6 +231,9 @@ pub fn compile_target(
         for line in &res.info_logs {
             crate::note!("info: {line}");
         }
+        for line in &res.warnings {
+            crate::note!("warning: {line}");
+        }
     }
     Ok(Compiled {
         artefacts,

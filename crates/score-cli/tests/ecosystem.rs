@@ -51,6 +51,21 @@ const NEEDS: &[(&str, &str)] = &[
     ),
 ];
 
+/// What a community file's output expects from elsewhere, merged into its compose.yaml before
+/// validation (score-compose's output has the same references): the Microcks mock depends on the
+/// Microcks server the user runs beside it, and the Ollama puller on "an existing local Ollama
+/// service" and its volume.
+const COMPANIONS: &[(&str, &str)] = &[
+    (
+        "endpoint/score-compose/10-endpoint-with-microcks.provisioners.yaml",
+        "services: {microcks: {image: 'quay.io/microcks/microcks-uber:latest'}}",
+    ),
+    (
+        "llm-model/score-compose/10-ollama-llm-model-service.provisioners.yaml",
+        "services: {ollama: {image: 'ollama/ollama:latest'}}\nvolumes: {ollama_data: {}}",
+    ),
+];
+
 /// (tool folder, score-gen subcommand, output file).
 const TOOLS: [(&str, &str, &str); 2] = [
     ("score-compose", "compose", "compose.yaml"),
@@ -73,7 +88,7 @@ fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
 
 /// Runs one community file: `score-gen <target> --provisioners <file> score*.yaml -o <out>` in a
 /// copy of its folder, then the validator.
-fn run_one(folder: &Path, tool: usize, file: &Path) -> Result<(), Failed> {
+fn run_one(folder: &Path, tool: usize, file: &Path, key: &str) -> Result<(), Failed> {
     let (tool_dir, command, out) = TOOLS[tool];
     let tmp = tempfile::tempdir()?;
     copy_dir(folder, tmp.path())?;
@@ -107,6 +122,21 @@ fn run_one(folder: &Path, tool: usize, file: &Path) -> Result<(), Failed> {
     )
     .replace('.', "-");
     if command == "compose" {
+        let mut text = text;
+        if let Some((_, extra)) = COMPANIONS.iter().find(|(k, _)| *k == key) {
+            let mut doc: serde_json::Value = serde_saphyr::from_str(&text)?;
+            let extra: serde_json::Map<String, serde_json::Value> = serde_saphyr::from_str(extra)?;
+            for (section, entries) in extra {
+                let slot = &mut doc[section.as_str()];
+                if slot.is_null() {
+                    *slot = serde_json::json!({});
+                }
+                for (k, v) in entries.as_object().into_iter().flatten() {
+                    slot[k.as_str()] = v.clone();
+                }
+            }
+            text = serde_saphyr::to_string(&doc)?;
+        }
         // compose.yaml and everything score-gen wrote beside it (mounted files, .env).
         let mut files = vec![(PathBuf::from(out), text.into_bytes())];
         let mounts = tmp.path().join(".score-gen/mounts");
@@ -182,7 +212,7 @@ fn main() {
                     };
                     let folder = folder.clone();
                     trials.push(
-                        Trial::test(name, move || run_one(&folder, tool, &file))
+                        Trial::test(name, move || run_one(&folder, tool, &file, &key))
                             .with_ignored_flag(need.is_some()),
                     );
                 }

@@ -295,6 +295,7 @@ fn record_resource(
         },
         fragments: out.fragments,
         info_logs: out.info_logs,
+        warnings: out.warnings,
     }
 }
 

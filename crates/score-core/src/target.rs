@@ -162,6 +162,9 @@ pub struct ProvisionedResource {
     pub fragments: BTreeMap<String, Value>,
     /// Messages the provisioner left for the user (a Go-template entry's `info_logs`).
     pub info_logs: Vec<String>,
+    /// Problems that did not stop the run (a Go-template entry that missed one of its
+    /// `expected_outputs`: the tools do not check them).
+    pub warnings: Vec<String>,
 }
 
 /// Files a target produced, relative to the output location, in a stable order.

@@ -1033,3 +1033,20 @@ fn a_huge_cmd_timeout_does_not_overflow_the_clock() {
     let out = provision(p, &input, "compose", &opts).unwrap_or_else(|d| panic!("{}", d.message));
     assert_eq!(out.state, obj(json!({"runs": 5})));
 }
+
+#[test]
+fn a_go_template_entry_missing_an_expected_output_warns_where_minijinja_fails() {
+    // score-compose and score-k8s only list expected_outputs (a community file declares
+    // `api-key` and produces `api_key`); score-gen keeps its check for its own dialect.
+    let go = "- uri: template://x\n  type: t\n  expected_outputs: [api-key]\n  outputs: |\n    api_key: k\n";
+    let set = ProvisionerSet::load(&[("p.yaml".into(), go.into(), None)]).unwrap();
+    let i = ProvisionInput::new(uid("w", "r", "t", None, None), "s");
+    let out = run(&set, &i, "compose", &ProvisionOptions::default()).unwrap();
+    assert_eq!(out.outputs["api_key"], "k");
+    assert_eq!(out.warnings.len(), 1);
+    assert!(out.warnings[0].contains("'api-key'"), "{:?}", out.warnings);
+    let mj = go.replace("  type: t\n", "  engine: minijinja\n  type: t\n");
+    let set = ProvisionerSet::load(&[("p.yaml".into(), mj, None)]).unwrap();
+    let d = run(&set, &i, "compose", &ProvisionOptions::default()).unwrap_err();
+    assert_eq!(d.code, Code::ProvisionMissingOutput);
+}

@@ -168,6 +168,9 @@ pub struct ProvisionOutput {
     pub fragments: BTreeMap<String, Value>,
     /// Messages for the user (a Go-template entry's `info_logs`, as score-compose prints them).
     pub info_logs: Vec<String>,
+    /// Problems that do not stop the run (a Go-template entry that misses one of its
+    /// `expected_outputs`: the tools do not check them, score-gen tells).
+    pub warnings: Vec<String>,
 }
 
 /// Limits for one provisioning call.
@@ -333,6 +336,7 @@ pub fn provision(
                 expression_outputs: r.expression_outputs.unwrap_or_default(),
                 fragments,
                 info_logs: Vec::new(),
+                warnings: Vec::new(),
             }
         }
     };
@@ -352,6 +356,18 @@ pub fn provision(
         .filter(|k| !out.outputs.contains_key(k.as_str()))
         .map(String::as_str)
         .collect();
+    if !missing.is_empty() && p.dialect() == Some(file::Dialect::GoTemplate) {
+        // score-compose and score-k8s only list expected_outputs; a file written for them may
+        // declare one it never produces (a reference to it still fails at substitution).
+        out.warnings.push(format!(
+            "provisioner '{}' ({}) did not produce expected output(s) {} for resource '{}'",
+            p.uri,
+            p.source,
+            quoted_list(&missing),
+            input.uid
+        ));
+        return Ok(out);
+    }
     if !missing.is_empty() {
         let mut d = entry_diag(
             Code::ProvisionMissingOutput,

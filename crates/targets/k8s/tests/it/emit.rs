@@ -94,6 +94,7 @@ fn resource(
         },
         fragments: frag,
         info_logs: Vec::new(),
+        warnings: Vec::new(),
     }
 }
 
@@ -531,14 +532,17 @@ fn conflicting_and_malformed_fragments_are_errors() {
     assert_eq!(cms.len(), 1, "{docs:?}");
     assert_eq!(cms[0]["data"]["a"], "2");
     // A resource's object that collides with a workload's is still an error.
-    let clash = json!([{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"}}]);
+    let clash =
+        json!([{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"}}]);
     let p = project(
         vec![basic()],
         vec![resource("x.default#a", json!({}), &[], Some(clash))],
     );
     let err = manifests(&p, &K8sOptions::default()).expect_err("conflict with a workload");
     assert!(
-        err.0[0].message.contains("both produce Deployment 'web' with different content"),
+        err.0[0]
+            .message
+            .contains("both produce Deployment 'web' with different content"),
         "{}",
         err.0[0].message
     );
