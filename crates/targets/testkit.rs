@@ -317,11 +317,16 @@ pub fn compile_with_reference<O>(
 /// [`peers_dir`]) on the target's own cases: `reference::<case>` for each case that file serves
 /// entirely (compiled, then `check`ed by the real validator), and `reference::covers_every_type`
 /// (every type the file serves is exercised by some case).
+///
+/// `refused` lists (case, part of the error, why) for cases that use what the reference file does
+/// not offer (an output or param score-gen's own provisioner adds): their trial checks that the
+/// compile fails with that error, so a change either way is noticed.
 pub fn reference_trials<O>(
     target: &'static str,
     reference: &'static str,
     make: fn(&O) -> Box<dyn Target>,
     check: fn(&str, &Compiled) -> Result<(), String>,
+    refused: &'static [(&'static str, &'static str, &'static str)],
 ) -> Vec<Trial>
 where
     O: DeserializeOwned + Default + Clone + Send + 'static,
@@ -337,6 +342,19 @@ where
                 let Some(peers) = peers_dir() else {
                     return Ok(());
                 };
+                if let Some((_, part, why)) = refused.iter().find(|(c, _, _)| *c == name) {
+                    return match compiled(&name, &peers) {
+                        Err(e) if e.contains(part) => Ok(()),
+                        Err(e) => Err(format!(
+                            "expected an error with '{part}' ({why}), got:\n{e}"
+                        )
+                        .into()),
+                        Ok(_) => Err(format!(
+                            "expected an error with '{part}' ({why}); it compiled"
+                        )
+                        .into()),
+                    };
+                }
                 match compiled(&name, &peers)? {
                     Some(c) => Ok(check(&name, &c)?),
                     None => {

@@ -122,6 +122,7 @@ impl Project {
                     format!("resource '{uid}': service '{name}' must be a mapping"),
                 ));
             }
+            let value = &decode_volumes(value);
             self.resource_services
                 .entry(uid.to_string())
                 .or_default()
@@ -214,23 +215,44 @@ impl Project {
                     ))
                 }
             };
-            match self.files.get(&clean) {
-                Some(prev) if *prev != bytes => {
-                    return Err(conflict(
-                        format!("files.{clean}"),
-                        &self.file_owners[&clean],
-                        uid,
-                    ))
-                }
-                Some(_) => {}
-                None => {
-                    self.files.insert(clean.clone(), bytes);
-                    self.file_owners.insert(clean, uid.to_string());
-                }
+            // A later resource's file replaces an earlier one's, as score-compose writes each
+            // resource's files in turn: its route provisioner renders the shared nginx.conf
+            // with every route known so far, so the last one holds them all.
+            if self.files.get(&clean) != Some(&bytes) {
+                self.files.insert(clean.clone(), bytes);
+                self.file_owners.insert(clean, uid.to_string());
             }
         }
         Ok(())
     }
+}
+
+/// The keys of a long-syntax service volume (compose-go's `ServiceVolumeConfig`).
+const VOLUME_KEYS: [&str; 9] = [
+    "type",
+    "source",
+    "target",
+    "read_only",
+    "consistency",
+    "bind",
+    "volume",
+    "tmpfs",
+    "image",
+];
+
+/// A resource's service as score-compose reads it: it decodes provisioner output into
+/// compose-go's types, which drops a long-syntax volume's unknown keys (score-compose's own route
+/// provisioner writes `readOnly: true`); extension keys (`x-...`) stay.
+fn decode_volumes(service: &Value) -> Value {
+    let mut service = service.clone();
+    if let Some(Value::Array(volumes)) = service.get_mut("volumes") {
+        for v in volumes.iter_mut() {
+            if let Value::Object(m) = v {
+                m.retain(|k, _| VOLUME_KEYS.contains(&k.as_str()) || k.starts_with("x-"));
+            }
+        }
+    }
+    service
 }
 
 fn merge_entries(

@@ -113,6 +113,16 @@ fn main() {
         "score-compose/internal/command/default.provisioners.yaml",
         |o| Box::new(score_target_compose::ComposeTarget::new(o.clone())),
         reference_check,
+        &[
+            ("acceptance", "key 'uri' not found", "score-compose's postgres has no uri output"),
+            ("postgres-shared", "key 'uri' not found", "score-compose's postgres has no uri output"),
+            ("route", "key 'url' not found", "score-compose's route has no url output"),
+            (
+                "service-port",
+                "cannot index map with type int",
+                "score-compose's service-port indexes the ports by the port param, so `port: 80` fails there too (Go: value has type int; should be string)",
+            ),
+        ],
     );
     kit::run(
         TARGET,

@@ -139,6 +139,23 @@ fn main() {
         "score-k8s/internal/provisioners/default/zz-default.provisioners.yaml",
         |o| Box::new(score_target_k8s::K8sTarget::new(o.clone())),
         reference_check,
+        &[
+            (
+                "acceptance",
+                "key 'uri' not found",
+                "score-k8s's postgres has no uri output",
+            ),
+            (
+                "postgres",
+                "key 'uri' not found",
+                "score-k8s's postgres has no uri output",
+            ),
+            (
+                "route-ingress",
+                "does not support param(s) 'ingress_class'",
+                "score-k8s's route has no ingress_class param",
+            ),
+        ],
     );
     trials.push(Trial::test(
         "fixtures::required_cases_exist",

@@ -111,7 +111,8 @@ pub fn check_dclint(name: &str, yaml: &str) -> Result<bool, String> {
     }
 }
 
-/// compose.yaml followed by every other artefact (path and text, or a byte count for binary).
+/// compose.yaml followed by every other artefact (path and text, or a byte count for binary), then
+/// the directories to create.
 pub fn render_artefacts(a: &Artefacts) -> String {
     let mut s = compose_yaml(a);
     for (path, bytes) in &a.files[1..] {
@@ -123,6 +124,9 @@ pub fn render_artefacts(a: &Artefacts) -> String {
             Ok(t) if !binary => s.push_str(t),
             _ => s.push_str(&format!("<{} bytes: {:?}>", bytes.len(), bytes)),
         }
+    }
+    for dir in &a.directories {
+        s.push_str(&format!("\n--- {}/ (directory) ---\n", dir.display()));
     }
     s
 }
