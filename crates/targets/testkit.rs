@@ -320,13 +320,16 @@ pub fn compile_with_reference<O>(
 ///
 /// `refused` lists (case, part of the error, why) for cases that use what the reference file does
 /// not offer (an output or param score-gen's own provisioner adds): their trial checks that the
-/// compile fails with that error, so a change either way is noticed.
+/// compile fails with that error, so a change either way is noticed. `elsewhere` lists (type,
+/// test) for types of the file that no case can use (score-gen has no provisioner of its own for
+/// them) and that the named test covers instead.
 pub fn reference_trials<O>(
     target: &'static str,
     reference: &'static str,
     make: fn(&O) -> Box<dyn Target>,
     check: fn(&str, &Compiled) -> Result<(), String>,
     refused: &'static [(&'static str, &'static str, &'static str)],
+    elsewhere: &'static [(&'static str, &'static str)],
 ) -> Vec<Trial>
 where
     O: DeserializeOwned + Default + Clone + Send + 'static,
@@ -381,7 +384,7 @@ where
         let missing: std::collections::BTreeSet<&str> = set
             .iter()
             .map(|p| p.kind.as_str())
-            .filter(|k| !covered.contains(*k))
+            .filter(|k| !covered.contains(*k) && !elsewhere.iter().any(|(t, _)| t == k))
             .collect();
         if missing.is_empty() {
             Ok(())

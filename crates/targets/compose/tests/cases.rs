@@ -123,6 +123,7 @@ fn main() {
                 "score-compose's service-port indexes the ports by the port param, so `port: 80` fails there too (Go: value has type int; should be string)",
             ),
         ],
+        &[],
     );
     kit::run(
         TARGET,

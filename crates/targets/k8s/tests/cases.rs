@@ -156,6 +156,10 @@ fn main() {
                 "score-k8s's route has no ingress_class param",
             ),
         ],
+        &[(
+            "example-provisioner-resource",
+            "it::reference::example_provisioner_entries_run",
+        )],
     );
     trials.push(Trial::test(
         "fixtures::required_cases_exist",

@@ -10,3 +10,4 @@ mod common;
 mod acceptance;
 mod emit;
 mod patch;
+mod reference;
