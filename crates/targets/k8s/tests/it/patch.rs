@@ -56,20 +56,16 @@ fn deployment(docs: &[Value]) -> &Value {
     docs.iter().find(|d| d["kind"] == "Deployment").unwrap()
 }
 
-/// The README's example uses sprig's `dig` and score-k8s's annotation
-/// `k8s.score.dev/workload-name`; score-gen's objects carry `k8s.score.dev/source-workload`
-/// (spec/deviations.md), so verbatim it matches nothing here even with sprig.
+/// The score-k8s README's example, verbatim: sprig's `dig` and score-k8s's annotation
+/// `k8s.score.dev/workload-name`, which score-gen's objects carry too.
 #[test]
-#[ignore = "needs sprig (dig) and the k8s.score.dev/workload-name annotation on score-gen's objects"]
 fn readme_example_verbatim() {
     let docs = manifests(&with_patches(&[README_EXAMPLE])).unwrap();
     assert_eq!(deployment(&docs)["spec"]["replicas"], 3);
 }
 
-/// The README's example with score-gen's annotation name: passes once the gotemplate engine has
-/// sprig's `dig`.
+/// The README's example selecting by score-gen's other annotation, `k8s.score.dev/source-workload`.
 #[test]
-#[ignore = "needs sprig (dig)"]
 fn readme_example_with_our_annotation() {
     let t = README_EXAMPLE.replace("workload-name", "source-workload");
     let docs = manifests(&with_patches(&[&t])).unwrap();
