@@ -333,6 +333,13 @@ pub fn provisioners(cmd: &ProvisionersCommand) -> Result<(), Diagnostics> {
     // The programs a generate would run (cmd:// entries), and whether they may run without
     // --allow-remote-commands.
     let program = |p: &score_core::Provisioner| p.cmd().map(score_core::CmdSpec::command_line);
+    // How each entry provisions (spec/provisioners.md, "Dialects").
+    let engine = |p: &score_core::Provisioner| match p.dialect() {
+        Some(score_core::Dialect::GoTemplate) => "gotemplate",
+        Some(score_core::Dialect::Minijinja) => "minijinja",
+        _ if p.is_cmd() => "cmd",
+        _ => "local-env",
+    };
     let rows: Vec<Vec<String>> = set
         .iter()
         .map(|p| {
@@ -355,6 +362,7 @@ pub fn provisioners(cmd: &ProvisionersCommand) -> Result<(), Diagnostics> {
                         "description": p.description, "supported_params": p.supported_params,
                         "expected_outputs": p.expected_outputs, "secret_outputs": p.secret_outputs,
                         "program": program(p), "trusted": p.source.trusted,
+                        "engine": engine(p),
                     })
                 })
                 .collect();

@@ -149,7 +149,10 @@ fn get_outputs_formats() {
     let o = score_gen(p, &["resources", "list", "-f", "table"]);
     assert!(stdout(&o).contains(uid));
     let o = score_gen(p, &["provisioners", "list", "-f", "json"]);
-    assert!(json(&stdout(&o)).as_array().is_some_and(|a| !a.is_empty()));
+    let listed = json(&stdout(&o));
+    assert!(listed.as_array().is_some_and(|a| !a.is_empty()));
+    // score-gen's own default entries are minijinja (engine: minijinja).
+    assert_eq!(listed[0]["engine"], "minijinja", "{listed}");
     // An unknown uid with --format json: the error is JSON too.
     let o = score_gen(p, &["resources", "get-outputs", "nope", "--format", "json"]);
     assert_eq!(o.status.code(), Some(1));

@@ -60,8 +60,8 @@ pub use patch::{
     PATCH_FUEL,
 };
 pub use provision::{
-    CmdSpec, CommandPolicy, ProvisionOptions, Provisioner, ProvisionerFile, ProvisionerSet,
-    ProvisionerSource,
+    CmdSpec, CommandPolicy, Dialect, ProvisionOptions, Provisioner, ProvisionerFile,
+    ProvisionerSet, ProvisionerSource,
 };
 pub use state::{ResourceState, State, WorkloadState};
 pub use substitute::{render_go_json, Found, Origin, Outputs, Piece, Resolved};

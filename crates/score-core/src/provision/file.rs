@@ -101,6 +101,7 @@ pub const GO_DATA_FIELDS: [&str; 16] = [
 
 /// The template language of a `template://` entry (spec/provisioners.md, "Dialects").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Dialect {
     /// Go `text/template` with sprig, in the score-compose / score-k8s entry format: what
     /// `template://` means to every Score tool, and the default.

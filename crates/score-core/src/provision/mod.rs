@@ -47,7 +47,7 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-pub use file::{CmdSpec, Provisioner, ProvisionerFile, ProvisionerSet, ProvisionerSource};
+pub use file::{CmdSpec, Dialect, Provisioner, ProvisionerFile, ProvisionerSet, ProvisionerSource};
 
 use crate::diag::{Code, Diagnostic};
 use crate::uid::ResourceUid;
