@@ -545,53 +545,75 @@ fn render_all(
 }
 
 /// The data a Go-template section sees: score-compose's and score-k8s's `Data` structs in one
-/// mapping with their Go field names (spec/provisioners.md, "Go-template entries").
-fn go_data(input: &ProvisionInput) -> Map<String, Value> {
-    let target = |key: &str| {
-        input
-            .target
-            .get(key)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string()
-    };
-    let mut d = Map::new();
-    d.insert("Guid".into(), Value::String(input.guid()));
-    d.insert("Uid".into(), Value::String(input.uid.to_string()));
-    d.insert("Type".into(), Value::String(input.kind.clone()));
-    d.insert("Class".into(), Value::String(input.class.clone()));
-    d.insert("Id".into(), Value::String(input.id.clone()));
-    d.insert("Params".into(), Value::Object(input.params.clone()));
-    d.insert("Metadata".into(), Value::Object(input.metadata.clone()));
-    d.insert("Init".into(), Value::Object(Map::new()));
-    d.insert("State".into(), Value::Object(input.state.clone()));
-    d.insert("Shared".into(), Value::Object(input.shared.clone()));
-    d.insert(
-        "SourceWorkload".into(),
-        Value::String(input.source_workload.clone()),
-    );
-    d.insert(
-        "WorkloadMetadata".into(),
-        Value::Object(input.workload_metadata.clone()),
-    );
-    d.insert(
-        "WorkloadServices".into(),
-        go_workload_services(&input.workload_services),
-    );
-    d.insert("Namespace".into(), Value::String(target("namespace")));
-    d.insert(
-        "ComposeProjectName".into(),
-        Value::String(target("project")),
-    );
-    d.insert(
-        "MountsDirectory".into(),
-        Value::String(target("mounts_dir")),
-    );
-    d
+/// mapping with their Go field names (spec/provisioners.md, "Go-template entries"), held as the
+/// engine's values so each section's render shares them (only `Init`, `State` and `Shared`
+/// change between sections).
+struct GoData(std::collections::BTreeMap<Arc<str>, gotmpl::Value>);
+
+impl GoData {
+    fn new(input: &ProvisionInput) -> Self {
+        let target = |key: &str| {
+            input
+                .target
+                .get(key)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        let string = |s: String| gotmpl::Value::String(s.into());
+        let object = |m: &Map<String, Value>| gotemplate::to_value(&Value::Object(m.clone()));
+        let mut d = std::collections::BTreeMap::new();
+        let mut put = |k: &str, v: gotmpl::Value| {
+            d.insert(Arc::<str>::from(k), v);
+        };
+        put("Guid", string(input.guid()));
+        put("Uid", string(input.uid.to_string()));
+        put("Type", string(input.kind.clone()));
+        put("Class", string(input.class.clone()));
+        put("Id", string(input.id.clone()));
+        put("Params", object(&input.params));
+        put("Metadata", object(&input.metadata));
+        put("Init", object(&Map::new()));
+        put("State", object(&input.state));
+        put("Shared", object(&input.shared));
+        put("SourceWorkload", string(input.source_workload.clone()));
+        put("WorkloadMetadata", object(&input.workload_metadata));
+        put(
+            "WorkloadServices",
+            go_workload_services(&input.workload_services),
+        );
+        put("Namespace", string(target("namespace")));
+        put("ComposeProjectName", string(target("project")));
+        put("MountsDirectory", string(target("mounts_dir")));
+        GoData(d)
+    }
+
+    fn set(&mut self, key: &str, value: &Value) {
+        self.0.insert(Arc::from(key), gotemplate::to_value(value));
+    }
+
+    fn value(&self) -> gotmpl::Value {
+        gotmpl::Value::Map(Arc::new(self.0.clone()))
+    }
 }
 
-/// `workload_services` with the Go field names of the tools' `NetworkService` and `ServicePort`.
-fn go_workload_services(services: &Value) -> Value {
+/// `workload_services` with the Go field names of the tools' `NetworkService` and `ServicePort`,
+/// as the engine's value. The map is the same for every resource of a project and O(workloads)
+/// large, so the last conversion is kept (per thread) and reused while the caller's `Arc` is the
+/// same.
+fn go_workload_services(services: &Arc<Value>) -> gotmpl::Value {
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<(Arc<Value>, gotmpl::Value)>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    if let Some(v) = LAST.with(|l| {
+        l.borrow()
+            .as_ref()
+            .filter(|(k, _)| Arc::ptr_eq(k, services))
+            .map(|(_, v)| v.clone())
+    }) {
+        return v;
+    }
     let rename = |v: &Value, names: &[(&str, &str)]| -> Map<String, Value> {
         let mut out = Map::new();
         if let Value::Object(m) = v {
@@ -604,7 +626,7 @@ fn go_workload_services(services: &Value) -> Value {
         out
     };
     let mut out = Map::new();
-    if let Value::Object(m) = services {
+    if let Value::Object(m) = services.as_ref() {
         for (name, svc) in m {
             let mut s = rename(svc, &[("service_name", "ServiceName")]);
             let mut ports = Map::new();
@@ -626,7 +648,9 @@ fn go_workload_services(services: &Value) -> Value {
             out.insert(name.clone(), Value::Object(s));
         }
     }
-    Value::Object(out)
+    let v = gotemplate::to_value(&Value::Object(out));
+    LAST.with(|l| *l.borrow_mut() = Some((services.clone(), v.clone())));
+    v
 }
 
 /// Renders a Go-template entry as score-compose and score-k8s do: `init`, `state`, `shared`,
@@ -639,7 +663,7 @@ fn render_go(
     target: &str,
     opts: &ProvisionOptions,
 ) -> Result<ProvisionOutput, Diagnostic> {
-    let mut data = go_data(input);
+    let mut data = GoData::new(input);
     let mut out = ProvisionOutput {
         shared_patch: Value::Object(Map::new()),
         ..ProvisionOutput::default()
@@ -664,18 +688,19 @@ fn render_go(
             }
         };
         match name {
-            "init" => {
-                data.insert("Init".into(), Value::Object(map));
-            }
+            "init" => data.set("Init", &Value::Object(map)),
             "state" => {
-                out.state = map.clone();
-                data.insert("State".into(), Value::Object(map));
+                let state = Value::Object(map);
+                data.set("State", &state);
+                if let Value::Object(m) = state {
+                    out.state = m;
+                }
             }
             "shared" => {
                 let patch = Value::Object(map);
                 let mut merged = Value::Object(input.shared.clone());
                 merge_patch(&mut merged, &patch);
-                data.insert("Shared".into(), merged);
+                data.set("Shared", &merged);
                 out.shared_patch = patch;
             }
             _ => out.outputs = map,
@@ -683,7 +708,7 @@ fn render_go(
     }
     if !g.core.contains_key("state") {
         // score-compose and score-k8s store what the state template gave: nothing.
-        data.insert("State".into(), Value::Object(Map::new()));
+        data.set("State", &Value::Object(Map::new()));
     }
     if let Some(sections) = g.targets.get(target) {
         for (name, section) in sections {
@@ -765,7 +790,7 @@ fn render_go_section(
     p: &Provisioner,
     section: &GoSection,
     label: &str,
-    data: &Map<String, Value>,
+    data: &GoData,
     input: &ProvisionInput,
     opts: &ProvisionOptions,
 ) -> Result<Option<Value>, Diagnostic> {
@@ -774,10 +799,9 @@ fn render_go_section(
         random_key: key.as_bytes(),
         fuel: opts.fuel,
     };
-    // The data is the root struct; cloning the map into a `Value` is the engine's entry point.
     let text = section
         .template
-        .render(&Value::Object(data.clone()), &ctx)
+        .render_value(&data.value(), &ctx, None)
         .map_err(|e| {
             let mut d = go_section_diag(
                 p,
