@@ -6,7 +6,7 @@
 //! struct as a mapping with its Go field names, e.g. `Uid`, `Params`, `WorkloadServices`) and
 //! the per-render context that the seeded random functions need.
 //!
-//! The function library (Go's built-ins, sprig 3.2.3, the tools' extras) lives in [`sprig`];
+//! The function library (Go's built-ins, sprig 3.2.3, the tools' extras) lives in `sprig.rs`;
 //! which functions are refused and why, the seeded randomness and the fuel are described in
 //! `spec/gotemplate.md`.
 //!
