@@ -156,6 +156,10 @@ fn a_template_cannot_hang_or_exhaust_memory() {
         "{{ randAlphaNum 1000000000 }}",
         "{{ $s := \"x\" }}{{ range until 64 }}{{ $s = replace \"x\" \"xx\" $s }}{{ end }}",
         "{{ range until 10000000 }}{{ end }}",
+        "{{ $l := list }}{{ range until 100000 }}{{ $l = list $l }}{{ end }}{{ toJson $l }}",
+        "{{ $d := dict }}{{ range until 100000 }}{{ $d = dict \"a\" $d }}{{ end }}{{ $d }}",
+        "{{ $d := dict }}{{ range until 100000 }}{{ $d = set $d (toString .) 1 }}{{ end }}",
+        "{{ $l := list }}{{ range until 100000 }}{{ $l = append $l . }}{{ end }}",
     ];
     for src in cases {
         let t = GoTemplate::parse(src, Flavor::Compose, None).unwrap();
@@ -164,7 +168,8 @@ fn a_template_cannot_hang_or_exhaust_memory() {
         assert!(
             e.message.contains("fuel")
                 || e.message.contains("recursion")
-                || e.message.contains("'*'"),
+                || e.message.contains("'*'")
+                || e.message.contains("nested deeper"),
             "{src}: {e:?}"
         );
         assert!(

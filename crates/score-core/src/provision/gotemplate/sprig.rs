@@ -160,7 +160,58 @@ fn call(
     }
     let out = f(&conv).map_err(|e| exec(format!("error calling {name}: {e}")))?;
     charge(size(&out)).map_err(exec)?;
+    if NESTING.contains(&name) && too_deep(&out, MAX_DEPTH) {
+        return Err(exec(format!(
+            "error calling {name}: the value would be nested deeper than {MAX_DEPTH} levels \
+             (score-gen bounds the values templates build)"
+        )));
+    }
     Ok(out)
+}
+
+/// The functions that put a list or dict inside a new one (a template could otherwise build a
+/// value nested so deep that printing or dropping it overflows the stack).
+const NESTING: &[&str] = &[
+    "list",
+    "tuple",
+    "dict",
+    "append",
+    "push",
+    "mustAppend",
+    "mustPush",
+    "prepend",
+    "mustPrepend",
+    "set",
+    "merge",
+    "mustMerge",
+    "mergeOverwrite",
+    "mustMergeOverwrite",
+    "chunk",
+    "mustChunk",
+];
+
+/// How deep the values templates build may nest.
+const MAX_DEPTH: usize = 100;
+
+/// Whether `v` nests lists and dicts more than `limit` deep (iterative: no recursion).
+fn too_deep(v: &Value, limit: usize) -> bool {
+    let mut stack = vec![(v, 1usize)];
+    while let Some((x, d)) = stack.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match x {
+            Value::List(l) => Box::new(l.iter()),
+            Value::Map(m) => Box::new(m.values()),
+            _ => continue,
+        };
+        if d > limit {
+            return true;
+        }
+        for c in children {
+            if matches!(c, Value::List(_) | Value::Map(_)) {
+                stack.push((c, d + 1));
+            }
+        }
+    }
+    false
 }
 
 fn check(p: P, v: &Value) -> Result<Value, String> {
