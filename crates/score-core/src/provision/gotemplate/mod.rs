@@ -190,6 +190,7 @@ impl GoTemplate {
             fuel_left: fuel,
             fuel,
             substitute: substitute.cloned(),
+            position: (0, 0),
         };
         let _guard = StateGuard::install(state);
         let mut out = FuelWriter {
@@ -197,17 +198,26 @@ impl GoTemplate {
             exhausted: false,
         };
         let template = self.template.clone().max_range_iters(fuel);
-        match template.execute_fmt(&mut out, data) {
+        let result = template.execute_fmt(&mut out, data);
+        let (line, column) = STATE.with(|s| s.borrow().as_ref().map_or((0, 0), |st| st.position));
+        let at = |mut e: GoError| {
+            if e.line.is_none() && line > 0 {
+                e.line = Some(line);
+                e.column = Some(column);
+            }
+            e
+        };
+        match result {
             Ok(()) => Ok(out.buf),
-            Err(gotmpl::TemplateError::Write) if out.exhausted => Err(fuel_error(fuel)),
-            Err(gotmpl::TemplateError::RangeIterLimit) => Err(GoError {
+            Err(gotmpl::TemplateError::Write) if out.exhausted => Err(at(fuel_error(fuel))),
+            Err(gotmpl::TemplateError::RangeIterLimit) => Err(at(GoError {
                 message: format!(
                     "template exceeded its fuel: more than {fuel} range iterations in one render"
                 ),
                 line: None,
                 column: None,
-            }),
-            Err(e) => Err(convert_error(e)),
+            })),
+            Err(e) => Err(at(convert_error(e))),
         }
     }
 }
@@ -236,6 +246,8 @@ struct RenderState {
     fuel_left: u64,
     fuel: u64,
     substitute: Option<Arc<SubstituteFn>>,
+    /// Line and column of the action running (set by the rewrite's markers).
+    position: (usize, usize),
 }
 
 thread_local! {
@@ -290,6 +302,15 @@ pub(crate) fn next_random_call() -> (Vec<u8>, u64) {
         }
         None => (Vec::new(), 0),
     })
+}
+
+/// Records the line and column of the action about to run.
+pub(crate) fn set_position(line: usize, column: usize) {
+    STATE.with(|s| {
+        if let Some(st) = s.borrow_mut().as_mut() {
+            st.position = (line, column);
+        }
+    });
 }
 
 /// The substitution callback of the current render.

@@ -4,12 +4,16 @@
 use std::sync::Arc;
 
 use gotmpl::parse::{
-    BranchNode, CommandNode, Expr, ListNode, Node, PipeNode, Pos, SmolStr, TemplateNode,
+    ActionNode, BranchNode, CommandNode, Expr, ListNode, Node, Number, PipeNode, Pos, SmolStr,
+    TemplateNode,
 };
 
+/// The variable the position markers assign (not a name a template can write).
+const MARKER_VAR: &str = "$\u{0}";
+
 use super::sprig::{
-    printf_directives, FN_CHARGE, FN_FIELD, FN_FMT, FN_FMTARG, FN_NIL_TICK, FN_OUT, FN_TICK,
-    GO_BUILTINS, PRINTING_BUILTINS,
+    printf_directives, FN_CHARGE, FN_FIELD, FN_FMT, FN_FMTARG, FN_NIL_TICK, FN_OUT, FN_POS,
+    FN_TICK, GO_BUILTINS, PRINTING_BUILTINS,
 };
 use super::GoError;
 
@@ -61,11 +65,48 @@ impl<'a> Rewriter<'a> {
 
     fn list(&self, mut list: ListNode, root: bool) -> Result<ListNode, GoError> {
         let nodes = std::mem::take(&mut list.nodes);
-        list.nodes = nodes
-            .into_iter()
-            .map(|n| self.node(n, root))
-            .collect::<Result<_, _>>()?;
+        for n in nodes {
+            // Each action is preceded by a silent marker of where it is, so a run-time error
+            // can name the line and column of the action that failed.
+            let at = match &n {
+                Node::Action(a) => Some(a.pos),
+                Node::If(b) | Node::With(b) | Node::Range(b) => Some(b.pos),
+                Node::Template(t) => Some(t.pos),
+                _ => None,
+            };
+            if let Some(pos) = at {
+                list.nodes.push(self.marker(pos));
+            }
+            list.nodes.push(self.node(n, root)?);
+        }
         Ok(list)
+    }
+
+    /// `{{ $\0 := pos LINE COLUMN }}`: records the position, prints nothing.
+    fn marker(&self, pos: Pos) -> Node {
+        let (line, column) = self.line_col(pos);
+        let num = |n: usize| Expr::Number(pos, Number::Int(n as i64));
+        Node::Action(ActionNode {
+            pos,
+            pipe: PipeNode {
+                pos,
+                decl: vec![SmolStr::new_static(MARKER_VAR)],
+                commands: vec![command(
+                    pos,
+                    vec![ident(pos, FN_POS), num(line), num(column)],
+                )],
+                is_assign: false,
+            },
+        })
+    }
+
+    fn line_col(&self, pos: Pos) -> (usize, usize) {
+        let before = self.src.get(..pos.offset).unwrap_or("");
+        let column = before
+            .rfind('\n')
+            .map_or(before.len(), |i| before.len() - i - 1)
+            + 1;
+        (pos.line, column)
     }
 
     fn node(&self, node: Node, root: bool) -> Result<Node, GoError> {
@@ -243,11 +284,7 @@ impl<'a> Rewriter<'a> {
     }
 
     fn error(&self, pos: Pos, message: String) -> GoError {
-        let before = self.src.get(..pos.offset).unwrap_or("");
-        let column = before
-            .rfind('\n')
-            .map_or(before.len(), |i| before.len() - i - 1)
-            + 1;
+        let (_, column) = self.line_col(pos);
         GoError {
             message,
             line: Some(pos.line),

@@ -28,6 +28,8 @@ pub(super) const FN_NIL_TICK: &str = "\u{0}niltick";
 /// Prepares one `printf` argument for its verb (internal): Go's formatting of floats, lists
 /// and maps, and of a verb that does not fit its argument, where gotmpl's differs.
 pub(super) const FN_FMTARG: &str = "\u{0}fmtarg";
+/// Records the position of the action about to run (internal).
+pub(super) const FN_POS: &str = "\u{0}pos";
 /// An unknown field of the root struct (internal).
 pub(super) const FN_FIELD: &str = "\u{0}field";
 
@@ -936,6 +938,17 @@ fn internal(m: &mut FuncMap) {
         FN_NIL_TICK.into(),
         Arc::new(|_: &[Value]| {
             charge(1).map_err(gotmpl::TemplateError::Exec)?;
+            Ok(Value::Nil)
+        }),
+    );
+    m.insert(
+        FN_POS.into(),
+        Arc::new(|a: &[Value]| {
+            let n = |i: usize| match a.get(i) {
+                Some(Value::Int(x)) => usize::try_from(*x).unwrap_or(0),
+                _ => 0,
+            };
+            super::set_position(n(0), n(1));
             Ok(Value::Nil)
         }),
     );

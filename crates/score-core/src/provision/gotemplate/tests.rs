@@ -34,3 +34,24 @@ fn empty_lists_print_as_go_does() {
         "[]|[]|[]"
     );
 }
+
+#[test]
+fn a_run_time_error_names_the_action_that_failed() {
+    let e = render(
+        "a: 1\nb: {{ .x }}\nc: {{ fail \"boom\" }}\n",
+        serde_json::json!({"x": 1}),
+    )
+    .unwrap_err();
+    assert_eq!((e.line, e.column), (Some(3), Some(7)), "{e:?}");
+    assert!(e.message.contains("boom"), "{e:?}");
+    let t = GoTemplate::parse(
+        "{{ define \"d\" }}\n{{ .Nope }}{{ end }}x{{ template \"d\" . }}",
+        Flavor::Compose,
+        Some(&["Uid"]),
+    )
+    .unwrap();
+    let e = t
+        .render(&serde_json::json!({"Uid": "u"}), &ctx(b"k", 100))
+        .unwrap_err();
+    assert_eq!(e.line, Some(2), "{e:?}");
+}
