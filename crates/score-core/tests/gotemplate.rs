@@ -537,7 +537,7 @@ impl Gen {
         }
     }
     fn node(&mut self, depth: u32) -> String {
-        match self.next() % 11 {
+        match self.next() % 12 {
             0 if depth > 0 => format!(
                 "{{{{ if {} }}}}[{}]{{{{ else }}}}<{}>{{{{ end }}}}",
                 self.value(2),
@@ -557,6 +557,13 @@ impl Gen {
             3 => format!("{{{{- {} -}}}}", self.value(2)),
             4 => format!("{{{{ $v := {} }}}}{{{{ $v }}}}", self.value(2)),
             5 => "\n  text ".to_string(),
+            9 => format!(
+                "{{{{ $r := {} }}}}{{{{ $r{} }}}}",
+                self.pick(&[".", "$", ".M"]),
+                // (The bare root is left out: Go prints a struct as `{v1 v2 ...}`, a recorded
+                // deviation.)
+                self.pick(&[".S", ".Missing", ".M.k", ".k"])
+            ),
             6 if depth > 0 => format!(
                 "{{{{ range $k, $v := {} }}}}{{{{ $k }}}}:{}{{{{ end }}}}",
                 self.pick(&[".M", ".Em", "$.M.inner", ".L"]),
