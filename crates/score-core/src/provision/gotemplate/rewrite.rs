@@ -13,7 +13,7 @@ const MARKER_VAR: &str = "$\u{0}";
 
 use super::sprig::{
     printf_directives, FN_CHARGE, FN_FIELD, FN_FMT, FN_FMTARG, FN_NIL_TICK, FN_OUT, FN_POS,
-    FN_TICK, GO_BUILTINS, PRINTING_BUILTINS,
+    FN_TICK, GO_BUILTINS, PRINTING_BUILTINS, SCALAR_RESULTS,
 };
 use super::GoError;
 
@@ -22,6 +22,8 @@ pub(super) struct Rewriter<'a> {
     funcs: &'a gotmpl::FuncMap,
     root_fields: Option<&'static [&'static str]>,
     in_define: bool,
+    /// Whether each action is preceded by a position marker (the traced build).
+    markers: bool,
     /// The variable scopes of the body being rewritten (Go's: a control structure's pipeline
     /// and branches form one): `true` for a variable declared as the root (`$x := .` with the
     /// root as dot, or `$x := $`), so `$x.Foo` is checked like `.Foo`.
@@ -40,12 +42,14 @@ impl<'a> Rewriter<'a> {
         src: &'a str,
         funcs: &'a gotmpl::FuncMap,
         root_fields: Option<&'static [&'static str]>,
+        markers: bool,
     ) -> Self {
         Rewriter {
             src,
             funcs,
             root_fields,
             in_define: false,
+            markers,
             root_vars: Default::default(),
             root_calls: Default::default(),
         }
@@ -81,7 +85,7 @@ impl<'a> Rewriter<'a> {
                 Node::Template(t) => Some(t.pos),
                 _ => None,
             };
-            if let Some(pos) = at {
+            if let Some(pos) = at.filter(|_| self.markers) {
                 list.nodes.push(self.marker(pos));
             }
             list.nodes.push(self.node(n, root)?);
@@ -119,7 +123,13 @@ impl<'a> Rewriter<'a> {
     fn node(&self, node: Node, root: bool) -> Result<Node, GoError> {
         Ok(match node {
             Node::Action(mut a) => {
-                let printed = a.pipe.decl.is_empty();
+                // Formatted as Go prints it, unless the last step is a function whose result
+                // gotmpl already prints that way.
+                let scalar = matches!(
+                    a.pipe.commands.last().and_then(|c| c.args.first()),
+                    Some(Expr::Identifier(_, f)) if SCALAR_RESULTS.contains(&f.as_str())
+                );
+                let printed = a.pipe.decl.is_empty() && !scalar;
                 a.pipe = self.pipe(a.pipe, root)?;
                 if printed {
                     push_call(&mut a.pipe, FN_OUT);

@@ -39,6 +39,122 @@ pub(super) const GO_BUILTINS: &[&str] = &[
     "println", "urlquery", "eq", "ge", "gt", "le", "lt", "ne",
 ];
 
+/// Functions whose result is always a string, integer or bool, which gotmpl prints as Go does
+/// (an action ending in one needs no formatting step).
+pub(super) const SCALAR_RESULTS: &[&str] = &[
+    "quote",
+    "squote",
+    "cat",
+    "upper",
+    "lower",
+    "title",
+    "untitle",
+    "trim",
+    "trimAll",
+    "trimall",
+    "trimPrefix",
+    "trimSuffix",
+    "replace",
+    "indent",
+    "nindent",
+    "printf",
+    "print",
+    "println",
+    "html",
+    "js",
+    "urlquery",
+    "b64enc",
+    "b64dec",
+    "b32enc",
+    "b32dec",
+    "toJson",
+    "toRawJson",
+    "toPrettyJson",
+    "mustToJson",
+    "mustToRawJson",
+    "mustToPrettyJson",
+    "toString",
+    "join",
+    "substr",
+    "trunc",
+    "abbrev",
+    "abbrevboth",
+    "repeat",
+    "nospace",
+    "initials",
+    "wrap",
+    "wrapWith",
+    "camelcase",
+    "snakecase",
+    "kebabcase",
+    "swapcase",
+    "sha1sum",
+    "sha256sum",
+    "adler32sum",
+    "randAlphaNum",
+    "randAlpha",
+    "randNumeric",
+    "randAscii",
+    "randBytes",
+    "uuidv4",
+    "encodeSecretRef",
+    "substituteValue",
+    "regexReplaceAll",
+    "regexReplaceAllLiteral",
+    "regexFind",
+    "regexQuoteMeta",
+    "urlJoin",
+    "base",
+    "dir",
+    "ext",
+    "clean",
+    "osBase",
+    "osDir",
+    "osExt",
+    "osClean",
+    "typeOf",
+    "kindOf",
+    "len",
+    "add",
+    "add1",
+    "sub",
+    "mul",
+    "div",
+    "mod",
+    "max",
+    "min",
+    "biggest",
+    "atoi",
+    "int",
+    "int64",
+    "toDecimal",
+    "randInt",
+    "eq",
+    "ne",
+    "lt",
+    "le",
+    "gt",
+    "ge",
+    "not",
+    "contains",
+    "hasPrefix",
+    "hasSuffix",
+    "hasKey",
+    "has",
+    "empty",
+    "all",
+    "any",
+    "regexMatch",
+    "semverCompare",
+    "typeIs",
+    "typeIsLike",
+    "kindIs",
+    "deepEqual",
+    "isAbs",
+    "osIsAbs",
+    "seq",
+];
+
 /// The built-ins whose result can be larger than their arguments (charged by the rewrite).
 pub(super) const PRINTING_BUILTINS: &[&str] =
     &["print", "printf", "println", "html", "js", "urlquery"];
@@ -155,12 +271,16 @@ fn call(
         }
         _ => {}
     }
-    let mut conv = Vec::with_capacity(args.len());
+    // Most arguments pass as they are; only a nil map or an int for a float is replaced.
+    let mut conv: Option<Vec<Value>> = None;
     for (i, a) in args.iter().enumerate() {
         let p = params.get(i).copied().or(variadic).unwrap_or(P::A);
-        conv.push(check(p, a).map_err(exec)?);
+        if let Some(replaced) = check(p, a).map_err(exec)? {
+            conv.get_or_insert_with(|| args.to_vec())[i] = replaced;
+        }
     }
-    let out = f(&conv).map_err(|e| exec(format!("error calling {name}: {e}")))?;
+    let conv: &[Value] = conv.as_deref().unwrap_or(args);
+    let out = f(conv).map_err(|e| exec(format!("error calling {name}: {e}")))?;
     charge(size(&out)).map_err(exec)?;
     if NESTING.contains(&name) && too_deep(&out, MAX_DEPTH) {
         return Err(exec(format!(
@@ -216,9 +336,10 @@ fn too_deep(v: &Value, limit: usize) -> bool {
     false
 }
 
-fn check(p: P, v: &Value) -> Result<Value, String> {
+/// Go's argument check for a parameter of type `p`: `Some` when the value passes changed.
+fn check(p: P, v: &Value) -> Result<Option<Value>, String> {
     let want = match p {
-        P::A => return Ok(v.clone()),
+        P::A => return Ok(None),
         P::S => "string",
         P::I => "int",
         P::F => "float64",
@@ -226,11 +347,13 @@ fn check(p: P, v: &Value) -> Result<Value, String> {
         P::M => "map[string]interface {}",
     };
     match (p, v) {
-        (P::S, Value::String(_)) | (P::I, Value::Int(_)) | (P::B, Value::Bool(_)) => Ok(v.clone()),
-        (P::F, Value::Float(_)) => Ok(v.clone()),
-        (P::F, Value::Int(i)) => Ok(Value::Float(*i as f64)),
-        (P::M, Value::Map(_)) => Ok(v.clone()),
-        (P::M, Value::Nil) => Ok(Value::Map(Arc::new(BTreeMap::new()))),
+        (P::S, Value::String(_))
+        | (P::I, Value::Int(_))
+        | (P::B, Value::Bool(_))
+        | (P::F, Value::Float(_))
+        | (P::M, Value::Map(_)) => Ok(None),
+        (P::F, Value::Int(i)) => Ok(Some(Value::Float(*i as f64))),
+        (P::M, Value::Nil) => Ok(Some(Value::Map(Arc::new(BTreeMap::new())))),
         (_, Value::Nil) => Err(format!("invalid value; expected {want}")),
         _ => Err(format!(
             "wrong type for value; expected {want}; got {}",
@@ -1091,6 +1214,14 @@ fn fmt_value(directive: &str, v: &Value, nested: bool) -> Result<String, String>
         _ => true,
     };
     Ok(match v {
+        // The common cases, directly.
+        Value::String(x) if verb == 's' && plain => pad(x.to_string()),
+        Value::Int(_) | Value::Uint(_) if verb == 'd' && plain => pad(go_sprint(v)),
+        Value::String(_) | Value::Int(_) | Value::Uint(_) | Value::Bool(_)
+            if verb == 'v' && plain =>
+        {
+            pad(go_sprint(v))
+        }
         Value::List(l) if verb != 'T' => {
             let parts = l
                 .iter()
