@@ -885,8 +885,8 @@ fn token_soup_never_panics() {
         let src: String = (0..n)
             .map(|_| tokens[(g.next() % tokens.len() as u64) as usize])
             .collect::<Vec<_>>()
-            .join(if g.next() % 2 == 0 { " " } else { "" });
-        let root: Option<&'static [&'static str]> = if g.next() % 2 == 0 {
+            .join(if g.next().is_multiple_of(2) { " " } else { "" });
+        let root: Option<&'static [&'static str]> = if g.next().is_multiple_of(2) {
             Some(&["M", "L", "N", "S"])
         } else {
             None
