@@ -6,7 +6,7 @@
 //! struct as a mapping with its Go field names, e.g. `Uid`, `Params`, `WorkloadServices`) and
 //! the per-render context that the seeded random functions need.
 //!
-//! The function library (Go's built-ins, sprig 3.2.3, the tools' extras) lives in [`sprig`];
+//! The function library (Go's built-ins, sprig 3.2.3, the tools' extras) lives in `sprig.rs`;
 //! which functions are refused and why, the seeded randomness and the fuel are described in
 //! `spec/gotemplate.md`.
 //!
@@ -26,7 +26,7 @@ mod semver;
 mod sprig;
 
 use std::cell::RefCell;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use serde_json::Value as Json;
 
@@ -76,10 +76,22 @@ pub struct RenderContext<'a> {
     pub fuel: u64,
 }
 
+/// A template with the range bound of one fuel value.
+type FuelBound = (u64, Arc<gotmpl::Template>);
+
+/// Line and column of the last action a position marker recorded (0: none).
+type Position = (usize, usize);
+
 /// One compiled Go template.
 #[derive(Clone)]
 pub struct GoTemplate {
-    template: gotmpl::Template,
+    /// The rewritten template (see the module docs).
+    base: Arc<gotmpl::Template>,
+    /// The same with a position marker before each action: rendered again only when a render
+    /// fails, to say where.
+    traced: Arc<gotmpl::Template>,
+    /// `base` with the range bound of the last fuel asked for (renders share it).
+    by_fuel: Arc<Mutex<Option<FuelBound>>>,
     /// The field names of the root data struct, when the data is the tools' `Data` struct
     /// (`None`: the root is a plain map and a missing key renders `<no value>`).
     root_fields: Option<&'static [&'static str]>,
@@ -112,47 +124,52 @@ impl GoTemplate {
         let (tree, defines) = gotmpl::parse::Parser::new(src, "{{", "}}")
             .and_then(|p| p.parse())
             .map_err(convert_error)?;
-        let mut rw = rewrite::Rewriter::new(src, &funcs, root_fields);
-        let tree = rw.main(tree)?;
-        let mut template = gotmpl::Template::new("")
-            .funcs((*funcs).clone())
-            .parse(&format!("{{{{template \"{MAIN}\" .}}}}"))
-            .map_err(convert_error)?
-            .add_parse_tree(MAIN, tree);
-        // Later non-empty bodies win, an empty body never replaces one (gotmpl's rule, which
-        // the validation parse above has already applied to errors).
-        let mut bodies: std::collections::BTreeMap<String, gotmpl::parse::ListNode> =
-            Default::default();
-        for def in defines {
-            if def.body.is_empty_tree() && bodies.contains_key(def.name.as_str()) {
-                continue;
-            }
-            bodies.insert(def.name.to_string(), def.body);
-        }
-        for (name, body) in &bodies {
-            template = template.add_parse_tree(name, rw.define(body.clone())?);
-        }
-        // A template called with the root as dot gets a copy that checks root fields.
-        let mut done = std::collections::BTreeSet::new();
-        loop {
-            let todo: Vec<String> = rw
-                .root_calls()
-                .into_iter()
-                .filter(|n| !done.contains(n))
-                .collect();
-            if todo.is_empty() {
-                break;
-            }
-            for name in todo {
-                if let Some(body) = bodies.get(&name) {
-                    let checked = rw.main(body.clone())?;
-                    template = template.add_parse_tree(&rewrite::root_variant(&name), checked);
+        let build = |markers: bool| -> Result<gotmpl::Template, GoError> {
+            let mut rw = rewrite::Rewriter::new(src, &funcs, root_fields, markers);
+            let tree = rw.main(tree.clone())?;
+            let mut template = gotmpl::Template::new("")
+                .funcs((*funcs).clone())
+                .parse(&format!("{{{{template \"{MAIN}\" .}}}}"))
+                .map_err(convert_error)?
+                .add_parse_tree(MAIN, tree);
+            // Later non-empty bodies win, an empty body never replaces one (gotmpl's rule,
+            // which the validation parse above has already applied to errors).
+            let mut bodies: std::collections::BTreeMap<String, gotmpl::parse::ListNode> =
+                Default::default();
+            for def in &defines {
+                if def.body.is_empty_tree() && bodies.contains_key(def.name.as_str()) {
+                    continue;
                 }
-                done.insert(name);
+                bodies.insert(def.name.to_string(), def.body.clone());
             }
-        }
+            for (name, body) in &bodies {
+                template = template.add_parse_tree(name, rw.define(body.clone())?);
+            }
+            // A template called with the root as dot gets a copy that checks root fields.
+            let mut done = std::collections::BTreeSet::new();
+            loop {
+                let todo: Vec<String> = rw
+                    .root_calls()
+                    .into_iter()
+                    .filter(|n| !done.contains(n))
+                    .collect();
+                if todo.is_empty() {
+                    break;
+                }
+                for name in todo {
+                    if let Some(body) = bodies.get(&name) {
+                        let checked = rw.main(body.clone())?;
+                        template = template.add_parse_tree(&rewrite::root_variant(&name), checked);
+                    }
+                    done.insert(name);
+                }
+            }
+            Ok(template)
+        };
         Ok(GoTemplate {
-            template,
+            base: Arc::new(build(false)?),
+            traced: Arc::new(build(true)?),
+            by_fuel: Arc::default(),
             root_fields,
         })
     }
@@ -184,31 +201,80 @@ impl GoTemplate {
     ) -> Result<String, GoError> {
         let _ = self.root_fields;
         let fuel = ctx.fuel.max(1);
-        let state = RenderState {
-            key: ctx.random_key.to_vec(),
-            calls: 0,
-            fuel_left: fuel,
-            fuel,
-            substitute: substitute.cloned(),
-        };
-        let _guard = StateGuard::install(state);
-        let mut out = FuelWriter {
-            buf: String::new(),
-            exhausted: false,
-        };
-        let template = self.template.clone().max_range_iters(fuel);
-        match template.execute_fmt(&mut out, data) {
-            Ok(()) => Ok(out.buf),
-            Err(gotmpl::TemplateError::Write) if out.exhausted => Err(fuel_error(fuel)),
-            Err(gotmpl::TemplateError::RangeIterLimit) => Err(GoError {
+        let template = self.for_fuel(fuel);
+        match run(&template, data, ctx, substitute, fuel) {
+            Ok((out, _)) => Ok(out),
+            Err((e, _)) if e.line.is_some() => Err(e),
+            // Render again with position markers (same key, same steps) to say where.
+            Err((e, _)) => {
+                let traced = (*self.traced).clone().max_range_iters(fuel);
+                let position = match run(&traced, data, ctx, substitute, fuel) {
+                    Err((_, position)) | Ok((_, position)) => position,
+                };
+                Err(match position {
+                    (0, _) => e,
+                    (line, column) => GoError {
+                        line: Some(line),
+                        column: Some(column),
+                        ..e
+                    },
+                })
+            }
+        }
+    }
+
+    /// `base` bounded to `fuel` range iterations (built once per fuel value).
+    fn for_fuel(&self, fuel: u64) -> Arc<gotmpl::Template> {
+        let mut cache = self.by_fuel.lock().unwrap_or_else(|p| p.into_inner());
+        match &*cache {
+            Some((f, t)) if *f == fuel => Arc::clone(t),
+            _ => {
+                let t = Arc::new((*self.base).clone().max_range_iters(fuel));
+                *cache = Some((fuel, Arc::clone(&t)));
+                t
+            }
+        }
+    }
+}
+
+/// One execution with its render state; the error comes with the last position a marker
+/// recorded (none without markers).
+fn run(
+    template: &gotmpl::Template,
+    data: &gotmpl::Value,
+    ctx: &RenderContext<'_>,
+    substitute: Option<&Arc<SubstituteFn>>,
+    fuel: u64,
+) -> Result<(String, Position), (GoError, Position)> {
+    let state = RenderState {
+        key: ctx.random_key.to_vec(),
+        calls: 0,
+        fuel_left: fuel,
+        fuel,
+        substitute: substitute.cloned(),
+        position: (0, 0),
+    };
+    let _guard = StateGuard::install(state);
+    let mut out = FuelWriter {
+        buf: String::new(),
+        exhausted: false,
+    };
+    let result = template.execute_fmt(&mut out, data);
+    let position = STATE.with(|s| s.borrow().as_ref().map_or((0, 0), |st| st.position));
+    match result {
+        Ok(()) => Ok((out.buf, position)),
+        Err(gotmpl::TemplateError::Write) if out.exhausted => Err((fuel_error(fuel), position)),
+        Err(gotmpl::TemplateError::RangeIterLimit) => Err((
+            GoError {
                 message: format!(
                     "template exceeded its fuel: more than {fuel} range iterations in one render"
                 ),
                 line: None,
                 column: None,
-            }),
-            Err(e) => Err(convert_error(e)),
-        }
+            },
+            position,
+        )),
+        Err(e) => Err((convert_error(e), position)),
     }
 }
 
@@ -236,6 +302,8 @@ struct RenderState {
     fuel_left: u64,
     fuel: u64,
     substitute: Option<Arc<SubstituteFn>>,
+    /// Line and column of the action running (set by the rewrite's markers).
+    position: (usize, usize),
 }
 
 thread_local! {
@@ -290,6 +358,15 @@ pub(crate) fn next_random_call() -> (Vec<u8>, u64) {
         }
         None => (Vec::new(), 0),
     })
+}
+
+/// Records the line and column of the action about to run.
+pub(crate) fn set_position(line: usize, column: usize) {
+    STATE.with(|s| {
+        if let Some(st) = s.borrow_mut().as_mut() {
+            st.position = (line, column);
+        }
+    });
 }
 
 /// The substitution callback of the current render.

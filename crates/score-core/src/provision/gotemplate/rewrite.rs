@@ -4,12 +4,16 @@
 use std::sync::Arc;
 
 use gotmpl::parse::{
-    BranchNode, CommandNode, Expr, ListNode, Node, PipeNode, Pos, SmolStr, TemplateNode,
+    ActionNode, BranchNode, CommandNode, Expr, ListNode, Node, Number, PipeNode, Pos, SmolStr,
+    TemplateNode,
 };
 
+/// The variable the position markers assign (not a name a template can write).
+const MARKER_VAR: &str = "$\u{0}";
+
 use super::sprig::{
-    printf_directives, FN_CHARGE, FN_FIELD, FN_FMT, FN_FMTARG, FN_NIL_TICK, FN_OUT, FN_TICK,
-    GO_BUILTINS, PRINTING_BUILTINS,
+    printf_directives, FN_CHARGE, FN_FIELD, FN_FMT, FN_FMTARG, FN_NIL_TICK, FN_OUT, FN_POS,
+    FN_TICK, GO_BUILTINS, PRINTING_BUILTINS, SCALAR_RESULTS,
 };
 use super::GoError;
 
@@ -18,6 +22,12 @@ pub(super) struct Rewriter<'a> {
     funcs: &'a gotmpl::FuncMap,
     root_fields: Option<&'static [&'static str]>,
     in_define: bool,
+    /// Whether each action is preceded by a position marker (the traced build).
+    markers: bool,
+    /// The variable scopes of the body being rewritten (Go's: a control structure's pipeline
+    /// and branches form one): `true` for a variable declared as the root (`$x := .` with the
+    /// root as dot, or `$x := $`), so `$x.Foo` is checked like `.Foo`.
+    root_vars: std::cell::RefCell<Vec<std::collections::BTreeMap<String, bool>>>,
     /// The `define`d templates called with the root as dot (they get a root-checked copy).
     root_calls: std::cell::RefCell<std::collections::BTreeSet<String>>,
 }
@@ -32,12 +42,15 @@ impl<'a> Rewriter<'a> {
         src: &'a str,
         funcs: &'a gotmpl::FuncMap,
         root_fields: Option<&'static [&'static str]>,
+        markers: bool,
     ) -> Self {
         Rewriter {
             src,
             funcs,
             root_fields,
             in_define: false,
+            markers,
+            root_vars: Default::default(),
             root_calls: Default::default(),
         }
     }
@@ -50,28 +63,73 @@ impl<'a> Rewriter<'a> {
     /// The top-level body: dot and `$` are the root.
     pub(super) fn main(&mut self, tree: ListNode) -> Result<ListNode, GoError> {
         self.in_define = false;
+        *self.root_vars.borrow_mut() = vec![Default::default()];
         self.list(tree, true)
     }
 
     /// A `define`d body: dot and `$` are whatever the caller passes.
     pub(super) fn define(&mut self, tree: ListNode) -> Result<ListNode, GoError> {
         self.in_define = true;
+        *self.root_vars.borrow_mut() = vec![Default::default()];
         self.list(tree, false)
     }
 
     fn list(&self, mut list: ListNode, root: bool) -> Result<ListNode, GoError> {
         let nodes = std::mem::take(&mut list.nodes);
-        list.nodes = nodes
-            .into_iter()
-            .map(|n| self.node(n, root))
-            .collect::<Result<_, _>>()?;
+        for n in nodes {
+            // Each action is preceded by a silent marker of where it is, so a run-time error
+            // can name the line and column of the action that failed.
+            let at = match &n {
+                Node::Action(a) => Some(a.pos),
+                Node::If(b) | Node::With(b) | Node::Range(b) => Some(b.pos),
+                Node::Template(t) => Some(t.pos),
+                _ => None,
+            };
+            if let Some(pos) = at.filter(|_| self.markers) {
+                list.nodes.push(self.marker(pos));
+            }
+            list.nodes.push(self.node(n, root)?);
+        }
         Ok(list)
+    }
+
+    /// `{{ $\0 := pos LINE COLUMN }}`: records the position, prints nothing.
+    fn marker(&self, pos: Pos) -> Node {
+        let (line, column) = self.line_col(pos);
+        let num = |n: usize| Expr::Number(pos, Number::Int(n as i64));
+        Node::Action(ActionNode {
+            pos,
+            pipe: PipeNode {
+                pos,
+                decl: vec![SmolStr::new_static(MARKER_VAR)],
+                commands: vec![command(
+                    pos,
+                    vec![ident(pos, FN_POS), num(line), num(column)],
+                )],
+                is_assign: false,
+            },
+        })
+    }
+
+    fn line_col(&self, pos: Pos) -> (usize, usize) {
+        let before = self.src.get(..pos.offset).unwrap_or("");
+        let column = before
+            .rfind('\n')
+            .map_or(before.len(), |i| before.len() - i - 1)
+            + 1;
+        (pos.line, column)
     }
 
     fn node(&self, node: Node, root: bool) -> Result<Node, GoError> {
         Ok(match node {
             Node::Action(mut a) => {
-                let printed = a.pipe.decl.is_empty();
+                // Formatted as Go prints it, unless the last step is a function whose result
+                // gotmpl already prints that way.
+                let scalar = matches!(
+                    a.pipe.commands.last().and_then(|c| c.args.first()),
+                    Some(Expr::Identifier(_, f)) if SCALAR_RESULTS.contains(&f.as_str())
+                );
+                let printed = a.pipe.decl.is_empty() && !scalar;
                 a.pipe = self.pipe(a.pipe, root)?;
                 if printed {
                     push_call(&mut a.pipe, FN_OUT);
@@ -79,7 +137,7 @@ impl<'a> Rewriter<'a> {
                 Node::Action(a)
             }
             Node::If(b) => Node::If(self.branch(b, root, |_| root)?),
-            Node::With(b) => Node::With(self.branch(b, root, |p| root && is_dot_or_dollar(p))?),
+            Node::With(b) => Node::With(self.branch(b, root, |p| self.is_root(p, root))?),
             Node::Range(b) => Node::Range(self.branch(b, root, |_| false)?),
             Node::Template(t) => Node::Template(self.template(t, root)?),
             Node::List(l) => Node::List(self.list(l, root)?),
@@ -94,15 +152,20 @@ impl<'a> Rewriter<'a> {
         body_root: impl Fn(&PipeNode) -> bool,
     ) -> Result<BranchNode, GoError> {
         let inner = body_root(&b.pipe);
-        b.pipe = self.pipe(b.pipe, root)?;
-        b.body = self.list(b.body, inner)?;
-        b.else_body = b.else_body.map(|e| self.list(e, root)).transpose()?;
-        Ok(b)
+        self.root_vars.borrow_mut().push(Default::default());
+        let done = (|| {
+            b.pipe = self.pipe(b.pipe, root)?;
+            b.body = self.list(b.body, inner)?;
+            b.else_body = b.else_body.map(|e| self.list(e, root)).transpose()?;
+            Ok(b)
+        })();
+        self.root_vars.borrow_mut().pop();
+        done
     }
 
     fn template(&self, mut t: TemplateNode, root: bool) -> Result<TemplateNode, GoError> {
         // Called with the root as dot: the callee's root-checked copy.
-        if root && self.root_fields.is_some() && t.pipe.as_ref().is_some_and(is_dot_or_dollar) {
+        if self.root_fields.is_some() && t.pipe.as_ref().is_some_and(|p| self.is_root(p, root)) {
             self.root_calls.borrow_mut().insert(t.name.to_string());
             t.name = SmolStr::new(root_variant(&t.name));
         }
@@ -124,6 +187,29 @@ impl<'a> Rewriter<'a> {
     }
 
     fn pipe(&self, mut pipe: PipeNode, root: bool) -> Result<PipeNode, GoError> {
+        if !pipe.decl.is_empty() {
+            let holds_root = !self.in_define && pipe.decl.len() == 1 && self.is_root(&pipe, root);
+            let mut scopes = self.root_vars.borrow_mut();
+            for name in &pipe.decl {
+                let name = name.to_string();
+                // `:=` declares in the innermost scope; `=` changes the variable in scope.
+                let scope = if pipe.is_assign {
+                    scopes.iter_mut().rev().find(|s| s.contains_key(&name))
+                } else {
+                    None
+                };
+                match scope {
+                    Some(s) => {
+                        s.insert(name, holds_root);
+                    }
+                    None => {
+                        if let Some(s) = scopes.last_mut() {
+                            s.insert(name, holds_root);
+                        }
+                    }
+                }
+            }
+        }
         let mut prints = false;
         let commands = std::mem::take(&mut pipe.commands);
         let piped_from = |i: usize| i > 0;
@@ -227,12 +313,46 @@ impl<'a> Rewriter<'a> {
             {
                 unknown_field(pos, &fields[0])
             }
+            Expr::Variable(pos, name, fields)
+                if !self.in_define && self.root_var(&name) && self.unknown_root_field(&fields) =>
+            {
+                unknown_field(pos, &fields[0])
+            }
             Expr::Pipe(pos, p) => Expr::Pipe(pos, self.pipe(p, root)?),
             Expr::Chain(pos, inner, fields) => {
                 Expr::Chain(pos, Box::new(self.expr(*inner, root)?), fields)
             }
             other => other,
         })
+    }
+
+    /// Whether the pipeline is just the root: `.` where dot is the root, `$` outside a
+    /// `define`, or a variable holding the root.
+    fn is_root(&self, p: &PipeNode, root: bool) -> bool {
+        let [c] = p.commands.as_slice() else {
+            return false;
+        };
+        match c.args.as_slice() {
+            [Expr::Dot(_)] => root,
+            [Expr::Variable(_, n, f)] if f.is_empty() => {
+                if n == "$" {
+                    !self.in_define
+                } else {
+                    !self.in_define && self.root_var(n)
+                }
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether the innermost variable of this name holds the root.
+    fn root_var(&self, name: &str) -> bool {
+        self.root_vars
+            .borrow()
+            .iter()
+            .rev()
+            .find_map(|scope| scope.get(name).copied())
+            .unwrap_or(false)
     }
 
     fn unknown_root_field(&self, fields: &[SmolStr]) -> bool {
@@ -243,30 +363,12 @@ impl<'a> Rewriter<'a> {
     }
 
     fn error(&self, pos: Pos, message: String) -> GoError {
-        let before = self.src.get(..pos.offset).unwrap_or("");
-        let column = before
-            .rfind('\n')
-            .map_or(before.len(), |i| before.len() - i - 1)
-            + 1;
+        let (_, column) = self.line_col(pos);
         GoError {
             message,
             line: Some(pos.line),
             column: Some(column),
         }
-    }
-}
-
-fn is_dot_or_dollar(p: &PipeNode) -> bool {
-    match p.commands.as_slice() {
-        [c] => matches!(
-            c.args.as_slice(),
-            [Expr::Dot(_)] | [Expr::Variable(_, _, _)]
-                if match &c.args[0] {
-                    Expr::Variable(_, n, f) => n == "$" && f.is_empty(),
-                    _ => true,
-                }
-        ),
-        _ => false,
     }
 }
 

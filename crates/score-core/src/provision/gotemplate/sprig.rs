@@ -28,6 +28,8 @@ pub(super) const FN_NIL_TICK: &str = "\u{0}niltick";
 /// Prepares one `printf` argument for its verb (internal): Go's formatting of floats, lists
 /// and maps, and of a verb that does not fit its argument, where gotmpl's differs.
 pub(super) const FN_FMTARG: &str = "\u{0}fmtarg";
+/// Records the position of the action about to run (internal).
+pub(super) const FN_POS: &str = "\u{0}pos";
 /// An unknown field of the root struct (internal).
 pub(super) const FN_FIELD: &str = "\u{0}field";
 
@@ -35,6 +37,122 @@ pub(super) const FN_FIELD: &str = "\u{0}field";
 pub(super) const GO_BUILTINS: &[&str] = &[
     "and", "call", "html", "index", "slice", "js", "len", "not", "or", "print", "printf",
     "println", "urlquery", "eq", "ge", "gt", "le", "lt", "ne",
+];
+
+/// Functions whose result is always a string, integer or bool, which gotmpl prints as Go does
+/// (an action ending in one needs no formatting step).
+pub(super) const SCALAR_RESULTS: &[&str] = &[
+    "quote",
+    "squote",
+    "cat",
+    "upper",
+    "lower",
+    "title",
+    "untitle",
+    "trim",
+    "trimAll",
+    "trimall",
+    "trimPrefix",
+    "trimSuffix",
+    "replace",
+    "indent",
+    "nindent",
+    "printf",
+    "print",
+    "println",
+    "html",
+    "js",
+    "urlquery",
+    "b64enc",
+    "b64dec",
+    "b32enc",
+    "b32dec",
+    "toJson",
+    "toRawJson",
+    "toPrettyJson",
+    "mustToJson",
+    "mustToRawJson",
+    "mustToPrettyJson",
+    "toString",
+    "join",
+    "substr",
+    "trunc",
+    "abbrev",
+    "abbrevboth",
+    "repeat",
+    "nospace",
+    "initials",
+    "wrap",
+    "wrapWith",
+    "camelcase",
+    "snakecase",
+    "kebabcase",
+    "swapcase",
+    "sha1sum",
+    "sha256sum",
+    "adler32sum",
+    "randAlphaNum",
+    "randAlpha",
+    "randNumeric",
+    "randAscii",
+    "randBytes",
+    "uuidv4",
+    "encodeSecretRef",
+    "substituteValue",
+    "regexReplaceAll",
+    "regexReplaceAllLiteral",
+    "regexFind",
+    "regexQuoteMeta",
+    "urlJoin",
+    "base",
+    "dir",
+    "ext",
+    "clean",
+    "osBase",
+    "osDir",
+    "osExt",
+    "osClean",
+    "typeOf",
+    "kindOf",
+    "len",
+    "add",
+    "add1",
+    "sub",
+    "mul",
+    "div",
+    "mod",
+    "max",
+    "min",
+    "biggest",
+    "atoi",
+    "int",
+    "int64",
+    "toDecimal",
+    "randInt",
+    "eq",
+    "ne",
+    "lt",
+    "le",
+    "gt",
+    "ge",
+    "not",
+    "contains",
+    "hasPrefix",
+    "hasSuffix",
+    "hasKey",
+    "has",
+    "empty",
+    "all",
+    "any",
+    "regexMatch",
+    "semverCompare",
+    "typeIs",
+    "typeIsLike",
+    "kindIs",
+    "deepEqual",
+    "isAbs",
+    "osIsAbs",
+    "seq",
 ];
 
 /// The built-ins whose result can be larger than their arguments (charged by the rewrite).
@@ -153,19 +271,75 @@ fn call(
         }
         _ => {}
     }
-    let mut conv = Vec::with_capacity(args.len());
+    // Most arguments pass as they are; only a nil map or an int for a float is replaced.
+    let mut conv: Option<Vec<Value>> = None;
     for (i, a) in args.iter().enumerate() {
         let p = params.get(i).copied().or(variadic).unwrap_or(P::A);
-        conv.push(check(p, a).map_err(exec)?);
+        if let Some(replaced) = check(p, a).map_err(exec)? {
+            conv.get_or_insert_with(|| args.to_vec())[i] = replaced;
+        }
     }
-    let out = f(&conv).map_err(|e| exec(format!("error calling {name}: {e}")))?;
+    let conv: &[Value] = conv.as_deref().unwrap_or(args);
+    let out = f(conv).map_err(|e| exec(format!("error calling {name}: {e}")))?;
     charge(size(&out)).map_err(exec)?;
+    if NESTING.contains(&name) && too_deep(&out, MAX_DEPTH) {
+        return Err(exec(format!(
+            "error calling {name}: the value would be nested deeper than {MAX_DEPTH} levels \
+             (score-gen bounds the values templates build)"
+        )));
+    }
     Ok(out)
 }
 
-fn check(p: P, v: &Value) -> Result<Value, String> {
+/// The functions that put a list or dict inside a new one (a template could otherwise build a
+/// value nested so deep that printing or dropping it overflows the stack).
+const NESTING: &[&str] = &[
+    "list",
+    "tuple",
+    "dict",
+    "append",
+    "push",
+    "mustAppend",
+    "mustPush",
+    "prepend",
+    "mustPrepend",
+    "set",
+    "merge",
+    "mustMerge",
+    "mergeOverwrite",
+    "mustMergeOverwrite",
+    "chunk",
+    "mustChunk",
+];
+
+/// How deep the values templates build may nest.
+const MAX_DEPTH: usize = 100;
+
+/// Whether `v` nests lists and dicts more than `limit` deep (iterative: no recursion).
+fn too_deep(v: &Value, limit: usize) -> bool {
+    let mut stack = vec![(v, 1usize)];
+    while let Some((x, d)) = stack.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match x {
+            Value::List(l) => Box::new(l.iter()),
+            Value::Map(m) => Box::new(m.values()),
+            _ => continue,
+        };
+        if d > limit {
+            return true;
+        }
+        for c in children {
+            if matches!(c, Value::List(_) | Value::Map(_)) {
+                stack.push((c, d + 1));
+            }
+        }
+    }
+    false
+}
+
+/// Go's argument check for a parameter of type `p`: `Some` when the value passes changed.
+fn check(p: P, v: &Value) -> Result<Option<Value>, String> {
     let want = match p {
-        P::A => return Ok(v.clone()),
+        P::A => return Ok(None),
         P::S => "string",
         P::I => "int",
         P::F => "float64",
@@ -173,11 +347,13 @@ fn check(p: P, v: &Value) -> Result<Value, String> {
         P::M => "map[string]interface {}",
     };
     match (p, v) {
-        (P::S, Value::String(_)) | (P::I, Value::Int(_)) | (P::B, Value::Bool(_)) => Ok(v.clone()),
-        (P::F, Value::Float(_)) => Ok(v.clone()),
-        (P::F, Value::Int(i)) => Ok(Value::Float(*i as f64)),
-        (P::M, Value::Map(_)) => Ok(v.clone()),
-        (P::M, Value::Nil) => Ok(Value::Map(Arc::new(BTreeMap::new()))),
+        (P::S, Value::String(_))
+        | (P::I, Value::Int(_))
+        | (P::B, Value::Bool(_))
+        | (P::F, Value::Float(_))
+        | (P::M, Value::Map(_)) => Ok(None),
+        (P::F, Value::Int(i)) => Ok(Some(Value::Float(*i as f64))),
+        (P::M, Value::Nil) => Ok(Some(Value::Map(Arc::new(BTreeMap::new())))),
         (_, Value::Nil) => Err(format!("invalid value; expected {want}")),
         _ => Err(format!(
             "wrong type for value; expected {want}; got {}",
@@ -889,6 +1065,17 @@ fn internal(m: &mut FuncMap) {
         }),
     );
     m.insert(
+        FN_POS.into(),
+        Arc::new(|a: &[Value]| {
+            let n = |i: usize| match a.get(i) {
+                Some(Value::Int(x)) => usize::try_from(*x).unwrap_or(0),
+                _ => 0,
+            };
+            super::set_position(n(0), n(1));
+            Ok(Value::Nil)
+        }),
+    );
+    m.insert(
         FN_FMTARG.into(),
         Arc::new(|a: &[Value]| {
             let directive = a.first().and_then(Value::as_str).unwrap_or("%v");
@@ -1027,6 +1214,14 @@ fn fmt_value(directive: &str, v: &Value, nested: bool) -> Result<String, String>
         _ => true,
     };
     Ok(match v {
+        // The common cases, directly.
+        Value::String(x) if verb == 's' && plain => pad(x.to_string()),
+        Value::Int(_) | Value::Uint(_) if verb == 'd' && plain => pad(go_sprint(v)),
+        Value::String(_) | Value::Int(_) | Value::Uint(_) | Value::Bool(_)
+            if verb == 'v' && plain =>
+        {
+            pad(go_sprint(v))
+        }
         Value::List(l) if verb != 'T' => {
             let parts = l
                 .iter()
