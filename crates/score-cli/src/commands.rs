@@ -105,6 +105,7 @@ pub fn terraform(args: &TerraformArgs) -> Result<(), Diagnostics> {
     let flags = TargetFlags {
         namespace: args.namespace.clone(),
         module_source: args.module_source.clone(),
+        stdout: args.output == Path::new("-"),
         ..TargetFlags::default()
     };
     let target = (targets::by_name("terraform").build)(&flags)?;

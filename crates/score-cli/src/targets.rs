@@ -30,6 +30,8 @@ pub struct TargetFlags {
     pub generate_namespace: bool,
     /// terraform `--module-source TYPE=SOURCE`.
     pub module_source: Vec<String>,
+    /// terraform `-o -`: the output must be one file.
+    pub stdout: bool,
     /// `--allow-outside-paths`: compose volumes may bind-mount host paths outside the project.
     pub allow_outside_paths: bool,
 }
@@ -139,6 +141,7 @@ fn terraform(flags: &TargetFlags) -> Result<BoxedTarget, Diagnostics> {
         sources.insert(kind.to_string(), source.to_string());
     }
     o.module_sources = sources;
+    o.single_file = flags.stdout;
     Ok(Box::new(TerraformTarget::new(o)))
 }
 

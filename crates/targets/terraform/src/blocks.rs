@@ -190,7 +190,7 @@ pub(crate) fn block_from_value(v: &Value, what: &str) -> Result<Block, String> {
 }
 
 /// The fragment sections a terraform provisioner may render.
-pub(crate) const SECTIONS: &[&str] = &["blocks", "expression_outputs"];
+pub(crate) const SECTIONS: &[&str] = &["blocks", "expression_outputs", "files"];
 
 /// The blocks of one resource's `terraform.blocks` fragment (after checking its sections).
 pub(crate) fn resource_blocks(
@@ -221,6 +221,55 @@ pub(crate) fn resource_blocks(
             "{what}: terraform section 'blocks' must render a list of blocks"
         )),
     }
+}
+
+/// The files of one resource's `terraform.files` fragment: a mapping of relative path (e.g.
+/// `modules/postgres/main.tf`) to HCL text, each parsed (so it is our error, not Terraform's, when
+/// the text is not HCL) and later printed by our formatter like `main.tf`.
+pub(crate) fn resource_files(
+    fragments: &std::collections::BTreeMap<String, Value>,
+    what: &str,
+) -> Result<Vec<(String, Body)>, String> {
+    let files = match fragments.get("files") {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Object(m)) => m,
+        Some(_) => {
+            return Err(format!(
+            "{what}: terraform section 'files' must render a mapping of relative path to HCL text"
+        ))
+        }
+    };
+    let mut out = Vec::new();
+    for (path, text) in files {
+        check_file_path(path).map_err(|e| format!("{what}: files: '{path}' {e}"))?;
+        let text = text
+            .as_str()
+            .ok_or_else(|| format!("{what}: files: '{path}' must be HCL text (a string)"))?;
+        let body: Body = hcl::parse(text)
+            .map_err(|e| format!("{what}: files: '{path}' is not valid HCL: {e}"))?;
+        out.push((path.clone(), body));
+    }
+    Ok(out)
+}
+
+/// A file a provisioner may write beside `main.tf`: a relative path of plain names (no `.`,
+/// `..`, empty part or backslash), ending in `.tf`, in a sub-directory (the top-level files are
+/// the target's own).
+fn check_file_path(path: &str) -> Result<(), &'static str> {
+    let parts: Vec<&str> = path.split('/').collect();
+    if parts
+        .iter()
+        .any(|p| p.is_empty() || *p == "." || *p == ".." || p.contains('\\') || p.contains(':'))
+    {
+        return Err("must be a relative path of plain names separated by '/'");
+    }
+    if parts.len() < 2 {
+        return Err("must be in a sub-directory (e.g. modules/<name>/main.tf): the top-level files are the target's");
+    }
+    if !path.ends_with(".tf") {
+        return Err("must end in .tf");
+    }
+    Ok(())
 }
 
 /// `key = value` attributes of a map in order, as an HCL object.

@@ -59,6 +59,10 @@ pub struct TerraformOptions {
     /// default `postgres`/`mysql`/`redis`/`s3` provisioners use it as the module `source` when
     /// the resource has no `source` param.
     pub module_sources: BTreeMap<String, String>,
+    /// The caller can write only one file (`-o -`, stdout): a run whose output is more than
+    /// `main.tf` (a `variables.tf`, module files) is refused instead of writing the rest
+    /// somewhere the user did not ask for.
+    pub single_file: bool,
 }
 
 impl Target for TerraformTarget {
@@ -87,7 +91,25 @@ impl Target for TerraformTarget {
     }
 
     fn emit(&self, project: &ResolvedProject) -> Result<Artefacts, Diagnostics> {
-        emit(project, self.options.namespace.as_deref())
+        let out = emit(project, self.options.namespace.as_deref())?;
+        if self.options.single_file && out.files.len() > 1 {
+            let names: Vec<String> = out
+                .files
+                .iter()
+                .map(|f| f.0.display().to_string())
+                .collect();
+            return Err(Diagnostic::new(
+                Code::Usage,
+                format!(
+                    "the terraform output is {} files ({}), and stdout holds one",
+                    names.len(),
+                    names.join(", ")
+                ),
+            )
+            .with_help("write to a directory instead: -o infra/ (main.tf, variables.tf and the modules/ the configuration needs)")
+            .into());
+        }
+        Ok(out)
     }
 }
 
@@ -140,9 +162,45 @@ fn emit(project: &ResolvedProject, namespace: Option<&str>) -> Result<Artefacts,
         .map_err(err(Code::TerraformBlockConflict))?;
 
     let mut diags = Diagnostics::default();
+    // Files beside main.tf (modules), by path: first owner and text.
+    let mut extra: BTreeMap<String, (String, String)> = BTreeMap::new();
     for r in project.resources() {
         let owner = format!("resource '{}'", r.uid);
         let what = format!("resource '{}' (provisioner '{}')", r.uid, r.provisioner);
+        match blocks::resource_files(&r.fragments, &what) {
+            Ok(fs) => {
+                for (path, body) in fs {
+                    // Printed as main.tf is, then read back: a file must mean what the
+                    // provisioner wrote (hcl-rs does not re-escape every parsed template).
+                    let printed = format::to_terraform_string(&body).and_then(|t| {
+                        match hcl::parse(&t) {
+                            Ok(b) if b == body => Ok(t),
+                            _ => Err("the printed file does not read back as the same HCL; please report this".to_string()),
+                        }
+                    });
+                    let text = match printed {
+                        Ok(t) => t,
+                        Err(e) => {
+                            diags.push(Diagnostic::new(Code::TerraformEmit, format!("{what}: files: '{path}': {e}")));
+                            continue;
+                        }
+                    };
+                    match extra.get(&path) {
+                        Some((first, t)) if *t != text => diags.push(Diagnostic::new(
+                            Code::TerraformBlockConflict,
+                            format!("{owner} and {first} both write the file `{path}` differently"),
+                        )),
+                        Some(_) => {}
+                        None => {
+                            extra.insert(path, (owner.clone(), text));
+                        }
+                    }
+                }
+            }
+            Err(e) => diags.push(Diagnostic::new(Code::TerraformInvalidSection, e).with_help(
+                "a terraform provisioner's `files` section renders a mapping of relative path (modules/<name>/<file>.tf) to HCL text (spec/targets/terraform.md)",
+            )),
+        }
         match blocks::resource_blocks(&r.fragments, &what) {
             Ok(bs) => {
                 for b in bs {
@@ -204,6 +262,9 @@ fn emit(project: &ResolvedProject, namespace: Option<&str>) -> Result<Artefacts,
                 .map_err(err(Code::TerraformEmit))?
                 .into_bytes(),
         ));
+    }
+    for (path, (_, text)) in extra {
+        files.push((PathBuf::from(path), text.into_bytes()));
     }
     Ok(Artefacts {
         files,
