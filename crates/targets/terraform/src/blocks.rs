@@ -245,8 +245,10 @@ pub(crate) fn resource_files(
         let text = text
             .as_str()
             .ok_or_else(|| format!("{what}: files: '{path}' must be HCL text (a string)"))?;
-        let body: Body = hcl::parse(text)
+        let mut body: Body = hcl::parse(text)
             .map_err(|e| format!("{what}: files: '{path}' is not valid HCL: {e}"))?;
+        crate::strings::parsed_templates_to_source(&mut body)
+            .map_err(|e| format!("{what}: files: '{path}': {e}"))?;
         out.push((path.clone(), body));
     }
     Ok(out)

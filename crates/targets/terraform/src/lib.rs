@@ -173,8 +173,11 @@ fn emit(project: &ResolvedProject, namespace: Option<&str>) -> Result<Artefacts,
                     // Printed as main.tf is, then read back: a file must mean what the
                     // provisioner wrote (hcl-rs does not re-escape every parsed template).
                     let printed = format::to_terraform_string(&body).and_then(|t| {
-                        match hcl::parse(&t) {
-                            Ok(b) if b == body => Ok(t),
+                        let reread = hcl::parse(&t).map(|mut b| {
+                            strings::parsed_templates_to_source(&mut b).map(|()| b)
+                        });
+                        match reread {
+                            Ok(Ok(b)) if b == body => Ok(t),
                             _ => Err("the printed file does not read back as the same HCL; please report this".to_string()),
                         }
                     });
