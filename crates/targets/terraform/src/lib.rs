@@ -3,8 +3,10 @@
 //! `main.tf` holds a `terraform { required_providers }` block, then every provisioned resource's
 //! blocks (in resource-uid order, identical duplicates kept once), then each workload (by name)
 //! as `kubernetes_config_map_v1` / `kubernetes_secret_v1` / `kubernetes_deployment_v1` /
-//! `kubernetes_service_v1`. Every `variable` block goes to `variables.tf` (sorted by name),
-//! which is only written when there is one. Both files are byte-identical to `terraform fmt`.
+//! `kubernetes_service_v1`. Every `variable` block goes to `variables.tf` (sorted by name), and
+//! the host of each workload's Service is an `output` in `outputs.tf`; each is written only when
+//! it has a block. Files that provisioners render (`terraform.files`, e.g. the default modules
+//! under `modules/<type>/`) follow, by path. Every file is byte-identical to `terraform fmt`.
 //! The format is specified in `spec/targets/terraform.md`.
 //!
 //! ```
@@ -59,9 +61,9 @@ pub struct TerraformOptions {
     /// default `postgres`/`mysql`/`redis`/`s3` provisioners use it as the module `source` when
     /// the resource has no `source` param.
     pub module_sources: BTreeMap<String, String>,
-    /// The caller can write only one file (`-o -`, stdout): a run whose output is more than
-    /// `main.tf` (a `variables.tf`, module files) is refused instead of writing the rest
-    /// somewhere the user did not ask for.
+    /// The caller can write only one file (`-o -`, stdout): `variables.tf` and `outputs.tf` are
+    /// appended to `main.tf`, and a run that needs module files beside it is refused instead of
+    /// writing them somewhere the user did not ask for.
     pub single_file: bool,
 }
 
@@ -92,25 +94,46 @@ impl Target for TerraformTarget {
 
     fn emit(&self, project: &ResolvedProject) -> Result<Artefacts, Diagnostics> {
         let out = emit(project, self.options.namespace.as_deref())?;
-        if self.options.single_file && out.files.len() > 1 {
-            let names: Vec<String> = out
-                .files
-                .iter()
-                .map(|f| f.0.display().to_string())
-                .collect();
-            return Err(Diagnostic::new(
-                Code::Usage,
-                format!(
-                    "the terraform output is {} files ({}), and stdout holds one",
-                    names.len(),
-                    names.join(", ")
-                ),
-            )
-            .with_help("write to a directory instead: -o infra/ (main.tf, variables.tf and the modules/ the configuration needs)")
-            .into());
+        if self.options.single_file {
+            return single_file(out);
         }
         Ok(out)
     }
+}
+
+/// The output as one file, for stdout: the root module's files (main.tf, variables.tf,
+/// outputs.tf) are one module whichever files hold it, so they are joined into `main.tf`; module
+/// directories cannot be, and a configuration that needs one is refused.
+fn single_file(out: Artefacts) -> Result<Artefacts, Diagnostics> {
+    let nested: Vec<String> = out
+        .files
+        .iter()
+        .map(|f| f.0.display().to_string())
+        .filter(|p| p.contains('/'))
+        .collect();
+    if !nested.is_empty() {
+        return Err(Diagnostic::new(
+            Code::Usage,
+            format!(
+                "the terraform output needs {} more files beside main.tf ({}), and stdout holds one",
+                nested.len(),
+                nested.join(", ")
+            ),
+        )
+        .with_help("write to a directory instead: -o infra/ (main.tf and the modules/ it calls)")
+        .into());
+    }
+    let mut text = Vec::new();
+    for (i, (_, bytes)) in out.files.iter().enumerate() {
+        if i > 0 {
+            text.push(b'\n');
+        }
+        text.extend_from_slice(bytes);
+    }
+    Ok(Artefacts {
+        files: vec![(PathBuf::from("main.tf"), text)],
+        ..out
+    })
 }
 
 /// Blocks by (type, labels), keeping the first and rejecting a different block under the same
@@ -158,6 +181,7 @@ fn err(code: Code) -> impl Fn(String) -> Diagnostics {
 fn emit(project: &ResolvedProject, namespace: Option<&str>) -> Result<Artefacts, Diagnostics> {
     let mut main = BlockSet::default();
     let mut vars = BlockSet::default();
+    let mut outputs = BlockSet::default();
     main.add(required_providers(), "the target")
         .map_err(err(Code::TerraformBlockConflict))?;
 
@@ -236,6 +260,11 @@ fn emit(project: &ResolvedProject, namespace: Option<&str>) -> Result<Artefacts,
                         diags.push(Diagnostic::new(Code::TerraformBlockConflict, e));
                     }
                 }
+                for b in out.outputs {
+                    if let Err(e) = outputs.add(b, &owner) {
+                        diags.push(Diagnostic::new(Code::TerraformBlockConflict, e));
+                    }
+                }
             }
             Err(d) => diags.push(d),
         }
@@ -262,6 +291,14 @@ fn emit(project: &ResolvedProject, namespace: Option<&str>) -> Result<Artefacts,
         files.push((
             PathBuf::from("variables.tf"),
             format::to_terraform_string(&blocks::body_of(v))
+                .map_err(err(Code::TerraformEmit))?
+                .into_bytes(),
+        ));
+    }
+    if !outputs.blocks.is_empty() {
+        files.push((
+            PathBuf::from("outputs.tf"),
+            format::to_terraform_string(&blocks::body_of(outputs.blocks))
                 .map_err(err(Code::TerraformEmit))?
                 .into_bytes(),
         ));

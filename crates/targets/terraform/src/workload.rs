@@ -16,6 +16,8 @@ use crate::blocks::{is_expression, parse_expr, resolved_expr, string_object};
 pub(crate) struct WorkloadOut {
     pub main: Vec<Block>,
     pub variables: Vec<Block>,
+    /// `output` blocks (outputs.tf): the host name of the workload's Service.
+    pub outputs: Vec<Block>,
 }
 
 /// A Terraform name for a Kubernetes name: `-` and any other character that is not a letter,
@@ -204,10 +206,29 @@ pub(crate) fn workload_blocks(
         containers,
         pod.volumes,
     ));
-    main.extend(service(w, &pod.id, namespace, &annotations, selector));
+    let svc = service(w, &pod.id, namespace, &annotations, selector);
+    let mut outputs = Vec::new();
+    if let Some(svc) = svc {
+        main.push(svc);
+        let value = format!("kubernetes_service_v1.{}.metadata[0].name", pod.id);
+        outputs.push(
+            Block::builder("output")
+                .add_label(format!("{}_host", pod.id))
+                .add_attribute((
+                    "description",
+                    format!("Host name of the Service of workload '{name}', inside the cluster."),
+                ))
+                .add_attribute((
+                    "value",
+                    parse_expr(&value, "service host").map_err(|e| located(e, None))?,
+                ))
+                .build(),
+        );
+    }
     Ok(WorkloadOut {
         main,
         variables: pod.variables,
+        outputs,
     })
 }
 

@@ -153,9 +153,10 @@ resources:
     assert_eq!(out.len(), 2);
 }
 
-/// `-o -` (`single_file`): refused when the configuration is more than main.tf.
+/// `-o -` (`single_file`): the root module's files are joined into main.tf; module files
+/// cannot go to stdout, so a configuration that needs them is refused.
 #[test]
-fn single_file_refuses_more_than_main_tf() {
+fn single_file_joins_the_root_module_and_refuses_module_files() {
     let mut o = TerraformOptions::default();
     o.single_file = true;
     let score = "apiVersion: score.dev/v1b1\nmetadata: {name: app}\ncontainers:\n  main:\n    image: busybox\n    variables: {DB: '${resources.db.host}'}\nresources:\n  db: {type: postgres}\n";
@@ -164,12 +165,22 @@ fn single_file_refuses_more_than_main_tf() {
     assert_eq!(d.code, Code::Usage);
     assert_eq!(
         d.message,
-        "the terraform output is 4 files (main.tf, modules/postgres/main.tf, modules/postgres/outputs.tf, modules/postgres/variables.tf), and stdout holds one"
+        "the terraform output needs 3 more files beside main.tf (modules/postgres/main.tf, modules/postgres/outputs.tf, modules/postgres/variables.tf), and stdout holds one"
     );
     assert!(d.help.as_deref().unwrap_or_default().contains("-o infra/"));
-    // One file is fine.
-    let plain = "apiVersion: score.dev/v1b1\nmetadata: {name: app}\ncontainers:\n  main: {image: busybox}\n";
-    assert_eq!(run(o, plain, "[]").unwrap().len(), 1);
+    // main.tf, variables.tf (an image built elsewhere) and outputs.tf (a Service) in one file.
+    let plain = "apiVersion: score.dev/v1b1\nmetadata: {name: app}\nservice: {ports: {web: {port: 80}}}\ncontainers:\n  main: {image: .}\n";
+    let split = run(TerraformOptions::default(), plain, "[]").unwrap();
+    let names: Vec<&str> = split.iter().map(|f| f.0.as_str()).collect();
+    assert_eq!(names, ["main.tf", "variables.tf", "outputs.tf"]);
+    let joined = run(o, plain, "[]").unwrap();
+    assert_eq!(joined.len(), 1);
+    assert_eq!(joined[0].0, "main.tf");
+    assert_eq!(
+        joined[0].1,
+        format!("{}\n{}\n{}", split[0].1, split[1].1, split[2].1)
+    );
+    assert!(joined[0].1.contains("output \"app_host\" {"));
 }
 
 /// The schema check finds an unknown argument, an attribute written as a block and the reverse,
