@@ -182,6 +182,8 @@ fn emit(project: &ResolvedProject, namespace: Option<&str>) -> Result<Artefacts,
     let mut main = BlockSet::default();
     let mut vars = BlockSet::default();
     let mut outputs = BlockSet::default();
+    vars.add(namespace_variable(namespace), "the target")
+        .map_err(err(Code::TerraformBlockConflict))?;
     main.add(required_providers(), "the target")
         .map_err(err(Code::TerraformBlockConflict))?;
 
@@ -248,7 +250,7 @@ fn emit(project: &ResolvedProject, namespace: Option<&str>) -> Result<Artefacts,
     }
     for w in &project.workloads {
         let owner = format!("workload '{}'", w.name);
-        match workload::workload_blocks(w, project, namespace) {
+        match workload::workload_blocks(w, project) {
             Ok(out) => {
                 for b in out.main {
                     if let Err(e) = main.add(b, &owner) {
@@ -310,6 +312,27 @@ fn emit(project: &ResolvedProject, namespace: Option<&str>) -> Result<Artefacts,
         files,
         ..Artefacts::default()
     })
+}
+
+/// `variable "namespace"`: the namespace of every Kubernetes object, the workloads' and the
+/// default modules' alike, so one configuration can go to several namespaces
+/// (`-var namespace=...`); `--namespace` is its default.
+fn namespace_variable(namespace: Option<&str>) -> Block {
+    Block::builder("variable")
+        .add_label("namespace")
+        .add_attribute((
+            "type",
+            hcl::Expression::Variable(hcl::Variable::unchecked("string")),
+        ))
+        .add_attribute((
+            "description",
+            "Namespace of every Kubernetes object; null: the provider's default namespace.",
+        ))
+        .add_attribute((
+            "default",
+            namespace.map_or(hcl::Expression::Null, hcl::Expression::from),
+        ))
+        .build()
 }
 
 fn required_providers() -> Block {

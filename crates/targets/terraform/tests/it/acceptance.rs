@@ -8,13 +8,14 @@ use crate::common::*;
 fn acceptance_example() {
     let case = load_case("acceptance");
     let files = compile(&case);
-    // No variables.tf without variables; the Service host of orders (web has none) as an
-    // output; the two default modules beside main.tf.
+    // The namespace variable; the Service host of orders (web has none) as an output; the two
+    // default modules beside main.tf.
     let names: Vec<&str> = files.iter().map(|f| f.0.as_str()).collect();
     assert_eq!(
         names,
         [
             "main.tf",
+            "variables.tf",
             "outputs.tf",
             "modules/postgres/main.tf",
             "modules/postgres/outputs.tf",

@@ -74,9 +74,9 @@ fn module_files_are_formatted_and_keep_their_meaning() {
 "#;
     let out = run(TerraformOptions::default(), SCORE, &provisioner(files)).unwrap();
     let names: Vec<&str> = out.iter().map(|f| f.0.as_str()).collect();
-    assert_eq!(names, ["main.tf", "modules/m/main.tf"]);
+    assert_eq!(names, ["main.tf", "variables.tf", "modules/m/main.tf"]);
     assert_eq!(
-        out[1].1,
+        out[2].1,
         r#"output "out" {
   value = "say \"hi\" \\ ${join(",", ["a", "b"])} $${not_interpolated} ${var.x}"
 }
@@ -150,7 +150,11 @@ resources:
     );
     let same = provisioner("      modules/m/main.tf: \"x = 1\"\n");
     let out = run(TerraformOptions::default(), score, &same).unwrap();
-    assert_eq!(out.len(), 2);
+    assert_eq!(
+        out.len(),
+        3,
+        "main.tf, variables.tf and the module file once"
+    );
 }
 
 /// `-o -` (`single_file`): the root module's files are joined into main.tf; module files
