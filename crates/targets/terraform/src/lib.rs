@@ -54,12 +54,13 @@ impl TerraformTarget {
 #[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct TerraformOptions {
-    /// `--namespace`: written into every Kubernetes object's metadata and handed to provisioner
-    /// templates as `target.namespace`.
+    /// `--namespace`: the default of the root variable `namespace`, which every Kubernetes
+    /// object's metadata uses; also handed to provisioner templates as `target.namespace`.
     pub namespace: Option<String>,
     /// `--module-source TYPE=SOURCE`: handed to templates as `target.module_sources.<type>`; the
-    /// default `postgres`/`mysql`/`redis`/`s3` provisioners use it as the module `source` when
-    /// the resource has no `source` param.
+    /// default provisioners of module types (postgres, postgres-instance, mysql, mssql, redis,
+    /// mongodb, amqp, kafka-topic, s3) use it as the module `source` when the resource has no
+    /// `source` param, and then write no module files for it.
     pub module_sources: BTreeMap<String, String>,
     /// The caller can write only one file (`-o -`, stdout): `variables.tf` and `outputs.tf` are
     /// appended to `main.tf`, and a run that needs module files beside it is refused instead of
