@@ -42,7 +42,7 @@ fn writes_the_default_modules_beside_main_tf() {
         String::from_utf8_lossy(&out.stderr)
     );
     let main = std::fs::read_to_string(dir.join("infra/main.tf")).unwrap();
-    assert!(main.contains("source = \"./modules/postgres\""), "{main}");
+    assert!(main.contains("= \"./modules/postgres\"\n"), "{main}");
     for f in ["main.tf", "variables.tf", "outputs.tf"] {
         assert!(dir.join("infra/modules/postgres").join(f).is_file(), "{f}");
     }
