@@ -4,7 +4,7 @@
 
 use hcl::expr::TemplateExpr;
 use hcl::{Attribute, Block, Body, Expression, Identifier, Number, Object, ObjectKey};
-use score_core::ResolvedProject;
+use score_core::{Code, ResolvedProject};
 use score_core::{Found, Piece, Resolved};
 use serde_json::Value;
 
@@ -224,12 +224,11 @@ pub(crate) fn resource_blocks(
 }
 
 /// The files of one resource's `terraform.files` fragment: a mapping of relative path (e.g.
-/// `modules/postgres/main.tf`) to HCL text, each parsed (so it is our error, not Terraform's, when
-/// the text is not HCL) and later printed by our formatter like `main.tf`.
-pub(crate) fn resource_files(
-    fragments: &std::collections::BTreeMap<String, Value>,
+/// `modules/postgres/main.tf`) to HCL text, paths checked; [`file_text`] prints each.
+pub(crate) fn resource_files<'a>(
+    fragments: &'a std::collections::BTreeMap<String, Value>,
     what: &str,
-) -> Result<Vec<(String, Body)>, String> {
+) -> Result<Vec<(&'a str, &'a str)>, String> {
     let files = match fragments.get("files") {
         None | Some(Value::Null) => return Ok(Vec::new()),
         Some(Value::Object(m)) => m,
@@ -245,13 +244,33 @@ pub(crate) fn resource_files(
         let text = text
             .as_str()
             .ok_or_else(|| format!("{what}: files: '{path}' must be HCL text (a string)"))?;
-        let mut body: Body = hcl::parse(text)
-            .map_err(|e| format!("{what}: files: '{path}' is not valid HCL: {e}"))?;
-        crate::strings::parsed_templates_to_source(&mut body)
-            .map_err(|e| format!("{what}: files: '{path}': {e}"))?;
-        out.push((path.clone(), body));
+        out.push((path.as_str(), text));
     }
     Ok(out)
+}
+
+/// One file's HCL text, parsed (our error, not Terraform's, when it is not HCL) and printed like
+/// `main.tf`, then read back and compared: a file must mean what the provisioner wrote (hcl-rs
+/// holds parsed quoted templates unescaped; see `strings::parsed_templates_to_source`).
+///
+/// An error message follows the file's name: ` is not valid HCL: ...` or `: ...`.
+pub(crate) fn file_text(text: &str) -> Result<String, (Code, String)> {
+    let invalid = |e: String| (Code::TerraformInvalidSection, e);
+    let mut body: Body =
+        hcl::parse(text).map_err(|e| invalid(format!(" is not valid HCL: {e}")))?;
+    crate::strings::parsed_templates_to_source(&mut body).map_err(|e| invalid(format!(": {e}")))?;
+    let printed = crate::format::to_terraform_string(&body)
+        .map_err(|e| (Code::TerraformEmit, format!(": {e}")))?;
+    let reread = hcl::parse(&printed)
+        .map_err(|e| e.to_string())
+        .and_then(|mut b| crate::strings::parsed_templates_to_source(&mut b).map(|()| b));
+    match reread {
+        Ok(b) if b == body => Ok(printed),
+        _ => Err((
+            Code::TerraformEmit,
+            ": the printed file does not read back as the same HCL; please report this".into(),
+        )),
+    }
 }
 
 /// A file a provisioner may write beside `main.tf`: a relative path of plain names (no `.`,

@@ -175,6 +175,8 @@ fn address((kind, labels): &(String, Vec<String>)) -> String {
     s
 }
 
+const FILES_HELP: &str = "a terraform provisioner's `files` section renders a mapping of relative path (modules/<name>/<file>.tf) to HCL text (spec/targets/terraform.md)";
+
 fn err(code: Code) -> impl Fn(String) -> Diagnostics {
     move |msg| Diagnostic::new(code, msg).into()
 }
@@ -189,47 +191,48 @@ fn emit(project: &ResolvedProject, namespace: Option<&str>) -> Result<Artefacts,
         .map_err(err(Code::TerraformBlockConflict))?;
 
     let mut diags = Diagnostics::default();
-    // Files beside main.tf (modules), by path: first owner and text.
-    let mut extra: BTreeMap<String, (String, String)> = BTreeMap::new();
+    // Files beside main.tf (modules), by path: first owner, the text it rendered, printed. Many
+    // resources render the same module: a text seen before is not parsed and printed again.
+    let mut extra: BTreeMap<String, (String, String, String)> = BTreeMap::new();
     for r in project.resources() {
         let owner = format!("resource '{}'", r.uid);
         let what = format!("resource '{}' (provisioner '{}')", r.uid, r.provisioner);
         match blocks::resource_files(&r.fragments, &what) {
             Ok(fs) => {
-                for (path, body) in fs {
-                    // Printed as main.tf is, then read back: a file must mean what the
-                    // provisioner wrote (hcl-rs does not re-escape every parsed template).
-                    let printed = format::to_terraform_string(&body).and_then(|t| {
-                        let reread = hcl::parse(&t).map(|mut b| {
-                            strings::parsed_templates_to_source(&mut b).map(|()| b)
-                        });
-                        match reread {
-                            Ok(Ok(b)) if b == body => Ok(t),
-                            _ => Err("the printed file does not read back as the same HCL; please report this".to_string()),
-                        }
-                    });
-                    let text = match printed {
+                for (path, source) in fs {
+                    if extra.get(path).is_some_and(|(_, s, _)| s == source) {
+                        continue;
+                    }
+                    let printed = match blocks::file_text(source) {
                         Ok(t) => t,
-                        Err(e) => {
-                            diags.push(Diagnostic::new(Code::TerraformEmit, format!("{what}: files: '{path}': {e}")));
+                        Err((code, e)) => {
+                            let d = Diagnostic::new(code, format!("{what}: files: '{path}'{e}"));
+                            diags.push(if code == Code::TerraformInvalidSection {
+                                d.with_help(FILES_HELP)
+                            } else {
+                                d
+                            });
                             continue;
                         }
                     };
-                    match extra.get(&path) {
-                        Some((first, t)) if *t != text => diags.push(Diagnostic::new(
+                    match extra.get(path) {
+                        Some((first, _, t)) if *t != printed => diags.push(Diagnostic::new(
                             Code::TerraformBlockConflict,
                             format!("{owner} and {first} both write the file `{path}` differently"),
                         )),
                         Some(_) => {}
                         None => {
-                            extra.insert(path, (owner.clone(), text));
+                            extra.insert(
+                                path.to_string(),
+                                (owner.clone(), source.to_string(), printed),
+                            );
                         }
                     }
                 }
             }
-            Err(e) => diags.push(Diagnostic::new(Code::TerraformInvalidSection, e).with_help(
-                "a terraform provisioner's `files` section renders a mapping of relative path (modules/<name>/<file>.tf) to HCL text (spec/targets/terraform.md)",
-            )),
+            Err(e) => {
+                diags.push(Diagnostic::new(Code::TerraformInvalidSection, e).with_help(FILES_HELP))
+            }
         }
         match blocks::resource_blocks(&r.fragments, &what) {
             Ok(bs) => {
@@ -306,7 +309,7 @@ fn emit(project: &ResolvedProject, namespace: Option<&str>) -> Result<Artefacts,
                 .into_bytes(),
         ));
     }
-    for (path, (_, text)) in extra {
+    for (path, (_, _, text)) in extra {
         files.push((PathBuf::from(path), text.into_bytes()));
     }
     Ok(Artefacts {
