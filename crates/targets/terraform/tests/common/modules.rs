@@ -3,7 +3,10 @@
 //! argument passed to it is a `variable` of that module and every variable without a default is
 //! passed, and every `module.X.Y` reference names a `module "X"` of the same directory and, when
 //! X is local, an `output "Y"` of it. Modules from elsewhere (a registry, git, a team's path that
-//! the run does not write) are only checked to be declared.
+//! the run does not write) are only checked to be declared. In every directory, each `var.X`,
+//! `local.X` and `<type>.<name>` reference to a kubernetes or random resource names a
+//! `variable`, a `locals` entry or a `resource` declared there (what `terraform validate` would
+//! say of a typo, without the providers it needs).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -17,6 +20,12 @@ struct Dir {
     modules: BTreeMap<String, (String, Vec<String>)>,
     /// `module.X.Y` references: (X, Y).
     references: Vec<(String, String)>,
+    /// `locals` names.
+    locals: BTreeSet<String>,
+    /// `resource "T" "N"`: `T.N`.
+    resources: BTreeSet<String>,
+    /// `var.X`, `local.X` and `T.N` (T a kubernetes_/random_ type) references, as written.
+    names: Vec<String>,
 }
 
 /// Arguments Terraform itself gives a `module` block.
@@ -77,6 +86,43 @@ fn references(text: &str) -> Vec<(String, String)> {
     out
 }
 
+/// `prefix` + identifier (`var.x`) and, for resource types (`kubernetes_x.n`, `random_x.n`),
+/// the type and name, wherever they appear in `text` after a non-identifier character.
+fn names(text: &str) -> Vec<String> {
+    let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    let mut out = Vec::new();
+    let bytes: Vec<char> = text.chars().collect();
+    let mut i = 0;
+    while i < bytes.len() {
+        if is_ident(bytes[i]) && (i == 0 || !(is_ident(bytes[i - 1]) || bytes[i - 1] == '.')) {
+            let start = i;
+            while i < bytes.len() && is_ident(bytes[i]) {
+                i += 1;
+            }
+            let first: String = bytes[start..i].iter().collect();
+            let wanted = first == "var"
+                || first == "local"
+                || first.starts_with("kubernetes_")
+                || first.starts_with("random_");
+            if wanted && i < bytes.len() && bytes[i] == '.' {
+                let s2 = i + 1;
+                let mut j = s2;
+                while j < bytes.len() && is_ident(bytes[j]) {
+                    j += 1;
+                }
+                if j > s2 {
+                    let second: String = bytes[s2..j].iter().collect();
+                    out.push(format!("{first}.{second}"));
+                }
+                i = j;
+            }
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
 /// Every problem of the run's modules; `files` are (relative path, text).
 pub fn check(files: &[(String, String)]) -> Vec<String> {
     let mut dirs: BTreeMap<String, Dir> = BTreeMap::new();
@@ -99,6 +145,15 @@ pub fn check(files: &[(String, String)]) -> Vec<String> {
                 }
                 ("output", Some(name)) => {
                     d.outputs.insert(name);
+                }
+                ("resource", Some(ty)) => {
+                    if let Some(n) = b.labels().get(1) {
+                        d.resources.insert(format!("{ty}.{}", n.as_str()));
+                    }
+                }
+                ("locals", _) => {
+                    d.locals
+                        .extend(b.body().attributes().map(|a| a.key().to_string()));
                 }
                 ("module", Some(name)) => {
                     let source = b
@@ -125,6 +180,7 @@ pub fn check(files: &[(String, String)]) -> Vec<String> {
             }
         }
         d.references.extend(references(text));
+        d.names.extend(names(text));
     }
     for (dir, d) in &dirs {
         let at = if dir.is_empty() { "." } else { dir.as_str() };
@@ -154,6 +210,17 @@ pub fn check(files: &[(String, String)]) -> Vec<String> {
                 }
             }
         }
+        for n in &d.names {
+            let (kind, name) = n.split_once('.').unwrap();
+            let known = match kind {
+                "var" => d.variables.contains_key(name),
+                "local" => d.locals.contains(name),
+                _ => d.resources.contains(n),
+            };
+            if !known {
+                problems.push(format!("{at}: {n} is not declared here"));
+            }
+        }
         for (x, y) in &d.references {
             let Some((source, _)) = d.modules.get(x) else {
                 problems.push(format!("{at}: module.{x}.{y}: no module \"{x}\" here"));
@@ -176,6 +243,14 @@ pub fn check(files: &[(String, String)]) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn finds_names() {
+        assert_eq!(
+            super::names("a = var.x\nb = \"${local.y}\" c = kubernetes_service_v1.s.metadata[0].name d = random_password.p.result e = \"app.kubernetes.io/name\" f = x.var.z"),
+            ["var.x", "local.y", "kubernetes_service_v1.s", "random_password.p"]
+        );
+    }
+
     #[test]
     fn finds_references() {
         assert_eq!(

@@ -227,7 +227,8 @@ resource "aws_sqs_queue" "q" {
 }
 
 /// The module check finds a missing module directory, an undeclared argument, a required
-/// variable not passed, and references to unknown modules or outputs.
+/// variable not passed, references to unknown modules or outputs, and to undeclared variables
+/// or resources.
 #[test]
 fn module_check_catches_mistakes() {
     let files = vec![
@@ -245,7 +246,7 @@ module "remote" {
   source = "git::https://example.com/m.git"
 }
 output "x" {
-  value = [module.a.out, module.a.nope, module.b.out, module.remote.anything]
+  value = [module.a.out, module.a.nope, module.b.out, module.remote.anything, var.nope, random_password.typo.result]
 }
 "#
             .to_string(),
@@ -261,6 +262,8 @@ output "x" {
             ".: module \"a\": argument 'extra' is not a variable of modules/a",
             ".: module \"a\": the required variable 'needed' of modules/a is not passed",
             ".: module \"gone\": source './modules/gone' is not a directory the run wrote",
+            ".: var.nope is not declared here",
+            ".: random_password.typo is not declared here",
             ".: module.a.nope: 'nope' is not an output of ./modules/a",
             ".: module.b.out: no module \"b\" here",
         ]
