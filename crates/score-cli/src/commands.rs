@@ -150,6 +150,7 @@ pub fn terraform(args: &TerraformArgs) -> Result<(), Diagnostics> {
     let flags = TargetFlags {
         namespace: args.namespace.clone(),
         module_source: args.module_source.clone(),
+        stdout: args.output == Path::new("-"),
         ..TargetFlags::default()
     };
     let output = if args.output.is_dir() || args.output.to_string_lossy().ends_with('/') {

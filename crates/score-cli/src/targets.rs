@@ -34,6 +34,8 @@ pub struct TargetFlags {
     pub kyaml: bool,
     /// terraform `--module-source TYPE=SOURCE`.
     pub module_source: Vec<String>,
+    /// terraform `-o -`: the output must be one file.
+    pub stdout: bool,
     /// `--allow-outside-paths`: compose volumes may bind-mount host paths outside the project.
     pub allow_outside_paths: bool,
     /// `--state-dir` of a generate command: compose and k8s load the patch templates stored
@@ -160,6 +162,7 @@ fn terraform(flags: &TargetFlags) -> Result<BoxedTarget, Diagnostics> {
         sources.insert(kind.to_string(), source.to_string());
     }
     o.module_sources = sources;
+    o.single_file = flags.stdout;
     Ok(Box::new(TerraformTarget::new(o)))
 }
 

@@ -172,8 +172,11 @@ fn namespace_reaches_k8s_and_terraform() {
     let manifests = std::fs::read_to_string(tmp.path().join("out/manifests.yaml")).unwrap();
     assert!(manifests.contains("kind: Namespace"), "{manifests}");
     assert!(manifests.contains("namespace: shop"), "{manifests}");
+    // Terraform: every object in var.namespace, whose default is the namespace given.
     let tf = std::fs::read_to_string(tmp.path().join("out/terraform/main.tf")).unwrap();
-    assert!(tf.contains("\"shop\""), "{tf}");
+    assert!(tf.contains("namespace = var.namespace"), "{tf}");
+    let vars = std::fs::read_to_string(tmp.path().join("out/terraform/variables.tf")).unwrap();
+    assert!(vars.contains("default     = \"shop\""), "{vars}");
 }
 
 #[test]

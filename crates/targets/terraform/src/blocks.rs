@@ -4,7 +4,7 @@
 
 use hcl::expr::TemplateExpr;
 use hcl::{Attribute, Block, Body, Expression, Identifier, Number, Object, ObjectKey};
-use score_core::ResolvedProject;
+use score_core::{Code, ResolvedProject};
 use score_core::{Found, Piece, Resolved};
 use serde_json::Value;
 
@@ -190,7 +190,7 @@ pub(crate) fn block_from_value(v: &Value, what: &str) -> Result<Block, String> {
 }
 
 /// The fragment sections a terraform provisioner may render.
-pub(crate) const SECTIONS: &[&str] = &["blocks", "expression_outputs"];
+pub(crate) const SECTIONS: &[&str] = &["blocks", "expression_outputs", "files"];
 
 /// The blocks of one resource's `terraform.blocks` fragment (after checking its sections).
 pub(crate) fn resource_blocks(
@@ -221,6 +221,76 @@ pub(crate) fn resource_blocks(
             "{what}: terraform section 'blocks' must render a list of blocks"
         )),
     }
+}
+
+/// The files of one resource's `terraform.files` fragment: a mapping of relative path (e.g.
+/// `modules/postgres/main.tf`) to HCL text, paths checked; [`file_text`] prints each.
+pub(crate) fn resource_files<'a>(
+    fragments: &'a std::collections::BTreeMap<String, Value>,
+    what: &str,
+) -> Result<Vec<(&'a str, &'a str)>, String> {
+    let files = match fragments.get("files") {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Object(m)) => m,
+        Some(_) => {
+            return Err(format!(
+            "{what}: terraform section 'files' must render a mapping of relative path to HCL text"
+        ))
+        }
+    };
+    let mut out = Vec::new();
+    for (path, text) in files {
+        check_file_path(path).map_err(|e| format!("{what}: files: '{path}' {e}"))?;
+        let text = text
+            .as_str()
+            .ok_or_else(|| format!("{what}: files: '{path}' must be HCL text (a string)"))?;
+        out.push((path.as_str(), text));
+    }
+    Ok(out)
+}
+
+/// One file's HCL text, parsed (our error, not Terraform's, when it is not HCL) and printed like
+/// `main.tf`, then read back and compared: a file must mean what the provisioner wrote (hcl-rs
+/// holds parsed quoted templates unescaped; see `strings::parsed_templates_to_source`).
+///
+/// An error message follows the file's name: ` is not valid HCL: ...` or `: ...`.
+pub(crate) fn file_text(text: &str) -> Result<String, (Code, String)> {
+    let invalid = |e: String| (Code::TerraformInvalidSection, e);
+    let mut body: Body =
+        hcl::parse(text).map_err(|e| invalid(format!(" is not valid HCL: {e}")))?;
+    crate::strings::parsed_templates_to_source(&mut body).map_err(|e| invalid(format!(": {e}")))?;
+    let printed = crate::format::to_terraform_string(&body)
+        .map_err(|e| (Code::TerraformEmit, format!(": {e}")))?;
+    let reread = hcl::parse(&printed)
+        .map_err(|e| e.to_string())
+        .and_then(|mut b| crate::strings::parsed_templates_to_source(&mut b).map(|()| b));
+    match reread {
+        Ok(b) if b == body => Ok(printed),
+        _ => Err((
+            Code::TerraformEmit,
+            ": the printed file does not read back as the same HCL; please report this".into(),
+        )),
+    }
+}
+
+/// A file a provisioner may write beside `main.tf`: a relative path of plain names (no `.`,
+/// `..`, empty part or backslash), ending in `.tf`, in a sub-directory (the top-level files are
+/// the target's own).
+fn check_file_path(path: &str) -> Result<(), &'static str> {
+    let parts: Vec<&str> = path.split('/').collect();
+    if parts
+        .iter()
+        .any(|p| p.is_empty() || *p == "." || *p == ".." || p.contains('\\') || p.contains(':'))
+    {
+        return Err("must be a relative path of plain names separated by '/'");
+    }
+    if parts.len() < 2 {
+        return Err("must be in a sub-directory (e.g. modules/<name>/main.tf): the top-level files are the target's");
+    }
+    if !path.ends_with(".tf") {
+        return Err("must end in .tf");
+    }
+    Ok(())
 }
 
 /// `key = value` attributes of a map in order, as an HCL object.

@@ -3,8 +3,10 @@
 //! `main.tf` holds a `terraform { required_providers }` block, then every provisioned resource's
 //! blocks (in resource-uid order, identical duplicates kept once), then each workload (by name)
 //! as `kubernetes_config_map_v1` / `kubernetes_secret_v1` / `kubernetes_deployment_v1` /
-//! `kubernetes_service_v1`. Every `variable` block goes to `variables.tf` (sorted by name),
-//! which is only written when there is one. Both files are byte-identical to `terraform fmt`.
+//! `kubernetes_service_v1`. Every `variable` block goes to `variables.tf` (sorted by name), and
+//! the host of each workload's Service is an `output` in `outputs.tf`; each is written only when
+//! it has a block. Files that provisioners render (`terraform.files`, e.g. the default modules
+//! under `modules/<type>/`) follow, by path. Every file is byte-identical to `terraform fmt`.
 //! The format is specified in `spec/targets/terraform.md`.
 //!
 //! ```
@@ -52,13 +54,18 @@ impl TerraformTarget {
 #[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct TerraformOptions {
-    /// `--namespace`: written into every Kubernetes object's metadata and handed to provisioner
-    /// templates as `target.namespace`.
+    /// `--namespace`: the default of the root variable `namespace`, which every Kubernetes
+    /// object's metadata uses; also handed to provisioner templates as `target.namespace`.
     pub namespace: Option<String>,
     /// `--module-source TYPE=SOURCE`: handed to templates as `target.module_sources.<type>`; the
-    /// default `postgres`/`mysql`/`redis`/`s3` provisioners use it as the module `source` when
-    /// the resource has no `source` param.
+    /// default provisioners of module types (postgres, postgres-instance, mysql, mssql, redis,
+    /// mongodb, amqp, kafka-topic, s3) use it as the module `source` when the resource has no
+    /// `source` param, and then write no module files for it.
     pub module_sources: BTreeMap<String, String>,
+    /// The caller can write only one file (`-o -`, stdout): `variables.tf` and `outputs.tf` are
+    /// appended to `main.tf`, and a run that needs module files beside it is refused instead of
+    /// writing them somewhere the user did not ask for.
+    pub single_file: bool,
 }
 
 impl Target for TerraformTarget {
@@ -87,8 +94,47 @@ impl Target for TerraformTarget {
     }
 
     fn emit(&self, project: &ResolvedProject) -> Result<Artefacts, Diagnostics> {
-        emit(project, self.options.namespace.as_deref())
+        let out = emit(project, self.options.namespace.as_deref())?;
+        if self.options.single_file {
+            return single_file(out);
+        }
+        Ok(out)
     }
+}
+
+/// The output as one file, for stdout: the root module's files (main.tf, variables.tf,
+/// outputs.tf) are one module whichever files hold it, so they are joined into `main.tf`; module
+/// directories cannot be, and a configuration that needs one is refused.
+fn single_file(out: Artefacts) -> Result<Artefacts, Diagnostics> {
+    let nested: Vec<String> = out
+        .files
+        .iter()
+        .map(|f| f.0.display().to_string())
+        .filter(|p| p.contains('/'))
+        .collect();
+    if !nested.is_empty() {
+        return Err(Diagnostic::new(
+            Code::Usage,
+            format!(
+                "the terraform output needs {} more files beside main.tf ({}), and stdout holds one",
+                nested.len(),
+                nested.join(", ")
+            ),
+        )
+        .with_help("write to a directory instead: -o infra/ (main.tf and the modules/ it calls)")
+        .into());
+    }
+    let mut text = Vec::new();
+    for (i, (_, bytes)) in out.files.iter().enumerate() {
+        if i > 0 {
+            text.push(b'\n');
+        }
+        text.extend_from_slice(bytes);
+    }
+    Ok(Artefacts {
+        files: vec![(PathBuf::from("main.tf"), text)],
+        ..out
+    })
 }
 
 /// Blocks by (type, labels), keeping the first and rejecting a different block under the same
@@ -129,6 +175,8 @@ fn address((kind, labels): &(String, Vec<String>)) -> String {
     s
 }
 
+const FILES_HELP: &str = "a terraform provisioner's `files` section renders a mapping of relative path (modules/<name>/<file>.tf) to HCL text (spec/targets/terraform.md)";
+
 fn err(code: Code) -> impl Fn(String) -> Diagnostics {
     move |msg| Diagnostic::new(code, msg).into()
 }
@@ -136,13 +184,56 @@ fn err(code: Code) -> impl Fn(String) -> Diagnostics {
 fn emit(project: &ResolvedProject, namespace: Option<&str>) -> Result<Artefacts, Diagnostics> {
     let mut main = BlockSet::default();
     let mut vars = BlockSet::default();
+    let mut outputs = BlockSet::default();
+    vars.add(namespace_variable(namespace), "the target")
+        .map_err(err(Code::TerraformBlockConflict))?;
     main.add(required_providers(), "the target")
         .map_err(err(Code::TerraformBlockConflict))?;
 
     let mut diags = Diagnostics::default();
+    // Files beside main.tf (modules), by path: first owner, the text it rendered, printed. Many
+    // resources render the same module: a text seen before is not parsed and printed again.
+    let mut extra: BTreeMap<String, (String, String, String)> = BTreeMap::new();
     for r in project.resources() {
         let owner = format!("resource '{}'", r.uid);
         let what = format!("resource '{}' (provisioner '{}')", r.uid, r.provisioner);
+        match blocks::resource_files(&r.fragments, &what) {
+            Ok(fs) => {
+                for (path, source) in fs {
+                    if extra.get(path).is_some_and(|(_, s, _)| s == source) {
+                        continue;
+                    }
+                    let printed = match blocks::file_text(source) {
+                        Ok(t) => t,
+                        Err((code, e)) => {
+                            let d = Diagnostic::new(code, format!("{what}: files: '{path}'{e}"));
+                            diags.push(if code == Code::TerraformInvalidSection {
+                                d.with_help(FILES_HELP)
+                            } else {
+                                d
+                            });
+                            continue;
+                        }
+                    };
+                    match extra.get(path) {
+                        Some((first, _, t)) if *t != printed => diags.push(Diagnostic::new(
+                            Code::TerraformBlockConflict,
+                            format!("{owner} and {first} both write the file `{path}` differently"),
+                        )),
+                        Some(_) => {}
+                        None => {
+                            extra.insert(
+                                path.to_string(),
+                                (owner.clone(), source.to_string(), printed),
+                            );
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                diags.push(Diagnostic::new(Code::TerraformInvalidSection, e).with_help(FILES_HELP))
+            }
+        }
         match blocks::resource_blocks(&r.fragments, &what) {
             Ok(bs) => {
                 for b in bs {
@@ -163,7 +254,7 @@ fn emit(project: &ResolvedProject, namespace: Option<&str>) -> Result<Artefacts,
     }
     for w in &project.workloads {
         let owner = format!("workload '{}'", w.name);
-        match workload::workload_blocks(w, project, namespace) {
+        match workload::workload_blocks(w, project) {
             Ok(out) => {
                 for b in out.main {
                     if let Err(e) = main.add(b, &owner) {
@@ -172,6 +263,11 @@ fn emit(project: &ResolvedProject, namespace: Option<&str>) -> Result<Artefacts,
                 }
                 for b in out.variables {
                     if let Err(e) = vars.add(b, &owner) {
+                        diags.push(Diagnostic::new(Code::TerraformBlockConflict, e));
+                    }
+                }
+                for b in out.outputs {
+                    if let Err(e) = outputs.add(b, &owner) {
                         diags.push(Diagnostic::new(Code::TerraformBlockConflict, e));
                     }
                 }
@@ -205,10 +301,42 @@ fn emit(project: &ResolvedProject, namespace: Option<&str>) -> Result<Artefacts,
                 .into_bytes(),
         ));
     }
+    if !outputs.blocks.is_empty() {
+        files.push((
+            PathBuf::from("outputs.tf"),
+            format::to_terraform_string(&blocks::body_of(outputs.blocks))
+                .map_err(err(Code::TerraformEmit))?
+                .into_bytes(),
+        ));
+    }
+    for (path, (_, _, text)) in extra {
+        files.push((PathBuf::from(path), text.into_bytes()));
+    }
     Ok(Artefacts {
         files,
         ..Artefacts::default()
     })
+}
+
+/// `variable "namespace"`: the namespace of every Kubernetes object, the workloads' and the
+/// default modules' alike, so one configuration can go to several namespaces
+/// (`-var namespace=...`); `--namespace` is its default.
+fn namespace_variable(namespace: Option<&str>) -> Block {
+    Block::builder("variable")
+        .add_label("namespace")
+        .add_attribute((
+            "type",
+            hcl::Expression::Variable(hcl::Variable::unchecked("string")),
+        ))
+        .add_attribute((
+            "description",
+            "Namespace of every Kubernetes object; null: the provider's default namespace.",
+        ))
+        .add_attribute((
+            "default",
+            namespace.map_or(hcl::Expression::Null, hcl::Expression::from),
+        ))
+        .build()
 }
 
 fn required_providers() -> Block {

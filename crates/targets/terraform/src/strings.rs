@@ -141,6 +141,105 @@ pub(crate) fn raw_strings(expr: &mut Expression) {
     }
 }
 
+/// Turns every quoted template that hcl-rs parsed (its text unescaped: `"a \"b\" ${c}"` is held
+/// as `a "b" ${c}`) back into source text, the form this crate hands hcl-rs to print: literal
+/// parts escaped by [`escape`], interpolations printed. Directives (`%{ if }`) are refused.
+pub(crate) fn parsed_templates_to_source(body: &mut hcl::Body) -> Result<(), String> {
+    for s in body.iter_mut() {
+        match s {
+            hcl::Structure::Attribute(a) => parsed_template_expr(&mut a.expr)?,
+            hcl::Structure::Block(b) => parsed_templates_to_source(&mut b.body)?,
+        }
+    }
+    Ok(())
+}
+
+fn parsed_template_expr(expr: &mut Expression) -> Result<(), String> {
+    match expr {
+        Expression::TemplateExpr(t) => {
+            if let TemplateExpr::QuotedString(text) = &mut **t {
+                *text = template_source(text)?;
+            }
+        }
+        Expression::Array(items) => {
+            for e in items {
+                parsed_template_expr(e)?;
+            }
+        }
+        Expression::Object(object) => {
+            for (_, v) in object.iter_mut() {
+                parsed_template_expr(v)?;
+            }
+        }
+        Expression::FuncCall(call) => {
+            for e in &mut call.args {
+                parsed_template_expr(e)?;
+            }
+        }
+        Expression::Traversal(t) => {
+            parsed_template_expr(&mut t.expr)?;
+            for op in &mut t.operators {
+                if let TraversalOperator::Index(e) = op {
+                    parsed_template_expr(e)?;
+                }
+            }
+        }
+        Expression::Parenthesis(e) => parsed_template_expr(e)?,
+        Expression::Conditional(c) => {
+            parsed_template_expr(&mut c.cond_expr)?;
+            parsed_template_expr(&mut c.true_expr)?;
+            parsed_template_expr(&mut c.false_expr)?;
+        }
+        Expression::Operation(op) => match &mut **op {
+            Operation::Unary(u) => parsed_template_expr(&mut u.expr)?,
+            Operation::Binary(b) => {
+                parsed_template_expr(&mut b.lhs_expr)?;
+                parsed_template_expr(&mut b.rhs_expr)?;
+            }
+        },
+        Expression::ForExpr(f) => {
+            parsed_template_expr(&mut f.collection_expr)?;
+            if let Some(k) = &mut f.key_expr {
+                parsed_template_expr(k)?;
+            }
+            parsed_template_expr(&mut f.value_expr)?;
+            if let Some(c) = &mut f.cond_expr {
+                parsed_template_expr(c)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// The source text of a parsed (unescaped) quoted template.
+fn template_source(text: &str) -> Result<String, String> {
+    let template: hcl::Template = text
+        .parse()
+        .map_err(|e| format!("the template \"{text}\" does not parse: {e}"))?;
+    let mut out = String::new();
+    for element in template.elements() {
+        match element {
+            hcl::template::Element::Literal(l) => out.push_str(&escape(l)),
+            hcl::template::Element::Interpolation(i) => {
+                let mut e = i.expr.clone();
+                parsed_template_expr(&mut e)?;
+                raw_strings(&mut e);
+                let e = hcl::format::to_string(&e).map_err(|e| e.to_string())?;
+                out.push_str(if i.strip.strip_start() { "${~" } else { "${" });
+                out.push_str(&e);
+                out.push_str(if i.strip.strip_end() { "~}" } else { "}" });
+            }
+            hcl::template::Element::Directive(_) => {
+                return Err(format!(
+                    "the template \"{text}\" has a directive (%{{...}}), which files may not use; write a conditional or a for expression"
+                ))
+            }
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::{escape, quoted};

@@ -16,6 +16,8 @@ use crate::blocks::{is_expression, parse_expr, resolved_expr, string_object};
 pub(crate) struct WorkloadOut {
     pub main: Vec<Block>,
     pub variables: Vec<Block>,
+    /// `output` blocks (outputs.tf): the host name of the workload's Service.
+    pub outputs: Vec<Block>,
 }
 
 /// A Terraform name for a Kubernetes name: `-` and any other character that is not a letter,
@@ -67,11 +69,17 @@ fn labels(name: &str) -> Expression {
     ])
 }
 
-fn metadata(name: &str, namespace: Option<&str>, annotations: &[(String, String)]) -> Block {
+/// An object's metadata; its namespace is always the root variable `var.namespace` (null, the
+/// provider's default namespace, unless `--namespace` gave it a default).
+fn metadata(name: &str, annotations: &[(String, String)]) -> Block {
+    let namespace = Expression::Traversal(Box::new(hcl::Traversal::new(
+        hcl::Variable::unchecked("var"),
+        [hcl::expr::TraversalOperator::GetAttr(
+            hcl::Identifier::unchecked("namespace"),
+        )],
+    )));
     let mut b = Block::builder("metadata").add_attribute(("name", name));
-    if let Some(ns) = namespace {
-        b = b.add_attribute(("namespace", ns));
-    }
+    b = b.add_attribute(("namespace", namespace));
     b = b.add_attribute(("labels", labels(name)));
     if !annotations.is_empty() {
         b = b.add_attribute((
@@ -164,7 +172,6 @@ fn volume_output(
 pub(crate) fn workload_blocks(
     w: &ResolvedWorkload,
     project: &ResolvedProject,
-    namespace: Option<&str>,
 ) -> Result<WorkloadOut, Diagnostic> {
     let located = |message: String, at: Option<String>| {
         let d = Diagnostic::new(Code::TerraformInvalidWorkload, message);
@@ -192,22 +199,40 @@ pub(crate) fn workload_blocks(
     }
 
     let mut main = Vec::new();
-    main.extend(pod.config_map(namespace));
-    main.extend(pod.secret(namespace));
+    main.extend(pod.config_map());
+    main.extend(pod.secret());
     let selector = string_object([("app.kubernetes.io/instance", Expression::from(name))]);
     main.push(deployment(
         name,
         &pod.id,
-        namespace,
         &annotations,
         &selector,
         containers,
         pod.volumes,
     ));
-    main.extend(service(w, &pod.id, namespace, &annotations, selector));
+    let svc = service(w, &pod.id, &annotations, selector);
+    let mut outputs = Vec::new();
+    if let Some(svc) = svc {
+        main.push(svc);
+        let value = format!("kubernetes_service_v1.{}.metadata[0].name", pod.id);
+        outputs.push(
+            Block::builder("output")
+                .add_label(format!("{}_host", pod.id))
+                .add_attribute((
+                    "description",
+                    format!("Host name of the Service of workload '{name}', inside the cluster."),
+                ))
+                .add_attribute((
+                    "value",
+                    parse_expr(&value, "service host").map_err(|e| located(e, None))?,
+                ))
+                .build(),
+        );
+    }
     Ok(WorkloadOut {
         main,
         variables: pod.variables,
+        outputs,
     })
 }
 
@@ -465,14 +490,14 @@ impl<'a> PodParts<'a> {
     }
 
     /// The workload's `kubernetes_config_map_v1`, when its files need one.
-    fn config_map(&self, namespace: Option<&str>) -> Option<Block> {
+    fn config_map(&self) -> Option<Block> {
         if self.config_data.is_empty() && self.config_binary.is_empty() {
             return None;
         }
         let mut b = Block::builder("resource")
             .add_label("kubernetes_config_map_v1")
             .add_label(self.id.as_str())
-            .add_block(metadata(self.name, namespace, &[]));
+            .add_block(metadata(self.name, &[]));
         if !self.config_data.is_empty() {
             b = b.add_attribute(("data", data_object(&self.config_data)));
         }
@@ -483,7 +508,7 @@ impl<'a> PodParts<'a> {
     }
 
     /// The workload's `kubernetes_secret_v1`, when secret variables or files need one.
-    fn secret(&self, namespace: Option<&str>) -> Option<Block> {
+    fn secret(&self) -> Option<Block> {
         if self.secret_data.is_empty() {
             return None;
         }
@@ -491,7 +516,7 @@ impl<'a> PodParts<'a> {
             Block::builder("resource")
                 .add_label("kubernetes_secret_v1")
                 .add_label(self.id.as_str())
-                .add_block(metadata(self.name, namespace, &[]))
+                .add_block(metadata(self.name, &[]))
                 .add_attribute(("data", data_object(&self.secret_data)))
                 .build(),
         )
@@ -521,7 +546,6 @@ fn container_resources(spec: &Container) -> Option<Block> {
 fn deployment(
     name: &str,
     id: &str,
-    namespace: Option<&str>,
     annotations: &[(String, String)],
     selector: &Expression,
     containers: Vec<Block>,
@@ -541,7 +565,7 @@ fn deployment(
     Block::builder("resource")
         .add_label("kubernetes_deployment_v1")
         .add_label(id)
-        .add_block(metadata(name, namespace, annotations))
+        .add_block(metadata(name, annotations))
         .add_block(
             Block::builder("spec")
                 .add_attribute(("replicas", 1))
@@ -560,7 +584,6 @@ fn deployment(
 fn service(
     w: &ResolvedWorkload,
     id: &str,
-    namespace: Option<&str>,
     annotations: &[(String, String)],
     selector: Expression,
 ) -> Option<Block> {
@@ -580,7 +603,7 @@ fn service(
         Block::builder("resource")
             .add_label("kubernetes_service_v1")
             .add_label(id)
-            .add_block(metadata(w.name.as_str(), namespace, annotations))
+            .add_block(metadata(w.name.as_str(), annotations))
             .add_block(spec.build())
             .build(),
     )

@@ -19,6 +19,7 @@ fn check(name: &str) -> Result<(), Failed> {
     kit::assert_case_snapshot(&case, SNAPSHOT, &joined(&files));
     assert_eq!(files, compile(&case), "case {}: two runs differ", case.name);
     no_score_placeholders(&case, &files);
+    module_check(name, &files);
     external_validators(name, &files);
     Ok(())
 }
@@ -26,7 +27,14 @@ fn check(name: &str) -> Result<(), Failed> {
 /// No Score placeholder survives, and every Terraform interpolation that is not an escape
 /// (`$${`) references something Terraform knows (a module, variable, resource or function).
 fn no_score_placeholders(case: &Case, files: &[(String, String)]) {
-    let allowed = ["module.", "var.", "urlencode(", "aws_sqs_queue."];
+    let allowed = [
+        "module.",
+        "var.",
+        "urlencode(",
+        "aws_sqs_queue.",
+        "kubernetes_service_v1.",
+        "random_password.",
+    ];
     for (path, text) in files {
         for needle in ["${metadata.", "${resources."] {
             assert!(

@@ -8,7 +8,23 @@ use crate::common::*;
 fn acceptance_example() {
     let case = load_case("acceptance");
     let files = compile(&case);
-    assert_eq!(files.len(), 1, "no variables.tf without variables");
+    // The namespace variable; the Service host of orders (web has none) as an output; the two
+    // default modules beside main.tf.
+    let names: Vec<&str> = files.iter().map(|f| f.0.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "main.tf",
+            "variables.tf",
+            "outputs.tf",
+            "modules/postgres/main.tf",
+            "modules/postgres/outputs.tf",
+            "modules/postgres/variables.tf",
+            "modules/redis/main.tf",
+            "modules/redis/outputs.tf",
+            "modules/redis/variables.tf",
+        ]
+    );
     let main = &files[0].1;
     assert_eq!(main.matches("module \"postgres_shared_db\" {").count(), 1);
     assert_eq!(main.matches("module \"redis_orders_cache\" {").count(), 1);

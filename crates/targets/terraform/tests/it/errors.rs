@@ -116,7 +116,7 @@ fn unknown_section_and_bad_blocks() {
     assert_eq!(m.len(), 2, "{m:?}");
     assert_eq!(
         m[0],
-        "resource 'thing.one#app.one' (provisioner 'template://test/one'): unknown terraform section 'resources' (supported: blocks, expression_outputs)"
+        "resource 'thing.one#app.one' (provisioner 'template://test/one'): unknown terraform section 'resources' (supported: blocks, expression_outputs, files)"
     );
     assert_eq!(
         m[1],
