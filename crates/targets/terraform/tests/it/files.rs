@@ -21,7 +21,7 @@ resources:
 
 fn provisioner(files: &str) -> String {
     format!(
-        "- uri: template://test/thing\n  type: thing\n  expression_outputs: [value]\n  outputs: |\n    value: module.m.out\n  terraform:\n    blocks: |\n      - type: module\n        labels: [m]\n        body: {{source: ./modules/m}}\n    files: |\n{files}"
+        "- uri: template://test/thing\n  engine: minijinja\n  type: thing\n  expression_outputs: [value]\n  outputs: |\n    value: module.m.out\n  terraform:\n    blocks: |\n      - type: module\n        labels: [m]\n        body: {{source: ./modules/m}}\n    files: |\n{files}"
     )
 }
 
