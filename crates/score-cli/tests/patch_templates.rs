@@ -1,37 +1,8 @@
 //! `init --patch-templates` then generate, with the real binary in a temp project
 //! (spec/patching.md).
 
-use std::path::Path;
-use std::process::{Command, Output};
-
-fn run_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_score-gen"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run score-gen")
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstderr: {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn fails(out: &Output) -> String {
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
+mod common;
+use common::{fails, ok, read, run_in};
 
 const SCORE: &str = "\
 apiVersion: score.dev/v1b1
@@ -78,10 +49,6 @@ fn project() -> tempfile::TempDir {
         std::fs::write(dir.path().join("patches").join(name), text).unwrap();
     }
     dir
-}
-
-fn read(dir: &Path, rel: &str) -> String {
-    std::fs::read_to_string(dir.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
 }
 
 #[test]

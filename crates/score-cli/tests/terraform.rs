@@ -1,8 +1,8 @@
 //! `score-gen terraform` end to end: a configuration that applies as it is (main.tf and the
 //! default modules beside it), and `-o -` refused when there is more than one file to write.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
+use common::run_in;
 
 const SCORE: &str = "apiVersion: score.dev/v1b1
 metadata: {name: orders}
@@ -20,15 +20,6 @@ metadata: {name: hello}
 containers:
   web: {image: nginx}
 ";
-
-fn run_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_score-gen"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run score-gen")
-}
 
 #[test]
 fn writes_the_default_modules_beside_main_tf() {

@@ -707,22 +707,8 @@ fn corpus_sections_agree_with_go() {
         eprintln!("skipped: needs the corpus and `go` (the other tests say which is missing)");
         return;
     }
-    let root = [
-        "Uid",
-        "Type",
-        "Class",
-        "Id",
-        "Params",
-        "Metadata",
-        "Init",
-        "State",
-        "Shared",
-        "SourceWorkload",
-        "WorkloadServices",
-        "ComposeProjectName",
-        "MountsDirectory",
-        "Namespace",
-    ];
+    // The fields of the data score-gen gives Go-template provisioners.
+    let root = score_core::unstable::provision::file::GO_DATA_FIELDS;
     let data = json!({
         "Uid": "thing.default#w.res", "Type": "thing", "Class": "default", "Id": "w.res",
         "Params": {"port": 80, "host": "example.com", "path": "/", "name": "Svc"},
@@ -732,6 +718,7 @@ fn corpus_sections_agree_with_go() {
         "Shared": {}, "SourceWorkload": "w",
         "WorkloadServices": {"w": {"ServiceName": "w", "Ports": {"80": {"Name": "80", "Port": 80, "TargetPort": 8080, "Protocol": "TCP"}}}},
         "ComposeProjectName": "proj", "MountsDirectory": "/mnts", "Namespace": "ns",
+        "Guid": "00000000-0000-4000-8000-000000000000", "WorkloadMetadata": {"name": "w"},
     });
     let files = corpus_files(&peers);
     let sections = corpus_sections(&files, &SECTIONS);

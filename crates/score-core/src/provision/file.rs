@@ -999,21 +999,7 @@ impl EntryCx<'_> {
     ) -> Result<SectionTemplate, Diagnostic> {
         let doc = self.doc;
         let uri = &self.uri;
-        let text = match v {
-            Value::String(s) => s.clone(),
-            Value::Null => String::new(),
-            other => {
-                return Err(err_value(
-                    doc,
-                    at,
-                    format!(
-                        "provisioner '{uri}': section '{label}' must be a template string, not {}",
-                        describe_type(other)
-                    ),
-                )
-                .with_help("write the section as a YAML block scalar: `outputs: |`"))
-            }
-        };
+        let text = self.template_text(&label, at, v)?.to_string();
         // The loader's span of a block scalar starts at its first content line, which is the
         // line a template's own line 1 maps to.
         let first_line = doc.spans.value(at).map_or(1, |s| s.line.max(1));
@@ -1040,6 +1026,29 @@ impl EntryCx<'_> {
 }
 
 impl EntryCx<'_> {
+    /// A template section's text (`null` = empty), or the error for any other value.
+    fn template_text<'v>(
+        &self,
+        label: &str,
+        at: &str,
+        v: &'v Value,
+    ) -> Result<&'v str, Diagnostic> {
+        match v {
+            Value::String(s) => Ok(s.as_str()),
+            Value::Null => Ok(""),
+            other => Err(err_value(
+                self.doc,
+                at,
+                format!(
+                    "provisioner '{}': section '{label}' must be a template string, not {}",
+                    self.uri,
+                    describe_type(other)
+                ),
+            )
+            .with_help("write the section as a YAML block scalar: `outputs: |`")),
+        }
+    }
+
     /// The sections of the nested target mapping `target` (at `at`) of a Go-template entry.
     fn go_target_templates(
         &self,
@@ -1084,21 +1093,7 @@ impl EntryCx<'_> {
     fn add_go_template(&self, label: &str, at: &str, v: &Value) -> Result<GoSection, Diagnostic> {
         let doc = self.doc;
         let uri = &self.uri;
-        let text = match v {
-            Value::String(s) => s.as_str(),
-            Value::Null => "",
-            other => {
-                return Err(err_value(
-                    doc,
-                    at,
-                    format!(
-                        "provisioner '{uri}': section '{label}' must be a template string, not {}",
-                        describe_type(other)
-                    ),
-                )
-                .with_help("write the section as a YAML block scalar: `outputs: |`"))
-            }
-        };
+        let text = self.template_text(label, at, v)?;
         let first_line = doc.spans.value(at).map_or(1, |s| s.line.max(1));
         // Lines trimmed from the start shift the template's line 1 down the file.
         let trimmed = text.trim();

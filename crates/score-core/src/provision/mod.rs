@@ -496,22 +496,7 @@ fn render_all(
             continue;
         };
         let value = render_section(p, t, section, name, &ctx, input, opts)?;
-        let map = match value {
-            None => Map::new(),
-            Some(Value::Object(m)) => m,
-            Some(Value::Null) => Map::new(),
-            Some(other) => {
-                return Err(section_diag(
-                    p,
-                    section,
-                    name,
-                    format!(
-                        "must render to a YAML mapping, got {}",
-                        crate::diag::describe_type(&other)
-                    ),
-                ))
-            }
-        };
+        let map = core_map(value).map_err(|m| section_diag(p, section.first_line, name, m))?;
         match name {
             "init" => {
                 ctx.set("init", Value::Object(map));
@@ -672,21 +657,8 @@ fn render_go(
         let Some(section) = g.core.get(name) else {
             continue;
         };
-        let map = match render_go_section(p, section, name, &data, input, opts)? {
-            None | Some(Value::Null) => Map::new(),
-            Some(Value::Object(m)) => m,
-            Some(other) => {
-                return Err(go_section_diag(
-                    p,
-                    section,
-                    name,
-                    format!(
-                        "must render to a YAML mapping, got {}",
-                        crate::diag::describe_type(&other)
-                    ),
-                ))
-            }
-        };
+        let value = render_go_section(p, section, name, &data, input, opts)?;
+        let map = core_map(value).map_err(|m| go_section_diag(p, section, name, m))?;
         match name {
             "init" => data.set("Init", &Value::Object(map)),
             "state" => {
@@ -815,35 +787,15 @@ fn render_go_section(
     if text.trim().is_empty() {
         return Ok(None);
     }
-    crate::yaml::parse_section(&text).map_err(|e| {
-        go_section_diag(
-            p,
-            section,
-            label,
-            format!("rendered text is not valid YAML: {e}"),
-        )
-        .with_label("this section renders text that is not YAML")
-        .with_help(format!(
-            "fix the template so it renders YAML; it rendered:\n{}",
-            text.trim_end()
-        ))
-    })
+    crate::yaml::parse_section(&text).map_err(|e| not_yaml(p, section.first_line, label, &e, &text))
 }
 
 fn go_section_diag(p: &Provisioner, section: &GoSection, label: &str, msg: String) -> Diagnostic {
-    let d = Diagnostic::new(
-        Code::ProvisionInvalidSectionOutput,
-        format!(
-            "provisioner '{}' section '{}' ({}:{}): {msg}",
-            p.uri, label, p.source.file.name, section.first_line
-        ),
-    )
-    .with_file(p.source.file.clone());
-    match template::line_span(&p.source.file, section.first_line) {
-        Some(s) => d
-            .with_span(s)
-            .with_label(format!("section '{label}' starts here")),
-        None => d,
+    let d = section_diag(p, section.first_line, label, msg);
+    if d.span.is_some() {
+        d.with_label(format!("section '{label}' starts here"))
+    } else {
+        d
     }
 }
 
@@ -901,38 +853,52 @@ fn render_section(
                 },
             )
         })?;
-    t.templates.parse(section, &text).map_err(|e| {
-        section_diag(
-            p,
-            section,
-            label,
-            format!("rendered text is not valid YAML: {e}"),
-        )
-        .with_label("this section renders text that is not YAML")
-        .with_help(format!(
-            "fix the template so it renders YAML; it rendered:\n{}",
-            text.trim_end()
-        ))
-    })
+    t.templates
+        .parse(section, &text)
+        .map_err(|e| not_yaml(p, section.first_line, label, &e, &text))
 }
 
-fn section_diag(
-    p: &Provisioner,
-    section: &SectionTemplate,
-    label: &str,
-    msg: String,
-) -> Diagnostic {
+/// A section rendered `text`, which is not YAML (`e`).
+fn not_yaml(p: &Provisioner, first_line: usize, label: &str, e: &str, text: &str) -> Diagnostic {
+    section_diag(
+        p,
+        first_line,
+        label,
+        format!("rendered text is not valid YAML: {e}"),
+    )
+    .with_label("this section renders text that is not YAML")
+    .with_help(format!(
+        "fix the template so it renders YAML; it rendered:\n{}",
+        text.trim_end()
+    ))
+}
+
+/// A problem with the output of the section `label` whose text starts at `first_line`.
+fn section_diag(p: &Provisioner, first_line: usize, label: &str, msg: String) -> Diagnostic {
     let d = Diagnostic::new(
         Code::ProvisionInvalidSectionOutput,
         format!(
             "provisioner '{}' section '{}' ({}:{}): {msg}",
-            p.uri, label, p.source.file.name, section.first_line
+            p.uri, label, p.source.file.name, first_line
         ),
     )
     .with_file(p.source.file.clone());
-    match template::line_span(&p.source.file, section.first_line) {
+    match template::line_span(&p.source.file, first_line) {
         Some(s) => d.with_span(s),
         None => d,
+    }
+}
+
+/// A core section's (`init`, `state`, `shared`, `outputs`) rendered value as a mapping: nothing
+/// or `null` is `{}`; anything else is the error's text.
+fn core_map(value: Option<Value>) -> Result<Map<String, Value>, String> {
+    match value {
+        None | Some(Value::Null) => Ok(Map::new()),
+        Some(Value::Object(m)) => Ok(m),
+        Some(other) => Err(format!(
+            "must render to a YAML mapping, got {}",
+            crate::diag::describe_type(&other)
+        )),
     }
 }
 
