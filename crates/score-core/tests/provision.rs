@@ -1050,3 +1050,35 @@ fn a_go_template_entry_missing_an_expected_output_warns_where_minijinja_fails() 
     let d = run(&set, &i, "compose", &ProvisionOptions::default()).unwrap_err();
     assert_eq!(d.code, Code::ProvisionMissingOutput);
 }
+
+#[test]
+fn go_template_errors_point_at_the_action_in_the_file() {
+    // A syntax error (an undefined function) at load time.
+    let text = "- uri: template://x\n  type: t\n  outputs: |\n    a: 1\n    b: {{ .Params.x | nosuchfn }}\n";
+    let d = ProvisionerSet::load(&[("p.yaml".into(), text.into(), None)]).unwrap_err();
+    assert_eq!(d.code, Code::ProvisionTemplateSyntax);
+    let span = d.span.expect("a span");
+    assert_eq!(span.line, 5, "{}", d.message);
+    let at = &text[span.offset..span.offset + span.len];
+    assert!(
+        at.starts_with("{{") || at.contains("nosuchfn"),
+        "{at:?}: {}",
+        d.message
+    );
+    // A render error (`index` of a missing list element) on the third template line.
+    let text = "- uri: template://x\n  type: t\n  outputs: |\n    a: 1\n    b: 2\n    c: {{ index .Params.list 5 }}\n";
+    let set = ProvisionerSet::load(&[("p.yaml".into(), text.into(), None)]).unwrap();
+    let mut i = ProvisionInput::new(uid("w", "r", "t", None, None), "s");
+    i.params = serde_json::json!({"list": [1]})
+        .as_object()
+        .cloned()
+        .unwrap();
+    let d = run(&set, &i, "compose", &ProvisionOptions::default()).unwrap_err();
+    assert_eq!(d.code, Code::ProvisionTemplateRender);
+    let span = d.span.expect("a span");
+    assert_eq!((span.line, span.column), (6, 11), "{}", d.message);
+    assert_eq!(
+        &text[span.offset..span.offset + span.len],
+        "index .Params.list 5 }}"
+    );
+}

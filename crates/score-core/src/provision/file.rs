@@ -124,6 +124,8 @@ pub(crate) enum Engine {
 #[derive(Debug, Clone)]
 pub(crate) struct GoSection {
     pub template: Arc<GoTemplate>,
+    /// The text as compiled (trimmed), to place an error's line and column in the file.
+    pub text: Arc<str>,
     /// 1-based line of the first template line in the file.
     pub first_line: usize,
 }
@@ -1113,12 +1115,19 @@ impl EntryCx<'_> {
                 )
                 .with_file(doc.source.clone())
                 .with_help("the section is a Go text/template (sprig functions available); `engine: minijinja` selects score-gen's Jinja2 dialect");
-                if let Some(span) = template::line_span(&doc.source, line) {
-                    d = d.with_span(span).with_label("here");
+                let span = match (e.line, e.column) {
+                    (Some(l), Some(c)) => {
+                        template::template_point_span(&doc.source, first_line, trimmed, l, c)
+                    }
+                    _ => template::line_span(&doc.source, line),
+                };
+                if let Some(span) = span {
+                    d = d.with_span(span).with_label(e.message.clone());
                 }
                 d
             })?;
         Ok(GoSection {
+            text: Arc::from(trimmed),
             template: Arc::new(template),
             first_line,
         })

@@ -782,6 +782,15 @@ fn render_go_section(
                 format!("Go template failed: {}", e.message),
             );
             d.code = Code::ProvisionTemplateRender;
+            // Where the engine knows the failing action, point at it.
+            if let (Some(l), Some(c)) = (e.line, e.column) {
+                let file = &p.source.file;
+                if let Some(span) =
+                    template::template_point_span(file, section.first_line, &section.text, l, c)
+                {
+                    d = d.with_span(span).with_label(e.message.clone());
+                }
+            }
             d
         })?;
     if text.trim().is_empty() {

@@ -393,6 +393,52 @@ fn reason_of(err: &minijinja::Error) -> String {
 }
 
 /// The span of line `line` (1-based) from its first non-blank character to its end.
+/// The span of a position a template engine reported inside a section: `template_line` (1-based)
+/// of `text` (the section as the engine saw it) at `column` (1-based, bytes), given the section's
+/// first line in the file. The file line holds the template line after the block scalar's
+/// indentation, which is how the column maps back. Covers the action from there to its `}}`.
+pub(crate) fn template_point_span(
+    file: &SourceFile,
+    first_line: usize,
+    text: &str,
+    template_line: usize,
+    column: usize,
+) -> Option<Span> {
+    let line = first_line + template_line.checked_sub(1)?;
+    let in_template = text.lines().nth(template_line - 1)?;
+    let mut offset = 0usize;
+    let raw = file
+        .text
+        .split_inclusive('\n')
+        .enumerate()
+        .find_map(|(i, l)| {
+            if i + 1 == line {
+                Some(l)
+            } else {
+                offset += l.len();
+                None
+            }
+        })?;
+    let body = raw.trim_end_matches(['\n', '\r']);
+    let indent = if body.ends_with(in_template) {
+        body.len() - in_template.len()
+    } else {
+        body.len() - body.trim_start().len()
+    };
+    let at = (indent + column.saturating_sub(1)).min(body.len());
+    if !body.is_char_boundary(at) {
+        return line_span(file, line);
+    }
+    let rest = &body[at..];
+    let len = rest.find("}}").map_or(rest.len(), |i| i + 2).max(1);
+    Some(Span::new(
+        offset + at,
+        len,
+        line,
+        body[..at].chars().count() + 1,
+    ))
+}
+
 pub(crate) fn line_span(file: &SourceFile, line: usize) -> Option<Span> {
     let mut offset = 0usize;
     for (i, l) in file.text.split_inclusive('\n').enumerate() {
