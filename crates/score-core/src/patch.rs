@@ -40,7 +40,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use crate::diag::{Code, Diagnostic, Diagnostics, SourceFile, Span};
-use crate::provision::gotemplate::{Flavor, GoError, GoTemplate, RenderContext};
+use crate::provision::gotemplate::{Flavor, GoError, GoTemplate, RenderContext, SubstituteFn};
 use crate::target::ResolvedProject;
 use crate::yaml::{self, Limits};
 
@@ -260,7 +260,18 @@ pub fn apply_patch_templates(
             random_key: key.as_bytes(),
             fuel: PATCH_FUEL,
         };
-        let rendered = compiled.render(&data, &ctx).map_err(|e| {
+        let rendered = match dialect {
+            // score-k8s's `substituteValue WORKLOAD VALUE`: the workload's placeholders
+            // (`${metadata...}`, `${resources...}`) resolved against this project.
+            PatchDialect::K8s { .. } => {
+                let scope = Arc::new(SubstitutionScope::of(project));
+                let substitute: Arc<SubstituteFn> =
+                    Arc::new(move |w: &str, v: &str| scope.substitute(w, v));
+                compiled.render_with_substitute(&data, &ctx, &substitute)
+            }
+            _ => compiled.render(&data, &ctx),
+        }
+        .map_err(|e| {
             template_error(
                 t,
                 Code::PatchTemplateRender,
@@ -272,6 +283,54 @@ pub fn apply_patch_templates(
         apply_patch_operations(&t.origin, &ops, doc)?;
     }
     Ok(())
+}
+
+/// What score-k8s's `substituteValue` reads from its state: each workload's metadata and its
+/// resources' outputs by resource name.
+struct SubstitutionScope(
+    std::collections::BTreeMap<String, (Map<String, Value>, Vec<(String, crate::Outputs)>)>,
+);
+
+impl SubstitutionScope {
+    fn of(project: &ResolvedProject) -> Self {
+        let mut m = std::collections::BTreeMap::new();
+        for w in &project.workloads {
+            let outputs = w
+                .resources
+                .iter()
+                .filter_map(|(name, uid)| {
+                    project
+                        .resources
+                        .get(uid)
+                        .map(|r| (name.clone(), r.outputs.clone()))
+                })
+                .collect();
+            m.insert(w.name.clone(), (w.spec.metadata.clone(), outputs));
+        }
+        SubstitutionScope(m)
+    }
+
+    /// `value` with workload `w`'s placeholders (`${metadata...}`, `${resources...}`) resolved.
+    fn substitute(&self, w: &str, value: &str) -> Result<String, String> {
+        let (metadata, outputs) = self
+            .0
+            .get(w)
+            .ok_or_else(|| format!("unknown workload '{w}'"))?;
+        let ctx = crate::substitute::Context {
+            metadata,
+            resources: outputs
+                .iter()
+                .map(|(n, o)| (n.clone(), o as &dyn crate::substitute::OutputLookup))
+                .collect(),
+        };
+        crate::substitute::substitute(
+            value,
+            |r| ctx.resolve(r),
+            crate::substitute::Unescape::DropFirst,
+        )
+        .map(|r| r.to_plain())
+        .map_err(|e| e.to_string())
+    }
 }
 
 fn rendered_name(origin: &str) -> String {

@@ -113,3 +113,26 @@ fn patch_errors_name_the_template_and_operation() {
     .unwrap_err();
     assert_eq!(e.0[0].code, Code::PatchInvalidOperations);
 }
+
+/// score-k8s's `substituteValue WORKLOAD VALUE` resolves that workload's placeholders; an
+/// unresolvable one gives score-k8s's text instead of failing the render.
+#[test]
+fn substitute_value_resolves_a_workloads_placeholders() {
+    let t = r#"
+{{ range $i, $m := .Manifests }}{{ if eq $m.kind "Deployment" }}
+- op: set
+  path: {{ $i }}.metadata.annotations.example\.com/owner
+  value: {{ substituteValue "example" "team-${metadata.name}" | quote }}
+- op: set
+  path: {{ $i }}.metadata.annotations.example\.com/bad
+  value: {{ substituteValue "example" "${resources.nope.x}" | quote }}
+{{ end }}{{ end }}
+"#;
+    let docs = manifests(&with_patches(&[t])).unwrap();
+    let a = &deployment(&docs)["metadata"]["annotations"];
+    assert_eq!(a["example.com/owner"], "team-example");
+    assert_eq!(
+        a["example.com/bad"],
+        "failed to substitute placeholders with:${resources.nope.x}"
+    );
+}
