@@ -287,9 +287,10 @@ pub fn apply_patch_templates(
 
 /// What score-k8s's `substituteValue` reads from its state: each workload's metadata and its
 /// resources' outputs by resource name.
-struct SubstitutionScope(
-    std::collections::BTreeMap<String, (Map<String, Value>, Vec<(String, crate::Outputs)>)>,
-);
+struct SubstitutionScope(std::collections::BTreeMap<String, WorkloadScope>);
+
+/// A workload's metadata, and its resources' outputs by resource name.
+type WorkloadScope = (Map<String, Value>, Vec<(String, crate::Outputs)>);
 
 impl SubstitutionScope {
     fn of(project: &ResolvedProject) -> Self {
