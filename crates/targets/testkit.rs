@@ -6,6 +6,8 @@
 //! * `overrides.yaml` (optional): merged into `score.yaml` as `--overrides-file` does;
 //! * `provisioners.yaml` (optional): a user provisioner file, before the target's defaults;
 //! * `options.yaml` (optional): the target's typed options (serde, unknown keys are an error);
+//! * `environment.yaml` (optional): a mapping of variable → value, the environment the run is
+//!   given (`ProvisionOptions::environment`, what the CLI fills from its own);
 //!
 //! and, beside them, the expected output: one insta snapshot named after the target's primary
 //! artefact (`compose.yaml.snap`, `manifests.yaml.snap`, `main.tf.snap`). Any other file in a
@@ -63,6 +65,8 @@ pub struct Case<O> {
     pub scores: Vec<(String, String)>,
     pub provisioners: Vec<(String, String)>,
     pub options: O,
+    /// `environment.yaml`: the environment the run is given.
+    pub environment: Vec<(String, String)>,
 }
 
 impl<O> Case<O> {
@@ -71,6 +75,10 @@ impl<O> Case<O> {
         CompileInputs {
             score_files: self.scores.clone(),
             provisioner_files: self.provisioners.clone(),
+            provision: score_core::ProvisionOptions {
+                environment: self.environment.iter().cloned().collect(),
+                ..Default::default()
+            },
             ..CompileInputs::default()
         }
     }
@@ -81,7 +89,7 @@ fn is_fixture_file(file: &str, snapshot: &str) -> bool {
     (file.starts_with("score") && file.ends_with(".yaml"))
         || matches!(
             file,
-            "provisioners.yaml" | "options.yaml" | "overrides.yaml"
+            "provisioners.yaml" | "options.yaml" | "overrides.yaml" | "environment.yaml"
         )
         || file == format!("{snapshot}.snap")
 }
@@ -136,12 +144,25 @@ pub fn load_case<O: DeserializeOwned + Default>(target: &str, name: &str) -> Cas
             })
         })
         .unwrap_or_default();
+    let environment: Vec<(String, String)> = read("environment.yaml")
+        .map(|s| {
+            let m: std::collections::BTreeMap<String, String> = serde_saphyr::from_str(&s)
+                .unwrap_or_else(|e| {
+                    panic!(
+                        "{}/environment.yaml: not a map of strings: {e}",
+                        dir.display()
+                    )
+                });
+            m.into_iter().collect()
+        })
+        .unwrap_or_default();
     Case {
         name: name.to_string(),
         dir,
         scores,
         provisioners,
         options,
+        environment,
     }
 }
 
@@ -206,7 +227,7 @@ fn check_fixture_tree(target: &str, snapshot: &str) -> Result<(), Failed> {
             if f.path().is_dir() || !is_fixture_file(&name, snapshot) {
                 problems.push(format!(
                     "{}: not part of the fixture convention (score*.yaml, overrides.yaml, \
-                     provisioners.yaml, options.yaml, {snapshot}.snap){}",
+                     provisioners.yaml, options.yaml, environment.yaml, {snapshot}.snap){}",
                     f.path().display(),
                     if name.ends_with(".snap.new") {
                         "; a pending snapshot: review it with `cargo insta review`"

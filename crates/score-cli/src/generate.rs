@@ -15,7 +15,7 @@ use score_core::{Artefacts, Target};
 
 use crate::targets::{TargetFlags, TargetInfo};
 use score_core::{Code, Diagnostic, Diagnostics};
-use score_core::{CommandPolicy, ProvisionOptions, ProvisionerSet, State};
+use score_core::{CommandPolicy, Environment, ProvisionOptions, ProvisionerSet, State};
 use std::collections::BTreeMap;
 
 /// Flags every target shares.
@@ -206,6 +206,7 @@ pub fn compile_target(
             } else {
                 CommandPolicy::AllowTrusted
             },
+            environment: process_environment(),
             ..ProvisionOptions::default()
         },
     )?;
@@ -831,4 +832,14 @@ pub fn io_diag(name: &str, e: std::io::Error) -> Diagnostic {
         );
     }
     Diagnostic::new(Code::Io, format!("{name}: {e}"))
+}
+
+/// The environment score-gen runs in, for environment references read at generate time
+/// (`${resources.<env>.K}` in resource params; in every value for k8s). The user's own: they
+/// ran this command in it (spec/security.md). Variables whose name or value is not UTF-8 are
+/// left out, so a reference to one is reported as unset.
+fn process_environment() -> Environment {
+    std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .collect()
 }

@@ -2,6 +2,7 @@
 //! project. [`resolve_project`] is the driver; [`compile`] runs the front half, this and the
 //! target's `emit` on inputs held in memory.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
 use indexmap::IndexMap;
@@ -13,10 +14,11 @@ use crate::graph;
 use crate::model::{Container, Workload};
 use crate::placeholder::split_ref_parts;
 use crate::provision::{
-    self, ProvisionInput, ProvisionOptions, ProvisionOutput, Provisioner, ProvisionerSet,
+    self, Environment, ProvisionInput, ProvisionOptions, ProvisionOutput, Provisioner,
+    ProvisionerSet,
 };
 use crate::state::{ResourceState, State};
-use crate::substitute::{self, Context, OutputLookup, Outputs, Piece, Resolved, Unescape};
+use crate::substitute::{self, Context, Found, OutputLookup, Outputs, Piece, Resolved, Unescape};
 use crate::target::{
     Artefacts, FileContent, ProvisionedResource, ResolvedContainer, ResolvedFile, ResolvedProject,
     ResolvedVolume, ResolvedWorkload, Target, VolumeSource,
@@ -68,7 +70,11 @@ pub fn resolve_project(
         provisioned.insert(uid.clone(), resource);
     }
 
-    let resolved = resolve_workloads(workloads, &provisioned)?;
+    let env = EnvReading {
+        environment: &provision_options.environment,
+        deferred: target.interpolates_environment(),
+    };
+    let resolved = resolve_workloads(workloads, &provisioned, env)?;
     Ok((
         ResolvedProject {
             workloads: resolved,
@@ -127,7 +133,13 @@ impl ProjectRun<'_> {
             .map(|(_, r)| r.clone())
             .unwrap_or_default();
 
-        let params = resource_params(node, source, &res_name, provisioned)?;
+        let params = resource_params(
+            node,
+            source,
+            &res_name,
+            provisioned,
+            &self.options.environment,
+        )?;
         let provisioner = self.provisioner_for(uid, state, source, &res_name)?;
         let previous = state.resources.get(uid.as_str());
         let input = ProvisionInput {
@@ -216,36 +228,136 @@ impl ProjectRun<'_> {
 
 /// The resource's params with their placeholders substituted: they may reference other
 /// resources of the source workload (already provisioned: the graph order guarantees it) and the
-/// workload's metadata.
+/// workload's metadata. Environment references are read from `environment` now, whatever the
+/// target: params are a provisioner's input, which no deploy-time interpolation reaches (as in
+/// score-compose, where they must resolve at generate time).
 fn resource_params(
     node: &graph::ResourceNode,
     source: &WorkloadInput,
     res_name: &str,
     provisioned: &BTreeMap<ResourceUid, ProvisionedResource>,
+    environment: &Environment,
 ) -> Result<Map<String, Value>, Diagnostics> {
     let Some(p) = &node.params else {
         return Ok(Map::new());
     };
     let lookups = lookups_for(&source.loaded.workload, provisioned);
+    let unset = RefCell::new(Vec::new());
+    let env_lookups = EnvLookup::wrap(&lookups, environment, &unset);
     let ctx = Context {
         metadata: &source.loaded.workload.metadata,
-        resources: lookups
+        resources: env_lookups
             .iter()
-            .map(|(k, v)| (k.clone(), *v as &dyn OutputLookup))
+            .map(|(k, v)| (k.clone(), v as &dyn OutputLookup))
             .collect(),
     };
+    let params_ptr = format!("/resources/{}/params", escape_pointer(res_name));
     match substitute::substitute_value(&Value::Object(p.clone()), &ctx) {
         Ok(Value::Object(m)) => Ok(m),
         Ok(_) => Ok(Map::new()),
-        Err(e) => Err(source
-            .loaded
-            .document
-            .diagnostic(
-                Code::ProvisionParamsUnresolved,
-                &format!("/resources/{}/params", escape_pointer(res_name)),
-                format!("resource '{}': params: {e}", node.uid),
-            )
-            .into()),
+        Err(e) => {
+            let doc = &source.loaded.document;
+            let first_unset = unset.borrow().first().cloned();
+            if let Some((res, var)) = first_unset {
+                let needle = format!("${{resources.{res}.{var}");
+                let d = match find_string_with(doc, &params_ptr, &needle) {
+                    Some(at) => doc
+                        .diagnostic(
+                            Code::SubstituteEnvironmentUnset,
+                            &at,
+                            format!("resource '{}': params: {e}", node.uid),
+                        )
+                        .narrowed_to(&needle),
+                    None => doc.diagnostic(
+                        Code::SubstituteEnvironmentUnset,
+                        &params_ptr,
+                        format!("resource '{}': params: {e}", node.uid),
+                    ),
+                };
+                return Err(d
+                    .with_label(format!("'{var}' is not set"))
+                    .with_help(format!(
+                        "set {var} in the environment score-gen runs in: resource params are read when score-gen runs, so an environment reference in them cannot be left for deploy time"
+                    ))
+                    .into());
+            }
+            Err(doc
+                .diagnostic(
+                    Code::ProvisionParamsUnresolved,
+                    &params_ptr,
+                    format!("resource '{}': params: {e}", node.uid),
+                )
+                .into())
+        }
+    }
+}
+
+/// Whether `found` (looked up with `keys`) is an environment reference: an expression output
+/// whose value is `${K}` for its own single key `K` ([`Environment`]). The variable is `K`, the
+/// key the Score file names, never a name the provisioner chose.
+fn environment_reference<'k>(found: &Found, keys: &'k [String]) -> Option<&'k str> {
+    match keys {
+        [k] if found.expression && found.value.as_str() == Some(format!("${{{k}}}").as_str()) => {
+            Some(k)
+        }
+        _ => None,
+    }
+}
+
+/// The error text of an environment reference whose variable is not set.
+fn unset_message(var: &str) -> String {
+    format!("environment variable '{var}' is not set")
+}
+
+/// A resource's output lookup that answers environment references from the caller's
+/// environment, recording each (resource name, variable) that is not set.
+struct EnvLookup<'a> {
+    name: &'a str,
+    outputs: &'a Outputs,
+    environment: &'a Environment,
+    unset: &'a RefCell<Vec<(String, String)>>,
+}
+
+impl<'a> EnvLookup<'a> {
+    fn wrap(
+        lookups: &'a BTreeMap<String, &'a Outputs>,
+        environment: &'a Environment,
+        unset: &'a RefCell<Vec<(String, String)>>,
+    ) -> BTreeMap<String, EnvLookup<'a>> {
+        lookups
+            .iter()
+            .map(|(name, outputs)| {
+                let lookup = EnvLookup {
+                    name,
+                    outputs,
+                    environment,
+                    unset,
+                };
+                (name.clone(), lookup)
+            })
+            .collect()
+    }
+}
+
+impl OutputLookup for EnvLookup<'_> {
+    fn lookup(&self, keys: &[String]) -> Result<Found, String> {
+        let found = self.outputs.lookup(keys)?;
+        let Some(var) = environment_reference(&found, keys) else {
+            return Ok(found);
+        };
+        match self.environment.get(var) {
+            Some(v) => Ok(Found {
+                value: Value::String(v.to_string()),
+                expression: false,
+                ..found
+            }),
+            None => {
+                self.unset
+                    .borrow_mut()
+                    .push((self.name.to_string(), var.to_string()));
+                Err(unset_message(var))
+            }
+        }
     }
 }
 
@@ -303,13 +415,14 @@ fn record_resource(
 fn resolve_workloads(
     workloads: &[WorkloadInput],
     provisioned: &BTreeMap<ResourceUid, ProvisionedResource>,
+    env: EnvReading,
 ) -> Result<Vec<ResolvedWorkload>, Diagnostics> {
     let mut resolved = Vec::new();
     let mut diags = Diagnostics::default();
     let mut sorted: Vec<&WorkloadInput> = workloads.iter().collect();
     sorted.sort_by(|a, b| a.loaded.workload.name().cmp(b.loaded.workload.name()));
     for w in sorted {
-        match resolve_workload(w, provisioned) {
+        match resolve_workload(w, provisioned, env) {
             Ok(r) => resolved.push(r),
             Err(d) => diags.0.extend(d.0),
         }
@@ -623,25 +736,52 @@ fn lookups_for<'a>(
         .collect()
 }
 
+/// Where workload text reads environment references ([`Environment`]).
+#[derive(Clone, Copy)]
+struct EnvReading<'a> {
+    /// The caller's environment.
+    environment: &'a Environment,
+    /// The target interpolates them itself in variables and volume sources (compose): there
+    /// they stay expressions. File contents, which no target interpolates, always read them.
+    deferred: bool,
+}
+
 /// Resolves the placeholders of one workload's containers (variables, files, volumes), reporting
 /// every failure.
 fn resolve_workload(
     w: &WorkloadInput,
     provisioned: &BTreeMap<ResourceUid, ProvisionedResource>,
+    env: EnvReading,
 ) -> Result<ResolvedWorkload, Diagnostics> {
     let spec = &w.loaded.workload;
     let lookups = lookups_for(spec, provisioned);
+    let unset = RefCell::new(Vec::new());
+    let env_lookups = EnvLookup::wrap(&lookups, env.environment, &unset);
+    let reading: BTreeMap<String, &dyn OutputLookup> = env_lookups
+        .iter()
+        .map(|(k, v)| (k.clone(), v as &dyn OutputLookup))
+        .collect();
+    let deferring: BTreeMap<String, &dyn OutputLookup> = lookups
+        .iter()
+        .map(|(k, v)| (k.clone(), *v as &dyn OutputLookup))
+        .collect();
     let mut cx = WorkloadCx {
         spec,
         doc: &w.loaded.document,
         ctx: Context {
             metadata: &spec.metadata,
-            resources: lookups
-                .iter()
-                .map(|(k, v)| (k.clone(), *v as &dyn OutputLookup))
-                .collect(),
+            resources: if env.deferred {
+                deferring
+            } else {
+                reading.clone()
+            },
+        },
+        files_ctx: Context {
+            metadata: &spec.metadata,
+            resources: reading,
         },
         lookups: &lookups,
+        unset: &unset,
         diags: Diagnostics::default(),
     };
 
@@ -676,8 +816,13 @@ fn resolve_workload(
 struct WorkloadCx<'a> {
     spec: &'a Workload,
     doc: &'a Document,
+    /// Variables and volume sources.
     ctx: Context<'a>,
+    /// File contents: environment references are read whatever the target.
+    files_ctx: Context<'a>,
     lookups: &'a BTreeMap<String, &'a Outputs>,
+    /// Environment references whose variable is not set: (resource name, variable).
+    unset: &'a RefCell<Vec<(String, String)>>,
     diags: Diagnostics,
 }
 
@@ -685,15 +830,49 @@ impl WorkloadCx<'_> {
     /// Substitutes the placeholders of `text` (at `pointer`); a failure is recorded and what
     /// could be resolved is returned.
     fn sub(&mut self, text: &str, pointer: String) -> Resolved {
-        match substitute::substitute(text, |r| self.ctx.resolve(r), Unescape::DropFirst) {
+        let r = substitute::substitute(text, |r| self.ctx.resolve(r), Unescape::DropFirst);
+        self.report(r, pointer)
+    }
+
+    /// [`Self::sub`] for file contents.
+    fn sub_file(&mut self, text: &str, pointer: String) -> Resolved {
+        let r = substitute::substitute(text, |r| self.files_ctx.resolve(r), Unescape::DropFirst);
+        self.report(r, pointer)
+    }
+
+    /// The substituted text, or what could be resolved with each failure recorded.
+    fn report(
+        &mut self,
+        r: Result<Resolved, substitute::SubstitutionError>,
+        pointer: String,
+    ) -> Resolved {
+        match r {
             Ok(r) => r,
             Err(e) => {
                 for m in &e.messages {
-                    self.diags.push(
-                        self.doc
+                    let unset = self
+                        .unset
+                        .borrow()
+                        .iter()
+                        .find(|(_, var)| m.ends_with(&unset_message(var)))
+                        .cloned();
+                    let d = match unset {
+                        Some((res, var)) => {
+                            let needle = format!("${{resources.{res}.{var}");
+                            self.doc
+                                .diagnostic(Code::SubstituteEnvironmentUnset, &pointer, m.clone())
+                                .narrowed_to(&needle)
+                                .with_label(format!("'{var}' is not set"))
+                                .with_help(format!(
+                                    "set {var} in the environment score-gen runs in: here the reference is read when score-gen runs, not when the output is deployed"
+                                ))
+                        }
+                        None => self
+                            .doc
                             .diagnostic(Code::SubstituteUnresolved, &pointer, m.clone())
                             .with_help(substitution_help(m, self.lookups)),
-                    );
+                    };
+                    self.diags.push(d);
                 }
                 e.partial
             }
@@ -738,7 +917,7 @@ impl WorkloadCx<'_> {
             } else {
                 let text = f.content.clone().unwrap_or_default();
                 if f.expands() {
-                    FileContent::Text(self.sub(&text, format!("{pointer}/content")))
+                    FileContent::Text(self.sub_file(&text, format!("{pointer}/content")))
                 } else {
                     FileContent::Text(Resolved {
                         pieces: vec![Piece::Text(text)],

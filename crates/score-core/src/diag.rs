@@ -298,6 +298,8 @@ codes! {
     // Substituting placeholders.
     SubstituteUnresolved = "score::substitute::unresolved",
         "a placeholder names an output or metadata key that does not exist; use one of the outputs listed in the help";
+    SubstituteEnvironmentUnset = "score::substitute::environment-unset",
+        "an environment reference (`${resources.<env>.K}`) is read when score-gen runs and `K` is not set there; set it in the environment score-gen runs in";
 
     // State.
     StateEmpty = "score::state::empty",

@@ -60,7 +60,7 @@ pub use patch::{
     PATCH_FUEL,
 };
 pub use provision::{
-    CmdSpec, CommandPolicy, Dialect, ProvisionOptions, Provisioner, ProvisionerFile,
+    CmdSpec, CommandPolicy, Dialect, Environment, ProvisionOptions, Provisioner, ProvisionerFile,
     ProvisionerSet, ProvisionerSource,
 };
 pub use state::{ResourceState, State, WorkloadState};

@@ -202,6 +202,16 @@ pub trait Target {
     fn service_name(&self, workload: &Workload) -> String {
         workload.name().to_string()
     }
+
+    /// Whether the target's output interpolates environment references (`${K}` from an
+    /// `environment` resource) itself when it is deployed, in workload variables and volume
+    /// sources: compose does (`docker compose up` reads the shell and `.env`). When `false`
+    /// (the default) core reads them from [`crate::ProvisionOptions::environment`] at generate
+    /// time, and an unset variable is an error. Resource params are read at generate time
+    /// whatever this says: they are a provisioner's input, not deployed text.
+    fn interpolates_environment(&self) -> bool {
+        false
+    }
 }
 
 /// The JSON pointer of a field of a Score document, each segment escaped (`~0`, `~1`), for

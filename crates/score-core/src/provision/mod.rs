@@ -186,6 +186,71 @@ pub struct ProvisionOptions {
     /// [`CommandPolicy::Deny`]: a provisioner file is data, and running the program it names is
     /// the caller's decision.
     pub commands: CommandPolicy,
+    /// The environment variables that environment references read at generate time (see
+    /// [`Environment`]). The library never reads the process environment; the default is empty,
+    /// so every such reference is an error until the caller passes its environment in.
+    pub environment: Environment,
+}
+
+/// Environment variables a caller hands to the library (the CLI: the environment it runs in).
+///
+/// They answer *environment references*: an output that its provisioner marks as an expression
+/// and whose value is `${K}` for its own key `K` (what score-compose's `local-env://` provisioner
+/// and the default `environment` entries answer for `${resources.<env>.K}`). Such a reference in
+/// a resource's params is always read from here at generate time; in workload variables and
+/// volume sources it is read from here unless the target interpolates it when deployed
+/// ([`crate::Target::interpolates_environment`], compose). The variable read is always the key
+/// the Score file names; a provisioner cannot choose another one (spec/security.md).
+///
+/// `Debug` shows the names only, never the values.
+///
+/// ```
+/// let env: score_core::Environment = [("LOG_LEVEL", "debug")].into_iter().collect();
+/// assert_eq!(env.get("LOG_LEVEL"), Some("debug"));
+/// assert_eq!(env.get("HOME"), None);
+/// assert_eq!(format!("{env:?}"), r#"Environment(["LOG_LEVEL"])"#);
+/// ```
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Environment(BTreeMap<String, String>);
+
+impl Environment {
+    /// No variables.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The value of `name`, if set.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+
+    /// Sets `name` to `value`.
+    pub fn set(&mut self, name: impl Into<String>, value: impl Into<String>) {
+        self.0.insert(name.into(), value.into());
+    }
+
+    /// Whether no variable is set.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl std::fmt::Debug for Environment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Environment")
+            .field(&self.0.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Environment {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
+        Self(
+            iter.into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        )
+    }
 }
 
 /// Whether `cmd://` provisioners may run programs.
@@ -215,6 +280,7 @@ impl Default for ProvisionOptions {
             cmd_timeout: Duration::from_secs(60),
             max_cmd_output: 16 * 1024 * 1024,
             commands: CommandPolicy::Deny,
+            environment: Environment::default(),
         }
     }
 }

@@ -118,6 +118,12 @@ impl Target for ComposeTarget {
         })
     }
 
+    /// `docker compose up` interpolates `${K}` in a service's `environment` and volume sources
+    /// from the shell and `.env`, so environment references stay there (spec/targets/compose.md).
+    fn interpolates_environment(&self) -> bool {
+        true
+    }
+
     fn emit(&self, project: &ResolvedProject) -> Result<Artefacts, Diagnostics> {
         let settings = &self.options;
         let mut diags = Diagnostics::default();

@@ -22,6 +22,7 @@ fn case(scores: &[&str], provisioners: Option<&str>, options: &str) -> Case {
             .map(|p| vec![("p.yaml".to_string(), p.to_string())])
             .unwrap_or_default(),
         options,
+        environment: Vec::new(),
     }
 }
 
@@ -175,8 +176,11 @@ fn unknown_sections_and_escaping_paths_are_errors() {
     );
 }
 
+/// A mounted file is written when score-gen runs and compose never interpolates it, so an
+/// environment reference in its content is read then (as score-compose does); unset, it is an
+/// error at the reference.
 #[test]
-fn environment_expressions_cannot_go_into_files() {
+fn environment_references_in_files_are_read_at_generate_time() {
     let s = r#"
 apiVersion: score.dev/v1b1
 metadata: {name: app}
@@ -189,11 +193,69 @@ containers:
 resources:
   env: {type: environment}
 "#;
-    let e = error_of(&case(&[s], None, ""));
+    let mut c = case(&[s], None, "");
+    let d = compile_case(&c).expect_err("DEBUG is not set");
+    assert_eq!(d.0.len(), 1, "{d:?}");
+    assert_eq!(d.0[0].code, score_core::Code::SubstituteEnvironmentUnset);
     assert!(
-        e.contains("containers.main.files[/etc/x.conf]: the content uses the compose environment variable '${DEBUG}'"),
-        "{e}"
+        d.0[0]
+            .message
+            .contains("environment variable 'DEBUG' is not set"),
+        "{}",
+        d.0[0].message
     );
+    assert_eq!(d.0[0].location(), "score0.yaml:9:25");
+    c.environment = vec![("DEBUG".into(), "true".into())];
+    let (_, artefacts, _) = compile_case(&c).expect("DEBUG is set");
+    let file = artefacts
+        .files
+        .iter()
+        .find(|(p, _)| p.to_string_lossy().ends_with("x.conf"))
+        .expect("the mounted file");
+    assert_eq!(file.1, b"debug=true");
+}
+
+/// An environment reference in another resource's params is read when score-gen runs (as
+/// score-compose does: params must resolve at generate time), from score-gen's own
+/// `environment` entry and from score-compose's `local-env://` alike; in variables it stays a
+/// compose interpolation.
+#[test]
+fn environment_references_in_params_are_read_at_generate_time() {
+    let frontend = r#"
+apiVersion: score.dev/v1b1
+metadata: {name: app}
+containers:
+  main:
+    image: a:1
+    variables:
+      DEBUG: ${resources.env.DEBUG}
+      API: ${resources.api.hostname}:${resources.api.port}
+resources:
+  env: {type: environment}
+  api:
+    type: service-port
+    params:
+      workload: ${resources.env.API_WORKLOAD}
+      port: http
+"#;
+    let backend = "apiVersion: score.dev/v1b1\nmetadata: {name: backend}\ncontainers: {main: {image: b:1}}\nservice: {ports: {http: {port: 8080}}}\n";
+    let local_env = "- uri: local-env://score-compose/environment\n";
+    for provisioners in [None, Some(local_env)] {
+        let mut c = case(&[frontend, backend], provisioners, "");
+        let d = compile_case(&c).expect_err("API_WORKLOAD is not set");
+        assert_eq!(d.0[0].code, score_core::Code::SubstituteEnvironmentUnset);
+        assert!(
+            d.0[0].message.contains("params: workload: invalid ref 'resources.env.API_WORKLOAD': environment variable 'API_WORKLOAD' is not set"),
+            "{}",
+            d.0[0].message
+        );
+        assert_eq!(d.0[0].location(), "score0.yaml:15:17");
+        c.environment = vec![("API_WORKLOAD".into(), "backend".into())];
+        let (_, artefacts, _) = compile_case(&c).expect("API_WORKLOAD is set");
+        let yaml = compose_yaml(&artefacts);
+        assert!(yaml.contains("API: backend:8080"), "{yaml}");
+        assert!(yaml.contains("DEBUG: ${DEBUG}"), "{yaml}");
+    }
 }
 
 #[test]

@@ -130,9 +130,77 @@ fn provisioner_errors_are_reported() {
     let e = run_err(
         "apiVersion: score.dev/v1b1\nmetadata: {name: app}\ncontainers: {main: {image: x, variables: {X: '${resources.env.MISSING}'}}}\nresources: {env: {type: environment}}\n",
     );
-    assert!(e.contains("environment: no value for 'MISSING'"), "{e}");
+    assert!(
+        e.contains(
+            "invalid ref 'resources.env.MISSING': environment variable 'MISSING' is not set"
+        ),
+        "{e}"
+    );
+    // The environment resource takes no params (its values come from the environment).
+    let e = run_err(
+        "apiVersion: score.dev/v1b1\nmetadata: {name: app}\ncontainers: {main: {image: x, variables: {X: '${resources.env.X}'}}}\nresources: {env: {type: environment, params: {X: '1'}}}\n",
+    );
+    assert!(e.contains("'X'"), "{e}");
     let e = run_err(
         "apiVersion: score.dev/v1b1\nmetadata: {name: app}\nservice: {ports: {http: {port: 80}}}\ncontainers: {main: {image: x}}\nresources: {rt: {type: route, params: {host: a.example, path: api, port: http}}}\n",
     );
     assert!(e.contains("route: params.path must start with /"), "{e}");
+}
+
+/// The `environment` resource reads the environment the caller passes in
+/// (`ProvisionOptions::environment`; the CLI passes its own), in variables and in other
+/// resources' params; an unset variable is an error at the reference that names it.
+#[test]
+fn environment_values_come_from_the_given_environment() {
+    let score = "apiVersion: score.dev/v1b1\nmetadata: {name: app}\ncontainers:\n  main:\n    image: x\n    variables:\n      LEVEL: ${resources.env.LOG_LEVEL}\n      URL: http://${resources.env.HOST}:80\nresources:\n  env: {type: environment}\n  data:\n    type: volume\n    params: {size: '${resources.env.SIZE}'}\n";
+    let inputs = |vars: &[(&str, &str)]| {
+        CompileInputs::new()
+            .score_file("score.yaml", score)
+            .provision_options(score_core::ProvisionOptions {
+                environment: vars.iter().copied().collect(),
+                ..Default::default()
+            })
+    };
+    let all = [("LOG_LEVEL", "debug"), ("HOST", "api"), ("SIZE", "5Gi")];
+    let out = compile(&K8sTarget::default(), &inputs(&all), seeded()).expect("compiles");
+    let yaml = String::from_utf8(out.artefacts.files[0].1.clone()).expect("utf8");
+    assert!(yaml.contains("value: debug"), "{yaml}");
+    assert!(yaml.contains("value: http://api:80"), "{yaml}");
+    assert!(yaml.contains("storage: 5Gi"), "{yaml}");
+    assert!(!yaml.contains("${"), "{yaml}");
+
+    // HOST unset: the variable that uses it is the error, pointed at the reference.
+    let d = compile(
+        &K8sTarget::default(),
+        &inputs(&[("LOG_LEVEL", "debug"), ("SIZE", "5Gi")]),
+        seeded(),
+    )
+    .expect_err("HOST is not set");
+    assert_eq!(d.0.len(), 1, "{d:?}");
+    assert_eq!(d.0[0].code, score_core::Code::SubstituteEnvironmentUnset);
+    assert!(
+        d.0[0]
+            .message
+            .contains("environment variable 'HOST' is not set"),
+        "{}",
+        d.0[0].message
+    );
+    assert_eq!(d.0[0].location(), "score.yaml:8:19");
+
+    // SIZE unset: the volume's params, read before any workload value, are the error.
+    let d = compile(
+        &K8sTarget::default(),
+        &inputs(&[("LOG_LEVEL", "debug"), ("HOST", "api")]),
+        seeded(),
+    )
+    .expect_err("SIZE is not set");
+    assert_eq!(d.0[0].code, score_core::Code::SubstituteEnvironmentUnset);
+    assert!(
+        d.0[0]
+            .message
+            .contains("environment variable 'SIZE' is not set"),
+        "{}",
+        d.0[0].message
+    );
+    assert_eq!(d.0[0].location(), "score.yaml:13:21");
 }
