@@ -461,3 +461,51 @@ fn a_route_moved_to_another_host_leaves_the_old_one() {
     let conf_b = mounted(&a, ".score-gen/mounts/routing/conf.d/b.localhost.conf");
     assert!(conf_b.contains(r#"location ~ "^/x$""#), "{conf_b}");
 }
+
+fn annotated(kind: &str, name: &str, annotations: &str) -> String {
+    format!(
+        "apiVersion: score.dev/v1b1\nmetadata: {{name: {name}}}\ncontainers:\n  main: {{image: nginx}}\nresources:\n  res:\n    type: {kind}\n    metadata: {{annotations: {{{annotations}}}}}\n"
+    )
+}
+
+/// The resource annotations score-compose's defaults read are checked, not written into
+/// compose.yaml as they come (issue 15).
+#[test]
+fn publish_annotations_are_checked() {
+    for (kind, annotation, want) in [
+        ("postgres", "compose.score.dev/publish-port: 'x'", "annotation 'compose.score.dev/publish-port' must be a port number (1 to 65535, 0 for none), got 'x'"),
+        ("mysql", "compose.score.dev/publish-port: '-1'", "must be a port number"),
+        ("amqp", "compose.score.dev/publish-management-port: '70000'", "annotation 'compose.score.dev/publish-management-port' must be a port number"),
+        ("elasticsearch", "compose.score.dev/stack-version: '8; rm'", "annotation 'compose.score.dev/stack-version' must be an image tag"),
+        ("elasticsearch", "compose.score.dev/license: gold", "must be basic or trial, got 'gold'"),
+        ("elasticsearch", "compose.score.dev/es-mem-limit: 1x", "annotation 'compose.score.dev/es-mem-limit' must be a number of bytes"),
+    ] {
+        let e = error_of(&case(&[&annotated(kind, "app", annotation)], None, ""));
+        assert!(e.contains(want), "{kind} {annotation}: {e}");
+    }
+    // 0 is score-compose's "not published".
+    let (_, a, _) = compile_case(&case(
+        &[&annotated(
+            "mysql",
+            "app",
+            "compose.score.dev/publish-port: '0'",
+        )],
+        None,
+        "",
+    ))
+    .unwrap();
+    assert!(!compose_yaml(&a).contains("ports:"), "{}", compose_yaml(&a));
+    // Resources on one shared server agree on its published ports or fail, naming both.
+    let e = error_of(&case(
+        &[
+            &annotated("amqp", "one", "compose.score.dev/publish-port: '5672'"),
+            &annotated("amqp", "two", "compose.score.dev/publish-port: '5673'"),
+        ],
+        None,
+        "",
+    ));
+    assert!(
+        e.contains("resources 'amqp.default#one.res' and 'amqp.default#two.res' render different values for 'services.rabbitmq-instance.ports"),
+        "{e}"
+    );
+}
