@@ -445,3 +445,129 @@ fn volumes_outside_the_project_need_permission() {
         compile_case(&case(&[&score], None, "")).unwrap_or_else(|d| panic!("{score}: {d:?}"));
     }
 }
+
+fn route(host: &str, path: &str, annotations: &str) -> String {
+    format!(
+        "apiVersion: score.dev/v1b1\nmetadata: {{name: web}}\nservice:\n  ports:\n    http: {{port: 80}}\ncontainers:\n  main: {{image: nginx}}\nresources:\n  rt:\n    type: route\n    metadata: {{annotations: {{{annotations}}}}}\n    params: {{host: {host}, path: '{path}', port: http}}\n"
+    )
+}
+
+fn mounted(a: &score_core::Artefacts, path: &str) -> String {
+    a.files
+        .iter()
+        .find(|(p, _)| p.to_string_lossy() == path)
+        .map(|(_, b)| String::from_utf8_lossy(b).into_owned())
+        .unwrap_or_else(|| panic!("no file {path}"))
+}
+
+/// The default route provisioner reads the path as score-compose does (an nginx regex), refuses
+/// what would leave the quoted regex, and checks the path-type annotation (issue 15).
+#[test]
+fn route_paths_and_path_types_are_checked() {
+    for (path, want) in [
+        ("api", "param 'path' must start with '/'"),
+        ("/a;b", "param 'path' must not contain \";\""),
+        ("/a\"b", "param 'path' must not contain"),
+        ("/a$", "param 'path' must not contain \"$\""),
+    ] {
+        let e = error_of(&case(&[&route("web.localhost", path, "")], None, ""));
+        assert!(e.contains(want), "{path}: {e}");
+    }
+    let bad = "compose.score.dev/route-provisioner-path-type: prefix";
+    let e = error_of(&case(&[&route("web.localhost", "/", bad)], None, ""));
+    assert!(
+        e.contains("must be Prefix, Exact or ImplementationSpecific, got 'prefix'"),
+        "{e}"
+    );
+    for (ty, locations) in [
+        (
+            "Prefix",
+            vec![r#"location ~ "^/a/[^/]+$""#, r#"location ~ "^/a/[^/]+/.*""#],
+        ),
+        ("Exact", vec![r#"location ~ "^/a/[^/]+$""#]),
+        ("ImplementationSpecific", vec![r#"location ~ "^/a/[^/]+$""#]),
+    ] {
+        let score = route(
+            "web.localhost",
+            "/a/[^/]+",
+            &format!("compose.score.dev/route-provisioner-path-type: {ty}"),
+        );
+        let (_, a, _) = compile_case(&case(&[&score], None, "")).unwrap();
+        let conf = mounted(&a, ".score-gen/mounts/routing/conf.d/web.localhost.conf");
+        let found: Vec<&str> = conf
+            .lines()
+            .map(str::trim)
+            .filter(|l| l.starts_with("location"))
+            .map(|l| l.trim_end_matches(" {"))
+            .collect();
+        assert_eq!(found, locations, "{ty}:\n{conf}");
+    }
+}
+
+/// A route that moves to another host is dropped from the old host's server (the shared state
+/// keeps each host's routes under their uids).
+#[test]
+fn a_route_moved_to_another_host_leaves_the_old_one() {
+    let other = route("a.localhost", "/o", "").replace("name: web", "name: other");
+    let (_, _, state) = compile_case(&case(&[&route("a.localhost", "/", "")], None, "")).unwrap();
+    let (_, _, state) =
+        compile_with_state(&case(&[&route("b.localhost", "/x", "")], None, ""), state).unwrap();
+    let (_, a, _) = compile_with_state(
+        &case(&[&route("b.localhost", "/x", ""), &other], None, ""),
+        state,
+    )
+    .unwrap();
+    let conf_a = mounted(&a, ".score-gen/mounts/routing/conf.d/a.localhost.conf");
+    assert!(conf_a.contains("route.default#other.rt"), "{conf_a}");
+    assert!(!conf_a.contains("route.default#web.rt"), "{conf_a}");
+    let conf_b = mounted(&a, ".score-gen/mounts/routing/conf.d/b.localhost.conf");
+    assert!(conf_b.contains(r#"location ~ "^/x$""#), "{conf_b}");
+}
+
+fn annotated(kind: &str, name: &str, annotations: &str) -> String {
+    format!(
+        "apiVersion: score.dev/v1b1\nmetadata: {{name: {name}}}\ncontainers:\n  main: {{image: nginx}}\nresources:\n  res:\n    type: {kind}\n    metadata: {{annotations: {{{annotations}}}}}\n"
+    )
+}
+
+/// The resource annotations score-compose's defaults read are checked, not written into
+/// compose.yaml as they come (issue 15).
+#[test]
+fn publish_annotations_are_checked() {
+    for (kind, annotation, want) in [
+        ("postgres", "compose.score.dev/publish-port: 'x'", "annotation 'compose.score.dev/publish-port' must be a port number (1 to 65535, 0 for none), got 'x'"),
+        ("mysql", "compose.score.dev/publish-port: '-1'", "must be a port number"),
+        ("amqp", "compose.score.dev/publish-management-port: '70000'", "annotation 'compose.score.dev/publish-management-port' must be a port number"),
+        ("elasticsearch", "compose.score.dev/stack-version: '8; rm'", "annotation 'compose.score.dev/stack-version' must be an image tag"),
+        ("elasticsearch", "compose.score.dev/license: gold", "must be basic or trial, got 'gold'"),
+        ("elasticsearch", "compose.score.dev/es-mem-limit: 1x", "annotation 'compose.score.dev/es-mem-limit' must be a number of bytes"),
+    ] {
+        let e = error_of(&case(&[&annotated(kind, "app", annotation)], None, ""));
+        assert!(e.contains(want), "{kind} {annotation}: {e}");
+    }
+    // 0 is score-compose's "not published".
+    let (_, a, _) = compile_case(&case(
+        &[&annotated(
+            "mysql",
+            "app",
+            "compose.score.dev/publish-port: '0'",
+        )],
+        None,
+        "",
+    ))
+    .unwrap();
+    assert!(!compose_yaml(&a).contains("ports:"), "{}", compose_yaml(&a));
+    // Resources on one shared server agree on its published ports or fail, naming both.
+    let e = error_of(&case(
+        &[
+            &annotated("amqp", "one", "compose.score.dev/publish-port: '5672'"),
+            &annotated("amqp", "two", "compose.score.dev/publish-port: '5673'"),
+        ],
+        None,
+        "",
+    ));
+    assert!(
+        e.contains("resources 'amqp.default#one.res' and 'amqp.default#two.res' render different values for 'services.rabbitmq-instance.ports"),
+        "{e}"
+    );
+}
