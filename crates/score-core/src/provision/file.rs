@@ -967,12 +967,7 @@ impl EntryCx<'_> {
                     known_keys()
                 ),
             };
-            return Err(err_key(
-                self.doc,
-                at,
-                format!("provisioner '{}': unknown key '{target}'", self.uri),
-            )
-            .with_help(help));
+            return Err(self.unknown_key(at, target, help));
         };
         let mut m = IndexMap::new();
         for (name, sv) in sections {
@@ -1028,6 +1023,16 @@ impl EntryCx<'_> {
 }
 
 impl EntryCx<'_> {
+    /// The error for an entry key that is neither known nor a target's sections.
+    fn unknown_key(&self, at: &str, key: &str, help: String) -> Diagnostic {
+        err_key(
+            self.doc,
+            at,
+            format!("provisioner '{}': unknown key '{key}'", self.uri),
+        )
+        .with_help(help)
+    }
+
     /// A template section's text (`null` = empty), or the error for any other value.
     fn template_text<'v>(
         &self,
@@ -1075,12 +1080,7 @@ impl EntryCx<'_> {
                     GO_K8S_SECTIONS.join(", ")
                 ),
             };
-            return Err(err_key(
-                self.doc,
-                at,
-                format!("provisioner '{}': unknown key '{target}'", self.uri),
-            )
-            .with_help(help));
+            return Err(self.unknown_key(at, target, help));
         };
         let mut m = IndexMap::new();
         for (name, sv) in sections {
