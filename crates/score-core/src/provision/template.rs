@@ -425,8 +425,8 @@ pub(crate) fn template_point_span(
     } else {
         body.len() - body.trim_start().len()
     };
-    let at = (indent + column.saturating_sub(1)).min(body.len());
-    if !body.is_char_boundary(at) {
+    let at = indent + column.saturating_sub(1);
+    if at >= body.len() || !body.is_char_boundary(at) {
         return line_span(file, line);
     }
     let rest = &body[at..];
@@ -457,6 +457,21 @@ pub(crate) fn line_span(file: &SourceFile, line: usize) -> Option<Span> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An engine position past the end of its line (the fuzzer found one) falls back to the
+    /// line: a span never leaves the file.
+    #[test]
+    fn a_point_past_the_line_end_stays_in_the_file() {
+        let file = SourceFile::new("p.yaml".to_string(), "a:\n  x: ab".to_string());
+        let s = template_point_span(&file, 2, "x: ab", 1, 6).expect("a span");
+        assert!(s.offset + s.len <= file.text.len(), "{s:?}");
+        assert_eq!((s.line, s.column), (2, 3));
+        let s = template_point_span(&file, 2, "x: ab", 1, 4).expect("a span");
+        assert_eq!(
+            (s.line, s.column, &file.text[s.offset..s.offset + s.len]),
+            (2, 6, "ab")
+        );
+    }
 
     /// The lazy map must render exactly like the eagerly converted value in every way templates
     /// use `workload_services`.
