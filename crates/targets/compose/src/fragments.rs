@@ -122,7 +122,7 @@ impl Project {
                     format!("resource '{uid}': service '{name}' must be a mapping"),
                 ));
             }
-            let value = &decode_volumes(value);
+            let value = decode_volumes(value.clone());
             self.resource_services
                 .entry(uid.to_string())
                 .or_default()
@@ -132,14 +132,14 @@ impl Project {
                     self.services.insert(
                         name.clone(),
                         Service {
-                            value: value.clone(),
+                            value,
                             owner: Owner::Resources(vec![uid.to_string()]),
                         },
                     );
                 }
                 Some(existing) => match &mut existing.owner {
                     Owner::Resources(owners) => {
-                        merge_value(&mut existing.value, value, &format!("services.{name}"))
+                        merge_value(&mut existing.value, &value, &format!("services.{name}"))
                             .map_err(|path| conflict(path, &owners[0], uid))?;
                         owners.push(uid.to_string());
                     }
@@ -165,13 +165,7 @@ impl Project {
         entries: &Map<String, Value>,
     ) -> Result<(), Diagnostic> {
         for (path, wanted) in entries {
-            let clean = clean_relative(path).ok_or_else(|| {
-                Diagnostic::new(
-                    Code::ComposeInvalidFragment,
-                    format!("resource '{uid}': directory '{path}' must be relative and stay inside the mounts directory"),
-                )
-                .with_help("write paths like `<service>/data` (no leading `/`, no `..`)")
-            })?;
+            let clean = mount_path(uid, "directory", path, "<service>/data")?;
             match wanted {
                 Value::Bool(true) => {
                     self.directories.insert(clean);
@@ -193,13 +187,7 @@ impl Project {
 
     fn add_files(&mut self, uid: &str, entries: &Map<String, Value>) -> Result<(), Diagnostic> {
         for (path, content) in entries {
-            let clean = clean_relative(path).ok_or_else(|| {
-                Diagnostic::new(
-                    Code::ComposeInvalidFragment,
-                    format!("resource '{uid}': file path '{path}' must be relative and stay inside the mounts directory"),
-                )
-                .with_help("write paths like `<service>/config/app.conf` (no leading `/`, no `..`)")
-            })?;
+            let clean = mount_path(uid, "file path", path, "<service>/config/app.conf")?;
             let bytes = match content {
                 Value::String(s) => s.clone().into_bytes(),
                 // score-compose: a null content deletes the file; every run writes the whole
@@ -227,6 +215,18 @@ impl Project {
     }
 }
 
+/// `path` of a resource's `files` or `directories` section, cleaned; it must stay inside the
+/// mounts directory (`what` and `example` word the error).
+fn mount_path(uid: &str, what: &str, path: &str, example: &str) -> Result<String, Diagnostic> {
+    clean_relative(path).ok_or_else(|| {
+        Diagnostic::new(
+            Code::ComposeInvalidFragment,
+            format!("resource '{uid}': {what} '{path}' must be relative and stay inside the mounts directory"),
+        )
+        .with_help(format!("write paths like `{example}` (no leading `/`, no `..`)"))
+    })
+}
+
 /// The keys of a long-syntax service volume (compose-go's `ServiceVolumeConfig`).
 const VOLUME_KEYS: [&str; 9] = [
     "type",
@@ -243,8 +243,7 @@ const VOLUME_KEYS: [&str; 9] = [
 /// A resource's service as score-compose reads it: it decodes provisioner output into
 /// compose-go's types, which drops a long-syntax volume's unknown keys (score-compose's own route
 /// provisioner writes `readOnly: true`); extension keys (`x-...`) stay.
-fn decode_volumes(service: &Value) -> Value {
-    let mut service = service.clone();
+fn decode_volumes(mut service: Value) -> Value {
     if let Some(Value::Array(volumes)) = service.get_mut("volumes") {
         for v in volumes.iter_mut() {
             if let Value::Object(m) = v {
