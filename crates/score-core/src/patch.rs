@@ -250,6 +250,15 @@ pub fn apply_patch_templates(
         return Ok(());
     }
     let workloads = patch_workloads(project);
+    // score-k8s's `substituteValue WORKLOAD VALUE`: the workload's placeholders (`${metadata...}`,
+    // `${resources...}`) resolved against this project, the same for every template.
+    let substitute: Option<Arc<SubstituteFn>> = match dialect {
+        PatchDialect::K8s { .. } => {
+            let scope = SubstitutionScope::of(project);
+            Some(Arc::new(move |w: &str, v: &str| scope.substitute(w, v)))
+        }
+        _ => None,
+    };
     for t in templates {
         let compiled = compile(t, dialect)?;
         let data = dialect.data(doc, &workloads);
@@ -260,16 +269,9 @@ pub fn apply_patch_templates(
             random_key: key.as_bytes(),
             fuel: PATCH_FUEL,
         };
-        let rendered = match dialect {
-            // score-k8s's `substituteValue WORKLOAD VALUE`: the workload's placeholders
-            // (`${metadata...}`, `${resources...}`) resolved against this project.
-            PatchDialect::K8s { .. } => {
-                let scope = Arc::new(SubstitutionScope::of(project));
-                let substitute: Arc<SubstituteFn> =
-                    Arc::new(move |w: &str, v: &str| scope.substitute(w, v));
-                compiled.render_with_substitute(&data, &ctx, &substitute)
-            }
-            _ => compiled.render(&data, &ctx),
+        let rendered = match &substitute {
+            Some(f) => compiled.render_with_substitute(&data, &ctx, f),
+            None => compiled.render(&data, &ctx),
         }
         .map_err(|e| {
             template_error(
