@@ -164,54 +164,8 @@ pub fn manifests(project: &ResolvedProject, opts: &K8sOptions) -> Result<Vec<Val
     diags.into_result()?;
     let docs = set.finish(&settings);
     objects::check_no_clear_secrets(project, &docs)?;
-    check_no_secret_references(&docs)?;
+    objects::check_no_secret_references(&docs)?;
     Ok(docs)
-}
-
-/// score-k8s refuses output that still holds an `encodeSecretRef` reference where nothing
-/// resolves it (a provisioner's manifests, an annotation, ...): Kubernetes would see the marks.
-fn check_no_secret_references(docs: &[Value]) -> Result<(), Diagnostics> {
-    fn find(v: &Value, path: &mut Vec<String>) -> bool {
-        match v {
-            Value::String(s) => secret_refs::holds_reference(s),
-            Value::Array(items) => items.iter().enumerate().any(|(i, x)| {
-                path.push(i.to_string());
-                let hit = find(x, path);
-                if !hit {
-                    path.pop();
-                }
-                hit
-            }),
-            Value::Object(m) => m.iter().any(|(k, x)| {
-                path.push(k.clone());
-                let hit = find(x, path);
-                if !hit {
-                    path.pop();
-                }
-                hit
-            }),
-            _ => false,
-        }
-    }
-    let mut diags = Diagnostics::default();
-    for d in docs {
-        let mut path = Vec::new();
-        if find(d, &mut path) {
-            diags.push(
-                Diagnostic::new(
-                    Code::K8sSecretReference,
-                    format!(
-                        "{} '{}' holds an unresolved secret reference at {}",
-                        d.get("kind").and_then(Value::as_str).unwrap_or("object"),
-                        d.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("?"),
-                        path.join(".")
-                    ),
-                )
-                .with_help("encodeSecretRef values can be used in workload variables and as a whole file's content, not inside manifests"),
-            );
-        }
-    }
-    diags.into_result()
 }
 
 /// `docs` after the patch templates of `opts`; each patched document must still be an object.

@@ -348,6 +348,52 @@ pub(crate) fn check_no_clear_secrets(
     diags.into_result()
 }
 
+/// score-k8s refuses output that still holds an `encodeSecretRef` reference where nothing
+/// resolves it (a provisioner's manifests, an annotation, ...): Kubernetes would see the marks.
+pub(crate) fn check_no_secret_references(docs: &[Value]) -> Result<(), Diagnostics> {
+    fn find(v: &Value, path: &mut Vec<String>) -> bool {
+        match v {
+            Value::String(s) => crate::secret_refs::holds_reference(s),
+            Value::Array(items) => items.iter().enumerate().any(|(i, x)| {
+                path.push(i.to_string());
+                let hit = find(x, path);
+                if !hit {
+                    path.pop();
+                }
+                hit
+            }),
+            Value::Object(m) => m.iter().any(|(k, x)| {
+                path.push(k.clone());
+                let hit = find(x, path);
+                if !hit {
+                    path.pop();
+                }
+                hit
+            }),
+            _ => false,
+        }
+    }
+    let mut diags = Diagnostics::default();
+    for d in docs {
+        let mut path = Vec::new();
+        if find(d, &mut path) {
+            diags.push(
+                Diagnostic::new(
+                    Code::K8sSecretReference,
+                    format!(
+                        "{} '{}' holds an unresolved secret reference at {}",
+                        str_at(d, &["kind"]),
+                        str_at(d, &["metadata", "name"]),
+                        path.join(".")
+                    ),
+                )
+                .with_help("encodeSecretRef values can be used in workload variables and as a whole file's content, not inside manifests"),
+            );
+        }
+    }
+    diags.into_result()
+}
+
 /// Finds which of many secret texts occur in a string in one pass over the string.
 ///
 /// Testing every secret against every string was O(secrets × strings), i.e. quadratic in the
