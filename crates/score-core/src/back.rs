@@ -64,6 +64,7 @@ pub fn resolve_project(
             .map(|w| (w.loaded.workload.name(), w))
             .collect(),
     };
+    run.check_programs(&graph, &state)?;
     let mut provisioned: BTreeMap<ResourceUid, ProvisionedResource> = BTreeMap::new();
     for uid in &graph.order {
         let resource = run.provision_resource(&graph.nodes[uid], &mut state, &provisioned)?;
@@ -112,7 +113,51 @@ struct ProjectRun<'a> {
     by_name: BTreeMap<&'a str, &'a WorkloadInput>,
 }
 
-impl ProjectRun<'_> {
+impl<'a> ProjectRun<'a> {
+    /// The workload whose definition a resource uses, and the resource's name in it.
+    fn source_of(&self, node: &graph::ResourceNode) -> (&'a WorkloadInput, String) {
+        let source = self
+            .by_name
+            .get(node.source_workload.as_str())
+            .copied()
+            .expect("graph nodes name loaded workloads");
+        let res_name = node
+            .users
+            .iter()
+            .find(|(w, _)| *w == node.source_workload)
+            .map(|(_, r)| r.clone())
+            .unwrap_or_default();
+        (source, res_name)
+    }
+
+    /// Before any resource is provisioned: every resource has a provisioner, and every program
+    /// the run will start exists and is allowed to run (spec/security.md), so a failure on
+    /// the tenth resource does not come after the first resource's program ran. Reports every
+    /// such problem at once.
+    fn check_programs(&self, graph: &graph::Graph, state: &State) -> Result<(), Diagnostics> {
+        let mut diags = Diagnostics::default();
+        for uid in &graph.order {
+            let node = &graph.nodes[uid];
+            let (source, res_name) = self.source_of(node);
+            match self.provisioner_for(uid, state, source, &res_name) {
+                Ok(p) if p.cmd().is_some() => {
+                    if let Err(d) = provision::check_command(p, uid.as_str(), self.options) {
+                        let res_ptr = format!("/resources/{}", escape_pointer(&res_name));
+                        let code = d.code;
+                        diags.push(d.with_related(source.loaded.document.diagnostic(
+                            code,
+                            &res_ptr,
+                            format!("while provisioning resource '{uid}' declared here"),
+                        )));
+                    }
+                }
+                Ok(_) => {}
+                Err(d) => diags.0.extend(d.0),
+            }
+        }
+        diags.into_result()
+    }
+
     /// Provisions one resource (all it depends on is in `provisioned`) and records it in `state`.
     fn provision_resource(
         &self,

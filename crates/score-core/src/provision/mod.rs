@@ -292,6 +292,24 @@ fn run_command(
     input: &ProvisionInput,
     opts: &ProvisionOptions,
 ) -> Result<crate::host::cmd::CmdOutput, Diagnostic> {
+    let program = check_command(p, input.uid.as_str(), opts)?;
+    crate::host::cmd::run(&p.uri, spec, &program, input, opts)
+}
+
+/// Every check made before entry `p` (a `cmd://` entry) starts its program for resource `uid`:
+/// the permission ([`CommandPolicy`]), a relative program of a file that is not on the local disk,
+/// and where the program is (a path that must name an executable file, or a bare name looked up
+/// on `PATH` as Go's `exec.LookPath` does, refusing a match through a relative entry such as `.`
+/// or an empty one). Returns the program to start. `resolve_project` makes these checks for every
+/// resource before the first program starts (spec/security.md).
+pub(crate) fn check_command(
+    p: &Provisioner,
+    uid: &str,
+    opts: &ProvisionOptions,
+) -> Result<std::path::PathBuf, Diagnostic> {
+    let Some(spec) = p.cmd() else {
+        return Err(command_denied(p, uid));
+    };
     if p.source.dir.is_none() && spec.program.is_relative() && spec.program.components().count() > 1
     {
         // Resolving it against the working directory would run the project's own `./x` on
@@ -308,27 +326,46 @@ fn run_command(
         .with_help("use an absolute path or a program name looked up on PATH, or keep the provisioner file in the project"));
     }
     match opts.commands {
-        CommandPolicy::Allow => crate::host::cmd::run(&p.uri, spec, input, opts),
-        CommandPolicy::AllowTrusted if p.source.trusted => {
-            crate::host::cmd::run(&p.uri, spec, input, opts)
+        CommandPolicy::Allow => {}
+        CommandPolicy::AllowTrusted if p.source.trusted => {}
+        CommandPolicy::AllowTrusted => {
+            return Err(entry_diag(
+                Code::ProvisionCommandUntrusted,
+                p,
+                format!(
+                    "provisioner '{}' for resource '{uid}' comes from outside the project ({}) and would run the program '{}'",
+                    p.uri,
+                    p.source.file.name,
+                    spec.program.display()
+                ),
+            )
+            .with_help(
+                "review the file, then pin it (URI#sha256=<hex>) or pass --allow-remote-commands to let remote provisioner files run programs",
+            ))
         }
-        CommandPolicy::AllowTrusted => Err(entry_diag(
-            Code::ProvisionCommandUntrusted,
-            p,
-            format!(
-                "provisioner '{}' for resource '{}' comes from outside the project ({}) and would run the program '{}'",
-                p.uri,
-                input.uid,
-                p.source.file.name,
-                spec.program.display()
-            ),
-        )
-        .with_help(
-            "review the file, then pin it (URI#sha256=<hex>) or pass --allow-remote-commands to let remote provisioner files run programs",
-        )),
-        CommandPolicy::Deny => Err(command_denied(p, input)),
+        CommandPolicy::Deny => return Err(command_denied(p, uid)),
     }
+    #[cfg(feature = "host")]
+    {
+        crate::host::cmd::locate(&spec.program).map_err(|why| {
+            entry_diag(
+                Code::ProvisionCommandFailed,
+                p,
+                format!(
+                    "cmd provisioner '{}' for resource '{uid}': cannot start '{}': {why}",
+                    p.uri,
+                    spec.program.display()
+                ),
+            )
+            .with_help(PROGRAM_HELP)
+        })
+    }
+    #[cfg(not(feature = "host"))]
+    Err(command_denied(p, uid))
 }
+
+/// How a `cmd://` program is found (spec/provisioners.md §5).
+pub(crate) const PROGRAM_HELP: &str = "cmd://./x is relative to the project directory (where score-gen runs; a library caller gives the directory), cmd://~/x to $HOME, cmd:///x is absolute, and cmd://name is looked up on PATH (an entry that is `.`, empty or relative is not used)";
 
 #[cfg(not(feature = "host"))]
 fn run_command(
@@ -337,7 +374,7 @@ fn run_command(
     input: &ProvisionInput,
     _opts: &ProvisionOptions,
 ) -> Result<CmdOutputStub, Diagnostic> {
-    Err(command_denied(p, input))
+    Err(command_denied(p, input.uid.as_str()))
 }
 
 /// Without the `host` feature no program can run; the type only keeps `provision` one function.
@@ -358,14 +395,14 @@ impl CmdOutputStub {
     }
 }
 
-fn command_denied(p: &Provisioner, input: &ProvisionInput) -> Diagnostic {
+fn command_denied(p: &Provisioner, uid: &str) -> Diagnostic {
     entry_diag(
         Code::ProvisionCommandDenied,
         p,
         format!(
             "provisioner '{}' for resource '{}' would run the program '{}', and running programs is not allowed",
             p.uri,
-            input.uid,
+            uid,
             p.cmd().map_or_else(String::new, |c| c.program.display().to_string())
         ),
     )
