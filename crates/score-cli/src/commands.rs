@@ -98,6 +98,10 @@ pub struct TerraformArgs {
     /// (e.g. postgres=git::https://example.com/modules/pg.git?ref=v1). Default ./modules/<type>.
     #[arg(long, value_name = "TYPE=SOURCE")]
     module_source: Vec<String>,
+    /// Let a resource's `source` param in a Score file choose its Terraform module (the default
+    /// provisioners refuse it otherwise: the module is code that terraform downloads and runs).
+    #[arg(long)]
+    allow_source_params: bool,
     #[command(flatten)]
     pub legacy: crate::LegacyFormat,
 }
@@ -150,6 +154,7 @@ pub fn terraform(args: &TerraformArgs) -> Result<(), Diagnostics> {
     let flags = TargetFlags {
         namespace: args.namespace.clone(),
         module_source: args.module_source.clone(),
+        allow_source_params: args.allow_source_params,
         stdout: args.output == Path::new("-"),
         ..TargetFlags::default()
     };

@@ -34,6 +34,8 @@ pub struct TargetFlags {
     pub kyaml: bool,
     /// terraform `--module-source TYPE=SOURCE`.
     pub module_source: Vec<String>,
+    /// terraform `--allow-source-params`.
+    pub allow_source_params: bool,
     /// terraform `-o -`: the output must be one file.
     pub stdout: bool,
     /// `--allow-outside-paths`: compose volumes may bind-mount host paths outside the project.
@@ -163,6 +165,7 @@ fn terraform(flags: &TargetFlags) -> Result<BoxedTarget, Diagnostics> {
     }
     o.module_sources = sources;
     o.single_file = flags.stdout;
+    o.allow_source_params = flags.allow_source_params;
     Ok(Box::new(TerraformTarget::new(o)))
 }
 

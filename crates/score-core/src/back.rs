@@ -441,6 +441,7 @@ fn record_resource(
     ProvisionedResource {
         uid: uid.clone(),
         provisioner: provisioner.uri.clone(),
+        provisioner_source: provisioner.source.to_string(),
         source_workload: node.source_workload.clone(),
         users: node.users.clone(),
         params,
