@@ -362,6 +362,8 @@ codes! {
         "the workload's k8s.score.dev/service-name annotation is not a valid Service name; use a DNS-1035 label such as my-service";
     K8sImageNotPullable = "score::k8s::image-not-pullable",
         "a container's image is `.`, which Kubernetes cannot pull; give a built image (--image or an override)";
+    K8sInvalidProbe = "score::k8s::invalid-probe",
+        "a probe cannot become a Kubernetes probe (an exec probe with an empty command); fix the probe";
     K8sInvalidFileMode = "score::k8s::invalid-file-mode",
         "a file's `mode` is not an octal file mode; write it as a string such as \"0644\"";
     K8sInvalidVolume = "score::k8s::invalid-volume",
