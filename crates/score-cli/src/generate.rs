@@ -192,6 +192,9 @@ pub fn compile_target(
     let target = target.as_ref();
 
     let provisioners = load_provisioners(target, common)?;
+    // Secret outputs never reach a diagnostic (spec/security.md): the ones the state already
+    // holds for errors of provisioning, and with this run's for errors after it.
+    let mut secrets = crate::secrets::Secrets::of(&state);
     // The CLI runs the cmd:// programs of the project's own (and pinned) provisioner files, as
     // score-compose and score-k8s do; remote unpinned files only with --allow-remote-commands.
     let (project, state) = resolve_project(
@@ -209,7 +212,9 @@ pub fn compile_target(
             environment: process_environment(),
             ..ProvisionOptions::default()
         },
-    )?;
+    )
+    .map_err(|d| secrets.scrub(d))?;
+    secrets.add(&state);
     if crate::VERBOSE.load(std::sync::atomic::Ordering::Relaxed) > 0 {
         report_programs(target.name(), &project, &provisioners);
     }
@@ -217,15 +222,16 @@ pub fn compile_target(
     // known once the resources are provisioned.
     let republished;
     let target = if info.name == "compose" && flags.publish.iter().any(|p| p.contains('#')) {
-        flags.publish = crate::publish::resolve(&flags.publish, &state)?;
-        republished = (info.build)(&flags)?;
+        flags.publish =
+            crate::publish::resolve(&flags.publish, &state).map_err(|d| secrets.scrub(d))?;
+        republished = (info.build)(&flags).map_err(|d| secrets.scrub(d))?;
         republished.as_ref()
     } else {
         target
     };
-    let mut artefacts = target.emit(&project)?;
+    let mut artefacts = target.emit(&project).map_err(|d| secrets.scrub(d))?;
     if info.name == "k8s" && flags.kyaml {
-        to_kyaml(&mut artefacts)?;
+        to_kyaml(&mut artefacts).map_err(|d| secrets.scrub(d))?;
     }
     // What provisioners left for the user (score-compose's `info_logs`), as the tools log them.
     for res in project.resources() {
@@ -528,13 +534,14 @@ fn report_programs(
             continue;
         };
         if let Some(cmd) = p.cmd() {
-            eprintln!(
+            let line = format!(
                 "score-gen {target}: ran `{}` for {} ({}, {})",
                 cmd.command_line(),
                 res.uid,
                 p.uri,
                 p.source
             );
+            eprintln!("{}", crate::render::terminal_safe(&line));
         }
     }
 }
@@ -620,12 +627,23 @@ pub fn load_provisioners(
     let mut set = ProvisionerSet::default();
     for f in fetched {
         let trusted = f.trusted();
+        // A local file linked out of the project (a planted `provisioners/00.yaml ->
+        // /proc/self/environ`) is read, but no diagnostic shows its text (spec/security.md).
+        let hidden = f
+            .dir
+            .as_ref()
+            .is_some_and(|d| linked_out_of_project(&d.join(&f.name)));
         // As in score-compose and score-k8s, `cmd://./x` in a local file is `./x` of the project
         // (the working directory), wherever the file is; a file not on the local disk has no
         // directory, so its relative programs cannot run (spec/security.md).
         let dir = f.dir.map(|_| cwd.clone());
-        set.extend(ProvisionerSet::load_with_trust(
-            &[(f.name, f.text, dir)],
+        let mut file = score_core::SourceFile::new(f.name, f.text);
+        if hidden {
+            file = file.with_contents_hidden();
+        }
+        set.extend(ProvisionerSet::load_source(
+            std::sync::Arc::new(file),
+            dir.as_deref(),
             trusted,
         )?);
     }

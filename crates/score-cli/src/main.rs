@@ -16,6 +16,7 @@ mod kyaml;
 mod patches;
 mod publish;
 mod render;
+mod secrets;
 mod targets;
 mod validate;
 
@@ -129,7 +130,7 @@ pub static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool:
 macro_rules! note {
     ($($arg:tt)*) => {
         if !$crate::QUIET.load(std::sync::atomic::Ordering::Relaxed) {
-            eprintln!($($arg)*);
+            eprintln!("{}", $crate::render::terminal_safe(&format!($($arg)*)));
         }
     };
 }

@@ -301,16 +301,32 @@ impl ProvisionerSet {
     /// [`ProvisionerSource::trusted`]): files fetched from outside the project and not pinned
     /// are loaded with `trusted = false`.
     pub fn load_with_trust(files: &[ProvisionerFile], trusted: bool) -> Result<Self, Diagnostic> {
-        let mut entries = Vec::new();
+        let mut set = Self::default();
         for (name, text, dir) in files {
             let file = Arc::new(SourceFile::new(name.clone(), text.clone()));
-            let loaded = load_file(&file, dir.as_deref())?;
-            entries.extend(loaded.into_iter().map(|mut p| {
-                p.source.trusted = trusted;
-                p
-            }));
+            set.extend(Self::load_source(file, dir.as_deref(), trusted)?);
         }
-        Ok(Self { entries })
+        Ok(set)
+    }
+
+    /// One provisioner file given as a [`SourceFile`] (so the caller can mark its contents
+    /// hidden: a file linked out of the project, [`SourceFile::with_contents_hidden`]), with the
+    /// directory its relative programs resolve against and whether its entries are trusted.
+    pub fn load_source(
+        file: Arc<SourceFile>,
+        dir: Option<&Path>,
+        trusted: bool,
+    ) -> Result<Self, Diagnostic> {
+        let loaded = load_file(&file, dir)?;
+        Ok(Self {
+            entries: loaded
+                .into_iter()
+                .map(|mut p| {
+                    p.source.trusted = trusted;
+                    p
+                })
+                .collect(),
+        })
     }
 
     /// Appends the entries of `other` after this set's (e.g. target defaults after user files).
