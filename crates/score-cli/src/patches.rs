@@ -91,7 +91,7 @@ pub fn init_file(
                 Code::FetchFailed,
                 format!(
                     "--patch-templates {}: no file found there",
-                    without_userinfo(uri)
+                    fetch::without_credentials(uri)
                 ),
             )
             .with_help("give the path or URI of a template file")
@@ -99,7 +99,7 @@ pub fn init_file(
         }
         for f in files {
             // The stored file is meant to be committed: a token in the URI stays out of it.
-            let origin = without_userinfo(&f.uri);
+            let origin = fetch::without_credentials(&f.uri);
             if origin != f.uri {
                 crate::note!(
                     "score-gen init: --patch-templates {origin}: the user name and password (or token) in the URI are not stored"
@@ -224,22 +224,6 @@ fn offset_of(text: &str, line: usize, column: usize) -> usize {
             .map_or(rest.len(), |(i, _)| i)
 }
 
-/// `uri` without the user name and password of its authority (`https://user:token@host/p`
-/// becomes `https://host/p`), for what is stored and shown: a credential given to fetch a file
-/// is not part of where it came from.
-pub fn without_userinfo(uri: &str) -> String {
-    let Some(scheme_end) = uri.find("://") else {
-        return uri.to_string();
-    };
-    let authority_start = scheme_end + 3;
-    let rest = &uri[authority_start..];
-    let authority_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    match rest[..authority_len].rfind('@') {
-        Some(at) => format!("{}{}", &uri[..authority_start], &rest[at + 1..]),
-        None => uri.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -274,7 +258,7 @@ mod tests {
     }
 
     #[test]
-    fn userinfo_is_not_part_of_an_origin() {
+    fn credentials_are_not_part_of_an_origin() {
         for (uri, want) in [
             ("https://user:token@host/p.tpl", "https://host/p.tpl"),
             (
@@ -288,8 +272,17 @@ mod tests {
             ("https://host/a@b.tpl", "https://host/a@b.tpl"),
             ("patches/x@y.tpl", "patches/x@y.tpl"),
             ("https://host?x=@y", "https://host?x=@y"),
+            // An ssh user name is no secret (the key is); a password is.
+            (
+                "git-ssh://git@github.com/o/r.git/p.tpl",
+                "git-ssh://git@github.com/o/r.git/p.tpl",
+            ),
+            (
+                "git-ssh://git:pw@github.com/o/r.git/p.tpl",
+                "git-ssh://git@github.com/o/r.git/p.tpl",
+            ),
         ] {
-            assert_eq!(without_userinfo(uri), want, "{uri}");
+            assert_eq!(fetch::without_credentials(uri), want, "{uri}");
         }
     }
 

@@ -545,3 +545,79 @@ fn an_exec_probe_without_a_command_is_refused_by_k8s_as_by_compose() {
         assert!(err.contains("[score.yaml:"), "{target}: {err}");
     }
 }
+
+#[test]
+fn credentials_in_a_uri_are_not_shown_when_its_fetch_fails() {
+    // A port on the loopback address that nothing listens on: the fetch fails at once.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "score.yaml", SCORE);
+    for (args, uri) in [
+        (
+            &["init", "--no-sample", "--patch-templates"][..],
+            format!("https://user:t0ken-s3cret@127.0.0.1:{port}/p.tpl"),
+        ),
+        (
+            &["compose", "score.yaml", "--provisioners"][..],
+            format!("https://t0ken-s3cret@127.0.0.1:{port}/p.yaml"),
+        ),
+        (
+            &["compose", "score.yaml", "--provisioners"][..],
+            format!("git-https://u:t0ken-s3cret@127.0.0.1:{port}/o/r.git/p.yaml"),
+        ),
+    ] {
+        for format in ["human", "json"] {
+            let mut all_args = vec!["--message-format", format];
+            all_args.extend_from_slice(args);
+            all_args.push(&uri);
+            let o = score_gen(d, &all_args);
+            let all = format!("{}{}", String::from_utf8_lossy(&o.stdout), stderr(&o));
+            assert_eq!(o.status.code(), Some(1), "{uri}: {all}");
+            assert!(all.contains("127.0.0.1"), "{uri}: {all}");
+            assert!(!all.contains("t0ken"), "{uri}: {all}");
+        }
+    }
+}
+
+#[test]
+fn deep_values_in_a_patch_template_or_the_state_are_located_errors() {
+    // Bounded recursion everywhere a user-controlled structure is walked: a value nested
+    // 100,000 deep in a patch template's operation, or in the state, is an error with a place.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "score.yaml", SCORE);
+    let deep = format!("{}1{}", "[".repeat(100_000), "]".repeat(100_000));
+    write(
+        d,
+        "deep.tpl",
+        &format!("- op: set\n  path: services.app-main.x\n  value: {deep}\n"),
+    );
+    let o = score_gen(d, &["init", "--no-sample", "--patch-templates", "deep.tpl"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = score_gen(d, &["compose", "score.yaml"]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("deep.tpl (rendered):3:"), "{err}");
+    assert!(!d.join("compose.yaml").exists());
+
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "score.yaml", SCORE);
+    let o = score_gen(d, &["compose", "score.yaml"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let path = d.join(".score-gen/compose/state.yaml");
+    let state = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, format!("{state}extra: {deep}\n")).unwrap();
+    for args in [&["compose", "score.yaml"][..], &["compose"][..]] {
+        let o = score_gen(d, args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        assert!(err.contains("state.yaml"), "{err}");
+        let lines = state.lines().count() + 1;
+        assert!(err.contains(&format!("state.yaml:{lines}:")), "{err}");
+    }
+}
