@@ -54,6 +54,13 @@ impl Secrets {
         d.help = d.help.as_deref().map(|h| self.text(h));
         d.label = d.label.as_deref().map(|l| self.text(l));
         d.pointer = d.pointer.as_deref().map(|p| self.text(p));
+        // A fix whose edit would write a secret into a file is not offered; its message is
+        // scrubbed like the rest.
+        d.fixes
+            .retain(|f| !f.edits.iter().any(|e| self.holds_secret(&e.replacement)));
+        for f in &mut d.fixes {
+            f.message = self.text(&f.message);
+        }
         if let Some(f) = &d.file {
             if self.0.iter().any(|(v, _)| f.text.contains(v.as_str())) {
                 let mut text = f.text.clone();
@@ -70,6 +77,10 @@ impl Secrets {
         for r in &mut d.related {
             self.scrub_one(r);
         }
+    }
+
+    fn holds_secret(&self, s: &str) -> bool {
+        self.0.iter().any(|(v, _)| s.contains(v.as_str()))
     }
 
     fn text(&self, s: &str) -> String {
@@ -132,7 +143,15 @@ mod tests {
             .with_label("hunter2hunter2")
             .with_file(file)
             .with_span(Span::new(3, 14, 1, 4));
-        let mut d2 = Diagnostic::new(Code::Usage, "top");
+        let mut d2 = Diagnostic::new(Code::Usage, "top")
+            .with_fix(score_core::Fix::machine("use hunter2hunter2", Vec::new()))
+            .with_fix(score_core::Fix::machine(
+                "write it",
+                vec![score_core::Edit::new(
+                    Span::new(0, 0, 1, 1),
+                    "hunter2hunter2",
+                )],
+            ));
         d2.related
             .push(Diagnostic::new(Code::Usage, "note hunter2hunter2"));
         let out = Secrets::of(&state()).scrub(Diagnostics(vec![d, d2]));
@@ -142,6 +161,15 @@ mod tests {
         assert_eq!(
             d.message,
             "bad port '<secret redis.default#app.cache.password>' for redis-x1"
+        );
+        assert_eq!(
+            out.0[1].fixes.len(),
+            1,
+            "the fix that writes the secret is dropped"
+        );
+        assert_eq!(
+            out.0[1].fixes[0].message,
+            "use <secret redis.default#app.cache.password>"
         );
         let f = d.file.as_ref().unwrap();
         assert_eq!(f.text, "a: **************\nb: 1\n");
