@@ -91,13 +91,18 @@ pub fn shown(d: &Diagnostic) -> Diagnostic {
     d.help = d.help.as_deref().map(|h| terminal_safe(h).into_owned());
     d.label = d.label.as_deref().map(|l| terminal_safe(l).into_owned());
     d.pointer = d.pointer.as_deref().map(|p| terminal_safe(p).into_owned());
+    for fix in &mut d.fixes {
+        fix.message = terminal_safe(&fix.message).into_owned();
+    }
     d.related = d.related.iter().map(shown).collect();
     d
 }
 
 /// `s` with every control character but line feed and tab written as an escape (`\u{1b}`):
 /// C0 controls, DEL and the C1 controls (a terminal reads U+009B as an escape sequence), so no
-/// text from an input can move the cursor, retitle the window or clear the screen.
+/// text from an input can move the cursor, retitle the window or clear the screen; likewise the
+/// bidirectional controls (U+202E reorders what follows it on screen) and the line and paragraph
+/// separators U+2028/U+2029.
 pub fn terminal_safe(s: &str) -> std::borrow::Cow<'_, str> {
     if !s.chars().any(unsafe_char) {
         return std::borrow::Cow::Borrowed(s);
@@ -114,7 +119,7 @@ pub fn terminal_safe(s: &str) -> std::borrow::Cow<'_, str> {
 }
 
 fn unsafe_char(c: char) -> bool {
-    c.is_control() && c != '\n' && c != '\t'
+    (c.is_control() && c != '\n' && c != '\t') || score_core::is_hidden_format_char(c)
 }
 
 /// miette shows the file name only with a source snippet, so a diagnostic that knows its file
@@ -170,18 +175,27 @@ mod tests {
     #[test]
     fn control_characters_are_escaped_in_every_part_of_a_diagnostic() {
         let file = std::sync::Arc::new(score_core::SourceFile::new("a\u{1b}[2Jb", "x: 1\n"));
-        let mut d = Diagnostic::new(score_core::Code::Usage, "m\u{1b}]0;t\u{7}\u{9b}1\nnext")
-            .with_help("h\u{0}")
-            .with_label("l\u{7f}")
-            .with_file(file);
+        let mut d = Diagnostic::new(
+            score_core::Code::Usage,
+            "m\u{1b}]0;t\u{7}\u{9b}1\nnext\u{202e}txt.exe\u{2028}",
+        )
+        .with_help("h\u{0}")
+        .with_label("l\u{7f}")
+        .with_file(file);
         d.related
             .push(Diagnostic::new(score_core::Code::Usage, "r\u{1b}"));
+        d.fixes
+            .push(score_core::Fix::machine("f\u{1b}[2J", Vec::new()));
         let s = shown(&d);
-        assert_eq!(s.message, "m\\u{1b}]0;t\\u{7}\\u{9b}1\nnext");
+        assert_eq!(
+            s.message,
+            "m\\u{1b}]0;t\\u{7}\\u{9b}1\nnext\\u{202e}txt.exe\\u{2028}"
+        );
         assert_eq!(s.help.as_deref(), Some("h\\u{0}"));
         assert_eq!(s.label.as_deref(), Some("l\\u{7f}"));
         assert_eq!(s.file.as_ref().unwrap().name, "a\\u{1b}[2Jb");
         assert_eq!(s.related[0].message, "r\\u{1b}");
+        assert_eq!(s.fixes[0].message, "f\\u{1b}[2J");
         let json = s.to_json().to_string();
         assert!(!json.contains("\\u001b"), "{json}");
     }

@@ -62,13 +62,16 @@ impl SourceFile {
     }
 
     /// The text as snippets show it, byte for byte the same length so every span still fits:
-    /// control characters (a terminal escape in a hostile file, NUL, DEL, C1 controls) become
+    /// control characters (a terminal escape in a hostile file, NUL, DEL, C1 controls) and the
+    /// characters of [`is_hidden_format_char`] (bidirectional overrides, U+2028/U+2029) become
     /// `?` (one per byte), and a lone carriage return (an old Mac line ending, which YAML counts
     /// as a line break) becomes a newline so the snippet's lines are the parser's lines.
     ///
     /// ```
     /// let f = score_core::SourceFile::new("x", "a: \u{1b}[31mred\rb: 1\r\n");
     /// assert_eq!(f.display_text(), "a: ?[31mred\nb: 1\r\n");
+    /// let f = score_core::SourceFile::new("x", "a: \u{202e}exe.txt\n");
+    /// assert_eq!(f.display_text(), "a: ???exe.txt\n");
     /// ```
     pub fn display_text(&self) -> &str {
         self.display.get_or_init(|| {
@@ -78,7 +81,7 @@ impl SourceFile {
                 match c {
                     '\r' if chars.peek() != Some(&'\n') => out.push('\n'),
                     '\n' | '\t' | '\r' => out.push(c),
-                    c if c.is_control() => {
+                    c if c.is_control() || is_hidden_format_char(c) => {
                         out.extend(std::iter::repeat_n('?', c.len_utf8()));
                     }
                     c => out.push(c),
@@ -106,6 +109,21 @@ impl SourceFile {
             + 1;
         (line, col)
     }
+}
+
+/// A character that is not a control character but changes how the text around it is shown:
+/// the bidirectional controls (U+061C, U+200E, U+200F, U+202A..U+202E, U+2066..U+2069; U+202E
+/// shows what follows it reversed) and the line and paragraph separators U+2028 and U+2029.
+/// Snippets show it as `?`, and the CLI escapes it in messages, as it does control characters.
+pub fn is_hidden_format_char(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}'
+            | '\u{200E}'
+            | '\u{200F}'
+            | '\u{2028}'..='\u{202E}'
+            | '\u{2066}'..='\u{2069}'
+    )
 }
 
 /// A location in a [`SourceFile`]: byte offset and length, plus 1-based line and column.

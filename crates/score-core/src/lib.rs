@@ -51,7 +51,7 @@ use unstable::{
 };
 
 pub use back::{compile, provisioner_set, resolve_project, CompileInputs, Compiled, WorkloadInput};
-pub use diag::{Code, Diagnostic, Diagnostics, SourceFile, Span};
+pub use diag::{is_hidden_format_char, Code, Diagnostic, Diagnostics, SourceFile, Span};
 pub use fix::{apply_edits, apply_fixes, Applicability, Edit, EditError, Fix};
 pub use front::{
     load_workload, LoadOptions, LoadedWorkload, MemorySources, SourceError, SourceReader,
