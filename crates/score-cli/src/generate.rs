@@ -194,7 +194,7 @@ pub fn compile_target(
     let provisioners = load_provisioners(target, common)?;
     // Secret outputs never reach a diagnostic (spec/security.md): the ones the state already
     // holds for errors of provisioning, and with this run's for errors after it.
-    let mut secrets = crate::secrets::Secrets::of(&state);
+    let mut secrets = score_core::Secrets::of(&state);
     // The CLI runs the cmd:// programs of the project's own (and pinned) provisioner files, as
     // score-compose and score-k8s do; remote unpinned files only with --allow-remote-commands.
     let (project, state) = resolve_project(

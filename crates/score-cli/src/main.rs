@@ -16,7 +16,6 @@ mod kyaml;
 mod patches;
 mod publish;
 mod render;
-mod secrets;
 mod targets;
 mod validate;
 

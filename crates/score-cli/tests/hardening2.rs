@@ -621,3 +621,34 @@ fn deep_values_in_a_patch_template_or_the_state_are_located_errors() {
         assert!(err.contains(&format!("state.yaml:{lines}:")), "{err}");
     }
 }
+
+#[test]
+fn a_secret_made_by_the_failing_run_is_not_echoed_by_a_later_resource() {
+    // The state before the run holds no secret; resource ra's provisioner makes one, and rb's
+    // provisioner fails quoting its param, which is that secret.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "score.yaml", "apiVersion: score.dev/v1b1\nmetadata:\n  name: app\ncontainers:\n  main:\n    image: nginx\nresources:\n  ra:\n    type: ta\n  rb:\n    type: tb\n    params:\n      x: ${resources.ra.password}\n");
+    write(
+        d,
+        "p.yaml",
+        "- uri: template://a\n  engine: minijinja\n  type: ta\n  secret_outputs: [password]\n  outputs: |\n    password: fresh-s3cret-{{ uid | length }}\n- uri: template://b\n  engine: minijinja\n  type: tb\n  outputs: |\n    {{ fail(\"bad value \" ~ params.x) }}\n",
+    );
+    for format in ["human", "json"] {
+        let o = score_gen(
+            d,
+            &[
+                "--message-format",
+                format,
+                "compose",
+                "score.yaml",
+                "--provisioners",
+                "p.yaml",
+            ],
+        );
+        let all = format!("{}{}", String::from_utf8_lossy(&o.stdout), stderr(&o));
+        assert_eq!(o.status.code(), Some(1), "{all}");
+        assert!(!all.contains("fresh-s3cret"), "{all}");
+        assert!(all.contains("<secret ta.default#app.ra.password>"), "{all}");
+    }
+}

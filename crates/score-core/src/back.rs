@@ -17,6 +17,7 @@ use crate::provision::{
     self, Environment, ProvisionInput, ProvisionOptions, ProvisionOutput, Provisioner,
     ProvisionerSet,
 };
+use crate::secrets::Secrets;
 use crate::state::{ResourceState, State};
 use crate::substitute::{self, Context, Found, OutputLookup, Outputs, Piece, Resolved, Unescape};
 use crate::target::{
@@ -67,7 +68,11 @@ pub fn resolve_project(
     run.check_programs(&graph, &state)?;
     let mut provisioned: BTreeMap<ResourceUid, ProvisionedResource> = BTreeMap::new();
     for uid in &graph.order {
-        let resource = run.provision_resource(&graph.nodes[uid], &mut state, &provisioned)?;
+        // A provisioning error shows no secret output, the ones this run made included
+        // (spec/security.md "Secrets in diagnostics").
+        let resource = run
+            .provision_resource(&graph.nodes[uid], &mut state, &provisioned)
+            .map_err(|d| Secrets::of(&state).scrub(d))?;
         provisioned.insert(uid.clone(), resource);
     }
 
@@ -75,7 +80,8 @@ pub fn resolve_project(
         environment: &provision_options.environment,
         deferred: target.interpolates_environment(),
     };
-    let resolved = resolve_workloads(workloads, &provisioned, env)?;
+    let resolved = resolve_workloads(workloads, &provisioned, env)
+        .map_err(|d| Secrets::of(&state).scrub(d))?;
     Ok((
         ResolvedProject {
             workloads: resolved,
@@ -558,7 +564,9 @@ pub fn compile(
     let provisioners = provisioner_set(target, &inputs.provisioner_files)?;
     let (project, state) =
         resolve_project(&workloads, &provisioners, state, target, &inputs.provision)?;
-    let artefacts = target.emit(&project)?;
+    let artefacts = target
+        .emit(&project)
+        .map_err(|d| Secrets::of(&state).scrub(d))?;
     Ok(Compiled {
         project,
         artefacts,

@@ -38,6 +38,7 @@ mod front;
 pub mod model;
 mod patch;
 pub mod quantity;
+mod secrets;
 mod target;
 mod uid;
 
@@ -65,6 +66,7 @@ pub use provision::{
     CmdSpec, CommandPolicy, Dialect, Environment, ProvisionOptions, Provisioner, ProvisionerFile,
     ProvisionerSet, ProvisionerSource,
 };
+pub use secrets::Secrets;
 pub use state::{ResourceState, State, WorkloadState};
 pub use substitute::{render_go_json, Found, Origin, Outputs, Piece, Resolved};
 pub use target::{
