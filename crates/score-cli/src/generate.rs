@@ -74,7 +74,7 @@ pub fn run(
     // Flag errors before any file is read.
     (target.build)(flags)?;
     let workloads = load_all(common)?;
-    let compiled = compile_target(target, flags, common, &workloads)?;
+    let compiled = compile_target(target, flags, common, &workloads, None)?;
     let writes = prepare_outputs(output, &compiled.artefacts, &inputs(common))?;
     // The state first: a crash between the two leaves outputs from the previous state, never
     // outputs holding values (passwords) that the next run would replace.
@@ -140,12 +140,19 @@ impl Compiled {
 /// Provisions, substitutes and emits already-loaded `workloads` for `target`, with the target's
 /// own state directory (`<state-dir>/<target>`, locked until the result is dropped) and
 /// provisioners.
+///
+/// With a `gate` (`score-gen all`), the target waits, once its programs and permissions are
+/// checked and before it provisions anything, until every target of the run has checked its own:
+/// if any failed (or failed earlier), none starts a program (spec/security.md).
 pub fn compile_target(
     info: &TargetInfo,
     flags: &TargetFlags,
     common: &CommonArgs,
     given: &[WorkloadInput],
+    gate: Option<&crate::all::Gate>,
 ) -> Result<Compiled, Diagnostics> {
+    // Leaving before the gate (an error on the way) counts as failing it.
+    let mut ticket = gate.map(crate::all::Gate::ticket);
     let dir = common.state_dir.join(info.name);
     let state_file = dir.join(score_core::unstable::state::STATE_FILE);
     if given.is_empty() && !state_file.exists() {
@@ -197,23 +204,28 @@ pub fn compile_target(
     let mut secrets = score_core::Secrets::of(&state);
     // The CLI runs the cmd:// programs of the project's own (and pinned) provisioner files, as
     // score-compose and score-k8s do; remote unpinned files only with --allow-remote-commands.
-    let (project, state) = resolve_project(
-        workloads,
-        &provisioners,
-        state,
-        target,
-        &ProvisionOptions {
-            cmd_timeout: Duration::from_secs(common.cmd_timeout),
-            commands: if common.allow_remote_commands {
-                CommandPolicy::Allow
-            } else {
-                CommandPolicy::AllowTrusted
-            },
-            environment: process_environment(),
-            ..ProvisionOptions::default()
+    let options = ProvisionOptions {
+        cmd_timeout: Duration::from_secs(common.cmd_timeout),
+        commands: if common.allow_remote_commands {
+            CommandPolicy::Allow
+        } else {
+            CommandPolicy::AllowTrusted
         },
-    )
-    .map_err(|d| secrets.scrub(d))?;
+        environment: process_environment(),
+        ..ProvisionOptions::default()
+    };
+    if let Some(ticket) = ticket.as_mut() {
+        let checked =
+            score_core::check_programs(workloads, &provisioners, &state, target, &options)
+                .map_err(|d| secrets.scrub(d));
+        if !ticket.pass(checked.is_ok()) {
+            // Another target failed: its errors are the run's; this one starts nothing.
+            checked?;
+            return Err(Diagnostics::default());
+        }
+    }
+    let (project, state) = resolve_project(workloads, &provisioners, state, target, &options)
+        .map_err(|d| secrets.scrub(d))?;
     secrets.add(&state);
     if crate::VERBOSE.load(std::sync::atomic::Ordering::Relaxed) > 0 {
         report_programs(target.name(), &project, &provisioners);

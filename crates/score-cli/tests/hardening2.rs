@@ -652,3 +652,49 @@ fn a_secret_made_by_the_failing_run_is_not_echoed_by_a_later_resource() {
         assert!(all.contains("<secret ta.default#app.ra.password>"), "{all}");
     }
 }
+
+#[test]
+fn all_checks_every_target_before_any_target_starts_a_program() {
+    // `all` runs the three targets at once: compose's program must not run when k8s's program
+    // is missing (or terraform has no provisioner for the type).
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "score.yaml", "apiVersion: score.dev/v1b1\nmetadata:\n  name: app\ncontainers:\n  main:\n    image: nginx\nresources:\n  ra:\n    type: ta\n");
+    exe(
+        &d.join("first.sh"),
+        "#!/bin/sh\ntouch ran-first\necho '{\"resource_outputs\": {}}'\n",
+    );
+    write(
+        d,
+        ".score-gen/compose/provisioners/00.yaml",
+        "- uri: cmd://./first.sh\n  type: ta\n",
+    );
+    write(
+        d,
+        ".score-gen/k8s/provisioners/00.yaml",
+        "- uri: cmd://./no-such-program\n  type: ta\n",
+    );
+    let o = score_gen(d, &["all", "score.yaml", "-o", "out"]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("cannot start './no-such-program'"), "{err}");
+    assert!(
+        !d.join("ran-first").exists(),
+        "compose's program ran: {err}"
+    );
+    assert!(!d.join("out").exists());
+    // Every target able to run: compose's program runs.
+    write(
+        d,
+        ".score-gen/k8s/provisioners/00.yaml",
+        "- uri: cmd://./first.sh\n  type: ta\n",
+    );
+    write(
+        d,
+        ".score-gen/terraform/provisioners/00.yaml",
+        "- uri: cmd://./first.sh\n  type: ta\n",
+    );
+    let o = score_gen(d, &["all", "score.yaml", "-o", "out"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(d.join("ran-first").exists());
+}

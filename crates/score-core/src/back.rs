@@ -45,26 +45,9 @@ pub fn resolve_project(
     target: &dyn Target,
     provision_options: &ProvisionOptions,
 ) -> Result<(ResolvedProject, State), Diagnostics> {
-    check_unique_names(workloads)?;
-    let specs: Vec<&Workload> = workloads.iter().map(|w| &w.loaded.workload).collect();
-    let graph = graph::build(&specs).map_err(|e| graph_diagnostic(e, workloads))?;
-
+    let (run, graph) = ProjectRun::new(workloads, provisioners, target, provision_options)?;
     let mut state = state;
     record_workloads(&mut state, workloads);
-
-    let run = ProjectRun {
-        provisioners,
-        target,
-        options: provision_options,
-        services: std::sync::Arc::new(workload_services(&specs, target)),
-        requested: requested_outputs(&specs),
-        target_ctx: target.context(),
-        // Names are unique (checked above); a map keeps the per-resource lookup O(log n).
-        by_name: workloads
-            .iter()
-            .map(|w| (w.loaded.workload.name(), w))
-            .collect(),
-    };
     run.check_programs(&graph, &state)?;
     let mut provisioned: BTreeMap<ResourceUid, ProvisionedResource> = BTreeMap::new();
     for uid in &graph.order {
@@ -90,6 +73,22 @@ pub fn resolve_project(
         },
         state,
     ))
+}
+
+/// What [`resolve_project`] checks before it provisions anything, alone: the workloads' names
+/// and resource graph, that every resource has a provisioner, and that every program the run
+/// would start is allowed by `provision_options.commands` and exists (spec/security.md). A
+/// caller that runs several projects at once (`score-gen all`: one per target) checks each
+/// before any of them starts a program. Nothing is provisioned and no program runs.
+pub fn check_programs(
+    workloads: &[WorkloadInput],
+    provisioners: &ProvisionerSet,
+    state: &State,
+    target: &dyn Target,
+    provision_options: &ProvisionOptions,
+) -> Result<(), Diagnostics> {
+    let (run, graph) = ProjectRun::new(workloads, provisioners, target, provision_options)?;
+    run.check_programs(&graph, state)
 }
 
 /// Records every workload, with the file it came from, in the state.
@@ -120,6 +119,32 @@ struct ProjectRun<'a> {
 }
 
 impl<'a> ProjectRun<'a> {
+    /// The run of `workloads` and their resource graph (names checked unique).
+    fn new(
+        workloads: &'a [WorkloadInput],
+        provisioners: &'a ProvisionerSet,
+        target: &'a dyn Target,
+        options: &'a ProvisionOptions,
+    ) -> Result<(Self, graph::Graph), Diagnostics> {
+        check_unique_names(workloads)?;
+        let specs: Vec<&Workload> = workloads.iter().map(|w| &w.loaded.workload).collect();
+        let graph = graph::build(&specs).map_err(|e| graph_diagnostic(e, workloads))?;
+        let run = ProjectRun {
+            provisioners,
+            target,
+            options,
+            services: std::sync::Arc::new(workload_services(&specs, target)),
+            requested: requested_outputs(&specs),
+            target_ctx: target.context(),
+            // Names are unique (checked above); a map keeps the per-resource lookup O(log n).
+            by_name: workloads
+                .iter()
+                .map(|w| (w.loaded.workload.name(), w))
+                .collect(),
+        };
+        Ok((run, graph))
+    }
+
     /// The workload whose definition a resource uses, and the resource's name in it.
     fn source_of(&self, node: &graph::ResourceNode) -> (&'a WorkloadInput, String) {
         let source = self

@@ -51,7 +51,10 @@ use unstable::{
     graph, overrides, placeholder, provision, schema, state, substitute, upgrade, validate, yaml,
 };
 
-pub use back::{compile, provisioner_set, resolve_project, CompileInputs, Compiled, WorkloadInput};
+pub use back::{
+    check_programs, compile, provisioner_set, resolve_project, CompileInputs, Compiled,
+    WorkloadInput,
+};
 pub use diag::{is_hidden_format_char, Code, Diagnostic, Diagnostics, SourceFile, Span};
 pub use fix::{apply_edits, apply_fixes, Applicability, Edit, EditError, Fix};
 pub use front::{
