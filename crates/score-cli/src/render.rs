@@ -104,22 +104,7 @@ pub fn shown(d: &Diagnostic) -> Diagnostic {
 /// bidirectional controls (U+202E reorders what follows it on screen) and the line and paragraph
 /// separators U+2028/U+2029.
 pub fn terminal_safe(s: &str) -> std::borrow::Cow<'_, str> {
-    if !s.chars().any(unsafe_char) {
-        return std::borrow::Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        if unsafe_char(c) {
-            out.push_str(&format!("\\u{{{:x}}}", c as u32));
-        } else {
-            out.push(c);
-        }
-    }
-    std::borrow::Cow::Owned(out)
-}
-
-fn unsafe_char(c: char) -> bool {
-    (c.is_control() && c != '\n' && c != '\t') || score_core::is_hidden_format_char(c)
+    score_core::escape_controls(s)
 }
 
 /// miette shows the file name only with a source snippet, so a diagnostic that knows its file

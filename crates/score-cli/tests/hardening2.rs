@@ -698,3 +698,23 @@ fn all_checks_every_target_before_any_target_starts_a_program() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(d.join("ran-first").exists());
 }
+
+#[test]
+fn listings_escape_control_characters_from_provisioner_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(
+        d,
+        "p.yaml",
+        "- uri: \"cmd:///bin/echo\\e]0;pwned\\a\"\n  type: \"t\\e[2J\"\n  description: \"d\\e]0;pwned\\a\\u202Eexe\"\n",
+    );
+    let o = score_gen(d, &["provisioners", "list", "--provisioners", "p.yaml"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        !out.contains('\x1b') && !out.contains('\x07') && !out.contains('\u{202e}'),
+        "{out:?}"
+    );
+    assert!(out.contains("d\\u{1b}]0;pwned\\u{7}\\u{202e}exe"), "{out}");
+    assert!(out.contains("t\\u{1b}[2J"), "{out}");
+}

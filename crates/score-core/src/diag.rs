@@ -111,6 +111,31 @@ impl SourceFile {
     }
 }
 
+/// `s` with every control character but line feed and tab, and every
+/// [`is_hidden_format_char`], written as an escape (`\u{1b}`), so text from an input cannot move
+/// a terminal's cursor, retitle its window, clear its screen or reorder what it shows. The CLI
+/// passes every message and table cell through it.
+///
+/// ```
+/// assert_eq!(score_core::escape_controls("a\u{1b}[2Jb\tc\n"), "a\\u{1b}[2Jb\tc\n");
+/// ```
+pub fn escape_controls(s: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char =
+        |c: char| (c.is_control() && c != '\n' && c != '\t') || is_hidden_format_char(c);
+    if !s.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if unsafe_char(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// A character that is not a control character but changes how the text around it is shown:
 /// the bidirectional controls (U+061C, U+200E, U+200F, U+202A..U+202E, U+2066..U+2069; U+202E
 /// shows what follows it reversed) and the line and paragraph separators U+2028 and U+2029.

@@ -55,7 +55,9 @@ pub use back::{
     check_programs, compile, provisioner_set, resolve_project, CompileInputs, Compiled,
     WorkloadInput,
 };
-pub use diag::{is_hidden_format_char, Code, Diagnostic, Diagnostics, SourceFile, Span};
+pub use diag::{
+    escape_controls, is_hidden_format_char, Code, Diagnostic, Diagnostics, SourceFile, Span,
+};
 pub use fix::{apply_edits, apply_fixes, Applicability, Edit, EditError, Fix};
 pub use front::{
     load_workload, LoadOptions, LoadedWorkload, MemorySources, SourceError, SourceReader,
