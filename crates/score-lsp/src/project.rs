@@ -35,7 +35,8 @@ pub enum Kind {
 }
 
 /// A file is a provisioner file when it sits in a `provisioners` folder of a state directory,
-/// is named `*.provisioners.yaml`, or is a YAML list (a Score file is a mapping).
+/// is named `*.provisioners.yaml`, or is a YAML list (a Score file is a mapping) not named
+/// `score*.yaml` (a Score file being typed may start as a list: it gets validate's error).
 pub fn classify(uri: &str, text: &str) -> Kind {
     let path = uri_to_path(uri).unwrap_or_else(|| PathBuf::from(uri));
     let name = path
@@ -47,6 +48,9 @@ pub fn classify(uri: &str, text: &str) -> Kind {
         .is_some_and(|p| p.file_name().is_some_and(|n| n == "provisioners"));
     if in_dir || name.ends_with(".provisioners.yaml") || name.ends_with(".provisioners.yml") {
         return Kind::Provisioner;
+    }
+    if name.starts_with("score") && (name.ends_with(".yaml") || name.ends_with(".yml")) {
+        return Kind::Score;
     }
     let first = text.lines().map(str::trim_start).find(|l| {
         !l.is_empty() && !l.starts_with('#') && !l.starts_with("---") && !l.starts_with('%')
@@ -367,6 +371,7 @@ mod tests {
             classify("file:///p/x.yaml", "# c\n- uri: template://a\n"),
             Kind::Provisioner
         );
+        assert_eq!(classify("file:///p/score.yaml", "- a\n"), Kind::Score);
         assert_eq!(
             classify("file:///p/.score-gen/compose/provisioners/a.yaml", ""),
             Kind::Provisioner
