@@ -190,11 +190,6 @@ pub const GO: &[(&str, &str, &str)] = &[
         "fromJson s",
         "the value of a JSON string (sprig)",
     ),
-    (
-        "toYaml",
-        "toYaml x",
-        "x as YAML (score-compose's and score-k8s's extra)",
-    ),
     ("b64enc", "b64enc s", "s in standard base64 (sprig)"),
     ("b64dec", "b64dec s", "the bytes of a base64 string (sprig)"),
     ("sha256sum", "sha256sum s", "the hex SHA-256 of s (sprig)"),
@@ -313,11 +308,6 @@ pub const GO: &[(&str, &str, &str)] = &[
         "stops rendering with the error msg (sprig)",
     ),
     (
-        "required",
-        "required msg x",
-        "x, or an error msg when x is empty (sprig)",
-    ),
-    (
         "kindIs",
         "kindIs kind x",
         "true when x's Go kind is kind (sprig)",
@@ -336,7 +326,7 @@ pub const GO: &[(&str, &str, &str)] = &[
     (
         "substituteValue",
         "substituteValue s",
-        "s with the workload's placeholders resolved (patch templates)",
+        "s with the workload's placeholders resolved (patch templates only, not provisioner files)",
     ),
 ];
 
@@ -367,6 +357,11 @@ pub const MINIJINJA: &[(&str, &str, &str)] = &[
         "to_json",
         "x | to_json",
         "x as compact JSON (score-gen helper)",
+    ),
+    (
+        "to_yaml",
+        "x | to_yaml",
+        "x as YAML, without the final line break (score-gen helper)",
     ),
     (
         "dig",
@@ -466,4 +461,34 @@ pub fn doc(table: &[(&str, &str, &str)], name: &str) -> Option<String> {
         .iter()
         .find(|(n, _, _)| *n == name)
         .map(|(_, sig, what)| format!("```\n{sig}\n```\n{what}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(engine: &str, body: &str) -> Result<(), String> {
+        let text = format!("- uri: template://a\n  type: t\n{engine}  outputs: |\n    x: {body}\n");
+        score_core::ProvisionerSet::load(&[("f.yaml".into(), text, None)])
+            .map(|_| ())
+            .map_err(|d| d.message)
+    }
+
+    /// Every Go-template function documented for hover is one the engine knows (an unknown
+    /// name fails at parse time), and the check itself can fail.
+    #[test]
+    fn go_functions_exist() {
+        assert!(load("", "{{ noSuchFunction }}").is_err());
+        let unknown: Vec<&str> = GO
+            .iter()
+            .map(|(name, _, _)| *name)
+            // Defined for patch templates only (score-k8s's patching), documented as such.
+            .filter(|name| *name != "substituteValue")
+            .filter(|name| {
+                load("", &format!("{{{{ {name} }}}}"))
+                    .is_err_and(|e| e.contains(&format!("function \"{name}\" not defined")))
+            })
+            .collect();
+        assert_eq!(unknown, Vec::<&str>::new());
+    }
 }
