@@ -544,7 +544,7 @@ pub fn provisioner_set<N: AsRef<str>, T: AsRef<str>>(
 ///
 /// ```
 /// use score_core::{check_project, load_workload, Code, LoadOptions, WorkloadInput};
-/// let text = "apiVersion: score.dev/v1b1\nmetadata: {name: a}\ncontainers: {m: {image: x}}\n";
+/// let text = "apiVersion: score.dev/v1b1\nmetadata: {name: ab}\ncontainers: {main: {image: x}}\n";
 /// let load = |f: &str| WorkloadInput {
 ///     loaded: load_workload(f, text.as_bytes(), &LoadOptions::default()).unwrap(),
 ///     file: Some(f.into()),
