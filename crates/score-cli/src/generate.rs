@@ -743,9 +743,10 @@ pub fn prepare_writes(
     let root = std::env::current_dir().map_err(|e| io_diag(".", e))?;
     let mut batch = Vec::with_capacity(files.len());
     let mut dirs = std::collections::BTreeSet::new();
+    let inputs = fsutil::FileSet::new(inputs.iter().cloned());
     for (path, bytes, base) in files {
         let name = path.display().to_string();
-        if let Some(input) = inputs.iter().find(|i| fsutil::same_file(i, path)) {
+        if let Some(input) = inputs.find(path) {
             return Err(Diagnostic::new(
                 Code::UsageOutputIsInput,
                 format!(

@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use tempfile::NamedTempFile;
+use tempfile::{NamedTempFile, TempPath};
 
 /// Mode for files that did not exist before: what a plain `File::create` gives, `0666` less the
 /// process's umask (`0644` under the usual 022; `0600` under 077, for users who keep generated
@@ -104,22 +104,31 @@ pub fn atomic_write_all(files: &[(PathBuf, Vec<u8>)]) -> io::Result<()> {
         let path = path.display().to_string();
         move |e: io::Error| io::Error::new(e.kind(), format!("{path}: {e}"))
     };
-    // Write every temp file first and sync them after: the file system can then flush them
-    // together (one journal commit on ext4) instead of one file per round trip. Every file's
-    // data is on disk before the first rename, as with one-at-a-time writes.
-    let mut staged = Vec::with_capacity(files.len());
-    for (path, bytes) in files {
-        // An early return drops the already staged temp files, which deletes them.
-        let tmp = stage_unsynced(path, bytes, None).map_err(with_path(path))?;
-        staged.push((tmp, path));
-    }
-    for (tmp, path) in &staged {
-        tmp.as_file().sync_all().map_err(with_path(path))?;
+    // Files are staged in groups of at most OPEN_AT_ONCE: a group's temp files are written, then
+    // synced together (the file system can flush them in one journal commit on ext4), then
+    // closed. Only the group's descriptors are ever open, so a batch of any size stays under the
+    // process's open-file limit. Every file's data is on disk before the first rename.
+    let mut staged: Vec<(TempPath, &Path)> = Vec::with_capacity(files.len());
+    for group in files.chunks(OPEN_AT_ONCE) {
+        let mut open = Vec::with_capacity(group.len());
+        for (path, bytes) in group {
+            // An early return drops the already staged temp files, which deletes them.
+            let tmp = stage_unsynced(path, bytes, None).map_err(with_path(path))?;
+            open.push((tmp, path.as_path()));
+        }
+        for (tmp, path) in &open {
+            tmp.as_file().sync_all().map_err(with_path(path))?;
+        }
+        // Closing the descriptor keeps the temp file (deleted when its TempPath is dropped).
+        staged.extend(
+            open.into_iter()
+                .map(|(tmp, path)| (tmp.into_temp_path(), path)),
+        );
     }
     // Each directory's entries are synced once, after all its renames.
     let mut dirs = std::collections::BTreeSet::new();
     for (tmp, path) in staged {
-        commit(tmp, path).map_err(with_path(path))?;
+        tmp.persist(path).map_err(|e| with_path(path)(e.error))?;
         dirs.insert(parent_dir(path));
     }
     for dir in dirs {
@@ -127,6 +136,10 @@ pub fn atomic_write_all(files: &[(PathBuf, Vec<u8>)]) -> io::Result<()> {
     }
     Ok(())
 }
+
+/// How many temp files [`atomic_write_all`] holds open at once: well under the smallest usual
+/// open-file limit (macOS's 256), with room for the rest of the process.
+const OPEN_AT_ONCE: usize = 64;
 
 /// Refuses a write to `path` that would pass through a symbolic link at or below `root` (the
 /// project directory), or that would replace anything but a regular file.
@@ -461,6 +474,66 @@ pub fn same_file(a: &Path, b: &Path) -> bool {
     match (a.canonicalize(), b.canonicalize()) {
         (Ok(x), Ok(y)) => x == y,
         _ => false,
+    }
+}
+
+/// The files a run reads, as a set that tells in one lookup whether a path names one of them
+/// (the same device and inode on Unix; the same canonical path elsewhere). Built once per run, so
+/// checking every output against every input costs one `stat` per output.
+///
+/// ```
+/// use score_core::host::fsutil::FileSet;
+/// let dir = tempfile::tempdir().unwrap();
+/// let a = dir.path().join("score.yaml");
+/// std::fs::write(&a, "x").unwrap();
+/// let set = FileSet::new([a.clone(), dir.path().join("missing.yaml")]);
+/// assert_eq!(set.find(&dir.path().join("./score.yaml")), Some(a.as_path()));
+/// assert_eq!(set.find(&dir.path().join("other.yaml")), None);
+/// ```
+#[derive(Debug, Default)]
+pub struct FileSet {
+    files: std::collections::HashMap<FileId, PathBuf>,
+}
+
+#[cfg(unix)]
+type FileId = (u64, u64);
+#[cfg(not(unix))]
+type FileId = PathBuf;
+
+fn file_id(path: &Path) -> Option<FileId> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+    }
+    #[cfg(not(unix))]
+    path.canonicalize().ok()
+}
+
+impl FileSet {
+    /// The set of the existing files among `paths` (a missing one cannot be overwritten).
+    pub fn new(paths: impl IntoIterator<Item = PathBuf>) -> FileSet {
+        let mut set = FileSet::default();
+        for p in paths {
+            set.insert(p);
+        }
+        set
+    }
+
+    /// Adds `path` if it exists; the first path given for a file is the one [`FileSet::find`]
+    /// names.
+    pub fn insert(&mut self, path: PathBuf) {
+        if let Some(id) = file_id(&path) {
+            self.files.entry(id).or_insert(path);
+        }
+    }
+
+    /// The input that `path` names, if any.
+    pub fn find(&self, path: &Path) -> Option<&Path> {
+        if self.files.is_empty() {
+            return None;
+        }
+        file_id(path).and_then(|id| self.files.get(&id).map(PathBuf::as_path))
     }
 }
 
