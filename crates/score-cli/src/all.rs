@@ -98,7 +98,7 @@ pub fn run(args: &AllArgs) -> Result<(), Diagnostics> {
     for (c, _) in &compiled {
         c.save_state()?;
     }
-    writes.commit()
+    writes.commit_after_state()
 }
 
 fn join(

@@ -79,7 +79,7 @@ pub fn run(
     // The state first: a crash between the two leaves outputs from the previous state, never
     // outputs holding values (passwords) that the next run would replace.
     compiled.save_state()?;
-    writes.commit()
+    writes.commit_after_state()
 }
 
 /// Overrides and `--image` name one workload, so they need exactly one Score file.
@@ -719,16 +719,50 @@ impl Writes {
                 .map_err(|e| io_diag("<stdout>", e))?;
         }
         fsutil::atomic_write_all(&self.batch).map_err(|e| {
-            let first = self.batch.first().map(|(p, _)| p.display().to_string());
-            io_diag(&first.unwrap_or_default(), e)
+            // The error names the file it is about.
+            if e.get_ref().is_some_and(|i| i.is::<fsutil::UnsafeWrite>()) {
+                io_diag("", e)
+            } else {
+                Diagnostic::new(Code::Io, e.to_string())
+            }
         })?;
         #[cfg(unix)]
         for (path, bits) in &self.modes {
             use std::os::unix::fs::PermissionsExt;
+            // Unchanged bits are left alone: an unchanged regenerate changes nothing on disk.
+            if std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o7777 == *bits) {
+                continue;
+            }
             std::fs::set_permissions(path, std::fs::Permissions::from_mode(*bits))
                 .map_err(|e| io_diag(&path.display().to_string(), e))?;
         }
         Ok(())
+    }
+}
+
+impl Writes {
+    /// [`Writes::commit`] for a run whose state is already saved (the crash-safe order): a
+    /// failure says so, and that running the command again completes the outputs.
+    pub fn commit_after_state(self) -> Result<(), Diagnostics> {
+        self.commit().map_err(|d| {
+            Diagnostics(
+                d.0.into_iter()
+                    .map(|mut x| {
+                        x.message = format!(
+                            "{}; the new state was saved but the outputs were not all written",
+                            x.message
+                        );
+                        x.help = Some(
+                            "the outputs on disk may still be those of the previous run; fix the \
+                             cause and run the same command again: it reuses the saved state \
+                             (its generated values) and writes every output"
+                                .into(),
+                        );
+                        x
+                    })
+                    .collect(),
+            )
+        })
     }
 }
 
