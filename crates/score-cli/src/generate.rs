@@ -146,19 +146,43 @@ pub fn compile_target(
     common: &CommonArgs,
     given: &[WorkloadInput],
 ) -> Result<Compiled, Diagnostics> {
+    let state_dir = open_state(info, common, given)?;
+    compile_in(info, flags, common, given, state_dir)
+}
+
+/// The target's state directory (`<state-dir>/<target>`), created and locked (until the
+/// returned value is dropped). A run of several targets (`all`) opens them one after the other
+/// in one fixed order (`TARGETS`) before compiling any, so concurrent runs cannot each hold a
+/// lock the other waits for.
+pub fn open_state(
+    info: &TargetInfo,
+    common: &CommonArgs,
+    given: &[WorkloadInput],
+) -> Result<StateDir, Diagnostics> {
     let dir = common.state_dir.join(info.name);
     let state_file = dir.join(score_core::unstable::state::STATE_FILE);
     if given.is_empty() && !state_file.exists() {
         // Nothing to regenerate: say so without creating the state directory.
         return Err(no_workloads(info.name));
     }
-    let state_dir = StateDir::open_dir(&dir, score_core::unstable::state::DEFAULT_LOCK_TIMEOUT)
-        .map_err(|e| {
-            Diagnostic::new(
-                Code::StateIo,
-                format!("cannot open state directory {}: {e}", dir.display()),
-            )
-        })?;
+    StateDir::open_dir(&dir, score_core::unstable::state::DEFAULT_LOCK_TIMEOUT).map_err(|e| {
+        Diagnostic::new(
+            Code::StateIo,
+            format!("cannot open state directory {}: {e}", dir.display()),
+        )
+        .into()
+    })
+}
+
+/// [`compile_target`] with its state directory already open and locked ([`open_state`]).
+pub fn compile_in(
+    info: &TargetInfo,
+    flags: &TargetFlags,
+    common: &CommonArgs,
+    given: &[WorkloadInput],
+    state_dir: StateDir,
+) -> Result<Compiled, Diagnostics> {
+    let state_file = state_dir.state_path();
     let state = state_dir.load()?;
     let (workloads, mut state) = project_workloads(info.name, common, given, state, &state_file)?;
     let workloads = &workloads[..];

@@ -211,3 +211,34 @@ fn an_output_that_fails_after_the_state_was_saved_says_so_and_the_next_run_compl
         assert!(common::read(dir, primary).contains("two-main"), "{args:?}");
     }
 }
+
+/// Concurrent `all` runs on one project all succeed: the three state directories are locked in
+/// one order, so no run holds one lock while waiting for another's (issue 21: each target's
+/// thread took its own lock in no fixed order, and runs failed after the 10 s wait).
+#[test]
+fn concurrent_all_runs_do_not_deadlock() {
+    let tmp = project();
+    let dir = tmp.path();
+    let children: Vec<_> = (0..6)
+        .map(|_| {
+            Command::new(env!("CARGO_BIN_EXE_score-gen"))
+                .args(["all", "score.yaml", "-o", "out"])
+                .current_dir(dir)
+                .env("NO_COLOR", "1")
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("run score-gen")
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        ok(&out);
+    }
+    for f in ["compose.yaml", "manifests.yaml", "terraform/main.tf"] {
+        assert!(
+            common::read(dir, &format!("out/{f}")).contains("app"),
+            "{f}"
+        );
+    }
+}
