@@ -129,7 +129,9 @@ fn prepare_all(
         .iter()
         .flat_map(|(c, primary)| generate::plan(primary, &c.artefacts))
         .collect();
-    let mut writes = generate::prepare_writes(&files, &generate::inputs(common))?;
+    let mut inputs = generate::inputs(common);
+    inputs.extend(compiled.iter().flat_map(|(c, _)| c.inputs.iter().cloned()));
+    let mut writes = generate::prepare_writes(&files, &inputs)?;
     for (c, primary) in compiled {
         writes.modes.extend(generate::modes(
             &generate::parent_dir(primary),

@@ -75,7 +75,9 @@ pub fn run(
     (target.build)(flags)?;
     let workloads = load_all(common)?;
     let compiled = compile_target(target, flags, common, &workloads)?;
-    let writes = prepare_outputs(output, &compiled.artefacts, &inputs(common))?;
+    let mut read = inputs(common);
+    read.extend(compiled.inputs.iter().cloned());
+    let writes = prepare_outputs(output, &compiled.artefacts, &read)?;
     // The state first: a crash between the two leaves outputs from the previous state, never
     // outputs holding values (passwords) that the next run would replace.
     compiled.save_state()?;
@@ -126,6 +128,9 @@ pub struct Compiled {
     pub artefacts: Artefacts,
     state_dir: StateDir,
     state: State,
+    /// The files the run read besides the Score and override files (state, lock, recorded
+    /// Score files, provisioner and patch files): no output may replace them.
+    pub inputs: Vec<PathBuf>,
 }
 
 impl Compiled {
@@ -184,6 +189,20 @@ pub fn compile_in(
 ) -> Result<Compiled, Diagnostics> {
     let state_file = state_dir.state_path();
     let state = state_dir.load()?;
+    // What this run reads besides its Score and override files, which no output may replace:
+    // the state, its lock, the Score files the state records, the patch templates, and (below)
+    // the provisioner files.
+    let mut inputs = vec![
+        state_file.clone(),
+        state_dir.dir().join(".lock"),
+        crate::patches::store_path(&common.state_dir, info.name),
+    ];
+    inputs.extend(
+        state
+            .workloads
+            .values()
+            .filter_map(|w| w.file.clone().map(PathBuf::from)),
+    );
     let (workloads, mut state) = project_workloads(info.name, common, given, state, &state_file)?;
     let workloads = &workloads[..];
     for warning in crate::annotations::warnings(info.name, workloads) {
@@ -215,7 +234,7 @@ pub fn compile_in(
     let target = (info.build)(&flags)?;
     let target = target.as_ref();
 
-    let provisioners = load_provisioners(target, common)?;
+    let provisioners = load_provisioners_noting(target, common, &mut inputs)?;
     // The CLI runs the cmd:// programs of the project's own (and pinned) provisioner files, as
     // score-compose and score-k8s do; remote unpinned files only with --allow-remote-commands.
     let (project, state) = resolve_project(
@@ -264,6 +283,7 @@ pub fn compile_in(
         artefacts,
         state_dir,
         state,
+        inputs,
     })
 }
 
@@ -631,6 +651,15 @@ pub fn load_provisioners(
     target: &dyn Target,
     common: &CommonArgs,
 ) -> Result<ProvisionerSet, Diagnostics> {
+    load_provisioners_noting(target, common, &mut Vec::new())
+}
+
+/// [`load_provisioners`], adding the local files it read to `read` (no output may replace them).
+fn load_provisioners_noting(
+    target: &dyn Target,
+    common: &CommonArgs,
+    read: &mut Vec<PathBuf>,
+) -> Result<ProvisionerSet, Diagnostics> {
     let cwd = PathBuf::from(".");
     let mut fetched = Vec::new();
     for uri in &common.provisioners {
@@ -641,6 +670,12 @@ pub fn load_provisioners(
         let uri = local.display().to_string();
         fetched.extend(fetch::fetch(&uri, &cwd, &FetchOptions::default())?);
     }
+    read.extend(
+        fetched
+            .iter()
+            .filter(|f| !f.remote)
+            .filter_map(|f| Some(f.dir.as_ref()?.join(&f.name))),
+    );
     let mut set = ProvisionerSet::default();
     for f in fetched {
         let trusted = f.trusted();

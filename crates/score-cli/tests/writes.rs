@@ -242,3 +242,86 @@ fn concurrent_all_runs_do_not_deadlock() {
         );
     }
 }
+
+/// Runs a command that must be refused because an output is one of the run's inputs, and
+/// checks that the named file kept its bytes.
+fn refused_as_input(dir: &Path, args: &[&str], kept: &str) {
+    let before = std::fs::read(dir.join(kept)).ok();
+    let err = fails(&run_in(dir, args));
+    assert!(err.contains("refusing to write"), "{args:?}: {err}");
+    assert!(err.contains("it is the input"), "{args:?}: {err}");
+    assert_eq!(
+        std::fs::read(dir.join(kept)).ok(),
+        before,
+        "{args:?}: {kept} changed"
+    );
+}
+
+/// No output may replace a file the run reads: the state, its lock, the Score files the state
+/// records (a version 1 state reads them), the provisioner files (issue 21).
+#[test]
+fn no_output_replaces_the_state_its_lock_recorded_score_files_or_provisioner_files() {
+    // The state of a first run (created after the check, before the outputs) and of a later one.
+    let tmp = project();
+    let dir = tmp.path();
+    let state = ".score-gen/compose/state.yaml";
+    refused_as_input(dir, &["compose", "score.yaml", "-o", state], state);
+    assert!(!dir.join(state).exists(), "the refused run saved a state");
+    ok(&run_in(dir, &["compose", "score.yaml"]));
+    refused_as_input(dir, &["compose", "score.yaml", "-o", state], state);
+    refused_as_input(
+        dir,
+        &["compose", "-o", "./.score-gen/compose/x/../state.yaml"],
+        state,
+    );
+    refused_as_input(dir, &["compose", "score.yaml", "--env-file", state], state);
+    // The lock.
+    let lock = ".score-gen/compose/.lock";
+    refused_as_input(dir, &["compose", "score.yaml", "-o", lock], lock);
+    ok(&run_in(dir, &["k8s", "score.yaml"]));
+    refused_as_input(
+        dir,
+        &["k8s", "score.yaml", "-o", ".score-gen/k8s/.lock"],
+        ".score-gen/k8s/.lock",
+    );
+    // A Score file the state records, on a regenerate.
+    refused_as_input(dir, &["compose", "-o", "score.yaml"], "score.yaml");
+    // A provisioner file.
+    std::fs::write(
+        dir.join("p.yaml"),
+        "- uri: template://t/x\n  type: thing\n  outputs: |\n    a: b\n",
+    )
+    .unwrap();
+    refused_as_input(
+        dir,
+        &[
+            "compose",
+            "score.yaml",
+            "--provisioners",
+            "p.yaml",
+            "-o",
+            "p.yaml",
+        ],
+        "p.yaml",
+    );
+
+    // A version 1 state reads its workloads' Score files.
+    let tmp = project();
+    let dir = tmp.path();
+    std::fs::create_dir_all(dir.join(".score-gen/compose")).unwrap();
+    std::fs::write(
+        dir.join(state),
+        "version: 1\nseed: 0123456789abcdef0123456789abcdef\nworkloads:\n  app:\n    file: score.yaml\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("two.yaml"),
+        "apiVersion: score.dev/v1b1\nmetadata:\n  name: two\ncontainers:\n  main:\n    image: busybox\n",
+    )
+    .unwrap();
+    refused_as_input(
+        dir,
+        &["compose", "two.yaml", "-o", "score.yaml"],
+        "score.yaml",
+    );
+}

@@ -569,22 +569,27 @@ pub fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// The files a run reads, as a set that tells in one lookup whether a path names one of them
-/// (the same device and inode on Unix; the same canonical path elsewhere). Built once per run, so
-/// checking every output against every input costs one `stat` per output.
+/// The files a run reads, as a set that tells in one lookup whether a path names one of them:
+/// the same device and inode on Unix (the same canonical path elsewhere) for a file that exists,
+/// or the same lexical absolute path (for one the run creates before its outputs, such as a first
+/// run's state file). Built once per run, so checking every output against every input costs
+/// one `stat` per output.
 ///
 /// ```
 /// use score_core::host::fsutil::FileSet;
 /// let dir = tempfile::tempdir().unwrap();
 /// let a = dir.path().join("score.yaml");
 /// std::fs::write(&a, "x").unwrap();
-/// let set = FileSet::new([a.clone(), dir.path().join("missing.yaml")]);
+/// let missing = dir.path().join("state.yaml");
+/// let set = FileSet::new([a.clone(), missing.clone()]);
 /// assert_eq!(set.find(&dir.path().join("./score.yaml")), Some(a.as_path()));
+/// assert_eq!(set.find(&dir.path().join("x/../state.yaml")), Some(missing.as_path()));
 /// assert_eq!(set.find(&dir.path().join("other.yaml")), None);
 /// ```
 #[derive(Debug, Default)]
 pub struct FileSet {
     files: std::collections::HashMap<FileId, PathBuf>,
+    names: std::collections::HashMap<PathBuf, PathBuf>,
 }
 
 #[cfg(unix)]
@@ -602,8 +607,17 @@ fn file_id(path: &Path) -> Option<FileId> {
     path.canonicalize().ok()
 }
 
+/// `path` made absolute (against the working directory) and lexical.
+fn absolute_lexical(path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        lexical(path)
+    } else {
+        lexical(&std::env::current_dir().unwrap_or_default().join(path))
+    }
+}
+
 impl FileSet {
-    /// The set of the existing files among `paths` (a missing one cannot be overwritten).
+    /// The set of `paths`.
     pub fn new(paths: impl IntoIterator<Item = PathBuf>) -> FileSet {
         let mut set = FileSet::default();
         for p in paths {
@@ -612,20 +626,24 @@ impl FileSet {
         set
     }
 
-    /// Adds `path` if it exists; the first path given for a file is the one [`FileSet::find`]
-    /// names.
+    /// Adds `path`; the first path given for a file is the one [`FileSet::find`] names.
     pub fn insert(&mut self, path: PathBuf) {
         if let Some(id) = file_id(&path) {
-            self.files.entry(id).or_insert(path);
+            self.files.entry(id).or_insert_with(|| path.clone());
         }
+        self.names.entry(absolute_lexical(&path)).or_insert(path);
     }
 
     /// The input that `path` names, if any.
     pub fn find(&self, path: &Path) -> Option<&Path> {
-        if self.files.is_empty() {
+        if self.names.is_empty() {
             return None;
         }
-        file_id(path).and_then(|id| self.files.get(&id).map(PathBuf::as_path))
+        let by_id = || file_id(path).and_then(|id| self.files.get(&id));
+        self.names
+            .get(&absolute_lexical(path))
+            .or_else(by_id)
+            .map(PathBuf::as_path)
     }
 }
 
