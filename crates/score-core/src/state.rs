@@ -234,8 +234,42 @@ impl State {
                     ),
             );
         }
-        let probe: VersionProbe = parse(&file, text)?;
-        match probe.version {
+        // One parse on the happy path; the version probe (a second parse) only explains a
+        // failure or an unsupported version.
+        let mut state: State = match parse::<State>(&file, text) {
+            Ok(state) if (MIN_STATE_VERSION..=STATE_VERSION).contains(&state.version) => state,
+            parsed => {
+                check_version(name, &file, text)?;
+                parsed?
+            }
+        };
+        // Migration 1 → 2: the keys of version 1 are a subset of version 2's; its workloads have
+        // no stored document and are read again from their files on the next run.
+        state.version = STATE_VERSION;
+        if state.seed.chars().count() < MIN_SEED_CHARS {
+            // Every generated password derives from the seed: a planted empty or short seed would
+            // make them all predictable.
+            return Err(Diagnostic::new(
+                Code::StateInvalid,
+                format!(
+                    "state file {name}: the seed has {} characters, fewer than the {MIN_SEED_CHARS} a safe seed needs",
+                    state.seed.chars().count()
+                ),
+            )
+            .with_file(file)
+            .with_pointer("/seed")
+            .with_help("delete the state file to draw a new seed (generated passwords and names will change)"));
+        }
+        Ok(state)
+    }
+}
+
+/// The error for a state whose `version` is missing, not an integer, or not one this build
+/// reads; `Ok` when the version is fine (the state's problem is elsewhere).
+#[allow(clippy::result_large_err)]
+fn check_version(name: &str, file: &Arc<SourceFile>, text: &str) -> Result<(), Diagnostic> {
+    let probe: VersionProbe = parse(file, text)?;
+    match probe.version {
             Some(Value::Number(n))
                 if n.as_u64().is_some_and(|v| {
                     (u64::from(MIN_STATE_VERSION)..=u64::from(STATE_VERSION)).contains(&v)
@@ -266,30 +300,11 @@ impl State {
                     Code::StateInvalid,
                     format!("{name} is not a score-gen state file: it has no `version`"),
                 )
-                .with_file(file)
+                .with_file(file.clone())
                 .with_help("state files are written by `score-gen init` and `score-gen generate`"))
             }
         }
-        let mut state: State = parse(&file, text)?;
-        // Migration 1 → 2: the keys of version 1 are a subset of version 2's; its workloads have
-        // no stored document and are read again from their files on the next run.
-        state.version = STATE_VERSION;
-        if state.seed.chars().count() < MIN_SEED_CHARS {
-            // Every generated password derives from the seed: a planted empty or short seed would
-            // make them all predictable.
-            return Err(Diagnostic::new(
-                Code::StateInvalid,
-                format!(
-                    "state file {name}: the seed has {} characters, fewer than the {MIN_SEED_CHARS} a safe seed needs",
-                    state.seed.chars().count()
-                ),
-            )
-            .with_file(file)
-            .with_pointer("/seed")
-            .with_help("delete the state file to draw a new seed (generated passwords and names will change)"));
-        }
-        Ok(state)
-    }
+    Ok(())
 }
 
 /// The fewest characters a seed read from a state file may have (score-gen writes 32 hex
