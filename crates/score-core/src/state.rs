@@ -282,7 +282,7 @@ fn check_version(name: &str, file: &Arc<SourceFile>, text: &str) -> Result<(), D
                     ),
                 )
                 .with_file(file.clone())
-                .with_span(version_span(&file))
+                .with_span(version_span(file))
                 .with_pointer("/version")
                 .with_help("use the score-gen release that wrote this state, or delete the file"))
             }
@@ -292,7 +292,7 @@ fn check_version(name: &str, file: &Arc<SourceFile>, text: &str) -> Result<(), D
                     format!("state file {name}: version must be an integer, found {other}"),
                 )
                 .with_file(file.clone())
-                .with_span(version_span(&file))
+                .with_span(version_span(file))
                 .with_pointer("/version"))
             }
             None => {
