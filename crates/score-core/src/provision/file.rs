@@ -12,7 +12,7 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
-use super::gotemplate::{Flavor, GoTemplate};
+use super::gotemplate::{functions, Flavor, GoTemplate};
 use super::template::{self, ErrorSite, SectionTemplate, Templates};
 use crate::diag::{describe_type, Code, Diagnostic, SourceFile, Span};
 use crate::uid::ResourceUid;
@@ -1103,7 +1103,7 @@ impl EntryCx<'_> {
             .matches('\n')
             .count();
         let first_line = first_line + skipped;
-        let template = GoTemplate::parse(trimmed, Flavor::K8s, Some(&GO_DATA_FIELDS))
+        let template = GoTemplate::parse(trimmed, functions(Flavor::K8s), Some(&GO_DATA_FIELDS))
             .map_err(|e| {
                 let line = first_line + e.line.unwrap_or(1) - 1;
                 let mut d = Diagnostic::new(

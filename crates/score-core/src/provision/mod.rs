@@ -599,7 +599,7 @@ fn render_all(
 /// mapping with their Go field names (spec/provisioners.md, "Go-template entries"), held as the
 /// engine's values so each section's render shares them (only `Init`, `State` and `Shared`
 /// change between sections).
-struct GoData(std::collections::BTreeMap<Arc<str>, gotmpl::Value>);
+struct GoData(std::collections::BTreeMap<Arc<str>, gotemplate::Value>);
 
 impl GoData {
     fn new(input: &ProvisionInput) -> Self {
@@ -611,10 +611,10 @@ impl GoData {
                 .unwrap_or_default()
                 .to_string()
         };
-        let string = |s: String| gotmpl::Value::String(s.into());
+        let string = |s: String| gotemplate::Value::String(s.into());
         let object = |m: &Map<String, Value>| gotemplate::to_value(&Value::Object(m.clone()));
         let mut d = std::collections::BTreeMap::new();
-        let mut put = |k: &str, v: gotmpl::Value| {
+        let mut put = |k: &str, v: gotemplate::Value| {
             d.insert(Arc::<str>::from(k), v);
         };
         put("Guid", string(input.guid()));
@@ -643,8 +643,8 @@ impl GoData {
         self.0.insert(Arc::from(key), gotemplate::to_value(value));
     }
 
-    fn value(&self) -> gotmpl::Value {
-        gotmpl::Value::Map(Arc::new(self.0.clone()))
+    fn value(&self) -> gotemplate::Value {
+        gotemplate::Value::Map(Arc::new(self.0.clone()))
     }
 }
 
@@ -652,9 +652,9 @@ impl GoData {
 /// as the engine's value. The map is the same for every resource of a project and O(workloads)
 /// large, so the last conversion is kept (per thread) and reused while the caller's `Arc` is the
 /// same.
-fn go_workload_services(services: &Arc<Value>) -> gotmpl::Value {
+fn go_workload_services(services: &Arc<Value>) -> gotemplate::Value {
     thread_local! {
-        static LAST: std::cell::RefCell<Option<(Arc<Value>, gotmpl::Value)>> =
+        static LAST: std::cell::RefCell<Option<(Arc<Value>, gotemplate::Value)>> =
             const { std::cell::RefCell::new(None) };
     }
     if let Some(v) = LAST.with(|l| {
