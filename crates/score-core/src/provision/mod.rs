@@ -862,7 +862,8 @@ fn render_go_section(
     if text.trim().is_empty() {
         return Ok(None);
     }
-    crate::yaml::parse_section(&text).map_err(|e| not_yaml(p, section.first_line, label, &e, &text))
+    crate::yaml::parse_go_section(&text)
+        .map_err(|e| not_yaml(p, section.first_line, label, &e, &text))
 }
 
 fn go_section_diag(p: &Provisioner, section: &GoSection, label: &str, msg: String) -> Diagnostic {
