@@ -128,6 +128,10 @@ pub(crate) struct GoSection {
     pub text: Arc<str>,
     /// 1-based line of the first template line in the file.
     pub first_line: usize,
+    /// Go's parse error for this text under score-compose's functions (sprig only), when the
+    /// text parses only with score-k8s's `encodeSecretRef`: rendering it for any other target
+    /// fails with it, as score-compose fails to parse such a section.
+    pub k8s_only: Option<String>,
 }
 
 /// The compiled sections of a Go-template entry.
@@ -1126,10 +1130,18 @@ impl EntryCx<'_> {
                 }
                 d
             })?;
+        let k8s_only = if trimmed.contains("encodeSecretRef") {
+            GoTemplate::parse(trimmed, functions(Flavor::Compose), Some(&GO_DATA_FIELDS))
+                .err()
+                .map(|e| e.message)
+        } else {
+            None
+        };
         Ok(GoSection {
             text: Arc::from(trimmed),
             template: Arc::new(template),
             first_line,
+            k8s_only,
         })
     }
 }

@@ -723,7 +723,7 @@ fn render_go(
         let Some(section) = g.core.get(name) else {
             continue;
         };
-        let value = render_go_section(p, section, name, &data, input, opts)?;
+        let value = render_go_section(p, section, name, &data, input, target, opts)?;
         let map = core_map(value).map_err(|m| go_section_diag(p, section, name, m))?;
         match name {
             "init" => data.set("Init", &Value::Object(map)),
@@ -751,7 +751,7 @@ fn render_go(
     if let Some(sections) = g.targets.get(target) {
         for (name, section) in sections {
             let label = format!("{target}.{name}");
-            let Some(v) = render_go_section(p, section, &label, &data, input, opts)? else {
+            let Some(v) = render_go_section(p, section, &label, &data, input, target, opts)? else {
                 continue;
             };
             if name == "info_logs" && GO_COMPOSE_INFO_LOGS_TARGET == target {
@@ -830,8 +830,20 @@ fn render_go_section(
     label: &str,
     data: &GoData,
     input: &ProvisionInput,
+    target: &str,
     opts: &ProvisionOptions,
 ) -> Result<Option<Value>, Diagnostic> {
+    if let Some(e) = section.k8s_only.as_deref().filter(|_| target != "k8s") {
+        // score-compose parses the section with sprig alone (`encodeSecretRef` is score-k8s's).
+        let mut d = go_section_diag(
+            p,
+            section,
+            label,
+            format!("Go template syntax error for target '{target}': {e} (encodeSecretRef is a score-k8s function)"),
+        );
+        d.code = Code::ProvisionTemplateSyntax;
+        return Err(d);
+    }
     let key = input.rand_key(label);
     let ctx = gotemplate::RenderContext {
         random_key: key.as_bytes(),
