@@ -290,6 +290,19 @@ fn call(
         }
     }
     let conv: &[Value] = conv.as_deref().unwrap_or(args);
+    if TEXT_OF_ARGS.contains(&name) {
+        // The text of a list can be far larger than what was charged for building it (a list
+        // of many references to one large string): count it before producing it.
+        let mut need = conv
+            .iter()
+            .fold(0u64, |n, a| n.saturating_add(printed_size(a, fuel_left())));
+        if let (Some(Value::String(sep)), Some(Value::List(l))) = (conv.first(), conv.get(1)) {
+            if name == "join" {
+                need = need.saturating_add((sep.len() as u64).saturating_mul(l.len() as u64));
+            }
+        }
+        check_room(need).map_err(exec)?;
+    }
     let out = f(conv).map_err(|e| exec(format!("error calling {name}: {e}")))?;
     charge(size(&out)).map_err(exec)?;
     if NESTING.contains(&name) && too_deep(&out, MAX_DEPTH) {
@@ -299,6 +312,64 @@ fn call(
         )));
     }
     Ok(out)
+}
+
+/// The functions whose result is (or holds) the text of their arguments: their output is
+/// bounded by the fuel before it is produced.
+const TEXT_OF_ARGS: &[&str] = &[
+    "join",
+    "cat",
+    "print",
+    "println",
+    "html",
+    "js",
+    "urlquery",
+    "quote",
+    "squote",
+    "toString",
+    "toStrings",
+    "sortAlpha",
+    "toJson",
+    "toRawJson",
+    "toPrettyJson",
+    "mustToJson",
+    "mustToRawJson",
+    "mustToPrettyJson",
+];
+
+/// A lower bound of the bytes Go's `fmt` or `json.Marshal` writes for `v`: its strings' and
+/// keys' bytes plus one per value. Counting stops above `cap` (a list may hold the same large
+/// value many times, or lists nested in each other, so the count can be far above the values'
+/// memory).
+pub(super) fn printed_size(v: &Value, cap: u64) -> u64 {
+    let mut total = 0u64;
+    let mut stack = vec![v];
+    while let Some(x) = stack.pop() {
+        total = total.saturating_add(1);
+        match x {
+            Value::String(t) => total = total.saturating_add(t.len() as u64),
+            Value::List(l) => stack.extend(l.iter()),
+            Value::Map(m) => {
+                for (k, c) in m.iter() {
+                    total = total.saturating_add(k.len() as u64);
+                    stack.push(c);
+                }
+            }
+            _ => {}
+        }
+        if total > cap {
+            break;
+        }
+    }
+    total
+}
+
+/// Fails (and uses up the fuel) when `need` is more than the fuel left.
+pub(super) fn check_room(need: u64) -> Result<(), String> {
+    if need > fuel_left() {
+        charge(need)?;
+    }
+    Ok(())
 }
 
 /// The functions that put a list or dict inside a new one (a template could otherwise build a
@@ -1034,6 +1105,8 @@ fn internal(m: &mut FuncMap) {
             Ok(match v {
                 Value::Nil | Value::String(_) => v,
                 other => {
+                    check_room(printed_size(&other, fuel_left()))
+                        .map_err(gotmpl::TemplateError::Exec)?;
                     let p = go_sprint(&other);
                     charge(p.len() as u64).map_err(gotmpl::TemplateError::Exec)?;
                     s(p)
@@ -1078,6 +1151,9 @@ fn internal(m: &mut FuncMap) {
         FN_FMTARG.into(),
         Arc::new(|a: &[Value]| {
             let directive = a.first().and_then(Value::as_str).unwrap_or("%v");
+            if let Some(v @ (Value::List(_) | Value::Map(_))) = a.get(1) {
+                check_room(printed_size(v, fuel_left())).map_err(gotmpl::TemplateError::Exec)?;
+            }
             let out = fmt_arg(directive, a.get(1).unwrap_or(&Value::Nil))
                 .map_err(gotmpl::TemplateError::Exec)?;
             charge(out.len() as u64).map_err(gotmpl::TemplateError::Exec)?;

@@ -188,9 +188,12 @@ fn the_same_key_gives_the_same_bytes_and_another_key_others() {
     assert_ne!(x, y);
 }
 
+/// `$l`: 10,000 references to one 10 kB string, built for about 30,000 units of fuel.
+const BIG_LIST: &str = "{{ $s := repeat 10000 \"x\" }}{{ $a := list $s $s $s $s $s $s $s $s $s $s }}{{ $b := list $a $a $a $a $a $a $a $a $a $a }}{{ $c := list $b $b $b $b $b $b $b $b $b $b }}{{ $l := list $c $c $c $c $c $c $c $c $c $c }}";
+
 #[test]
 fn a_template_cannot_hang_or_exhaust_memory() {
-    let cases = [
+    let cases: [&str; _] = [
         "{{ range until 1000000000 }}x{{ end }}",
         "{{ range $i := until 100000 }}{{ range $j := until 100000 }}{{ end }}{{ end }}",
         "{{ repeat 1000000000 \"x\" }}",
@@ -213,6 +216,19 @@ fn a_template_cannot_hang_or_exhaust_memory() {
         "{{ $d := dict }}{{ range until 100000 }}{{ $d = dict \"a\" $d }}{{ end }}{{ $d }}",
         "{{ $d := dict }}{{ range until 100000 }}{{ $d = set $d (toString .) 1 }}{{ end }}",
         "{{ $l := list }}{{ range until 100000 }}{{ $l = append $l . }}{{ end }}",
+        // The text of a list of many references to one large value (issue 21): counted before
+        // it is produced (10,000 references to 10 kB: 100 MB of text for little fuel).
+        &format!("{BIG_LIST}{{{{ join \",\" $l | len }}}}"),
+        "{{ $l := splitList \",\" (repeat 50000 \",\") }}{{ join (repeat 100000 \"x\") $l | len }}",
+        &format!("{BIG_LIST}{{{{ toJson $l | len }}}}"),
+        &format!("{BIG_LIST}{{{{ toPrettyJson $l | len }}}}"),
+        &format!("{BIG_LIST}{{{{ print $l | len }}}}"),
+        &format!("{BIG_LIST}{{{{ printf \"%v\" $l | len }}}}"),
+        &format!("{BIG_LIST}{{{{ cat $l | len }}}}"),
+        &format!("{BIG_LIST}{{{{ toString $l | len }}}}"),
+        &format!("{BIG_LIST}{{{{ toStrings $l | len }}}}"),
+        &format!("{BIG_LIST}{{{{ quote $l | len }}}}"),
+        &format!("{BIG_LIST}{{{{ $l }}}}"),
     ];
     for src in cases {
         let t = GoTemplate::parse(src, &Functions::sprig(), None).unwrap();
