@@ -29,6 +29,8 @@ pub(super) const FN_NIL_TICK: &str = "\u{0}niltick";
 /// Prepares one `printf` argument for its verb (internal): Go's formatting of floats, lists
 /// and maps, and of a verb that does not fit its argument, where gotmpl's differs.
 pub(super) const FN_FMTARG: &str = "\u{0}fmtarg";
+/// Checks the printed size of a list or dict against the fuel left, passing it on (internal).
+pub(super) const FN_ROOM: &str = "\u{0}room";
 /// Records the position of the action about to run (internal).
 pub(super) const FN_POS: &str = "\u{0}pos";
 /// An unknown field of the root struct (internal).
@@ -1119,6 +1121,16 @@ fn internal(m: &mut FuncMap) {
         Arc::new(|a: &[Value]| {
             let v = a.last().cloned().unwrap_or(Value::Nil);
             charge(size(&v)).map_err(gotmpl::TemplateError::Exec)?;
+            Ok(v)
+        }),
+    );
+    m.insert(
+        FN_ROOM.into(),
+        Arc::new(|a: &[Value]| {
+            let v = a.last().cloned().unwrap_or(Value::Nil);
+            if matches!(v, Value::List(_) | Value::Map(_)) {
+                check_room(printed_size(&v, fuel_left())).map_err(gotmpl::TemplateError::Exec)?;
+            }
             Ok(v)
         }),
     );

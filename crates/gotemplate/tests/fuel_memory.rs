@@ -42,6 +42,7 @@ fn printing_a_list_of_shared_strings_fails_before_producing_the_text() {
         "{{ toPrettyJson $l | len }}",
         "{{ print $l | len }}",
         "{{ printf \"%v\" $l | len }}",
+        "{{ $f := \"%v\" }}{{ printf $f $l | len }}",
         "{{ cat $l | len }}",
         "{{ toString $l | len }}",
         "{{ toStrings $l | len }}",
