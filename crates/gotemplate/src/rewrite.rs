@@ -13,7 +13,7 @@ const MARKER_VAR: &str = "$\u{0}";
 
 use super::sprig::{
     printf_directives, FN_CHARGE, FN_FIELD, FN_FMT, FN_FMTARG, FN_NIL_TICK, FN_OUT, FN_POS,
-    FN_TICK, GO_BUILTINS, PRINTING_BUILTINS, SCALAR_RESULTS,
+    FN_ROOM, FN_TICK, GO_BUILTINS, PRINTING_BUILTINS, SCALAR_RESULTS,
 };
 use super::GoError;
 
@@ -233,6 +233,23 @@ impl<'a> Rewriter<'a> {
                         Expr::String(_, f) => printf_directives(f).map(|d| (f.clone(), d)),
                         _ => None,
                     };
+                    if directives.is_none() {
+                        // A format from data: gotmpl formats the arguments, so the text of a
+                        // list or dict is counted against the fuel first (`arg | room`).
+                        for arg in cmd.args.iter_mut().skip(2) {
+                            let pos = arg.pos();
+                            let a = std::mem::replace(arg, Expr::Nil(pos));
+                            *arg = Expr::Pipe(
+                                pos,
+                                PipeNode {
+                                    pos,
+                                    decl: Vec::new(),
+                                    commands: vec![command(pos, vec![ident(pos, FN_ROOM), a])],
+                                    is_assign: false,
+                                },
+                            );
+                        }
+                    }
                     if let Some((f, ds)) = directives {
                         let explicit = cmd.args.len() - 2;
                         let available = explicit + usize::from(piped_from(i));

@@ -7,7 +7,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use score_core::unstable::provision::gotemplate::{Flavor, GoError, GoTemplate, RenderContext};
+use score_gotemplate::{
+    Extra, Functions, GoError, GoTemplate, Param, RenderContext, Value as GoValue,
+};
 use serde_json::{json, Value};
 
 fn repo() -> PathBuf {
@@ -18,6 +20,53 @@ fn ctx(fuel: u64) -> RenderContext<'static> {
     RenderContext {
         random_key: b"table-key",
         fuel,
+    }
+}
+
+/// Which function set a row uses: `compose` (sprig), `k8s` (sprig and score-k8s's
+/// `encodeSecretRef`) or `k8s-patch` (sprig and score-k8s's `substituteValue`). The two extras
+/// are registered here as score-k8s defines them (score-core registers its own; the engine
+/// knows neither).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Flavor {
+    Compose,
+    K8s,
+    K8sPatch,
+}
+
+/// What `substituteValue` calls in a render: workload name and value to the substituted value.
+type SubstituteFn = dyn Fn(&str, &str) -> Result<String, String> + Send + Sync;
+
+fn functions(flavor: Flavor) -> Functions {
+    let str_arg = |a: &[GoValue], i: usize| a[i].as_str().unwrap_or_default().to_string();
+    match flavor {
+        Flavor::Compose => Functions::sprig(),
+        Flavor::K8s => Functions::sprig().with(
+            "encodeSecretRef",
+            &[Param::String, Param::String],
+            move |a, _| {
+                Ok(GoValue::String(
+                    format!("🔐💬{}_{}💬🔐", str_arg(a, 0), str_arg(a, 1)).into(),
+                ))
+            },
+        ),
+        Flavor::K8sPatch => Functions::sprig().with(
+            "substituteValue",
+            &[Param::String, Param::String],
+            move |a, extra| {
+                let value = str_arg(a, 1);
+                let f = extra.and_then(|e| e.downcast_ref::<Arc<SubstituteFn>>());
+                Ok(GoValue::String(
+                    match f {
+                        None => "failed to load state directory".to_string(),
+                        Some(f) => f(&str_arg(a, 0), &value).unwrap_or_else(|_| {
+                            format!("failed to substitute placeholders with:{value}")
+                        }),
+                    }
+                    .into(),
+                ))
+            },
+        ),
     }
 }
 
@@ -39,7 +88,11 @@ fn root(case: &Value) -> Option<&'static [&'static str]> {
 }
 
 fn run(case: &Value) -> Result<String, GoError> {
-    let t = GoTemplate::parse(case["template"].as_str().unwrap(), flavor(case), root(case))?;
+    let t = GoTemplate::parse(
+        case["template"].as_str().unwrap(),
+        &functions(flavor(case)),
+        root(case),
+    )?;
     t.render(&case["data"], &ctx(1_000_000))
 }
 
@@ -104,7 +157,7 @@ fn the_table_agrees_with_go() {
 fn the_same_key_gives_the_same_bytes_and_another_key_others() {
     let t = GoTemplate::parse(
         "{{ randAlphaNum 24 }} {{ randAlpha 8 }} {{ uuidv4 }} {{ randInt 0 1000000 }} {{ randBytes 8 }} {{ shuffle \"abcdefgh\" }}",
-        Flavor::Compose,
+        &Functions::sprig(),
         None,
     )
     .unwrap();
@@ -125,7 +178,7 @@ fn the_same_key_gives_the_same_bytes_and_another_key_others() {
     // Two calls in one render differ from each other.
     let two = GoTemplate::parse(
         "{{ randAlphaNum 16 }} {{ randAlphaNum 16 }}",
-        Flavor::Compose,
+        &Functions::sprig(),
         None,
     )
     .unwrap()
@@ -135,9 +188,12 @@ fn the_same_key_gives_the_same_bytes_and_another_key_others() {
     assert_ne!(x, y);
 }
 
+/// `$l`: 10,000 references to one 10 kB string, built for about 30,000 units of fuel.
+const BIG_LIST: &str = "{{ $s := repeat 10000 \"x\" }}{{ $a := list $s $s $s $s $s $s $s $s $s $s }}{{ $b := list $a $a $a $a $a $a $a $a $a $a }}{{ $c := list $b $b $b $b $b $b $b $b $b $b }}{{ $l := list $c $c $c $c $c $c $c $c $c $c }}";
+
 #[test]
 fn a_template_cannot_hang_or_exhaust_memory() {
-    let cases = [
+    let cases: [&str; _] = [
         "{{ range until 1000000000 }}x{{ end }}",
         "{{ range $i := until 100000 }}{{ range $j := until 100000 }}{{ end }}{{ end }}",
         "{{ repeat 1000000000 \"x\" }}",
@@ -160,9 +216,22 @@ fn a_template_cannot_hang_or_exhaust_memory() {
         "{{ $d := dict }}{{ range until 100000 }}{{ $d = dict \"a\" $d }}{{ end }}{{ $d }}",
         "{{ $d := dict }}{{ range until 100000 }}{{ $d = set $d (toString .) 1 }}{{ end }}",
         "{{ $l := list }}{{ range until 100000 }}{{ $l = append $l . }}{{ end }}",
+        // The text of a list of many references to one large value (issue 21): counted before
+        // it is produced (10,000 references to 10 kB: 100 MB of text for little fuel).
+        &format!("{BIG_LIST}{{{{ join \",\" $l | len }}}}"),
+        "{{ $l := splitList \",\" (repeat 50000 \",\") }}{{ join (repeat 100000 \"x\") $l | len }}",
+        &format!("{BIG_LIST}{{{{ toJson $l | len }}}}"),
+        &format!("{BIG_LIST}{{{{ toPrettyJson $l | len }}}}"),
+        &format!("{BIG_LIST}{{{{ print $l | len }}}}"),
+        &format!("{BIG_LIST}{{{{ printf \"%v\" $l | len }}}}"),
+        &format!("{BIG_LIST}{{{{ cat $l | len }}}}"),
+        &format!("{BIG_LIST}{{{{ toString $l | len }}}}"),
+        &format!("{BIG_LIST}{{{{ toStrings $l | len }}}}"),
+        &format!("{BIG_LIST}{{{{ quote $l | len }}}}"),
+        &format!("{BIG_LIST}{{{{ $l }}}}"),
     ];
     for src in cases {
-        let t = GoTemplate::parse(src, Flavor::Compose, None).unwrap();
+        let t = GoTemplate::parse(src, &Functions::sprig(), None).unwrap();
         let started = std::time::Instant::now();
         let e = t.render(&json!({}), &ctx(1_000_000)).unwrap_err();
         assert!(
@@ -181,7 +250,7 @@ fn a_template_cannot_hang_or_exhaust_memory() {
     // The same templates within their fuel work.
     let ok = GoTemplate::parse(
         "{{ range until 3 }}x{{ end }}{{ repeat 3 \"y\" }}",
-        Flavor::Compose,
+        &Functions::sprig(),
         None,
     )
     .unwrap()
@@ -199,7 +268,7 @@ fn refused_functions_name_themselves_and_why() {
         ("{{ now }}", "now"),
         ("{{ genCA \"x\" 3 }}", "genCA"),
     ] {
-        let e = GoTemplate::parse(src, Flavor::Compose, None)
+        let e = GoTemplate::parse(src, &Functions::sprig(), None)
             .unwrap()
             .render(&json!({}), &ctx(1000))
             .unwrap_err();
@@ -209,28 +278,27 @@ fn refused_functions_name_themselves_and_why() {
 
 #[test]
 fn substitute_value_calls_the_callback() {
-    let f: Arc<score_core::unstable::provision::gotemplate::SubstituteFn> =
-        Arc::new(|w: &str, v: &str| {
-            if v.contains("bad") {
-                Err("no".into())
-            } else {
-                Ok(format!("{w}:{v}"))
-            }
-        });
+    let f: Arc<SubstituteFn> = Arc::new(|w: &str, v: &str| {
+        if v.contains("bad") {
+            Err("no".into())
+        } else {
+            Ok(format!("{w}:{v}"))
+        }
+    });
     let t = GoTemplate::parse(
         "{{ substituteValue \"web\" \"x\" }} {{ substituteValue \"web\" \"bad\" }}",
-        Flavor::K8sPatch,
+        &functions(Flavor::K8sPatch),
         None,
     )
     .unwrap();
     let out = t
-        .render_with_substitute(
+        .render_with(
             &json!({}),
             &RenderContext {
                 random_key: b"",
                 fuel: 1000,
             },
-            &f,
+            &(Arc::new(f) as Extra),
         )
         .unwrap();
     assert_eq!(out, "web:x failed to substitute placeholders with:bad");
@@ -618,7 +686,7 @@ fn every_corpus_template_compiles() {
     let mut compiled = 0;
     let mut bad = Vec::new();
     for (f, uri, s, src, flavor) in corpus_sections(&files, &sections) {
-        match GoTemplate::parse(&src, flavor, None) {
+        match GoTemplate::parse(&src, &functions(flavor), None) {
             Ok(_) => compiled += 1,
             Err(err) => bad.push(format!("{} {uri} {s}: {err:?}", f.display())),
         }
@@ -707,8 +775,26 @@ fn corpus_sections_agree_with_go() {
         eprintln!("skipped: needs the corpus and `go` (the other tests say which is missing)");
         return;
     }
-    // The fields of the data score-gen gives Go-template provisioners.
-    let root = score_core::unstable::provision::file::GO_DATA_FIELDS;
+    // The fields of the data score-gen gives Go-template provisioners (score-core's
+    // `GO_DATA_FIELDS`: score-compose's and score-k8s's `Data` structs together).
+    let root = [
+        "Guid",
+        "Uid",
+        "Type",
+        "Class",
+        "Id",
+        "Params",
+        "Metadata",
+        "Init",
+        "State",
+        "Shared",
+        "SourceWorkload",
+        "WorkloadMetadata",
+        "WorkloadServices",
+        "Namespace",
+        "ComposeProjectName",
+        "MountsDirectory",
+    ];
     let data = json!({
         "Uid": "thing.default#w.res", "Type": "thing", "Class": "default", "Id": "w.res",
         "Params": {"port": 80, "host": "example.com", "path": "/", "name": "Svc"},
@@ -878,7 +964,7 @@ fn token_soup_never_panics() {
         } else {
             None
         };
-        if let Ok(t) = GoTemplate::parse(&src, Flavor::K8s, root) {
+        if let Ok(t) = GoTemplate::parse(&src, &functions(Flavor::K8s), root) {
             if t.render(&data, &ctx(20_000)).is_ok() {
                 rendered += 1;
             }
