@@ -1,0 +1,829 @@
+//! Hints for older Score forms and for forms borrowed from neighbouring tools (docker compose,
+//! Kubernetes): each is recognised on the document as written (before the upgrade), explained,
+//! and where the v1b1 spelling is certain, fixed by text edits (spec/hints.md has the table,
+//! with the reason for each row; spec/fixes.md the edit format).
+//!
+//! A hint replaces the schema or upgrade errors it explains (`covers`), so the user reads
+//! "`properties` was renamed to `params`" instead of "unknown field".
+
+use serde_json::Value;
+
+use crate::diag::Code;
+use crate::fix::{Edit, Fix};
+use crate::yaml::{escape_pointer_segment, Document};
+
+/// One recognised older or near-miss form.
+#[derive(Debug, Clone)]
+pub(crate) struct Hint {
+    pub code: Code,
+    /// Where it is (the key when `on_key`).
+    pub pointer: String,
+    pub on_key: bool,
+    pub message: String,
+    pub help: String,
+    pub fix: Option<Fix>,
+    /// Errors at these pointers, or below them, are explained by this hint and not reported.
+    pub covers: Vec<String>,
+}
+
+impl Hint {
+    fn on_key(pointer: String, message: String, help: String) -> Self {
+        Hint {
+            code: Code::SchemaViolation,
+            covers: vec![pointer.clone()],
+            pointer,
+            on_key: true,
+            message,
+            help,
+            fix: None,
+        }
+    }
+
+    fn with_fix(mut self, fix: Option<Fix>) -> Self {
+        self.fix = fix;
+        self
+    }
+
+    /// True when an error at `pointer` is explained by this hint.
+    pub fn covers(&self, pointer: &str) -> bool {
+        self.covers.iter().any(|c| {
+            pointer == c || (pointer.starts_with(c.as_str()) && pointer[c.len()..].starts_with('/'))
+        })
+    }
+}
+
+/// Resource types of earlier Score versions and their v1b1 names.
+pub const OLD_RESOURCE_TYPES: &[(&str, &str)] = &[
+    ("env.config", "environment"),
+    ("environment-variables", "environment"),
+    ("env", "environment"),
+    ("postgresql", "postgres"),
+    ("psql", "postgres"),
+    ("pg", "postgres"),
+    ("mysql-instance", "mysql"),
+    ("mongo", "mongodb"),
+    ("amqp", "rabbitmq"),
+    ("dns-record", "dns"),
+    ("ingress", "route"),
+    ("http-route", "route"),
+    ("volumes", "volume"),
+    ("s3-bucket", "s3"),
+];
+
+/// `apiVersion` values people write for v1b1.
+const OLD_API_VERSIONS: &[&str] = &[
+    "score.dev/v1beta1",
+    "score.dev/v1",
+    "score.dev/v1b",
+    "score.sh/v1b1",
+    "v1b1",
+    "score/v1b1",
+    "score.dev/V1b1",
+    "score.dev/v1b1 ",
+];
+
+/// Every hint for `doc` (the document after overrides, before the upgrade), in no special order.
+pub(crate) fn hints(doc: &Document) -> Vec<Hint> {
+    let mut out = Vec::new();
+    let Some(root) = doc.value.as_object() else {
+        return out;
+    };
+    let text = &doc.source.text;
+
+    // Top level: a whole file from another tool.
+    if root.contains_key("services") && !root.contains_key("containers") {
+        out.push(Hint::on_key(
+            "/services".into(),
+            "`services` is a docker compose key; this looks like a compose file, not a Score file".into(),
+            "a Score file describes one workload: `apiVersion: score.dev/v1b1`, `metadata: {name: ...}`, and its `containers:`; see spec/hints.md".into(),
+        ));
+    }
+    if root.contains_key("kind") && root.contains_key("spec") {
+        out.push(Hint::on_key(
+            "/kind".into(),
+            "`kind` and `spec` are Kubernetes manifest keys; this looks like a manifest, not a Score file".into(),
+            "write the workload as Score: `apiVersion: score.dev/v1b1`, `metadata: {name: ...}`, `containers: {main: {image: ...}}`".into(),
+        ));
+    }
+    if let Some(Value::String(v)) = root.get("apiVersion") {
+        if v != "score.dev/v1b1" && OLD_API_VERSIONS.contains(&v.as_str()) {
+            let mut h = Hint::on_key(
+                "/apiVersion".into(),
+                format!("apiVersion \"{v}\" is not a Score version score-gen reads"),
+                "Score files today are `apiVersion: score.dev/v1b1`".into(),
+            );
+            h.on_key = false;
+            out.push(
+                h.with_fix(
+                    scalar_edit(doc, "/apiVersion", "score.dev/v1b1")
+                        .map(|e| Fix::machine("set apiVersion to `score.dev/v1b1`", vec![e])),
+                ),
+            );
+        }
+    }
+    if let (Some(Value::String(name)), None) = (root.get("name"), root.get("metadata")) {
+        out.push(
+            Hint::on_key(
+                "/name".into(),
+                "`name` belongs under `metadata`".into(),
+                format!("write `metadata:` with `name: {name}` under it"),
+            )
+            .with_fix(
+                wrap_key_edit(doc, "/name", "metadata")
+                    .map(|e| Fix::machine("move `name` under `metadata`", e)),
+            ),
+        );
+    }
+
+    if let Some(Value::Object(containers)) = root.get("containers") {
+        for (cname, c) in containers {
+            let Some(c) = c.as_object() else { continue };
+            let base = format!("/containers/{}", escape_pointer_segment(cname));
+            container_hints(doc, text, &base, cname, c, &mut out);
+        }
+    } else if let Some(Value::Array(items)) = root.get("containers") {
+        let mut h = Hint::on_key(
+            "/containers".into(),
+            "`containers` is a list; in Score it is a mapping keyed by container name".into(),
+            "write each container as `NAME:` with its fields under it (`containers: {main: {image: nginx}}`)".into(),
+        );
+        // At the list itself (the first item), where the user edits.
+        h.on_key = false;
+        out.push(h.with_fix(containers_list_fix(doc, text, items)));
+    }
+
+    if let Some(Value::Object(resources)) = root.get("resources") {
+        for (rname, r) in resources {
+            let Some(r) = r.as_object() else { continue };
+            let base = format!("/resources/{}", escape_pointer_segment(rname));
+            // An older type name the schema refuses (`env.config`): certain, so fixed here;
+            // older names that are valid types (`postgresql`) are matched against the
+            // provisioners later (a platform may have a provisioner for them).
+            if let Some(Value::String(kind)) = r.get("type") {
+                if let Some((_, new)) = OLD_RESOURCE_TYPES
+                    .iter()
+                    .find(|(old, _)| old == kind && !valid_type_name(old))
+                {
+                    let ptr = format!("{base}/type");
+                    let mut h = Hint::on_key(
+                        ptr.clone(),
+                        format!("`{kind}` is the older Score name of the resource type `{new}`"),
+                        format!("score.dev/v1b1 calls this resource type `{new}`"),
+                    );
+                    h.on_key = false;
+                    out.push(
+                        h.with_fix(
+                            scalar_edit(doc, &ptr, new)
+                                .map(|e| Fix::machine(format!("set the type to `{new}`"), vec![e])),
+                        ),
+                    );
+                }
+            }
+            if r.contains_key("properties") {
+                let ptr = format!("{base}/properties");
+                let fix = if r.contains_key("params") {
+                    None
+                } else {
+                    rename_key(doc, &ptr, "params")
+                        .map(|e| Fix::machine("rename `properties` to `params`", vec![e]))
+                };
+                out.push(
+                    Hint::on_key(
+                        ptr,
+                        "`properties` is the older Score name of a resource's `params`".into(),
+                        "score.dev/v1b1 passes a resource's inputs to its provisioner as `params`"
+                            .into(),
+                    )
+                    .with_fix(fix),
+                );
+            }
+        }
+    }
+    out
+}
+
+fn container_hints(
+    doc: &Document,
+    text: &str,
+    base: &str,
+    cname: &str,
+    c: &serde_json::Map<String, Value>,
+    out: &mut Vec<Hint>,
+) {
+    // Older Score: `probes: {liveness: ..., readiness: ...}`.
+    if let Some(probes) = c.get("probes") {
+        let ptr = format!("{base}/probes");
+        let names: Vec<String> = probes
+            .as_object()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default();
+        let renames: Vec<(String, &str)> = names
+            .iter()
+            .filter_map(|k| match k.as_str() {
+                "liveness" | "livenessProbe" => Some((k.clone(), "livenessProbe")),
+                "readiness" | "readinessProbe" => Some((k.clone(), "readinessProbe")),
+                _ => None,
+            })
+            .collect();
+        let clash = renames.iter().any(|(_, n)| c.contains_key(*n));
+        let fix = if renames.len() == names.len() && !names.is_empty() && !clash {
+            hoist_children(doc, text, &ptr, &renames).map(|e| {
+                Fix::machine(
+                    "replace `probes:` by `livenessProbe:`/`readinessProbe:` on the container",
+                    e,
+                )
+            })
+        } else {
+            None
+        };
+        out.push(
+            Hint::on_key(
+                ptr,
+                "`probes` is the older Score form of a container's probes".into(),
+                format!("score.dev/v1b1 has `livenessProbe:` and `readinessProbe:` directly on the container `{cname}` (each with `httpGet:` or `exec:`); there is no startup probe"),
+            )
+            .with_fix(fix),
+        );
+    }
+    // Kubernetes: `env: [{name, value}]`.
+    if let Some(env) = c.get("env") {
+        let ptr = format!("{base}/env");
+        let pairs = env.as_array().and_then(|items| {
+            items
+                .iter()
+                .map(|i| {
+                    let m = i.as_object()?;
+                    let name = m.get("name")?.as_str()?;
+                    if m.keys().any(|k| k != "name" && k != "value") {
+                        return None;
+                    }
+                    Some((
+                        name.to_string(),
+                        m.get("value")
+                            .cloned()
+                            .unwrap_or(Value::String(String::new())),
+                    ))
+                })
+                .collect::<Option<Vec<_>>>()
+        });
+        let fix = match (&pairs, c.contains_key("variables")) {
+            (Some(p), false) => {
+                replace_block_with_map(doc, text, &ptr, "variables", p).map(|(e, clean)| {
+                    fix_of(clean, "turn the `env` list into a `variables` mapping", e)
+                })
+            }
+            _ => None,
+        };
+        out.push(
+            Hint::on_key(
+                ptr,
+                "`env` is the Kubernetes name; Score calls a container's environment `variables`".into(),
+                "write `variables:` as a mapping `NAME: value`; a value taken from a secret or another resource is a placeholder such as `${resources.db.password}`".into(),
+            )
+            .with_fix(fix),
+        );
+    }
+    // docker compose: `environment:` as a mapping or as a list of `NAME=value`.
+    if let Some(envv) = c.get("environment") {
+        let ptr = format!("{base}/environment");
+        let has_vars = c.contains_key("variables");
+        let fix = match envv {
+            Value::Object(_) if !has_vars => rename_key(doc, &ptr, "variables")
+                .map(|e| Fix::machine("rename `environment` to `variables`", vec![e])),
+            Value::Array(items) if !has_vars => items
+                .iter()
+                .map(|i| {
+                    let s = i.as_str()?;
+                    let (k, v) = s.split_once('=')?;
+                    Some((k.to_string(), Value::String(v.to_string())))
+                })
+                .collect::<Option<Vec<_>>>()
+                .and_then(|p| replace_block_with_map(doc, text, &ptr, "variables", &p))
+                .map(|(e, clean)| {
+                    fix_of(
+                        clean,
+                        "turn the `environment` list into a `variables` mapping",
+                        e,
+                    )
+                }),
+            _ => None,
+        };
+        out.push(
+            Hint::on_key(
+                ptr,
+                "`environment` is the docker compose name; Score calls a container's environment `variables`".into(),
+                "write `variables:` as a mapping `NAME: value` (not a list of `NAME=value`)".into(),
+            )
+            .with_fix(fix),
+        );
+    }
+    // compose / Kubernetes ports on the container.
+    if let Some(ports) = c.get("ports") {
+        let ptr = format!("{base}/ports");
+        let example = ports
+            .as_array()
+            .and_then(|a| a.first())
+            .map(|p| match p {
+                Value::String(s) => {
+                    let mut parts = s.rsplitn(2, ':');
+                    let target = parts
+                        .next()
+                        .unwrap_or("")
+                        .trim_end_matches("/tcp")
+                        .to_string();
+                    let port = parts
+                        .next()
+                        .map(|p| p.rsplit(':').next().unwrap_or(p).to_string())
+                        .unwrap_or_else(|| target.clone());
+                    format!("service: {{ports: {{web: {{port: {port}, targetPort: {target}}}}}}}")
+                }
+                Value::Number(n) => format!("service: {{ports: {{web: {{port: {n}}}}}}}"),
+                Value::Object(m) => {
+                    let port = m
+                        .get("containerPort")
+                        .or_else(|| m.get("target"))
+                        .map(|v| v.to_string())
+                        .unwrap_or_else(|| "80".into());
+                    format!("service: {{ports: {{web: {{port: {port}}}}}}}")
+                }
+                _ => "service: {ports: {web: {port: 80}}}".into(),
+            })
+            .unwrap_or_else(|| "service: {ports: {web: {port: 80}}}".into());
+        out.push(Hint::on_key(
+            ptr,
+            "a container has no `ports` in Score; the workload's ports are declared under `service.ports`".into(),
+            format!("at the top level of the file, next to `containers:`, write `{example}` (`port` is what other workloads call, `targetPort` what the container listens on)"),
+        ));
+    }
+    for (key, help) in [
+        ("depends_on", "Score has no `depends_on`: a database or other service is a resource (declare it under `resources:` and the provisioner starts it); to order containers of this workload, put `before: {THIS: {ready: started}}` on the container that must start first"),
+        ("dependsOn", "Score has no `dependsOn`: declare what the workload needs under `resources:`; to order containers of this workload use `before` on the container that must start first"),
+        ("build", "Score has no `build`: set `image: .` and pass the build context on the command line (`score-gen compose --build CONTAINER=./dir`)"),
+        ("container_name", "the container's name is its key under `containers:`; remove `container_name`"),
+        ("restart", "restart policies are the platform's concern in Score; remove `restart`"),
+        ("healthcheck", "Score's health checks are `livenessProbe`/`readinessProbe` with `httpGet:` or `exec: {command: [...]}`"),
+        ("imagePullPolicy", "Score has no image pull policy; remove it (a Kubernetes patch template can set it)"),
+        ("name", "the container's name is its key under `containers:`; remove `name`"),
+        ("workingDir", "Score has no working directory; build it into the image or set it in `command`"),
+        ("working_dir", "Score has no working directory; build it into the image or set it in `command`"),
+        ("volumeMounts", "Score's volume mounts are `volumes:` on the container, a mapping from the mount path to `{source: ${resources.NAME}}`"),
+        ("entrypoint", "Score's `command` replaces the image's entrypoint; rename `entrypoint` to `command` (a list)"),
+    ] {
+        if c.contains_key(key) {
+            let ptr = format!("{base}/{}", escape_pointer_segment(key));
+            let fix = match key {
+                "container_name" | "restart" | "imagePullPolicy" | "name" => {
+                    delete_member(doc, text, &ptr).map(|e| Fix::maybe(format!("remove `{key}`"), vec![e]))
+                }
+                "entrypoint" if !c.contains_key("command") => rename_key(doc, &ptr, "command")
+                    .map(|e| Fix::maybe("rename `entrypoint` to `command`", vec![e])),
+                _ => None,
+            };
+            out.push(
+                Hint::on_key(ptr, format!("`{key}` is not a Score container field"), help.into())
+                    .with_fix(fix),
+            );
+        }
+    }
+    // Kubernetes resources without `limits`/`requests`.
+    if let Some(Value::Object(r)) = c.get("resources") {
+        for key in ["cpu", "memory"] {
+            if r.contains_key(key) {
+                out.push(Hint::on_key(
+                    format!("{base}/resources/{key}"),
+                    format!("`{key}` goes under `limits:` or `requests:`"),
+                    format!("write `resources: {{limits: {{{key}: ...}}}}` (the most the container may use) or `requests:` (what it is guaranteed)"),
+                ));
+            }
+        }
+    }
+    // Older Score: `files` as a list with `path:` for the mount path.
+    if let Some(Value::Array(files)) = c.get("files") {
+        for (i, f) in files.iter().enumerate() {
+            let Some(f) = f.as_object() else { continue };
+            let item = format!("{base}/files/{i}");
+            if f.contains_key("path") && !f.contains_key("target") {
+                let ptr = format!("{item}/path");
+                let mut h = Hint::on_key(
+                    ptr.clone(),
+                    "a file's mount path is `target`; `path` is its older name".into(),
+                    "score.dev/v1b1 names where a file is mounted `target` (better still, write `files` as a mapping keyed by the target path)".into(),
+                )
+                .with_fix(rename_key(doc, &ptr, "target").map(|e| Fix::machine("rename `path` to `target`", vec![e])));
+                h.code = Code::UpgradeMissingTarget;
+                h.covers = vec![item.clone(), ptr];
+                out.push(h);
+            }
+        }
+    }
+}
+
+/// The schema's rule for a resource type: 2-63 letters, digits and '-', starting and ending with
+/// a letter or digit.
+fn valid_type_name(s: &str) -> bool {
+    let b = s.as_bytes();
+    (2..=63).contains(&b.len())
+        && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')
+        && b[0].is_ascii_alphanumeric()
+        && b[b.len() - 1].is_ascii_alphanumeric()
+}
+
+fn fix_of(clean: bool, message: &str, edits: Vec<Edit>) -> Fix {
+    if clean {
+        Fix::machine(message, edits)
+    } else {
+        // Comments inside the replaced text would be lost: offer, do not apply.
+        Fix::maybe(format!("{message} (comments inside it are dropped)"), edits)
+    }
+}
+
+/// Renames the mapping key at `pointer` to `new`, keeping its quoting.
+pub(crate) fn rename_key(doc: &Document, pointer: &str, new: &str) -> Option<Edit> {
+    let span = doc.spans.key(pointer)?;
+    let text = &doc.source.text;
+    let raw = text.get(span.offset..span.offset + span.len)?;
+    let old = unescape_last(pointer);
+    if raw == old {
+        return Some(Edit::new(span, new));
+    }
+    for q in ['"', '\''] {
+        if raw.len() == old.len() + 2
+            && raw.starts_with(q)
+            && raw.ends_with(q)
+            && raw[1..raw.len() - 1] == old
+        {
+            return Some(Edit::at(&doc.source, span.offset + 1, old.len(), new));
+        }
+    }
+    None
+}
+
+/// Replaces the scalar string at `pointer` with `new`, keeping its quoting.
+pub(crate) fn scalar_edit(doc: &Document, pointer: &str, new: &str) -> Option<Edit> {
+    let old = doc.value.pointer(pointer)?.as_str()?;
+    let span = doc.spans.value(pointer)?;
+    let text = &doc.source.text;
+    let raw = text.get(span.offset..span.offset + span.len)?;
+    if raw == old {
+        return Some(Edit::new(span, new));
+    }
+    for q in ['"', '\''] {
+        if raw.len() == old.len() + 2
+            && raw.starts_with(q)
+            && raw.ends_with(q)
+            && raw[1..raw.len() - 1] == *old
+        {
+            return Some(Edit::at(&doc.source, span.offset + 1, old.len(), new));
+        }
+    }
+    None
+}
+
+fn unescape_last(pointer: &str) -> String {
+    pointer
+        .rsplit('/')
+        .next()
+        .unwrap_or("")
+        .replace("~1", "/")
+        .replace("~0", "~")
+}
+
+fn line_start(text: &str, at: usize) -> usize {
+    text[..at].rfind('\n').map_or(0, |i| i + 1)
+}
+
+fn line_end_incl(text: &str, at: usize) -> usize {
+    text[at..].find('\n').map_or(text.len(), |i| at + i + 1)
+}
+
+fn indent_of(line: &str) -> usize {
+    line.len() - line.trim_start_matches(' ').len()
+}
+
+fn is_blank_or_comment(line: &str) -> bool {
+    let t = line.trim();
+    t.is_empty() || t.starts_with('#')
+}
+
+/// For a block mapping member whose key starts at `key_offset`: the key's column (bytes from the
+/// line start), the end of the key line (after its newline), whether the key line holds a value
+/// after the colon (flow or scalar), and the end of the member's block (after the newline of its
+/// last non-blank, non-comment line).
+fn member_extent(text: &str, key_offset: usize) -> Option<(usize, usize, bool, usize)> {
+    let ls = line_start(text, key_offset);
+    let key_col = key_offset - ls;
+    // Only a key that starts its line (after indentation) or a `- ` item.
+    if !text[ls..key_offset].chars().all(|c| c == ' ' || c == '-') {
+        return None;
+    }
+    let key_line_end = line_end_incl(text, key_offset);
+    let rest = &text[key_offset..key_line_end];
+    let after_colon = rest.split_once(':').map(|(_, r)| r)?;
+    let inline = !is_blank_or_comment(after_colon);
+    let mut end = key_line_end;
+    let mut at = key_line_end;
+    while at < text.len() {
+        let le = line_end_incl(text, at);
+        let line = text[at..le].trim_end_matches(['\n', '\r']);
+        if is_blank_or_comment(line) {
+            at = le;
+            continue;
+        }
+        let ind = indent_of(line);
+        let seq_at_same = ind == key_col && line[ind..].starts_with('-');
+        if ind > key_col || seq_at_same {
+            end = le;
+            at = le;
+        } else {
+            break;
+        }
+    }
+    Some((key_col, key_line_end, inline, end))
+}
+
+/// The member at `pointer` and its block: deleted whole (a maybe-fix for keys with no Score
+/// meaning).
+fn delete_member(doc: &Document, text: &str, pointer: &str) -> Option<Edit> {
+    let key = doc.spans.key(pointer)?;
+    let (_, _, _, end) = member_extent(text, key.offset)?;
+    let ls = line_start(text, key.offset);
+    if !text[ls..key.offset].trim().is_empty() {
+        return None;
+    }
+    Some(Edit::at(&doc.source, ls, end - ls, ""))
+}
+
+/// `probes:` (block style) whose children are renamed and moved up one level: the `probes:` line
+/// is deleted, every line of its block is dedented by the children's extra indentation, and each
+/// child key is renamed. Every other byte (comments, quoting, the children's values) stays.
+fn hoist_children(
+    doc: &Document,
+    text: &str,
+    pointer: &str,
+    renames: &[(String, &str)],
+) -> Option<Vec<Edit>> {
+    let key = doc.spans.key(pointer)?;
+    let (key_col, key_line_end, inline, end) = member_extent(text, key.offset)?;
+    let ls = line_start(text, key.offset);
+    if inline
+        || !text[ls..key.offset].trim().is_empty()
+        || text[key.offset..key_line_end].contains('#')
+    {
+        return None;
+    }
+    // The children's indentation: that of the first content line.
+    let mut child_col = None;
+    let mut at = key_line_end;
+    while at < end {
+        let le = line_end_incl(text, at);
+        let line = &text[at..le];
+        if !is_blank_or_comment(line) {
+            child_col = Some(indent_of(line));
+            break;
+        }
+        at = le;
+    }
+    let child_col = child_col?;
+    if child_col <= key_col {
+        return None;
+    }
+    let shift = child_col - key_col;
+    let mut edits = vec![Edit::at(&doc.source, ls, key_line_end - ls, "")];
+    let mut at = key_line_end;
+    while at < end {
+        let le = line_end_incl(text, at);
+        let line = &text[at..le];
+        let cut = indent_of(line).min(shift);
+        if cut > 0 && !line.trim().is_empty() {
+            edits.push(Edit::at(&doc.source, at, cut, ""));
+        }
+        at = le;
+    }
+    for (old, new) in renames {
+        if old != new {
+            edits.push(rename_key(
+                doc,
+                &format!("{pointer}/{}", escape_pointer_segment(old)),
+                new,
+            )?);
+        }
+    }
+    Some(edits)
+}
+
+/// `name: x` at the top level → `metadata:\n  name: x`.
+fn wrap_key_edit(doc: &Document, pointer: &str, parent: &str) -> Option<Vec<Edit>> {
+    let key = doc.spans.key(pointer)?;
+    let text = &doc.source.text;
+    let ls = line_start(text, key.offset);
+    if ls != key.offset {
+        return None;
+    }
+    Some(vec![Edit::at(&doc.source, ls, 0, format!("{parent}:\n  "))])
+}
+
+/// Replaces the member at `pointer` (its key line and block) by `new_key:` and one line per
+/// pair. The flag says whether the replaced text held no comments (else the fix is only offered).
+fn replace_block_with_map(
+    doc: &Document,
+    text: &str,
+    pointer: &str,
+    new_key: &str,
+    pairs: &[(String, Value)],
+) -> Option<(Vec<Edit>, bool)> {
+    let key = doc.spans.key(pointer)?;
+    let (key_col, _, _, end) = member_extent(text, key.offset)?;
+    let ls = line_start(text, key.offset);
+    if !text[ls..key.offset].trim().is_empty() {
+        return None;
+    }
+    let old = &text[key.offset..end];
+    let clean = !old.lines().any(|l| l.contains('#'));
+    let pad = " ".repeat(key_col + 2);
+    let mut new = format!("{new_key}:");
+    if pairs.is_empty() {
+        new.push_str(" {}");
+    }
+    new.push('\n');
+    for (k, v) in pairs {
+        new.push_str(&format!("{pad}{}: {}\n", yaml_scalar(k), yaml_value(v)));
+    }
+    if !text[..end].ends_with('\n') {
+        new.pop();
+    }
+    Some((
+        vec![Edit::at(&doc.source, key.offset, end - key.offset, new)],
+        clean,
+    ))
+}
+
+/// A string as a YAML scalar: plain when that reads back as the same string, else double-quoted.
+pub(crate) fn yaml_scalar(s: &str) -> String {
+    let plain_ok = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-./${}@+".contains(c))
+        && !s.starts_with(['-', '.', '$', '@'])
+        && !matches!(
+            s.to_ascii_lowercase().as_str(),
+            "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "~"
+        )
+        && s.parse::<f64>().is_err();
+    if plain_ok {
+        s.to_string()
+    } else {
+        serde_json::to_string(s).unwrap_or_default()
+    }
+}
+
+fn yaml_value(v: &Value) -> String {
+    match v {
+        // Score variables are strings: quote numbers and booleans so they stay text.
+        Value::String(s) => yaml_scalar(s),
+        Value::Null => "\"\"".into(),
+        other => serde_json::to_string(&other.to_string()).unwrap_or_default(),
+    }
+}
+
+/// Edits for a resource whose type no provisioner knows: the older name (table) or the one
+/// known type within a small edit distance. `None` when there is no single good candidate.
+pub(crate) fn resource_type_fix(
+    doc: &Document,
+    res_pointer: &str,
+    kind: &str,
+    known: &[String],
+) -> Option<(String, Option<Fix>)> {
+    let candidate = OLD_RESOURCE_TYPES
+        .iter()
+        .find(|(old, new)| *old == kind && known.iter().any(|k| k == new))
+        .map(|(_, new)| new.to_string())
+        .or_else(|| {
+            let lower = kind.to_lowercase();
+            let mut scored: Vec<(usize, &String)> = known
+                .iter()
+                .map(|k| (crate::schema::edit_distance(&lower, &k.to_lowercase()), k))
+                .filter(|(d, k)| *d <= 2.max(k.chars().count() / 4))
+                .collect();
+            scored.sort();
+            match scored.as_slice() {
+                [(_, k)] => Some((*k).clone()),
+                [(d, k), (e, _), ..] if d < e => Some((*k).clone()),
+                _ => None,
+            }
+        })?;
+    let fix = scalar_edit(doc, &format!("{res_pointer}/type"), &candidate)
+        .map(|e| Fix::machine(format!("set the type to `{candidate}`"), vec![e]));
+    Some((candidate, fix))
+}
+
+/// Resources of a loaded workload whose `type` is none of `known` (the types the provisioners in
+/// use know), each a [`Code::ProvisionNoMatch`] diagnostic at the type, with "did you mean" and a
+/// fix when there is one good candidate (an older name, or one known type within a small edit
+/// distance). `score-gen fix` uses it with the types of every target's default provisioners.
+///
+/// ```
+/// use score_core::{check_resource_types, load_workload, LoadOptions};
+/// let text = "apiVersion: score.dev/v1b1\nmetadata: {name: web}\ncontainers: {main: {image: x}}\nresources:\n  db:\n    type: postgresql\n";
+/// let loaded = load_workload("score.yaml", text.as_bytes(), &LoadOptions::default()).unwrap();
+/// let d = check_resource_types(&loaded.document, &["postgres".to_string()]);
+/// assert_eq!(d[0].fixes[0].edits[0].replacement, "postgres");
+/// ```
+pub fn check_resource_types(document: &Document, known: &[String]) -> Vec<crate::Diagnostic> {
+    let mut out = Vec::new();
+    let Some(Value::Object(resources)) = document.value.get("resources") else {
+        return out;
+    };
+    for (name, r) in resources {
+        let Some(kind) = r.get("type").and_then(Value::as_str) else {
+            continue;
+        };
+        if known.iter().any(|k| k == kind) {
+            continue;
+        }
+        let res_ptr = format!("/resources/{}", escape_pointer_segment(name));
+        let mut d = document.diagnostic(
+            Code::ProvisionNoMatch,
+            &format!("{res_ptr}/type"),
+            format!("resource '{name}' has type '{kind}', which no default provisioner knows"),
+        );
+        match resource_type_fix(document, &res_ptr, kind, known) {
+            Some((candidate, fix)) => {
+                let old = OLD_RESOURCE_TYPES
+                    .iter()
+                    .any(|(o, n)| *o == kind && *n == candidate);
+                d = d.with_help(if old {
+                    format!("`{kind}` is an older or other tool's name of `{candidate}`")
+                } else {
+                    format!("did you mean `{candidate}`?")
+                });
+                if let Some(f) = fix {
+                    d = d.with_fix(f);
+                }
+            }
+            None => {
+                d = d.with_help(format!(
+                    "types the default provisioners know: {}; a platform's own provisioner file may add more",
+                    known.join(", ")
+                ));
+            }
+        }
+        out.push(d);
+    }
+    out
+}
+
+/// `containers:` written as a block list of mappings that each have a `name` (the Kubernetes
+/// and compose habit) → a mapping keyed by those names: `- name: main` becomes `main:`, or, when
+/// `name` is not the item's first key, `- ` becomes `NAME:` on its own line and the `name` line
+/// goes. Every other line (the item's fields, comments) stays, at the indentation it has.
+fn containers_list_fix(doc: &Document, text: &str, items: &[Value]) -> Option<Fix> {
+    let mut edits = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, item) in items.iter().enumerate() {
+        let name = item.get("name")?.as_str()?;
+        if yaml_scalar(name) != name || !seen.insert(name.to_string()) {
+            return None;
+        }
+        let item_ptr = format!("/containers/{i}");
+        let first_key = item.as_object()?.keys().next()?.clone();
+        let first = doc.spans.key(&format!(
+            "{item_ptr}/{}",
+            escape_pointer_segment(&first_key)
+        ))?;
+        let ls = line_start(text, first.offset);
+        let prefix = &text[ls..first.offset];
+        // `<indent>- ` then the first key.
+        let dash = ls + prefix.find('-')?;
+        if !prefix[..dash - ls].chars().all(|c| c == ' ') || prefix[dash - ls + 1..].trim() != "" {
+            return None;
+        }
+        let name_ptr = format!("{item_ptr}/name");
+        if first_key == "name" {
+            let v = doc.spans.value(&name_ptr)?;
+            if line_start(text, v.offset) != ls {
+                return None;
+            }
+            edits.push(Edit::at(
+                &doc.source,
+                dash,
+                v.offset + v.len - dash,
+                format!("{name}:"),
+            ));
+        } else {
+            let key = doc.spans.key(&name_ptr)?;
+            let (_, key_line_end, _, end) = member_extent(text, key.offset)?;
+            let nls = line_start(text, key.offset);
+            if end != key_line_end || !text[nls..key.offset].trim().is_empty() {
+                return None;
+            }
+            let col = dash - ls;
+            edits.push(Edit::at(
+                &doc.source,
+                dash,
+                first.offset - dash,
+                format!("{name}:\n{}", " ".repeat(col + 2)),
+            ));
+            edits.push(Edit::at(&doc.source, nls, end - nls, ""));
+        }
+    }
+    (!edits.is_empty()).then(|| Fix::machine("key the containers by their `name`", edits))
+}
