@@ -1093,7 +1093,13 @@ fn substitution_help(message: &str, lookups: &BTreeMap<String, &Outputs>) -> Str
                 } else {
                     format!("outputs: {}", keys.join(", "))
                 };
-                return format!("resource '{}' ({}) has {have}", parts[1], outputs.uid);
+                let near = parts
+                    .get(2)
+                    .filter(|k| !keys.contains(&k.as_str()))
+                    .and_then(|k| crate::schema::closest(k, keys.iter().copied()))
+                    .map(|c| format!("did you mean `{c}`? "))
+                    .unwrap_or_default();
+                return format!("{near}resource '{}' ({}) has {have}", parts[1], outputs.uid);
             }
         }
     }

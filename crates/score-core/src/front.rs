@@ -113,7 +113,8 @@ pub fn load_workload(
         file = file.with_contents_hidden();
     }
     let source = Arc::new(file);
-    let mut document = yaml::parse(source, bytes, &opts.limits)?;
+    let mut document =
+        yaml::parse(source, bytes, &opts.limits).map_err(hints::explain_yaml_error)?;
     apply_overrides(&mut document, opts)?;
 
     // Every stage whose input is well-formed enough runs, so one run reports every problem
@@ -146,8 +147,31 @@ pub fn load_workload(
 
     let schema_errors = schema::validate(&document.value);
     let schema_pointers: Vec<String> = schema_errors.iter().map(|e| e.pointer.clone()).collect();
+    // Where a rename fix would put a key (the parent's pointer and the new name).
+    let renamed_to: Vec<String> = schema_errors
+        .iter()
+        .filter_map(|e| {
+            let new = e.rename_to.as_ref()?;
+            let parent = &e.pointer[..e.pointer.rfind('/')?];
+            Some(format!("{parent}/{}", yaml::escape_pointer_segment(new)))
+        })
+        .collect();
     for e in schema_errors {
-        if covered(&e.pointer) {
+        // A missing property is about the key that is missing (`/metadata` when a hint says
+        // where the user's `name` should go).
+        let missing = e
+            .message
+            .strip_prefix("missing required property \"")
+            .and_then(|m| m.strip_suffix('"'))
+            .map(|p| format!("{}/{}", e.pointer, yaml::escape_pointer_segment(p)));
+        if covered(&e.pointer) || missing.as_deref().is_some_and(covered) {
+            continue;
+        }
+        // `imgae:` with a rename to `image`: the missing `image` is the same problem.
+        if missing
+            .as_deref()
+            .is_some_and(|m| renamed_to.iter().any(|r| r == m))
+        {
             continue;
         }
         let mut fix = None;
@@ -181,6 +205,7 @@ pub fn load_workload(
     };
     for i in validate::validate(&document.value) {
         if covered(&i.pointer)
+            || hints.iter().any(|h| h.suppresses == Some(i.code))
             || (schema_failed && i.code == Code::ValidateMetadataName)
             || schema_pointers
                 .iter()
@@ -195,9 +220,28 @@ pub fn load_workload(
         if let Some(h) = i.help {
             d = d.with_help(h);
         }
-        problems.push(d);
+        let fix = i.replacement.as_ref().and_then(|new| {
+            let span = if i.on_key {
+                return hints::rename_key(&document, &i.pointer, new)
+                    .map(|e| Fix::machine(format!("rename to `{new}`"), vec![e]));
+            } else {
+                d.span?
+            };
+            let raw = document
+                .source
+                .text
+                .get(span.offset..span.offset + span.len)?;
+            (Some(raw) == i.needle.as_deref())
+                .then(|| Fix::machine(format!("write `{new}`"), vec![Edit::new(span, new.clone())]))
+        });
+        problems.push(with_fix_in(d, &document, fix));
     }
     if !problems.is_empty() {
+        problems.extend(
+            hints::older_type_names(&document)
+                .into_iter()
+                .filter(|d| d.pointer.as_deref().is_none_or(|p| !covered(p))),
+        );
         return Err(Diagnostics(in_file_order(problems, &document)));
     }
 

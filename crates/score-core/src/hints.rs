@@ -24,6 +24,9 @@ pub(crate) struct Hint {
     pub fix: Option<Fix>,
     /// Errors at these pointers, or below them, are explained by this hint and not reported.
     pub covers: Vec<String>,
+    /// Problems of this code anywhere in the file follow from this one and are not reported
+    /// (`resources:` indented under `containers:` makes every resource placeholder unknown).
+    pub suppresses: Option<Code>,
 }
 
 impl Hint {
@@ -36,6 +39,7 @@ impl Hint {
             message,
             help,
             fix: None,
+            suppresses: None,
         }
     }
 
@@ -92,18 +96,25 @@ pub(crate) fn hints(doc: &Document) -> Vec<Hint> {
 
     // Top level: a whole file from another tool.
     if root.contains_key("services") && !root.contains_key("containers") {
-        out.push(Hint::on_key(
+        let mut h = Hint::on_key(
             "/services".into(),
             "`services` is a docker compose key; this looks like a compose file, not a Score file".into(),
             "a Score file describes one workload: `apiVersion: score.dev/v1b1`, `metadata: {name: ...}`, and its `containers:`; see spec/hints.md".into(),
-        ));
+        );
+        // The whole file is another tool's: one diagnostic instead of every schema error.
+        h.covers = vec![String::new()];
+        out.push(h);
+        return out;
     }
     if root.contains_key("kind") && root.contains_key("spec") {
-        out.push(Hint::on_key(
+        let mut h = Hint::on_key(
             "/kind".into(),
             "`kind` and `spec` are Kubernetes manifest keys; this looks like a manifest, not a Score file".into(),
             "write the workload as Score: `apiVersion: score.dev/v1b1`, `metadata: {name: ...}`, `containers: {main: {image: ...}}`".into(),
-        ));
+        );
+        h.covers = vec![String::new()];
+        out.push(h);
+        return out;
     }
     if let Some(Value::String(v)) = root.get("apiVersion") {
         if v != "score.dev/v1b1" && OLD_API_VERSIONS.contains(&v.as_str()) {
@@ -121,24 +132,35 @@ pub(crate) fn hints(doc: &Document) -> Vec<Hint> {
             );
         }
     }
-    if let (Some(Value::String(name)), None) = (root.get("name"), root.get("metadata")) {
-        out.push(
-            Hint::on_key(
-                "/name".into(),
-                "`name` belongs under `metadata`".into(),
-                format!("write `metadata:` with `name: {name}` under it"),
-            )
-            .with_fix(
-                wrap_key_edit(doc, "/name", "metadata")
-                    .map(|e| Fix::machine("move `name` under `metadata`", e)),
-            ),
-        );
+    if let (Some(Value::String(name)), None | Some(Value::Null)) =
+        (root.get("name"), root.get("metadata"))
+    {
+        let fix = if root.contains_key("metadata") {
+            // `metadata:` with `name:` lost its indentation right after it.
+            indent_after_empty_parent(doc, "/metadata", "/name")
+                .map(|e| Fix::machine("indent `name` under `metadata`", vec![e]))
+        } else {
+            wrap_key_edit(doc, "/name", "metadata")
+                .map(|e| Fix::machine("move `name` under `metadata`", e))
+        };
+        let mut h = Hint::on_key(
+            "/name".into(),
+            "`name` belongs under `metadata`".into(),
+            format!("write `metadata:` with `name: {name}` under it, indented"),
+        )
+        .with_fix(fix);
+        h.covers = vec!["/name".into(), "/metadata".into()];
+        out.push(h);
     }
 
     if let Some(Value::Object(containers)) = root.get("containers") {
         for (cname, c) in containers {
-            let Some(c) = c.as_object() else { continue };
             let base = format!("/containers/{}", escape_pointer_segment(cname));
+            if let Some(h) = misplaced_top_level(doc, text, root, &base, cname, c) {
+                out.push(h);
+                continue;
+            }
+            let Some(c) = c.as_object() else { continue };
             container_hints(doc, text, &base, cname, c, &mut out);
         }
     } else if let Some(Value::Array(items)) = root.get("containers") {
@@ -826,4 +848,288 @@ fn containers_list_fix(doc: &Document, text: &str, items: &[Value]) -> Option<Fi
         }
     }
     (!edits.is_empty()).then(|| Fix::machine("key the containers by their `name`", edits))
+}
+
+/// Score's top-level keys.
+const TOP_LEVEL: &[&str] = &[
+    "apiVersion",
+    "metadata",
+    "containers",
+    "service",
+    "resources",
+];
+
+/// Where a field the user may have written at the wrong level belongs (for "lost indentation").
+fn home_of(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "name" | "annotations" => "`metadata`",
+        "image" | "command" | "args" | "variables" | "files" | "volumes" | "livenessProbe"
+        | "readinessProbe" => "a container (`containers.NAME`)",
+        "cpu" | "memory" => "`limits:` or `requests:` under a container's `resources`",
+        "limits" | "requests" => "a container's `resources`",
+        "ports" => "`service`",
+        "port" | "targetPort" | "protocol" => "a port under `service.ports`",
+        "type" | "class" | "id" | "params" => "a resource (`resources.NAME`)",
+        "httpGet" | "exec" => "`livenessProbe` or `readinessProbe`",
+        "path" | "host" | "scheme" | "httpHeaders" => "a probe's `httpGet`",
+        _ => return None,
+    })
+}
+
+/// The key of a `key: ...` line (after indentation and an optional `- `), unquoted.
+fn key_of(line: &str) -> Option<&str> {
+    let t = line.trim_start().trim_start_matches("- ").trim_start();
+    let (k, _) = t.split_once(':')?;
+    let k = k.trim().trim_matches(['"', '\'']);
+    (!k.is_empty() && !k.contains(' ')).then_some(k)
+}
+
+/// The value after `key:` on a line, without a trailing comment (empty when the value is a block).
+fn inline_value(line: &str) -> &str {
+    let t = line.trim_start().trim_start_matches("- ");
+    let Some((_, v)) = t.split_once(':') else {
+        return "";
+    };
+    let v = v.trim();
+    if v.starts_with('#') {
+        ""
+    } else {
+        v
+    }
+}
+
+/// The content lines (not blank, not a comment) before byte `at`, nearest first: (start, line).
+fn content_lines_before(text: &str, at: usize) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let mut end = line_start(text, at);
+    while end > 0 {
+        let start = line_start(text, end - 1);
+        let line = text[start..end].trim_end_matches(['\n', '\r']);
+        if !is_blank_or_comment(line) {
+            out.push((start, line));
+            if out.len() == 2 {
+                break;
+            }
+        }
+        end = start;
+    }
+    out
+}
+
+/// A YAML structure error of a Score file, re-explained when it comes from lost or wrong
+/// indentation: "mapping values are not allowed" after a dedented key, a duplicate key at the top
+/// level of a file that lost its indentation. Other errors are returned unchanged.
+pub(crate) fn explain_yaml_error(mut d: crate::Diagnostic) -> crate::Diagnostic {
+    let Some(file) = d.file.clone() else { return d };
+    let Some(span) = d.span else { return d };
+    let text = file.text.as_str();
+    if span.offset > text.len() {
+        return d;
+    }
+    if d.code == Code::LoadSyntax && d.message.contains("mapping values are not allowed") {
+        let es = line_start(text, span.offset);
+        let eline = text[es..line_end_incl(text, es)].trim_end_matches(['\n', '\r']);
+        let e = indent_of(eline);
+        let before = content_lines_before(text, span.offset);
+        let Some(&(ps, pline)) = before.first() else {
+            return d;
+        };
+        let p = indent_of(pline);
+        let (Some(pkey), Some(ekey)) = (key_of(pline), key_of(eline)) else {
+            return d;
+        };
+        if e <= p || inline_value(pline).is_empty() {
+            return d;
+        }
+        let (pl, _) = file.line_col(ps);
+        // `main:` (empty) then `image: x` at the same indentation, then deeper lines: `image`
+        // lost its indentation.
+        if let Some(&(_, qline)) = before.get(1) {
+            if indent_of(qline) == p
+                && inline_value(qline).is_empty()
+                && !qline.trim_start().starts_with('-')
+            {
+                let qkey = key_of(qline).unwrap_or("");
+                d.message = format!(
+                    "invalid YAML: `{pkey}:` (line {pl}) lost its indentation: `{ekey}:` below it is indented deeper"
+                );
+                d.help = Some(format!(
+                    "`{pkey}` is at the same indentation as `{qkey}:` above it, so `{qkey}` is empty and `{pkey}` already has a value when the deeper `{ekey}:` follows; indent `{pkey}:` by {} space(s), like `{ekey}:`",
+                    e - p
+                ));
+                d.fixes.push(Fix::machine(
+                    format!("indent `{pkey}:` (line {pl}) like `{ekey}:`"),
+                    vec![Edit::at(&file, ps, 0, " ".repeat(e - p))],
+                ));
+                return d;
+            }
+        }
+        d.message = format!(
+            "invalid YAML: `{ekey}:` is indented deeper than `{pkey}:` (line {pl}), which already has a value"
+        );
+        d.help = Some(format!(
+            "a key has either a value or nested keys, not both: if `{ekey}` is a sibling of `{pkey}`, give it `{pkey}`'s indentation; if `{pkey}` should hold it, move `{pkey}`'s value away"
+        ));
+        return d;
+    }
+    if d.code == Code::LoadDuplicateKey {
+        let ks = span.offset;
+        if ks != line_start(text, ks) {
+            return d;
+        }
+        let Some(key) = key_of(&text[ks..line_end_incl(text, ks)]) else {
+            return d;
+        };
+        if TOP_LEVEL.contains(&key) {
+            return d;
+        }
+        // The file's other top-level keys that are not Score's: a file that lost its indentation.
+        let stray: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.starts_with([' ', '\t', '#', '-']))
+            .filter_map(key_of)
+            .filter(|k| !TOP_LEVEL.contains(k))
+            .collect();
+        if stray.len() < 2 {
+            return d;
+        }
+        d.message = format!(
+            "{} (the file seems to have lost its indentation)",
+            d.message
+        );
+        let home = home_of(key)
+            .map(|h| format!("`{key}` belongs under {h}; "))
+            .unwrap_or_default();
+        d.help = Some(format!(
+            "`{key}` and {} other key(s) that are not Score top-level fields start at column 1, as in text pasted from a page that dropped leading spaces; {home}re-indent the file so each nested key has more indentation than its parent (two spaces per level)",
+            stray.len() - 1
+        ));
+    }
+    d
+}
+
+/// A top-level section indented under `containers:` (`service:` with `ports`, `resources:` whose
+/// entries have a `type`, `metadata:`): named as misplaced, with a fix that dedents its block to
+/// the top level when the file does not have that section already.
+fn misplaced_top_level(
+    doc: &Document,
+    text: &str,
+    root: &serde_json::Map<String, Value>,
+    pointer: &str,
+    name: &str,
+    value: &Value,
+) -> Option<Hint> {
+    let m = value.as_object();
+    let looks = match name {
+        "service" => m.is_some_and(|m| m.contains_key("ports") && !m.contains_key("image")),
+        "resources" => m.is_some_and(|m| {
+            !m.is_empty() && m.values().all(|r| r.get("type").is_some()) && !m.contains_key("image")
+        }),
+        "metadata" => m.is_some_and(|m| m.contains_key("name") && !m.contains_key("image")),
+        "apiVersion" => value.is_string(),
+        _ => false,
+    };
+    if !looks {
+        return None;
+    }
+    let fix = if root.contains_key(name) {
+        None
+    } else {
+        dedent_member(doc, text, pointer)
+            .map(|e| Fix::machine(format!("move `{name}:` to the top level (dedent it)"), e))
+    };
+    let mut h = Hint::on_key(
+        pointer.to_string(),
+        format!("`{name}` is indented under `containers:`; it is a top-level section of the Score file"),
+        format!("`{name}:` is read as a container named `{name}`; write it at the start of the line (no indentation), like `containers:`"),
+    )
+    .with_fix(fix);
+    h.covers = vec![pointer.to_string()];
+    if name == "resources" {
+        h.suppresses = Some(Code::ValidatePlaceholderUnknownResource);
+    }
+    Some(h)
+}
+
+/// Edits that move a block member (key line and block) to column 1, keeping the relative
+/// indentation of its lines.
+fn dedent_member(doc: &Document, text: &str, pointer: &str) -> Option<Vec<Edit>> {
+    let key = doc.spans.key(pointer)?;
+    let (key_col, _, _, end) = member_extent(text, key.offset)?;
+    let ls = line_start(text, key.offset);
+    if key_col == 0 || !text[ls..key.offset].chars().all(|c| c == ' ') {
+        return None;
+    }
+    let mut edits = Vec::new();
+    let mut at = ls;
+    while at < end {
+        let le = line_end_incl(text, at);
+        let line = &text[at..le];
+        let cut = indent_of(line).min(key_col);
+        if cut > 0 && !line.trim().is_empty() {
+            edits.push(Edit::at(&doc.source, at, cut, ""));
+        }
+        at = le;
+    }
+    Some(edits)
+}
+
+/// `parent:` (empty) directly followed by `child: ...` at the same indentation: an insertion of
+/// two spaces before the child's key.
+fn indent_after_empty_parent(doc: &Document, parent: &str, child: &str) -> Option<Edit> {
+    let text = &doc.source.text;
+    let p = doc.spans.key(parent)?;
+    let c = doc.spans.key(child)?;
+    let pls = line_start(text, p.offset);
+    let cls = line_start(text, c.offset);
+    if p.offset != pls || c.offset != cls {
+        return None;
+    }
+    let between = &text[line_end_incl(text, p.offset)..cls];
+    if !between.lines().all(is_blank_or_comment) {
+        return None;
+    }
+    let pline = &text[pls..line_end_incl(text, pls)];
+    if !inline_value(pline).is_empty() {
+        return None;
+    }
+    Some(Edit::at(&doc.source, cls, 0, "  "))
+}
+
+/// Resources whose type is an older or other tool's name of a Score type that is still a valid
+/// type name (`postgresql`, `mongo`): the loader cannot know the provisioners, so these are
+/// reported only alongside other problems of the file (one run shows everything; a file that
+/// loads gets the provisioners' own no-match error with the same hint). The fix is offered, not
+/// applied: `score-gen fix` applies it once it has checked the provisioners' types.
+pub(crate) fn older_type_names(doc: &Document) -> Vec<crate::Diagnostic> {
+    let mut out = Vec::new();
+    let Some(Value::Object(resources)) = doc.value.get("resources") else {
+        return out;
+    };
+    for (name, r) in resources {
+        let Some(kind) = r.get("type").and_then(Value::as_str) else {
+            continue;
+        };
+        let Some((_, new)) = OLD_RESOURCE_TYPES
+            .iter()
+            .find(|(old, _)| *old == kind && valid_type_name(old))
+        else {
+            continue;
+        };
+        let ptr = format!("/resources/{}/type", escape_pointer_segment(name));
+        let mut d = doc
+            .diagnostic(
+                Code::ProvisionNoMatch,
+                &ptr,
+                format!("resource '{name}' has type `{kind}`, an older or other tool's name of `{new}`"),
+            )
+            .with_help(format!(
+                "the default provisioners know `{new}`; keep `{kind}` only if your platform's provisioners have that type"
+            ));
+        if let Some(e) = scalar_edit(doc, &ptr, new) {
+            d = d.with_fix(Fix::maybe(format!("set the type to `{new}`"), vec![e]));
+        }
+        out.push(d);
+    }
+    out
 }
