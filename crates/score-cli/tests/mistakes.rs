@@ -42,6 +42,7 @@ const CASES: &[(&str, Fixed)] = &[
     ("compose-ports.yaml", Nothing),
     ("compose-services-file.yaml", Nothing),
     ("indent-deeper-after-value.yaml", Nothing),
+    ("indent-dedented-image-comment.yaml", Valid),
     ("indent-dedented-image.yaml", Valid),
     ("indent-lost-pasted.yaml", Nothing),
     ("indent-metadata-name-lost.yaml", Valid),

@@ -926,11 +926,30 @@ pub(crate) fn explain_yaml_error(mut d: crate::Diagnostic) -> crate::Diagnostic 
     if span.offset > text.len() {
         return d;
     }
-    if d.code == Code::LoadSyntax && d.message.contains("mapping values are not allowed") {
-        let es = line_start(text, span.offset);
+    // The deeper line: where the parser stopped ("mapping values are not allowed"), or the
+    // line after the one whose trailing comment the parser stopped at (a plain value followed by
+    // a comment, then a deeper line: "comment intercepting the multiline text").
+    let deeper = if d.code != Code::LoadSyntax {
+        None
+    } else if d.message.contains("mapping values are not allowed") {
+        Some(span.offset)
+    } else if d
+        .message
+        .contains("comment intercepting the multiline text")
+    {
+        let mut at = line_end_incl(text, span.offset);
+        while at < text.len() && is_blank_or_comment(&text[at..line_end_incl(text, at)]) {
+            at = line_end_incl(text, at);
+        }
+        (at < text.len()).then_some(at)
+    } else {
+        None
+    };
+    if let Some(anchor) = deeper {
+        let es = line_start(text, anchor);
         let eline = text[es..line_end_incl(text, es)].trim_end_matches(['\n', '\r']);
         let e = indent_of(eline);
-        let before = content_lines_before(text, span.offset);
+        let before = content_lines_before(text, anchor);
         let Some(&(ps, pline)) = before.first() else {
             return d;
         };
@@ -957,6 +976,11 @@ pub(crate) fn explain_yaml_error(mut d: crate::Diagnostic) -> crate::Diagnostic 
                     "`{pkey}` is at the same indentation as `{qkey}:` above it, so `{qkey}` is empty and `{pkey}` already has a value when the deeper `{ekey}:` follows; indent `{pkey}:` by {} space(s), like `{ekey}:`",
                     e - p
                 ));
+                // At the key to indent: that is what the user edits.
+                let key_at = ps + p;
+                let (line, column) = file.line_col(key_at);
+                d.span = Some(crate::diag::Span::new(key_at, pkey.len(), line, column));
+                d.label = Some(format!("indent `{pkey}:` like `{ekey}:` below"));
                 d.fixes.push(Fix::machine(
                     format!("indent `{pkey}:` (line {pl}) like `{ekey}:`"),
                     vec![Edit::at(&file, ps, 0, " ".repeat(e - p))],
