@@ -269,3 +269,73 @@ fn every_mistake_is_explained_and_fixed_where_it_can_be() {
         failures.join("\n\n")
     );
 }
+
+/// A problem of a workload the project remembers points at the user's file while it exists
+/// (found by its JSON pointer, so lines the stored copy lacks, such as comments, do not shift
+/// it), else at the stored copy with how to replace or `--remove` the workload.
+#[test]
+fn a_stored_workloads_problem_points_at_its_own_file() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path();
+    std::fs::write(
+        dir.join("a.yaml"),
+        "apiVersion: score.dev/v1b1\nmetadata:\n  name: alpha\n# a comment the stored copy does not have\ncontainers:\n  main:\n    image: nginx\n    variables:\n      URL: ${resources.db.url}\nresources:\n  db:\n    type: testdb\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.join("b.yaml"),
+        "apiVersion: score.dev/v1b1\nmetadata:\n  name: beta\ncontainers:\n  main:\n    image: nginx\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.join("mine.provisioners.yaml"),
+        "- uri: template://acme/testdb\n  engine: minijinja\n  type: testdb\n  outputs: |\n    url: \"postgres://db\"\n",
+    )
+    .expect("write");
+    let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let first = score_gen(
+        dir,
+        &args(&[
+            "compose",
+            "a.yaml",
+            "--provisioners",
+            "mine.provisioners.yaml",
+            "-o",
+            "c.yaml",
+        ]),
+    );
+    assert_eq!(
+        first.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    // Without the provisioner file, the stored workload 'alpha' cannot be provisioned.
+    let second = score_gen(dir, &args(&["compose", "b.yaml", "-o", "c.yaml"]));
+    let err = String::from_utf8_lossy(&second.stderr).into_owned();
+    assert_eq!(second.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("[a.yaml:12:11]"),
+        "not at the user's file:\n{err}"
+    );
+    assert!(
+        err.contains("workload 'alpha' is in the project from an earlier run"),
+        "{err}"
+    );
+    std::fs::remove_file(dir.join("a.yaml")).expect("remove");
+    let third = score_gen(dir, &args(&["compose", "b.yaml", "-o", "c.yaml"]));
+    let err = String::from_utf8_lossy(&third.stderr).into_owned();
+    assert!(err.contains("a.yaml (as stored in"), "{err}");
+    assert!(err.contains("--remove alpha"), "{err}");
+    // And --remove does drop it.
+    let fourth = score_gen(
+        dir,
+        &args(&["compose", "b.yaml", "--remove", "alpha", "-o", "c.yaml"]),
+    );
+    assert_eq!(
+        fourth.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&fourth.stderr)
+    );
+}
