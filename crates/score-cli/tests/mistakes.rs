@@ -339,3 +339,55 @@ fn a_stored_workloads_problem_points_at_its_own_file() {
         String::from_utf8_lossy(&fourth.stderr)
     );
 }
+
+/// The older-style example (`testdata/mistakes/older-style.yaml`): one run shows every
+/// problem, one `fix` makes it compile for compose, and for k8s too once the one value the file
+/// reads from the environment is set (the k8s environment provisioner reads it when score-gen
+/// runs; compose leaves it to compose).
+#[test]
+fn the_older_style_example_takes_one_run_and_one_fix() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path();
+    std::fs::copy(corpus().join("older-style.yaml"), dir.join("score.yaml")).expect("copy");
+    let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    for target in ["compose", "k8s"] {
+        let run = score_gen(dir, &args(&[target, "score.yaml", "-o", "out.yaml"]));
+        let err = String::from_utf8_lossy(&run.stderr).into_owned();
+        assert_eq!(run.status.code(), Some(1), "{err}");
+        // path → target, probes, postgresql, properties, env.config: all in the first run.
+        assert!(err.contains("5 problems found"), "{target}:\n{err}");
+    }
+    let fix = score_gen(dir, &args(&["fix", "score.yaml"]));
+    assert_eq!(
+        fix.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&fix.stderr)
+    );
+    let compose = score_gen(dir, &args(&["compose", "score.yaml", "-o", "compose.yaml"]));
+    assert_eq!(
+        compose.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&compose.stderr)
+    );
+    let k8s = Command::new(env!("CARGO_BIN_EXE_score-gen"))
+        .args([
+            "--color",
+            "never",
+            "k8s",
+            "score.yaml",
+            "-o",
+            "manifests.yaml",
+        ])
+        .current_dir(dir)
+        .env("LOG_LEVEL", "info")
+        .output()
+        .expect("run score-gen");
+    assert_eq!(
+        k8s.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&k8s.stderr)
+    );
+}
