@@ -923,7 +923,7 @@ pub(crate) fn explain_yaml_error(mut d: crate::Diagnostic) -> crate::Diagnostic 
     let Some(file) = d.file.clone() else { return d };
     let Some(span) = d.span else { return d };
     let text = file.text.as_str();
-    if span.offset > text.len() {
+    if span.offset > text.len() || !text.is_char_boundary(span.offset) {
         return d;
     }
     // The deeper line: where the parser stopped ("mapping values are not allowed"), or the

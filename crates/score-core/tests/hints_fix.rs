@@ -324,3 +324,84 @@ fn every_mutation_is_a_problem_the_valid_file_does_not_have() {
         assert_eq!(value_of(&fixed), value_of(&valid), "{m:?}:\n{fixed}");
     }
 }
+
+/// An edit that breaks the text the way copy and paste does.
+#[derive(Debug, Clone)]
+enum Damage {
+    /// Removes up to `n` leading spaces of line `line` (modulo the line count).
+    Dedent { line: usize, n: usize },
+    /// Adds `n` leading spaces.
+    Indent { line: usize, n: usize },
+    /// Inserts `text` at byte `at` (modulo the length, moved to a character boundary).
+    Insert { at: usize, text: String },
+    /// Deletes line `line`.
+    DeleteLine { line: usize },
+}
+
+fn damage() -> impl Strategy<Value = Damage> {
+    prop_oneof![
+        (any::<usize>(), 1usize..5).prop_map(|(line, n)| Damage::Dedent { line, n }),
+        (any::<usize>(), 1usize..5).prop_map(|(line, n)| Damage::Indent { line, n }),
+        (any::<usize>(), "[ :#\\-\\n\"'{}\\[\\]é\\t]{1,3}")
+            .prop_map(|(at, text)| Damage::Insert { at, text }),
+        any::<usize>().prop_map(|line| Damage::DeleteLine { line }),
+    ]
+}
+
+fn apply_damage(text: &str, d: &Damage) -> String {
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let n = lines.len().max(1);
+    match d {
+        Damage::Dedent { line, n: k } => {
+            let l = &mut lines[line % n];
+            let cut = l.len() - l.trim_start_matches(' ').len();
+            *l = l[cut.min(*k)..].to_string();
+        }
+        Damage::Indent { line, n: k } => {
+            let l = &mut lines[line % n];
+            *l = format!("{}{l}", " ".repeat(*k));
+        }
+        Damage::DeleteLine { line } => {
+            lines.remove(line % n);
+        }
+        Damage::Insert { at, text: ins } => {
+            let mut at = at % (text.len() + 1);
+            while !text.is_char_boundary(at) {
+                at -= 1;
+            }
+            return format!("{}{ins}{}", &text[..at], &text[at..]);
+        }
+    }
+    let mut out = lines.join("\n");
+    out.push('\n');
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// Damaged files (lost indentation, stray characters, missing lines) on top of near-miss
+    /// mutations: diagnosing and fixing never panics, every fix edit lies inside the text, and
+    /// the fix loop ends with a text on which no further fix applies or that it cannot improve.
+    #[test]
+    fn diagnosing_and_fixing_damaged_files_never_panics(
+        x in model(),
+        muts in prop::collection::vec(prop::sample::select(ALL), 0..3),
+        damages in prop::collection::vec(damage(), 1..4),
+    ) {
+        let mut text = render(&x, &muts);
+        for d in &damages {
+            text = apply_damage(&text, d);
+        }
+        for d in diagnose(&text) {
+            for f in &d.fixes {
+                for e in &f.edits {
+                    prop_assert!(e.span.offset + e.span.len <= text.len());
+                }
+            }
+        }
+        let once = fix(text);
+        let twice = fix(once.clone());
+        prop_assert_eq!(once, twice, "a second fix changed the text");
+    }
+}
