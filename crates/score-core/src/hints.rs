@@ -154,6 +154,14 @@ pub(crate) fn hints(doc: &Document) -> Vec<Hint> {
     }
 
     if let Some(Value::Object(containers)) = root.get("containers") {
+        // Container `ports` move to `service.ports` when there is no `service` yet and only one
+        // container has them (two lists would need merging by hand).
+        let ports_fix_ok = !root.contains_key("service")
+            && containers
+                .values()
+                .filter(|c| c.get("ports").is_some())
+                .count()
+                == 1;
         for (cname, c) in containers {
             let base = format!("/containers/{}", escape_pointer_segment(cname));
             if let Some(h) = misplaced_top_level(doc, text, root, &base, cname, c) {
@@ -161,7 +169,7 @@ pub(crate) fn hints(doc: &Document) -> Vec<Hint> {
                 continue;
             }
             let Some(c) = c.as_object() else { continue };
-            container_hints(doc, text, &base, cname, c, &mut out);
+            container_hints(doc, text, &base, cname, c, ports_fix_ok, &mut out);
         }
     } else if let Some(Value::Array(items)) = root.get("containers") {
         let mut h = Hint::on_key(
@@ -230,6 +238,7 @@ fn container_hints(
     base: &str,
     cname: &str,
     c: &serde_json::Map<String, Value>,
+    ports_fix_ok: bool,
     out: &mut Vec<Hint>,
 ) {
     // Older Score: `probes: {liveness: ..., readiness: ...}`.
@@ -371,11 +380,19 @@ fn container_hints(
                 _ => "service: {ports: {web: {port: 80}}}".into(),
             })
             .unwrap_or_else(|| "service: {ports: {web: {port: 80}}}".into());
-        out.push(Hint::on_key(
-            ptr,
-            "a container has no `ports` in Score; the workload's ports are declared under `service.ports`".into(),
-            format!("at the top level of the file, next to `containers:`, write `{example}` (`port` is what other workloads call, `targetPort` what the container listens on)"),
-        ));
+        let fix = if ports_fix_ok {
+            ports_fix(doc, text, &ptr, ports)
+        } else {
+            None
+        };
+        out.push(
+            Hint::on_key(
+                ptr,
+                "a container has no `ports` in Score; the workload's ports are declared under `service.ports`".into(),
+                format!("at the top level of the file, next to `containers:`, write `{example}` (`port` is what other workloads call, `targetPort` what the container listens on)"),
+            )
+            .with_fix(fix),
+        );
     }
     for (key, help) in [
         ("depends_on", "Score has no `depends_on`: a database or other service is a resource (declare it under `resources:` and the provisioner starts it); to order containers of this workload, put `before: {THIS: {ready: started}}` on the container that must start first"),
@@ -1156,4 +1173,95 @@ pub(crate) fn older_type_names(doc: &Document) -> Vec<crate::Diagnostic> {
         out.push(d);
     }
     out
+}
+
+/// One compose or Kubernetes port entry as (port, targetPort, protocol, name): `"80:8080"`,
+/// `"127.0.0.1:80:8080/udp"`, `8080`, `{containerPort: 8080, name: http, protocol: UDP}`, compose's
+/// long form `{target: 8080, published: 80}`.
+fn port_entry(v: &Value) -> Option<(u64, u64, Option<String>, Option<String>)> {
+    let valid = |n: u64| (1..=65535).contains(&n).then_some(n);
+    match v {
+        Value::Number(n) => {
+            let n = valid(n.as_u64()?)?;
+            Some((n, n, None, None))
+        }
+        Value::String(s) => {
+            let (spec, proto) = match s.split_once('/') {
+                Some((a, p)) => (a, Some(p.to_ascii_uppercase())),
+                None => (s.as_str(), None),
+            };
+            let parts: Vec<&str> = spec.split(':').collect();
+            let target = valid(parts.last()?.parse().ok()?)?;
+            let port = match parts.len() {
+                1 => target,
+                2 | 3 => valid(parts[parts.len() - 2].parse().ok()?)?,
+                _ => return None,
+            };
+            Some((port, target, proto, None))
+        }
+        Value::Object(m) => {
+            let target = valid(
+                m.get("containerPort")
+                    .or_else(|| m.get("target"))?
+                    .as_u64()?,
+            )?;
+            let port = match m.get("published").or_else(|| m.get("hostPort")) {
+                Some(p) => valid(p.as_u64().or_else(|| p.as_str()?.parse().ok())?)?,
+                None => target,
+            };
+            let proto = m
+                .get("protocol")
+                .and_then(Value::as_str)
+                .map(str::to_ascii_uppercase);
+            let name = m.get("name").and_then(Value::as_str).map(str::to_string);
+            Some((port, target, proto, name))
+        }
+        _ => None,
+    }
+}
+
+/// Container `ports` (a list) → a top-level `service.ports` mapping appended to the file, the
+/// container's `ports` member deleted. The first port is named `web` (or its Kubernetes
+/// `name`), the others `port-N`.
+fn ports_fix(doc: &Document, text: &str, pointer: &str, ports: &Value) -> Option<Fix> {
+    let items = ports.as_array()?;
+    if items.is_empty() {
+        return None;
+    }
+    let mut names = std::collections::BTreeSet::new();
+    let mut block = String::from("service:\n  ports:\n");
+    for (i, item) in items.iter().enumerate() {
+        let (port, target, proto, name) = port_entry(item)?;
+        if proto.as_deref().is_some_and(|p| p != "TCP" && p != "UDP") {
+            return None;
+        }
+        let name = name
+            .filter(|n| valid_type_name(n) && n.chars().all(|c| !c.is_ascii_uppercase()))
+            .unwrap_or_else(|| {
+                if i == 0 {
+                    "web".into()
+                } else {
+                    format!("port-{port}")
+                }
+            });
+        if !names.insert(name.clone()) {
+            return None;
+        }
+        block.push_str(&format!("    {name}:\n      port: {port}\n"));
+        if target != port {
+            block.push_str(&format!("      targetPort: {target}\n"));
+        }
+        if let Some(p) = proto.filter(|p| p != "TCP") {
+            block.push_str(&format!("      protocol: {p}\n"));
+        }
+    }
+    let delete = delete_member(doc, text, pointer)?;
+    if !text.ends_with('\n') {
+        block.insert(0, '\n');
+    }
+    let append = Edit::at(&doc.source, text.len(), 0, block);
+    Some(Fix::machine(
+        "move the ports to a top-level `service.ports`",
+        vec![delete, append],
+    ))
 }

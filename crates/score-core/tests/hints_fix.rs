@@ -50,6 +50,7 @@ enum Mutation {
     PostgresqlType,
     EnvConfigType,
     DedentedImage,
+    ContainerPorts,
 }
 
 use Mutation::*;
@@ -71,6 +72,7 @@ const ALL: &[Mutation] = &[
     PostgresqlType,
     EnvConfigType,
     DedentedImage,
+    ContainerPorts,
 ];
 
 fn model() -> impl Strategy<Value = Model> {
@@ -187,7 +189,11 @@ fn render(x: &Model, m: &[Mutation]) -> String {
             ));
         }
     }
-    if let Some((port, target)) = x.port {
+    if let (Some((port, target)), true) = (x.port, has(ContainerPorts)) {
+        // compose's form, on the container.
+        s.push_str(&format!("    ports:\n      - \"{port}:{target}\"\n"));
+    }
+    if let (Some((port, target)), false) = (x.port, has(ContainerPorts)) {
         let tp = if has(TargetPortTypo) {
             "targetport"
         } else {
