@@ -13,7 +13,7 @@ const MARKER_VAR: &str = "$\u{0}";
 
 use super::sprig::{
     printf_directives, FN_CHARGE, FN_FIELD, FN_FMT, FN_FMTARG, FN_NIL_TICK, FN_OUT, FN_POS,
-    FN_ROOM, FN_TICK, GO_BUILTINS, PRINTING_BUILTINS, SCALAR_RESULTS,
+    FN_ROOM, FN_TICK, FN_UNDEF_VAR, GO_BUILTINS, PRINTING_BUILTINS, SCALAR_RESULTS,
 };
 use super::GoError;
 
@@ -202,6 +202,18 @@ impl<'a> Rewriter<'a> {
                     Some(s) => {
                         s.insert(name, holds_root);
                     }
+                    // `=` on a variable no scope declares: Go fails when it executes.
+                    None if pipe.is_assign => {
+                        let pos = pipe.pos;
+                        pipe.commands = vec![command(
+                            pos,
+                            vec![
+                                ident(pos, FN_UNDEF_VAR),
+                                Expr::String(pos, Arc::from(name.as_str())),
+                            ],
+                        )];
+                        return Ok(pipe);
+                    }
                     None => {
                         if let Some(s) = scopes.last_mut() {
                             s.insert(name, holds_root);
@@ -312,6 +324,18 @@ impl<'a> Rewriter<'a> {
     }
 
     fn expr(&self, e: Expr, root: bool) -> Result<Expr, GoError> {
+        if let Expr::Variable(pos, name, _) = &e {
+            // Go's parser refuses a variable no enclosing scope declares.
+            if name != "$"
+                && !self
+                    .root_vars
+                    .borrow()
+                    .iter()
+                    .any(|s| s.contains_key(name.as_str()))
+            {
+                return Err(self.error(*pos, format!("undefined variable {:?}", name.as_str())));
+            }
+        }
         Ok(match e {
             Expr::Identifier(pos, name) => {
                 if !self.funcs.contains_key(name.as_str()) && !GO_BUILTINS.contains(&name.as_str())

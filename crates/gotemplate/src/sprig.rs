@@ -31,6 +31,8 @@ pub(super) const FN_NIL_TICK: &str = "\u{0}niltick";
 pub(super) const FN_FMTARG: &str = "\u{0}fmtarg";
 /// Checks the printed size of a list or dict against the fuel left, passing it on (internal).
 pub(super) const FN_ROOM: &str = "\u{0}room";
+/// `$x = ...` where no scope declares `$x` (internal): Go's execution error.
+pub(super) const FN_UNDEF_VAR: &str = "\u{0}undefvar";
 /// Records the position of the action about to run (internal).
 pub(super) const FN_POS: &str = "\u{0}pos";
 /// An unknown field of the root struct (internal).
@@ -1132,6 +1134,15 @@ fn internal(m: &mut FuncMap) {
                 check_room(printed_size(&v, fuel_left())).map_err(gotmpl::TemplateError::Exec)?;
             }
             Ok(v)
+        }),
+    );
+    m.insert(
+        FN_UNDEF_VAR.into(),
+        Arc::new(|a: &[Value]| {
+            let name = a.first().map(go_sprint).unwrap_or_default();
+            Err(gotmpl::TemplateError::Exec(format!(
+                "undefined variable: {name}"
+            )))
         }),
     );
     m.insert(
