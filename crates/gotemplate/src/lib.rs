@@ -6,7 +6,7 @@
 //! `root_fields`, the root is a struct with those fields, like the tools' `Data` struct) and
 //! the per-render context that the seeded random functions and the fuel need.
 //!
-//! The functions a template may call are a [`Functions`] set: Go's built-ins and sprig 3.2.3
+//! The functions a template may call are a [`Functions`] set: Go's built-ins and sprig 3.3.0
 //! ([`Functions::sprig`]), plus any the caller adds with [`Functions::with`]. An added
 //! function gets its arguments checked as Go checks them for its [`Param`] types, its result
 //! counted against the fuel, and the render's extra data (an [`Extra`] passed to
@@ -111,7 +111,7 @@ impl Default for Functions {
 }
 
 impl Functions {
-    /// Go's built-ins and sprig 3.2.3 (refused functions included: they fail when called,
+    /// Go's built-ins and sprig 3.3.0 (refused functions included: they fail when called,
     /// saying why).
     pub fn sprig() -> Functions {
         Functions {

@@ -1,4 +1,4 @@
-//! The function library: sprig 3.2.3 as Go's sprig behaves (read from its source), the
+//! The function library: sprig 3.3.0 as Go's sprig behaves (read from its source), the
 //! refused functions, and the internal helpers the tree rewrite calls. Callers add their own
 //! functions through [`super::Functions::with`].
 //!
@@ -95,6 +95,7 @@ pub(super) const SCALAR_RESULTS: &[&str] = &[
     "swapcase",
     "sha1sum",
     "sha256sum",
+    "sha512sum",
     "adler32sum",
     "randAlphaNum",
     "randAlpha",
@@ -1690,6 +1691,11 @@ fn strings(m: &mut FuncMap) {
     reg(m, "sha256sum", &[S], None, |a| {
         use sha2::Digest;
         Ok(s(hex(&sha2::Sha256::digest(st(&a[0]).as_bytes()))))
+    });
+    // sprig 3.3.0 (the tools' version) added sha512sum.
+    reg(m, "sha512sum", &[S], None, |a| {
+        use sha2::Digest;
+        Ok(s(hex(&sha2::Sha512::digest(st(&a[0]).as_bytes()))))
     });
     reg(m, "adler32sum", &[S], None, |a| {
         let (mut x, mut y) = (1u32, 0u32);
