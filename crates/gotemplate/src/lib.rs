@@ -325,6 +325,7 @@ fn run(
         fuel,
         extra: extra.cloned(),
         position: (0, 0),
+        kept: Vec::new(),
     };
     let _guard = StateGuard::install(state);
     let mut out = FuelWriter {
@@ -377,6 +378,8 @@ struct RenderState {
     extra: Option<Extra>,
     /// Line and column of the action running (set by the rewrite's markers).
     position: (usize, usize),
+    /// The dicts map-changing calls returned, by call id, until written back.
+    kept: Vec<(i64, Value)>,
 }
 
 thread_local! {
@@ -440,6 +443,26 @@ pub(crate) fn set_position(line: usize, column: usize) {
             st.position = (line, column);
         }
     });
+}
+
+/// Keeps the dict the map-changing call `id` returned (see the rewrite's write-back).
+pub(crate) fn keep(id: i64, v: Value) {
+    STATE.with(|s| {
+        if let Some(st) = s.borrow_mut().as_mut() {
+            st.kept.retain(|(k, _)| *k != id);
+            st.kept.push((id, v));
+        }
+    });
+}
+
+/// The dict kept for call `id`, if it ran since it was last taken.
+pub(crate) fn take_kept(id: i64) -> Option<Value> {
+    STATE.with(|s| {
+        let mut st = s.borrow_mut();
+        let st = st.as_mut()?;
+        let i = st.kept.iter().position(|(k, _)| *k == id)?;
+        Some(st.kept.swap_remove(i).1)
+    })
 }
 
 /// The caller's extra data of the current render.

@@ -33,6 +33,10 @@ pub(super) const FN_FMTARG: &str = "\u{0}fmtarg";
 pub(super) const FN_ROOM: &str = "\u{0}room";
 /// `$x = ...` where no scope declares `$x` (internal): Go's execution error.
 pub(super) const FN_UNDEF_VAR: &str = "\u{0}undefvar";
+/// Keeps the dict a map-changing call returned, under the call's id (internal).
+pub(super) const FN_KEEP: &str = "\u{0}keep";
+/// The dict kept under an id since it was last asked for, else the current value (internal).
+pub(super) const FN_KEPT: &str = "\u{0}kept";
 /// Records the position of the action about to run (internal).
 pub(super) const FN_POS: &str = "\u{0}pos";
 /// An unknown field of the root struct (internal).
@@ -1135,6 +1139,26 @@ fn internal(m: &mut FuncMap) {
                 check_room(printed_size(&v, fuel_left())).map_err(gotmpl::TemplateError::Exec)?;
             }
             Ok(v)
+        }),
+    );
+    m.insert(
+        FN_KEEP.into(),
+        Arc::new(|a: &[Value]| {
+            let v = a.last().cloned().unwrap_or(Value::Nil);
+            if let Some(Value::Int(id)) = a.first() {
+                super::keep(*id, v.clone());
+            }
+            Ok(v)
+        }),
+    );
+    m.insert(
+        FN_KEPT.into(),
+        Arc::new(|a: &[Value]| {
+            let current = a.last().cloned().unwrap_or(Value::Nil);
+            Ok(match a.first() {
+                Some(Value::Int(id)) => super::take_kept(*id).unwrap_or(current),
+                _ => current,
+            })
         }),
     );
     m.insert(
