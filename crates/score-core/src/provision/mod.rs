@@ -609,7 +609,7 @@ fn render_all(
 /// mapping with their Go field names (spec/provisioners.md, "Go-template entries"), held as the
 /// engine's values so each section's render shares them (only `Init`, `State` and `Shared`
 /// change between sections).
-struct GoData(std::collections::BTreeMap<Arc<str>, gotmpl::Value>);
+struct GoData(std::collections::BTreeMap<Arc<str>, gotemplate::Value>);
 
 impl GoData {
     fn new(input: &ProvisionInput) -> Self {
@@ -621,10 +621,10 @@ impl GoData {
                 .unwrap_or_default()
                 .to_string()
         };
-        let string = |s: String| gotmpl::Value::String(s.into());
+        let string = |s: String| gotemplate::Value::String(s.into());
         let object = |m: &Map<String, Value>| gotemplate::to_value(&Value::Object(m.clone()));
         let mut d = std::collections::BTreeMap::new();
-        let mut put = |k: &str, v: gotmpl::Value| {
+        let mut put = |k: &str, v: gotemplate::Value| {
             d.insert(Arc::<str>::from(k), v);
         };
         put("Guid", string(input.guid()));
@@ -653,8 +653,8 @@ impl GoData {
         self.0.insert(Arc::from(key), gotemplate::to_value(value));
     }
 
-    fn value(&self) -> gotmpl::Value {
-        gotmpl::Value::Map(Arc::new(self.0.clone()))
+    fn value(&self) -> gotemplate::Value {
+        gotemplate::Value::Map(Arc::new(self.0.clone()))
     }
 }
 
@@ -662,9 +662,9 @@ impl GoData {
 /// as the engine's value. The map is the same for every resource of a project and O(workloads)
 /// large, so the last conversion is kept (per thread) and reused while the caller's `Arc` is the
 /// same.
-fn go_workload_services(services: &Arc<Value>) -> gotmpl::Value {
+fn go_workload_services(services: &Arc<Value>) -> gotemplate::Value {
     thread_local! {
-        static LAST: std::cell::RefCell<Option<(Arc<Value>, gotmpl::Value)>> =
+        static LAST: std::cell::RefCell<Option<(Arc<Value>, gotemplate::Value)>> =
             const { std::cell::RefCell::new(None) };
     }
     if let Some(v) = LAST.with(|l| {
@@ -733,7 +733,7 @@ fn render_go(
         let Some(section) = g.core.get(name) else {
             continue;
         };
-        let value = render_go_section(p, section, name, &data, input, opts)?;
+        let value = render_go_section(p, section, name, &data, input, target, opts)?;
         let map = core_map(value).map_err(|m| go_section_diag(p, section, name, m))?;
         match name {
             "init" => data.set("Init", &Value::Object(map)),
@@ -761,7 +761,7 @@ fn render_go(
     if let Some(sections) = g.targets.get(target) {
         for (name, section) in sections {
             let label = format!("{target}.{name}");
-            let Some(v) = render_go_section(p, section, &label, &data, input, opts)? else {
+            let Some(v) = render_go_section(p, section, &label, &data, input, target, opts)? else {
                 continue;
             };
             if name == "info_logs" && GO_COMPOSE_INFO_LOGS_TARGET == target {
@@ -840,8 +840,20 @@ fn render_go_section(
     label: &str,
     data: &GoData,
     input: &ProvisionInput,
+    target: &str,
     opts: &ProvisionOptions,
 ) -> Result<Option<Value>, Diagnostic> {
+    if let Some(e) = section.k8s_only.as_deref().filter(|_| target != "k8s") {
+        // score-compose parses the section with sprig alone (`encodeSecretRef` is score-k8s's).
+        let mut d = go_section_diag(
+            p,
+            section,
+            label,
+            format!("Go template syntax error for target '{target}': {e} (encodeSecretRef is a score-k8s function)"),
+        );
+        d.code = Code::ProvisionTemplateSyntax;
+        return Err(d);
+    }
     let key = input.rand_key(label);
     let ctx = gotemplate::RenderContext {
         random_key: key.as_bytes(),
@@ -872,7 +884,8 @@ fn render_go_section(
     if text.trim().is_empty() {
         return Ok(None);
     }
-    crate::yaml::parse_section(&text).map_err(|e| not_yaml(p, section.first_line, label, &e, &text))
+    crate::yaml::parse_go_section(&text)
+        .map_err(|e| not_yaml(p, section.first_line, label, &e, &text))
 }
 
 fn go_section_diag(p: &Provisioner, section: &GoSection, label: &str, msg: String) -> Diagnostic {

@@ -1,17 +1,41 @@
-//! Go `text/template` provisioner templates (the dialect of score-compose's and score-k8s's
-//! provisioner files), evaluated with the pure-Rust `gotmpl` crate.
+//! Go `text/template` with sprig, as score-compose and score-k8s render their provisioner
+//! files, on top of the pure-Rust `gotmpl` crate.
 //!
-//! One [`GoTemplate`] per section, compiled when the file loads and shared by every resource the
-//! entry provisions. [`GoTemplate::render`] takes the template data as JSON (the tools' `Data`
-//! struct as a mapping with its Go field names, e.g. `Uid`, `Params`, `WorkloadServices`) and
-//! the per-render context that the seeded random functions need.
+//! One [`GoTemplate`] per template text, compiled once and shared by every render.
+//! [`GoTemplate::render`] takes the template data as JSON (objects become Go maps; with
+//! `root_fields`, the root is a struct with those fields, like the tools' `Data` struct) and
+//! the per-render context that the seeded random functions and the fuel need.
 //!
-//! The function library (Go's built-ins, sprig 3.2.3, the tools' extras) lives in `sprig.rs`;
-//! which functions are refused and why, the seeded randomness and the fuel are described in
-//! `spec/gotemplate.md`.
+//! The functions a template may call are a [`Functions`] set: Go's built-ins and sprig 3.3.0
+//! ([`Functions::sprig`]), plus any the caller adds with [`Functions::with`]. An added
+//! function gets its arguments checked as Go checks them for its [`Param`] types, its result
+//! counted against the fuel, and the render's extra data (an [`Extra`] passed to
+//! [`GoTemplate::render_with`]), e.g. a callback only one render knows:
+//!
+//! ```
+//! use std::sync::Arc;
+//! use score_gotemplate::{Extra, Functions, GoTemplate, Param, RenderContext, Value};
+//!
+//! let funcs = Functions::sprig().with("greet", &[Param::String], |args, extra| {
+//!     let who = args[0].as_str().unwrap_or_default();
+//!     let greeting = extra.and_then(|e| e.downcast_ref::<String>()).map_or("hello", |s| s);
+//!     Ok(Value::String(format!("{greeting}, {who}").into()))
+//! });
+//! let t = GoTemplate::parse("{{ greet .name | upper }}", &funcs, None).unwrap();
+//! let ctx = RenderContext { random_key: b"seed", fuel: 10_000 };
+//! let data = serde_json::json!({"name": "web"});
+//! assert_eq!(t.render(&data, &ctx).unwrap(), "HELLO, WEB");
+//! let extra: Extra = Arc::new(String::from("hi"));
+//! assert_eq!(t.render_with(&data, &ctx, &extra).unwrap(), "HI, WEB");
+//! ```
+//!
+//! Which sprig functions are refused and why (environment, network, clock), the seeded
+//! randomness and the fuel are described in score-gen's `spec/gotemplate.md`.
 //!
 //! Compilation parses the text once with gotmpl, then rewrites the parse tree so that Go's
 //! behaviour holds where gotmpl alone differs or where a bound is needed:
+//! - comments follow Go's lexer (`{{- /* c */}}` trims only before it; `{{ /* c */}}` is an
+//!   error), where gotmpl's differs;
 //! - a function name that is not defined is a parse error (Go checks this when parsing);
 //! - `{{template "x"}}` without a pipeline gets nil as its data (Go), and every template call
 //!   costs one unit of fuel, as does every value a built-in printing function returns;
@@ -20,15 +44,21 @@
 //!   lacks become a run-time error with Go's wording, raised when (and only when) it executes;
 //! - an action's printed value is formatted the way Go's `fmt` prints it (floats as `%v`).
 
+mod comments;
 mod random;
 mod rewrite;
 mod semver;
 mod sprig;
 
+use std::any::Any;
 use std::cell::RefCell;
 use std::sync::{Arc, Mutex};
 
 use serde_json::Value as Json;
+
+/// The engine's value: what template functions take and return (gotmpl's).
+pub use gotmpl::Value;
+pub use sprig::Param;
 
 /// What a Go template failed with: the message, and where in the template text (1-based line
 /// and column, relative to the section's text) when the engine knows it.
@@ -48,23 +78,65 @@ impl std::fmt::Display for GoError {
     }
 }
 
-/// Which extra functions a template gets beyond Go's built-ins and sprig.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Flavor {
-    /// score-compose's set (sprig only).
-    #[default]
-    Compose,
-    /// score-k8s's set (sprig and `encodeSecretRef`).
-    K8s,
-    /// A patch template of score-k8s (sprig and `substituteValue`).
-    K8sPatch,
+/// Per-render data for the caller's functions (see [`GoTemplate::render_with`]); a function
+/// reads it with `downcast_ref`.
+pub type Extra = Arc<dyn Any + Send + Sync>;
+
+/// A caller's template function: its arguments (already checked against its [`Param`]s) and
+/// the render's [`Extra`] data, if any. `Err` fails the render with
+/// `error calling NAME: MESSAGE`, as Go reports a function's error.
+pub type ExtraFn =
+    dyn Fn(&[Value], Option<&(dyn Any + Send + Sync)>) -> Result<Value, String> + Send + Sync;
+
+/// The functions templates may call: Go's built-ins, sprig, and the caller's additions.
+/// Build a set once and share it (cloning is cheap); every template parsed with it sees the
+/// same functions.
+#[derive(Clone)]
+pub struct Functions {
+    map: Arc<gotmpl::FuncMap>,
 }
 
-/// `substituteValue WORKLOAD VALUE` of score-k8s patch templates: substitutes the Score
-/// placeholders (`${metadata.name}`, `${resources.db.host}`, ...) of `VALUE` as the named
-/// workload sees them. `Err` carries why (the template then gets score-k8s's
-/// `failed to substitute placeholders with:VALUE` string, as score-k8s does).
-pub type SubstituteFn = dyn Fn(&str, &str) -> Result<String, String> + Send + Sync;
+impl std::fmt::Debug for Functions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Functions")
+            .field("len", &self.map.len())
+            .finish()
+    }
+}
+
+impl Default for Functions {
+    fn default() -> Self {
+        Functions::sprig()
+    }
+}
+
+impl Functions {
+    /// Go's built-ins and sprig 3.3.0 (refused functions included: they fail when called,
+    /// saying why).
+    pub fn sprig() -> Functions {
+        Functions {
+            map: sprig::sprig_map(),
+        }
+    }
+
+    /// Adds `name` (replacing a sprig function of that name), taking exactly `params`.
+    pub fn with<F>(self, name: &str, params: &'static [Param], f: F) -> Functions
+    where
+        F: Fn(&[Value], Option<&(dyn Any + Send + Sync)>) -> Result<Value, String>
+            + Send
+            + Sync
+            + 'static,
+    {
+        let mut map = Arc::unwrap_or_clone(self.map);
+        sprig::register_extra(&mut map, name, params, Arc::new(f));
+        Functions { map: Arc::new(map) }
+    }
+
+    /// Whether a template may call `name` (Go's built-ins aside).
+    pub fn contains(&self, name: &str) -> bool {
+        self.map.contains_key(name)
+    }
+}
 
 /// The context one render needs besides its data.
 #[derive(Debug, Clone, Copy)]
@@ -111,10 +183,12 @@ impl GoTemplate {
     /// Compiles `src`. A syntax error names its line and column within `src`.
     pub fn parse(
         src: &str,
-        flavor: Flavor,
+        functions: &Functions,
         root_fields: Option<&'static [&'static str]>,
     ) -> Result<Self, GoError> {
-        let funcs = sprig::func_map(flavor);
+        let funcs = Arc::clone(&functions.map);
+        let normalized = comments::normalize(src)?;
+        let src: &str = &normalized;
         // gotmpl's own parse: every syntax error and Go's define-merging rules.
         gotmpl::Template::new("")
             .funcs((*funcs).clone())
@@ -179,16 +253,14 @@ impl GoTemplate {
         self.render_value(&to_value(data), ctx, None)
     }
 
-    /// Renders a [`Flavor::K8sPatch`] template whose `substituteValue` calls `substitute`
-    /// (without it, `substituteValue` answers `failed to load state directory`, as score-k8s
-    /// does without a state directory).
-    pub fn render_with_substitute(
+    /// Renders with `data` and `extra`, the data the caller's functions see in this render.
+    pub fn render_with(
         &self,
         data: &Json,
         ctx: &RenderContext<'_>,
-        substitute: &Arc<SubstituteFn>,
+        extra: &Extra,
     ) -> Result<String, GoError> {
-        self.render_value(&to_value(data), ctx, Some(substitute))
+        self.render_value(&to_value(data), ctx, Some(extra))
     }
 
     /// Renders with data already converted by [`to_value`] (a caller that renders several
@@ -197,18 +269,18 @@ impl GoTemplate {
         &self,
         data: &gotmpl::Value,
         ctx: &RenderContext<'_>,
-        substitute: Option<&Arc<SubstituteFn>>,
+        extra: Option<&Extra>,
     ) -> Result<String, GoError> {
         let _ = self.root_fields;
         let fuel = ctx.fuel.max(1);
         let template = self.for_fuel(fuel);
-        match run(&template, data, ctx, substitute, fuel) {
+        match run(&template, data, ctx, extra, fuel) {
             Ok((out, _)) => Ok(out),
             Err((e, _)) if e.line.is_some() => Err(e),
             // Render again with position markers (same key, same steps) to say where.
             Err((e, _)) => {
                 let traced = (*self.traced).clone().max_range_iters(fuel);
-                let position = match run(&traced, data, ctx, substitute, fuel) {
+                let position = match run(&traced, data, ctx, extra, fuel) {
                     Err((_, position)) | Ok((_, position)) => position,
                 };
                 Err(match position {
@@ -243,7 +315,7 @@ fn run(
     template: &gotmpl::Template,
     data: &gotmpl::Value,
     ctx: &RenderContext<'_>,
-    substitute: Option<&Arc<SubstituteFn>>,
+    extra: Option<&Extra>,
     fuel: u64,
 ) -> Result<(String, Position), (GoError, Position)> {
     let state = RenderState {
@@ -251,8 +323,9 @@ fn run(
         calls: 0,
         fuel_left: fuel,
         fuel,
-        substitute: substitute.cloned(),
+        extra: extra.cloned(),
         position: (0, 0),
+        kept: Vec::new(),
     };
     let _guard = StateGuard::install(state);
     let mut out = FuelWriter {
@@ -301,9 +374,12 @@ struct RenderState {
     calls: u64,
     fuel_left: u64,
     fuel: u64,
-    substitute: Option<Arc<SubstituteFn>>,
+    /// The caller's data for its functions.
+    extra: Option<Extra>,
     /// Line and column of the action running (set by the rewrite's markers).
     position: (usize, usize),
+    /// The dicts map-changing calls returned, by call id, until written back.
+    kept: Vec<(i64, Value)>,
 }
 
 thread_local! {
@@ -369,9 +445,29 @@ pub(crate) fn set_position(line: usize, column: usize) {
     });
 }
 
-/// The substitution callback of the current render.
-pub(crate) fn substitute_fn() -> Option<Arc<SubstituteFn>> {
-    STATE.with(|s| s.borrow().as_ref().and_then(|st| st.substitute.clone()))
+/// Keeps the dict the map-changing call `id` returned (see the rewrite's write-back).
+pub(crate) fn keep(id: i64, v: Value) {
+    STATE.with(|s| {
+        if let Some(st) = s.borrow_mut().as_mut() {
+            st.kept.retain(|(k, _)| *k != id);
+            st.kept.push((id, v));
+        }
+    });
+}
+
+/// The dict kept for call `id`, if it ran since it was last taken.
+pub(crate) fn take_kept(id: i64) -> Option<Value> {
+    STATE.with(|s| {
+        let mut st = s.borrow_mut();
+        let st = st.as_mut()?;
+        let i = st.kept.iter().position(|(k, _)| *k == id)?;
+        Some(st.kept.swap_remove(i).1)
+    })
+}
+
+/// The caller's extra data of the current render.
+pub(crate) fn render_extra() -> Option<Extra> {
+    STATE.with(|s| s.borrow().as_ref().and_then(|st| st.extra.clone()))
 }
 
 /// Collects the output and counts it against the fuel.
@@ -392,7 +488,7 @@ impl std::fmt::Write for FuelWriter {
 }
 
 /// JSON → the engine's value (integers stay integers, other numbers are floats).
-pub fn to_value(v: &Json) -> gotmpl::Value {
+pub fn to_value(v: &Json) -> Value {
     match v {
         Json::Null => gotmpl::Value::Nil,
         Json::Bool(b) => gotmpl::Value::Bool(*b),

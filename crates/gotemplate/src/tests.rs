@@ -8,7 +8,7 @@ fn ctx(key: &[u8], fuel: u64) -> RenderContext<'_> {
 }
 
 fn render(src: &str, data: serde_json::Value) -> Result<String, GoError> {
-    GoTemplate::parse(src, Flavor::Compose, None)?.render(&data, &ctx(b"k", 1_000_000))
+    GoTemplate::parse(src, &Functions::sprig(), None)?.render(&data, &ctx(b"k", 1_000_000))
 }
 
 #[test]
@@ -19,7 +19,7 @@ fn renders_a_field_and_reports_a_syntax_error_position() {
     )
     .unwrap();
     assert_eq!(out, "a: 3");
-    let e = GoTemplate::parse("x\n{{ .a", Flavor::Compose, None).unwrap_err();
+    let e = GoTemplate::parse("x\n{{ .a", &Functions::sprig(), None).unwrap_err();
     assert_eq!(e.line, Some(2), "{e:?}");
 }
 
@@ -46,7 +46,7 @@ fn a_run_time_error_names_the_action_that_failed() {
     assert!(e.message.contains("boom"), "{e:?}");
     let t = GoTemplate::parse(
         "{{ define \"d\" }}\n{{ .Nope }}{{ end }}x{{ template \"d\" . }}",
-        Flavor::Compose,
+        &Functions::sprig(),
         Some(&["Uid"]),
     )
     .unwrap();
@@ -57,15 +57,16 @@ fn a_run_time_error_names_the_action_that_failed() {
 }
 
 /// Cost of score-gen's layer over gotmpl alone on a provisioner-shaped template (run by hand:
-/// `cargo test -p score-core --lib gotemplate::tests::overhead -- --ignored --nocapture`).
+/// `cargo test -p score-gotemplate --lib tests::overhead -- --ignored --nocapture`).
 #[test]
 #[ignore]
 fn overhead() {
     let src = "services:\n  {{ .Id }}:\n    image: {{ .Params.image | default \"postgres:17\" | quote }}\n    environment:\n      POSTGRES_USER: {{ .State.username | quote }}\n      POSTGRES_PASSWORD: {{ .State.password | quote }}\n    ports:\n    {{- range $k, $v := .Params.ports }}\n      - {{ printf \"%s:%d\" $k $v | quote }}\n    {{- end }}\n    healthcheck:\n      test: [\"CMD\", \"pg_isready\", \"-U\", {{ .State.username | quote }}]\n";
     let data = serde_json::json!({"Id": "db", "Params": {"ports": {"5432": 5432, "5433": 5433}}, "State": {"username": "u", "password": "p"}});
-    let ours = GoTemplate::parse(src, Flavor::Compose, Some(&["Id", "Params", "State"])).unwrap();
+    let ours =
+        GoTemplate::parse(src, &Functions::sprig(), Some(&["Id", "Params", "State"])).unwrap();
     let raw = gotmpl::Template::new("")
-        .funcs((*sprig::func_map(Flavor::Compose)).clone())
+        .funcs((*sprig::sprig_map()).clone())
         .parse(src)
         .unwrap();
     let value = to_value(&data);

@@ -1,5 +1,6 @@
-//! The function library: sprig 3.2.3 as Go's sprig behaves (read from its source), the
-//! score-k8s extras, the refused functions, and the internal helpers the tree rewrite calls.
+//! The function library: sprig 3.3.0 as Go's sprig behaves (read from its source), the
+//! refused functions, and the internal helpers the tree rewrite calls. Callers add their own
+//! functions through [`super::Functions::with`].
 //!
 //! Every function checks its arguments as Go's `reflect` call does for the Go signature
 //! (a `string` parameter given an `int` is `wrong type for value; expected string; got int`,
@@ -13,7 +14,7 @@ use std::sync::{Arc, OnceLock};
 use gotmpl::{FuncMap, Value};
 
 use super::random::Stream;
-use super::{charge, fuel_left, Flavor};
+use super::{charge, fuel_left};
 
 /// Prints an action's value the way Go's `fmt` does (internal).
 pub(super) const FN_OUT: &str = "\u{0}out";
@@ -28,6 +29,14 @@ pub(super) const FN_NIL_TICK: &str = "\u{0}niltick";
 /// Prepares one `printf` argument for its verb (internal): Go's formatting of floats, lists
 /// and maps, and of a verb that does not fit its argument, where gotmpl's differs.
 pub(super) const FN_FMTARG: &str = "\u{0}fmtarg";
+/// Checks the printed size of a list or dict against the fuel left, passing it on (internal).
+pub(super) const FN_ROOM: &str = "\u{0}room";
+/// `$x = ...` where no scope declares `$x` (internal): Go's execution error.
+pub(super) const FN_UNDEF_VAR: &str = "\u{0}undefvar";
+/// Keeps the dict a map-changing call returned, under the call's id (internal).
+pub(super) const FN_KEEP: &str = "\u{0}keep";
+/// The dict kept under an id since it was last asked for, else the current value (internal).
+pub(super) const FN_KEPT: &str = "\u{0}kept";
 /// Records the position of the action about to run (internal).
 pub(super) const FN_POS: &str = "\u{0}pos";
 /// An unknown field of the root struct (internal).
@@ -90,6 +99,7 @@ pub(super) const SCALAR_RESULTS: &[&str] = &[
     "swapcase",
     "sha1sum",
     "sha256sum",
+    "sha512sum",
     "adler32sum",
     "randAlphaNum",
     "randAlpha",
@@ -97,8 +107,6 @@ pub(super) const SCALAR_RESULTS: &[&str] = &[
     "randAscii",
     "randBytes",
     "uuidv4",
-    "encodeSecretRef",
-    "substituteValue",
     "regexReplaceAll",
     "regexReplaceAllLiteral",
     "regexFind",
@@ -203,46 +211,57 @@ const CLOCK: &str = "score-gen renders the same inputs to the same bytes, so tem
 const CRYPTO: &str = "key, certificate and password-hash generators are not provided (no \
                       reference provisioner uses them; generate secrets with randAlphaNum)";
 
-/// A parameter's Go type.
-#[derive(Clone, Copy, PartialEq)]
-enum P {
+/// A parameter's Go type: how a function's argument is checked before the function runs, as
+/// Go's `reflect` call checks it (`wrong type for value; expected string; got int`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Param {
     /// `string`
-    S,
+    String,
     /// `int`
-    I,
-    /// `float64`
-    F,
+    Int,
+    /// `float64` (an `int` argument is converted)
+    Float,
     /// `bool`
-    B,
-    /// `map[string]interface{}`
-    M,
-    /// `interface{}`
-    A,
+    Bool,
+    /// `map[string]interface{}` (a missing value becomes an empty map)
+    Map,
+    /// `interface{}`: anything passes
+    Any,
 }
+
+use Param as P;
 
 type Body = fn(&[Value]) -> Result<Value, String>;
 
-/// The function map of a flavour: built once, shared by every template.
-pub(super) fn func_map(flavor: Flavor) -> Arc<FuncMap> {
-    static MAPS: OnceLock<[Arc<FuncMap>; 3]> = OnceLock::new();
-    let maps = MAPS.get_or_init(|| {
-        [
-            Arc::new(build(Flavor::Compose)),
-            Arc::new(build(Flavor::K8s)),
-            Arc::new(build(Flavor::K8sPatch)),
-        ]
-    });
-    Arc::clone(match flavor {
-        Flavor::Compose => &maps[0],
-        Flavor::K8s => &maps[1],
-        Flavor::K8sPatch => &maps[2],
-    })
+/// Go's built-ins and sprig: built once, shared by every template.
+pub(super) fn sprig_map() -> Arc<FuncMap> {
+    static MAP: OnceLock<Arc<FuncMap>> = OnceLock::new();
+    Arc::clone(MAP.get_or_init(|| Arc::new(build())))
 }
 
 fn reg(m: &mut FuncMap, name: &'static str, params: &'static [P], variadic: Option<P>, f: Body) {
     m.insert(
         name.to_string(),
-        Arc::new(move |args: &[Value]| call(name, params, variadic, f, args)),
+        Arc::new(move |args: &[Value]| call(name, params, variadic, &f, args)),
+    );
+}
+
+/// Registers a caller's function (see [`super::Functions::with`]): its arguments are checked
+/// like sprig's, its result is charged against the fuel, and it sees the render's extra data.
+pub(super) fn register_extra(
+    m: &mut FuncMap,
+    name: &str,
+    params: &'static [P],
+    f: Arc<super::ExtraFn>,
+) {
+    let owned = name.to_string();
+    m.insert(
+        name.to_string(),
+        Arc::new(move |args: &[Value]| {
+            let extra = super::render_extra();
+            let body = |a: &[Value]| f(a, extra.as_deref());
+            call(&owned, params, None, &body, args)
+        }),
     );
 }
 
@@ -250,7 +269,7 @@ fn call(
     name: &str,
     params: &[P],
     variadic: Option<P>,
-    f: Body,
+    f: &dyn Fn(&[Value]) -> Result<Value, String>,
     args: &[Value],
 ) -> gotmpl::Result<Value> {
     let exec = gotmpl::TemplateError::Exec;
@@ -274,12 +293,25 @@ fn call(
     // Most arguments pass as they are; only a nil map or an int for a float is replaced.
     let mut conv: Option<Vec<Value>> = None;
     for (i, a) in args.iter().enumerate() {
-        let p = params.get(i).copied().or(variadic).unwrap_or(P::A);
+        let p = params.get(i).copied().or(variadic).unwrap_or(P::Any);
         if let Some(replaced) = check(p, a).map_err(exec)? {
             conv.get_or_insert_with(|| args.to_vec())[i] = replaced;
         }
     }
     let conv: &[Value] = conv.as_deref().unwrap_or(args);
+    if TEXT_OF_ARGS.contains(&name) {
+        // The text of a list can be far larger than what was charged for building it (a list
+        // of many references to one large string): count it before producing it.
+        let mut need = conv
+            .iter()
+            .fold(0u64, |n, a| n.saturating_add(printed_size(a, fuel_left())));
+        if let (Some(Value::String(sep)), Some(Value::List(l))) = (conv.first(), conv.get(1)) {
+            if name == "join" {
+                need = need.saturating_add((sep.len() as u64).saturating_mul(l.len() as u64));
+            }
+        }
+        check_room(need).map_err(exec)?;
+    }
     let out = f(conv).map_err(|e| exec(format!("error calling {name}: {e}")))?;
     charge(size(&out)).map_err(exec)?;
     if NESTING.contains(&name) && too_deep(&out, MAX_DEPTH) {
@@ -289,6 +321,64 @@ fn call(
         )));
     }
     Ok(out)
+}
+
+/// The functions whose result is (or holds) the text of their arguments: their output is
+/// bounded by the fuel before it is produced.
+const TEXT_OF_ARGS: &[&str] = &[
+    "join",
+    "cat",
+    "print",
+    "println",
+    "html",
+    "js",
+    "urlquery",
+    "quote",
+    "squote",
+    "toString",
+    "toStrings",
+    "sortAlpha",
+    "toJson",
+    "toRawJson",
+    "toPrettyJson",
+    "mustToJson",
+    "mustToRawJson",
+    "mustToPrettyJson",
+];
+
+/// A lower bound of the bytes Go's `fmt` or `json.Marshal` writes for `v`: its strings' and
+/// keys' bytes plus one per value. Counting stops above `cap` (a list may hold the same large
+/// value many times, or lists nested in each other, so the count can be far above the values'
+/// memory).
+pub(super) fn printed_size(v: &Value, cap: u64) -> u64 {
+    let mut total = 0u64;
+    let mut stack = vec![v];
+    while let Some(x) = stack.pop() {
+        total = total.saturating_add(1);
+        match x {
+            Value::String(t) => total = total.saturating_add(t.len() as u64),
+            Value::List(l) => stack.extend(l.iter()),
+            Value::Map(m) => {
+                for (k, c) in m.iter() {
+                    total = total.saturating_add(k.len() as u64);
+                    stack.push(c);
+                }
+            }
+            _ => {}
+        }
+        if total > cap {
+            break;
+        }
+    }
+    total
+}
+
+/// Fails (and uses up the fuel) when `need` is more than the fuel left.
+pub(super) fn check_room(need: u64) -> Result<(), String> {
+    if need > fuel_left() {
+        charge(need)?;
+    }
+    Ok(())
 }
 
 /// The functions that put a list or dict inside a new one (a template could otherwise build a
@@ -339,21 +429,21 @@ fn too_deep(v: &Value, limit: usize) -> bool {
 /// Go's argument check for a parameter of type `p`: `Some` when the value passes changed.
 fn check(p: P, v: &Value) -> Result<Option<Value>, String> {
     let want = match p {
-        P::A => return Ok(None),
-        P::S => "string",
-        P::I => "int",
-        P::F => "float64",
-        P::B => "bool",
-        P::M => "map[string]interface {}",
+        P::Any => return Ok(None),
+        P::String => "string",
+        P::Int => "int",
+        P::Float => "float64",
+        P::Bool => "bool",
+        P::Map => "map[string]interface {}",
     };
     match (p, v) {
-        (P::S, Value::String(_))
-        | (P::I, Value::Int(_))
-        | (P::B, Value::Bool(_))
-        | (P::F, Value::Float(_))
-        | (P::M, Value::Map(_)) => Ok(None),
-        (P::F, Value::Int(i)) => Ok(Some(Value::Float(*i as f64))),
-        (P::M, Value::Nil) => Ok(Some(Value::Map(Arc::new(BTreeMap::new())))),
+        (P::String, Value::String(_))
+        | (P::Int, Value::Int(_))
+        | (P::Bool, Value::Bool(_))
+        | (P::Float, Value::Float(_))
+        | (P::Map, Value::Map(_)) => Ok(None),
+        (P::Float, Value::Int(i)) => Ok(Some(Value::Float(*i as f64))),
+        (P::Map, Value::Nil) => Ok(Some(Value::Map(Arc::new(BTreeMap::new())))),
         (_, Value::Nil) => Err(format!("invalid value; expected {want}")),
         _ => Err(format!(
             "wrong type for value; expected {want}; got {}",
@@ -965,9 +1055,14 @@ fn dec_op(a: &Value, rest: &[Value], op: u8) -> f64 {
 
 // ---- the map -------------------------------------------------------------------------------
 
-use P::{A, B, F, I, M, S};
+const A: P = P::Any;
+const B: P = P::Bool;
+const F: P = P::Float;
+const I: P = P::Int;
+const M: P = P::Map;
+const S: P = P::String;
 
-fn build(flavor: Flavor) -> FuncMap {
+fn build() -> FuncMap {
     let mut m = FuncMap::new();
     internal(&mut m);
     strings(&mut m);
@@ -1008,22 +1103,6 @@ fn build(flavor: Flavor) -> FuncMap {
             }),
         );
     }
-    match flavor {
-        Flavor::Compose => {}
-        Flavor::K8s => reg(&mut m, "encodeSecretRef", &[S, S], None, |a| {
-            Ok(s(format!("🔐💬{}_{}💬🔐", st(&a[0]), st(&a[1]))))
-        }),
-        Flavor::K8sPatch => reg(&mut m, "substituteValue", &[S, S], None, |a| {
-            let value = st(&a[1]);
-            Ok(s(match super::substitute_fn() {
-                None => "failed to load state directory".to_string(),
-                Some(f) => match f(st(&a[0]), value) {
-                    Ok(v) => v,
-                    Err(_) => format!("failed to substitute placeholders with:{value}"),
-                },
-            }))
-        }),
-    }
     m
 }
 
@@ -1035,6 +1114,8 @@ fn internal(m: &mut FuncMap) {
             Ok(match v {
                 Value::Nil | Value::String(_) => v,
                 other => {
+                    check_room(printed_size(&other, fuel_left()))
+                        .map_err(gotmpl::TemplateError::Exec)?;
                     let p = go_sprint(&other);
                     charge(p.len() as u64).map_err(gotmpl::TemplateError::Exec)?;
                     s(p)
@@ -1048,6 +1129,45 @@ fn internal(m: &mut FuncMap) {
             let v = a.last().cloned().unwrap_or(Value::Nil);
             charge(size(&v)).map_err(gotmpl::TemplateError::Exec)?;
             Ok(v)
+        }),
+    );
+    m.insert(
+        FN_ROOM.into(),
+        Arc::new(|a: &[Value]| {
+            let v = a.last().cloned().unwrap_or(Value::Nil);
+            if matches!(v, Value::List(_) | Value::Map(_)) {
+                check_room(printed_size(&v, fuel_left())).map_err(gotmpl::TemplateError::Exec)?;
+            }
+            Ok(v)
+        }),
+    );
+    m.insert(
+        FN_KEEP.into(),
+        Arc::new(|a: &[Value]| {
+            let v = a.last().cloned().unwrap_or(Value::Nil);
+            if let Some(Value::Int(id)) = a.first() {
+                super::keep(*id, v.clone());
+            }
+            Ok(v)
+        }),
+    );
+    m.insert(
+        FN_KEPT.into(),
+        Arc::new(|a: &[Value]| {
+            let current = a.last().cloned().unwrap_or(Value::Nil);
+            Ok(match a.first() {
+                Some(Value::Int(id)) => super::take_kept(*id).unwrap_or(current),
+                _ => current,
+            })
+        }),
+    );
+    m.insert(
+        FN_UNDEF_VAR.into(),
+        Arc::new(|a: &[Value]| {
+            let name = a.first().map(go_sprint).unwrap_or_default();
+            Err(gotmpl::TemplateError::Exec(format!(
+                "undefined variable: {name}"
+            )))
         }),
     );
     m.insert(
@@ -1079,6 +1199,9 @@ fn internal(m: &mut FuncMap) {
         FN_FMTARG.into(),
         Arc::new(|a: &[Value]| {
             let directive = a.first().and_then(Value::as_str).unwrap_or("%v");
+            if let Some(v @ (Value::List(_) | Value::Map(_))) = a.get(1) {
+                check_room(printed_size(v, fuel_left())).map_err(gotmpl::TemplateError::Exec)?;
+            }
             let out = fmt_arg(directive, a.get(1).unwrap_or(&Value::Nil))
                 .map_err(gotmpl::TemplateError::Exec)?;
             charge(out.len() as u64).map_err(gotmpl::TemplateError::Exec)?;
@@ -1586,11 +1709,17 @@ fn strings(m: &mut FuncMap) {
         })
     });
     reg(m, "sha1sum", &[S], None, |a| {
-        Ok(s(hex(&sha1(st(&a[0]).as_bytes()))))
+        use sha1::Digest;
+        Ok(s(hex(&sha1::Sha1::digest(st(&a[0]).as_bytes()))))
     });
     reg(m, "sha256sum", &[S], None, |a| {
         use sha2::Digest;
         Ok(s(hex(&sha2::Sha256::digest(st(&a[0]).as_bytes()))))
+    });
+    // sprig 3.3.0 (the tools' version) added sha512sum.
+    reg(m, "sha512sum", &[S], None, |a| {
+        use sha2::Digest;
+        Ok(s(hex(&sha2::Sha512::digest(st(&a[0]).as_bytes()))))
     });
     reg(m, "adler32sum", &[S], None, |a| {
         let (mut x, mut y) = (1u32, 0u32);
@@ -1648,7 +1777,7 @@ fn strings(m: &mut FuncMap) {
         m.insert(
             name.into(),
             Arc::new(move |args: &[Value]| {
-                call(name, &[S], None, |_| Ok(Value::Nil), args)?;
+                call(name, &[S], None, &|_| Ok(Value::Nil), args)?;
                 Ok(s(f(st(&args[0]))))
             }),
         );
@@ -2992,68 +3121,112 @@ fn hex(b: &[u8]) -> String {
     })
 }
 
-/// SHA-1 (FIPS 180-4), for `sha1sum`.
-fn sha1(data: &[u8]) -> [u8; 20] {
-    let mut h: [u32; 5] = [
-        0x6745_2301,
-        0xEFCD_AB89,
-        0x98BA_DCFE,
-        0x1032_5476,
-        0xC3D2_E1F0,
-    ];
-    let mut msg = data.to_vec();
-    let bits = (data.len() as u64).wrapping_mul(8);
-    msg.push(0x80);
-    while msg.len() % 64 != 56 {
-        msg.push(0);
-    }
-    msg.extend_from_slice(&bits.to_be_bytes());
-    for block in msg.chunks(64) {
-        let mut w = [0u32; 80];
-        for i in 0..16 {
-            w[i] = u32::from_be_bytes([
-                block[4 * i],
-                block[4 * i + 1],
-                block[4 * i + 2],
-                block[4 * i + 3],
-            ]);
-        }
-        for i in 16..80 {
-            w[i] = (w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16]).rotate_left(1);
-        }
-        let [mut a, mut b, mut c, mut d, mut e] = h;
-        for (i, wi) in w.iter().enumerate() {
-            let (f, k) = match i {
-                0..=19 => ((b & c) | (!b & d), 0x5A82_7999),
-                20..=39 => (b ^ c ^ d, 0x6ED9_EBA1),
-                40..=59 => ((b & c) | (b & d) | (c & d), 0x8F1B_BCDC),
-                _ => (b ^ c ^ d, 0xCA62_C1D6),
-            };
-            let t = a
-                .rotate_left(5)
-                .wrapping_add(f)
-                .wrapping_add(e)
-                .wrapping_add(k)
-                .wrapping_add(*wi);
-            e = d;
-            d = c;
-            c = b.rotate_left(30);
-            b = a;
-            a = t;
-        }
-        for (x, y) in h.iter_mut().zip([a, b, c, d, e]) {
-            *x = x.wrapping_add(y);
-        }
-    }
-    let mut out = [0u8; 20];
-    for (i, x) in h.iter().enumerate() {
-        out[4 * i..4 * i + 4].copy_from_slice(&x.to_be_bytes());
-    }
-    out
+fn regex_of(p: &str) -> Result<regex::Regex, String> {
+    regex::Regex::new(&re2_to_rust(p)).map_err(|e| format!("error parsing regexp: {e}"))
 }
 
-fn regex_of(p: &str) -> Result<regex::Regex, String> {
-    regex::Regex::new(p).map_err(|e| format!("error parsing regexp: {e}"))
+/// A pattern that Go's `regexp.MustCompile` refuses fails the call as Go's panic does.
+fn must_regex(p: &str) -> Result<regex::Regex, String> {
+    regex_of(p).map_err(|e| {
+        let quoted = if p
+            .chars()
+            .all(|c| c != '`' && (c == '\t' || !c.is_control()))
+        {
+            format!("`{p}`")
+        } else {
+            format!("{p:?}")
+        };
+        format!("regexp: Compile({quoted}): {e}")
+    })
+}
+
+/// Go's RE2 dialect in the regex crate's: the Perl classes `\d \w \s` and the word
+/// boundaries `\b \B` are ASCII in RE2 (Unicode in the regex crate), and `\Q...\E` quotes
+/// literal text. Everything else is passed through (the syntaxes agree on it).
+fn re2_to_rust(p: &str) -> std::borrow::Cow<'_, str> {
+    if !p.contains('\\') {
+        return std::borrow::Cow::Borrowed(p);
+    }
+    let mut out = String::with_capacity(p.len() + 16);
+    let mut chars = p.chars().peekable();
+    // Depth of `[...]` classes (the regex crate nests them).
+    let mut class = 0usize;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                let Some(e) = chars.next() else {
+                    out.push('\\');
+                    break;
+                };
+                let inside = class > 0;
+                match (e, inside) {
+                    ('d', _) => out.push_str("[0-9]"),
+                    ('D', _) => out.push_str("[^0-9]"),
+                    ('w', _) => out.push_str("[0-9A-Za-z_]"),
+                    ('W', _) => out.push_str("[^0-9A-Za-z_]"),
+                    ('s', _) => out.push_str("[\\t\\n\\f\\r ]"),
+                    ('S', _) => out.push_str("[^\\t\\n\\f\\r ]"),
+                    ('b', false) => out.push_str("(?-u:\\b)"),
+                    ('B', false) => out.push_str("(?-u:\\B)"),
+                    ('Q', _) => {
+                        let mut lit = String::new();
+                        while let Some(q) = chars.next() {
+                            if q == '\\' && chars.peek() == Some(&'E') {
+                                chars.next();
+                                break;
+                            }
+                            lit.push(q);
+                        }
+                        if inside {
+                            for q in lit.chars() {
+                                if q.is_ascii_punctuation() {
+                                    out.push('\\');
+                                }
+                                out.push(q);
+                            }
+                        } else {
+                            out.push_str(&regex::escape(&lit));
+                        }
+                    }
+                    _ => {
+                        out.push('\\');
+                        out.push(e);
+                    }
+                }
+            }
+            '[' => {
+                class += 1;
+                out.push('[');
+                // `[]a]` and `[^]a]`: a `]` first in a class is literal.
+                if chars.peek() == Some(&'^') {
+                    out.push('^');
+                    chars.next();
+                }
+                if chars.peek() == Some(&']') {
+                    out.push_str("\\]");
+                    chars.next();
+                }
+                // `[[:alpha:]]`: a POSIX class opens no nested class.
+                if chars.peek() == Some(&'[') {
+                    let rest: String = chars.clone().take(3).collect();
+                    if rest.starts_with("[:") {
+                        for q in chars.by_ref() {
+                            out.push(q);
+                            if q == ']' {
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
+            ']' if class > 0 => {
+                class -= 1;
+                out.push(']');
+            }
+            _ => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 fn regexes(m: &mut FuncMap) {
@@ -3075,8 +3248,11 @@ fn regexes(m: &mut FuncMap) {
             it.take(n as usize).collect()
         }))
     }
+    // sprig's non-`must` variants compile with `regexp.MustCompile`: a bad pattern panics,
+    // which Go's template turns into the call's error.
     reg(m, "regexFindAll", &[S, S, I], None, |a| {
-        Ok(find_all(a).unwrap_or_else(|_| list(Vec::new())))
+        must_regex(st(&a[0]))?;
+        find_all(a)
     });
     reg(m, "mustRegexFindAll", &[S, S, I], None, find_all);
     fn find(a: &[Value]) -> Result<Value, String> {
@@ -3084,7 +3260,8 @@ fn regexes(m: &mut FuncMap) {
         Ok(s(r.find(st(&a[1])).map_or("", |m| m.as_str())))
     }
     reg(m, "regexFind", &[S, S], None, |a| {
-        Ok(find(a).unwrap_or_else(|_| s("")))
+        must_regex(st(&a[0]))?;
+        find(a)
     });
     reg(m, "mustRegexFind", &[S, S], None, find);
     fn replace_all(a: &[Value]) -> Result<Value, String> {
@@ -3092,7 +3269,8 @@ fn regexes(m: &mut FuncMap) {
         Ok(s(r.replace_all(st(&a[1]), st(&a[2])).into_owned()))
     }
     reg(m, "regexReplaceAll", &[S, S, S], None, |a| {
-        Ok(replace_all(a).unwrap_or_else(|_| s("")))
+        must_regex(st(&a[0]))?;
+        replace_all(a)
     });
     reg(m, "mustRegexReplaceAll", &[S, S, S], None, replace_all);
     fn replace_lit(a: &[Value]) -> Result<Value, String> {
@@ -3102,7 +3280,8 @@ fn regexes(m: &mut FuncMap) {
             .into_owned()))
     }
     reg(m, "regexReplaceAllLiteral", &[S, S, S], None, |a| {
-        Ok(replace_lit(a).unwrap_or_else(|_| s("")))
+        must_regex(st(&a[0]))?;
+        replace_lit(a)
     });
     reg(
         m,
@@ -3139,7 +3318,8 @@ fn regexes(m: &mut FuncMap) {
         Ok(list(parts))
     }
     reg(m, "regexSplit", &[S, S, I], None, |a| {
-        Ok(split(a).unwrap_or_else(|_| list(Vec::new())))
+        must_regex(st(&a[0]))?;
+        split(a)
     });
     reg(m, "mustRegexSplit", &[S, S, I], None, split);
     reg(m, "regexQuoteMeta", &[S], None, |a| {
