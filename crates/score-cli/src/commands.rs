@@ -329,6 +329,9 @@ pub fn provisioners(cmd: &ProvisionersCommand) -> Result<(), Diagnostics> {
         allow_outside_paths: false,
         allow_remote_commands: false,
         cmd_timeout: 60,
+        check: false,
+        locked: false,
+        frozen: false,
     };
     let set = generate::load_provisioners(target, &common)?;
     // The programs a generate would run (cmd:// entries), and whether they may run without

@@ -59,6 +59,25 @@ pub struct CommonArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 60,
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub cmd_timeout: u64,
+    /// Compute everything and write nothing: exit 0 when every output on disk equals what this
+    /// run would write, 3 with a unified diff per file on stderr when not (spec/cli.md).
+    #[arg(long)]
+    pub check: bool,
+    /// Fail (exit 1, nothing written) when the run would change the state's resources: a new
+    /// resource, a new generated value, a changed provisioner. Edited workloads are fine.
+    #[arg(long)]
+    pub locked: bool,
+    /// --locked, and the state directory is only read: no lock file, no state written (a
+    /// read-only checkout, e.g. the Argo CD plugin). The state file must exist.
+    #[arg(long)]
+    pub frozen: bool,
+}
+
+impl CommonArgs {
+    /// Whether the state directory is only read (--check, --frozen).
+    pub fn read_only_state(&self) -> bool {
+        self.check || self.frozen
+    }
 }
 
 /// Runs the whole flow for one target and writes its artefacts under `output`
@@ -71,15 +90,41 @@ pub fn run(
 ) -> Result<(), Diagnostics> {
     check_override_usage(common)?;
     check_build_usage(common, flags)?;
+    check_check_usage(common, output)?;
     // Flag errors before any file is read.
     (target.build)(flags)?;
     let workloads = load_all(common)?;
     let compiled = compile_target(target, flags, common, &workloads)?;
+    if common.check {
+        let base = parent_dir(output);
+        let planned = crate::drift::Planned {
+            files: plan(output, &compiled.artefacts),
+            modes: modes(&base, &compiled.artefacts),
+            directories: (compiled.artefacts.directories.iter())
+                .map(|d| base.join(d))
+                .collect(),
+            secrets: &compiled.secrets,
+        };
+        return crate::drift::check(&[planned], &inputs(common));
+    }
     let writes = prepare_outputs(output, &compiled.artefacts, &inputs(common))?;
     // The state first: a crash between the two leaves outputs from the previous state, never
     // outputs holding values (passwords) that the next run would replace.
     compiled.save_state()?;
     writes.commit()
+}
+
+/// `--check` compares files: `-o -` names none.
+pub fn check_check_usage(common: &CommonArgs, output: &Path) -> Result<(), Diagnostics> {
+    if common.check && output == Path::new("-") {
+        return Err(Diagnostic::new(
+            Code::Usage,
+            "--check compares the outputs on disk, and -o - names no file",
+        )
+        .with_help("give the output path the files were generated to (-o FILE)")
+        .into());
+    }
+    Ok(())
 }
 
 /// Overrides and `--image` name one workload, so they need exactly one Score file.
@@ -124,14 +169,20 @@ pub fn check_build_usage(common: &CommonArgs, flags: &TargetFlags) -> Result<(),
 pub struct Compiled {
     /// What the target emitted.
     pub artefacts: Artefacts,
-    state_dir: StateDir,
+    /// `None` when the state is only read (--check, --frozen).
+    state_dir: Option<StateDir>,
     state: State,
+    /// Values a --check diff must not print.
+    pub secrets: crate::drift::Secrets,
 }
 
 impl Compiled {
     /// Writes the new state (atomically) into the target's state directory.
     pub fn save_state(&self) -> Result<(), Diagnostics> {
-        self.state_dir
+        let Some(state_dir) = &self.state_dir else {
+            return Ok(());
+        };
+        state_dir
             .save(&self.state)
             .map_err(|e| Diagnostic::new(Code::StateIo, format!("cannot write state: {e}")).into())
     }
@@ -152,14 +203,27 @@ pub fn compile_target(
         // Nothing to regenerate: say so without creating the state directory.
         return Err(no_workloads(info.name));
     }
-    let state_dir = StateDir::open_dir(&dir, score_core::unstable::state::DEFAULT_LOCK_TIMEOUT)
-        .map_err(|e| {
-            Diagnostic::new(
-                Code::StateIo,
-                format!("cannot open state directory {}: {e}", dir.display()),
-            )
-        })?;
-    let state = state_dir.load()?;
+    if common.locked && !common.check && !state_file.exists() {
+        // Checked before the state directory is created.
+        return Err(crate::drift::missing_state(&state_file));
+    }
+    let (state_dir, state) = if common.read_only_state() {
+        (None, crate::drift::read_state(&state_file, common.frozen)?)
+    } else {
+        let state_dir =
+            StateDir::open_dir(&dir, score_core::unstable::state::DEFAULT_LOCK_TIMEOUT).map_err(
+                |e| {
+                    Diagnostic::new(
+                        Code::StateIo,
+                        format!("cannot open state directory {}: {e}", dir.display()),
+                    )
+                },
+            )?;
+        let state = state_dir.load()?;
+        (Some(state_dir), state)
+    };
+    let locked = (common.locked || common.frozen).then(|| crate::drift::Locked::before(&state));
+    let old_resources = common.check.then(|| state.resources.clone());
     let (workloads, mut state) = project_workloads(info.name, common, given, state, &state_file)?;
     let workloads = &workloads[..];
     for warning in crate::annotations::warnings(info.name, workloads) {
@@ -210,6 +274,9 @@ pub fn compile_target(
             ..ProvisionOptions::default()
         },
     )?;
+    if let Some(locked) = &locked {
+        locked.verify(info.name, &state_file, &state)?;
+    }
     if crate::VERBOSE.load(std::sync::atomic::Ordering::Relaxed) > 0 {
         report_programs(target.name(), &project, &provisioners);
     }
@@ -236,10 +303,15 @@ pub fn compile_target(
             crate::note!("warning: {line}");
         }
     }
+    let secrets = match old_resources {
+        Some(old) => crate::drift::Secrets::of([&old, &state.resources]),
+        None => crate::drift::Secrets::default(),
+    };
     Ok(Compiled {
         artefacts,
         state_dir,
         state,
+        secrets,
     })
 }
 

@@ -11,6 +11,7 @@ mod all;
 mod annotations;
 mod budget;
 mod commands;
+mod drift;
 mod generate;
 mod kyaml;
 mod patches;
@@ -201,6 +202,14 @@ fn main() -> ExitCode {
         }
     };
     match result {
+        // --check found outputs out of date (the diff is on stderr).
+        Ok(()) if drift::drifted() => {
+            if format == Format::Json {
+                let doc = serde_json::json!({"ok": false, "out_of_date": drift::report_json()});
+                println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+            }
+            ExitCode::from(drift::EXIT_DRIFT)
+        }
         Ok(()) => ExitCode::SUCCESS,
         Err(code) => ExitCode::from(code),
     }
