@@ -101,7 +101,12 @@ pub fn run(args: &AllArgs) -> Result<(), Diagnostics> {
                 crate::drift::Planned {
                     files: generate::plan(primary, &c.artefacts),
                     modes: generate::modes(&base, &c.artefacts),
-                    directories: c.artefacts.directories.iter().map(|d| base.join(d)).collect(),
+                    directories: c
+                        .artefacts
+                        .directories
+                        .iter()
+                        .map(|d| base.join(d))
+                        .collect(),
                     secrets: &c.secrets,
                 }
             })

@@ -74,7 +74,10 @@ pub fn check(planned: &[Planned<'_>], inputs: &[PathBuf]) -> Result<(), Diagnost
             if let Some(input) = inputs.iter().find(|i| fsutil::same_file(i, path)) {
                 return Err(Diagnostic::new(
                     Code::UsageOutputIsInput,
-                    format!("refusing to compare {name}: it is the input {}", input.display()),
+                    format!(
+                        "refusing to compare {name}: it is the input {}",
+                        input.display()
+                    ),
                 )
                 .with_help("choose another output path (-o); score-gen never overwrites its inputs")
                 .into());
@@ -179,7 +182,10 @@ fn unified_diff(name: &str, have: Option<&[u8]>, want: &[u8], secrets: &Secrets)
     let new = String::from_utf8_lossy(want);
     let (from, to) = match have {
         Some(_) => (format!("{name} (on disk)"), format!("{name} (generated)")),
-        None => ("/dev/null (missing)".to_string(), format!("{name} (generated)")),
+        None => (
+            "/dev/null (missing)".to_string(),
+            format!("{name} (generated)"),
+        ),
     };
     let diff = similar::TextDiff::from_lines(old.as_ref(), new.as_ref());
     let text = diff
@@ -187,17 +193,55 @@ fn unified_diff(name: &str, have: Option<&[u8]>, want: &[u8], secrets: &Secrets)
         .context_radius(3)
         .header(&from, &to)
         .to_string();
+    // A value no state knows any more (the on-disk file's password from a lost state) is
+    // redacted where its line matches a generated line with the secret cut out: the removed
+    // `DB: postgres://u:OLD@host` takes the shape of the added `DB: postgres://u:<redacted>@host`.
+    let all: Vec<&str> = text.lines().collect();
+    let shapes: Vec<String> = all
+        .iter()
+        .filter_map(|l| l.strip_prefix('+'))
+        .map(|l| secrets.redact_line(l))
+        .filter(|l| l.contains(REDACTED))
+        .collect();
     let mut s = String::new();
-    let mut lines = text.lines();
-    for line in lines.by_ref().take(MAX_DIFF_LINES) {
-        s.push_str(&secrets.redact_line(line));
+    for line in all.iter().take(MAX_DIFF_LINES) {
+        let mut shown = secrets.redact_line(line);
+        if let Some(removed) = line.strip_prefix('-').filter(|_| !line.starts_with("---")) {
+            if let Some(shape) = shapes.iter().find(|t| fits(removed, t)) {
+                shown = format!("-{shape}");
+            }
+        }
+        s.push_str(&shown);
         s.push('\n');
     }
-    let rest = lines.count();
+    let rest = all.len().saturating_sub(MAX_DIFF_LINES);
     if rest > 0 {
-        s.push_str(&format!("... {rest} more diff lines for {name} not shown\n"));
+        s.push_str(&format!(
+            "... {rest} more diff lines for {name} not shown\n"
+        ));
     }
     s
+}
+
+const REDACTED: &str = "<redacted>";
+
+/// Whether `line` is `shape` with something in place of each `<redacted>`.
+fn fits(line: &str, shape: &str) -> bool {
+    let parts: Vec<&str> = shape.split(REDACTED).collect();
+    let (Some(first), Some(last)) = (parts.first(), parts.last()) else {
+        return false;
+    };
+    if parts.len() < 2 || !line.starts_with(first) || !line[first.len()..].ends_with(last) {
+        return false;
+    }
+    let mut rest = &line[first.len()..line.len() - last.len()];
+    for part in &parts[1..parts.len() - 1] {
+        match rest.find(part) {
+            Some(i) => rest = &rest[i + part.len()..],
+            None => return false,
+        }
+    }
+    true
 }
 
 /// Values a diff must not print: every secret output and every string in the provisioners'
@@ -248,7 +292,7 @@ impl Secrets {
         values.sort_by_key(|v| std::cmp::Reverse(v.len()));
         for v in values {
             if s.contains(v.as_str()) {
-                s = s.replace(v.as_str(), "<redacted>");
+                s = s.replace(v.as_str(), REDACTED);
             }
         }
         redact_secret_key(&s)
@@ -277,14 +321,14 @@ fn redact_secret_key(line: &str) -> String {
     let value = rest[1..].trim();
     if !WORDS.iter().any(|w| key_l.contains(w))
         || value.is_empty()
-        || value == "<redacted>"
+        || value == REDACTED
         || value.starts_with(['{', '['])
         || value == "|"
         || value == ">"
     {
         return line.to_string();
     }
-    format!("{key}{} <redacted>", &rest[..1])
+    format!("{key}{} {REDACTED}", &rest[..1])
 }
 
 /// Reads `<state-dir>/<target>/state.yaml` without creating, locking or writing anything (a
@@ -310,9 +354,11 @@ pub fn read_state(state_file: &Path, frozen: bool) -> Result<State, Diagnostics>
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && !frozen => Ok(State::new_random()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(missing_state(state_file)),
-        Err(e) => {
-            Err(Diagnostic::new(Code::StateIo, format!("cannot read state file {name}: {e}")).into())
-        }
+        Err(e) => Err(Diagnostic::new(
+            Code::StateIo,
+            format!("cannot read state file {name}: {e}"),
+        )
+        .into()),
     }
 }
 
@@ -350,7 +396,12 @@ impl Locked {
     /// Fails when `after` changes the state's resources: a new resource, a changed provisioner,
     /// a changed provisioner state (generated values), a new output name, a changed shared
     /// state. Workloads, params and the outputs that follow from them may change.
-    pub fn verify(&self, target: &str, state_file: &Path, after: &State) -> Result<(), Diagnostics> {
+    pub fn verify(
+        &self,
+        target: &str,
+        state_file: &Path,
+        after: &State,
+    ) -> Result<(), Diagnostics> {
         let mut changes = Vec::new();
         for (uid, new) in &after.resources {
             let Some(old) = self.resources.get(uid) else {
@@ -373,7 +424,9 @@ impl Locked {
             }
             for (k, v) in &new.state {
                 if old.state.get(k).is_some_and(|o| o != v) {
-                    changes.push(format!("resource {uid}: generated value `{k}` would change"));
+                    changes.push(format!(
+                        "resource {uid}: generated value `{k}` would change"
+                    ));
                 }
             }
             for k in keys(&new.outputs).difference(&keys(&old.outputs)) {
