@@ -71,6 +71,10 @@ pub struct CommonArgs {
     /// read-only checkout, e.g. the Argo CD plugin). The state file must exist.
     #[arg(long)]
     pub frozen: bool,
+    /// Environment references (`${resources.<env>.K}`) read PREFIX + K, and see no other
+    /// variable: `--env-prefix ARGOCD_ENV_` reads an Argo CD application's `env` entries.
+    #[arg(long, value_name = "PREFIX")]
+    pub env_prefix: Option<String>,
 }
 
 impl CommonArgs {
@@ -210,15 +214,13 @@ pub fn compile_target(
     let (state_dir, state) = if common.read_only_state() {
         (None, crate::drift::read_state(&state_file, common.frozen)?)
     } else {
-        let state_dir =
-            StateDir::open_dir(&dir, score_core::unstable::state::DEFAULT_LOCK_TIMEOUT).map_err(
-                |e| {
-                    Diagnostic::new(
-                        Code::StateIo,
-                        format!("cannot open state directory {}: {e}", dir.display()),
-                    )
-                },
-            )?;
+        let state_dir = StateDir::open_dir(&dir, score_core::unstable::state::DEFAULT_LOCK_TIMEOUT)
+            .map_err(|e| {
+                Diagnostic::new(
+                    Code::StateIo,
+                    format!("cannot open state directory {}: {e}", dir.display()),
+                )
+            })?;
         let state = state_dir.load()?;
         (Some(state_dir), state)
     };
@@ -270,7 +272,7 @@ pub fn compile_target(
             } else {
                 CommandPolicy::AllowTrusted
             },
-            environment: process_environment(),
+            environment: process_environment(common.env_prefix.as_deref()),
             ..ProvisionOptions::default()
         },
     )?;
@@ -293,6 +295,9 @@ pub fn compile_target(
     let mut artefacts = target.emit(&project)?;
     if info.name == "k8s" && flags.kyaml {
         to_kyaml(&mut artefacts)?;
+    }
+    if info.name == "k8s" && flags.kustomize {
+        crate::kustomize::split(&mut artefacts)?;
     }
     // What provisioners left for the user (score-compose's `info_logs`), as the tools log them.
     for res in project.resources() {
@@ -909,9 +914,15 @@ pub fn io_diag(name: &str, e: std::io::Error) -> Diagnostic {
 /// The environment score-gen runs in, for environment references read at generate time
 /// (`${resources.<env>.K}` in resource params; in every value for k8s). The user's own: they
 /// ran this command in it (spec/security.md). Variables whose name or value is not UTF-8 are
-/// left out, so a reference to one is reported as unset.
-fn process_environment() -> Environment {
+/// left out, so a reference to one is reported as unset. With `--env-prefix P` only the variables
+/// named `P...` are read, without `P`.
+fn process_environment(prefix: Option<&str>) -> Environment {
     std::env::vars_os()
         .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .filter_map(|(k, v)| match prefix {
+            Some(p) => Some((k.strip_prefix(p)?.to_string(), v)),
+            None => Some((k, v)),
+        })
+        .filter(|(k, _)| !k.is_empty())
         .collect()
 }

@@ -13,6 +13,7 @@ mod budget;
 mod commands;
 mod drift;
 mod generate;
+mod kustomize;
 mod kyaml;
 mod patches;
 mod publish;
