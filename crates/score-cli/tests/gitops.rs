@@ -719,6 +719,12 @@ fn argocd_plugin_fails_with_a_located_message_and_no_output() {
         stderr(&out)
     );
 
+    // A parameter is a file name, never a flag.
+    let out = run_phase("generate", &app, &[("PARAM_SCORE_FILES_0", "--version")]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty());
+    assert!(stderr(&out).contains("--version"), "{}", stderr(&out));
+
     // No committed state: init says how to fix it.
     let empty = root.path().join("empty");
     write(&empty, "score.yaml", SHOP);
