@@ -13,6 +13,7 @@ mod budget;
 mod commands;
 mod drift;
 mod generate;
+mod graph;
 mod kustomize;
 mod kyaml;
 mod patches;
@@ -101,6 +102,9 @@ enum Command {
     /// Compile to compose, k8s and terraform at once (shared load and validation):
     /// DIR/compose.yaml, DIR/manifests.yaml, DIR/terraform/main.tf.
     All(all::AllArgs),
+    /// Draw the workloads, resources, provisioners and their edges (dot, mermaid, json,
+    /// backstage catalog entities) on stdout; nothing is provisioned or written.
+    Graph(graph::GraphArgs),
     /// Inspect the provisioners a target would use.
     #[command(subcommand)]
     Provisioners(commands::ProvisionersCommand),
@@ -148,7 +152,9 @@ impl Command {
             Command::All(a) => a.legacy.format,
             Command::Provisioners(c) => c.message_format(),
             Command::Resources(c) => c.message_format(),
-            Command::K8s(_) | Command::Version | Command::Completion { .. } => None,
+            Command::K8s(_) | Command::Graph(_) | Command::Version | Command::Completion { .. } => {
+                None
+            }
         }
     }
 
@@ -159,6 +165,7 @@ impl Command {
             Command::Compose(a) => dash(a.output()),
             Command::K8s(a) => dash(a.output()),
             Command::Terraform(a) => dash(a.output()),
+            Command::Graph(_) => true,
             _ => false,
         }
     }
@@ -186,6 +193,7 @@ fn main() -> ExitCode {
         Command::K8s(args) => out.finish(commands::k8s(&args)),
         Command::Terraform(args) => out.finish(commands::terraform(&args)),
         Command::All(args) => out.finish(all::run(&args)),
+        Command::Graph(args) => out.finish(graph::run(&args)),
         Command::Provisioners(c) => out.finish(commands::provisioners(&c)),
         Command::Resources(c) => out.finish(commands::resources(&c)),
         Command::Version => {
