@@ -1,4 +1,4 @@
-//! The function library: sprig 3.2.3 as Go's sprig behaves (read from its source), the
+//! The function library: sprig 3.3.0 as Go's sprig behaves (read from its source), the
 //! refused functions, and the internal helpers the tree rewrite calls. Callers add their own
 //! functions through [`super::Functions::with`].
 //!
@@ -31,6 +31,12 @@ pub(super) const FN_NIL_TICK: &str = "\u{0}niltick";
 pub(super) const FN_FMTARG: &str = "\u{0}fmtarg";
 /// Checks the printed size of a list or dict against the fuel left, passing it on (internal).
 pub(super) const FN_ROOM: &str = "\u{0}room";
+/// `$x = ...` where no scope declares `$x` (internal): Go's execution error.
+pub(super) const FN_UNDEF_VAR: &str = "\u{0}undefvar";
+/// Keeps the dict a map-changing call returned, under the call's id (internal).
+pub(super) const FN_KEEP: &str = "\u{0}keep";
+/// The dict kept under an id since it was last asked for, else the current value (internal).
+pub(super) const FN_KEPT: &str = "\u{0}kept";
 /// Records the position of the action about to run (internal).
 pub(super) const FN_POS: &str = "\u{0}pos";
 /// An unknown field of the root struct (internal).
@@ -93,6 +99,7 @@ pub(super) const SCALAR_RESULTS: &[&str] = &[
     "swapcase",
     "sha1sum",
     "sha256sum",
+    "sha512sum",
     "adler32sum",
     "randAlphaNum",
     "randAlpha",
@@ -1135,6 +1142,35 @@ fn internal(m: &mut FuncMap) {
         }),
     );
     m.insert(
+        FN_KEEP.into(),
+        Arc::new(|a: &[Value]| {
+            let v = a.last().cloned().unwrap_or(Value::Nil);
+            if let Some(Value::Int(id)) = a.first() {
+                super::keep(*id, v.clone());
+            }
+            Ok(v)
+        }),
+    );
+    m.insert(
+        FN_KEPT.into(),
+        Arc::new(|a: &[Value]| {
+            let current = a.last().cloned().unwrap_or(Value::Nil);
+            Ok(match a.first() {
+                Some(Value::Int(id)) => super::take_kept(*id).unwrap_or(current),
+                _ => current,
+            })
+        }),
+    );
+    m.insert(
+        FN_UNDEF_VAR.into(),
+        Arc::new(|a: &[Value]| {
+            let name = a.first().map(go_sprint).unwrap_or_default();
+            Err(gotmpl::TemplateError::Exec(format!(
+                "undefined variable: {name}"
+            )))
+        }),
+    );
+    m.insert(
         FN_TICK.into(),
         Arc::new(|a: &[Value]| {
             charge(1).map_err(gotmpl::TemplateError::Exec)?;
@@ -1679,6 +1715,11 @@ fn strings(m: &mut FuncMap) {
     reg(m, "sha256sum", &[S], None, |a| {
         use sha2::Digest;
         Ok(s(hex(&sha2::Sha256::digest(st(&a[0]).as_bytes()))))
+    });
+    // sprig 3.3.0 (the tools' version) added sha512sum.
+    reg(m, "sha512sum", &[S], None, |a| {
+        use sha2::Digest;
+        Ok(s(hex(&sha2::Sha512::digest(st(&a[0]).as_bytes()))))
     });
     reg(m, "adler32sum", &[S], None, |a| {
         let (mut x, mut y) = (1u32, 0u32);
