@@ -480,40 +480,50 @@ fn entry_diag(code: Code, p: &Provisioner, msg: String) -> Diagnostic {
 }
 
 fn check_params(p: &Provisioner, input: &ProvisionInput) -> Result<(), Diagnostic> {
-    let Some(supported) = &p.supported_params else {
-        return Ok(());
-    };
-    let bad: Vec<&str> = input
-        .params
-        .keys()
+    match unsupported_params(p, &input.uid, input.params.keys().map(String::as_str)) {
+        Some(d) => Err(d),
+        None => Ok(()),
+    }
+}
+
+/// The [`Code::ProvisionUnsupportedParam`] diagnostic (at the provisioner entry) for the params
+/// of `uid` that `p` does not list in `supported_params`, if any.
+pub(crate) fn unsupported_params<'a>(
+    p: &Provisioner,
+    uid: &crate::ResourceUid,
+    params: impl Iterator<Item = &'a str>,
+) -> Option<Diagnostic> {
+    let supported = p.supported_params.as_ref()?;
+    let bad: Vec<&str> = params
         .filter(|k| !supported.iter().any(|s| s == *k))
-        .map(String::as_str)
         .collect();
     if bad.is_empty() {
-        return Ok(());
+        return None;
     }
-    Err(entry_diag(
-        Code::ProvisionUnsupportedParam,
-        p,
-        format!(
-            "resource '{}': provisioner '{}' does not support param(s) {}",
-            input.uid,
-            p.uri,
-            quoted_list(&bad)
-        ),
-    )
-    .with_help(if supported.is_empty() {
-        "this provisioner takes no params".to_string()
-    } else {
-        format!(
-            "supported params: {}",
-            supported
-                .iter()
-                .map(String::as_str)
-                .collect::<Vec<_>>()
-                .join(", ")
+    Some(
+        entry_diag(
+            Code::ProvisionUnsupportedParam,
+            p,
+            format!(
+                "resource '{}': provisioner '{}' does not support param(s) {}",
+                uid,
+                p.uri,
+                quoted_list(&bad)
+            ),
         )
-    }))
+        .with_help(if supported.is_empty() {
+            "this provisioner takes no params".to_string()
+        } else {
+            format!(
+                "supported params: {}",
+                supported
+                    .iter()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }),
+    )
 }
 
 fn render_all(
