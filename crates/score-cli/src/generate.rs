@@ -252,7 +252,8 @@ pub fn compile_in(
             environment: process_environment(),
             ..ProvisionOptions::default()
         },
-    )?;
+    )
+    .map_err(|d| point_at_user_files(d, workloads, given))?;
     if crate::VERBOSE.load(std::sync::atomic::Ordering::Relaxed) > 0 {
         report_programs(target.name(), &project, &provisioners);
     }
@@ -936,4 +937,77 @@ fn process_environment() -> Environment {
     std::env::vars_os()
         .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
         .collect()
+}
+
+/// A problem found in a workload the project remembers from an earlier run points at what the
+/// user edits: its Score file, when that file still exists and holds the same place (found by the
+/// diagnostic's JSON pointer); otherwise it stays on the stored copy and says so, with how to
+/// replace or `--remove` the workload.
+pub fn point_at_user_files(
+    mut diags: Diagnostics,
+    workloads: &[WorkloadInput],
+    given: &[WorkloadInput],
+) -> Diagnostics {
+    let stored: Vec<WorkloadInput> = workloads
+        .iter()
+        .filter(|w| {
+            !given
+                .iter()
+                .any(|g| g.loaded.workload.name() == w.loaded.workload.name())
+        })
+        .cloned()
+        .collect();
+    for d in &mut diags.0 {
+        repoint(d, &stored);
+    }
+    diags
+}
+
+fn repoint(d: &mut Diagnostic, stored: &[WorkloadInput]) {
+    for r in &mut d.related {
+        repoint(r, stored);
+    }
+    let Some(file) = d.file.clone() else { return };
+    let Some(w) = stored
+        .iter()
+        .find(|w| w.loaded.document.source.name == file.name)
+    else {
+        return;
+    };
+    let name = w.loaded.workload.name();
+    let user_doc = w.file.as_deref().and_then(|f| {
+        let text = std::fs::read_to_string(f).ok()?;
+        score_core::unstable::yaml::parse_str(f, &text).ok()
+    });
+    let span = match (&user_doc, d.pointer.as_deref()) {
+        (Some(doc), Some(p)) => doc.spans.value(p).or_else(|| doc.spans.key(p)),
+        _ => None,
+    };
+    let note = match (span, &user_doc, w.file.as_deref()) {
+        (Some(span), Some(doc), Some(_)) => {
+            d.file = Some(doc.source.clone());
+            d.span = Some(span);
+            // Fixes were computed on the stored text.
+            d.fixes.clear();
+            format!(
+                "workload '{name}' is in the project from an earlier run; after fixing its file, give it again"
+            )
+        }
+        (_, _, Some(f)) if std::path::Path::new(f).exists() => format!(
+            "this is the stored copy of workload '{name}' (from an earlier run; its file {f} has changed since): give {f} again, or --remove {name} to drop it"
+        ),
+        (_, _, Some(f)) => format!(
+            "this is the stored copy of workload '{name}' (its file {f} no longer exists): give a Score file for it again, or --remove {name} to drop it"
+        ),
+        _ => format!(
+            "this is the stored copy of workload '{name}': give its Score file again, or --remove {name} to drop it"
+        ),
+    };
+    if !d.is_note {
+        d.help = Some(match d.help.take() {
+            Some(h) if !h.contains("--remove") => format!("{h}\n{note}"),
+            Some(h) => h,
+            None => note,
+        });
+    }
 }

@@ -11,6 +11,7 @@ mod all;
 mod annotations;
 mod budget;
 mod commands;
+mod fix;
 mod generate;
 mod kyaml;
 mod patches;
@@ -88,6 +89,8 @@ pub enum Color {
 enum Command {
     /// Check Score files: schema, placeholders, `before` graph. Exit 0 when all are valid.
     Validate(validate::Args),
+    /// Apply the machine-applicable fixes of Score files' problems in place (spec/fixes.md).
+    Fix(fix::Args),
     /// Write a sample score.yaml (if none) and the target's default provisioners into the state dir.
     Init(commands::InitArgs),
     /// Compile workloads to a docker-compose project.
@@ -105,6 +108,8 @@ enum Command {
     /// Inspect provisioned resources in the state.
     #[command(subcommand)]
     Resources(commands::ResourcesCommand),
+    /// Run the language server on stdin/stdout, for editors (docs/editors.md).
+    Lsp,
     /// Print the version.
     Version,
     /// Print a shell completion script, e.g. `score-gen completion bash > /etc/bash_completion.d/score-gen`.
@@ -146,7 +151,11 @@ impl Command {
             Command::All(a) => a.legacy.format,
             Command::Provisioners(c) => c.message_format(),
             Command::Resources(c) => c.message_format(),
-            Command::K8s(_) | Command::Version | Command::Completion { .. } => None,
+            Command::K8s(_)
+            | Command::Fix(_)
+            | Command::Lsp
+            | Command::Version
+            | Command::Completion { .. } => None,
         }
     }
 
@@ -179,6 +188,7 @@ fn main() -> ExitCode {
         render::Output::new(format, cli.color).with_json_on_stderr(cli.command.output_is_stdout());
     let result = match cli.command {
         Command::Validate(args) => validate::run(&args, &out),
+        Command::Fix(args) => fix::run(&args, &out),
         Command::Init(args) => out.finish(commands::init(&args)),
         Command::Compose(args) => out.finish(commands::compose(&args)),
         Command::K8s(args) => out.finish(commands::k8s(&args)),
@@ -186,6 +196,10 @@ fn main() -> ExitCode {
         Command::All(args) => out.finish(all::run(&args)),
         Command::Provisioners(c) => out.finish(commands::provisioners(&c)),
         Command::Resources(c) => out.finish(commands::resources(&c)),
+        Command::Lsp => score_lsp::run_stdio(targets::lsp_config()).map_err(|e| {
+            eprintln!("score-gen lsp: {e}");
+            1
+        }),
         Command::Version => {
             println!("score-gen {}", env!("CARGO_PKG_VERSION"));
             Ok(())
