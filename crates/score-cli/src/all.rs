@@ -70,11 +70,25 @@ pub fn run(args: &AllArgs) -> Result<(), Diagnostics> {
     let common = &args.common;
     let wl = &workloads[..];
     let flags = &flags;
+    // The state directories are locked here, one after the other in TARGETS order: two
+    // concurrent `all` runs then never hold one lock each while waiting for the other's
+    // (issue 21). Each stays locked until its Compiled is dropped.
+    let opened: Vec<_> = TARGETS
+        .iter()
+        .map(|t| generate::open_state(t, common, wl))
+        .collect();
+    let gate = &Gate::new(TARGETS.len());
     // One thread per target: they share nothing mutable (own state dir, own provisioners).
     let results: Vec<Result<Compiled, Diagnostics>> = std::thread::scope(|s| {
         let handles: Vec<_> = TARGETS
             .iter()
-            .map(|t| s.spawn(move || generate::compile_target(t, flags, common, wl)))
+            .zip(opened)
+            .map(|(t, opened)| {
+                // Every target checks its programs and permissions before any starts one; a
+                // target whose state could not be opened fails the gate (its ticket is dropped).
+                let ticket = gate.ticket();
+                s.spawn(move || generate::compile_in(t, flags, common, wl, opened?, Some(ticket)))
+            })
             .collect();
         handles.into_iter().map(join).collect()
     });
@@ -93,12 +107,118 @@ pub fn run(args: &AllArgs) -> Result<(), Diagnostics> {
     }
     diags.into_result()?;
 
+    if args.common.check {
+        let planned: Vec<_> = compiled
+            .iter()
+            .map(|(c, primary)| {
+                let base = generate::parent_dir(primary);
+                crate::drift::Planned {
+                    files: generate::plan(primary, &c.artefacts),
+                    modes: generate::modes(&base, &c.artefacts),
+                    directories: c
+                        .artefacts
+                        .directories
+                        .iter()
+                        .map(|d| base.join(d))
+                        .collect(),
+                    secrets: &c.secrets,
+                }
+            })
+            .collect();
+        let mut read = generate::inputs(&args.common);
+        read.extend(compiled.iter().flat_map(|(c, _)| c.inputs.iter().cloned()));
+        return crate::drift::check(&planned, &read);
+    }
     let writes = prepare_all(&compiled, &args.common)?;
     // States first (see generate::run), then every output in one batch.
     for (c, _) in &compiled {
         c.save_state()?;
     }
-    writes.commit()
+    writes.commit_after_state()
+}
+
+/// Where the targets of one `all` run meet before any of them starts a program: each passes it
+/// once (ok or failed; a [`Ticket`] dropped unpassed counts as failed) and waits for the others;
+/// it opens only if all were ok.
+#[derive(Debug)]
+pub struct Gate {
+    parties: usize,
+    /// (passed so far, whether any failed)
+    seen: std::sync::Mutex<(usize, bool)>,
+    cv: std::sync::Condvar,
+}
+
+impl Gate {
+    /// A gate for `parties` targets.
+    pub fn new(parties: usize) -> Self {
+        Self {
+            parties,
+            seen: std::sync::Mutex::new((0, false)),
+            cv: std::sync::Condvar::new(),
+        }
+    }
+
+    /// One target's pass through the gate.
+    pub fn ticket(&self) -> Ticket<'_> {
+        Ticket {
+            gate: self,
+            used: false,
+        }
+    }
+
+    fn arrive(&self, ok: bool) -> bool {
+        let mut seen = self
+            .seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        seen.0 += 1;
+        seen.1 |= !ok;
+        self.cv.notify_all();
+        while seen.0 < self.parties && !seen.1 {
+            seen = self
+                .cv
+                .wait(seen)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+        !seen.1
+    }
+}
+
+/// One target's right to pass a [`Gate`] once.
+#[derive(Debug)]
+pub struct Ticket<'a> {
+    gate: &'a Gate,
+    used: bool,
+}
+
+impl Ticket<'_> {
+    /// Reports whether this target's checks passed and waits for every other target (or the
+    /// first failure); true when all passed.
+    pub fn pass(&mut self, ok: bool) -> bool {
+        if self.used {
+            return ok;
+        }
+        self.used = true;
+        self.gate.arrive(ok)
+    }
+}
+
+impl Drop for Ticket<'_> {
+    fn drop(&mut self) {
+        if !self.used {
+            self.used = true;
+            // A target that stops before the gate (an error, a panic) fails it; it does not
+            // wait for the others.
+            let mut seen = self
+                .gate
+                .seen
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            seen.0 += 1;
+            seen.1 = true;
+            self.gate.cv.notify_all();
+        }
+    }
 }
 
 fn join(
@@ -121,7 +241,9 @@ fn prepare_all(
         .iter()
         .flat_map(|(c, primary)| generate::plan(primary, &c.artefacts))
         .collect();
-    let mut writes = generate::prepare_writes(&files, &generate::inputs(common))?;
+    let mut inputs = generate::inputs(common);
+    inputs.extend(compiled.iter().flat_map(|(c, _)| c.inputs.iter().cloned()));
+    let mut writes = generate::prepare_writes(&files, &inputs)?;
     for (c, primary) in compiled {
         writes.modes.extend(generate::modes(
             &generate::parent_dir(primary),

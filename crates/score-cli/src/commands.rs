@@ -66,6 +66,10 @@ pub struct K8sArgs {
     /// every string double-quoted), as score-k8s. Diagnostics: --message-format.
     #[arg(long, value_enum, default_value_t = ManifestFormat::Yaml)]
     format: ManifestFormat,
+    /// Write one file per object plus kustomization.yaml into DIR (instead of -o), for
+    /// Kustomize overlays (spec/targets/k8s.md).
+    #[arg(long, value_name = "DIR", conflicts_with = "output")]
+    kustomize: Option<PathBuf>,
 }
 
 /// k8s `--format`.
@@ -98,6 +102,10 @@ pub struct TerraformArgs {
     /// (e.g. postgres=git::https://example.com/modules/pg.git?ref=v1). Default ./modules/<type>.
     #[arg(long, value_name = "TYPE=SOURCE")]
     module_source: Vec<String>,
+    /// Let a resource's `source` param in a Score file choose its Terraform module (the default
+    /// provisioners refuse it otherwise: the module is code that terraform downloads and runs).
+    #[arg(long)]
+    allow_source_params: bool,
     #[command(flatten)]
     pub legacy: crate::LegacyFormat,
 }
@@ -141,15 +149,21 @@ pub fn k8s(args: &K8sArgs) -> Result<(), Diagnostics> {
         generate_namespace: args.generate_namespace,
         state_dir: Some(args.common.state_dir.clone()),
         kyaml: args.format == ManifestFormat::Kyaml,
+        kustomize: args.kustomize.is_some(),
         ..TargetFlags::default()
     };
-    generate::run(targets::by_name("k8s"), &flags, &args.common, &args.output)
+    let output = match &args.kustomize {
+        Some(dir) => dir.join(crate::kustomize::KUSTOMIZATION),
+        None => args.output.clone(),
+    };
+    generate::run(targets::by_name("k8s"), &flags, &args.common, &output)
 }
 
 pub fn terraform(args: &TerraformArgs) -> Result<(), Diagnostics> {
     let flags = TargetFlags {
         namespace: args.namespace.clone(),
         module_source: args.module_source.clone(),
+        allow_source_params: args.allow_source_params,
         stdout: args.output == Path::new("-"),
         ..TargetFlags::default()
     };
@@ -329,6 +343,10 @@ pub fn provisioners(cmd: &ProvisionersCommand) -> Result<(), Diagnostics> {
         allow_outside_paths: false,
         allow_remote_commands: false,
         cmd_timeout: 60,
+        check: false,
+        locked: false,
+        frozen: false,
+        env_prefix: None,
     };
     let set = generate::load_provisioners(target, &common)?;
     // The programs a generate would run (cmd:// entries), and whether they may run without
@@ -518,7 +536,9 @@ fn print_outputs(
     format: &str,
     seed: &str,
 ) -> Result<(), Diagnostics> {
-    use score_core::unstable::provision::gotemplate::{Flavor, GoTemplate, RenderContext};
+    use score_core::unstable::provision::gotemplate::{
+        functions, Flavor, GoTemplate, RenderContext,
+    };
     let value = serde_json::Value::Object(outputs.clone());
     let text = match format {
         "json" => format!("{}\n", table::render_json(&value)),
@@ -535,8 +555,8 @@ fn print_outputs(
                 )
                 .with_help("use json, yaml, or a Go template such as '{{.host}}:{{.port}}'")
             };
-            let parsed =
-                GoTemplate::parse(template, Flavor::Compose, None).map_err(|e| bad("parse", e))?;
+            let parsed = GoTemplate::parse(template, functions(Flavor::Compose), None)
+                .map_err(|e| bad("parse", e))?;
             let ctx = RenderContext {
                 random_key: seed.as_bytes(),
                 fuel: 10_000_000,

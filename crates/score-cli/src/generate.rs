@@ -59,6 +59,29 @@ pub struct CommonArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 60,
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub cmd_timeout: u64,
+    /// Compute everything and write nothing: exit 0 when every output on disk equals what this
+    /// run would write, 3 with a unified diff per file on stderr when not (spec/cli.md).
+    #[arg(long)]
+    pub check: bool,
+    /// Fail (exit 1, nothing written) when the run would change the state's resources: a new
+    /// resource, a new generated value, a changed provisioner. Edited workloads are fine.
+    #[arg(long)]
+    pub locked: bool,
+    /// --locked, and the state directory is only read: no lock file, no state written (a
+    /// read-only checkout, e.g. the Argo CD plugin). The state file must exist.
+    #[arg(long)]
+    pub frozen: bool,
+    /// Environment references (`${resources.<env>.K}`) read PREFIX + K, and see no other
+    /// variable: `--env-prefix ARGOCD_ENV_` reads an Argo CD application's `env` entries.
+    #[arg(long, value_name = "PREFIX")]
+    pub env_prefix: Option<String>,
+}
+
+impl CommonArgs {
+    /// Whether the state directory is only read (--check, --frozen).
+    pub fn read_only_state(&self) -> bool {
+        self.check || self.frozen
+    }
 }
 
 /// Runs the whole flow for one target and writes its artefacts under `output`
@@ -71,15 +94,43 @@ pub fn run(
 ) -> Result<(), Diagnostics> {
     check_override_usage(common)?;
     check_build_usage(common, flags)?;
+    check_check_usage(common, output)?;
     // Flag errors before any file is read.
     (target.build)(flags)?;
     let workloads = load_all(common)?;
     let compiled = compile_target(target, flags, common, &workloads)?;
-    let writes = prepare_outputs(output, &compiled.artefacts, &inputs(common))?;
+    let mut read = inputs(common);
+    read.extend(compiled.inputs.iter().cloned());
+    if common.check {
+        let base = parent_dir(output);
+        let planned = crate::drift::Planned {
+            files: plan(output, &compiled.artefacts),
+            modes: modes(&base, &compiled.artefacts),
+            directories: (compiled.artefacts.directories.iter())
+                .map(|d| base.join(d))
+                .collect(),
+            secrets: &compiled.secrets,
+        };
+        return crate::drift::check(&[planned], &read);
+    }
+    let writes = prepare_outputs(output, &compiled.artefacts, &read)?;
     // The state first: a crash between the two leaves outputs from the previous state, never
     // outputs holding values (passwords) that the next run would replace.
     compiled.save_state()?;
-    writes.commit()
+    writes.commit_after_state()
+}
+
+/// `--check` compares files: `-o -` names none.
+pub fn check_check_usage(common: &CommonArgs, output: &Path) -> Result<(), Diagnostics> {
+    if common.check && output == Path::new("-") {
+        return Err(Diagnostic::new(
+            Code::Usage,
+            "--check compares the outputs on disk, and -o - names no file",
+        )
+        .with_help("give the output path the files were generated to (-o FILE)")
+        .into());
+    }
+    Ok(())
 }
 
 /// Overrides and `--image` name one workload, so they need exactly one Score file.
@@ -124,14 +175,23 @@ pub fn check_build_usage(common: &CommonArgs, flags: &TargetFlags) -> Result<(),
 pub struct Compiled {
     /// What the target emitted.
     pub artefacts: Artefacts,
-    state_dir: StateDir,
+    /// `None` when the state is only read (--check, --frozen).
+    state_dir: Option<StateDir>,
     state: State,
+    /// Values a --check diff must not print.
+    pub secrets: crate::drift::Secrets,
+    /// The files the run read besides the Score and override files (state, lock, recorded
+    /// Score files, provisioner and patch files): no output may replace them.
+    pub inputs: Vec<PathBuf>,
 }
 
 impl Compiled {
     /// Writes the new state (atomically) into the target's state directory.
     pub fn save_state(&self) -> Result<(), Diagnostics> {
-        self.state_dir
+        let Some(state_dir) = &self.state_dir else {
+            return Ok(());
+        };
+        state_dir
             .save(&self.state)
             .map_err(|e| Diagnostic::new(Code::StateIo, format!("cannot write state: {e}")).into())
     }
@@ -146,20 +206,81 @@ pub fn compile_target(
     common: &CommonArgs,
     given: &[WorkloadInput],
 ) -> Result<Compiled, Diagnostics> {
+    let state_dir = open_state(info, common, given)?;
+    compile_in(info, flags, common, given, state_dir, None)
+}
+
+/// The target's state directory (`<state-dir>/<target>`), created and locked (until the
+/// returned value is dropped). A run of several targets (`all`) opens them one after the other
+/// in one fixed order (`TARGETS`) before compiling any, so concurrent runs cannot each hold a
+/// lock the other waits for.
+pub fn open_state(
+    info: &TargetInfo,
+    common: &CommonArgs,
+    given: &[WorkloadInput],
+) -> Result<Option<StateDir>, Diagnostics> {
     let dir = common.state_dir.join(info.name);
     let state_file = dir.join(score_core::unstable::state::STATE_FILE);
     if given.is_empty() && !state_file.exists() {
         // Nothing to regenerate: say so without creating the state directory.
         return Err(no_workloads(info.name));
     }
-    let state_dir = StateDir::open_dir(&dir, score_core::unstable::state::DEFAULT_LOCK_TIMEOUT)
+    if common.locked && !common.check && !state_file.exists() {
+        // Checked before the state directory is created.
+        return Err(crate::drift::missing_state(&state_file));
+    }
+    if common.read_only_state() {
+        // --check, --frozen: the state is only read, without the lock (compile_in).
+        return Ok(None);
+    }
+    StateDir::open_dir(&dir, score_core::unstable::state::DEFAULT_LOCK_TIMEOUT)
+        .map(Some)
         .map_err(|e| {
             Diagnostic::new(
                 Code::StateIo,
                 format!("cannot open state directory {}: {e}", dir.display()),
             )
-        })?;
-    let state = state_dir.load()?;
+            .into()
+        })
+}
+
+/// [`compile_target`] with its state directory already open and locked ([`open_state`]), or
+/// `None` when the state is only read (--check, --frozen).
+///
+/// With a `ticket` of a [`crate::all::Gate`] (`score-gen all`), the target waits, once its
+/// programs and permissions are checked and before it provisions anything, until every target of
+/// the run has checked its own: if any failed (or stopped earlier: a ticket dropped unpassed
+/// fails the gate), none starts a program (spec/security.md).
+pub fn compile_in(
+    info: &TargetInfo,
+    flags: &TargetFlags,
+    common: &CommonArgs,
+    given: &[WorkloadInput],
+    state_dir: Option<StateDir>,
+    mut ticket: Option<crate::all::Ticket<'_>>,
+) -> Result<Compiled, Diagnostics> {
+    let dir = common.state_dir.join(info.name);
+    let state_file = dir.join(score_core::unstable::state::STATE_FILE);
+    let state = match &state_dir {
+        Some(d) => d.load()?,
+        None => crate::drift::read_state(&state_file, common.frozen)?,
+    };
+    // What this run reads besides its Score and override files, which no output may replace:
+    // the state, its lock, the Score files the state records, the patch templates, and (below)
+    // the provisioner files.
+    let mut inputs = vec![
+        state_file.clone(),
+        dir.join(".lock"),
+        crate::patches::store_path(&common.state_dir, info.name),
+    ];
+    inputs.extend(
+        state
+            .workloads
+            .values()
+            .filter_map(|w| w.file.clone().map(PathBuf::from)),
+    );
+    let locked = (common.locked || common.frozen).then(|| crate::drift::Locked::before(&state));
+    let old_resources = common.check.then(|| state.resources.clone());
     let (workloads, mut state) = project_workloads(info.name, common, given, state, &state_file)?;
     let workloads = &workloads[..];
     for warning in crate::annotations::warnings(info.name, workloads) {
@@ -191,25 +312,38 @@ pub fn compile_target(
     let target = (info.build)(&flags)?;
     let target = target.as_ref();
 
-    let provisioners = load_provisioners(target, common)?;
+    let provisioners = load_provisioners_noting(target, common, &mut inputs)?;
+    // Secret outputs never reach a diagnostic (spec/security.md): the ones the state already
+    // holds for errors of provisioning, and with this run's for errors after it.
+    let mut secrets = score_core::Secrets::of(&state);
     // The CLI runs the cmd:// programs of the project's own (and pinned) provisioner files, as
     // score-compose and score-k8s do; remote unpinned files only with --allow-remote-commands.
-    let (project, state) = resolve_project(
-        workloads,
-        &provisioners,
-        state,
-        target,
-        &ProvisionOptions {
-            cmd_timeout: Duration::from_secs(common.cmd_timeout),
-            commands: if common.allow_remote_commands {
-                CommandPolicy::Allow
-            } else {
-                CommandPolicy::AllowTrusted
-            },
-            environment: process_environment(),
-            ..ProvisionOptions::default()
+    let options = ProvisionOptions {
+        cmd_timeout: Duration::from_secs(common.cmd_timeout),
+        commands: if common.allow_remote_commands {
+            CommandPolicy::Allow
+        } else {
+            CommandPolicy::AllowTrusted
         },
-    )?;
+        environment: process_environment(common.env_prefix.as_deref()),
+        ..ProvisionOptions::default()
+    };
+    if let Some(ticket) = ticket.as_mut() {
+        let checked =
+            score_core::check_programs(workloads, &provisioners, &state, target, &options)
+                .map_err(|d| secrets.scrub(point_at_user_files(d, workloads, given)));
+        if !ticket.pass(checked.is_ok()) {
+            // Another target failed: its errors are the run's; this one starts nothing.
+            checked?;
+            return Err(Diagnostics::default());
+        }
+    }
+    let (project, state) = resolve_project(workloads, &provisioners, state, target, &options)
+        .map_err(|d| secrets.scrub(point_at_user_files(d, workloads, given)))?;
+    secrets.add(&state);
+    if let Some(locked) = &locked {
+        locked.verify(info.name, &state_file, &state)?;
+    }
     if crate::VERBOSE.load(std::sync::atomic::Ordering::Relaxed) > 0 {
         report_programs(target.name(), &project, &provisioners);
     }
@@ -217,15 +351,19 @@ pub fn compile_target(
     // known once the resources are provisioned.
     let republished;
     let target = if info.name == "compose" && flags.publish.iter().any(|p| p.contains('#')) {
-        flags.publish = crate::publish::resolve(&flags.publish, &state)?;
-        republished = (info.build)(&flags)?;
+        flags.publish =
+            crate::publish::resolve(&flags.publish, &state).map_err(|d| secrets.scrub(d))?;
+        republished = (info.build)(&flags).map_err(|d| secrets.scrub(d))?;
         republished.as_ref()
     } else {
         target
     };
-    let mut artefacts = target.emit(&project)?;
+    let mut artefacts = target.emit(&project).map_err(|d| secrets.scrub(d))?;
     if info.name == "k8s" && flags.kyaml {
-        to_kyaml(&mut artefacts)?;
+        to_kyaml(&mut artefacts).map_err(|d| secrets.scrub(d))?;
+    }
+    if info.name == "k8s" && flags.kustomize {
+        crate::kustomize::split(&mut artefacts)?;
     }
     // What provisioners left for the user (score-compose's `info_logs`), as the tools log them.
     for res in project.resources() {
@@ -236,10 +374,16 @@ pub fn compile_target(
             crate::note!("warning: {line}");
         }
     }
+    let secrets = match old_resources {
+        Some(old) => crate::drift::Secrets::of([&old, &state.resources]),
+        None => crate::drift::Secrets::default(),
+    };
     Ok(Compiled {
         artefacts,
         state_dir,
         state,
+        secrets,
+        inputs,
     })
 }
 
@@ -528,13 +672,14 @@ fn report_programs(
             continue;
         };
         if let Some(cmd) = p.cmd() {
-            eprintln!(
+            let line = format!(
                 "score-gen {target}: ran `{}` for {} ({}, {})",
                 cmd.command_line(),
                 res.uid,
                 p.uri,
                 p.source
             );
+            eprintln!("{}", crate::render::terminal_safe(&line));
         }
     }
 }
@@ -607,6 +752,15 @@ pub fn load_provisioners(
     target: &dyn Target,
     common: &CommonArgs,
 ) -> Result<ProvisionerSet, Diagnostics> {
+    load_provisioners_noting(target, common, &mut Vec::new())
+}
+
+/// [`load_provisioners`], adding the local files it read to `read` (no output may replace them).
+fn load_provisioners_noting(
+    target: &dyn Target,
+    common: &CommonArgs,
+    read: &mut Vec<PathBuf>,
+) -> Result<ProvisionerSet, Diagnostics> {
     let cwd = PathBuf::from(".");
     let mut fetched = Vec::new();
     for uri in &common.provisioners {
@@ -617,15 +771,32 @@ pub fn load_provisioners(
         let uri = local.display().to_string();
         fetched.extend(fetch::fetch(&uri, &cwd, &FetchOptions::default())?);
     }
+    read.extend(
+        fetched
+            .iter()
+            .filter(|f| !f.remote)
+            .filter_map(|f| Some(f.dir.as_ref()?.join(&f.name))),
+    );
     let mut set = ProvisionerSet::default();
     for f in fetched {
         let trusted = f.trusted();
+        // A local file linked out of the project (a planted `provisioners/00.yaml ->
+        // /proc/self/environ`) is read, but no diagnostic shows its text (spec/security.md).
+        let hidden = f
+            .dir
+            .as_ref()
+            .is_some_and(|d| linked_out_of_project(&d.join(&f.name)));
         // As in score-compose and score-k8s, `cmd://./x` in a local file is `./x` of the project
         // (the working directory), wherever the file is; a file not on the local disk has no
         // directory, so its relative programs cannot run (spec/security.md).
         let dir = f.dir.map(|_| cwd.clone());
-        set.extend(ProvisionerSet::load_with_trust(
-            &[(f.name, f.text, dir)],
+        let mut file = score_core::SourceFile::new(f.name, f.text);
+        if hidden {
+            file = file.with_contents_hidden();
+        }
+        set.extend(ProvisionerSet::load_source(
+            std::sync::Arc::new(file),
+            dir.as_deref(),
             trusted,
         )?);
     }
@@ -719,16 +890,50 @@ impl Writes {
                 .map_err(|e| io_diag("<stdout>", e))?;
         }
         fsutil::atomic_write_all(&self.batch).map_err(|e| {
-            let first = self.batch.first().map(|(p, _)| p.display().to_string());
-            io_diag(&first.unwrap_or_default(), e)
+            // The error names the file it is about.
+            if e.get_ref().is_some_and(|i| i.is::<fsutil::UnsafeWrite>()) {
+                io_diag("", e)
+            } else {
+                Diagnostic::new(Code::Io, e.to_string())
+            }
         })?;
         #[cfg(unix)]
         for (path, bits) in &self.modes {
             use std::os::unix::fs::PermissionsExt;
+            // Unchanged bits are left alone: an unchanged regenerate changes nothing on disk.
+            if std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o7777 == *bits) {
+                continue;
+            }
             std::fs::set_permissions(path, std::fs::Permissions::from_mode(*bits))
                 .map_err(|e| io_diag(&path.display().to_string(), e))?;
         }
         Ok(())
+    }
+}
+
+impl Writes {
+    /// [`Writes::commit`] for a run whose state is already saved (the crash-safe order): a
+    /// failure says so, and that running the command again completes the outputs.
+    pub fn commit_after_state(self) -> Result<(), Diagnostics> {
+        self.commit().map_err(|d| {
+            Diagnostics(
+                d.0.into_iter()
+                    .map(|mut x| {
+                        x.message = format!(
+                            "{}; the new state was saved but the outputs were not all written",
+                            x.message
+                        );
+                        x.help = Some(
+                            "the outputs on disk may still be those of the previous run; fix the \
+                             cause and run the same command again: it reuses the saved state \
+                             (its generated values) and writes every output"
+                                .into(),
+                        );
+                        x
+                    })
+                    .collect(),
+            )
+        })
     }
 }
 
@@ -743,9 +948,10 @@ pub fn prepare_writes(
     let root = std::env::current_dir().map_err(|e| io_diag(".", e))?;
     let mut batch = Vec::with_capacity(files.len());
     let mut dirs = std::collections::BTreeSet::new();
+    let inputs = fsutil::FileSet::new(inputs.iter().cloned());
     for (path, bytes, base) in files {
         let name = path.display().to_string();
-        if let Some(input) = inputs.iter().find(|i| fsutil::same_file(i, path)) {
+        if let Some(input) = inputs.find(path) {
             return Err(Diagnostic::new(
                 Code::UsageOutputIsInput,
                 format!(
@@ -837,9 +1043,88 @@ pub fn io_diag(name: &str, e: std::io::Error) -> Diagnostic {
 /// The environment score-gen runs in, for environment references read at generate time
 /// (`${resources.<env>.K}` in resource params; in every value for k8s). The user's own: they
 /// ran this command in it (spec/security.md). Variables whose name or value is not UTF-8 are
-/// left out, so a reference to one is reported as unset.
-fn process_environment() -> Environment {
+/// left out, so a reference to one is reported as unset. With `--env-prefix P` only the variables
+/// named `P...` are read, without `P`.
+fn process_environment(prefix: Option<&str>) -> Environment {
     std::env::vars_os()
         .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .filter_map(|(k, v)| match prefix {
+            Some(p) => Some((k.strip_prefix(p)?.to_string(), v)),
+            None => Some((k, v)),
+        })
+        .filter(|(k, _)| !k.is_empty())
         .collect()
+}
+
+/// A problem found in a workload the project remembers from an earlier run points at what the
+/// user edits: its Score file, when that file still exists and holds the same place (found by the
+/// diagnostic's JSON pointer); otherwise it stays on the stored copy and says so, with how to
+/// replace or `--remove` the workload.
+pub fn point_at_user_files(
+    mut diags: Diagnostics,
+    workloads: &[WorkloadInput],
+    given: &[WorkloadInput],
+) -> Diagnostics {
+    let stored: Vec<WorkloadInput> = workloads
+        .iter()
+        .filter(|w| {
+            !given
+                .iter()
+                .any(|g| g.loaded.workload.name() == w.loaded.workload.name())
+        })
+        .cloned()
+        .collect();
+    for d in &mut diags.0 {
+        repoint(d, &stored);
+    }
+    diags
+}
+
+fn repoint(d: &mut Diagnostic, stored: &[WorkloadInput]) {
+    for r in &mut d.related {
+        repoint(r, stored);
+    }
+    let Some(file) = d.file.clone() else { return };
+    let Some(w) = stored
+        .iter()
+        .find(|w| w.loaded.document.source.name == file.name)
+    else {
+        return;
+    };
+    let name = w.loaded.workload.name();
+    let user_doc = w.file.as_deref().and_then(|f| {
+        let text = std::fs::read_to_string(f).ok()?;
+        score_core::unstable::yaml::parse_str(f, &text).ok()
+    });
+    let span = match (&user_doc, d.pointer.as_deref()) {
+        (Some(doc), Some(p)) => doc.spans.value(p).or_else(|| doc.spans.key(p)),
+        _ => None,
+    };
+    let note = match (span, &user_doc, w.file.as_deref()) {
+        (Some(span), Some(doc), Some(_)) => {
+            d.file = Some(doc.source.clone());
+            d.span = Some(span);
+            // Fixes were computed on the stored text.
+            d.fixes.clear();
+            format!(
+                "workload '{name}' is in the project from an earlier run; after fixing its file, give it again"
+            )
+        }
+        (_, _, Some(f)) if std::path::Path::new(f).exists() => format!(
+            "this is the stored copy of workload '{name}' (from an earlier run; its file {f} has changed since): give {f} again, or --remove {name} to drop it"
+        ),
+        (_, _, Some(f)) => format!(
+            "this is the stored copy of workload '{name}' (its file {f} no longer exists): give a Score file for it again, or --remove {name} to drop it"
+        ),
+        _ => format!(
+            "this is the stored copy of workload '{name}': give its Score file again, or --remove {name} to drop it"
+        ),
+    };
+    if !d.is_note {
+        d.help = Some(match d.help.take() {
+            Some(h) if !h.contains("--remove") => format!("{h}\n{note}"),
+            Some(h) => h,
+            None => note,
+        });
+    }
 }

@@ -11,7 +11,11 @@ mod all;
 mod annotations;
 mod budget;
 mod commands;
+mod drift;
+mod fix;
 mod generate;
+mod graph;
+mod kustomize;
 mod kyaml;
 mod patches;
 mod publish;
@@ -88,6 +92,8 @@ pub enum Color {
 enum Command {
     /// Check Score files: schema, placeholders, `before` graph. Exit 0 when all are valid.
     Validate(validate::Args),
+    /// Apply the machine-applicable fixes of Score files' problems in place (spec/fixes.md).
+    Fix(fix::Args),
     /// Write a sample score.yaml (if none) and the target's default provisioners into the state dir.
     Init(commands::InitArgs),
     /// Compile workloads to a docker-compose project.
@@ -99,12 +105,17 @@ enum Command {
     /// Compile to compose, k8s and terraform at once (shared load and validation):
     /// DIR/compose.yaml, DIR/manifests.yaml, DIR/terraform/main.tf.
     All(all::AllArgs),
+    /// Draw the workloads, resources, provisioners and their edges (dot, mermaid, json,
+    /// backstage catalog entities) on stdout; nothing is provisioned or written.
+    Graph(graph::GraphArgs),
     /// Inspect the provisioners a target would use.
     #[command(subcommand)]
     Provisioners(commands::ProvisionersCommand),
     /// Inspect provisioned resources in the state.
     #[command(subcommand)]
     Resources(commands::ResourcesCommand),
+    /// Run the language server on stdin/stdout, for editors (docs/editors.md).
+    Lsp,
     /// Print the version.
     Version,
     /// Print a shell completion script, e.g. `score-gen completion bash > /etc/bash_completion.d/score-gen`.
@@ -129,7 +140,7 @@ pub static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool:
 macro_rules! note {
     ($($arg:tt)*) => {
         if !$crate::QUIET.load(std::sync::atomic::Ordering::Relaxed) {
-            eprintln!($($arg)*);
+            eprintln!("{}", $crate::render::terminal_safe(&format!($($arg)*)));
         }
     };
 }
@@ -146,7 +157,12 @@ impl Command {
             Command::All(a) => a.legacy.format,
             Command::Provisioners(c) => c.message_format(),
             Command::Resources(c) => c.message_format(),
-            Command::K8s(_) | Command::Version | Command::Completion { .. } => None,
+            Command::K8s(_)
+            | Command::Fix(_)
+            | Command::Graph(_)
+            | Command::Lsp
+            | Command::Version
+            | Command::Completion { .. } => None,
         }
     }
 
@@ -157,6 +173,7 @@ impl Command {
             Command::Compose(a) => dash(a.output()),
             Command::K8s(a) => dash(a.output()),
             Command::Terraform(a) => dash(a.output()),
+            Command::Graph(_) => true,
             _ => false,
         }
     }
@@ -179,13 +196,19 @@ fn main() -> ExitCode {
         render::Output::new(format, cli.color).with_json_on_stderr(cli.command.output_is_stdout());
     let result = match cli.command {
         Command::Validate(args) => validate::run(&args, &out),
+        Command::Fix(args) => fix::run(&args, &out),
         Command::Init(args) => out.finish(commands::init(&args)),
         Command::Compose(args) => out.finish(commands::compose(&args)),
         Command::K8s(args) => out.finish(commands::k8s(&args)),
         Command::Terraform(args) => out.finish(commands::terraform(&args)),
         Command::All(args) => out.finish(all::run(&args)),
+        Command::Graph(args) => out.finish(graph::run(&args)),
         Command::Provisioners(c) => out.finish(commands::provisioners(&c)),
         Command::Resources(c) => out.finish(commands::resources(&c)),
+        Command::Lsp => score_lsp::run_stdio(targets::lsp_config()).map_err(|e| {
+            eprintln!("score-gen lsp: {e}");
+            1
+        }),
         Command::Version => {
             println!("score-gen {}", env!("CARGO_PKG_VERSION"));
             Ok(())
@@ -201,6 +224,14 @@ fn main() -> ExitCode {
         }
     };
     match result {
+        // --check found outputs out of date (the diff is on stderr).
+        Ok(()) if drift::drifted() => {
+            if format == Format::Json {
+                let doc = serde_json::json!({"ok": false, "out_of_date": drift::report_json()});
+                println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+            }
+            ExitCode::from(drift::EXIT_DRIFT)
+        }
         Ok(()) => ExitCode::SUCCESS,
         Err(code) => ExitCode::from(code),
     }

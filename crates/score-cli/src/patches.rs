@@ -13,7 +13,8 @@ use std::time::Duration;
 use score_core::host::fetch::{self, FetchOptions};
 use score_core::host::fsutil;
 use score_core::{check_patch_template, PatchDialect, PatchTemplate};
-use score_core::{Code, Diagnostic, Diagnostics};
+use score_core::{Code, Diagnostic, Diagnostics, SourceFile, Span};
+use std::sync::Arc;
 
 /// The stored file, inside `<state-dir>/<target>/`.
 pub const STORE_FILE: &str = "patch-templates.yaml";
@@ -88,14 +89,24 @@ pub fn init_file(
         if files.is_empty() {
             return Err(Diagnostic::new(
                 Code::FetchFailed,
-                format!("--patch-templates {uri}: no file found there"),
+                format!(
+                    "--patch-templates {}: no file found there",
+                    fetch::without_credentials(uri)
+                ),
             )
             .with_help("give the path or URI of a template file")
             .into());
         }
         for f in files {
+            // The stored file is meant to be committed: a token in the URI stays out of it.
+            let origin = fetch::without_credentials(&f.uri);
+            if origin != f.uri {
+                crate::note!(
+                    "score-gen init: --patch-templates {origin}: the user name and password (or token) in the URI are not stored"
+                );
+            }
             let t = Stored {
-                origin: f.uri.clone(),
+                origin,
                 remote: f.remote,
                 pinned: f.pinned,
                 text: f.text,
@@ -137,25 +148,80 @@ pub fn load(state_dir: &Path, target: &str) -> Result<Vec<PatchTemplate>, Diagno
     let name = path.display().to_string();
     let bytes = fsutil::read_bounded(&path, MAX_STORE_BYTES, Duration::from_secs(10))
         .map_err(|e| crate::generate::io_diag(&name, e))?;
-    let invalid = |msg: String| -> Diagnostics {
-        Diagnostic::new(Code::StateInvalid, format!("{name}: {msg}"))
-            .with_help(format!(
-                "the file holds `templates: [{{origin, remote, pinned, text}}]`; fix it, or run `score-gen init --target {target} --patch-templates URI` again"
-            ))
-            .into()
+    let help = format!(
+        "the file holds `templates: [{{origin, remote, pinned, text}}]`; fix it, or run `score-gen init --target {target} --patch-templates URI` again"
+    );
+    let mut file = SourceFile::new(name.clone(), String::from_utf8_lossy(&bytes).into_owned());
+    // A planted link out of the project (`patch-templates.yaml -> /proc/self/environ`): its
+    // errors keep their place and show none of its text (spec/security.md).
+    if crate::generate::linked_out_of_project(&path) {
+        file = file.with_contents_hidden();
+    }
+    let file = Arc::new(file);
+    let Ok(text) = std::str::from_utf8(&bytes) else {
+        let at = bytes.utf8_chunks().next().map_or(0, |c| c.valid().len());
+        let (line, column) = file.line_col(at);
+        return Err(
+            Diagnostic::new(Code::StateInvalid, format!("{name}: not UTF-8 (byte {at})"))
+                .with_file(file.clone())
+                .with_span(Span::new(at, 0, line, column))
+                .with_help(help)
+                .into(),
+        );
     };
-    let text = String::from_utf8(bytes).map_err(|_| invalid("not UTF-8".into()))?;
-    let store: Store = serde_saphyr::from_str(&text).map_err(|e| invalid(e.to_string()))?;
+    let opts = serde_saphyr::options! {
+        with_snippet: false,
+    };
+    let store: Store = serde_saphyr::from_str_with_options(text, opts).map_err(|e| {
+        let message = e.to_string();
+        let mut d = Diagnostic::new(
+            Code::StateInvalid,
+            format!("{name}: {}", message.lines().next().unwrap_or_default()),
+        )
+        .with_file(file.clone())
+        .with_help(help.clone());
+        if let Some(loc) = e.location() {
+            let line = usize::try_from(loc.line()).unwrap_or(0);
+            let column = usize::try_from(loc.column()).unwrap_or(0).max(1);
+            if line > 0 {
+                let offset = loc
+                    .span()
+                    .byte_offset()
+                    .and_then(|o| usize::try_from(o).ok())
+                    .filter(|o| *o <= text.len() && text.is_char_boundary(*o))
+                    .unwrap_or_else(|| offset_of(text, line, column));
+                d = d.with_span(Span::new(offset, 0, line, column));
+            }
+        }
+        Diagnostics::from(d)
+    })?;
     let templates: Vec<PatchTemplate> = store.templates.iter().map(template).collect();
     if crate::VERBOSE.load(std::sync::atomic::Ordering::Relaxed) > 0 {
         for t in &templates {
-            eprintln!(
+            let line = format!(
                 "score-gen {target}: applying patch template {} (stored in {name})",
                 t.origin
             );
+            eprintln!("{}", crate::render::terminal_safe(&line));
         }
     }
     Ok(templates)
+}
+
+/// Byte offset of a 1-based line and character column, clamped to the text.
+fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let start = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum::<usize>()
+        .min(text.len());
+    let rest = &text[start..];
+    start
+        + rest
+            .char_indices()
+            .nth(column.saturating_sub(1))
+            .map_or(rest.len(), |(i, _)| i)
 }
 
 #[cfg(test)]
@@ -189,6 +255,35 @@ mod tests {
         assert!(text.starts_with("# Patch templates"));
         let back: Store = serde_saphyr::from_str(&text).unwrap();
         assert_eq!(back, store, "{text}");
+    }
+
+    #[test]
+    fn credentials_are_not_part_of_an_origin() {
+        for (uri, want) in [
+            ("https://user:token@host/p.tpl", "https://host/p.tpl"),
+            (
+                "https://token@host:8443/a/b.tpl#sha256=ab",
+                "https://host:8443/a/b.tpl#sha256=ab",
+            ),
+            (
+                "git-https://u:p@ss@github.com/o/r.git/p.tpl",
+                "git-https://github.com/o/r.git/p.tpl",
+            ),
+            ("https://host/a@b.tpl", "https://host/a@b.tpl"),
+            ("patches/x@y.tpl", "patches/x@y.tpl"),
+            ("https://host?x=@y", "https://host?x=@y"),
+            // An ssh user name is no secret (the key is); a password is.
+            (
+                "git-ssh://git@github.com/o/r.git/p.tpl",
+                "git-ssh://git@github.com/o/r.git/p.tpl",
+            ),
+            (
+                "git-ssh://git:pw@github.com/o/r.git/p.tpl",
+                "git-ssh://git@github.com/o/r.git/p.tpl",
+            ),
+        ] {
+            assert_eq!(fetch::without_credentials(uri), want, "{uri}");
+        }
     }
 
     #[test]

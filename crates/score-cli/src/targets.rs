@@ -32,8 +32,12 @@ pub struct TargetFlags {
     pub generate_namespace: bool,
     /// k8s `--format kyaml`: the CLI re-writes the manifests as KYAML (`crate::kyaml`).
     pub kyaml: bool,
+    /// k8s `--kustomize DIR`: one file per object plus kustomization.yaml (`crate::kustomize`).
+    pub kustomize: bool,
     /// terraform `--module-source TYPE=SOURCE`.
     pub module_source: Vec<String>,
+    /// terraform `--allow-source-params`.
+    pub allow_source_params: bool,
     /// terraform `-o -`: the output must be one file.
     pub stdout: bool,
     /// `--allow-outside-paths`: compose volumes may bind-mount host paths outside the project.
@@ -88,6 +92,21 @@ pub fn by_name(name: &str) -> &'static TargetInfo {
 /// The target named `name` with default options (for `init`, listings).
 pub fn default_target(name: &str) -> Result<BoxedTarget, Diagnostics> {
     (by_name(name).build)(&TargetFlags::default())
+}
+
+/// Every target with its default provisioners, for `score-gen lsp` (the first is the default).
+pub fn lsp_config() -> score_lsp::Config {
+    let targets = TARGETS
+        .iter()
+        .filter_map(|t| {
+            let target = default_target(t.name).ok()?;
+            Some(score_lsp::TargetInfo {
+                name: t.name.to_string(),
+                default_provisioners: target.default_provisioners().to_string(),
+            })
+        })
+        .collect();
+    score_lsp::Config { targets }
 }
 
 fn usage(message: String, help: &str) -> Diagnostics {
@@ -163,6 +182,7 @@ fn terraform(flags: &TargetFlags) -> Result<BoxedTarget, Diagnostics> {
     }
     o.module_sources = sources;
     o.single_file = flags.stdout;
+    o.allow_source_params = flags.allow_source_params;
     Ok(Box::new(TerraformTarget::new(o)))
 }
 

@@ -17,6 +17,7 @@ use crate::provision::{
     self, Environment, ProvisionInput, ProvisionOptions, ProvisionOutput, Provisioner,
     ProvisionerSet,
 };
+use crate::secrets::Secrets;
 use crate::state::{ResourceState, State};
 use crate::substitute::{self, Context, Found, OutputLookup, Outputs, Piece, Resolved, Unescape};
 use crate::target::{
@@ -44,29 +45,22 @@ pub fn resolve_project(
     target: &dyn Target,
     provision_options: &ProvisionOptions,
 ) -> Result<(ResolvedProject, State), Diagnostics> {
-    check_unique_names(workloads)?;
-    let specs: Vec<&Workload> = workloads.iter().map(|w| &w.loaded.workload).collect();
-    let graph = graph::build(&specs).map_err(|e| graph_diagnostic(e, workloads))?;
-
+    let (run, graph) = ProjectRun::new(workloads, provisioners, target, provision_options)?;
     let mut state = state;
     record_workloads(&mut state, workloads);
-
-    let run = ProjectRun {
-        provisioners,
-        target,
-        options: provision_options,
-        services: std::sync::Arc::new(workload_services(&specs, target)),
-        requested: requested_outputs(&specs),
-        target_ctx: target.context(),
-        // Names are unique (checked above); a map keeps the per-resource lookup O(log n).
-        by_name: workloads
-            .iter()
-            .map(|w| (w.loaded.workload.name(), w))
-            .collect(),
-    };
+    // Several resources without a provisioner or with unsupported params: all reported at once.
+    let early = check_all_resources(&graph, &run);
+    if early.len() > 1 {
+        return Err(Diagnostics(early));
+    }
+    run.check_programs(&graph, &state)?;
     let mut provisioned: BTreeMap<ResourceUid, ProvisionedResource> = BTreeMap::new();
     for uid in &graph.order {
-        let resource = run.provision_resource(&graph.nodes[uid], &mut state, &provisioned)?;
+        // A provisioning error shows no secret output, the ones this run made included
+        // (spec/security.md "Secrets in diagnostics").
+        let resource = run
+            .provision_resource(&graph.nodes[uid], &mut state, &provisioned)
+            .map_err(|d| Secrets::of(&state).scrub(d))?;
         provisioned.insert(uid.clone(), resource);
     }
 
@@ -74,7 +68,8 @@ pub fn resolve_project(
         environment: &provision_options.environment,
         deferred: target.interpolates_environment(),
     };
-    let resolved = resolve_workloads(workloads, &provisioned, env)?;
+    let resolved = resolve_workloads(workloads, &provisioned, env)
+        .map_err(|d| Secrets::of(&state).scrub(d))?;
     Ok((
         ResolvedProject {
             workloads: resolved,
@@ -83,6 +78,22 @@ pub fn resolve_project(
         },
         state,
     ))
+}
+
+/// What [`resolve_project`] checks before it provisions anything, alone: the workloads' names
+/// and resource graph, that every resource has a provisioner, and that every program the run
+/// would start is allowed by `provision_options.commands` and exists (spec/security.md). A
+/// caller that runs several projects at once (`score-gen all`: one per target) checks each
+/// before any of them starts a program. Nothing is provisioned and no program runs.
+pub fn check_programs(
+    workloads: &[WorkloadInput],
+    provisioners: &ProvisionerSet,
+    state: &State,
+    target: &dyn Target,
+    provision_options: &ProvisionOptions,
+) -> Result<(), Diagnostics> {
+    let (run, graph) = ProjectRun::new(workloads, provisioners, target, provision_options)?;
+    run.check_programs(&graph, state)
 }
 
 /// Records every workload, with the file it came from, in the state.
@@ -112,7 +123,77 @@ struct ProjectRun<'a> {
     by_name: BTreeMap<&'a str, &'a WorkloadInput>,
 }
 
-impl ProjectRun<'_> {
+impl<'a> ProjectRun<'a> {
+    /// The run of `workloads` and their resource graph (names checked unique).
+    fn new(
+        workloads: &'a [WorkloadInput],
+        provisioners: &'a ProvisionerSet,
+        target: &'a dyn Target,
+        options: &'a ProvisionOptions,
+    ) -> Result<(Self, graph::Graph), Diagnostics> {
+        check_unique_names(workloads)?;
+        let specs: Vec<&Workload> = workloads.iter().map(|w| &w.loaded.workload).collect();
+        let graph = graph::build(&specs).map_err(|e| graph_diagnostic(e, workloads))?;
+        let run = ProjectRun {
+            provisioners,
+            target,
+            options,
+            services: std::sync::Arc::new(workload_services(&specs, target)),
+            requested: requested_outputs(&specs),
+            target_ctx: target.context(),
+            // Names are unique (checked above); a map keeps the per-resource lookup O(log n).
+            by_name: workloads
+                .iter()
+                .map(|w| (w.loaded.workload.name(), w))
+                .collect(),
+        };
+        Ok((run, graph))
+    }
+
+    /// The workload whose definition a resource uses, and the resource's name in it.
+    fn source_of(&self, node: &graph::ResourceNode) -> (&'a WorkloadInput, String) {
+        let source = self
+            .by_name
+            .get(node.source_workload.as_str())
+            .copied()
+            .expect("graph nodes name loaded workloads");
+        let res_name = node
+            .users
+            .iter()
+            .find(|(w, _)| *w == node.source_workload)
+            .map(|(_, r)| r.clone())
+            .unwrap_or_default();
+        (source, res_name)
+    }
+
+    /// Before any resource is provisioned: every resource has a provisioner, and every program
+    /// the run will start exists and is allowed to run (spec/security.md), so a failure on
+    /// the tenth resource does not come after the first resource's program ran. Reports every
+    /// such problem at once.
+    fn check_programs(&self, graph: &graph::Graph, state: &State) -> Result<(), Diagnostics> {
+        let mut diags = Diagnostics::default();
+        for uid in &graph.order {
+            let node = &graph.nodes[uid];
+            let (source, res_name) = self.source_of(node);
+            match self.provisioner_for(uid, state, source, &res_name) {
+                Ok(p) if p.cmd().is_some() => {
+                    if let Err(d) = provision::check_command(p, uid.as_str(), self.options) {
+                        let res_ptr = format!("/resources/{}", escape_pointer(&res_name));
+                        let code = d.code;
+                        diags.push(d.with_related(source.loaded.document.diagnostic(
+                            code,
+                            &res_ptr,
+                            format!("while provisioning resource '{uid}' declared here"),
+                        )));
+                    }
+                }
+                Ok(_) => {}
+                Err(d) => diags.0.extend(d.0),
+            }
+        }
+        diags.into_result()
+    }
+
     /// Provisions one resource (all it depends on is in `provisioned`) and records it in `state`.
     fn provision_resource(
         &self,
@@ -163,26 +244,9 @@ impl ProjectRun<'_> {
                 let code = d.code;
                 let res_ptr = format!("/resources/{}", escape_pointer(&res_name));
                 if code == Code::ProvisionUnsupportedParam {
-                    // The place to edit is the Score file's param; the provisioner entry that
-                    // lists what it supports is the note.
-                    let doc = &source.loaded.document;
-                    let bad = provisioner.supported_params.as_ref().and_then(|ok| {
-                        params.keys().find(|k| !ok.iter().any(|s| s == *k)).cloned()
-                    });
-                    let ptr = match &bad {
-                        Some(k) => format!("{res_ptr}/params/{}", escape_pointer(k)),
-                        None => format!("{res_ptr}/params"),
-                    };
-                    let mut primary = doc.diagnostic(code, &ptr, d.message.clone());
-                    if let Some(span) = doc.spans.key(&ptr) {
-                        primary.span = Some(span);
-                    }
-                    primary.help = d.help.clone();
-                    let mut note = d;
-                    note.message = format!("provisioner '{}' is declared here", provisioner.uri);
-                    note.label = None;
-                    note.help = None;
-                    return Diagnostics::from(primary.with_related(note));
+                    let keys: Vec<&String> = params.keys().collect();
+                    return unsupported_param_diagnostic(d, provisioner, source, &res_name, &keys)
+                        .into();
                 }
                 Diagnostics::from(d.with_related(source.loaded.document.diagnostic(
                     code,
@@ -396,6 +460,7 @@ fn record_resource(
     ProvisionedResource {
         uid: uid.clone(),
         provisioner: provisioner.uri.clone(),
+        provisioner_source: provisioner.source.to_string(),
         source_workload: node.source_workload.clone(),
         users: node.users.clone(),
         params,
@@ -512,7 +577,9 @@ pub fn compile(
     let provisioners = provisioner_set(target, &inputs.provisioner_files)?;
     let (project, state) =
         resolve_project(&workloads, &provisioners, state, target, &inputs.provision)?;
-    let artefacts = target.emit(&project)?;
+    let artefacts = target
+        .emit(&project)
+        .map_err(|d| Secrets::of(&state).scrub(d))?;
     Ok(Compiled {
         project,
         artefacts,
@@ -535,6 +602,29 @@ pub fn provisioner_set<N: AsRef<str>, T: AsRef<str>>(
         None,
     ));
     ProvisionerSet::load(&files).map_err(Diagnostics::from)
+}
+
+/// The checks of a whole project that need no provisioner and no state, as [`resolve_project`]
+/// makes them first: every workload name used once, and the resource graph (shared resources
+/// declared identically, params that refer to declared resources, no cycles). An editor runs
+/// it over the open Score files to report what `generate` would before anything is provisioned.
+///
+/// ```
+/// use score_core::{check_project, load_workload, Code, LoadOptions, WorkloadInput};
+/// let text = "apiVersion: score.dev/v1b1\nmetadata: {name: ab}\ncontainers: {main: {image: x}}\n";
+/// let load = |f: &str| WorkloadInput {
+///     loaded: load_workload(f, text.as_bytes(), &LoadOptions::default()).unwrap(),
+///     file: Some(f.into()),
+/// };
+/// let err = check_project(&[load("one.yaml"), load("two.yaml")]).unwrap_err();
+/// assert_eq!(err.0[0].code, Code::ProjectDuplicateWorkload);
+/// assert_eq!(err.0[0].location(), "two.yaml:2:18");
+/// ```
+pub fn check_project(workloads: &[WorkloadInput]) -> Result<(), Diagnostics> {
+    check_unique_names(workloads)?;
+    let specs: Vec<&Workload> = workloads.iter().map(|w| &w.loaded.workload).collect();
+    graph::build(&specs).map_err(|e| graph_diagnostic(e, workloads))?;
+    Ok(())
 }
 
 fn check_unique_names(workloads: &[WorkloadInput]) -> Result<(), Diagnostics> {
@@ -563,6 +653,15 @@ fn check_unique_names(workloads: &[WorkloadInput]) -> Result<(), Diagnostics> {
         }
     }
     diags.into_result()
+}
+
+/// The resource graph of `workloads` (unique names, shared resources, param dependencies,
+/// provisioning order), with the diagnostics `resolve_project` would give; for `score-gen graph`
+/// (re-exported as `unstable::graph::of_workloads`).
+pub(crate) fn resource_graph(workloads: &[WorkloadInput]) -> Result<graph::Graph, Diagnostics> {
+    check_unique_names(workloads)?;
+    let specs: Vec<&Workload> = workloads.iter().map(|w| &w.loaded.workload).collect();
+    graph::build(&specs).map_err(|e| graph_diagnostic(e, workloads))
 }
 
 fn graph_diagnostic(e: graph::GraphError, workloads: &[WorkloadInput]) -> Diagnostics {
@@ -622,6 +721,86 @@ fn find_string_with(doc: &Document, pointer: &str, needle: &str) -> Option<Strin
     walk(doc.value.pointer(pointer)?, pointer.to_string(), needle)
 }
 
+/// An unsupported-param error as the user needs it: at the Score file's first param the
+/// provisioner does not list, with the provisioner entry (`entry`, as provisioning reported it)
+/// as the note.
+fn unsupported_param_diagnostic(
+    entry: Diagnostic,
+    provisioner: &provision::Provisioner,
+    source: &WorkloadInput,
+    res_name: &str,
+    params: &[&String],
+) -> Diagnostic {
+    let code = entry.code;
+    let res_ptr = format!("/resources/{}", escape_pointer(res_name));
+    let doc = &source.loaded.document;
+    let bad = provisioner.supported_params.as_ref().and_then(|ok| {
+        params
+            .iter()
+            .find(|k| !ok.iter().any(|s| s == **k))
+            .cloned()
+    });
+    let ptr = match &bad {
+        Some(k) => format!("{res_ptr}/params/{}", escape_pointer(k)),
+        None => format!("{res_ptr}/params"),
+    };
+    let mut primary = doc.diagnostic(code, &ptr, entry.message.clone());
+    if let Some(span) = doc.spans.key(&ptr) {
+        primary.span = Some(span);
+    }
+    primary.help = entry.help.clone();
+    let mut note = entry;
+    note.message = format!("provisioner '{}' is declared here", provisioner.uri);
+    note.label = None;
+    note.help = None;
+    primary.with_related(note)
+}
+
+/// Every resource's provisioner match and params, checked before anything is provisioned, so
+/// that one run reports the problems of all resources, in file order. Only used when there is
+/// more than one (a single problem is reported by provisioning itself, with the same text).
+fn check_all_resources(graph: &graph::Graph, run: &ProjectRun<'_>) -> Vec<Diagnostic> {
+    let mut out: Vec<Diagnostic> = Vec::new();
+    for uid in &graph.order {
+        let node = &graph.nodes[uid];
+        let Some(source) = run.by_name.get(node.source_workload.as_str()).copied() else {
+            continue;
+        };
+        let res_name = node
+            .users
+            .iter()
+            .find(|(w, _)| *w == node.source_workload)
+            .map(|(_, r)| r.clone())
+            .unwrap_or_default();
+        match run.provisioners.find(uid) {
+            None => out.extend(no_provisioner(run.provisioners, uid, source, &res_name)),
+            Some(p) => {
+                let params_ptr = format!("/resources/{}/params", escape_pointer(&res_name));
+                let keys: Vec<&String> = source
+                    .loaded
+                    .document
+                    .value
+                    .pointer(&params_ptr)
+                    .and_then(Value::as_object)
+                    .map(|m| m.keys().collect())
+                    .unwrap_or_default();
+                if let Some(d) =
+                    provision::unsupported_params(p, uid, keys.iter().map(|k| k.as_str()))
+                {
+                    out.push(unsupported_param_diagnostic(d, p, source, &res_name, &keys));
+                }
+            }
+        }
+    }
+    out.sort_by_key(|d| {
+        (
+            d.file.as_ref().map(|f| f.name.clone()),
+            d.span.map_or(usize::MAX, |s| s.offset),
+        )
+    });
+    out
+}
+
 fn no_provisioner(
     set: &ProvisionerSet,
     uid: &ResourceUid,
@@ -629,12 +808,45 @@ fn no_provisioner(
     res_name: &str,
 ) -> Diagnostics {
     let base = set.no_match_error(uid);
-    let mut d = source.loaded.document.diagnostic(
+    let doc = &source.loaded.document;
+    let res_ptr = format!("/resources/{}", escape_pointer(res_name));
+    let mut d = doc.diagnostic(
         base.code,
-        &format!("/resources/{}/type", escape_pointer(res_name)),
+        &format!("{res_ptr}/type"),
         format!("resource '{res_name}' ({uid}) is not supported by any provisioner"),
     );
     d.help = base.help;
+    // An unknown type: its older name or a near miss of a type the provisioners know.
+    let known: Vec<String> = set
+        .iter()
+        .map(|p| p.kind.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if !known.iter().any(|k| k == uid.kind()) {
+        if let Some((candidate, fix)) =
+            crate::hints::resource_type_fix(doc, &res_ptr, uid.kind(), &known)
+        {
+            let old = crate::hints::OLD_RESOURCE_TYPES
+                .iter()
+                .any(|(o, n)| *o == uid.kind() && *n == candidate);
+            let why = if old {
+                format!(
+                    "`{}` is an older or other tool's name of `{candidate}`",
+                    uid.kind()
+                )
+            } else {
+                format!("did you mean `{candidate}`?")
+            };
+            d.help = Some(match d.help.take() {
+                Some(h) => format!("{why} ({h})"),
+                None => why,
+            });
+            if let Some(f) = fix {
+                d = d.with_fix(f);
+            }
+        }
+    }
     d.into()
 }
 
@@ -993,7 +1205,13 @@ fn substitution_help(message: &str, lookups: &BTreeMap<String, &Outputs>) -> Str
                 } else {
                     format!("outputs: {}", keys.join(", "))
                 };
-                return format!("resource '{}' ({}) has {have}", parts[1], outputs.uid);
+                let near = parts
+                    .get(2)
+                    .filter(|k| !keys.contains(&k.as_str()))
+                    .and_then(|k| crate::schema::closest(k, keys.iter().copied()))
+                    .map(|c| format!("did you mean `{c}`? "))
+                    .unwrap_or_default();
+                return format!("{near}resource '{}' ({}) has {have}", parts[1], outputs.uid);
             }
         }
     }

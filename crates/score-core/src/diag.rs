@@ -62,13 +62,16 @@ impl SourceFile {
     }
 
     /// The text as snippets show it, byte for byte the same length so every span still fits:
-    /// control characters (a terminal escape in a hostile file, NUL, DEL, C1 controls) become
+    /// control characters (a terminal escape in a hostile file, NUL, DEL, C1 controls) and the
+    /// characters of [`is_hidden_format_char`] (bidirectional overrides, U+2028/U+2029) become
     /// `?` (one per byte), and a lone carriage return (an old Mac line ending, which YAML counts
     /// as a line break) becomes a newline so the snippet's lines are the parser's lines.
     ///
     /// ```
     /// let f = score_core::SourceFile::new("x", "a: \u{1b}[31mred\rb: 1\r\n");
     /// assert_eq!(f.display_text(), "a: ?[31mred\nb: 1\r\n");
+    /// let f = score_core::SourceFile::new("x", "a: \u{202e}exe.txt\n");
+    /// assert_eq!(f.display_text(), "a: ???exe.txt\n");
     /// ```
     pub fn display_text(&self) -> &str {
         self.display.get_or_init(|| {
@@ -78,7 +81,7 @@ impl SourceFile {
                 match c {
                     '\r' if chars.peek() != Some(&'\n') => out.push('\n'),
                     '\n' | '\t' | '\r' => out.push(c),
-                    c if c.is_control() => {
+                    c if c.is_control() || is_hidden_format_char(c) => {
                         out.extend(std::iter::repeat_n('?', c.len_utf8()));
                     }
                     c => out.push(c),
@@ -106,6 +109,46 @@ impl SourceFile {
             + 1;
         (line, col)
     }
+}
+
+/// `s` with every control character but line feed and tab, and every
+/// [`is_hidden_format_char`], written as an escape (`\u{1b}`), so text from an input cannot move
+/// a terminal's cursor, retitle its window, clear its screen or reorder what it shows. The CLI
+/// passes every message and table cell through it.
+///
+/// ```
+/// assert_eq!(score_core::escape_controls("a\u{1b}[2Jb\tc\n"), "a\\u{1b}[2Jb\tc\n");
+/// ```
+pub fn escape_controls(s: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char =
+        |c: char| (c.is_control() && c != '\n' && c != '\t') || is_hidden_format_char(c);
+    if !s.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if unsafe_char(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// A character that is not a control character but changes how the text around it is shown:
+/// the bidirectional controls (U+061C, U+200E, U+200F, U+202A..U+202E, U+2066..U+2069; U+202E
+/// shows what follows it reversed) and the line and paragraph separators U+2028 and U+2029.
+/// Snippets show it as `?`, and the CLI escapes it in messages, as it does control characters.
+pub fn is_hidden_format_char(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}'
+            | '\u{200E}'
+            | '\u{200F}'
+            | '\u{2028}'..='\u{202E}'
+            | '\u{2066}'..='\u{2069}'
+    )
 }
 
 /// A location in a [`SourceFile`]: byte offset and length, plus 1-based line and column.
@@ -310,6 +353,8 @@ codes! {
         "the state file cannot be read as score-gen state (not UTF-8, bad YAML, wrong shape); fix or delete it";
     StateIo = "score::state::io",
         "the state directory or file cannot be opened, read or written; check permissions and that no other run holds the lock";
+    StateLocked = "score::state::locked",
+        "a run with --locked or --frozen would change the state's resources (a new resource, a new generated value, a changed provisioner); run without it, commit the state, and run again";
     StateUnknownResource = "score::state::unknown-resource",
         "the state holds no resource with that uid; pick one of the resources listed in the help";
 
@@ -362,6 +407,8 @@ codes! {
         "the workload's k8s.score.dev/service-name annotation is not a valid Service name; use a DNS-1035 label such as my-service";
     K8sImageNotPullable = "score::k8s::image-not-pullable",
         "a container's image is `.`, which Kubernetes cannot pull; give a built image (--image or an override)";
+    K8sInvalidProbe = "score::k8s::invalid-probe",
+        "a probe cannot become a Kubernetes probe (an exec probe with an empty command); fix the probe";
     K8sInvalidFileMode = "score::k8s::invalid-file-mode",
         "a file's `mode` is not an octal file mode; write it as a string such as \"0644\"";
     K8sInvalidVolume = "score::k8s::invalid-volume",

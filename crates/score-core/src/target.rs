@@ -150,6 +150,8 @@ pub struct ProvisionedResource {
     pub uid: ResourceUid,
     /// The provisioner entry's uri.
     pub provisioner: String,
+    /// Where that entry is declared, `file:line` (target errors about what it rendered name it).
+    pub provisioner_source: String,
     /// The workload whose definition supplied params.
     pub source_workload: String,
     /// Every (workload, resource name) that uses it.

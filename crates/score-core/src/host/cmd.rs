@@ -10,6 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::thread;
@@ -141,6 +142,7 @@ impl Captured {
 pub(crate) fn run(
     uri: &str,
     spec: &CmdSpec,
+    program: &Path,
     input: &ProvisionInput,
     opts: &ProvisionOptions,
 ) -> Result<CmdOutput, Diagnostic> {
@@ -151,7 +153,7 @@ pub(crate) fn run(
             format!("cmd provisioner '{uri}': cannot encode input: {e}"),
         )
     })?;
-    let mut child = spawn(uri, uid, spec)?;
+    let mut child = spawn(uri, uid, spec, program)?;
     let rx = start_pipe_threads(&mut child, stdin_json, opts.max_cmd_output);
     // A caller's huge timeout (Duration::MAX) must not overflow the clock: a year is forever here.
     let start = Instant::now();
@@ -192,8 +194,10 @@ fn target_str<'a>(target: &'a Value, key: &str) -> &'a str {
 
 /// Starts the program in a process group of its own (so a timeout can kill what it started too)
 /// with all three standard streams piped.
-fn spawn(uri: &str, uid: &str, spec: &CmdSpec) -> Result<Child, Diagnostic> {
-    let mut command = Command::new(&spec.program);
+fn spawn(uri: &str, uid: &str, spec: &CmdSpec, program: &Path) -> Result<Child, Diagnostic> {
+    // `program` is what `locate` found: a path, never a bare name the OS would look up again
+    // (its lookup would use PATH's `.` entries).
+    let mut command = Command::new(program);
     #[cfg(unix)]
     {
         use std::os::unix::process::CommandExt;
@@ -213,8 +217,63 @@ fn spawn(uri: &str, uid: &str, spec: &CmdSpec) -> Result<Child, Diagnostic> {
                     spec.program.display()
                 ),
             )
-            .with_help("cmd://./x is relative to the provisioner file's directory; cmd://name is looked up on PATH")
+            .with_help(crate::provision::PROGRAM_HELP)
         })
+}
+
+/// Where `program` is, before anything starts: a path (it has a `/`) must name an executable
+/// file; a bare name is looked up on `PATH` as Go's `exec.LookPath` does (the tools' lookup): the
+/// first entry holding an executable file of that name wins, an empty entry means `.`, and a
+/// match through an entry that is not absolute (`.`, ``, `bin`) is refused (Go's `ErrDot`), so a
+/// provisioner file cannot run the project's `./name` through a PATH that holds `.`.
+pub(crate) fn locate(program: &Path) -> Result<PathBuf, String> {
+    let bare = program.components().count() == 1
+        && matches!(
+            program.components().next(),
+            Some(std::path::Component::Normal(_))
+        );
+    if !bare {
+        return executable(program).map(|()| program.to_path_buf());
+    }
+    let path = crate::host::path_var().unwrap_or_default();
+    for dir in std::env::split_paths(&path) {
+        let relative = !dir.is_absolute();
+        let candidate = if dir.as_os_str().is_empty() {
+            Path::new(".").join(program)
+        } else {
+            dir.join(program)
+        };
+        if executable(&candidate).is_ok() {
+            if relative {
+                return Err(format!(
+                    "it is found as '{}' through the PATH entry '{}', which is not absolute: score-gen, like Go's exec.LookPath (ErrDot), does not run a program from the current directory by its bare name",
+                    candidate.display(),
+                    dir.display()
+                ));
+            }
+            return Ok(candidate);
+        }
+    }
+    Err("no executable file of that name on PATH".to_string())
+}
+
+/// `path` is an executable file (Go's `findExecutable`: not a directory, some execute bit).
+fn executable(path: &Path) -> Result<(), String> {
+    let m = std::fs::metadata(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        _ => e.to_string(),
+    })?;
+    if m.is_dir() {
+        return Err("it is a directory".into());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if m.permissions().mode() & 0o111 == 0 {
+            return Err("it is not executable".into());
+        }
+    }
+    Ok(())
 }
 
 /// Starts the threads that feed stdin and drain stdout (capped at `max` bytes) and stderr (its

@@ -292,6 +292,24 @@ fn run_command(
     input: &ProvisionInput,
     opts: &ProvisionOptions,
 ) -> Result<crate::host::cmd::CmdOutput, Diagnostic> {
+    let program = check_command(p, input.uid.as_str(), opts)?;
+    crate::host::cmd::run(&p.uri, spec, &program, input, opts)
+}
+
+/// Every check made before entry `p` (a `cmd://` entry) starts its program for resource `uid`:
+/// the permission ([`CommandPolicy`]), a relative program of a file that is not on the local disk,
+/// and where the program is (a path that must name an executable file, or a bare name looked up
+/// on `PATH` as Go's `exec.LookPath` does, refusing a match through a relative entry such as `.`
+/// or an empty one). Returns the program to start. `resolve_project` makes these checks for every
+/// resource before the first program starts (spec/security.md).
+pub(crate) fn check_command(
+    p: &Provisioner,
+    uid: &str,
+    opts: &ProvisionOptions,
+) -> Result<std::path::PathBuf, Diagnostic> {
+    let Some(spec) = p.cmd() else {
+        return Err(command_denied(p, uid));
+    };
     if p.source.dir.is_none() && spec.program.is_relative() && spec.program.components().count() > 1
     {
         // Resolving it against the working directory would run the project's own `./x` on
@@ -308,27 +326,46 @@ fn run_command(
         .with_help("use an absolute path or a program name looked up on PATH, or keep the provisioner file in the project"));
     }
     match opts.commands {
-        CommandPolicy::Allow => crate::host::cmd::run(&p.uri, spec, input, opts),
-        CommandPolicy::AllowTrusted if p.source.trusted => {
-            crate::host::cmd::run(&p.uri, spec, input, opts)
+        CommandPolicy::Allow => {}
+        CommandPolicy::AllowTrusted if p.source.trusted => {}
+        CommandPolicy::AllowTrusted => {
+            return Err(entry_diag(
+                Code::ProvisionCommandUntrusted,
+                p,
+                format!(
+                    "provisioner '{}' for resource '{uid}' comes from outside the project ({}) and would run the program '{}'",
+                    p.uri,
+                    p.source.file.name,
+                    spec.program.display()
+                ),
+            )
+            .with_help(
+                "review the file, then pin it (URI#sha256=<hex>) or pass --allow-remote-commands to let remote provisioner files run programs",
+            ))
         }
-        CommandPolicy::AllowTrusted => Err(entry_diag(
-            Code::ProvisionCommandUntrusted,
-            p,
-            format!(
-                "provisioner '{}' for resource '{}' comes from outside the project ({}) and would run the program '{}'",
-                p.uri,
-                input.uid,
-                p.source.file.name,
-                spec.program.display()
-            ),
-        )
-        .with_help(
-            "review the file, then pin it (URI#sha256=<hex>) or pass --allow-remote-commands to let remote provisioner files run programs",
-        )),
-        CommandPolicy::Deny => Err(command_denied(p, input)),
+        CommandPolicy::Deny => return Err(command_denied(p, uid)),
     }
+    #[cfg(feature = "host")]
+    {
+        crate::host::cmd::locate(&spec.program).map_err(|why| {
+            entry_diag(
+                Code::ProvisionCommandFailed,
+                p,
+                format!(
+                    "cmd provisioner '{}' for resource '{uid}': cannot start '{}': {why}",
+                    p.uri,
+                    spec.program.display()
+                ),
+            )
+            .with_help(PROGRAM_HELP)
+        })
+    }
+    #[cfg(not(feature = "host"))]
+    Err(command_denied(p, uid))
 }
+
+/// How a `cmd://` program is found (spec/provisioners.md §5).
+pub(crate) const PROGRAM_HELP: &str = "cmd://./x is relative to the project directory (where score-gen runs; a library caller gives the directory), cmd://~/x to $HOME, cmd:///x is absolute, and cmd://name is looked up on PATH (an entry that is `.`, empty or relative is not used)";
 
 #[cfg(not(feature = "host"))]
 fn run_command(
@@ -337,7 +374,7 @@ fn run_command(
     input: &ProvisionInput,
     _opts: &ProvisionOptions,
 ) -> Result<CmdOutputStub, Diagnostic> {
-    Err(command_denied(p, input))
+    Err(command_denied(p, input.uid.as_str()))
 }
 
 /// Without the `host` feature no program can run; the type only keeps `provision` one function.
@@ -358,14 +395,14 @@ impl CmdOutputStub {
     }
 }
 
-fn command_denied(p: &Provisioner, input: &ProvisionInput) -> Diagnostic {
+fn command_denied(p: &Provisioner, uid: &str) -> Diagnostic {
     entry_diag(
         Code::ProvisionCommandDenied,
         p,
         format!(
             "provisioner '{}' for resource '{}' would run the program '{}', and running programs is not allowed",
             p.uri,
-            input.uid,
+            uid,
             p.cmd().map_or_else(String::new, |c| c.program.display().to_string())
         ),
     )
@@ -480,40 +517,50 @@ fn entry_diag(code: Code, p: &Provisioner, msg: String) -> Diagnostic {
 }
 
 fn check_params(p: &Provisioner, input: &ProvisionInput) -> Result<(), Diagnostic> {
-    let Some(supported) = &p.supported_params else {
-        return Ok(());
-    };
-    let bad: Vec<&str> = input
-        .params
-        .keys()
+    match unsupported_params(p, &input.uid, input.params.keys().map(String::as_str)) {
+        Some(d) => Err(d),
+        None => Ok(()),
+    }
+}
+
+/// The [`Code::ProvisionUnsupportedParam`] diagnostic (at the provisioner entry) for the params
+/// of `uid` that `p` does not list in `supported_params`, if any.
+pub(crate) fn unsupported_params<'a>(
+    p: &Provisioner,
+    uid: &crate::ResourceUid,
+    params: impl Iterator<Item = &'a str>,
+) -> Option<Diagnostic> {
+    let supported = p.supported_params.as_ref()?;
+    let bad: Vec<&str> = params
         .filter(|k| !supported.iter().any(|s| s == *k))
-        .map(String::as_str)
         .collect();
     if bad.is_empty() {
-        return Ok(());
+        return None;
     }
-    Err(entry_diag(
-        Code::ProvisionUnsupportedParam,
-        p,
-        format!(
-            "resource '{}': provisioner '{}' does not support param(s) {}",
-            input.uid,
-            p.uri,
-            quoted_list(&bad)
-        ),
-    )
-    .with_help(if supported.is_empty() {
-        "this provisioner takes no params".to_string()
-    } else {
-        format!(
-            "supported params: {}",
-            supported
-                .iter()
-                .map(String::as_str)
-                .collect::<Vec<_>>()
-                .join(", ")
+    Some(
+        entry_diag(
+            Code::ProvisionUnsupportedParam,
+            p,
+            format!(
+                "resource '{}': provisioner '{}' does not support param(s) {}",
+                uid,
+                p.uri,
+                quoted_list(&bad)
+            ),
         )
-    }))
+        .with_help(if supported.is_empty() {
+            "this provisioner takes no params".to_string()
+        } else {
+            format!(
+                "supported params: {}",
+                supported
+                    .iter()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }),
+    )
 }
 
 fn render_all(
@@ -599,7 +646,7 @@ fn render_all(
 /// mapping with their Go field names (spec/provisioners.md, "Go-template entries"), held as the
 /// engine's values so each section's render shares them (only `Init`, `State` and `Shared`
 /// change between sections).
-struct GoData(std::collections::BTreeMap<Arc<str>, gotmpl::Value>);
+struct GoData(std::collections::BTreeMap<Arc<str>, gotemplate::Value>);
 
 impl GoData {
     fn new(input: &ProvisionInput) -> Self {
@@ -611,10 +658,10 @@ impl GoData {
                 .unwrap_or_default()
                 .to_string()
         };
-        let string = |s: String| gotmpl::Value::String(s.into());
+        let string = |s: String| gotemplate::Value::String(s.into());
         let object = |m: &Map<String, Value>| gotemplate::to_value(&Value::Object(m.clone()));
         let mut d = std::collections::BTreeMap::new();
-        let mut put = |k: &str, v: gotmpl::Value| {
+        let mut put = |k: &str, v: gotemplate::Value| {
             d.insert(Arc::<str>::from(k), v);
         };
         put("Guid", string(input.guid()));
@@ -643,8 +690,8 @@ impl GoData {
         self.0.insert(Arc::from(key), gotemplate::to_value(value));
     }
 
-    fn value(&self) -> gotmpl::Value {
-        gotmpl::Value::Map(Arc::new(self.0.clone()))
+    fn value(&self) -> gotemplate::Value {
+        gotemplate::Value::Map(Arc::new(self.0.clone()))
     }
 }
 
@@ -652,9 +699,9 @@ impl GoData {
 /// as the engine's value. The map is the same for every resource of a project and O(workloads)
 /// large, so the last conversion is kept (per thread) and reused while the caller's `Arc` is the
 /// same.
-fn go_workload_services(services: &Arc<Value>) -> gotmpl::Value {
+fn go_workload_services(services: &Arc<Value>) -> gotemplate::Value {
     thread_local! {
-        static LAST: std::cell::RefCell<Option<(Arc<Value>, gotmpl::Value)>> =
+        static LAST: std::cell::RefCell<Option<(Arc<Value>, gotemplate::Value)>> =
             const { std::cell::RefCell::new(None) };
     }
     if let Some(v) = LAST.with(|l| {
@@ -723,7 +770,7 @@ fn render_go(
         let Some(section) = g.core.get(name) else {
             continue;
         };
-        let value = render_go_section(p, section, name, &data, input, opts)?;
+        let value = render_go_section(p, section, name, &data, input, target, opts)?;
         let map = core_map(value).map_err(|m| go_section_diag(p, section, name, m))?;
         match name {
             "init" => data.set("Init", &Value::Object(map)),
@@ -751,7 +798,7 @@ fn render_go(
     if let Some(sections) = g.targets.get(target) {
         for (name, section) in sections {
             let label = format!("{target}.{name}");
-            let Some(v) = render_go_section(p, section, &label, &data, input, opts)? else {
+            let Some(v) = render_go_section(p, section, &label, &data, input, target, opts)? else {
                 continue;
             };
             if name == "info_logs" && GO_COMPOSE_INFO_LOGS_TARGET == target {
@@ -830,8 +877,20 @@ fn render_go_section(
     label: &str,
     data: &GoData,
     input: &ProvisionInput,
+    target: &str,
     opts: &ProvisionOptions,
 ) -> Result<Option<Value>, Diagnostic> {
+    if let Some(e) = section.k8s_only.as_deref().filter(|_| target != "k8s") {
+        // score-compose parses the section with sprig alone (`encodeSecretRef` is score-k8s's).
+        let mut d = go_section_diag(
+            p,
+            section,
+            label,
+            format!("Go template syntax error for target '{target}': {e} (encodeSecretRef is a score-k8s function)"),
+        );
+        d.code = Code::ProvisionTemplateSyntax;
+        return Err(d);
+    }
     let key = input.rand_key(label);
     let ctx = gotemplate::RenderContext {
         random_key: key.as_bytes(),
@@ -862,7 +921,8 @@ fn render_go_section(
     if text.trim().is_empty() {
         return Ok(None);
     }
-    crate::yaml::parse_section(&text).map_err(|e| not_yaml(p, section.first_line, label, &e, &text))
+    crate::yaml::parse_go_section(&text)
+        .map_err(|e| not_yaml(p, section.first_line, label, &e, &text))
 }
 
 fn go_section_diag(p: &Provisioner, section: &GoSection, label: &str, msg: String) -> Diagnostic {

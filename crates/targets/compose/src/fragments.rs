@@ -106,7 +106,21 @@ impl Project {
                     res.provisioner
                 ))),
             };
-            if let Err(d) = result {
+            if let Err(mut d) = result {
+                // A rendered file or directory path: the error names the entry and where it is
+                // declared, as the rendered text has no place of its own.
+                if !matches!(section.as_str(), "files" | "directories") {
+                    diags.push(d);
+                    continue;
+                }
+                let by = format!(
+                    "resource '{uid}' (provisioner '{}', {})",
+                    res.provisioner, res.provisioner_source
+                );
+                d.message = d.message.replacen(&format!("resource '{uid}'"), &by, 1);
+                if !d.message.contains(&by) {
+                    d.message = format!("{by}: {}", d.message);
+                }
                 diags.push(d);
             }
         }

@@ -225,6 +225,23 @@ impl Ctx<'_> {
             }));
         }
         mounts.extend(self.volume_mounts(cname, rc));
+        for (name, p) in [
+            ("livenessProbe", &c.liveness_probe),
+            ("readinessProbe", &c.readiness_probe),
+        ] {
+            if p.as_ref()
+                .and_then(|p| p.exec.as_ref())
+                .is_some_and(|e| e.command.is_empty())
+            {
+                // The API server rejects `exec: {command: []}`; compose refuses it too.
+                self.err(
+                    Code::K8sInvalidProbe,
+                    &["containers", cname, name, "exec", "command"],
+                    "exec command is empty".into(),
+                    Some("give the probe a command, e.g. [\"/bin/check\"], or use httpGet"),
+                );
+            }
+        }
         container_object(cname, c, env, mounts)
     }
 

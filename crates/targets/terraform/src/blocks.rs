@@ -277,6 +277,11 @@ pub(crate) fn file_text(text: &str) -> Result<String, (Code, String)> {
 /// `..`, empty part or backslash), ending in `.tf`, in a sub-directory (the top-level files are
 /// the target's own).
 fn check_file_path(path: &str) -> Result<(), &'static str> {
+    if path.chars().any(char::is_control) {
+        // NUL fails only at write time (after `modules/` exists); a newline or ESC makes a
+        // name no one can read back in a listing.
+        return Err("must not hold a control character (NUL, newline, ESC, ...)");
+    }
     let parts: Vec<&str> = path.split('/').collect();
     if parts
         .iter()

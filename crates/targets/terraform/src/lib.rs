@@ -66,6 +66,11 @@ pub struct TerraformOptions {
     /// appended to `main.tf`, and a run that needs module files beside it is refused instead of
     /// writing them somewhere the user did not ask for.
     pub single_file: bool,
+    /// `--allow-source-params`: the default provisioners accept a resource's `source` param as
+    /// its module `source` (handed to templates as `target.allow_source_params`). Without it such
+    /// a param is an error: a Score file is data, and the module is code that `terraform init`
+    /// downloads and `terraform apply` runs (spec/security.md).
+    pub allow_source_params: bool,
 }
 
 impl Target for TerraformTarget {
@@ -90,6 +95,10 @@ impl Target for TerraformTarget {
             .map(|(t, v)| (t.clone(), v.clone().into()))
             .collect();
         ctx.insert("module_sources".into(), sources.into());
+        ctx.insert(
+            "allow_source_params".into(),
+            opts.allow_source_params.into(),
+        );
         ctx.into()
     }
 
@@ -196,7 +205,10 @@ fn emit(project: &ResolvedProject, namespace: Option<&str>) -> Result<Artefacts,
     let mut extra: BTreeMap<String, (String, String, String)> = BTreeMap::new();
     for r in project.resources() {
         let owner = format!("resource '{}'", r.uid);
-        let what = format!("resource '{}' (provisioner '{}')", r.uid, r.provisioner);
+        let what = format!(
+            "resource '{}' (provisioner '{}', {})",
+            r.uid, r.provisioner, r.provisioner_source
+        );
         match blocks::resource_files(&r.fragments, &what) {
             Ok(fs) => {
                 for (path, source) in fs {

@@ -116,11 +116,11 @@ fn unknown_section_and_bad_blocks() {
     assert_eq!(m.len(), 2, "{m:?}");
     assert_eq!(
         m[0],
-        "resource 'thing.one#app.one' (provisioner 'template://test/one'): unknown terraform section 'resources' (supported: blocks, expression_outputs, files)"
+        "resource 'thing.one#app.one' (provisioner 'template://test/one', p.yaml:1): unknown terraform section 'resources' (supported: blocks, expression_outputs, files)"
     );
     assert_eq!(
         m[1],
-        "resource 'thing.two#app.two' (provisioner 'template://test/two'): blocks[0]: 'type' must be a string"
+        "resource 'thing.two#app.two' (provisioner 'template://test/two', p.yaml:11): blocks[0]: 'type' must be a string"
     );
 }
 
