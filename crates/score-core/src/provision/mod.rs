@@ -365,6 +365,8 @@ pub(crate) fn check_command(
 }
 
 /// How a `cmd://` program is found (spec/provisioners.md §5).
+// Used only by the host code (running programs); a build without `host` has no programs.
+#[cfg_attr(not(feature = "host"), allow(dead_code))]
 pub(crate) const PROGRAM_HELP: &str = "cmd://./x is relative to the project directory (where score-gen runs; a library caller gives the directory), cmd://~/x to $HOME, cmd:///x is absolute, and cmd://name is looked up on PATH (an entry that is `.`, empty or relative is not used)";
 
 #[cfg(not(feature = "host"))]
