@@ -4,7 +4,8 @@
 //! `HOSTPORT:SERVICE:PORT`, the form the compose target publishes, once the resources are
 //! provisioned. Other entries pass through unchanged.
 
-use score_core::{Code, Diagnostic, Diagnostics, State};
+use score_core::{Diagnostic, Diagnostics, State};
+use score_target_compose::codes;
 
 /// `publish` with every resource-output entry replaced by the service its output names, read
 /// from `state` (the state after provisioning; every resource it holds, as score-compose).
@@ -33,7 +34,7 @@ fn resolve_one(entry: &str, state: &State) -> Result<String, Diagnostic> {
         return Ok(entry.to_string());
     }
     let invalid = |message: String| {
-        Diagnostic::new(Code::ComposeInvalidPublish, message).with_help(
+        Diagnostic::new(codes::INVALID_PUBLISH, message).with_help(
             "use --publish HOSTPORT:RES_UID.OUTPUT:PORT, e.g. 15432:postgres#my-workload.db.host:5432 \
              (score-gen resources list shows the uids)",
         )

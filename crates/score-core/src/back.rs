@@ -14,8 +14,8 @@ use crate::graph;
 use crate::model::{Container, Workload};
 use crate::placeholder::split_ref_parts;
 use crate::provision::{
-    self, Environment, ProvisionInput, ProvisionOptions, ProvisionOutput, Provisioner,
-    ProvisionerSet,
+    self, Environment, ProvisionInput, ProvisionOptions, ProvisionOutput, ProvisionTarget,
+    Provisioner, ProvisionerSet,
 };
 use crate::state::{ResourceState, State};
 use crate::substitute::{self, Context, Found, OutputLookup, Outputs, Piece, Resolved, Unescape};
@@ -158,38 +158,44 @@ impl ProjectRun<'_> {
             seed: state.seed.clone(),
             requested_outputs: self.requested.get(uid).cloned().unwrap_or_default(),
         };
-        let out = provision::provision(provisioner, &input, self.target.name(), self.options)
-            .map_err(|d| {
-                let code = d.code;
-                let res_ptr = format!("/resources/{}", escape_pointer(&res_name));
-                if code == Code::ProvisionUnsupportedParam {
-                    // The place to edit is the Score file's param; the provisioner entry that
-                    // lists what it supports is the note.
-                    let doc = &source.loaded.document;
-                    let bad = provisioner.supported_params.as_ref().and_then(|ok| {
-                        params.keys().find(|k| !ok.iter().any(|s| s == *k)).cloned()
-                    });
-                    let ptr = match &bad {
-                        Some(k) => format!("{res_ptr}/params/{}", escape_pointer(k)),
-                        None => format!("{res_ptr}/params"),
-                    };
-                    let mut primary = doc.diagnostic(code, &ptr, d.message.clone());
-                    if let Some(span) = doc.spans.key(&ptr) {
-                        primary.span = Some(span);
-                    }
-                    primary.help = d.help.clone();
-                    let mut note = d;
-                    note.message = format!("provisioner '{}' is declared here", provisioner.uri);
-                    note.label = None;
-                    note.help = None;
-                    return Diagnostics::from(primary.with_related(note));
+        let out = provision::provision(
+            provisioner,
+            &input,
+            ProvisionTarget::of(self.target),
+            self.options,
+        )
+        .map_err(|d| {
+            let code = d.code;
+            let res_ptr = format!("/resources/{}", escape_pointer(&res_name));
+            if code == Code::ProvisionUnsupportedParam {
+                // The place to edit is the Score file's param; the provisioner entry that
+                // lists what it supports is the note.
+                let doc = &source.loaded.document;
+                let bad = provisioner
+                    .supported_params
+                    .as_ref()
+                    .and_then(|ok| params.keys().find(|k| !ok.iter().any(|s| s == *k)).cloned());
+                let ptr = match &bad {
+                    Some(k) => format!("{res_ptr}/params/{}", escape_pointer(k)),
+                    None => format!("{res_ptr}/params"),
+                };
+                let mut primary = doc.diagnostic(code, &ptr, d.message.clone());
+                if let Some(span) = doc.spans.key(&ptr) {
+                    primary.span = Some(span);
                 }
-                Diagnostics::from(d.with_related(source.loaded.document.diagnostic(
-                    code,
-                    &res_ptr,
-                    format!("while provisioning resource '{uid}' declared here"),
-                )))
-            })?;
+                primary.help = d.help.clone();
+                let mut note = d;
+                note.message = format!("provisioner '{}' is declared here", provisioner.uri);
+                note.label = None;
+                note.help = None;
+                return Diagnostics::from(primary.with_related(note));
+            }
+            Diagnostics::from(d.with_related(source.loaded.document.diagnostic(
+                code,
+                &res_ptr,
+                format!("while provisioning resource '{uid}' declared here"),
+            )))
+        })?;
         Ok(record_resource(state, node, provisioner, params, out))
     }
 

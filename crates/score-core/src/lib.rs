@@ -50,7 +50,7 @@ use unstable::{
 };
 
 pub use back::{compile, provisioner_set, resolve_project, CompileInputs, Compiled, WorkloadInput};
-pub use diag::{Code, Diagnostic, Diagnostics, SourceFile, Span};
+pub use diag::{Code, Diagnostic, Diagnostics, SourceFile, Span, TargetCode};
 pub use front::{
     load_workload, LoadOptions, LoadedWorkload, MemorySources, SourceError, SourceReader,
 };
@@ -60,8 +60,8 @@ pub use patch::{
     PATCH_FUEL,
 };
 pub use provision::{
-    CmdSpec, CommandPolicy, Dialect, Environment, ProvisionOptions, Provisioner, ProvisionerFile,
-    ProvisionerSet, ProvisionerSource,
+    CmdSpec, CommandPolicy, Dialect, Environment, ProvisionOptions, ProvisionTarget, Provisioner,
+    ProvisionerFile, ProvisionerSet, ProvisionerSource,
 };
 pub use state::{ResourceState, State, WorkloadState};
 pub use substitute::{render_go_json, Found, Origin, Outputs, Piece, Resolved};

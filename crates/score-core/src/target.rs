@@ -12,7 +12,7 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
-use crate::diag::{Diagnostic, Diagnostics};
+use crate::diag::{Diagnostic, Diagnostics, TargetCode};
 use crate::model::Workload;
 use crate::substitute::{Outputs, Resolved};
 use crate::uid::ResourceUid;
@@ -74,7 +74,7 @@ impl ResolvedWorkload {
     ///     containers: Default::default(),
     ///     resources: Default::default(),
     /// };
-    /// let d = w.locate(Diagnostic::new(Code::ComposeEmit, "bad image").with_pointer("/containers/main/image"));
+    /// let d = w.locate(Diagnostic::new(Code::Internal, "bad image").with_pointer("/containers/main/image"));
     /// assert_eq!(d.location(), "score.yaml:5:12");
     /// ```
     pub fn locate(&self, d: Diagnostic) -> Diagnostic {
@@ -201,6 +201,26 @@ pub trait Target {
     /// score-k8s reads it).
     fn service_name(&self, workload: &Workload) -> String {
         workload.name().to_string()
+    }
+
+    /// The Score ecosystem's top-level sections of Go-template provisioner entries this target
+    /// reads as its fragments (from the entry format's
+    /// [`ECOSYSTEM_SECTIONS`](crate::unstable::provision::file::ECOSYSTEM_SECTIONS); `info_logs`
+    /// becomes messages for the user). Sections no target reads are ignored.
+    fn ecosystem_sections(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// The Score ecosystem's `cmd://` answer keys this target reads, each with the fragment
+    /// section it fills (`("manifests", "manifests")`).
+    fn cmd_answer_keys(&self) -> &'static [(&'static str, &'static str)] {
+        &[]
+    }
+
+    /// The diagnostic codes this target reports besides core's (`score::<target>::<problem>`),
+    /// for listings such as the CLI's; each is reported as [`crate::Code::Target`].
+    fn codes(&self) -> &'static [TargetCode] {
+        &[]
     }
 
     /// Whether the target's output interpolates environment references (`${K}` from an

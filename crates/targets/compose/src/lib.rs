@@ -17,6 +17,7 @@
 //! assert_eq!(ctx["project"], "myapp");
 //! ```
 
+pub mod codes;
 mod convert;
 mod escape;
 mod fragments;
@@ -26,7 +27,7 @@ use std::path::PathBuf;
 
 use serde_json::{json, Map, Value};
 
-use score_core::{Artefacts, Code, Diagnostic, Diagnostics, ResolvedProject, Target};
+use score_core::{Artefacts, Diagnostic, Diagnostics, ResolvedProject, Target};
 
 pub use escape::{escape_command_dollars, escape_dollars, mount_file_name};
 
@@ -105,6 +106,35 @@ impl Target for ComposeTarget {
         "compose"
     }
 
+    /// The sections score-compose's provisioner entries write at their top level.
+    fn ecosystem_sections(&self) -> &'static [&'static str] {
+        &[
+            "services",
+            "volumes",
+            "networks",
+            "models",
+            "directories",
+            "files",
+            "info_logs",
+        ]
+    }
+
+    /// score-compose's `cmd://` answer keys, as the sections they fill.
+    fn cmd_answer_keys(&self) -> &'static [(&'static str, &'static str)] {
+        &[
+            ("relative_directories", "directories"),
+            ("relative_file_contents", "files"),
+            ("compose_networks", "networks"),
+            ("compose_volumes", "volumes"),
+            ("compose_services", "services"),
+            ("compose_models", "models"),
+        ]
+    }
+
+    fn codes(&self) -> &'static [score_core::TargetCode] {
+        codes::ALL
+    }
+
     fn default_provisioners(&self) -> &'static str {
         DEFAULT_PROVISIONERS
     }
@@ -179,10 +209,7 @@ impl Target for ComposeTarget {
             &mut doc,
         )?;
         let yaml = serde_saphyr::to_string_with_options(&doc, yaml_options).map_err(|e| {
-            Diagnostic::new(
-                Code::ComposeEmit,
-                format!("cannot serialise compose.yaml: {e}"),
-            )
+            Diagnostic::new(codes::EMIT, format!("cannot serialise compose.yaml: {e}"))
         })?;
 
         let mut files: Vec<(PathBuf, Vec<u8>)> = vec![(PathBuf::from("compose.yaml"), yaml.into())];

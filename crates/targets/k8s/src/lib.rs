@@ -29,6 +29,7 @@ use score_core::{Artefacts, ResolvedProject, Target};
 use score_core::{Code, Diagnostic, Diagnostics};
 use serde_json::{json, Value};
 
+pub mod codes;
 mod objects;
 mod secret_refs;
 mod workload;
@@ -79,6 +80,20 @@ impl Target for K8sTarget {
     /// The `k8s.score.dev/service-name` annotation, else the workload's name (as score-k8s).
     fn service_name(&self, workload: &score_core::model::Workload) -> String {
         workload::service_name(workload)
+    }
+
+    /// The sections score-k8s's provisioner entries write at their top level.
+    fn ecosystem_sections(&self) -> &'static [&'static str] {
+        &["manifests"]
+    }
+
+    /// score-k8s's `cmd://` answer keys, as the sections they fill.
+    fn cmd_answer_keys(&self) -> &'static [(&'static str, &'static str)] {
+        &[("manifests", "manifests")]
+    }
+
+    fn codes(&self) -> &'static [score_core::TargetCode] {
+        codes::ALL
     }
 
     fn default_provisioners(&self) -> &'static str {
@@ -136,7 +151,7 @@ pub fn manifests(project: &ResolvedProject, opts: &K8sOptions) -> Result<Vec<Val
             other => {
                 diags.push(
                     Diagnostic::new(
-                        Code::K8sInvalidManifests,
+                        codes::INVALID_MANIFESTS,
                         format!(
                             "{origin}: section 'manifests' must render to a list of Kubernetes objects, got {}",
                             score_core::unstable::describe_type(other)
@@ -151,7 +166,7 @@ pub fn manifests(project: &ResolvedProject, opts: &K8sOptions) -> Result<Vec<Val
             if let Err(m) = objects::check_object(item) {
                 diags.push(
                     Diagnostic::new(
-                        Code::K8sInvalidManifests,
+                        codes::INVALID_MANIFESTS,
                         format!("{origin}: manifests[{i}]: {m}"),
                     )
                     .with_help(format!("check the provisioner '{}'", res.provisioner)),
@@ -207,7 +222,7 @@ fn patch(
 pub fn render_yaml(docs: &[Value]) -> Result<String, Diagnostics> {
     serde_saphyr::to_string_multiple(docs).map_err(|e| {
         Diagnostic::new(
-            Code::K8sEmit,
+            codes::EMIT,
             format!("cannot write the manifests as YAML: {e}"),
         )
         .into()
