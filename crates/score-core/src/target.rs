@@ -180,8 +180,10 @@ pub struct Artefacts {
     pub directories: Vec<PathBuf>,
 }
 
-/// A backend: compose, k8s, terraform. A target value carries its own typed options (e.g. the
-/// compose project name), so an unknown option cannot be passed.
+/// A backend: one output format (each lives in its own crate). A target value carries its own
+/// typed options, so an unknown option cannot be passed, and declares what it reads of the
+/// Score ecosystem's formats (provisioner sections, `cmd://` answer keys, patch templates,
+/// annotations) and the diagnostic codes it reports.
 pub trait Target {
     /// The target's name: the key of its sections in provisioner files and its state directory.
     fn name(&self) -> &'static str;
@@ -220,6 +222,23 @@ pub trait Target {
     /// The diagnostic codes this target reports besides core's (`score::<target>::<problem>`),
     /// for listings such as the CLI's; each is reported as [`crate::Code::Target`].
     fn codes(&self) -> &'static [TargetCode] {
+        &[]
+    }
+
+    /// The data and functions this target's patch templates get (`init --patch-templates`,
+    /// `spec/patching.md`); `None` (the default) when the target takes no patch templates.
+    fn patch_dialect(&self) -> Option<crate::PatchDialect> {
+        None
+    }
+
+    /// The workload annotation namespace this target owns (e.g. `"acme.example/"`), if any:
+    /// an annotation there that is not in [`Target::annotations`] is reported as ignored.
+    fn annotation_prefix(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// The annotations of [`Target::annotation_prefix`]'s namespace this target acts on.
+    fn annotations(&self) -> &'static [&'static str] {
         &[]
     }
 

@@ -8,6 +8,9 @@
 //!   only `src/host/` (and one test-only function) lifts it, and CI runs clippy on core with
 //!   `-D warnings`.
 
+// Tests read the repository's files; the library's purity lint is for `src/`.
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)]
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -30,7 +33,11 @@ fn rust_files(dir: &Path, base: &Path, out: &mut Vec<(String, String)>) {
         if p.is_dir() {
             rust_files(&p, base, out);
         } else if p.extension().is_some_and(|e| e == "rs") {
-            let rel = p.strip_prefix(base).unwrap().to_string_lossy().replace('\\', "/");
+            let rel = p
+                .strip_prefix(base)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
             out.push((rel, std::fs::read_to_string(&p).unwrap()));
         }
     }
@@ -102,9 +109,11 @@ fn core_hits(files: &[(String, String)]) -> BTreeMap<String, Vec<String>> {
         for (i, line) in text.lines().enumerate() {
             let code = code_of(line).to_lowercase();
             if TARGET_WORDS.iter().any(|w| code.contains(w)) {
-                hits.entry(rel.clone())
-                    .or_default()
-                    .push(format!("{rel}:{}: {}", i + 1, line.trim()));
+                hits.entry(rel.clone()).or_default().push(format!(
+                    "{rel}:{}: {}",
+                    i + 1,
+                    line.trim()
+                ));
             }
         }
     }
@@ -127,7 +136,10 @@ fn core_names_no_target() {
         new.is_empty(),
         "score-core's code names a target; target knowledge belongs in the target's crate \
          (declare it through the Target trait):\n{}",
-        new.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n")
+        new.iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
     );
     let stale: Vec<&&str> = listed.keys().filter(|f| !hits.contains_key(**f)).collect();
     assert!(
@@ -139,12 +151,21 @@ fn core_names_no_target() {
 #[test]
 fn the_scan_sees_a_planted_name() {
     let files = vec![
-        ("a.rs".to_string(), "// compose in a comment\nlet x = 1;\n".to_string()),
-        ("b.rs".to_string(), "let t = \"https://x\"; // k8s\nif name == \"k8s\" {}\n".to_string()),
+        (
+            "a.rs".to_string(),
+            "// compose in a comment\nlet x = 1;\n".to_string(),
+        ),
+        (
+            "b.rs".to_string(),
+            "let t = \"https://x\"; // k8s\nif name == \"k8s\" {}\n".to_string(),
+        ),
     ];
     let hits = core_hits(&files);
     assert_eq!(hits.len(), 1, "{hits:?}");
-    assert_eq!(hits["b.rs"], vec!["b.rs:2: if name == \"k8s\" {}".to_string()]);
+    assert_eq!(
+        hits["b.rs"],
+        vec!["b.rs:2: if name == \"k8s\" {}".to_string()]
+    );
 }
 
 /// `[dependencies]`-like tables of a Cargo.toml: the dependency names they list.
@@ -192,16 +213,28 @@ fn no_target_depends_on_another_and_core_on_none() {
     let names: Vec<&str> = target_crates.iter().map(|(n, _)| n.as_str()).collect();
     for (name, text) in &target_crates {
         let deps = dependency_names(text);
-        assert!(deps.iter().any(|d| d == "score-core"), "{name} reads score-core");
-        let bad: Vec<&String> = deps.iter().filter(|d| names.contains(&d.as_str())).collect();
-        assert!(bad.is_empty(), "target crate {name} depends on target crate(s) {bad:?}");
+        assert!(
+            deps.iter().any(|d| d == "score-core"),
+            "{name} reads score-core"
+        );
+        let bad: Vec<&String> = deps
+            .iter()
+            .filter(|d| names.contains(&d.as_str()))
+            .collect();
+        assert!(
+            bad.is_empty(),
+            "target crate {name} depends on target crate(s) {bad:?}"
+        );
     }
     let core = std::fs::read_to_string(root().join("crates/score-core/Cargo.toml")).unwrap();
     let bad: Vec<String> = dependency_names(&core)
         .into_iter()
         .filter(|d| names.contains(&d.as_str()) || d.starts_with("score-target"))
         .collect();
-    assert!(bad.is_empty(), "score-core depends on target crate(s) {bad:?}");
+    assert!(
+        bad.is_empty(),
+        "score-core depends on target crate(s) {bad:?}"
+    );
 }
 
 #[test]
@@ -216,8 +249,8 @@ fn dependency_scan_reads_the_tables() {
 #[test]
 fn core_does_no_io_outside_host() {
     // The rule: clippy.toml forbids file system, process, environment and network calls ...
-    let clippy = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("clippy.toml"))
-        .unwrap();
+    let clippy =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("clippy.toml")).unwrap();
     for needle in [
         "std::fs::read_to_string",
         "std::fs::write",
@@ -226,7 +259,10 @@ fn core_does_no_io_outside_host() {
         "std::env::var",
         "std::net::TcpStream",
     ] {
-        assert!(clippy.contains(&format!("path = \"{needle}\"")), "clippy.toml lost {needle}");
+        assert!(
+            clippy.contains(&format!("path = \"{needle}\"")),
+            "clippy.toml lost {needle}"
+        );
     }
     // ... only `host` lifts it (and one test-only corpus reader) ...
     let mut files = Vec::new();
@@ -238,7 +274,11 @@ fn core_does_no_io_outside_host() {
         })
         .map(|(rel, _)| rel.as_str())
         .collect();
-    assert_eq!(lifted, ["yaml/fast.rs"], "a module outside host lifts the I/O rule");
+    assert_eq!(
+        lifted,
+        ["yaml/fast.rs"],
+        "a module outside host lifts the I/O rule"
+    );
     let fast = &files.iter().find(|(r, _)| r == "yaml/fast.rs").unwrap().1;
     let at = fast.find("allow(clippy::disallowed").unwrap();
     assert!(

@@ -21,6 +21,7 @@ pub mod codes;
 mod convert;
 mod escape;
 mod fragments;
+pub mod publish;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -133,6 +134,17 @@ impl Target for ComposeTarget {
 
     fn codes(&self) -> &'static [score_core::TargetCode] {
         codes::ALL
+    }
+
+    /// score-compose's patch templates: `.Compose` and `.Workloads`.
+    fn patch_dialect(&self) -> Option<score_core::PatchDialect> {
+        Some(score_core::PatchDialect::Compose)
+    }
+
+    /// score-compose's namespace; it acts on none of its workload annotations (it writes
+    /// `compose.score.dev/workload-name` on each service).
+    fn annotation_prefix(&self) -> Option<&'static str> {
+        Some("compose.score.dev/")
     }
 
     fn default_provisioners(&self) -> &'static str {

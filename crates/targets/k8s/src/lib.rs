@@ -30,6 +30,7 @@ use score_core::{Code, Diagnostic, Diagnostics};
 use serde_json::{json, Value};
 
 pub mod codes;
+pub mod kyaml;
 mod objects;
 mod secret_refs;
 mod workload;
@@ -70,6 +71,8 @@ pub struct K8sOptions {
     /// before it is written, as score-k8s applies them (`.Manifests`, `.Workloads`,
     /// `.Namespace`; see `spec/patching.md`).
     pub patch_templates: Vec<score_core::PatchTemplate>,
+    /// `--format kyaml`: write the manifests as KYAML ([`kyaml`]) instead of YAML.
+    pub kyaml: bool,
 }
 
 impl Target for K8sTarget {
@@ -96,6 +99,24 @@ impl Target for K8sTarget {
         codes::ALL
     }
 
+    /// score-k8s's patch templates: `.Manifests`, `.Workloads` and `.Namespace`, with
+    /// `substituteValue`.
+    fn patch_dialect(&self) -> Option<score_core::PatchDialect> {
+        Some(score_core::PatchDialect::K8s {
+            namespace: self.options.namespace.clone().unwrap_or_default(),
+        })
+    }
+
+    /// score-k8s's namespace.
+    fn annotation_prefix(&self) -> Option<&'static str> {
+        Some("k8s.score.dev/")
+    }
+
+    /// As score-k8s: the workload object's kind, and the Service's name.
+    fn annotations(&self) -> &'static [&'static str] {
+        &[workload::KIND_ANNOTATION, workload::SERVICE_NAME_ANNOTATION]
+    }
+
     fn default_provisioners(&self) -> &'static str {
         DEFAULT_PROVISIONERS
     }
@@ -111,7 +132,10 @@ impl Target for K8sTarget {
     fn emit(&self, project: &ResolvedProject) -> Result<Artefacts, Diagnostics> {
         let docs = manifests(project, &self.options)?;
         let docs = patch(docs, project, &self.options)?;
-        let yaml = render_yaml(&docs)?;
+        let mut yaml = render_yaml(&docs)?;
+        if self.options.kyaml {
+            yaml = kyaml::from_yaml(&yaml)?;
+        }
         Ok(Artefacts {
             files: vec![(PathBuf::from(MANIFESTS_FILE), yaml.into_bytes())],
             ..Artefacts::default()

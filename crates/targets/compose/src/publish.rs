@@ -1,11 +1,12 @@
 //! compose `--publish HOSTPORT:RES_UID.OUTPUT:PORT`: the resource-output form of score-compose,
 //! e.g. `5432:postgres#my-workload.db.host:5432` publishes port 5432 of the service named by the
-//! `host` output of resource `postgres.default#my-workload.db`. The CLI rewrites such an entry to
-//! `HOSTPORT:SERVICE:PORT`, the form the compose target publishes, once the resources are
-//! provisioned. Other entries pass through unchanged.
+//! `host` output of resource `postgres.default#my-workload.db`. [`resolve`] rewrites such an entry
+//! to `HOSTPORT:SERVICE:PORT`, the form [`ComposeOptions::publish`](crate::ComposeOptions)
+//! publishes, once the resources are provisioned (the caller then builds the target with the
+//! rewritten list). Other entries pass through unchanged.
 
+use crate::codes;
 use score_core::{Diagnostic, Diagnostics, State};
-use score_target_compose::codes;
 
 /// `publish` with every resource-output entry replaced by the service its output names, read
 /// from `state` (the state after provisioning; every resource it holds, as score-compose).
