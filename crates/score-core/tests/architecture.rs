@@ -46,8 +46,9 @@ fn rust_files(dir: &Path, base: &Path, out: &mut Vec<(String, String)>) {
 /// The words that name a target of this repository (or its ecosystem), lower-cased.
 const TARGET_WORDS: &[&str] = &["compose", "k8s", "kubernetes", "terraform"];
 
-/// Places in core's code that still name a target, each with what moves it out. The test
-/// fails for a hit in any other file, and for an entry here without a hit (remove it).
+/// Places in core's code that still name a target, each with what moves it out: a path under
+/// `src/`, or its prefix (`provision/gotemplate` covers the folder and a file of that name). The
+/// test fails for a hit in any other file, and for an entry here without a hit (remove it).
 const NOT_YET_MOVED: &[(&str, &str)] = &[
     (
         "patch.rs",
@@ -62,16 +63,8 @@ const NOT_YET_MOVED: &[(&str, &str)] = &[
         "Flavor::K8s for provisioner files and ComposeProjectName among the root fields: the Go engine's extra functions move to the targets (issue 20, gotpl)",
     ),
     (
-        "provision/gotemplate/mod.rs",
-        "Flavor::{Compose, K8s, K8sPatch}: the Go engine leaves core as its own crate (issue 20, gotpl)",
-    ),
-    (
-        "provision/gotemplate/sprig.rs",
-        "encodeSecretRef/substituteValue registration by flavour: moves with the Go engine (issue 20, gotpl)",
-    ),
-    (
-        "provision/gotemplate/tests.rs",
-        "the Go engine's tests of its flavours: move with the Go engine (issue 20, gotpl)",
+        "provision/gotemplate",
+        "the Go engine's flavours (Flavor::{Compose, K8s, K8sPatch}, encodeSecretRef/substituteValue registration) and their tests: the engine leaves core as its own crate with caller-supplied functions (issue 20, gotpl)",
     ),
     (
         "host/cmd.rs",
@@ -126,10 +119,10 @@ fn core_names_no_target() {
     rust_files(&core_src(), &core_src(), &mut files);
     assert!(files.len() > 20, "found only {} files", files.len());
     let hits = core_hits(&files);
-    let listed: BTreeMap<&str, &str> = NOT_YET_MOVED.iter().copied().collect();
+    let listed = |f: &str| NOT_YET_MOVED.iter().any(|(p, _)| f.starts_with(p));
     let new: Vec<&String> = hits
         .iter()
-        .filter(|(f, _)| !listed.contains_key(f.as_str()))
+        .filter(|(f, _)| !listed(f))
         .flat_map(|(_, lines)| lines)
         .collect();
     assert!(
@@ -141,7 +134,11 @@ fn core_names_no_target() {
             .collect::<Vec<_>>()
             .join("\n")
     );
-    let stale: Vec<&&str> = listed.keys().filter(|f| !hits.contains_key(**f)).collect();
+    let stale: Vec<&str> = NOT_YET_MOVED
+        .iter()
+        .map(|(p, _)| *p)
+        .filter(|p| !hits.keys().any(|f| f.starts_with(p)))
+        .collect();
     assert!(
         stale.is_empty(),
         "NOT_YET_MOVED lists files that no longer name a target; remove them: {stale:?}"
