@@ -11,6 +11,7 @@ mod all;
 mod annotations;
 mod budget;
 mod commands;
+mod fix;
 mod generate;
 mod patches;
 mod render;
@@ -86,6 +87,8 @@ pub enum Color {
 enum Command {
     /// Check Score files: schema, placeholders, `before` graph. Exit 0 when all are valid.
     Validate(validate::Args),
+    /// Apply the machine-applicable fixes of Score files' problems in place (spec/fixes.md).
+    Fix(fix::Args),
     /// Write a sample score.yaml (if none) and the target's default provisioners into the state dir.
     Init(commands::InitArgs),
     /// Compile workloads to a docker-compose project.
@@ -144,7 +147,9 @@ impl Command {
             Command::All(a) => a.legacy.format,
             Command::Provisioners(c) => c.message_format(),
             Command::Resources(c) => c.message_format(),
-            Command::K8s(_) | Command::Version | Command::Completion { .. } => None,
+            Command::K8s(_) | Command::Fix(_) | Command::Version | Command::Completion { .. } => {
+                None
+            }
         }
     }
 
@@ -177,6 +182,7 @@ fn main() -> ExitCode {
         render::Output::new(format, cli.color).with_json_on_stderr(cli.command.output_is_stdout());
     let result = match cli.command {
         Command::Validate(args) => validate::run(&args, &out),
+        Command::Fix(args) => fix::run(&args, &out),
         Command::Init(args) => out.finish(commands::init(&args)),
         Command::Compose(args) => out.finish(commands::compose(&args)),
         Command::K8s(args) => out.finish(commands::k8s(&args)),

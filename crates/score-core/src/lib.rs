@@ -36,6 +36,7 @@ mod back;
 mod diag;
 mod fix;
 mod front;
+mod hints;
 pub mod model;
 mod patch;
 pub mod quantity;
@@ -57,6 +58,7 @@ pub use fix::{apply_edits, apply_fixes, Applicability, Edit, EditError, Fix};
 pub use front::{
     load_workload, LoadOptions, LoadedWorkload, MemorySources, SourceError, SourceReader,
 };
+pub use hints::check_resource_types;
 pub use patch::{
     apply_patch_operations, apply_patch_templates, check_patch_template, parse_patch_operations,
     patch_workloads, PatchDialect, PatchOp, PatchOperation, PatchTemplate, MAX_LIST_PADDING,
