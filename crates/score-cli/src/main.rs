@@ -106,6 +106,8 @@ enum Command {
     /// Inspect provisioned resources in the state.
     #[command(subcommand)]
     Resources(commands::ResourcesCommand),
+    /// Run the language server on stdin/stdout, for editors (docs/editors.md).
+    Lsp,
     /// Print the version.
     Version,
     /// Print a shell completion script, e.g. `score-gen completion bash > /etc/bash_completion.d/score-gen`.
@@ -147,9 +149,11 @@ impl Command {
             Command::All(a) => a.legacy.format,
             Command::Provisioners(c) => c.message_format(),
             Command::Resources(c) => c.message_format(),
-            Command::K8s(_) | Command::Fix(_) | Command::Version | Command::Completion { .. } => {
-                None
-            }
+            Command::K8s(_)
+            | Command::Fix(_)
+            | Command::Lsp
+            | Command::Version
+            | Command::Completion { .. } => None,
         }
     }
 
@@ -190,6 +194,10 @@ fn main() -> ExitCode {
         Command::All(args) => out.finish(all::run(&args)),
         Command::Provisioners(c) => out.finish(commands::provisioners(&c)),
         Command::Resources(c) => out.finish(commands::resources(&c)),
+        Command::Lsp => score_lsp::run_stdio(targets::lsp_config()).map_err(|e| {
+            eprintln!("score-gen lsp: {e}");
+            1
+        }),
         Command::Version => {
             println!("score-gen {}", env!("CARGO_PKG_VERSION"));
             Ok(())

@@ -529,6 +529,29 @@ pub fn provisioner_set<N: AsRef<str>, T: AsRef<str>>(
     ProvisionerSet::load(&files).map_err(Diagnostics::from)
 }
 
+/// The checks of a whole project that need no provisioner and no state, as [`resolve_project`]
+/// makes them first: every workload name used once, and the resource graph (shared resources
+/// declared identically, params that refer to declared resources, no cycles). An editor runs
+/// it over the open Score files to report what `generate` would before anything is provisioned.
+///
+/// ```
+/// use score_core::{check_project, load_workload, Code, LoadOptions, WorkloadInput};
+/// let text = "apiVersion: score.dev/v1b1\nmetadata: {name: ab}\ncontainers: {main: {image: x}}\n";
+/// let load = |f: &str| WorkloadInput {
+///     loaded: load_workload(f, text.as_bytes(), &LoadOptions::default()).unwrap(),
+///     file: Some(f.into()),
+/// };
+/// let err = check_project(&[load("one.yaml"), load("two.yaml")]).unwrap_err();
+/// assert_eq!(err.0[0].code, Code::ProjectDuplicateWorkload);
+/// assert_eq!(err.0[0].location(), "two.yaml:2:18");
+/// ```
+pub fn check_project(workloads: &[WorkloadInput]) -> Result<(), Diagnostics> {
+    check_unique_names(workloads)?;
+    let specs: Vec<&Workload> = workloads.iter().map(|w| &w.loaded.workload).collect();
+    graph::build(&specs).map_err(|e| graph_diagnostic(e, workloads))?;
+    Ok(())
+}
+
 fn check_unique_names(workloads: &[WorkloadInput]) -> Result<(), Diagnostics> {
     let mut seen: BTreeMap<&str, &WorkloadInput> = BTreeMap::new();
     let mut diags = Diagnostics::default();
