@@ -219,6 +219,13 @@ pub trait Target {
         &[]
     }
 
+    /// The Score ecosystem's extra Go-template functions this target's provisioner entries may
+    /// call (`"encodeSecretRef"`, as score-k8s defines it); an entry that calls one for a target
+    /// that does not name it fails to parse, as in the tool that lacks it.
+    fn go_template_functions(&self) -> &'static [&'static str] {
+        &[]
+    }
+
     /// The diagnostic codes this target reports besides core's (`score::<target>::<problem>`),
     /// for listings such as the CLI's; each is reported as [`crate::Code::Target`].
     fn codes(&self) -> &'static [TargetCode] {

@@ -389,6 +389,9 @@ pub struct ProvisionTarget<'a> {
     /// The ecosystem's `cmd://` answer keys it reads, each with the section it fills
     /// ([`crate::Target::cmd_answer_keys`]).
     pub answer_keys: &'a [(&'a str, &'a str)],
+    /// The ecosystem's extra Go-template functions its entries may call
+    /// ([`crate::Target::go_template_functions`]).
+    pub go_functions: &'a [&'a str],
 }
 
 impl<'a> ProvisionTarget<'a> {
@@ -398,6 +401,7 @@ impl<'a> ProvisionTarget<'a> {
             name: target.name(),
             ecosystem_sections: target.ecosystem_sections(),
             answer_keys: target.cmd_answer_keys(),
+            go_functions: target.go_template_functions(),
         }
     }
 }
@@ -408,6 +412,7 @@ impl<'a> From<&'a str> for ProvisionTarget<'a> {
             name,
             ecosystem_sections: &[],
             answer_keys: &[],
+            go_functions: &[],
         }
     }
 }
@@ -765,6 +770,7 @@ fn render_go(
     let ProvisionTarget {
         name: target,
         ecosystem_sections,
+        go_functions,
         ..
     } = *target;
     let mut data = GoData::new(input);
@@ -776,7 +782,8 @@ fn render_go(
         let Some(section) = g.core.get(name) else {
             continue;
         };
-        let value = render_go_section(p, section, name, &data, input, target, opts)?;
+        let value =
+            render_go_section(p, section, name, &data, input, (target, go_functions), opts)?;
         let map = core_map(value).map_err(|m| go_section_diag(p, section, name, m))?;
         match name {
             "init" => data.set("Init", &Value::Object(map)),
@@ -807,7 +814,16 @@ fn render_go(
     let nested = g.targets.get(target).into_iter().flatten();
     for (name, section) in ecosystem.chain(nested) {
         let label = format!("{target}.{name}");
-        let Some(v) = render_go_section(p, section, &label, &data, input, target, opts)? else {
+        let Some(v) = render_go_section(
+            p,
+            section,
+            &label,
+            &data,
+            input,
+            (target, go_functions),
+            opts,
+        )?
+        else {
             continue;
         };
         if name == file::MESSAGES_SECTION && reads(file::MESSAGES_SECTION) {
@@ -882,10 +898,11 @@ fn render_go_section(
     label: &str,
     data: &GoData,
     input: &ProvisionInput,
-    target: &str,
+    (target, go_functions): (&str, &[&str]),
     opts: &ProvisionOptions,
 ) -> Result<Option<Value>, Diagnostic> {
-    if let Some(e) = section.k8s_only.as_deref().filter(|_| target != "k8s") {
+    let secret_refs = go_functions.contains(&"encodeSecretRef");
+    if let Some(e) = section.k8s_only.as_deref().filter(|_| !secret_refs) {
         // score-compose parses the section with sprig alone (`encodeSecretRef` is score-k8s's).
         let mut d = go_section_diag(
             p,

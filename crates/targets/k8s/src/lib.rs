@@ -99,6 +99,11 @@ impl Target for K8sTarget {
         codes::ALL
     }
 
+    /// score-k8s's `encodeSecretRef`.
+    fn go_template_functions(&self) -> &'static [&'static str] {
+        &["encodeSecretRef"]
+    }
+
     /// score-k8s's patch templates: `.Manifests`, `.Workloads` and `.Namespace`, with
     /// `substituteValue`.
     fn patch_dialect(&self) -> Option<score_core::PatchDialect> {
