@@ -6,7 +6,7 @@
 //! `root_fields`, the root is a struct with those fields, like the tools' `Data` struct) and
 //! the per-render context that the seeded random functions and the fuel need.
 //!
-//! The functions a template may call are a [`Functions`] set: Go's built-ins and sprig 3.2.3
+//! The functions a template may call are a [`Functions`] set: Go's built-ins and sprig 3.3.0
 //! ([`Functions::sprig`]), plus any the caller adds with [`Functions::with`]. An added
 //! function gets its arguments checked as Go checks them for its [`Param`] types, its result
 //! counted against the fuel, and the render's extra data (an [`Extra`] passed to
@@ -111,7 +111,7 @@ impl Default for Functions {
 }
 
 impl Functions {
-    /// Go's built-ins and sprig 3.2.3 (refused functions included: they fail when called,
+    /// Go's built-ins and sprig 3.3.0 (refused functions included: they fail when called,
     /// saying why).
     pub fn sprig() -> Functions {
         Functions {
@@ -325,6 +325,7 @@ fn run(
         fuel,
         extra: extra.cloned(),
         position: (0, 0),
+        kept: Vec::new(),
     };
     let _guard = StateGuard::install(state);
     let mut out = FuelWriter {
@@ -377,6 +378,8 @@ struct RenderState {
     extra: Option<Extra>,
     /// Line and column of the action running (set by the rewrite's markers).
     position: (usize, usize),
+    /// The dicts map-changing calls returned, by call id, until written back.
+    kept: Vec<(i64, Value)>,
 }
 
 thread_local! {
@@ -440,6 +443,26 @@ pub(crate) fn set_position(line: usize, column: usize) {
             st.position = (line, column);
         }
     });
+}
+
+/// Keeps the dict the map-changing call `id` returned (see the rewrite's write-back).
+pub(crate) fn keep(id: i64, v: Value) {
+    STATE.with(|s| {
+        if let Some(st) = s.borrow_mut().as_mut() {
+            st.kept.retain(|(k, _)| *k != id);
+            st.kept.push((id, v));
+        }
+    });
+}
+
+/// The dict kept for call `id`, if it ran since it was last taken.
+pub(crate) fn take_kept(id: i64) -> Option<Value> {
+    STATE.with(|s| {
+        let mut st = s.borrow_mut();
+        let st = st.as_mut()?;
+        let i = st.kept.iter().position(|(k, _)| *k == id)?;
+        Some(st.kept.swap_remove(i).1)
+    })
 }
 
 /// The caller's extra data of the current render.

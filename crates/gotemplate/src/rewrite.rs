@@ -12,8 +12,8 @@ use gotmpl::parse::{
 const MARKER_VAR: &str = "$\u{0}";
 
 use super::sprig::{
-    printf_directives, FN_CHARGE, FN_FIELD, FN_FMT, FN_FMTARG, FN_NIL_TICK, FN_OUT, FN_POS,
-    FN_ROOM, FN_TICK, GO_BUILTINS, PRINTING_BUILTINS, SCALAR_RESULTS,
+    printf_directives, FN_CHARGE, FN_FIELD, FN_FMT, FN_FMTARG, FN_KEEP, FN_KEPT, FN_NIL_TICK,
+    FN_OUT, FN_POS, FN_ROOM, FN_TICK, FN_UNDEF_VAR, GO_BUILTINS, PRINTING_BUILTINS, SCALAR_RESULTS,
 };
 use super::GoError;
 
@@ -30,7 +30,23 @@ pub(super) struct Rewriter<'a> {
     root_vars: std::cell::RefCell<Vec<std::collections::BTreeMap<String, bool>>>,
     /// The `define`d templates called with the root as dot (they get a root-checked copy).
     root_calls: std::cell::RefCell<std::collections::BTreeSet<String>>,
+    /// Calls of a map-changing function on a variable (`set $d ...`) met in the pipelines
+    /// rewritten so far and not yet written back: the variable and the call's id.
+    changed: std::cell::RefCell<Vec<(SmolStr, i64)>>,
+    /// The next id of such a call.
+    next_change: std::cell::Cell<i64>,
 }
+
+/// The sprig functions that change the dict given as their first argument in place (Go's maps
+/// are references); the rewrite writes their result back to the variable passed.
+const MAP_CHANGERS: &[&str] = &[
+    "set",
+    "unset",
+    "merge",
+    "mergeOverwrite",
+    "mustMerge",
+    "mustMergeOverwrite",
+];
 
 /// What a `define`d template's root-checked copy is called (see [`Rewriter::root_calls`]).
 pub(super) fn root_variant(name: &str) -> String {
@@ -52,6 +68,8 @@ impl<'a> Rewriter<'a> {
             markers,
             root_vars: Default::default(),
             root_calls: Default::default(),
+            changed: Default::default(),
+            next_change: std::cell::Cell::new(0),
         }
     }
 
@@ -88,7 +106,18 @@ impl<'a> Rewriter<'a> {
             if let Some(pos) = at.filter(|_| self.markers) {
                 list.nodes.push(self.marker(pos));
             }
+            let action = matches!(n, Node::Action(_));
+            let before = self.changed.borrow().len();
             list.nodes.push(self.node(n, root)?);
+            // After an action that called `set $d ...` (or unset/merge...), `$d` holds the
+            // changed dict, as Go's map, changed in place, shows it through the variable.
+            let changed: Vec<_> = self.changed.borrow_mut().drain(before..).collect();
+            if action {
+                for (var, id) in changed {
+                    list.nodes
+                        .push(write_back(pos_of(list.nodes.last()), var, id));
+                }
+            }
         }
         Ok(list)
     }
@@ -202,6 +231,18 @@ impl<'a> Rewriter<'a> {
                     Some(s) => {
                         s.insert(name, holds_root);
                     }
+                    // `=` on a variable no scope declares: Go fails when it executes.
+                    None if pipe.is_assign => {
+                        let pos = pipe.pos;
+                        pipe.commands = vec![command(
+                            pos,
+                            vec![
+                                ident(pos, FN_UNDEF_VAR),
+                                Expr::String(pos, Arc::from(name.as_str())),
+                            ],
+                        )];
+                        return Ok(pipe);
+                    }
                     None => {
                         if let Some(s) = scopes.last_mut() {
                             s.insert(name, holds_root);
@@ -222,6 +263,34 @@ impl<'a> Rewriter<'a> {
                 .into_iter()
                 .map(|e| self.expr(e, root))
                 .collect::<Result<_, _>>()?;
+            // Go's `index X` without keys is X (gotmpl wants a key).
+            if head.as_deref() == Some("index") {
+                match cmd.args.len() {
+                    1 if piped_from(i) => continue,
+                    2 if !piped_from(i) => {
+                        cmd.args.remove(0);
+                    }
+                    _ => {}
+                }
+            }
+            if let Some(name) = head.as_ref() {
+                if MAP_CHANGERS.contains(&name.as_str()) {
+                    if let Some(Expr::Variable(_, var, fields)) = cmd.args.get(1) {
+                        if var != "$" && fields.is_empty() {
+                            let id = self.next_change.get();
+                            self.next_change.set(id + 1);
+                            self.changed.borrow_mut().push((var.clone(), id));
+                            let pos = cmd.pos;
+                            pipe.commands.push(cmd);
+                            pipe.commands.push(command(
+                                pos,
+                                vec![ident(pos, FN_KEEP), Expr::Number(pos, Number::Int(id))],
+                            ));
+                            continue;
+                        }
+                    }
+                }
+            }
             if let Some(name) = head {
                 if PRINTING_BUILTINS.contains(&name.as_str()) {
                     prints = true;
@@ -312,6 +381,18 @@ impl<'a> Rewriter<'a> {
     }
 
     fn expr(&self, e: Expr, root: bool) -> Result<Expr, GoError> {
+        if let Expr::Variable(pos, name, _) = &e {
+            // Go's parser refuses a variable no enclosing scope declares.
+            if name != "$"
+                && !self
+                    .root_vars
+                    .borrow()
+                    .iter()
+                    .any(|s| s.contains_key(name.as_str()))
+            {
+                return Err(self.error(*pos, format!("undefined variable {:?}", name.as_str())));
+            }
+        }
         Ok(match e {
             Expr::Identifier(pos, name) => {
                 if !self.funcs.contains_key(name.as_str()) && !GO_BUILTINS.contains(&name.as_str())
@@ -395,6 +476,34 @@ fn ident(pos: Pos, name: &str) -> Expr {
 
 fn command(pos: Pos, args: Vec<Expr>) -> CommandNode {
     CommandNode { pos, args }
+}
+
+/// The position of a node (for nodes the rewrite adds after it).
+fn pos_of(n: Option<&Node>) -> Pos {
+    match n {
+        Some(Node::Action(a)) => a.pos,
+        _ => Pos::new(0, 1),
+    }
+}
+
+/// `{{ $d = kept ID $d }}`: the dict call ID left (or `$d` unchanged when it did not run).
+fn write_back(pos: Pos, var: SmolStr, id: i64) -> Node {
+    Node::Action(ActionNode {
+        pos,
+        pipe: PipeNode {
+            pos,
+            decl: vec![var.clone()],
+            commands: vec![command(
+                pos,
+                vec![
+                    ident(pos, FN_KEPT),
+                    Expr::Number(pos, Number::Int(id)),
+                    Expr::Variable(pos, var, Vec::new()),
+                ],
+            )],
+            is_assign: true,
+        },
+    })
 }
 
 fn push_call(pipe: &mut PipeNode, name: &str) {

@@ -1,7 +1,8 @@
 //! Latency budgets of the language server (BENCHMARKS.md), measured on the server in memory
 //! (no transport): the diagnostics for a 500-line Score file after one keystroke, and a
 //! completion (and a keystroke) in a project of 100 open workloads. Each budget is 20 ms for the
-//! median of 41 runs. Ignored by default (a debug build says nothing about speed); CI runs:
+//! median of 41 runs. Ignored by default (a debug build says nothing about speed); CI runs it in
+//! the release build (.ci/run, with `large_project`). By hand:
 //!
 //! ```text
 //! cargo test --release -p score-lsp --test budget -- --ignored --nocapture
