@@ -88,6 +88,9 @@ pub const TARGETS: &[TargetInfo] = &[
     },
 ];
 
+/// The target a `--target` flag means when it is not given (the first row).
+pub const DEFAULT: &str = TARGETS[0].name;
+
 /// The names, for clap's possible values.
 pub fn names() -> impl Iterator<Item = &'static str> {
     TARGETS.iter().map(|t| t.name)
