@@ -265,7 +265,7 @@ pub fn init(args: &InitArgs) -> Result<(), Diagnostics> {
         here.clone(),
     )];
     if let Some((path, bytes)) =
-        crate::patches::init_file(&args.patch_templates, &args.state_dir, target.name())?
+        crate::patches::init_file(&args.patch_templates, &args.state_dir, target)?
     {
         files.push((path, bytes, here.clone()));
     }

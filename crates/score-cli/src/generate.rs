@@ -283,13 +283,10 @@ pub fn compile_in(
     let old_resources = common.check.then(|| state.resources.clone());
     let (workloads, mut state) = project_workloads(info.name, common, given, state, &state_file)?;
     let workloads = &workloads[..];
-    for warning in crate::annotations::warnings(info.name, workloads) {
-        crate::note!("score-gen {}: {warning}", info.name);
-    }
-    // The target, with each workload's builds (compose): this run's --build for its one Score
-    // file (check_build_usage), the state's for the others.
+    // The target, with each workload's builds (a target that reads --build): this run's
+    // --build for its one Score file (check_build_usage), the state's for the others.
     let mut flags = flags.clone();
-    if info.name != "compose" {
+    if !info.builds {
         flags.build.clear();
     }
     if let ([w], false) = (given, flags.build.is_empty()) {
@@ -311,6 +308,9 @@ pub fn compile_in(
         .collect();
     let target = (info.build)(&flags)?;
     let target = target.as_ref();
+    for warning in crate::annotations::warnings(target, workloads) {
+        crate::note!("score-gen {}: {warning}", info.name);
+    }
 
     let provisioners = load_provisioners_noting(target, common, &mut inputs)?;
     // Secret outputs never reach a diagnostic (spec/security.md): the ones the state already
@@ -347,21 +347,17 @@ pub fn compile_in(
     if crate::VERBOSE.load(std::sync::atomic::Ordering::Relaxed) > 0 {
         report_programs(target.name(), &project, &provisioners);
     }
-    // compose --publish HOSTPORT:RES_UID.OUTPUT:PORT names a service through a resource output,
-    // known once the resources are provisioned.
-    let republished;
-    let target = if info.name == "compose" && flags.publish.iter().any(|p| p.contains('#')) {
-        flags.publish =
-            crate::publish::resolve(&flags.publish, &state).map_err(|d| secrets.scrub(d))?;
-        republished = (info.build)(&flags).map_err(|d| secrets.scrub(d))?;
-        republished.as_ref()
-    } else {
-        target
+    // Flags that name something through the provisioned resources (compose --publish
+    // HOSTPORT:RES_UID.OUTPUT:PORT): the row rewrites them and the target is built again.
+    let rebuilt;
+    let target = match info.after_provision {
+        Some(rewrite) if rewrite(&mut flags, &state).map_err(|d| secrets.scrub(d))? => {
+            rebuilt = (info.build)(&flags).map_err(|d| secrets.scrub(d))?;
+            rebuilt.as_ref()
+        }
+        _ => target,
     };
     let mut artefacts = target.emit(&project).map_err(|d| secrets.scrub(d))?;
-    if info.name == "k8s" && flags.kyaml {
-        to_kyaml(&mut artefacts).map_err(|d| secrets.scrub(d))?;
-    }
     if info.name == "k8s" && flags.kustomize {
         crate::kustomize::split(&mut artefacts)?;
     }
@@ -385,34 +381,6 @@ pub fn compile_in(
         secrets,
         inputs,
     })
-}
-
-/// k8s `--format kyaml`: the manifests (the primary artefact) read back and written as KYAML.
-fn to_kyaml(artefacts: &mut Artefacts) -> Result<(), Diagnostics> {
-    let Some((_, bytes)) = artefacts.files.first_mut() else {
-        return Ok(());
-    };
-    let text = String::from_utf8_lossy(bytes);
-    // The reader's budget scales with the text, as the state reader's does: the manifests of a
-    // large project exceed serde-saphyr's fixed defaults.
-    let scaled = text.len().saturating_add(1024);
-    let opts = serde_saphyr::options! {
-        budget: serde_saphyr::budget! {
-            max_nodes: scaled.max(250_000),
-            max_events: scaled.max(1_000_000),
-            max_documents: scaled,
-        },
-    };
-    let docs: Vec<serde_json::Value> = serde_saphyr::from_multiple_with_options(&text, opts)
-        .map_err(|e| {
-            Diagnostic::new(
-                Code::Internal,
-                format!("internal: cannot read the manifests back to write KYAML: {e}"),
-            )
-            .with_help("please report this with the Score files attached; --format yaml works")
-        })?;
-    *bytes = crate::kyaml::render(&docs).into_bytes();
-    Ok(())
 }
 
 /// The target's project: the workloads of `given` (the Score files of this run) and every other

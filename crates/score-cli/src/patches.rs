@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use score_core::host::fetch::{self, FetchOptions};
 use score_core::host::fsutil;
-use score_core::{check_patch_template, PatchDialect, PatchTemplate};
+use score_core::{check_patch_template, PatchTemplate, Target};
 use score_core::{Code, Diagnostic, Diagnostics, SourceFile, Span};
 use std::sync::Arc;
 
@@ -51,30 +51,19 @@ pub fn store_path(state_dir: &Path, target: &str) -> PathBuf {
     state_dir.join(target).join(STORE_FILE)
 }
 
-/// The data and functions `target`'s patch templates get; `None` for a target without patch
-/// templates.
-fn dialect(target: &str) -> Option<PatchDialect> {
-    match target {
-        "compose" => Some(PatchDialect::Compose),
-        "k8s" => Some(PatchDialect::K8s {
-            namespace: String::new(),
-        }),
-        _ => None,
-    }
-}
-
 /// For `init --patch-templates`: fetches every URI (a directory gives each of its YAML files),
 /// checks each template parses, and returns the file to write with its contents. `None` when
 /// no URI is given (the stored list stays as it is).
 pub fn init_file(
     uris: &[String],
     state_dir: &Path,
-    target: &str,
+    target: &dyn Target,
 ) -> Result<Option<(PathBuf, Vec<u8>)>, Diagnostics> {
     if uris.is_empty() {
         return Ok(None);
     }
-    let Some(dialect) = dialect(target) else {
+    let Some(dialect) = target.patch_dialect() else {
+        let target = target.name();
         return Err(Diagnostic::new(
             Code::Usage,
             format!("--patch-templates: the {target} target has no patch templates"),
@@ -119,7 +108,10 @@ pub fn init_file(
     }
     diags.into_result()?;
     let store = Store { templates };
-    Ok(Some((store_path(state_dir, target), render(&store)?)))
+    Ok(Some((
+        store_path(state_dir, target.name()),
+        render(&store)?,
+    )))
 }
 
 fn template(s: &Stored) -> PatchTemplate {
@@ -288,9 +280,15 @@ mod tests {
 
     #[test]
     fn terraform_has_no_patch_templates() {
-        let e = init_file(&["x.tpl".into()], Path::new(".score-gen"), "terraform").unwrap_err();
+        let terraform = crate::targets::default_target("terraform").unwrap();
+        let e = init_file(
+            &["x.tpl".into()],
+            Path::new(".score-gen"),
+            terraform.as_ref(),
+        )
+        .unwrap_err();
         assert_eq!(e.0[0].code, Code::Usage);
-        assert!(init_file(&[], Path::new(".score-gen"), "terraform")
+        assert!(init_file(&[], Path::new(".score-gen"), terraform.as_ref())
             .unwrap()
             .is_none());
     }

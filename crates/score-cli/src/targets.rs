@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use score_core::{Code, Diagnostic, Diagnostics, Target};
+use score_core::{Code, Diagnostic, Diagnostics, State, Target};
 use score_target_compose::{ComposeOptions, ComposeTarget};
 use score_target_k8s::{K8sOptions, K8sTarget};
 use score_target_terraform::{TerraformOptions, TerraformTarget};
@@ -30,7 +30,7 @@ pub struct TargetFlags {
     pub namespace: Option<String>,
     /// k8s `--generate-namespace`.
     pub generate_namespace: bool,
-    /// k8s `--format kyaml`: the CLI re-writes the manifests as KYAML (`crate::kyaml`).
+    /// k8s `--format kyaml`: the manifests are written as KYAML.
     pub kyaml: bool,
     /// k8s `--kustomize DIR`: one file per object plus kustomization.yaml (`crate::kustomize`).
     pub kustomize: bool,
@@ -47,6 +47,9 @@ pub struct TargetFlags {
     pub state_dir: Option<PathBuf>,
 }
 
+/// A row's rewrite of its flags once the resources are provisioned ([`TargetInfo::after_provision`]).
+pub type AfterProvision = fn(&mut TargetFlags, &State) -> Result<bool, Diagnostics>;
+
 /// One row of the table.
 pub struct TargetInfo {
     /// The subcommand, `--target` value and state directory name.
@@ -55,6 +58,11 @@ pub struct TargetInfo {
     pub all_output: &'static str,
     /// Builds the target with its typed options from the flags.
     pub build: fn(&TargetFlags) -> Result<BoxedTarget, Diagnostics>,
+    /// Whether the target reads `--build`: the project's state keeps each workload's builds.
+    pub builds: bool,
+    /// Rewrites flags that name something through the provisioned resources, once the state
+    /// holds them; `true` when a flag changed (the target is then built again).
+    pub after_provision: Option<AfterProvision>,
 }
 
 /// The targets, in the order `all` reports them.
@@ -63,18 +71,27 @@ pub const TARGETS: &[TargetInfo] = &[
         name: "compose",
         all_output: "compose.yaml",
         build: compose,
+        builds: true,
+        after_provision: Some(compose_publish),
     },
     TargetInfo {
         name: "k8s",
         all_output: "manifests.yaml",
         build: k8s,
+        builds: false,
+        after_provision: None,
     },
     TargetInfo {
         name: "terraform",
         all_output: "terraform/main.tf",
         build: terraform,
+        builds: false,
+        after_provision: None,
     },
 ];
+
+/// The target a `--target` flag means when it is not given (the first row).
+pub const DEFAULT: &str = TARGETS[0].name;
 
 /// The names, for clap's possible values.
 pub fn names() -> impl Iterator<Item = &'static str> {
@@ -129,6 +146,16 @@ fn compose(flags: &TargetFlags) -> Result<BoxedTarget, Diagnostics> {
     Ok(Box::new(ComposeTarget::new(o)))
 }
 
+/// compose `--publish HOSTPORT:RES_UID.OUTPUT:PORT` names a service through a resource output,
+/// known once the resources are provisioned.
+fn compose_publish(flags: &mut TargetFlags, state: &State) -> Result<bool, Diagnostics> {
+    if !flags.publish.iter().any(|p| p.contains('#')) {
+        return Ok(false);
+    }
+    flags.publish = score_target_compose::publish::resolve(&flags.publish, state)?;
+    Ok(true)
+}
+
 /// `--build CONTAINER=CONTEXT` and `--build 'CONTAINER={...}'` values, by container.
 pub fn parse_builds(flags: &[String]) -> Result<BTreeMap<String, serde_json::Value>, Diagnostics> {
     let mut builds = BTreeMap::new();
@@ -161,6 +188,7 @@ fn k8s(flags: &TargetFlags) -> Result<BoxedTarget, Diagnostics> {
     let mut o = K8sOptions::default();
     o.namespace = flags.namespace.clone();
     o.generate_namespace = flags.generate_namespace;
+    o.kyaml = flags.kyaml;
     if let Some(dir) = &flags.state_dir {
         o.patch_templates = crate::patches::load(dir, "k8s")?;
     }

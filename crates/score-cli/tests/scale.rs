@@ -3,9 +3,10 @@
 //! `ulimit -n 256` (macOS's default; Linux's is 1024). Before the fix every temp file stayed open
 //! until the batch was renamed, and compose failed at about 100 workloads under 256.
 //!
-//! Also 10,000 workloads end to end on disk. Both are ignored in the debug test run and run by
-//! `.ci/write-scale` with the release build: `cargo test --release -p score-cli --test scale --
-//! --ignored` (with `SCORE_GEN_BIN` naming the binary to run, else cargo's).
+//! Also 10,000 workloads end to end on disk. Both are ignored in the debug test run. CI's release
+//! step runs the first (`cargo test --release -p score-cli --test scale -- --ignored`, see
+//! .ci/run); the second does not yet meet its 30 s bound there and is run by hand (BENCHMARKS.md).
+//! `SCORE_GEN_BIN` names the binary to run, else cargo's.
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -14,8 +14,8 @@ use crate::graph;
 use crate::model::{Container, Workload};
 use crate::placeholder::split_ref_parts;
 use crate::provision::{
-    self, Environment, ProvisionInput, ProvisionOptions, ProvisionOutput, Provisioner,
-    ProvisionerSet,
+    self, Environment, ProvisionInput, ProvisionOptions, ProvisionOutput, ProvisionTarget,
+    Provisioner, ProvisionerSet,
 };
 use crate::secrets::Secrets;
 use crate::state::{ResourceState, State};
@@ -239,21 +239,26 @@ impl<'a> ProjectRun<'a> {
             seed: state.seed.clone(),
             requested_outputs: self.requested.get(uid).cloned().unwrap_or_default(),
         };
-        let out = provision::provision(provisioner, &input, self.target.name(), self.options)
-            .map_err(|d| {
-                let code = d.code;
-                let res_ptr = format!("/resources/{}", escape_pointer(&res_name));
-                if code == Code::ProvisionUnsupportedParam {
-                    let keys: Vec<&String> = params.keys().collect();
-                    return unsupported_param_diagnostic(d, provisioner, source, &res_name, &keys)
-                        .into();
-                }
-                Diagnostics::from(d.with_related(source.loaded.document.diagnostic(
-                    code,
-                    &res_ptr,
-                    format!("while provisioning resource '{uid}' declared here"),
-                )))
-            })?;
+        let out = provision::provision(
+            provisioner,
+            &input,
+            ProvisionTarget::of(self.target),
+            self.options,
+        )
+        .map_err(|d| {
+            let code = d.code;
+            let res_ptr = format!("/resources/{}", escape_pointer(&res_name));
+            if code == Code::ProvisionUnsupportedParam {
+                let keys: Vec<&String> = params.keys().collect();
+                return unsupported_param_diagnostic(d, provisioner, source, &res_name, &keys)
+                    .into();
+            }
+            Diagnostics::from(d.with_related(source.loaded.document.diagnostic(
+                code,
+                &res_ptr,
+                format!("while provisioning resource '{uid}' declared here"),
+            )))
+        })?;
         Ok(record_resource(state, node, provisioner, params, out))
     }
 

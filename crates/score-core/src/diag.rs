@@ -200,16 +200,21 @@ macro_rules! codes {
                 #[doc = concat!("`", $s, "`: ", $summary)]
                 $variant,
             )*
+            /// A problem a target defines and reports itself ([`TargetCode`]), e.g. a
+            /// workload the target cannot express. Its string and summary are the target's.
+            Target(TargetCode),
         }
 
         impl Code {
-            /// Every code, in the order of `spec/diagnostic-codes.md`.
+            /// Every code core defines, in the order of `spec/diagnostic-codes.md` (a target's
+            /// own codes are listed by [`crate::Target::codes`]).
             pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
 
             /// The stable string, e.g. `score::provision::no-match`.
             pub const fn as_str(&self) -> &'static str {
                 match self {
                     $(Code::$variant => $s,)*
+                    Code::Target(t) => t.code,
                 }
             }
 
@@ -217,6 +222,7 @@ macro_rules! codes {
             pub const fn summary(&self) -> &'static str {
                 match self {
                     $(Code::$variant => $summary,)*
+                    Code::Target(t) => t.summary,
                 }
             }
         }
@@ -368,73 +374,7 @@ codes! {
     FetchInsecureHttp = "score::fetch::insecure-http",
         "a plain http:// provisioner URI has no `#sha256=` pin; use https:// or pin the content";
 
-    // The compose target.
-    ComposeInvalidBefore = "score::compose::invalid-before",
-        "a `before` entry cannot become a compose `depends_on` (unknown container, `healthy` without a probe); fix the entry";
-    ComposeImageNeedsBuild = "score::compose::image-needs-build",
-        "a container's image is `.` and no build context or image was given; pass --build or --image";
-    ComposeInvalidVolume = "score::compose::invalid-volume",
-        "a volume cannot be mounted in compose; use a volume resource whose outputs compose understands";
-    ComposeVolumeOutsideProject = "score::compose::volume-outside-project",
-        "a volume bind-mounts a host path outside the project (absolute, or `..` above it); mount a path inside the project or pass --allow-outside-paths";
-    ComposeFileInterpolation = "score::compose::file-interpolation",
-        "a file's content uses a compose environment variable, which compose cannot put in a mounted file; set noExpand or use `variables`";
-    ComposeInvalidFileMode = "score::compose::invalid-file-mode",
-        "a file's `mode` is not an octal file mode; write it as a string such as \"0644\"";
-    ComposeFileConflict = "score::compose::file-conflict",
-        "two files would be written to the same mount path; give them different targets";
-    ComposeInvalidProbe = "score::compose::invalid-probe",
-        "a probe cannot become a compose healthcheck; fix the probe";
-    ComposeInvalidResources = "score::compose::invalid-resources",
-        "a container's resource limits or requests cannot be expressed in compose; fix the quantity";
-    ComposeServiceConflict = "score::compose::service-conflict",
-        "two workloads, containers or provisioners produce the same compose service; rename one of them";
-    ComposeInvalidPublish = "score::compose::invalid-publish",
-        "a --publish entry is malformed or names no workload or service; write HOSTPORT:WORKLOAD:PORT";
-    ComposeInvalidFragment = "score::compose::invalid-fragment",
-        "a provisioner's compose section has the wrong shape or an invalid name; fix the provisioner";
-    ComposeFragmentConflict = "score::compose::fragment-conflict",
-        "two resources render different values for the same compose entry; give each its own name or render identical values";
-    ComposeEmit = "score::compose::emit",
-        "compose.yaml cannot be written; please report this";
-
-    // The k8s target.
-    K8sInvalidNamespace = "score::k8s::invalid-namespace",
-        "the namespace is not a valid Kubernetes name, or generate_namespace has no namespace; give a valid namespace";
-    K8sUnsupportedKind = "score::k8s::unsupported-kind",
-        "the workload's k8s.score.dev/kind annotation names a kind the target does not produce; use Deployment or StatefulSet";
-    K8sInvalidServiceName = "score::k8s::invalid-service-name",
-        "the workload's k8s.score.dev/service-name annotation is not a valid Service name; use a DNS-1035 label such as my-service";
-    K8sImageNotPullable = "score::k8s::image-not-pullable",
-        "a container's image is `.`, which Kubernetes cannot pull; give a built image (--image or an override)";
-    K8sInvalidProbe = "score::k8s::invalid-probe",
-        "a probe cannot become a Kubernetes probe (an exec probe with an empty command); fix the probe";
-    K8sInvalidFileMode = "score::k8s::invalid-file-mode",
-        "a file's `mode` is not an octal file mode; write it as a string such as \"0644\"";
-    K8sInvalidVolume = "score::k8s::invalid-volume",
-        "a volume cannot be mounted (not a resource, not provisioned, secret or invalid outputs, claimSpec without StatefulSet); fix the volume or its provisioner";
-    K8sInvalidManifests = "score::k8s::invalid-manifests",
-        "a provisioner's `manifests` section is not a list of Kubernetes objects; fix the provisioner";
-    K8sObjectConflict = "score::k8s::object-conflict",
-        "two sources produce the same Kubernetes object with different content; rename one of them";
-    K8sSecretInClearText = "score::k8s::secret-in-clear-text",
-        "a secret output would appear in clear text in a manifest; reference it through a Secret instead";
-    K8sSecretReference = "score::k8s::secret-reference",
-        "an encodeSecretRef reference is where a Secret cannot be referenced (mixed into a file, in a manifest, or malformed); use it as a whole variable value, inside a variable, or as a whole file";
-    K8sEmit = "score::k8s::emit",
-        "the manifests cannot be written as YAML; please report this";
-
-    // The terraform target.
-    TerraformInvalidSection = "score::terraform::invalid-section",
-        "a provisioner's terraform section does not render `blocks: [{type, labels, body, blocks}]`; fix the provisioner";
-    TerraformInvalidWorkload = "score::terraform::invalid-workload",
-        "a workload cannot be expressed in Terraform (a volume that is not a usable resource, a value HCL cannot hold); fix the workload or provisioner";
-    TerraformBlockConflict = "score::terraform::block-conflict",
-        "two sources define the same Terraform block differently; rename one of them or render identical blocks";
-    TerraformEmit = "score::terraform::emit",
-        "main.tf cannot be written (a value the HCL printer cannot express); fix the value or report this";
-
-    // Patch templates (compose and k8s output).
+    // Patch templates (applied by the targets that accept them).
     PatchTemplateSyntax = "score::patch::template-syntax",
         "a patch template is not a valid Go template; fix the template syntax at the marked line";
     PatchTemplateRender = "score::patch::template-render",
@@ -457,6 +397,56 @@ codes! {
         "a write would pass through a symbolic link in the project or replace something that is not a regular file (spec/security.md); remove the link or choose another path";
     Internal = "score::internal::bug",
         "score-gen failed in a way it should not; please report it with the inputs attached";
+}
+
+/// A diagnostic code a target crate defines for the problems only it finds
+/// (`score::<target>::<problem>`), with the same shape and stability promise as core's [`Code`]s.
+/// A target lists its codes in [`crate::Target::codes`]; a diagnostic carries one as
+/// [`Code::Target`].
+///
+/// ```
+/// use score_core::{Code, Diagnostic, TargetCode};
+/// const EMIT: TargetCode = TargetCode::new("score::env::emit", "the file cannot be written; please report this");
+/// let d = Diagnostic::new(EMIT, "bad value");
+/// assert_eq!(d.code, EMIT);
+/// assert_eq!(d.code.as_str(), "score::env::emit");
+/// assert_eq!(d.to_json()["code"], "score::env::emit");
+/// assert_ne!(d.code, Code::Internal);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TargetCode {
+    code: &'static str,
+    summary: &'static str,
+}
+
+impl TargetCode {
+    /// A code from its stable string (`score::<target>::<problem>`) and its one-line summary
+    /// (what the problem is; what usually fixes it).
+    pub const fn new(code: &'static str, summary: &'static str) -> Self {
+        Self { code, summary }
+    }
+
+    /// The stable string.
+    pub const fn as_str(&self) -> &'static str {
+        self.code
+    }
+
+    /// The one-line summary.
+    pub const fn summary(&self) -> &'static str {
+        self.summary
+    }
+}
+
+impl From<TargetCode> for Code {
+    fn from(code: TargetCode) -> Code {
+        Code::Target(code)
+    }
+}
+
+impl PartialEq<TargetCode> for Code {
+    fn eq(&self, other: &TargetCode) -> bool {
+        matches!(self, Code::Target(t) if t == other)
+    }
 }
 
 impl fmt::Display for Code {
@@ -500,9 +490,9 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// A diagnostic with a code and a message and nothing else.
-    pub fn new(code: Code, message: impl Into<String>) -> Self {
+    pub fn new(code: impl Into<Code>, message: impl Into<String>) -> Self {
         Self {
-            code,
+            code: code.into(),
             message: message.into(),
             help: None,
             label: None,

@@ -68,8 +68,9 @@ pub(crate) struct CmdOutput {
     pub expression_outputs: Option<BTreeSet<String>>,
     #[serde(default)]
     pub fragments: Option<BTreeMap<String, Value>>,
-    // The answer keys of score-compose's and score-k8s's `ProvisionOutput`, read as the
-    // fragments of the same meaning (`compose_services` is the compose section `services`, ...).
+    // The answer keys of the ecosystem's `ProvisionOutput` (its protocol, so every program's
+    // answer parses whichever targets are linked); a target reads those it names in
+    // `Target::cmd_answer_keys` as fragments of the same meaning.
     #[serde(default)]
     pub relative_directories: Option<Value>,
     #[serde(default)]
@@ -87,23 +88,25 @@ pub(crate) struct CmdOutput {
 }
 
 impl CmdOutput {
-    /// The fragments for `target`: the `fragments` object, plus the tools' answer keys that
-    /// belong to it (compose: `compose_*` and `relative_*`; k8s: `manifests`).
-    pub(crate) fn fragments_for(&mut self, target: &str) -> BTreeMap<String, Value> {
+    /// The fragments for a target: the `fragments` object, plus the ecosystem's answer keys the
+    /// target reads (`answer_keys`: answer key → section), each filling its section unless
+    /// `fragments` has it already.
+    pub(crate) fn fragments_for(
+        &mut self,
+        answer_keys: &[(&str, &str)],
+    ) -> BTreeMap<String, Value> {
         let mut out = self.fragments.take().unwrap_or_default();
-        let tools = [
-            ("compose", "directories", self.relative_directories.take()),
-            ("compose", "files", self.relative_file_contents.take()),
-            ("compose", "networks", self.compose_networks.take()),
-            ("compose", "volumes", self.compose_volumes.take()),
-            ("compose", "services", self.compose_services.take()),
-            ("compose", "models", self.compose_models.take()),
-            ("k8s", "manifests", self.manifests.take()),
-        ];
-        for (t, section, value) in tools {
-            if t != target {
-                continue;
-            }
+        for (key, section) in answer_keys {
+            let value = match *key {
+                "relative_directories" => self.relative_directories.take(),
+                "relative_file_contents" => self.relative_file_contents.take(),
+                "compose_networks" => self.compose_networks.take(),
+                "compose_volumes" => self.compose_volumes.take(),
+                "compose_services" => self.compose_services.take(),
+                "compose_models" => self.compose_models.take(),
+                "manifests" => self.manifests.take(),
+                _ => None,
+            };
             match value {
                 None | Some(Value::Null) => {}
                 Some(v) => {

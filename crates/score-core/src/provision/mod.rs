@@ -25,7 +25,7 @@
 //! let uid = ResourceUid::new("web", "cache", "redis", None, None);
 //! let input = ProvisionInput::new(uid.clone(), "seed");
 //! let p = set.find(&uid).unwrap();
-//! let out = provision(p, &input, "compose", &ProvisionOptions::default()).unwrap();
+//! let out = provision(p, &input, "demo", &ProvisionOptions::default()).unwrap();
 //! assert_eq!(out.outputs["host"], "web-cache");
 //! assert_eq!(out.outputs["password"], out.state["password"]);
 //! assert!(out.secret_outputs.contains("password"));
@@ -392,7 +392,7 @@ struct CmdOutputStub {
 
 #[cfg(not(feature = "host"))]
 impl CmdOutputStub {
-    fn fragments_for(&mut self, _target: &str) -> BTreeMap<String, Value> {
+    fn fragments_for(&mut self, _answer_keys: &[(&str, &str)]) -> BTreeMap<String, Value> {
         self.fragments.take().unwrap_or_default()
     }
 }
@@ -415,24 +415,67 @@ fn command_denied(p: &Provisioner, uid: &str) -> Diagnostic {
     })
 }
 
-/// Provisions one resource with entry `p` for `target` (the name that selects target sections).
+/// What provisioning reads of the target it provisions for: its name (the key of its nested
+/// sections) and which parts of the Score ecosystem's formats it reads. Built from a target with
+/// [`ProvisionTarget::of`]; a bare name (`"demo".into()`) reads only nested sections.
+#[derive(Debug, Clone, Copy)]
+pub struct ProvisionTarget<'a> {
+    /// The target's name ([`crate::Target::name`]).
+    pub name: &'a str,
+    /// The ecosystem's top-level sections of Go-template entries it reads
+    /// ([`crate::Target::ecosystem_sections`]).
+    pub ecosystem_sections: &'a [&'a str],
+    /// The ecosystem's `cmd://` answer keys it reads, each with the section it fills
+    /// ([`crate::Target::cmd_answer_keys`]).
+    pub answer_keys: &'a [(&'a str, &'a str)],
+    /// The ecosystem's extra Go-template functions its entries may call
+    /// ([`crate::Target::go_template_functions`]).
+    pub go_functions: &'a [&'a str],
+}
+
+impl<'a> ProvisionTarget<'a> {
+    /// What `target` reads.
+    pub fn of(target: &'a (impl crate::Target + ?Sized)) -> Self {
+        Self {
+            name: target.name(),
+            ecosystem_sections: target.ecosystem_sections(),
+            answer_keys: target.cmd_answer_keys(),
+            go_functions: target.go_template_functions(),
+        }
+    }
+}
+
+impl<'a> From<&'a str> for ProvisionTarget<'a> {
+    fn from(name: &'a str) -> Self {
+        Self {
+            name,
+            ecosystem_sections: &[],
+            answer_keys: &[],
+            go_functions: &[],
+        }
+    }
+}
+
+/// Provisions one resource with entry `p` for `target` (whose name selects nested target
+/// sections and which reads the ecosystem sections and answer keys it names).
 ///
 /// Checks `supported_params` first and `expected_outputs` last; every failure is a
 /// `score::provision::*` diagnostic naming the provisioner and the resource.
-pub fn provision(
+pub fn provision<'a>(
     p: &Provisioner,
     input: &ProvisionInput,
-    target: &str,
+    target: impl Into<ProvisionTarget<'a>>,
     opts: &ProvisionOptions,
 ) -> Result<ProvisionOutput, Diagnostic> {
+    let target = target.into();
     check_params(p, input)?;
     let mut out = match &p.engine {
-        Engine::Template(t) => render_all(p, t, input, target, opts)?,
-        Engine::Go(g) => render_go(p, g, input, target, opts)?,
+        Engine::Template(t) => render_all(p, t, input, target.name, opts)?,
+        Engine::Go(g) => render_go(p, g, input, &target, opts)?,
         Engine::LocalEnv => local_env(input),
         Engine::Cmd(spec) => {
             let mut r = run_command(p, spec, input, opts)?;
-            let fragments = r.fragments_for(target);
+            let fragments = r.fragments_for(target.answer_keys);
             ProvisionOutput {
                 state: r.resource_state.unwrap_or_default(),
                 shared_patch: r.shared_state.unwrap_or(Value::Object(Map::new())),
@@ -753,16 +796,22 @@ fn go_workload_services(services: &Arc<Value>) -> gotemplate::Value {
     v
 }
 
-/// Renders a Go-template entry as score-compose and score-k8s do: `init`, `state`, `shared`,
+/// Renders a Go-template entry as the ecosystem's tools do: `init`, `state`, `shared`,
 /// `outputs`, then the current target's sections; a section without text leaves its result
 /// empty (so an entry without `state` stores `{}`, like the tools).
 fn render_go(
     p: &Provisioner,
     g: &GoEntry,
     input: &ProvisionInput,
-    target: &str,
+    target: &ProvisionTarget<'_>,
     opts: &ProvisionOptions,
 ) -> Result<ProvisionOutput, Diagnostic> {
+    let ProvisionTarget {
+        name: target,
+        ecosystem_sections,
+        go_functions,
+        ..
+    } = *target;
     let mut data = GoData::new(input);
     let mut out = ProvisionOutput {
         shared_patch: Value::Object(Map::new()),
@@ -772,7 +821,8 @@ fn render_go(
         let Some(section) = g.core.get(name) else {
             continue;
         };
-        let value = render_go_section(p, section, name, &data, input, target, opts)?;
+        let value =
+            render_go_section(p, section, name, &data, input, (target, go_functions), opts)?;
         let map = core_map(value).map_err(|m| go_section_diag(p, section, name, m))?;
         match name {
             "init" => data.set("Init", &Value::Object(map)),
@@ -797,17 +847,28 @@ fn render_go(
         // score-compose and score-k8s store what the state template gave: nothing.
         data.set("State", &Value::Object(Map::new()));
     }
-    if let Some(sections) = g.targets.get(target) {
-        for (name, section) in sections {
-            let label = format!("{target}.{name}");
-            let Some(v) = render_go_section(p, section, &label, &data, input, target, opts)? else {
-                continue;
-            };
-            if name == "info_logs" && GO_COMPOSE_INFO_LOGS_TARGET == target {
-                out.info_logs = info_logs(p, section, &label, v)?;
-            } else {
-                out.fragments.insert(name.clone(), v);
-            }
+    // The ecosystem's top-level sections the target reads, then its nested ones.
+    let reads = |name: &str| ecosystem_sections.contains(&name);
+    let ecosystem = g.ecosystem.iter().filter(|(name, _)| reads(name));
+    let nested = g.targets.get(target).into_iter().flatten();
+    for (name, section) in ecosystem.chain(nested) {
+        let label = format!("{target}.{name}");
+        let Some(v) = render_go_section(
+            p,
+            section,
+            &label,
+            &data,
+            input,
+            (target, go_functions),
+            opts,
+        )?
+        else {
+            continue;
+        };
+        if name == file::MESSAGES_SECTION && reads(file::MESSAGES_SECTION) {
+            out.info_logs = info_logs(p, section, &label, v)?;
+        } else {
+            out.fragments.insert(name.clone(), v);
         }
     }
     Ok(out)
@@ -828,9 +889,6 @@ fn local_env(input: &ProvisionInput) -> ProvisionOutput {
         ..ProvisionOutput::default()
     }
 }
-
-/// The target whose top-level `info_logs` section score-compose defines.
-const GO_COMPOSE_INFO_LOGS_TARGET: &str = "compose";
 
 /// An `info_logs` section's value: a list of strings (null = none).
 fn info_logs(
@@ -879,10 +937,11 @@ fn render_go_section(
     label: &str,
     data: &GoData,
     input: &ProvisionInput,
-    target: &str,
+    (target, go_functions): (&str, &[&str]),
     opts: &ProvisionOptions,
 ) -> Result<Option<Value>, Diagnostic> {
-    if let Some(e) = section.k8s_only.as_deref().filter(|_| target != "k8s") {
+    let secret_refs = go_functions.contains(&"encodeSecretRef");
+    if let Some(e) = section.k8s_only.as_deref().filter(|_| !secret_refs) {
         // score-compose parses the section with sprig alone (`encodeSecretRef` is score-k8s's).
         let mut d = go_section_diag(
             p,

@@ -1,12 +1,37 @@
-//! KYAML, the Kubernetes dialect of YAML (https://kubernetes.io/docs/reference/encodings/kyaml/),
-//! for `score-gen k8s --format kyaml` as score-k8s writes it: every document starts with `---`,
+//! KYAML, the Kubernetes dialect of YAML (<https://kubernetes.io/docs/reference/encodings/kyaml/>),
+//! for [`K8sOptions::kyaml`](crate::K8sOptions) (`score-gen k8s --format kyaml`) as score-k8s
+//! writes it: every document starts with `---`,
 //! mappings are `{ }` and lists `[ ]` (flow style, one entry a line, each followed by a comma),
 //! a list of mappings is "cuddled" (`[{` ... `}, {` ... `}]`), every string value is
 //! double-quoted, and a key is quoted only when a YAML parser could read it as something other
 //! than that string (`"no"`, `"1"`, `"a b"`). The result is YAML, so any YAML reader (kubectl)
 //! reads it back to the same values.
 
+use score_core::{Code, Diagnostic, Diagnostics};
 use serde_json::Value;
+
+/// The manifests written as YAML (`yaml`, what [`crate::render_yaml`] wrote), read back and
+/// written as KYAML: the documents KYAML shows are exactly those the YAML holds.
+pub fn from_yaml(yaml: &str) -> Result<String, Diagnostics> {
+    // The reader's budget scales with the text, as the state reader's does: the manifests of a
+    // large project exceed serde-saphyr's fixed defaults.
+    let scaled = yaml.len().saturating_add(1024);
+    let opts = serde_saphyr::options! {
+        budget: serde_saphyr::budget! {
+            max_nodes: scaled.max(250_000),
+            max_events: scaled.max(1_000_000),
+            max_documents: scaled,
+        },
+    };
+    let docs: Vec<Value> = serde_saphyr::from_multiple_with_options(yaml, opts).map_err(|e| {
+        Diagnostic::new(
+            Code::Internal,
+            format!("internal: cannot read the manifests back to write KYAML: {e}"),
+        )
+        .with_help("please report this with the Score files attached; --format yaml works")
+    })?;
+    Ok(render(&docs))
+}
 
 /// The documents as one KYAML stream.
 pub fn render(docs: &[Value]) -> String {
