@@ -59,6 +59,10 @@ pub struct CommonArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 60,
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub cmd_timeout: u64,
+    /// `score-compose`/`score-k8s`: `state_dir` is that tool's folder, in its format
+    /// (`crate::tool`); `None`: score-gen's `<state-dir>/<target>/`.
+    #[arg(skip)]
+    pub tool: Option<crate::tool::Tool>,
 }
 
 /// Runs the whole flow for one target and writes its artefacts under `output`
@@ -126,11 +130,16 @@ pub struct Compiled {
     pub artefacts: Artefacts,
     state_dir: StateDir,
     state: State,
+    /// A tool folder's state file as read, to write back in its format.
+    tool: Option<(crate::tool::Tool, crate::tool::state::Doc)>,
 }
 
 impl Compiled {
     /// Writes the new state (atomically) into the target's state directory.
     pub fn save_state(&self) -> Result<(), Diagnostics> {
+        if let Some((tool, doc)) = &self.tool {
+            return crate::tool::state::save(self.state_dir.dir(), *tool, doc, &self.state);
+        }
         self.state_dir
             .save(&self.state)
             .map_err(|e| Diagnostic::new(Code::StateIo, format!("cannot write state: {e}")).into())
@@ -146,7 +155,7 @@ pub fn compile_target(
     common: &CommonArgs,
     given: &[WorkloadInput],
 ) -> Result<Compiled, Diagnostics> {
-    let dir = common.state_dir.join(info.name);
+    let dir = state_dir_of(common, info.name);
     let state_file = dir.join(score_core::unstable::state::STATE_FILE);
     if given.is_empty() && !state_file.exists() {
         // Nothing to regenerate: say so without creating the state directory.
@@ -159,7 +168,13 @@ pub fn compile_target(
                 format!("cannot open state directory {}: {e}", dir.display()),
             )
         })?;
-    let state = state_dir.load()?;
+    let (state, tool) = match common.tool {
+        Some(tool) => {
+            let (state, doc) = crate::tool::state::load(&dir, tool)?;
+            (state, Some((tool, doc)))
+        }
+        None => (state_dir.load()?, None),
+    };
     let (workloads, mut state) = project_workloads(info.name, common, given, state, &state_file)?;
     let workloads = &workloads[..];
     for warning in crate::annotations::warnings(info.name, workloads) {
@@ -209,7 +224,8 @@ pub fn compile_target(
             environment: process_environment(),
             ..ProvisionOptions::default()
         },
-    )?;
+    )
+    .map_err(|d| provisioner_changed_help(d, common, info.name))?;
     if crate::VERBOSE.load(std::sync::atomic::Ordering::Relaxed) > 0 {
         report_programs(target.name(), &project, &provisioners);
     }
@@ -240,7 +256,45 @@ pub fn compile_target(
         artefacts,
         state_dir,
         state,
+        tool,
     })
+}
+
+/// The directory holding `target`'s state: the tool's folder, or `<state-dir>/<target>`.
+pub fn state_dir_of(common: &CommonArgs, target: &str) -> PathBuf {
+    match common.tool {
+        Some(_) => common.state_dir.clone(),
+        None => common.state_dir.join(target),
+    }
+}
+
+/// A changed provisioner: the help names the command that drops the resource from the state.
+fn provisioner_changed_help(mut d: Diagnostics, common: &CommonArgs, target: &str) -> Diagnostics {
+    for x in &mut d.0 {
+        if x.code != Code::ProvisionProvisionerChanged {
+            continue;
+        }
+        let Some(uid) = x.message.split('\'').nth(1).map(str::to_string) else {
+            continue;
+        };
+        let command = match common.tool {
+            Some(tool) => format!("{} resources remove '{uid}'", tool.program()),
+            None => format!(
+                "score-gen resources remove '{uid}' --target {target}{}",
+                if common.state_dir == Path::new(score_core::unstable::state::STATE_ROOT) {
+                    String::new()
+                } else {
+                    format!(" --state-dir {}", common.state_dir.display())
+                }
+            ),
+        };
+        x.help = Some(format!(
+            "to let the new provisioner take over, run `{command}` (its stored state, e.g. a \
+             generated password, is dropped), then generate again; or keep the provisioner that \
+             provisioned it"
+        ));
+    }
+    d
 }
 
 /// k8s `--format kyaml`: the manifests (the primary artefact) read back and written as KYAML.
@@ -612,8 +666,17 @@ pub fn load_provisioners(
     for uri in &common.provisioners {
         fetched.extend(fetch::fetch(uri, &cwd, &FetchOptions::default())?);
     }
+    let mut folder_has_defaults = false;
+    if common.tool.is_some() {
+        // The tool's folder: its `*.provisioners.yaml` files, by name, as the tools load them.
+        for path in crate::tool::folder_provisioner_files(&common.state_dir)? {
+            folder_has_defaults |= path.ends_with(crate::tool::DEFAULT_PROVISIONERS);
+            let uri = path.display().to_string();
+            fetched.extend(fetch::fetch(&uri, &cwd, &FetchOptions::default())?);
+        }
+    }
     let local = common.state_dir.join(target.name()).join("provisioners");
-    if local.is_dir() {
+    if common.tool.is_none() && local.is_dir() {
         let uri = local.display().to_string();
         fetched.extend(fetch::fetch(&uri, &cwd, &FetchOptions::default())?);
     }
@@ -629,11 +692,15 @@ pub fn load_provisioners(
             trusted,
         )?);
     }
-    set.extend(ProvisionerSet::load(&[(
-        format!("<{} default provisioners>", target.name()),
-        target.default_provisioners().to_string(),
-        None,
-    )])?);
+    // A tool folder with its default provisioners file has its defaults; otherwise (e.g.
+    // `init --no-default-provisioners`) score-gen's come last (spec/deviations.md).
+    if !folder_has_defaults {
+        set.extend(ProvisionerSet::load(&[(
+            format!("<{} default provisioners>", target.name()),
+            target.default_provisioners().to_string(),
+            None,
+        )])?);
+    }
     Ok(set)
 }
 

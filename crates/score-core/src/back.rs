@@ -157,6 +157,7 @@ impl ProjectRun<'_> {
             target: self.target_ctx.clone(),
             seed: state.seed.clone(),
             requested_outputs: self.requested.get(uid).cloned().unwrap_or_default(),
+            stored_guid: previous.and_then(|p| p.guid.clone()),
         };
         let out = provision::provision(provisioner, &input, self.target.name(), self.options)
             .map_err(|d| {
@@ -377,12 +378,17 @@ fn record_resource(
         Value::Object(m) => m,
         _ => Map::new(),
     };
+    let guid = state
+        .resources
+        .get(uid.as_str())
+        .and_then(|r| r.guid.clone());
     state.resources.insert(
         uid.as_str().to_string(),
         ResourceState {
             kind: node.kind.clone(),
             class: node.class.clone(),
             id: node.id.clone(),
+            guid,
             source_workload: node.source_workload.clone(),
             provisioner: provisioner.uri.clone(),
             params: node.params.clone(),

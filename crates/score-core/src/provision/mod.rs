@@ -87,6 +87,9 @@ pub struct ProvisionInput {
     /// The output keys the workloads reference on this resource (`${resources.db.<key>}`),
     /// sorted: lets a provisioner answer keys it cannot know in advance (e.g. `environment`).
     pub requested_outputs: Vec<String>,
+    /// The guid the state stores for this resource (one score-compose or score-k8s gave it);
+    /// `None`: derived from the seed ([`ProvisionInput::guid`]).
+    pub stored_guid: Option<String>,
 }
 
 impl ProvisionInput {
@@ -107,10 +110,11 @@ impl ProvisionInput {
             target: Value::Object(Map::new()),
             seed: seed.into(),
             requested_outputs: Vec::new(),
+            stored_guid: None,
         }
     }
 
-    /// The resource's stable guid: a v4-shaped UUID from SHA-256(seed, uid).
+    /// The resource's stable guid: the stored one, else a v4-shaped UUID from SHA-256(seed, uid).
     ///
     /// ```
     /// let i = score_core::unstable::provision::ProvisionInput::new(score_core::ResourceUid::from_string("a.default#w.r"), "s");
@@ -118,6 +122,9 @@ impl ProvisionInput {
     /// assert_eq!(i.guid().len(), 36);
     /// ```
     pub fn guid(&self) -> String {
+        if let Some(g) = &self.stored_guid {
+            return g.clone();
+        }
         let d = Sha256::new()
             .chain_update(self.seed.as_bytes())
             .chain_update(b"\0guid\0")

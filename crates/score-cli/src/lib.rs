@@ -1,0 +1,263 @@
+//! The command line of `score-gen`, `score-compose` and `score-k8s`: compile Score workloads
+//! to docker-compose, Kubernetes and Terraform.
+//!
+//! Each executable is a thin `main` over [`run`] (`src/main.rs`, `src/bin/`). Thin by design:
+//! parse flags, read files, call score-core and a target, write outputs atomically, render
+//! diagnostics. Exit codes: 0 success, 1 the input is wrong (diagnostics printed), 2 the
+//! command line is wrong (clap's usage errors). Not a library for other crates: the API is
+//! [`run`] and nothing else is promised.
+
+// The doc comments on clap arguments are --help text, written for a terminal, not rustdoc markup.
+#![allow(rustdoc::bare_urls, rustdoc::invalid_html_tags)]
+
+mod all;
+mod annotations;
+mod budget;
+mod commands;
+mod generate;
+mod kyaml;
+mod patches;
+mod publish;
+mod render;
+mod targets;
+mod tool;
+mod validate;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+
+/// Compile Score (score.dev/v1b1) workloads to docker-compose, Kubernetes and Terraform.
+#[derive(Debug, Parser)]
+#[command(name = "score-gen", version, about, propagate_version = true)]
+struct Cli {
+    /// How to print diagnostics: `human` (default) or `json` (one JSON document, for CI; on
+    /// stderr when the output goes to stdout with `-o -`).
+    #[arg(long, global = true, value_enum, value_name = "FORMAT")]
+    message_format: Option<Format>,
+    /// The former name of --message-format, before the subcommand (`score-gen --format json
+    /// validate ...`). Subcommands take it too where --format means nothing else.
+    #[arg(long = "format", value_enum, hide = true, value_name = "FORMAT")]
+    legacy_format: Option<Format>,
+    /// Print no notes on stderr (e.g. `init`'s "wrote FILE", warnings); errors still print.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+    /// When to colour human output.
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
+    color: Color,
+    /// Say more on stderr: `-v` lists every program a cmd:// provisioner ran (which program, for
+    /// which resource, from which provisioner file).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    /// Stop (exit 1, nothing written) when the run would hold more than this many MiB: the
+    /// backstop for provisioner templates that build huge values (spec/security.md).
+    #[arg(long, global = true, value_name = "MIB", default_value_t = budget::DEFAULT_MIB,
+          value_parser = clap::value_parser!(u64).range(64..=1_048_576))]
+    max_memory: u64,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// The former `--format human|json` of a subcommand whose `--format` means nothing else: the
+/// diagnostics format, as --message-format.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LegacyFormat {
+    /// The former name of --message-format.
+    #[arg(long = "format", value_enum, hide = true, value_name = "FORMAT")]
+    pub format: Option<Format>,
+}
+
+/// Diagnostic output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Human-readable, with source snippets, on stderr.
+    Human,
+    /// One JSON document on stdout (on stderr with `-o -`).
+    Json,
+}
+
+/// Colour choice for human output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    /// Colour when stderr is a terminal and NO_COLOR is unset.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check Score files: schema, placeholders, `before` graph. Exit 0 when all are valid.
+    Validate(validate::Args),
+    /// Write a sample score.yaml (if none) and the target's default provisioners into the state dir.
+    Init(commands::InitArgs),
+    /// Compile workloads to a docker-compose project.
+    Compose(commands::ComposeArgs),
+    /// Compile workloads to Kubernetes manifests (multi-document YAML).
+    K8s(commands::K8sArgs),
+    /// Compile workloads to Terraform HCL.
+    Terraform(commands::TerraformArgs),
+    /// Compile to compose, k8s and terraform at once (shared load and validation):
+    /// DIR/compose.yaml, DIR/manifests.yaml, DIR/terraform/main.tf.
+    All(all::AllArgs),
+    /// Inspect the provisioners a target would use.
+    #[command(subcommand)]
+    Provisioners(commands::ProvisionersCommand),
+    /// Inspect provisioned resources in the state.
+    #[command(subcommand)]
+    Resources(commands::ResourcesCommand),
+    /// Print the version.
+    Version,
+    /// Not a score-gen command: score-compose's and score-k8s's `generate` (hidden; it answers
+    /// with the command to use).
+    #[command(hide = true, disable_help_flag = true)]
+    Generate {
+        /// Whatever followed.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        rest: Vec<std::ffi::OsString>,
+    },
+    /// Print a shell completion script, e.g. `score-gen completion bash > /etc/bash_completion.d/score-gen`.
+    Completion {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[global_allocator]
+static ALLOCATOR: budget::Budgeted = budget::Budgeted::new();
+
+/// `-v` count, read where a command reports what it did (set once, before any command runs).
+pub static VERBOSE: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+
+/// `--quiet`: no notes on stderr (set once, before any command runs).
+pub static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Prints a note (not an error) on stderr, unless `--quiet`.
+#[macro_export]
+macro_rules! note {
+    ($($arg:tt)*) => {
+        if !$crate::QUIET.load(std::sync::atomic::Ordering::Relaxed) {
+            eprintln!($($arg)*);
+        }
+    };
+}
+
+impl Command {
+    /// The diagnostics format the subcommand's own flags ask for: its former `--format
+    /// human|json`, or (listings) `--format json`, which prints errors as JSON too.
+    fn message_format(&self) -> Option<Format> {
+        match self {
+            Command::Validate(a) => a.legacy.format,
+            Command::Init(a) => a.legacy.format,
+            Command::Compose(a) => a.legacy.format,
+            Command::Terraform(a) => a.legacy.format,
+            Command::All(a) => a.legacy.format,
+            Command::Provisioners(c) => c.message_format(),
+            Command::Resources(c) => c.message_format(),
+            Command::K8s(_)
+            | Command::Version
+            | Command::Generate { .. }
+            | Command::Completion { .. } => None,
+        }
+    }
+
+    /// Whether the command writes its result to stdout (`-o -`), so diagnostics must not.
+    fn output_is_stdout(&self) -> bool {
+        let dash = |p: &std::path::Path| p == std::path::Path::new("-");
+        match self {
+            Command::Compose(a) => dash(a.output()),
+            Command::K8s(a) => dash(a.output()),
+            Command::Terraform(a) => dash(a.output()),
+            _ => false,
+        }
+    }
+}
+
+/// A path argument that may be `-` for stdout.
+pub type OutPath = PathBuf;
+
+/// Which executable is running: the commands and project folder it speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Program {
+    /// `score-gen`: its own commands, `.score-gen/<target>/`.
+    ScoreGen,
+    /// `score-compose`: score-compose's commands, flags and `.score-compose/` folder.
+    ScoreCompose,
+    /// `score-k8s`: score-k8s's commands, flags and `.score-k8s/` folder.
+    ScoreK8s,
+}
+
+/// Runs `program` with the process's arguments; the exit code to return from `main`.
+pub fn run(program: Program) -> ExitCode {
+    match program {
+        Program::ScoreGen => score_gen(),
+        Program::ScoreCompose => tool::main(tool::Tool::Compose),
+        Program::ScoreK8s => tool::main(tool::Tool::K8s),
+    }
+}
+
+/// The one-line answer to `score-gen generate ...`: the command that does it.
+fn generate_hint(rest: &[std::ffi::OsString]) -> Result<(), u8> {
+    let args: Vec<String> = rest
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let files = args.join(" ");
+    let tail = if files.is_empty() {
+        String::new()
+    } else {
+        format!(" {files}")
+    };
+    eprintln!(
+        "error: score-gen has no `generate`: use `score-gen compose{tail}` or `score-gen k8s{tail}` \
+         (or the score-compose and score-k8s commands installed beside score-gen, which take \
+         `generate` as those tools do)"
+    );
+    Err(2)
+}
+
+fn score_gen() -> ExitCode {
+    let cli = Cli::parse();
+    VERBOSE.store(cli.verbose, std::sync::atomic::Ordering::Relaxed);
+    QUIET.store(cli.quiet, std::sync::atomic::Ordering::Relaxed);
+    budget::set_limit_mib(cli.max_memory);
+    let format = cli
+        .message_format
+        .or(cli.legacy_format)
+        .or_else(|| cli.command.message_format())
+        .unwrap_or(Format::Human);
+    let out =
+        render::Output::new(format, cli.color).with_json_on_stderr(cli.command.output_is_stdout());
+    let result = match cli.command {
+        Command::Validate(args) => validate::run(&args, &out),
+        Command::Init(args) => out.finish(commands::init(&args)),
+        Command::Compose(args) => out.finish(commands::compose(&args)),
+        Command::K8s(args) => out.finish(commands::k8s(&args)),
+        Command::Terraform(args) => out.finish(commands::terraform(&args)),
+        Command::All(args) => out.finish(all::run(&args)),
+        Command::Provisioners(c) => out.finish(commands::provisioners(&c)),
+        Command::Resources(c) => out.finish(commands::resources(&c)),
+        Command::Version => {
+            println!("score-gen {}", env!("CARGO_PKG_VERSION"));
+            Ok(())
+        }
+        Command::Generate { rest } => generate_hint(&rest),
+        Command::Completion { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "score-gen",
+                &mut std::io::stdout(),
+            );
+            Ok(())
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(code) => ExitCode::from(code),
+    }
+}
