@@ -256,7 +256,8 @@ pub fn to_doc(tool: Tool, doc: &Doc, st: &State) -> Doc {
                 ProvisionInput::new(ResourceUid::from_string(uid), st.seed.clone()).guid()
             });
         let id = uid.split_once('#').map_or("", |(_, id)| id);
-        let opt = |m: &Option<Map<String, Value>>| m.clone().map_or(Value::Null, Value::Object);
+        // score-go writes an absent map as `{}`.
+        let opt = |m: &Option<Map<String, Value>>| Value::Object(m.clone().unwrap_or_default());
         let mut e = Map::new();
         e.insert("guid".into(), guid.into());
         e.insert("type".into(), r.kind.clone().into());
@@ -413,7 +414,7 @@ resources:
     class: default
     id: web.db
     metadata: {}
-    params: null
+    params: {}
     source_workload: web
     provisioner: template://default-provisioners/postgres
     state:
