@@ -446,6 +446,9 @@ pub struct Diagnostic {
     /// True for a diagnostic attached to another one as a related note: it is not a problem of
     /// its own, so it renders as advice (`Advice:`) rather than as a second error.
     pub is_note: bool,
+    /// Suggested changes to [`Diagnostic::file`] (spec/fixes.md): shown under the help line,
+    /// included in the JSON form, applied by `score-gen fix` when machine-applicable.
+    pub fixes: Vec<crate::fix::Fix>,
 }
 
 impl Diagnostic {
@@ -461,7 +464,25 @@ impl Diagnostic {
             pointer: None,
             related: Vec::new(),
             is_note: false,
+            fixes: Vec::new(),
         }
+    }
+
+    /// Adds a suggested fix (its edits are in this diagnostic's file).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use score_core::{Code, Diagnostic, Edit, Fix, SourceFile};
+    /// let f = Arc::new(SourceFile::new("score.yaml", "containers:\n  web:\n    imagee: nginx\n"));
+    /// let d = Diagnostic::new(Code::SchemaViolation, "unknown field `imagee`")
+    ///     .with_file(f.clone())
+    ///     .with_fix(Fix::machine("rename `imagee` to `image`", vec![Edit::at(&f, 22, 6, "image")]));
+    /// assert_eq!(d.to_json()["fixes"][0]["edits"][0]["replacement"], "image");
+    /// assert_eq!(d.to_json()["fixes"][0]["applicability"], "machine-applicable");
+    /// ```
+    pub fn with_fix(mut self, fix: crate::fix::Fix) -> Self {
+        self.fixes.push(fix);
+        self
     }
 
     /// Sets the help line.
@@ -567,6 +588,8 @@ impl Diagnostic {
         d.help = None;
         d.label = None;
         d.span = None;
+        // A replacement may quote the file's text.
+        d.fixes.clear();
         // A JSON pointer spells out the file's keys.
         d.pointer = None;
         d
@@ -586,6 +609,7 @@ impl Diagnostic {
             "column": self.span.map(|s| s.column),
             "pointer": shown.pointer,
             "related": self.related.iter().map(Diagnostic::to_json).collect::<Vec<_>>(),
+            "fixes": shown.fixes.iter().map(|f| f.to_json(self.file.as_deref())).collect::<Vec<_>>(),
         })
     }
 }
@@ -677,9 +701,27 @@ impl miette::Diagnostic for Diagnostic {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help
-            .as_ref()
-            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        if self.fixes.is_empty() {
+            return self
+                .help
+                .as_ref()
+                .map(|h| Box::new(h) as Box<dyn fmt::Display>);
+        }
+        // Each fix on a line of its own under the help, marked for whether `score-gen fix`
+        // applies it.
+        let mut text = self.help.clone().unwrap_or_default();
+        for fix in &self.fixes {
+            if !text.is_empty() {
+                text.push('\n');
+            }
+            let how = if fix.is_machine_applicable() {
+                "fix (score-gen fix)"
+            } else {
+                "suggestion"
+            };
+            text.push_str(&format!("{how}: {}", fix.message));
+        }
+        Some(Box::new(text))
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {

@@ -33,6 +33,7 @@
 
 mod back;
 mod diag;
+mod fix;
 mod front;
 pub mod model;
 mod patch;
@@ -51,6 +52,7 @@ use unstable::{
 
 pub use back::{compile, provisioner_set, resolve_project, CompileInputs, Compiled, WorkloadInput};
 pub use diag::{Code, Diagnostic, Diagnostics, SourceFile, Span};
+pub use fix::{apply_edits, apply_fixes, Applicability, Edit, EditError, Fix};
 pub use front::{
     load_workload, LoadOptions, LoadedWorkload, MemorySources, SourceError, SourceReader,
 };
