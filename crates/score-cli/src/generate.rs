@@ -252,6 +252,9 @@ pub fn compile_target(
             crate::note!("warning: {line}");
         }
     }
+    for line in &artefacts.warnings {
+        crate::note!("warning: {line}");
+    }
     Ok(Compiled {
         artefacts,
         state_dir,

@@ -414,6 +414,7 @@ fn record_resource(
         fragments: out.fragments,
         info_logs: out.info_logs,
         warnings: out.warnings,
+        tool_dialect: provisioner.dialect() == Some(crate::provision::Dialect::GoTemplate),
     }
 }
 

@@ -731,6 +731,7 @@ fn render_go(
             continue;
         };
         let value = render_go_section(p, section, name, &data, input, opts)?;
+        warn_no_value(p, section, name, input, value.as_ref(), &mut out.warnings);
         let map = core_map(value).map_err(|m| go_section_diag(p, section, name, m))?;
         match name {
             "init" => data.set("Init", &Value::Object(map)),
@@ -761,6 +762,7 @@ fn render_go(
             let Some(v) = render_go_section(p, section, &label, &data, input, opts)? else {
                 continue;
             };
+            warn_no_value(p, section, &label, input, Some(&v), &mut out.warnings);
             if name == "info_logs" && GO_COMPOSE_INFO_LOGS_TARGET == target {
                 out.info_logs = info_logs(p, section, &label, v)?;
             } else {
@@ -769,6 +771,60 @@ fn render_go(
         }
     }
     Ok(out)
+}
+
+/// What Go's text/template prints for a missing map key.
+const GO_NO_VALUE: &str = "<no value>";
+
+/// A warning for each value a Go-template section rendered as `<no value>` (Go prints it for a
+/// key that does not exist, as the tools do; the output is then silently wrong): the file, the
+/// entry, the section and the key.
+fn warn_no_value(
+    p: &Provisioner,
+    section: &GoSection,
+    label: &str,
+    input: &ProvisionInput,
+    value: Option<&Value>,
+    warnings: &mut Vec<String>,
+) {
+    fn walk(v: &Value, path: &mut Vec<String>, found: &mut Vec<String>) {
+        match v {
+            Value::String(s) if s.contains(GO_NO_VALUE) => found.push(if path.is_empty() {
+                "(the whole section)".to_string()
+            } else {
+                path.join(".")
+            }),
+            Value::Object(m) => {
+                for (k, v) in m {
+                    path.push(k.clone());
+                    walk(v, path, found);
+                    path.pop();
+                }
+            }
+            Value::Array(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    path.push(i.to_string());
+                    walk(v, path, found);
+                    path.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+    let Some(value) = value else { return };
+    if section.text.contains(GO_NO_VALUE) {
+        return; // written by the template's author
+    }
+    let mut found = Vec::new();
+    walk(value, &mut Vec::new(), &mut found);
+    for key in found {
+        warnings.push(format!(
+            "{}: provisioner '{}', section '{label}', key '{key}': '{GO_NO_VALUE}' for resource \
+             '{}' (the template read a key that does not exist; Go writes '{GO_NO_VALUE}' there, \
+             as score-compose and score-k8s do)",
+            p.source, p.uri, input.uid
+        ));
+    }
 }
 
 /// score-compose's `local-env://` provisioner: each requested output key becomes the compose

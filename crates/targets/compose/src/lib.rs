@@ -209,6 +209,7 @@ impl Target for ComposeTarget {
             files,
             modes,
             directories,
+            warnings: out.warnings,
         })
     }
 }
