@@ -255,6 +255,7 @@ pub fn compile_target(
     for line in &artefacts.warnings {
         crate::note!("warning: {line}");
     }
+    note_unset_deploy_env(&artefacts.deploy_env);
     Ok(Compiled {
         artefacts,
         state_dir,
@@ -912,4 +913,29 @@ fn process_environment() -> Environment {
     std::env::vars_os()
         .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
         .collect()
+}
+
+/// A note for each variable the output leaves to deploy time (compose: `${VAR}` read by
+/// `docker compose up`) that is set neither in score-gen's environment nor in `./.env` now:
+/// compose would substitute an empty string. A note, not an error: it may be set when compose runs.
+fn note_unset_deploy_env(vars: &std::collections::BTreeSet<String>) {
+    if vars.is_empty() {
+        return;
+    }
+    let dotenv = std::fs::read_to_string(".env").unwrap_or_default();
+    let in_dotenv = |var: &str| {
+        dotenv.lines().any(|l| {
+            let l = l.trim_start();
+            let l = l.strip_prefix("export ").unwrap_or(l);
+            l.split_once('=').is_some_and(|(k, _)| k.trim() == var)
+        })
+    };
+    for var in vars {
+        if std::env::var_os(var).is_none() && !in_dotenv(var) {
+            crate::note!(
+                "note: the output reads ${{{var}}} when `docker compose up` runs; {var} is not set \
+                 now, nor in ./.env (compose substitutes an empty string unless it is set then)"
+            );
+        }
+    }
 }

@@ -373,3 +373,34 @@ fn validate_checks_workload_names_across_its_files() {
     );
     ok(&run_in(p, &["validate", "a.yaml", "c.yaml"]));
 }
+
+#[test]
+fn a_compose_variable_unset_at_generate_time_gets_a_note() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    std::fs::write(
+        p.join("score.yaml"),
+        "apiVersion: score.dev/v1b1\nmetadata:\n  name: web\ncontainers:\n  main:\n    image: nginx\n    variables:\n      A: ${resources.env.DROPIN_UNSET_A}\n      B: ${resources.env.DROPIN_SET_B}\n      C: ${resources.env.DROPIN_DOTENV_C}\nresources:\n  env:\n    type: environment\n",
+    )
+    .unwrap();
+    std::fs::write(p.join(".env"), "# mine\nexport DROPIN_DOTENV_C=1\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_score-gen"))
+        .args(["compose", "score.yaml"])
+        .current_dir(p)
+        .env("NO_COLOR", "1")
+        .env_remove("DROPIN_UNSET_A")
+        .env_remove("DROPIN_DOTENV_C")
+        .env("DROPIN_SET_B", "x")
+        .output()
+        .unwrap();
+    ok(&out);
+    let err = flat(&out);
+    // A note, not an error: the value is compose's to read when it runs.
+    assert!(read(p, "compose.yaml").contains("A: ${DROPIN_UNSET_A}"));
+    assert!(
+        err.contains("note: the output reads ${DROPIN_UNSET_A} when `docker compose up` runs; DROPIN_UNSET_A is not set now"),
+        "{err}"
+    );
+    assert!(!err.contains("DROPIN_SET_B"), "{err}");
+    assert!(!err.contains("DROPIN_DOTENV_C"), "{err}");
+}

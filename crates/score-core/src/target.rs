@@ -185,6 +185,10 @@ pub struct Artefacts {
     /// Problems that did not stop the target (e.g. compose: a score-compose-style shared service
     /// whose values a later resource replaced); the CLI prints each as a warning.
     pub warnings: Vec<String>,
+    /// Environment variables the output reads when it is deployed, not when it is generated
+    /// (compose: the `${VAR}` that `docker compose up` interpolates, from `environment`
+    /// resources); the CLI notes each one that is unset at generate time.
+    pub deploy_env: std::collections::BTreeSet<String>,
 }
 
 /// A backend: compose, k8s, terraform. A target value carries its own typed options (e.g. the

@@ -210,6 +210,7 @@ impl Target for ComposeTarget {
             modes,
             directories,
             warnings: out.warnings,
+            deploy_env: out.env_vars,
         })
     }
 }
