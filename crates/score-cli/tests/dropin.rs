@@ -404,3 +404,42 @@ fn a_compose_variable_unset_at_generate_time_gets_a_note() {
     assert!(!err.contains("DROPIN_SET_B"), "{err}");
     assert!(!err.contains("DROPIN_DOTENV_C"), "{err}");
 }
+
+/// score-compose's `elasticsearch` type works on every target, with the same outputs.
+#[test]
+fn elasticsearch_works_on_every_target() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    std::fs::write(
+        p.join("score.yaml"),
+        "apiVersion: score.dev/v1b1\nmetadata:\n  name: search\ncontainers:\n  main:\n    image: nginx\n    variables:\n      ES: http://${resources.es.username}:${resources.es.password}@${resources.es.host}:${resources.es.port}\nresources:\n  es:\n    type: elasticsearch\n",
+    )
+    .unwrap();
+    ok(&run_in(p, &["all", "score.yaml", "-o", "out"]));
+    assert!(read(p, "out/compose.yaml").contains("elasticsearch"));
+    assert!(read(p, "out/manifests.yaml")
+        .contains("image: docker.elastic.co/elasticsearch/elasticsearch:8.17.0"));
+    assert!(read(p, "out/terraform/main.tf").contains("module \"elasticsearch_search_es\""));
+    for target in ["compose", "k8s", "terraform"] {
+        let keys = ok(&run_in(
+            p,
+            &[
+                "resources",
+                "get-outputs",
+                "--target",
+                target,
+                "elasticsearch.default#search.es",
+                "--format",
+                "json",
+            ],
+        ));
+        let v: serde_json::Value = serde_json::from_str(&keys).unwrap();
+        let mut names: Vec<&String> = v.as_object().unwrap().keys().collect();
+        names.sort();
+        assert_eq!(
+            names,
+            ["host", "password", "port", "username"],
+            "{target}: {keys}"
+        );
+    }
+}
