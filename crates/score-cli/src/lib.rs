@@ -34,25 +34,25 @@ use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 struct Cli {
     /// How to print diagnostics: `human` (default) or `json` (one JSON document, for CI; on
     /// stderr when the output goes to stdout with `-o -`).
-    #[arg(long, global = true, value_enum, value_name = "FORMAT")]
+    #[arg(long, global = true, value_enum, value_name = "FORMAT", help_heading = GLOBAL)]
     message_format: Option<Format>,
     /// The former name of --message-format, before the subcommand (`score-gen --format json
     /// validate ...`). Subcommands take it too where --format means nothing else.
     #[arg(long = "format", value_enum, hide = true, value_name = "FORMAT")]
     legacy_format: Option<Format>,
     /// Print no notes on stderr (e.g. `init`'s "wrote FILE", warnings); errors still print.
-    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    #[arg(short, long, global = true, conflicts_with = "verbose", help_heading = GLOBAL)]
     quiet: bool,
     /// When to colour human output.
-    #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto, help_heading = GLOBAL)]
     color: Color,
     /// Say more on stderr: `-v` lists every program a cmd:// provisioner ran (which program, for
     /// which resource, from which provisioner file).
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, help_heading = GLOBAL)]
     verbose: u8,
     /// Stop (exit 1, nothing written) when the run would hold more than this many MiB: the
     /// backstop for provisioner templates that build huge values (spec/security.md).
-    #[arg(long, global = true, value_name = "MIB", default_value_t = budget::DEFAULT_MIB,
+    #[arg(long, global = true, value_name = "MIB", default_value_t = budget::DEFAULT_MIB, help_heading = GLOBAL,
           value_parser = clap::value_parser!(u64).range(64..=1_048_576))]
     max_memory: u64,
     #[command(subcommand)]
@@ -91,23 +91,29 @@ pub enum Color {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Check Score files: schema, placeholders, `before` graph. Exit 0 when all are valid.
+    #[command(after_help = examples::VALIDATE)]
     Validate(validate::Args),
     /// Write a sample score.yaml (if none) and the target's default provisioners into the state dir.
+    #[command(after_help = examples::INIT)]
     Init(commands::InitArgs),
     /// Compile workloads to a docker-compose project.
+    #[command(after_help = examples::COMPOSE)]
     Compose(commands::ComposeArgs),
     /// Compile workloads to Kubernetes manifests (multi-document YAML).
+    #[command(after_help = examples::K8S)]
     K8s(commands::K8sArgs),
     /// Compile workloads to Terraform HCL.
+    #[command(after_help = examples::TERRAFORM)]
     Terraform(commands::TerraformArgs),
     /// Compile to compose, k8s and terraform at once (shared load and validation):
     /// DIR/compose.yaml, DIR/manifests.yaml, DIR/terraform/main.tf.
+    #[command(after_help = examples::ALL)]
     All(all::AllArgs),
     /// Inspect the provisioners a target would use.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = examples::PROVISIONERS)]
     Provisioners(commands::ProvisionersCommand),
     /// Inspect provisioned resources in the state.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = examples::RESOURCES)]
     Resources(commands::ResourcesCommand),
     /// Print the version.
     Version,
@@ -125,6 +131,71 @@ enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+}
+
+/// The heading of the flags every command takes.
+const GLOBAL: &str = "Global options";
+
+/// The Examples section of each command's `--help`.
+mod examples {
+    pub const VALIDATE: &str = "\
+Examples:
+  # Check one file, or every service's file, for CI
+  score-gen validate score.yaml
+  score-gen validate --message-format json services/*/score.yaml";
+
+    pub const INIT: &str = "\
+Examples:
+  # A sample score.yaml and the compose defaults in .score-gen/compose/provisioners/
+  score-gen init
+
+  # The k8s defaults, and a patch template every k8s run applies
+  score-gen init --target k8s --patch-templates ./patches/replicas.tpl";
+
+    pub const COMPOSE: &str = "\
+Examples:
+  # Add a workload to the project and write compose.yaml
+  score-gen compose score.yaml
+
+  # Regenerate every workload of the project; drop one
+  score-gen compose
+  score-gen compose --remove frontend
+
+  # Publish a workload's port, or a resource's, on the host
+  score-gen compose score.yaml --publish 8080:my-workload:80";
+
+    pub const K8S: &str = "\
+Examples:
+  # Manifests for a namespace, with the Namespace itself
+  score-gen k8s score.yaml --namespace prod --generate-namespace -o manifests.yaml
+
+  # To stdout (an Argo CD plugin), as KYAML
+  score-gen k8s score.yaml -o - --format kyaml";
+
+    pub const TERRAFORM: &str = "\
+Examples:
+  # main.tf and the modules it calls, in infra/
+  score-gen terraform score.yaml -o infra/";
+
+    pub const ALL: &str = "\
+Examples:
+  # out/compose.yaml, out/manifests.yaml, out/terraform/main.tf
+  score-gen all score.yaml -o out";
+
+    pub const PROVISIONERS: &str = "\
+Examples:
+  # What would provision each type, in the order tried
+  score-gen provisioners list
+  score-gen provisioners list --target k8s --format json";
+
+    pub const RESOURCES: &str = "\
+Examples:
+  # What the project provisioned, and one resource's outputs
+  score-gen resources list
+  score-gen resources get-outputs 'postgres.default#hello.db' --format '{{.host}}:{{.port}}'
+
+  # Let a changed provisioner take the resource over
+  score-gen resources remove 'postgres.default#hello.db'";
 }
 
 #[global_allocator]
@@ -259,5 +330,59 @@ fn score_gen() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(code) => ExitCode::from(code),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every command line of the `--help` Examples parses: the flags and values they show exist.
+    #[test]
+    fn the_help_examples_parse() {
+        let all = [
+            examples::VALIDATE,
+            examples::INIT,
+            examples::COMPOSE,
+            examples::K8S,
+            examples::TERRAFORM,
+            examples::ALL,
+            examples::PROVISIONERS,
+            examples::RESOURCES,
+        ];
+        let mut n = 0;
+        for text in all {
+            assert!(text.starts_with("Examples:\n"), "{text}");
+            for line in text.lines().map(str::trim) {
+                let Some(rest) = line.strip_prefix("score-gen ") else {
+                    assert!(
+                        line.is_empty() || line.starts_with('#') || line == "Examples:",
+                        "{line}"
+                    );
+                    continue;
+                };
+                // The examples quote with '...' only.
+                let mut args = vec!["score-gen".to_string()];
+                let mut quoted = false;
+                let mut cur = String::new();
+                for c in rest.chars() {
+                    match c {
+                        '\'' => quoted = !quoted,
+                        ' ' if !quoted => {
+                            if !cur.is_empty() {
+                                args.push(std::mem::take(&mut cur));
+                            }
+                        }
+                        c => cur.push(c),
+                    }
+                }
+                args.push(cur);
+                if let Err(e) = Cli::try_parse_from(&args) {
+                    panic!("`{line}` does not parse: {e}");
+                }
+                n += 1;
+            }
+        }
+        assert!(n >= 15, "{n}");
     }
 }
