@@ -443,3 +443,40 @@ fn elasticsearch_works_on_every_target() {
         );
     }
 }
+
+/// `provisioners list` fits the terminal and has a params column, like score-compose's.
+#[test]
+fn provisioners_list_fits_the_width_and_shows_params() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    ok(&compose(p, &["init", "--no-sample"]));
+    for (columns, max) in [(Some("80"), 80), (Some("200"), 200), (None, 100)] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_score-compose"));
+        cmd.args(["provisioners", "list"]).current_dir(p);
+        match columns {
+            Some(c) => cmd.env("COLUMNS", c),
+            None => cmd.env_remove("COLUMNS"),
+        };
+        let table = ok(&cmd.output().unwrap());
+        let header = table.lines().nth(1).unwrap_or_default();
+        assert!(
+            header.contains("TYPE") && header.contains("PARAMS") && header.contains("OUTPUTS"),
+            "{table}"
+        );
+        for line in table.lines() {
+            assert!(line.chars().count() <= max, "{columns:?}: {line}");
+        }
+        assert!(
+            table.contains("| workload, p"),
+            "service-port's params:\n{table}"
+        );
+    }
+    // Everything, uncut, as JSON.
+    let json = ok(&compose(p, &["provisioners", "list", "--format", "json"]));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert!(v
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["supported_params"] == serde_json::json!(["workload", "port"])));
+}
