@@ -16,6 +16,8 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha512"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -106,6 +108,13 @@ func rootStruct(fields []string, data interface{}) interface{} {
 
 func funcs(flavor string) template.FuncMap {
 	fm := sprig.TxtFuncMap()
+	// The tools ship sprig 3.3.0, Debian packages 3.2.3: what 3.3.0 added, as 3.3.0 defines it.
+	if _, ok := fm["sha512sum"]; !ok {
+		fm["sha512sum"] = func(input string) string {
+			hash := sha512.Sum512([]byte(input))
+			return hex.EncodeToString(hash[:])
+		}
+	}
 	switch flavor {
 	case "k8s":
 		fm["encodeSecretRef"] = func(secret, key string) string {

@@ -70,11 +70,19 @@ pub fn run(args: &AllArgs) -> Result<(), Diagnostics> {
     let common = &args.common;
     let wl = &workloads[..];
     let flags = &flags;
+    // The state directories are locked here, one after the other in TARGETS order: two
+    // concurrent `all` runs then never hold one lock each while waiting for the other's
+    // (issue 21). Each stays locked until its Compiled is dropped.
+    let opened: Vec<_> = TARGETS
+        .iter()
+        .map(|t| generate::open_state(t, common, wl))
+        .collect();
     // One thread per target: they share nothing mutable (own state dir, own provisioners).
     let results: Vec<Result<Compiled, Diagnostics>> = std::thread::scope(|s| {
         let handles: Vec<_> = TARGETS
             .iter()
-            .map(|t| s.spawn(move || generate::compile_target(t, flags, common, wl)))
+            .zip(opened)
+            .map(|(t, opened)| s.spawn(move || generate::compile_in(t, flags, common, wl, opened?)))
             .collect();
         handles.into_iter().map(join).collect()
     });
@@ -98,7 +106,7 @@ pub fn run(args: &AllArgs) -> Result<(), Diagnostics> {
     for (c, _) in &compiled {
         c.save_state()?;
     }
-    writes.commit()
+    writes.commit_after_state()
 }
 
 fn join(
@@ -121,7 +129,9 @@ fn prepare_all(
         .iter()
         .flat_map(|(c, primary)| generate::plan(primary, &c.artefacts))
         .collect();
-    let mut writes = generate::prepare_writes(&files, &generate::inputs(common))?;
+    let mut inputs = generate::inputs(common);
+    inputs.extend(compiled.iter().flat_map(|(c, _)| c.inputs.iter().cloned()));
+    let mut writes = generate::prepare_writes(&files, &inputs)?;
     for (c, primary) in compiled {
         writes.modes.extend(generate::modes(
             &generate::parent_dir(primary),

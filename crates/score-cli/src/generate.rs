@@ -79,11 +79,13 @@ pub fn run(
     (target.build)(flags)?;
     let workloads = load_all(common)?;
     let compiled = compile_target(target, flags, common, &workloads)?;
-    let writes = prepare_outputs(output, &compiled.artefacts, &inputs(common))?;
+    let mut read = inputs(common);
+    read.extend(compiled.inputs.iter().cloned());
+    let writes = prepare_outputs(output, &compiled.artefacts, &read)?;
     // The state first: a crash between the two leaves outputs from the previous state, never
     // outputs holding values (passwords) that the next run would replace.
     compiled.save_state()?;
-    writes.commit()
+    writes.commit_after_state()
 }
 
 /// Overrides and `--image` name one workload, so they need exactly one Score file.
@@ -132,6 +134,9 @@ pub struct Compiled {
     state: State,
     /// A tool folder's state file as read, to write back in its format.
     tool: Option<(crate::tool::Tool, crate::tool::state::Doc)>,
+    /// The files the run read besides the Score and override files (state, lock, recorded
+    /// Score files, provisioner and patch files): no output may replace them.
+    pub inputs: Vec<PathBuf>,
 }
 
 impl Compiled {
@@ -155,26 +160,67 @@ pub fn compile_target(
     common: &CommonArgs,
     given: &[WorkloadInput],
 ) -> Result<Compiled, Diagnostics> {
+    let state_dir = open_state(info, common, given)?;
+    compile_in(info, flags, common, given, state_dir)
+}
+
+/// The target's state directory (`<state-dir>/<target>`), created and locked (until the
+/// returned value is dropped). A run of several targets (`all`) opens them one after the other
+/// in one fixed order (`TARGETS`) before compiling any, so concurrent runs cannot each hold a
+/// lock the other waits for.
+pub fn open_state(
+    info: &TargetInfo,
+    common: &CommonArgs,
+    given: &[WorkloadInput],
+) -> Result<StateDir, Diagnostics> {
     let dir = state_dir_of(common, info.name);
     let state_file = dir.join(score_core::unstable::state::STATE_FILE);
     if given.is_empty() && !state_file.exists() {
         // Nothing to regenerate: say so without creating the state directory.
         return Err(no_workloads(info.name));
     }
-    let state_dir = StateDir::open_dir(&dir, score_core::unstable::state::DEFAULT_LOCK_TIMEOUT)
-        .map_err(|e| {
-            Diagnostic::new(
-                Code::StateIo,
-                format!("cannot open state directory {}: {e}", dir.display()),
-            )
-        })?;
+    StateDir::open_dir(&dir, score_core::unstable::state::DEFAULT_LOCK_TIMEOUT).map_err(|e| {
+        Diagnostic::new(
+            Code::StateIo,
+            format!("cannot open state directory {}: {e}", dir.display()),
+        )
+        .into()
+    })
+}
+
+/// [`compile_target`] with its state directory already open and locked ([`open_state`]).
+pub fn compile_in(
+    info: &TargetInfo,
+    flags: &TargetFlags,
+    common: &CommonArgs,
+    given: &[WorkloadInput],
+    state_dir: StateDir,
+) -> Result<Compiled, Diagnostics> {
+    let state_file = state_dir.state_path();
     let (state, tool) = match common.tool {
         Some(tool) => {
-            let (state, doc) = crate::tool::state::load(&dir, tool)?;
+            let (state, doc) = crate::tool::state::load(state_dir.dir(), tool)?;
             (state, Some((tool, doc)))
         }
         None => (state_dir.load()?, None),
     };
+    // What this run reads besides its Score and override files, which no output may replace:
+    // the state, its lock, the Score files the state records, the patch templates, and (below)
+    // the provisioner files.
+    let mut inputs = vec![
+        state_file.clone(),
+        state_dir.dir().join(".lock"),
+        crate::patches::store_path(&common.state_dir, info.name),
+    ];
+    inputs.extend(
+        state
+            .workloads
+            .values()
+            .filter_map(|w| w.file.clone().map(PathBuf::from)),
+    );
+    if tool.is_some() {
+        inputs.push(state_dir.dir().join(crate::tool::state::EXTRAS_FILE));
+    }
     let (workloads, mut state) = project_workloads(info.name, common, given, state, &state_file)?;
     let workloads = &workloads[..];
     for warning in crate::annotations::warnings(info.name, workloads) {
@@ -206,7 +252,7 @@ pub fn compile_target(
     let target = (info.build)(&flags)?;
     let target = target.as_ref();
 
-    let provisioners = load_provisioners(target, common)?;
+    let provisioners = load_provisioners_noting(target, common, &mut inputs)?;
     // The CLI runs the cmd:// programs of the project's own (and pinned) provisioner files, as
     // score-compose and score-k8s do; remote unpinned files only with --allow-remote-commands.
     let (project, state) = resolve_project(
@@ -225,7 +271,9 @@ pub fn compile_target(
             ..ProvisionOptions::default()
         },
     )
-    .map_err(|d| provisioner_changed_help(d, common, info.name))?;
+    .map_err(|d| {
+        provisioner_changed_help(point_at_user_files(d, workloads, given), common, info.name)
+    })?;
     if crate::VERBOSE.load(std::sync::atomic::Ordering::Relaxed) > 0 {
         report_programs(target.name(), &project, &provisioners);
     }
@@ -261,6 +309,7 @@ pub fn compile_target(
         state_dir,
         state,
         tool,
+        inputs,
     })
 }
 
@@ -665,6 +714,15 @@ pub fn load_provisioners(
     target: &dyn Target,
     common: &CommonArgs,
 ) -> Result<ProvisionerSet, Diagnostics> {
+    load_provisioners_noting(target, common, &mut Vec::new())
+}
+
+/// [`load_provisioners`], adding the local files it read to `read` (no output may replace them).
+fn load_provisioners_noting(
+    target: &dyn Target,
+    common: &CommonArgs,
+    read: &mut Vec<PathBuf>,
+) -> Result<ProvisionerSet, Diagnostics> {
     let cwd = PathBuf::from(".");
     let mut fetched = Vec::new();
     for uri in &common.provisioners {
@@ -684,6 +742,12 @@ pub fn load_provisioners(
         let uri = local.display().to_string();
         fetched.extend(fetch::fetch(&uri, &cwd, &FetchOptions::default())?);
     }
+    read.extend(
+        fetched
+            .iter()
+            .filter(|f| !f.remote)
+            .filter_map(|f| Some(f.dir.as_ref()?.join(&f.name))),
+    );
     let mut set = ProvisionerSet::default();
     for f in fetched {
         let trusted = f.trusted();
@@ -790,16 +854,50 @@ impl Writes {
                 .map_err(|e| io_diag("<stdout>", e))?;
         }
         fsutil::atomic_write_all(&self.batch).map_err(|e| {
-            let first = self.batch.first().map(|(p, _)| p.display().to_string());
-            io_diag(&first.unwrap_or_default(), e)
+            // The error names the file it is about.
+            if e.get_ref().is_some_and(|i| i.is::<fsutil::UnsafeWrite>()) {
+                io_diag("", e)
+            } else {
+                Diagnostic::new(Code::Io, e.to_string())
+            }
         })?;
         #[cfg(unix)]
         for (path, bits) in &self.modes {
             use std::os::unix::fs::PermissionsExt;
+            // Unchanged bits are left alone: an unchanged regenerate changes nothing on disk.
+            if std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o7777 == *bits) {
+                continue;
+            }
             std::fs::set_permissions(path, std::fs::Permissions::from_mode(*bits))
                 .map_err(|e| io_diag(&path.display().to_string(), e))?;
         }
         Ok(())
+    }
+}
+
+impl Writes {
+    /// [`Writes::commit`] for a run whose state is already saved (the crash-safe order): a
+    /// failure says so, and that running the command again completes the outputs.
+    pub fn commit_after_state(self) -> Result<(), Diagnostics> {
+        self.commit().map_err(|d| {
+            Diagnostics(
+                d.0.into_iter()
+                    .map(|mut x| {
+                        x.message = format!(
+                            "{}; the new state was saved but the outputs were not all written",
+                            x.message
+                        );
+                        x.help = Some(
+                            "the outputs on disk may still be those of the previous run; fix the \
+                             cause and run the same command again: it reuses the saved state \
+                             (its generated values) and writes every output"
+                                .into(),
+                        );
+                        x
+                    })
+                    .collect(),
+            )
+        })
     }
 }
 
@@ -814,9 +912,10 @@ pub fn prepare_writes(
     let root = std::env::current_dir().map_err(|e| io_diag(".", e))?;
     let mut batch = Vec::with_capacity(files.len());
     let mut dirs = std::collections::BTreeSet::new();
+    let inputs = fsutil::FileSet::new(inputs.iter().cloned());
     for (path, bytes, base) in files {
         let name = path.display().to_string();
-        if let Some(input) = inputs.iter().find(|i| fsutil::same_file(i, path)) {
+        if let Some(input) = inputs.find(path) {
             return Err(Diagnostic::new(
                 Code::UsageOutputIsInput,
                 format!(
@@ -937,5 +1036,78 @@ fn note_unset_deploy_env(vars: &std::collections::BTreeSet<String>) {
                  now, nor in ./.env (compose substitutes an empty string unless it is set then)"
             );
         }
+    }
+}
+
+/// A problem found in a workload the project remembers from an earlier run points at what the
+/// user edits: its Score file, when that file still exists and holds the same place (found by the
+/// diagnostic's JSON pointer); otherwise it stays on the stored copy and says so, with how to
+/// replace or `--remove` the workload.
+pub fn point_at_user_files(
+    mut diags: Diagnostics,
+    workloads: &[WorkloadInput],
+    given: &[WorkloadInput],
+) -> Diagnostics {
+    let stored: Vec<WorkloadInput> = workloads
+        .iter()
+        .filter(|w| {
+            !given
+                .iter()
+                .any(|g| g.loaded.workload.name() == w.loaded.workload.name())
+        })
+        .cloned()
+        .collect();
+    for d in &mut diags.0 {
+        repoint(d, &stored);
+    }
+    diags
+}
+
+fn repoint(d: &mut Diagnostic, stored: &[WorkloadInput]) {
+    for r in &mut d.related {
+        repoint(r, stored);
+    }
+    let Some(file) = d.file.clone() else { return };
+    let Some(w) = stored
+        .iter()
+        .find(|w| w.loaded.document.source.name == file.name)
+    else {
+        return;
+    };
+    let name = w.loaded.workload.name();
+    let user_doc = w.file.as_deref().and_then(|f| {
+        let text = std::fs::read_to_string(f).ok()?;
+        score_core::unstable::yaml::parse_str(f, &text).ok()
+    });
+    let span = match (&user_doc, d.pointer.as_deref()) {
+        (Some(doc), Some(p)) => doc.spans.value(p).or_else(|| doc.spans.key(p)),
+        _ => None,
+    };
+    let note = match (span, &user_doc, w.file.as_deref()) {
+        (Some(span), Some(doc), Some(_)) => {
+            d.file = Some(doc.source.clone());
+            d.span = Some(span);
+            // Fixes were computed on the stored text.
+            d.fixes.clear();
+            format!(
+                "workload '{name}' is in the project from an earlier run; after fixing its file, give it again"
+            )
+        }
+        (_, _, Some(f)) if std::path::Path::new(f).exists() => format!(
+            "this is the stored copy of workload '{name}' (from an earlier run; its file {f} has changed since): give {f} again, or --remove {name} to drop it"
+        ),
+        (_, _, Some(f)) => format!(
+            "this is the stored copy of workload '{name}' (its file {f} no longer exists): give a Score file for it again, or --remove {name} to drop it"
+        ),
+        _ => format!(
+            "this is the stored copy of workload '{name}': give its Score file again, or --remove {name} to drop it"
+        ),
+    };
+    if !d.is_note {
+        d.help = Some(match d.help.take() {
+            Some(h) if !h.contains("--remove") => format!("{h}\n{note}"),
+            Some(h) => h,
+            None => note,
+        });
     }
 }

@@ -14,6 +14,7 @@ mod all;
 mod annotations;
 mod budget;
 mod commands;
+mod fix;
 mod generate;
 mod kyaml;
 mod patches;
@@ -93,6 +94,8 @@ enum Command {
     /// Check Score files: schema, placeholders, `before` graph. Exit 0 when all are valid.
     #[command(after_help = examples::VALIDATE)]
     Validate(validate::Args),
+    /// Apply the machine-applicable fixes of Score files' problems in place (spec/fixes.md).
+    Fix(fix::Args),
     /// Write a sample score.yaml (if none) and the target's default provisioners into the state dir.
     #[command(after_help = examples::INIT)]
     Init(commands::InitArgs),
@@ -115,6 +118,8 @@ enum Command {
     /// Inspect provisioned resources in the state.
     #[command(subcommand, after_help = examples::RESOURCES)]
     Resources(commands::ResourcesCommand),
+    /// Run the language server on stdin/stdout, for editors (docs/editors.md).
+    Lsp,
     /// Print the version.
     Version,
     /// Not a score-gen command: score-compose's and score-k8s's `generate` (hidden; it answers
@@ -230,6 +235,8 @@ impl Command {
             Command::Provisioners(c) => c.message_format(),
             Command::Resources(c) => c.message_format(),
             Command::K8s(_)
+            | Command::Fix(_)
+            | Command::Lsp
             | Command::Version
             | Command::Generate { .. }
             | Command::Completion { .. } => None,
@@ -305,6 +312,7 @@ fn score_gen() -> ExitCode {
         render::Output::new(format, cli.color).with_json_on_stderr(cli.command.output_is_stdout());
     let result = match cli.command {
         Command::Validate(args) => validate::run(&args, &out),
+        Command::Fix(args) => fix::run(&args, &out),
         Command::Init(args) => out.finish(commands::init(&args)),
         Command::Compose(args) => out.finish(commands::compose(&args)),
         Command::K8s(args) => out.finish(commands::k8s(&args)),
@@ -312,6 +320,10 @@ fn score_gen() -> ExitCode {
         Command::All(args) => out.finish(all::run(&args)),
         Command::Provisioners(c) => out.finish(commands::provisioners(&c)),
         Command::Resources(c) => out.finish(commands::resources(&c)),
+        Command::Lsp => score_lsp::run_stdio(targets::lsp_config()).map_err(|e| {
+            eprintln!("score-gen lsp: {e}");
+            1
+        }),
         Command::Version => {
             println!("score-gen {}", env!("CARGO_PKG_VERSION"));
             Ok(())

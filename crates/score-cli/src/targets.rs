@@ -93,6 +93,21 @@ pub fn default_target(name: &str) -> Result<BoxedTarget, Diagnostics> {
     (by_name(name).build)(&TargetFlags::default())
 }
 
+/// Every target with its default provisioners, for `score-gen lsp` (the first is the default).
+pub fn lsp_config() -> score_lsp::Config {
+    let targets = TARGETS
+        .iter()
+        .filter_map(|t| {
+            let target = default_target(t.name).ok()?;
+            Some(score_lsp::TargetInfo {
+                name: t.name.to_string(),
+                default_provisioners: target.default_provisioners().to_string(),
+            })
+        })
+        .collect();
+    score_lsp::Config { targets }
+}
+
 fn usage(message: String, help: &str) -> Diagnostics {
     Diagnostic::new(Code::Usage, message)
         .with_help(help.to_string())

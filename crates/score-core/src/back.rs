@@ -64,6 +64,10 @@ pub fn resolve_project(
             .map(|w| (w.loaded.workload.name(), w))
             .collect(),
     };
+    let early = check_all_resources(&graph, &run);
+    if early.len() > 1 {
+        return Err(Diagnostics(early));
+    }
     let mut provisioned: BTreeMap<ResourceUid, ProvisionedResource> = BTreeMap::new();
     for uid in &graph.order {
         let resource = run.provision_resource(&graph.nodes[uid], &mut state, &provisioned)?;
@@ -164,26 +168,9 @@ impl ProjectRun<'_> {
                 let code = d.code;
                 let res_ptr = format!("/resources/{}", escape_pointer(&res_name));
                 if code == Code::ProvisionUnsupportedParam {
-                    // The place to edit is the Score file's param; the provisioner entry that
-                    // lists what it supports is the note.
-                    let doc = &source.loaded.document;
-                    let bad = provisioner.supported_params.as_ref().and_then(|ok| {
-                        params.keys().find(|k| !ok.iter().any(|s| s == *k)).cloned()
-                    });
-                    let ptr = match &bad {
-                        Some(k) => format!("{res_ptr}/params/{}", escape_pointer(k)),
-                        None => format!("{res_ptr}/params"),
-                    };
-                    let mut primary = doc.diagnostic(code, &ptr, d.message.clone());
-                    if let Some(span) = doc.spans.key(&ptr) {
-                        primary.span = Some(span);
-                    }
-                    primary.help = d.help.clone();
-                    let mut note = d;
-                    note.message = format!("provisioner '{}' is declared here", provisioner.uri);
-                    note.label = None;
-                    note.help = None;
-                    return Diagnostics::from(primary.with_related(note));
+                    let keys: Vec<&String> = params.keys().collect();
+                    return unsupported_param_diagnostic(d, provisioner, source, &res_name, &keys)
+                        .into();
                 }
                 Diagnostics::from(d.with_related(source.loaded.document.diagnostic(
                     code,
@@ -544,6 +531,29 @@ pub fn provisioner_set<N: AsRef<str>, T: AsRef<str>>(
     ProvisionerSet::load(&files).map_err(Diagnostics::from)
 }
 
+/// The checks of a whole project that need no provisioner and no state, as [`resolve_project`]
+/// makes them first: every workload name used once, and the resource graph (shared resources
+/// declared identically, params that refer to declared resources, no cycles). An editor runs
+/// it over the open Score files to report what `generate` would before anything is provisioned.
+///
+/// ```
+/// use score_core::{check_project, load_workload, Code, LoadOptions, WorkloadInput};
+/// let text = "apiVersion: score.dev/v1b1\nmetadata: {name: ab}\ncontainers: {main: {image: x}}\n";
+/// let load = |f: &str| WorkloadInput {
+///     loaded: load_workload(f, text.as_bytes(), &LoadOptions::default()).unwrap(),
+///     file: Some(f.into()),
+/// };
+/// let err = check_project(&[load("one.yaml"), load("two.yaml")]).unwrap_err();
+/// assert_eq!(err.0[0].code, Code::ProjectDuplicateWorkload);
+/// assert_eq!(err.0[0].location(), "two.yaml:2:18");
+/// ```
+pub fn check_project(workloads: &[WorkloadInput]) -> Result<(), Diagnostics> {
+    check_unique_names(workloads)?;
+    let specs: Vec<&Workload> = workloads.iter().map(|w| &w.loaded.workload).collect();
+    graph::build(&specs).map_err(|e| graph_diagnostic(e, workloads))?;
+    Ok(())
+}
+
 fn check_unique_names(workloads: &[WorkloadInput]) -> Result<(), Diagnostics> {
     let mut seen: BTreeMap<&str, &WorkloadInput> = BTreeMap::new();
     let mut diags = Diagnostics::default();
@@ -629,6 +639,86 @@ fn find_string_with(doc: &Document, pointer: &str, needle: &str) -> Option<Strin
     walk(doc.value.pointer(pointer)?, pointer.to_string(), needle)
 }
 
+/// An unsupported-param error as the user needs it: at the Score file's first param the
+/// provisioner does not list, with the provisioner entry (`entry`, as provisioning reported it)
+/// as the note.
+fn unsupported_param_diagnostic(
+    entry: Diagnostic,
+    provisioner: &provision::Provisioner,
+    source: &WorkloadInput,
+    res_name: &str,
+    params: &[&String],
+) -> Diagnostic {
+    let code = entry.code;
+    let res_ptr = format!("/resources/{}", escape_pointer(res_name));
+    let doc = &source.loaded.document;
+    let bad = provisioner.supported_params.as_ref().and_then(|ok| {
+        params
+            .iter()
+            .find(|k| !ok.iter().any(|s| s == **k))
+            .cloned()
+    });
+    let ptr = match &bad {
+        Some(k) => format!("{res_ptr}/params/{}", escape_pointer(k)),
+        None => format!("{res_ptr}/params"),
+    };
+    let mut primary = doc.diagnostic(code, &ptr, entry.message.clone());
+    if let Some(span) = doc.spans.key(&ptr) {
+        primary.span = Some(span);
+    }
+    primary.help = entry.help.clone();
+    let mut note = entry;
+    note.message = format!("provisioner '{}' is declared here", provisioner.uri);
+    note.label = None;
+    note.help = None;
+    primary.with_related(note)
+}
+
+/// Every resource's provisioner match and params, checked before anything is provisioned, so
+/// that one run reports the problems of all resources, in file order. Only used when there is
+/// more than one (a single problem is reported by provisioning itself, with the same text).
+fn check_all_resources(graph: &graph::Graph, run: &ProjectRun<'_>) -> Vec<Diagnostic> {
+    let mut out: Vec<Diagnostic> = Vec::new();
+    for uid in &graph.order {
+        let node = &graph.nodes[uid];
+        let Some(source) = run.by_name.get(node.source_workload.as_str()).copied() else {
+            continue;
+        };
+        let res_name = node
+            .users
+            .iter()
+            .find(|(w, _)| *w == node.source_workload)
+            .map(|(_, r)| r.clone())
+            .unwrap_or_default();
+        match run.provisioners.find(uid) {
+            None => out.extend(no_provisioner(run.provisioners, uid, source, &res_name)),
+            Some(p) => {
+                let params_ptr = format!("/resources/{}/params", escape_pointer(&res_name));
+                let keys: Vec<&String> = source
+                    .loaded
+                    .document
+                    .value
+                    .pointer(&params_ptr)
+                    .and_then(Value::as_object)
+                    .map(|m| m.keys().collect())
+                    .unwrap_or_default();
+                if let Some(d) =
+                    provision::unsupported_params(p, uid, keys.iter().map(|k| k.as_str()))
+                {
+                    out.push(unsupported_param_diagnostic(d, p, source, &res_name, &keys));
+                }
+            }
+        }
+    }
+    out.sort_by_key(|d| {
+        (
+            d.file.as_ref().map(|f| f.name.clone()),
+            d.span.map_or(usize::MAX, |s| s.offset),
+        )
+    });
+    out
+}
+
 fn no_provisioner(
     set: &ProvisionerSet,
     uid: &ResourceUid,
@@ -636,12 +726,45 @@ fn no_provisioner(
     res_name: &str,
 ) -> Diagnostics {
     let base = set.no_match_error(uid);
-    let mut d = source.loaded.document.diagnostic(
+    let doc = &source.loaded.document;
+    let res_ptr = format!("/resources/{}", escape_pointer(res_name));
+    let mut d = doc.diagnostic(
         base.code,
-        &format!("/resources/{}/type", escape_pointer(res_name)),
+        &format!("{res_ptr}/type"),
         format!("resource '{res_name}' ({uid}) is not supported by any provisioner"),
     );
     d.help = base.help;
+    // An unknown type: its older name or a near miss of a type the provisioners know.
+    let known: Vec<String> = set
+        .iter()
+        .map(|p| p.kind.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if !known.iter().any(|k| k == uid.kind()) {
+        if let Some((candidate, fix)) =
+            crate::hints::resource_type_fix(doc, &res_ptr, uid.kind(), &known)
+        {
+            let old = crate::hints::OLD_RESOURCE_TYPES
+                .iter()
+                .any(|(o, n)| *o == uid.kind() && *n == candidate);
+            let why = if old {
+                format!(
+                    "`{}` is an older or other tool's name of `{candidate}`",
+                    uid.kind()
+                )
+            } else {
+                format!("did you mean `{candidate}`?")
+            };
+            d.help = Some(match d.help.take() {
+                Some(h) => format!("{why} ({h})"),
+                None => why,
+            });
+            if let Some(f) = fix {
+                d = d.with_fix(f);
+            }
+        }
+    }
     d.into()
 }
 
@@ -1000,7 +1123,13 @@ fn substitution_help(message: &str, lookups: &BTreeMap<String, &Outputs>) -> Str
                 } else {
                     format!("outputs: {}", keys.join(", "))
                 };
-                return format!("resource '{}' ({}) has {have}", parts[1], outputs.uid);
+                let near = parts
+                    .get(2)
+                    .filter(|k| !keys.contains(&k.as_str()))
+                    .and_then(|k| crate::schema::closest(k, keys.iter().copied()))
+                    .map(|c| format!("did you mean `{c}`? "))
+                    .unwrap_or_default();
+                return format!("{near}resource '{}' ({}) has {have}", parts[1], outputs.uid);
             }
         }
     }

@@ -14,9 +14,10 @@ use base64::Engine as _;
 use serde_json::Value;
 
 use crate::diag::{Code, Diagnostic, Diagnostics, SourceFile};
+use crate::fix::{Edit, Fix};
 use crate::model::Workload;
 use crate::yaml::{self, Document, Limits};
-use crate::{overrides, schema, upgrade, validate};
+use crate::{hints, overrides, schema, upgrade, validate};
 
 /// How to load a workload.
 #[derive(Debug, Clone, Default)]
@@ -112,54 +113,136 @@ pub fn load_workload(
         file = file.with_contents_hidden();
     }
     let source = Arc::new(file);
-    let mut document = yaml::parse(source, bytes, &opts.limits)?;
+    let mut document =
+        yaml::parse(source, bytes, &opts.limits).map_err(hints::explain_yaml_error)?;
     apply_overrides(&mut document, opts)?;
 
-    let upgrades = upgrade::apply_common_upgrade_transforms(&mut document.value)
-        .map_err(|e| document.diagnostic(Code::UpgradeMissingTarget, &e.pointer, e.message))?;
+    // Every stage whose input is well-formed enough runs, so one run reports every problem
+    // (hints for older forms, upgrade, schema, rules), in file order.
+    let hints = hints::hints(&document);
+    let mut problems: Vec<Diagnostic> = hints
+        .iter()
+        .map(|h| {
+            let d = locate(
+                &document,
+                opts,
+                h.code,
+                &h.pointer,
+                h.message.clone(),
+                h.on_key,
+            )
+            .with_help(h.help.clone());
+            with_fix_in(d, &document, h.fix.clone())
+        })
+        .collect();
+    let covered = |pointer: &str| hints.iter().any(|h| h.covers(pointer));
+
+    let (upgrades, upgrade_problems) = upgrade_leniently(&mut document);
+    problems.extend(
+        upgrade_problems
+            .into_iter()
+            .filter(|(pointer, _)| !covered(pointer))
+            .map(|(_, d)| d),
+    );
 
     let schema_errors = schema::validate(&document.value);
-    if !schema_errors.is_empty() {
-        return Err(Diagnostics(
-            schema_errors
-                .into_iter()
-                .map(|e| {
-                    let d = locate(
-                        &document,
-                        opts,
-                        Code::SchemaViolation,
-                        &e.pointer,
-                        e.message,
-                        e.on_key,
-                    );
-                    match e.help {
-                        Some(h) => d.with_help(h),
-                        None => d,
-                    }
-                })
-                .collect(),
-        ));
+    let schema_pointers: Vec<String> = schema_errors.iter().map(|e| e.pointer.clone()).collect();
+    // Where a rename fix would put a key (the parent's pointer and the new name).
+    let renamed_to: Vec<String> = schema_errors
+        .iter()
+        .filter_map(|e| {
+            let new = e.rename_to.as_ref()?;
+            let parent = &e.pointer[..e.pointer.rfind('/')?];
+            Some(format!("{parent}/{}", yaml::escape_pointer_segment(new)))
+        })
+        .collect();
+    for e in schema_errors {
+        // A missing property is about the key that is missing (`/metadata` when a hint says
+        // where the user's `name` should go).
+        let missing = e
+            .message
+            .strip_prefix("missing required property \"")
+            .and_then(|m| m.strip_suffix('"'))
+            .map(|p| format!("{}/{}", e.pointer, yaml::escape_pointer_segment(p)));
+        if covered(&e.pointer) || missing.as_deref().is_some_and(covered) {
+            continue;
+        }
+        // `imgae:` with a rename to `image`: the missing `image` is the same problem.
+        if missing
+            .as_deref()
+            .is_some_and(|m| renamed_to.iter().any(|r| r == m))
+        {
+            continue;
+        }
+        let mut fix = None;
+        if let Some(new) = &e.rename_to {
+            fix = hints::rename_key(&document, &e.pointer, new)
+                .map(|edit| Fix::machine(format!("rename to `{new}`"), vec![edit]));
+        } else if e.help.as_deref().is_some_and(|h| h.starts_with("quote it")) {
+            fix = quote_number(&document, &e.pointer);
+        }
+        let mut d = locate(
+            &document,
+            opts,
+            Code::SchemaViolation,
+            &e.pointer,
+            e.message,
+            e.on_key,
+        );
+        if let Some(h) = e.help {
+            d = d.with_help(h);
+        }
+        problems.push(with_fix_in(d, &document, fix));
     }
+    let schema_failed = !schema_pointers.is_empty();
 
     integral_floats_to_integers(&mut document.value);
 
-    let issues = validate::validate(&document.value);
-    if !issues.is_empty() {
-        return Err(Diagnostics(
-            issues
+    // The rules read only what they understand, so they run on a document the schema refused
+    // too; an issue at or below a place the schema already reported is left out.
+    let under = |pointer: &str, base: &str| {
+        pointer == base || (pointer.starts_with(base) && pointer[base.len()..].starts_with('/'))
+    };
+    for i in validate::validate(&document.value) {
+        if covered(&i.pointer)
+            || hints.iter().any(|h| h.suppresses == Some(i.code))
+            || (schema_failed && i.code == Code::ValidateMetadataName)
+            || schema_pointers
+                .iter()
+                .any(|p| under(&i.pointer, p) || (p.is_empty() && i.pointer.is_empty()))
+        {
+            continue;
+        }
+        let mut d = locate(&document, opts, i.code, &i.pointer, i.message, i.on_key);
+        if let Some(needle) = &i.needle {
+            d = d.narrowed_to(needle);
+        }
+        if let Some(h) = i.help {
+            d = d.with_help(h);
+        }
+        let fix = i.replacement.as_ref().and_then(|new| {
+            let span = if i.on_key {
+                return hints::rename_key(&document, &i.pointer, new)
+                    .map(|e| Fix::machine(format!("rename to `{new}`"), vec![e]));
+            } else {
+                d.span?
+            };
+            let raw = document
+                .source
+                .text
+                .get(span.offset..span.offset + span.len)?;
+            (Some(raw) == i.needle.as_deref())
+                .then(|| Fix::machine(format!("write `{new}`"), vec![Edit::new(span, new.clone())]))
+        });
+        problems.push(with_fix_in(d, &document, fix));
+    }
+    if !problems.is_empty() {
+        problems.extend(
+            hints::older_type_names(&document)
                 .into_iter()
-                .map(|i| {
-                    let mut d = locate(&document, opts, i.code, &i.pointer, i.message, i.on_key);
-                    if let Some(needle) = &i.needle {
-                        d = d.narrowed_to(needle);
-                    }
-                    match i.help {
-                        Some(h) => d.with_help(h),
-                        None => d,
-                    }
-                })
-                .collect(),
-        ));
+                .filter(|d| d.pointer.as_deref().is_none_or(|p| !covered(p))),
+        );
+        return Err(Diagnostics(in_file_order(problems, &document)));
     }
 
     let mut workload: Workload = serde_json::from_value(document.value.clone()).map_err(|e| {
@@ -182,6 +265,119 @@ pub fn load_workload(
         document: Arc::new(document),
         upgrades,
     })
+}
+
+/// Attaches `fix` when the diagnostic points into the Score file itself (a fix's edits are in
+/// that file; a problem located in an override file gets the hint without the edit).
+fn with_fix_in(d: Diagnostic, document: &Document, fix: Option<Fix>) -> Diagnostic {
+    match fix {
+        Some(f)
+            if d.file
+                .as_ref()
+                .is_some_and(|file| Arc::ptr_eq(file, &document.source)) =>
+        {
+            d.with_fix(f)
+        }
+        _ => d,
+    }
+}
+
+/// Problems sorted by where they are: the Score file first, by offset, then other files (override
+/// files) by name and offset; the sort is stable, so equal places keep the stages' order.
+fn in_file_order(mut problems: Vec<Diagnostic>, document: &Document) -> Vec<Diagnostic> {
+    problems.sort_by_key(|d| {
+        let main = d
+            .file
+            .as_ref()
+            .is_some_and(|f| Arc::ptr_eq(f, &document.source));
+        (
+            !main,
+            d.file.as_ref().map(|f| f.name.clone()),
+            d.span.map_or(usize::MAX, |s| s.offset),
+        )
+    });
+    problems
+}
+
+/// A number where the schema wants a string (`cpu: 1`, a variable `PORT: 8080`): quoted.
+fn quote_number(document: &Document, pointer: &str) -> Option<Fix> {
+    let v = document.value.pointer(pointer)?;
+    if !v.is_number() {
+        return None;
+    }
+    let span = document.spans.value(pointer)?;
+    let raw = document
+        .source
+        .text
+        .get(span.offset..span.offset + span.len)?;
+    if raw.is_empty() || raw.contains(['"', '\'', '\n']) {
+        return None;
+    }
+    Some(Fix::machine(
+        format!("quote `{raw}`"),
+        vec![Edit::new(span, format!("\"{raw}\""))],
+    ))
+}
+
+/// The upgrade of the deprecated list forms, item by item: an item without a usable `target`
+/// (missing, not a string, or empty, which the spec's schema refuses) is reported and left out,
+/// and the others are upgraded, so later stages still check them. Returns score-go's change
+/// messages and the problems with the pointer each is about.
+fn upgrade_leniently(document: &mut Document) -> (Vec<String>, Vec<(String, Diagnostic)>) {
+    let mut problems = Vec::new();
+    let mut value = document.value.clone();
+    if let Some(Value::Object(containers)) = value.get_mut("containers") {
+        for (name, c) in containers.iter_mut() {
+            for field in ["files", "volumes"] {
+                let Some(Value::Array(items)) = c.get_mut(field) else {
+                    continue;
+                };
+                for (i, item) in items.iter_mut().enumerate() {
+                    if item.get("target").and_then(Value::as_str) == Some("") {
+                        let pointer = format!(
+                            "/containers/{}/{field}/{i}/target",
+                            yaml::escape_pointer_segment(name)
+                        );
+                        let d = document
+                            .diagnostic(
+                                Code::SchemaViolation,
+                                &pointer,
+                                format!("containers.{name}.{field}.{i}.target: is empty"),
+                            )
+                            .with_help(format!(
+                                "give the absolute path where the {} is mounted in the container, e.g. \"/etc/app/config.yaml\"",
+                                if field == "files" { "file" } else { "volume" }
+                            ));
+                        problems.push((pointer, d));
+                        // Non-mappings are dropped by the upgrade: leave the item out.
+                        *item = Value::Null;
+                    }
+                }
+            }
+        }
+    }
+    loop {
+        let mut attempt = value.clone();
+        match upgrade::apply_common_upgrade_transforms(&mut attempt) {
+            Ok(changes) => {
+                document.value = attempt;
+                return (changes, problems);
+            }
+            Err(e) => {
+                let item = e
+                    .pointer
+                    .strip_suffix("/target")
+                    .unwrap_or(&e.pointer)
+                    .to_string();
+                problems.push((e.pointer.clone(), e.to_diagnostic(document)));
+                match value.pointer_mut(&item) {
+                    Some(v) if !v.is_null() => *v = Value::Null,
+                    // Cannot make progress: report what was found and keep the document.
+                    _ => return (Vec::new(), problems),
+                }
+            }
+        }
+    }
 }
 
 /// A diagnostic at `pointer` of the merged document, in the file the value came from: the last

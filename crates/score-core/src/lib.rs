@@ -35,6 +35,7 @@ mod back;
 mod diag;
 mod fix;
 mod front;
+mod hints;
 pub mod model;
 mod patch;
 pub mod quantity;
@@ -50,12 +51,16 @@ use unstable::{
     graph, overrides, placeholder, provision, schema, state, substitute, upgrade, validate, yaml,
 };
 
-pub use back::{compile, provisioner_set, resolve_project, CompileInputs, Compiled, WorkloadInput};
+pub use back::{
+    check_project, compile, provisioner_set, resolve_project, CompileInputs, Compiled,
+    WorkloadInput,
+};
 pub use diag::{Code, Diagnostic, Diagnostics, SourceFile, Span};
 pub use fix::{apply_edits, apply_fixes, Applicability, Edit, EditError, Fix};
 pub use front::{
     load_workload, LoadOptions, LoadedWorkload, MemorySources, SourceError, SourceReader,
 };
+pub use hints::check_resource_types;
 pub use patch::{
     apply_patch_operations, apply_patch_templates, check_patch_template, parse_patch_operations,
     patch_workloads, PatchDialect, PatchOp, PatchOperation, PatchTemplate, MAX_LIST_PADDING,
@@ -75,6 +80,30 @@ pub use uid::ResourceUid;
 pub use yaml::{Document, Limits, SpanIndex};
 
 pub use model::Workload;
+
+/// The embedded Score `score.dev/v1b1` JSON Schema as a value, for tools that explain a Score
+/// file to a person (an editor's completion and hover read its `properties` and `description`s).
+///
+/// ```
+/// let schema = score_core::score_schema();
+/// assert!(schema["properties"]["containers"]["description"].is_string());
+/// ```
+pub fn score_schema() -> &'static serde_json::Value {
+    schema::schema()
+}
+
+/// Parses one YAML document that must be a mapping (a Score file) into a [`Document`] (value and
+/// the span of every node) with no schema or rule checks: what an editor reads from a file that
+/// does not validate yet. Limits are the defaults; the error is one `score::load::*` diagnostic.
+///
+/// ```
+/// let doc = score_core::parse_document("score.yaml", "metadata: {name: a}\n").unwrap();
+/// assert_eq!(doc.value["metadata"]["name"], "a");
+/// assert_eq!(doc.spans.value("/metadata/name").unwrap().line, 1);
+/// ```
+pub fn parse_document(name: &str, text: &str) -> Result<Document, Diagnostics> {
+    yaml::parse_str(name, text).map_err(Diagnostics::from)
+}
 
 /// Internals with no stability promise (the individual stages), for score-gen's own CLI, tests,
 /// benchmarks and fuzzers. Embedders use the crate root.

@@ -40,7 +40,9 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use crate::diag::{Code, Diagnostic, Diagnostics, SourceFile, Span};
-use crate::provision::gotemplate::{Flavor, GoError, GoTemplate, RenderContext, SubstituteFn};
+use crate::provision::gotemplate::{
+    functions, substitute_extra, Flavor, GoError, GoTemplate, RenderContext, SubstituteFn,
+};
 use crate::target::ResolvedProject;
 use crate::yaml::{self, Limits};
 
@@ -168,7 +170,7 @@ pub fn check_patch_template(
 fn compile(template: &PatchTemplate, dialect: &PatchDialect) -> Result<GoTemplate, Diagnostic> {
     GoTemplate::parse(
         &template.text,
-        dialect.flavor(),
+        functions(dialect.flavor()),
         Some(dialect.root_fields()),
     )
     .map_err(|e| {
@@ -270,7 +272,7 @@ pub fn apply_patch_templates(
             fuel: PATCH_FUEL,
         };
         let rendered = match &substitute {
-            Some(f) => compiled.render_with_substitute(&data, &ctx, f),
+            Some(f) => compiled.render_with(&data, &ctx, &substitute_extra(f)),
             None => compiled.render(&data, &ctx),
         }
         .map_err(|e| {

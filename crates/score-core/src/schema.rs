@@ -77,6 +77,9 @@ pub struct SchemaError {
     pub help: Option<String>,
     /// True when the error is about the map key at `pointer` rather than its value.
     pub on_key: bool,
+    /// For an unknown field: the one allowed field it is probably a misspelling of (a
+    /// machine-applicable rename, spec/fixes.md).
+    pub rename_to: Option<String>,
 }
 
 impl SchemaError {
@@ -133,6 +136,7 @@ fn push(out: &mut Vec<SchemaError>, pointer: String, message: String, help: Opti
         message,
         help,
         on_key: false,
+        rename_to: None,
     });
 }
 
@@ -142,6 +146,7 @@ fn push_key(out: &mut Vec<SchemaError>, pointer: String, message: String, help: 
         message,
         help,
         on_key: true,
+        rename_to: None,
     });
 }
 
@@ -159,6 +164,9 @@ fn convert(err: &ValidationError<'_>, out: &mut Vec<SchemaError>) {
             for key in unexpected {
                 let (message, help) = unknown_field(key, &allowed);
                 push_key(out, child(&at, key), message, Some(help));
+                if let Some(last) = out.last_mut() {
+                    last.rename_to = rename_for(key, &allowed, instance);
+                }
             }
         }
         ValidationErrorKind::Type { kind } => {
@@ -523,6 +531,31 @@ fn unknown_field(key: &str, allowed: &[String]) -> (String, String) {
     (message, help)
 }
 
+/// The one allowed field an unknown `key` is a misspelling of: `read_only` → `readOnly`, else
+/// the single closest candidate (no tie), when the mapping does not already have it.
+fn rename_for(key: &str, allowed: &[String], instance: &Value) -> Option<String> {
+    let target = if key == "read_only" && allowed.iter().any(|a| a == "readOnly") {
+        "readOnly".to_string()
+    } else {
+        let lower = key.to_lowercase();
+        let mut scored: Vec<(usize, &String)> = allowed
+            .iter()
+            .map(|a| (edit_distance(&lower, &a.to_lowercase()), a))
+            .filter(|(d, a)| *d <= 2.max(a.chars().count() / 4))
+            .collect();
+        scored.sort();
+        match scored.as_slice() {
+            [(_, a)] => (*a).clone(),
+            [(d, a), (e, _), ..] if d < e => (*a).clone(),
+            _ => return None,
+        }
+    };
+    let taken = instance
+        .as_object()
+        .is_some_and(|m| m.contains_key(&target));
+    (!taken).then_some(target)
+}
+
 /// The candidate closest to `key` (case-insensitive edit distance at most 2, or a quarter of the
 /// candidate's length), for "did you mean" help.
 pub(crate) fn closest<'a>(key: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
@@ -533,7 +566,7 @@ pub(crate) fn closest<'a>(key: &str, candidates: impl Iterator<Item = &'a str>) 
         .map(|(_, a)| a)
 }
 
-fn edit_distance(a: &str, b: &str) -> usize {
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {

@@ -240,43 +240,15 @@ impl State {
                     ),
             );
         }
-        let probe: VersionProbe = parse(&file, text)?;
-        match probe.version {
-            Some(Value::Number(n))
-                if n.as_u64().is_some_and(|v| {
-                    (u64::from(MIN_STATE_VERSION)..=u64::from(STATE_VERSION)).contains(&v)
-                }) => {}
-            Some(Value::Number(n)) => {
-                return Err(Diagnostic::new(
-                    Code::StateUnsupportedVersion,
-                    format!(
-                        "unsupported state version {n} in {name}; this score-gen reads versions {MIN_STATE_VERSION} to {STATE_VERSION}"
-                    ),
-                )
-                .with_file(file.clone())
-                .with_span(version_span(&file))
-                .with_pointer("/version")
-                .with_help("use the score-gen release that wrote this state, or delete the file"))
+        // One parse on the happy path; the version probe (a second parse) only explains a
+        // failure or an unsupported version.
+        let mut state: State = match parse::<State>(&file, text) {
+            Ok(state) if (MIN_STATE_VERSION..=STATE_VERSION).contains(&state.version) => state,
+            parsed => {
+                check_version(name, &file, text)?;
+                parsed?
             }
-            Some(other) => {
-                return Err(Diagnostic::new(
-                    Code::StateInvalid,
-                    format!("state file {name}: version must be an integer, found {other}"),
-                )
-                .with_file(file.clone())
-                .with_span(version_span(&file))
-                .with_pointer("/version"))
-            }
-            None => {
-                return Err(Diagnostic::new(
-                    Code::StateInvalid,
-                    format!("{name} is not a score-gen state file: it has no `version`"),
-                )
-                .with_file(file)
-                .with_help("state files are written by `score-gen init` and `score-gen generate`"))
-            }
-        }
-        let mut state: State = parse(&file, text)?;
+        };
         // Migration 1 → 2: the keys of version 1 are a subset of version 2's; its workloads have
         // no stored document and are read again from their files on the next run.
         state.version = STATE_VERSION;
@@ -296,6 +268,49 @@ impl State {
         }
         Ok(state)
     }
+}
+
+/// The error for a state whose `version` is missing, not an integer, or not one this build
+/// reads; `Ok` when the version is fine (the state's problem is elsewhere).
+#[allow(clippy::result_large_err)]
+fn check_version(name: &str, file: &Arc<SourceFile>, text: &str) -> Result<(), Diagnostic> {
+    let probe: VersionProbe = parse(file, text)?;
+    match probe.version {
+            Some(Value::Number(n))
+                if n.as_u64().is_some_and(|v| {
+                    (u64::from(MIN_STATE_VERSION)..=u64::from(STATE_VERSION)).contains(&v)
+                }) => {}
+            Some(Value::Number(n)) => {
+                return Err(Diagnostic::new(
+                    Code::StateUnsupportedVersion,
+                    format!(
+                        "unsupported state version {n} in {name}; this score-gen reads versions {MIN_STATE_VERSION} to {STATE_VERSION}"
+                    ),
+                )
+                .with_file(file.clone())
+                .with_span(version_span(file))
+                .with_pointer("/version")
+                .with_help("use the score-gen release that wrote this state, or delete the file"))
+            }
+            Some(other) => {
+                return Err(Diagnostic::new(
+                    Code::StateInvalid,
+                    format!("state file {name}: version must be an integer, found {other}"),
+                )
+                .with_file(file.clone())
+                .with_span(version_span(file))
+                .with_pointer("/version"))
+            }
+            None => {
+                return Err(Diagnostic::new(
+                    Code::StateInvalid,
+                    format!("{name} is not a score-gen state file: it has no `version`"),
+                )
+                .with_file(file.clone())
+                .with_help("state files are written by `score-gen init` and `score-gen generate`"))
+            }
+        }
+    Ok(())
 }
 
 /// The fewest characters a seed read from a state file may have (score-gen writes 32 hex

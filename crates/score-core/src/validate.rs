@@ -58,6 +58,9 @@ pub struct Issue {
     /// The exact text at fault inside the value (a `${...}` placeholder), so the caller can
     /// underline just that part of a longer string or block.
     pub needle: Option<String>,
+    /// The one likely intended text for `needle` (or for the key, with `on_key`): a near-miss
+    /// resource or container name, the basis of a machine-applicable fix (spec/fixes.md).
+    pub replacement: Option<String>,
 }
 
 impl Issue {
@@ -69,7 +72,14 @@ impl Issue {
             help: Some(help.into()),
             on_key: false,
             needle: None,
+            replacement: None,
         }
+    }
+
+    /// The likely intended text (see [`Issue::replacement`]).
+    fn replace_with(mut self, text: Option<String>) -> Self {
+        self.replacement = text;
+        self
     }
 
     /// Underlines `text` within the value when the caller can find it there.
@@ -143,6 +153,7 @@ fn check_variable_names_and_volume_sources(doc: &Value, issues: &mut Vec<Issue>)
 ///     help: None,
 ///     on_key: false,
 ///     needle: None,
+///     replacement: None,
 /// };
 /// assert_eq!(format_go(&[i("a"), i("b")]), "validating workload:\n    a\n    b");
 /// ```
@@ -347,6 +358,15 @@ fn check_placeholders(doc: &Value, issues: &mut Vec<Issue>) {
                 "resources" => {
                     let name = parts[1].as_str();
                     if !declared.contains(name) {
+                        let near = crate::schema::closest(name, declared.iter().copied());
+                        let mean = near
+                            .map(|n| format!("did you mean `{n}`? "))
+                            .unwrap_or_default();
+                        let fixed = near.map(|n| {
+                            let mut p = parts.clone();
+                            p[1] = n.to_string();
+                            format!("${{{}}}", p.join("."))
+                        });
                         issues.push(Issue::new(
                             Code::ValidatePlaceholderUnknownResource,
                             pointer.clone(),
@@ -354,9 +374,11 @@ fn check_placeholders(doc: &Value, issues: &mut Vec<Issue>) {
                                 "placeholder ${{{r}}} does not resolve to a resource, no resource with name \"{name}\""
                             ),
                             format!(
-                                "declare it under `resources:` or fix the name; {declared_list}"
+                                "{mean}declare it under `resources:` or fix the name; {declared_list}"
                             ),
-                        ).at_text(format!("${{{r}}}")));
+                        ).at_text(format!("${{{r}}}"))
+                        // Only when the reference reads back the same after the rename.
+                        .replace_with(fixed.filter(|_| parts.iter().all(|p| !p.contains('.')))));
                     }
                 }
                 "metadata" => {}
@@ -368,9 +390,21 @@ fn check_placeholders(doc: &Value, issues: &mut Vec<Issue>) {
                             "did you mean `{}`? The first element is case-sensitive",
                             first.to_ascii_lowercase()
                         )
+                    } else if let Some(near) =
+                        crate::schema::closest(first, ["metadata", "resources"].into_iter())
+                    {
+                        format!("did you mean `{near}`? A placeholder starts with `metadata` or `resources`")
                     } else {
                         "a placeholder starts with `metadata` or `resources`; write `$${...}` for a literal `${...}`".to_string()
                     };
+                    let fixed =
+                        crate::schema::closest(first, ["metadata", "resources"].into_iter())
+                            .filter(|_| parts.iter().all(|p| !p.contains('.')))
+                            .map(|n| {
+                                let mut p = parts.clone();
+                                p[0] = n.to_string();
+                                format!("${{{}}}", p.join("."))
+                            });
                     issues.push(
                         Issue::new(
                             Code::ValidatePlaceholderUnsupported,
@@ -380,7 +414,8 @@ fn check_placeholders(doc: &Value, issues: &mut Vec<Issue>) {
                             ),
                             hint,
                         )
-                        .at_text(format!("${{{r}}}")),
+                        .at_text(format!("${{{r}}}"))
+                        .replace_with(fixed),
                     );
                 }
             }
@@ -421,9 +456,23 @@ fn check_before(doc: &Value, issues: &mut Vec<Issue>) {
                         format!(
                             "container \"{cname}\" before refers to unknown container \"{dep}\""
                         ),
-                        format!("containers in this workload: {}", names.join(", ")),
+                        match crate::schema::closest(
+                            dep,
+                            names.iter().copied().filter(|n| *n != cname),
+                        ) {
+                            Some(n) => format!(
+                                "did you mean `{n}`? containers in this workload: {}",
+                                names.join(", ")
+                            ),
+                            None => format!("containers in this workload: {}", names.join(", ")),
+                        },
                     )
-                    .at_key(),
+                    .at_key()
+                    .replace_with(
+                        crate::schema::closest(dep, names.iter().copied().filter(|n| *n != cname))
+                            .filter(|n| !before.contains_key(*n))
+                            .map(str::to_string),
+                    ),
                 );
             } else {
                 edges.entry(cname.as_str()).or_default().push(dep.as_str());

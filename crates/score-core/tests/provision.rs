@@ -490,6 +490,41 @@ fn undefined_in_a_target_section_only_fails_for_that_target() {
 }
 
 #[test]
+fn encode_secret_ref_is_score_k8s_only() {
+    // score-compose parses sections with sprig alone, so such a section fails there; the same
+    // file works for k8s (and a section that does not use it works for both).
+    let text = "- uri: template://x\n  type: t\n  outputs: |\n    a: {{ encodeSecretRef \"s\" \"k\" }}\n- uri: template://y\n  type: u\n  outputs: |\n    a: 1\n";
+    let set = ProvisionerSet::load(&[("p.yaml".into(), text.into(), None)]).unwrap();
+    let i = ProvisionInput::new(uid("w", "r", "t", None, None), "s");
+    let out = run(&set, &i, "k8s", &ProvisionOptions::default()).unwrap();
+    assert_eq!(out.outputs["a"], json!("🔐💬s_k💬🔐"));
+    let d = run(&set, &i, "compose", &ProvisionOptions::default()).unwrap_err();
+    assert_eq!(d.code, Code::ProvisionTemplateSyntax, "{}", d.message);
+    assert!(
+        d.message
+            .contains("function \"encodeSecretRef\" not defined"),
+        "{}",
+        d.message
+    );
+    let j = ProvisionInput::new(uid("w", "r2", "u", None, None), "s");
+    assert!(run(&set, &j, "compose", &ProvisionOptions::default()).is_ok());
+}
+
+#[test]
+fn rendered_go_sections_read_numbers_as_yaml_v3() {
+    // yaml.v3 into interface{}: 0644 is octal 420, 0x1F is 31, yes stays a string; a minijinja
+    // entry keeps its own documented rules.
+    let text = "- uri: template://x\n  type: t\n  outputs: |\n    mode: 0644\n    hex: 0x1F\n    ok: yes\n    t: true\n    f: 08\n";
+    let set = ProvisionerSet::load(&[("p.yaml".into(), text.into(), None)]).unwrap();
+    let i = ProvisionInput::new(uid("w", "r", "t", None, None), "s");
+    let out = run(&set, &i, "k8s", &ProvisionOptions::default()).unwrap();
+    assert_eq!(
+        Value::Object(out.outputs),
+        json!({"mode": 420, "hex": 31, "ok": "yes", "t": true, "f": 8.0})
+    );
+}
+
+#[test]
 fn fuel_exhaustion_is_an_error() {
     let set = templates();
     let i = ProvisionInput::new(uid("w", "x", "loop", None, None), "s");

@@ -171,6 +171,15 @@ fn unknown_version_is_a_clear_error() {
         "unsupported state version 3 in s.yaml; this score-gen reads versions 1 to 2"
     );
     assert_eq!(d.span.unwrap().line, 2);
+    // A newer version's keys: the version is the error, not the unknown key.
+    let d = State::from_yaml("s.yaml", "version: 3\nseed: ab\nshards: [a]\n").unwrap_err();
+    assert!(
+        d.message.starts_with("unsupported state version 3"),
+        "{}",
+        d.message
+    );
+    let d = State::from_yaml("s.yaml", "seed: ab\nshards: [a]\n").unwrap_err();
+    assert!(d.message.contains("it has no `version`"), "{}", d.message);
     let d = State::from_yaml("s.yaml", "version: one\nseed: ab\n").unwrap_err();
     assert!(
         d.message.contains("version must be an integer"),

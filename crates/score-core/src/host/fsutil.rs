@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use tempfile::NamedTempFile;
+use tempfile::{NamedTempFile, TempPath};
 
 /// Mode for files that did not exist before: what a plain `File::create` gives, `0666` less the
 /// process's umask (`0644` under the usual 022; `0600` under 077, for users who keep generated
@@ -66,6 +66,9 @@ fn umask() -> u32 {
 /// assert_eq!(std::fs::read_to_string(&p).unwrap(), "services: {}\n");
 /// ```
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    if holds(path, bytes, None) {
+        return Ok(());
+    }
     let staged = stage(path, bytes, None)?;
     commit(staged, path)?;
     sync_parent(path);
@@ -75,6 +78,9 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> io::Result<()> {
 /// Like [`atomic_write`] but the file gets exactly `mode` (Unix permission bits), e.g. `0o600`
 /// for files that may hold secrets. On other platforms `mode` is ignored.
 pub(crate) fn atomic_write_mode(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
+    if holds(path, bytes, Some(mode)) {
+        return Ok(());
+    }
     let staged = stage(path, bytes, Some(mode))?;
     commit(staged, path)?;
     sync_parent(path);
@@ -88,6 +94,10 @@ pub(crate) fn atomic_write_mode(path: &Path, bytes: &[u8], mode: u32) -> io::Res
 /// and the previous files are untouched. The renames themselves are individually atomic but not
 /// as a group: an OS error *during* the rename phase (after every byte was safely written) can
 /// leave some files new and some old; that window is a few `rename(2)` calls long.
+///
+/// A file that already holds exactly its new bytes is left alone (not rewritten, its mtime
+/// kept), so regenerating an unchanged project writes nothing. At most [`OPEN_AT_ONCE`] temp
+/// files are open at any time, whatever the batch's size.
 ///
 /// ```
 /// use std::path::PathBuf;
@@ -104,28 +114,123 @@ pub fn atomic_write_all(files: &[(PathBuf, Vec<u8>)]) -> io::Result<()> {
         let path = path.display().to_string();
         move |e: io::Error| io::Error::new(e.kind(), format!("{path}: {e}"))
     };
-    // Write every temp file first and sync them after: the file system can then flush them
-    // together (one journal commit on ext4) instead of one file per round trip. Every file's
-    // data is on disk before the first rename, as with one-at-a-time writes.
-    let mut staged = Vec::with_capacity(files.len());
-    for (path, bytes) in files {
-        // An early return drops the already staged temp files, which deletes them.
-        let tmp = stage_unsynced(path, bytes, None).map_err(with_path(path))?;
-        staged.push((tmp, path));
-    }
-    for (tmp, path) in &staged {
-        tmp.as_file().sync_all().map_err(with_path(path))?;
+    let changed: Vec<&(PathBuf, Vec<u8>)> = files
+        .iter()
+        .filter(|(path, bytes)| !holds(path, bytes, None))
+        .collect();
+    // Files are staged in groups of at most OPEN_AT_ONCE: a group's temp files are written, then
+    // synced together (concurrently, so the file system flushes them in a few journal commits
+    // instead of one per file), then closed. Only the group's descriptors are ever open, so a
+    // batch of any size stays under the process's open-file limit. Every file's data is on disk
+    // before the first rename.
+    let mut staged: Vec<(TempPath, &Path)> = Vec::with_capacity(changed.len());
+    for group in changed.chunks(OPEN_AT_ONCE) {
+        let mut open = Vec::with_capacity(group.len());
+        for (path, bytes) in group.iter().copied() {
+            // An early return drops the already staged temp files, which deletes them.
+            let tmp = stage_unsynced(path, bytes, None).map_err(with_path(path))?;
+            open.push((tmp, path.as_path()));
+        }
+        concurrently(&open, |(tmp, path)| {
+            tmp.as_file().sync_all().map_err(with_path(path))
+        })?;
+        // Closing the descriptor keeps the temp file (deleted when its TempPath is dropped).
+        staged.extend(
+            open.into_iter()
+                .map(|(tmp, path)| (tmp.into_temp_path(), path)),
+        );
     }
     // Each directory's entries are synced once, after all its renames.
     let mut dirs = std::collections::BTreeSet::new();
     for (tmp, path) in staged {
-        commit(tmp, path).map_err(with_path(path))?;
+        tmp.persist(path).map_err(|e| with_path(path)(e.error))?;
         dirs.insert(parent_dir(path));
     }
-    for dir in dirs {
-        sync_dir(dir);
+    let dirs: Vec<&Path> = dirs.into_iter().collect();
+    for group in dirs.chunks(OPEN_AT_ONCE) {
+        // Best effort, as in sync_parent: the data is already safe in the renamed files.
+        let _ = concurrently(group, |dir| {
+            sync_dir(dir);
+            Ok(())
+        });
     }
     Ok(())
+}
+
+/// How many temp files [`atomic_write_all`] holds open at once: well under the smallest usual
+/// open-file limit (macOS's 256), with room for the rest of the process.
+pub const OPEN_AT_ONCE: usize = 64;
+
+/// Threads that wait in `fsync` together: concurrent syncs on one file system share its journal
+/// commits (ext4, XFS), where one-by-one syncs pay a commit (a device flush) each.
+const SYNC_THREADS: usize = 16;
+
+/// Runs `f` on every item, spread over up to [`SYNC_THREADS`] threads (in this thread if one
+/// cannot be started); the first error wins.
+fn concurrently<T: Sync>(items: &[T], f: impl Fn(&T) -> io::Result<()> + Sync) -> io::Result<()> {
+    if items.len() <= 1 {
+        return items.iter().try_for_each(&f);
+    }
+    let per_thread = items.len().div_ceil(SYNC_THREADS);
+    let f = &f;
+    thread::scope(|s| {
+        let mut handles = Vec::new();
+        let mut result = Ok(());
+        for chunk in items.chunks(per_thread) {
+            match thread::Builder::new().spawn_scoped(s, move || chunk.iter().try_for_each(f)) {
+                Ok(h) => handles.push(h),
+                Err(_) => result = result.and_then(|()| chunk.iter().try_for_each(f)),
+            }
+        }
+        for h in handles {
+            let r = h
+                .join()
+                .unwrap_or_else(|_| Err(io::Error::other("a sync thread panicked")));
+            result = result.and(r);
+        }
+        result
+    })
+}
+
+/// Whether `path` is a regular file (not a link) that already holds exactly `bytes` (and, when
+/// given, has exactly the permission bits `mode`): writing it again would change nothing.
+fn holds(path: &Path, bytes: &[u8], mode: Option<u32>) -> bool {
+    use std::io::Read;
+    // Only a regular file is opened (a device's open may act; a FIFO's would wait).
+    if !std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file()) {
+        return false;
+    }
+    let mut options = OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(
+        &mut options,
+        libc::O_NOFOLLOW | libc::O_NONBLOCK,
+    );
+    let Ok(file) = options.open(path) else {
+        return false;
+    };
+    let Ok(meta) = file.metadata() else {
+        return false;
+    };
+    if !meta.is_file() || meta.len() != bytes.len() as u64 {
+        return false;
+    }
+    #[cfg(unix)]
+    if let Some(mode) = mode {
+        use std::os::unix::fs::PermissionsExt;
+        if meta.permissions().mode() & 0o7777 != mode {
+            return false;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    // One byte more than expected is read, so a file that grew since the stat is caught.
+    let mut current = Vec::with_capacity(bytes.len() + 1);
+    match file.take(bytes.len() as u64 + 1).read_to_end(&mut current) {
+        Ok(_) => current == bytes,
+        Err(_) => false,
+    }
 }
 
 /// Refuses a write to `path` that would pass through a symbolic link at or below `root` (the
@@ -461,6 +566,84 @@ pub fn same_file(a: &Path, b: &Path) -> bool {
     match (a.canonicalize(), b.canonicalize()) {
         (Ok(x), Ok(y)) => x == y,
         _ => false,
+    }
+}
+
+/// The files a run reads, as a set that tells in one lookup whether a path names one of them:
+/// the same device and inode on Unix (the same canonical path elsewhere) for a file that exists,
+/// or the same lexical absolute path (for one the run creates before its outputs, such as a first
+/// run's state file). Built once per run, so checking every output against every input costs
+/// one `stat` per output.
+///
+/// ```
+/// use score_core::host::fsutil::FileSet;
+/// let dir = tempfile::tempdir().unwrap();
+/// let a = dir.path().join("score.yaml");
+/// std::fs::write(&a, "x").unwrap();
+/// let missing = dir.path().join("state.yaml");
+/// let set = FileSet::new([a.clone(), missing.clone()]);
+/// assert_eq!(set.find(&dir.path().join("./score.yaml")), Some(a.as_path()));
+/// assert_eq!(set.find(&dir.path().join("x/../state.yaml")), Some(missing.as_path()));
+/// assert_eq!(set.find(&dir.path().join("other.yaml")), None);
+/// ```
+#[derive(Debug, Default)]
+pub struct FileSet {
+    files: std::collections::HashMap<FileId, PathBuf>,
+    names: std::collections::HashMap<PathBuf, PathBuf>,
+}
+
+#[cfg(unix)]
+type FileId = (u64, u64);
+#[cfg(not(unix))]
+type FileId = PathBuf;
+
+fn file_id(path: &Path) -> Option<FileId> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+    }
+    #[cfg(not(unix))]
+    path.canonicalize().ok()
+}
+
+/// `path` made absolute (against the working directory) and lexical.
+fn absolute_lexical(path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        lexical(path)
+    } else {
+        lexical(&std::env::current_dir().unwrap_or_default().join(path))
+    }
+}
+
+impl FileSet {
+    /// The set of `paths`.
+    pub fn new(paths: impl IntoIterator<Item = PathBuf>) -> FileSet {
+        let mut set = FileSet::default();
+        for p in paths {
+            set.insert(p);
+        }
+        set
+    }
+
+    /// Adds `path`; the first path given for a file is the one [`FileSet::find`] names.
+    pub fn insert(&mut self, path: PathBuf) {
+        if let Some(id) = file_id(&path) {
+            self.files.entry(id).or_insert_with(|| path.clone());
+        }
+        self.names.entry(absolute_lexical(&path)).or_insert(path);
+    }
+
+    /// The input that `path` names, if any.
+    pub fn find(&self, path: &Path) -> Option<&Path> {
+        if self.names.is_empty() {
+            return None;
+        }
+        let by_id = || file_id(path).and_then(|id| self.files.get(&id));
+        self.names
+            .get(&absolute_lexical(path))
+            .or_else(by_id)
+            .map(PathBuf::as_path)
     }
 }
 

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
-use super::gotemplate::{Flavor, GoTemplate};
+use super::gotemplate::{functions, Flavor, GoTemplate};
 use super::template::{self, ErrorSite, SectionTemplate, Templates};
 use crate::diag::{describe_type, Code, Diagnostic, SourceFile, Span};
 use crate::uid::ResourceUid;
@@ -128,6 +128,10 @@ pub(crate) struct GoSection {
     pub text: Arc<str>,
     /// 1-based line of the first template line in the file.
     pub first_line: usize,
+    /// Go's parse error for this text under score-compose's functions (sprig only), when the
+    /// text parses only with score-k8s's `encodeSecretRef`: rendering it for any other target
+    /// fails with it, as score-compose fails to parse such a section.
+    pub k8s_only: Option<String>,
 }
 
 /// The compiled sections of a Go-template entry.
@@ -1103,7 +1107,7 @@ impl EntryCx<'_> {
             .matches('\n')
             .count();
         let first_line = first_line + skipped;
-        let template = GoTemplate::parse(trimmed, Flavor::K8s, Some(&GO_DATA_FIELDS))
+        let template = GoTemplate::parse(trimmed, functions(Flavor::K8s), Some(&GO_DATA_FIELDS))
             .map_err(|e| {
                 let line = first_line + e.line.unwrap_or(1) - 1;
                 let mut d = Diagnostic::new(
@@ -1126,10 +1130,18 @@ impl EntryCx<'_> {
                 }
                 d
             })?;
+        let k8s_only = if trimmed.contains("encodeSecretRef") {
+            GoTemplate::parse(trimmed, functions(Flavor::Compose), Some(&GO_DATA_FIELDS))
+                .err()
+                .map(|e| e.message)
+        } else {
+            None
+        };
         Ok(GoSection {
             text: Arc::from(trimmed),
             template: Arc::new(template),
             first_line,
+            k8s_only,
         })
     }
 }

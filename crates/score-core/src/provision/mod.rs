@@ -487,40 +487,50 @@ fn entry_diag(code: Code, p: &Provisioner, msg: String) -> Diagnostic {
 }
 
 fn check_params(p: &Provisioner, input: &ProvisionInput) -> Result<(), Diagnostic> {
-    let Some(supported) = &p.supported_params else {
-        return Ok(());
-    };
-    let bad: Vec<&str> = input
-        .params
-        .keys()
+    match unsupported_params(p, &input.uid, input.params.keys().map(String::as_str)) {
+        Some(d) => Err(d),
+        None => Ok(()),
+    }
+}
+
+/// The [`Code::ProvisionUnsupportedParam`] diagnostic (at the provisioner entry) for the params
+/// of `uid` that `p` does not list in `supported_params`, if any.
+pub(crate) fn unsupported_params<'a>(
+    p: &Provisioner,
+    uid: &crate::ResourceUid,
+    params: impl Iterator<Item = &'a str>,
+) -> Option<Diagnostic> {
+    let supported = p.supported_params.as_ref()?;
+    let bad: Vec<&str> = params
         .filter(|k| !supported.iter().any(|s| s == *k))
-        .map(String::as_str)
         .collect();
     if bad.is_empty() {
-        return Ok(());
+        return None;
     }
-    Err(entry_diag(
-        Code::ProvisionUnsupportedParam,
-        p,
-        format!(
-            "resource '{}': provisioner '{}' does not support param(s) {}",
-            input.uid,
-            p.uri,
-            quoted_list(&bad)
-        ),
-    )
-    .with_help(if supported.is_empty() {
-        "this provisioner takes no params".to_string()
-    } else {
-        format!(
-            "supported params: {}",
-            supported
-                .iter()
-                .map(String::as_str)
-                .collect::<Vec<_>>()
-                .join(", ")
+    Some(
+        entry_diag(
+            Code::ProvisionUnsupportedParam,
+            p,
+            format!(
+                "resource '{}': provisioner '{}' does not support param(s) {}",
+                uid,
+                p.uri,
+                quoted_list(&bad)
+            ),
         )
-    }))
+        .with_help(if supported.is_empty() {
+            "this provisioner takes no params".to_string()
+        } else {
+            format!(
+                "supported params: {}",
+                supported
+                    .iter()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }),
+    )
 }
 
 fn render_all(
@@ -606,7 +616,7 @@ fn render_all(
 /// mapping with their Go field names (spec/provisioners.md, "Go-template entries"), held as the
 /// engine's values so each section's render shares them (only `Init`, `State` and `Shared`
 /// change between sections).
-struct GoData(std::collections::BTreeMap<Arc<str>, gotmpl::Value>);
+struct GoData(std::collections::BTreeMap<Arc<str>, gotemplate::Value>);
 
 impl GoData {
     fn new(input: &ProvisionInput) -> Self {
@@ -618,10 +628,10 @@ impl GoData {
                 .unwrap_or_default()
                 .to_string()
         };
-        let string = |s: String| gotmpl::Value::String(s.into());
+        let string = |s: String| gotemplate::Value::String(s.into());
         let object = |m: &Map<String, Value>| gotemplate::to_value(&Value::Object(m.clone()));
         let mut d = std::collections::BTreeMap::new();
-        let mut put = |k: &str, v: gotmpl::Value| {
+        let mut put = |k: &str, v: gotemplate::Value| {
             d.insert(Arc::<str>::from(k), v);
         };
         put("Guid", string(input.guid()));
@@ -650,8 +660,8 @@ impl GoData {
         self.0.insert(Arc::from(key), gotemplate::to_value(value));
     }
 
-    fn value(&self) -> gotmpl::Value {
-        gotmpl::Value::Map(Arc::new(self.0.clone()))
+    fn value(&self) -> gotemplate::Value {
+        gotemplate::Value::Map(Arc::new(self.0.clone()))
     }
 }
 
@@ -659,9 +669,9 @@ impl GoData {
 /// as the engine's value. The map is the same for every resource of a project and O(workloads)
 /// large, so the last conversion is kept (per thread) and reused while the caller's `Arc` is the
 /// same.
-fn go_workload_services(services: &Arc<Value>) -> gotmpl::Value {
+fn go_workload_services(services: &Arc<Value>) -> gotemplate::Value {
     thread_local! {
-        static LAST: std::cell::RefCell<Option<(Arc<Value>, gotmpl::Value)>> =
+        static LAST: std::cell::RefCell<Option<(Arc<Value>, gotemplate::Value)>> =
             const { std::cell::RefCell::new(None) };
     }
     if let Some(v) = LAST.with(|l| {
@@ -730,7 +740,7 @@ fn render_go(
         let Some(section) = g.core.get(name) else {
             continue;
         };
-        let value = render_go_section(p, section, name, &data, input, opts)?;
+        let value = render_go_section(p, section, name, &data, input, target, opts)?;
         warn_no_value(p, section, name, input, value.as_ref(), &mut out.warnings);
         let map = core_map(value).map_err(|m| go_section_diag(p, section, name, m))?;
         match name {
@@ -759,7 +769,7 @@ fn render_go(
     if let Some(sections) = g.targets.get(target) {
         for (name, section) in sections {
             let label = format!("{target}.{name}");
-            let Some(v) = render_go_section(p, section, &label, &data, input, opts)? else {
+            let Some(v) = render_go_section(p, section, &label, &data, input, target, opts)? else {
                 continue;
             };
             warn_no_value(p, section, &label, input, Some(&v), &mut out.warnings);
@@ -893,8 +903,20 @@ fn render_go_section(
     label: &str,
     data: &GoData,
     input: &ProvisionInput,
+    target: &str,
     opts: &ProvisionOptions,
 ) -> Result<Option<Value>, Diagnostic> {
+    if let Some(e) = section.k8s_only.as_deref().filter(|_| target != "k8s") {
+        // score-compose parses the section with sprig alone (`encodeSecretRef` is score-k8s's).
+        let mut d = go_section_diag(
+            p,
+            section,
+            label,
+            format!("Go template syntax error for target '{target}': {e} (encodeSecretRef is a score-k8s function)"),
+        );
+        d.code = Code::ProvisionTemplateSyntax;
+        return Err(d);
+    }
     let key = input.rand_key(label);
     let ctx = gotemplate::RenderContext {
         random_key: key.as_bytes(),
@@ -925,7 +947,8 @@ fn render_go_section(
     if text.trim().is_empty() {
         return Ok(None);
     }
-    crate::yaml::parse_section(&text).map_err(|e| not_yaml(p, section.first_line, label, &e, &text))
+    crate::yaml::parse_go_section(&text)
+        .map_err(|e| not_yaml(p, section.first_line, label, &e, &text))
 }
 
 fn go_section_diag(p: &Provisioner, section: &GoSection, label: &str, msg: String) -> Diagnostic {

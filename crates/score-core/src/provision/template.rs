@@ -314,6 +314,14 @@ pub(crate) fn template_diagnostic(
     if let Some(s) = span {
         d = d.with_span(s);
     }
+    // A syntax error's own byte range in the template, mapped into the file: the token the
+    // parser stopped at, not the whole line.
+    if err.kind() == ErrorKind::SyntaxError {
+        if let Some(s) = precise_span(err, site) {
+            d = d.with_span(s);
+        }
+        d = d.with_help(syntax_help(&reason));
+    }
     if err.kind() == ErrorKind::SyntaxError && reason.contains("expected end of") {
         // The parser reached the end of the section inside a block: the place to edit is the
         // block's opening tag.
@@ -338,6 +346,40 @@ pub(crate) fn template_diagnostic(
         d = d.with_help(h);
     }
     d
+}
+
+/// The file span of a minijinja error's byte range in its template (block scalars are mapped
+/// line by line, so the range must lie on one template line).
+fn precise_span(err: &minijinja::Error, site: &ErrorSite<'_>) -> Option<Span> {
+    let range = err.range()?;
+    let text = err.template_source()?;
+    let before = text.get(..range.start)?;
+    let tline = before.matches('\n').count() + 1;
+    let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1);
+    let start = template_point_span(site.file, site.first_line, text, tline, col + 1)?;
+    let line_rest = text[range.start..].split('\n').next().unwrap_or("");
+    let len = (range.end - range.start).min(line_rest.len()).max(1);
+    let len = if start.offset + len <= site.file.text.len()
+        && site.file.text.is_char_boundary(start.offset + len)
+    {
+        len
+    } else {
+        start.len
+    };
+    Some(Span::new(start.offset, len, start.line, start.column))
+}
+
+/// Help for a minijinja syntax error, by what the parser expected.
+fn syntax_help(reason: &str) -> String {
+    if reason.contains("end of variable block") {
+        "close the expression with `}}`: `{{ value }}`".into()
+    } else if reason.contains("end of block") {
+        "close the tag with `%}`: `{% if x %}`".into()
+    } else if reason.contains("unknown filter") || reason.contains("unknown function") {
+        "see spec/provisioners.md for the filters and functions templates may use".into()
+    } else {
+        "the section is a minijinja (Jinja2) template: `{{ expr }}` for values, `{% tag %}` for logic; write `{{ \"{{\" }}` for a literal `{{`".into()
+    }
 }
 
 /// The innermost block tag (`if`, `for`, `macro`, ...) opened and not closed in lines

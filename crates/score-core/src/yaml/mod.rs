@@ -43,6 +43,7 @@ use crate::diag::{Code, Diagnostic, SourceFile, Span};
 
 mod events;
 mod fast;
+mod gov3;
 mod simple;
 
 /// A parsed Score (or provisioner) file: its source, its value and where each value came from.
@@ -215,6 +216,23 @@ pub(crate) fn parse_section(text: &str) -> Result<Option<Value>, String> {
     let options = serde_saphyr::options! { with_snippet: false };
     let v: Value = serde_saphyr::from_str_with_options(text, options).map_err(|e| e.to_string())?;
     Ok(Some(v))
+}
+
+/// Parses a rendered Go-template section as Go's yaml.v3 decodes it into `interface{}` (as
+/// score-compose and score-k8s do; see `gov3.rs`): `0644` is 420, `yes` a string. Empty (or
+/// comment-only) text is `None`; what JSON cannot hold (`.inf`, custom tags, several documents)
+/// is read by [`parse_section`].
+pub(crate) fn parse_go_section(text: &str) -> Result<Option<Value>, String> {
+    if text
+        .lines()
+        .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+    {
+        return Ok(None);
+    }
+    match gov3::parse(text)? {
+        Some(v) => Ok(Some(v)),
+        None => parse_section(text),
+    }
 }
 
 /// One YAML value as written on a command line (`--override-property PATH=VALUE`): YAML 1.2

@@ -9,5 +9,6 @@ mod common;
 
 mod acceptance;
 mod emit;
+mod octal;
 mod patch;
 mod reference;

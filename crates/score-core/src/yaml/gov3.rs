@@ -1,0 +1,492 @@
+//! The reader for rendered Go-template sections: YAML decoded exactly as Go's `gopkg.in/yaml.v3`
+//! decodes it into an `interface{}`, which is what score-compose's and score-k8s's template
+//! provisioners do with a rendered section (`yaml.Unmarshal(out, &intermediate)`).
+//!
+//! The differences from serde-saphyr's reading (which our minijinja sections keep):
+//!
+//! | plain scalar | yaml.v3 | serde-saphyr |
+//! |---|---|---|
+//! | `0644`, `010` (a leading zero) | octal integer: 420, 8 | decimal |
+//! | `0x1F`, `0o17`, `0b101`, `1_000`, `+5` | integers 31, 15, 5, 1000, 5 | various |
+//! | `08`, `09.5` (not octal) | floats 8, 9.5 | |
+//! | `yes`, `no`, `on`, `off`, `y`, `n` | strings | booleans (YAML 1.1) |
+//! | `true`, `True`, `TRUE` (and `false` alike) | booleans; any other spelling is a string | |
+//! | `2024-01-02` | a timestamp (kept as its text, see below) | string |
+//!
+//! Anchors, aliases and merge keys (`<<`) are resolved as yaml.v3 does (a key written in the
+//! mapping wins over a merged one). Tags `!!str`, `!!int`, `!!float`, `!!bool`, `!!null` give
+//! their type. Where the answer is something JSON cannot hold (`.inf`, `.nan`, other tags,
+//! several documents, a collection as a key), the reader declines (`None`) and the caller falls
+//! back to the general reader; a duplicate key is an error, as in yaml.v3.
+//!
+//! Timestamps: yaml.v3 gives a `time.Time`, which the tools later write back as RFC 3339 text;
+//! score-gen keeps the scalar's own text (a documented deviation in spec/gotemplate.md).
+
+use std::collections::HashMap;
+
+use granit_parser::{Event, Parser, ScalarStyle, Tag};
+use serde_json::{Map, Number, Value};
+
+const MAX_DEPTH: usize = 64;
+
+enum Frame {
+    Seq(Vec<Value>, usize),
+    /// A mapping, the key waiting for its value, the keys merged in by `<<` (which written
+    /// keys replace), and the anchor of the mapping.
+    Map {
+        map: Map<String, Value>,
+        key: Option<Key>,
+        merged: Vec<Map<String, Value>>,
+        anchor: usize,
+    },
+}
+
+enum Key {
+    Text(String),
+    Merge,
+}
+
+/// The value of a one-document YAML text as yaml.v3 decodes it into `interface{}`; `Ok(None)`
+/// when JSON cannot say it (the caller decides), `Err` for a duplicate key or a bad alias.
+pub(crate) fn parse(text: &str) -> Result<Option<Value>, String> {
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut root: Option<Value> = None;
+    let mut anchors: HashMap<usize, Value> = HashMap::new();
+    let mut documents = 0;
+    for next in Parser::new_from_str(text) {
+        let Ok((event, span)) = next else {
+            return Ok(None);
+        };
+        let line = span.start.line();
+        let (value, anchor) = match event {
+            Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => continue,
+            Event::DocumentStart(..) => {
+                documents += 1;
+                if documents > 1 {
+                    return Ok(None);
+                }
+                continue;
+            }
+            Event::Alias(id) => match anchors.get(&id) {
+                Some(v) => (v.clone(), 0),
+                None => return Ok(None),
+            },
+            Event::Scalar(text, style, anchor, tag) => {
+                let plain = matches!(style, ScalarStyle::Plain);
+                // A key is its scalar's text (a non-string key is printed back by Go as text).
+                if let Some(Frame::Map {
+                    map,
+                    key: key @ None,
+                    ..
+                }) = stack.last_mut()
+                {
+                    if plain && tag.is_none() && &*text == "<<" {
+                        *key = Some(Key::Merge);
+                        continue;
+                    }
+                    if plain && matches!(&*text, "" | "~" | "null" | "Null" | "NULL") {
+                        return Ok(None);
+                    }
+                    let k = text.into_owned();
+                    if map.contains_key(&k) {
+                        return Err(format!(
+                            "yaml: line {line}: mapping key {k:?} already defined"
+                        ));
+                    }
+                    if anchor != 0 {
+                        anchors.insert(anchor, Value::String(k.clone()));
+                    }
+                    *key = Some(Key::Text(k));
+                    continue;
+                }
+                let Some(v) = scalar(&text, plain, tag.as_deref()) else {
+                    return Ok(None);
+                };
+                (v, anchor)
+            }
+            Event::SequenceStart(_, _, tag) | Event::MappingStart(_, _, tag)
+                if tag.is_some() || stack.len() >= MAX_DEPTH =>
+            {
+                return Ok(None);
+            }
+            Event::SequenceStart(_, anchor, _) => {
+                if let Some(Frame::Map { key: None, .. }) = stack.last() {
+                    return Ok(None);
+                }
+                stack.push(Frame::Seq(Vec::new(), anchor));
+                continue;
+            }
+            Event::MappingStart(_, anchor, _) => {
+                if let Some(Frame::Map { key: None, .. }) = stack.last() {
+                    return Ok(None);
+                }
+                stack.push(Frame::Map {
+                    map: Map::new(),
+                    key: None,
+                    merged: Vec::new(),
+                    anchor,
+                });
+                continue;
+            }
+            Event::SequenceEnd => match stack.pop() {
+                Some(Frame::Seq(items, anchor)) => (Value::Array(items), anchor),
+                _ => return Ok(None),
+            },
+            Event::MappingEnd => match stack.pop() {
+                Some(Frame::Map {
+                    map,
+                    key: None,
+                    merged,
+                    anchor,
+                }) => (Value::Object(with_merged(map, merged)), anchor),
+                _ => return Ok(None),
+            },
+            // Comments and anything else the parser may report carry no value.
+            #[allow(unreachable_patterns)]
+            _ => continue,
+        };
+        if anchor != 0 {
+            anchors.insert(anchor, value.clone());
+        }
+        match stack.last_mut() {
+            None => {
+                if root.is_some() {
+                    return Ok(None);
+                }
+                root = Some(value);
+            }
+            Some(Frame::Seq(items, _)) => items.push(value),
+            Some(Frame::Map {
+                map, key, merged, ..
+            }) => match key.take() {
+                Some(Key::Text(k)) => {
+                    map.insert(k, value);
+                }
+                Some(Key::Merge) => match value {
+                    Value::Object(m) => merged.push(m),
+                    // A list of mappings: the earlier ones win (yaml.v3).
+                    Value::Array(items) => {
+                        let mut maps = Vec::new();
+                        for i in items {
+                            match i {
+                                Value::Object(m) => maps.push(m),
+                                _ => {
+                                    return Err(format!(
+                                        "yaml: line {line}: map merge requires map or sequence of maps as the value"
+                                    ))
+                                }
+                            }
+                        }
+                        merged.extend(maps.into_iter().rev());
+                    }
+                    _ => {
+                        return Err(format!(
+                            "yaml: line {line}: map merge requires map or sequence of maps as the value"
+                        ))
+                    }
+                },
+                None => return Ok(None),
+            },
+        }
+    }
+    if !stack.is_empty() {
+        return Ok(None);
+    }
+    Ok(root)
+}
+
+/// A mapping with the maps `<<` merged into it: written keys keep their value and position,
+/// merged keys not written come first in merge order (a later merge overrides an earlier one).
+fn with_merged(map: Map<String, Value>, merged: Vec<Map<String, Value>>) -> Map<String, Value> {
+    if merged.is_empty() {
+        return map;
+    }
+    let mut out = Map::new();
+    for m in merged {
+        for (k, v) in m {
+            out.insert(k, v);
+        }
+    }
+    for (k, v) in map {
+        out.insert(k, v);
+    }
+    out
+}
+
+/// A scalar's value as yaml.v3 resolves it (`resolve.go`), `None` when JSON has no such value.
+pub(crate) fn scalar(text: &str, plain: bool, tag: Option<&Tag>) -> Option<Value> {
+    let core = |suffix: &str| tag.is_some_and(|t| t.is_yaml_core_schema_tag(suffix));
+    if let Some(t) = tag {
+        if core("str") {
+            return Some(Value::String(text.to_string()));
+        }
+        if !t.is_yaml_core_schema()
+            || !(core("int") || core("float") || core("bool") || core("null"))
+        {
+            return None;
+        }
+        let v = resolve(text)?;
+        // An explicit tag must agree with what the text resolves to (an int is a valid float).
+        let fits = match &v {
+            Value::Null => core("null"),
+            Value::Bool(_) => core("bool"),
+            Value::Number(n) if n.is_f64() => core("float"),
+            Value::Number(n) => {
+                if core("float") {
+                    return Number::from_f64(n.as_f64()?).map(Value::Number);
+                }
+                core("int")
+            }
+            _ => false,
+        };
+        return fits.then_some(v);
+    }
+    if !plain {
+        return Some(Value::String(text.to_string()));
+    }
+    resolve(text)
+}
+
+/// yaml.v3's resolution of an untagged plain scalar.
+fn resolve(t: &str) -> Option<Value> {
+    match t {
+        "" | "~" | "null" | "Null" | "NULL" => return Some(Value::Null),
+        "true" | "True" | "TRUE" => return Some(Value::Bool(true)),
+        "false" | "False" | "FALSE" => return Some(Value::Bool(false)),
+        ".nan" | ".NaN" | ".NAN" | ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF"
+        | "-.inf" | "-.Inf" | "-.INF" => return None,
+        _ => {}
+    }
+    let string = || Some(Value::String(t.to_string()));
+    match t.as_bytes()[0] {
+        // Go's ParseFloat of a text starting with `.`: digits, an exponent, `_` between digits.
+        b'.' if go_float_syntax(t) => match t.replace('_', "").parse::<f64>() {
+            Ok(f) if f.is_finite() => Number::from_f64(f).map(Value::Number),
+            _ => string(),
+        },
+        b'.' => string(),
+        b'0'..=b'9' | b'+' | b'-' => {
+            let plain: String = t.chars().filter(|c| *c != '_').collect();
+            if let Some(i) = go_parse_int(&plain) {
+                return Some(Value::Number(i));
+            }
+            if yaml_style_float(&plain) {
+                return match plain.parse::<f64>() {
+                    Ok(f) if f.is_finite() => Number::from_f64(f).map(Value::Number),
+                    _ => string(),
+                };
+            }
+            string()
+        }
+        _ => string(),
+    }
+}
+
+/// Go's `strconv.ParseInt(s, 0, 64)`, then `ParseUint(s, 0, 64)` (no sign) for larger values.
+fn go_parse_int(s: &str) -> Option<Number> {
+    let (negative, unsigned) = match s.as_bytes().first()? {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let lower = unsigned.to_ascii_lowercase();
+    let (radix, digits) = if let Some(d) = lower.strip_prefix("0x") {
+        (16, d)
+    } else if let Some(d) = lower.strip_prefix("0o") {
+        (8, d)
+    } else if let Some(d) = lower.strip_prefix("0b") {
+        (2, d)
+    } else if lower.len() > 1 && lower.starts_with('0') {
+        (8, &lower[1..])
+    } else {
+        (10, lower.as_str())
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    let magnitude = u128::from_str_radix(digits, radix).ok()?;
+    if negative {
+        let v = i128::try_from(magnitude).ok()?.checked_neg()?;
+        i64::try_from(v).ok().map(Number::from)
+    } else if let Ok(v) = i64::try_from(magnitude) {
+        Some(Number::from(v))
+    } else if s.starts_with('+') {
+        // ParseUint takes no sign.
+        None
+    } else {
+        u64::try_from(magnitude).ok().map(Number::from)
+    }
+}
+
+/// yaml.v3's `yamlStyleFloat`: `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`.
+fn yaml_style_float(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    if i < b.len() && (b[i] == b'-' || b[i] == b'+') {
+        i += 1;
+    }
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while *i < b.len() && b[*i].is_ascii_digit() {
+            *i += 1;
+        }
+        *i - start
+    };
+    if i < b.len() && b[i] == b'.' {
+        i += 1;
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    } else {
+        if digits(&mut i) == 0 {
+            return false;
+        }
+        if i < b.len() && b[i] == b'.' {
+            i += 1;
+            digits(&mut i);
+        }
+    }
+    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
+        i += 1;
+        if i < b.len() && (b[i] == b'-' || b[i] == b'+') {
+            i += 1;
+        }
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
+/// Whether Go's `ParseFloat` reads a text that starts with `.` (`.5`, `.5e3`; `_` only between
+/// digits, as in `.1_0`).
+fn go_float_syntax(t: &str) -> bool {
+    let b = t.as_bytes();
+    for (i, c) in b.iter().enumerate() {
+        if *c == b'_' {
+            let ok =
+                i > 0 && i + 1 < b.len() && b[i - 1].is_ascii_digit() && b[i + 1].is_ascii_digit();
+            if !ok {
+                return false;
+            }
+        }
+    }
+    yaml_style_float(&t.replace('_', ""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// Each row was decoded by Go 1.19 + gopkg.in/yaml.v3 (Debian's
+    /// golang-gopkg-yaml.v3-dev) as `x: SCALAR` into `interface{}`; the JSON is Go's
+    /// `json.Marshal` of the value (`None`: a value JSON cannot hold, which the reader leaves
+    /// to its caller).
+    #[test]
+    fn scalars_resolve_as_yaml_v3_resolves_them() {
+        let rows: &[(&str, Option<Value>)] = &[
+            ("0644", Some(json!(420))),
+            ("010", Some(json!(8))),
+            ("08", Some(json!(8.0))),
+            ("0x1F", Some(json!(31))),
+            ("0X1f", Some(json!(31))),
+            ("0o17", Some(json!(15))),
+            ("0O17", Some(json!(15))),
+            ("0b101", Some(json!(5))),
+            ("-0b101", Some(json!(-5))),
+            ("-0o17", Some(json!(-15))),
+            ("1_000", Some(json!(1000))),
+            ("0_644", Some(json!(420))),
+            ("+5", Some(json!(5))),
+            ("-0", Some(json!(0))),
+            ("0", Some(json!(0))),
+            ("00", Some(json!(0))),
+            ("09.5", Some(json!(9.5))),
+            ("1e3", Some(json!(1000.0))),
+            ("1E3", Some(json!(1000.0))),
+            (".5", Some(json!(0.5))),
+            ("-.5", Some(json!(-0.5))),
+            ("+.5", Some(json!(0.5))),
+            ("1.", Some(json!(1.0))),
+            ("1.0", Some(json!(1.0))),
+            (".inf", None),
+            ("-.Inf", None),
+            (".nan", None),
+            ("yes", Some(json!("yes"))),
+            ("no", Some(json!("no"))),
+            ("on", Some(json!("on"))),
+            ("off", Some(json!("off"))),
+            ("y", Some(json!("y"))),
+            ("Y", Some(json!("Y"))),
+            ("true", Some(json!(true))),
+            ("True", Some(json!(true))),
+            ("TRUE", Some(json!(true))),
+            ("tRUE", Some(json!("tRUE"))),
+            ("null", Some(json!(null))),
+            ("Null", Some(json!(null))),
+            ("~", Some(json!(null))),
+            ("", Some(json!(null))),
+            ("2024-13-45", Some(json!("2024-13-45"))),
+            ("9223372036854775807", Some(json!(9223372036854775807i64))),
+            ("9223372036854775808", Some(json!(9223372036854775808u64))),
+            ("18446744073709551615", Some(json!(18446744073709551615u64))),
+            ("18446744073709551616", Some(json!(18446744073709551616.0))),
+            ("-9223372036854775809", Some(json!(-9223372036854775809.0))),
+            ("1e400", Some(json!("1e400"))),
+            ("0x", Some(json!("0x"))),
+            ("1__2", Some(json!(12))),
+            ("_1", Some(json!("_1"))),
+            ("1_", Some(json!(1))),
+            ("0x_1F", Some(json!(31))),
+            ("+0x10", Some(json!(16))),
+            ("-0x10", Some(json!(-16))),
+            ("'+'", Some(json!("+"))),
+            ("1:2", Some(json!("1:2"))),
+            ("12:30", Some(json!("12:30"))),
+            ("0.1.2", Some(json!("0.1.2"))),
+            ("1e", Some(json!("1e"))),
+            ("1e+", Some(json!("1e+"))),
+            ("0xg", Some(json!("0xg"))),
+            ("0b2", Some(json!("0b2"))),
+            ("\"0644\"", Some(json!("0644"))),
+            ("!!str 0644", Some(json!("0644"))),
+            ("!!int \"12\"", Some(json!(12))),
+            ("!!float 1", Some(json!(1.0))),
+            ("0x1p-2", Some(json!("0x1p-2"))),
+            ("Infinity", Some(json!("Infinity"))),
+            ("inf", Some(json!("inf"))),
+            ("NaN", Some(json!("NaN"))),
+            ("1_000.5", Some(json!(1000.5))),
+            (".1_0", Some(json!(0.1))),
+            // A timestamp: yaml.v3 gives time.Time; score-gen keeps the text.
+            ("2024-01-02", Some(json!("2024-01-02"))),
+        ];
+        let mut bad = Vec::new();
+        for (src, want) in rows {
+            let got = parse(&format!("x: {src}")).unwrap().map(|v| v["x"].clone());
+            if got != *want {
+                bad.push(format!("{src:?}: {got:?}, want {want:?}"));
+            }
+        }
+        assert!(bad.is_empty(), "{}", bad.join("\n"));
+    }
+
+    #[test]
+    fn anchors_aliases_and_merge_keys() {
+        let text = "base: &b\n  mode: 0644\n  name: a\nother:\n  <<: *b\n  name: b\nlist: [*b]\n";
+        assert_eq!(
+            parse(text).unwrap(),
+            Some(json!({
+                "base": {"mode": 420, "name": "a"},
+                "other": {"mode": 420, "name": "b"},
+                "list": [{"mode": 420, "name": "a"}],
+            }))
+        );
+        let e = parse("a: 1\na: 2\n").unwrap_err();
+        assert!(e.contains("already defined"), "{e}");
+        // What JSON cannot hold is left to the caller.
+        assert_eq!(parse("? [a]\n: 1\n").unwrap(), None);
+        assert_eq!(parse("a: 1\n---\nb: 2\n").unwrap(), None);
+    }
+}
