@@ -263,6 +263,16 @@ impl<'a> Rewriter<'a> {
                 .into_iter()
                 .map(|e| self.expr(e, root))
                 .collect::<Result<_, _>>()?;
+            // Go's `index X` without keys is X (gotmpl wants a key).
+            if head.as_deref() == Some("index") {
+                match cmd.args.len() {
+                    1 if piped_from(i) => continue,
+                    2 if !piped_from(i) => {
+                        cmd.args.remove(0);
+                    }
+                    _ => {}
+                }
+            }
             if let Some(name) = head.as_ref() {
                 if MAP_CHANGERS.contains(&name.as_str()) {
                     if let Some(Expr::Variable(_, var, fields)) = cmd.args.get(1) {

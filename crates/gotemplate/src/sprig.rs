@@ -574,11 +574,7 @@ fn shortest(f: f64) -> (bool, String, i32) {
     } else {
         digits
     };
-    (
-        f.is_sign_negative() && f != 0.0,
-        digits,
-        x.parse().unwrap_or(0),
-    )
+    (f.is_sign_negative(), digits, x.parse().unwrap_or(0))
 }
 
 fn e_format(out: &mut String, digits: &str, exp: i32) {
@@ -700,6 +696,23 @@ fn go_quote(s: &str) -> String {
     out
 }
 
+/// Go's `strconv.QuoteToASCII` (`%+q`): non-ASCII as `\\u`/`\\U` escapes.
+fn go_quote_ascii(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    for c in go_quote(s).chars() {
+        match c as u32 {
+            0..=0x7f => out.push(c),
+            u @ 0x80..=0xffff => {
+                let _ = write!(out, "\\u{u:04x}");
+            }
+            u => {
+                let _ = write!(out, "\\U{u:08x}");
+            }
+        }
+    }
+    out
+}
+
 fn is_go_printable(c: char) -> bool {
     if c == ' ' {
         return true;
@@ -731,7 +744,21 @@ fn lower_char(c: char) -> char {
     let mut u = c.to_lowercase();
     match (u.next(), u.next()) {
         (Some(x), None) => x,
+        // `İ` (U+0130) is the one character whose lower case is two: Go's `unicode.ToLower`
+        // gives the first, `i`.
+        (Some(x), Some(_)) if c == '\u{130}' => x,
         _ => c,
+    }
+}
+
+/// Go's `unicode.ToTitle`: the upper case, except the digraphs with a title-case form.
+fn title_char(c: char) -> char {
+    match c {
+        '\u{1c4}'..='\u{1c6}' => '\u{1c5}',
+        '\u{1c7}'..='\u{1c9}' => '\u{1c8}',
+        '\u{1ca}'..='\u{1cc}' => '\u{1cb}',
+        '\u{1f1}'..='\u{1f3}' => '\u{1f2}',
+        _ => upper_char(c),
     }
 }
 
@@ -1336,7 +1363,52 @@ fn fmt_value(directive: &str, v: &Value, nested: bool) -> Result<String, String>
         Value::String(_) => "sqxXv".contains(verb),
         _ => true,
     };
+    let simple = flags.chars().all(|c| c == '-');
     Ok(match v {
+        _ if verb == 'T' && plain => pad(go_type(v).into()),
+        Value::String(x) if verb == 'v' && flags == "#" && precision.is_none() => pad(go_quote(x)),
+        Value::String(x) if verb == 'q' && flags == "+" && precision.is_none() => {
+            pad(go_quote_ascii(x))
+        }
+        Value::String(x)
+            if (verb == 'x' || verb == 'X')
+                && precision.is_none()
+                && flags.chars().all(|c| " #-".contains(c))
+                && (flags.contains(' ') || flags.contains('#')) =>
+        {
+            let spaced = flags.contains(' ');
+            let prefix = if !flags.contains('#') {
+                ""
+            } else if verb == 'x' {
+                "0x"
+            } else {
+                "0X"
+            };
+            let mut out = String::new();
+            for (i, b) in x.bytes().enumerate() {
+                if i > 0 && spaced {
+                    out.push(' ');
+                }
+                if i == 0 || spaced {
+                    out.push_str(prefix);
+                }
+                let _ = if verb == 'x' {
+                    write!(out, "{b:02x}")
+                } else {
+                    write!(out, "{b:02X}")
+                };
+            }
+            pad(out)
+        }
+        Value::Int(i) if verb == 'c' && plain => pad(u32::try_from(*i)
+            .ok()
+            .and_then(char::from_u32)
+            .unwrap_or('\u{fffd}')
+            .to_string()),
+        Value::String(x) if (verb == 'v' || verb == 's') && simple && precision.is_some() => {
+            let n: usize = precision.unwrap_or("").parse().unwrap_or(0);
+            pad(x.chars().take(n).collect())
+        }
         // The common cases, directly.
         Value::String(x) if verb == 's' && plain => pad(x.to_string()),
         Value::Int(_) | Value::Uint(_) if verb == 'd' && plain => pad(go_sprint(v)),
@@ -1848,7 +1920,7 @@ fn title(x: &str) -> String {
         };
         let _ = sep;
         if prev_sep {
-            out.push(upper_char(c));
+            out.push(title_char(c));
         } else {
             out.push(c);
         }
@@ -2605,7 +2677,11 @@ fn defaults(m: &mut FuncMap) {
         })
     });
     for name in ["deepCopy", "mustDeepCopy"] {
-        reg(m, name, &[A], None, |a| Ok(a[0].clone()));
+        reg(m, name, &[A], None, |a| match &a[0] {
+            // copystructure's reflection on a nil interface panics.
+            Value::Nil => Err("reflect: call of reflect.Value.Type on zero Value".into()),
+            v => Ok(v.clone()),
+        });
     }
     reg(m, "typeOf", &[A], None, |a| Ok(s(go_type(&a[0]))));
     reg(m, "typeIs", &[S, A], None, |a| {

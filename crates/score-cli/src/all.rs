@@ -101,6 +101,28 @@ pub fn run(args: &AllArgs) -> Result<(), Diagnostics> {
     }
     diags.into_result()?;
 
+    if args.common.check {
+        let planned: Vec<_> = compiled
+            .iter()
+            .map(|(c, primary)| {
+                let base = generate::parent_dir(primary);
+                crate::drift::Planned {
+                    files: generate::plan(primary, &c.artefacts),
+                    modes: generate::modes(&base, &c.artefacts),
+                    directories: c
+                        .artefacts
+                        .directories
+                        .iter()
+                        .map(|d| base.join(d))
+                        .collect(),
+                    secrets: &c.secrets,
+                }
+            })
+            .collect();
+        let mut read = generate::inputs(&args.common);
+        read.extend(compiled.iter().flat_map(|(c, _)| c.inputs.iter().cloned()));
+        return crate::drift::check(&planned, &read);
+    }
     let writes = prepare_all(&compiled, &args.common)?;
     // States first (see generate::run), then every output in one batch.
     for (c, _) in &compiled {

@@ -66,6 +66,10 @@ pub struct K8sArgs {
     /// every string double-quoted), as score-k8s. Diagnostics: --message-format.
     #[arg(long, value_enum, default_value_t = ManifestFormat::Yaml)]
     format: ManifestFormat,
+    /// Write one file per object plus kustomization.yaml into DIR (instead of -o), for
+    /// Kustomize overlays (spec/targets/k8s.md).
+    #[arg(long, value_name = "DIR", conflicts_with = "output")]
+    kustomize: Option<PathBuf>,
 }
 
 /// k8s `--format`.
@@ -141,9 +145,14 @@ pub fn k8s(args: &K8sArgs) -> Result<(), Diagnostics> {
         generate_namespace: args.generate_namespace,
         state_dir: Some(args.common.state_dir.clone()),
         kyaml: args.format == ManifestFormat::Kyaml,
+        kustomize: args.kustomize.is_some(),
         ..TargetFlags::default()
     };
-    generate::run(targets::by_name("k8s"), &flags, &args.common, &args.output)
+    let output = match &args.kustomize {
+        Some(dir) => dir.join(crate::kustomize::KUSTOMIZATION),
+        None => args.output.clone(),
+    };
+    generate::run(targets::by_name("k8s"), &flags, &args.common, &output)
 }
 
 pub fn terraform(args: &TerraformArgs) -> Result<(), Diagnostics> {
@@ -353,6 +362,10 @@ pub fn provisioners(cmd: &ProvisionersCommand) -> Result<(), Diagnostics> {
         allow_remote_commands: false,
         cmd_timeout: 60,
         tool: None,
+        check: false,
+        locked: false,
+        frozen: false,
+        env_prefix: None,
     };
     list_provisioners(target.as_ref(), &common, args.format)
 }

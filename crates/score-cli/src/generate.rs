@@ -63,6 +63,29 @@ pub struct CommonArgs {
     /// (`crate::tool`); `None`: score-gen's `<state-dir>/<target>/`.
     #[arg(skip)]
     pub tool: Option<crate::tool::Tool>,
+    /// Compute everything and write nothing: exit 0 when every output on disk equals what this
+    /// run would write, 3 with a unified diff per file on stderr when not (spec/cli.md).
+    #[arg(long)]
+    pub check: bool,
+    /// Fail (exit 1, nothing written) when the run would change the state's resources: a new
+    /// resource, a new generated value, a changed provisioner. Edited workloads are fine.
+    #[arg(long)]
+    pub locked: bool,
+    /// --locked, and the state directory is only read: no lock file, no state written (a
+    /// read-only checkout, e.g. the Argo CD plugin). The state file must exist.
+    #[arg(long)]
+    pub frozen: bool,
+    /// Environment references (`${resources.<env>.K}`) read PREFIX + K, and see no other
+    /// variable: `--env-prefix ARGOCD_ENV_` reads an Argo CD application's `env` entries.
+    #[arg(long, value_name = "PREFIX")]
+    pub env_prefix: Option<String>,
+}
+
+impl CommonArgs {
+    /// Whether the state directory is only read (--check, --frozen).
+    pub fn read_only_state(&self) -> bool {
+        self.check || self.frozen
+    }
 }
 
 /// Runs the whole flow for one target and writes its artefacts under `output`
@@ -75,17 +98,43 @@ pub fn run(
 ) -> Result<(), Diagnostics> {
     check_override_usage(common)?;
     check_build_usage(common, flags)?;
+    check_check_usage(common, output)?;
     // Flag errors before any file is read.
     (target.build)(flags)?;
     let workloads = load_all(common)?;
     let compiled = compile_target(target, flags, common, &workloads)?;
     let mut read = inputs(common);
     read.extend(compiled.inputs.iter().cloned());
+    if common.check {
+        let base = parent_dir(output);
+        let planned = crate::drift::Planned {
+            files: plan(output, &compiled.artefacts),
+            modes: modes(&base, &compiled.artefacts),
+            directories: (compiled.artefacts.directories.iter())
+                .map(|d| base.join(d))
+                .collect(),
+            secrets: &compiled.secrets,
+        };
+        return crate::drift::check(&[planned], &read);
+    }
     let writes = prepare_outputs(output, &compiled.artefacts, &read)?;
     // The state first: a crash between the two leaves outputs from the previous state, never
     // outputs holding values (passwords) that the next run would replace.
     compiled.save_state()?;
     writes.commit_after_state()
+}
+
+/// `--check` compares files: `-o -` names none.
+pub fn check_check_usage(common: &CommonArgs, output: &Path) -> Result<(), Diagnostics> {
+    if common.check && output == Path::new("-") {
+        return Err(Diagnostic::new(
+            Code::Usage,
+            "--check compares the outputs on disk, and -o - names no file",
+        )
+        .with_help("give the output path the files were generated to (-o FILE)")
+        .into());
+    }
+    Ok(())
 }
 
 /// Overrides and `--image` name one workload, so they need exactly one Score file.
@@ -130,10 +179,13 @@ pub fn check_build_usage(common: &CommonArgs, flags: &TargetFlags) -> Result<(),
 pub struct Compiled {
     /// What the target emitted.
     pub artefacts: Artefacts,
-    state_dir: StateDir,
+    /// `None` when the state is only read (--check, --frozen).
+    state_dir: Option<StateDir>,
     state: State,
     /// A tool folder's state file as read, to write back in its format.
     tool: Option<(crate::tool::Tool, crate::tool::state::Doc)>,
+    /// Values a --check diff must not print.
+    pub secrets: crate::drift::Secrets,
     /// The files the run read besides the Score and override files (state, lock, recorded
     /// Score files, provisioner and patch files): no output may replace them.
     pub inputs: Vec<PathBuf>,
@@ -142,10 +194,13 @@ pub struct Compiled {
 impl Compiled {
     /// Writes the new state (atomically) into the target's state directory.
     pub fn save_state(&self) -> Result<(), Diagnostics> {
+        let Some(state_dir) = &self.state_dir else {
+            return Ok(());
+        };
         if let Some((tool, doc)) = &self.tool {
-            return crate::tool::state::save(self.state_dir.dir(), *tool, doc, &self.state);
+            return crate::tool::state::save(state_dir.dir(), *tool, doc, &self.state);
         }
-        self.state_dir
+        state_dir
             .save(&self.state)
             .map_err(|e| Diagnostic::new(Code::StateIo, format!("cannot write state: {e}")).into())
     }
@@ -172,44 +227,61 @@ pub fn open_state(
     info: &TargetInfo,
     common: &CommonArgs,
     given: &[WorkloadInput],
-) -> Result<StateDir, Diagnostics> {
+) -> Result<Option<StateDir>, Diagnostics> {
     let dir = state_dir_of(common, info.name);
     let state_file = dir.join(score_core::unstable::state::STATE_FILE);
     if given.is_empty() && !state_file.exists() {
         // Nothing to regenerate: say so without creating the state directory.
         return Err(no_workloads(info.name));
     }
-    StateDir::open_dir(&dir, score_core::unstable::state::DEFAULT_LOCK_TIMEOUT).map_err(|e| {
-        Diagnostic::new(
-            Code::StateIo,
-            format!("cannot open state directory {}: {e}", dir.display()),
-        )
-        .into()
-    })
+    if common.locked && !common.check && !state_file.exists() {
+        // Checked before the state directory is created.
+        return Err(crate::drift::missing_state(&state_file));
+    }
+    if common.read_only_state() {
+        // --check, --frozen: the state is only read, without the lock (compile_in).
+        return Ok(None);
+    }
+    StateDir::open_dir(&dir, score_core::unstable::state::DEFAULT_LOCK_TIMEOUT)
+        .map(Some)
+        .map_err(|e| {
+            Diagnostic::new(
+                Code::StateIo,
+                format!("cannot open state directory {}: {e}", dir.display()),
+            )
+            .into()
+        })
 }
 
-/// [`compile_target`] with its state directory already open and locked ([`open_state`]).
+/// [`compile_target`] with its state directory already open and locked ([`open_state`]), or
+/// `None` when the state is only read (--check, --frozen).
 pub fn compile_in(
     info: &TargetInfo,
     flags: &TargetFlags,
     common: &CommonArgs,
     given: &[WorkloadInput],
-    state_dir: StateDir,
+    state_dir: Option<StateDir>,
 ) -> Result<Compiled, Diagnostics> {
-    let state_file = state_dir.state_path();
-    let (state, tool) = match common.tool {
-        Some(tool) => {
-            let (state, doc) = crate::tool::state::load(state_dir.dir(), tool)?;
+    let dir = state_dir_of(common, info.name);
+    let state_file = dir.join(score_core::unstable::state::STATE_FILE);
+    let (state, tool) = match (common.tool, &state_dir) {
+        // A tool folder's state.yaml is in that tool's format (read only: written by save_state).
+        (Some(tool), _) => {
+            if state_dir.is_none() && common.frozen && !state_file.exists() {
+                return Err(crate::drift::missing_state(&state_file));
+            }
+            let (state, doc) = crate::tool::state::load(&dir, tool)?;
             (state, Some((tool, doc)))
         }
-        None => (state_dir.load()?, None),
+        (None, Some(d)) => (d.load()?, None),
+        (None, None) => (crate::drift::read_state(&state_file, common.frozen)?, None),
     };
     // What this run reads besides its Score and override files, which no output may replace:
     // the state, its lock, the Score files the state records, the patch templates, and (below)
     // the provisioner files.
     let mut inputs = vec![
         state_file.clone(),
-        state_dir.dir().join(".lock"),
+        dir.join(".lock"),
         crate::patches::store_path(&common.state_dir, info.name),
     ];
     inputs.extend(
@@ -219,8 +291,10 @@ pub fn compile_in(
             .filter_map(|w| w.file.clone().map(PathBuf::from)),
     );
     if tool.is_some() {
-        inputs.push(state_dir.dir().join(crate::tool::state::EXTRAS_FILE));
+        inputs.push(dir.join(crate::tool::state::EXTRAS_FILE));
     }
+    let locked = (common.locked || common.frozen).then(|| crate::drift::Locked::before(&state));
+    let old_resources = common.check.then(|| state.resources.clone());
     let (workloads, mut state) = project_workloads(info.name, common, given, state, &state_file)?;
     let workloads = &workloads[..];
     for warning in crate::annotations::warnings(info.name, workloads) {
@@ -267,13 +341,16 @@ pub fn compile_in(
             } else {
                 CommandPolicy::AllowTrusted
             },
-            environment: process_environment(),
+            environment: process_environment(common.env_prefix.as_deref()),
             ..ProvisionOptions::default()
         },
     )
     .map_err(|d| {
         provisioner_changed_help(point_at_user_files(d, workloads, given), common, info.name)
     })?;
+    if let Some(locked) = &locked {
+        locked.verify(info.name, &state_file, &state)?;
+    }
     if crate::VERBOSE.load(std::sync::atomic::Ordering::Relaxed) > 0 {
         report_programs(target.name(), &project, &provisioners);
     }
@@ -291,6 +368,9 @@ pub fn compile_in(
     if info.name == "k8s" && flags.kyaml {
         to_kyaml(&mut artefacts)?;
     }
+    if info.name == "k8s" && flags.kustomize {
+        crate::kustomize::split(&mut artefacts)?;
+    }
     // What provisioners left for the user (score-compose's `info_logs`), as the tools log them.
     for res in project.resources() {
         for line in &res.info_logs {
@@ -304,11 +384,16 @@ pub fn compile_in(
         crate::note!("warning: {line}");
     }
     note_unset_deploy_env(&artefacts.deploy_env);
+    let secrets = match old_resources {
+        Some(old) => crate::drift::Secrets::of([&old, &state.resources]),
+        None => crate::drift::Secrets::default(),
+    };
     Ok(Compiled {
         artefacts,
         state_dir,
         state,
         tool,
+        secrets,
         inputs,
     })
 }
@@ -1007,10 +1092,16 @@ pub fn io_diag(name: &str, e: std::io::Error) -> Diagnostic {
 /// The environment score-gen runs in, for environment references read at generate time
 /// (`${resources.<env>.K}` in resource params; in every value for k8s). The user's own: they
 /// ran this command in it (spec/security.md). Variables whose name or value is not UTF-8 are
-/// left out, so a reference to one is reported as unset.
-fn process_environment() -> Environment {
+/// left out, so a reference to one is reported as unset. With `--env-prefix P` only the variables
+/// named `P...` are read, without `P`.
+fn process_environment(prefix: Option<&str>) -> Environment {
     std::env::vars_os()
         .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .filter_map(|(k, v)| match prefix {
+            Some(p) => Some((k.strip_prefix(p)?.to_string(), v)),
+            None => Some((k, v)),
+        })
+        .filter(|(k, _)| !k.is_empty())
         .collect()
 }
 

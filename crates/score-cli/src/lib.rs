@@ -14,8 +14,11 @@ mod all;
 mod annotations;
 mod budget;
 mod commands;
+mod drift;
 mod fix;
 mod generate;
+mod graph;
+mod kustomize;
 mod kyaml;
 mod patches;
 mod publish;
@@ -112,6 +115,9 @@ enum Command {
     /// DIR/compose.yaml, DIR/manifests.yaml, DIR/terraform/main.tf.
     #[command(after_help = examples::ALL)]
     All(all::AllArgs),
+    /// Draw the workloads, resources, provisioners and their edges (dot, mermaid, json,
+    /// backstage catalog entities) on stdout; nothing is provisioned or written.
+    Graph(graph::GraphArgs),
     /// Inspect the provisioners a target would use.
     #[command(subcommand, after_help = examples::PROVISIONERS)]
     Provisioners(commands::ProvisionersCommand),
@@ -236,6 +242,7 @@ impl Command {
             Command::Resources(c) => c.message_format(),
             Command::K8s(_)
             | Command::Fix(_)
+            | Command::Graph(_)
             | Command::Lsp
             | Command::Version
             | Command::Generate { .. }
@@ -250,6 +257,7 @@ impl Command {
             Command::Compose(a) => dash(a.output()),
             Command::K8s(a) => dash(a.output()),
             Command::Terraform(a) => dash(a.output()),
+            Command::Graph(_) => true,
             _ => false,
         }
     }
@@ -318,6 +326,7 @@ fn score_gen() -> ExitCode {
         Command::K8s(args) => out.finish(commands::k8s(&args)),
         Command::Terraform(args) => out.finish(commands::terraform(&args)),
         Command::All(args) => out.finish(all::run(&args)),
+        Command::Graph(args) => out.finish(graph::run(&args)),
         Command::Provisioners(c) => out.finish(commands::provisioners(&c)),
         Command::Resources(c) => out.finish(commands::resources(&c)),
         Command::Lsp => score_lsp::run_stdio(targets::lsp_config()).map_err(|e| {
@@ -340,6 +349,14 @@ fn score_gen() -> ExitCode {
         }
     };
     match result {
+        // --check found outputs out of date (the diff is on stderr).
+        Ok(()) if drift::drifted() => {
+            if format == Format::Json {
+                let doc = serde_json::json!({"ok": false, "out_of_date": drift::report_json()});
+                println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+            }
+            ExitCode::from(drift::EXIT_DRIFT)
+        }
         Ok(()) => ExitCode::SUCCESS,
         Err(code) => ExitCode::from(code),
     }

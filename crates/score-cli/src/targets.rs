@@ -32,6 +32,8 @@ pub struct TargetFlags {
     pub generate_namespace: bool,
     /// k8s `--format kyaml`: the CLI re-writes the manifests as KYAML (`crate::kyaml`).
     pub kyaml: bool,
+    /// k8s `--kustomize DIR`: one file per object plus kustomization.yaml (`crate::kustomize`).
+    pub kustomize: bool,
     /// terraform `--module-source TYPE=SOURCE`.
     pub module_source: Vec<String>,
     /// terraform `-o -`: the output must be one file.

@@ -443,6 +443,10 @@ fn common_args(tool: Tool, dir: PathBuf, g: Option<&GenerateCommon>) -> CommonAr
         allow_outside_paths: g.is_some_and(|g| g.allow_outside_paths),
         allow_remote_commands: g.is_some_and(|g| g.allow_remote_commands),
         cmd_timeout: 60,
+        check: false,
+        locked: false,
+        frozen: false,
+        env_prefix: None,
         tool: Some(tool),
     }
 }

@@ -582,6 +582,15 @@ fn check_unique_names(workloads: &[WorkloadInput]) -> Result<(), Diagnostics> {
     diags.into_result()
 }
 
+/// The resource graph of `workloads` (unique names, shared resources, param dependencies,
+/// provisioning order), with the diagnostics `resolve_project` would give; for `score-gen graph`
+/// (re-exported as `unstable::graph::of_workloads`).
+pub(crate) fn resource_graph(workloads: &[WorkloadInput]) -> Result<graph::Graph, Diagnostics> {
+    check_unique_names(workloads)?;
+    let specs: Vec<&Workload> = workloads.iter().map(|w| &w.loaded.workload).collect();
+    graph::build(&specs).map_err(|e| graph_diagnostic(e, workloads))
+}
+
 fn graph_diagnostic(e: graph::GraphError, workloads: &[WorkloadInput]) -> Diagnostics {
     let doc_of = |name: &str| -> Option<&Document> {
         workloads

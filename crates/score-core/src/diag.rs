@@ -310,6 +310,8 @@ codes! {
         "the state file cannot be read as score-gen state (not UTF-8, bad YAML, wrong shape); fix or delete it";
     StateIo = "score::state::io",
         "the state directory or file cannot be opened, read or written; check permissions and that no other run holds the lock";
+    StateLocked = "score::state::locked",
+        "a run with --locked or --frozen would change the state's resources (a new resource, a new generated value, a changed provisioner); run without it, commit the state, and run again";
     StateUnknownResource = "score::state::unknown-resource",
         "the state holds no resource with that uid; pick one of the resources listed in the help";
 

@@ -125,6 +125,11 @@ fn res_ptr(res_name: &str, field: &str) -> String {
     format!("/resources/{}/{field}", escape_pointer_segment(res_name))
 }
 
+/// [`build`] on loaded workloads, with located diagnostics (names checked unique first).
+pub fn of_workloads(workloads: &[crate::WorkloadInput]) -> Result<Graph, crate::Diagnostics> {
+    crate::back::resource_graph(workloads)
+}
+
 /// Builds the graph of every resource of `workloads` (which must have distinct names).
 pub fn build(workloads: &[&Workload]) -> Result<Graph, GraphError> {
     let mut sorted: Vec<&Workload> = workloads.to_vec();

@@ -425,3 +425,36 @@ fn bad_input_gets_clean_answers() {
     };
     assert!(r.error.is_some());
 }
+
+#[test]
+fn core_fix_is_a_preferred_code_action() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Client::new(dir.path());
+    let u = uri(&dir.path().join("score.yaml"));
+    let bad = GOOD.replace(
+        "    type: postgres\n",
+        "    type: postgres\n    properties:\n      size: 1\n",
+    );
+    let published = c.open(&u, &bad);
+    let d = diags_of(&published, &u)
+        .iter()
+        .find(|d| d["message"].as_str().unwrap().contains("properties"))
+        .cloned()
+        .unwrap_or_else(|| panic!("{published:?}"));
+    let actions = c.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": u}, "range": d["range"], "context": {"diagnostics": [d]}}),
+    );
+    let actions = actions.as_array().unwrap();
+    let action = actions
+        .iter()
+        .find(|a| a["title"] == "rename `properties` to `params`")
+        .unwrap_or_else(|| panic!("{actions:?}"));
+    assert_eq!(action["isPreferred"], true);
+    let edits = action["edit"]["changes"][&u].as_array().unwrap().clone();
+    let published = c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": u, "version": 2}, "contentChanges": edits.iter().map(|e| json!({"range": e["range"], "text": e["newText"]})).collect::<Vec<_>>()}),
+    );
+    assert_eq!(diags_of(&published, &u), &[] as &[Value]);
+}
