@@ -121,6 +121,34 @@ fn dictionary(target: &str) -> Vec<&'static [u8]> {
             b"    provisioner: template://x\n",
             b"    outputs:\n",
             b"    secret_outputs: [password]\n",
+            b"  web:\n",
+            b"    file: score.yaml\n",
+            b"    dir: .\n",
+            b"    spec:\n",
+            b"      apiVersion: score.dev/v1b1\n      metadata: {name: web}\n      containers: {main: {image: nginx}}\n",
+            b"    builds: {main: {context: .}}\n",
+            b"\"\\e[2J\":\n",
+        ]);
+    }
+    if target == "patch" {
+        d.extend_from_slice(&[
+            b"- op: set\n" as &[u8],
+            b"- op: delete\n",
+            b"  path: ",
+            b"  value: ",
+            b"  description: ",
+            b"services.app-main.",
+            b"environment.A",
+            b"ports.0.target",
+            b"ports.-1",
+            b"ports.99999",
+            b"a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a",
+            b"\\.",
+            b":0000.",
+            b"..",
+            b"#",
+            b"|",
+            b"\0",
         ]);
     }
     if target == "render" {

@@ -249,7 +249,9 @@ pub fn check_render(data: &[u8]) -> Result<(), String> {
 }
 
 /// The state reader on arbitrary text: an error is a diagnostic with a good span, never a panic;
-/// a state it accepts writes back to text it reads as the same state.
+/// a state it accepts writes back to text it reads as the same state, and each workload it
+/// stores (the additive project's shape: `workloads.<name>.spec`) loads as the CLI loads it,
+/// without a panic and with good diagnostics.
 pub fn check_state(data: &[u8]) -> Result<(), String> {
     let text = String::from_utf8_lossy(data);
     match score_core::State::from_yaml("state.yaml", &text) {
@@ -261,7 +263,64 @@ pub fn check_state(data: &[u8]) -> Result<(), String> {
             if back != state {
                 return Err("state changed across to_yaml/from_yaml".into());
             }
+            for (name, stored) in &state.workloads {
+                let Some(spec) = stored.spec_yaml() else {
+                    continue;
+                };
+                let label = format!("<workload '{name}' stored in state.yaml>");
+                if let Err(ds) = load_workload(&label, spec.as_bytes(), &LoadOptions::default()) {
+                    for d in &ds.0 {
+                        check_diagnostic(d)?;
+                    }
+                }
+            }
             Ok(())
         }
     }
+}
+
+/// Patch templates' operations: the text before the first NUL is a rendered template (a YAML
+/// list of `{op, path, value}`), parsed and applied to a compose-shaped document; the bytes
+/// after it build one more path, a segment repeated up to ~50,000 times (the depth that
+/// overflowed the stack, issue 21). Never a panic or a stack overflow; errors are diagnostics
+/// with good spans.
+pub fn check_patch(data: &[u8]) -> Result<(), String> {
+    use score_core::{apply_patch_operations, parse_patch_operations, PatchOp, PatchOperation};
+    let (ops_text, path_spec) = match data.iter().position(|b| *b == 0) {
+        Some(i) => (&data[..i], Some(&data[i + 1..])),
+        None => (data, None),
+    };
+    let doc = json!({
+        "name": "p",
+        "services": {"app-main": {"image": "nginx", "ports": [{"target": 80}], "environment": {"A": "1"}}},
+        "volumes": {"v": {}},
+    });
+    let text = String::from_utf8_lossy(ops_text);
+    match parse_patch_operations("fuzz.tpl", &text) {
+        Err(d) => check_diagnostic(&d)?,
+        Ok(ops) => {
+            let mut patched = doc.clone();
+            if let Err(d) = apply_patch_operations("fuzz.tpl", &ops, &mut patched) {
+                check_diagnostic(&d)?;
+            }
+        }
+    }
+    if let Some(spec) = path_spec {
+        let (count, segment) = match spec.split_first() {
+            Some((n, rest)) => (usize::from(*n) * 200 + 1, String::from_utf8_lossy(rest)),
+            None => (1, "a".into()),
+        };
+        // A short segment: the path's length is the count that matters, not its bytes.
+        let segment: String = segment.chars().take(16).collect();
+        let segment = if segment.is_empty() { "a".to_string() } else { segment };
+        let path = vec![segment.as_str(); count].join(".");
+        for op in [PatchOp::Set, PatchOp::Delete] {
+            let mut patched = doc.clone();
+            let ops = [PatchOperation::new(op, path.clone(), json!({"x": [1, 2]}))];
+            if let Err(d) = apply_patch_operations("fuzz.tpl", &ops, &mut patched) {
+                check_diagnostic(&d)?;
+            }
+        }
+    }
+    Ok(())
 }

@@ -77,12 +77,18 @@ pub fn run(args: &AllArgs) -> Result<(), Diagnostics> {
         .iter()
         .map(|t| generate::open_state(t, common, wl))
         .collect();
+    let gate = &Gate::new(TARGETS.len());
     // One thread per target: they share nothing mutable (own state dir, own provisioners).
     let results: Vec<Result<Compiled, Diagnostics>> = std::thread::scope(|s| {
         let handles: Vec<_> = TARGETS
             .iter()
             .zip(opened)
-            .map(|(t, opened)| s.spawn(move || generate::compile_in(t, flags, common, wl, opened?)))
+            .map(|(t, opened)| {
+                // Every target checks its programs and permissions before any starts one; a
+                // target whose state could not be opened fails the gate (its ticket is dropped).
+                let ticket = gate.ticket();
+                s.spawn(move || generate::compile_in(t, flags, common, wl, opened?, Some(ticket)))
+            })
             .collect();
         handles.into_iter().map(join).collect()
     });
@@ -129,6 +135,90 @@ pub fn run(args: &AllArgs) -> Result<(), Diagnostics> {
         c.save_state()?;
     }
     writes.commit_after_state()
+}
+
+/// Where the targets of one `all` run meet before any of them starts a program: each passes it
+/// once (ok or failed; a [`Ticket`] dropped unpassed counts as failed) and waits for the others;
+/// it opens only if all were ok.
+#[derive(Debug)]
+pub struct Gate {
+    parties: usize,
+    /// (passed so far, whether any failed)
+    seen: std::sync::Mutex<(usize, bool)>,
+    cv: std::sync::Condvar,
+}
+
+impl Gate {
+    /// A gate for `parties` targets.
+    pub fn new(parties: usize) -> Self {
+        Self {
+            parties,
+            seen: std::sync::Mutex::new((0, false)),
+            cv: std::sync::Condvar::new(),
+        }
+    }
+
+    /// One target's pass through the gate.
+    pub fn ticket(&self) -> Ticket<'_> {
+        Ticket {
+            gate: self,
+            used: false,
+        }
+    }
+
+    fn arrive(&self, ok: bool) -> bool {
+        let mut seen = self
+            .seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        seen.0 += 1;
+        seen.1 |= !ok;
+        self.cv.notify_all();
+        while seen.0 < self.parties && !seen.1 {
+            seen = self
+                .cv
+                .wait(seen)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+        !seen.1
+    }
+}
+
+/// One target's right to pass a [`Gate`] once.
+#[derive(Debug)]
+pub struct Ticket<'a> {
+    gate: &'a Gate,
+    used: bool,
+}
+
+impl Ticket<'_> {
+    /// Reports whether this target's checks passed and waits for every other target (or the
+    /// first failure); true when all passed.
+    pub fn pass(&mut self, ok: bool) -> bool {
+        if self.used {
+            return ok;
+        }
+        self.used = true;
+        self.gate.arrive(ok)
+    }
+}
+
+impl Drop for Ticket<'_> {
+    fn drop(&mut self) {
+        if !self.used {
+            self.used = true;
+            // A target that stops before the gate (an error, a panic) fails it; it does not
+            // wait for the others.
+            let mut seen = self
+                .gate
+                .seen
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            seen.0 += 1;
+            seen.1 = true;
+            self.gate.cv.notify_all();
+        }
+    }
 }
 
 fn join(

@@ -1,52 +1,30 @@
-//! Workload annotations in a target's own namespace (`compose.score.dev/`, `k8s.score.dev/`, the
-//! namespaces score-compose and score-k8s use and our targets share) that the target does not
+//! Workload annotations in a target's own namespace (the one it declares with
+//! `Target::annotation_prefix`, as the ecosystem's tools own theirs) that the target does not
 //! act on: a warning on stderr (muted by `--quiet`), never silence, because an author who
 //! writes `k8s.score.dev/kind: StatefulSet` with a typo expects it to matter.
 
-use score_core::WorkloadInput;
+use score_core::{Target, WorkloadInput};
 
-/// What a target reads from workload annotations: its namespace and the keys it acts on.
-struct Known {
-    target: &'static str,
-    prefix: &'static str,
-    /// Keys the target acts on.
-    understood: &'static [&'static str],
-}
-
-const KNOWN: &[Known] = &[
-    Known {
-        target: "compose",
-        prefix: "compose.score.dev/",
-        // score-compose reads none from workloads; it writes workload-name on each service.
-        understood: &[],
-    },
-    Known {
-        target: "k8s",
-        prefix: "k8s.score.dev/",
-        // As score-k8s: the workload object's kind, and the Service's name.
-        understood: &["k8s.score.dev/kind", "k8s.score.dev/service-name"],
-    },
-];
-
-/// The warnings for `workloads` compiled by `target`, one line each.
-pub fn warnings(target: &str, workloads: &[WorkloadInput]) -> Vec<String> {
-    let Some(known) = KNOWN.iter().find(|k| k.target == target) else {
+/// The warnings for `workloads` compiled by `target`, one line each: annotations in the
+/// namespace the target owns ([`Target::annotation_prefix`]) that it does not act on
+/// ([`Target::annotations`]).
+pub fn warnings(target: &dyn Target, workloads: &[WorkloadInput]) -> Vec<String> {
+    let Some(prefix) = target.annotation_prefix() else {
         return Vec::new();
     };
+    let understood = target.annotations();
+    let name = target.name();
     let mut out = Vec::new();
     for w in workloads {
         let spec = &w.loaded.workload;
         for key in spec.annotations().keys() {
-            if !key.starts_with(known.prefix) || known.understood.contains(&key.as_str()) {
+            if !key.starts_with(prefix) || understood.contains(&key.as_str()) {
                 continue;
             }
-            let why = if known.understood.is_empty() {
-                format!("the {target} target reads no {}* annotations", known.prefix)
+            let why = if understood.is_empty() {
+                format!("the {name} target reads no {prefix}* annotations")
             } else {
-                format!(
-                    "the {target} target reads only {}",
-                    known.understood.join(", ")
-                )
+                format!("the {name} target reads only {}", understood.join(", "))
             };
             out.push(format!(
                 "warning: workload '{}': annotation {key} is ignored: {why}",
@@ -75,14 +53,15 @@ mod tests {
         let w = [workload(
             "{k8s.score.dev/kind: StatefulSet, k8s.score.dev/kindd: x, k8s.score.dev/service-name: s, compose.score.dev/xx: y, other.io/zz: q}",
         )];
-        let k8s = warnings("k8s", &w);
+        let target = |name| crate::targets::default_target(name).unwrap();
+        let k8s = warnings(target("k8s").as_ref(), &w);
         assert_eq!(k8s.len(), 1, "{k8s:?}");
         assert!(k8s[0].contains(
             "k8s.score.dev/kindd is ignored: the k8s target reads only k8s.score.dev/kind, k8s.score.dev/service-name"
         ));
-        let compose = warnings("compose", &w);
+        let compose = warnings(target("compose").as_ref(), &w);
         assert_eq!(compose.len(), 1, "{compose:?}");
         assert!(compose[0].contains("compose.score.dev/xx is ignored: the compose target reads no"));
-        assert!(warnings("terraform", &w).is_empty());
+        assert!(warnings(target("terraform").as_ref(), &w).is_empty());
     }
 }

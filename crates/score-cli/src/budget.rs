@@ -13,7 +13,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The default budget in MiB.
-pub const DEFAULT_MIB: u64 = 8192;
+pub const DEFAULT_MIB: u64 = 2048;
 
 /// Bytes that may be allocated at once; set from `--max-memory` before any command runs.
 static LIMIT: AtomicUsize = AtomicUsize::new((DEFAULT_MIB as usize) << 20);

@@ -102,6 +102,10 @@ pub struct TerraformArgs {
     /// (e.g. postgres=git::https://example.com/modules/pg.git?ref=v1). Default ./modules/<type>.
     #[arg(long, value_name = "TYPE=SOURCE")]
     module_source: Vec<String>,
+    /// Let a resource's `source` param in a Score file choose its Terraform module (the default
+    /// provisioners refuse it otherwise: the module is code that terraform downloads and runs).
+    #[arg(long)]
+    allow_source_params: bool,
     #[command(flatten)]
     pub legacy: crate::LegacyFormat,
 }
@@ -159,6 +163,7 @@ pub fn terraform(args: &TerraformArgs) -> Result<(), Diagnostics> {
     let flags = TargetFlags {
         namespace: args.namespace.clone(),
         module_source: args.module_source.clone(),
+        allow_source_params: args.allow_source_params,
         stdout: args.output == Path::new("-"),
         ..TargetFlags::default()
     };
@@ -281,7 +286,7 @@ pub fn init(args: &InitArgs) -> Result<(), Diagnostics> {
         crate::tool::store_provisioner_files(&args.provisioners, args.allow_remote_commands, &dir)?;
     files.extend(stored.files.iter().cloned());
     if let Some((path, bytes)) =
-        crate::patches::init_file(&args.patch_templates, &args.state_dir, target.name())?
+        crate::patches::init_file(&args.patch_templates, &args.state_dir, target)?
     {
         files.push((path, bytes, here.clone()));
     }

@@ -216,7 +216,7 @@ pub fn compile_target(
     given: &[WorkloadInput],
 ) -> Result<Compiled, Diagnostics> {
     let state_dir = open_state(info, common, given)?;
-    compile_in(info, flags, common, given, state_dir)
+    compile_in(info, flags, common, given, state_dir, None)
 }
 
 /// The target's state directory (`<state-dir>/<target>`), created and locked (until the
@@ -255,12 +255,18 @@ pub fn open_state(
 
 /// [`compile_target`] with its state directory already open and locked ([`open_state`]), or
 /// `None` when the state is only read (--check, --frozen).
+///
+/// With a `ticket` of a [`crate::all::Gate`] (`score-gen all`), the target waits, once its
+/// programs and permissions are checked and before it provisions anything, until every target of
+/// the run has checked its own: if any failed (or stopped earlier: a ticket dropped unpassed
+/// fails the gate), none starts a program (spec/security.md).
 pub fn compile_in(
     info: &TargetInfo,
     flags: &TargetFlags,
     common: &CommonArgs,
     given: &[WorkloadInput],
     state_dir: Option<StateDir>,
+    mut ticket: Option<crate::all::Ticket<'_>>,
 ) -> Result<Compiled, Diagnostics> {
     let dir = state_dir_of(common, info.name);
     let state_file = dir.join(score_core::unstable::state::STATE_FILE);
@@ -297,13 +303,10 @@ pub fn compile_in(
     let old_resources = common.check.then(|| state.resources.clone());
     let (workloads, mut state) = project_workloads(info.name, common, given, state, &state_file)?;
     let workloads = &workloads[..];
-    for warning in crate::annotations::warnings(info.name, workloads) {
-        crate::note!("score-gen {}: {warning}", info.name);
-    }
-    // The target, with each workload's builds (compose): this run's --build for its one Score
-    // file (check_build_usage), the state's for the others.
+    // The target, with each workload's builds (a target that reads --build): this run's
+    // --build for its one Score file (check_build_usage), the state's for the others.
     let mut flags = flags.clone();
-    if info.name != "compose" {
+    if !info.builds {
         flags.build.clear();
     }
     if let ([w], false) = (given, flags.build.is_empty()) {
@@ -325,49 +328,59 @@ pub fn compile_in(
         .collect();
     let target = (info.build)(&flags)?;
     let target = target.as_ref();
+    for warning in crate::annotations::warnings(target, workloads) {
+        crate::note!("score-gen {}: {warning}", info.name);
+    }
 
     let provisioners = load_provisioners_noting(target, common, &mut inputs)?;
+    // Secret outputs never reach a diagnostic (spec/security.md): the ones the state already
+    // holds for errors of provisioning, and with this run's for errors after it.
+    let mut secrets = score_core::Secrets::of(&state);
     // The CLI runs the cmd:// programs of the project's own (and pinned) provisioner files, as
     // score-compose and score-k8s do; remote unpinned files only with --allow-remote-commands.
-    let (project, state) = resolve_project(
-        workloads,
-        &provisioners,
-        state,
-        target,
-        &ProvisionOptions {
-            cmd_timeout: Duration::from_secs(common.cmd_timeout),
-            commands: if common.allow_remote_commands {
-                CommandPolicy::Allow
-            } else {
-                CommandPolicy::AllowTrusted
-            },
-            environment: process_environment(common.env_prefix.as_deref()),
-            ..ProvisionOptions::default()
+    let options = ProvisionOptions {
+        cmd_timeout: Duration::from_secs(common.cmd_timeout),
+        commands: if common.allow_remote_commands {
+            CommandPolicy::Allow
+        } else {
+            CommandPolicy::AllowTrusted
         },
-    )
-    .map_err(|d| {
-        provisioner_changed_help(point_at_user_files(d, workloads, given), common, info.name)
-    })?;
+        environment: process_environment(common.env_prefix.as_deref()),
+        ..ProvisionOptions::default()
+    };
+    if let Some(ticket) = ticket.as_mut() {
+        let checked =
+            score_core::check_programs(workloads, &provisioners, &state, target, &options)
+                .map_err(|d| secrets.scrub(point_at_user_files(d, workloads, given)));
+        if !ticket.pass(checked.is_ok()) {
+            // Another target failed: its errors are the run's; this one starts nothing.
+            checked?;
+            return Err(Diagnostics::default());
+        }
+    }
+    let (project, state) = resolve_project(workloads, &provisioners, state, target, &options)
+        .map_err(|d| {
+            let d = point_at_user_files(d, workloads, given);
+            secrets.scrub(provisioner_changed_help(d, common, info.name))
+        })?;
+    secrets.add(&state);
     if let Some(locked) = &locked {
         locked.verify(info.name, &state_file, &state)?;
     }
     if crate::VERBOSE.load(std::sync::atomic::Ordering::Relaxed) > 0 {
         report_programs(target.name(), &project, &provisioners);
     }
-    // compose --publish HOSTPORT:RES_UID.OUTPUT:PORT names a service through a resource output,
-    // known once the resources are provisioned.
-    let republished;
-    let target = if info.name == "compose" && flags.publish.iter().any(|p| p.contains('#')) {
-        flags.publish = crate::publish::resolve(&flags.publish, &state)?;
-        republished = (info.build)(&flags)?;
-        republished.as_ref()
-    } else {
-        target
+    // Flags that name something through the provisioned resources (compose --publish
+    // HOSTPORT:RES_UID.OUTPUT:PORT): the row rewrites them and the target is built again.
+    let rebuilt;
+    let target = match info.after_provision {
+        Some(rewrite) if rewrite(&mut flags, &state).map_err(|d| secrets.scrub(d))? => {
+            rebuilt = (info.build)(&flags).map_err(|d| secrets.scrub(d))?;
+            rebuilt.as_ref()
+        }
+        _ => target,
     };
-    let mut artefacts = target.emit(&project)?;
-    if info.name == "k8s" && flags.kyaml {
-        to_kyaml(&mut artefacts)?;
-    }
+    let mut artefacts = target.emit(&project).map_err(|d| secrets.scrub(d))?;
     if info.name == "k8s" && flags.kustomize {
         crate::kustomize::split(&mut artefacts)?;
     }
@@ -433,34 +446,6 @@ fn provisioner_changed_help(mut d: Diagnostics, common: &CommonArgs, target: &st
         ));
     }
     d
-}
-
-/// k8s `--format kyaml`: the manifests (the primary artefact) read back and written as KYAML.
-fn to_kyaml(artefacts: &mut Artefacts) -> Result<(), Diagnostics> {
-    let Some((_, bytes)) = artefacts.files.first_mut() else {
-        return Ok(());
-    };
-    let text = String::from_utf8_lossy(bytes);
-    // The reader's budget scales with the text, as the state reader's does: the manifests of a
-    // large project exceed serde-saphyr's fixed defaults.
-    let scaled = text.len().saturating_add(1024);
-    let opts = serde_saphyr::options! {
-        budget: serde_saphyr::budget! {
-            max_nodes: scaled.max(250_000),
-            max_events: scaled.max(1_000_000),
-            max_documents: scaled,
-        },
-    };
-    let docs: Vec<serde_json::Value> = serde_saphyr::from_multiple_with_options(&text, opts)
-        .map_err(|e| {
-            Diagnostic::new(
-                Code::Internal,
-                format!("internal: cannot read the manifests back to write KYAML: {e}"),
-            )
-            .with_help("please report this with the Score files attached; --format yaml works")
-        })?;
-    *bytes = crate::kyaml::render(&docs).into_bytes();
-    Ok(())
 }
 
 /// The target's project: the workloads of `given` (the Score files of this run) and every other
@@ -720,13 +705,14 @@ fn report_programs(
             continue;
         };
         if let Some(cmd) = p.cmd() {
-            eprintln!(
+            let line = format!(
                 "score-gen {target}: ran `{}` for {} ({}, {})",
                 cmd.command_line(),
                 res.uid,
                 p.uri,
                 p.source
             );
+            eprintln!("{}", crate::render::terminal_safe(&line));
         }
     }
 }
@@ -836,12 +822,23 @@ fn load_provisioners_noting(
     let mut set = ProvisionerSet::default();
     for f in fetched {
         let trusted = f.trusted();
+        // A local file linked out of the project (a planted `provisioners/00.yaml ->
+        // /proc/self/environ`) is read, but no diagnostic shows its text (spec/security.md).
+        let hidden = f
+            .dir
+            .as_ref()
+            .is_some_and(|d| linked_out_of_project(&d.join(&f.name)));
         // As in score-compose and score-k8s, `cmd://./x` in a local file is `./x` of the project
         // (the working directory), wherever the file is; a file not on the local disk has no
         // directory, so its relative programs cannot run (spec/security.md).
         let dir = f.dir.map(|_| cwd.clone());
-        set.extend(ProvisionerSet::load_with_trust(
-            &[(f.name, f.text, dir)],
+        let mut file = score_core::SourceFile::new(f.name, f.text);
+        if hidden {
+            file = file.with_contents_hidden();
+        }
+        set.extend(ProvisionerSet::load_source(
+            std::sync::Arc::new(file),
+            dir.as_deref(),
             trusted,
         )?);
     }

@@ -41,7 +41,7 @@ pub struct GraphArgs {
     #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
     format: GraphFormat,
     /// The target whose provisioners the resources are matched against.
-    #[arg(long, default_value = "compose", value_parser = clap::builder::PossibleValuesParser::new(targets::names()))]
+    #[arg(long, default_value = targets::DEFAULT, value_parser = clap::builder::PossibleValuesParser::new(targets::names()))]
     target: String,
     /// Extra provisioner URIs (tried first), as for the target commands.
     #[arg(long = "provisioners", value_name = "URI", value_parser = generate::non_empty_uri)]

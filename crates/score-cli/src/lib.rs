@@ -19,9 +19,7 @@ mod fix;
 mod generate;
 mod graph;
 mod kustomize;
-mod kyaml;
 mod patches;
-mod publish;
 mod render;
 mod targets;
 mod tool;
@@ -223,7 +221,7 @@ pub static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool:
 macro_rules! note {
     ($($arg:tt)*) => {
         if !$crate::QUIET.load(std::sync::atomic::Ordering::Relaxed) {
-            eprintln!($($arg)*);
+            eprintln!("{}", $crate::render::terminal_safe(&format!($($arg)*)));
         }
     };
 }

@@ -12,8 +12,9 @@ use std::time::Duration;
 
 use score_core::host::fetch::{self, FetchOptions};
 use score_core::host::fsutil;
-use score_core::{check_patch_template, PatchDialect, PatchTemplate};
-use score_core::{Code, Diagnostic, Diagnostics};
+use score_core::{check_patch_template, PatchTemplate, Target};
+use score_core::{Code, Diagnostic, Diagnostics, SourceFile, Span};
+use std::sync::Arc;
 
 /// The stored file, inside `<state-dir>/<target>/`.
 pub const STORE_FILE: &str = "patch-templates.yaml";
@@ -50,22 +51,11 @@ pub fn store_path(state_dir: &Path, target: &str) -> PathBuf {
     state_dir.join(target).join(STORE_FILE)
 }
 
-/// The data and functions `target`'s patch templates get; `None` for a target without patch
-/// templates.
-fn dialect(target: &str) -> Option<PatchDialect> {
-    match target {
-        "compose" => Some(PatchDialect::Compose),
-        "k8s" => Some(PatchDialect::K8s {
-            namespace: String::new(),
-        }),
-        _ => None,
-    }
-}
-
 /// For `score-compose init --patch-templates` / `score-k8s init --patch-templates`: fetches
 /// every URI and checks each template parses; the templates in order.
 pub fn fetch_checked(uris: &[String], target: &str) -> Result<Vec<PatchTemplate>, Diagnostics> {
-    let Some((_, bytes)) = init_file(uris, Path::new("."), target)? else {
+    let target = (crate::targets::by_name(target).build)(&crate::targets::TargetFlags::default())?;
+    let Some((_, bytes)) = init_file(uris, Path::new("."), target.as_ref())? else {
         return Ok(Vec::new());
     };
     let text = String::from_utf8(bytes).map_err(|_| {
@@ -89,12 +79,13 @@ pub fn fetch_checked(uris: &[String], target: &str) -> Result<Vec<PatchTemplate>
 pub fn init_file(
     uris: &[String],
     state_dir: &Path,
-    target: &str,
+    target: &dyn Target,
 ) -> Result<Option<(PathBuf, Vec<u8>)>, Diagnostics> {
     if uris.is_empty() {
         return Ok(None);
     }
-    let Some(dialect) = dialect(target) else {
+    let Some(dialect) = target.patch_dialect() else {
+        let target = target.name();
         return Err(Diagnostic::new(
             Code::Usage,
             format!("--patch-templates: the {target} target has no patch templates"),
@@ -109,14 +100,24 @@ pub fn init_file(
         if files.is_empty() {
             return Err(Diagnostic::new(
                 Code::FetchFailed,
-                format!("--patch-templates {uri}: no file found there"),
+                format!(
+                    "--patch-templates {}: no file found there",
+                    fetch::without_credentials(uri)
+                ),
             )
             .with_help("give the path or URI of a template file")
             .into());
         }
         for f in files {
+            // The stored file is meant to be committed: a token in the URI stays out of it.
+            let origin = fetch::without_credentials(&f.uri);
+            if origin != f.uri {
+                crate::note!(
+                    "score-gen init: --patch-templates {origin}: the user name and password (or token) in the URI are not stored"
+                );
+            }
             let t = Stored {
-                origin: f.uri.clone(),
+                origin,
                 remote: f.remote,
                 pinned: f.pinned,
                 text: f.text,
@@ -129,7 +130,10 @@ pub fn init_file(
     }
     diags.into_result()?;
     let store = Store { templates };
-    Ok(Some((store_path(state_dir, target), render(&store)?)))
+    Ok(Some((
+        store_path(state_dir, target.name()),
+        render(&store)?,
+    )))
 }
 
 fn template(s: &Stored) -> PatchTemplate {
@@ -158,25 +162,80 @@ pub fn load(state_dir: &Path, target: &str) -> Result<Vec<PatchTemplate>, Diagno
     let name = path.display().to_string();
     let bytes = fsutil::read_bounded(&path, MAX_STORE_BYTES, Duration::from_secs(10))
         .map_err(|e| crate::generate::io_diag(&name, e))?;
-    let invalid = |msg: String| -> Diagnostics {
-        Diagnostic::new(Code::StateInvalid, format!("{name}: {msg}"))
-            .with_help(format!(
-                "the file holds `templates: [{{origin, remote, pinned, text}}]`; fix it, or run `score-gen init --target {target} --patch-templates URI` again"
-            ))
-            .into()
+    let help = format!(
+        "the file holds `templates: [{{origin, remote, pinned, text}}]`; fix it, or run `score-gen init --target {target} --patch-templates URI` again"
+    );
+    let mut file = SourceFile::new(name.clone(), String::from_utf8_lossy(&bytes).into_owned());
+    // A planted link out of the project (`patch-templates.yaml -> /proc/self/environ`): its
+    // errors keep their place and show none of its text (spec/security.md).
+    if crate::generate::linked_out_of_project(&path) {
+        file = file.with_contents_hidden();
+    }
+    let file = Arc::new(file);
+    let Ok(text) = std::str::from_utf8(&bytes) else {
+        let at = bytes.utf8_chunks().next().map_or(0, |c| c.valid().len());
+        let (line, column) = file.line_col(at);
+        return Err(
+            Diagnostic::new(Code::StateInvalid, format!("{name}: not UTF-8 (byte {at})"))
+                .with_file(file.clone())
+                .with_span(Span::new(at, 0, line, column))
+                .with_help(help)
+                .into(),
+        );
     };
-    let text = String::from_utf8(bytes).map_err(|_| invalid("not UTF-8".into()))?;
-    let store: Store = serde_saphyr::from_str(&text).map_err(|e| invalid(e.to_string()))?;
+    let opts = serde_saphyr::options! {
+        with_snippet: false,
+    };
+    let store: Store = serde_saphyr::from_str_with_options(text, opts).map_err(|e| {
+        let message = e.to_string();
+        let mut d = Diagnostic::new(
+            Code::StateInvalid,
+            format!("{name}: {}", message.lines().next().unwrap_or_default()),
+        )
+        .with_file(file.clone())
+        .with_help(help.clone());
+        if let Some(loc) = e.location() {
+            let line = usize::try_from(loc.line()).unwrap_or(0);
+            let column = usize::try_from(loc.column()).unwrap_or(0).max(1);
+            if line > 0 {
+                let offset = loc
+                    .span()
+                    .byte_offset()
+                    .and_then(|o| usize::try_from(o).ok())
+                    .filter(|o| *o <= text.len() && text.is_char_boundary(*o))
+                    .unwrap_or_else(|| offset_of(text, line, column));
+                d = d.with_span(Span::new(offset, 0, line, column));
+            }
+        }
+        Diagnostics::from(d)
+    })?;
     let templates: Vec<PatchTemplate> = store.templates.iter().map(template).collect();
     if crate::VERBOSE.load(std::sync::atomic::Ordering::Relaxed) > 0 {
         for t in &templates {
-            eprintln!(
+            let line = format!(
                 "score-gen {target}: applying patch template {} (stored in {name})",
                 t.origin
             );
+            eprintln!("{}", crate::render::terminal_safe(&line));
         }
     }
     Ok(templates)
+}
+
+/// Byte offset of a 1-based line and character column, clamped to the text.
+fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let start = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum::<usize>()
+        .min(text.len());
+    let rest = &text[start..];
+    start
+        + rest
+            .char_indices()
+            .nth(column.saturating_sub(1))
+            .map_or(rest.len(), |(i, _)| i)
 }
 
 #[cfg(test)]
@@ -213,10 +272,45 @@ mod tests {
     }
 
     #[test]
+    fn credentials_are_not_part_of_an_origin() {
+        for (uri, want) in [
+            ("https://user:token@host/p.tpl", "https://host/p.tpl"),
+            (
+                "https://token@host:8443/a/b.tpl#sha256=ab",
+                "https://host:8443/a/b.tpl#sha256=ab",
+            ),
+            (
+                "git-https://u:p@ss@github.com/o/r.git/p.tpl",
+                "git-https://github.com/o/r.git/p.tpl",
+            ),
+            ("https://host/a@b.tpl", "https://host/a@b.tpl"),
+            ("patches/x@y.tpl", "patches/x@y.tpl"),
+            ("https://host?x=@y", "https://host?x=@y"),
+            // An ssh user name is no secret (the key is); a password is.
+            (
+                "git-ssh://git@github.com/o/r.git/p.tpl",
+                "git-ssh://git@github.com/o/r.git/p.tpl",
+            ),
+            (
+                "git-ssh://git:pw@github.com/o/r.git/p.tpl",
+                "git-ssh://git@github.com/o/r.git/p.tpl",
+            ),
+        ] {
+            assert_eq!(fetch::without_credentials(uri), want, "{uri}");
+        }
+    }
+
+    #[test]
     fn terraform_has_no_patch_templates() {
-        let e = init_file(&["x.tpl".into()], Path::new(".score-gen"), "terraform").unwrap_err();
+        let terraform = crate::targets::default_target("terraform").unwrap();
+        let e = init_file(
+            &["x.tpl".into()],
+            Path::new(".score-gen"),
+            terraform.as_ref(),
+        )
+        .unwrap_err();
         assert_eq!(e.0[0].code, Code::Usage);
-        assert!(init_file(&[], Path::new(".score-gen"), "terraform")
+        assert!(init_file(&[], Path::new(".score-gen"), terraform.as_ref())
             .unwrap()
             .is_none());
     }

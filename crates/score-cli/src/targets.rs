@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use score_core::{Code, Diagnostic, Diagnostics, Target};
+use score_core::{Code, Diagnostic, Diagnostics, State, Target};
 use score_target_compose::{ComposeOptions, ComposeTarget};
 use score_target_k8s::{K8sOptions, K8sTarget};
 use score_target_terraform::{TerraformOptions, TerraformTarget};
@@ -30,12 +30,14 @@ pub struct TargetFlags {
     pub namespace: Option<String>,
     /// k8s `--generate-namespace`.
     pub generate_namespace: bool,
-    /// k8s `--format kyaml`: the CLI re-writes the manifests as KYAML (`crate::kyaml`).
+    /// k8s `--format kyaml`: the manifests are written as KYAML.
     pub kyaml: bool,
     /// k8s `--kustomize DIR`: one file per object plus kustomization.yaml (`crate::kustomize`).
     pub kustomize: bool,
     /// terraform `--module-source TYPE=SOURCE`.
     pub module_source: Vec<String>,
+    /// terraform `--allow-source-params`.
+    pub allow_source_params: bool,
     /// terraform `-o -`: the output must be one file.
     pub stdout: bool,
     /// `--allow-outside-paths`: compose volumes may bind-mount host paths outside the project.
@@ -48,6 +50,9 @@ pub struct TargetFlags {
     pub patch_templates: Option<Vec<score_core::PatchTemplate>>,
 }
 
+/// A row's rewrite of its flags once the resources are provisioned ([`TargetInfo::after_provision`]).
+pub type AfterProvision = fn(&mut TargetFlags, &State) -> Result<bool, Diagnostics>;
+
 /// One row of the table.
 pub struct TargetInfo {
     /// The subcommand, `--target` value and state directory name.
@@ -56,6 +61,11 @@ pub struct TargetInfo {
     pub all_output: &'static str,
     /// Builds the target with its typed options from the flags.
     pub build: fn(&TargetFlags) -> Result<BoxedTarget, Diagnostics>,
+    /// Whether the target reads `--build`: the project's state keeps each workload's builds.
+    pub builds: bool,
+    /// Rewrites flags that name something through the provisioned resources, once the state
+    /// holds them; `true` when a flag changed (the target is then built again).
+    pub after_provision: Option<AfterProvision>,
 }
 
 /// The targets, in the order `all` reports them.
@@ -64,18 +74,27 @@ pub const TARGETS: &[TargetInfo] = &[
         name: "compose",
         all_output: "compose.yaml",
         build: compose,
+        builds: true,
+        after_provision: Some(compose_publish),
     },
     TargetInfo {
         name: "k8s",
         all_output: "manifests.yaml",
         build: k8s,
+        builds: false,
+        after_provision: None,
     },
     TargetInfo {
         name: "terraform",
         all_output: "terraform/main.tf",
         build: terraform,
+        builds: false,
+        after_provision: None,
     },
 ];
+
+/// The target a `--target` flag means when it is not given (the first row).
+pub const DEFAULT: &str = TARGETS[0].name;
 
 /// The names, for clap's possible values.
 pub fn names() -> impl Iterator<Item = &'static str> {
@@ -132,6 +151,16 @@ fn compose(flags: &TargetFlags) -> Result<BoxedTarget, Diagnostics> {
     Ok(Box::new(ComposeTarget::new(o)))
 }
 
+/// compose `--publish HOSTPORT:RES_UID.OUTPUT:PORT` names a service through a resource output,
+/// known once the resources are provisioned.
+fn compose_publish(flags: &mut TargetFlags, state: &State) -> Result<bool, Diagnostics> {
+    if !flags.publish.iter().any(|p| p.contains('#')) {
+        return Ok(false);
+    }
+    flags.publish = score_target_compose::publish::resolve(&flags.publish, state)?;
+    Ok(true)
+}
+
 /// `--build CONTAINER=CONTEXT` and `--build 'CONTAINER={...}'` values, by container.
 pub fn parse_builds(flags: &[String]) -> Result<BTreeMap<String, serde_json::Value>, Diagnostics> {
     let mut builds = BTreeMap::new();
@@ -164,6 +193,7 @@ fn k8s(flags: &TargetFlags) -> Result<BoxedTarget, Diagnostics> {
     let mut o = K8sOptions::default();
     o.namespace = flags.namespace.clone();
     o.generate_namespace = flags.generate_namespace;
+    o.kyaml = flags.kyaml;
     if let Some(t) = &flags.patch_templates {
         o.patch_templates = t.clone();
     } else if let Some(dir) = &flags.state_dir {
@@ -187,6 +217,7 @@ fn terraform(flags: &TargetFlags) -> Result<BoxedTarget, Diagnostics> {
     }
     o.module_sources = sources;
     o.single_file = flags.stdout;
+    o.allow_source_params = flags.allow_source_params;
     Ok(Box::new(TerraformTarget::new(o)))
 }
 

@@ -470,7 +470,12 @@ fn generate_compose(args: &ComposeGenerate) -> Result<(), Diagnostics> {
         patch_templates: Some(extras.patch_templates(tool)),
         ..TargetFlags::default()
     };
-    generate::run(targets::by_name("compose"), &flags, &common, &args.output)
+    generate::run(
+        targets::by_name(tool.target()),
+        &flags,
+        &common,
+        &args.output,
+    )
 }
 
 fn generate_k8s(args: &K8sGenerate) -> Result<(), Diagnostics> {
@@ -486,7 +491,12 @@ fn generate_k8s(args: &K8sGenerate) -> Result<(), Diagnostics> {
         patch_templates: Some(extras.patch_templates(tool)),
         ..TargetFlags::default()
     };
-    generate::run(targets::by_name("k8s"), &flags, &common, &args.output)
+    generate::run(
+        targets::by_name(tool.target()),
+        &flags,
+        &common,
+        &args.output,
+    )
 }
 
 fn provisioners(tool: Tool, cmd: &ProvisionersCommand) -> Result<(), Diagnostics> {

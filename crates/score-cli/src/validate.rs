@@ -87,7 +87,7 @@ pub fn run(args: &Args, out: &Output) -> Result<(), u8> {
         if !diags.is_empty() {
             results.push(serde_json::json!({
                 "file": name, "valid": false,
-                "diagnostics": diags.iter().map(Diagnostic::to_json).collect::<Vec<_>>(),
+                "diagnostics": diags.iter().map(|d| crate::render::shown(d).to_json()).collect::<Vec<_>>(),
             }));
         }
         all_diags.extend(diags);

@@ -14,9 +14,10 @@ use crate::graph;
 use crate::model::{Container, Workload};
 use crate::placeholder::split_ref_parts;
 use crate::provision::{
-    self, Environment, ProvisionInput, ProvisionOptions, ProvisionOutput, Provisioner,
-    ProvisionerSet,
+    self, Environment, ProvisionInput, ProvisionOptions, ProvisionOutput, ProvisionTarget,
+    Provisioner, ProvisionerSet,
 };
+use crate::secrets::Secrets;
 use crate::state::{ResourceState, State};
 use crate::substitute::{self, Context, Found, OutputLookup, Outputs, Piece, Resolved, Unescape};
 use crate::target::{
@@ -44,33 +45,22 @@ pub fn resolve_project(
     target: &dyn Target,
     provision_options: &ProvisionOptions,
 ) -> Result<(ResolvedProject, State), Diagnostics> {
-    check_unique_names(workloads)?;
-    let specs: Vec<&Workload> = workloads.iter().map(|w| &w.loaded.workload).collect();
-    let graph = graph::build(&specs).map_err(|e| graph_diagnostic(e, workloads))?;
-
+    let (run, graph) = ProjectRun::new(workloads, provisioners, target, provision_options)?;
     let mut state = state;
     record_workloads(&mut state, workloads);
-
-    let run = ProjectRun {
-        provisioners,
-        target,
-        options: provision_options,
-        services: std::sync::Arc::new(workload_services(&specs, target)),
-        requested: requested_outputs(&specs),
-        target_ctx: target.context(),
-        // Names are unique (checked above); a map keeps the per-resource lookup O(log n).
-        by_name: workloads
-            .iter()
-            .map(|w| (w.loaded.workload.name(), w))
-            .collect(),
-    };
+    // Several resources without a provisioner or with unsupported params: all reported at once.
     let early = check_all_resources(&graph, &run);
     if early.len() > 1 {
         return Err(Diagnostics(early));
     }
+    run.check_programs(&graph, &state)?;
     let mut provisioned: BTreeMap<ResourceUid, ProvisionedResource> = BTreeMap::new();
     for uid in &graph.order {
-        let resource = run.provision_resource(&graph.nodes[uid], &mut state, &provisioned)?;
+        // A provisioning error shows no secret output, the ones this run made included
+        // (spec/security.md "Secrets in diagnostics").
+        let resource = run
+            .provision_resource(&graph.nodes[uid], &mut state, &provisioned)
+            .map_err(|d| Secrets::of(&state).scrub(d))?;
         provisioned.insert(uid.clone(), resource);
     }
 
@@ -78,7 +68,8 @@ pub fn resolve_project(
         environment: &provision_options.environment,
         deferred: target.interpolates_environment(),
     };
-    let resolved = resolve_workloads(workloads, &provisioned, env)?;
+    let resolved = resolve_workloads(workloads, &provisioned, env)
+        .map_err(|d| Secrets::of(&state).scrub(d))?;
     Ok((
         ResolvedProject {
             workloads: resolved,
@@ -87,6 +78,22 @@ pub fn resolve_project(
         },
         state,
     ))
+}
+
+/// What [`resolve_project`] checks before it provisions anything, alone: the workloads' names
+/// and resource graph, that every resource has a provisioner, and that every program the run
+/// would start is allowed by `provision_options.commands` and exists (spec/security.md). A
+/// caller that runs several projects at once (`score-gen all`: one per target) checks each
+/// before any of them starts a program. Nothing is provisioned and no program runs.
+pub fn check_programs(
+    workloads: &[WorkloadInput],
+    provisioners: &ProvisionerSet,
+    state: &State,
+    target: &dyn Target,
+    provision_options: &ProvisionOptions,
+) -> Result<(), Diagnostics> {
+    let (run, graph) = ProjectRun::new(workloads, provisioners, target, provision_options)?;
+    run.check_programs(&graph, state)
 }
 
 /// Records every workload, with the file it came from, in the state.
@@ -116,7 +123,77 @@ struct ProjectRun<'a> {
     by_name: BTreeMap<&'a str, &'a WorkloadInput>,
 }
 
-impl ProjectRun<'_> {
+impl<'a> ProjectRun<'a> {
+    /// The run of `workloads` and their resource graph (names checked unique).
+    fn new(
+        workloads: &'a [WorkloadInput],
+        provisioners: &'a ProvisionerSet,
+        target: &'a dyn Target,
+        options: &'a ProvisionOptions,
+    ) -> Result<(Self, graph::Graph), Diagnostics> {
+        check_unique_names(workloads)?;
+        let specs: Vec<&Workload> = workloads.iter().map(|w| &w.loaded.workload).collect();
+        let graph = graph::build(&specs).map_err(|e| graph_diagnostic(e, workloads))?;
+        let run = ProjectRun {
+            provisioners,
+            target,
+            options,
+            services: std::sync::Arc::new(workload_services(&specs, target)),
+            requested: requested_outputs(&specs),
+            target_ctx: target.context(),
+            // Names are unique (checked above); a map keeps the per-resource lookup O(log n).
+            by_name: workloads
+                .iter()
+                .map(|w| (w.loaded.workload.name(), w))
+                .collect(),
+        };
+        Ok((run, graph))
+    }
+
+    /// The workload whose definition a resource uses, and the resource's name in it.
+    fn source_of(&self, node: &graph::ResourceNode) -> (&'a WorkloadInput, String) {
+        let source = self
+            .by_name
+            .get(node.source_workload.as_str())
+            .copied()
+            .expect("graph nodes name loaded workloads");
+        let res_name = node
+            .users
+            .iter()
+            .find(|(w, _)| *w == node.source_workload)
+            .map(|(_, r)| r.clone())
+            .unwrap_or_default();
+        (source, res_name)
+    }
+
+    /// Before any resource is provisioned: every resource has a provisioner, and every program
+    /// the run will start exists and is allowed to run (spec/security.md), so a failure on
+    /// the tenth resource does not come after the first resource's program ran. Reports every
+    /// such problem at once.
+    fn check_programs(&self, graph: &graph::Graph, state: &State) -> Result<(), Diagnostics> {
+        let mut diags = Diagnostics::default();
+        for uid in &graph.order {
+            let node = &graph.nodes[uid];
+            let (source, res_name) = self.source_of(node);
+            match self.provisioner_for(uid, state, source, &res_name) {
+                Ok(p) if p.cmd().is_some() => {
+                    if let Err(d) = provision::check_command(p, uid.as_str(), self.options) {
+                        let res_ptr = format!("/resources/{}", escape_pointer(&res_name));
+                        let code = d.code;
+                        diags.push(d.with_related(source.loaded.document.diagnostic(
+                            code,
+                            &res_ptr,
+                            format!("while provisioning resource '{uid}' declared here"),
+                        )));
+                    }
+                }
+                Ok(_) => {}
+                Err(d) => diags.0.extend(d.0),
+            }
+        }
+        diags.into_result()
+    }
+
     /// Provisions one resource (all it depends on is in `provisioned`) and records it in `state`.
     fn provision_resource(
         &self,
@@ -163,21 +240,26 @@ impl ProjectRun<'_> {
             requested_outputs: self.requested.get(uid).cloned().unwrap_or_default(),
             stored_guid: previous.and_then(|p| p.guid.clone()),
         };
-        let out = provision::provision(provisioner, &input, self.target.name(), self.options)
-            .map_err(|d| {
-                let code = d.code;
-                let res_ptr = format!("/resources/{}", escape_pointer(&res_name));
-                if code == Code::ProvisionUnsupportedParam {
-                    let keys: Vec<&String> = params.keys().collect();
-                    return unsupported_param_diagnostic(d, provisioner, source, &res_name, &keys)
-                        .into();
-                }
-                Diagnostics::from(d.with_related(source.loaded.document.diagnostic(
-                    code,
-                    &res_ptr,
-                    format!("while provisioning resource '{uid}' declared here"),
-                )))
-            })?;
+        let out = provision::provision(
+            provisioner,
+            &input,
+            ProvisionTarget::of(self.target),
+            self.options,
+        )
+        .map_err(|d| {
+            let code = d.code;
+            let res_ptr = format!("/resources/{}", escape_pointer(&res_name));
+            if code == Code::ProvisionUnsupportedParam {
+                let keys: Vec<&String> = params.keys().collect();
+                return unsupported_param_diagnostic(d, provisioner, source, &res_name, &keys)
+                    .into();
+            }
+            Diagnostics::from(d.with_related(source.loaded.document.diagnostic(
+                code,
+                &res_ptr,
+                format!("while provisioning resource '{uid}' declared here"),
+            )))
+        })?;
         Ok(record_resource(state, node, provisioner, params, out))
     }
 
@@ -389,6 +471,7 @@ fn record_resource(
     ProvisionedResource {
         uid: uid.clone(),
         provisioner: provisioner.uri.clone(),
+        provisioner_source: provisioner.source.to_string(),
         source_workload: node.source_workload.clone(),
         users: node.users.clone(),
         params,
@@ -506,7 +589,9 @@ pub fn compile(
     let provisioners = provisioner_set(target, &inputs.provisioner_files)?;
     let (project, state) =
         resolve_project(&workloads, &provisioners, state, target, &inputs.provision)?;
-    let artefacts = target.emit(&project)?;
+    let artefacts = target
+        .emit(&project)
+        .map_err(|d| Secrets::of(&state).scrub(d))?;
     Ok(Compiled {
         project,
         artefacts,

@@ -62,13 +62,16 @@ impl SourceFile {
     }
 
     /// The text as snippets show it, byte for byte the same length so every span still fits:
-    /// control characters (a terminal escape in a hostile file, NUL, DEL, C1 controls) become
+    /// control characters (a terminal escape in a hostile file, NUL, DEL, C1 controls) and the
+    /// characters of [`is_hidden_format_char`] (bidirectional overrides, U+2028/U+2029) become
     /// `?` (one per byte), and a lone carriage return (an old Mac line ending, which YAML counts
     /// as a line break) becomes a newline so the snippet's lines are the parser's lines.
     ///
     /// ```
     /// let f = score_core::SourceFile::new("x", "a: \u{1b}[31mred\rb: 1\r\n");
     /// assert_eq!(f.display_text(), "a: ?[31mred\nb: 1\r\n");
+    /// let f = score_core::SourceFile::new("x", "a: \u{202e}exe.txt\n");
+    /// assert_eq!(f.display_text(), "a: ???exe.txt\n");
     /// ```
     pub fn display_text(&self) -> &str {
         self.display.get_or_init(|| {
@@ -78,7 +81,7 @@ impl SourceFile {
                 match c {
                     '\r' if chars.peek() != Some(&'\n') => out.push('\n'),
                     '\n' | '\t' | '\r' => out.push(c),
-                    c if c.is_control() => {
+                    c if c.is_control() || is_hidden_format_char(c) => {
                         out.extend(std::iter::repeat_n('?', c.len_utf8()));
                     }
                     c => out.push(c),
@@ -106,6 +109,46 @@ impl SourceFile {
             + 1;
         (line, col)
     }
+}
+
+/// `s` with every control character but line feed and tab, and every
+/// [`is_hidden_format_char`], written as an escape (`\u{1b}`), so text from an input cannot move
+/// a terminal's cursor, retitle its window, clear its screen or reorder what it shows. The CLI
+/// passes every message and table cell through it.
+///
+/// ```
+/// assert_eq!(score_core::escape_controls("a\u{1b}[2Jb\tc\n"), "a\\u{1b}[2Jb\tc\n");
+/// ```
+pub fn escape_controls(s: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char =
+        |c: char| (c.is_control() && c != '\n' && c != '\t') || is_hidden_format_char(c);
+    if !s.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if unsafe_char(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// A character that is not a control character but changes how the text around it is shown:
+/// the bidirectional controls (U+061C, U+200E, U+200F, U+202A..U+202E, U+2066..U+2069; U+202E
+/// shows what follows it reversed) and the line and paragraph separators U+2028 and U+2029.
+/// Snippets show it as `?`, and the CLI escapes it in messages, as it does control characters.
+pub fn is_hidden_format_char(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}'
+            | '\u{200E}'
+            | '\u{200F}'
+            | '\u{2028}'..='\u{202E}'
+            | '\u{2066}'..='\u{2069}'
+    )
 }
 
 /// A location in a [`SourceFile`]: byte offset and length, plus 1-based line and column.
@@ -157,16 +200,21 @@ macro_rules! codes {
                 #[doc = concat!("`", $s, "`: ", $summary)]
                 $variant,
             )*
+            /// A problem a target defines and reports itself ([`TargetCode`]), e.g. a
+            /// workload the target cannot express. Its string and summary are the target's.
+            Target(TargetCode),
         }
 
         impl Code {
-            /// Every code, in the order of `spec/diagnostic-codes.md`.
+            /// Every code core defines, in the order of `spec/diagnostic-codes.md` (a target's
+            /// own codes are listed by [`crate::Target::codes`]).
             pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
 
             /// The stable string, e.g. `score::provision::no-match`.
             pub const fn as_str(&self) -> &'static str {
                 match self {
                     $(Code::$variant => $s,)*
+                    Code::Target(t) => t.code,
                 }
             }
 
@@ -174,6 +222,7 @@ macro_rules! codes {
             pub const fn summary(&self) -> &'static str {
                 match self {
                     $(Code::$variant => $summary,)*
+                    Code::Target(t) => t.summary,
                 }
             }
         }
@@ -325,71 +374,7 @@ codes! {
     FetchInsecureHttp = "score::fetch::insecure-http",
         "a plain http:// provisioner URI has no `#sha256=` pin; use https:// or pin the content";
 
-    // The compose target.
-    ComposeInvalidBefore = "score::compose::invalid-before",
-        "a `before` entry cannot become a compose `depends_on` (unknown container, `healthy` without a probe); fix the entry";
-    ComposeImageNeedsBuild = "score::compose::image-needs-build",
-        "a container's image is `.` and no build context or image was given; pass --build or --image";
-    ComposeInvalidVolume = "score::compose::invalid-volume",
-        "a volume cannot be mounted in compose; use a volume resource whose outputs compose understands";
-    ComposeVolumeOutsideProject = "score::compose::volume-outside-project",
-        "a volume bind-mounts a host path outside the project (absolute, or `..` above it); mount a path inside the project or pass --allow-outside-paths";
-    ComposeFileInterpolation = "score::compose::file-interpolation",
-        "a file's content uses a compose environment variable, which compose cannot put in a mounted file; set noExpand or use `variables`";
-    ComposeInvalidFileMode = "score::compose::invalid-file-mode",
-        "a file's `mode` is not an octal file mode; write it as a string such as \"0644\"";
-    ComposeFileConflict = "score::compose::file-conflict",
-        "two files would be written to the same mount path; give them different targets";
-    ComposeInvalidProbe = "score::compose::invalid-probe",
-        "a probe cannot become a compose healthcheck; fix the probe";
-    ComposeInvalidResources = "score::compose::invalid-resources",
-        "a container's resource limits or requests cannot be expressed in compose; fix the quantity";
-    ComposeServiceConflict = "score::compose::service-conflict",
-        "two workloads, containers or provisioners produce the same compose service; rename one of them";
-    ComposeInvalidPublish = "score::compose::invalid-publish",
-        "a --publish entry is malformed or names no workload or service; write HOSTPORT:WORKLOAD:PORT";
-    ComposeInvalidFragment = "score::compose::invalid-fragment",
-        "a provisioner's compose section has the wrong shape or an invalid name; fix the provisioner";
-    ComposeFragmentConflict = "score::compose::fragment-conflict",
-        "two resources render different values for the same compose entry; give each its own name or render identical values";
-    ComposeEmit = "score::compose::emit",
-        "compose.yaml cannot be written; please report this";
-
-    // The k8s target.
-    K8sInvalidNamespace = "score::k8s::invalid-namespace",
-        "the namespace is not a valid Kubernetes name, or generate_namespace has no namespace; give a valid namespace";
-    K8sUnsupportedKind = "score::k8s::unsupported-kind",
-        "the workload's k8s.score.dev/kind annotation names a kind the target does not produce; use Deployment or StatefulSet";
-    K8sInvalidServiceName = "score::k8s::invalid-service-name",
-        "the workload's k8s.score.dev/service-name annotation is not a valid Service name; use a DNS-1035 label such as my-service";
-    K8sImageNotPullable = "score::k8s::image-not-pullable",
-        "a container's image is `.`, which Kubernetes cannot pull; give a built image (--image or an override)";
-    K8sInvalidFileMode = "score::k8s::invalid-file-mode",
-        "a file's `mode` is not an octal file mode; write it as a string such as \"0644\"";
-    K8sInvalidVolume = "score::k8s::invalid-volume",
-        "a volume cannot be mounted (not a resource, not provisioned, secret or invalid outputs, claimSpec without StatefulSet); fix the volume or its provisioner";
-    K8sInvalidManifests = "score::k8s::invalid-manifests",
-        "a provisioner's `manifests` section is not a list of Kubernetes objects; fix the provisioner";
-    K8sObjectConflict = "score::k8s::object-conflict",
-        "two sources produce the same Kubernetes object with different content; rename one of them";
-    K8sSecretInClearText = "score::k8s::secret-in-clear-text",
-        "a secret output would appear in clear text in a manifest; reference it through a Secret instead";
-    K8sSecretReference = "score::k8s::secret-reference",
-        "an encodeSecretRef reference is where a Secret cannot be referenced (mixed into a file, in a manifest, or malformed); use it as a whole variable value, inside a variable, or as a whole file";
-    K8sEmit = "score::k8s::emit",
-        "the manifests cannot be written as YAML; please report this";
-
-    // The terraform target.
-    TerraformInvalidSection = "score::terraform::invalid-section",
-        "a provisioner's terraform section does not render `blocks: [{type, labels, body, blocks}]`; fix the provisioner";
-    TerraformInvalidWorkload = "score::terraform::invalid-workload",
-        "a workload cannot be expressed in Terraform (a volume that is not a usable resource, a value HCL cannot hold); fix the workload or provisioner";
-    TerraformBlockConflict = "score::terraform::block-conflict",
-        "two sources define the same Terraform block differently; rename one of them or render identical blocks";
-    TerraformEmit = "score::terraform::emit",
-        "main.tf cannot be written (a value the HCL printer cannot express); fix the value or report this";
-
-    // Patch templates (compose and k8s output).
+    // Patch templates (applied by the targets that accept them).
     PatchTemplateSyntax = "score::patch::template-syntax",
         "a patch template is not a valid Go template; fix the template syntax at the marked line";
     PatchTemplateRender = "score::patch::template-render",
@@ -412,6 +397,56 @@ codes! {
         "a write would pass through a symbolic link in the project or replace something that is not a regular file (spec/security.md); remove the link or choose another path";
     Internal = "score::internal::bug",
         "score-gen failed in a way it should not; please report it with the inputs attached";
+}
+
+/// A diagnostic code a target crate defines for the problems only it finds
+/// (`score::<target>::<problem>`), with the same shape and stability promise as core's [`Code`]s.
+/// A target lists its codes in [`crate::Target::codes`]; a diagnostic carries one as
+/// [`Code::Target`].
+///
+/// ```
+/// use score_core::{Code, Diagnostic, TargetCode};
+/// const EMIT: TargetCode = TargetCode::new("score::env::emit", "the file cannot be written; please report this");
+/// let d = Diagnostic::new(EMIT, "bad value");
+/// assert_eq!(d.code, EMIT);
+/// assert_eq!(d.code.as_str(), "score::env::emit");
+/// assert_eq!(d.to_json()["code"], "score::env::emit");
+/// assert_ne!(d.code, Code::Internal);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TargetCode {
+    code: &'static str,
+    summary: &'static str,
+}
+
+impl TargetCode {
+    /// A code from its stable string (`score::<target>::<problem>`) and its one-line summary
+    /// (what the problem is; what usually fixes it).
+    pub const fn new(code: &'static str, summary: &'static str) -> Self {
+        Self { code, summary }
+    }
+
+    /// The stable string.
+    pub const fn as_str(&self) -> &'static str {
+        self.code
+    }
+
+    /// The one-line summary.
+    pub const fn summary(&self) -> &'static str {
+        self.summary
+    }
+}
+
+impl From<TargetCode> for Code {
+    fn from(code: TargetCode) -> Code {
+        Code::Target(code)
+    }
+}
+
+impl PartialEq<TargetCode> for Code {
+    fn eq(&self, other: &TargetCode) -> bool {
+        matches!(self, Code::Target(t) if t == other)
+    }
 }
 
 impl fmt::Display for Code {
@@ -455,9 +490,9 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// A diagnostic with a code and a message and nothing else.
-    pub fn new(code: Code, message: impl Into<String>) -> Self {
+    pub fn new(code: impl Into<Code>, message: impl Into<String>) -> Self {
         Self {
-            code,
+            code: code.into(),
             message: message.into(),
             help: None,
             label: None,

@@ -2,8 +2,9 @@
 //!
 //! The target-agnostic half of score-gen: it turns Score (`score.dev/v1b1`) workload files into
 //! validated, typed [`Workload`]s, resolves their resources through provisioners, substitutes
-//! `${...}` placeholders, and hands a [`ResolvedProject`] to a [`Target`] plug-in. It never prints
-//! and never names a target.
+//! `${...}` placeholders, and hands a [`ResolvedProject`] to a [`Target`] plug-in. It never prints;
+//! it knows a target only through the [`Target`] trait (what the target declares it reads of the
+//! Score ecosystem's formats, and its own diagnostic codes as [`TargetCode`]s).
 //!
 //! The pipeline has two halves and one plug-in boundary:
 //!
@@ -39,6 +40,7 @@ mod hints;
 pub mod model;
 mod patch;
 pub mod quantity;
+mod secrets;
 mod target;
 mod uid;
 
@@ -52,10 +54,13 @@ use unstable::{
 };
 
 pub use back::{
-    check_project, compile, provisioner_set, resolve_project, CompileInputs, Compiled,
-    WorkloadInput,
+    check_programs, check_project, compile, provisioner_set, resolve_project, CompileInputs,
+    Compiled, WorkloadInput,
 };
-pub use diag::{Code, Diagnostic, Diagnostics, SourceFile, Span};
+pub use diag::{
+    escape_controls, is_hidden_format_char, Code, Diagnostic, Diagnostics, SourceFile, Span,
+    TargetCode,
+};
 pub use fix::{apply_edits, apply_fixes, Applicability, Edit, EditError, Fix};
 pub use front::{
     load_workload, LoadOptions, LoadedWorkload, MemorySources, SourceError, SourceReader,
@@ -67,9 +72,10 @@ pub use patch::{
     PATCH_FUEL,
 };
 pub use provision::{
-    CmdSpec, CommandPolicy, Dialect, Environment, ProvisionOptions, Provisioner, ProvisionerFile,
-    ProvisionerSet, ProvisionerSource,
+    CmdSpec, CommandPolicy, Dialect, Environment, ProvisionOptions, ProvisionTarget, Provisioner,
+    ProvisionerFile, ProvisionerSet, ProvisionerSource,
 };
+pub use secrets::Secrets;
 pub use state::{ResourceState, State, WorkloadState};
 pub use substitute::{render_go_json, Found, Origin, Outputs, Piece, Resolved};
 pub use target::{

@@ -53,6 +53,13 @@ pub const PATCH_FUEL: u64 = 50_000_000;
 /// `N`, as the tools do); a larger gap is an error rather than a huge list of nulls.
 pub const MAX_LIST_PADDING: usize = 10_000;
 
+/// The most keys a patch path may have. Setting a path walks (and may build) one level per key,
+/// and everything after the patch (the next template's data, the writers) walks the document
+/// again: a template is data (it may be remote and unpinned), so its path may not make the
+/// document deeper than a bounded walk handles. The value set is parsed with the YAML layer's
+/// depth limit (64), so a patched document nests at most `MAX_PATH_KEYS + 64` deep.
+pub const MAX_PATH_KEYS: usize = 256;
+
 /// One patch template: where it came from (shown in errors) and its text.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
@@ -615,6 +622,11 @@ fn parse_path(path: &str) -> Result<Vec<Segment>, String> {
             }
             _ => key.push(c),
         }
+        if out.len() >= MAX_PATH_KEYS {
+            return Err(format!(
+                "the path has more than {MAX_PATH_KEYS} keys; score-gen sets at most {MAX_PATH_KEYS} levels deep"
+            ));
+        }
     }
     out.push(Segment { key, forced });
     if let Some(i) = out.iter().position(|s| s.key.is_empty()) {
@@ -738,6 +750,29 @@ mod tests {
 
     fn del_ok(doc: Value, path: &str) -> Value {
         apply(doc, PatchOp::Delete, path, Value::Null).unwrap()
+    }
+
+    #[test]
+    fn paths_have_a_bounded_number_of_keys() {
+        // Issue 21 (high): 30,000 keys overflowed the stack in `set`; now an error up front.
+        let longest = vec!["a"; MAX_PATH_KEYS].join(".");
+        let doc = set_ok(json!({}), &longest, json!(1));
+        let mut node = &doc;
+        for _ in 0..MAX_PATH_KEYS {
+            node = &node["a"];
+        }
+        assert_eq!(node, &json!(1));
+        for path in [
+            format!("{longest}.b"),
+            format!("x.{}b", "a.".repeat(30_000)),
+        ] {
+            for op in [PatchOp::Set, PatchOp::Delete] {
+                let e = apply(json!({"x": {}}), op, &path, json!(1)).unwrap_err();
+                assert!(e.contains("more than 256 keys"), "{e}");
+            }
+        }
+        // Escaped dots do not count.
+        set_ok(json!({}), &"a\\.".repeat(10_000), json!(1));
     }
 
     #[test]

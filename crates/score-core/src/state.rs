@@ -262,6 +262,7 @@ impl State {
                     state.seed.chars().count()
                 ),
             )
+            .with_span(key_span(&file, "seed"))
             .with_file(file)
             .with_pointer("/seed")
             .with_help("delete the state file to draw a new seed (generated passwords and names will change)"));
@@ -313,18 +314,35 @@ fn check_version(name: &str, file: &Arc<SourceFile>, text: &str) -> Result<(), D
     Ok(())
 }
 
+/// The most YAML nodes a state file may hold (the Score reader's bound is 250,000 per file). A
+/// project of 10,000 workloads and 30,000 resources writes about a million
+/// (`crates/score-bench/tests/large_project.rs`); a node costs up to ~250 bytes once read, so
+/// this bound keeps a state's values near 1 GiB, inside the default `--max-memory`.
+pub const MAX_STATE_NODES: usize = 4_000_000;
+
 /// The fewest characters a seed read from a state file may have (score-gen writes 32 hex
 /// characters, 128 bits).
 pub const MIN_SEED_CHARS: usize = 16;
 
 fn version_span(file: &SourceFile) -> Span {
+    key_span(file, "version")
+}
+
+/// The span of top-level `key:` (the writer puts top-level keys at the start of a line; a
+/// hand-written file that does not falls back to the file's start).
+fn key_span(file: &SourceFile, key: &str) -> Span {
     let offset = file
         .text
-        .match_indices("version")
-        .find(|(i, _)| *i == 0 || file.text.as_bytes()[i - 1] == b'\n')
+        .match_indices(key)
+        .find(|(i, _)| {
+            (*i == 0 || file.text.as_bytes()[i - 1] == b'\n')
+                && file.text[i + key.len()..]
+                    .trim_start_matches(' ')
+                    .starts_with(':')
+        })
         .map_or(0, |(i, _)| i);
     let (line, column) = file.line_col(offset);
-    Span::new(offset, "version".len(), line, column)
+    Span::new(offset, key.len(), line, column)
 }
 
 // `Result<_, Diagnostic>` is the crate-wide error contract; the size is the price of spans.
@@ -337,14 +355,16 @@ fn parse<T: for<'de> Deserialize<'de>>(
     // at least one byte of text, and the file's size is checked before it is read
     // (MAX_STATE_BYTES). serde-saphyr's fixed defaults (250,000 nodes) locked out projects
     // above ~4,000 workloads.
+    // The state is data (a planted or corrupted file), so the budget also has a fixed ceiling
+    // like the Score reader's: 16 million one-character list items read as ~4 GB of values.
     let scaled = text.len().saturating_add(1024);
     let opts = serde_saphyr::options! {
         strict_booleans: true,
         legacy_octal_numbers: true,
         with_snippet: false,
         budget: serde_saphyr::budget! {
-            max_nodes: scaled.max(250_000),
-            max_events: scaled.max(1_000_000),
+            max_nodes: scaled.clamp(250_000, MAX_STATE_NODES),
+            max_events: scaled.clamp(1_000_000, MAX_STATE_NODES.saturating_mul(4)),
         },
     };
     crate::yaml::from_str_typed::<T>(text, opts).map_err(|e| {

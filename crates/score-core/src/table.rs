@@ -32,7 +32,13 @@ pub fn render_table(headers: &[&str], rows: &[Vec<String>]) -> String {
             .map(|i| {
                 cells.get(i).map_or_else(
                     || vec![String::new()],
-                    |c| c.split('\n').map(str::to_string).collect(),
+                    // A cell may come from a remote provisioner file or the state: no
+                    // control character reaches the terminal (spec/security.md).
+                    |c| {
+                        c.split('\n')
+                            .map(|l| crate::diag::escape_controls(l).into_owned())
+                            .collect()
+                    },
                 )
             })
             .collect()

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
-use crate::diag::{Diagnostic, Diagnostics};
+use crate::diag::{Diagnostic, Diagnostics, TargetCode};
 use crate::model::Workload;
 use crate::substitute::{Outputs, Resolved};
 use crate::uid::ResourceUid;
@@ -74,7 +74,7 @@ impl ResolvedWorkload {
     ///     containers: Default::default(),
     ///     resources: Default::default(),
     /// };
-    /// let d = w.locate(Diagnostic::new(Code::ComposeEmit, "bad image").with_pointer("/containers/main/image"));
+    /// let d = w.locate(Diagnostic::new(Code::Internal, "bad image").with_pointer("/containers/main/image"));
     /// assert_eq!(d.location(), "score.yaml:5:12");
     /// ```
     pub fn locate(&self, d: Diagnostic) -> Diagnostic {
@@ -150,6 +150,8 @@ pub struct ProvisionedResource {
     pub uid: ResourceUid,
     /// The provisioner entry's uri.
     pub provisioner: String,
+    /// Where that entry is declared, `file:line` (target errors about what it rendered name it).
+    pub provisioner_source: String,
     /// The workload whose definition supplied params.
     pub source_workload: String,
     /// Every (workload, resource name) that uses it.
@@ -191,8 +193,10 @@ pub struct Artefacts {
     pub deploy_env: std::collections::BTreeSet<String>,
 }
 
-/// A backend: compose, k8s, terraform. A target value carries its own typed options (e.g. the
-/// compose project name), so an unknown option cannot be passed.
+/// A backend: one output format (each lives in its own crate). A target value carries its own
+/// typed options, so an unknown option cannot be passed, and declares what it reads of the
+/// Score ecosystem's formats (provisioner sections, `cmd://` answer keys, patch templates,
+/// annotations) and the diagnostic codes it reports.
 pub trait Target {
     /// The target's name: the key of its sections in provisioner files and its state directory.
     fn name(&self) -> &'static str;
@@ -212,6 +216,50 @@ pub trait Target {
     /// score-k8s reads it).
     fn service_name(&self, workload: &Workload) -> String {
         workload.name().to_string()
+    }
+
+    /// The Score ecosystem's top-level sections of Go-template provisioner entries this target
+    /// reads as its fragments (from the entry format's
+    /// [`ECOSYSTEM_SECTIONS`](crate::unstable::provision::file::ECOSYSTEM_SECTIONS); `info_logs`
+    /// becomes messages for the user). Sections no target reads are ignored.
+    fn ecosystem_sections(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// The Score ecosystem's `cmd://` answer keys this target reads, each with the fragment
+    /// section it fills (`("manifests", "manifests")`).
+    fn cmd_answer_keys(&self) -> &'static [(&'static str, &'static str)] {
+        &[]
+    }
+
+    /// The Score ecosystem's extra Go-template functions this target's provisioner entries may
+    /// call (`"encodeSecretRef"`, as score-k8s defines it); an entry that calls one for a target
+    /// that does not name it fails to parse, as in the tool that lacks it.
+    fn go_template_functions(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// The diagnostic codes this target reports besides core's (`score::<target>::<problem>`),
+    /// for listings such as the CLI's; each is reported as [`crate::Code::Target`].
+    fn codes(&self) -> &'static [TargetCode] {
+        &[]
+    }
+
+    /// The data and functions this target's patch templates get (`init --patch-templates`,
+    /// `spec/patching.md`); `None` (the default) when the target takes no patch templates.
+    fn patch_dialect(&self) -> Option<crate::PatchDialect> {
+        None
+    }
+
+    /// The workload annotation namespace this target owns (e.g. `"acme.example/"`), if any:
+    /// an annotation there that is not in [`Target::annotations`] is reported as ignored.
+    fn annotation_prefix(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// The annotations of [`Target::annotation_prefix`]'s namespace this target acts on.
+    fn annotations(&self) -> &'static [&'static str] {
+        &[]
     }
 
     /// Whether the target's output interpolates environment references (`${K}` from an

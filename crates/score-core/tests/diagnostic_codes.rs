@@ -37,7 +37,9 @@ fn codes_are_unique_and_well_formed() {
 }
 
 #[test]
-fn every_code_is_in_the_spec_and_the_spec_lists_no_other() {
+fn every_core_code_is_in_the_spec() {
+    // The other direction (the spec lists no code that nobody defines) needs the targets' codes
+    // too: the CLI's architecture test checks it against its target table.
     let spec = spec();
     let listed: BTreeSet<&str> = spec
         .lines()
@@ -47,8 +49,6 @@ fn every_code_is_in_the_spec_and_the_spec_lists_no_other() {
     let all: BTreeSet<&str> = Code::ALL.iter().map(Code::as_str).collect();
     let missing: Vec<_> = all.difference(&listed).collect();
     assert!(missing.is_empty(), "not in {SPEC}: {missing:?}");
-    let stale: Vec<_> = listed.difference(&all).collect();
-    assert!(stale.is_empty(), "in {SPEC} but not a Code: {stale:?}");
 }
 
 #[test]

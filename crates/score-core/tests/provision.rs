@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use score_core::unstable::provision::{
-    merge_patch, provision, ProvisionInput, ProvisionOptions, ProvisionOutput, ProvisionerSet,
+    merge_patch, provision, ProvisionInput, ProvisionOptions, ProvisionOutput, ProvisionTarget,
+    ProvisionerSet,
 };
 use score_core::CommandPolicy;
 use score_core::{Code, Diagnostic, ResourceUid};
@@ -496,8 +497,16 @@ fn encode_secret_ref_is_score_k8s_only() {
     let text = "- uri: template://x\n  type: t\n  outputs: |\n    a: {{ encodeSecretRef \"s\" \"k\" }}\n- uri: template://y\n  type: u\n  outputs: |\n    a: 1\n";
     let set = ProvisionerSet::load(&[("p.yaml".into(), text.into(), None)]).unwrap();
     let i = ProvisionInput::new(uid("w", "r", "t", None, None), "s");
-    let out = run(&set, &i, "k8s", &ProvisionOptions::default()).unwrap();
+    // A target that names score-k8s's function (as the k8s target does).
+    let k8s = ProvisionTarget {
+        go_functions: &["encodeSecretRef"],
+        ..ProvisionTarget::from("k8s")
+    };
+    let p = set.find(&i.uid).unwrap();
+    let out = provision(p, &i, k8s, &ProvisionOptions::default()).unwrap();
     assert_eq!(out.outputs["a"], json!("🔐💬s_k💬🔐"));
+    // The bare name is not enough: the target says which functions its entries call.
+    assert!(run(&set, &i, "k8s", &ProvisionOptions::default()).is_err());
     let d = run(&set, &i, "compose", &ProvisionOptions::default()).unwrap_err();
     assert_eq!(d.code, Code::ProvisionTemplateSyntax, "{}", d.message);
     assert!(

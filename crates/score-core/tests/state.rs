@@ -393,3 +393,36 @@ fn a_stored_workload_keeps_its_key_order() {
     // "no" stays a string (YAML 1.1 would read a bare no as false).
     assert_eq!(spec["containers"]["first"]["image"], "no");
 }
+
+#[test]
+fn an_empty_or_short_seed_is_refused_at_its_line_and_column() {
+    for (text, line) in [
+        ("version: 2\nseed: \"\"\n", 2),
+        ("version: 2\nworkloads: {}\nseed: ab\n", 3),
+    ] {
+        let d = State::from_yaml("s.yaml", text).unwrap_err();
+        assert!(d.message.contains("the seed has"), "{}", d.message);
+        let span = d.span.expect("located");
+        assert_eq!((span.line, span.column), (line, 1), "{text}");
+    }
+}
+
+#[test]
+fn the_state_reader_has_a_node_bound() {
+    // Issue 21: the node budget scaled with the file alone, so a 32 MB state of 16 million
+    // list items read as ~4 GB. Past MAX_STATE_NODES it is an error, located.
+    let n = score_core::unstable::state::MAX_STATE_NODES + 10;
+    let mut text = String::with_capacity(2 * n + 200);
+    text.push_str("version: 2\nseed: 0123456789abcdef0123456789abcdef\nresources:\n  a.default#w.a:\n    type: a\n    class: default\n    source_workload: w\n    provisioner: p\n    state:\n      l: [");
+    for _ in 0..n {
+        text.push_str("0,");
+    }
+    text.push_str("]\n");
+    let d = State::from_yaml("s.yaml", &text).unwrap_err();
+    assert!(
+        d.message.starts_with("invalid state file s.yaml"),
+        "{}",
+        d.message
+    );
+    assert!(d.span.is_some(), "{d:?}");
+}

@@ -10,6 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::thread;
@@ -67,8 +68,9 @@ pub(crate) struct CmdOutput {
     pub expression_outputs: Option<BTreeSet<String>>,
     #[serde(default)]
     pub fragments: Option<BTreeMap<String, Value>>,
-    // The answer keys of score-compose's and score-k8s's `ProvisionOutput`, read as the
-    // fragments of the same meaning (`compose_services` is the compose section `services`, ...).
+    // The answer keys of the ecosystem's `ProvisionOutput` (its protocol, so every program's
+    // answer parses whichever targets are linked); a target reads those it names in
+    // `Target::cmd_answer_keys` as fragments of the same meaning.
     #[serde(default)]
     pub relative_directories: Option<Value>,
     #[serde(default)]
@@ -86,23 +88,25 @@ pub(crate) struct CmdOutput {
 }
 
 impl CmdOutput {
-    /// The fragments for `target`: the `fragments` object, plus the tools' answer keys that
-    /// belong to it (compose: `compose_*` and `relative_*`; k8s: `manifests`).
-    pub(crate) fn fragments_for(&mut self, target: &str) -> BTreeMap<String, Value> {
+    /// The fragments for a target: the `fragments` object, plus the ecosystem's answer keys the
+    /// target reads (`answer_keys`: answer key → section), each filling its section unless
+    /// `fragments` has it already.
+    pub(crate) fn fragments_for(
+        &mut self,
+        answer_keys: &[(&str, &str)],
+    ) -> BTreeMap<String, Value> {
         let mut out = self.fragments.take().unwrap_or_default();
-        let tools = [
-            ("compose", "directories", self.relative_directories.take()),
-            ("compose", "files", self.relative_file_contents.take()),
-            ("compose", "networks", self.compose_networks.take()),
-            ("compose", "volumes", self.compose_volumes.take()),
-            ("compose", "services", self.compose_services.take()),
-            ("compose", "models", self.compose_models.take()),
-            ("k8s", "manifests", self.manifests.take()),
-        ];
-        for (t, section, value) in tools {
-            if t != target {
-                continue;
-            }
+        for (key, section) in answer_keys {
+            let value = match *key {
+                "relative_directories" => self.relative_directories.take(),
+                "relative_file_contents" => self.relative_file_contents.take(),
+                "compose_networks" => self.compose_networks.take(),
+                "compose_volumes" => self.compose_volumes.take(),
+                "compose_services" => self.compose_services.take(),
+                "compose_models" => self.compose_models.take(),
+                "manifests" => self.manifests.take(),
+                _ => None,
+            };
             match value {
                 None | Some(Value::Null) => {}
                 Some(v) => {
@@ -141,6 +145,7 @@ impl Captured {
 pub(crate) fn run(
     uri: &str,
     spec: &CmdSpec,
+    program: &Path,
     input: &ProvisionInput,
     opts: &ProvisionOptions,
 ) -> Result<CmdOutput, Diagnostic> {
@@ -151,7 +156,7 @@ pub(crate) fn run(
             format!("cmd provisioner '{uri}': cannot encode input: {e}"),
         )
     })?;
-    let mut child = spawn(uri, uid, spec)?;
+    let mut child = spawn(uri, uid, spec, program)?;
     let rx = start_pipe_threads(&mut child, stdin_json, opts.max_cmd_output);
     // A caller's huge timeout (Duration::MAX) must not overflow the clock: a year is forever here.
     let start = Instant::now();
@@ -192,8 +197,10 @@ fn target_str<'a>(target: &'a Value, key: &str) -> &'a str {
 
 /// Starts the program in a process group of its own (so a timeout can kill what it started too)
 /// with all three standard streams piped.
-fn spawn(uri: &str, uid: &str, spec: &CmdSpec) -> Result<Child, Diagnostic> {
-    let mut command = Command::new(&spec.program);
+fn spawn(uri: &str, uid: &str, spec: &CmdSpec, program: &Path) -> Result<Child, Diagnostic> {
+    // `program` is what `locate` found: a path, never a bare name the OS would look up again
+    // (its lookup would use PATH's `.` entries).
+    let mut command = Command::new(program);
     #[cfg(unix)]
     {
         use std::os::unix::process::CommandExt;
@@ -213,8 +220,63 @@ fn spawn(uri: &str, uid: &str, spec: &CmdSpec) -> Result<Child, Diagnostic> {
                     spec.program.display()
                 ),
             )
-            .with_help("cmd://./x is relative to the provisioner file's directory; cmd://name is looked up on PATH")
+            .with_help(crate::provision::PROGRAM_HELP)
         })
+}
+
+/// Where `program` is, before anything starts: a path (it has a `/`) must name an executable
+/// file; a bare name is looked up on `PATH` as Go's `exec.LookPath` does (the tools' lookup): the
+/// first entry holding an executable file of that name wins, an empty entry means `.`, and a
+/// match through an entry that is not absolute (`.`, ``, `bin`) is refused (Go's `ErrDot`), so a
+/// provisioner file cannot run the project's `./name` through a PATH that holds `.`.
+pub(crate) fn locate(program: &Path) -> Result<PathBuf, String> {
+    let bare = program.components().count() == 1
+        && matches!(
+            program.components().next(),
+            Some(std::path::Component::Normal(_))
+        );
+    if !bare {
+        return executable(program).map(|()| program.to_path_buf());
+    }
+    let path = crate::host::path_var().unwrap_or_default();
+    for dir in std::env::split_paths(&path) {
+        let relative = !dir.is_absolute();
+        let candidate = if dir.as_os_str().is_empty() {
+            Path::new(".").join(program)
+        } else {
+            dir.join(program)
+        };
+        if executable(&candidate).is_ok() {
+            if relative {
+                return Err(format!(
+                    "it is found as '{}' through the PATH entry '{}', which is not absolute: score-gen, like Go's exec.LookPath (ErrDot), does not run a program from the current directory by its bare name",
+                    candidate.display(),
+                    dir.display()
+                ));
+            }
+            return Ok(candidate);
+        }
+    }
+    Err("no executable file of that name on PATH".to_string())
+}
+
+/// `path` is an executable file (Go's `findExecutable`: not a directory, some execute bit).
+fn executable(path: &Path) -> Result<(), String> {
+    let m = std::fs::metadata(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        _ => e.to_string(),
+    })?;
+    if m.is_dir() {
+        return Err("it is a directory".into());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if m.permissions().mode() & 0o111 == 0 {
+            return Err("it is not executable".into());
+        }
+    }
+    Ok(())
 }
 
 /// Starts the threads that feed stdin and drain stdout (capped at `max` bytes) and stderr (its

@@ -101,8 +101,68 @@ impl Default for FetchOptions {
 /// Every error is a [`Diagnostic`] whose message starts with `cannot get <uri>: ` followed by
 /// the reason (score-go's wording where it has one, e.g. `GET <url> non-200 status code: 404`).
 // `Result<_, Diagnostic>` is the crate-wide error contract; the size is the price of spans.
+///
+/// A credential in the URI (`https://user:token@host/p.yaml`) is used to fetch, but no message
+/// shows it ([`without_credentials`]).
 #[allow(clippy::result_large_err)]
 pub fn fetch(uri: &str, base_dir: &Path, opts: &FetchOptions) -> Result<Vec<Fetched>, Diagnostic> {
+    fetch_shown(uri, base_dir, opts).map_err(|mut d| {
+        if let Some((secret, kept)) = credentials(uri) {
+            d.message = d.message.replace(&secret, &kept);
+            d.help = d.help.map(|h| h.replace(&secret, &kept));
+        }
+        d
+    })
+}
+
+/// `uri` without the credentials of its authority, for what is stored and shown: the user name
+/// and password of `https://user:token@host/p` (a token is often given as the user name) become
+/// `https://host/p`; for `ssh` schemes (`git-ssh://git@host/...`) the user name, which is no
+/// secret there, stays and only a password goes. Anything else is returned as it is.
+///
+/// ```
+/// use score_core::host::fetch::without_credentials;
+/// assert_eq!(without_credentials("https://u:t0ken@host/p.tpl"), "https://host/p.tpl");
+/// assert_eq!(without_credentials("git-ssh://git@host/o/r.git/p"), "git-ssh://git@host/o/r.git/p");
+/// assert_eq!(without_credentials("git-ssh://git:pw@host/o/r.git/p"), "git-ssh://git@host/o/r.git/p");
+/// assert_eq!(without_credentials("patches/x@y.tpl"), "patches/x@y.tpl");
+/// ```
+pub fn without_credentials(uri: &str) -> String {
+    match credentials(uri) {
+        Some((secret, kept)) => uri.replacen(&secret, &kept, 1),
+        None => uri.to_string(),
+    }
+}
+
+/// The credential part of `uri`'s authority with its `@` (`user:token@`), and what stands for
+/// it once removed (nothing, or for ssh the user name and `@`); `None` when there is none.
+fn credentials(uri: &str) -> Option<(String, String)> {
+    let scheme_end = uri.find("://")?;
+    let scheme = &uri[..scheme_end];
+    if scheme.is_empty()
+        || !scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+    {
+        return None;
+    }
+    let rest = &uri[scheme_end + 3..];
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let at = authority.rfind('@')?;
+    let secret = &authority[..=at];
+    if scheme.ends_with("ssh") {
+        let user = &secret[..secret.find(':')?];
+        return Some((secret.to_string(), format!("{user}@")));
+    }
+    Some((secret.to_string(), String::new()))
+}
+
+#[allow(clippy::result_large_err)]
+fn fetch_shown(
+    uri: &str,
+    base_dir: &Path,
+    opts: &FetchOptions,
+) -> Result<Vec<Fetched>, Diagnostic> {
     let fail = |code: Code, msg: String| Diagnostic::new(code, format!("cannot get {uri}: {msg}"));
     let failed = |msg: String| {
         fail(Code::FetchFailed, msg).with_help(

@@ -24,6 +24,11 @@ pub use fsutil::{atomic_write, atomic_write_all, DirLock};
 pub use sources::FsSources;
 pub use state_dir::StateDir;
 
+/// `PATH`, to find a `cmd://name` program as the tools do (`host::cmd::locate`).
+pub(crate) fn path_var() -> Option<std::ffi::OsString> {
+    std::env::var_os("PATH")
+}
+
 /// `~/x` → `$HOME/x` for a `cmd://~/x` program path; `None` when `HOME` is unset.
 pub(crate) fn home_dir() -> Option<std::path::PathBuf> {
     std::env::var_os("HOME").map(std::path::PathBuf::from)

@@ -63,9 +63,12 @@ impl fmt::Display for ProvisionerSource {
     }
 }
 
-/// The sections of a Go-template entry that belong to the compose target, as score-compose's
-/// provisioner files write them at the top level of an entry.
-pub const GO_COMPOSE_SECTIONS: [&str; 7] = [
+/// The target sections the Score ecosystem's Go-template entries write at their top level (the
+/// entry format of the ecosystem's provisioner files). The loader accepts exactly these, so a
+/// misspelt key is an error whichever targets are linked; each target names the ones it reads
+/// ([`crate::Target::ecosystem_sections`]), and a section no target of the run reads is
+/// ignored. `info_logs` holds messages for the user, not a fragment.
+pub const ECOSYSTEM_SECTIONS: [&str; 8] = [
     "services",
     "volumes",
     "networks",
@@ -73,10 +76,11 @@ pub const GO_COMPOSE_SECTIONS: [&str; 7] = [
     "directories",
     "files",
     "info_logs",
+    "manifests",
 ];
 
-/// The sections of a Go-template entry that belong to the k8s target (score-k8s's format).
-pub const GO_K8S_SECTIONS: [&str; 1] = ["manifests"];
+/// The ecosystem section whose rendered list holds messages for the user.
+pub(crate) const MESSAGES_SECTION: &str = "info_logs";
 
 /// The fields of the data every Go-template section sees (score-compose's and score-k8s's
 /// `Data` structs together): any other `.Field` of the root is an error, as in Go.
@@ -139,7 +143,9 @@ pub(crate) struct GoSection {
 pub(crate) struct GoEntry {
     /// `init`, `state`, `shared`, `outputs` (those present).
     pub core: BTreeMap<String, GoSection>,
-    /// target name → section name → template, in file order.
+    /// The ecosystem's top-level sections ([`ECOSYSTEM_SECTIONS`]), in file order.
+    pub ecosystem: IndexMap<String, GoSection>,
+    /// target name → section name → template, in file order (nested `<target>:` mappings).
     pub targets: BTreeMap<String, IndexMap<String, GoSection>>,
 }
 
@@ -243,7 +249,17 @@ impl Provisioner {
         }
     }
 
-    /// Target names this entry has sections for (sorted).
+    /// The ecosystem's top-level target sections of a Go-template entry
+    /// ([`ECOSYSTEM_SECTIONS`]), in file order.
+    pub fn ecosystem_sections(&self) -> Vec<&str> {
+        match &self.engine {
+            Engine::Go(g) => g.ecosystem.keys().map(String::as_str).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Target names this entry has nested sections for (`<target>: {section: template}`),
+    /// sorted.
     pub fn targets(&self) -> Vec<&str> {
         match &self.engine {
             Engine::Template(t) => t.targets.keys().map(String::as_str).collect(),
@@ -252,7 +268,7 @@ impl Provisioner {
         }
     }
 
-    /// Section names this entry has for `target`, in file order.
+    /// Section names this entry nests under `target`, in file order.
     pub fn target_sections(&self, target: &str) -> Vec<&str> {
         match &self.engine {
             Engine::Template(t) => t
@@ -305,16 +321,32 @@ impl ProvisionerSet {
     /// [`ProvisionerSource::trusted`]): files fetched from outside the project and not pinned
     /// are loaded with `trusted = false`.
     pub fn load_with_trust(files: &[ProvisionerFile], trusted: bool) -> Result<Self, Diagnostic> {
-        let mut entries = Vec::new();
+        let mut set = Self::default();
         for (name, text, dir) in files {
             let file = Arc::new(SourceFile::new(name.clone(), text.clone()));
-            let loaded = load_file(&file, dir.as_deref())?;
-            entries.extend(loaded.into_iter().map(|mut p| {
-                p.source.trusted = trusted;
-                p
-            }));
+            set.extend(Self::load_source(file, dir.as_deref(), trusted)?);
         }
-        Ok(Self { entries })
+        Ok(set)
+    }
+
+    /// One provisioner file given as a [`SourceFile`] (so the caller can mark its contents
+    /// hidden: a file linked out of the project, [`SourceFile::with_contents_hidden`]), with the
+    /// directory its relative programs resolve against and whether its entries are trusted.
+    pub fn load_source(
+        file: Arc<SourceFile>,
+        dir: Option<&Path>,
+        trusted: bool,
+    ) -> Result<Self, Diagnostic> {
+        let loaded = load_file(&file, dir)?;
+        Ok(Self {
+            entries: loaded
+                .into_iter()
+                .map(|mut p| {
+                    p.source.trusted = trusted;
+                    p
+                })
+                .collect(),
+        })
     }
 
     /// Appends the entries of `other` after this set's (e.g. target defaults after user files).
@@ -598,6 +630,7 @@ fn load_entry(
     } else if dialect == Dialect::GoTemplate {
         Engine::Go(GoEntry {
             core: f.go_core,
+            ecosystem: f.go_ecosystem,
             targets: f.go_targets,
         })
     } else {
@@ -773,6 +806,7 @@ struct EntryFields {
     core: BTreeMap<String, SectionTemplate>,
     targets: BTreeMap<String, IndexMap<String, SectionTemplate>>,
     go_core: BTreeMap<String, GoSection>,
+    go_ecosystem: IndexMap<String, GoSection>,
     go_targets: BTreeMap<String, IndexMap<String, GoSection>>,
 }
 
@@ -851,6 +885,7 @@ impl EntryCx<'_> {
             core: BTreeMap::new(),
             targets: BTreeMap::new(),
             go_core: BTreeMap::new(),
+            go_ecosystem: IndexMap::new(),
             go_targets: BTreeMap::new(),
         };
         let go = dialect == Dialect::GoTemplate && !is_cmd;
@@ -911,21 +946,9 @@ impl EntryCx<'_> {
                         self.add_template(&mut f.env, key.to_string(), key.to_string(), &at, v)?;
                     f.core.insert(key.to_string(), s);
                 }
-                section
-                    if go
-                        && (GO_COMPOSE_SECTIONS.contains(&section)
-                            || GO_K8S_SECTIONS.contains(&section)) =>
-                {
-                    let target = if GO_K8S_SECTIONS.contains(&section) {
-                        "k8s"
-                    } else {
-                        "compose"
-                    };
-                    let s = self.add_go_template(&format!("{target}.{section}"), &at, v)?;
-                    f.go_targets
-                        .entry(target.to_string())
-                        .or_default()
-                        .insert(section.to_string(), s);
+                section if go && ECOSYSTEM_SECTIONS.contains(&section) => {
+                    let s = self.add_go_template(section, &at, v)?;
+                    f.go_ecosystem.insert(section.to_string(), s);
                 }
                 target => {
                     if is_cmd {
@@ -967,7 +990,7 @@ impl EntryCx<'_> {
             let help = match crate::schema::closest(target, KNOWN_KEYS.iter().copied()) {
                 Some(k) => format!("did you mean '{k}'?"),
                 None => format!(
-                    "known keys: {}; a target name (e.g. `compose:`) maps section names to templates",
+                    "known keys: {}; a target's name as a key maps section names to templates",
                     known_keys()
                 ),
             };
@@ -1072,16 +1095,14 @@ impl EntryCx<'_> {
                 target,
                 KNOWN_KEYS
                     .iter()
-                    .chain(GO_COMPOSE_SECTIONS.iter())
-                    .chain(GO_K8S_SECTIONS.iter())
+                    .chain(ECOSYSTEM_SECTIONS.iter())
                     .copied(),
             ) {
                 Some(k) => format!("did you mean '{k}'?"),
                 None => format!(
-                    "known keys: {}, the compose sections {} and the k8s section {}",
+                    "known keys: {}, the ecosystem's target sections {} and a target name mapping section names to templates",
                     known_keys(),
-                    GO_COMPOSE_SECTIONS.join(", "),
-                    GO_K8S_SECTIONS.join(", ")
+                    ECOSYSTEM_SECTIONS.join(", ")
                 ),
             };
             return Err(self.unknown_key(at, target, help));

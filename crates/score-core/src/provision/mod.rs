@@ -25,7 +25,7 @@
 //! let uid = ResourceUid::new("web", "cache", "redis", None, None);
 //! let input = ProvisionInput::new(uid.clone(), "seed");
 //! let p = set.find(&uid).unwrap();
-//! let out = provision(p, &input, "compose", &ProvisionOptions::default()).unwrap();
+//! let out = provision(p, &input, "demo", &ProvisionOptions::default()).unwrap();
 //! assert_eq!(out.outputs["host"], "web-cache");
 //! assert_eq!(out.outputs["password"], out.state["password"]);
 //! assert!(out.secret_outputs.contains("password"));
@@ -299,6 +299,24 @@ fn run_command(
     input: &ProvisionInput,
     opts: &ProvisionOptions,
 ) -> Result<crate::host::cmd::CmdOutput, Diagnostic> {
+    let program = check_command(p, input.uid.as_str(), opts)?;
+    crate::host::cmd::run(&p.uri, spec, &program, input, opts)
+}
+
+/// Every check made before entry `p` (a `cmd://` entry) starts its program for resource `uid`:
+/// the permission ([`CommandPolicy`]), a relative program of a file that is not on the local disk,
+/// and where the program is (a path that must name an executable file, or a bare name looked up
+/// on `PATH` as Go's `exec.LookPath` does, refusing a match through a relative entry such as `.`
+/// or an empty one). Returns the program to start. `resolve_project` makes these checks for every
+/// resource before the first program starts (spec/security.md).
+pub(crate) fn check_command(
+    p: &Provisioner,
+    uid: &str,
+    opts: &ProvisionOptions,
+) -> Result<std::path::PathBuf, Diagnostic> {
+    let Some(spec) = p.cmd() else {
+        return Err(command_denied(p, uid));
+    };
     if p.source.dir.is_none() && spec.program.is_relative() && spec.program.components().count() > 1
     {
         // Resolving it against the working directory would run the project's own `./x` on
@@ -315,27 +333,46 @@ fn run_command(
         .with_help("use an absolute path or a program name looked up on PATH, or keep the provisioner file in the project"));
     }
     match opts.commands {
-        CommandPolicy::Allow => crate::host::cmd::run(&p.uri, spec, input, opts),
-        CommandPolicy::AllowTrusted if p.source.trusted => {
-            crate::host::cmd::run(&p.uri, spec, input, opts)
+        CommandPolicy::Allow => {}
+        CommandPolicy::AllowTrusted if p.source.trusted => {}
+        CommandPolicy::AllowTrusted => {
+            return Err(entry_diag(
+                Code::ProvisionCommandUntrusted,
+                p,
+                format!(
+                    "provisioner '{}' for resource '{uid}' comes from outside the project ({}) and would run the program '{}'",
+                    p.uri,
+                    p.source.file.name,
+                    spec.program.display()
+                ),
+            )
+            .with_help(
+                "review the file, then pin it (URI#sha256=<hex>) or pass --allow-remote-commands to let remote provisioner files run programs",
+            ))
         }
-        CommandPolicy::AllowTrusted => Err(entry_diag(
-            Code::ProvisionCommandUntrusted,
-            p,
-            format!(
-                "provisioner '{}' for resource '{}' comes from outside the project ({}) and would run the program '{}'",
-                p.uri,
-                input.uid,
-                p.source.file.name,
-                spec.program.display()
-            ),
-        )
-        .with_help(
-            "review the file, then pin it (URI#sha256=<hex>) or pass --allow-remote-commands to let remote provisioner files run programs",
-        )),
-        CommandPolicy::Deny => Err(command_denied(p, input)),
+        CommandPolicy::Deny => return Err(command_denied(p, uid)),
     }
+    #[cfg(feature = "host")]
+    {
+        crate::host::cmd::locate(&spec.program).map_err(|why| {
+            entry_diag(
+                Code::ProvisionCommandFailed,
+                p,
+                format!(
+                    "cmd provisioner '{}' for resource '{uid}': cannot start '{}': {why}",
+                    p.uri,
+                    spec.program.display()
+                ),
+            )
+            .with_help(PROGRAM_HELP)
+        })
+    }
+    #[cfg(not(feature = "host"))]
+    Err(command_denied(p, uid))
 }
+
+/// How a `cmd://` program is found (spec/provisioners.md §5).
+pub(crate) const PROGRAM_HELP: &str = "cmd://./x is relative to the project directory (where score-gen runs; a library caller gives the directory), cmd://~/x to $HOME, cmd:///x is absolute, and cmd://name is looked up on PATH (an entry that is `.`, empty or relative is not used)";
 
 #[cfg(not(feature = "host"))]
 fn run_command(
@@ -344,7 +381,7 @@ fn run_command(
     input: &ProvisionInput,
     _opts: &ProvisionOptions,
 ) -> Result<CmdOutputStub, Diagnostic> {
-    Err(command_denied(p, input))
+    Err(command_denied(p, input.uid.as_str()))
 }
 
 /// Without the `host` feature no program can run; the type only keeps `provision` one function.
@@ -360,19 +397,19 @@ struct CmdOutputStub {
 
 #[cfg(not(feature = "host"))]
 impl CmdOutputStub {
-    fn fragments_for(&mut self, _target: &str) -> BTreeMap<String, Value> {
+    fn fragments_for(&mut self, _answer_keys: &[(&str, &str)]) -> BTreeMap<String, Value> {
         self.fragments.take().unwrap_or_default()
     }
 }
 
-fn command_denied(p: &Provisioner, input: &ProvisionInput) -> Diagnostic {
+fn command_denied(p: &Provisioner, uid: &str) -> Diagnostic {
     entry_diag(
         Code::ProvisionCommandDenied,
         p,
         format!(
             "provisioner '{}' for resource '{}' would run the program '{}', and running programs is not allowed",
             p.uri,
-            input.uid,
+            uid,
             p.cmd().map_or_else(String::new, |c| c.program.display().to_string())
         ),
     )
@@ -383,24 +420,67 @@ fn command_denied(p: &Provisioner, input: &ProvisionInput) -> Diagnostic {
     })
 }
 
-/// Provisions one resource with entry `p` for `target` (the name that selects target sections).
+/// What provisioning reads of the target it provisions for: its name (the key of its nested
+/// sections) and which parts of the Score ecosystem's formats it reads. Built from a target with
+/// [`ProvisionTarget::of`]; a bare name (`"demo".into()`) reads only nested sections.
+#[derive(Debug, Clone, Copy)]
+pub struct ProvisionTarget<'a> {
+    /// The target's name ([`crate::Target::name`]).
+    pub name: &'a str,
+    /// The ecosystem's top-level sections of Go-template entries it reads
+    /// ([`crate::Target::ecosystem_sections`]).
+    pub ecosystem_sections: &'a [&'a str],
+    /// The ecosystem's `cmd://` answer keys it reads, each with the section it fills
+    /// ([`crate::Target::cmd_answer_keys`]).
+    pub answer_keys: &'a [(&'a str, &'a str)],
+    /// The ecosystem's extra Go-template functions its entries may call
+    /// ([`crate::Target::go_template_functions`]).
+    pub go_functions: &'a [&'a str],
+}
+
+impl<'a> ProvisionTarget<'a> {
+    /// What `target` reads.
+    pub fn of(target: &'a (impl crate::Target + ?Sized)) -> Self {
+        Self {
+            name: target.name(),
+            ecosystem_sections: target.ecosystem_sections(),
+            answer_keys: target.cmd_answer_keys(),
+            go_functions: target.go_template_functions(),
+        }
+    }
+}
+
+impl<'a> From<&'a str> for ProvisionTarget<'a> {
+    fn from(name: &'a str) -> Self {
+        Self {
+            name,
+            ecosystem_sections: &[],
+            answer_keys: &[],
+            go_functions: &[],
+        }
+    }
+}
+
+/// Provisions one resource with entry `p` for `target` (whose name selects nested target
+/// sections and which reads the ecosystem sections and answer keys it names).
 ///
 /// Checks `supported_params` first and `expected_outputs` last; every failure is a
 /// `score::provision::*` diagnostic naming the provisioner and the resource.
-pub fn provision(
+pub fn provision<'a>(
     p: &Provisioner,
     input: &ProvisionInput,
-    target: &str,
+    target: impl Into<ProvisionTarget<'a>>,
     opts: &ProvisionOptions,
 ) -> Result<ProvisionOutput, Diagnostic> {
+    let target = target.into();
     check_params(p, input)?;
     let mut out = match &p.engine {
-        Engine::Template(t) => render_all(p, t, input, target, opts)?,
-        Engine::Go(g) => render_go(p, g, input, target, opts)?,
+        Engine::Template(t) => render_all(p, t, input, target.name, opts)?,
+        Engine::Go(g) => render_go(p, g, input, &target, opts)?,
         Engine::LocalEnv => local_env(input),
         Engine::Cmd(spec) => {
             let mut r = run_command(p, spec, input, opts)?;
-            let fragments = r.fragments_for(target);
+            let fragments = r.fragments_for(target.answer_keys);
             ProvisionOutput {
                 state: r.resource_state.unwrap_or_default(),
                 shared_patch: r.shared_state.unwrap_or(Value::Object(Map::new())),
@@ -721,16 +801,22 @@ fn go_workload_services(services: &Arc<Value>) -> gotemplate::Value {
     v
 }
 
-/// Renders a Go-template entry as score-compose and score-k8s do: `init`, `state`, `shared`,
+/// Renders a Go-template entry as the ecosystem's tools do: `init`, `state`, `shared`,
 /// `outputs`, then the current target's sections; a section without text leaves its result
 /// empty (so an entry without `state` stores `{}`, like the tools).
 fn render_go(
     p: &Provisioner,
     g: &GoEntry,
     input: &ProvisionInput,
-    target: &str,
+    target: &ProvisionTarget<'_>,
     opts: &ProvisionOptions,
 ) -> Result<ProvisionOutput, Diagnostic> {
+    let ProvisionTarget {
+        name: target,
+        ecosystem_sections,
+        go_functions,
+        ..
+    } = *target;
     let mut data = GoData::new(input);
     let mut out = ProvisionOutput {
         shared_patch: Value::Object(Map::new()),
@@ -740,7 +826,8 @@ fn render_go(
         let Some(section) = g.core.get(name) else {
             continue;
         };
-        let value = render_go_section(p, section, name, &data, input, target, opts)?;
+        let value =
+            render_go_section(p, section, name, &data, input, (target, go_functions), opts)?;
         warn_no_value(p, section, name, input, value.as_ref(), &mut out.warnings);
         let map = core_map(value).map_err(|m| go_section_diag(p, section, name, m))?;
         match name {
@@ -766,18 +853,29 @@ fn render_go(
         // score-compose and score-k8s store what the state template gave: nothing.
         data.set("State", &Value::Object(Map::new()));
     }
-    if let Some(sections) = g.targets.get(target) {
-        for (name, section) in sections {
-            let label = format!("{target}.{name}");
-            let Some(v) = render_go_section(p, section, &label, &data, input, target, opts)? else {
-                continue;
-            };
-            warn_no_value(p, section, &label, input, Some(&v), &mut out.warnings);
-            if name == "info_logs" && GO_COMPOSE_INFO_LOGS_TARGET == target {
-                out.info_logs = info_logs(p, section, &label, v)?;
-            } else {
-                out.fragments.insert(name.clone(), v);
-            }
+    // The ecosystem's top-level sections the target reads, then its nested ones.
+    let reads = |name: &str| ecosystem_sections.contains(&name);
+    let ecosystem = g.ecosystem.iter().filter(|(name, _)| reads(name));
+    let nested = g.targets.get(target).into_iter().flatten();
+    for (name, section) in ecosystem.chain(nested) {
+        let label = format!("{target}.{name}");
+        let Some(v) = render_go_section(
+            p,
+            section,
+            &label,
+            &data,
+            input,
+            (target, go_functions),
+            opts,
+        )?
+        else {
+            continue;
+        };
+        warn_no_value(p, section, &label, input, Some(&v), &mut out.warnings);
+        if name == file::MESSAGES_SECTION && reads(file::MESSAGES_SECTION) {
+            out.info_logs = info_logs(p, section, &label, v)?;
+        } else {
+            out.fragments.insert(name.clone(), v);
         }
     }
     Ok(out)
@@ -853,9 +951,6 @@ fn local_env(input: &ProvisionInput) -> ProvisionOutput {
     }
 }
 
-/// The target whose top-level `info_logs` section score-compose defines.
-const GO_COMPOSE_INFO_LOGS_TARGET: &str = "compose";
-
 /// An `info_logs` section's value: a list of strings (null = none).
 fn info_logs(
     p: &Provisioner,
@@ -903,10 +998,11 @@ fn render_go_section(
     label: &str,
     data: &GoData,
     input: &ProvisionInput,
-    target: &str,
+    (target, go_functions): (&str, &[&str]),
     opts: &ProvisionOptions,
 ) -> Result<Option<Value>, Diagnostic> {
-    if let Some(e) = section.k8s_only.as_deref().filter(|_| target != "k8s") {
+    let secret_refs = go_functions.contains(&"encodeSecretRef");
+    if let Some(e) = section.k8s_only.as_deref().filter(|_| !secret_refs) {
         // score-compose parses the section with sprig alone (`encodeSecretRef` is score-k8s's).
         let mut d = go_section_diag(
             p,

@@ -1,5 +1,6 @@
 //! Workload → compose services: one service per container, named `<workload>-<container>`.
 
+use crate::codes;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Map, Value};
@@ -111,7 +112,7 @@ fn before_dependencies<'s>(
                     if ca.readiness_probe.is_none() && ca.liveness_probe.is_none() {
                         diags.push(
                             Diagnostic::new(
-                                Code::ComposeInvalidBefore,
+                                codes::INVALID_BEFORE,
                                 format!("containers.{a}.before: ready 'healthy' requires a readiness or liveness probe to be defined"),
                             )
                             .with_help(format!("add a readinessProbe to container '{a}' of workload '{wname}', or use ready: started"))
@@ -124,7 +125,7 @@ fn before_dependencies<'s>(
                 Readiness::Complete => "service_completed_successfully",
                 other => {
                     diags.push(Diagnostic::new(
-                        Code::ComposeInvalidBefore,
+                        codes::INVALID_BEFORE,
                         format!("containers.{a}.before: ready {other:?} is not supported by the compose target"),
                     ).with_pointer(pointer(&["containers", a, "before", b, "ready"])));
                     continue;
@@ -132,7 +133,7 @@ fn before_dependencies<'s>(
             };
             if !spec.containers.contains_key(b) {
                 diags.push(Diagnostic::new(
-                    Code::ComposeInvalidBefore,
+                    codes::INVALID_BEFORE,
                     format!("containers.{a}.before: container '{b}' does not exist in workload '{wname}'"),
                 ).with_pointer(pointer(&["containers", a, "before", b])));
                 continue;
@@ -258,7 +259,7 @@ impl WorkloadServices<'_> {
             }
             None if c.image == "." => diags.push(
                 Diagnostic::new(
-                    Code::ComposeImageNeedsBuild,
+                    codes::IMAGE_NEEDS_BUILD,
                     format!("workload '{wname}' container '{cname}': image is '.', which needs a build context or an image"),
                 )
                 .with_help(format!("pass --build {cname}=<context dir> or --image <image>"))
@@ -317,7 +318,7 @@ fn volume_mounts(
             if let Some(src) = outside_bind_source(v) {
                 diags.push(
                     Diagnostic::new(
-                        Code::ComposeVolumeOutsideProject,
+                        codes::VOLUME_OUTSIDE_PROJECT,
                         format!(
                             "containers.{cname}.volumes[{target}]: source '{src}' is a host path outside the project"
                         ),
@@ -335,7 +336,7 @@ fn volume_mounts(
             Ok(m) => volumes.push(m),
             Err(e) => diags.push(
                 Diagnostic::new(
-                    Code::ComposeInvalidVolume,
+                    codes::INVALID_VOLUME,
                     format!("containers.{cname}.volumes[{target}]: {e}"),
                 )
                 .with_help(format!("workload '{wname}'"))
@@ -372,7 +373,7 @@ fn file_mounts(
                 Err(var) => {
                     diags.push(
                         Diagnostic::new(
-                            Code::ComposeFileInterpolation,
+                            codes::FILE_INTERPOLATION,
                             format!("containers.{cname}.files[{target}]: the content uses the compose environment variable '{var}', which compose cannot interpolate into a mounted file"),
                         )
                         .with_help("use the variable in `variables` and read it from the environment in the container, or set noExpand: true")
@@ -395,7 +396,7 @@ fn file_mounts(
                 Ok(bits) => mode_bits = Some(bits),
                 Err(e) => diags.push(
                     Diagnostic::new(
-                        Code::ComposeInvalidFileMode,
+                        codes::INVALID_FILE_MODE,
                         format!("containers.{cname}.files[{target}]: {e}"),
                     )
                     .with_pointer(pointer(&[
@@ -410,7 +411,7 @@ fn file_mounts(
         }
         if out.files.contains_key(&rel) {
             diags.push(Diagnostic::new(
-                Code::ComposeFileConflict,
+                codes::FILE_CONFLICT,
                 format!("containers.{cname}.files[{target}]: mount file '{rel}' is already written by '{}'", out.file_owners[&rel]),
             ).with_pointer(pointer(&["containers", cname, "files", target])));
             continue;
@@ -444,7 +445,7 @@ fn service_healthcheck(c: &Container, cname: &str, diags: &mut Diagnostics) -> O
             };
             diags.push(
                 Diagnostic::new(
-                    Code::ComposeInvalidProbe,
+                    codes::INVALID_PROBE,
                     format!("containers.{cname}.{probe}: {e}"),
                 )
                 .with_pointer(pointer(&["containers", cname, probe])),
@@ -478,7 +479,7 @@ fn deploy_resources(
                     };
                     diags.push(
                         Diagnostic::new(
-                            Code::ComposeInvalidProbe,
+                            codes::INVALID_PROBE,
                             format!("containers.{cname}.resources.{field}: {e}"),
                         )
                         .with_pointer(pointer(&[
@@ -510,7 +511,7 @@ fn insert_service(
         };
         diags.push(
             Diagnostic::new(
-                Code::ComposeServiceConflict,
+                codes::SERVICE_CONFLICT,
                 format!("service '{sname}' of workload '{wname}' is already defined by {by}"),
             )
             .with_help("rename the workload or container, or the provisioner's service"),
@@ -935,7 +936,7 @@ pub(crate) fn apply_publish(
         let Some((host, target, port)) = parsed else {
             diags.push(
                 Diagnostic::new(
-                    Code::ComposeInvalidPublish,
+                    codes::INVALID_PUBLISH,
                     format!("--publish '{entry}': expected HOSTPORT:WORKLOAD:PORT"),
                 )
                 .with_help("for example --publish 8080:web:80 (ports 1-65535)"),
@@ -962,7 +963,7 @@ pub(crate) fn apply_publish(
             known.extend(out.services.keys().map(String::as_str));
             diags.push(
                 Diagnostic::new(
-                    Code::ComposeInvalidPublish,
+                    codes::INVALID_PUBLISH,
                     format!("--publish '{entry}': no workload or service named '{target}'"),
                 )
                 .with_help(format!("known: {}", known.join(", "))),

@@ -8,13 +8,14 @@
 // One `Diagnostic` per failure, like score-core's loaders; boxing it would buy nothing.
 #![allow(clippy::result_large_err)]
 
+use crate::codes;
 use score_core::unstable::describe_type;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
 use score_core::ProvisionedResource;
-use score_core::{Code, Diagnostic, Diagnostics};
+use score_core::{Diagnostic, Diagnostics};
 
 /// Compose sections a provisioner may render for this target.
 pub(crate) const SECTIONS: [&str; 6] = [
@@ -80,7 +81,7 @@ impl Project {
                 other => {
                     diags.push(
                         Diagnostic::new(
-                            Code::ComposeInvalidFragment,
+                            codes::INVALID_FRAGMENT,
                             format!(
                                 "resource '{uid}': compose section '{section}' must be a mapping, got {}",
                                 describe_type(other)
@@ -104,7 +105,7 @@ impl Project {
                 "files" => self.add_files(uid, entries),
                 "directories" => self.add_directories(uid, entries),
                 other => Err(Diagnostic::new(
-                    Code::ComposeInvalidFragment,
+                    codes::INVALID_FRAGMENT,
                     format!("resource '{uid}': unknown compose section '{other}'"),
                 )
                 .with_help(format!(
@@ -113,7 +114,21 @@ impl Project {
                     res.provisioner
                 ))),
             };
-            if let Err(d) = result {
+            if let Err(mut d) = result {
+                // A rendered file or directory path: the error names the entry and where it is
+                // declared, as the rendered text has no place of its own.
+                if !matches!(section.as_str(), "files" | "directories") {
+                    diags.push(d);
+                    continue;
+                }
+                let by = format!(
+                    "resource '{uid}' (provisioner '{}', {})",
+                    res.provisioner, res.provisioner_source
+                );
+                d.message = d.message.replacen(&format!("resource '{uid}'"), &by, 1);
+                if !d.message.contains(&by) {
+                    d.message = format!("{by}: {}", d.message);
+                }
                 diags.push(d);
             }
         }
@@ -130,7 +145,7 @@ impl Project {
             check_name("services", uid, name)?;
             if !value.is_object() {
                 return Err(Diagnostic::new(
-                    Code::ComposeInvalidFragment,
+                    codes::INVALID_FRAGMENT,
                     format!("resource '{uid}': service '{name}' must be a mapping"),
                 ));
             }
@@ -168,7 +183,7 @@ impl Project {
                     // error keeps it safe if the order ever changes.
                     Owner::Workload(w) => {
                         return Err(Diagnostic::new(
-                            Code::ComposeServiceConflict,
+                            codes::SERVICE_CONFLICT,
                             format!("resource '{uid}' renders service '{name}', which is workload '{w}'s service"),
                         ))
                     }
@@ -194,7 +209,7 @@ impl Project {
                 Value::Bool(false) | Value::Null => {}
                 other => {
                     return Err(Diagnostic::new(
-                        Code::ComposeInvalidFragment,
+                        codes::INVALID_FRAGMENT,
                         format!(
                         "resource '{uid}': directory '{path}' must map to true or false, got {}",
                         describe_type(other)
@@ -216,7 +231,7 @@ impl Project {
                 Value::Null => continue,
                 other => {
                     return Err(Diagnostic::new(
-                        Code::ComposeInvalidFragment,
+                        codes::INVALID_FRAGMENT,
                         format!(
                             "resource '{uid}': content of file '{path}' must be a string, got {}",
                             describe_type(other)
@@ -241,7 +256,7 @@ impl Project {
 fn mount_path(uid: &str, what: &str, path: &str, example: &str) -> Result<String, Diagnostic> {
     clean_relative(path).ok_or_else(|| {
         Diagnostic::new(
-            Code::ComposeInvalidFragment,
+            codes::INVALID_FRAGMENT,
             format!("resource '{uid}': {what} '{path}' must be relative and stay inside the mounts directory"),
         )
         .with_help(format!("write paths like `{example}` (no leading `/`, no `..`)"))
@@ -306,7 +321,7 @@ fn merge_entries(
             Some(existing) => merge_value(existing, &value, &format!("{section}.{name}"))
                 .map_err(|path| {
                     Diagnostic::new(
-                        Code::ComposeFragmentConflict,
+                        codes::FRAGMENT_CONFLICT,
                         format!("resource '{uid}' renders '{path}' differently from an earlier resource"),
                     )
                     .with_help("give each resource its own entry name, or render identical values")
@@ -326,7 +341,7 @@ fn check_name(section: &str, uid: &str, name: &str) -> Result<(), Diagnostic> {
         Ok(())
     } else {
         Err(Diagnostic::new(
-            Code::ComposeInvalidFragment,
+            codes::INVALID_FRAGMENT,
             format!("resource '{uid}': '{name}' is not a valid compose {section} name"),
         )
         .with_help("compose names may hold only letters, digits, '.', '_' and '-'"))
@@ -398,7 +413,7 @@ fn replaced(old: &Value, new: &Value, path: &str, owners: &[String], uid: &str) 
 
 fn conflict(path: String, first: &str, second: &str) -> Diagnostic {
     Diagnostic::new(
-        Code::ComposeFragmentConflict,
+        codes::FRAGMENT_CONFLICT,
         format!("resources '{first}' and '{second}' render different values for '{path}'"),
     )
     .with_help(

@@ -17,16 +17,18 @@
 //! assert_eq!(ctx["project"], "myapp");
 //! ```
 
+pub mod codes;
 mod convert;
 mod escape;
 mod fragments;
+pub mod publish;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde_json::{json, Map, Value};
 
-use score_core::{Artefacts, Code, Diagnostic, Diagnostics, ResolvedProject, Target};
+use score_core::{Artefacts, Diagnostic, Diagnostics, ResolvedProject, Target};
 
 pub use escape::{escape_command_dollars, escape_dollars, mount_file_name};
 
@@ -105,6 +107,46 @@ impl Target for ComposeTarget {
         "compose"
     }
 
+    /// The sections score-compose's provisioner entries write at their top level.
+    fn ecosystem_sections(&self) -> &'static [&'static str] {
+        &[
+            "services",
+            "volumes",
+            "networks",
+            "models",
+            "directories",
+            "files",
+            "info_logs",
+        ]
+    }
+
+    /// score-compose's `cmd://` answer keys, as the sections they fill.
+    fn cmd_answer_keys(&self) -> &'static [(&'static str, &'static str)] {
+        &[
+            ("relative_directories", "directories"),
+            ("relative_file_contents", "files"),
+            ("compose_networks", "networks"),
+            ("compose_volumes", "volumes"),
+            ("compose_services", "services"),
+            ("compose_models", "models"),
+        ]
+    }
+
+    fn codes(&self) -> &'static [score_core::TargetCode] {
+        codes::ALL
+    }
+
+    /// score-compose's patch templates: `.Compose` and `.Workloads`.
+    fn patch_dialect(&self) -> Option<score_core::PatchDialect> {
+        Some(score_core::PatchDialect::Compose)
+    }
+
+    /// score-compose's namespace; it acts on none of its workload annotations (it writes
+    /// `compose.score.dev/workload-name` on each service).
+    fn annotation_prefix(&self) -> Option<&'static str> {
+        Some("compose.score.dev/")
+    }
+
     fn default_provisioners(&self) -> &'static str {
         DEFAULT_PROVISIONERS
     }
@@ -179,10 +221,7 @@ impl Target for ComposeTarget {
             &mut doc,
         )?;
         let yaml = serde_saphyr::to_string_with_options(&doc, yaml_options).map_err(|e| {
-            Diagnostic::new(
-                Code::ComposeEmit,
-                format!("cannot serialise compose.yaml: {e}"),
-            )
+            Diagnostic::new(codes::EMIT, format!("cannot serialise compose.yaml: {e}"))
         })?;
 
         let mut files: Vec<(PathBuf, Vec<u8>)> = vec![(PathBuf::from("compose.yaml"), yaml.into())];

@@ -29,6 +29,8 @@ use score_core::{Artefacts, ResolvedProject, Target};
 use score_core::{Code, Diagnostic, Diagnostics};
 use serde_json::{json, Value};
 
+pub mod codes;
+pub mod kyaml;
 mod objects;
 mod secret_refs;
 mod workload;
@@ -69,6 +71,8 @@ pub struct K8sOptions {
     /// before it is written, as score-k8s applies them (`.Manifests`, `.Workloads`,
     /// `.Namespace`; see `spec/patching.md`).
     pub patch_templates: Vec<score_core::PatchTemplate>,
+    /// `--format kyaml`: write the manifests as KYAML ([`kyaml`]) instead of YAML.
+    pub kyaml: bool,
 }
 
 impl Target for K8sTarget {
@@ -79,6 +83,43 @@ impl Target for K8sTarget {
     /// The `k8s.score.dev/service-name` annotation, else the workload's name (as score-k8s).
     fn service_name(&self, workload: &score_core::model::Workload) -> String {
         workload::service_name(workload)
+    }
+
+    /// The sections score-k8s's provisioner entries write at their top level.
+    fn ecosystem_sections(&self) -> &'static [&'static str] {
+        &["manifests"]
+    }
+
+    /// score-k8s's `cmd://` answer keys, as the sections they fill.
+    fn cmd_answer_keys(&self) -> &'static [(&'static str, &'static str)] {
+        &[("manifests", "manifests")]
+    }
+
+    fn codes(&self) -> &'static [score_core::TargetCode] {
+        codes::ALL
+    }
+
+    /// score-k8s's `encodeSecretRef`.
+    fn go_template_functions(&self) -> &'static [&'static str] {
+        &["encodeSecretRef"]
+    }
+
+    /// score-k8s's patch templates: `.Manifests`, `.Workloads` and `.Namespace`, with
+    /// `substituteValue`.
+    fn patch_dialect(&self) -> Option<score_core::PatchDialect> {
+        Some(score_core::PatchDialect::K8s {
+            namespace: self.options.namespace.clone().unwrap_or_default(),
+        })
+    }
+
+    /// score-k8s's namespace.
+    fn annotation_prefix(&self) -> Option<&'static str> {
+        Some("k8s.score.dev/")
+    }
+
+    /// As score-k8s: the workload object's kind, and the Service's name.
+    fn annotations(&self) -> &'static [&'static str] {
+        &[workload::KIND_ANNOTATION, workload::SERVICE_NAME_ANNOTATION]
     }
 
     fn default_provisioners(&self) -> &'static str {
@@ -96,7 +137,10 @@ impl Target for K8sTarget {
     fn emit(&self, project: &ResolvedProject) -> Result<Artefacts, Diagnostics> {
         let docs = manifests(project, &self.options)?;
         let docs = patch(docs, project, &self.options)?;
-        let yaml = render_yaml(&docs)?;
+        let mut yaml = render_yaml(&docs)?;
+        if self.options.kyaml {
+            yaml = kyaml::from_yaml(&yaml)?;
+        }
         Ok(Artefacts {
             files: vec![(PathBuf::from(MANIFESTS_FILE), yaml.into_bytes())],
             ..Artefacts::default()
@@ -136,7 +180,7 @@ pub fn manifests(project: &ResolvedProject, opts: &K8sOptions) -> Result<Vec<Val
             other => {
                 diags.push(
                     Diagnostic::new(
-                        Code::K8sInvalidManifests,
+                        codes::INVALID_MANIFESTS,
                         format!(
                             "{origin}: section 'manifests' must render to a list of Kubernetes objects, got {}",
                             score_core::unstable::describe_type(other)
@@ -151,7 +195,7 @@ pub fn manifests(project: &ResolvedProject, opts: &K8sOptions) -> Result<Vec<Val
             if let Err(m) = objects::check_object(item) {
                 diags.push(
                     Diagnostic::new(
-                        Code::K8sInvalidManifests,
+                        codes::INVALID_MANIFESTS,
                         format!("{origin}: manifests[{i}]: {m}"),
                     )
                     .with_help(format!("check the provisioner '{}'", res.provisioner)),
@@ -207,7 +251,7 @@ fn patch(
 pub fn render_yaml(docs: &[Value]) -> Result<String, Diagnostics> {
     serde_saphyr::to_string_multiple(docs).map_err(|e| {
         Diagnostic::new(
-            Code::K8sEmit,
+            codes::EMIT,
             format!("cannot write the manifests as YAML: {e}"),
         )
         .into()

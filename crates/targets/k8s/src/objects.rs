@@ -1,10 +1,11 @@
 //! The set of emitted objects: de-duplication, namespaces, output order, secret leak check.
 
+use crate::codes;
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 use score_core::ResolvedProject;
-use score_core::{Code, Diagnostic, Diagnostics};
+use score_core::{Diagnostic, Diagnostics};
 use serde_json::{json, Map, Value};
 
 /// Output order of kinds (Helm's install order: what others depend on comes first). Kinds not
@@ -83,7 +84,7 @@ impl Settings {
         if let Some(ns) = &namespace {
             if !is_dns_label(ns) {
                 return Err(Diagnostic::new(
-                    Code::K8sInvalidNamespace,
+                    codes::INVALID_NAMESPACE,
                     format!("namespace '{ns}' is not a valid Kubernetes namespace name"),
                 )
                 .with_help(
@@ -95,7 +96,7 @@ impl Settings {
         let generate_namespace = opts.generate_namespace;
         if generate_namespace && namespace.is_none() {
             return Err(Diagnostic::new(
-                Code::K8sInvalidNamespace,
+                codes::INVALID_NAMESPACE,
                 "generate_namespace needs a namespace",
             )
             .with_help("give the namespace to create (--namespace)")
@@ -208,7 +209,7 @@ impl ObjectSet {
             return Ok(());
         }
         Err(Diagnostic::new(
-            Code::K8sObjectConflict,
+            codes::OBJECT_CONFLICT,
             format!(
                 "{origin} and {first} both produce {} '{}' with different content",
                 key.1, key.3
@@ -332,7 +333,7 @@ pub(crate) fn check_no_clear_secrets(
         for (uid, key) in found {
             diags.push(
                 Diagnostic::new(
-                    Code::K8sSecretInClearText,
+                    codes::SECRET_IN_CLEAR_TEXT,
                     format!(
                         "the secret output '{key}' of resource '{uid}' appears in clear text in {} '{}'",
                         str_at(d, &["kind"]),
@@ -379,7 +380,7 @@ pub(crate) fn check_no_secret_references(docs: &[Value]) -> Result<(), Diagnosti
         if find(d, &mut path) {
             diags.push(
                 Diagnostic::new(
-                    Code::K8sSecretReference,
+                    codes::SECRET_REFERENCE,
                     format!(
                         "{} '{}' holds an unresolved secret reference at {}",
                         str_at(d, &["kind"]),

@@ -1,5 +1,6 @@
 //! One workload → Deployment or StatefulSet, Service, ConfigMaps and Secrets.
 
+use crate::codes;
 use std::collections::BTreeMap;
 
 use base64::Engine as _;
@@ -157,7 +158,7 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     /// An error at the workload field `path` (segments, e.g. `["containers", "web", "files", "/etc/x"]`).
-    fn err(&mut self, code: Code, path: &[&str], message: String, help: Option<&str>) {
+    fn err(&mut self, code: impl Into<Code>, path: &[&str], message: String, help: Option<&str>) {
         let pointer: String = path
             .iter()
             .map(|s| format!("/{}", s.replace('~', "~0").replace('/', "~1")))
@@ -197,7 +198,7 @@ impl Ctx<'_> {
 
         if c.image == "." {
             self.err(
-                Code::K8sImageNotPullable,
+                codes::IMAGE_NOT_PULLABLE,
                 &["containers", cname, "image"],
                 "'.' is not an image Kubernetes can pull".into(),
                 Some("replace it with a built image (e.g. --image or an override of containers.<name>.image)"),
@@ -208,7 +209,7 @@ impl Ctx<'_> {
         let (env, ref_errors) = environment(rc, &secret_name, &mut secret_data);
         for (var, message) in ref_errors {
             self.err(
-                Code::K8sSecretReference,
+                codes::SECRET_REFERENCE,
                 &["containers", cname, "variables", &var],
                 message,
                 None,
@@ -225,6 +226,23 @@ impl Ctx<'_> {
             }));
         }
         mounts.extend(self.volume_mounts(cname, rc));
+        for (name, p) in [
+            ("livenessProbe", &c.liveness_probe),
+            ("readinessProbe", &c.readiness_probe),
+        ] {
+            if p.as_ref()
+                .and_then(|p| p.exec.as_ref())
+                .is_some_and(|e| e.command.is_empty())
+            {
+                // The API server rejects `exec: {command: []}`; compose refuses it too.
+                self.err(
+                    codes::INVALID_PROBE,
+                    &["containers", cname, name, "exec", "command"],
+                    "exec command is empty".into(),
+                    Some("give the probe a command, e.g. [\"/bin/check\"], or use httpGet"),
+                );
+            }
+        }
         container_object(cname, c, env, mounts)
     }
 
@@ -254,7 +272,7 @@ impl Ctx<'_> {
                     Some(m) => item["mode"] = json!(m),
                     None => {
                         self.err(
-                            Code::K8sInvalidFileMode,
+                            codes::INVALID_FILE_MODE,
                             &["containers", cname, "files", target, "mode"],
                             format!("'{mode}' is not an octal file mode"),
                             Some("write the mode as an octal string such as \"0644\""),
@@ -290,7 +308,7 @@ impl Ctx<'_> {
                     }
                     Ok(Some(_)) => {
                         self.err(
-                            Code::K8sSecretReference,
+                            codes::SECRET_REFERENCE,
                             &["containers", cname, "files", target],
                             "the content mixes secret references (encodeSecretRef) with other text".into(),
                             Some("a file can be exactly one secret reference (projected from its Secret), or text without references"),
@@ -299,7 +317,7 @@ impl Ctx<'_> {
                     }
                     Err(m) => {
                         self.err(
-                            Code::K8sSecretReference,
+                            codes::SECRET_REFERENCE,
                             &["containers", cname, "files", target],
                             m,
                             None,
@@ -390,7 +408,7 @@ impl Ctx<'_> {
                 VolumeSource::Resource(uid) => uid,
                 VolumeSource::Other(r) => {
                     self.err(
-                        Code::K8sInvalidVolume,
+                        codes::INVALID_VOLUME,
                         &path,
                         format!(
                             "'{}' does not name a resource; the k8s target mounts only volume resources",
@@ -402,7 +420,7 @@ impl Ctx<'_> {
                 }
                 other => {
                     self.err(
-                        Code::K8sInvalidVolume,
+                        codes::INVALID_VOLUME,
                         &path,
                         format!("unsupported volume source {other:?}"),
                         None,
@@ -432,7 +450,7 @@ impl Ctx<'_> {
         }
         let Some(res) = self.project.resources.get(uid) else {
             self.err(
-                Code::K8sInvalidVolume,
+                codes::INVALID_VOLUME,
                 path,
                 format!("resource '{uid}' was not provisioned"),
                 None,
@@ -446,7 +464,7 @@ impl Ctx<'_> {
         let help = "a volume provisioner outputs either 'source' (a Kubernetes volume source such as {persistentVolumeClaim: {claimName: ...}}) or 'claimSpec' (a PersistentVolumeClaim spec, StatefulSet only)";
         if outputs.secret.contains("source") || outputs.secret.contains("claimSpec") {
             self.err(
-                Code::K8sInvalidVolume,
+                codes::INVALID_VOLUME,
                 path,
                 format!("resource '{uid}': volume outputs must not be secret"),
                 None,
@@ -465,7 +483,7 @@ impl Ctx<'_> {
             (None, Some(Value::Object(spec))) if !spec.is_empty() => {
                 if !self.stateful {
                     self.err(
-                        Code::K8sInvalidVolume,
+                        codes::INVALID_VOLUME,
                         path,
                         format!("resource '{uid}' outputs a claimSpec, which needs a StatefulSet"),
                         Some("add the workload annotation k8s.score.dev/kind: StatefulSet, or use a volume provisioner that outputs 'source'"),
@@ -479,7 +497,7 @@ impl Ctx<'_> {
             }
             _ => {
                 self.err(
-                    Code::K8sInvalidVolume,
+                    codes::INVALID_VOLUME,
                     path,
                     format!(
                         "failed to convert resource '{uid}' outputs into a volume: exactly one non-empty map of 'source' or 'claimSpec' is required"
@@ -722,7 +740,7 @@ fn workload_kind(
         "Deployment" => Ok("Deployment"),
         "StatefulSet" => Ok("StatefulSet"),
         other => Err(Diagnostic::new(
-            Code::K8sUnsupportedKind,
+            codes::UNSUPPORTED_KIND,
             format!(
                 "workload '{}': metadata.annotations.{KIND_ANNOTATION}: unsupported workload kind '{other}'",
                 w.name
@@ -762,7 +780,7 @@ fn checked_service_name(w: &ResolvedWorkload) -> Result<String, Diagnostics> {
     Err(w
         .locate(
             Diagnostic::new(
-                Code::K8sInvalidServiceName,
+                codes::INVALID_SERVICE_NAME,
                 format!(
                     "workload '{}': metadata.annotations.{SERVICE_NAME_ANNOTATION}: '{name}' is not a valid Service name",
                     w.name

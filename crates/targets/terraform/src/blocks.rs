@@ -2,10 +2,11 @@
 //!
 //! The fragment shape is documented in `spec/targets/terraform.md` §3.
 
+use crate::codes;
 use hcl::expr::TemplateExpr;
 use hcl::{Attribute, Block, Body, Expression, Identifier, Number, Object, ObjectKey};
-use score_core::{Code, ResolvedProject};
 use score_core::{Found, Piece, Resolved};
+use score_core::{ResolvedProject, TargetCode};
 use serde_json::Value;
 
 /// Parses an HCL expression written by a provisioner (an expression output or an `{expr: ...}`
@@ -254,20 +255,20 @@ pub(crate) fn resource_files<'a>(
 /// holds parsed quoted templates unescaped; see `strings::parsed_templates_to_source`).
 ///
 /// An error message follows the file's name: ` is not valid HCL: ...` or `: ...`.
-pub(crate) fn file_text(text: &str) -> Result<String, (Code, String)> {
-    let invalid = |e: String| (Code::TerraformInvalidSection, e);
+pub(crate) fn file_text(text: &str) -> Result<String, (TargetCode, String)> {
+    let invalid = |e: String| (codes::INVALID_SECTION, e);
     let mut body: Body =
         hcl::parse(text).map_err(|e| invalid(format!(" is not valid HCL: {e}")))?;
     crate::strings::parsed_templates_to_source(&mut body).map_err(|e| invalid(format!(": {e}")))?;
-    let printed = crate::format::to_terraform_string(&body)
-        .map_err(|e| (Code::TerraformEmit, format!(": {e}")))?;
+    let printed =
+        crate::format::to_terraform_string(&body).map_err(|e| (codes::EMIT, format!(": {e}")))?;
     let reread = hcl::parse(&printed)
         .map_err(|e| e.to_string())
         .and_then(|mut b| crate::strings::parsed_templates_to_source(&mut b).map(|()| b));
     match reread {
         Ok(b) if b == body => Ok(printed),
         _ => Err((
-            Code::TerraformEmit,
+            codes::EMIT,
             ": the printed file does not read back as the same HCL; please report this".into(),
         )),
     }
@@ -277,6 +278,11 @@ pub(crate) fn file_text(text: &str) -> Result<String, (Code, String)> {
 /// `..`, empty part or backslash), ending in `.tf`, in a sub-directory (the top-level files are
 /// the target's own).
 fn check_file_path(path: &str) -> Result<(), &'static str> {
+    if path.chars().any(char::is_control) {
+        // NUL fails only at write time (after `modules/` exists); a newline or ESC makes a
+        // name no one can read back in a listing.
+        return Err("must not hold a control character (NUL, newline, ESC, ...)");
+    }
     let parts: Vec<&str> = path.split('/').collect();
     if parts
         .iter()

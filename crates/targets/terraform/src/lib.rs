@@ -21,6 +21,7 @@
 //! ```
 
 mod blocks;
+pub mod codes;
 mod format;
 mod strings;
 mod workload;
@@ -30,7 +31,7 @@ use std::path::PathBuf;
 
 use hcl::Block;
 use score_core::{Artefacts, ResolvedProject, Target};
-use score_core::{Code, Diagnostic, Diagnostics};
+use score_core::{Code, Diagnostic, Diagnostics, TargetCode};
 
 /// The default provisioner file for this target (`provisioners/default.provisioners.yaml`).
 pub const DEFAULT_PROVISIONERS: &str = include_str!("../provisioners/default.provisioners.yaml");
@@ -66,11 +67,20 @@ pub struct TerraformOptions {
     /// appended to `main.tf`, and a run that needs module files beside it is refused instead of
     /// writing them somewhere the user did not ask for.
     pub single_file: bool,
+    /// `--allow-source-params`: the default provisioners accept a resource's `source` param as
+    /// its module `source` (handed to templates as `target.allow_source_params`). Without it such
+    /// a param is an error: a Score file is data, and the module is code that `terraform init`
+    /// downloads and `terraform apply` runs (spec/security.md).
+    pub allow_source_params: bool,
 }
 
 impl Target for TerraformTarget {
     fn name(&self) -> &'static str {
         "terraform"
+    }
+
+    fn codes(&self) -> &'static [score_core::TargetCode] {
+        codes::ALL
     }
 
     fn default_provisioners(&self) -> &'static str {
@@ -90,6 +100,10 @@ impl Target for TerraformTarget {
             .map(|(t, v)| (t.clone(), v.clone().into()))
             .collect();
         ctx.insert("module_sources".into(), sources.into());
+        ctx.insert(
+            "allow_source_params".into(),
+            opts.allow_source_params.into(),
+        );
         ctx.into()
     }
 
@@ -177,7 +191,7 @@ fn address((kind, labels): &(String, Vec<String>)) -> String {
 
 const FILES_HELP: &str = "a terraform provisioner's `files` section renders a mapping of relative path (modules/<name>/<file>.tf) to HCL text (spec/targets/terraform.md)";
 
-fn err(code: Code) -> impl Fn(String) -> Diagnostics {
+fn err(code: TargetCode) -> impl Fn(String) -> Diagnostics {
     move |msg| Diagnostic::new(code, msg).into()
 }
 
@@ -186,9 +200,9 @@ fn emit(project: &ResolvedProject, namespace: Option<&str>) -> Result<Artefacts,
     let mut vars = BlockSet::default();
     let mut outputs = BlockSet::default();
     vars.add(namespace_variable(namespace), "the target")
-        .map_err(err(Code::TerraformBlockConflict))?;
+        .map_err(err(codes::BLOCK_CONFLICT))?;
     main.add(required_providers(), "the target")
-        .map_err(err(Code::TerraformBlockConflict))?;
+        .map_err(err(codes::BLOCK_CONFLICT))?;
 
     let mut diags = Diagnostics::default();
     // Files beside main.tf (modules), by path: first owner, the text it rendered, printed. Many
@@ -196,7 +210,10 @@ fn emit(project: &ResolvedProject, namespace: Option<&str>) -> Result<Artefacts,
     let mut extra: BTreeMap<String, (String, String, String)> = BTreeMap::new();
     for r in project.resources() {
         let owner = format!("resource '{}'", r.uid);
-        let what = format!("resource '{}' (provisioner '{}')", r.uid, r.provisioner);
+        let what = format!(
+            "resource '{}' (provisioner '{}', {})",
+            r.uid, r.provisioner, r.provisioner_source
+        );
         match blocks::resource_files(&r.fragments, &what) {
             Ok(fs) => {
                 for (path, source) in fs {
@@ -207,7 +224,7 @@ fn emit(project: &ResolvedProject, namespace: Option<&str>) -> Result<Artefacts,
                         Ok(t) => t,
                         Err((code, e)) => {
                             let d = Diagnostic::new(code, format!("{what}: files: '{path}'{e}"));
-                            diags.push(if code == Code::TerraformInvalidSection {
+                            diags.push(if code == codes::INVALID_SECTION {
                                 d.with_help(FILES_HELP)
                             } else {
                                 d
@@ -217,7 +234,7 @@ fn emit(project: &ResolvedProject, namespace: Option<&str>) -> Result<Artefacts,
                     };
                     match extra.get(path) {
                         Some((first, _, t)) if *t != printed => diags.push(Diagnostic::new(
-                            Code::TerraformBlockConflict,
+                            codes::BLOCK_CONFLICT,
                             format!("{owner} and {first} both write the file `{path}` differently"),
                         )),
                         Some(_) => {}
@@ -230,9 +247,7 @@ fn emit(project: &ResolvedProject, namespace: Option<&str>) -> Result<Artefacts,
                     }
                 }
             }
-            Err(e) => {
-                diags.push(Diagnostic::new(Code::TerraformInvalidSection, e).with_help(FILES_HELP))
-            }
+            Err(e) => diags.push(Diagnostic::new(codes::INVALID_SECTION, e).with_help(FILES_HELP)),
         }
         match blocks::resource_blocks(&r.fragments, &what) {
             Ok(bs) => {
@@ -243,11 +258,11 @@ fn emit(project: &ResolvedProject, namespace: Option<&str>) -> Result<Artefacts,
                         main.add(b, &owner)
                     };
                     if let Err(e) = res {
-                        diags.push(Diagnostic::new(Code::TerraformBlockConflict, e));
+                        diags.push(Diagnostic::new(codes::BLOCK_CONFLICT, e));
                     }
                 }
             }
-            Err(e) => diags.push(Diagnostic::new(Code::TerraformInvalidSection, e).with_help(
+            Err(e) => diags.push(Diagnostic::new(codes::INVALID_SECTION, e).with_help(
                 "a terraform provisioner section renders `blocks: [{type, labels, body, blocks}]` and optionally `expression_outputs: [keys]` (spec/targets/terraform.md)",
             )),
         }
@@ -258,17 +273,17 @@ fn emit(project: &ResolvedProject, namespace: Option<&str>) -> Result<Artefacts,
             Ok(out) => {
                 for b in out.main {
                     if let Err(e) = main.add(b, &owner) {
-                        diags.push(Diagnostic::new(Code::TerraformBlockConflict, e));
+                        diags.push(Diagnostic::new(codes::BLOCK_CONFLICT, e));
                     }
                 }
                 for b in out.variables {
                     if let Err(e) = vars.add(b, &owner) {
-                        diags.push(Diagnostic::new(Code::TerraformBlockConflict, e));
+                        diags.push(Diagnostic::new(codes::BLOCK_CONFLICT, e));
                     }
                 }
                 for b in out.outputs {
                     if let Err(e) = outputs.add(b, &owner) {
-                        diags.push(Diagnostic::new(Code::TerraformBlockConflict, e));
+                        diags.push(Diagnostic::new(codes::BLOCK_CONFLICT, e));
                     }
                 }
             }
@@ -280,7 +295,7 @@ fn emit(project: &ResolvedProject, namespace: Option<&str>) -> Result<Artefacts,
     let mut files = vec![(
         PathBuf::from("main.tf"),
         format::to_terraform_string(&blocks::body_of(main.blocks))
-            .map_err(err(Code::TerraformEmit))?
+            .map_err(err(codes::EMIT))?
             .into_bytes(),
     )];
     if !vars.blocks.is_empty() {
@@ -297,7 +312,7 @@ fn emit(project: &ResolvedProject, namespace: Option<&str>) -> Result<Artefacts,
         files.push((
             PathBuf::from("variables.tf"),
             format::to_terraform_string(&blocks::body_of(v))
-                .map_err(err(Code::TerraformEmit))?
+                .map_err(err(codes::EMIT))?
                 .into_bytes(),
         ));
     }
@@ -305,7 +320,7 @@ fn emit(project: &ResolvedProject, namespace: Option<&str>) -> Result<Artefacts,
         files.push((
             PathBuf::from("outputs.tf"),
             format::to_terraform_string(&blocks::body_of(outputs.blocks))
-                .map_err(err(Code::TerraformEmit))?
+                .map_err(err(codes::EMIT))?
                 .into_bytes(),
         ));
     }

@@ -2,12 +2,13 @@
 //! `kubernetes_secret_v1` (secret variables and files), `kubernetes_deployment_v1` and, when the
 //! workload has service ports, `kubernetes_service_v1`.
 
+use crate::codes;
 use base64::Engine as _;
 use hcl::{Block, BlockBuilder, Expression};
 use score_core::model::{Container, Probe, ResourcesLimits};
 use score_core::{
-    json_pointer, Code, Diagnostic, FileContent, ResolvedContainer, ResolvedProject,
-    ResolvedWorkload, VolumeSource,
+    json_pointer, Diagnostic, FileContent, ResolvedContainer, ResolvedProject, ResolvedWorkload,
+    VolumeSource,
 };
 
 use crate::blocks::{is_expression, parse_expr, resolved_expr, string_object};
@@ -174,7 +175,7 @@ pub(crate) fn workload_blocks(
     project: &ResolvedProject,
 ) -> Result<WorkloadOut, Diagnostic> {
     let located = |message: String, at: Option<String>| {
-        let d = Diagnostic::new(Code::TerraformInvalidWorkload, message);
+        let d = Diagnostic::new(codes::INVALID_WORKLOAD, message);
         w.locate(match at {
             Some(p) => d.with_pointer(p),
             None => d,

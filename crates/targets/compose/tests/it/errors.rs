@@ -1,6 +1,7 @@
 //! Emit errors: each names what is wrong and where.
 
 use crate::common::*;
+use score_target_compose::codes;
 use score_target_compose::ComposeOptions;
 
 /// `options` is the target's options as YAML (`""` for the defaults).
@@ -416,11 +417,7 @@ fn volumes_outside_the_project_need_permission() {
         let score = volume_score(source, path);
         let d = compile_case(&case(&[&score], None, "")).expect_err(&score);
         let d = d.iter().next().unwrap();
-        assert_eq!(
-            d.code,
-            score_core::Code::ComposeVolumeOutsideProject,
-            "{score}"
-        );
+        assert_eq!(d.code, codes::VOLUME_OUTSIDE_PROJECT, "{score}");
         assert!(
             d.message
                 .starts_with("containers.web.volumes[/mnt]: source '")

@@ -83,6 +83,7 @@ fn resource(
     ProvisionedResource {
         uid: ResourceUid::from_string(uid),
         provisioner: "template://test".into(),
+        provisioner_source: "p.yaml:1".into(),
         source_workload: "web".into(),
         users: vec![("web".into(), "r".into())],
         params: Map::new(),

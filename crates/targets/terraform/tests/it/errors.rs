@@ -2,8 +2,8 @@
 //! invalid expressions and unsupported volume sources.
 
 use score_core::unstable::state::State;
-use score_core::Code;
 use score_core::{compile, CompileInputs};
+use score_target_terraform::codes;
 use score_target_terraform::TerraformTarget;
 
 const SCORE: &str = r#"
@@ -27,7 +27,7 @@ fn provisioner(class: &str, outputs: &str, terraform: &str) -> String {
 }
 
 /// The messages of the errors `compile` reports, each of which must carry `code`.
-fn messages(score: &str, provisioners: &str, code: Code) -> Vec<String> {
+fn messages(score: &str, provisioners: &str, code: score_core::TargetCode) -> Vec<String> {
     let mut st = State::new_random();
     st.seed = "test-seed".into();
     match compile(
@@ -80,7 +80,7 @@ fn conflicting_blocks_are_an_error() {
         "value: module.shared.b",
         &module_block("{source: ./b}"),
     );
-    let m = messages(SCORE, &p, Code::TerraformBlockConflict);
+    let m = messages(SCORE, &p, codes::BLOCK_CONFLICT);
     assert_eq!(
         m,
         vec!["resource 'thing.two#app.two' and resource 'thing.one#app.one' both define the block `module \"shared\"` differently"]
@@ -112,15 +112,15 @@ fn unknown_section_and_bad_blocks() {
             "value: x.z",
             "    blocks: |\n      - labels: [a]\n      - type: module\n        extra: 1\n",
         );
-    let m = messages(SCORE, &p, Code::TerraformInvalidSection);
+    let m = messages(SCORE, &p, codes::INVALID_SECTION);
     assert_eq!(m.len(), 2, "{m:?}");
     assert_eq!(
         m[0],
-        "resource 'thing.one#app.one' (provisioner 'template://test/one'): unknown terraform section 'resources' (supported: blocks, expression_outputs, files)"
+        "resource 'thing.one#app.one' (provisioner 'template://test/one', p.yaml:1): unknown terraform section 'resources' (supported: blocks, expression_outputs, files)"
     );
     assert_eq!(
         m[1],
-        "resource 'thing.two#app.two' (provisioner 'template://test/two'): blocks[0]: 'type' must be a string"
+        "resource 'thing.two#app.two' (provisioner 'template://test/two', p.yaml:11): blocks[0]: 'type' must be a string"
     );
 }
 
@@ -128,7 +128,7 @@ fn unknown_section_and_bad_blocks() {
 fn invalid_expression_output() {
     let p = provisioner("one", "value: 'module.(('", "    blocks: |\n      []\n")
         + &provisioner("two", "value: x.z", "    blocks: |\n      []\n");
-    let m = messages(SCORE, &p, Code::TerraformInvalidWorkload);
+    let m = messages(SCORE, &p, codes::INVALID_WORKLOAD);
     assert_eq!(m.len(), 1, "{m:?}");
     assert!(
         m[0].starts_with("workload 'app' container 'main' variable 'A': 'module.((' is not a valid HCL expression"),
@@ -149,7 +149,7 @@ containers:
       /data:
         source: host-volume
 "#;
-    let m = messages(score, "[]", Code::TerraformInvalidWorkload);
+    let m = messages(score, "[]", codes::INVALID_WORKLOAD);
     assert_eq!(
         m,
         vec!["workload 'app' container 'main' volume '/data': source 'host-volume' is not a resource; the terraform target mounts only resources (`${resources.<name>}`)"]
@@ -199,7 +199,7 @@ fn workload_errors_point_into_the_score_file() {
     .map(|_| ())
     .unwrap_err();
     let d = err.iter().next().unwrap();
-    assert_eq!(d.code, Code::TerraformInvalidWorkload);
+    assert_eq!(d.code, codes::INVALID_WORKLOAD);
     assert!(d.message.contains("is not a resource"), "{}", d.message);
     assert_eq!(d.location(), "score.yaml:8:17", "{}", d.message);
     assert_eq!(

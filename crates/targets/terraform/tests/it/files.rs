@@ -3,6 +3,7 @@
 
 use score_core::Code;
 use score_core::{compile, CompileInputs, Diagnostics, State};
+use score_target_terraform::codes;
 use score_target_terraform::{TerraformOptions, TerraformTarget};
 
 use crate::common::{modules, schema};
@@ -46,7 +47,7 @@ fn run(
     })
 }
 
-fn errors(p: &str, code: Code) -> Vec<String> {
+fn errors(p: &str, code: score_core::TargetCode) -> Vec<String> {
     match run(TerraformOptions::default(), SCORE, p) {
         Ok(f) => panic!("expected an error, got {f:?}"),
         Err(d) => d
@@ -104,7 +105,7 @@ fn file_paths_must_stay_in_a_sub_directory() {
     ] {
         let m = errors(
             &provisioner(&format!("      {path:?}: \"x = 1\"\n")),
-            Code::TerraformInvalidSection,
+            codes::INVALID_SECTION,
         );
         assert_eq!(m.len(), 1, "{m:?}");
         assert!(m[0].contains(&format!("files: '{path}' {why}")), "{}", m[0]);
@@ -115,7 +116,7 @@ fn file_paths_must_stay_in_a_sub_directory() {
 fn invalid_hcl_and_directives_are_errors() {
     let m = errors(
         &provisioner("      modules/m/main.tf: \"x = = 1\"\n"),
-        Code::TerraformInvalidSection,
+        codes::INVALID_SECTION,
     );
     assert!(
         m[0].contains("files: 'modules/m/main.tf' is not valid HCL"),
@@ -124,7 +125,7 @@ fn invalid_hcl_and_directives_are_errors() {
     );
     let m = errors(
         &provisioner("      modules/m/main.tf: 'x = \"%{ if true }a%{ endif }\"'\n"),
-        Code::TerraformInvalidSection,
+        codes::INVALID_SECTION,
     );
     assert!(m[0].contains("has a directive"), "{}", m[0]);
 }

@@ -1,10 +1,12 @@
 //! compose `--publish HOSTPORT:RES_UID.OUTPUT:PORT`: the resource-output form of score-compose,
 //! e.g. `5432:postgres#my-workload.db.host:5432` publishes port 5432 of the service named by the
-//! `host` output of resource `postgres.default#my-workload.db`. The CLI rewrites such an entry to
-//! `HOSTPORT:SERVICE:PORT`, the form the compose target publishes, once the resources are
-//! provisioned. Other entries pass through unchanged.
+//! `host` output of resource `postgres.default#my-workload.db`. [`resolve`] rewrites such an entry
+//! to `HOSTPORT:SERVICE:PORT`, the form [`ComposeOptions::publish`](crate::ComposeOptions)
+//! publishes, once the resources are provisioned (the caller then builds the target with the
+//! rewritten list). Other entries pass through unchanged.
 
-use score_core::{Code, Diagnostic, Diagnostics, State};
+use crate::codes;
+use score_core::{Diagnostic, Diagnostics, State};
 
 /// `publish` with every resource-output entry replaced by the service its output names, read
 /// from `state` (the state after provisioning; every resource it holds, as score-compose).
@@ -33,7 +35,7 @@ fn resolve_one(entry: &str, state: &State) -> Result<String, Diagnostic> {
         return Ok(entry.to_string());
     }
     let invalid = |message: String| {
-        Diagnostic::new(Code::ComposeInvalidPublish, message).with_help(
+        Diagnostic::new(codes::INVALID_PUBLISH, message).with_help(
             "use --publish HOSTPORT:RES_UID.OUTPUT:PORT, e.g. 15432:postgres#my-workload.db.host:5432 \
              (score-gen resources list shows the uids)",
         )

@@ -1,12 +1,37 @@
-//! KYAML, the Kubernetes dialect of YAML (https://kubernetes.io/docs/reference/encodings/kyaml/),
-//! for `score-gen k8s --format kyaml` as score-k8s writes it: every document starts with `---`,
+//! KYAML, the Kubernetes dialect of YAML (<https://kubernetes.io/docs/reference/encodings/kyaml/>),
+//! for [`K8sOptions::kyaml`](crate::K8sOptions) (`score-gen k8s --format kyaml`) as score-k8s
+//! writes it: every document starts with `---`,
 //! mappings are `{ }` and lists `[ ]` (flow style, one entry a line, each followed by a comma),
 //! a list of mappings is "cuddled" (`[{` ... `}, {` ... `}]`), every string value is
 //! double-quoted, and a key is quoted only when a YAML parser could read it as something other
 //! than that string (`"no"`, `"1"`, `"a b"`). The result is YAML, so any YAML reader (kubectl)
 //! reads it back to the same values.
 
+use score_core::{Code, Diagnostic, Diagnostics};
 use serde_json::Value;
+
+/// The manifests written as YAML (`yaml`, what [`crate::render_yaml`] wrote), read back and
+/// written as KYAML: the documents KYAML shows are exactly those the YAML holds.
+pub fn from_yaml(yaml: &str) -> Result<String, Diagnostics> {
+    // The reader's budget scales with the text, as the state reader's does: the manifests of a
+    // large project exceed serde-saphyr's fixed defaults.
+    let scaled = yaml.len().saturating_add(1024);
+    let opts = serde_saphyr::options! {
+        budget: serde_saphyr::budget! {
+            max_nodes: scaled.max(250_000),
+            max_events: scaled.max(1_000_000),
+            max_documents: scaled,
+        },
+    };
+    let docs: Vec<Value> = serde_saphyr::from_multiple_with_options(yaml, opts).map_err(|e| {
+        Diagnostic::new(
+            Code::Internal,
+            format!("internal: cannot read the manifests back to write KYAML: {e}"),
+        )
+        .with_help("please report this with the Score files attached; --format yaml works")
+    })?;
+    Ok(render(&docs))
+}
 
 /// The documents as one KYAML stream.
 pub fn render(docs: &[Value]) -> String {
@@ -108,7 +133,9 @@ fn ambiguous(k: &str) -> bool {
 }
 
 /// A double-quoted YAML string: `"` and `\` escaped, and every character YAML does not allow
-/// raw (controls, surrogates' neighbours, the BOM) as an escape.
+/// raw (controls, surrogates' neighbours, the BOM) as an escape, as is every character a YAML
+/// 1.1 reader takes for a line break (NEL U+0085, LINE SEPARATOR U+2028, PARAGRAPH SEPARATOR
+/// U+2029: go-yaml v2, behind sigs.k8s.io/yaml, folds or refuses them raw inside quotes).
 fn quoted(out: &mut String, s: &str) {
     out.push('"');
     for c in s.chars() {
@@ -126,10 +153,11 @@ fn quoted(out: &mut String, s: &str) {
     out.push('"');
 }
 
-/// YAML 1.2's printable set (c-printable), less tab, line feed and carriage return (escaped).
+/// YAML 1.2's printable set (c-printable), less tab, line feed and carriage return (escaped),
+/// less every line break of YAML 1.1 (NEL, U+2028, U+2029: escaped) and the BOM.
 fn printable(c: char) -> bool {
     matches!(c as u32,
-        0x20..=0x7E | 0x85 | 0xA0..=0xD7FF | 0xE000..=0xFFFD | 0x1_0000..=0x10_FFFF)
+        0x20..=0x7E | 0xA0..=0x2027 | 0x202A..=0xD7FF | 0xE000..=0xFFFD | 0x1_0000..=0x10_FFFF)
         && c != '\u{FEFF}'
 }
 
@@ -188,5 +216,20 @@ mod tests {
         let mut k = String::new();
         key(&mut k, "1abc");
         assert_eq!(k, "\"1abc\"");
+    }
+
+    #[test]
+    fn yaml_1_1_line_breaks_are_escaped_and_read_back() {
+        // YAML 1.1 (go-yaml v2 behind sigs.k8s.io/yaml) reads NEL, U+2028 and U+2029 as line
+        // breaks: raw inside quotes they fold into spaces or fail the read (issue 21).
+        let text = "a\u{85}b\u{2028}c\u{2029}d\re\nf";
+        let out = render(&[json!({"k\u{2028}": text})]);
+        for c in ['\u{85}', '\u{2028}', '\u{2029}', '\r'] {
+            assert!(!out.contains(c), "{c:?} raw in {out:?}");
+        }
+        assert_eq!(out.lines().count(), 4, "{out:?}");
+        assert!(out.contains(r#""a\u0085b\u2028c\u2029d\re\nf""#), "{out}");
+        let back: serde_json::Value = serde_saphyr::from_str(&out).unwrap();
+        assert_eq!(back, json!({"k\u{2028}": text}));
     }
 }
