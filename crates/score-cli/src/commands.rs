@@ -177,7 +177,7 @@ pub fn terraform(args: &TerraformArgs) -> Result<(), Diagnostics> {
 
 /// Refuses an output path outside the current (project) directory, lexically or through a
 /// symlinked parent, unless `--allow-outside-paths` is given.
-fn check_inside_project(path: &Path, flag: &str) -> Result<(), Diagnostics> {
+pub fn check_inside_project(path: &Path, flag: &str) -> Result<(), Diagnostics> {
     let cwd = std::env::current_dir().map_err(|e| io_diag(".", e))?;
     if outside_project(&cwd, path) {
         return Err(Diagnostic::new(
@@ -233,11 +233,22 @@ pub struct InitArgs {
     /// order; replaces the stored list). URI forms as for --provisioners (spec/patching.md).
     #[arg(long = "patch-templates", value_name = "URI", value_parser = generate::non_empty_uri)]
     patch_templates: Vec<String>,
+    /// Provisioner file to install into the project (repeatable; later ones are tried first),
+    /// stored as score-compose and score-k8s store it. URI forms as for the target commands.
+    #[arg(long = "provisioners", value_name = "URI", value_parser = generate::non_empty_uri)]
+    provisioners: Vec<String>,
+    /// Do not write the default provisioners file.
+    #[arg(long)]
+    no_default_provisioners: bool,
+    /// Install a provisioner file from outside the project (http, git, stdin) that is not pinned
+    /// with #sha256= although it runs cmd:// programs (spec/security.md).
+    #[arg(long)]
+    allow_remote_commands: bool,
     #[command(flatten)]
     pub legacy: crate::LegacyFormat,
 }
 
-const SAMPLE: &str = "\
+pub const SAMPLE: &str = "\
 apiVersion: score.dev/v1b1
 metadata:
   name: example
@@ -257,13 +268,23 @@ pub fn init(args: &InitArgs) -> Result<(), Diagnostics> {
     let target = targets::default_target(&args.target)?;
     let target = target.as_ref();
     let dir = args.state_dir.join(target.name()).join("provisioners");
-    let defaults = dir.join("zz-default.provisioners.yaml");
+    let defaults = dir.join(crate::tool::DEFAULT_PROVISIONERS);
     let here = PathBuf::from(".");
-    let mut files = vec![(
-        defaults.clone(),
-        target.default_provisioners().as_bytes().to_vec(),
-        here.clone(),
-    )];
+    let mut files = Vec::new();
+    // As score-compose and score-k8s: an existing file is the platform team's, never replaced.
+    if args.no_default_provisioners {
+    } else if defaults.exists() {
+        crate::note!("kept {} (it exists)", defaults.display());
+    } else {
+        files.push((
+            defaults.clone(),
+            target.default_provisioners().as_bytes().to_vec(),
+            here.clone(),
+        ));
+    }
+    let stored =
+        crate::tool::store_provisioner_files(&args.provisioners, args.allow_remote_commands, &dir)?;
+    files.extend(stored.files.iter().cloned());
     if let Some((path, bytes)) =
         crate::patches::init_file(&args.patch_templates, &args.state_dir, target)?
     {
@@ -273,6 +294,7 @@ pub fn init(args: &InitArgs) -> Result<(), Diagnostics> {
         files.push((args.file.clone(), SAMPLE.as_bytes().to_vec(), here));
     }
     generate::prepare_writes(&files, &[])?.commit()?;
+    stored.remove_stale()?;
     // Open once so the state file exists and the directory layout is complete.
     let sd = StateDir::open_dir(
         &args.state_dir.join(target.name()),
@@ -314,9 +336,10 @@ pub enum ListFormat {
 
 #[derive(Debug, clap::Args)]
 pub struct ListArgs {
-    /// Target whose defaults and state dir to use.
-    #[arg(long, default_value = "compose", value_parser = clap::builder::PossibleValuesParser::new(targets::names()))]
-    target: String,
+    /// Target whose defaults and state dir to use (default: the project's one target, else
+    /// compose).
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(targets::names()))]
+    target: Option<String>,
     /// Extra provisioner URIs (tried first), as for the target commands.
     #[arg(long = "provisioners", value_name = "URI", value_parser = generate::non_empty_uri)]
     provisioners: Vec<String>,
@@ -330,8 +353,8 @@ pub struct ListArgs {
 
 pub fn provisioners(cmd: &ProvisionersCommand) -> Result<(), Diagnostics> {
     let ProvisionersCommand::List(args) = cmd;
-    let target = targets::default_target(&args.target)?;
-    let target = target.as_ref();
+    let name = project_target(args.target.as_deref(), &args.state_dir, "provisioners list")?;
+    let target = targets::default_target(name)?;
     let common = CommonArgs {
         files: Vec::new(),
         remove: Vec::new(),
@@ -343,12 +366,55 @@ pub fn provisioners(cmd: &ProvisionersCommand) -> Result<(), Diagnostics> {
         allow_outside_paths: false,
         allow_remote_commands: false,
         cmd_timeout: 60,
+        tool: None,
         check: false,
         locked: false,
         frozen: false,
         env_prefix: None,
     };
-    let set = generate::load_provisioners(target, &common)?;
+    list_provisioners(target.as_ref(), &common, args.format)
+}
+
+/// The target a listing reads: `--target`, else the one target with a state in the project,
+/// else compose; when several have one, the choice is named on stderr.
+fn project_target(
+    given: Option<&str>,
+    state_dir: &Path,
+    command: &str,
+) -> Result<&'static str, Diagnostics> {
+    if let Some(t) = given {
+        return Ok(targets::by_name(t).name);
+    }
+    let present: Vec<&'static str> = targets::names()
+        .filter(|t| {
+            state_dir
+                .join(t)
+                .join(score_core::unstable::state::STATE_FILE)
+                .is_file()
+        })
+        .collect();
+    match present.as_slice() {
+        [] => Ok("compose"),
+        [one] => Ok(one),
+        [first, rest @ ..] => {
+            crate::note!(
+                "{command}: using the {first} project ({} has {}); choose with --target {}",
+                state_dir.display(),
+                present.join(", "),
+                rest.join(" or --target ")
+            );
+            Ok(first)
+        }
+    }
+}
+
+/// `provisioners list` for `target`, with the provisioners a generate would load.
+pub fn list_provisioners(
+    target: &dyn score_core::Target,
+    common: &CommonArgs,
+    format: ListFormat,
+) -> Result<(), Diagnostics> {
+    let set = generate::load_provisioners(target, common)?;
     // The programs a generate would run (cmd:// entries), and whether they may run without
     // --allow-remote-commands.
     let program = |p: &score_core::Provisioner| p.cmd().map(score_core::CmdSpec::command_line);
@@ -359,6 +425,11 @@ pub fn provisioners(cmd: &ProvisionersCommand) -> Result<(), Diagnostics> {
         _ if p.is_cmd() => "cmd",
         _ => "local-env",
     };
+    let params = |p: &score_core::Provisioner| {
+        p.supported_params
+            .as_ref()
+            .map_or_else(|| "(any)".to_string(), |ps| ps.join(", "))
+    };
     let rows: Vec<Vec<String>> = set
         .iter()
         .map(|p| {
@@ -366,12 +437,13 @@ pub fn provisioners(cmd: &ProvisionersCommand) -> Result<(), Diagnostics> {
                 p.kind.clone(),
                 p.class.clone().unwrap_or_else(|| "(any)".into()),
                 p.id.clone().unwrap_or_else(|| "(any)".into()),
+                params(p),
                 p.expected_outputs.join(", "),
                 p.description.clone(),
             ]
         })
         .collect();
-    match args.format {
+    match format {
         ListFormat::Json => {
             let list: Vec<_> = set
                 .iter()
@@ -390,7 +462,10 @@ pub fn provisioners(cmd: &ProvisionersCommand) -> Result<(), Diagnostics> {
         ListFormat::Table => {
             print!(
                 "{}",
-                table::render_table(&["Type", "Class", "Id", "Outputs", "Description"], &rows)
+                fit_table(
+                    &["Type", "Class", "Id", "Params", "Outputs", "Description"],
+                    &rows
+                )
             );
             let programs: Vec<Vec<String>> = set
                 .iter()
@@ -407,12 +482,75 @@ pub fn provisioners(cmd: &ProvisionersCommand) -> Result<(), Diagnostics> {
                 println!("\nPrograms these provisioners run:");
                 print!(
                     "{}",
-                    table::render_table(&["Uri", "Program", "Permission"], &programs)
+                    fit_table(&["Uri", "Program", "Permission"], &programs)
                 );
             }
         }
     }
     Ok(())
+}
+
+/// A table no wider than the terminal (`COLUMNS`, else 100 columns): long cells are cut
+/// with `…` (`--format json` prints everything).
+fn fit_table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let width: usize = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .filter(|&c: &usize| c >= 40)
+        .unwrap_or(100);
+    // Each column gets its share of the width, the rest of a short column going to the others.
+    let borders = 3 * headers.len() + 1;
+    let avail = width.saturating_sub(borders).max(headers.len() * 4);
+    let natural: Vec<usize> = (0..headers.len())
+        .map(|i| {
+            rows.iter()
+                .map(|r| r.get(i).map_or(0, |c| c.chars().count()))
+                .chain([headers[i].chars().count()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut limits = vec![0usize; headers.len()];
+    let mut left = avail;
+    let mut open: Vec<usize> = (0..headers.len()).collect();
+    loop {
+        let share = left / open.len().max(1);
+        let (fits, wide): (Vec<usize>, Vec<usize>) =
+            open.iter().partition(|&&i| natural[i] <= share);
+        if fits.is_empty() {
+            for &i in &wide {
+                limits[i] = share.max(4);
+            }
+            break;
+        }
+        for &i in &fits {
+            limits[i] = natural[i];
+            left -= natural[i];
+        }
+        open = wide;
+        if open.is_empty() {
+            break;
+        }
+    }
+    let cut = |s: &str, n: usize| -> String {
+        if s.chars().count() <= n {
+            s.to_string()
+        } else {
+            let mut t: String = s.chars().take(n.saturating_sub(1)).collect();
+            t.push('…');
+            t
+        }
+    };
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            r.iter()
+                .enumerate()
+                .map(|(i, c)| cut(&c.replace('\n', " "), limits[i]))
+                .collect()
+        })
+        .collect();
+    table::render_table(headers, &rows)
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -436,6 +574,14 @@ pub enum ResourcesCommand {
         #[arg(short, long, value_name = "FORMAT", default_value = "json")]
         format: String,
     },
+    /// Drop a resource from the state, so the provisioner that now matches it takes over on the
+    /// next generate (its stored state, e.g. a generated password, is lost).
+    Remove {
+        /// The resource uid, e.g. postgres.default#hello.db
+        uid: String,
+        #[command(flatten)]
+        state: StateArgs,
+    },
 }
 
 impl ResourcesCommand {
@@ -444,6 +590,7 @@ impl ResourcesCommand {
         let json = match self {
             ResourcesCommand::List { format, .. } => *format == ListFormat::Json,
             ResourcesCommand::GetOutputs { format, .. } => format == "json",
+            ResourcesCommand::Remove { .. } => false,
         };
         json.then_some(Format::Json)
     }
@@ -451,82 +598,116 @@ impl ResourcesCommand {
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct StateArgs {
-    /// Target whose state to read.
-    #[arg(long, default_value = "compose", value_parser = clap::builder::PossibleValuesParser::new(targets::names()))]
-    target: String,
+    /// Target whose state to read (default: the project's one target, else compose).
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(targets::names()))]
+    target: Option<String>,
     /// The state directory.
     #[arg(long, value_name = "DIR", default_value = ".score-gen")]
     state_dir: PathBuf,
 }
 
 pub fn resources(cmd: &ResourcesCommand) -> Result<(), Diagnostics> {
-    let args = match cmd {
-        ResourcesCommand::List { state, .. } => state,
-        ResourcesCommand::GetOutputs { state, .. } => state,
+    let (args, what) = match cmd {
+        ResourcesCommand::List { state, .. } => (state, "resources list"),
+        ResourcesCommand::GetOutputs { state, .. } => (state, "resources get-outputs"),
+        ResourcesCommand::Remove { state, .. } => (state, "resources remove"),
     };
-    let target = targets::default_target(&args.target)?;
-    let target = target.as_ref();
+    let name = project_target(args.target.as_deref(), &args.state_dir, what)?;
     let sd = StateDir::open_dir(
-        &args.state_dir.join(target.name()),
+        &args.state_dir.join(name),
         score_core::unstable::state::DEFAULT_LOCK_TIMEOUT,
     )
     .map_err(|e| io_diag(&args.state_dir.display().to_string(), e))?;
-    let st = sd.load()?;
+    let mut st = sd.load()?;
     match cmd {
-        ResourcesCommand::List { format, .. } => {
-            let rows: Vec<Vec<String>> = st
+        ResourcesCommand::List { format, .. } => list_resources(&st, *format),
+        ResourcesCommand::GetOutputs { uid, format, .. } => {
+            get_outputs(&st, uid, format, &format!("the {name}"))
+        }
+        ResourcesCommand::Remove { uid, .. } => {
+            if st.resources.remove(uid).is_none() {
+                return Err(unknown_resource(&st, uid, &format!("the {name}")));
+            }
+            sd.save(&st)
+                .map_err(|e| io_diag(&sd.state_path().display().to_string(), e))?;
+            crate::note!(
+                "removed {uid} from {}: the next generate provisions it afresh",
+                sd.state_path().display()
+            );
+            Ok(())
+        }
+    }
+}
+
+/// `resources list`.
+pub fn list_resources(st: &score_core::State, format: ListFormat) -> Result<(), Diagnostics> {
+    let rows: Vec<Vec<String>> = st
+        .resources
+        .iter()
+        .map(|(uid, r)| {
+            let mut keys: Vec<&String> = r.outputs.keys().collect();
+            keys.sort();
+            vec![
+                uid.clone(),
+                r.provisioner.clone(),
+                r.source_workload.clone(),
+                keys.into_iter().cloned().collect::<Vec<_>>().join(", "),
+            ]
+        })
+        .collect();
+    match format {
+        ListFormat::Json => {
+            // `outputs`: the output names, sorted (score-compose and score-k8s list them too).
+            let list: Vec<_> = st
                 .resources
                 .iter()
                 .map(|(uid, r)| {
                     let mut keys: Vec<&String> = r.outputs.keys().collect();
                     keys.sort();
-                    vec![
-                        uid.clone(),
-                        r.provisioner.clone(),
-                        r.source_workload.clone(),
-                        keys.into_iter().cloned().collect::<Vec<_>>().join(", "),
-                    ]
+                    serde_json::json!({"uid": uid, "provisioner": r.provisioner,
+                        "source_workload": r.source_workload, "outputs": keys})
                 })
                 .collect();
-            match format {
-                ListFormat::Json => {
-                    // `outputs`: the output names, sorted (score-compose and score-k8s list
-                    // them too).
-                    let list: Vec<_> = st
-                        .resources
-                        .iter()
-                        .map(|(uid, r)| {
-                            let mut keys: Vec<&String> = r.outputs.keys().collect();
-                            keys.sort();
-                            serde_json::json!({"uid": uid, "provisioner": r.provisioner,
-                                "source_workload": r.source_workload, "outputs": keys})
-                        })
-                        .collect();
-                    println!("{}", table::render_json(&serde_json::Value::Array(list)));
-                }
-                ListFormat::Table => print!(
-                    "{}",
-                    table::render_table(
-                        &["Uid", "Provisioner", "Source workload", "Outputs"],
-                        &rows
-                    )
-                ),
-            }
-            Ok(())
+            println!("{}", table::render_json(&serde_json::Value::Array(list)));
         }
-        ResourcesCommand::GetOutputs { uid, format, .. } => match st.resources.get(uid) {
-            Some(r) => print_outputs(&r.outputs, format, &st.seed),
-            None => Err(Diagnostic::new(
-                Code::StateUnknownResource,
-                format!("no resource '{uid}' in the {} state", target.name()),
-            )
-            .with_help(format!(
-                "known resources: {}",
-                st.resources.keys().cloned().collect::<Vec<_>>().join(", ")
-            ))
-            .into()),
-        },
+        ListFormat::Table => print!(
+            "{}",
+            fit_table(&["Uid", "Provisioner", "Source workload", "Outputs"], &rows)
+        ),
     }
+    Ok(())
+}
+
+/// `resources get-outputs UID --format F`; `whose` names the state in the error
+/// (`the k8s`, `score-k8s`).
+pub fn get_outputs(
+    st: &score_core::State,
+    uid: &str,
+    format: &str,
+    whose: &str,
+) -> Result<(), Diagnostics> {
+    match st.resources.get(uid) {
+        Some(r) => print_outputs(&r.outputs, format, &st.seed),
+        None => Err(unknown_resource(st, uid, whose)),
+    }
+}
+
+/// No resource `uid` in the state.
+pub fn unknown_resource(st: &score_core::State, uid: &str, whose: &str) -> Diagnostics {
+    let known = if st.resources.is_empty() {
+        "the state has no resources yet: run generate first".to_string()
+    } else {
+        format!(
+            "known resources: {}",
+            st.resources.keys().cloned().collect::<Vec<_>>().join(", ")
+        )
+    };
+    Diagnostic::new(
+        Code::StateUnknownResource,
+        format!("no resource '{uid}' in {whose} state"),
+    )
+    .with_help(known)
+    .into()
 }
 
 /// `resources get-outputs --format`: `json`, `yaml`, or a Go template over the outputs map (a

@@ -59,6 +59,10 @@ pub struct CommonArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 60,
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub cmd_timeout: u64,
+    /// `score-compose`/`score-k8s`: `state_dir` is that tool's folder, in its format
+    /// (`crate::tool`); `None`: score-gen's `<state-dir>/<target>/`.
+    #[arg(skip)]
+    pub tool: Option<crate::tool::Tool>,
     /// Compute everything and write nothing: exit 0 when every output on disk equals what this
     /// run would write, 3 with a unified diff per file on stderr when not (spec/cli.md).
     #[arg(long)]
@@ -178,6 +182,8 @@ pub struct Compiled {
     /// `None` when the state is only read (--check, --frozen).
     state_dir: Option<StateDir>,
     state: State,
+    /// A tool folder's state file as read, to write back in its format.
+    tool: Option<(crate::tool::Tool, crate::tool::state::Doc)>,
     /// Values a --check diff must not print.
     pub secrets: crate::drift::Secrets,
     /// The files the run read besides the Score and override files (state, lock, recorded
@@ -191,6 +197,9 @@ impl Compiled {
         let Some(state_dir) = &self.state_dir else {
             return Ok(());
         };
+        if let Some((tool, doc)) = &self.tool {
+            return crate::tool::state::save(state_dir.dir(), *tool, doc, &self.state);
+        }
         state_dir
             .save(&self.state)
             .map_err(|e| Diagnostic::new(Code::StateIo, format!("cannot write state: {e}")).into())
@@ -219,7 +228,7 @@ pub fn open_state(
     common: &CommonArgs,
     given: &[WorkloadInput],
 ) -> Result<Option<StateDir>, Diagnostics> {
-    let dir = common.state_dir.join(info.name);
+    let dir = state_dir_of(common, info.name);
     let state_file = dir.join(score_core::unstable::state::STATE_FILE);
     if given.is_empty() && !state_file.exists() {
         // Nothing to regenerate: say so without creating the state directory.
@@ -259,11 +268,19 @@ pub fn compile_in(
     state_dir: Option<StateDir>,
     mut ticket: Option<crate::all::Ticket<'_>>,
 ) -> Result<Compiled, Diagnostics> {
-    let dir = common.state_dir.join(info.name);
+    let dir = state_dir_of(common, info.name);
     let state_file = dir.join(score_core::unstable::state::STATE_FILE);
-    let state = match &state_dir {
-        Some(d) => d.load()?,
-        None => crate::drift::read_state(&state_file, common.frozen)?,
+    let (state, tool) = match (common.tool, &state_dir) {
+        // A tool folder's state.yaml is in that tool's format (read only: written by save_state).
+        (Some(tool), _) => {
+            if state_dir.is_none() && common.frozen && !state_file.exists() {
+                return Err(crate::drift::missing_state(&state_file));
+            }
+            let (state, doc) = crate::tool::state::load(&dir, tool)?;
+            (state, Some((tool, doc)))
+        }
+        (None, Some(d)) => (d.load()?, None),
+        (None, None) => (crate::drift::read_state(&state_file, common.frozen)?, None),
     };
     // What this run reads besides its Score and override files, which no output may replace:
     // the state, its lock, the Score files the state records, the patch templates, and (below)
@@ -279,6 +296,9 @@ pub fn compile_in(
             .values()
             .filter_map(|w| w.file.clone().map(PathBuf::from)),
     );
+    if tool.is_some() {
+        inputs.push(dir.join(crate::tool::state::EXTRAS_FILE));
+    }
     let locked = (common.locked || common.frozen).then(|| crate::drift::Locked::before(&state));
     let old_resources = common.check.then(|| state.resources.clone());
     let (workloads, mut state) = project_workloads(info.name, common, given, state, &state_file)?;
@@ -339,7 +359,10 @@ pub fn compile_in(
         }
     }
     let (project, state) = resolve_project(workloads, &provisioners, state, target, &options)
-        .map_err(|d| secrets.scrub(point_at_user_files(d, workloads, given)))?;
+        .map_err(|d| {
+            let d = point_at_user_files(d, workloads, given);
+            secrets.scrub(provisioner_changed_help(d, common, info.name))
+        })?;
     secrets.add(&state);
     if let Some(locked) = &locked {
         locked.verify(info.name, &state_file, &state)?;
@@ -370,6 +393,10 @@ pub fn compile_in(
             crate::note!("warning: {line}");
         }
     }
+    for line in &artefacts.warnings {
+        crate::note!("warning: {line}");
+    }
+    note_unset_deploy_env(&artefacts.deploy_env);
     let secrets = match old_resources {
         Some(old) => crate::drift::Secrets::of([&old, &state.resources]),
         None => crate::drift::Secrets::default(),
@@ -378,9 +405,47 @@ pub fn compile_in(
         artefacts,
         state_dir,
         state,
+        tool,
         secrets,
         inputs,
     })
+}
+
+/// The directory holding `target`'s state: the tool's folder, or `<state-dir>/<target>`.
+pub fn state_dir_of(common: &CommonArgs, target: &str) -> PathBuf {
+    match common.tool {
+        Some(_) => common.state_dir.clone(),
+        None => common.state_dir.join(target),
+    }
+}
+
+/// A changed provisioner: the help names the command that drops the resource from the state.
+fn provisioner_changed_help(mut d: Diagnostics, common: &CommonArgs, target: &str) -> Diagnostics {
+    for x in &mut d.0 {
+        if x.code != Code::ProvisionProvisionerChanged {
+            continue;
+        }
+        let Some(uid) = x.message.split('\'').nth(1).map(str::to_string) else {
+            continue;
+        };
+        let command = match common.tool {
+            Some(tool) => format!("{} resources remove '{uid}'", tool.program()),
+            None => format!(
+                "score-gen resources remove '{uid}' --target {target}{}",
+                if common.state_dir == Path::new(score_core::unstable::state::STATE_ROOT) {
+                    String::new()
+                } else {
+                    format!(" --state-dir {}", common.state_dir.display())
+                }
+            ),
+        };
+        x.help = Some(format!(
+            "to let the new provisioner take over, run `{command}` (its stored state, e.g. a \
+             generated password, is dropped), then generate again; or keep the provisioner that \
+             provisioned it"
+        ));
+    }
+    d
 }
 
 /// The target's project: the workloads of `given` (the Score files of this run) and every other
@@ -734,8 +799,17 @@ fn load_provisioners_noting(
     for uri in &common.provisioners {
         fetched.extend(fetch::fetch(uri, &cwd, &FetchOptions::default())?);
     }
+    let mut folder_has_defaults = false;
+    if common.tool.is_some() {
+        // The tool's folder: its `*.provisioners.yaml` files, by name, as the tools load them.
+        for path in crate::tool::folder_provisioner_files(&common.state_dir)? {
+            folder_has_defaults |= path.ends_with(crate::tool::DEFAULT_PROVISIONERS);
+            let uri = path.display().to_string();
+            fetched.extend(fetch::fetch(&uri, &cwd, &FetchOptions::default())?);
+        }
+    }
     let local = common.state_dir.join(target.name()).join("provisioners");
-    if local.is_dir() {
+    if common.tool.is_none() && local.is_dir() {
         let uri = local.display().to_string();
         fetched.extend(fetch::fetch(&uri, &cwd, &FetchOptions::default())?);
     }
@@ -768,11 +842,15 @@ fn load_provisioners_noting(
             trusted,
         )?);
     }
-    set.extend(ProvisionerSet::load(&[(
-        format!("<{} default provisioners>", target.name()),
-        target.default_provisioners().to_string(),
-        None,
-    )])?);
+    // A tool folder with its default provisioners file has its defaults; otherwise (e.g.
+    // `init --no-default-provisioners`) score-gen's come last (spec/deviations.md).
+    if !folder_has_defaults {
+        set.extend(ProvisionerSet::load(&[(
+            format!("<{} default provisioners>", target.name()),
+            target.default_provisioners().to_string(),
+            None,
+        )])?);
+    }
     Ok(set)
 }
 
@@ -1022,6 +1100,31 @@ fn process_environment(prefix: Option<&str>) -> Environment {
         })
         .filter(|(k, _)| !k.is_empty())
         .collect()
+}
+
+/// A note for each variable the output leaves to deploy time (compose: `${VAR}` read by
+/// `docker compose up`) that is set neither in score-gen's environment nor in `./.env` now:
+/// compose would substitute an empty string. A note, not an error: it may be set when compose runs.
+fn note_unset_deploy_env(vars: &std::collections::BTreeSet<String>) {
+    if vars.is_empty() {
+        return;
+    }
+    let dotenv = std::fs::read_to_string(".env").unwrap_or_default();
+    let in_dotenv = |var: &str| {
+        dotenv.lines().any(|l| {
+            let l = l.trim_start();
+            let l = l.strip_prefix("export ").unwrap_or(l);
+            l.split_once('=').is_some_and(|(k, _)| k.trim() == var)
+        })
+    };
+    for var in vars {
+        if std::env::var_os(var).is_none() && !in_dotenv(var) {
+            crate::note!(
+                "note: the output reads ${{{var}}} when `docker compose up` runs; {var} is not set \
+                 now, nor in ./.env (compose substitutes an empty string unless it is set then)"
+            );
+        }
+    }
 }
 
 /// A problem found in a workload the project remembers from an earlier run points at what the

@@ -120,6 +120,7 @@ pub fn run(args: &GraphArgs) -> Result<(), Diagnostics> {
         locked: false,
         frozen: false,
         env_prefix: None,
+        tool: None,
     };
     let workloads = generate::load_all(&common)?;
     let resource_graph = graph::of_workloads(&workloads)?;

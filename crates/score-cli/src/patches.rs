@@ -51,6 +51,28 @@ pub fn store_path(state_dir: &Path, target: &str) -> PathBuf {
     state_dir.join(target).join(STORE_FILE)
 }
 
+/// For `score-compose init --patch-templates` / `score-k8s init --patch-templates`: fetches
+/// every URI and checks each template parses; the templates in order.
+pub fn fetch_checked(uris: &[String], target: &str) -> Result<Vec<PatchTemplate>, Diagnostics> {
+    let target = (crate::targets::by_name(target).build)(&crate::targets::TargetFlags::default())?;
+    let Some((_, bytes)) = init_file(uris, Path::new("."), target.as_ref())? else {
+        return Ok(Vec::new());
+    };
+    let text = String::from_utf8(bytes).map_err(|_| {
+        Diagnostic::new(
+            Code::Internal,
+            "internal: the patch templates are not UTF-8",
+        )
+    })?;
+    let store: Store = serde_saphyr::from_str(&text).map_err(|e| {
+        Diagnostic::new(
+            Code::Internal,
+            format!("internal: cannot read the templates back: {e}"),
+        )
+    })?;
+    Ok(store.templates.iter().map(template).collect())
+}
+
 /// For `init --patch-templates`: fetches every URI (a directory gives each of its YAML files),
 /// checks each template parses, and returns the file to write with its contents. `None` when
 /// no URI is given (the stored list stays as it is).

@@ -45,6 +45,9 @@ pub struct TargetFlags {
     /// `--state-dir` of a generate command: compose and k8s load the patch templates stored
     /// there (`None`: no patch templates, e.g. for listings).
     pub state_dir: Option<PathBuf>,
+    /// The patch templates of a tool folder's state (`score-compose`/`score-k8s`); when set,
+    /// used instead of those stored under `state_dir`.
+    pub patch_templates: Option<Vec<score_core::PatchTemplate>>,
 }
 
 /// A row's rewrite of its flags once the resources are provisioned ([`TargetInfo::after_provision`]).
@@ -140,7 +143,9 @@ fn compose(flags: &TargetFlags) -> Result<BoxedTarget, Diagnostics> {
     o.publish = flags.publish.clone();
     o.env_file = flags.env_file.clone();
     o.allow_outside_paths = flags.allow_outside_paths;
-    if let Some(dir) = &flags.state_dir {
+    if let Some(t) = &flags.patch_templates {
+        o.patch_templates = t.clone();
+    } else if let Some(dir) = &flags.state_dir {
         o.patch_templates = crate::patches::load(dir, "compose")?;
     }
     Ok(Box::new(ComposeTarget::new(o)))
@@ -189,7 +194,9 @@ fn k8s(flags: &TargetFlags) -> Result<BoxedTarget, Diagnostics> {
     o.namespace = flags.namespace.clone();
     o.generate_namespace = flags.generate_namespace;
     o.kyaml = flags.kyaml;
-    if let Some(dir) = &flags.state_dir {
+    if let Some(t) = &flags.patch_templates {
+        o.patch_templates = t.clone();
+    } else if let Some(dir) = &flags.state_dir {
         o.patch_templates = crate::patches::load(dir, "k8s")?;
     }
     Ok(Box::new(K8sTarget::new(o)))

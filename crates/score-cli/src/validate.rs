@@ -25,6 +25,10 @@ pub struct Args {
 pub fn run(args: &Args, out: &Output) -> Result<(), u8> {
     let mut results = Vec::new();
     let mut all_diags: Vec<Diagnostic> = Vec::new();
+    // The first file that used each workload name: `compose`/`k8s` refuse two files with one
+    // name in a run, so `validate` given both says so too.
+    let mut names: std::collections::BTreeMap<String, score_core::LoadedWorkload> =
+        std::collections::BTreeMap::new();
     for path in &args.files {
         let name = path.display().to_string();
         let diags = match crate::generate::read_input(path) {
@@ -47,13 +51,35 @@ pub fn run(args: &Args, out: &Output) -> Result<(), u8> {
                     ..LoadOptions::default()
                 };
                 match load_workload(&name, &bytes, &opts) {
-                    Ok(loaded) => {
-                        results.push(serde_json::json!({
-                            "file": name, "valid": true, "workload": loaded.workload.name(),
-                            "upgrades": loaded.upgrades,
-                        }));
-                        Vec::new()
-                    }
+                    Ok(loaded) => match names.get(loaded.workload.name()) {
+                        Some(first) => {
+                            let wname = loaded.workload.name();
+                            vec![loaded
+                                .document
+                                .diagnostic(
+                                    Code::ProjectDuplicateWorkload,
+                                    "/metadata/name",
+                                    format!("workload name '{wname}' is used more than once"),
+                                )
+                                .with_help(
+                                    "every workload in one run needs its own metadata.name; \
+                                     `compose`/`k8s` given these files together would refuse them",
+                                )
+                                .with_related(first.document.diagnostic(
+                                    Code::ProjectDuplicateWorkload,
+                                    "/metadata/name",
+                                    "first used here",
+                                ))]
+                        }
+                        None => {
+                            results.push(serde_json::json!({
+                                "file": name, "valid": true, "workload": loaded.workload.name(),
+                                "upgrades": loaded.upgrades,
+                            }));
+                            names.insert(loaded.workload.name().to_string(), loaded);
+                            Vec::new()
+                        }
+                    },
                     Err(d) => d.0,
                 }
             }

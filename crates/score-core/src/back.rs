@@ -238,6 +238,7 @@ impl<'a> ProjectRun<'a> {
             target: self.target_ctx.clone(),
             seed: state.seed.clone(),
             requested_outputs: self.requested.get(uid).cloned().unwrap_or_default(),
+            stored_guid: previous.and_then(|p| p.guid.clone()),
         };
         let out = provision::provision(
             provisioner,
@@ -446,12 +447,17 @@ fn record_resource(
         Value::Object(m) => m,
         _ => Map::new(),
     };
+    let guid = state
+        .resources
+        .get(uid.as_str())
+        .and_then(|r| r.guid.clone());
     state.resources.insert(
         uid.as_str().to_string(),
         ResourceState {
             kind: node.kind.clone(),
             class: node.class.clone(),
             id: node.id.clone(),
+            guid,
             source_workload: node.source_workload.clone(),
             provisioner: provisioner.uri.clone(),
             params: node.params.clone(),
@@ -478,6 +484,7 @@ fn record_resource(
         fragments: out.fragments,
         info_logs: out.info_logs,
         warnings: out.warnings,
+        tool_dialect: provisioner.dialect() == Some(crate::provision::Dialect::GoTemplate),
     }
 }
 

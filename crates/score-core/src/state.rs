@@ -114,6 +114,11 @@ pub struct ResourceState {
     /// The shared id, when the workload gave one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    /// The guid score-compose or score-k8s gave the resource when it was first added (their
+    /// state's `guid`), kept so templates that read `.Guid` (score-k8s's secret names) see the
+    /// same value; `None` for resources score-gen added (their guid derives from the seed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guid: Option<String>,
     /// The workload whose definition (params, metadata) is used.
     pub source_workload: String,
     /// The URI of the provisioner that provisioned it; switching provisioner is an error.
@@ -151,6 +156,7 @@ impl ResourceState {
             kind: kind.into(),
             class: class.into(),
             id,
+            guid: None,
             source_workload: source_workload.into(),
             provisioner: provisioner.into(),
             params: None,

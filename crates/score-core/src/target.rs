@@ -167,6 +167,10 @@ pub struct ProvisionedResource {
     /// Problems that did not stop the run (a Go-template entry that missed one of its
     /// `expected_outputs`: the tools do not check them).
     pub warnings: Vec<String>,
+    /// The entry is written in score-compose's/score-k8s's Go-template dialect: targets apply
+    /// the tools' semantics to its sections (compose: a later resource's service, volume,
+    /// network or model of the same name replaces an earlier one's, as score-compose does).
+    pub tool_dialect: bool,
 }
 
 /// Files a target produced, relative to the output location, in a stable order.
@@ -180,6 +184,13 @@ pub struct Artefacts {
     /// Directories to create (empty ones included), relative like `files`: a provisioner's
     /// `directories` for compose bind mounts.
     pub directories: Vec<PathBuf>,
+    /// Problems that did not stop the target (e.g. compose: a score-compose-style shared service
+    /// whose values a later resource replaced); the CLI prints each as a warning.
+    pub warnings: Vec<String>,
+    /// Environment variables the output reads when it is deployed, not when it is generated
+    /// (compose: the `${VAR}` that `docker compose up` interpolates, from `environment`
+    /// resources); the CLI notes each one that is unset at generate time.
+    pub deploy_env: std::collections::BTreeSet<String>,
 }
 
 /// A backend: one output format (each lives in its own crate). A target value carries its own

@@ -87,6 +87,9 @@ pub struct ProvisionInput {
     /// The output keys the workloads reference on this resource (`${resources.db.<key>}`),
     /// sorted: lets a provisioner answer keys it cannot know in advance (e.g. `environment`).
     pub requested_outputs: Vec<String>,
+    /// The guid the state stores for this resource (one score-compose or score-k8s gave it);
+    /// `None`: derived from the seed ([`ProvisionInput::guid`]).
+    pub stored_guid: Option<String>,
 }
 
 impl ProvisionInput {
@@ -107,10 +110,11 @@ impl ProvisionInput {
             target: Value::Object(Map::new()),
             seed: seed.into(),
             requested_outputs: Vec::new(),
+            stored_guid: None,
         }
     }
 
-    /// The resource's stable guid: a v4-shaped UUID from SHA-256(seed, uid).
+    /// The resource's stable guid: the stored one, else a v4-shaped UUID from SHA-256(seed, uid).
     ///
     /// ```
     /// let i = score_core::unstable::provision::ProvisionInput::new(score_core::ResourceUid::from_string("a.default#w.r"), "s");
@@ -118,6 +122,9 @@ impl ProvisionInput {
     /// assert_eq!(i.guid().len(), 36);
     /// ```
     pub fn guid(&self) -> String {
+        if let Some(g) = &self.stored_guid {
+            return g.clone();
+        }
         let d = Sha256::new()
             .chain_update(self.seed.as_bytes())
             .chain_update(b"\0guid\0")
@@ -823,6 +830,7 @@ fn render_go(
         };
         let value =
             render_go_section(p, section, name, &data, input, (target, go_functions), opts)?;
+        warn_no_value(p, section, name, input, value.as_ref(), &mut out.warnings);
         let map = core_map(value).map_err(|m| go_section_diag(p, section, name, m))?;
         match name {
             "init" => data.set("Init", &Value::Object(map)),
@@ -865,6 +873,7 @@ fn render_go(
         else {
             continue;
         };
+        warn_no_value(p, section, &label, input, Some(&v), &mut out.warnings);
         if name == file::MESSAGES_SECTION && reads(file::MESSAGES_SECTION) {
             out.info_logs = info_logs(p, section, &label, v)?;
         } else {
@@ -872,6 +881,60 @@ fn render_go(
         }
     }
     Ok(out)
+}
+
+/// What Go's text/template prints for a missing map key.
+const GO_NO_VALUE: &str = "<no value>";
+
+/// A warning for each value a Go-template section rendered as `<no value>` (Go prints it for a
+/// key that does not exist, as the tools do; the output is then silently wrong): the file, the
+/// entry, the section and the key.
+fn warn_no_value(
+    p: &Provisioner,
+    section: &GoSection,
+    label: &str,
+    input: &ProvisionInput,
+    value: Option<&Value>,
+    warnings: &mut Vec<String>,
+) {
+    fn walk(v: &Value, path: &mut Vec<String>, found: &mut Vec<String>) {
+        match v {
+            Value::String(s) if s.contains(GO_NO_VALUE) => found.push(if path.is_empty() {
+                "(the whole section)".to_string()
+            } else {
+                path.join(".")
+            }),
+            Value::Object(m) => {
+                for (k, v) in m {
+                    path.push(k.clone());
+                    walk(v, path, found);
+                    path.pop();
+                }
+            }
+            Value::Array(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    path.push(i.to_string());
+                    walk(v, path, found);
+                    path.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+    let Some(value) = value else { return };
+    if section.text.contains(GO_NO_VALUE) {
+        return; // written by the template's author
+    }
+    let mut found = Vec::new();
+    walk(value, &mut Vec::new(), &mut found);
+    for key in found {
+        warnings.push(format!(
+            "{}: provisioner '{}', section '{label}', key '{key}': '{GO_NO_VALUE}' for resource \
+             '{}' (the template read a key that does not exist; Go writes '{GO_NO_VALUE}' there, \
+             as score-compose and score-k8s do)",
+            p.source, p.uri, input.uid
+        ));
+    }
 }
 
 /// score-compose's `local-env://` provisioner: each requested output key becomes the compose

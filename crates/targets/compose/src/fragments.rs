@@ -65,6 +65,8 @@ pub(crate) struct Project {
     pub network_owners: BTreeMap<String, String>,
     /// Environment variables compose must supply (from expression outputs), for `.env`.
     pub env_vars: BTreeSet<String>,
+    /// Values a later score-compose-style resource replaced (the tool's last-wins merge).
+    pub warnings: Vec<String>,
 }
 
 impl Project {
@@ -91,10 +93,15 @@ impl Project {
                 }
             };
             let result = match section.as_str() {
-                "services" => self.add_services(uid, entries),
-                "volumes" => merge_entries(&mut self.volumes, "volumes", uid, entries),
-                "networks" => merge_entries(&mut self.networks, "networks", uid, entries),
-                "models" => merge_entries(&mut self.models, "models", uid, entries),
+                "services" => self.add_services(res, entries),
+                "volumes" | "networks" | "models" => {
+                    let into = match section.as_str() {
+                        "volumes" => &mut self.volumes,
+                        "networks" => &mut self.networks,
+                        _ => &mut self.models,
+                    };
+                    merge_entries(into, section, res, entries, &mut self.warnings)
+                }
                 "files" => self.add_files(uid, entries),
                 "directories" => self.add_directories(uid, entries),
                 other => Err(Diagnostic::new(
@@ -128,7 +135,12 @@ impl Project {
         diags.into_result()
     }
 
-    fn add_services(&mut self, uid: &str, entries: &Map<String, Value>) -> Result<(), Diagnostic> {
+    fn add_services(
+        &mut self,
+        res: &ProvisionedResource,
+        entries: &Map<String, Value>,
+    ) -> Result<(), Diagnostic> {
+        let uid = res.uid.as_str();
         for (name, value) in entries {
             check_name("services", uid, name)?;
             if !value.is_object() {
@@ -153,6 +165,15 @@ impl Project {
                     );
                 }
                 Some(existing) => match &mut existing.owner {
+                    Owner::Resources(owners) if res.tool_dialect => {
+                        // score-compose: `project.Services[name] = service`, the last one wins.
+                        let path = format!("services.{name}");
+                        if let Some(w) = replaced(&existing.value, &value, &path, owners, uid) {
+                            self.warnings.push(w);
+                        }
+                        existing.value = value;
+                        owners.push(uid.to_string());
+                    }
                     Owner::Resources(owners) => {
                         merge_value(&mut existing.value, &value, &format!("services.{name}"))
                             .map_err(|path| conflict(path, &owners[0], uid))?;
@@ -272,9 +293,11 @@ fn decode_volumes(mut service: Value) -> Value {
 fn merge_entries(
     into: &mut BTreeMap<String, Value>,
     section: &str,
-    uid: &str,
+    res: &ProvisionedResource,
     entries: &Map<String, Value>,
+    warnings: &mut Vec<String>,
 ) -> Result<(), Diagnostic> {
+    let uid = res.uid.as_str();
     for (name, value) in entries {
         check_name(section, uid, name)?;
         // A bare `name:` (null) is the compose way to say "defaults".
@@ -286,6 +309,14 @@ fn merge_entries(
         match into.get_mut(name) {
             None => {
                 into.insert(name.clone(), value);
+            }
+            Some(existing) if res.tool_dialect => {
+                // score-compose: `project.Volumes[name] = volume` (and networks, models).
+                let path = format!("{section}.{name}");
+                if let Some(w) = replaced(existing, &value, &path, &[], uid) {
+                    warnings.push(w);
+                }
+                *existing = value;
             }
             Some(existing) => merge_value(existing, &value, &format!("{section}.{name}"))
                 .map_err(|path| {
@@ -334,6 +365,50 @@ pub(crate) fn merge_value(existing: &mut Value, new: &Value, path: &str) -> Resu
         (a, b) if *a == *b => Ok(()),
         _ => Err(path.to_string()),
     }
+}
+
+/// The warning for a score-compose-style entry that a later resource replaced, naming the
+/// values that changed (`None` when the two render the same).
+fn replaced(old: &Value, new: &Value, path: &str, owners: &[String], uid: &str) -> Option<String> {
+    fn diff(a: &Value, b: &Value, path: String, out: &mut Vec<String>) {
+        match (a, b) {
+            (Value::Object(x), Value::Object(y)) => {
+                let keys: BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+                for k in keys {
+                    let null = Value::Null;
+                    let (va, vb) = (x.get(k).unwrap_or(&null), y.get(k).unwrap_or(&null));
+                    diff(va, vb, format!("{path}.{k}"), out);
+                }
+            }
+            (a, b) if a != b => out.push(path),
+            _ => {}
+        }
+    }
+    let mut paths = Vec::new();
+    diff(old, new, path.to_string(), &mut paths);
+    if paths.is_empty() {
+        return None;
+    }
+    let earlier = match owners {
+        [] => "an earlier resource".to_string(),
+        [one] => format!("resource '{one}'"),
+        many => format!(
+            "resources {}",
+            many.iter()
+                .map(|o| format!("'{o}'"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    Some(format!(
+        "resource '{uid}' replaces '{path}' as rendered by {earlier} (score-compose keeps the \
+         last one): {} changed",
+        paths
+            .iter()
+            .map(|p| format!("'{p}'"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
 }
 
 fn conflict(path: String, first: &str, second: &str) -> Diagnostic {

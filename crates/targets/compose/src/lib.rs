@@ -248,6 +248,8 @@ impl Target for ComposeTarget {
             files,
             modes,
             directories,
+            warnings: out.warnings,
+            deploy_env: out.env_vars,
         })
     }
 }

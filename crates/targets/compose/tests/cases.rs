@@ -118,11 +118,6 @@ fn main() {
             ("postgres-shared", "key 'uri' not found", "score-compose's postgres has no uri output"),
             ("route", "key 'url' not found", "score-compose's route has no url output"),
             (
-                "shared-instances",
-                "render different values for 'services.mysql-",
-                "score-compose's mysql writes each resource's MYSQL_DATABASE into the shared service (the last one wins there); score-gen merges a shared service and refuses differences (spec/deviations.md)",
-            ),
-            (
                 "service-port",
                 "cannot index map with type int",
                 "score-compose's service-port indexes the ports by the port param, so `port: 80` fails there too (Go: value has type int; should be string)",

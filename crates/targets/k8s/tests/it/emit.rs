@@ -96,6 +96,7 @@ fn resource(
         fragments: frag,
         info_logs: Vec::new(),
         warnings: Vec::new(),
+        tool_dialect: false,
     }
 }
 
