@@ -202,17 +202,7 @@ impl<'a> ProjectRun<'a> {
         provisioned: &BTreeMap<ResourceUid, ProvisionedResource>,
     ) -> Result<ProvisionedResource, Diagnostics> {
         let uid = &node.uid;
-        let source = self
-            .by_name
-            .get(node.source_workload.as_str())
-            .copied()
-            .expect("graph nodes name loaded workloads");
-        let res_name = node
-            .users
-            .iter()
-            .find(|(w, _)| *w == node.source_workload)
-            .map(|(_, r)| r.clone())
-            .unwrap_or_default();
+        let (source, res_name) = self.source_of(node);
 
         let params = resource_params(
             node,
