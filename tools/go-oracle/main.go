@@ -26,6 +26,8 @@ import (
 	"text/template"
 
 	"github.com/Masterminds/sprig"
+
+	"./provisioners"
 )
 
 type testCase struct {
@@ -79,12 +81,22 @@ func decode(raw json.RawMessage) (interface{}, error) {
 }
 
 // rootStruct builds a struct with the named fields, typed after their values
-// (string, map[string]interface{}, []interface{}, else interface{}).
+// (string, map[string]interface{}, []interface{}, else interface{}); WorkloadServices
+// has the tools' type, map[string]provisioners.NetworkService.
 func rootStruct(fields []string, data interface{}) interface{} {
 	m, _ := data.(map[string]interface{})
 	sf := make([]reflect.StructField, 0, len(fields))
 	for _, f := range fields {
 		var typ reflect.Type
+		if f == "WorkloadServices" {
+			// The tools' map[string]provisioners.NetworkService.
+			typ = reflect.TypeOf(map[string]provisioners.NetworkService{})
+			if x, ok := m[f]; ok && x != nil {
+				m[f] = provisioners.FromData(x)
+			}
+			sf = append(sf, reflect.StructField{Name: f, Type: typ})
+			continue
+		}
 		switch m[f].(type) {
 		case string:
 			typ = reflect.TypeOf("")
