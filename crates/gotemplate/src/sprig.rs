@@ -1386,6 +1386,116 @@ pub(super) fn printf_directives(f: &str) -> Option<Vec<(usize, usize)>> {
     Some(out)
 }
 
+/// Go's `%.Pg` of a float (`strconv.FormatFloat(f, 'g', P, 64)` as `fmt` prints it).
+fn go_g_precision(f: f64, p: usize) -> String {
+    if !f.is_finite() {
+        return go_float(f);
+    }
+    let p = p.max(1);
+    let e = format!("{:.*e}", p - 1, f.abs());
+    let (m, x) = e.split_once('e').unwrap_or((&e, "0"));
+    let mut digits: String = m.chars().filter(|c| *c != '.').collect();
+    while digits.len() > 1 && digits.ends_with('0') {
+        digits.pop();
+    }
+    let exp: i32 = x.parse().unwrap_or(0);
+    let (nd, dp) = (digits.len() as i32, exp + 1);
+    let p = p as i32;
+    let eprec = if p > nd && nd >= dp { nd } else { p };
+    let mut out = String::new();
+    if f.is_sign_negative() {
+        out.push('-');
+    }
+    if digits == "0" {
+        out.push('0');
+    } else if exp < -4 || exp >= eprec {
+        e_format(&mut out, &digits, exp);
+    } else {
+        f_format(&mut out, &digits, exp);
+    }
+    out
+}
+
+/// Go's `%v` of a scalar with `flags`, `width` and `precision` (`fmtInteger`, `fmtFloat` with
+/// `%g`, `padString`): a precision is the minimum digits of an integer, the significant
+/// digits of a float, the length of a string; `0` pads with zeros (after the sign; an
+/// integer with a precision pads with spaces); `+` and space sign numbers unless
+/// `clear_plus` (Go's `%+v` moves `+` to struct fields). `None` for other values.
+fn fmt_v_flags(
+    flags: &str,
+    width: usize,
+    precision: Option<usize>,
+    v: &Value,
+    clear_plus: bool,
+) -> Option<String> {
+    let minus = flags.contains('-');
+    let zero = flags.contains('0') && !minus;
+    let plus = flags.contains('+') && !clear_plus;
+    let space = flags.contains(' ');
+    let sign = |neg: bool| {
+        if neg {
+            "-"
+        } else if plus {
+            "+"
+        } else if space {
+            " "
+        } else {
+            ""
+        }
+    };
+    let (sign, body, zero_pads) = match v {
+        Value::Int(_) | Value::Uint(_) => {
+            let (neg, mut digits) = match v {
+                Value::Int(i) => (*i < 0, i.unsigned_abs().to_string()),
+                Value::Uint(u) => (false, u.to_string()),
+                _ => return None,
+            };
+            if let Some(p) = precision {
+                if p == 0 && digits == "0" {
+                    digits.clear();
+                }
+                while digits.len() < p {
+                    digits.insert(0, '0');
+                }
+            }
+            (sign(neg), digits, zero && precision.is_none())
+        }
+        Value::Float(f) => {
+            let text = match precision {
+                Some(p) => go_g_precision(f.abs(), p),
+                None => go_float(f.abs()),
+            };
+            let text = match text.as_str() {
+                "+Inf" => "Inf".to_string(),
+                _ => text,
+            };
+            (
+                sign(f.is_sign_negative() && !f.is_nan()),
+                text,
+                zero && f.is_finite(),
+            )
+        }
+        Value::String(x) => {
+            let body = match precision {
+                Some(p) => x.chars().take(p).collect(),
+                None => x.to_string(),
+            };
+            ("", body, zero)
+        }
+        Value::Bool(b) => ("", b.to_string(), zero),
+        _ => return None,
+    };
+    let len = sign.chars().count() + body.chars().count();
+    let fill = width.saturating_sub(len);
+    Some(if minus {
+        format!("{sign}{body}{}", " ".repeat(fill))
+    } else if zero_pads {
+        format!("{sign}{}{body}", "0".repeat(fill))
+    } else {
+        format!("{}{sign}{body}", " ".repeat(fill))
+    })
+}
+
 fn fmt_map(directive: &str, m: &BTreeMap<Arc<str>, Value>) -> Result<String, String> {
     let mut parts = Vec::with_capacity(m.len());
     for (k, x) in m.iter() {
@@ -1527,6 +1637,24 @@ fn fmt_value(directive: &str, v: &Value, nested: bool) -> Result<String, String>
         Value::Uint(u) if verb == 'O' && plain => pad(format!("0o{u:o}")),
         _ if !fits && plain && !matches!(v, Value::Nil) => {
             format!("%!{verb}({}={})", go_type(v), pad(go_sprint(v)))
+        }
+        // Go's `badVerb`: the value under `%v` with the directive's flags, width, precision.
+        _ if !fits && !matches!(v, Value::Nil) => {
+            let p = precision.map(|p| p.parse().unwrap_or(0));
+            match fmt_v_flags(&flags, width, p, v, false) {
+                Some(text) => format!("%!{verb}({}={text})", go_type(v)),
+                None => gotmpl_printf(directive, v)?,
+            }
+        }
+        // `%v` of a scalar with flags or a precision (`%05v`, `%.2v`, `%-6v`).
+        Value::Int(_) | Value::Uint(_) | Value::Float(_) | Value::Bool(_) | Value::String(_)
+            if verb == 'v' && !flags.contains('#') =>
+        {
+            let p = precision.map(|p| p.parse().unwrap_or(0));
+            match fmt_v_flags(&flags, width, p, v, true) {
+                Some(text) => text,
+                None => gotmpl_printf(directive, v)?,
+            }
         }
         _ => gotmpl_printf(directive, v)?,
     })

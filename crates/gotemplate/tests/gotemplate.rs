@@ -191,6 +191,51 @@ fn disagreement(
     }
 }
 
+/// The rows of `testdata/gotemplate/sweep.json` (cases sharing one data set and root), each
+/// expanded to a row of the table's form.
+fn sweep_rows() -> Vec<Value> {
+    let text = std::fs::read_to_string(repo().join("testdata/gotemplate/sweep.json")).unwrap();
+    let file: Value = serde_json::from_str(&text).unwrap();
+    file["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let mut row = c.clone();
+            let o = row.as_object_mut().unwrap();
+            o.insert("data".into(), file["data"].clone());
+            o.insert("root".into(), file["root"].clone());
+            row
+        })
+        .collect()
+}
+
+/// The sweep (`testdata/gotemplate/sweep.json`): every case agrees with what Go rendered.
+#[test]
+fn the_sweep_agrees_with_go() {
+    let rows = sweep_rows();
+    assert!(rows.len() >= 1500, "{} sweep cases", rows.len());
+    let bad: Vec<String> = rows
+        .iter()
+        .filter_map(|row| {
+            disagreement(&row["go"], None, &run(row)).map(|why| {
+                format!(
+                    "{} {:?}: {why}",
+                    row["name"].as_str().unwrap_or_default(),
+                    row["template"].as_str().unwrap_or_default()
+                )
+            })
+        })
+        .collect();
+    assert!(
+        bad.is_empty(),
+        "{} of {} sweep cases differ from Go:\n{}",
+        bad.len(),
+        rows.len(),
+        bad.join("\n")
+    );
+}
+
 #[test]
 fn the_table_agrees_with_go() {
     let text = std::fs::read_to_string(repo().join("testdata/gotemplate/cases.json")).unwrap();
@@ -467,7 +512,9 @@ fn the_stored_go_fields_are_what_go_renders() {
         return;
     }
     let text = std::fs::read_to_string(repo().join("testdata/gotemplate/cases.json")).unwrap();
-    let cases: Vec<Value> = serde_json::from_str(&text).unwrap();
+    let mut cases: Vec<Value> = serde_json::from_str(&text).unwrap();
+    // The sweep's cases too (regenerated with `go-oracle -update-shared`).
+    cases.extend(sweep_rows());
     let inputs: Vec<Value> = cases
         .iter()
         .map(|c| {
