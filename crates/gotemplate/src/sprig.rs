@@ -1172,6 +1172,18 @@ fn internal(m: &mut FuncMap) {
             let mut v = a[0].clone();
             for k in &a[1..] {
                 v = match (&v, k) {
+                    // A struct (or a version) is no map to Go's `index`.
+                    (Value::Map(m), _)
+                        if matches!(
+                            super::typed::kind_of(m),
+                            Some(super::typed::Kind::Struct(_) | super::typed::Kind::Semver(_))
+                        ) =>
+                    {
+                        return Err(gotmpl::TemplateError::Exec(format!(
+                            "error calling index: can't index item of type {}",
+                            go_type(&v).trim_start_matches('*')
+                        )));
+                    }
                     (Value::Map(m), Value::String(key)) => match m.get(key.as_ref()) {
                         Some(x) => x.clone(),
                         None => super::typed::missing_entry(m),
@@ -1604,10 +1616,15 @@ fn fmt_value(directive: &str, v: &Value, nested: bool) -> Result<String, String>
                     fmt_value(directive, &text, nested)?
                 }
                 Some(super::typed::Kind::Struct(fields)) => {
+                    // `%+v` names the fields.
+                    let named = verb == 'v' && flags.contains('+');
                     let parts = fields
                         .iter()
-                        .map(|f| fmt_value(directive, m.get(f).unwrap_or(&Value::Nil), true))
-                        .collect::<Result<Vec<_>, _>>()?;
+                        .map(|f| {
+                            let x = fmt_value(directive, m.get(f).unwrap_or(&Value::Nil), true)?;
+                            Ok(if named { format!("{f}:{x}") } else { x })
+                        })
+                        .collect::<Result<Vec<_>, String>>()?;
                     format!("{{{}}}", parts.join(" "))
                 }
                 _ => fmt_map(directive, m)?,

@@ -191,10 +191,19 @@ fn disagreement(
     }
 }
 
-/// The rows of `testdata/gotemplate/sweep.json` (cases sharing one data set and root), each
-/// expanded to a row of the table's form.
+/// The sweeps: files of cases sharing one data set and root.
+const SWEEPS: &[&str] = &[
+    "testdata/gotemplate/sweep.json",
+    "testdata/gotemplate/sweep_structs.json",
+];
+
+/// The rows of the sweeps, each expanded to a row of the table's form.
 fn sweep_rows() -> Vec<Value> {
-    let text = std::fs::read_to_string(repo().join("testdata/gotemplate/sweep.json")).unwrap();
+    SWEEPS.iter().flat_map(|f| sweep_file_rows(f)).collect()
+}
+
+fn sweep_file_rows(path: &str) -> Vec<Value> {
+    let text = std::fs::read_to_string(repo().join(path)).unwrap();
     let file: Value = serde_json::from_str(&text).unwrap();
     file["cases"]
         .as_array()
@@ -210,7 +219,7 @@ fn sweep_rows() -> Vec<Value> {
         .collect()
 }
 
-/// The sweep (`testdata/gotemplate/sweep.json`): every case agrees with what Go rendered.
+/// The sweeps (`testdata/gotemplate/sweep*.json`): every case agrees with what Go rendered.
 #[test]
 fn the_sweep_agrees_with_go() {
     let rows = sweep_rows();
