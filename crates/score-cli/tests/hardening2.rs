@@ -654,6 +654,50 @@ fn a_secret_made_by_the_failing_run_is_not_echoed_by_a_later_resource() {
 }
 
 #[test]
+fn a_secret_of_the_failing_resource_itself_is_not_echoed() {
+    // The resource that fails made the secret in this very run: a later section quotes its
+    // secret output, or its outputs section renders text that is not YAML around a generated
+    // password; in both dialects, human and JSON output show the uid path, never the value.
+    let cases = [
+        // minijinja: the compose section fails quoting the secret output.
+        "- uri: template://a\n  engine: minijinja\n  type: ta\n  secret_outputs: [password]\n  state: |\n    password: {{ state.password | default(rand_alnum(24)) }}\n  outputs: |\n    password: {{ state.password }}\n  compose:\n    services: |\n      {{ fail(\"cannot use \" ~ outputs.password) }}\n",
+        // minijinja: the outputs section is not YAML and holds a generated password.
+        "- uri: template://a\n  engine: minijinja\n  type: ta\n  secret_outputs: [password]\n  outputs: |\n    password: {{ rand_alnum(24) }}\n    bad: [\n",
+        // Go: the same two.
+        "- uri: template://a\n  type: ta\n  state: |\n    password: {{ randAlphaNum 24 }}\n  outputs: |\n    password: {{ .State.password }}\n  services: |\n    {{ fail (printf \"cannot use %s\" .State.password) }}\n",
+        "- uri: template://a\n  type: ta\n  outputs: |\n    password: {{ randAlphaNum 24 }}\n    bad: [\n",
+    ];
+    let score = "apiVersion: score.dev/v1b1\nmetadata:\n  name: app\ncontainers:\n  main:\n    image: nginx\nresources:\n  ra:\n    type: ta\n";
+    for (i, provisioners) in cases.iter().enumerate() {
+        for format in ["human", "json"] {
+            let dir = tempfile::tempdir().unwrap();
+            let d = dir.path();
+            write(d, "score.yaml", score);
+            write(d, "p.yaml", provisioners);
+            let o = score_gen(
+                d,
+                &[
+                    "--message-format",
+                    format,
+                    "compose",
+                    "score.yaml",
+                    "--provisioners",
+                    "p.yaml",
+                ],
+            );
+            let all = format!("{}{}", String::from_utf8_lossy(&o.stdout), stderr(&o));
+            assert_eq!(o.status.code(), Some(1), "case {i}: {all}");
+            assert!(all.contains("<secret ta.default#app.ra"), "case {i}: {all}");
+            // Any 24 alphanumerics in a row would be the password.
+            let leaked = all
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .find(|w| w.len() == 24);
+            assert!(leaked.is_none(), "case {i} {format}: {leaked:?} in {all}");
+        }
+    }
+}
+
+#[test]
 fn all_checks_every_target_before_any_target_starts_a_program() {
     // `all` runs the three targets at once: compose's program must not run when k8s's program
     // is missing (or terraform has no provisioner for the type).
