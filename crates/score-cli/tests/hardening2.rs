@@ -458,6 +458,29 @@ fn a_score_file_chooses_a_terraform_module_only_with_the_flag() {
 }
 
 #[test]
+fn all_takes_allow_source_params_for_its_terraform_target() {
+    // `all` refuses a Score file's module `source` as `terraform` does, and accepts the flag.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "score.yaml", "apiVersion: score.dev/v1b1\nmetadata:\n  name: app\ncontainers:\n  main:\n    image: nginx\nresources:\n  db:\n    type: postgres\n    params:\n      source: git::https://example.com/evil.git\n");
+    let o = score_gen(d, &["all", "score.yaml", "-o", "out"]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("terraform: "), "{err}");
+    assert!(err.contains("--allow-source-params"), "{err}");
+    assert!(!d.join("out").exists());
+    let o = score_gen(
+        d,
+        &["all", "score.yaml", "-o", "out", "--allow-source-params"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let main = std::fs::read_to_string(d.join("out/terraform/main.tf")).unwrap();
+    assert!(main.contains("git::https://example.com/evil.git"), "{main}");
+    assert!(d.join("out/compose.yaml").exists());
+    assert!(d.join("out/manifests.yaml").exists());
+}
+
+#[test]
 fn a_terraform_module_path_with_a_control_character_creates_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
