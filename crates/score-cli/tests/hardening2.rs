@@ -785,3 +785,58 @@ fn listings_escape_control_characters_from_provisioner_files() {
     assert!(out.contains("d\\u{1b}]0;pwned\\u{7}\\u{202e}exe"), "{out}");
     assert!(out.contains("t\\u{1b}[2J"), "{out}");
 }
+
+#[test]
+fn two_outputs_of_one_run_may_not_name_one_file() {
+    // `--env-file` naming the compose output replaced compose.yaml with the .env skeleton.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "score.yaml", SCORE);
+    for env in ["compose.yaml", "./compose.yaml", "sub/../compose.yaml"] {
+        std::fs::create_dir_all(d.join("sub")).unwrap();
+        let o = score_gen(d, &["compose", "score.yaml", "--env-file", env]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{env}: {err}");
+        assert!(err.contains("this run also writes"), "{env}: {err}");
+        assert!(!d.join("compose.yaml").exists(), "{env}: written");
+    }
+    // Through a link to an existing output, too.
+    let o = score_gen(d, &["compose", "score.yaml"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let before = std::fs::read(d.join("compose.yaml")).unwrap();
+    std::os::unix::fs::symlink("compose.yaml", d.join("env-link")).unwrap();
+    let o = score_gen(d, &["compose", "score.yaml", "--env-file", "env-link"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(std::fs::read(d.join("compose.yaml")).unwrap(), before);
+}
+
+#[test]
+fn a_patch_template_linked_out_of_the_project_is_not_copied_into_the_store() {
+    // `init --patch-templates p.tpl` with a planted `p.tpl -> /proc/self/environ` copied the
+    // environment into patch-templates.yaml (meant to be committed), then every run printed it.
+    for (uri, link) in [("p.tpl", "p.tpl"), ("patches", "patches/00.yaml")] {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = dir.path().join("outside-environ");
+        std::fs::write(&outside, ENVIRON).unwrap();
+        let project = dir.path().join("project");
+        std::fs::create_dir_all(project.join("patches")).unwrap();
+        write(&project, "score.yaml", SCORE);
+        std::os::unix::fs::symlink(&outside, project.join(link)).unwrap();
+        for format in ["human", "json"] {
+            let o = score_gen(
+                &project,
+                &["--message-format", format, "init", "--patch-templates", uri],
+            );
+            let all = format!("{}{}", String::from_utf8_lossy(&o.stdout), stderr(&o));
+            assert_eq!(o.status.code(), Some(1), "{uri}: {all}");
+            assert!(all.contains("link to a file outside the project"), "{all}");
+            assert!(!all.contains("hunter2"), "{all}");
+            assert!(
+                !project
+                    .join(".score-gen/compose/patch-templates.yaml")
+                    .exists(),
+                "{uri}: stored"
+            );
+        }
+    }
+}
