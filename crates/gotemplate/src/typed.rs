@@ -254,6 +254,10 @@ pub(crate) fn method(recv: &Value, name: &str, args: &[Value]) -> Result<Value, 
             )),
         };
     }
+    if matches!(recv, Value::Nil) {
+        // A missing value: Go's field access on it gives the invalid value (`<no value>`).
+        return Ok(Value::Nil);
+    }
     if !args.is_empty() {
         return Err(format!("{name} is not a method but has arguments"));
     }
