@@ -178,7 +178,9 @@ pub(crate) const METHODS: &[&str] = &[
     "SetPrerelease",
     "SetMetadata",
     "LessThan",
+    "LessThanEqual",
     "GreaterThan",
+    "GreaterThanEqual",
     "Equal",
     "Compare",
 ];
@@ -189,7 +191,13 @@ pub(crate) fn method(recv: &Value, name: &str, args: &[Value]) -> Result<Value, 
     if let Some((v, pointer)) = as_semver(recv) {
         let pointer_method = matches!(
             name,
-            "Original" | "LessThan" | "GreaterThan" | "Equal" | "Compare"
+            "Original"
+                | "LessThan"
+                | "LessThanEqual"
+                | "GreaterThan"
+                | "GreaterThanEqual"
+                | "Equal"
+                | "Compare"
         );
         if pointer_method && !pointer {
             return Err(format!(
@@ -247,12 +255,19 @@ pub(crate) fn method(recv: &Value, name: &str, args: &[Value]) -> Result<Value, 
             },
             "LessThan" => Ok(Value::Bool(v.cmp_version(&other(0)?).is_lt())),
             "GreaterThan" => Ok(Value::Bool(v.cmp_version(&other(0)?).is_gt())),
+            // semver 3.3.0 (what sprig 3.3.0 and so the tools use).
+            "LessThanEqual" => Ok(Value::Bool(v.cmp_version(&other(0)?).is_le())),
+            "GreaterThanEqual" => Ok(Value::Bool(v.cmp_version(&other(0)?).is_ge())),
             "Equal" => Ok(Value::Bool(v.cmp_version(&other(0)?).is_eq())),
             "Compare" => Ok(Value::Int(v.cmp_version(&other(0)?) as i64)),
             _ => Err(format!(
                 "can't evaluate field {name} in type *semver.Version"
             )),
         };
+    }
+    if matches!(recv, Value::Nil) {
+        // A missing value: Go's field access on it gives the invalid value (`<no value>`).
+        return Ok(Value::Nil);
     }
     if !args.is_empty() {
         return Err(format!("{name} is not a method but has arguments"));
