@@ -1712,10 +1712,10 @@ fn strings(m: &mut FuncMap) {
     });
     reg(m, "camelcase", &[S], None, |a| Ok(s(camel(st(&a[0])))));
     reg(m, "wrap", &[I, S], None, |a| {
-        Ok(s(wrap(st(&a[1]), int(&a[0]), "\n", false)))
+        Ok(s(wrap(st(&a[1]), int(&a[0]), "\n", false)?))
     });
     reg(m, "wrapWith", &[I, S, S], None, |a| {
-        Ok(s(wrap(st(&a[2]), int(&a[0]), st(&a[1]), true)))
+        Ok(s(wrap(st(&a[2]), int(&a[0]), st(&a[1]), true)?))
     });
     reg(m, "contains", &[S, S], None, |a| {
         Ok(Value::Bool(st(&a[1]).contains(st(&a[0]))))
@@ -2128,17 +2128,22 @@ fn camel(x: &str) -> String {
     out
 }
 
-/// goutils' WrapCustom (byte offsets, as written).
-fn wrap(x: &str, width: i64, nl: &str, long_words: bool) -> String {
+/// goutils' WrapCustom (byte offsets, as written). The text grows by a separator per break
+/// (`wrapWith 1 (repeat 100000 "y") $s` is 10 GB): it stops at what the fuel left pays for.
+fn wrap(x: &str, width: i64, nl: &str, long_words: bool) -> Result<String, String> {
     if x.is_empty() {
-        return String::new();
+        return Ok(String::new());
     }
+    let limit = fuel_left();
     let nl = if nl.is_empty() { "\n" } else { nl };
     let w = width.max(1) as usize;
     let b = x.as_bytes();
     let mut out: Vec<u8> = Vec::new();
     let mut off = 0usize;
     while b.len() - off > w {
+        if out.len() as u64 > limit {
+            charge(out.len() as u64)?;
+        }
         if b[off] == b' ' {
             off += 1;
             continue;
@@ -2169,7 +2174,7 @@ fn wrap(x: &str, width: i64, nl: &str, long_words: bool) -> String {
         }
     }
     out.extend_from_slice(&b[off..]);
-    String::from_utf8_lossy(&out).into_owned()
+    Ok(String::from_utf8_lossy(&out).into_owned())
 }
 
 fn go_split(x: &str, sep: &str, n: i64) -> Vec<String> {
@@ -3201,6 +3206,46 @@ fn regex_of(p: &str) -> Result<regex::Regex, String> {
     regex::Regex::new(&re2_to_rust(p)).map_err(|e| format!("error parsing regexp: {e}"))
 }
 
+/// `regexReplaceAll` (`expand`: `$1` and `${name}` in `with`) and its literal form, stopping at
+/// what the fuel left pays for: the replacement is written once per match, so
+/// `regexReplaceAll "" (repeat 10000 "x") (repeat 100000 "y")` would be 1 GB.
+fn bounded_replace(r: &regex::Regex, src: &str, with: &str, expand: bool) -> Result<Value, String> {
+    struct Bounded<'a> {
+        with: &'a str,
+        expand: bool,
+        limit: usize,
+        over: bool,
+    }
+    impl regex::Replacer for Bounded<'_> {
+        fn replace_append(&mut self, caps: &regex::Captures<'_>, dst: &mut String) {
+            if self.over {
+                return;
+            }
+            if self.expand {
+                caps.expand(self.with, dst);
+            } else {
+                dst.push_str(self.with);
+            }
+            if dst.len() > self.limit {
+                self.over = true;
+            }
+        }
+    }
+    let mut b = Bounded {
+        with,
+        expand,
+        limit: usize::try_from(fuel_left()).unwrap_or(usize::MAX),
+        over: false,
+    };
+    let out = r
+        .replace_all(src, regex::Replacer::by_ref(&mut b))
+        .into_owned();
+    if b.over {
+        charge(u64::MAX)?;
+    }
+    Ok(s(out))
+}
+
 /// A pattern that Go's `regexp.MustCompile` refuses fails the call as Go's panic does.
 fn must_regex(p: &str) -> Result<regex::Regex, String> {
     regex_of(p).map_err(|e| {
@@ -3342,7 +3387,7 @@ fn regexes(m: &mut FuncMap) {
     reg(m, "mustRegexFind", &[S, S], None, find);
     fn replace_all(a: &[Value]) -> Result<Value, String> {
         let r = regex_of(st(&a[0]))?;
-        Ok(s(r.replace_all(st(&a[1]), st(&a[2])).into_owned()))
+        bounded_replace(&r, st(&a[1]), st(&a[2]), true)
     }
     reg(m, "regexReplaceAll", &[S, S, S], None, |a| {
         must_regex(st(&a[0]))?;
@@ -3351,9 +3396,7 @@ fn regexes(m: &mut FuncMap) {
     reg(m, "mustRegexReplaceAll", &[S, S, S], None, replace_all);
     fn replace_lit(a: &[Value]) -> Result<Value, String> {
         let r = regex_of(st(&a[0]))?;
-        Ok(s(r
-            .replace_all(st(&a[1]), regex::NoExpand(st(&a[2])))
-            .into_owned()))
+        bounded_replace(&r, st(&a[1]), st(&a[2]), false)
     }
     reg(m, "regexReplaceAllLiteral", &[S, S, S], None, |a| {
         must_regex(st(&a[0]))?;
