@@ -1649,8 +1649,9 @@ fn strings(m: &mut FuncMap) {
     });
     for name in ["trimall", "trimAll"] {
         reg(m, name, &[S, S], None, |a| {
-            let cut = st(&a[0]);
-            Ok(s(st(&a[1]).trim_matches(|c| cut.contains(c))))
+            // A set, not `str::contains`: a long cutset times a long string was quadratic.
+            let cut: std::collections::HashSet<char> = st(&a[0]).chars().collect();
+            Ok(s(st(&a[1]).trim_matches(|c| cut.contains(&c))))
         });
     }
     reg(m, "trimSuffix", &[S, S], None, |a| {
@@ -2703,8 +2704,25 @@ fn defaults(m: &mut FuncMap) {
         Ok(Value::Bool(st(&a[0]) == go_kind(&a[1])))
     });
     reg(m, "deepEqual", &[A, A], None, |a| {
+        charge_scan(shallow_len(&a[0]).min(shallow_len(&a[1])))?;
         Ok(Value::Bool(deep_equal(&a[0], &a[1])))
     });
+}
+
+/// Comparisons cost fuel, one unit per 64 (as minijinja charges bytes): `uniq` of 200 000
+/// items or `has` over a long list in every iteration of a range would otherwise run for
+/// minutes with the fuel untouched (issue 21's hostile review).
+fn charge_scan(comparisons: usize) -> Result<(), String> {
+    charge((comparisons / 64) as u64)
+}
+
+/// The entries of a list or map (1 for anything else).
+fn shallow_len(v: &Value) -> usize {
+    match v {
+        Value::List(l) => l.len(),
+        Value::Map(m) => m.len(),
+        _ => 1,
+    }
 }
 
 fn deep_equal(a: &Value, b: &Value) -> bool {
@@ -2794,6 +2812,7 @@ fn lists(m: &mut FuncMap) {
         reg(m, name, &[A], None, |a| {
             let mut out: Vec<Value> = Vec::new();
             for v in list_arg(&a[0], "find uniq on")? {
+                charge_scan(out.len())?;
                 if !out.iter().any(|o| deep_equal(o, v)) {
                     out.push(v.clone());
                 }
@@ -2804,9 +2823,10 @@ fn lists(m: &mut FuncMap) {
     for name in ["without", "mustWithout"] {
         reg(m, name, &[A], Some(A), |a| {
             let omit = &a[1..];
+            let l = list_arg(&a[0], "find without on")?;
+            charge_scan(l.len().saturating_mul(omit.len()))?;
             Ok(list(
-                list_arg(&a[0], "find without on")?
-                    .iter()
+                l.iter()
                     .filter(|v| !omit.iter().any(|o| deep_equal(o, v)))
                     .cloned()
                     .collect(),
@@ -2818,11 +2838,9 @@ fn lists(m: &mut FuncMap) {
             if matches!(a[1], Value::Nil) {
                 return Ok(Value::Bool(false));
             }
-            Ok(Value::Bool(
-                list_arg(&a[1], "find has on")?
-                    .iter()
-                    .any(|v| deep_equal(&a[0], v)),
-            ))
+            let l = list_arg(&a[1], "find has on")?;
+            charge_scan(l.len())?;
+            Ok(Value::Bool(l.iter().any(|v| deep_equal(&a[0], v))))
         });
     }
     for name in ["slice", "mustSlice"] {

@@ -166,6 +166,10 @@ fn go_functions_that_multiply_text_stop_at_the_fuel() {
         r#"a: {{ regexReplaceAll "(x)" (repeat 10000 "x") (repeat 100000 "$1") | len }}"#,
         // 100 000 breaks × 100 kB = 10 GB.
         r#"a: {{ wrapWith 1 (repeat 100000 "y") (repeat 100000 "x") | len }}"#,
+        // Quadratic work with the fuel untouched: minutes each before (time, not memory).
+        r#"a: {{ uniq (until 200000) | len }}"#,
+        r#"a: {{ $l := until 100000 }}{{ range $l }}{{ if has . $l }}{{ end }}{{ end }}"#,
+        r#"a: {{ $l := until 100000 }}{{ range $l }}{{ if deepEqual $l $l }}{{ end }}{{ end }}"#,
     ];
     for template in cases {
         let file = format!(
@@ -195,7 +199,7 @@ fn go_functions_that_multiply_text_stop_at_the_fuel() {
         );
     }
     // Ordinary use stays fine.
-    let file = "- uri: template://ok\n  engine: gotemplate\n  type: t\n  outputs: |\n    a: {{ regexReplaceAll \"(b)\" \"abc\" \"[$1]\" }}\n    b: {{ wrapWith 3 \"|\" \"aaa bbb ccc\" }}\n";
+    let file = "- uri: template://ok\n  engine: gotemplate\n  type: t\n  outputs: |\n    a: {{ regexReplaceAll \"(b)\" \"abc\" \"[$1]\" }}\n    b: {{ wrapWith 3 \"|\" \"aaa bbb ccc\" }}\n    c: {{ trimAll (printf \"%sa\" (repeat 100000 \"b\")) (repeat 100000 \"a\") | len }}\n";
     let set = ProvisionerSet::load(&[("ok.provisioners.yaml".into(), file.into(), None)]).unwrap();
     let uid = ResourceUid::new("w", "r", "t", None, None);
     let out = provision(
@@ -207,4 +211,6 @@ fn go_functions_that_multiply_text_stop_at_the_fuel() {
     .unwrap_or_else(|d| panic!("{}", d.message));
     assert_eq!(out.outputs["a"], "a[b]c");
     assert_eq!(out.outputs["b"], "aaa|bbb|ccc");
+    // A long cutset over a long string: linear (it was 10¹⁰ character comparisons).
+    assert_eq!(out.outputs["c"], 0);
 }
