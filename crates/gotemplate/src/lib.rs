@@ -49,6 +49,7 @@ mod random;
 mod rewrite;
 mod semver;
 mod sprig;
+mod typed;
 
 use std::any::Any;
 use std::cell::RefCell;
@@ -59,6 +60,7 @@ use serde_json::Value as Json;
 /// The engine's value: what template functions take and return (gotmpl's).
 pub use gotmpl::Value;
 pub use sprig::Param;
+pub use typed::{network_services, struct_value, typed_map};
 
 /// What a Go template failed with: the message, and where in the template text (1-based line
 /// and column, relative to the section's text) when the engine knows it.

@@ -6,7 +6,7 @@
 use std::sync::{Arc, OnceLock};
 
 pub use score_gotemplate::{
-    to_value, Extra, Functions, GoError, GoTemplate, Param, RenderContext, Value,
+    network_services, to_value, Extra, Functions, GoError, GoTemplate, Param, RenderContext, Value,
 };
 
 /// Which extra functions a template gets beyond Go's built-ins and sprig.

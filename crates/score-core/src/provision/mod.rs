@@ -832,7 +832,8 @@ fn go_workload_services(services: &Arc<Value>) -> gotemplate::Value {
             out.insert(name.clone(), Value::Object(s));
         }
     }
-    let v = gotemplate::to_value(&Value::Object(out));
+    // Go's typed map: a workload or port it lacks reads as the zero struct (spec/gotemplate.md).
+    let v = gotemplate::network_services(&Value::Object(out));
     LAST.with(|l| *l.borrow_mut() = Some((services.clone(), v.clone())));
     v
 }

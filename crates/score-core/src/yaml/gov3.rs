@@ -11,7 +11,7 @@
 //! | `08`, `09.5` (not octal) | floats 8, 9.5 | |
 //! | `yes`, `no`, `on`, `off`, `y`, `n` | strings | booleans (YAML 1.1) |
 //! | `true`, `True`, `TRUE` (and `false` alike) | booleans; any other spelling is a string | |
-//! | `2024-01-02` | a timestamp (kept as its text, see below) | string |
+//! | `2024-01-02`, `2024-1-2T10:20:30.50-05:00` | a timestamp: RFC 3339 text (below) | string as written |
 //!
 //! Anchors, aliases and merge keys (`<<`) are resolved as yaml.v3 does (a key written in the
 //! mapping wins over a merged one). Tags `!!str`, `!!int`, `!!float`, `!!bool`, `!!null` give
@@ -19,8 +19,12 @@
 //! several documents, a collection as a key), the reader declines (`None`) and the caller falls
 //! back to the general reader; a duplicate key is an error, as in yaml.v3.
 //!
-//! Timestamps: yaml.v3 gives a `time.Time`, which the tools later write back as RFC 3339 text;
-//! score-gen keeps the scalar's own text (a documented deviation in spec/gotemplate.md).
+//! Timestamps: yaml.v3 gives a `time.Time` for a plain scalar (or `!!timestamp`) in one of its
+//! four layouts (`resolve.go`: `2006-1-2T15:4:5.999999999Z07:00`, the same with `t`,
+//! `2006-1-2 15:4:5.999999999`, `2006-1-2`, parsed by Go's `time.Parse`), which the tools write
+//! into their YAML and JSON files as RFC 3339 (`2024-01-02T00:00:00Z`); the reader gives that
+//! text. What it cannot give is the `time.Time` a later section of the same entry sees
+//! (`{{ .Init.created }}` prints `2024-01-02 00:00:00 +0000 UTC` in Go), a documented deviation.
 
 use std::collections::HashMap;
 
@@ -329,6 +333,12 @@ pub(crate) fn scalar(text: &str, plain: bool, tag: Option<&Tag>) -> Option<Value
         if core("str") {
             return Some(Value::String(text.to_string()));
         }
+        let (handle, suffix) = t.parts();
+        if format!("{handle}{suffix}") == "tag:yaml.org,2002:timestamp" {
+            // Not a timestamp: yaml.v3 fails (`cannot decode !!str ... as a !!timestamp`); the
+            // general reader decides.
+            return go_timestamp(text).map(Value::String);
+        }
         if !t.is_yaml_core_schema()
             || !(core("int") || core("float") || core("bool") || core("null"))
         {
@@ -374,6 +384,7 @@ fn resolve(t: &str) -> Option<Value> {
             _ => string(),
         },
         b'.' => string(),
+        b'0'..=b'9' if go_timestamp(t).is_some() => go_timestamp(t).map(Value::String),
         b'0'..=b'9' | b'+' | b'-' => {
             let plain: String = t.chars().filter(|c| *c != '_').collect();
             if let Some(i) = go_parse_int(&plain) {
@@ -389,6 +400,127 @@ fn resolve(t: &str) -> Option<Value> {
         }
         _ => string(),
     }
+}
+
+/// yaml.v3's `parseTimestamp` (four digits, `-`, then its layouts through Go's `time.Parse`),
+/// as RFC 3339 text with nanoseconds (`time.Time`'s `MarshalJSON` and YAML form).
+fn go_timestamp(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    if b.len() < 5 || !b[..4].iter().all(u8::is_ascii_digit) || b[4] != b'-' {
+        return None;
+    }
+    // (separator between date and time, whether a zone follows)
+    [
+        (Some(b'T'), true),
+        (Some(b't'), true),
+        (Some(b' '), false),
+        (None, false),
+    ]
+    .into_iter()
+    .find_map(|(sep, zone)| go_parse_layout(b, sep, zone))
+}
+
+/// One layout of `go_timestamp`: `2006-1-2`, then `SEP15:4:5.999999999` and `Z07:00` if asked.
+fn go_parse_layout(b: &[u8], sep: Option<u8>, zone: bool) -> Option<String> {
+    // Go's `getnum(s, false)`: one or two digits.
+    fn num(b: &[u8], at: &mut usize) -> Option<u32> {
+        let d = |i: usize| {
+            b.get(i)
+                .filter(|c| c.is_ascii_digit())
+                .map(|c| u32::from(c - b'0'))
+        };
+        let first = d(*at)?;
+        *at += 1;
+        match d(*at) {
+            Some(second) => {
+                *at += 1;
+                Some(first * 10 + second)
+            }
+            None => Some(first),
+        }
+    }
+    fn lit(b: &[u8], at: &mut usize, c: u8) -> Option<()> {
+        (b.get(*at) == Some(&c)).then(|| *at += 1)
+    }
+    let year: u32 = std::str::from_utf8(&b[..4]).ok()?.parse().ok()?;
+    let mut at = 5;
+    let month = num(b, &mut at)?;
+    lit(b, &mut at, b'-')?;
+    let day = num(b, &mut at)?;
+    let (mut hour, mut minute, mut second, mut nanos) = (0, 0, 0, 0u32);
+    let mut offset: i32 = 0;
+    if let Some(sep) = sep {
+        lit(b, &mut at, sep)?;
+        hour = num(b, &mut at)?;
+        lit(b, &mut at, b':')?;
+        minute = num(b, &mut at)?;
+        lit(b, &mut at, b':')?;
+        second = num(b, &mut at)?;
+        // `.999999999`: optional, a period or comma and at least one digit; Go keeps nine.
+        if matches!(b.get(at), Some(b'.' | b',')) && b.get(at + 1).is_some_and(u8::is_ascii_digit) {
+            at += 1;
+            let start = at;
+            while b.get(at).is_some_and(u8::is_ascii_digit) {
+                at += 1;
+            }
+            // More than nine digits: not a time (Go 1.19's time.Parse).
+            let digits = b.get(start..at).filter(|d| d.len() <= 9)?;
+            let mut n: u32 = 0;
+            for d in digits {
+                n = n * 10 + u32::from(d - b'0');
+            }
+            nanos = n * 10u32.pow(9 - digits.len() as u32);
+        }
+        if zone {
+            match b.get(at) {
+                Some(b'Z') => at += 1,
+                Some(&sign @ (b'+' | b'-')) => {
+                    let two = |i: usize| -> Option<i32> {
+                        let h = b.get(i).filter(|c| c.is_ascii_digit())?;
+                        let l = b.get(i + 1).filter(|c| c.is_ascii_digit())?;
+                        Some(i32::from(h - b'0') * 10 + i32::from(l - b'0'))
+                    };
+                    let hh = two(at + 1)?;
+                    (b.get(at + 3) == Some(&b':')).then_some(())?;
+                    let mm = two(at + 4)?;
+                    at += 6;
+                    offset = (hh * 60 + mm) * 60 * if sign == b'-' { -1 } else { 1 };
+                }
+                _ => return None,
+            }
+        }
+    }
+    if at != b.len() || hour > 23 || minute > 59 || second > 59 || !(1..=12).contains(&month) {
+        return None;
+    }
+    let leap = year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400));
+    let days = match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    if day < 1 || day > days {
+        return None;
+    }
+    let mut out = format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}");
+    if nanos > 0 {
+        let frac = format!("{nanos:09}");
+        out.push('.');
+        out.push_str(frac.trim_end_matches('0'));
+    }
+    if offset == 0 {
+        out.push('Z');
+    } else {
+        let a = offset.abs() / 60;
+        out.push_str(&format!(
+            "{}{:02}:{:02}",
+            if offset < 0 { '-' } else { '+' },
+            a / 60,
+            a % 60
+        ));
+    }
+    Some(out)
 }
 
 /// Go's `strconv.ParseInt(s, 0, 64)`, then `ParseUint(s, 0, 64)` (no sign) for larger values.
@@ -568,8 +700,57 @@ mod tests {
             ("NaN", Some(json!("NaN"))),
             ("1_000.5", Some(json!(1000.5))),
             (".1_0", Some(json!(0.1))),
-            // A timestamp: yaml.v3 gives time.Time; score-gen keeps the text.
-            ("2024-01-02", Some(json!("2024-01-02"))),
+            // Timestamps: yaml.v3 gives time.Time, which json.Marshal writes as RFC 3339.
+            ("2024-01-02", Some(json!("2024-01-02T00:00:00Z"))),
+            (
+                "!!timestamp 2024-01-02",
+                Some(json!("2024-01-02T00:00:00Z")),
+            ),
+            ("2024-1-2", Some(json!("2024-01-02T00:00:00Z"))),
+            ("2024-01-02T10:20:30Z", Some(json!("2024-01-02T10:20:30Z"))),
+            (
+                "2001-12-14t21:59:43.10-05:00",
+                Some(json!("2001-12-14T21:59:43.1-05:00")),
+            ),
+            ("2024-01-02 10:20:30", Some(json!("2024-01-02T10:20:30Z"))),
+            (
+                "2024-01-02 10:20:30.5 +02:00",
+                Some(json!("2024-01-02 10:20:30.5 +02:00")),
+            ),
+            ("2024-01-02T10:20:30", Some(json!("2024-01-02T10:20:30"))),
+            ("2024-02-30", Some(json!("2024-02-30"))),
+            ("2024-13-01", Some(json!("2024-13-01"))),
+            ("\"2024-01-02\"", Some(json!("2024-01-02"))),
+            ("20240-01-02", Some(json!("20240-01-02"))),
+            (
+                "2024-01-02T10:20:30,5+01:30",
+                Some(json!("2024-01-02T10:20:30.5+01:30")),
+            ),
+            ("2024-02-29", Some(json!("2024-02-29T00:00:00Z"))),
+            ("2023-02-29", Some(json!("2023-02-29"))),
+            ("2024-01-02T1:2:3Z", Some(json!("2024-01-02T01:02:03Z"))),
+            (
+                "2024-01-02T10:20:30.1234567891Z",
+                Some(json!("2024-01-02T10:20:30.1234567891Z")),
+            ),
+            (
+                "2024-01-02T10:20:30.123456789Z",
+                Some(json!("2024-01-02T10:20:30.123456789Z")),
+            ),
+            (
+                "2024-01-02T10:20:30.Z",
+                Some(json!("2024-01-02T10:20:30.Z")),
+            ),
+            ("2024-01-02T24:00:00Z", Some(json!("2024-01-02T24:00:00Z"))),
+            (
+                "2024-01-02T10:20:30+1:00",
+                Some(json!("2024-01-02T10:20:30+1:00")),
+            ),
+            (
+                "2024-01-02T10:20:30-00:00",
+                Some(json!("2024-01-02T10:20:30Z")),
+            ),
+            ("0000-01-01", Some(json!("0000-01-01T00:00:00Z"))),
         ];
         let mut bad = Vec::new();
         for (src, want) in rows {
