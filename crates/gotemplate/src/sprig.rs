@@ -1877,8 +1877,9 @@ fn strings(m: &mut FuncMap) {
     });
     for name in ["trimall", "trimAll"] {
         reg(m, name, &[S, S], None, |a| {
-            let cut = st(&a[0]);
-            Ok(s(st(&a[1]).trim_matches(|c| cut.contains(c))))
+            // A set, not `str::contains`: a long cutset times a long string was quadratic.
+            let cut: std::collections::HashSet<char> = st(&a[0]).chars().collect();
+            Ok(s(st(&a[1]).trim_matches(|c| cut.contains(&c))))
         });
     }
     reg(m, "trimSuffix", &[S, S], None, |a| {
@@ -1940,10 +1941,10 @@ fn strings(m: &mut FuncMap) {
     });
     reg(m, "camelcase", &[S], None, |a| Ok(s(camel(st(&a[0])))));
     reg(m, "wrap", &[I, S], None, |a| {
-        Ok(s(wrap(st(&a[1]), int(&a[0]), "\n", false)))
+        Ok(s(wrap(st(&a[1]), int(&a[0]), "\n", false)?))
     });
     reg(m, "wrapWith", &[I, S, S], None, |a| {
-        Ok(s(wrap(st(&a[2]), int(&a[0]), st(&a[1]), true)))
+        Ok(s(wrap(st(&a[2]), int(&a[0]), st(&a[1]), true)?))
     });
     reg(m, "contains", &[S, S], None, |a| {
         Ok(Value::Bool(st(&a[1]).contains(st(&a[0]))))
@@ -2356,17 +2357,22 @@ fn camel(x: &str) -> String {
     out
 }
 
-/// goutils' WrapCustom (byte offsets, as written).
-fn wrap(x: &str, width: i64, nl: &str, long_words: bool) -> String {
+/// goutils' WrapCustom (byte offsets, as written). The text grows by a separator per break
+/// (`wrapWith 1 (repeat 100000 "y") $s` is 10 GB): it stops at what the fuel left pays for.
+fn wrap(x: &str, width: i64, nl: &str, long_words: bool) -> Result<String, String> {
     if x.is_empty() {
-        return String::new();
+        return Ok(String::new());
     }
+    let limit = fuel_left();
     let nl = if nl.is_empty() { "\n" } else { nl };
     let w = width.max(1) as usize;
     let b = x.as_bytes();
     let mut out: Vec<u8> = Vec::new();
     let mut off = 0usize;
     while b.len() - off > w {
+        if out.len() as u64 > limit {
+            charge(out.len() as u64)?;
+        }
         if b[off] == b' ' {
             off += 1;
             continue;
@@ -2397,7 +2403,7 @@ fn wrap(x: &str, width: i64, nl: &str, long_words: bool) -> String {
         }
     }
     out.extend_from_slice(&b[off..]);
-    String::from_utf8_lossy(&out).into_owned()
+    Ok(String::from_utf8_lossy(&out).into_owned())
 }
 
 fn go_split(x: &str, sep: &str, n: i64) -> Vec<String> {
@@ -2952,8 +2958,25 @@ fn defaults(m: &mut FuncMap) {
         Ok(Value::Bool(st(&a[0]) == go_kind(&a[1])))
     });
     reg(m, "deepEqual", &[A, A], None, |a| {
+        charge_scan(shallow_len(&a[0]).min(shallow_len(&a[1])))?;
         Ok(Value::Bool(deep_equal(&a[0], &a[1])))
     });
+}
+
+/// Comparisons cost fuel, one unit per 64 (as minijinja charges bytes): `uniq` of 200 000
+/// items or `has` over a long list in every iteration of a range would otherwise run for
+/// minutes with the fuel untouched (issue 21's hostile review).
+fn charge_scan(comparisons: usize) -> Result<(), String> {
+    charge((comparisons / 64) as u64)
+}
+
+/// The entries of a list or map (1 for anything else).
+fn shallow_len(v: &Value) -> usize {
+    match v {
+        Value::List(l) => l.len(),
+        Value::Map(m) => m.len(),
+        _ => 1,
+    }
 }
 
 fn deep_equal(a: &Value, b: &Value) -> bool {
@@ -3043,6 +3066,7 @@ fn lists(m: &mut FuncMap) {
         reg(m, name, &[A], None, |a| {
             let mut out: Vec<Value> = Vec::new();
             for v in list_arg(&a[0], "find uniq on")? {
+                charge_scan(out.len())?;
                 if !out.iter().any(|o| deep_equal(o, v)) {
                     out.push(v.clone());
                 }
@@ -3053,9 +3077,10 @@ fn lists(m: &mut FuncMap) {
     for name in ["without", "mustWithout"] {
         reg(m, name, &[A], Some(A), |a| {
             let omit = &a[1..];
+            let l = list_arg(&a[0], "find without on")?;
+            charge_scan(l.len().saturating_mul(omit.len()))?;
             Ok(list(
-                list_arg(&a[0], "find without on")?
-                    .iter()
+                l.iter()
                     .filter(|v| !omit.iter().any(|o| deep_equal(o, v)))
                     .cloned()
                     .collect(),
@@ -3067,11 +3092,9 @@ fn lists(m: &mut FuncMap) {
             if matches!(a[1], Value::Nil) {
                 return Ok(Value::Bool(false));
             }
-            Ok(Value::Bool(
-                list_arg(&a[1], "find has on")?
-                    .iter()
-                    .any(|v| deep_equal(&a[0], v)),
-            ))
+            let l = list_arg(&a[1], "find has on")?;
+            charge_scan(l.len())?;
+            Ok(Value::Bool(l.iter().any(|v| deep_equal(&a[0], v))))
         });
     }
     for name in ["slice", "mustSlice"] {
@@ -3455,6 +3478,46 @@ fn regex_of(p: &str) -> Result<regex::Regex, String> {
     regex::Regex::new(&re2_to_rust(p)).map_err(|e| format!("error parsing regexp: {e}"))
 }
 
+/// `regexReplaceAll` (`expand`: `$1` and `${name}` in `with`) and its literal form, stopping at
+/// what the fuel left pays for: the replacement is written once per match, so
+/// `regexReplaceAll "" (repeat 10000 "x") (repeat 100000 "y")` would be 1 GB.
+fn bounded_replace(r: &regex::Regex, src: &str, with: &str, expand: bool) -> Result<Value, String> {
+    struct Bounded<'a> {
+        with: &'a str,
+        expand: bool,
+        limit: usize,
+        over: bool,
+    }
+    impl regex::Replacer for Bounded<'_> {
+        fn replace_append(&mut self, caps: &regex::Captures<'_>, dst: &mut String) {
+            if self.over {
+                return;
+            }
+            if self.expand {
+                caps.expand(self.with, dst);
+            } else {
+                dst.push_str(self.with);
+            }
+            if dst.len() > self.limit {
+                self.over = true;
+            }
+        }
+    }
+    let mut b = Bounded {
+        with,
+        expand,
+        limit: usize::try_from(fuel_left()).unwrap_or(usize::MAX),
+        over: false,
+    };
+    let out = r
+        .replace_all(src, regex::Replacer::by_ref(&mut b))
+        .into_owned();
+    if b.over {
+        charge(u64::MAX)?;
+    }
+    Ok(s(out))
+}
+
 /// A pattern that Go's `regexp.MustCompile` refuses fails the call as Go's panic does.
 fn must_regex(p: &str) -> Result<regex::Regex, String> {
     regex_of(p).map_err(|e| {
@@ -3596,7 +3659,7 @@ fn regexes(m: &mut FuncMap) {
     reg(m, "mustRegexFind", &[S, S], None, find);
     fn replace_all(a: &[Value]) -> Result<Value, String> {
         let r = regex_of(st(&a[0]))?;
-        Ok(s(r.replace_all(st(&a[1]), st(&a[2])).into_owned()))
+        bounded_replace(&r, st(&a[1]), st(&a[2]), true)
     }
     reg(m, "regexReplaceAll", &[S, S, S], None, |a| {
         must_regex(st(&a[0]))?;
@@ -3605,9 +3668,7 @@ fn regexes(m: &mut FuncMap) {
     reg(m, "mustRegexReplaceAll", &[S, S, S], None, replace_all);
     fn replace_lit(a: &[Value]) -> Result<Value, String> {
         let r = regex_of(st(&a[0]))?;
-        Ok(s(r
-            .replace_all(st(&a[1]), regex::NoExpand(st(&a[2])))
-            .into_owned()))
+        bounded_replace(&r, st(&a[1]), st(&a[2]), false)
     }
     reg(m, "regexReplaceAllLiteral", &[S, S, S], None, |a| {
         must_regex(st(&a[0]))?;

@@ -151,3 +151,66 @@ fn alias_bombs_in_a_rendered_section_are_located_errors_within_a_memory_cap() {
     let peak = PEAK.load(Ordering::Relaxed);
     assert!(peak < CAP, "peak {peak}");
 }
+
+/// Go-template functions whose result grows by a piece of text per match or per break, found
+/// by the hostile review (issue 21): each stopped only at the CLI's memory budget. Now each is
+/// the fuel error at the section, before the text is built.
+#[test]
+fn go_functions_that_multiply_text_stop_at_the_fuel() {
+    let cases = [
+        // 10 001 matches × 100 kB = 1 GB.
+        r#"a: {{ regexReplaceAll "" (repeat 10000 "x") (repeat 100000 "y") | len }}"#,
+        r#"a: {{ regexReplaceAllLiteral "" (repeat 10000 "x") (repeat 100000 "y") | len }}"#,
+        r#"a: {{ mustRegexReplaceAll "x" (repeat 10000 "x") (repeat 100000 "y") | len }}"#,
+        // A group expanded per match.
+        r#"a: {{ regexReplaceAll "(x)" (repeat 10000 "x") (repeat 100000 "$1") | len }}"#,
+        // 100 000 breaks × 100 kB = 10 GB.
+        r#"a: {{ wrapWith 1 (repeat 100000 "y") (repeat 100000 "x") | len }}"#,
+        // Quadratic work with the fuel untouched: minutes each before (time, not memory).
+        r#"a: {{ uniq (until 200000) | len }}"#,
+        r#"a: {{ $l := until 100000 }}{{ range $l }}{{ if has . $l }}{{ end }}{{ end }}"#,
+        r#"a: {{ $l := until 100000 }}{{ range $l }}{{ if deepEqual $l $l }}{{ end }}{{ end }}"#,
+    ];
+    for template in cases {
+        let file = format!(
+            "- uri: template://bomb\n  engine: gotemplate\n  type: t\n  outputs: |\n    {template}\n"
+        );
+        let set = ProvisionerSet::load(&[("go.provisioners.yaml".into(), file, None)])
+            .unwrap_or_else(|d| panic!("load: {}", d.message));
+        let uid = ResourceUid::new("w", "r", "t", None, None);
+        let p = set.find(&uid).expect("the entry matches");
+        let input = ProvisionInput::new(uid, "seed");
+        let opts = ProvisionOptions {
+            fuel: 1_000_000,
+            ..ProvisionOptions::default()
+        };
+        let d = provision(p, &input, "compose", &opts).expect_err(template);
+        assert_eq!(
+            d.code,
+            Code::ProvisionTemplateRender,
+            "{template}: {}",
+            d.message
+        );
+        assert!(d.message.contains("fuel"), "{template}: {}", d.message);
+        assert!(
+            d.message.contains("go.provisioners.yaml:5"),
+            "{}",
+            d.message
+        );
+    }
+    // Ordinary use stays fine.
+    let file = "- uri: template://ok\n  engine: gotemplate\n  type: t\n  outputs: |\n    a: {{ regexReplaceAll \"(b)\" \"abc\" \"[$1]\" }}\n    b: {{ wrapWith 3 \"|\" \"aaa bbb ccc\" }}\n    c: {{ trimAll (printf \"%sa\" (repeat 100000 \"b\")) (repeat 100000 \"a\") | len }}\n";
+    let set = ProvisionerSet::load(&[("ok.provisioners.yaml".into(), file.into(), None)]).unwrap();
+    let uid = ResourceUid::new("w", "r", "t", None, None);
+    let out = provision(
+        set.find(&uid).unwrap(),
+        &ProvisionInput::new(uid, "s"),
+        "compose",
+        &ProvisionOptions::default(),
+    )
+    .unwrap_or_else(|d| panic!("{}", d.message));
+    assert_eq!(out.outputs["a"], "a[b]c");
+    assert_eq!(out.outputs["b"], "aaa|bbb|ccc");
+    // A long cutset over a long string: linear (it was 10¹⁰ character comparisons).
+    assert_eq!(out.outputs["c"], 0);
+}
