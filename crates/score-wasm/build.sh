@@ -2,7 +2,7 @@
 # Builds the npm package of score-wasm (issue 28) into target/score-wasm-pkg/:
 #   node/   wasm-bindgen --target nodejs (CommonJS; the .wasm is read synchronously on require)
 #   web/    wasm-bindgen --target web (an ES module; call its default export, `init`, first)
-#   package.json (exports: "node" → node/, everything else → web/), README.md, LICENSE
+#   package.json (exports: "node" → node/, everything else → web/), README.md
 # with the .d.ts wasm-bindgen writes from the hand-written types in src/js.rs.
 #
 # Needs the wasm32-unknown-unknown target and `wasm-bindgen` of the version the lock file pins
@@ -29,8 +29,10 @@ wasm=target/wasm32-unknown-unknown/$dir/score_wasm.wasm
 
 rm -rf "$out"
 mkdir -p "$out"
-"$bindgen" --target nodejs --out-dir "$out/node" "$wasm"
-"$bindgen" --target web --out-dir "$out/web" "$wasm"
+# The name section (function names for stack traces, 1.5 MB) and the producers section go.
+flags=(--remove-name-section --remove-producers-section)
+"$bindgen" --target nodejs "${flags[@]}" --out-dir "$out/node" "$wasm"
+"$bindgen" --target web "${flags[@]}" --out-dir "$out/web" "$wasm"
 # wasm-bindgen writes a package.json only for some targets; the package's own is below.
 rm -f "$out"/node/package.json "$out"/web/package.json "$out"/*/.gitignore
 
@@ -41,7 +43,7 @@ cat > "$out/package.json" <<JSON
   "version": "$version",
   "description": "score-gen for JavaScript: validate and compile Score workloads (score.dev/v1b1) to Docker Compose, Kubernetes and Terraform, in the browser and in Node, with the CLI's diagnostics and bytes",
   "license": "Apache-2.0",
-  "files": ["node/", "web/", "README.md", "LICENSE"],
+  "files": ["node/", "web/", "README.md"],
   "main": "./node/score_wasm.js",
   "types": "./node/score_wasm.d.ts",
   "exports": {
@@ -56,7 +58,6 @@ cat > "$out/package.json" <<JSON
 }
 JSON
 cp crates/score-wasm/README.md "$out/README.md"
-if [ -f LICENSE ]; then cp LICENSE "$out/LICENSE"; fi
 
 size=$(stat -c %s "$out/node/score_wasm_bg.wasm")
 gz=$(gzip -9 -n -c "$out/node/score_wasm_bg.wasm" | wc -c)

@@ -187,7 +187,6 @@ function analyse() {
     view.dispatch(setDiagnostics(view.state, mine.map(({ d }) => ({
       ...range(doc, d),
       severity: 'error',
-      source: d.code,
       message: d.help ? `${d.message}\nhelp: ${d.help}` : d.message,
       renderMessage: renderMessage(d),
       actions: actions(d),

@@ -139,18 +139,20 @@ test('type an invalid score.yaml, see the error at its line with help, fix it, s
   await page.keyboard.type('image: nginx:1.27', { delay: 15 });
   await settled(page);
   assert.equal(await page.locator('#problems li').count(), 0, await page.locator('#problems').innerText());
+  const fixed = await page.evaluate(() => document.querySelector('#editor-score .cm-content').innerText);
+  assert.equal(fixed.replace(/\n+$/, ''), VALID.replace(/\n+$/, ''));
   assert.equal(await page.locator('#editor-score .cm-lintRange-error').count(), 0);
 
   const expected = wasm.compile('compose', [{ name: 'score.yaml', text: VALID }], [], { seed: SEED });
   const k8s = wasm.compile('k8s', [{ name: 'score.yaml', text: VALID }], [], { seed: SEED });
   assert.ok(expected.ok && k8s.ok);
   assert.equal(await page.locator('#out-compose').getAttribute('data-ok'), 'true');
-  assert.equal(await page.locator('#out-compose pre').first().innerText(), expected.files[0].text.replace(/\n$/, ''));
+  assert.equal(await page.locator('#out-compose pre').first().textContent(), expected.files[0].text);
   assert.match(expected.files[0].text, /image: nginx:1\.27/);
   await page.click('#tab-k8s');
   assert.equal(await page.locator('#out-k8s').isVisible(), true);
-  const manifests = await page.locator('#out-k8s pre').first().innerText();
-  assert.equal(manifests, k8s.files[0].text.replace(/\n$/, ''));
+  const manifests = await page.locator('#out-k8s pre').first().textContent();
+  assert.equal(manifests, k8s.files[0].text);
   assert.match(manifests, /kind: Deployment/);
   assert.match(manifests, /name: shop/);
   await page.click('#tab-terraform');
@@ -160,6 +162,25 @@ test('type an invalid score.yaml, see the error at its line with help, fix it, s
   assert.equal(await page.locator('#graph-svg .resource').count(), 1);
   await page.click('#tab-k8s');
   await page.screenshot({ path: path.join(shots, 'playground.png') });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("a diagnostic's fix applies from the editor's tooltip", async () => {
+  const { page, errors } = await open();
+  await page.locator('#editor-score .cm-content').click();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.insertText(VALID.replace('    image:', '    imag:'));
+  await settled(page);
+  const mark = page.locator('#editor-score .cm-line').nth(5).locator('.cm-lintRange-error');
+  await mark.first().hover();
+  const fix = page.locator('.cm-tooltip-lint .cm-diagnosticAction');
+  await fix.first().waitFor({ timeout: 5000 });
+  assert.match(await fix.first().innerText(), /image/);
+  await fix.first().click();
+  await settled(page);
+  assert.equal(await page.locator('#problems li').count(), 0, await page.locator('#problems').innerText());
+  assert.equal(await page.locator('#out-compose').getAttribute('data-ok'), 'true');
   assert.deepEqual(errors, []);
   await page.close();
 });

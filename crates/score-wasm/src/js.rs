@@ -162,7 +162,9 @@ pub fn targets() -> Vec<String> {
 pub fn validate(
     #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] text: JsValue,
     #[wasm_bindgen(js_name = fileName)] file_name: &str,
-    #[wasm_bindgen(unchecked_param_type = "Record<string, string>")] sources: Option<JsValue>,
+    #[wasm_bindgen(unchecked_optional_param_type = "Record<string, string>")] sources: Option<
+        JsValue,
+    >,
 ) -> JsValue {
     let bytes = match text.as_string() {
         Some(s) => s.into_bytes(),
