@@ -318,6 +318,11 @@ pub(crate) fn check_command(
     let Some(spec) = p.cmd() else {
         return Err(command_denied(p, uid));
     };
+    // A build without `host` runs no program, whatever its path: that is the one answer (and
+    // `Path::is_relative` is true of every path on wasm32-unknown-unknown, `/bin/sh` included).
+    if cfg!(not(feature = "host")) {
+        return Err(command_denied(p, uid));
+    }
     if p.source.dir.is_none() && spec.program.is_relative() && spec.program.components().count() > 1
     {
         // Resolving it against the working directory would run the project's own `./x` on
