@@ -1,4 +1,5 @@
-//! The `wasm-bindgen` binary of wasm-bindgen-cli 0.2.130 (upstream's src/bin/wasm-bindgen.rs).
+//! The `wasm-bindgen` command: wasm-bindgen-cli 0.2.130's library entry point, called with the
+//! process arguments (the crate's published binary does the same).
 use std::{env, process};
 
 fn main() {
