@@ -956,8 +956,23 @@ pub fn prepare_writes(
     let mut batch = Vec::with_capacity(files.len());
     let mut dirs = std::collections::BTreeSet::new();
     let inputs = fsutil::FileSet::new(inputs.iter().cloned());
+    // Two outputs of one run naming one file (`-o compose.yaml --env-file compose.yaml`): the
+    // later would silently replace the earlier.
+    let mut written = fsutil::FileSet::default();
     for (path, bytes, base) in files {
         let name = path.display().to_string();
+        if let Some(earlier) = written.find(path) {
+            return Err(Diagnostic::new(
+                Code::Usage,
+                format!(
+                    "refusing to write {name}: this run also writes {} there",
+                    earlier.display()
+                ),
+            )
+            .with_help("give each output its own path (-o, --env-file)")
+            .into());
+        }
+        written.insert(path.clone());
         if let Some(input) = inputs.find(path) {
             return Err(Diagnostic::new(
                 Code::UsageOutputIsInput,

@@ -123,6 +123,11 @@ fn normalise_project(raw: &str) -> Option<String> {
     (!s.is_empty()).then_some(s)
 }
 
+/// score-compose's patch template data: `.Compose` (the compose project) and `.Workloads`.
+fn patch_dialect() -> score_core::PatchDialect {
+    score_core::PatchDialect::new("Compose", &["Compose", "Workloads"])
+}
+
 impl Target for ComposeTarget {
     fn name(&self) -> &'static str {
         "compose"
@@ -159,7 +164,24 @@ impl Target for ComposeTarget {
 
     /// score-compose's patch templates: `.Compose` and `.Workloads`.
     fn patch_dialect(&self) -> Option<score_core::PatchDialect> {
-        Some(score_core::PatchDialect::Compose)
+        Some(patch_dialect())
+    }
+
+    /// score-compose's `.ComposeProjectName` / `compose_project_name` (the project name) and
+    /// `.MountsDirectory` / `mount_directory_path` (`./.score-gen/mounts`), from [`Self::context`].
+    fn provisioner_fields(&self) -> &'static [score_core::ProvisionerField] {
+        &[
+            score_core::ProvisionerField {
+                go_field: "ComposeProjectName",
+                cmd_field: "compose_project_name",
+                context_key: "project",
+            },
+            score_core::ProvisionerField {
+                go_field: "MountsDirectory",
+                cmd_field: "mount_directory_path",
+                context_key: "mounts_dir",
+            },
+        ]
     }
 
     /// score-compose's namespace; it acts on none of its workload annotations (it writes
@@ -237,7 +259,7 @@ impl Target for ComposeTarget {
         let mut doc = Value::Object(doc);
         score_core::apply_patch_templates(
             &settings.patch_templates,
-            &score_core::PatchDialect::Compose,
+            &patch_dialect(),
             project,
             &mut doc,
         )?;
