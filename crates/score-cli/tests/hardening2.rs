@@ -198,7 +198,7 @@ fn control_characters_from_stored_keys_and_template_origins_are_escaped() {
     let o = score_gen(d, &["compose", "score.yaml"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let state = std::fs::read_to_string(d.join(".score-gen/compose/state.yaml")).unwrap();
-    let planted = state.replacen("\n  app:\n", "\n  \"\\e[2Japp\\a\":\n", 1);
+    let planted = state.replacen("\n    \"app\": {", "\n    \"\\u001b[2Japp\\u0007\": {", 1);
     assert_ne!(planted, state, "{state}");
     std::fs::write(d.join(".score-gen/compose/state.yaml"), planted).unwrap();
     let o = score_gen(d, &["compose"]);
@@ -224,9 +224,9 @@ fn a_secret_output_named_by_publish_is_not_echoed() {
     let password = password.unwrap_or_else(|| {
         state
             .lines()
-            .find_map(|l| l.trim().strip_prefix("password: "))
+            .find_map(|l| l.trim().strip_prefix("\"password\": "))
             .unwrap()
-            .trim_matches(['"', '\''])
+            .trim_matches(['"', '\'', ','])
             .to_string()
     });
     assert!(password.len() >= 8, "{password}");

@@ -7,6 +7,8 @@
 //!
 //! Serialisation is deterministic: every map is sorted by key (as Go's yaml.v3 sorts maps), so the
 //! same state always produces the same bytes and `to_yaml(from_yaml(to_yaml(s))) == to_yaml(s)`.
+//! Version 3 is written as JSON, which YAML tools read too, because a large project reads and
+//! writes it on every run; the reader takes JSON or YAML (versions 1 and 2, hand-written files).
 //!
 //! ```
 //! use score_core::unstable::state::{ResourceState, State};
@@ -43,7 +45,7 @@ pub const STATE_VERSION: u32 = 3;
 pub const MIN_STATE_VERSION: u32 = 1;
 
 /// Whether [`State::to_yaml`] writes JSON (a YAML 1.2 document) rather than block YAML.
-const JSON_STATE: bool = false;
+const JSON_STATE: bool = true;
 
 /// The state file's name inside a `host::StateDir`.
 pub const STATE_FILE: &str = "state.yaml";
@@ -309,7 +311,8 @@ impl State {
         }
     }
 
-    /// The canonical YAML text: maps sorted by key, empty optional fields omitted.
+    /// The canonical text: pretty-printed JSON (a YAML 1.2 document, so YAML tools read it),
+    /// maps sorted by key except workload documents, empty optional fields omitted.
     pub fn to_yaml(&self) -> String {
         let mut canonical = self.clone();
         sort_map(&mut canonical.shared_state);

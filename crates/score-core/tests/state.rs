@@ -76,21 +76,30 @@ fn round_trip_is_exact_and_sorted() {
     let back = State::from_yaml("state.yaml", &text).expect("parses");
     assert_eq!(back, s);
     assert_eq!(back.to_yaml(), text, "to_yaml(from_yaml(x)) == x");
-    // Readable keys and sorted maps.
+    // Readable keys and sorted maps, in JSON (a YAML 1.2 document: YAML tools read it too).
     for key in [
-        "source_workload:",
-        "provisioner:",
-        "shared_state:",
-        "secret_outputs:",
-        "type: postgres",
+        "\"source_workload\":",
+        "\"provisioner\":",
+        "\"shared_state\":",
+        "\"secret_outputs\":",
+        "\"type\": \"postgres\"",
     ] {
         assert!(text.contains(key), "{key} missing in\n{text}");
     }
     assert!(text.find("alpha").unwrap() < text.find("zeta").unwrap());
     assert!(
-        text.find("\n      a:").unwrap() < text.find("\n      z:").unwrap(),
+        text.find("\n        \"a\":").unwrap() < text.find("\n        \"z\":").unwrap(),
         "{text}"
     );
+    let as_yaml: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
+    assert_eq!(
+        as_yaml,
+        serde_json::from_str::<serde_json::Value>(&text).unwrap()
+    );
+    // A state written as block YAML (versions 1 and 2, or by hand) reads the same.
+    let yaml = serde_saphyr::to_string(&serde_json::from_str::<serde_json::Value>(&text).unwrap())
+        .unwrap();
+    assert_eq!(State::from_yaml("state.yaml", &yaml).unwrap(), s);
     // YAML-1.1-ambiguous strings stay strings.
     assert_eq!(
         back.resources["postgres.default#db"]
@@ -379,7 +388,11 @@ fn a_version_1_state_loads_as_the_current_version() {
     let web = &s.workloads["web"];
     assert_eq!(web.file.as_deref(), Some("score.yaml"));
     assert!(web.spec.is_none() && web.dir.is_none());
-    assert!(s.to_yaml().starts_with("version: 3\n"), "{}", s.to_yaml());
+    assert!(
+        s.to_yaml().starts_with("{\n  \"version\": 3,\n"),
+        "{}",
+        s.to_yaml()
+    );
 }
 
 #[test]
@@ -390,7 +403,9 @@ fn a_version_2_workloads_builds_move_to_its_extras() {
     assert_eq!(web.extras.as_map()["builds"]["main"], "./web");
     let text = s.to_yaml();
     assert!(
-        text.contains("    extras:\n      builds:\n        main: ./web\n"),
+        text.contains(
+            "      \"extras\": {\n        \"builds\": {\n          \"main\": \"./web\"\n"
+        ),
         "{text}"
     );
     assert_eq!(State::from_yaml("s.yaml", &text).unwrap(), s);
