@@ -1016,7 +1016,12 @@ fn render_go_section(
         d.code = Code::ProvisionTemplateSyntax;
         return Err(d);
     }
-    let key = input.rand_key(label);
+    // The seeded random functions' key, for the sections that can call one.
+    let key = if section.template.uses_random() {
+        input.rand_key(label)
+    } else {
+        String::new()
+    };
     let ctx = gotemplate::RenderContext {
         random_key: key.as_bytes(),
         fuel: opts.fuel,
