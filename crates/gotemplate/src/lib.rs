@@ -479,6 +479,38 @@ pub(crate) fn take_kept(id: i64) -> Option<Value> {
     })
 }
 
+thread_local! {
+    static GENERATED: RefCell<Option<Vec<String>>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` and returns, with its result, every random string (`randAlphaNum`, `randAscii`,
+/// `randBytes`, `uuidv4`, ...) the renders inside it generated on this thread: a caller that
+/// shows errors keeps these values (passwords, often) out of them.
+pub fn collect_generated<R>(f: impl FnOnce() -> R) -> (R, Vec<String>) {
+    let outer = GENERATED.with(|g| g.borrow_mut().replace(Vec::new()));
+    let r = f();
+    let mine = GENERATED.with(|g| std::mem::replace(&mut *g.borrow_mut(), outer));
+    let mine = mine.unwrap_or_default();
+    if !mine.is_empty() {
+        // A collection inside another: the outer one sees these too.
+        GENERATED.with(|g| {
+            if let Some(o) = g.borrow_mut().as_mut() {
+                o.extend(mine.iter().cloned());
+            }
+        });
+    }
+    (r, mine)
+}
+
+/// Records a random string for [`collect_generated`] (nothing to do outside one).
+pub(crate) fn note_generated(v: &str) {
+    GENERATED.with(|g| {
+        if let Some(list) = g.borrow_mut().as_mut() {
+            list.push(v.to_string());
+        }
+    });
+}
+
 /// The caller's extra data of the current render.
 pub(crate) fn render_extra() -> Option<Extra> {
     STATE.with(|s| s.borrow().as_ref().and_then(|st| st.extra.clone()))

@@ -3674,9 +3674,9 @@ fn rand_string(count: i64, set: &[u8]) -> Result<Value, String> {
     }
     charge(count as u64)?;
     let mut r = Stream::next_call();
-    Ok(s((0..count)
-        .map(|_| char::from(r.pick(set)))
-        .collect::<String>()))
+    let out: String = (0..count).map(|_| char::from(r.pick(set))).collect();
+    super::note_generated(&out);
+    Ok(s(out))
 }
 
 fn randoms(m: &mut FuncMap) {
@@ -3702,7 +3702,9 @@ fn randoms(m: &mut FuncMap) {
         charge(n as u64)?;
         let mut r = Stream::next_call();
         let bytes: Vec<u8> = (0..n).map(|_| r.byte()).collect();
-        Ok(s(base64::engine::general_purpose::STANDARD.encode(bytes)))
+        let out = base64::engine::general_purpose::STANDARD.encode(bytes);
+        super::note_generated(&out);
+        Ok(s(out))
     });
     reg(m, "randInt", &[I, I], None, |a| {
         let (lo, hi) = (int(&a[0]), int(&a[1]));
@@ -3719,14 +3721,16 @@ fn randoms(m: &mut FuncMap) {
         b[6] = (b[6] & 0x0f) | 0x40;
         b[8] = (b[8] & 0x3f) | 0x80;
         let h = hex(&b);
-        Ok(s(format!(
+        let out = format!(
             "{}-{}-{}-{}-{}",
             &h[..8],
             &h[8..12],
             &h[12..16],
             &h[16..20],
             &h[20..]
-        )))
+        );
+        super::note_generated(&out);
+        Ok(s(out))
     });
     reg(m, "shuffle", &[S], None, |a| {
         let mut chars: Vec<char> = st(&a[0]).chars().collect();

@@ -33,6 +33,72 @@ use serde_json::{Map, Number, Value};
 
 const MAX_DEPTH: usize = 64;
 
+/// Most bytes of string text alias expansions may copy in one document. yaml.v3 shares a
+/// string between its aliases; a copy each would let `[*a, *a, ...]` of a 10 MB anchor cost
+/// gigabytes, so past this the document is refused as excessive aliasing (a deviation only for
+/// documents far beyond any real section).
+pub(crate) const MAX_ALIAS_BYTES: u64 = 32 << 20;
+
+/// yaml.v3's defence against alias bombs (`decoder.unmarshal`): every node decoded counts, the
+/// ones decoded through an alias count as alias nodes too, and once there are more than 100 of
+/// those and more than 1000 in all, their share may not pass `allowedAliasRatio` (99% up to
+/// 400 000 nodes, falling to 10% at 4 000 000). Checked before an alias's value is copied.
+#[derive(Default)]
+struct AliasBudget {
+    decoded: u64,
+    aliased: u64,
+    copied_bytes: u64,
+}
+
+impl AliasBudget {
+    /// One node decoded outside any alias.
+    fn node(&mut self) -> Result<(), String> {
+        self.decoded += 1;
+        self.check()
+    }
+
+    /// An alias node standing for `nodes` nodes (as decoded) holding `bytes` of text.
+    fn alias(&mut self, nodes: u64, bytes: u64) -> Result<(), String> {
+        self.decoded = self.decoded.saturating_add(1).saturating_add(nodes);
+        self.aliased = self.aliased.saturating_add(nodes);
+        self.copied_bytes = self.copied_bytes.saturating_add(bytes);
+        if self.copied_bytes > MAX_ALIAS_BYTES {
+            return Err(format!(
+                "yaml: document contains excessive aliasing (aliases copy more than {} MiB of text)",
+                MAX_ALIAS_BYTES >> 20
+            ));
+        }
+        self.check()
+    }
+
+    fn check(&self) -> Result<(), String> {
+        // The share only grows while one alias is expanded and the allowed ratio only falls as
+        // nodes are added, so checking after each alias and each node is yaml.v3's check.
+        const LOW: f64 = 400_000.0;
+        const HIGH: f64 = 4_000_000.0;
+        let d = self.decoded as f64;
+        let allowed = if d <= LOW {
+            0.99
+        } else if d >= HIGH {
+            0.10
+        } else {
+            0.99 - 0.89 * ((d - LOW) / (HIGH - LOW))
+        };
+        if self.aliased > 100 && self.decoded > 1000 && self.aliased as f64 / d > allowed {
+            return Err("yaml: document contains excessive aliasing".into());
+        }
+        Ok(())
+    }
+}
+
+/// An anchored value with what an alias of it costs: the nodes yaml.v3 decodes for it and
+/// the bytes of text it holds.
+struct Anchored {
+    value: Value,
+    nodes: u64,
+    bytes: u64,
+}
+
 enum Frame {
     Seq(Vec<Value>, usize),
     /// A mapping, the key waiting for its value, the keys merged in by `<<` (which written
@@ -55,14 +121,17 @@ enum Key {
 pub(crate) fn parse(text: &str) -> Result<Option<Value>, String> {
     let mut stack: Vec<Frame> = Vec::new();
     let mut root: Option<Value> = None;
-    let mut anchors: HashMap<usize, Value> = HashMap::new();
+    let mut anchors: HashMap<usize, Anchored> = HashMap::new();
+    // Per open collection: the nodes and bytes of text it holds so far (itself included).
+    let mut sizes: Vec<(u64, u64)> = Vec::new();
+    let mut budget = AliasBudget::default();
     let mut documents = 0;
     for next in Parser::new_from_str(text) {
         let Ok((event, span)) = next else {
             return Ok(None);
         };
         let line = span.start.line();
-        let (value, anchor) = match event {
+        let (value, anchor, size) = match event {
             Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => continue,
             Event::DocumentStart(..) => {
                 documents += 1;
@@ -72,7 +141,10 @@ pub(crate) fn parse(text: &str) -> Result<Option<Value>, String> {
                 continue;
             }
             Event::Alias(id) => match anchors.get(&id) {
-                Some(v) => (v.clone(), 0),
+                Some(a) => {
+                    budget.alias(a.nodes, a.bytes)?;
+                    (a.value.clone(), 0, (a.nodes + 1, a.bytes))
+                }
                 None => return Ok(None),
             },
             Event::Scalar(text, style, anchor, tag) => {
@@ -84,6 +156,11 @@ pub(crate) fn parse(text: &str) -> Result<Option<Value>, String> {
                     ..
                 }) = stack.last_mut()
                 {
+                    budget.node()?;
+                    if let Some(top) = sizes.last_mut() {
+                        top.0 += 1;
+                        top.1 += text.len() as u64;
+                    }
                     if plain && tag.is_none() && &*text == "<<" {
                         *key = Some(Key::Merge);
                         continue;
@@ -98,7 +175,16 @@ pub(crate) fn parse(text: &str) -> Result<Option<Value>, String> {
                         ));
                     }
                     if anchor != 0 {
-                        anchors.insert(anchor, Value::String(k.clone()));
+                        let bytes = k.len() as u64;
+                        let value = Value::String(k.clone());
+                        anchors.insert(
+                            anchor,
+                            Anchored {
+                                value,
+                                nodes: 1,
+                                bytes,
+                            },
+                        );
                     }
                     *key = Some(Key::Text(k));
                     continue;
@@ -106,7 +192,8 @@ pub(crate) fn parse(text: &str) -> Result<Option<Value>, String> {
                 let Some(v) = scalar(&text, plain, tag.as_deref()) else {
                     return Ok(None);
                 };
-                (v, anchor)
+                budget.node()?;
+                (v, anchor, (1, text.len() as u64))
             }
             Event::SequenceStart(_, _, tag) | Event::MappingStart(_, _, tag)
                 if tag.is_some() || stack.len() >= MAX_DEPTH =>
@@ -117,6 +204,8 @@ pub(crate) fn parse(text: &str) -> Result<Option<Value>, String> {
                 if let Some(Frame::Map { key: None, .. }) = stack.last() {
                     return Ok(None);
                 }
+                budget.node()?;
+                sizes.push((1, 0));
                 stack.push(Frame::Seq(Vec::new(), anchor));
                 continue;
             }
@@ -124,6 +213,8 @@ pub(crate) fn parse(text: &str) -> Result<Option<Value>, String> {
                 if let Some(Frame::Map { key: None, .. }) = stack.last() {
                     return Ok(None);
                 }
+                budget.node()?;
+                sizes.push((1, 0));
                 stack.push(Frame::Map {
                     map: Map::new(),
                     key: None,
@@ -132,25 +223,43 @@ pub(crate) fn parse(text: &str) -> Result<Option<Value>, String> {
                 });
                 continue;
             }
-            Event::SequenceEnd => match stack.pop() {
-                Some(Frame::Seq(items, anchor)) => (Value::Array(items), anchor),
+            Event::SequenceEnd => match (stack.pop(), sizes.pop()) {
+                (Some(Frame::Seq(items, anchor)), Some(size)) => {
+                    (Value::Array(items), anchor, size)
+                }
                 _ => return Ok(None),
             },
-            Event::MappingEnd => match stack.pop() {
-                Some(Frame::Map {
-                    map,
-                    key: None,
-                    merged,
-                    anchor,
-                }) => (Value::Object(with_merged(map, merged)), anchor),
+            Event::MappingEnd => match (stack.pop(), sizes.pop()) {
+                (
+                    Some(Frame::Map {
+                        map,
+                        key: None,
+                        merged,
+                        anchor,
+                    }),
+                    Some(size),
+                ) => (Value::Object(with_merged(map, merged)), anchor, size),
                 _ => return Ok(None),
             },
             // Comments and anything else the parser may report carry no value.
             #[allow(unreachable_patterns)]
             _ => continue,
         };
+        if let Some(top) = sizes.last_mut() {
+            top.0 = top.0.saturating_add(size.0);
+            top.1 = top.1.saturating_add(size.1);
+        }
         if anchor != 0 {
-            anchors.insert(anchor, value.clone());
+            let (nodes, bytes) = size;
+            let value = value.clone();
+            anchors.insert(
+                anchor,
+                Anchored {
+                    value,
+                    nodes,
+                    bytes,
+                },
+            );
         }
         match stack.last_mut() {
             None => {
@@ -676,5 +785,38 @@ mod tests {
         // What JSON cannot hold is left to the caller.
         assert_eq!(parse("? [a]\n: 1\n").unwrap(), None);
         assert_eq!(parse("a: 1\n---\nb: 2\n").unwrap(), None);
+    }
+
+    /// The billion laughs the template fuzzer found (a rendered Go section of 359 bytes grew
+    /// past 24 GB): refused with yaml.v3's words before the copies are made.
+    #[test]
+    fn alias_bombs_are_refused_as_yaml_v3_refuses_them() {
+        let mut text =
+            String::from("a: &a [\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\"]\n");
+        for (prev, name) in "abcdefghi".chars().zip("bcdefghij".chars()) {
+            let refs = vec![format!("*{prev}"); 10].join(",");
+            text.push_str(&format!("{name}: &{name} [{refs}]\n"));
+        }
+        assert_eq!(
+            parse(&text).unwrap_err(),
+            "yaml: document contains excessive aliasing"
+        );
+        // Plain reuse stays fine: 100 aliases of a small mapping.
+        let mut ok = String::from("base: &b {x: 1, y: [1, 2]}\nlist:\n");
+        for _ in 0..100 {
+            ok.push_str("  - *b\n");
+        }
+        assert_eq!(
+            parse(&ok).unwrap().unwrap()["list"]
+                .as_array()
+                .unwrap()
+                .len(),
+            100
+        );
+        // Few nodes but many bytes: a 1 MiB string aliased 40 times.
+        let big = "y".repeat(1 << 20);
+        let copies = vec!["*s"; 40].join(", ");
+        let e = parse(&format!("s: &s {big}\nl: [{copies}]\n")).unwrap_err();
+        assert!(e.contains("excessive aliasing"), "{e}");
     }
 }
