@@ -169,6 +169,8 @@ pub struct GoTemplate {
     /// The field names of the root data struct, when the data is the tools' `Data` struct
     /// (`None`: the root is a plain map and a missing key renders `<no value>`).
     root_fields: Option<&'static [&'static str]>,
+    /// Whether the text may call a random function (see [`GoTemplate::uses_random`]).
+    uses_random: bool,
 }
 
 impl std::fmt::Debug for GoTemplate {
@@ -247,7 +249,17 @@ impl GoTemplate {
             traced: Arc::new(build(true)?),
             by_fuel: Arc::default(),
             root_fields,
+            uses_random: ["rand", "uuidv4", "shuffle"]
+                .iter()
+                .any(|name| src.contains(name)),
         })
+    }
+
+    /// Whether a render may call one of the seeded random functions (`randAlphaNum`,
+    /// `uuidv4`, `shuffle`, ...): false only when the text cannot name one, so a caller may
+    /// skip deriving [`RenderContext::random_key`] (an empty key) when it is false.
+    pub fn uses_random(&self) -> bool {
+        self.uses_random
     }
 
     /// Renders with `data` (a JSON value; objects become Go maps, or the root struct).

@@ -1077,7 +1077,12 @@ fn render_go_section(
             "the function is neither Go's, sprig's nor one target '{target}' supplies"
         ))
     })?;
-    let key = input.rand_key(label);
+    // The seeded random functions' key, for the sections that can call one.
+    let key = if template.uses_random() {
+        input.rand_key(label)
+    } else {
+        String::new()
+    };
     let ctx = gotemplate::RenderContext {
         random_key: key.as_bytes(),
         fuel: opts.fuel,

@@ -754,9 +754,16 @@ mod tests {
         ];
         let mut bad = Vec::new();
         for (src, want) in rows {
-            let got = parse(&format!("x: {src}")).unwrap().map(|v| v["x"].clone());
+            let text = format!("x: {src}");
+            let got = parse(&text).unwrap().map(|v| v["x"].clone());
             if got != *want {
                 bad.push(format!("{src:?}: {got:?}, want {want:?}"));
+            }
+            // The line-by-line path, where it answers, answers the same.
+            if let Some(fast) = super::super::simple::parse_go(&text) {
+                if Some(&fast["x"]) != want.as_ref() {
+                    bad.push(format!("{src:?} (line by line): {fast:?}, want {want:?}"));
+                }
             }
         }
         assert!(bad.is_empty(), "{}", bad.join("\n"));

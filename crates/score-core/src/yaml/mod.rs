@@ -229,6 +229,18 @@ pub(crate) fn parse_go_section(text: &str) -> Result<Option<Value>, String> {
     {
         return Ok(None);
     }
+    // Line by line when the text has the plain block shape (most sections), else from events.
+    if let Some(v) = simple::parse_go(text) {
+        #[cfg(feature = "yaml-cross-check")]
+        {
+            let slow = gov3::parse(text);
+            assert!(
+                slow.as_ref().is_ok_and(|s| s.as_ref() == Some(&v)),
+                "fast Go-section path disagrees with gov3 on {text:?}: {v:?} vs {slow:?}"
+            );
+        }
+        return Ok(Some(v));
+    }
     match gov3::parse(text)? {
         Some(v) => Ok(Some(v)),
         None => parse_section(text),

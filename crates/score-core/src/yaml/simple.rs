@@ -35,6 +35,18 @@ struct Line<'a> {
 
 /// The value of `text`, or `None` when the other paths must decide.
 pub(crate) fn parse(text: &str) -> Option<Value> {
+    parse_as(text, false)
+}
+
+/// The value of a rendered Go-template section as yaml.v3 decodes it into `interface{}`
+/// (plain scalars resolved by [`super::gov3::scalar`]: `0644` is 420, `yes` a string), or
+/// `None` when [`super::gov3::parse`] must decide. The shape rules are the same: keys are
+/// their text in both readers, quoted scalars strings, and everything else declines.
+pub(crate) fn parse_go(text: &str) -> Option<Value> {
+    parse_as(text, true)
+}
+
+fn parse_as(text: &str, go: bool) -> Option<Value> {
     if text.bytes().any(|b| (b < 0x20 && b != b'\n') || b == 0x7f)
         || text.contains(['\u{85}', '\u{2028}', '\u{2029}', '\u{feff}'])
     {
@@ -60,6 +72,7 @@ pub(crate) fn parse(text: &str) -> Option<Value> {
         lines,
         pos: 0,
         depth: 0,
+        go,
     };
     let value = p.node(first)?;
     (p.pos == p.lines.len()).then_some(value)
@@ -70,6 +83,8 @@ struct Reader<'a> {
     pos: usize,
     /// Open collections; deep documents are left to the parsers with limits.
     depth: usize,
+    /// Plain scalars as yaml.v3 resolves them (a Go-template section).
+    go: bool,
 }
 
 /// Deeper than this, serde-saphyr's budget (64) decides.
@@ -102,7 +117,7 @@ impl<'a> Reader<'a> {
             return v;
         }
         // A scalar on its own line.
-        let value = inline_value(line.text)?;
+        let value = inline_value(line.text, self.go)?;
         self.pos += 1;
         if self.next_line().is_some_and(|n| n.indent > indent) {
             return None;
@@ -163,7 +178,7 @@ impl<'a> Reader<'a> {
                     _ => Value::Null,
                 }
             } else {
-                let v = inline_value(rest)?;
+                let v = inline_value(rest, self.go)?;
                 if self.next_line().is_some_and(|n| n.indent > indent) {
                     return None;
                 }
@@ -230,14 +245,23 @@ fn plain_ok(text: &str) -> bool {
     true
 }
 
+/// A plain scalar's value: serde-saphyr's, or yaml.v3's with `go`.
+fn plain_scalar(text: &str, go: bool) -> Option<Value> {
+    if go {
+        super::gov3::scalar(text, true, None)
+    } else {
+        scalar(Cow::Borrowed(text), ScalarStyle::Plain, false)
+    }
+}
+
 /// A value written on the rest of a line.
-fn inline_value(text: &str) -> Option<Value> {
+fn inline_value(text: &str, go: bool) -> Option<Value> {
     if text.starts_with(['"', '\'']) {
         let (s, after) = quoted(text)?;
         return trailing_ok(after).then_some(Value::String(s));
     }
     if let Some(inner) = text.strip_prefix('[') {
-        return flow_seq(inner);
+        return flow_seq(inner, go);
     }
     if let Some(after) = text.strip_prefix("{}") {
         return trailing_ok(after).then(|| Value::Object(Map::new()));
@@ -249,7 +273,7 @@ fn inline_value(text: &str) -> Option<Value> {
     if !plain_ok(text) {
         return None;
     }
-    scalar(Cow::Borrowed(text), ScalarStyle::Plain, false)
+    plain_scalar(text, go)
 }
 
 /// Nothing, or a comment, after a closed scalar or bracket.
@@ -259,7 +283,7 @@ fn trailing_ok(after: &str) -> bool {
 }
 
 /// `[a, "b", 3]` (the text after `[`), items plain or quoted, on one line.
-fn flow_seq(mut s: &str) -> Option<Value> {
+fn flow_seq(mut s: &str, go: bool) -> Option<Value> {
     let mut items = Vec::new();
     s = s.trim_start_matches(' ');
     if let Some(after) = s.strip_prefix(']') {
@@ -276,10 +300,7 @@ fn flow_seq(mut s: &str) -> Option<Value> {
             if !plain_ok(text) || text.contains([':', '#']) {
                 return None;
             }
-            (
-                scalar(Cow::Borrowed(text), ScalarStyle::Plain, false)?,
-                &s[end..],
-            )
+            (plain_scalar(text, go)?, &s[end..])
         };
         items.push(item);
         let rest = rest.trim_start_matches(' ');
@@ -607,6 +628,20 @@ mod tests {
             let mut text = String::new();
             emit(&v, 0, style, &mut text);
             agrees(&text);
+        }
+
+        /// The Go-section path answers as the yaml.v3 reader does whenever it answers.
+        #[test]
+        fn never_disagrees_with_gov3(v in value(), style in any::<u64>()) {
+            let mut text = String::new();
+            emit(&v, 0, style, &mut text);
+            if let Some(fast) = super::parse_go(&text) {
+                let slow = super::super::gov3::parse(&text);
+                prop_assert!(
+                    slow.as_ref().is_ok_and(|s| s.as_ref() == Some(&fast)),
+                    "{text:?}: {fast:?} vs {slow:?}"
+                );
+            }
         }
     }
 
