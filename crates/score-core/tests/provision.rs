@@ -1108,8 +1108,8 @@ fn a_go_template_entry_missing_an_expected_output_warns_where_minijinja_fails() 
 
 #[test]
 fn go_template_errors_point_at_the_action_in_the_file() {
-    // A syntax error at load time.
-    let text = "- uri: template://x\n  type: t\n  outputs: |\n    a: 1\n    b: {{ .Params.x | }}\n";
+    // A syntax error at load time (Go: "unexpected right paren").
+    let text = "- uri: template://x\n  type: t\n  outputs: |\n    a: 1\n    b: {{ .Params.x ) }}\n";
     let d = ProvisionerSet::load(&[("p.yaml".into(), text.into(), None)]).unwrap_err();
     assert_eq!(d.code, Code::ProvisionTemplateSyntax);
     let span = d.span.expect("a span");

@@ -25,7 +25,11 @@ fn sample() -> State {
                 "containers": {"second": {"image": "nginx"}, "first": {"image": "no"}}})
             .as_object()
             .cloned(),
-            builds: json!({"second": "./second"}).as_object().cloned().unwrap(),
+            extras: json!({"builds": {"second": "./second"}})
+                .as_object()
+                .cloned()
+                .unwrap()
+                .into(),
         },
     );
     s.workloads.insert("api".into(), WorkloadState::default());
@@ -165,16 +169,16 @@ fn corrupted_files_give_located_diagnostics() {
 
 #[test]
 fn unknown_version_is_a_clear_error() {
-    let d = State::from_yaml("s.yaml", "seed: ab\nversion: 3\n").unwrap_err();
+    let d = State::from_yaml("s.yaml", "seed: ab\nversion: 4\n").unwrap_err();
     assert_eq!(
         d.message,
-        "unsupported state version 3 in s.yaml; this score-gen reads versions 1 to 2"
+        "unsupported state version 4 in s.yaml; this score-gen reads versions 1 to 3"
     );
     assert_eq!(d.span.unwrap().line, 2);
     // A newer version's keys: the version is the error, not the unknown key.
-    let d = State::from_yaml("s.yaml", "version: 3\nseed: ab\nshards: [a]\n").unwrap_err();
+    let d = State::from_yaml("s.yaml", "version: 4\nseed: ab\nshards: [a]\n").unwrap_err();
     assert!(
-        d.message.starts_with("unsupported state version 3"),
+        d.message.starts_with("unsupported state version 4"),
         "{}",
         d.message
     );
@@ -368,14 +372,28 @@ fn a_planted_state_with_an_empty_or_short_seed_is_refused() {
 }
 
 #[test]
-fn a_version_1_state_loads_as_version_2() {
+fn a_version_1_state_loads_as_the_current_version() {
     let v1 = "version: 1\nseed: 0123456789abcdef\nworkloads:\n  web:\n    file: score.yaml\n";
     let s = State::from_yaml("s.yaml", v1).unwrap();
     assert_eq!(s.version, STATE_VERSION);
     let web = &s.workloads["web"];
     assert_eq!(web.file.as_deref(), Some("score.yaml"));
     assert!(web.spec.is_none() && web.dir.is_none());
-    assert!(s.to_yaml().starts_with("version: 2\n"), "{}", s.to_yaml());
+    assert!(s.to_yaml().starts_with("version: 3\n"), "{}", s.to_yaml());
+}
+
+#[test]
+fn a_version_2_workloads_builds_move_to_its_extras() {
+    let v2 = "version: 2\nseed: 0123456789abcdef\nworkloads:\n  web:\n    file: score.yaml\n    builds:\n      main: ./web\n";
+    let s = State::from_yaml("s.yaml", v2).unwrap();
+    let web = &s.workloads["web"];
+    assert_eq!(web.extras.as_map()["builds"]["main"], "./web");
+    let text = s.to_yaml();
+    assert!(
+        text.contains("    extras:\n      builds:\n        main: ./web\n"),
+        "{text}"
+    );
+    assert_eq!(State::from_yaml("s.yaml", &text).unwrap(), s);
 }
 
 #[test]

@@ -8,7 +8,7 @@
 use std::sync::{Arc, Mutex, OnceLock};
 
 pub use score_gotemplate::{
-    to_value, Extra, Functions, GoError, GoTemplate, Param, RenderContext, Value,
+    network_services, to_value, Extra, Functions, GoError, GoTemplate, Param, RenderContext, Value,
 };
 
 /// A function a target adds to the Go templates of the provisioner entries it renders (as

@@ -474,6 +474,10 @@ impl<'a> From<&'a str> for ProvisionTarget<'a> {
 ///
 /// Checks `supported_params` first and `expected_outputs` last; every failure is a
 /// `score::provision::*` diagnostic naming the provisioner and the resource.
+///
+/// The error shows none of the resource's own secrets (spec/security.md "Secrets in
+/// diagnostics"): not the secret outputs it rendered before failing, nor any random string its
+/// templates generated (a password, often, not yet known as an output).
 pub fn provision<'a>(
     p: &Provisioner,
     input: &ProvisionInput,
@@ -481,6 +485,22 @@ pub fn provision<'a>(
     opts: &ProvisionOptions,
 ) -> Result<ProvisionOutput, Diagnostic> {
     let target = target.into();
+    let (result, generated) =
+        helpers::collect_generated(|| provision_unscrubbed(p, input, target, opts));
+    result.map_err(|d| {
+        let mut secrets = crate::Secrets::default();
+        secrets.add_generated(input.uid.as_str(), &generated);
+        secrets.scrub_diagnostic(d)
+    })
+}
+
+/// [`provision`] before its error is scrubbed of generated values.
+fn provision_unscrubbed(
+    p: &Provisioner,
+    input: &ProvisionInput,
+    target: ProvisionTarget<'_>,
+    opts: &ProvisionOptions,
+) -> Result<ProvisionOutput, Diagnostic> {
     check_params(p, input)?;
     let mut out = match &p.engine {
         Engine::Template(t) => render_all(p, t, input, target.name, opts)?,
@@ -692,12 +712,26 @@ fn render_all(
     if let Some(sections) = t.targets.get(target) {
         for (name, section) in sections {
             let label = format!("{target}.{name}");
-            if let Some(v) = render_section(p, t, section, &label, &ctx, input, opts)? {
+            let rendered = render_section(p, t, section, &label, &ctx, input, opts)
+                .map_err(|d| own_secrets(p, input, &out.outputs).scrub_diagnostic(d))?;
+            if let Some(v) = rendered {
                 out.fragments.insert(name.clone(), v);
             }
         }
     }
     Ok(out)
+}
+
+/// The secret outputs a resource's sections rendered before one of them failed: its error must
+/// not show them (the state, which the caller scrubs with, does not hold them yet).
+fn own_secrets(
+    p: &Provisioner,
+    input: &ProvisionInput,
+    outputs: &Map<String, Value>,
+) -> crate::Secrets {
+    let mut s = crate::Secrets::default();
+    s.add_outputs(input.uid.as_str(), outputs, &p.secret_outputs);
+    s
 }
 
 /// The data a Go-template section sees: score-compose's and score-k8s's `Data` structs in one
@@ -805,7 +839,8 @@ fn go_workload_services(services: &Arc<Value>) -> gotemplate::Value {
             out.insert(name.clone(), Value::Object(s));
         }
     }
-    let v = gotemplate::to_value(&Value::Object(out));
+    // Go's typed map: a workload or port it lacks reads as the zero struct (spec/gotemplate.md).
+    let v = gotemplate::network_services(&Value::Object(out));
     LAST.with(|l| *l.borrow_mut() = Some((services.clone(), v.clone())));
     v
 }
@@ -869,14 +904,16 @@ fn render_go(
     let nested = g.targets.get(target).into_iter().flatten();
     for (name, section) in ecosystem.chain(nested) {
         let label = format!("{target}.{name}");
-        let Some(v) =
-            render_go_section(p, section, &label, &data, input, (target, compiled), opts)?
-        else {
+        let rendered =
+            render_go_section(p, section, &label, &data, input, (target, compiled), opts)
+                .map_err(|d| own_secrets(p, input, &out.outputs).scrub_diagnostic(d))?;
+        let Some(v) = rendered else {
             continue;
         };
         warn_no_value(p, section, &label, input, Some(&v), &mut out.warnings);
         if name == file::MESSAGES_SECTION && reads(file::MESSAGES_SECTION) {
-            out.info_logs = info_logs(p, section, &label, v)?;
+            out.info_logs = info_logs(p, section, &label, v)
+                .map_err(|d| own_secrets(p, input, &out.outputs).scrub_diagnostic(d))?;
         } else {
             out.fragments.insert(name.clone(), v);
         }

@@ -38,6 +38,27 @@ pub const DEFAULT_PROVISIONERS: &str = include_str!("../provisioners/default.pro
 /// Where mounted files live, relative to the directory of `compose.yaml`.
 pub const MOUNTS_DIR: &str = ".score-gen/mounts";
 
+/// What compose keeps of a workload in the project's state (score-go's `WorkloadExtras`, as
+/// score-compose keeps `build_configs`), stored in [`score_core::WorkloadState::extras`].
+///
+/// ```
+/// use score_target_compose::WorkloadExtras;
+/// let mut stored = score_core::WorkloadState::default();
+/// let mut extras = WorkloadExtras::default();
+/// extras.builds.insert("main".into(), "./web".into());
+/// stored.extras.set(&extras);
+/// assert_eq!(stored.extras.get::<WorkloadExtras>().unwrap(), extras);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct WorkloadExtras {
+    /// The `--build` of the run that added the workload, by container: a context path, or
+    /// compose's `build` object. It becomes [`ComposeOptions::workload_builds`].
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub builds: BTreeMap<String, Value>,
+}
+
 /// The compose backend, with its options.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ComposeTarget {
