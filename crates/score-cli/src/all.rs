@@ -15,7 +15,7 @@ use score_core::{Code, Diagnostic, Diagnostics};
 
 use crate::commands::{compose_flags, ComposeFlags};
 use crate::generate::{self, CommonArgs, Compiled};
-use crate::targets::TARGETS;
+use crate::targets;
 
 /// Flags of `score-gen all`.
 #[derive(Debug, clap::Args)]
@@ -67,7 +67,8 @@ pub fn run(args: &AllArgs) -> Result<(), Diagnostics> {
     flags.state_dir = Some(args.common.state_dir.clone());
     generate::check_build_usage(&args.common, &flags)?;
     // Flag errors before any file is read.
-    for t in TARGETS {
+    let rows = targets::all();
+    for t in rows {
         (t.build)(&flags)?;
     }
 
@@ -75,17 +76,17 @@ pub fn run(args: &AllArgs) -> Result<(), Diagnostics> {
     let common = &args.common;
     let wl = &workloads[..];
     let flags = &flags;
-    // The state directories are locked here, one after the other in TARGETS order: two
+    // The state directories are locked here, one after the other in the table's order: two
     // concurrent `all` runs then never hold one lock each while waiting for the other's
     // (issue 21). Each stays locked until its Compiled is dropped.
-    let opened: Vec<_> = TARGETS
+    let opened: Vec<_> = rows
         .iter()
         .map(|t| generate::open_state(t, common, wl))
         .collect();
-    let gate = &Gate::new(TARGETS.len());
+    let gate = &Gate::new(rows.len());
     // One thread per target: they share nothing mutable (own state dir, own provisioners).
     let results: Vec<Result<Compiled, Diagnostics>> = std::thread::scope(|s| {
-        let handles: Vec<_> = TARGETS
+        let handles: Vec<_> = rows
             .iter()
             .zip(opened)
             .map(|(t, opened)| {
@@ -101,7 +102,7 @@ pub fn run(args: &AllArgs) -> Result<(), Diagnostics> {
     // Report every target's problems, each tagged with its target, before failing.
     let mut diags = Diagnostics::default();
     let mut compiled = Vec::new();
-    for (result, info) in results.into_iter().zip(TARGETS) {
+    for (result, info) in results.into_iter().zip(rows) {
         match result {
             Ok(c) => compiled.push((c, args.output.join(info.all_output))),
             Err(d) => diags.0.extend(d.0.into_iter().map(|mut x| {

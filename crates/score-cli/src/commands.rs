@@ -7,7 +7,7 @@ use score_core::unstable::table;
 use score_core::{Code, Diagnostic, Diagnostics};
 
 use crate::generate::{self, io_diag, CommonArgs};
-use crate::targets::{self, TargetFlags};
+use crate::targets::{self, TargetFlags, TargetInfo};
 use crate::Format;
 
 /// The compose settings shared by `score-gen compose` and `score-gen all`.
@@ -42,13 +42,6 @@ pub struct ComposeArgs {
     pub legacy: crate::LegacyFormat,
 }
 
-impl ComposeArgs {
-    /// The primary output (`-`: stdout).
-    pub fn output(&self) -> &Path {
-        &self.output
-    }
-}
-
 #[derive(Debug, clap::Args)]
 pub struct K8sArgs {
     #[command(flatten)]
@@ -81,13 +74,6 @@ pub enum ManifestFormat {
     Kyaml,
 }
 
-impl K8sArgs {
-    /// The primary output (`-`: stdout).
-    pub fn output(&self) -> &Path {
-        &self.output
-    }
-}
-
 #[derive(Debug, clap::Args)]
 pub struct TerraformArgs {
     #[command(flatten)]
@@ -110,27 +96,115 @@ pub struct TerraformArgs {
     pub legacy: crate::LegacyFormat,
 }
 
-impl TerraformArgs {
-    /// The primary output (`-`: stdout).
-    pub fn output(&self) -> &Path {
-        &self.output
+/// A target's subcommand: its flags (a clap `Args` struct's) and how it runs, as a row of the
+/// target table holds it ([`crate::targets::TargetInfo::command`]).
+#[derive(Clone, Copy)]
+pub struct TargetCommand {
+    /// Adds the flags to the subcommand.
+    pub args: fn(clap::Command) -> clap::Command,
+    /// Runs the subcommand of the row from its parsed flags.
+    pub run: fn(&'static TargetInfo, &clap::ArgMatches) -> Result<(), Diagnostics>,
+    /// The diagnostics format its own flags ask for (the former `--format human|json`), and
+    /// whether its output is stdout (`-o -`), so diagnostics must not be.
+    pub output: fn(&clap::ArgMatches) -> (Option<Format>, bool),
+}
+
+/// A target subcommand's flags.
+trait TargetArgs: clap::Args + clap::FromArgMatches {
+    fn run(&self, info: &'static TargetInfo) -> Result<(), Diagnostics>;
+    fn legacy_format(&self) -> Option<Format>;
+    fn output(&self) -> &Path;
+}
+
+fn augment<A: TargetArgs>(c: clap::Command) -> clap::Command {
+    A::augment_args(c)
+}
+
+fn parse<A: TargetArgs>(m: &clap::ArgMatches) -> A {
+    // clap has parsed these matches with the same `Args`.
+    A::from_arg_matches(m).expect("the subcommand's own flags")
+}
+
+fn run<A: TargetArgs>(info: &'static TargetInfo, m: &clap::ArgMatches) -> Result<(), Diagnostics> {
+    parse::<A>(m).run(info)
+}
+
+fn output<A: TargetArgs>(m: &clap::ArgMatches) -> (Option<Format>, bool) {
+    let a = parse::<A>(m);
+    (a.legacy_format(), a.output() == Path::new("-"))
+}
+
+impl TargetCommand {
+    const fn of<A: TargetArgs>() -> Self {
+        TargetCommand {
+            args: augment::<A>,
+            run: run::<A>,
+            output: output::<A>,
+        }
+    }
+
+    /// The generate flags and `-o` (default: the file name of the row's `all_output`).
+    pub const COMMON: TargetCommand = TargetCommand::of::<TargetCommonArgs>();
+    /// compose's flags.
+    pub const COMPOSE: TargetCommand = TargetCommand::of::<ComposeArgs>();
+    /// k8s's flags.
+    pub const K8S: TargetCommand = TargetCommand::of::<K8sArgs>();
+    /// terraform's flags.
+    pub const TERRAFORM: TargetCommand = TargetCommand::of::<TerraformArgs>();
+}
+
+/// The flags of a target with none of its own.
+#[derive(Debug, clap::Args)]
+pub struct TargetCommonArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Output file (`-` for stdout; default: the target's file name).
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    #[command(flatten)]
+    pub legacy: crate::LegacyFormat,
+}
+
+impl TargetArgs for TargetCommonArgs {
+    fn run(&self, info: &'static TargetInfo) -> Result<(), Diagnostics> {
+        let flags = TargetFlags {
+            state_dir: Some(self.common.state_dir.clone()),
+            allow_outside_paths: self.common.allow_outside_paths,
+            ..TargetFlags::default()
+        };
+        let output = self.output.clone().unwrap_or_else(|| {
+            let all = Path::new(info.all_output);
+            all.file_name()
+                .map_or_else(|| all.to_path_buf(), PathBuf::from)
+        });
+        generate::run(info, &flags, &self.common, &output)
+    }
+    fn legacy_format(&self) -> Option<Format> {
+        self.legacy.format
+    }
+    fn output(&self) -> &Path {
+        self.output.as_deref().unwrap_or(Path::new(""))
     }
 }
 
-pub fn compose(args: &ComposeArgs) -> Result<(), Diagnostics> {
-    if let (Some(env), false) = (&args.env_file, args.common.allow_outside_paths) {
-        check_inside_project(env, "--env-file")?;
+impl TargetArgs for ComposeArgs {
+    fn run(&self, info: &'static TargetInfo) -> Result<(), Diagnostics> {
+        let args = self;
+        if let (Some(env), false) = (&args.env_file, args.common.allow_outside_paths) {
+            check_inside_project(env, "--env-file")?;
+        }
+        let mut flags = compose_flags(&args.compose);
+        flags.env_file = args.env_file.as_ref().map(|e| e.display().to_string());
+        flags.allow_outside_paths = args.common.allow_outside_paths;
+        flags.state_dir = Some(args.common.state_dir.clone());
+        generate::run(info, &flags, &args.common, &args.output)
     }
-    let mut flags = compose_flags(&args.compose);
-    flags.env_file = args.env_file.as_ref().map(|e| e.display().to_string());
-    flags.allow_outside_paths = args.common.allow_outside_paths;
-    flags.state_dir = Some(args.common.state_dir.clone());
-    generate::run(
-        targets::by_name("compose"),
-        &flags,
-        &args.common,
-        &args.output,
-    )
+    fn legacy_format(&self) -> Option<Format> {
+        self.legacy.format
+    }
+    fn output(&self) -> &Path {
+        &self.output
+    }
 }
 
 /// The compose flags shared by `score-gen compose` and `score-gen all`.
@@ -143,36 +217,54 @@ pub fn compose_flags(flags: &ComposeFlags) -> TargetFlags {
     }
 }
 
-pub fn k8s(args: &K8sArgs) -> Result<(), Diagnostics> {
-    let flags = TargetFlags {
-        namespace: args.namespace.clone(),
-        generate_namespace: args.generate_namespace,
-        state_dir: Some(args.common.state_dir.clone()),
-        kyaml: args.format == ManifestFormat::Kyaml,
-        kustomize: args.kustomize.is_some(),
-        ..TargetFlags::default()
-    };
-    let output = match &args.kustomize {
-        Some(dir) => dir.join(crate::kustomize::KUSTOMIZATION),
-        None => args.output.clone(),
-    };
-    generate::run(targets::by_name("k8s"), &flags, &args.common, &output)
+impl TargetArgs for K8sArgs {
+    fn run(&self, info: &'static TargetInfo) -> Result<(), Diagnostics> {
+        let args = self;
+        let flags = TargetFlags {
+            namespace: args.namespace.clone(),
+            generate_namespace: args.generate_namespace,
+            state_dir: Some(args.common.state_dir.clone()),
+            kyaml: args.format == ManifestFormat::Kyaml,
+            kustomize: args.kustomize.is_some(),
+            ..TargetFlags::default()
+        };
+        let output = match &args.kustomize {
+            Some(dir) => dir.join(crate::kustomize::KUSTOMIZATION),
+            None => args.output.clone(),
+        };
+        generate::run(info, &flags, &args.common, &output)
+    }
+    fn legacy_format(&self) -> Option<Format> {
+        None
+    }
+    fn output(&self) -> &Path {
+        &self.output
+    }
 }
 
-pub fn terraform(args: &TerraformArgs) -> Result<(), Diagnostics> {
-    let flags = TargetFlags {
-        namespace: args.namespace.clone(),
-        module_source: args.module_source.clone(),
-        allow_source_params: args.allow_source_params,
-        stdout: args.output == Path::new("-"),
-        ..TargetFlags::default()
-    };
-    let output = if args.output.is_dir() || args.output.to_string_lossy().ends_with('/') {
-        args.output.join("main.tf")
-    } else {
-        args.output.clone()
-    };
-    generate::run(targets::by_name("terraform"), &flags, &args.common, &output)
+impl TargetArgs for TerraformArgs {
+    fn run(&self, info: &'static TargetInfo) -> Result<(), Diagnostics> {
+        let args = self;
+        let flags = TargetFlags {
+            namespace: args.namespace.clone(),
+            module_source: args.module_source.clone(),
+            allow_source_params: args.allow_source_params,
+            stdout: args.output == Path::new("-"),
+            ..TargetFlags::default()
+        };
+        let output = if args.output.is_dir() || args.output.to_string_lossy().ends_with('/') {
+            args.output.join("main.tf")
+        } else {
+            args.output.clone()
+        };
+        generate::run(info, &flags, &args.common, &output)
+    }
+    fn legacy_format(&self) -> Option<Format> {
+        self.legacy.format
+    }
+    fn output(&self) -> &Path {
+        &self.output
+    }
 }
 
 /// Refuses an output path outside the current (project) directory, lexically or through a
@@ -218,8 +310,9 @@ pub fn outside_project(cwd: &Path, path: &Path) -> bool {
 #[derive(Debug, clap::Args)]
 pub struct InitArgs {
     /// Which target's default provisioners to write.
-    #[arg(long, default_value = "compose", value_parser = clap::builder::PossibleValuesParser::new(targets::names()))]
-    target: String,
+    /// (default: the first target of the table)
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(targets::names()))]
+    target: Option<String>,
     /// The state directory.
     #[arg(long, value_name = "DIR", default_value = ".score-gen")]
     state_dir: PathBuf,
@@ -265,7 +358,8 @@ service:
 ";
 
 pub fn init(args: &InitArgs) -> Result<(), Diagnostics> {
-    let target = targets::default_target(&args.target)?;
+    let target =
+        targets::default_target(args.target.as_deref().unwrap_or(targets::default_name()))?;
     let target = target.as_ref();
     let dir = args.state_dir.join(target.name()).join("provisioners");
     let defaults = dir.join(crate::tool::DEFAULT_PROVISIONERS);
@@ -375,9 +469,9 @@ pub fn provisioners(cmd: &ProvisionersCommand) -> Result<(), Diagnostics> {
     list_provisioners(target.as_ref(), &common, args.format)
 }
 
-/// The target a listing reads: `--target`, else the one target with a state in the project,
-/// else compose; when several have one, the choice is named on stderr.
-fn project_target(
+/// The target a listing or `graph` reads: `--target`, else the one target with a state in the
+/// project, else the table's first; when several have one, the choice is named on stderr.
+pub fn project_target(
     given: Option<&str>,
     state_dir: &Path,
     command: &str,
@@ -394,7 +488,7 @@ fn project_target(
         })
         .collect();
     match present.as_slice() {
-        [] => Ok("compose"),
+        [] => Ok(targets::default_name()),
         [one] => Ok(one),
         [first, rest @ ..] => {
             crate::note!(

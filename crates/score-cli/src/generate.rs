@@ -389,8 +389,8 @@ pub fn compile_in(
         _ => target,
     };
     let mut artefacts = target.emit(&resolved).map_err(|d| secrets.scrub(d))?;
-    if info.name == "k8s" && flags.kustomize {
-        crate::kustomize::split(&mut artefacts)?;
+    if let Some(after_emit) = info.after_emit {
+        after_emit(&flags, &mut artefacts)?;
     }
     // What provisioners left for the user (score-compose's `info_logs`), as the tools log them.
     for res in resolved.resources() {

@@ -40,9 +40,10 @@ pub struct GraphArgs {
     /// `dot`, `mermaid`, `json` or `backstage`.
     #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
     format: GraphFormat,
-    /// The target whose provisioners the resources are matched against.
-    #[arg(long, default_value = targets::DEFAULT, value_parser = clap::builder::PossibleValuesParser::new(targets::names()))]
-    target: String,
+    /// The target whose provisioners the resources are matched against (default: the project's
+    /// one target, else the table's first).
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(targets::names()))]
+    target: Option<String>,
     /// Extra provisioner URIs (tried first), as for the target commands.
     #[arg(long = "provisioners", value_name = "URI", value_parser = generate::non_empty_uri)]
     provisioners: Vec<String>,
@@ -124,9 +125,10 @@ pub fn run(args: &GraphArgs) -> Result<(), Diagnostics> {
     };
     let workloads = generate::load_all(&common)?;
     let resource_graph = graph::of_workloads(&workloads)?;
-    let target = targets::default_target(&args.target)?;
+    let name = crate::commands::project_target(args.target.as_deref(), &args.state_dir, "graph")?;
+    let target = targets::default_target(name)?;
     let provisioners = generate::load_provisioners(target.as_ref(), &common)?;
-    let model = build(&args.target, &workloads, &resource_graph, |uid| {
+    let model = build(name, &workloads, &resource_graph, |uid| {
         provisioners.find(uid).map(|p| p.uri.clone())
     });
     let text = match args.format {

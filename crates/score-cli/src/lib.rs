@@ -5,7 +5,8 @@
 //! parse flags, read files, call score-core and a target, write outputs atomically, render
 //! diagnostics. Exit codes: 0 success, 1 the input is wrong (diagnostics printed), 2 the
 //! command line is wrong (clap's usage errors). Not a library for other crates: the API is
-//! [`run`] and nothing else is promised.
+//! [`run`], and [`run_with_targets`] with the rows of [`targets`] for a program that adds a
+//! target of its own (`examples/fourth-target`); nothing else is promised.
 
 // The doc comments on clap arguments are --help text, written for a terminal, not rustdoc markup.
 #![allow(rustdoc::bare_urls, rustdoc::invalid_html_tags)]
@@ -21,14 +22,14 @@ mod graph;
 mod kustomize;
 mod patches;
 mod render;
-mod targets;
+pub mod targets;
 mod tool;
 mod validate;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 /// Compile Score (score.dev/v1b1) workloads to docker-compose, Kubernetes and Terraform.
 #[derive(Debug, Parser)]
@@ -57,8 +58,51 @@ struct Cli {
     #[arg(long, global = true, value_name = "MIB", default_value_t = budget::DEFAULT_MIB, help_heading = GLOBAL,
           value_parser = clap::value_parser!(u64).range(64..=1_048_576))]
     max_memory: u64,
+    /// `None` for a target's subcommand, which the table adds ([`cli_command`]).
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
+}
+
+/// score-gen's command line: the derived commands plus one subcommand per row of the target
+/// table (its flags, help and examples), and `all`'s help naming the table's outputs.
+fn cli_command() -> clap::Command {
+    let rows = targets::all();
+    let outputs: Vec<String> = rows
+        .iter()
+        .map(|t| format!("DIR/{}", t.all_output))
+        .collect();
+    let names: Vec<&str> = rows.iter().map(|t| t.name).collect();
+    let mut cmd = Cli::command()
+        .subcommand_required(true)
+        .arg_required_else_help(true)
+        .mut_subcommand("all", |c| {
+            c.about(format!(
+                "Compile to {} at once (shared load and validation): {}",
+                names.join(", "),
+                outputs.join(", ")
+            ))
+        });
+    // The target subcommands after `init`, in the table's order.
+    let derived: Vec<String> = cmd
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .collect();
+    for (j, name) in derived.iter().enumerate() {
+        let order = if j < 3 { j } else { 100 + j };
+        cmd = cmd.mut_subcommand(name, |c| c.display_order(order));
+    }
+    for (i, t) in rows.iter().enumerate() {
+        // The flags first: an `Args` struct brings its own doc comment as `about`.
+        let mut sub = (t.command.args)(clap::Command::new(t.name))
+            .about(t.about)
+            .display_order(3 + i);
+        if !t.examples.is_empty() {
+            sub = sub.after_help(t.examples);
+        }
+        cmd = cmd.subcommand(sub);
+    }
+    cmd = cmd.mut_subcommand("all", |c| c.display_order(3 + rows.len()));
+    cmd
 }
 
 /// The former `--format human|json` of a subcommand whose `--format` means nothing else: the
@@ -100,17 +144,7 @@ enum Command {
     /// Write a sample score.yaml (if none) and the target's default provisioners into the state dir.
     #[command(after_help = examples::INIT)]
     Init(commands::InitArgs),
-    /// Compile workloads to a docker-compose project.
-    #[command(after_help = examples::COMPOSE)]
-    Compose(commands::ComposeArgs),
-    /// Compile workloads to Kubernetes manifests (multi-document YAML).
-    #[command(after_help = examples::K8S)]
-    K8s(commands::K8sArgs),
-    /// Compile workloads to Terraform HCL.
-    #[command(after_help = examples::TERRAFORM)]
-    Terraform(commands::TerraformArgs),
-    /// Compile to compose, k8s and terraform at once (shared load and validation):
-    /// DIR/compose.yaml, DIR/manifests.yaml, DIR/terraform/main.tf.
+    /// Compile to every target at once (its help names them, from the target table).
     #[command(after_help = examples::ALL)]
     All(all::AllArgs),
     /// Draw the workloads, resources, provisioners and their edges (dot, mermaid, json,
@@ -161,31 +195,6 @@ Examples:
   # The k8s defaults, and a patch template every k8s run applies
   score-gen init --target k8s --patch-templates ./patches/replicas.tpl";
 
-    pub const COMPOSE: &str = "\
-Examples:
-  # Add a workload to the project and write compose.yaml
-  score-gen compose score.yaml
-
-  # Regenerate every workload of the project; drop one
-  score-gen compose
-  score-gen compose --remove frontend
-
-  # Publish a workload's port, or a resource's, on the host
-  score-gen compose score.yaml --publish 8080:my-workload:80";
-
-    pub const K8S: &str = "\
-Examples:
-  # Manifests for a namespace, with the Namespace itself
-  score-gen k8s score.yaml --namespace prod --generate-namespace -o manifests.yaml
-
-  # To stdout (an Argo CD plugin), as KYAML
-  score-gen k8s score.yaml -o - --format kyaml";
-
-    pub const TERRAFORM: &str = "\
-Examples:
-  # main.tf and the modules it calls, in infra/
-  score-gen terraform score.yaml -o infra/";
-
     pub const ALL: &str = "\
 Examples:
   # out/compose.yaml, out/manifests.yaml, out/terraform/main.tf
@@ -233,13 +242,10 @@ impl Command {
         match self {
             Command::Validate(a) => a.legacy.format,
             Command::Init(a) => a.legacy.format,
-            Command::Compose(a) => a.legacy.format,
-            Command::Terraform(a) => a.legacy.format,
             Command::All(a) => a.legacy.format,
             Command::Provisioners(c) => c.message_format(),
             Command::Resources(c) => c.message_format(),
-            Command::K8s(_)
-            | Command::Fix(_)
+            Command::Fix(_)
             | Command::Graph(_)
             | Command::Lsp
             | Command::Version
@@ -251,13 +257,8 @@ impl Command {
     /// Whether the command writes its result to stdout (`-o -`), so diagnostics must not.
     fn output_is_stdout(&self) -> bool {
         let dash = |p: &std::path::Path| p == std::path::Path::new("-");
-        match self {
-            Command::Compose(a) => dash(a.output()),
-            Command::K8s(a) => dash(a.output()),
-            Command::Terraform(a) => dash(a.output()),
-            Command::Graph(_) => true,
-            _ => false,
-        }
+        let _ = dash;
+        matches!(self, Command::Graph(_))
     }
 }
 
@@ -273,6 +274,14 @@ pub enum Program {
     ScoreCompose,
     /// `score-k8s`: score-k8s's commands, flags and `.score-k8s/` folder.
     ScoreK8s,
+}
+
+/// Runs `program` with the process's arguments and `rows` as the target table (score-gen's
+/// [`targets::DEFAULT_TARGETS`] plus a target of the caller's, say); the exit code to return
+/// from `main`.
+pub fn run_with_targets(program: Program, rows: Vec<targets::TargetInfo>) -> ExitCode {
+    targets::set(rows);
+    run(program)
 }
 
 /// Runs `program` with the process's arguments; the exit code to return from `main`.
@@ -305,24 +314,41 @@ fn generate_hint(rest: &[std::ffi::OsString]) -> Result<(), u8> {
 }
 
 fn score_gen() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = cli_command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    // A target's subcommand: its row of the table runs it.
+    let row = matches.subcommand().and_then(|(name, m)| {
+        let row = targets::all().iter().find(|t| t.name == name)?;
+        Some((row, m))
+    });
     VERBOSE.store(cli.verbose, std::sync::atomic::Ordering::Relaxed);
     QUIET.store(cli.quiet, std::sync::atomic::Ordering::Relaxed);
     budget::set_limit_mib(cli.max_memory);
+    let (own_format, stdout) = match (&cli.command, row) {
+        (Some(c), _) => (c.message_format(), c.output_is_stdout()),
+        (None, Some((row, m))) => (row.command.output)(m),
+        (None, None) => (None, false),
+    };
     let format = cli
         .message_format
         .or(cli.legacy_format)
-        .or_else(|| cli.command.message_format())
+        .or(own_format)
         .unwrap_or(Format::Human);
-    let out =
-        render::Output::new(format, cli.color).with_json_on_stderr(cli.command.output_is_stdout());
-    let result = match cli.command {
+    let out = render::Output::new(format, cli.color).with_json_on_stderr(stdout);
+    let Some(command) = cli.command else {
+        let result = match row {
+            Some((row, m)) => out.finish((row.command.run)(row, m)),
+            None => Err(2),
+        };
+        return exit_code(format, result);
+    };
+    let result = match command {
         Command::Validate(args) => validate::run(&args, &out),
         Command::Fix(args) => fix::run(&args, &out),
         Command::Init(args) => out.finish(commands::init(&args)),
-        Command::Compose(args) => out.finish(commands::compose(&args)),
-        Command::K8s(args) => out.finish(commands::k8s(&args)),
-        Command::Terraform(args) => out.finish(commands::terraform(&args)),
         Command::All(args) => out.finish(all::run(&args)),
         Command::Graph(args) => out.finish(graph::run(&args)),
         Command::Provisioners(c) => out.finish(commands::provisioners(&c)),
@@ -339,13 +365,18 @@ fn score_gen() -> ExitCode {
         Command::Completion { shell } => {
             clap_complete::generate(
                 shell,
-                &mut Cli::command(),
+                &mut cli_command(),
                 "score-gen",
                 &mut std::io::stdout(),
             );
             Ok(())
         }
     };
+    exit_code(format, result)
+}
+
+/// The process's exit code for a command's result.
+fn exit_code(format: Format, result: Result<(), u8>) -> ExitCode {
     match result {
         // --check found outputs out of date (the diff is on stderr).
         Ok(()) if drift::drifted() => {
@@ -367,16 +398,19 @@ mod tests {
     /// Every command line of the `--help` Examples parses: the flags and values they show exist.
     #[test]
     fn the_help_examples_parse() {
-        let all = [
+        let mut all = vec![
             examples::VALIDATE,
             examples::INIT,
-            examples::COMPOSE,
-            examples::K8S,
-            examples::TERRAFORM,
             examples::ALL,
             examples::PROVISIONERS,
             examples::RESOURCES,
         ];
+        all.extend(
+            targets::all()
+                .iter()
+                .map(|t| t.examples)
+                .filter(|e| !e.is_empty()),
+        );
         let mut n = 0;
         for text in all {
             assert!(text.starts_with("Examples:\n"), "{text}");
@@ -404,7 +438,7 @@ mod tests {
                     }
                 }
                 args.push(cur);
-                if let Err(e) = Cli::try_parse_from(&args) {
+                if let Err(e) = cli_command().try_get_matches_from(&args) {
                     panic!("`{line}` does not parse: {e}");
                 }
                 n += 1;

@@ -1,11 +1,15 @@
-//! The one table of targets. Every command that names or iterates targets (`compose`, `k8s`,
-//! `terraform`, `all`, `init --target`, `provisioners list --target`, `resources --target`)
-//! reads [`TARGETS`], so a new target is one row here.
+//! The one table of targets. Every command that names or iterates targets (the per-target
+//! subcommands with their flags, help and examples, `all`, `init --target`, `graph --target`,
+//! `provisioners list --target`, `resources --target`, the drop-in tools) reads the table
+//! ([`all`]), so a new target is one row: here, or in a program of its own that runs the CLI
+//! with [`DEFAULT_TARGETS`] plus its row (`crate::run_with_targets`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use score_core::{Code, Diagnostic, Diagnostics, State, Target};
+use score_core::{Artefacts, Code, Diagnostic, Diagnostics, State, Target};
+
+pub use crate::commands::TargetCommand;
 use score_target_compose::{ComposeOptions, ComposeTarget};
 use score_target_k8s::{K8sOptions, K8sTarget};
 use score_target_terraform::{TerraformOptions, TerraformTarget};
@@ -53,11 +57,16 @@ pub struct TargetFlags {
 /// A row's rewrite of its flags once the resources are provisioned ([`TargetInfo::after_provision`]).
 pub type AfterProvision = fn(&mut TargetFlags, &State) -> Result<bool, Diagnostics>;
 
+/// A row's step after emit ([`TargetInfo::after_emit`]).
+pub type AfterEmit = fn(&TargetFlags, &mut Artefacts) -> Result<(), Diagnostics>;
+
 /// One row of the table.
+#[derive(Clone, Copy)]
 pub struct TargetInfo {
     /// The subcommand, `--target` value and state directory name.
     pub name: &'static str,
-    /// Where `score-gen all -o DIR` writes this target's primary output, relative to `DIR`.
+    /// Where `score-gen all -o DIR` writes this target's primary output, relative to `DIR`; the
+    /// default `-o` of its subcommand is the file name.
     pub all_output: &'static str,
     /// Builds the target with its typed options from the flags.
     pub build: fn(&TargetFlags) -> Result<BoxedTarget, Diagnostics>,
@@ -66,16 +75,65 @@ pub struct TargetInfo {
     /// Rewrites flags that name something through the provisioned resources, once the state
     /// holds them; `true` when a flag changed (the target is then built again).
     pub after_provision: Option<AfterProvision>,
+    /// Reshapes the artefacts after emit, as the flags ask (k8s `--kustomize`).
+    pub after_emit: Option<AfterEmit>,
+    /// The drop-in executable that speaks this target's tool (`score-compose`), if any.
+    pub tool: Option<&'static str>,
+    /// The subcommand's one-line help.
+    pub about: &'static str,
+    /// The Examples section of its `--help` (empty: none).
+    pub examples: &'static str,
+    /// Its flags and how it runs.
+    pub command: TargetCommand,
 }
 
-/// The targets, in the order `all` reports them.
-pub const TARGETS: &[TargetInfo] = &[
+impl TargetInfo {
+    /// A row with the common subcommand (the generate flags, `-o` defaulting to the file name
+    /// of `all_output`) and nothing else: what a target with no flags of its own needs.
+    pub const fn new(
+        name: &'static str,
+        all_output: &'static str,
+        about: &'static str,
+        build: fn(&TargetFlags) -> Result<BoxedTarget, Diagnostics>,
+    ) -> Self {
+        TargetInfo {
+            name,
+            all_output,
+            build,
+            builds: false,
+            after_provision: None,
+            after_emit: None,
+            tool: None,
+            about,
+            examples: "",
+            command: TargetCommand::COMMON,
+        }
+    }
+}
+
+/// score-gen's targets, in the order `all` reports them.
+pub const DEFAULT_TARGETS: &[TargetInfo] = &[
     TargetInfo {
         name: "compose",
         all_output: "compose.yaml",
         build: compose,
         builds: true,
         after_provision: Some(compose_publish),
+        after_emit: None,
+        tool: Some("score-compose"),
+        about: "Compile workloads to a docker-compose project",
+        examples: "\
+Examples:
+  # Add a workload to the project and write compose.yaml
+  score-gen compose score.yaml
+
+  # Regenerate every workload of the project; drop one
+  score-gen compose
+  score-gen compose --remove frontend
+
+  # Publish a workload's port, or a resource's, on the host
+  score-gen compose score.yaml --publish 8080:my-workload:80",
+        command: TargetCommand::COMPOSE,
     },
     TargetInfo {
         name: "k8s",
@@ -83,6 +141,17 @@ pub const TARGETS: &[TargetInfo] = &[
         build: k8s,
         builds: false,
         after_provision: None,
+        after_emit: Some(k8s_kustomize),
+        tool: Some("score-k8s"),
+        about: "Compile workloads to Kubernetes manifests (multi-document YAML)",
+        examples: "\
+Examples:
+  # Manifests for a namespace, with the Namespace itself
+  score-gen k8s score.yaml --namespace prod --generate-namespace -o manifests.yaml
+
+  # To stdout (an Argo CD plugin), as KYAML
+  score-gen k8s score.yaml -o - --format kyaml",
+        command: TargetCommand::K8S,
     },
     TargetInfo {
         name: "terraform",
@@ -90,20 +159,53 @@ pub const TARGETS: &[TargetInfo] = &[
         build: terraform,
         builds: false,
         after_provision: None,
+        after_emit: None,
+        tool: None,
+        about: "Compile workloads to Terraform HCL",
+        examples: "\
+Examples:
+  # main.tf and the modules it calls, in infra/
+  score-gen terraform score.yaml -o infra/",
+        command: TargetCommand::TERRAFORM,
     },
 ];
 
-/// The target a `--target` flag means when it is not given (the first row).
-pub const DEFAULT: &str = TARGETS[0].name;
+/// The table this run uses: [`DEFAULT_TARGETS`] unless a program set its own ([`set`]).
+static TABLE: std::sync::OnceLock<&'static [TargetInfo]> = std::sync::OnceLock::new();
+
+/// Uses `rows` as the table for the rest of the process (before any command is parsed); a
+/// second call changes nothing.
+pub fn set(rows: Vec<TargetInfo>) {
+    let _ = TABLE.set(Vec::leak(rows));
+}
+
+/// The table's rows, in the order `all` reports them.
+pub fn all() -> &'static [TargetInfo] {
+    TABLE.get().copied().unwrap_or(DEFAULT_TARGETS)
+}
+
+/// The target a `--target` flag means when it is not given and no project says otherwise
+/// (the first row).
+pub fn default_name() -> &'static str {
+    all()[0].name
+}
+
+/// The row of the drop-in executable `program` (`score-compose`).
+pub fn of_tool(program: &str) -> &'static TargetInfo {
+    all()
+        .iter()
+        .find(|t| t.tool == Some(program))
+        .expect("each drop-in tool has its row")
+}
 
 /// The names, for clap's possible values.
 pub fn names() -> impl Iterator<Item = &'static str> {
-    TARGETS.iter().map(|t| t.name)
+    all().iter().map(|t| t.name)
 }
 
 /// The row named `name` (clap has already checked it is one of [`names`]).
 pub fn by_name(name: &str) -> &'static TargetInfo {
-    TARGETS
+    all()
         .iter()
         .find(|t| t.name == name)
         .expect("clap admits only table names")
@@ -116,7 +218,7 @@ pub fn default_target(name: &str) -> Result<BoxedTarget, Diagnostics> {
 
 /// Every target with its default provisioners, for `score-gen lsp` (the first is the default).
 pub fn lsp_config() -> score_lsp::Config {
-    let targets = TARGETS
+    let targets = all()
         .iter()
         .filter_map(|t| {
             let target = default_target(t.name).ok()?;
@@ -143,11 +245,7 @@ fn compose(flags: &TargetFlags) -> Result<BoxedTarget, Diagnostics> {
     o.publish = flags.publish.clone();
     o.env_file = flags.env_file.clone();
     o.allow_outside_paths = flags.allow_outside_paths;
-    if let Some(t) = &flags.patch_templates {
-        o.patch_templates = t.clone();
-    } else if let Some(dir) = &flags.state_dir {
-        o.patch_templates = crate::patches::load(dir, "compose")?;
-    }
+    o.patch_templates = stored_patch_templates(flags, "compose")?;
     Ok(Box::new(ComposeTarget::new(o)))
 }
 
@@ -189,16 +287,33 @@ pub fn parse_builds(flags: &[String]) -> Result<BTreeMap<String, serde_json::Val
     Ok(builds)
 }
 
+/// k8s `--kustomize DIR`: one file per object plus kustomization.yaml.
+fn k8s_kustomize(flags: &TargetFlags, artefacts: &mut Artefacts) -> Result<(), Diagnostics> {
+    if flags.kustomize {
+        crate::kustomize::split(artefacts)?;
+    }
+    Ok(())
+}
+
+/// The patch templates a generate applies for target `name`: the tool folder's, else those
+/// stored under `--state-dir` by `init --patch-templates`, else none.
+pub fn stored_patch_templates(
+    flags: &TargetFlags,
+    name: &str,
+) -> Result<Vec<score_core::PatchTemplate>, Diagnostics> {
+    match (&flags.patch_templates, &flags.state_dir) {
+        (Some(t), _) => Ok(t.clone()),
+        (None, Some(dir)) => crate::patches::load(dir, name),
+        (None, None) => Ok(Vec::new()),
+    }
+}
+
 fn k8s(flags: &TargetFlags) -> Result<BoxedTarget, Diagnostics> {
     let mut o = K8sOptions::default();
     o.namespace = flags.namespace.clone();
     o.generate_namespace = flags.generate_namespace;
     o.kyaml = flags.kyaml;
-    if let Some(t) = &flags.patch_templates {
-        o.patch_templates = t.clone();
-    } else if let Some(dir) = &flags.state_dir {
-        o.patch_templates = crate::patches::load(dir, "k8s")?;
-    }
+    o.patch_templates = stored_patch_templates(flags, "k8s")?;
     Ok(Box::new(K8sTarget::new(o)))
 }
 

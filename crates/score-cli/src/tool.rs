@@ -50,12 +50,9 @@ impl Tool {
         }
     }
 
-    /// The score-gen target.
+    /// The score-gen target: the table's row for this tool.
     pub fn target(self) -> &'static str {
-        match self {
-            Tool::Compose => "compose",
-            Tool::K8s => "k8s",
-        }
+        targets::of_tool(self.program()).name
     }
 
     /// The error when the folder is missing, in the tool's words.

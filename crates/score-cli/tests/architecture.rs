@@ -1,8 +1,8 @@
 //! The CLI's share of ARCHITECTURE.md's checkable sentences:
 //!
 //! - the target table (`src/targets.rs`) is the one place that lists targets: no other source
-//!   file of the CLI names one in its code (the places not yet moved are listed in
-//!   [`NOT_YET_MOVED`], and an entry without a hit fails, so the list only shrinks);
+//!   file of the CLI names one in its code (subcommands, `all`, help texts and flags come from
+//!   the table's rows);
 //! - `spec/diagnostic-codes.md` lists exactly core's codes and those of every target of the
 //!   table, each code well-formed and defined once.
 
@@ -38,22 +38,6 @@ fn table_codes() -> BTreeMap<&'static str, &'static [TargetCode]> {
 /// The words that name a target in this repository, lower-cased.
 const TARGET_WORDS: &[&str] = &["\"compose\"", "\"k8s\"", "\"terraform\""];
 
-/// CLI files that still name a target outside the table, each with what moves it out.
-const NOT_YET_MOVED: &[(&str, &str)] = &[
-    (
-        "generate.rs",
-        "k8s --kustomize (merged from the gitops work) is still chosen by the target's name: it moves into K8sOptions as --format kyaml did",
-    ),
-    (
-    "commands.rs",
-    "the per-target subcommands (compose, k8s, terraform) are clap derive structs, not yet generated from the table",
-    ),
-    (
-        "tool.rs",
-        "score-compose and score-k8s (the drop-in executables) are each one target's tool: Tool::target names the table row each runs",
-    ),
-];
-
 /// Lines of `files` (relative name, text) whose code holds a target's name as a string, by file;
 /// a `#[cfg(test)]` module at the end of a file (unit tests name targets to run them) is skipped.
 fn hits(files: &[(String, String)]) -> BTreeMap<String, Vec<String>> {
@@ -69,10 +53,9 @@ fn the_cli_names_targets_only_in_its_table() {
     let files = cli_files();
     assert!(files.iter().any(|(n, _)| n == "targets.rs"));
     let found = hits(&files);
-    let listed: BTreeMap<&str, &str> = NOT_YET_MOVED.iter().copied().collect();
     let new: Vec<&String> = found
         .iter()
-        .filter(|(f, _)| f.as_str() != "targets.rs" && !listed.contains_key(f.as_str()))
+        .filter(|(f, _)| f.as_str() != "targets.rs")
         .flat_map(|(_, l)| l)
         .collect();
     assert!(
@@ -83,11 +66,6 @@ fn the_cli_names_targets_only_in_its_table() {
             .map(|s| s.as_str())
             .collect::<Vec<_>>()
             .join("\n")
-    );
-    let stale: Vec<&&str> = listed.keys().filter(|f| !found.contains_key(**f)).collect();
-    assert!(
-        stale.is_empty(),
-        "NOT_YET_MOVED lists files that no longer name a target: {stale:?}"
     );
 }
 

@@ -11,7 +11,8 @@
 //! - it defines its own diagnostic code, [`INVALID_MANIFESTS`] (`score::inventory::invalid-manifests`),
 //!   listed by [`Target::codes`].
 //!
-//! Nothing here is in score-core, and score-core names nothing here.
+//! Nothing here is in score-core, and score-core names nothing here. `src/main.rs` registers the
+//! target in the CLI with one row of its target table (`score-gen-inventory`).
 
 use std::path::PathBuf;
 

@@ -33,8 +33,10 @@ use hcl::Block;
 use score_core::{Artefacts, ResolvedProject, Target};
 use score_core::{Code, Diagnostic, Diagnostics, TargetCode};
 
-/// The default provisioner file for this target (`provisioners/default.provisioners.yaml`).
-pub const DEFAULT_PROVISIONERS: &str = include_str!("../provisioners/default.provisioners.yaml");
+/// The default provisioner file for this target: `provisioners/default.provisioners.yaml` with
+/// the Terraform modules it writes (`modules/<type>/*.tf`) put in place by `build.rs`.
+pub const DEFAULT_PROVISIONERS: &str =
+    include_str!(concat!(env!("OUT_DIR"), "/default.provisioners.yaml"));
 
 /// The terraform target (`score-gen terraform`), with its options.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -270,3 +270,61 @@ output "x" {
         ]
     );
 }
+
+/// The modules the default provisioners write (`modules/<type>/*.tf`, put into the provisioner
+/// file by `build.rs`) are formatted Terraform files: `terraform fmt -check` of both Terraform
+/// versions accepts each byte for byte, every one of them is included, and every `#include` is
+/// replaced in what the crate embeds.
+#[test]
+fn the_default_modules_are_formatted_tf_files_and_all_included() {
+    let crate_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let source =
+        std::fs::read_to_string(crate_dir.join("provisioners/default.provisioners.yaml")).unwrap();
+    let included: std::collections::BTreeSet<&str> = source
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("#include "))
+        .collect();
+    let mut files = Vec::new();
+    for kind in std::fs::read_dir(crate_dir.join("modules")).unwrap() {
+        let kind = kind.unwrap().path();
+        for f in std::fs::read_dir(&kind).unwrap() {
+            let f = f.unwrap().path();
+            let rel = f
+                .strip_prefix(crate_dir)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            files.push(rel);
+        }
+    }
+    files.sort();
+    assert!(files.len() >= 27, "{files:?}");
+    assert!(files.iter().all(|f| f.ends_with(".tf")), "{files:?}");
+    assert_eq!(
+        files
+            .iter()
+            .map(String::as_str)
+            .collect::<std::collections::BTreeSet<_>>(),
+        included,
+        "modules/ and the #include lines of default.provisioners.yaml differ"
+    );
+    let embedded = score_target_terraform::DEFAULT_PROVISIONERS;
+    assert!(!embedded.contains("#include "));
+    assert!(embedded.contains("      modules/postgres/main.tf: |\n        terraform {\n"));
+    for tf in crate::common::terraform_binaries() {
+        let out = std::process::Command::new(&tf)
+            .env("TF_CLI_CONFIG_FILE", "/dev/null")
+            .env("CHECKPOINT_DISABLE", "1")
+            .args(["fmt", "-check", "-diff", "-recursive"])
+            .arg(crate_dir.join("modules"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{} fmt -check fails for the default modules:\n{}{}",
+            tf.display(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

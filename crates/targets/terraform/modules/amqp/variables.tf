@@ -1,0 +1,40 @@
+variable "name" {
+  type        = string
+  description = "Name of the Kubernetes objects (a DNS label)."
+}
+
+variable "namespace" {
+  type        = string
+  description = "Namespace of the Kubernetes objects; null: the provider's default namespace."
+  default     = null
+}
+
+variable "image" {
+  type        = string
+  description = "Container image."
+  default     = "rabbitmq:4.0.4-management-alpine"
+}
+
+variable "storage_size" {
+  type        = string
+  description = "Size of the data volume."
+  default     = "1Gi"
+}
+
+variable "storage_class" {
+  type        = string
+  description = "Storage class of the data volume; null: the cluster's default."
+  default     = null
+}
+
+variable "username" {
+  type        = string
+  description = "Name of the user created on first start."
+  default     = "app"
+}
+
+variable "vhost" {
+  type        = string
+  description = "Virtual host created on first start."
+  default     = "app"
+}

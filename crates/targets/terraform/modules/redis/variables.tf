@@ -1,0 +1,16 @@
+variable "name" {
+  type        = string
+  description = "Name of the Kubernetes objects (a DNS label)."
+}
+
+variable "namespace" {
+  type        = string
+  description = "Namespace of the Kubernetes objects; null: the provider's default namespace."
+  default     = null
+}
+
+variable "image" {
+  type        = string
+  description = "Container image."
+  default     = "redis:7.4.1-alpine"
+}
