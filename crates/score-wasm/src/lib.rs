@@ -424,7 +424,7 @@ mod tests {
             assert_eq!(a, b, "{}", t.name);
             let primary = a.files[0].text.as_deref().unwrap();
             assert!(primary.contains("nginx:1.27"), "{}: {primary}", t.name);
-            assert!(a.state.contains("seed: test-seed"), "{}", a.state);
+            assert!(a.state.contains("\"seed\": \"test-seed\""), "{}", a.state);
         }
     }
 
