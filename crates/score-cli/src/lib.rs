@@ -277,6 +277,7 @@ pub enum Program {
 
 /// Runs `program` with the process's arguments; the exit code to return from `main`.
 pub fn run(program: Program) -> ExitCode {
+    budget::init();
     match program {
         Program::ScoreGen => score_gen(),
         Program::ScoreCompose => tool::main(tool::Tool::Compose),
