@@ -6,14 +6,149 @@
 //! same inputs. A panic, an `Err` from the check, or an input slower than [`SLOW`] is a finding:
 //! the input is written to `fuzz/artifacts/<target>/` and the process exits 1. `fuzz_<target>
 //! FILE` replays one saved input.
+//!
+//! Memory is a finding too: the loops run under [`CappedAlloc`], which counts live heap bytes;
+//! an input that makes them pass [`MAX_LIVE`] (or `FUZZ_MAX_MEMORY_MIB`) is saved as
+//! `oom-<seed>.bin` before the process aborts, instead of growing until the machine kills it.
 
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::io::Write as _;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// One input taking longer than this (debug build) counts as a hang.
 pub const SLOW: Duration = Duration::from_secs(10);
+
+/// Live heap bytes one fuzz process may hold (default 1 GiB; `FUZZ_MAX_MEMORY_MIB` overrides).
+/// Every check's own bounds (fuel, node counts, sizes) keep an input far below this.
+pub const MAX_LIVE: usize = 1 << 30;
+
+/// The system allocator with a count of live bytes and a cap: passing the cap saves the input
+/// being checked (see [`CappedAlloc::watch`]) and aborts with a message naming the file.
+pub struct CappedAlloc;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static LIMIT: AtomicUsize = AtomicUsize::new(usize::MAX);
+static REPORTING: AtomicBool = AtomicBool::new(false);
+static INPUT_PTR: AtomicPtr<u8> = AtomicPtr::new(std::ptr::null_mut());
+static INPUT_LEN: AtomicUsize = AtomicUsize::new(0);
+static SAVE_PATH: AtomicPtr<String> = AtomicPtr::new(std::ptr::null_mut());
+
+impl CappedAlloc {
+    /// Live heap bytes now.
+    pub fn live() -> usize {
+        LIVE.load(Ordering::Relaxed)
+    }
+
+    /// Arms the cap: `limit` live bytes; `save` is where the input being checked goes.
+    fn arm(limit: usize, save: PathBuf) {
+        let path = Box::leak(Box::new(save.to_string_lossy().into_owned()));
+        SAVE_PATH.store(path, Ordering::SeqCst);
+        LIMIT.store(limit, Ordering::SeqCst);
+    }
+
+    /// Records `input` as the one being checked (it must outlive the check).
+    fn watch(input: &[u8]) {
+        INPUT_LEN.store(input.len(), Ordering::SeqCst);
+        INPUT_PTR.store(input.as_ptr().cast_mut(), Ordering::SeqCst);
+    }
+
+    /// No input is being checked (the last one is about to be dropped).
+    fn unwatch() {
+        INPUT_PTR.store(std::ptr::null_mut(), Ordering::SeqCst);
+        INPUT_LEN.store(0, Ordering::SeqCst);
+    }
+
+    /// Over the cap: save the input, say so, and let the caller fail the allocation (abort).
+    #[cold]
+    fn over(size: usize) {
+        if REPORTING.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let path = SAVE_PATH.load(Ordering::SeqCst);
+        let (ptr, len) = (
+            INPUT_PTR.load(Ordering::SeqCst),
+            INPUT_LEN.load(Ordering::SeqCst),
+        );
+        let mut err = std::io::stderr();
+        if !path.is_null() && !ptr.is_null() {
+            // SAFETY: both were stored from live values (a leaked String; the input, which
+            // the loop keeps alive while its check runs).
+            let (path, input) = unsafe { (&*path, std::slice::from_raw_parts(ptr, len)) };
+            let _ = std::fs::write(path.as_str(), input);
+            let _ = writeln!(
+                err,
+                "fuzz: FINDING: an allocation of {size} bytes would pass the memory cap of {} \
+                 live bytes ({} live); input saved to {path}",
+                LIMIT.load(Ordering::Relaxed),
+                LIVE.load(Ordering::Relaxed)
+            );
+        }
+    }
+}
+
+// SAFETY: every call goes to `System`; the counters are plain atomics.
+unsafe impl GlobalAlloc for CappedAlloc {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+        if live > LIMIT.load(Ordering::Relaxed) && !REPORTING.load(Ordering::Relaxed) {
+            LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+            Self::over(layout.size());
+            return std::ptr::null_mut();
+        }
+        let p = System.alloc(layout);
+        if p.is_null() {
+            LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        }
+        p
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+        if live > LIMIT.load(Ordering::Relaxed) && !REPORTING.load(Ordering::Relaxed) {
+            LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+            Self::over(layout.size());
+            return std::ptr::null_mut();
+        }
+        let p = System.alloc_zeroed(layout);
+        if p.is_null() {
+            LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        System.dealloc(ptr, layout);
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let old = layout.size();
+        if new_size > old {
+            let grow = new_size - old;
+            let live = LIVE.fetch_add(grow, Ordering::Relaxed) + grow;
+            if live > LIMIT.load(Ordering::Relaxed) && !REPORTING.load(Ordering::Relaxed) {
+                LIVE.fetch_sub(grow, Ordering::Relaxed);
+                Self::over(new_size);
+                return std::ptr::null_mut();
+            }
+            let p = System.realloc(ptr, layout, new_size);
+            if p.is_null() {
+                LIVE.fetch_sub(grow, Ordering::Relaxed);
+            }
+            p
+        } else {
+            let p = System.realloc(ptr, layout, new_size);
+            if !p.is_null() {
+                LIVE.fetch_sub(old - new_size, Ordering::Relaxed);
+            }
+            p
+        }
+    }
+}
 
 /// xorshift64*: tiny, deterministic, good enough to pick mutations.
 #[derive(Debug, Clone)]
@@ -307,9 +442,18 @@ pub fn generate(rng: &mut Rng, seeds: &[Vec<u8>], dict: &[&[u8]]) -> Vec<u8> {
 /// `fuzz_<target> [SECONDS] [SEED]`: runs `check` on generated inputs until the time is up.
 pub fn main(target: &str, check: fn(&[u8]) -> Result<(), String>) -> ExitCode {
     let mut args = std::env::args().skip(1).peekable();
+    let artifacts = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("artifacts")
+        .join(target);
+    let cap = std::env::var("FUZZ_MAX_MEMORY_MIB")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .map_or(MAX_LIVE, |mib| mib << 20);
     // `fuzz_<target> FILE` replays one saved input.
     if let Some(path) = args.peek().filter(|a| Path::new(a).is_file()).cloned() {
         let input = std::fs::read(&path).unwrap_or_default();
+        CappedAlloc::arm(cap, artifacts.join("oom-replay.bin"));
+        CappedAlloc::watch(&input);
         let result = catch_unwind(AssertUnwindSafe(|| check(&input)));
         return match result {
             Ok(Ok(())) => {
@@ -331,6 +475,8 @@ pub fn main(target: &str, check: fn(&[u8]) -> Result<(), String>) -> ExitCode {
     let seeds = seeds();
     let dict = dictionary(target);
     let mut rng = Rng::new(seed);
+    let _ = std::fs::create_dir_all(&artifacts);
+    CappedAlloc::arm(cap, artifacts.join(format!("oom-{seed}.bin")));
     // Silence the default hook: a panic is reported below with its input.
     std::panic::set_hook(Box::new(|_| {}));
     let deadline = Instant::now() + Duration::from_secs(seconds);
@@ -343,8 +489,10 @@ pub fn main(target: &str, check: fn(&[u8]) -> Result<(), String>) -> ExitCode {
     );
     while Instant::now() < deadline {
         let input = generate(&mut rng, &seeds, &dict);
+        CappedAlloc::watch(&input);
         let started = Instant::now();
         let result = catch_unwind(AssertUnwindSafe(|| check(&input)));
+        CappedAlloc::unwatch();
         let took = started.elapsed();
         slowest = slowest.max(took);
         runs += 1;
@@ -361,11 +509,8 @@ pub fn main(target: &str, check: fn(&[u8]) -> Result<(), String>) -> ExitCode {
             )),
         };
         if let Some(f) = finding {
-            let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("artifacts")
-                .join(target);
-            let _ = std::fs::create_dir_all(&dir);
-            let file = dir.join(format!("finding-{seed}-{runs}.bin"));
+            let _ = std::fs::create_dir_all(&artifacts);
+            let file = artifacts.join(format!("finding-{seed}-{runs}.bin"));
             let _ = std::fs::write(&file, &input);
             eprintln!("fuzz_{target}: FINDING after {runs} runs: {f}");
             eprintln!("input saved to {}", file.display());

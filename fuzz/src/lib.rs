@@ -8,16 +8,21 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use score_core::{Code, Diagnostic, SourceFile};
-use score_core::unstable::yaml::{self, Limits};
 use score_core::unstable::placeholder::{self, Token};
-use score_core::{load_workload, LoadOptions};
 use score_core::unstable::provision::{self, ProvisionInput, ProvisionOptions, ProvisionerSet};
 use score_core::unstable::substitute::{self, Context, OutputLookup, Outputs, Unescape};
+use score_core::unstable::yaml::{self, Limits};
 use score_core::ResourceUid;
+use score_core::{load_workload, LoadOptions};
+use score_core::{Code, Diagnostic, SourceFile};
 use serde_json::json;
 
 pub mod driver;
+
+/// Counts live heap bytes so the stable loops can report an input that would exhaust memory
+/// (the cap is armed only by [`driver::main`]).
+#[global_allocator]
+static ALLOC: driver::CappedAlloc = driver::CappedAlloc;
 
 /// Every diagnostic (and related note) has a span inside its file, and renders with miette
 /// exactly as the CLI renders it (a span out of bounds would lose the snippet).
@@ -312,7 +317,11 @@ pub fn check_patch(data: &[u8]) -> Result<(), String> {
         };
         // A short segment: the path's length is the count that matters, not its bytes.
         let segment: String = segment.chars().take(16).collect();
-        let segment = if segment.is_empty() { "a".to_string() } else { segment };
+        let segment = if segment.is_empty() {
+            "a".to_string()
+        } else {
+            segment
+        };
         let path = vec![segment.as_str(); count].join(".");
         for op in [PatchOp::Set, PatchOp::Delete] {
             let mut patched = doc.clone();

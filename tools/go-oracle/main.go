@@ -4,7 +4,8 @@
 // Usage: go-oracle CASES.json  (or "-" for stdin) writes a JSON array of
 // {"name", "output"} or {"name", "error", "phase"} to stdout, one row per case;
 // go-oracle -update CASES.json rewrites the file with each case's "go" field set
-// to that result (the expected outputs of score-gen's table test).
+// to that result (the expected outputs of score-gen's table test); go-oracle
+// -update-shared SWEEP.json does the same for a file of cases sharing one data set.
 //
 // A case is {"name", "template", "data", "flavor"?, "root"?}. "data" is JSON:
 // integral numbers become Go ints (as the tools' YAML decoding gives), other
@@ -26,6 +27,8 @@ import (
 	"text/template"
 
 	"github.com/Masterminds/sprig"
+
+	"./provisioners"
 )
 
 type testCase struct {
@@ -79,12 +82,22 @@ func decode(raw json.RawMessage) (interface{}, error) {
 }
 
 // rootStruct builds a struct with the named fields, typed after their values
-// (string, map[string]interface{}, []interface{}, else interface{}).
+// (string, map[string]interface{}, []interface{}, else interface{}); WorkloadServices
+// has the tools' type, map[string]provisioners.NetworkService.
 func rootStruct(fields []string, data interface{}) interface{} {
 	m, _ := data.(map[string]interface{})
 	sf := make([]reflect.StructField, 0, len(fields))
 	for _, f := range fields {
 		var typ reflect.Type
+		if f == "WorkloadServices" {
+			// The tools' map[string]provisioners.NetworkService.
+			typ = reflect.TypeOf(map[string]provisioners.NetworkService{})
+			if x, ok := m[f]; ok && x != nil {
+				m[f] = provisioners.FromData(x)
+			}
+			sf = append(sf, reflect.StructField{Name: f, Type: typ})
+			continue
+		}
 		switch m[f].(type) {
 		case string:
 			typ = reflect.TypeOf("")
@@ -199,6 +212,51 @@ func update(path string) error {
 	return os.WriteFile(path, pretty.Bytes(), 0o644)
 }
 
+// updateShared rewrites a file of cases sharing one data set,
+// {"about", "data", "root", "cases": [{"name", "template", "go"}]}, with each
+// case's "go" field set to its result.
+func updateShared(path string) error {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var file struct {
+		About string                       `json:"about"`
+		Data  json.RawMessage              `json:"data"`
+		Root  []string                     `json:"root"`
+		Cases []map[string]json.RawMessage `json:"cases"`
+	}
+	if err := json.Unmarshal(raw, &file); err != nil {
+		return err
+	}
+	for _, row := range file.Cases {
+		var name, tmpl string
+		if err := json.Unmarshal(row["name"], &name); err != nil {
+			return err
+		}
+		if err := json.Unmarshal(row["template"], &tmpl); err != nil {
+			return err
+		}
+		r := run(testCase{Name: name, Template: tmpl, Data: file.Data, Root: file.Root})
+		r.Name = ""
+		enc, err := marshal(r)
+		if err != nil {
+			return err
+		}
+		row["go"] = enc
+	}
+	out, err := marshal(file)
+	if err != nil {
+		return err
+	}
+	var pretty bytes.Buffer
+	if err := json.Indent(&pretty, out, "", " "); err != nil {
+		return err
+	}
+	pretty.WriteByte('\n')
+	return os.WriteFile(path, pretty.Bytes(), 0o644)
+}
+
 func marshal(v interface{}) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -210,6 +268,13 @@ func marshal(v interface{}) ([]byte, error) {
 }
 
 func main() {
+	if len(os.Args) == 3 && os.Args[1] == "-update-shared" {
+		if err := updateShared(os.Args[2]); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	}
 	if len(os.Args) == 3 && os.Args[1] == "-update" {
 		if err := update(os.Args[2]); err != nil {
 			fmt.Fprintln(os.Stderr, err)

@@ -4,6 +4,8 @@
 //!   so every later position stays where it was.
 //! - A comment must follow `{{` (or `{{- `) at once and end with `*/}}` or `*/ -}}`; Go refuses
 //!   `{{ /* c */}}` and `{{/* c */ }}`, which gotmpl accepts.
+//! - A pipeline ending in `|` (`{{ .x | }}`) is accepted by Go's parser (the last command takes
+//!   the `|` and the pipeline ends); gotmpl says `empty command`. The `|` becomes a space.
 
 use std::borrow::Cow;
 
@@ -16,11 +18,12 @@ fn is_space(b: u8) -> bool {
 
 /// `src` with Go's comment rules applied (see the module docs); an error is Go's.
 pub(super) fn normalize(src: &str) -> Result<Cow<'_, str>, GoError> {
-    if !src.contains("/*") {
+    if !src.contains("/*") && !src.contains('|') {
         return Ok(Cow::Borrowed(src));
     }
     let b = src.as_bytes();
     let mut fixes: Vec<(usize, usize)> = Vec::new();
+    let mut pipes: Vec<usize> = Vec::new();
     let mut i = 0;
     while let Some(at) = src[i..].find("{{") {
         let open = i + at;
@@ -62,15 +65,33 @@ pub(super) fn normalize(src: &str) -> Result<Cow<'_, str>, GoError> {
         }
         // Skip the action: to its `}}`, over quoted text (which may hold `}}`).
         match action_end(b, p) {
-            Some(e) => i = e,
+            Some(e) => {
+                // A pipeline ending in `|` (`{{ .x | }}`): Go's parser takes the last command
+                // with its `|` and accepts it; gotmpl wants another command. The `|` becomes
+                // a space.
+                let mut k = e - 2;
+                if k >= 2 && b[k - 1] == b'-' && is_space(b[k - 2]) {
+                    k -= 2;
+                }
+                while k > p && is_space(b[k - 1]) {
+                    k -= 1;
+                }
+                if k > p && b[k - 1] == b'|' && !(k >= p + 2 && b[k - 2] == b'|') {
+                    pipes.push(k - 1);
+                }
+                i = e;
+            }
             // An unterminated action or string: gotmpl says what is wrong.
             None => break,
         }
     }
-    if fixes.is_empty() {
+    if fixes.is_empty() && pipes.is_empty() {
         return Ok(Cow::Borrowed(src));
     }
     let mut out = src.as_bytes().to_vec();
+    for at in pipes {
+        out[at] = b' ';
+    }
     for (from, to) in fixes {
         // `/* ... */` → `""` and spaces (newlines kept): the same bytes, nothing printed.
         out[from] = b'"';

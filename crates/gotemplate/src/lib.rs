@@ -49,6 +49,7 @@ mod random;
 mod rewrite;
 mod semver;
 mod sprig;
+mod typed;
 
 use std::any::Any;
 use std::cell::RefCell;
@@ -59,6 +60,7 @@ use serde_json::Value as Json;
 /// The engine's value: what template functions take and return (gotmpl's).
 pub use gotmpl::Value;
 pub use sprig::Param;
+pub use typed::{network_services, struct_value, typed_map};
 
 /// What a Go template failed with: the message, and where in the template text (1-based line
 /// and column, relative to the section's text) when the engine knows it.
@@ -463,6 +465,38 @@ pub(crate) fn take_kept(id: i64) -> Option<Value> {
         let i = st.kept.iter().position(|(k, _)| *k == id)?;
         Some(st.kept.swap_remove(i).1)
     })
+}
+
+thread_local! {
+    static GENERATED: RefCell<Option<Vec<String>>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` and returns, with its result, every random string (`randAlphaNum`, `randAscii`,
+/// `randBytes`, `uuidv4`, ...) the renders inside it generated on this thread: a caller that
+/// shows errors keeps these values (passwords, often) out of them.
+pub fn collect_generated<R>(f: impl FnOnce() -> R) -> (R, Vec<String>) {
+    let outer = GENERATED.with(|g| g.borrow_mut().replace(Vec::new()));
+    let r = f();
+    let mine = GENERATED.with(|g| std::mem::replace(&mut *g.borrow_mut(), outer));
+    let mine = mine.unwrap_or_default();
+    if !mine.is_empty() {
+        // A collection inside another: the outer one sees these too.
+        GENERATED.with(|g| {
+            if let Some(o) = g.borrow_mut().as_mut() {
+                o.extend(mine.iter().cloned());
+            }
+        });
+    }
+    (r, mine)
+}
+
+/// Records a random string for [`collect_generated`] (nothing to do outside one).
+pub(crate) fn note_generated(v: &str) {
+    GENERATED.with(|g| {
+        if let Some(list) = g.borrow_mut().as_mut() {
+            list.push(v.to_string());
+        }
+    });
 }
 
 /// The caller's extra data of the current render.

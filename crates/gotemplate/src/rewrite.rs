@@ -12,9 +12,11 @@ use gotmpl::parse::{
 const MARKER_VAR: &str = "$\u{0}";
 
 use super::sprig::{
-    printf_directives, FN_CHARGE, FN_FIELD, FN_FMT, FN_FMTARG, FN_KEEP, FN_KEPT, FN_NIL_TICK,
-    FN_OUT, FN_POS, FN_ROOM, FN_TICK, FN_UNDEF_VAR, GO_BUILTINS, PRINTING_BUILTINS, SCALAR_RESULTS,
+    printf_directives, FN_CHARGE, FN_FIELD, FN_FMT, FN_FMTARG, FN_KEEP, FN_KEPT, FN_METHOD,
+    FN_NIL_TICK, FN_OUT, FN_POS, FN_ROOM, FN_TICK, FN_UNDEF_VAR, GO_BUILTINS, PRINTING_BUILTINS,
+    SCALAR_RESULTS,
 };
+use super::typed::METHODS;
 use super::GoError;
 
 pub(super) struct Rewriter<'a> {
@@ -259,10 +261,50 @@ impl<'a> Rewriter<'a> {
                 Some(Expr::Identifier(_, name)) => Some(name.clone()),
                 _ => None,
             };
+            // `X.Method arg...` (a semver method with arguments): `method X "Method" arg...`.
+            let method_call = (cmd.args.len() > 1 || piped_from(i))
+                && matches!(cmd.args.first(), Some(e) if chain_parts(e)
+                    .is_some_and(|(_, f)| f.last().is_some_and(|n| METHODS.contains(&n.as_str()))));
             cmd.args = std::mem::take(&mut cmd.args)
                 .into_iter()
-                .map(|e| self.expr(e, root))
+                .enumerate()
+                .map(|(j, e)| {
+                    if j == 0 && method_call {
+                        if let Some((base, mut fields)) = chain_parts(&e) {
+                            let pos = e.pos();
+                            let name = fields.pop().unwrap_or_default();
+                            let recv = self.expr(rebuild(pos, base, fields), root)?;
+                            return Ok(Expr::Pipe(
+                                pos,
+                                PipeNode {
+                                    pos,
+                                    decl: Vec::new(),
+                                    commands: vec![command(
+                                        pos,
+                                        vec![
+                                            ident(pos, FN_METHOD),
+                                            recv,
+                                            Expr::String(pos, Arc::from(name.as_str())),
+                                        ],
+                                    )],
+                                    is_assign: false,
+                                },
+                            ));
+                        }
+                    }
+                    self.expr(e, root)
+                })
                 .collect::<Result<_, _>>()?;
+            if method_call {
+                // The head became `(method X "Method")`: call it with the arguments instead.
+                if let Some(Expr::Pipe(_, p)) = cmd.args.first_mut() {
+                    if let Some(c) = p.commands.pop() {
+                        let rest = cmd.args.split_off(1);
+                        cmd.args = c.args;
+                        cmd.args.extend(rest);
+                    }
+                }
+            }
             // Go's `index X` without keys is X (gotmpl wants a key).
             if head.as_deref() == Some("index") {
                 match cmd.args.len() {
@@ -354,7 +396,13 @@ impl<'a> Rewriter<'a> {
                                 ));
                             }
                         }
+                        let tail = new_format.len();
                         new_format.push_str(&f[at..]);
+                        // A `%` (with flags or a width) ending the format: Go's `%!(NOVERB)`.
+                        if let Some(p) = lone_trailing_percent(&new_format[tail..]) {
+                            new_format.truncate(tail + p);
+                            new_format.push_str("%%!(NOVERB)");
+                        }
                         let pos = cmd.args[1].pos();
                         cmd.args[1] = Expr::String(pos, Arc::from(new_format.as_str()));
                     }
@@ -418,9 +466,9 @@ impl<'a> Rewriter<'a> {
             }
             Expr::Pipe(pos, p) => Expr::Pipe(pos, self.pipe(p, root)?),
             Expr::Chain(pos, inner, fields) => {
-                Expr::Chain(pos, Box::new(self.expr(*inner, root)?), fields)
+                split_methods(Expr::Chain(pos, Box::new(self.expr(*inner, root)?), fields))
             }
-            other => other,
+            other => split_methods(other),
         })
     }
 
@@ -468,6 +516,81 @@ impl<'a> Rewriter<'a> {
             column: Some(column),
         }
     }
+}
+
+/// Where a directive without a verb starts at the end of `s` (`50%`, `%-5`), if one does.
+fn lone_trailing_percent(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != b'%' {
+            i += 1;
+            continue;
+        }
+        let mut j = i + 1;
+        while j < b.len() && (b"+-# 0.".contains(&b[j]) || b[j].is_ascii_digit()) {
+            j += 1;
+        }
+        if j == b.len() {
+            return Some(i);
+        }
+        i = j + 1;
+    }
+    None
+}
+
+/// A field chain's base (dot, a bare variable or an inner expression) and its fields.
+fn chain_parts(e: &Expr) -> Option<(Expr, Vec<SmolStr>)> {
+    match e {
+        Expr::Field(pos, f) => Some((Expr::Dot(*pos), f.clone())),
+        Expr::Variable(pos, n, f) if !f.is_empty() => {
+            Some((Expr::Variable(*pos, n.clone(), Vec::new()), f.clone()))
+        }
+        Expr::Chain(_, inner, f) => Some(((**inner).clone(), f.clone())),
+        _ => None,
+    }
+}
+
+/// `base.f1.f2...` as one expression.
+fn rebuild(pos: Pos, base: Expr, fields: Vec<SmolStr>) -> Expr {
+    if fields.is_empty() {
+        return base;
+    }
+    match base {
+        Expr::Dot(_) => Expr::Field(pos, fields),
+        Expr::Variable(p, n, f) if f.is_empty() => Expr::Variable(p, n, fields),
+        other => Expr::Chain(pos, Box::new(other), fields),
+    }
+}
+
+/// A chain through a semver method name (`$v.IncMinor.Minor`) calls the method helper for
+/// that step, since gotmpl reads fields of maps only: `((method $v "IncMinor")).Minor`.
+fn split_methods(e: Expr) -> Expr {
+    let Some((base, fields)) = chain_parts(&e) else {
+        return e;
+    };
+    let Some(i) = fields.iter().position(|f| METHODS.contains(&f.as_str())) else {
+        return e;
+    };
+    let pos = e.pos();
+    let recv = rebuild(pos, base, fields[..i].to_vec());
+    let call = Expr::Pipe(
+        pos,
+        PipeNode {
+            pos,
+            decl: Vec::new(),
+            commands: vec![command(
+                pos,
+                vec![
+                    ident(pos, FN_METHOD),
+                    recv,
+                    Expr::String(pos, Arc::from(fields[i].as_str())),
+                ],
+            )],
+            is_assign: false,
+        },
+    );
+    split_methods(rebuild(pos, call, fields[i + 1..].to_vec()))
 }
 
 fn ident(pos: Pos, name: &str) -> Expr {

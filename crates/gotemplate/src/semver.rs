@@ -93,6 +93,87 @@ impl Version {
         s
     }
 
+    /// `Version.Compare` (`LessThan`, `GreaterThan`, `Equal`).
+    pub(super) fn cmp_version(&self, o: &Version) -> Ordering {
+        self.compare(o)
+    }
+
+    /// The `v` the original text started with, if any.
+    fn v_prefix(&self) -> &'static str {
+        if self.original.starts_with('v') {
+            "v"
+        } else {
+            ""
+        }
+    }
+
+    fn renamed(mut self, prefix: &str) -> Version {
+        self.original = format!("{prefix}{}", self.canonical());
+        self
+    }
+
+    /// `Version.IncPatch`: a prerelease is dropped without incrementing.
+    pub(super) fn inc_patch(&self) -> Version {
+        let mut n = self.clone();
+        if self.pre.is_empty() {
+            n.patch = self.patch.wrapping_add(1);
+        }
+        n.pre.clear();
+        n.metadata.clear();
+        n.renamed(self.v_prefix())
+    }
+
+    /// `Version.IncMinor`.
+    pub(super) fn inc_minor(&self) -> Version {
+        let mut n = self.clone();
+        n.pre.clear();
+        n.metadata.clear();
+        n.patch = 0;
+        n.minor = self.minor.wrapping_add(1);
+        n.renamed(self.v_prefix())
+    }
+
+    /// `Version.IncMajor`.
+    pub(super) fn inc_major(&self) -> Version {
+        let mut n = self.clone();
+        n.pre.clear();
+        n.metadata.clear();
+        n.patch = 0;
+        n.minor = 0;
+        n.major = self.major.wrapping_add(1);
+        n.renamed(self.v_prefix())
+    }
+
+    /// `Version.SetPrerelease`.
+    pub(super) fn set_prerelease(&self, pre: &str) -> Result<Version, String> {
+        for p in pre.split('.').filter(|_| !pre.is_empty()) {
+            if p.bytes().all(|b| b.is_ascii_digit()) {
+                if p.len() > 1 && p.starts_with('0') {
+                    return Err("Version segment starts with 0".into());
+                }
+            } else if !p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+                return Err("Invalid Prerelease string".into());
+            }
+        }
+        let mut n = self.clone();
+        n.pre = pre.to_string();
+        Ok(n.renamed(self.v_prefix()))
+    }
+
+    /// `Version.SetMetadata`.
+    pub(super) fn set_metadata(&self, metadata: &str) -> Result<Version, String> {
+        if !metadata.is_empty()
+            && !metadata
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        {
+            return Err("Invalid Metadata string".into());
+        }
+        let mut n = self.clone();
+        n.metadata = metadata.to_string();
+        Ok(n.renamed(self.v_prefix()))
+    }
+
     fn compare(&self, o: &Version) -> Ordering {
         (self.major, self.minor, self.patch)
             .cmp(&(o.major, o.minor, o.patch))

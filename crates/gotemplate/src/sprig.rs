@@ -39,6 +39,8 @@ pub(super) const FN_KEEP: &str = "\u{0}keep";
 pub(super) const FN_KEPT: &str = "\u{0}kept";
 /// Records the position of the action about to run (internal).
 pub(super) const FN_POS: &str = "\u{0}pos";
+/// `X.NAME args...` for a semver method name (internal): see `typed::method`.
+pub(super) const FN_METHOD: &str = "\u{0}method";
 /// An unknown field of the root struct (internal).
 pub(super) const FN_FIELD: &str = "\u{0}field";
 
@@ -440,8 +442,11 @@ fn check(p: P, v: &Value) -> Result<Option<Value>, String> {
         (P::String, Value::String(_))
         | (P::Int, Value::Int(_))
         | (P::Bool, Value::Bool(_))
-        | (P::Float, Value::Float(_))
-        | (P::Map, Value::Map(_)) => Ok(None),
+        | (P::Float, Value::Float(_)) => Ok(None),
+        (P::Map, Value::Map(m)) => match super::typed::go_type_of(m) {
+            None => Ok(None),
+            Some(t) => Err(format!("wrong type for value; expected {want}; got {t}")),
+        },
         (P::Float, Value::Int(i)) => Ok(Some(Value::Float(*i as f64))),
         (P::Map, Value::Nil) => Ok(Some(Value::Map(Arc::new(BTreeMap::new())))),
         (_, Value::Nil) => Err(format!("invalid value; expected {want}")),
@@ -464,7 +469,7 @@ fn size(v: &Value) -> u64 {
 }
 
 /// Go's `%T` of a value as the tools' data holds it.
-fn go_type(v: &Value) -> &'static str {
+pub(super) fn go_type(v: &Value) -> &'static str {
     match v {
         Value::Nil => "<nil>",
         Value::Bool(_) => "bool",
@@ -473,13 +478,19 @@ fn go_type(v: &Value) -> &'static str {
         Value::Float(_) => "float64",
         Value::String(_) => "string",
         Value::List(_) => "[]interface {}",
-        Value::Map(_) => "map[string]interface {}",
+        Value::Map(m) => super::typed::go_type_of(m).unwrap_or("map[string]interface {}"),
         _ => "func",
     }
 }
 
 fn go_kind(v: &Value) -> &'static str {
     match v {
+        Value::Map(m) => match super::typed::kind_of(m) {
+            Some(super::typed::Kind::Struct(_)) => "struct",
+            Some(super::typed::Kind::Semver(true)) => "ptr",
+            Some(super::typed::Kind::Semver(false)) => "struct",
+            _ => "map",
+        },
         Value::Nil => "invalid",
         Value::Bool(_) => "bool",
         Value::Int(_) => "int",
@@ -487,7 +498,7 @@ fn go_kind(v: &Value) -> &'static str {
         Value::Float(_) => "float64",
         Value::String(_) => "string",
         Value::List(_) => "slice",
-        Value::Map(_) => "map",
+
         _ => "func",
     }
 }
@@ -644,20 +655,39 @@ fn sprint_into(out: &mut String, v: &Value) {
             }
             out.push(']');
         }
-        Value::Map(m) => {
-            out.push_str("map[");
-            for (i, (k, x)) in m.iter().enumerate() {
-                if i > 0 {
-                    out.push(' ');
+        Value::Map(m) => match super::typed::kind_of(m) {
+            Some(super::typed::Kind::Semver(_)) => {
+                if let Some(Value::String(s)) = m.get("String") {
+                    out.push_str(s);
                 }
-                out.push_str(k);
-                out.push(':');
-                sprint_into(out, x);
             }
-            out.push(']');
-        }
+            Some(super::typed::Kind::Struct(fields)) => {
+                out.push('{');
+                for (i, f) in fields.iter().enumerate() {
+                    if i > 0 {
+                        out.push(' ');
+                    }
+                    sprint_into(out, m.get(f).unwrap_or(&Value::Nil));
+                }
+                out.push('}');
+            }
+            _ => sprint_map(out, m),
+        },
         _ => out.push_str("<func>"),
     }
+}
+
+fn sprint_map(out: &mut String, m: &BTreeMap<Arc<str>, Value>) {
+    out.push_str("map[");
+    for (i, (k, x)) in m.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(k);
+        out.push(':');
+        sprint_into(out, x);
+    }
+    out.push(']');
 }
 
 /// sprig's `strval`.
@@ -813,6 +843,12 @@ fn json_into(out: &mut String, v: &Value, html: bool, indent: Option<usize>) -> 
             }
             newline(out, indent);
             out.push(']');
+        }
+        Value::Map(m) if super::typed::as_semver(v).is_some() => {
+            // `Version.MarshalJSON`: its `String()`.
+            if let Some(Value::String(s)) = m.get("String") {
+                json_str(out, s, html);
+            }
         }
         Value::Map(m) => {
             if m.is_empty() {
@@ -1101,19 +1137,7 @@ fn build() -> FuncMap {
     regexes(&mut m);
     reg(&mut m, "semver", &[S], None, |a| {
         let v = super::semver::parse_version(st(&a[0]))?;
-        let mut out = BTreeMap::new();
-        for (k, x) in [
-            ("Major", Value::Uint(v.major)),
-            ("Minor", Value::Uint(v.minor)),
-            ("Patch", Value::Uint(v.patch)),
-            ("Prerelease", s(v.pre.clone())),
-            ("Metadata", s(v.metadata.clone())),
-            ("Original", s(v.original.clone())),
-            ("String", s(v.canonical())),
-        ] {
-            out.insert(Arc::from(k), x);
-        }
-        Ok(map(out))
+        Ok(super::typed::semver_value(&v, true))
     });
     reg(&mut m, "semverCompare", &[S, S], None, |a| {
         Ok(Value::Bool(super::semver::compare(st(&a[0]), st(&a[1]))?))
@@ -1134,6 +1158,51 @@ fn build() -> FuncMap {
 }
 
 fn internal(m: &mut FuncMap) {
+    // Go's `index`, where a typed map's missing key gives its struct's zero value.
+    m.insert(
+        "index".into(),
+        Arc::new(|a: &[Value]| {
+            if a.len() < 2 {
+                return Err(gotmpl::TemplateError::ArgCount {
+                    name: "index".into(),
+                    expected: 2,
+                    got: a.len(),
+                });
+            }
+            let mut v = a[0].clone();
+            for k in &a[1..] {
+                v = match (&v, k) {
+                    // A struct (or a version) is no map to Go's `index`.
+                    (Value::Map(m), _)
+                        if matches!(
+                            super::typed::kind_of(m),
+                            Some(super::typed::Kind::Struct(_) | super::typed::Kind::Semver(_))
+                        ) =>
+                    {
+                        return Err(gotmpl::TemplateError::Exec(format!(
+                            "error calling index: can't index item of type {}",
+                            go_type(&v).trim_start_matches('*')
+                        )));
+                    }
+                    (Value::Map(m), Value::String(key)) => match m.get(key.as_ref()) {
+                        Some(x) => x.clone(),
+                        None => super::typed::missing_entry(m),
+                    },
+                    _ => v.index(k)?,
+                };
+            }
+            Ok(v)
+        }),
+    );
+    m.insert(
+        FN_METHOD.into(),
+        Arc::new(|a: &[Value]| match a {
+            [recv, Value::String(name), args @ ..] => {
+                super::typed::method(recv, name, args).map_err(gotmpl::TemplateError::Exec)
+            }
+            _ => Err(gotmpl::TemplateError::Exec("internal method call".into())),
+        }),
+    );
     m.insert(
         FN_OUT.into(),
         Arc::new(|a: &[Value]| {
@@ -1329,6 +1398,128 @@ pub(super) fn printf_directives(f: &str) -> Option<Vec<(usize, usize)>> {
     Some(out)
 }
 
+/// Go's `%.Pg` of a float (`strconv.FormatFloat(f, 'g', P, 64)` as `fmt` prints it).
+fn go_g_precision(f: f64, p: usize) -> String {
+    if !f.is_finite() {
+        return go_float(f);
+    }
+    let p = p.max(1);
+    let e = format!("{:.*e}", p - 1, f.abs());
+    let (m, x) = e.split_once('e').unwrap_or((&e, "0"));
+    let mut digits: String = m.chars().filter(|c| *c != '.').collect();
+    while digits.len() > 1 && digits.ends_with('0') {
+        digits.pop();
+    }
+    let exp: i32 = x.parse().unwrap_or(0);
+    let (nd, dp) = (digits.len() as i32, exp + 1);
+    let p = p as i32;
+    let eprec = if p > nd && nd >= dp { nd } else { p };
+    let mut out = String::new();
+    if f.is_sign_negative() {
+        out.push('-');
+    }
+    if digits == "0" {
+        out.push('0');
+    } else if exp < -4 || exp >= eprec {
+        e_format(&mut out, &digits, exp);
+    } else {
+        f_format(&mut out, &digits, exp);
+    }
+    out
+}
+
+/// Go's `%v` of a scalar with `flags`, `width` and `precision` (`fmtInteger`, `fmtFloat` with
+/// `%g`, `padString`): a precision is the minimum digits of an integer, the significant
+/// digits of a float, the length of a string; `0` pads with zeros (after the sign; an
+/// integer with a precision pads with spaces); `+` and space sign numbers unless
+/// `clear_plus` (Go's `%+v` moves `+` to struct fields). `None` for other values.
+fn fmt_v_flags(
+    flags: &str,
+    width: usize,
+    precision: Option<usize>,
+    v: &Value,
+    clear_plus: bool,
+) -> Option<String> {
+    let minus = flags.contains('-');
+    let zero = flags.contains('0') && !minus;
+    let plus = flags.contains('+') && !clear_plus;
+    let space = flags.contains(' ');
+    let sign = |neg: bool| {
+        if neg {
+            "-"
+        } else if plus {
+            "+"
+        } else if space {
+            " "
+        } else {
+            ""
+        }
+    };
+    let (sign, body, zero_pads) = match v {
+        Value::Int(_) | Value::Uint(_) => {
+            let (neg, mut digits) = match v {
+                Value::Int(i) => (*i < 0, i.unsigned_abs().to_string()),
+                Value::Uint(u) => (false, u.to_string()),
+                _ => return None,
+            };
+            if let Some(p) = precision {
+                if p == 0 && digits == "0" {
+                    digits.clear();
+                }
+                while digits.len() < p {
+                    digits.insert(0, '0');
+                }
+            }
+            (sign(neg), digits, zero && precision.is_none())
+        }
+        Value::Float(f) => {
+            let text = match precision {
+                Some(p) => go_g_precision(f.abs(), p),
+                None => go_float(f.abs()),
+            };
+            let text = match text.as_str() {
+                "+Inf" => "Inf".to_string(),
+                _ => text,
+            };
+            (
+                sign(f.is_sign_negative() && !f.is_nan()),
+                text,
+                zero && f.is_finite(),
+            )
+        }
+        Value::String(x) => {
+            let body = match precision {
+                Some(p) => x.chars().take(p).collect(),
+                None => x.to_string(),
+            };
+            ("", body, zero)
+        }
+        Value::Bool(b) => ("", b.to_string(), zero),
+        _ => return None,
+    };
+    let len = sign.chars().count() + body.chars().count();
+    let fill = width.saturating_sub(len);
+    Some(if minus {
+        format!("{sign}{body}{}", " ".repeat(fill))
+    } else if zero_pads {
+        format!("{sign}{}{body}", "0".repeat(fill))
+    } else {
+        format!("{}{sign}{body}", " ".repeat(fill))
+    })
+}
+
+fn fmt_map(directive: &str, m: &BTreeMap<Arc<str>, Value>) -> Result<String, String> {
+    let mut parts = Vec::with_capacity(m.len());
+    for (k, x) in m.iter() {
+        parts.push(format!(
+            "{}:{}",
+            fmt_value(directive, &Value::String(k.clone()), true)?,
+            fmt_value(directive, x, true)?
+        ));
+    }
+    Ok(format!("map[{}]", parts.join(" ")))
+}
+
 /// `v` formatted by `directive` as Go's `fmt` does (see [`FN_FMTARG`]): lists and maps element
 /// by element, floats under `%v`, integers under `%q` and a verb that does not fit its argument
 /// here, the rest by gotmpl's `printf`.
@@ -1417,6 +1608,28 @@ fn fmt_value(directive: &str, v: &Value, nested: bool) -> Result<String, String>
         {
             pad(go_sprint(v))
         }
+        Value::Map(m) if verb != 'T' && super::typed::kind_of(m).is_some() => {
+            match super::typed::kind_of(m) {
+                // A semver version is a `fmt.Stringer`: its `String()` under every verb.
+                Some(super::typed::Kind::Semver(_)) => {
+                    let text = m.get("String").cloned().unwrap_or(Value::Nil);
+                    fmt_value(directive, &text, nested)?
+                }
+                Some(super::typed::Kind::Struct(fields)) => {
+                    // `%+v` names the fields.
+                    let named = verb == 'v' && flags.contains('+');
+                    let parts = fields
+                        .iter()
+                        .map(|f| {
+                            let x = fmt_value(directive, m.get(f).unwrap_or(&Value::Nil), true)?;
+                            Ok(if named { format!("{f}:{x}") } else { x })
+                        })
+                        .collect::<Result<Vec<_>, String>>()?;
+                    format!("{{{}}}", parts.join(" "))
+                }
+                _ => fmt_map(directive, m)?,
+            }
+        }
         Value::List(l) if verb != 'T' => {
             let parts = l
                 .iter()
@@ -1424,17 +1637,7 @@ fn fmt_value(directive: &str, v: &Value, nested: bool) -> Result<String, String>
                 .collect::<Result<Vec<_>, _>>()?;
             format!("[{}]", parts.join(" "))
         }
-        Value::Map(m) if verb != 'T' => {
-            let mut parts = Vec::with_capacity(m.len());
-            for (k, x) in m.iter() {
-                parts.push(format!(
-                    "{}:{}",
-                    fmt_value(directive, &Value::String(k.clone()), true)?,
-                    fmt_value(directive, x, true)?
-                ));
-            }
-            format!("map[{}]", parts.join(" "))
-        }
+        Value::Map(m) if verb != 'T' => fmt_map(directive, m)?,
         Value::Nil if nested => pad("<nil>".into()),
         Value::Float(_) if verb == 'v' && plain => pad(go_sprint(v)),
         Value::Float(f) if (verb == 'x' || verb == 'X') && plain => {
@@ -1442,8 +1645,33 @@ fn fmt_value(directive: &str, v: &Value, nested: bool) -> Result<String, String>
             pad(if verb == 'X' { h.to_uppercase() } else { h })
         }
         Value::Int(i) if verb == 'q' && plain => pad(quote_rune(*i)),
+        // `%O`: octal with Go's `0o` prefix (after the sign).
+        Value::Int(i) if verb == 'O' && plain => pad(format!(
+            "{}0o{:o}",
+            if *i < 0 { "-" } else { "" },
+            i.unsigned_abs()
+        )),
+        Value::Uint(u) if verb == 'O' && plain => pad(format!("0o{u:o}")),
         _ if !fits && plain && !matches!(v, Value::Nil) => {
             format!("%!{verb}({}={})", go_type(v), pad(go_sprint(v)))
+        }
+        // Go's `badVerb`: the value under `%v` with the directive's flags, width, precision.
+        _ if !fits && !matches!(v, Value::Nil) => {
+            let p = precision.map(|p| p.parse().unwrap_or(0));
+            match fmt_v_flags(&flags, width, p, v, false) {
+                Some(text) => format!("%!{verb}({}={text})", go_type(v)),
+                None => gotmpl_printf(directive, v)?,
+            }
+        }
+        // `%v` of a scalar with flags or a precision (`%05v`, `%.2v`, `%-6v`).
+        Value::Int(_) | Value::Uint(_) | Value::Float(_) | Value::Bool(_) | Value::String(_)
+            if verb == 'v' && !flags.contains('#') =>
+        {
+            let p = precision.map(|p| p.parse().unwrap_or(0));
+            match fmt_v_flags(&flags, width, p, v, true) {
+                Some(text) => text,
+                None => gotmpl_printf(directive, v)?,
+            }
         }
         _ => gotmpl_printf(directive, v)?,
     })
@@ -1649,8 +1877,9 @@ fn strings(m: &mut FuncMap) {
     });
     for name in ["trimall", "trimAll"] {
         reg(m, name, &[S, S], None, |a| {
-            let cut = st(&a[0]);
-            Ok(s(st(&a[1]).trim_matches(|c| cut.contains(c))))
+            // A set, not `str::contains`: a long cutset times a long string was quadratic.
+            let cut: std::collections::HashSet<char> = st(&a[0]).chars().collect();
+            Ok(s(st(&a[1]).trim_matches(|c| cut.contains(&c))))
         });
     }
     reg(m, "trimSuffix", &[S, S], None, |a| {
@@ -1712,10 +1941,10 @@ fn strings(m: &mut FuncMap) {
     });
     reg(m, "camelcase", &[S], None, |a| Ok(s(camel(st(&a[0])))));
     reg(m, "wrap", &[I, S], None, |a| {
-        Ok(s(wrap(st(&a[1]), int(&a[0]), "\n", false)))
+        Ok(s(wrap(st(&a[1]), int(&a[0]), "\n", false)?))
     });
     reg(m, "wrapWith", &[I, S, S], None, |a| {
-        Ok(s(wrap(st(&a[2]), int(&a[0]), st(&a[1]), true)))
+        Ok(s(wrap(st(&a[2]), int(&a[0]), st(&a[1]), true)?))
     });
     reg(m, "contains", &[S, S], None, |a| {
         Ok(Value::Bool(st(&a[1]).contains(st(&a[0]))))
@@ -2128,17 +2357,22 @@ fn camel(x: &str) -> String {
     out
 }
 
-/// goutils' WrapCustom (byte offsets, as written).
-fn wrap(x: &str, width: i64, nl: &str, long_words: bool) -> String {
+/// goutils' WrapCustom (byte offsets, as written). The text grows by a separator per break
+/// (`wrapWith 1 (repeat 100000 "y") $s` is 10 GB): it stops at what the fuel left pays for.
+fn wrap(x: &str, width: i64, nl: &str, long_words: bool) -> Result<String, String> {
     if x.is_empty() {
-        return String::new();
+        return Ok(String::new());
     }
+    let limit = fuel_left();
     let nl = if nl.is_empty() { "\n" } else { nl };
     let w = width.max(1) as usize;
     let b = x.as_bytes();
     let mut out: Vec<u8> = Vec::new();
     let mut off = 0usize;
     while b.len() - off > w {
+        if out.len() as u64 > limit {
+            charge(out.len() as u64)?;
+        }
         if b[off] == b' ' {
             off += 1;
             continue;
@@ -2169,7 +2403,7 @@ fn wrap(x: &str, width: i64, nl: &str, long_words: bool) -> String {
         }
     }
     out.extend_from_slice(&b[off..]);
-    String::from_utf8_lossy(&out).into_owned()
+    Ok(String::from_utf8_lossy(&out).into_owned())
 }
 
 fn go_split(x: &str, sep: &str, n: i64) -> Vec<String> {
@@ -2368,10 +2602,36 @@ fn url_join(d: &BTreeMap<Arc<str>, Value>) -> Result<Value, String> {
                     Some((u, p)) => (u, Some(p)),
                     None => (userinfo.as_str(), None),
                 };
-                out.push_str(&pct(user, "-_.~$&+,;="));
+                // Go's url.Parse unescapes the user and password; String() escapes them again.
+                let unescape = |s: &str| -> Result<String, String> {
+                    let b = s.as_bytes();
+                    let mut out = Vec::with_capacity(b.len());
+                    let mut i = 0;
+                    while i < b.len() {
+                        if b[i] == b'%' {
+                            let hex = s.get(i + 1..i + 3).filter(|h| {
+                                h.len() == 2 && h.bytes().all(|c| c.is_ascii_hexdigit())
+                            });
+                            let Some(h) = hex else {
+                                let bad: String = s[i..].chars().take(3).collect();
+                                return Err(format!(
+                                    "unable to parse userinfo in dict: parse \"proto://{userinfo}@host\": \
+                                     invalid URL escape \"{bad}\""
+                                ));
+                            };
+                            out.push(u8::from_str_radix(h, 16).unwrap_or(b'?'));
+                            i += 3;
+                        } else {
+                            out.push(b[i]);
+                            i += 1;
+                        }
+                    }
+                    Ok(String::from_utf8_lossy(&out).into_owned())
+                };
+                out.push_str(&pct(&unescape(user)?, "-_.~$&+,;="));
                 if let Some(p) = pass {
                     out.push(':');
-                    out.push_str(&pct(p, "-_.~$&+,;="));
+                    out.push_str(&pct(&unescape(p)?, "-_.~$&+,;="));
                 }
                 out.push('@');
             }
@@ -2698,8 +2958,25 @@ fn defaults(m: &mut FuncMap) {
         Ok(Value::Bool(st(&a[0]) == go_kind(&a[1])))
     });
     reg(m, "deepEqual", &[A, A], None, |a| {
+        charge_scan(shallow_len(&a[0]).min(shallow_len(&a[1])))?;
         Ok(Value::Bool(deep_equal(&a[0], &a[1])))
     });
+}
+
+/// Comparisons cost fuel, one unit per 64 (as minijinja charges bytes): `uniq` of 200 000
+/// items or `has` over a long list in every iteration of a range would otherwise run for
+/// minutes with the fuel untouched (issue 21's hostile review).
+fn charge_scan(comparisons: usize) -> Result<(), String> {
+    charge((comparisons / 64) as u64)
+}
+
+/// The entries of a list or map (1 for anything else).
+fn shallow_len(v: &Value) -> usize {
+    match v {
+        Value::List(l) => l.len(),
+        Value::Map(m) => m.len(),
+        _ => 1,
+    }
 }
 
 fn deep_equal(a: &Value, b: &Value) -> bool {
@@ -2789,6 +3066,7 @@ fn lists(m: &mut FuncMap) {
         reg(m, name, &[A], None, |a| {
             let mut out: Vec<Value> = Vec::new();
             for v in list_arg(&a[0], "find uniq on")? {
+                charge_scan(out.len())?;
                 if !out.iter().any(|o| deep_equal(o, v)) {
                     out.push(v.clone());
                 }
@@ -2799,9 +3077,10 @@ fn lists(m: &mut FuncMap) {
     for name in ["without", "mustWithout"] {
         reg(m, name, &[A], Some(A), |a| {
             let omit = &a[1..];
+            let l = list_arg(&a[0], "find without on")?;
+            charge_scan(l.len().saturating_mul(omit.len()))?;
             Ok(list(
-                list_arg(&a[0], "find without on")?
-                    .iter()
+                l.iter()
                     .filter(|v| !omit.iter().any(|o| deep_equal(o, v)))
                     .cloned()
                     .collect(),
@@ -2813,11 +3092,9 @@ fn lists(m: &mut FuncMap) {
             if matches!(a[1], Value::Nil) {
                 return Ok(Value::Bool(false));
             }
-            Ok(Value::Bool(
-                list_arg(&a[1], "find has on")?
-                    .iter()
-                    .any(|v| deep_equal(&a[0], v)),
-            ))
+            let l = list_arg(&a[1], "find has on")?;
+            charge_scan(l.len())?;
+            Ok(Value::Bool(l.iter().any(|v| deep_equal(&a[0], v))))
         });
     }
     for name in ["slice", "mustSlice"] {
@@ -2874,7 +3151,7 @@ fn lists(m: &mut FuncMap) {
             return Err("dig needs at least three arguments".into());
         }
         let mut cur = match &a[a.len() - 1] {
-            Value::Map(m) => m.clone(),
+            Value::Map(m) if super::typed::go_type_of(m).is_none() => m.clone(),
             other => {
                 return Err(format!(
                     "interface conversion: interface {{}} is {}, not map[string]interface {{}}",
@@ -2900,7 +3177,7 @@ fn lists(m: &mut FuncMap) {
                 return Ok(step.clone());
             }
             cur = match step {
-                Value::Map(m) => m.clone(),
+                Value::Map(m) if super::typed::go_type_of(m).is_none() => m.clone(),
                 other => {
                     return Err(format!(
                         "interface conversion: interface {{}} is {}, not map[string]interface {{}}",
@@ -3201,6 +3478,46 @@ fn regex_of(p: &str) -> Result<regex::Regex, String> {
     regex::Regex::new(&re2_to_rust(p)).map_err(|e| format!("error parsing regexp: {e}"))
 }
 
+/// `regexReplaceAll` (`expand`: `$1` and `${name}` in `with`) and its literal form, stopping at
+/// what the fuel left pays for: the replacement is written once per match, so
+/// `regexReplaceAll "" (repeat 10000 "x") (repeat 100000 "y")` would be 1 GB.
+fn bounded_replace(r: &regex::Regex, src: &str, with: &str, expand: bool) -> Result<Value, String> {
+    struct Bounded<'a> {
+        with: &'a str,
+        expand: bool,
+        limit: usize,
+        over: bool,
+    }
+    impl regex::Replacer for Bounded<'_> {
+        fn replace_append(&mut self, caps: &regex::Captures<'_>, dst: &mut String) {
+            if self.over {
+                return;
+            }
+            if self.expand {
+                caps.expand(self.with, dst);
+            } else {
+                dst.push_str(self.with);
+            }
+            if dst.len() > self.limit {
+                self.over = true;
+            }
+        }
+    }
+    let mut b = Bounded {
+        with,
+        expand,
+        limit: usize::try_from(fuel_left()).unwrap_or(usize::MAX),
+        over: false,
+    };
+    let out = r
+        .replace_all(src, regex::Replacer::by_ref(&mut b))
+        .into_owned();
+    if b.over {
+        charge(u64::MAX)?;
+    }
+    Ok(s(out))
+}
+
 /// A pattern that Go's `regexp.MustCompile` refuses fails the call as Go's panic does.
 fn must_regex(p: &str) -> Result<regex::Regex, String> {
     regex_of(p).map_err(|e| {
@@ -3342,7 +3659,7 @@ fn regexes(m: &mut FuncMap) {
     reg(m, "mustRegexFind", &[S, S], None, find);
     fn replace_all(a: &[Value]) -> Result<Value, String> {
         let r = regex_of(st(&a[0]))?;
-        Ok(s(r.replace_all(st(&a[1]), st(&a[2])).into_owned()))
+        bounded_replace(&r, st(&a[1]), st(&a[2]), true)
     }
     reg(m, "regexReplaceAll", &[S, S, S], None, |a| {
         must_regex(st(&a[0]))?;
@@ -3351,9 +3668,7 @@ fn regexes(m: &mut FuncMap) {
     reg(m, "mustRegexReplaceAll", &[S, S, S], None, replace_all);
     fn replace_lit(a: &[Value]) -> Result<Value, String> {
         let r = regex_of(st(&a[0]))?;
-        Ok(s(r
-            .replace_all(st(&a[1]), regex::NoExpand(st(&a[2])))
-            .into_owned()))
+        bounded_replace(&r, st(&a[1]), st(&a[2]), false)
     }
     reg(m, "regexReplaceAllLiteral", &[S, S, S], None, |a| {
         must_regex(st(&a[0]))?;
@@ -3420,9 +3735,9 @@ fn rand_string(count: i64, set: &[u8]) -> Result<Value, String> {
     }
     charge(count as u64)?;
     let mut r = Stream::next_call();
-    Ok(s((0..count)
-        .map(|_| char::from(r.pick(set)))
-        .collect::<String>()))
+    let out: String = (0..count).map(|_| char::from(r.pick(set))).collect();
+    super::note_generated(&out);
+    Ok(s(out))
 }
 
 fn randoms(m: &mut FuncMap) {
@@ -3448,7 +3763,9 @@ fn randoms(m: &mut FuncMap) {
         charge(n as u64)?;
         let mut r = Stream::next_call();
         let bytes: Vec<u8> = (0..n).map(|_| r.byte()).collect();
-        Ok(s(base64::engine::general_purpose::STANDARD.encode(bytes)))
+        let out = base64::engine::general_purpose::STANDARD.encode(bytes);
+        super::note_generated(&out);
+        Ok(s(out))
     });
     reg(m, "randInt", &[I, I], None, |a| {
         let (lo, hi) = (int(&a[0]), int(&a[1]));
@@ -3465,14 +3782,16 @@ fn randoms(m: &mut FuncMap) {
         b[6] = (b[6] & 0x0f) | 0x40;
         b[8] = (b[8] & 0x3f) | 0x80;
         let h = hex(&b);
-        Ok(s(format!(
+        let out = format!(
             "{}-{}-{}-{}-{}",
             &h[..8],
             &h[8..12],
             &h[12..16],
             &h[16..20],
             &h[20..]
-        )))
+        );
+        super::note_generated(&out);
+        Ok(s(out))
     });
     reg(m, "shuffle", &[S], None, |a| {
         let mut chars: Vec<char> = st(&a[0]).chars().collect();

@@ -102,8 +102,31 @@ fn run(case: &Value) -> Result<String, (Phase, GoError)> {
         root(case),
     )
     .map_err(|e| (Phase::Parse, e))?;
-    t.render(&case["data"], &ctx(1_000_000))
+    t.render_value(&row_data(case), &ctx(1_000_000), None)
         .map_err(|e| (Phase::Exec, e))
+}
+
+/// A row's data as the engine's value; with `WorkloadServices` in the root struct, that field
+/// has the tools' type (`map[string]provisioners.NetworkService`), as the oracle gives it.
+fn row_data(case: &Value) -> GoValue {
+    let has_services = case["root"]
+        .as_array()
+        .is_some_and(|r| r.iter().any(|f| f == "WorkloadServices"));
+    match (&case["data"], has_services) {
+        (Value::Object(m), true) => GoValue::Map(Arc::new(
+            m.iter()
+                .map(|(k, v)| {
+                    let v = if k == "WorkloadServices" {
+                        score_gotemplate::network_services(v)
+                    } else {
+                        score_gotemplate::to_value(v)
+                    };
+                    (Arc::<str>::from(k.as_str()), v)
+                })
+                .collect(),
+        )),
+        (d, _) => score_gotemplate::to_value(d),
+    }
 }
 
 /// The function a Go execution error names (`error calling NAME: ...`), if any.
@@ -166,6 +189,60 @@ fn disagreement(
             }
         }
     }
+}
+
+/// The sweeps: files of cases sharing one data set and root.
+const SWEEPS: &[&str] = &[
+    "testdata/gotemplate/sweep.json",
+    "testdata/gotemplate/sweep_structs.json",
+];
+
+/// The rows of the sweeps, each expanded to a row of the table's form.
+fn sweep_rows() -> Vec<Value> {
+    SWEEPS.iter().flat_map(|f| sweep_file_rows(f)).collect()
+}
+
+fn sweep_file_rows(path: &str) -> Vec<Value> {
+    let text = std::fs::read_to_string(repo().join(path)).unwrap();
+    let file: Value = serde_json::from_str(&text).unwrap();
+    file["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let mut row = c.clone();
+            let o = row.as_object_mut().unwrap();
+            o.insert("data".into(), file["data"].clone());
+            o.insert("root".into(), file["root"].clone());
+            row
+        })
+        .collect()
+}
+
+/// The sweeps (`testdata/gotemplate/sweep*.json`): every case agrees with what Go rendered.
+#[test]
+fn the_sweep_agrees_with_go() {
+    let rows = sweep_rows();
+    assert!(rows.len() >= 1500, "{} sweep cases", rows.len());
+    let bad: Vec<String> = rows
+        .iter()
+        .filter_map(|row| {
+            disagreement(&row["go"], None, &run(row)).map(|why| {
+                format!(
+                    "{} {:?}: {why}",
+                    row["name"].as_str().unwrap_or_default(),
+                    row["template"].as_str().unwrap_or_default()
+                )
+            })
+        })
+        .collect();
+    assert!(
+        bad.is_empty(),
+        "{} of {} sweep cases differ from Go:\n{}",
+        bad.len(),
+        rows.len(),
+        bad.join("\n")
+    );
 }
 
 #[test]
@@ -444,7 +521,9 @@ fn the_stored_go_fields_are_what_go_renders() {
         return;
     }
     let text = std::fs::read_to_string(repo().join("testdata/gotemplate/cases.json")).unwrap();
-    let cases: Vec<Value> = serde_json::from_str(&text).unwrap();
+    let mut cases: Vec<Value> = serde_json::from_str(&text).unwrap();
+    // The sweep's cases too (regenerated with `go-oracle -update-shared`).
+    cases.extend(sweep_rows());
     let inputs: Vec<Value> = cases
         .iter()
         .map(|c| {
@@ -1082,4 +1161,34 @@ fn token_soup_never_panics() {
         }
     }
     assert!(rendered > 100, "only {rendered} rendered");
+}
+
+/// A differential sweep from a file (`SCORE_GOTEMPLATE_SWEEP=CASES.json`, rows as in the
+/// table without `go`): Go and score-gen render each, and every disagreement is printed, with
+/// the count. A tool for finding differences (its good rows go into the table); without the
+/// variable it does nothing.
+#[test]
+fn sweep_from_file() {
+    let Some(path) = std::env::var_os("SCORE_GOTEMPLATE_SWEEP") else {
+        return;
+    };
+    let cases: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let results = oracle(&cases);
+    let mut bad = Vec::new();
+    for (case, want) in cases.iter().zip(&results) {
+        if let Some(why) = disagreement(want, None, &run(case)) {
+            bad.push(format!(
+                "{} {:?}\n    {why}\n    go: {}",
+                case["name"].as_str().unwrap_or_default(),
+                case["template"].as_str().unwrap_or_default(),
+                want
+            ));
+        }
+    }
+    eprintln!(
+        "{}\n{} of {} differ",
+        bad.join("\n"),
+        bad.len(),
+        cases.len()
+    );
 }

@@ -33,6 +33,10 @@ pub struct AllArgs {
     /// k8s: also emit the Namespace object (needs --namespace).
     #[arg(long, requires = "namespace")]
     generate_namespace: bool,
+    /// terraform: let a resource's `source` param in a Score file choose its Terraform module
+    /// (refused otherwise: the module is code that terraform downloads and runs).
+    #[arg(long)]
+    allow_source_params: bool,
     #[command(flatten)]
     pub legacy: crate::LegacyFormat,
 }
@@ -58,6 +62,7 @@ pub fn run(args: &AllArgs) -> Result<(), Diagnostics> {
     let mut flags = compose_flags(&args.compose);
     flags.namespace = args.namespace.clone();
     flags.generate_namespace = args.generate_namespace;
+    flags.allow_source_params = args.allow_source_params;
     flags.allow_outside_paths = args.common.allow_outside_paths;
     flags.state_dir = Some(args.common.state_dir.clone());
     generate::check_build_usage(&args.common, &flags)?;

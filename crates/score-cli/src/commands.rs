@@ -717,9 +717,7 @@ fn print_outputs(
     format: &str,
     seed: &str,
 ) -> Result<(), Diagnostics> {
-    use score_core::unstable::provision::gotemplate::{
-        functions, Flavor, GoTemplate, RenderContext,
-    };
+    use score_core::unstable::provision::gotemplate::{functions, GoTemplate, RenderContext};
     let value = serde_json::Value::Object(outputs.clone());
     let text = match format {
         "json" => format!("{}\n", table::render_json(&value)),
@@ -736,8 +734,8 @@ fn print_outputs(
                 )
                 .with_help("use json, yaml, or a Go template such as '{{.host}}:{{.port}}'")
             };
-            let parsed = GoTemplate::parse(template, functions(Flavor::Compose), None)
-                .map_err(|e| bad("parse", e))?;
+            let parsed =
+                GoTemplate::parse(template, &functions(&[]), None).map_err(|e| bad("parse", e))?;
             let ctx = RenderContext {
                 random_key: seed.as_bytes(),
                 fuel: 10_000_000,

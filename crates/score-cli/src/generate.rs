@@ -10,8 +10,9 @@ use score_core::host::fetch::{self, FetchOptions};
 use score_core::host::fsutil;
 use score_core::host::{FsSources, StateDir};
 use score_core::unstable::yaml::{self, Limits};
-use score_core::{load_workload, resolve_project, LoadOptions, WorkloadInput};
+use score_core::{load_workload, LoadOptions, Project, WorkloadInput, WorkloadStore};
 use score_core::{Artefacts, Target};
+use score_target_compose::WorkloadExtras;
 
 use crate::targets::{TargetFlags, TargetInfo};
 use score_core::{Code, Diagnostic, Diagnostics};
@@ -321,9 +322,7 @@ pub fn compile_in(
     }
     let locked = (common.locked || common.frozen).then(|| crate::drift::Locked::before(&state));
     let old_resources = common.check.then(|| state.resources.clone());
-    let (project_copy, mut state) =
-        project_workloads(info.name, common, given, state, &state_file)?;
-    let workloads = &project_copy[..];
+    let mut project = project_of(info.name, common, given, state, &state_file)?;
     // The target, with each workload's builds (a target that reads --build): this run's
     // --build for its one Score file (check_build_usage), the state's for the others.
     let mut flags = flags.clone();
@@ -333,22 +332,29 @@ pub fn compile_in(
     if let ([w], false) = (given, flags.build.is_empty()) {
         let builds = crate::targets::parse_builds(&flags.build)?;
         check_build_containers(w, &builds)?;
-        if let Some(stored) = state.workloads.get_mut(w.loaded.workload.name()) {
-            stored.builds = builds.into_iter().collect();
+        if let Some(stored) = project
+            .state_mut()
+            .workloads
+            .get_mut(w.loaded.workload.name())
+        {
+            let mut extras = WorkloadExtras::default();
+            extras.builds = builds;
+            stored.extras.set(&extras);
         }
         flags.build.clear();
     }
-    flags.workload_builds = state
-        .workloads
-        .iter()
-        .filter(|(_, w)| !w.builds.is_empty())
-        .map(|(name, w)| {
-            let builds = w.builds.iter().map(|(k, v)| (k.clone(), v.clone()));
-            (name.clone(), builds.collect())
-        })
-        .collect();
+    flags.workload_builds = BTreeMap::new();
+    if info.builds {
+        for (name, w) in &project.state().workloads {
+            let extras: WorkloadExtras = w.extras.get()?;
+            if !extras.builds.is_empty() {
+                flags.workload_builds.insert(name.clone(), extras.builds);
+            }
+        }
+    }
     let target = (info.build)(&flags)?;
     let target = target.as_ref();
+    let workloads = project.workloads();
     for warning in crate::annotations::warnings(target, workloads) {
         crate::note!("score-gen {}: {warning}", info.name);
     }
@@ -356,7 +362,7 @@ pub fn compile_in(
     let provisioners = load_provisioners_noting(target, common, &mut inputs)?;
     // Secret outputs never reach a diagnostic (spec/security.md): the ones the state already
     // holds for errors of provisioning, and with this run's for errors after it.
-    let mut secrets = score_core::Secrets::of(&state);
+    let mut secrets = score_core::Secrets::of(project.state());
     // The CLI runs the cmd:// programs of the project's own (and pinned) provisioner files, as
     // score-compose and score-k8s do; remote unpinned files only with --allow-remote-commands.
     let options = ProvisionOptions {
@@ -371,28 +377,26 @@ pub fn compile_in(
     };
     if let Some(ticket) = ticket.as_mut() {
         let checked =
-            score_core::check_programs(workloads, &provisioners, &state, target, &options)
-                .map_err(|d| secrets.scrub(point_at_user_files(d, workloads, given)));
+            score_core::check_programs(workloads, &provisioners, project.state(), target, &options)
+                .map_err(|d| secrets.scrub(point_at_user_files(&project, d, given)));
         if !ticket.pass(checked.is_ok()) {
             // Another target failed: its errors are the run's; this one starts nothing.
             checked?;
             return Err(Diagnostics::default());
         }
     }
-    let (project, state) = resolve_project(workloads, &provisioners, state, target, &options)
-        .map_err(|d| {
-            let d = point_at_user_files(d, workloads, given);
-            secrets.scrub(provisioner_changed_help(d, common, info.name))
-        })?;
-    // The resolved project holds what the target needs: the copy is freed before the target
-    // emits, the peak of a large run's memory.
-    drop(project_copy);
+    let resolved = project.resolve(&provisioners, target, &options);
+    let resolved = resolved.map_err(|d| {
+        let d = point_at_user_files(&project, d, given);
+        secrets.scrub(provisioner_changed_help(d, common, info.name))
+    })?;
+    let state = project.into_state();
     secrets.add(&state);
     if let Some(locked) = &locked {
         locked.verify(info.name, &state_file, &state)?;
     }
     if crate::VERBOSE.load(std::sync::atomic::Ordering::Relaxed) > 0 {
-        report_programs(target.name(), &project, &provisioners);
+        report_programs(target.name(), &resolved, &provisioners);
     }
     // Flags that name something through the provisioned resources (compose --publish
     // HOSTPORT:RES_UID.OUTPUT:PORT): the row rewrites them and the target is built again.
@@ -404,12 +408,12 @@ pub fn compile_in(
         }
         _ => target,
     };
-    let mut artefacts = target.emit(&project).map_err(|d| secrets.scrub(d))?;
+    let mut artefacts = target.emit(&resolved).map_err(|d| secrets.scrub(d))?;
     if info.name == "k8s" && flags.kustomize {
         crate::kustomize::split(&mut artefacts)?;
     }
     // What provisioners left for the user (score-compose's `info_logs`), as the tools log them.
-    for res in project.resources() {
+    for res in resolved.resources() {
         for line in &res.info_logs {
             crate::note!("info: {line}");
         }
@@ -422,7 +426,7 @@ pub fn compile_in(
     }
     note_unset_deploy_env(&artefacts.deploy_env);
     // Not freed allocation by allocation: the CLI exits after the run (see `run`).
-    std::mem::forget(project);
+    std::mem::forget(resolved);
     let secrets = match old_resources {
         Some(old) => crate::drift::Secrets::of([&old, &state.resources]),
         None => crate::drift::Secrets::default(),
@@ -475,15 +479,16 @@ fn provisioner_changed_help(mut d: Diagnostics, common: &CommonArgs, target: &st
 }
 
 /// The target's project: the workloads of `given` (the Score files of this run) and every other
-/// workload the state remembers, less `--remove`d ones, sorted by name. Records each given
+/// workload the state remembers, less `--remove`d ones, all loaded. Records each given
 /// workload's document in the state, so a later run can regenerate it without its file.
-fn project_workloads(
+fn project_of(
     target: &str,
     common: &CommonArgs,
     given: &[WorkloadInput],
-    mut state: State,
+    state: State,
     state_file: &Path,
-) -> Result<(Vec<WorkloadInput>, State), Diagnostics> {
+) -> Result<Project, Diagnostics> {
+    let mut project = Project::new(state);
     let given_names: std::collections::BTreeSet<&str> =
         given.iter().map(|w| w.loaded.workload.name()).collect();
     for name in &common.remove {
@@ -495,45 +500,29 @@ fn project_workloads(
             .with_help("either add the workload (its Score file) or remove it, not both")
             .into());
         }
-        if state.workloads.remove(name).is_none() {
+        if project.remove(name).is_none() {
             return Err(Diagnostic::new(
                 Code::Usage,
                 format!("--remove {name}: there is no workload '{name}' in the {target} project"),
             )
-            .with_help(known_workloads(&state))
+            .with_help(known_workloads(project.state()))
             .into());
         }
     }
-    let mut out: Vec<WorkloadInput> = given.to_vec();
-    let mut diags = Diagnostics::default();
-    for (name, stored) in &mut state.workloads {
-        if given_names.contains(name.as_str()) {
-            continue;
-        }
-        match load_stored(name, stored, common, state_file) {
-            Ok(w) => {
-                if stored.spec.is_none() {
-                    // A workload of a version 1 state, read again from its file: store it now.
-                    *stored = stored_form(&w);
-                }
-                out.push(w);
-            }
-            Err(d) => diags.0.extend(d.0),
-        }
+    if given_names.len() != given.len() {
+        // Two files of one name: the project's duplicate-name error, at the second file.
+        score_core::check_project(given)?;
     }
-    diags.into_result()?;
     for w in given {
-        state
-            .workloads
-            .insert(w.loaded.workload.name().to_string(), stored_form(w));
+        project.add(w.clone());
     }
+    project.load(&CliStore { common, state_file })?;
     // A run that removed the last workload writes an empty project; a run that was given
     // nothing to generate is a mistake.
-    if out.is_empty() && common.remove.is_empty() {
+    if project.workloads().is_empty() && common.remove.is_empty() {
         return Err(no_workloads(target));
     }
-    out.sort_by(|a, b| a.loaded.workload.name().cmp(b.loaded.workload.name()));
-    Ok((out, state))
+    Ok(project)
 }
 
 /// `--build CONTAINER=...` must name a container of the workload, as in score-compose.
@@ -581,125 +570,93 @@ fn known_workloads(state: &State) -> String {
     }
 }
 
-/// What the state keeps of a workload: its file, the directory its `files[].source` paths are
-/// read from, and its document as compiled.
-fn stored_form(w: &WorkloadInput) -> score_core::WorkloadState {
-    score_core::WorkloadState {
-        file: w.file.clone(),
-        dir: w
-            .file
-            .as_deref()
-            .map(|f| parent_dir(Path::new(f)).display().to_string()),
-        spec: w.loaded.document.value.as_object().cloned(),
-        // Giving the file again without --build drops its builds, as in score-compose.
-        builds: serde_json::Map::new(),
+/// How the CLI loads a workload the state remembers: `files[].source` from the directory it was
+/// added from, the file of a version 1 entry, and never from outside the project unless the
+/// user says so (spec/security.md).
+struct CliStore<'a> {
+    common: &'a CommonArgs,
+    state_file: &'a Path,
+}
+
+impl CliStore<'_> {
+    fn again(name: &str) -> String {
+        format!(
+            "workload '{name}' is in the project from an earlier run: give its Score file again to \
+             replace it, or --remove {name} to drop it"
+        )
     }
 }
 
-/// Loads a workload the state remembers: its stored document, or (a version 1 state) its file.
-fn load_stored(
-    name: &str,
-    stored: &score_core::WorkloadState,
-    common: &CommonArgs,
-    state_file: &Path,
-) -> Result<WorkloadInput, Diagnostics> {
-    let file = stored.file.as_deref().map(Path::new);
-    let dir = match (&stored.dir, file) {
-        (Some(d), _) => PathBuf::from(d),
-        (None, Some(f)) => parent_dir(f),
-        (None, None) => PathBuf::from("."),
-    };
-    let again = format!(
-        "workload '{name}' is in the project from an earlier run: give its Score file again to \
-         replace it, or --remove {name} to drop it"
-    );
-    // The state is data: it may not widen what the run reads (spec/security.md). A stored
-    // workload reads its file sources from a directory inside the project, and a version 1 entry
-    // its Score file, unless the user says otherwise: --allow-outside-paths, or the file again.
-    let reads = match (&stored.spec, file) {
-        (None, Some(f)) => Some(("its Score file", f.to_path_buf())),
-        _ if has_file_sources(stored) => Some(("its files[].source from", dir.join("f"))),
-        _ => None,
-    };
-    if let (Some((what, path)), false) = (reads, common.allow_outside_paths) {
-        let cwd = std::env::current_dir().map_err(|e| io_diag(".", e))?;
-        if crate::commands::outside_project(&cwd, &path) {
-            let shown = if stored.spec.is_none() {
-                path
-            } else {
-                dir.clone()
-            };
-            return Err(Diagnostic::new(
-                Code::UsagePathOutsideProject,
-                format!(
-                    "workload '{name}' (stored in {}) reads {what} {}, outside the project directory {}",
-                    state_file.display(),
-                    shown.display(),
-                    cwd.display()
-                ),
-            )
-            .with_help(format!(
-                "give its Score file again, pass --allow-outside-paths, or --remove {name}"
-            ))
-            .into());
-        }
-    }
-    let (label, bytes) = match (stored.spec_yaml(), file) {
-        (Some(text), Some(f)) => (
-            format!("{} (as stored in {})", f.display(), state_file.display()),
-            text.into_bytes(),
-        ),
-        (Some(text), None) => (
-            format!("<workload '{name}' stored in {}>", state_file.display()),
-            text.into_bytes(),
-        ),
-        (None, Some(f)) => (
-            f.display().to_string(),
-            read_input(f).map_err(|d| d.with_help(again.clone()))?,
-        ),
-        (None, None) => {
-            return Err(Diagnostic::new(
-                Code::StateInvalid,
-                format!(
-                    "{}: workload '{name}' has neither a stored document nor a file",
-                    state_file.display()
-                ),
-            )
-            .with_help(again)
-            .into())
-        }
-    };
-    let opts = LoadOptions {
-        sources: Some(std::sync::Arc::new(
-            FsSources::new(dir).allow_outside(common.allow_outside_paths),
-        )),
-        contents_hidden: file.is_some_and(linked_out_of_project),
-        ..LoadOptions::default()
-    };
-    let loaded = load_workload(&label, &bytes, &opts).map_err(|mut d| {
-        for x in &mut d.0 {
-            if x.help.is_none() {
-                x.help = Some(again.clone());
+impl WorkloadStore for CliStore<'_> {
+    fn load_options(
+        &self,
+        name: &str,
+        stored: &score_core::WorkloadState,
+    ) -> Result<LoadOptions, Diagnostics> {
+        let file = stored.file.as_deref().map(Path::new);
+        let dir = match (&stored.dir, file) {
+            (Some(d), _) => PathBuf::from(d),
+            (None, Some(f)) => parent_dir(f),
+            (None, None) => PathBuf::from("."),
+        };
+        // The state is data: it may not widen what the run reads (spec/security.md). A stored
+        // workload reads its file sources from a directory inside the project, and a version 1
+        // entry its Score file, unless the user says otherwise: --allow-outside-paths, or the
+        // file again.
+        let reads = match (&stored.spec, file) {
+            (None, Some(f)) => Some(("its Score file", f.to_path_buf())),
+            _ if has_file_sources(stored) => Some(("its files[].source from", dir.join("f"))),
+            _ => None,
+        };
+        if let (Some((what, path)), false) = (reads, self.common.allow_outside_paths) {
+            let cwd = std::env::current_dir().map_err(|e| io_diag(".", e))?;
+            if crate::commands::outside_project(&cwd, &path) {
+                let shown = if stored.spec.is_none() {
+                    path
+                } else {
+                    dir.clone()
+                };
+                return Err(Diagnostic::new(
+                    Code::UsagePathOutsideProject,
+                    format!(
+                        "workload '{name}' (stored in {}) reads {what} {}, outside the project directory {}",
+                        self.state_file.display(),
+                        shown.display(),
+                        cwd.display()
+                    ),
+                )
+                .with_help(format!(
+                    "give its Score file again, pass --allow-outside-paths, or --remove {name}"
+                ))
+                .into());
             }
         }
-        d
-    })?;
-    if loaded.workload.name() != name {
-        return Err(Diagnostic::new(
-            Code::StateInvalid,
-            format!(
-                "{}: the workload stored as '{name}' is named '{}'",
-                state_file.display(),
-                loaded.workload.name()
-            ),
-        )
-        .with_help(again)
-        .into());
+        Ok(LoadOptions {
+            sources: Some(std::sync::Arc::new(
+                FsSources::new(dir).allow_outside(self.common.allow_outside_paths),
+            )),
+            contents_hidden: file.is_some_and(linked_out_of_project),
+            ..LoadOptions::default()
+        })
     }
-    Ok(WorkloadInput {
-        loaded,
-        file: stored.file.clone(),
-    })
+
+    fn label(&self, name: &str, stored: &score_core::WorkloadState) -> String {
+        match &stored.file {
+            Some(f) => format!("{f} (as stored in {})", self.state_file.display()),
+            None => format!(
+                "<workload '{name}' stored in {}>",
+                self.state_file.display()
+            ),
+        }
+    }
+
+    fn read_file(&self, name: &str, file: &str) -> Result<Vec<u8>, Diagnostics> {
+        read_input(Path::new(file)).map_err(|d| d.with_help(Self::again(name)).into())
+    }
+
+    fn help(&self, name: &str) -> String {
+        Self::again(name)
+    }
 }
 
 /// Whether a stored workload has a `files[].source` (a version 1 entry, without a stored
@@ -1040,8 +997,23 @@ pub fn prepare_writes(
     let mut batch = Vec::with_capacity(files.len());
     let mut dirs = std::collections::BTreeSet::new();
     let inputs = fsutil::FileSet::new(inputs.iter().cloned());
+    // Two outputs of one run naming one file (`-o compose.yaml --env-file compose.yaml`): the
+    // later would silently replace the earlier.
+    let mut written = fsutil::FileSet::default();
     for (path, bytes, base) in files {
         let name = path.display().to_string();
+        if let Some(earlier) = written.find(&path) {
+            return Err(Diagnostic::new(
+                Code::Usage,
+                format!(
+                    "refusing to write {name}: this run also writes {} there",
+                    earlier.display()
+                ),
+            )
+            .with_help("give each output its own path (-o, --env-file)")
+            .into());
+        }
+        written.insert(path.clone());
         if let Some(input) = inputs.find(&path) {
             return Err(Diagnostic::new(
                 Code::UsageOutputIsInput,
@@ -1177,18 +1149,20 @@ fn note_unset_deploy_env(vars: &std::collections::BTreeSet<String>) {
 /// diagnostic's JSON pointer); otherwise it stays on the stored copy and says so, with how to
 /// replace or `--remove` the workload.
 pub fn point_at_user_files(
-    mut diags: Diagnostics,
-    workloads: &[WorkloadInput],
+    project: &Project,
+    diags: Diagnostics,
     given: &[WorkloadInput],
 ) -> Diagnostics {
-    let stored: Vec<WorkloadInput> = workloads
+    // A stored workload loaded without spans: first at the lines of its stored text.
+    let mut diags = project.locate(diags);
+    let stored: Vec<&WorkloadInput> = project
+        .workloads()
         .iter()
         .filter(|w| {
             !given
                 .iter()
                 .any(|g| g.loaded.workload.name() == w.loaded.workload.name())
         })
-        .cloned()
         .collect();
     for d in &mut diags.0 {
         repoint(d, &stored);
@@ -1196,7 +1170,7 @@ pub fn point_at_user_files(
     diags
 }
 
-fn repoint(d: &mut Diagnostic, stored: &[WorkloadInput]) {
+fn repoint(d: &mut Diagnostic, stored: &[&WorkloadInput]) {
     for r in &mut d.related {
         repoint(r, stored);
     }

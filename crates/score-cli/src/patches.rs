@@ -109,6 +109,30 @@ pub fn init_file(
             .into());
         }
         for f in files {
+            // The stored file is meant to be committed: a template in the project that is a
+            // link to a file outside it (`p.tpl -> /proc/self/environ`, planted by a
+            // repository) is not copied into it (spec/security.md).
+            let local = f
+                .dir
+                .as_ref()
+                .filter(|_| !f.remote)
+                .map(|d| d.join(&f.name));
+            if let Some(path) = local.filter(|p| crate::generate::linked_out_of_project(p)) {
+                diags.push(
+                    Diagnostic::new(
+                        Code::Usage,
+                        format!(
+                            "--patch-templates {}: it is a link to a file outside the project; \
+                             score-gen does not copy such a file into {STORE_FILE}",
+                            path.display()
+                        ),
+                    )
+                    .with_help(
+                        "copy the template into the project, or give the path of the file itself",
+                    ),
+                );
+                continue;
+            }
             // The stored file is meant to be committed: a token in the URI stays out of it.
             let origin = fetch::without_credentials(&f.uri);
             if origin != f.uri {

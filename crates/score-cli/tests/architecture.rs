@@ -14,6 +14,9 @@ use std::path::{Path, PathBuf};
 
 use score_core::{Code, TargetCode};
 
+#[path = "../../source_scan.rs"]
+mod scan;
+
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -51,57 +54,14 @@ const NOT_YET_MOVED: &[(&str, &str)] = &[
     ),
 ];
 
-/// The code of a line, string literals included: what precedes a `//` comment outside a string.
-fn code_of(line: &str) -> &str {
-    let bytes = line.as_bytes();
-    let mut in_string = false;
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\\' if in_string => i += 1,
-            b'"' => in_string = !in_string,
-            b'/' if !in_string && bytes.get(i + 1) == Some(&b'/') => return &line[..i],
-            _ => {}
-        }
-        i += 1;
-    }
-    line
-}
-
 /// Lines of `files` (relative name, text) whose code holds a target's name as a string, by file;
 /// a `#[cfg(test)]` module at the end of a file (unit tests name targets to run them) is skipped.
 fn hits(files: &[(String, String)]) -> BTreeMap<String, Vec<String>> {
-    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (rel, text) in files {
-        let code = text.split("#[cfg(test)]\nmod tests").next().unwrap();
-        for (i, line) in code.lines().enumerate() {
-            let c = code_of(line).to_lowercase();
-            if TARGET_WORDS.iter().any(|w| c.contains(w)) {
-                out.entry(rel.clone()).or_default().push(format!(
-                    "{rel}:{}: {}",
-                    i + 1,
-                    line.trim()
-                ));
-            }
-        }
-    }
-    out
+    scan::lines_naming(files, TARGET_WORDS, true)
 }
 
 fn cli_files() -> Vec<(String, String)> {
-    let mut files = Vec::new();
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(cli_src())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    paths.sort();
-    for p in paths {
-        if p.extension().is_some_and(|e| e == "rs") {
-            let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            files.push((name, std::fs::read_to_string(&p).unwrap()));
-        }
-    }
-    files
+    scan::rust_files(&cli_src(), false)
 }
 
 #[test]

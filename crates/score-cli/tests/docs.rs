@@ -322,3 +322,62 @@ fn a_broken_page_fails() {
     let r = run_page("page.md", &good, &dir, &no_rewrite).unwrap();
     assert_eq!((r.ran, r.loaded), (1, 1));
 }
+
+/// The README's first command is `cargo run -p score-cli -- ...` taken literally: cargo can only
+/// run it if the package has one binary or names a `default-run`, and the rest of the README
+/// (and `every_readme_block_runs` above, which stands `score-gen` in for it) needs that binary
+/// to be `score-gen`. Reads the manifests through `cargo metadata`, as `cargo run` does.
+#[test]
+fn the_readme_first_cargo_run_picks_score_gen() {
+    let text = std::fs::read_to_string(workspace().join("README.md")).unwrap();
+    let first = blocks(&text)
+        .unwrap()
+        .into_iter()
+        .find(|b| b.lang == "sh")
+        .expect("the README opens with a shell block");
+    let line = first.body.lines().next().unwrap();
+    let words: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(&words[..2], ["cargo", "run"], "{line}");
+    assert!(!words.contains(&"--bin"), "{line}");
+    let pkg = words[words.iter().position(|w| *w == "-p").expect("-p PKG") + 1];
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Command::new(cargo)
+        .args([
+            "metadata",
+            "--no-deps",
+            "--format-version",
+            "1",
+            "--offline",
+        ])
+        .arg("--manifest-path")
+        .arg(workspace().join("Cargo.toml"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let package = meta["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == pkg)
+        .unwrap_or_else(|| panic!("no package {pkg}"));
+    let bins: Vec<&str> = package["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["kind"].as_array().unwrap().iter().any(|k| k == "bin"))
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    let runs = match bins.as_slice() {
+        [one] => *one,
+        _ => package["default_run"].as_str().unwrap_or_else(|| {
+            panic!("`{line}` fails: {pkg} has binaries {bins:?} and no default-run")
+        }),
+    };
+    assert!(bins.contains(&runs), "{runs} is not one of {bins:?}");
+    assert_eq!(runs, "score-gen", "`{line}` runs {runs}");
+}

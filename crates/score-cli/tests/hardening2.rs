@@ -198,7 +198,7 @@ fn control_characters_from_stored_keys_and_template_origins_are_escaped() {
     let o = score_gen(d, &["compose", "score.yaml"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let state = std::fs::read_to_string(d.join(".score-gen/compose/state.yaml")).unwrap();
-    let planted = state.replacen("\n  app:\n", "\n  \"\\e[2Japp\\a\":\n", 1);
+    let planted = state.replacen("\n    \"app\": {", "\n    \"\\u001b[2Japp\\u0007\": {", 1);
     assert_ne!(planted, state, "{state}");
     std::fs::write(d.join(".score-gen/compose/state.yaml"), planted).unwrap();
     let o = score_gen(d, &["compose"]);
@@ -224,9 +224,9 @@ fn a_secret_output_named_by_publish_is_not_echoed() {
     let password = password.unwrap_or_else(|| {
         state
             .lines()
-            .find_map(|l| l.trim().strip_prefix("password: "))
+            .find_map(|l| l.trim().strip_prefix("\"password\": "))
             .unwrap()
-            .trim_matches(['"', '\''])
+            .trim_matches(['"', '\'', ','])
             .to_string()
     });
     assert!(password.len() >= 8, "{password}");
@@ -458,6 +458,29 @@ fn a_score_file_chooses_a_terraform_module_only_with_the_flag() {
 }
 
 #[test]
+fn all_takes_allow_source_params_for_its_terraform_target() {
+    // `all` refuses a Score file's module `source` as `terraform` does, and accepts the flag.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "score.yaml", "apiVersion: score.dev/v1b1\nmetadata:\n  name: app\ncontainers:\n  main:\n    image: nginx\nresources:\n  db:\n    type: postgres\n    params:\n      source: git::https://example.com/evil.git\n");
+    let o = score_gen(d, &["all", "score.yaml", "-o", "out"]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("terraform: "), "{err}");
+    assert!(err.contains("--allow-source-params"), "{err}");
+    assert!(!d.join("out").exists());
+    let o = score_gen(
+        d,
+        &["all", "score.yaml", "-o", "out", "--allow-source-params"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let main = std::fs::read_to_string(d.join("out/terraform/main.tf")).unwrap();
+    assert!(main.contains("git::https://example.com/evil.git"), "{main}");
+    assert!(d.join("out/compose.yaml").exists());
+    assert!(d.join("out/manifests.yaml").exists());
+}
+
+#[test]
 fn a_terraform_module_path_with_a_control_character_creates_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -654,6 +677,50 @@ fn a_secret_made_by_the_failing_run_is_not_echoed_by_a_later_resource() {
 }
 
 #[test]
+fn a_secret_of_the_failing_resource_itself_is_not_echoed() {
+    // The resource that fails made the secret in this very run: a later section quotes its
+    // secret output, or its outputs section renders text that is not YAML around a generated
+    // password; in both dialects, human and JSON output show the uid path, never the value.
+    let cases = [
+        // minijinja: the compose section fails quoting the secret output.
+        "- uri: template://a\n  engine: minijinja\n  type: ta\n  secret_outputs: [password]\n  state: |\n    password: {{ state.password | default(rand_alnum(24)) }}\n  outputs: |\n    password: {{ state.password }}\n  compose:\n    services: |\n      {{ fail(\"cannot use \" ~ outputs.password) }}\n",
+        // minijinja: the outputs section is not YAML and holds a generated password.
+        "- uri: template://a\n  engine: minijinja\n  type: ta\n  secret_outputs: [password]\n  outputs: |\n    password: {{ rand_alnum(24) }}\n    bad: [\n",
+        // Go: the same two.
+        "- uri: template://a\n  type: ta\n  state: |\n    password: {{ randAlphaNum 24 }}\n  outputs: |\n    password: {{ .State.password }}\n  services: |\n    {{ fail (printf \"cannot use %s\" .State.password) }}\n",
+        "- uri: template://a\n  type: ta\n  outputs: |\n    password: {{ randAlphaNum 24 }}\n    bad: [\n",
+    ];
+    let score = "apiVersion: score.dev/v1b1\nmetadata:\n  name: app\ncontainers:\n  main:\n    image: nginx\nresources:\n  ra:\n    type: ta\n";
+    for (i, provisioners) in cases.iter().enumerate() {
+        for format in ["human", "json"] {
+            let dir = tempfile::tempdir().unwrap();
+            let d = dir.path();
+            write(d, "score.yaml", score);
+            write(d, "p.yaml", provisioners);
+            let o = score_gen(
+                d,
+                &[
+                    "--message-format",
+                    format,
+                    "compose",
+                    "score.yaml",
+                    "--provisioners",
+                    "p.yaml",
+                ],
+            );
+            let all = format!("{}{}", String::from_utf8_lossy(&o.stdout), stderr(&o));
+            assert_eq!(o.status.code(), Some(1), "case {i}: {all}");
+            assert!(all.contains("<secret ta.default#app.ra"), "case {i}: {all}");
+            // Any 24 alphanumerics in a row would be the password.
+            let leaked = all
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .find(|w| w.len() == 24);
+            assert!(leaked.is_none(), "case {i} {format}: {leaked:?} in {all}");
+        }
+    }
+}
+
+#[test]
 fn all_checks_every_target_before_any_target_starts_a_program() {
     // `all` runs the three targets at once: compose's program must not run when k8s's program
     // is missing (or terraform has no provisioner for the type).
@@ -717,4 +784,59 @@ fn listings_escape_control_characters_from_provisioner_files() {
     );
     assert!(out.contains("d\\u{1b}]0;pwned\\u{7}\\u{202e}exe"), "{out}");
     assert!(out.contains("t\\u{1b}[2J"), "{out}");
+}
+
+#[test]
+fn two_outputs_of_one_run_may_not_name_one_file() {
+    // `--env-file` naming the compose output replaced compose.yaml with the .env skeleton.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "score.yaml", SCORE);
+    for env in ["compose.yaml", "./compose.yaml", "sub/../compose.yaml"] {
+        std::fs::create_dir_all(d.join("sub")).unwrap();
+        let o = score_gen(d, &["compose", "score.yaml", "--env-file", env]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{env}: {err}");
+        assert!(err.contains("this run also writes"), "{env}: {err}");
+        assert!(!d.join("compose.yaml").exists(), "{env}: written");
+    }
+    // Through a link to an existing output, too.
+    let o = score_gen(d, &["compose", "score.yaml"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let before = std::fs::read(d.join("compose.yaml")).unwrap();
+    std::os::unix::fs::symlink("compose.yaml", d.join("env-link")).unwrap();
+    let o = score_gen(d, &["compose", "score.yaml", "--env-file", "env-link"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(std::fs::read(d.join("compose.yaml")).unwrap(), before);
+}
+
+#[test]
+fn a_patch_template_linked_out_of_the_project_is_not_copied_into_the_store() {
+    // `init --patch-templates p.tpl` with a planted `p.tpl -> /proc/self/environ` copied the
+    // environment into patch-templates.yaml (meant to be committed), then every run printed it.
+    for (uri, link) in [("p.tpl", "p.tpl"), ("patches", "patches/00.yaml")] {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = dir.path().join("outside-environ");
+        std::fs::write(&outside, ENVIRON).unwrap();
+        let project = dir.path().join("project");
+        std::fs::create_dir_all(project.join("patches")).unwrap();
+        write(&project, "score.yaml", SCORE);
+        std::os::unix::fs::symlink(&outside, project.join(link)).unwrap();
+        for format in ["human", "json"] {
+            let o = score_gen(
+                &project,
+                &["--message-format", format, "init", "--patch-templates", uri],
+            );
+            let all = format!("{}{}", String::from_utf8_lossy(&o.stdout), stderr(&o));
+            assert_eq!(o.status.code(), Some(1), "{uri}: {all}");
+            assert!(all.contains("link to a file outside the project"), "{all}");
+            assert!(!all.contains("hunter2"), "{all}");
+            assert!(
+                !project
+                    .join(".score-gen/compose/patch-templates.yaml")
+                    .exists(),
+                "{uri}: stored"
+            );
+        }
+    }
 }

@@ -113,9 +113,9 @@ fn two_runs_add_up_and_a_bare_run_regenerates_the_same_bytes() {
     ok(&score_gen(p, &["compose"]));
     assert_eq!(read(p, "compose.yaml"), both);
     let st = state(p, "compose");
-    assert!(st.starts_with("version: 2\n"), "{st}");
-    assert!(st.contains("file: svc/a.yaml"), "{st}");
-    assert!(st.contains("dir: svc"), "{st}");
+    assert!(st.starts_with("{\n  \"version\": 3,\n"), "{st}");
+    assert!(st.contains("\"file\": \"svc/a.yaml\""), "{st}");
+    assert!(st.contains("\"dir\": \"svc\""), "{st}");
 }
 
 #[test]
@@ -267,8 +267,8 @@ fn a_version_1_state_is_migrated() {
     let out = read(p, "compose.yaml");
     assert!(out.contains("workload-a-main:") && out.contains("workload-b-main:"));
     let st = state(p, "compose");
-    assert!(st.starts_with("version: 2\n"), "{st}");
-    assert!(st.contains("spec:"), "{st}");
+    assert!(st.starts_with("{\n  \"version\": 3,\n"), "{st}");
+    assert!(st.contains("\"spec\": {"), "{st}");
     std::fs::remove_file(p.join("svc/a.yaml")).unwrap();
     ok(&score_gen(p, &["compose"]));
     assert_eq!(read(p, "compose.yaml"), out);
@@ -315,7 +315,8 @@ fn a_workloads_build_is_kept_with_it_and_applies_to_it_only() {
     assert_eq!(out.matches("build:").count(), 1, "{out}");
     ok(&score_gen(p, &["compose"]));
     assert_eq!(read(p, "compose.yaml"), out);
-    assert!(state(p, "compose").contains("builds:\n      main: ./d"));
+    assert!(state(p, "compose")
+        .contains("\"extras\": {\n        \"builds\": {\n          \"main\": \"./d\""));
 
     // Given again without --build, the workload has no build (as score-compose).
     let o = score_gen(p, &["compose", "d.yaml"]);

@@ -437,10 +437,11 @@ fn record_resource(
         Value::Object(m) => m,
         _ => Map::new(),
     };
-    let guid = state
+    let (guid, extras) = state
         .resources
         .get(uid.as_str())
-        .and_then(|r| r.guid.clone());
+        .map(|r| (r.guid.clone(), r.extras.clone()))
+        .unwrap_or_default();
     state.resources.insert(
         uid.as_str().to_string(),
         ResourceState {
@@ -456,6 +457,7 @@ fn record_resource(
             outputs: out.outputs.clone(),
             secret_outputs: out.secret_outputs.clone(),
             expression_outputs: out.expression_outputs.clone(),
+            extras,
         },
     );
     ProvisionedResource {

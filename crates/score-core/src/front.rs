@@ -116,7 +116,37 @@ pub fn load_workload(
     let mut document =
         yaml::parse(source, bytes, &opts.limits).map_err(hints::explain_yaml_error)?;
     apply_overrides(&mut document, opts)?;
+    load_document(document, opts)
+}
 
+/// The front half for a document held as a value (a workload the project stored): every check
+/// of [`load_workload`] after the parse, without a YAML round trip. The document has no spans, so
+/// `None` when it does not pass cleanly: the caller then loads its text with [`load_workload`],
+/// whose diagnostics point at lines.
+pub(crate) fn load_value(
+    name: &str,
+    value: serde_json::Map<String, Value>,
+    opts: &LoadOptions,
+) -> Option<LoadedWorkload> {
+    let mut file = SourceFile::new(name, String::new());
+    if opts.contents_hidden {
+        file = file.with_contents_hidden();
+    }
+    let document = Document {
+        source: Arc::new(file),
+        value: Value::Object(value),
+        spans: yaml::SpanIndex::default(),
+    };
+    load_document(document, opts)
+        .ok()
+        .filter(|w| w.upgrades.is_empty())
+}
+
+/// [`load_workload`] after the parse and the overrides.
+fn load_document(
+    mut document: Document,
+    opts: &LoadOptions,
+) -> Result<LoadedWorkload, Diagnostics> {
     // Every stage whose input is well-formed enough runs, so one run reports every problem
     // (hints for older forms, upgrade, schema, rules), in file order.
     let hints = hints::hints(&document);

@@ -39,6 +39,7 @@ mod front;
 mod hints;
 pub mod model;
 mod patch;
+mod project;
 pub mod quantity;
 mod secrets;
 mod target;
@@ -71,16 +72,20 @@ pub use patch::{
     patch_workloads, PatchDialect, PatchOp, PatchOperation, PatchTemplate, MAX_LIST_PADDING,
     PATCH_FUEL,
 };
+pub use project::{NoFiles, Project, Regenerated, WorkloadStore};
+/// What a target's [`GoFunction`]s take and return: the Go template engine's parameter types
+/// and values (`score-gotemplate`'s).
+pub use provision::gotemplate::{GoFunction, Param as GoParam, Value as GoValue};
 pub use provision::{
     CmdSpec, CommandPolicy, Dialect, Environment, ProvisionOptions, ProvisionTarget, Provisioner,
     ProvisionerFile, ProvisionerSet, ProvisionerSource,
 };
 pub use secrets::Secrets;
-pub use state::{ResourceState, State, WorkloadState};
+pub use state::{Extras, ResourceState, State, WorkloadState};
 pub use substitute::{render_go_json, Found, Origin, Outputs, Piece, Resolved};
 pub use target::{
-    json_pointer, Artefacts, FileContent, ProvisionedResource, ResolvedContainer, ResolvedFile,
-    ResolvedProject, ResolvedVolume, ResolvedWorkload, Target, VolumeSource,
+    json_pointer, Artefacts, FileContent, ProvisionedResource, ProvisionerField, ResolvedContainer,
+    ResolvedFile, ResolvedProject, ResolvedVolume, ResolvedWorkload, Target, VolumeSource,
 };
 pub use uid::ResourceUid;
 pub use yaml::{Document, Limits, SpanIndex};

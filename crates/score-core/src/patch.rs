@@ -41,7 +41,7 @@ use serde_json::{Map, Value};
 
 use crate::diag::{Code, Diagnostic, Diagnostics, SourceFile, Span};
 use crate::provision::gotemplate::{
-    functions, substitute_extra, Flavor, GoError, GoTemplate, RenderContext, SubstituteFn,
+    patch_functions, substitute_extra, GoError, GoTemplate, RenderContext, SubstituteFn,
 };
 use crate::target::ResolvedProject;
 use crate::yaml::{self, Limits};
@@ -70,49 +70,66 @@ pub struct PatchTemplate {
     pub text: String,
 }
 
-/// Which tool's data and functions a patch template gets.
+/// The data and functions a target's patch templates get (`Target::patch_dialect`): the
+/// document being patched under the target's field name (score-compose's `.Compose`, score-k8s's
+/// `.Manifests`), `.Workloads` (name → Score spec), the target's other fields, and sprig, plus
+/// core's placeholder substitution under the name the target gives it (score-k8s's
+/// `substituteValue WORKLOAD VALUE`).
+///
+/// ```
+/// use score_core::PatchDialect;
+/// let d = PatchDialect::new("Objects", &["Objects", "Workloads", "Region"])
+///     .with_field("Region", "eu")
+///     .with_substitute_function("substituteValue");
+/// assert_eq!(d.document_field(), "Objects");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum PatchDialect {
-    /// score-compose: `.Compose` (the compose project) and `.Workloads` (name → Score spec);
-    /// sprig functions.
-    Compose,
-    /// score-k8s: `.Manifests` (the list of objects), `.Workloads` and `.Namespace` (`""` when
-    /// none); sprig functions and `substituteValue`.
-    K8s {
-        /// The `--namespace`, or `""`.
-        namespace: String,
-    },
+pub struct PatchDialect {
+    document: &'static str,
+    fields: &'static [&'static str],
+    data: Map<String, Value>,
+    substitute: Option<&'static str>,
 }
 
 impl PatchDialect {
-    fn flavor(&self) -> Flavor {
-        match self {
-            PatchDialect::Compose => Flavor::Compose,
-            PatchDialect::K8s { .. } => Flavor::K8sPatch,
+    /// Templates read the patched document as `.{document}`; `fields` are every field of the
+    /// data (the document's, `Workloads` and those [`PatchDialect::with_field`] sets): any other
+    /// `.Field` of the root is an error, as for the tools' Go struct.
+    pub fn new(document: &'static str, fields: &'static [&'static str]) -> Self {
+        PatchDialect {
+            document,
+            fields,
+            data: Map::new(),
+            substitute: None,
         }
     }
 
-    fn root_fields(&self) -> &'static [&'static str] {
-        match self {
-            PatchDialect::Compose => &["Compose", "Workloads"],
-            PatchDialect::K8s { .. } => &["Manifests", "Workloads", "Namespace"],
-        }
+    /// Adds the field `name` with `value` (a string, as the tools' fields are).
+    pub fn with_field(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.data
+            .insert(name.to_string(), Value::String(value.into()));
+        self
     }
 
-    /// The template data: the document under its field name, plus the other fields.
+    /// Templates may call `name WORKLOAD VALUE`: `VALUE` with its Score placeholders
+    /// (`${metadata...}`, `${resources...}`) resolved as the workload sees them.
+    pub fn with_substitute_function(mut self, name: &'static str) -> Self {
+        self.substitute = Some(name);
+        self
+    }
+
+    /// The field the patched document is under.
+    pub fn document_field(&self) -> &'static str {
+        self.document
+    }
+
+    /// The template data: the document under its field name, `.Workloads`, and the other fields.
     fn data(&self, doc: &Value, workloads: &Value) -> Value {
         let mut m = Map::new();
-        match self {
-            PatchDialect::Compose => {
-                m.insert("Compose".into(), doc.clone());
-                m.insert("Workloads".into(), workloads.clone());
-            }
-            PatchDialect::K8s { namespace } => {
-                m.insert("Manifests".into(), doc.clone());
-                m.insert("Workloads".into(), workloads.clone());
-                m.insert("Namespace".into(), Value::String(namespace.clone()));
-            }
+        m.insert(self.document.into(), doc.clone());
+        m.insert("Workloads".into(), workloads.clone());
+        for (k, v) in &self.data {
+            m.insert(k.clone(), v.clone());
         }
         Value::Object(m)
     }
@@ -177,8 +194,8 @@ pub fn check_patch_template(
 fn compile(template: &PatchTemplate, dialect: &PatchDialect) -> Result<GoTemplate, Diagnostic> {
     GoTemplate::parse(
         &template.text,
-        functions(dialect.flavor()),
-        Some(dialect.root_fields()),
+        &patch_functions(dialect.substitute),
+        Some(dialect.fields),
     )
     .map_err(|e| {
         template_error(
@@ -259,15 +276,16 @@ pub fn apply_patch_templates(
         return Ok(());
     }
     let workloads = patch_workloads(project);
-    // score-k8s's `substituteValue WORKLOAD VALUE`: the workload's placeholders (`${metadata...}`,
-    // `${resources...}`) resolved against this project, the same for every template.
-    let substitute: Option<Arc<SubstituteFn>> = match dialect {
-        PatchDialect::K8s { .. } => {
-            let scope = SubstitutionScope::of(project);
-            Some(Arc::new(move |w: &str, v: &str| scope.substitute(w, v)))
-        }
-        _ => None,
-    };
+    // The dialect's substitution function (score-k8s's `substituteValue WORKLOAD VALUE`): the
+    // workload's placeholders resolved against this project, the same for every template.
+    let substitute: Option<Arc<SubstituteFn>> = dialect.substitute.map(|_| {
+        let scope = SubstitutionScope::of(project);
+        Arc::new(move |w: &str, v: &str| scope.substitute(w, v)) as Arc<SubstituteFn>
+    });
+    let help = format!(
+        "fix the template, or the data it reads (.{}, .Workloads)",
+        dialect.document
+    );
     for t in templates {
         let compiled = compile(t, dialect)?;
         let data = dialect.data(doc, &workloads);
@@ -282,21 +300,14 @@ pub fn apply_patch_templates(
             Some(f) => compiled.render_with(&data, &ctx, &substitute_extra(f)),
             None => compiled.render(&data, &ctx),
         }
-        .map_err(|e| {
-            template_error(
-                t,
-                Code::PatchTemplateRender,
-                &e,
-                "fix the template, or the data it reads (.Compose/.Manifests, .Workloads)",
-            )
-        })?;
+        .map_err(|e| template_error(t, Code::PatchTemplateRender, &e, &help))?;
         let ops = parse_patch_operations(&t.origin, &rendered)?;
         apply_patch_operations(&t.origin, &ops, doc)?;
     }
     Ok(())
 }
 
-/// What score-k8s's `substituteValue` reads from its state: each workload's metadata and its
+/// What the substitution function reads (score-k8s's `substituteValue` reads it from its state): each workload's metadata and its
 /// resources' outputs by resource name.
 struct SubstitutionScope(std::collections::BTreeMap<String, WorkloadScope>);
 
@@ -794,8 +805,8 @@ mod tests {
             ]
         );
         assert_eq!(
-            keys("k8s\\.score\\.dev/x"),
-            [("k8s.score.dev/x".into(), false)]
+            keys("acme\\.example\\.org/x"),
+            [("acme.example.org/x".into(), false)]
         );
         assert_eq!(keys("a:b"), [("a:b".into(), false)]);
         // A trailing backslash is dropped, as sjson does.
@@ -1040,28 +1051,56 @@ mod tests {
         let templates = [
             PatchTemplate {
                 origin: "one".into(),
-                text: "{{ range $name, $svc := .Compose.services }}\n- op: set\n  path: services.{{ $name }}.read_only\n  value: true\n{{ end }}".into(),
+                text: "{{ range $name, $svc := .Doc.services }}\n- op: set\n  path: services.{{ $name }}.read_only\n  value: true\n{{ end }}".into(),
             },
             // The second template sees the first one's result.
             PatchTemplate {
                 origin: "two".into(),
-                text: "{{ if .Compose.services.web.read_only }}- op: delete\n  path: services.web.image{{ end }}\n".into(),
+                text: "{{ if .Doc.services.web.read_only }}- op: delete\n  path: services.web.image{{ end }}\n".into(),
             },
         ];
         let mut doc = json!({"services": {"web": {"image": "nginx"}}});
-        apply_patch_templates(&templates, &PatchDialect::Compose, &project(), &mut doc).unwrap();
+        apply_patch_templates(&templates, &doc_dialect(), &project(), &mut doc).unwrap();
         assert_eq!(doc, json!({"services": {"web": {"read_only": true}}}));
 
-        let k8s = PatchDialect::K8s {
-            namespace: "shop".into(),
-        };
+        let objects = PatchDialect::new("Objects", &["Objects", "Workloads", "Namespace"])
+            .with_field("Namespace", "shop");
         let t = PatchTemplate {
             origin: "ns".into(),
-            text: "{{ range $i, $m := .Manifests }}- op: set\n  path: {{ $i }}.metadata.namespace\n  value: {{ $.Namespace }}\n{{ end }}".into(),
+            text: "{{ range $i, $m := .Objects }}- op: set\n  path: {{ $i }}.metadata.namespace\n  value: {{ $.Namespace }}\n{{ end }}".into(),
         };
         let mut docs = json!([{"kind": "A", "metadata": {"name": "a"}}, {"kind": "B", "metadata": {"name": "b"}}]);
-        apply_patch_templates(std::slice::from_ref(&t), &k8s, &project(), &mut docs).unwrap();
+        apply_patch_templates(std::slice::from_ref(&t), &objects, &project(), &mut docs).unwrap();
         assert_eq!(docs[1]["metadata"]["namespace"], "shop");
+        // A field the dialect does not have is Go's error; the substitution function exists
+        // only when the dialect names it.
+        let t = PatchTemplate {
+            origin: "x".into(),
+            text: "{{ .Namespace }}".into(),
+        };
+        let d = apply_patch_templates(
+            std::slice::from_ref(&t),
+            &doc_dialect(),
+            &project(),
+            &mut doc,
+        )
+        .unwrap_err();
+        assert!(d.0[0].message.contains("Namespace"), "{}", d.0[0].message);
+        assert!(d.0[0]
+            .help
+            .as_deref()
+            .unwrap()
+            .contains("(.Doc, .Workloads)"));
+        let t = PatchTemplate {
+            origin: "s".into(),
+            text: "{{ substOf \"w\" \"v\" }}".into(),
+        };
+        assert!(check_patch_template(&t, &objects).is_err());
+        check_patch_template(&t, &objects.clone().with_substitute_function("substOf")).unwrap();
+    }
+
+    fn doc_dialect() -> PatchDialect {
+        PatchDialect::new("Doc", &["Doc", "Workloads"])
     }
 
     #[test]
@@ -1070,7 +1109,7 @@ mod tests {
             origin: "bad.tpl".into(),
             text: "- op: set\n  path: {{ if }}\n".into(),
         };
-        let e = check_patch_template(&bad, &PatchDialect::Compose).unwrap_err();
+        let e = check_patch_template(&bad, &doc_dialect()).unwrap_err();
         assert_eq!(e.code, Code::PatchTemplateSyntax);
         assert!(
             e.message.starts_with("patch template 'bad.tpl': "),
@@ -1079,8 +1118,7 @@ mod tests {
         );
         assert_eq!(e.location(), "bad.tpl:2:17");
         let mut doc = json!({});
-        let d = apply_patch_templates(&[bad], &PatchDialect::Compose, &project(), &mut doc)
-            .unwrap_err();
+        let d = apply_patch_templates(&[bad], &doc_dialect(), &project(), &mut doc).unwrap_err();
         assert_eq!(d.0[0].code, Code::PatchTemplateSyntax);
     }
 }

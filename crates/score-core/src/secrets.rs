@@ -36,6 +36,56 @@ impl Secrets {
                 }
             }
         }
+        self.order();
+    }
+
+    /// Adds the secret outputs of a resource the state does not hold yet (its provisioning is
+    /// failing): the `secret` keys of `outputs` (`*`: every key).
+    pub fn add_outputs(
+        &mut self,
+        uid: &str,
+        outputs: &serde_json::Map<String, serde_json::Value>,
+        secret: &[String],
+    ) {
+        let all = secret.iter().any(|k| k == "*");
+        for (key, v) in outputs {
+            if all || secret.contains(key) {
+                collect(v, &format!("{uid}.{key}"), &mut self.0);
+            }
+        }
+        self.order();
+    }
+
+    /// Adds random strings generated while provisioning `uid` (`rand_alnum`, `randAlphaNum`,
+    /// ...): a password, often, whose output key is not known yet when the error is made.
+    pub fn add_generated(&mut self, uid: &str, values: &[String]) {
+        for v in values {
+            if self.0.iter().any(|(known, _)| known == v) {
+                continue; // an output's path says more
+            }
+            collect(
+                &serde_json::Value::String(v.clone()),
+                &format!("{uid} (a generated value)"),
+                &mut self.0,
+            );
+        }
+        self.order();
+    }
+
+    /// Whether no value is known.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `d` with every secret value replaced.
+    pub fn scrub_diagnostic(&self, mut d: Diagnostic) -> Diagnostic {
+        if !self.0.is_empty() {
+            self.scrub_one(&mut d);
+        }
+        d
+    }
+
+    fn order(&mut self) {
         // Longest first: a secret that contains another is replaced whole.
         self.0
             .sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.cmp(b)));

@@ -7,6 +7,8 @@
 //!
 //! Serialisation is deterministic: every map is sorted by key (as Go's yaml.v3 sorts maps), so the
 //! same state always produces the same bytes and `to_yaml(from_yaml(to_yaml(s))) == to_yaml(s)`.
+//! Version 3 is written as JSON, which YAML tools read too, because a large project reads and
+//! writes it on every run; the reader takes JSON or YAML (versions 1 and 2, hand-written files).
 //!
 //! ```
 //! use score_core::unstable::state::{ResourceState, State};
@@ -33,12 +35,17 @@ use crate::diag::{Code, Diagnostic, SourceFile, Span};
 pub const MAX_STATE_BYTES: u64 = 512 * 1024 * 1024;
 
 /// The state format this build writes. Version 2 stores each workload's document
-/// ([`WorkloadState::spec`]) so the project can be regenerated without its files.
-pub const STATE_VERSION: u32 = 2;
+/// ([`WorkloadState::spec`]) so the project can be regenerated without its files; version 3
+/// keeps a target's own fields in [`Extras`] (version 2's compose `builds` of a workload move to
+/// its `extras`).
+pub const STATE_VERSION: u32 = 3;
 
 /// The oldest state format this build reads (and migrates to [`STATE_VERSION`] on load):
 /// version 1 recorded each workload's file but not its document.
 pub const MIN_STATE_VERSION: u32 = 1;
+
+/// Whether [`State::to_yaml`] writes JSON (a YAML 1.2 document) rather than block YAML.
+const JSON_STATE: bool = true;
 
 /// The state file's name inside a `host::StateDir`.
 pub const STATE_FILE: &str = "state.yaml";
@@ -67,11 +74,83 @@ pub struct State {
     /// State shared by all provisioners (merged with RFC 7386 JSON merge patch).
     #[serde(default)]
     pub shared_state: Map<String, Value>,
+    /// The target's own project-wide fields (score-go's `StateExtras`).
+    #[serde(default, skip_serializing_if = "Extras::is_empty")]
+    pub extras: Extras,
+}
+
+/// A target's own fields in the state, as score-go's `framework.State[StateExtras,
+/// WorkloadExtras, ResourceExtras]` carries them: core stores them without knowing them, and the
+/// target reads and writes them through its own type (compose keeps a workload's `--build` as
+/// `score_target_compose::WorkloadExtras`).
+///
+/// ```
+/// use score_core::Extras;
+/// #[derive(serde::Serialize, serde::Deserialize, Default, PartialEq, Debug)]
+/// struct Mine { builds: std::collections::BTreeMap<String, String> }
+/// let mut e = Extras::default();
+/// assert_eq!(e.get::<Mine>().unwrap(), Mine::default());
+/// let mine = Mine { builds: [("main".to_string(), "./web".to_string())].into() };
+/// e.set(&mine);
+/// assert_eq!(e.get::<Mine>().unwrap(), mine);
+/// assert_eq!(e.as_map()["builds"]["main"], "./web");
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Extras(Map<String, Value>);
+
+impl Extras {
+    /// Whether no target field is set (the state then omits the key).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The fields read as the target's type `T` (no fields: `T::default()`).
+    // `Result<_, Diagnostic>` is the crate-wide error contract; the size is the price of spans.
+    #[allow(clippy::result_large_err)]
+    pub fn get<T: serde::de::DeserializeOwned + Default>(&self) -> Result<T, Diagnostic> {
+        if self.0.is_empty() {
+            return Ok(T::default());
+        }
+        serde_json::from_value(Value::Object(self.0.clone())).map_err(|e| {
+            Diagnostic::new(
+                Code::StateInvalid,
+                format!("invalid target fields in the state: {e}"),
+            )
+            .with_help(
+                "the state file is written by score-gen; if it was edited by hand, fix or delete it",
+            )
+        })
+    }
+
+    /// Replaces the fields with `value` (a struct or map; anything else clears them).
+    pub fn set<T: Serialize>(&mut self, value: &T) {
+        self.0 = match serde_json::to_value(value) {
+            Ok(Value::Object(m)) => m,
+            _ => Map::new(),
+        };
+    }
+
+    /// The fields as JSON.
+    pub fn as_map(&self) -> &Map<String, Value> {
+        &self.0
+    }
+
+    /// The fields as JSON, to edit.
+    pub fn as_map_mut(&mut self) -> &mut Map<String, Value> {
+        &mut self.0
+    }
+}
+
+impl From<Map<String, Value>> for Extras {
+    fn from(m: Map<String, Value>) -> Self {
+        Extras(m)
+    }
 }
 
 /// What the state remembers about a workload: enough to regenerate it without its file.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, from = "WorkloadStateRepr")]
 pub struct WorkloadState {
     /// The Score file it was loaded from, when it came from a file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -85,10 +164,42 @@ pub struct WorkloadState {
     /// then read again from `file`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spec: Option<Map<String, Value>>,
-    /// compose: the `--build` of the run that added it, by container (a context path, or
-    /// compose's `build` object), as score-compose keeps `build_configs` per workload.
-    #[serde(default, skip_serializing_if = "Map::is_empty")]
-    pub builds: Map<String, Value>,
+    /// The target's own fields for this workload (score-go's `WorkloadExtras`; compose: the
+    /// `--build` of the run that added it).
+    #[serde(default, skip_serializing_if = "Extras::is_empty")]
+    pub extras: Extras,
+}
+
+/// [`WorkloadState`] as read: version 2 kept compose's builds in a `builds` key of core's
+/// entry; they move into the target's [`Extras`] (`extras.builds`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WorkloadStateRepr {
+    #[serde(default)]
+    file: Option<String>,
+    #[serde(default)]
+    dir: Option<String>,
+    #[serde(default)]
+    spec: Option<Map<String, Value>>,
+    #[serde(default)]
+    builds: Option<Map<String, Value>>,
+    #[serde(default)]
+    extras: Extras,
+}
+
+impl From<WorkloadStateRepr> for WorkloadState {
+    fn from(r: WorkloadStateRepr) -> Self {
+        let mut extras = r.extras;
+        if let Some(builds) = r.builds.filter(|b| !b.is_empty()) {
+            extras.0.insert("builds".into(), Value::Object(builds));
+        }
+        WorkloadState {
+            file: r.file,
+            dir: r.dir,
+            spec: r.spec,
+            extras,
+        }
+    }
 }
 
 impl WorkloadState {
@@ -141,6 +252,9 @@ pub struct ResourceState {
     /// Names of outputs that are target expressions (e.g. Terraform references), not literals.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub expression_outputs: BTreeSet<String>,
+    /// The target's own fields for this resource (score-go's `ResourceExtras`).
+    #[serde(default, skip_serializing_if = "Extras::is_empty")]
+    pub extras: Extras,
 }
 
 impl ResourceState {
@@ -165,6 +279,7 @@ impl ResourceState {
             outputs: Map::new(),
             secret_outputs: BTreeSet::new(),
             expression_outputs: BTreeSet::new(),
+            extras: Extras::default(),
         }
     }
 }
@@ -192,15 +307,21 @@ impl State {
             workloads: BTreeMap::new(),
             resources: BTreeMap::new(),
             shared_state: Map::new(),
+            extras: Extras::default(),
         }
     }
 
-    /// The canonical YAML text: maps sorted by key, empty optional fields omitted.
+    /// The canonical text: pretty-printed JSON (a YAML 1.2 document, so YAML tools read it),
+    /// maps sorted by key except workload documents, empty optional fields omitted.
     pub fn to_yaml(&self) -> String {
         let mut canonical = self.clone();
         sort_map(&mut canonical.shared_state);
+        sort_map(&mut canonical.extras.0);
+        for w in canonical.workloads.values_mut() {
+            sort_map(&mut w.extras.0);
+        }
         for r in canonical.resources.values_mut() {
-            for m in [&mut r.state, &mut r.outputs] {
+            for m in [&mut r.state, &mut r.outputs, &mut r.extras.0] {
                 sort_map(m);
             }
             for m in [r.params.as_mut(), r.metadata.as_mut()]
@@ -212,8 +333,17 @@ impl State {
         }
         // Workload documents (`spec`) keep the author's key order: a regenerate loads them
         // again, and the order of containers, ports and variables reaches the outputs.
-        // The state holds only strings, integers, floats from JSON, booleans, nulls, maps and
-        // sequences, all of which the emitter accepts; a failure would be a bug in the emitter.
+        // Version 3 is written as JSON (a YAML 1.2 document, so YAML tools still read it): it
+        // reads and writes an order of magnitude faster than block YAML, which a project of
+        // a thousand workloads pays on every run. Every value is a JSON value; a failure would
+        // be a bug in serde_json.
+        if JSON_STATE {
+            let mut text = serde_json::to_string_pretty(&canonical).unwrap_or_else(|e| {
+                unreachable!("serde_json cannot fail on a JSON-shaped state: {e}")
+            });
+            text.push('\n');
+            return text;
+        }
         serde_saphyr::to_string(&canonical)
             .unwrap_or_else(|e| unreachable!("serde-saphyr cannot emit a JSON-shaped state: {e}"))
     }
@@ -249,8 +379,10 @@ impl State {
                 parsed?
             }
         };
-        // Migration 1 → 2: the keys of version 1 are a subset of version 2's; its workloads have
-        // no stored document and are read again from their files on the next run.
+        // Migration 1 → 3: the keys of version 1 are a subset of version 3's; its workloads have
+        // no stored document and are read again from their files on the next run
+        // (`Project::load`). Migration 2 → 3: a workload's `builds` moved into its extras as it
+        // was read (`WorkloadStateRepr`).
         state.version = STATE_VERSION;
         if state.seed.chars().count() < MIN_SEED_CHARS {
             // Every generated password derives from the seed: a planted empty or short seed would
@@ -331,16 +463,21 @@ fn version_span(file: &SourceFile) -> Span {
 /// The span of top-level `key:` (the writer puts top-level keys at the start of a line; a
 /// hand-written file that does not falls back to the file's start).
 fn key_span(file: &SourceFile, key: &str) -> Span {
-    let offset = file
-        .text
-        .match_indices(key)
-        .find(|(i, _)| {
-            (*i == 0 || file.text.as_bytes()[i - 1] == b'\n')
-                && file.text[i + key.len()..]
-                    .trim_start_matches(' ')
-                    .starts_with(':')
-        })
-        .map_or(0, |(i, _)| i);
+    // YAML: `key:` at the start of a line; JSON (version 3): `  "key":` at the top level.
+    let json = format!("\n  \"{key}\":");
+    let offset = match file.text.find(&json) {
+        Some(i) if is_json(&file.text) => i + 4,
+        _ => file
+            .text
+            .match_indices(key)
+            .find(|(i, _)| {
+                (*i == 0 || file.text.as_bytes()[i - 1] == b'\n')
+                    && file.text[i + key.len()..]
+                        .trim_start_matches(' ')
+                        .starts_with(':')
+            })
+            .map_or(0, |(i, _)| i),
+    };
     let (line, column) = file.line_col(offset);
     Span::new(offset, key.len(), line, column)
 }
@@ -351,6 +488,9 @@ fn parse<T: for<'de> Deserialize<'de>>(
     file: &Arc<SourceFile>,
     text: &str,
 ) -> Result<T, Diagnostic> {
+    if is_json(text) {
+        return parse_json(file, text);
+    }
     // The writer has no node limit, so the reader's scales with the file: a node or event takes
     // at least one byte of text, and the file's size is checked before it is read
     // (MAX_STATE_BYTES). serde-saphyr's fixed defaults (250,000 nodes) locked out projects
@@ -394,6 +534,76 @@ fn parse<T: for<'de> Deserialize<'de>>(
         }
         d
     })
+}
+
+/// Whether the state text is JSON (version 3 and later are written as JSON; versions 1 and 2,
+/// and hand-written files, are block YAML).
+fn is_json(text: &str) -> bool {
+    text.trim_start().starts_with('{')
+}
+
+/// [`parse`] for a JSON state: the same node bound as the YAML reader's, counted before any
+/// value is built, and errors located at their line and column.
+#[allow(clippy::result_large_err)]
+fn parse_json<T: for<'de> Deserialize<'de>>(
+    file: &Arc<SourceFile>,
+    text: &str,
+) -> Result<T, Diagnostic> {
+    let invalid = |message: String| {
+        Diagnostic::new(
+            Code::StateInvalid,
+            format!("invalid state file {}: {message}", file.name),
+        )
+        .with_file(file.clone())
+        .with_help(
+            "the state file is written by score-gen; if it was edited by hand, fix or delete it",
+        )
+    };
+    if let Some(offset) = json_node_limit(text, MAX_STATE_NODES) {
+        let (line, column) = file.line_col(offset);
+        return Err(invalid(format!(
+            "more than {MAX_STATE_NODES} values, the most a state file may hold"
+        ))
+        .with_span(Span::new(offset, 0, line, column)));
+    }
+    serde_json::from_str::<T>(text).map_err(|e| {
+        let mut d = invalid(first_line(&e.to_string()).to_string());
+        if e.line() > 0 {
+            let offset = offset_of(&file.text, e.line(), e.column().max(1));
+            d = d.with_span(Span::new(offset, 0, e.line(), e.column().max(1)));
+        }
+        d
+    })
+}
+
+/// The offset where a JSON text's values pass `limit` (each `[`, `{`, `,` and `:` outside a
+/// string starts at most one value), or `None` when they stay within it.
+fn json_node_limit(text: &str, limit: usize) -> Option<usize> {
+    let mut nodes = 1usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for (i, b) in text.bytes().enumerate() {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' | b',' | b':' => {
+                nodes += 1;
+                if nodes > limit {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 fn first_line(s: &str) -> &str {

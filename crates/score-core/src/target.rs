@@ -232,10 +232,17 @@ pub trait Target {
         &[]
     }
 
-    /// The Score ecosystem's extra Go-template functions this target's provisioner entries may
-    /// call (`"encodeSecretRef"`, as score-k8s defines it); an entry that calls one for a target
-    /// that does not name it fails to parse, as in the tool that lacks it.
-    fn go_template_functions(&self) -> &'static [&'static str] {
+    /// The functions this target adds to the Go templates of the provisioner entries it renders
+    /// (score-k8s's `encodeSecretRef`): an entry that calls a function neither sprig nor its
+    /// target supplies fails with Go's `function "NAME" not defined`, as in the tool that lacks it.
+    fn go_template_functions(&self) -> &'static [crate::GoFunction] {
+        &[]
+    }
+
+    /// The values this target gives the Score ecosystem's provisioners besides core's data: each
+    /// a field of Go-template entries' data and of a `cmd://` program's input, read from a key of
+    /// [`Target::context`] (score-compose's `.ComposeProjectName` / `compose_project_name`).
+    fn provisioner_fields(&self) -> &'static [ProvisionerField] {
         &[]
     }
 
@@ -271,6 +278,20 @@ pub trait Target {
     fn interpolates_environment(&self) -> bool {
         false
     }
+}
+
+/// A value a target gives the Score ecosystem's provisioners ([`Target::provisioner_fields`]):
+/// the string at `context_key` of the target's [`Target::context`] (`""` when absent), as the
+/// field `go_field` of a Go-template entry's data and the member `cmd_field` of a `cmd://`
+/// program's input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProvisionerField {
+    /// The field of the Go templates' data (`.ComposeProjectName`).
+    pub go_field: &'static str,
+    /// The member of the `cmd://` program's input (`compose_project_name`).
+    pub cmd_field: &'static str,
+    /// The key of the target's context map the value is read from (`project`).
+    pub context_key: &'static str,
 }
 
 /// The JSON pointer of a field of a Score document, each segment escaped (`~0`, `~1`), for

@@ -1,8 +1,8 @@
 //! The sentences of ARCHITECTURE.md that a test can check, checked on the sources:
 //!
 //! - core names no target: no line of score-core's code (comments aside) spells a target's
-//!   name; the few places not yet moved out are listed in [`NOT_YET_MOVED`], and an entry that
-//!   no longer matches fails too, so the list only shrinks;
+//!   name, except the few that name another tool's format ([`NAMES_A_FORMAT`]; an entry there
+//!   that no longer matches fails too, so the list only shrinks);
 //! - no target crate depends on another, and core on none;
 //! - core does no I/O outside `host`: the clippy configuration that forbids it is in place,
 //!   only `src/host/` (and one test-only function) lifts it, and CI runs clippy on core with
@@ -14,6 +14,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+#[path = "../../source_scan.rs"]
+mod scan;
+
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -22,55 +25,8 @@ fn core_src() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
 }
 
-/// Every `.rs` file under `dir`, sorted, with its path relative to `base`.
-fn rust_files(dir: &Path, base: &Path, out: &mut Vec<(String, String)>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            rust_files(&p, base, out);
-        } else if p.extension().is_some_and(|e| e == "rs") {
-            let rel = p
-                .strip_prefix(base)
-                .unwrap()
-                .to_string_lossy()
-                .replace('\\', "/");
-            out.push((rel, std::fs::read_to_string(&p).unwrap()));
-        }
-    }
-}
-
 /// The words that name a target of this repository (or its ecosystem), lower-cased.
 const TARGET_WORDS: &[&str] = &["compose", "k8s", "kubernetes", "terraform"];
-
-/// Places in core's code that still name a target, each with what moves it out: a path under
-/// `src/`, or its prefix (`provision/gotemplate` covers the folder and a file of that name). The
-/// test fails for a hit in any other file, and for an entry here without a hit (remove it).
-const NOT_YET_MOVED: &[(&str, &str)] = &[
-    (
-        "patch.rs",
-        "PatchDialect::{Compose, K8s}: the patch dialect moves into the targets (issue 20)",
-    ),
-    (
-        "provision/mod.rs",
-        "GoData's ComposeProjectName: moves to the compose target once the Go engine takes caller-supplied data (issue 20, gotpl)",
-    ),
-    (
-        "provision/file.rs",
-        "Flavor::K8s for provisioner files and ComposeProjectName among the root fields: the Go engine's extra functions move to the targets (issue 20, gotpl)",
-    ),
-    (
-        "provision/gotemplate",
-        "the Go engine's flavours (Flavor::{Compose, K8s, K8sPatch}, encodeSecretRef/substituteValue registration) and their tests: the engine leaves core as its own crate with caller-supplied functions (issue 20, gotpl)",
-    ),
-    (
-        "host/cmd.rs",
-        "compose_project_name in the cmd:// program's input (the protocol's field): becomes a target-supplied input field (issue 20)",
-    ),
-];
 
 /// Places that name another tool's format, not a target of score-gen (the same checks apply).
 const NAMES_A_FORMAT: &[(&str, &str)] = &[
@@ -84,50 +40,17 @@ const NAMES_A_FORMAT: &[(&str, &str)] = &[
     ),
 ];
 
-/// The code of a line, string literals included: what precedes a `//` comment that is not
-/// inside a string (doc comments included). Doctests live in comments and are not scanned, on
-/// purpose: an example may name a target.
-fn code_of(line: &str) -> &str {
-    let bytes = line.as_bytes();
-    let mut in_string = false;
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\\' if in_string => i += 1,
-            b'"' => in_string = !in_string,
-            b'/' if !in_string && bytes.get(i + 1) == Some(&b'/') => return &line[..i],
-            _ => {}
-        }
-        i += 1;
-    }
-    line
-}
-
 /// The lines of score-core's code that name a target, by file (relative to `src/`).
 fn core_hits(files: &[(String, String)]) -> BTreeMap<String, Vec<String>> {
-    let mut hits: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (rel, text) in files {
-        for (i, line) in text.lines().enumerate() {
-            let code = code_of(line).to_lowercase();
-            if TARGET_WORDS.iter().any(|w| code.contains(w)) {
-                hits.entry(rel.clone()).or_default().push(format!(
-                    "{rel}:{}: {}",
-                    i + 1,
-                    line.trim()
-                ));
-            }
-        }
-    }
-    hits
+    scan::lines_naming(files, TARGET_WORDS, false)
 }
 
 #[test]
 fn core_names_no_target() {
-    let mut files = Vec::new();
-    rust_files(&core_src(), &core_src(), &mut files);
+    let files = scan::rust_files(&core_src(), true);
     assert!(files.len() > 20, "found only {} files", files.len());
     let hits = core_hits(&files);
-    let entries = || NOT_YET_MOVED.iter().chain(NAMES_A_FORMAT);
+    let entries = || NAMES_A_FORMAT.iter();
     let listed = |f: &str| entries().any(|(p, _)| f.starts_with(p));
     let new: Vec<&String> = hits
         .iter()
@@ -149,7 +72,7 @@ fn core_names_no_target() {
         .collect();
     assert!(
         stale.is_empty(),
-        "NOT_YET_MOVED or NAMES_A_FORMAT lists files that no longer name a target; remove them: {stale:?}"
+        "NAMES_A_FORMAT lists files that no longer name a target; remove them: {stale:?}"
     );
 }
 
@@ -270,8 +193,7 @@ fn core_does_no_io_outside_host() {
         );
     }
     // ... only `host` lifts it (and one test-only corpus reader) ...
-    let mut files = Vec::new();
-    rust_files(&core_src(), &core_src(), &mut files);
+    let files = scan::rust_files(&core_src(), true);
     let lifted: Vec<&str> = files
         .iter()
         .filter(|(rel, text)| {

@@ -497,15 +497,26 @@ fn encode_secret_ref_is_score_k8s_only() {
     let text = "- uri: template://x\n  type: t\n  outputs: |\n    a: {{ encodeSecretRef \"s\" \"k\" }}\n- uri: template://y\n  type: u\n  outputs: |\n    a: 1\n";
     let set = ProvisionerSet::load(&[("p.yaml".into(), text.into(), None)]).unwrap();
     let i = ProvisionInput::new(uid("w", "r", "t", None, None), "s");
-    // A target that names score-k8s's function (as the k8s target does).
+    // A target that supplies score-k8s's function (as the k8s target does).
+    fn encode(a: &[score_core::GoValue]) -> Result<score_core::GoValue, String> {
+        let s = |i: usize| a[i].as_str().unwrap_or_default().to_string();
+        Ok(score_core::GoValue::String(
+            format!("🔐💬{}_{}💬🔐", s(0), s(1)).into(),
+        ))
+    }
+    static FUNCTIONS: [score_core::GoFunction; 1] = [score_core::GoFunction {
+        name: "encodeSecretRef",
+        params: &[score_core::GoParam::String, score_core::GoParam::String],
+        call: encode,
+    }];
     let k8s = ProvisionTarget {
-        go_functions: &["encodeSecretRef"],
+        go_functions: &FUNCTIONS,
         ..ProvisionTarget::from("k8s")
     };
     let p = set.find(&i.uid).unwrap();
     let out = provision(p, &i, k8s, &ProvisionOptions::default()).unwrap();
     assert_eq!(out.outputs["a"], json!("🔐💬s_k💬🔐"));
-    // The bare name is not enough: the target says which functions its entries call.
+    // The bare name is not enough: the target supplies the functions its entries call.
     assert!(run(&set, &i, "k8s", &ProvisionOptions::default()).is_err());
     let d = run(&set, &i, "compose", &ProvisionOptions::default()).unwrap_err();
     assert_eq!(d.code, Code::ProvisionTemplateSyntax, "{}", d.message);
@@ -1097,10 +1108,24 @@ fn a_go_template_entry_missing_an_expected_output_warns_where_minijinja_fails() 
 
 #[test]
 fn go_template_errors_point_at_the_action_in_the_file() {
-    // A syntax error (an undefined function) at load time.
-    let text = "- uri: template://x\n  type: t\n  outputs: |\n    a: 1\n    b: {{ .Params.x | nosuchfn }}\n";
+    // A syntax error at load time (Go: "unexpected right paren").
+    let text = "- uri: template://x\n  type: t\n  outputs: |\n    a: 1\n    b: {{ .Params.x ) }}\n";
     let d = ProvisionerSet::load(&[("p.yaml".into(), text.into(), None)]).unwrap_err();
     assert_eq!(d.code, Code::ProvisionTemplateSyntax);
+    let span = d.span.expect("a span");
+    assert_eq!(span.line, 5, "{}", d.message);
+    // A function no target supplies: the file loads (another target may supply it), and
+    // rendering it for a target that does not fails as Go's parse fails, at the call.
+    let text = "- uri: template://x\n  type: t\n  outputs: |\n    a: 1\n    b: {{ .Params.x | nosuchfn }}\n";
+    let set = ProvisionerSet::load(&[("p.yaml".into(), text.into(), None)]).unwrap();
+    let i = ProvisionInput::new(uid("w", "r", "t", None, None), "s");
+    let d = run(&set, &i, "compose", &ProvisionOptions::default()).unwrap_err();
+    assert_eq!(d.code, Code::ProvisionTemplateSyntax);
+    assert!(
+        d.message.contains("function \"nosuchfn\" not defined"),
+        "{}",
+        d.message
+    );
     let span = d.span.expect("a span");
     assert_eq!(span.line, 5, "{}", d.message);
     let at = &text[span.offset..span.offset + span.len];

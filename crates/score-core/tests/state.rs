@@ -25,7 +25,11 @@ fn sample() -> State {
                 "containers": {"second": {"image": "nginx"}, "first": {"image": "no"}}})
             .as_object()
             .cloned(),
-            builds: json!({"second": "./second"}).as_object().cloned().unwrap(),
+            extras: json!({"builds": {"second": "./second"}})
+                .as_object()
+                .cloned()
+                .unwrap()
+                .into(),
         },
     );
     s.workloads.insert("api".into(), WorkloadState::default());
@@ -72,21 +76,30 @@ fn round_trip_is_exact_and_sorted() {
     let back = State::from_yaml("state.yaml", &text).expect("parses");
     assert_eq!(back, s);
     assert_eq!(back.to_yaml(), text, "to_yaml(from_yaml(x)) == x");
-    // Readable keys and sorted maps.
+    // Readable keys and sorted maps, in JSON (a YAML 1.2 document: YAML tools read it too).
     for key in [
-        "source_workload:",
-        "provisioner:",
-        "shared_state:",
-        "secret_outputs:",
-        "type: postgres",
+        "\"source_workload\":",
+        "\"provisioner\":",
+        "\"shared_state\":",
+        "\"secret_outputs\":",
+        "\"type\": \"postgres\"",
     ] {
         assert!(text.contains(key), "{key} missing in\n{text}");
     }
     assert!(text.find("alpha").unwrap() < text.find("zeta").unwrap());
     assert!(
-        text.find("\n      a:").unwrap() < text.find("\n      z:").unwrap(),
+        text.find("\n        \"a\":").unwrap() < text.find("\n        \"z\":").unwrap(),
         "{text}"
     );
+    let as_yaml: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
+    assert_eq!(
+        as_yaml,
+        serde_json::from_str::<serde_json::Value>(&text).unwrap()
+    );
+    // A state written as block YAML (versions 1 and 2, or by hand) reads the same.
+    let yaml = serde_saphyr::to_string(&serde_json::from_str::<serde_json::Value>(&text).unwrap())
+        .unwrap();
+    assert_eq!(State::from_yaml("state.yaml", &yaml).unwrap(), s);
     // YAML-1.1-ambiguous strings stay strings.
     assert_eq!(
         back.resources["postgres.default#db"]
@@ -165,16 +178,16 @@ fn corrupted_files_give_located_diagnostics() {
 
 #[test]
 fn unknown_version_is_a_clear_error() {
-    let d = State::from_yaml("s.yaml", "seed: ab\nversion: 3\n").unwrap_err();
+    let d = State::from_yaml("s.yaml", "seed: ab\nversion: 4\n").unwrap_err();
     assert_eq!(
         d.message,
-        "unsupported state version 3 in s.yaml; this score-gen reads versions 1 to 2"
+        "unsupported state version 4 in s.yaml; this score-gen reads versions 1 to 3"
     );
     assert_eq!(d.span.unwrap().line, 2);
     // A newer version's keys: the version is the error, not the unknown key.
-    let d = State::from_yaml("s.yaml", "version: 3\nseed: ab\nshards: [a]\n").unwrap_err();
+    let d = State::from_yaml("s.yaml", "version: 4\nseed: ab\nshards: [a]\n").unwrap_err();
     assert!(
-        d.message.starts_with("unsupported state version 3"),
+        d.message.starts_with("unsupported state version 4"),
         "{}",
         d.message
     );
@@ -368,14 +381,34 @@ fn a_planted_state_with_an_empty_or_short_seed_is_refused() {
 }
 
 #[test]
-fn a_version_1_state_loads_as_version_2() {
+fn a_version_1_state_loads_as_the_current_version() {
     let v1 = "version: 1\nseed: 0123456789abcdef\nworkloads:\n  web:\n    file: score.yaml\n";
     let s = State::from_yaml("s.yaml", v1).unwrap();
     assert_eq!(s.version, STATE_VERSION);
     let web = &s.workloads["web"];
     assert_eq!(web.file.as_deref(), Some("score.yaml"));
     assert!(web.spec.is_none() && web.dir.is_none());
-    assert!(s.to_yaml().starts_with("version: 2\n"), "{}", s.to_yaml());
+    assert!(
+        s.to_yaml().starts_with("{\n  \"version\": 3,\n"),
+        "{}",
+        s.to_yaml()
+    );
+}
+
+#[test]
+fn a_version_2_workloads_builds_move_to_its_extras() {
+    let v2 = "version: 2\nseed: 0123456789abcdef\nworkloads:\n  web:\n    file: score.yaml\n    builds:\n      main: ./web\n";
+    let s = State::from_yaml("s.yaml", v2).unwrap();
+    let web = &s.workloads["web"];
+    assert_eq!(web.extras.as_map()["builds"]["main"], "./web");
+    let text = s.to_yaml();
+    assert!(
+        text.contains(
+            "      \"extras\": {\n        \"builds\": {\n          \"main\": \"./web\"\n"
+        ),
+        "{text}"
+    );
+    assert_eq!(State::from_yaml("s.yaml", &text).unwrap(), s);
 }
 
 #[test]

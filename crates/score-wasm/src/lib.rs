@@ -21,7 +21,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use score_core::{
-    Code, CompileInputs, Diagnostic, Diagnostics, LoadOptions, MemorySources, State, Target,
+    Code, CompileInputs, Diagnostic, Diagnostics, LoadOptions, MemorySources, SourceFile, State,
+    Target,
 };
 use score_target_compose::{ComposeOptions, ComposeTarget};
 use score_target_k8s::{K8sOptions, K8sTarget};
@@ -124,6 +125,14 @@ pub struct CompileOptions {
     pub environment: BTreeMap<String, String>,
     /// The target's typed options (an object, or YAML text).
     pub target_options: Option<Value>,
+    /// Partial Score files deep-merged over every Score file before validation, in order (the
+    /// CLI's `--override-file`); diagnostics about their values point into them.
+    pub override_files: Vec<NamedText>,
+    /// `PATH=VALUE` overrides applied after the files, in order (the CLI's
+    /// `--override-property`; an empty VALUE deletes).
+    pub override_properties: Vec<String>,
+    /// Replaces every container image that is `.` (the CLI's `--image`).
+    pub image: Option<String>,
 }
 
 /// One output file.
@@ -158,6 +167,85 @@ pub struct CompileOutput {
     pub directories: Vec<String>,
     /// The new state as YAML: pass it as `options.state` next time to keep generated values.
     pub state: String,
+    /// What was provisioned for whom (the playground draws it).
+    pub graph: Graph,
+}
+
+/// The resource graph of a compiled project: every workload, every provisioned resource and who
+/// uses it. Lists are sorted (workloads by name, resources by uid), so it is deterministic.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Graph {
+    /// The workloads.
+    pub workloads: Vec<GraphWorkload>,
+    /// The resources, by uid.
+    pub resources: Vec<GraphResource>,
+}
+
+/// A workload of [`Graph`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GraphWorkload {
+    /// `metadata.name`.
+    pub name: String,
+    /// Its containers, in the author's order.
+    pub containers: Vec<String>,
+}
+
+/// A resource of [`Graph`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GraphResource {
+    /// The uid, e.g. `postgres.default#hello.db`.
+    pub uid: String,
+    /// The resource type.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The class (`default` when none is given).
+    pub class: String,
+    /// The provisioner entry that provisioned it (its uri).
+    pub provisioner: String,
+    /// Every (workload, resource name) that declares it.
+    pub users: Vec<GraphUse>,
+}
+
+/// One declaration of a resource.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GraphUse {
+    /// The workload.
+    pub workload: String,
+    /// The resource's name in that workload.
+    pub resource: String,
+}
+
+fn graph(project: &score_core::ResolvedProject) -> Graph {
+    let mut workloads: Vec<GraphWorkload> = project
+        .workloads
+        .iter()
+        .map(|w| GraphWorkload {
+            name: w.name.clone(),
+            containers: w.containers.keys().cloned().collect(),
+        })
+        .collect();
+    workloads.sort_by(|a, b| a.name.cmp(&b.name));
+    let resources = project
+        .resources()
+        .map(|r| GraphResource {
+            uid: r.uid.as_str().to_string(),
+            kind: r.uid.kind().to_string(),
+            class: r.uid.class().to_string(),
+            provisioner: r.provisioner.clone(),
+            users: r
+                .users
+                .iter()
+                .map(|(w, n)| GraphUse {
+                    workload: w.clone(),
+                    resource: n.clone(),
+                })
+                .collect(),
+        })
+        .collect();
+    Graph {
+        workloads,
+        resources,
+    }
 }
 
 /// Every problem of one Score file, as the CLI's `validate --format json` lists them
@@ -234,6 +322,20 @@ pub fn compile(
         }
     };
     let mut inputs = CompileInputs::new().sources(memory_sources(&options.sources));
+    for (name, text) in texts("override file", options.override_files)? {
+        // Any YAML value here: the loader says what an override file must be (a mapping).
+        let source = Arc::new(SourceFile::new(name, text.clone()));
+        inputs
+            .load
+            .override_files
+            .push(score_core::unstable::yaml::parse_any(
+                source,
+                text.as_bytes(),
+                &inputs.load.limits,
+            )?);
+    }
+    inputs.load.override_properties = options.override_properties;
+    inputs.load.image = options.image;
     inputs.score_files = texts("score file", score_files)?;
     inputs.provisioner_files = texts("provisioner file", provisioner_files)?;
     inputs.provision.environment = options.environment.into_iter().collect();
@@ -263,6 +365,7 @@ pub fn compile(
             .map(|d| d.display().to_string())
             .collect(),
         state: compiled.state.to_yaml(),
+        graph: graph(&compiled.project),
     })
 }
 
@@ -444,7 +547,38 @@ mod tests {
         };
         let out = compile("k8s", vec![file("score.yaml", &score)], vec![], opts).unwrap();
         let text = out.files[0].text.as_deref().unwrap();
+        assert_eq!(out.graph.workloads[0].name, "hello");
+        assert_eq!(out.graph.resources.len(), 1, "{:?}", out.graph);
+        assert_eq!(out.graph.resources[0].kind, "environment");
+        assert_eq!(out.graph.resources[0].users[0].resource, "env");
         assert!(text.contains("listen 8080"), "{text}");
         assert!(text.contains("value: hi"), "{text}");
+    }
+
+    #[test]
+    fn override_files_and_properties_apply_in_order_and_point_into_their_file() {
+        let opts = CompileOptions {
+            override_files: vec![file(
+                "overrides.yaml",
+                "containers:\n  main:\n    image: busybox:1.37\n",
+            )],
+            override_properties: vec!["containers.main.command=[\"sleep\"]".into()],
+            ..seeded()
+        };
+        let out = compile("compose", vec![file("score.yaml", HELLO)], vec![], opts).unwrap();
+        let text = out.files[0].text.as_deref().unwrap();
+        assert!(text.contains("image: busybox:1.37"), "{text}");
+        assert!(text.contains("sleep"), "{text}");
+        let bad = CompileOptions {
+            override_files: vec![file("overrides.yaml", "- a\n")],
+            ..seeded()
+        };
+        let err = compile("compose", vec![file("score.yaml", HELLO)], vec![], bad).unwrap_err();
+        let d = to_json(&err);
+        assert_eq!(d[0]["file"], "overrides.yaml", "{d:?}");
+        assert_eq!(
+            (d[0]["line"].clone(), d[0]["column"].clone()),
+            (1.into(), 1.into())
+        );
     }
 }

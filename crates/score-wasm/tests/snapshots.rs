@@ -1,7 +1,7 @@
 //! score-wasm's compile gives the CLI's bytes: for every fixture of the three targets
 //! (`testdata/<target>/<case>/`, the convention of `crates/targets/testkit.rs`), `compile` with
-//! the case's files, its `options.yaml` passed as YAML `targetOptions` and the fixture seed
-//! (`overrides.yaml` merged into `score.yaml` first, as the fixture kit does)
+//! the case's files, its `options.yaml` passed as YAML `targetOptions`, its `overrides.yaml` as
+//! `overrideFiles` (the fixture kit merges it as the CLI's `--override-file` does) and the fixture seed
 //! produces exactly the text of the case's insta snapshot (rendered as the target crate's test
 //! renders it). This runs the same Rust code the wasm build runs, minus the JavaScript
 //! conversion of arguments and results.
@@ -78,22 +78,9 @@ fn check_target(target: &str, snapshot: &str) {
             .collect();
         names.sort();
         let read = |n: &str| std::fs::read_to_string(case.join(n)).ok();
-        // overrides.yaml is merged into score.yaml before compiling, as the fixture kit does
-        // (the CLI's --overrides-file); score-wasm takes the merged file.
         let file = |n: &str| NamedText {
             name: n.to_string(),
-            text: match (n, read("overrides.yaml")) {
-                ("score.yaml", Some(o)) => {
-                    let base: serde_json::Value =
-                        serde_saphyr::from_str(&read(n).unwrap()).expect("score.yaml");
-                    let overlay: serde_json::Value =
-                        serde_saphyr::from_str(&o).expect("overrides.yaml");
-                    let merged =
-                        score_core::unstable::overrides::merge_overrides_file(&base, &overlay);
-                    Some(serde_saphyr::to_string(&merged).expect("merged score.yaml"))
-                }
-                _ => read(n),
-            },
+            text: read(n),
         };
         let scores: Vec<NamedText> = names
             .iter()
@@ -110,6 +97,10 @@ fn check_target(target: &str, snapshot: &str) {
             seed: Some("test-seed".into()),
             environment,
             target_options: read("options.yaml").map(serde_json::Value::String),
+            // The fixture kit merges overrides.yaml as the CLI's --override-file does.
+            override_files: read("overrides.yaml")
+                .map(|_| vec![file("overrides.yaml")])
+                .unwrap_or_default(),
             ..Default::default()
         };
         let name = case.file_name().unwrap().to_string_lossy().into_owned();

@@ -6,8 +6,8 @@
 //!   section of a Go-template entry (and the `manifests` answer key of a `cmd://` program), whose
 //!   objects are appended to the list ([`Target::ecosystem_sections`],
 //!   [`Target::cmd_answer_keys`]);
-//! - it takes score-k8s-style patch templates (`.Manifests`, `.Workloads`, `.Namespace`) over
-//!   the list ([`Target::patch_dialect`]);
+//! - it takes score-k8s-style patch templates (`.Manifests`, `.Workloads`) over the list
+//!   ([`Target::patch_dialect`]);
 //! - it defines its own diagnostic code, [`INVALID_MANIFESTS`] (`score::inventory::invalid-manifests`),
 //!   listed by [`Target::codes`].
 //!
@@ -64,10 +64,9 @@ impl Target for InventoryTarget {
         &[("manifests", "manifests")]
     }
 
+    /// score-k8s's patch data, without a namespace or `substituteValue`.
     fn patch_dialect(&self) -> Option<PatchDialect> {
-        Some(PatchDialect::K8s {
-            namespace: String::new(),
-        })
+        Some(PatchDialect::new("Manifests", &["Manifests", "Workloads"]))
     }
 
     fn codes(&self) -> &'static [TargetCode] {

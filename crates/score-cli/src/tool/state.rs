@@ -18,6 +18,7 @@ use serde_json::{Map, Value};
 use score_core::host::fsutil;
 use score_core::unstable::provision::ProvisionInput;
 use score_core::{Code, Diagnostic, Diagnostics, PatchTemplate, ResourceUid, State};
+use score_target_compose::WorkloadExtras;
 
 use super::Tool;
 use crate::generate::io_diag;
@@ -107,20 +108,18 @@ pub fn load(dir: &Path, tool: Tool) -> Result<(State, Doc), Diagnostics> {
         if spec.is_none() {
             return Err(invalid(&path, format!("workload '{name}' has no spec")));
         }
-        let builds = if tool == Tool::Compose {
-            object(w.get("build_configs"))
-        } else {
-            Map::new()
+        let mut stored = score_core::WorkloadState {
+            file,
+            dir,
+            spec,
+            ..Default::default()
         };
-        st.workloads.insert(
-            name,
-            score_core::WorkloadState {
-                file,
-                dir,
-                spec,
-                builds,
-            },
-        );
+        if tool == Tool::Compose {
+            let mut extras = WorkloadExtras::default();
+            extras.builds = object(w.get("build_configs")).into_iter().collect();
+            stored.extras.set(&extras);
+        }
+        st.workloads.insert(name, stored);
     }
     for (uid, r) in object(doc.get("resources")) {
         let text = |k: &str| r.get(k).and_then(Value::as_str).unwrap_or("").to_string();
@@ -214,8 +213,10 @@ pub fn to_doc(tool: Tool, doc: &Doc, st: &State) -> Doc {
         if let Some(f) = &w.file {
             e.insert("file".into(), f.clone().into());
         }
-        if tool == Tool::Compose && !w.builds.is_empty() {
-            let builds = w
+        // score-gen wrote these extras itself (load above): they read as compose's.
+        let extras: WorkloadExtras = w.extras.get().unwrap_or_default();
+        if tool == Tool::Compose && !extras.builds.is_empty() {
+            let builds = extras
                 .builds
                 .iter()
                 .map(|(c, b)| {

@@ -16,11 +16,11 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::diag::{Code, Diagnostic};
-use crate::provision::{CmdSpec, ProvisionInput, ProvisionOptions};
+use crate::provision::{CmdSpec, ProvisionInput, ProvisionOptions, ProvisionTarget};
 
 /// How many trailing stderr lines an error message carries.
 pub const STDERR_TAIL_LINES: usize = 20;
@@ -42,72 +42,124 @@ struct CmdInput<'a> {
     shared_state: &'a Map<String, Value>,
     target: &'a Value,
     requested_outputs: &'a [String],
-    // What score-compose's and score-k8s's programs also read (their `provisioners.Input`).
+    // What the ecosystem's programs also read (the tools' `provisioners.Input`): core's part,
+    // then the target's fields (`Target::provisioner_fields`).
     resource_guid: String,
     workload_metadata: &'a Map<String, Value>,
     namespace: &'a str,
-    compose_project_name: &'a str,
-    mount_directory_path: &'a str,
+    #[serde(flatten)]
+    fields: TargetFields<'a>,
 }
 
-/// What the program writes on stdout. Every field is optional; unknown fields are an error so
-/// that a score-compose-style answer (`services`, `volumes`, ...) fails loudly instead of being
-/// silently dropped.
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
+/// The target's members of the input: each field's `cmd_field`, from its context key.
+struct TargetFields<'a> {
+    fields: &'a [crate::ProvisionerField],
+    target: &'a Value,
+}
+
+impl Serialize for TargetFields<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.fields.len()))?;
+        for f in self.fields {
+            m.serialize_entry(f.cmd_field, target_str(self.target, f.context_key))?;
+        }
+        m.end()
+    }
+}
+
+/// The answer members core reads, whatever the target.
+const CORE_ANSWER_KEYS: [&str; 6] = [
+    "resource_state",
+    "shared_state",
+    "resource_outputs",
+    "secret_outputs",
+    "expression_outputs",
+    "fragments",
+];
+
+/// What the program writes on stdout. Every member is optional; a member that is neither core's
+/// nor one of the target's answer keys (`Target::cmd_answer_keys`) is an error, as the tools
+/// refuse unknown members, so that an answer in another format (`services`, `volumes`, ...)
+/// fails loudly instead of being silently dropped.
+#[derive(Default)]
 pub(crate) struct CmdOutput {
-    #[serde(default)]
     pub resource_state: Option<Map<String, Value>>,
-    #[serde(default)]
     pub shared_state: Option<Value>,
-    #[serde(default)]
     pub resource_outputs: Option<Map<String, Value>>,
-    #[serde(default)]
     pub secret_outputs: Option<BTreeSet<String>>,
-    #[serde(default)]
     pub expression_outputs: Option<BTreeSet<String>>,
-    #[serde(default)]
     pub fragments: Option<BTreeMap<String, Value>>,
-    // The answer keys of the ecosystem's `ProvisionOutput` (its protocol, so every program's
-    // answer parses whichever targets are linked); a target reads those it names in
-    // `Target::cmd_answer_keys` as fragments of the same meaning.
-    #[serde(default)]
-    pub relative_directories: Option<Value>,
-    #[serde(default)]
-    pub relative_file_contents: Option<Value>,
-    #[serde(default)]
-    pub compose_networks: Option<Value>,
-    #[serde(default)]
-    pub compose_volumes: Option<Value>,
-    #[serde(default)]
-    pub compose_services: Option<Value>,
-    #[serde(default)]
-    pub compose_models: Option<Value>,
-    #[serde(default)]
-    pub manifests: Option<Value>,
+    /// The target's answer keys present, by key.
+    answers: Map<String, Value>,
+}
+
+/// Reads a [`CmdOutput`] accepting the target's answer keys (serde's messages, with
+/// serde_json's line and column).
+struct AnswerSeed<'a>(&'a [(&'a str, &'a str)]);
+
+impl<'de> serde::de::DeserializeSeed<'de> for AnswerSeed<'_> {
+    type Value = CmdOutput;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<CmdOutput, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for AnswerSeed<'_> {
+    type Value = CmdOutput;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("struct CmdOutput")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<CmdOutput, A::Error> {
+        use serde::de::Error;
+        let mut out = CmdOutput::default();
+        let mut seen = BTreeSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if !seen.insert(key.clone()) {
+                return Err(A::Error::custom(format_args!("duplicate field `{key}`")));
+            }
+            match key.as_str() {
+                "resource_state" => out.resource_state = map.next_value()?,
+                "shared_state" => out.shared_state = map.next_value()?,
+                "resource_outputs" => out.resource_outputs = map.next_value()?,
+                "secret_outputs" => out.secret_outputs = map.next_value()?,
+                "expression_outputs" => out.expression_outputs = map.next_value()?,
+                "fragments" => out.fragments = map.next_value()?,
+                k if self.0.iter().any(|(a, _)| *a == k) => {
+                    let v: Value = map.next_value()?;
+                    out.answers.insert(key, v);
+                }
+                _ => {
+                    let expected: Vec<String> = CORE_ANSWER_KEYS
+                        .iter()
+                        .chain(self.0.iter().map(|(a, _)| a))
+                        .map(|k| format!("`{k}`"))
+                        .collect();
+                    return Err(A::Error::custom(format_args!(
+                        "unknown field `{key}`, expected one of {}",
+                        expected.join(", ")
+                    )));
+                }
+            }
+        }
+        Ok(out)
+    }
 }
 
 impl CmdOutput {
-    /// The fragments for a target: the `fragments` object, plus the ecosystem's answer keys the
-    /// target reads (`answer_keys`: answer key → section), each filling its section unless
-    /// `fragments` has it already.
+    /// The fragments for a target: the `fragments` object, plus the target's answer keys
+    /// (`answer_keys`: answer key → section), each filling its section unless `fragments` has
+    /// it already.
     pub(crate) fn fragments_for(
         &mut self,
         answer_keys: &[(&str, &str)],
     ) -> BTreeMap<String, Value> {
         let mut out = self.fragments.take().unwrap_or_default();
         for (key, section) in answer_keys {
-            let value = match *key {
-                "relative_directories" => self.relative_directories.take(),
-                "relative_file_contents" => self.relative_file_contents.take(),
-                "compose_networks" => self.compose_networks.take(),
-                "compose_volumes" => self.compose_volumes.take(),
-                "compose_services" => self.compose_services.take(),
-                "compose_models" => self.compose_models.take(),
-                "manifests" => self.manifests.take(),
-                _ => None,
-            };
-            match value {
+            match self.answers.remove(*key) {
                 None | Some(Value::Null) => {}
                 Some(v) => {
                     out.entry(section.to_string()).or_insert(v);
@@ -147,10 +199,11 @@ pub(crate) fn run(
     spec: &CmdSpec,
     program: &Path,
     input: &ProvisionInput,
+    target: &ProvisionTarget<'_>,
     opts: &ProvisionOptions,
 ) -> Result<CmdOutput, Diagnostic> {
     let uid = input.uid.as_str();
-    let stdin_json = encode_input(input).map_err(|e| {
+    let stdin_json = encode_input(input, target.fields).map_err(|e| {
         Diagnostic::new(
             Code::ProvisionCommandFailed,
             format!("cmd provisioner '{uri}': cannot encode input: {e}"),
@@ -163,12 +216,23 @@ pub(crate) fn run(
     let deadline = start
         .checked_add(opts.cmd_timeout)
         .unwrap_or_else(|| start + Duration::from_secs(365 * 24 * 3600));
-    let (status, captured) = wait_with_deadline(uri, uid, &mut child, &rx, deadline, opts)?;
-    parse_output(uri, uid, &status, captured)
+    let (status, captured) = wait_with_deadline(
+        uri,
+        uid,
+        &mut child,
+        &rx,
+        deadline,
+        opts,
+        target.answer_keys,
+    )?;
+    parse_output(uri, uid, &status, captured, target.answer_keys)
 }
 
 /// Encodes the program's stdin document.
-fn encode_input(input: &ProvisionInput) -> serde_json::Result<Vec<u8>> {
+fn encode_input(
+    input: &ProvisionInput,
+    fields: &[crate::ProvisionerField],
+) -> serde_json::Result<Vec<u8>> {
     serde_json::to_vec(&CmdInput {
         resource_uid: input.uid.as_str(),
         resource_type: &input.kind,
@@ -185,8 +249,10 @@ fn encode_input(input: &ProvisionInput) -> serde_json::Result<Vec<u8>> {
         resource_guid: input.guid(),
         workload_metadata: &input.workload_metadata,
         namespace: target_str(&input.target, "namespace"),
-        compose_project_name: target_str(&input.target, "project"),
-        mount_directory_path: target_str(&input.target, "mounts_dir"),
+        fields: TargetFields {
+            fields,
+            target: &input.target,
+        },
     })
 }
 
@@ -333,6 +399,7 @@ fn wait_with_deadline(
     rx: &mpsc::Receiver<Pipe>,
     deadline: Instant,
     opts: &ProvisionOptions,
+    answer_keys: &[(&str, &str)],
 ) -> Result<(ExitStatus, Captured), Diagnostic> {
     let mut captured = Captured::default();
     let mut pipes_open = 2usize;
@@ -354,7 +421,7 @@ fn wait_with_deadline(
             // Output too large: no reason to let it run on.
             let _ = child.kill();
             let _ = child.wait();
-            break_on_output_error(uri, uid, &captured.stdout, &captured.stderr)?;
+            break_on_output_error(uri, uid, &captured.stdout, &captured.stderr, answer_keys)?;
         }
         let now = Instant::now();
         if now >= deadline {
@@ -412,6 +479,7 @@ fn parse_output(
     uid: &str,
     status: &ExitStatus,
     captured: Captured,
+    answer_keys: &[(&str, &str)],
 ) -> Result<CmdOutput, Diagnostic> {
     let Captured { stdout, stderr } = captured;
     if !status.success() {
@@ -427,12 +495,16 @@ fn parse_output(
         }
         return Err(Diagnostic::new(Code::ProvisionCommandFailed, msg));
     }
-    break_on_output_error(uri, uid, &stdout, &stderr)?;
+    break_on_output_error(uri, uid, &stdout, &stderr, answer_keys)?;
     let bytes = match stdout {
         Some(Ok(b)) => b,
         _ => Vec::new(),
     };
-    serde_json::from_slice::<CmdOutput>(&bytes).map_err(|e| {
+    let help = answer_help(answer_keys);
+    let mut de = serde_json::Deserializer::from_slice(&bytes);
+    serde::de::DeserializeSeed::deserialize(AnswerSeed(answer_keys), &mut de)
+        .and_then(|out| de.end().map(|()| out))
+        .map_err(|e| {
         let shown: String = String::from_utf8_lossy(&bytes).chars().take(200).collect();
         // Valid JSON of the wrong shape is not "invalid JSON".
         let what = if e.is_data() {
@@ -445,7 +517,7 @@ fn parse_output(
             format!(
             "cmd provisioner '{uri}' for resource '{uid}' {what}: {e} (stdout starts with: {shown:?})"
         ))
-        .with_help(stderr_help(&stderr, ANSWER_HELP))
+        .with_help(stderr_help(&stderr, &help))
     })
 }
 
@@ -454,19 +526,29 @@ fn break_on_output_error(
     uid: &str,
     stdout: &Option<Result<Vec<u8>, String>>,
     stderr: &[u8],
+    answer_keys: &[(&str, &str)],
 ) -> Result<(), Diagnostic> {
     if let Some(Err(e)) = stdout {
         return Err(Diagnostic::new(
             Code::ProvisionCommandOutput,
             format!("cmd provisioner '{uri}' for resource '{uid}': {e}"),
         )
-        .with_help(stderr_help(stderr, ANSWER_HELP)));
+        .with_help(stderr_help(stderr, &answer_help(answer_keys))));
     }
     Ok(())
 }
 
-/// What a cmd:// program must print, for help lines.
-const ANSWER_HELP: &str = "the program must print one JSON object on stdout, with any of resource_state, shared_state, resource_outputs (an object), secret_outputs, expression_outputs, fragments, or score-compose's / score-k8s's compose_services, compose_volumes, compose_networks, compose_models, relative_directories, relative_file_contents, manifests (spec/provisioners.md)";
+/// What a cmd:// program must print, for help lines: core's members and the target's answer keys.
+fn answer_help(answer_keys: &[(&str, &str)]) -> String {
+    let mut help = "the program must print one JSON object on stdout, with any of resource_state, shared_state, resource_outputs (an object), secret_outputs, expression_outputs, fragments".to_string();
+    if !answer_keys.is_empty() {
+        let keys: Vec<&str> = answer_keys.iter().map(|(k, _)| *k).collect();
+        help.push_str(", or the target's answer keys ");
+        help.push_str(&keys.join(", "));
+    }
+    help.push_str(" (spec/provisioners.md)");
+    help
+}
 
 /// `advice`, then the tail of the program's stderr when it wrote any.
 fn stderr_help(stderr: &[u8], advice: &str) -> String {

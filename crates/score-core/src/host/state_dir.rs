@@ -30,6 +30,7 @@ impl State {
             workloads: BTreeMap::new(),
             resources: BTreeMap::new(),
             shared_state: Map::new(),
+            extras: crate::state::Extras::default(),
         }
     }
 }

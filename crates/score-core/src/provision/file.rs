@@ -12,7 +12,7 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
-use super::gotemplate::{functions, Flavor, GoTemplate};
+use super::gotemplate::{self, GoError, GoFunction, GoTemplate};
 use super::template::{self, ErrorSite, SectionTemplate, Templates};
 use crate::diag::{describe_type, Code, Diagnostic, SourceFile, Span};
 use crate::uid::ResourceUid;
@@ -82,9 +82,10 @@ pub const ECOSYSTEM_SECTIONS: [&str; 8] = [
 /// The ecosystem section whose rendered list holds messages for the user.
 pub(crate) const MESSAGES_SECTION: &str = "info_logs";
 
-/// The fields of the data every Go-template section sees (score-compose's and score-k8s's
-/// `Data` structs together): any other `.Field` of the root is an error, as in Go.
-pub const GO_DATA_FIELDS: [&str; 16] = [
+/// The fields of the data every Go-template section sees (what the tools' `Data` structs have in
+/// common, with score-k8s's `Guid` and `Namespace`); a target adds its own
+/// ([`crate::Target::provisioner_fields`]). Any other `.Field` of the root is an error, as in Go.
+pub static GO_DATA_FIELDS: [&str; 14] = [
     "Guid",
     "Uid",
     "Type",
@@ -99,8 +100,6 @@ pub const GO_DATA_FIELDS: [&str; 16] = [
     "WorkloadMetadata",
     "WorkloadServices",
     "Namespace",
-    "ComposeProjectName",
-    "MountsDirectory",
 ];
 
 /// The template language of a `template://` entry (spec/provisioners.md, "Dialects").
@@ -127,15 +126,79 @@ pub(crate) enum Engine {
 /// One compiled Go-template section and where its text starts in the file.
 #[derive(Debug, Clone)]
 pub(crate) struct GoSection {
+    /// The text compiled with sprig and core's data fields (when it calls no other function).
     pub template: Arc<GoTemplate>,
     /// The text as compiled (trimmed), to place an error's line and column in the file.
     pub text: Arc<str>,
     /// 1-based line of the first template line in the file.
     pub first_line: usize,
-    /// Go's parse error for this text under score-compose's functions (sprig only), when the
-    /// text parses only with score-k8s's `encodeSecretRef`: rendering it for any other target
-    /// fails with it, as score-compose fails to parse such a section.
-    pub k8s_only: Option<String>,
+    /// The functions the text calls that sprig lacks: a target must supply them.
+    pub calls: Arc<[String]>,
+    /// The text compiled for a target that adds functions or data fields, by the addresses of
+    /// its `'static` declarations (the same for every render of that target).
+    by_target: Arc<std::sync::Mutex<Vec<(TargetKey, Compiled)>>>,
+}
+
+/// The addresses of a target's function and field declarations.
+type TargetKey = (usize, usize);
+
+/// A section compiled for a target, or Go's parse error.
+type Compiled = Result<Arc<GoTemplate>, GoError>;
+
+/// Lists of data fields built so far, by the address of a target's declaration.
+type FieldLists = std::sync::Mutex<Vec<(usize, &'static [&'static str])>>;
+
+impl GoSection {
+    /// The section compiled for a target with `functions` and data `fields`; Go's parse error
+    /// when the text calls a function that neither sprig nor `functions` has.
+    pub(crate) fn for_target(
+        &self,
+        functions: &'static [GoFunction],
+        fields: &'static [crate::ProvisionerField],
+    ) -> Result<Arc<GoTemplate>, GoError> {
+        if fields.is_empty() && self.calls.is_empty() {
+            return Ok(self.template.clone());
+        }
+        let key = (functions.as_ptr() as usize, fields.as_ptr() as usize);
+        let mut compiled = self.by_target.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, t)) = compiled.iter().find(|(k, _)| *k == key) {
+            return t.clone();
+        }
+        let root: &'static [&'static str] = if fields.is_empty() {
+            &GO_DATA_FIELDS
+        } else {
+            root_fields(fields)
+        };
+        // A function the target lacks fails to parse, as Go fails.
+        let t = GoTemplate::parse(&self.text, &gotemplate::functions(functions), Some(root))
+            .map(Arc::new);
+        compiled.push((key, t.clone()));
+        t
+    }
+}
+
+/// Core's data fields and a target's, as one `'static` list (built once per target).
+fn root_fields(fields: &'static [crate::ProvisionerField]) -> &'static [&'static str] {
+    static NAMES: std::sync::OnceLock<FieldLists> = std::sync::OnceLock::new();
+    let key = fields.as_ptr() as usize;
+    let mut names = NAMES
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    if let Some((_, n)) = names.iter().find(|(k, _)| *k == key) {
+        return n;
+    }
+    // One short list per target declaration (bounded by the targets a program links): leaked,
+    // since the engine takes a `'static` list.
+    let n: &'static [&'static str] = Vec::leak(
+        GO_DATA_FIELDS
+            .iter()
+            .copied()
+            .chain(fields.iter().map(|f| f.go_field))
+            .collect(),
+    );
+    names.push((key, n));
+    n
 }
 
 /// The compiled sections of a Go-template entry.
@@ -845,7 +908,7 @@ impl EntryCx<'_> {
                     self.uri
                 ),
             )
-            .with_help("engine is `gotemplate` (the default: Go text/template with sprig, as score-compose and score-k8s) or `minijinja` (score-gen's Jinja2 entries)")),
+            .with_help("engine is `gotemplate` (the default: Go text/template with sprig, as the Score ecosystem's tools) or `minijinja` (score-gen's Jinja2 entries)")),
         }
     }
 
@@ -1128,8 +1191,12 @@ impl EntryCx<'_> {
             .matches('\n')
             .count();
         let first_line = first_line + skipped;
-        let template = GoTemplate::parse(trimmed, functions(Flavor::K8s), Some(&GO_DATA_FIELDS))
-            .map_err(|e| {
+        let (template, calls) = gotemplate::undefined_functions(
+            trimmed,
+            &gotemplate::functions(&[]),
+            Some(&GO_DATA_FIELDS),
+        )
+        .map_err(|e| {
                 let line = first_line + e.line.unwrap_or(1) - 1;
                 let mut d = Diagnostic::new(
                     Code::ProvisionTemplateSyntax,
@@ -1151,18 +1218,12 @@ impl EntryCx<'_> {
                 }
                 d
             })?;
-        let k8s_only = if trimmed.contains("encodeSecretRef") {
-            GoTemplate::parse(trimmed, functions(Flavor::Compose), Some(&GO_DATA_FIELDS))
-                .err()
-                .map(|e| e.message)
-        } else {
-            None
-        };
         Ok(GoSection {
             text: Arc::from(trimmed),
             template: Arc::new(template),
             first_line,
-            k8s_only,
+            calls: calls.into(),
+            by_target: Arc::default(),
         })
     }
 }

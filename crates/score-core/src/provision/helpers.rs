@@ -275,7 +275,35 @@ fn rand_alnum(state: &mut State<'_, '_>, n: usize) -> Result<String, Error> {
     let calls = state.get_or_insert_extension(RandCalls::default());
     let index = calls.0;
     calls.0 += 1;
-    Ok(rand_alnum_from(&key, index, n))
+    let out = rand_alnum_from(&key, index, n);
+    GENERATED.with(|g| {
+        if let Some(list) = g.borrow_mut().as_mut() {
+            list.push(out.clone());
+        }
+    });
+    Ok(out)
+}
+
+thread_local! {
+    static GENERATED: std::cell::RefCell<Option<Vec<String>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` and returns, with its result, every `rand_alnum` value (a password, often) and every
+/// random string a Go template generated on this thread meanwhile, so a failing resource's error
+/// can leave them out (spec/security.md "Secrets in diagnostics").
+pub(crate) fn collect_generated<R>(f: impl FnOnce() -> R) -> (R, Vec<String>) {
+    let outer = GENERATED.with(|g| g.borrow_mut().replace(Vec::new()));
+    let (r, mut go) = score_gotemplate::collect_generated(f);
+    let mine = GENERATED.with(|g| std::mem::replace(&mut *g.borrow_mut(), outer));
+    let mut mine = mine.unwrap_or_default();
+    GENERATED.with(|g| {
+        if let Some(o) = g.borrow_mut().as_mut() {
+            o.extend(mine.iter().cloned());
+        }
+    });
+    mine.append(&mut go);
+    (r, mine)
 }
 
 /// The pure core of `rand_alnum`: `n` alphanumerics from SHA-256(key, index, block).

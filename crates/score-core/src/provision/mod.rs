@@ -297,10 +297,11 @@ fn run_command(
     p: &Provisioner,
     spec: &CmdSpec,
     input: &ProvisionInput,
+    target: &ProvisionTarget<'_>,
     opts: &ProvisionOptions,
 ) -> Result<crate::host::cmd::CmdOutput, Diagnostic> {
     let program = check_command(p, input.uid.as_str(), opts)?;
-    crate::host::cmd::run(&p.uri, spec, &program, input, opts)
+    crate::host::cmd::run(&p.uri, spec, &program, input, target, opts)
 }
 
 /// Every check made before entry `p` (a `cmd://` entry) starts its program for resource `uid`:
@@ -317,6 +318,11 @@ pub(crate) fn check_command(
     let Some(spec) = p.cmd() else {
         return Err(command_denied(p, uid));
     };
+    // A build without `host` runs no program, whatever its path: that is the one answer (and
+    // `Path::is_relative` is true of every path on wasm32-unknown-unknown, `/bin/sh` included).
+    if cfg!(not(feature = "host")) {
+        return Err(command_denied(p, uid));
+    }
     if p.source.dir.is_none() && spec.program.is_relative() && spec.program.components().count() > 1
     {
         // Resolving it against the working directory would run the project's own `./x` on
@@ -381,6 +387,7 @@ fn run_command(
     p: &Provisioner,
     _spec: &CmdSpec,
     input: &ProvisionInput,
+    _target: &ProvisionTarget<'_>,
     _opts: &ProvisionOptions,
 ) -> Result<CmdOutputStub, Diagnostic> {
     Err(command_denied(p, input.uid.as_str()))
@@ -435,9 +442,11 @@ pub struct ProvisionTarget<'a> {
     /// The ecosystem's `cmd://` answer keys it reads, each with the section it fills
     /// ([`crate::Target::cmd_answer_keys`]).
     pub answer_keys: &'a [(&'a str, &'a str)],
-    /// The ecosystem's extra Go-template functions its entries may call
-    /// ([`crate::Target::go_template_functions`]).
-    pub go_functions: &'a [&'a str],
+    /// The functions it adds to Go-template entries ([`crate::Target::go_template_functions`]).
+    pub go_functions: &'static [gotemplate::GoFunction],
+    /// The values it gives Go-template entries and `cmd://` programs
+    /// ([`crate::Target::provisioner_fields`]).
+    pub fields: &'static [crate::ProvisionerField],
 }
 
 impl<'a> ProvisionTarget<'a> {
@@ -448,6 +457,7 @@ impl<'a> ProvisionTarget<'a> {
             ecosystem_sections: target.ecosystem_sections(),
             answer_keys: target.cmd_answer_keys(),
             go_functions: target.go_template_functions(),
+            fields: target.provisioner_fields(),
         }
     }
 }
@@ -459,6 +469,7 @@ impl<'a> From<&'a str> for ProvisionTarget<'a> {
             ecosystem_sections: &[],
             answer_keys: &[],
             go_functions: &[],
+            fields: &[],
         }
     }
 }
@@ -468,6 +479,10 @@ impl<'a> From<&'a str> for ProvisionTarget<'a> {
 ///
 /// Checks `supported_params` first and `expected_outputs` last; every failure is a
 /// `score::provision::*` diagnostic naming the provisioner and the resource.
+///
+/// The error shows none of the resource's own secrets (spec/security.md "Secrets in
+/// diagnostics"): not the secret outputs it rendered before failing, nor any random string its
+/// templates generated (a password, often, not yet known as an output).
 pub fn provision<'a>(
     p: &Provisioner,
     input: &ProvisionInput,
@@ -475,13 +490,29 @@ pub fn provision<'a>(
     opts: &ProvisionOptions,
 ) -> Result<ProvisionOutput, Diagnostic> {
     let target = target.into();
+    let (result, generated) =
+        helpers::collect_generated(|| provision_unscrubbed(p, input, target, opts));
+    result.map_err(|d| {
+        let mut secrets = crate::Secrets::default();
+        secrets.add_generated(input.uid.as_str(), &generated);
+        secrets.scrub_diagnostic(d)
+    })
+}
+
+/// [`provision`] before its error is scrubbed of generated values.
+fn provision_unscrubbed(
+    p: &Provisioner,
+    input: &ProvisionInput,
+    target: ProvisionTarget<'_>,
+    opts: &ProvisionOptions,
+) -> Result<ProvisionOutput, Diagnostic> {
     check_params(p, input)?;
     let mut out = match &p.engine {
         Engine::Template(t) => render_all(p, t, input, target.name, opts)?,
         Engine::Go(g) => render_go(p, g, input, &target, opts)?,
         Engine::LocalEnv => local_env(input),
         Engine::Cmd(spec) => {
-            let mut r = run_command(p, spec, input, opts)?;
+            let mut r = run_command(p, spec, input, &target, opts)?;
             let fragments = r.fragments_for(target.answer_keys);
             ProvisionOutput {
                 state: r.resource_state.unwrap_or_default(),
@@ -686,12 +717,26 @@ fn render_all(
     if let Some(sections) = t.targets.get(target) {
         for (name, section) in sections {
             let label = format!("{target}.{name}");
-            if let Some(v) = render_section(p, t, section, &label, &ctx, input, opts)? {
+            let rendered = render_section(p, t, section, &label, &ctx, input, opts)
+                .map_err(|d| own_secrets(p, input, &out.outputs).scrub_diagnostic(d))?;
+            if let Some(v) = rendered {
                 out.fragments.insert(name.clone(), v);
             }
         }
     }
     Ok(out)
+}
+
+/// The secret outputs a resource's sections rendered before one of them failed: its error must
+/// not show them (the state, which the caller scrubs with, does not hold them yet).
+fn own_secrets(
+    p: &Provisioner,
+    input: &ProvisionInput,
+    outputs: &Map<String, Value>,
+) -> crate::Secrets {
+    let mut s = crate::Secrets::default();
+    s.add_outputs(input.uid.as_str(), outputs, &p.secret_outputs);
+    s
 }
 
 /// The data a Go-template section sees: score-compose's and score-k8s's `Data` structs in one
@@ -701,7 +746,7 @@ fn render_all(
 struct GoData(std::collections::BTreeMap<Arc<str>, gotemplate::Value>);
 
 impl GoData {
-    fn new(input: &ProvisionInput) -> Self {
+    fn new(input: &ProvisionInput, fields: &[crate::ProvisionerField]) -> Self {
         let target = |key: &str| {
             input
                 .target
@@ -733,8 +778,9 @@ impl GoData {
             go_workload_services(&input.workload_services),
         );
         put("Namespace", string(target("namespace")));
-        put("ComposeProjectName", string(target("project")));
-        put("MountsDirectory", string(target("mounts_dir")));
+        for f in fields {
+            put(f.go_field, string(target(f.context_key)));
+        }
         GoData(d)
     }
 
@@ -798,7 +844,8 @@ fn go_workload_services(services: &Arc<Value>) -> gotemplate::Value {
             out.insert(name.clone(), Value::Object(s));
         }
     }
-    let v = gotemplate::to_value(&Value::Object(out));
+    // Go's typed map: a workload or port it lacks reads as the zero struct (spec/gotemplate.md).
+    let v = gotemplate::network_services(&Value::Object(out));
     LAST.with(|l| *l.borrow_mut() = Some((services.clone(), v.clone())));
     v
 }
@@ -817,9 +864,11 @@ fn render_go(
         name: target,
         ecosystem_sections,
         go_functions,
+        fields,
         ..
     } = *target;
-    let mut data = GoData::new(input);
+    let mut data = GoData::new(input, fields);
+    let compiled = (go_functions, fields);
     let mut out = ProvisionOutput {
         shared_patch: Value::Object(Map::new()),
         ..ProvisionOutput::default()
@@ -828,8 +877,7 @@ fn render_go(
         let Some(section) = g.core.get(name) else {
             continue;
         };
-        let value =
-            render_go_section(p, section, name, &data, input, (target, go_functions), opts)?;
+        let value = render_go_section(p, section, name, &data, input, (target, compiled), opts)?;
         warn_no_value(p, section, name, input, value.as_ref(), &mut out.warnings);
         let map = core_map(value).map_err(|m| go_section_diag(p, section, name, m))?;
         match name {
@@ -861,27 +909,28 @@ fn render_go(
     let nested = g.targets.get(target).into_iter().flatten();
     for (name, section) in ecosystem.chain(nested) {
         let label = format!("{target}.{name}");
-        let Some(v) = render_go_section(
-            p,
-            section,
-            &label,
-            &data,
-            input,
-            (target, go_functions),
-            opts,
-        )?
-        else {
+        let rendered =
+            render_go_section(p, section, &label, &data, input, (target, compiled), opts)
+                .map_err(|d| own_secrets(p, input, &out.outputs).scrub_diagnostic(d))?;
+        let Some(v) = rendered else {
             continue;
         };
         warn_no_value(p, section, &label, input, Some(&v), &mut out.warnings);
         if name == file::MESSAGES_SECTION && reads(file::MESSAGES_SECTION) {
-            out.info_logs = info_logs(p, section, &label, v)?;
+            out.info_logs = info_logs(p, section, &label, v)
+                .map_err(|d| own_secrets(p, input, &out.outputs).scrub_diagnostic(d))?;
         } else {
             out.fragments.insert(name.clone(), v);
         }
     }
     Ok(out)
 }
+
+/// What a target adds to Go-template entries: its functions and its data fields.
+type GoExtras = (
+    &'static [gotemplate::GoFunction],
+    &'static [crate::ProvisionerField],
+);
 
 /// What Go's text/template prints for a missing map key.
 const GO_NO_VALUE: &str = "<no value>";
@@ -931,7 +980,7 @@ fn warn_no_value(
         warnings.push(format!(
             "{}: provisioner '{}', section '{label}', key '{key}': '{GO_NO_VALUE}' for resource \
              '{}' (the template read a key that does not exist; Go writes '{GO_NO_VALUE}' there, \
-             as score-compose and score-k8s do)",
+             as the Score ecosystem's tools do)",
             p.source, p.uri, input.uid
         ));
     }
@@ -1000,28 +1049,40 @@ fn render_go_section(
     label: &str,
     data: &GoData,
     input: &ProvisionInput,
-    (target, go_functions): (&str, &[&str]),
+    (target, (functions, fields)): (&str, GoExtras),
     opts: &ProvisionOptions,
 ) -> Result<Option<Value>, Diagnostic> {
-    let secret_refs = go_functions.contains(&"encodeSecretRef");
-    if let Some(e) = section.k8s_only.as_deref().filter(|_| !secret_refs) {
-        // score-compose parses the section with sprig alone (`encodeSecretRef` is score-k8s's).
+    let template = section.for_target(functions, fields).map_err(|e| {
+        // The text calls a function neither sprig nor this target supplies (another target's,
+        // or a misspelt one): Go fails to parse it, as the tool that lacks it does.
         let mut d = go_section_diag(
             p,
             section,
             label,
-            format!("Go template syntax error for target '{target}': {e} (encodeSecretRef is a score-k8s function)"),
+            format!(
+                "Go template syntax error for target '{target}': {}",
+                e.message
+            ),
         );
         d.code = Code::ProvisionTemplateSyntax;
-        return Err(d);
-    }
+        if let (Some(l), Some(c)) = (e.line, e.column) {
+            let file = &p.source.file;
+            if let Some(span) =
+                template::template_point_span(file, section.first_line, &section.text, l, c)
+            {
+                d = d.with_span(span).with_label(e.message.clone());
+            }
+        }
+        d.with_help(format!(
+            "the function is neither Go's, sprig's nor one target '{target}' supplies"
+        ))
+    })?;
     let key = input.rand_key(label);
     let ctx = gotemplate::RenderContext {
         random_key: key.as_bytes(),
         fuel: opts.fuel,
     };
-    let text = section
-        .template
+    let text = template
         .render_value(&data.value(), &ctx, None)
         .map_err(|e| {
             let mut d = go_section_diag(

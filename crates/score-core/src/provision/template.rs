@@ -49,6 +49,10 @@ pub(crate) struct Templates {
 /// Builds the strict, sandboxed environment every provisioner uses.
 pub(crate) fn new_environment() -> Environment<'static> {
     let mut env = Environment::new();
+    // minijinja's default is `cfg!(debug_assertions)`: a release build's error for an undefined
+    // value lost its detail ("undefined value" without "`state.user` is undefined"), so the
+    // released CLI and the wasm package said less than the debug build the tests snapshot.
+    env.set_debug(true);
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_auto_escape_callback(|_| AutoEscape::None);
     if let Ok(syntax) = SyntaxConfig::builder()

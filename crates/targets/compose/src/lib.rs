@@ -38,6 +38,27 @@ pub const DEFAULT_PROVISIONERS: &str = include_str!("../provisioners/default.pro
 /// Where mounted files live, relative to the directory of `compose.yaml`.
 pub const MOUNTS_DIR: &str = ".score-gen/mounts";
 
+/// What compose keeps of a workload in the project's state (score-go's `WorkloadExtras`, as
+/// score-compose keeps `build_configs`), stored in [`score_core::WorkloadState::extras`].
+///
+/// ```
+/// use score_target_compose::WorkloadExtras;
+/// let mut stored = score_core::WorkloadState::default();
+/// let mut extras = WorkloadExtras::default();
+/// extras.builds.insert("main".into(), "./web".into());
+/// stored.extras.set(&extras);
+/// assert_eq!(stored.extras.get::<WorkloadExtras>().unwrap(), extras);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct WorkloadExtras {
+    /// The `--build` of the run that added the workload, by container: a context path, or
+    /// compose's `build` object. It becomes [`ComposeOptions::workload_builds`].
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub builds: BTreeMap<String, Value>,
+}
+
 /// The compose backend, with its options.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ComposeTarget {
@@ -102,6 +123,11 @@ fn normalise_project(raw: &str) -> Option<String> {
     (!s.is_empty()).then_some(s)
 }
 
+/// score-compose's patch template data: `.Compose` (the compose project) and `.Workloads`.
+fn patch_dialect() -> score_core::PatchDialect {
+    score_core::PatchDialect::new("Compose", &["Compose", "Workloads"])
+}
+
 impl Target for ComposeTarget {
     fn name(&self) -> &'static str {
         "compose"
@@ -138,7 +164,24 @@ impl Target for ComposeTarget {
 
     /// score-compose's patch templates: `.Compose` and `.Workloads`.
     fn patch_dialect(&self) -> Option<score_core::PatchDialect> {
-        Some(score_core::PatchDialect::Compose)
+        Some(patch_dialect())
+    }
+
+    /// score-compose's `.ComposeProjectName` / `compose_project_name` (the project name) and
+    /// `.MountsDirectory` / `mount_directory_path` (`./.score-gen/mounts`), from [`Self::context`].
+    fn provisioner_fields(&self) -> &'static [score_core::ProvisionerField] {
+        &[
+            score_core::ProvisionerField {
+                go_field: "ComposeProjectName",
+                cmd_field: "compose_project_name",
+                context_key: "project",
+            },
+            score_core::ProvisionerField {
+                go_field: "MountsDirectory",
+                cmd_field: "mount_directory_path",
+                context_key: "mounts_dir",
+            },
+        ]
     }
 
     /// score-compose's namespace; it acts on none of its workload annotations (it writes
@@ -216,7 +259,7 @@ impl Target for ComposeTarget {
         let mut doc = Value::Object(doc);
         score_core::apply_patch_templates(
             &settings.patch_templates,
-            &score_core::PatchDialect::Compose,
+            &patch_dialect(),
             project,
             &mut doc,
         )?;

@@ -100,16 +100,14 @@ impl Target for K8sTarget {
     }
 
     /// score-k8s's `encodeSecretRef`.
-    fn go_template_functions(&self) -> &'static [&'static str] {
-        &["encodeSecretRef"]
+    fn go_template_functions(&self) -> &'static [score_core::GoFunction] {
+        &[secret_refs::ENCODE_SECRET_REF]
     }
 
     /// score-k8s's patch templates: `.Manifests`, `.Workloads` and `.Namespace`, with
     /// `substituteValue`.
     fn patch_dialect(&self) -> Option<score_core::PatchDialect> {
-        Some(score_core::PatchDialect::K8s {
-            namespace: self.options.namespace.clone().unwrap_or_default(),
-        })
+        Some(patch_dialect(&self.options))
     }
 
     /// score-k8s's namespace.
@@ -212,6 +210,13 @@ pub fn manifests(project: &ResolvedProject, opts: &K8sOptions) -> Result<Vec<Val
     Ok(docs)
 }
 
+/// score-k8s's patch template data and functions (`internal/patching/patching.go`).
+fn patch_dialect(opts: &K8sOptions) -> score_core::PatchDialect {
+    score_core::PatchDialect::new("Manifests", &["Manifests", "Workloads", "Namespace"])
+        .with_field("Namespace", opts.namespace.clone().unwrap_or_default())
+        .with_substitute_function("substituteValue")
+}
+
 /// `docs` after the patch templates of `opts`; each patched document must still be an object.
 fn patch(
     docs: Vec<Value>,
@@ -221,9 +226,7 @@ fn patch(
     if opts.patch_templates.is_empty() {
         return Ok(docs);
     }
-    let dialect = score_core::PatchDialect::K8s {
-        namespace: opts.namespace.clone().unwrap_or_default(),
-    };
+    let dialect = patch_dialect(opts);
     let mut list = Value::Array(docs);
     score_core::apply_patch_templates(&opts.patch_templates, &dialect, project, &mut list)?;
     // A path names something inside the list, never the list itself.

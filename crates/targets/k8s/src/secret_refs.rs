@@ -11,6 +11,22 @@ pub(crate) const PREFIX: &str = "🔐💬";
 /// End of an encoded reference.
 pub(crate) const SUFFIX: &str = "💬🔐";
 
+/// score-k8s's `encodeSecretRef SECRET KEY`, the function this target adds to Go-template
+/// provisioner entries.
+pub(crate) const ENCODE_SECRET_REF: score_core::GoFunction = score_core::GoFunction {
+    name: "encodeSecretRef",
+    params: &[score_core::GoParam::String, score_core::GoParam::String],
+    call: encode,
+};
+
+/// `🔐💬SECRET_KEY💬🔐`, exactly as score-k8s writes it (`internal/secrets.go`).
+fn encode(args: &[score_core::GoValue]) -> Result<score_core::GoValue, String> {
+    let arg = |i: usize| args[i].as_str().unwrap_or_default();
+    Ok(score_core::GoValue::String(
+        format!("{PREFIX}{}_{}{SUFFIX}", arg(0), arg(1)).into(),
+    ))
+}
+
 /// One decoded reference: a key of a Secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SecretRef {

@@ -9,3 +9,4 @@ mod common;
 
 mod acceptance;
 mod errors;
+mod service_port;
