@@ -135,12 +135,18 @@ pub fn run(args: &AllArgs) -> Result<(), Diagnostics> {
         read.extend(compiled.iter().flat_map(|(c, _)| c.inputs.iter().cloned()));
         return crate::drift::check(&planned, &read);
     }
-    let writes = prepare_all(&compiled, &args.common)?;
+    let writes = prepare_all(&mut compiled, &args.common)?;
     // States first (see generate::run), then every output in one batch.
     for (c, _) in &compiled {
         c.save_state()?;
     }
-    writes.commit_after_state()
+    let result = writes.commit_after_state();
+    for (c, _) in compiled {
+        c.release();
+    }
+    // The process ends after this run (see generate::run).
+    std::mem::forget(workloads);
+    result
 }
 
 /// Where the targets of one `all` run meet before any of them starts a program: each passes it
@@ -240,17 +246,17 @@ fn join(
 /// Every target's files in one atomic batch: the primary output at its path, extra artefacts
 /// (compose mounts, ...) relative to the primary's directory, as the single-target commands do.
 fn prepare_all(
-    compiled: &[(Compiled, PathBuf)],
+    compiled: &mut [(Compiled, PathBuf)],
     common: &CommonArgs,
 ) -> Result<generate::Writes, Diagnostics> {
     let files: Vec<_> = compiled
-        .iter()
-        .flat_map(|(c, primary)| generate::plan(primary, &c.artefacts))
+        .iter_mut()
+        .flat_map(|(c, primary)| generate::take_plan(primary, &mut c.artefacts))
         .collect();
     let mut inputs = generate::inputs(common);
     inputs.extend(compiled.iter().flat_map(|(c, _)| c.inputs.iter().cloned()));
-    let mut writes = generate::prepare_writes(&files, &inputs)?;
-    for (c, primary) in compiled {
+    let mut writes = generate::prepare_writes(files, &inputs)?;
+    for (c, primary) in compiled.iter() {
         writes.modes.extend(generate::modes(
             &generate::parent_dir(primary),
             &c.artefacts,

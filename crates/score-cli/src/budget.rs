@@ -9,7 +9,12 @@
 //! code 1. Nothing is half-written: outputs and the state are written only after everything
 //! has been computed.
 
-use std::alloc::{GlobalAlloc, Layout, System};
+use std::alloc::{GlobalAlloc, Layout};
+
+/// The allocator under the budget: mimalloc (issue 24: 18 % fewer instructions than glibc's
+/// malloc on a large run, and fewer page faults). C code, in the CLI only: score-core and the
+/// wasm build keep Rust's default allocator.
+use mimalloc::MiMalloc as Inner;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The default budget in MiB.
@@ -17,6 +22,19 @@ pub const DEFAULT_MIB: u64 = 2048;
 
 /// Bytes that may be allocated at once; set from `--max-memory` before any command runs.
 static LIMIT: AtomicUsize = AtomicUsize::new((DEFAULT_MIB as usize) << 20);
+
+/// Turns transparent huge pages off for this process (Linux), as mimalloc's own
+/// `MIMALLOC_ALLOW_THP=0` does, before the run allocates much. With THP on (`always`, the
+/// default of many distributions) mimalloc's 2 MiB-aligned segments fault in as huge pages that
+/// the kernel zeroes whole: a k8s run of 1,000 workloads spent 0.8 s in the kernel instead of
+/// 0.15 s. Short runs gain nothing from huge pages.
+pub fn init() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: prctl with integer arguments only; it changes no memory of ours.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
+}
 
 /// Sets the budget.
 pub fn set_limit_mib(mib: u64) {
@@ -26,7 +44,7 @@ pub fn set_limit_mib(mib: u64) {
     LIMIT.store(bytes, Ordering::Relaxed);
 }
 
-/// The system allocator, counting the bytes in use.
+/// The allocator (mimalloc), counting the bytes in use.
 pub struct Budgeted {
     used: AtomicUsize,
 }
@@ -65,12 +83,12 @@ fn over_budget() -> ! {
     }
 }
 
-// SAFETY: every method delegates to `System` with the caller's layout; the counting around it
+// SAFETY: every method delegates to mimalloc (`Inner`) with the caller's layout; the counting around it
 // never touches the returned memory.
 unsafe impl GlobalAlloc for Budgeted {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         self.reserve(layout.size());
-        let p = System.alloc(layout);
+        let p = Inner.alloc(layout);
         if p.is_null() {
             self.release(layout.size());
         }
@@ -79,7 +97,7 @@ unsafe impl GlobalAlloc for Budgeted {
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         self.reserve(layout.size());
-        let p = System.alloc_zeroed(layout);
+        let p = Inner.alloc_zeroed(layout);
         if p.is_null() {
             self.release(layout.size());
         }
@@ -87,7 +105,7 @@ unsafe impl GlobalAlloc for Budgeted {
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        System.dealloc(ptr, layout);
+        Inner.dealloc(ptr, layout);
         self.release(layout.size());
     }
 
@@ -95,7 +113,7 @@ unsafe impl GlobalAlloc for Budgeted {
         if new_size > layout.size() {
             self.reserve(new_size - layout.size());
         }
-        let p = System.realloc(ptr, layout, new_size);
+        let p = Inner.realloc(ptr, layout, new_size);
         if p.is_null() {
             if new_size > layout.size() {
                 self.release(new_size - layout.size());

@@ -387,7 +387,7 @@ pub fn init(args: &InitArgs) -> Result<(), Diagnostics> {
     if !args.no_sample && !args.file.exists() {
         files.push((args.file.clone(), SAMPLE.as_bytes().to_vec(), here));
     }
-    generate::prepare_writes(&files, &[])?.commit()?;
+    generate::prepare_writes(files.clone(), &[])?.commit()?;
     stored.remove_stale()?;
     // Open once so the state file exists and the directory layout is complete.
     let sd = StateDir::open_dir(

@@ -286,6 +286,7 @@ pub fn run_with_targets(program: Program, rows: Vec<targets::TargetInfo>) -> Exi
 
 /// Runs `program` with the process's arguments; the exit code to return from `main`.
 pub fn run(program: Program) -> ExitCode {
+    budget::init();
     match program {
         Program::ScoreGen => score_gen(),
         Program::ScoreCompose => tool::main(tool::Tool::Compose),

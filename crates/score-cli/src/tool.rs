@@ -626,7 +626,7 @@ fn init(tool: Tool, args: &InitCommon, project: Option<&str>) -> Result<(), Diag
             here.clone(),
         ));
     }
-    let writes = generate::prepare_writes(&files, &[])?;
+    let writes = generate::prepare_writes(files.clone(), &[])?;
     if changed {
         state::save_extras(&dir, &st)?;
     }

@@ -44,6 +44,14 @@ fn new_file_mode() -> u32 {
 /// cannot be read.
 #[cfg(unix)]
 fn umask() -> u32 {
+    // Read once per process (score-gen never changes its umask): a batch of thousands of files
+    // would otherwise open /proc/self/status once per file.
+    static UMASK: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *UMASK.get_or_init(read_umask)
+}
+
+#[cfg(unix)]
+fn read_umask() -> u32 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
@@ -118,6 +126,10 @@ pub fn atomic_write_all(files: &[(PathBuf, Vec<u8>)]) -> io::Result<()> {
         .iter()
         .filter(|(path, bytes)| !holds(path, bytes, None))
         .collect();
+    #[cfg(target_os = "linux")]
+    if changed.len() > OPEN_AT_ONCE {
+        return write_all_syncfs(&changed);
+    }
     // Files are staged in groups of at most OPEN_AT_ONCE: a group's temp files are written, then
     // synced together (concurrently, so the file system flushes them in a few journal commits
     // instead of one per file), then closed. Only the group's descriptors are ever open, so a
@@ -155,6 +167,59 @@ pub fn atomic_write_all(files: &[(PathBuf, Vec<u8>)]) -> io::Result<()> {
         });
     }
     Ok(())
+}
+
+/// [`atomic_write_all`] for a batch of more than [`OPEN_AT_ONCE`] files, on Linux: every temp
+/// file is written and closed unsynced, then each file system they are on is flushed once with
+/// `syncfs(2)` (which reports write-back errors since Linux 5.8), then every file is renamed,
+/// then each file system is flushed once more (the renames). The order is the same as the
+/// per-file path's (every file's data on disk before the first rename, the renames durable
+/// before returning) at the cost of two flushes per file system instead of one `fsync` per file
+/// and per directory: compose with 10,000 workloads renames 20,001 files into 10,001 directories.
+#[cfg(target_os = "linux")]
+fn write_all_syncfs(changed: &[&(PathBuf, Vec<u8>)]) -> io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let with_path = |path: &Path| {
+        let path = path.display().to_string();
+        move |e: io::Error| io::Error::new(e.kind(), format!("{path}: {e}"))
+    };
+    let mut staged: Vec<(TempPath, &Path)> = Vec::with_capacity(changed.len());
+    // One directory per file system (device) the batch writes to.
+    let mut devices: Vec<(u64, &Path)> = Vec::new();
+    for (path, bytes) in changed.iter().copied() {
+        // An early return drops the already staged temp files, which deletes them.
+        let tmp = stage_unsynced(path, bytes, None).map_err(with_path(path))?;
+        let dev = tmp.as_file().metadata().map_err(with_path(path))?.dev();
+        if !devices.iter().any(|(d, _)| *d == dev) {
+            devices.push((dev, parent_dir(path)));
+        }
+        // Closing the descriptor keeps the temp file (deleted when its TempPath is dropped).
+        staged.push((tmp.into_temp_path(), path.as_path()));
+    }
+    for (_, dir) in &devices {
+        syncfs(dir).map_err(with_path(dir))?;
+    }
+    for (tmp, path) in staged {
+        tmp.persist(path).map_err(|e| with_path(path)(e.error))?;
+    }
+    // Best effort, as in sync_parent: the data is already safe in the renamed files.
+    for (_, dir) in &devices {
+        let _ = syncfs(dir);
+    }
+    Ok(())
+}
+
+/// Flushes the file system holding `dir` (`syncfs(2)`).
+#[cfg(target_os = "linux")]
+fn syncfs(dir: &Path) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let d = File::open(dir)?;
+    // SAFETY: syncfs on a descriptor this function owns; it reads no memory of ours.
+    if unsafe { libc::syncfs(d.as_raw_fd()) } == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
 }
 
 /// How many temp files [`atomic_write_all`] holds open at once: well under the smallest usual
@@ -489,8 +554,9 @@ pub(crate) fn read_limited(r: impl std::io::Read, max: u64) -> io::Result<Vec<u8
 
 /// The prefix of every temp file: `.score-gen-tmp-<pid>-`, so a later run can tell the temp
 /// files of a process that was killed (SIGKILL, power loss) from those of one still writing.
-fn temp_prefix() -> String {
-    format!("{TEMP_PREFIX}{}-", std::process::id())
+fn temp_prefix() -> &'static str {
+    static PREFIX: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    PREFIX.get_or_init(|| format!("{TEMP_PREFIX}{}-", std::process::id()))
 }
 
 const TEMP_PREFIX: &str = ".score-gen-tmp-";
@@ -670,7 +736,7 @@ fn stage_unsynced(path: &Path, bytes: &[u8], mode: Option<u32>) -> io::Result<Na
     }
     check_replaceable(path)?;
     let mut tmp = tempfile::Builder::new()
-        .prefix(&temp_prefix())
+        .prefix(temp_prefix())
         .tempfile_in(parent_dir(path))?;
     tmp.write_all(bytes)?;
     tmp.flush()?;

@@ -135,7 +135,7 @@ impl Target for K8sTarget {
     fn emit(&self, project: &ResolvedProject) -> Result<Artefacts, Diagnostics> {
         let docs = manifests(project, &self.options)?;
         let docs = patch(docs, project, &self.options)?;
-        let mut yaml = render_yaml(&docs)?;
+        let mut yaml = render_yaml_owned(docs)?;
         if self.options.kyaml {
             yaml = kyaml::from_yaml(&yaml)?;
         }
@@ -252,11 +252,31 @@ fn patch(
 /// Multi-document YAML (`---` between documents) from the serde-saphyr emitter, which quotes
 /// strings a YAML 1.1 reader would take for something else (`"no"`, `"0755"`, `"1.10"`).
 pub fn render_yaml(docs: &[Value]) -> Result<String, Diagnostics> {
-    serde_saphyr::to_string_multiple(docs).map_err(|e| {
-        Diagnostic::new(
-            codes::EMIT,
-            format!("cannot write the manifests as YAML: {e}"),
+    serde_saphyr::to_string_multiple(docs).map_err(emit_error)
+}
+
+/// [`render_yaml`] (the same bytes), freeing each document once it is written: a large
+/// project's manifests are not held twice, as values and as text.
+fn render_yaml_owned(docs: Vec<Value>) -> Result<String, Diagnostics> {
+    let mut out = String::new();
+    for (i, doc) in docs.into_iter().enumerate() {
+        if i > 0 {
+            out.push_str("---\n");
+        }
+        serde_saphyr::to_fmt_writer_with_options(
+            &mut out,
+            &doc,
+            serde_saphyr::SerializerOptions::default(),
         )
-        .into()
-    })
+        .map_err(emit_error)?;
+    }
+    Ok(out)
+}
+
+fn emit_error(e: serde_saphyr::SerializeError) -> Diagnostics {
+    Diagnostic::new(
+        codes::EMIT,
+        format!("cannot write the manifests as YAML: {e}"),
+    )
+    .into()
 }
