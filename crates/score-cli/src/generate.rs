@@ -872,29 +872,34 @@ pub fn create_directories(base: &Path, artefacts: &Artefacts) -> Result<(), Diag
 /// Where each artefact goes: the primary at `primary`, the rest relative to its directory
 /// (compose mounts, `.env`), each with the directory it must stay inside.
 pub fn plan(primary: &Path, artefacts: &Artefacts) -> Vec<(PathBuf, Vec<u8>, PathBuf)> {
-    let base = parent_dir(primary);
-    artefacts
-        .files
-        .iter()
-        .enumerate()
-        .map(|(i, (rel, bytes))| {
-            let path = if i == 0 {
-                primary.to_path_buf()
-            } else {
-                base.join(rel)
-            };
-            (path, bytes.clone(), base.clone())
-        })
-        .collect()
+    plan_files(
+        primary,
+        artefacts
+            .files
+            .iter()
+            .map(|(rel, bytes)| (rel.as_path(), bytes.clone())),
+    )
 }
 
 /// [`plan`], moving the bytes out of `artefacts` (their files keep their paths, with no bytes)
 /// instead of copying them: a large project's outputs are held once, not three times.
 pub fn take_plan(primary: &Path, artefacts: &mut Artefacts) -> Vec<(PathBuf, Vec<u8>, PathBuf)> {
+    plan_files(
+        primary,
+        artefacts
+            .files
+            .iter_mut()
+            .map(|(rel, bytes)| (rel.as_path(), std::mem::take(bytes))),
+    )
+}
+
+/// The destinations of [`plan`] and [`take_plan`], for the artefacts' paths in order.
+fn plan_files<'a>(
+    primary: &Path,
+    files: impl Iterator<Item = (&'a Path, Vec<u8>)>,
+) -> Vec<(PathBuf, Vec<u8>, PathBuf)> {
     let base = parent_dir(primary);
-    artefacts
-        .files
-        .iter_mut()
+    files
         .enumerate()
         .map(|(i, (rel, bytes))| {
             let path = if i == 0 {
@@ -902,7 +907,7 @@ pub fn take_plan(primary: &Path, artefacts: &mut Artefacts) -> Vec<(PathBuf, Vec
             } else {
                 base.join(rel)
             };
-            (path, std::mem::take(bytes), base.clone())
+            (path, bytes, base.clone())
         })
         .collect()
 }
