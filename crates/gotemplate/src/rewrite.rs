@@ -274,22 +274,7 @@ impl<'a> Rewriter<'a> {
                             let pos = e.pos();
                             let name = fields.pop().unwrap_or_default();
                             let recv = self.expr(rebuild(pos, base, fields), root)?;
-                            return Ok(Expr::Pipe(
-                                pos,
-                                PipeNode {
-                                    pos,
-                                    decl: Vec::new(),
-                                    commands: vec![command(
-                                        pos,
-                                        vec![
-                                            ident(pos, FN_METHOD),
-                                            recv,
-                                            Expr::String(pos, Arc::from(name.as_str())),
-                                        ],
-                                    )],
-                                    is_assign: false,
-                                },
-                            ));
+                            return Ok(method_expr(pos, recv, &name));
                         }
                     }
                     self.expr(e, root)
@@ -574,7 +559,13 @@ fn split_methods(e: Expr) -> Expr {
     };
     let pos = e.pos();
     let recv = rebuild(pos, base, fields[..i].to_vec());
-    let call = Expr::Pipe(
+    let call = method_expr(pos, recv, &fields[i]);
+    split_methods(rebuild(pos, call, fields[i + 1..].to_vec()))
+}
+
+/// `(method RECV "NAME")`: the engine's call of a Go method on a value.
+fn method_expr(pos: Pos, recv: Expr, name: &str) -> Expr {
+    Expr::Pipe(
         pos,
         PipeNode {
             pos,
@@ -584,13 +575,12 @@ fn split_methods(e: Expr) -> Expr {
                 vec![
                     ident(pos, FN_METHOD),
                     recv,
-                    Expr::String(pos, Arc::from(fields[i].as_str())),
+                    Expr::String(pos, Arc::from(name)),
                 ],
             )],
             is_assign: false,
         },
-    );
-    split_methods(rebuild(pos, call, fields[i + 1..].to_vec()))
+    )
 }
 
 fn ident(pos: Pos, name: &str) -> Expr {
