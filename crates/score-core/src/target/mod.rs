@@ -66,8 +66,7 @@ impl ResolvedWorkload {
     /// ```
     /// use std::sync::Arc;
     /// use score_core::{Code, Diagnostic, ResolvedWorkload};
-    /// use score_core::unstable::yaml::parse_str;
-    /// let doc = parse_str("score.yaml", "metadata:\n  name: web\ncontainers:\n  main:\n    image: nginx\n").unwrap();
+    /// let doc = score_core::parse_document("score.yaml", "metadata:\n  name: web\ncontainers:\n  main:\n    image: nginx\n").unwrap();
     /// let w = ResolvedWorkload {
     ///     name: "web".into(),
     ///     spec: serde_json::from_value(serde_json::json!({"apiVersion": "score.dev/v1b1",
