@@ -51,16 +51,18 @@
 //! assert_eq!(out.artefacts.files[0].1, b"two");
 //! ```
 
+pub mod state;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::back::{resolve_project, WorkloadInput};
+use crate::compile::{resolve_project, WorkloadInput};
 use crate::diag::{Code, Diagnostic, Diagnostics, SourceFile};
-use crate::front::{load_value, load_workload, LoadOptions};
+use crate::load::{load_value, load_workload, LoadOptions};
+use crate::project::state::{State, WorkloadState};
 use crate::provision::{ProvisionOptions, ProvisionerSet};
 use crate::secrets::Secrets;
-use crate::state::{State, WorkloadState};
 use crate::target::{Artefacts, ResolvedProject, Target};
 
 /// What loading a stored workload may read, supplied by the caller: the library itself reads
@@ -354,7 +356,7 @@ impl Project {
         if self.spanless.is_empty() {
             return diags;
         }
-        let mut texts: BTreeMap<String, Option<crate::yaml::Document>> = BTreeMap::new();
+        let mut texts: BTreeMap<String, Option<crate::load::yaml::Document>> = BTreeMap::new();
         for d in &mut diags.0 {
             self.locate_one(d, &mut texts);
         }
@@ -364,7 +366,7 @@ impl Project {
     fn locate_one(
         &self,
         d: &mut Diagnostic,
-        texts: &mut BTreeMap<String, Option<crate::yaml::Document>>,
+        texts: &mut BTreeMap<String, Option<crate::load::yaml::Document>>,
     ) {
         for r in &mut d.related {
             self.locate_one(r, texts);
@@ -384,7 +386,7 @@ impl Project {
             if hidden {
                 source = source.with_contents_hidden();
             }
-            crate::yaml::parse(Arc::new(source), text.as_bytes(), &Default::default()).ok()
+            crate::load::yaml::parse(Arc::new(source), text.as_bytes(), &Default::default()).ok()
         });
         let Some(doc) = doc else { return };
         d.file = Some(doc.source.clone());
@@ -404,6 +406,6 @@ fn stored_form(w: &WorkloadInput) -> WorkloadState {
             _ => ".".to_string(),
         }),
         spec: w.loaded.document.value.as_object().cloned(),
-        extras: crate::state::Extras::default(),
+        extras: crate::project::state::Extras::default(),
     }
 }

@@ -11,7 +11,7 @@
 //! writes it on every run; the reader takes JSON or YAML (versions 1 and 2, hand-written files).
 //!
 //! ```
-//! use score_core::unstable::state::{ResourceState, State};
+//! use score_core::project::state::{ResourceState, State};
 //! let mut s = State::with_seed("0123456789abcdef0123456789abcdef");
 //! s.resources.insert("postgres.default#web.db".into(), ResourceState::new("postgres", "default", None, "web", "template://default"));
 //! let text = s.to_yaml();
@@ -354,7 +354,7 @@ impl State {
     /// wrong types. Each carries the file and, where the parser knows it, the line and column.
     ///
     /// ```
-    /// let err = score_core::unstable::state::State::from_yaml("s.yaml", "version: 7\nseed: ab\n").unwrap_err();
+    /// let err = score_core::project::state::State::from_yaml("s.yaml", "version: 7\nseed: ab\n").unwrap_err();
     /// assert!(err.message.contains("unsupported state version 7"));
     /// ```
     // `Result<_, Diagnostic>` is the crate-wide error contract; the size is the price of spans.
@@ -507,7 +507,7 @@ fn parse<T: for<'de> Deserialize<'de>>(
             max_events: scaled.clamp(1_000_000, MAX_STATE_NODES.saturating_mul(4)),
         },
     };
-    crate::yaml::from_str_typed::<T>(text, opts).map_err(|e| {
+    crate::load::yaml::from_str_typed::<T>(text, opts).map_err(|e| {
         let mut d = Diagnostic::new(
             Code::StateInvalid,
             format!(
