@@ -1,5 +1,5 @@
-//! The source scan shared by the two architecture tests (`crates/score-core/tests/architecture.rs`
-//! and `crates/score-cli/tests/architecture.rs`), included by path as the target crates include
+//! The source scan shared by the two architecture tests (`crates/score-core/tests/it/architecture.rs`
+//! and `crates/score-cli/tests/it/architecture.rs`), included by path as the target crates include
 //! `crates/targets/testkit.rs` (`#[path = "…/source_scan.rs"] mod scan;`): the Rust files of a
 //! folder, and the code of a line (its comments stripped), so both scans read sources alike.
 // Each test binary uses a different subset of these helpers.

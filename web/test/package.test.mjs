@@ -141,7 +141,7 @@ const CMD = new Set([
  * here). Code, place and pointer agree; the message names where the file was looked for. */
 const SOURCES = new Set(['files-source-absolute', 'files-source-dotdot', 'files-source-missing']);
 
-/** The case's working directory and arguments, as crates/score-cli/tests/bad_inputs.rs runs it. */
+/** The case's working directory and arguments, as crates/score-cli/tests/it/bad_inputs.rs runs it. */
 function invocation(name, tmp) {
   const p = path.join(root, 'testdata/bad', name);
   if (fs.statSync(p).isDirectory()) {
