@@ -14,8 +14,7 @@ use std::path::{Path, PathBuf};
 
 use score_core::{Code, TargetCode};
 
-#[path = "../../../../source_scan.rs"]
-mod scan;
+use score_testkit::scan;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")

@@ -118,17 +118,11 @@ fn strings(v: &Value) -> BTreeMap<String, String> {
 
 /// Runs `script` as the runners do: `bash --noprofile --norc -eo pipefail`, in `dir`.
 fn run_script(dir: &Path, script: &str, env: &BTreeMap<String, String>) -> Output {
-    let bin_dir = Path::new(env!("CARGO_BIN_EXE_score-gen")).parent().unwrap();
-    let path = format!(
-        "{}:{}",
-        bin_dir.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
     Command::new("bash")
         .args(["--noprofile", "--norc", "-eo", "pipefail", "-c", script])
         .current_dir(dir)
         .envs(env)
-        .env("PATH", path)
+        .env("PATH", common::tools_path())
         .env("NO_COLOR", "1")
         .output()
         .unwrap()

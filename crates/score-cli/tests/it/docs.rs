@@ -19,6 +19,8 @@
 //! `cargo run -q -p score-cli --` is the built `score-gen`, and its `cargo test --workspace` (the
 //! run this test is part of) is not run again.
 
+use crate::common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -74,21 +76,6 @@ fn blocks(text: &str) -> Result<Vec<Block>, String> {
         i += 1;
     }
     Ok(out)
-}
-
-/// The built executables' directory first on `PATH`.
-fn tools_path() -> std::ffi::OsString {
-    let bin = Path::new(env!("CARGO_BIN_EXE_score-gen"))
-        .parent()
-        .expect("the executables' directory")
-        .to_path_buf();
-    assert!(Path::new(env!("CARGO_BIN_EXE_score-compose")).starts_with(&bin));
-    assert!(Path::new(env!("CARGO_BIN_EXE_score-k8s")).starts_with(&bin));
-    let mut paths = vec![bin];
-    paths.extend(std::env::split_paths(
-        &std::env::var_os("PATH").unwrap_or_default(),
-    ));
-    std::env::join_paths(paths).expect("PATH")
 }
 
 /// What running a page did: the shell blocks run, and those skipped with their reasons.
@@ -163,7 +150,7 @@ fn run_page(
             .arg("-c")
             .arg(&script)
             .current_dir(dir)
-            .env("PATH", tools_path())
+            .env("PATH", common::tools_path())
             .env("NO_COLOR", "1")
             .env("COLUMNS", "100")
             .env_remove("CI")

@@ -7,13 +7,14 @@
 use crate::common;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use common::{fails, ok, read, run_in, stderr};
 
 /// Runs one of the built executables (`score-compose`, `score-k8s`) in `dir`.
 fn tool(exe: &str, dir: &Path, args: &[&str]) -> Output {
-    Command::new(exe)
+    common::exe(exe)
+        .command()
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
@@ -23,11 +24,11 @@ fn tool(exe: &str, dir: &Path, args: &[&str]) -> Output {
 }
 
 fn compose(dir: &Path, args: &[&str]) -> Output {
-    tool(env!("CARGO_BIN_EXE_score-compose"), dir, args)
+    tool("score-compose", dir, args)
 }
 
 fn k8s(dir: &Path, args: &[&str]) -> Output {
-    tool(env!("CARGO_BIN_EXE_score-k8s"), dir, args)
+    tool("score-k8s", dir, args)
 }
 
 /// The stderr with every run of whitespace made one space (help text wraps at the width).
@@ -38,8 +39,8 @@ fn flat(o: &Output) -> String {
 #[test]
 fn init_keeps_an_edited_provisioners_file_and_adds_what_new_flags_ask() {
     for (exe, dir) in [
-        (env!("CARGO_BIN_EXE_score-compose"), ".score-compose"),
-        (env!("CARGO_BIN_EXE_score-k8s"), ".score-k8s"),
+        ("score-compose", ".score-compose"),
+        ("score-k8s", ".score-k8s"),
     ] {
         let d = tempfile::tempdir().unwrap();
         let p = d.path();
@@ -197,7 +198,8 @@ fn both_targets(file: &str) -> [(Option<i32>, String); 2] {
     let p = d.path();
     std::fs::write(p.join("score.yaml"), file).unwrap();
     let c = run_in(p, &["compose", "score.yaml"]);
-    let k = Command::new(env!("CARGO_BIN_EXE_score-gen"))
+    let k = common::exe("score-gen")
+        .command()
         .args(["k8s", "score.yaml"])
         .current_dir(p)
         .env("NO_COLOR", "1")
@@ -384,7 +386,8 @@ fn a_compose_variable_unset_at_generate_time_gets_a_note() {
     )
     .unwrap();
     std::fs::write(p.join(".env"), "# mine\nexport DROPIN_DOTENV_C=1\n").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_score-gen"))
+    let out = common::exe("score-gen")
+        .command()
         .args(["compose", "score.yaml"])
         .current_dir(p)
         .env("NO_COLOR", "1")
@@ -451,7 +454,7 @@ fn provisioners_list_fits_the_width_and_shows_params() {
     let p = d.path();
     ok(&compose(p, &["init", "--no-sample"]));
     for (columns, max) in [(Some("80"), 80), (Some("200"), 200), (None, 100)] {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_score-compose"));
+        let mut cmd = common::exe("score-compose").command();
         cmd.args(["provisioners", "list"]).current_dir(p);
         match columns {
             Some(c) => cmd.env("COLUMNS", c),

@@ -7,11 +7,11 @@ use crate::common;
 use common::{fails, ok, read};
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 /// `score-gen ARGS` in `dir` with `set` added to and `unset` removed from its environment.
 fn run_env(dir: &Path, args: &[&str], set: &[(&str, &str)], unset: &[&str]) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_score-gen"));
+    let mut c = common::exe("score-gen").command();
     c.args(args).current_dir(dir).env("NO_COLOR", "1");
     for (k, v) in set {
         c.env(k, v);

@@ -531,7 +531,7 @@ fn plugin_command(phase: &str) -> Vec<String> {
 /// Runs one phase in `dir` with only the environment Argo CD's sidecar gives a plugin.
 fn run_phase(phase: &str, dir: &Path, extra: &[(&str, &str)]) -> Output {
     let cmd = plugin_command(phase);
-    let bin_dir = Path::new(env!("CARGO_BIN_EXE_score-gen")).parent().unwrap();
+    let bin_dir = common::bin_dir();
     let mut c = Command::new(&cmd[0]);
     c.args(&cmd[1..])
         .current_dir(dir)
@@ -568,7 +568,8 @@ fn argocd_checkout(root: &Path, score: &str) -> PathBuf {
     let repo = root.join("repo");
     write(&repo, "apps/shop/score.yaml", score);
     // The developer's run that made the committed state (and manifests).
-    let out = Command::new(env!("CARGO_BIN_EXE_score-gen"))
+    let out = common::exe("score-gen")
+        .command()
         .args(["k8s", "score.yaml"])
         .current_dir(repo.join("apps/shop"))
         .env("LOG_LEVEL", "info")

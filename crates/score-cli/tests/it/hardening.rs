@@ -138,7 +138,7 @@ fn new_outputs_respect_the_umask() {
         .arg("-c")
         .arg(format!(
             "umask 077 && exec '{}' --color never compose score.yaml",
-            env!("CARGO_BIN_EXE_score-gen")
+            common::exe("score-gen").path().display()
         ))
         .current_dir(dir.path())
         .output()

@@ -304,7 +304,8 @@ fn programs_and_permissions_are_checked_before_any_runs() {
         "a program ran before the check: {err}"
     );
     // A permission that is missing: an unpinned file from stdin would run a program.
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_score-gen"))
+    let mut child = common::exe("score-gen")
+        .command()
         .args([
             "--color",
             "never",
@@ -371,7 +372,8 @@ fn a_bare_program_name_is_not_found_through_a_relative_path_entry() {
         format!(":{system}"),
         format!("{system}:"),
     ] {
-        let o = std::process::Command::new(env!("CARGO_BIN_EXE_score-gen"))
+        let o = common::exe("score-gen")
+            .command()
             .args([
                 "--color",
                 "never",
@@ -393,7 +395,8 @@ fn a_bare_program_name_is_not_found_through_a_relative_path_entry() {
     let bin = d.join("bin");
     std::fs::create_dir(&bin).unwrap();
     std::fs::rename(d.join("sneaky"), bin.join("sneaky")).unwrap();
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_score-gen"))
+    let o = common::exe("score-gen")
+        .command()
         .args([
             "--color",
             "never",

@@ -99,21 +99,6 @@ fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
-/// The directory holding the built `score-gen`, `score-compose` and `score-k8s`, put first on
-/// `PATH` so the READMEs' command lines run ours.
-fn tools_path() -> std::ffi::OsString {
-    let bin = Path::new(env!("CARGO_BIN_EXE_score-compose"))
-        .parent()
-        .expect("the executables' directory")
-        .to_path_buf();
-    assert!(Path::new(env!("CARGO_BIN_EXE_score-k8s")).starts_with(&bin));
-    let mut paths = vec![bin];
-    paths.extend(std::env::split_paths(
-        &std::env::var_os("PATH").unwrap_or_default(),
-    ));
-    std::env::join_paths(paths).expect("PATH")
-}
-
 /// The tool's README from the shared reference copies (`../shared/reference/peers`).
 fn readme(tool: &str) -> Option<String> {
     let path = workspace().join(format!("../shared/reference/peers/{tool}/README.md"));
@@ -140,7 +125,7 @@ fn line(readme: &Option<String>, dir: &Path, command: &str) -> Output {
         .arg("-c")
         .arg(command)
         .current_dir(dir)
-        .env("PATH", tools_path())
+        .env("PATH", common::tools_path())
         .env("NO_COLOR", "1")
         .env_remove("COLUMNS")
         .output()
@@ -346,7 +331,8 @@ fn score_k8s_readme_verbatim() {
         .filter(|n| n.ends_with(".provisioners.yaml") && n != "zz-default.provisioners.yaml")
         .collect();
     assert_eq!(stored.len(), 1, "{stored:?}");
-    let listed = stdout(&ok(Command::new(env!("CARGO_BIN_EXE_score-k8s"))
+    let listed = stdout(&ok(common::exe("score-k8s")
+        .command()
         .args(["provisioners", "list", "--format", "json"])
         .current_dir(p)
         .output()
@@ -424,7 +410,8 @@ fn an_existing_score_compose_project_comes_along() {
     let d = copy_fixture("score-compose");
     let p = d.path();
     let before = read(p, ".score-compose/state.yaml");
-    ok(Command::new(env!("CARGO_BIN_EXE_score-compose"))
+    ok(common::exe("score-compose")
+        .command()
         .arg("generate")
         .current_dir(p)
         .output()
@@ -455,7 +442,8 @@ fn an_existing_score_compose_project_comes_along() {
     );
     assert!(p.join(".score-compose/score-gen.yaml").is_file());
     // And the next run gives the same bytes.
-    ok(Command::new(env!("CARGO_BIN_EXE_score-compose"))
+    ok(common::exe("score-compose")
+        .command()
         .arg("generate")
         .current_dir(p)
         .output()
@@ -468,7 +456,8 @@ fn an_existing_score_k8s_project_comes_along() {
     let d = copy_fixture("score-k8s");
     let p = d.path();
     let before = read(p, ".score-k8s/state.yaml");
-    ok(Command::new(env!("CARGO_BIN_EXE_score-k8s"))
+    ok(common::exe("score-k8s")
+        .command()
         .arg("generate")
         .current_dir(p)
         .output()
@@ -489,7 +478,8 @@ fn an_existing_score_k8s_project_comes_along() {
     let b: serde_json::Value = serde_saphyr::from_str(&read(p, ".score-k8s/state.yaml")).unwrap();
     assert_eq!(a, b);
     // resources get-outputs reads the tool's state.
-    let pw = stdout(&ok(Command::new(env!("CARGO_BIN_EXE_score-k8s"))
+    let pw = stdout(&ok(common::exe("score-k8s")
+        .command()
         .args([
             "resources",
             "get-outputs",
@@ -516,7 +506,8 @@ fn a_changed_provisioner_takes_over_after_resources_remove() {
     )
     .unwrap();
     let run = || {
-        Command::new(env!("CARGO_BIN_EXE_score-compose"))
+        common::exe("score-compose")
+            .command()
             .arg("generate")
             .current_dir(p)
             .env("NO_COLOR", "1")
@@ -534,7 +525,8 @@ fn a_changed_provisioner_takes_over_after_resources_remove() {
         err.contains("run `score-compose resources remove 'postgres.default#web.db'`"),
         "{err}"
     );
-    ok(Command::new(env!("CARGO_BIN_EXE_score-compose"))
+    ok(common::exe("score-compose")
+        .command()
         .args(["resources", "remove", "postgres.default#web.db"])
         .current_dir(p)
         .output()

@@ -260,7 +260,8 @@ fn concurrent_inits_leave_one_parseable_state() {
     let tmp = tempfile::tempdir().expect("temp dir");
     let dir = tmp.path();
     let spawn = |i: usize| {
-        Command::new(env!("CARGO_BIN_EXE_score-gen"))
+        common::exe("score-gen")
+            .command()
             .args(["--color", "never", "init", "--state-dir", "st", "--file"])
             .arg(format!("score-{i}.yaml"))
             .current_dir(dir)
@@ -327,7 +328,11 @@ fn concurrent_state_writers_all_land() {
             Command::new(&exe)
                 .args([
                     "--exact",
-                    "state_writer_child",
+                    // Its name in the test binary (`it`): the module path after the crate.
+                    concat!(module_path!(), "::state_writer_child")
+                        .split_once("::")
+                        .expect("a module of the test binary")
+                        .1,
                     "--nocapture",
                     "--test-threads=1",
                 ])

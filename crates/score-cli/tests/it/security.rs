@@ -310,7 +310,8 @@ fn a_provisioner_file_on_stdin_runs_no_program() {
     let marker = marker_dir.path().join("ran");
     let p = tempfile::tempdir().unwrap();
     std::fs::write(p.path().join("score.yaml"), SCORE_WITH_DB).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_score-gen"))
+    let mut child = common::exe("score-gen")
+        .command()
         .args([
             "--color",
             "never",
@@ -406,10 +407,10 @@ fn a_planted_mounts_link_is_refused_for_an_unprivileged_user_too() {
     )
     .unwrap();
     symlink(outside.path(), p.path().join(".score-gen/mounts/app/main")).unwrap();
-    let bin = env!("CARGO_BIN_EXE_score-gen");
+    let bin = common::exe("score-gen");
     // The binary must be reachable by `nobody`: copy it into the (world-readable) project.
     let copy = p.path().join("score-gen-bin");
-    std::fs::copy(bin, &copy).unwrap();
+    std::fs::copy(bin.path(), &copy).unwrap();
     std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755)).unwrap();
     let o = Command::new(setpriv)
         .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])

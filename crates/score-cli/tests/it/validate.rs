@@ -1,7 +1,8 @@
 //! `score-gen validate` end to end: exit codes, and every rejection names its file and line.
 
+use crate::common::exe;
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 
 fn testdata(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -10,7 +11,8 @@ fn testdata(rel: &str) -> PathBuf {
 }
 
 fn score_gen(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_score-gen"))
+    exe("score-gen")
+        .command()
         .args(args)
         .env("NO_COLOR", "1")
         .output()

@@ -134,7 +134,7 @@ fn run_with_small_file_limit(dir: &Path, args: &[&str]) -> Output {
         .current_dir(dir)
         .arg("-c")
         .arg("trap '' XFSZ && ulimit -f 128 && exec \"$0\" \"$@\"")
-        .arg(env!("CARGO_BIN_EXE_score-gen"))
+        .arg(common::exe("score-gen").path())
         .args(args)
         .env("NO_COLOR", "1")
         .output()
@@ -221,7 +221,8 @@ fn concurrent_all_runs_do_not_deadlock() {
     let dir = tmp.path();
     let children: Vec<_> = (0..6)
         .map(|_| {
-            Command::new(env!("CARGO_BIN_EXE_score-gen"))
+            common::exe("score-gen")
+                .command()
                 .args(["all", "score.yaml", "-o", "out"])
                 .current_dir(dir)
                 .env("NO_COLOR", "1")

@@ -14,8 +14,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-#[path = "../../../../source_scan.rs"]
-mod scan;
+use score_testkit::scan;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -154,6 +153,28 @@ fn no_target_depends_on_another_and_core_on_none() {
             "target crate {name} depends on target crate(s) {bad:?}"
         );
     }
+    // The test kit reaches a target only through the feature named after it: each target's
+    // tests ask for their own side of the kit, never another target's.
+    for e in std::fs::read_dir(&targets_dir).unwrap() {
+        let dir = e.unwrap().path();
+        let Ok(text) = std::fs::read_to_string(dir.join("Cargo.toml")) else {
+            continue;
+        };
+        let own = dir.file_name().unwrap().to_string_lossy().into_owned();
+        for line in text
+            .lines()
+            .filter(|l| l.trim_start().starts_with("score-testkit"))
+        {
+            let asked: Vec<&str> = line
+                .split_once("features")
+                .map(|(_, f)| f.split('"').skip(1).step_by(2).collect())
+                .unwrap_or_default();
+            assert!(
+                asked.iter().all(|f| *f == own),
+                "{own}'s tests ask the test kit for another target's side: {line}"
+            );
+        }
+    }
     let core = std::fs::read_to_string(root().join("crates/score-core/Cargo.toml")).unwrap();
     let bad: Vec<String> = dependency_names(&core)
         .into_iter()
@@ -219,4 +240,19 @@ fn core_does_no_io_outside_host() {
         ".ci/run no longer runs clippy with -D warnings"
     );
     assert!(ci.contains("cargo clippy -q -p score-core --no-default-features --lib"));
+}
+
+/// The scan itself: comments are stripped, string literals are code.
+#[test]
+fn the_scan_strips_comments_and_sees_strings() {
+    assert_eq!(scan::code_of("let x = 1; // k8s"), "let x = 1; ");
+    assert_eq!(
+        scan::code_of("let u = \"https://x\"; // y"),
+        "let u = \"https://x\"; "
+    );
+    assert_eq!(
+        scan::code_of("let s = \"a\\\"//b\";"),
+        "let s = \"a\\\"//b\";"
+    );
+    assert_eq!(scan::code_of("//! doc"), "");
 }

@@ -2,6 +2,9 @@
 //! per subject. `alias_bombs.rs` stays its own binary: it installs a capped global allocator,
 //! which would cap every other test of a shared process.
 
+// Tests work with real files and programs; the library's purity lint is for `src/`.
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)]
+
 mod common;
 
 mod architecture;

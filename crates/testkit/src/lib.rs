@@ -1,5 +1,11 @@
-//! The test kit shared by the three target crates, included by path from each crate's
-//! `tests/cases.rs` and `tests/it/main.rs` (`#[path = "…/testkit.rs"] mod kit;`).
+//! score-gen's test kit: a dev-only crate (`publish = false`, only ever a `[dev-dependencies]`
+//! entry) that the workspace's test binaries share instead of including files by path.
+//!
+//! * the crate root: the fixture cases of the target crates (below);
+//! * `compose`, `k8s`, `terraform` (features of the same names): each target's side of it (its
+//!   cases, compile helpers and the real validators), asked for by that target's tests;
+//! * [`scan`]: the source scan of the architecture tests (score-core's and score-cli's);
+//! * [`cli`]: the one way the CLI's tests start an executable of score-cli ([`bin!`]).
 //!
 //! One fixture convention for every target: `testdata/<target>/<case>/` holds the inputs
 //! * `score*.yaml`: the workloads, compiled in file-name order;
@@ -15,8 +21,15 @@
 //!
 //! [`run`] turns every case folder into its own test (libtest-mimic), so a failure names its case,
 //! and adds the fixture-tree checks above as tests of their own.
-// Each test binary uses a different subset of these helpers.
-#![allow(dead_code)]
+
+pub mod cli;
+#[cfg(feature = "compose")]
+pub mod compose;
+#[cfg(feature = "k8s")]
+pub mod k8s;
+pub mod scan;
+#[cfg(feature = "terraform")]
+pub mod terraform;
 
 use std::path::{Path, PathBuf};
 
@@ -25,8 +38,7 @@ use score_core::{compile, CompileInputs, Compiled, Diagnostics, State, Target};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-/// The workspace root: the nearest directory above the including crate that holds `Cargo.lock`
-/// (the kit is included by `crates/targets/<target>` and by `crates/score-cli`).
+/// The workspace root: the nearest directory above this crate that holds `Cargo.lock`.
 pub fn workspace_root() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     let root = dir
@@ -209,7 +221,7 @@ pub fn validator_missing(what: &str) {
 
 /// Every file under `testdata/<target>/` belongs to a case: a snapshot of a case folder that has
 /// inputs, or an input; a case without its snapshot, a pending `.snap.new` or a stray snapshot
-/// is a failure. Also: no snapshot folder is left in the crate's `tests/`.
+/// is a failure. Also: no snapshot folder is left in the target crate's `tests/`.
 fn check_fixture_tree(target: &str, snapshot: &str) -> Result<(), Failed> {
     let mut problems = Vec::new();
     let root = cases_dir(target);
@@ -249,7 +261,10 @@ fn check_fixture_tree(target: &str, snapshot: &str) -> Result<(), Failed> {
             ));
         }
     }
-    let old = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
+    let old = workspace_root()
+        .join("crates/targets")
+        .join(target)
+        .join("tests/snapshots");
     if old.exists() {
         problems.push(format!(
             "{}: snapshots live beside their case in testdata/{target}/<case>/",

@@ -1,7 +1,6 @@
 //! The k8s target's side of the test kit: its cases, compile helpers, the leak check and
-//! `kubernetes-validate`. Included by `cases.rs` and `it/main.rs`, each of which also includes
-//! the shared kit as `kit`.
-#![allow(dead_code)]
+//! `kubernetes-validate`. Used by the k8s crate's `cases.rs` and `it/main.rs`, and by
+//! score-cli's `ecosystem.rs`.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -11,7 +10,7 @@ use score_core::{ResolvedProject, State};
 use score_target_k8s::{K8sOptions, K8sTarget};
 use serde_json::Value;
 
-use crate::kit;
+use crate as kit;
 
 /// `testdata/k8s/`: the case folders of this target.
 pub const TARGET: &str = "k8s";

@@ -42,7 +42,7 @@ pub struct Schemas {
 }
 
 fn package_dir(name: &str) -> PathBuf {
-    crate::kit::workspace_root()
+    crate::workspace_root()
         .join(".validators/node_modules")
         .join(name)
 }
@@ -59,9 +59,7 @@ pub fn schemas() -> Option<&'static Schemas> {
         for (name, version) in PACKAGES {
             let dir = package_dir(name);
             let Ok(pkg) = std::fs::read_to_string(dir.join("package.json")) else {
-                crate::kit::validator_missing(&format!(
-                    "the provider schema package {name}@{version}"
-                ));
+                crate::validator_missing(&format!("the provider schema package {name}@{version}"));
                 return None;
             };
             let pkg: Value = serde_json::from_str(&pkg).unwrap();

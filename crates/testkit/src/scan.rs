@@ -1,9 +1,6 @@
-//! The source scan shared by the two architecture tests (`crates/score-core/tests/it/architecture.rs`
-//! and `crates/score-cli/tests/it/architecture.rs`), included by path as the target crates include
-//! `crates/targets/testkit.rs` (`#[path = "…/source_scan.rs"] mod scan;`): the Rust files of a
-//! folder, and the code of a line (its comments stripped), so both scans read sources alike.
-// Each test binary uses a different subset of these helpers.
-#![allow(dead_code)]
+//! The source scan of the two architecture tests (`crates/score-core/tests/it/architecture.rs`
+//! and `crates/score-cli/tests/it/architecture.rs`): the Rust files of a folder, and the code of a
+//! line (its comments stripped), so both scans read sources alike.
 
 use std::path::Path;
 
@@ -81,15 +78,4 @@ pub fn lines_naming(
         }
     }
     hits
-}
-
-#[test]
-fn the_scan_strips_comments_and_sees_strings() {
-    assert_eq!(code_of("let x = 1; // k8s"), "let x = 1; ");
-    assert_eq!(
-        code_of("let u = \"https://x\"; // y"),
-        "let u = \"https://x\"; "
-    );
-    assert_eq!(code_of("let s = \"a\\\"//b\";"), "let s = \"a\\\"//b\";");
-    assert_eq!(code_of("//! doc"), "");
 }

@@ -1,14 +1,13 @@
 //! The terraform target's side of the test kit: its cases, compile helpers and the real tools
-//! (`terraform fmt -check`, HashiCorp's HCL parser via pygohcl and hcl2json). Included by
-//! `cases.rs` and `it/main.rs`, each of which also includes the shared kit as `kit`.
-#![allow(dead_code)]
+//! (`terraform fmt -check`, HashiCorp's HCL parser via pygohcl and hcl2json). Used by the
+//! terraform crate's `cases.rs` and `it/main.rs`.
 
 use std::path::PathBuf;
 use std::process::Command;
 
 use score_target_terraform::{TerraformOptions, TerraformTarget};
 
-use crate::kit;
+use crate as kit;
 
 pub mod modules;
 pub mod schema;

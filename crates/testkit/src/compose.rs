@@ -1,7 +1,6 @@
 //! The compose target's side of the test kit: its cases, compile helpers and validators (the
-//! compose-spec schema, dclint and the real docker compose loader). Included by `cases.rs` and
-//! `it/main.rs`, each of which also includes the shared kit as `kit`.
-#![allow(dead_code)]
+//! compose-spec schema, dclint and the real docker compose loader). Used by the compose crate's
+//! `cases.rs` and `it/main.rs`, and by score-cli's `ecosystem.rs`.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -11,7 +10,7 @@ use score_target_compose::ComposeOptions;
 use score_target_compose::ComposeTarget;
 use serde_json::Value;
 
-use crate::kit;
+use crate as kit;
 
 /// `testdata/compose/`: the case folders of this target.
 pub const TARGET: &str = "compose";
