@@ -7,15 +7,18 @@
 //! - where the problem has a location, `[file:line:col]` in the human output AND the same
 //!   file/line/column in the `--format json` output; where it has none, a named fragment of the
 //!   message (so the user still learns which file or flag is wrong);
-//! - the human diagnostic, snapshotted with insta (temp paths redacted).
+//! - the human diagnostic, snapshotted with insta (temp paths redacted) beside its input.
 //!
 //! Entry kinds: a single file `testdata/bad/<name>` runs `score-gen validate <name>`; a folder
 //! `testdata/bad/<case>/` holds an `args` file (one argument per line, `$TMP` = a fresh temp dir)
-//! and runs with the folder as working directory. The input-size case is generated at test time.
+//! and runs with the folder as working directory. Each entry's expected diagnostic is
+//! `testdata/bad/<entry>.snap`, beside it. The input-size case is generated at test time; its
+//! snapshot is `testdata/bad/huge.yaml.snap` ([`GENERATED`]).
 
+use crate::common::exe;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 /// Where a case's problem is reported.
 #[derive(Debug, Clone, Copy)]
@@ -229,6 +232,12 @@ const CASES: &[Case] = &[
     ),
 ];
 
+/// The one snapshot of the corpus whose input is generated at test time, not stored.
+const GENERATED: &str = "huge.yaml";
+
+/// The expected output of a corpus entry: `<entry>.snap` beside it.
+const SNAP: &str = ".snap";
+
 fn corpus() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/bad")
 }
@@ -252,7 +261,8 @@ fn invocation(name: &str, tmp: &Path) -> (PathBuf, Vec<String>) {
 }
 
 fn run(cwd: &Path, args: &[String], format: &str) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_score-gen"))
+    exe("score-gen")
+        .command()
         .args(["--color", "never", "--format", format])
         .args(args)
         .current_dir(cwd)
@@ -348,11 +358,31 @@ fn check(name: &str, exit: i32, loc: Loc, cwd: &Path, args: &[String], tmp: &Pat
 fn corpus_and_case_table_agree() {
     let dir = corpus();
     assert!(dir.is_dir(), "corpus missing at {}", dir.display());
-    let on_disk: BTreeSet<String> = std::fs::read_dir(&dir)
+    let files: BTreeSet<String> = std::fs::read_dir(&dir)
         .expect("read corpus")
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
         .collect();
+    let (snapshots, on_disk): (BTreeSet<String>, BTreeSet<String>) =
+        files.into_iter().partition(|f| f.contains(SNAP));
     let listed: BTreeSet<String> = CASES.iter().map(|c| c.name.to_string()).collect();
+    // Every entry has its expected output beside it, and every snapshot has its entry (a
+    // pending `.snap.new` is neither: review it with `cargo insta review`).
+    let expected: BTreeSet<String> = listed
+        .iter()
+        .map(String::as_str)
+        .chain([GENERATED])
+        .map(|n| format!("{n}{SNAP}"))
+        .collect();
+    let without_snapshot: Vec<_> = expected.difference(&snapshots).collect();
+    let stray: Vec<_> = snapshots.difference(&expected).collect();
+    assert!(
+        without_snapshot.is_empty(),
+        "corpus entries without their snapshot: {without_snapshot:?}"
+    );
+    assert!(
+        stray.is_empty(),
+        "snapshots without a corpus entry (or pending review): {stray:?}"
+    );
     assert_eq!(listed.len(), CASES.len(), "a case is listed twice");
     let unlisted: Vec<_> = on_disk.difference(&listed).collect();
     let missing: Vec<_> = listed.difference(&on_disk).collect();
@@ -377,8 +407,8 @@ fn every_bad_input_is_rejected_cleanly() {
         // Collect every failure instead of stopping at the first, so one run shows them all.
         let result = std::panic::catch_unwind(|| {
             let stderr = check(c.name, c.exit, c.loc, &cwd, &args, tmp.path());
-            insta::with_settings!({ snapshot_suffix => c.name, prepend_module_to_snapshot => false, omit_expression => true, description => redact(&args.join(" "), tmp.path()) }, {
-                insta::assert_snapshot!("bad", stderr);
+            insta::with_settings!({ snapshot_path => corpus(), prepend_module_to_snapshot => false, omit_expression => true, description => redact(&args.join(" "), tmp.path()) }, {
+                insta::assert_snapshot!(c.name, stderr);
             });
         });
         if let Err(e) = result {
@@ -414,7 +444,7 @@ fn huge_input_is_rejected_before_parsing() {
     std::fs::write(tmp.path().join("huge.yaml"), &text).expect("write huge.yaml");
     let args = vec!["validate".to_string(), "huge.yaml".to_string()];
     let stderr = check(
-        "huge.yaml",
+        GENERATED,
         1,
         Message("huge.yaml: input is too large"),
         tmp.path(),
@@ -423,7 +453,7 @@ fn huge_input_is_rejected_before_parsing() {
     );
     let bytes = text.len().to_string();
     let stderr = stderr.replace(&bytes, "[SIZE]");
-    insta::with_settings!({ prepend_module_to_snapshot => false, omit_expression => true }, {
-        insta::assert_snapshot!("bad@huge.yaml", stderr);
+    insta::with_settings!({ snapshot_path => corpus(), prepend_module_to_snapshot => false, omit_expression => true }, {
+        insta::assert_snapshot!(GENERATED, stderr);
     });
 }

@@ -6,16 +6,17 @@
 //! folder `<case>/` holds `score.yaml` and an `args` file (one argument per line, `$TMP` = the
 //! temp copy of the folder) run in the folder. Every case is copied to a temp dir first. For
 //! each case the test asserts:
-//! - the run fails (exit 1), without a panic, and its human diagnostics (snapshot `mistakes@…`,
-//!   reviewed) end with the problem count;
+//! - the run fails (exit 1), without a panic, and its human diagnostics (snapshot
+//!   `<entry>.snap` beside the entry, reviewed) end with the problem count;
 //! - `score-gen fix` on the Score file does what [`Fixed`] says: with `Valid` it exits 0 and the
 //!   case's run then succeeds; with `Partial` something was fixed and problems are left; with
-//!   `Nothing` the file is untouched. A changed file is snapshotted (`mistakes-fixed@…`);
+//!   `Nothing` the file is untouched. A changed file is snapshotted (`<entry>.fixed.snap`);
 //! - every comment of the input survives `fix` byte for byte, and a second `fix` changes nothing.
 
+use crate::common::exe;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 /// What `score-gen fix` achieves on a case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,7 +92,8 @@ fn corpus() -> PathBuf {
 }
 
 fn score_gen(cwd: &Path, args: &[String]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_score-gen"))
+    exe("score-gen")
+        .command()
         .args(["--color", "never"])
         .args(args)
         .current_dir(cwd)
@@ -228,13 +230,28 @@ fn check(name: &str, fixed: Fixed, tmp: &Path) -> (String, Option<String>) {
 
 #[test]
 fn corpus_and_case_table_agree() {
-    let on_disk: BTreeSet<String> = std::fs::read_dir(corpus())
+    let files: BTreeSet<String> = std::fs::read_dir(corpus())
         .expect("read corpus")
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
         .collect();
+    let (snapshots, on_disk): (BTreeSet<String>, BTreeSet<String>) =
+        files.into_iter().partition(|f| f.contains(".snap"));
     let listed: BTreeSet<String> = CASES.iter().map(|c| c.0.to_string()).collect();
     assert_eq!(listed.len(), CASES.len(), "a case is listed twice");
     assert_eq!(on_disk, listed, "corpus entries and CASES differ");
+    // Each entry's expected output sits beside it: `<entry>.snap`, and `<entry>.fixed.snap`
+    // when `fix` changes the file (not for `Nothing`); nothing else (no pending `.snap.new`).
+    let expected: BTreeSet<String> = CASES
+        .iter()
+        .flat_map(|&(name, fixed)| {
+            let after = (fixed != Nothing).then(|| format!("{name}.fixed.snap"));
+            std::iter::once(format!("{name}.snap")).chain(after)
+        })
+        .collect();
+    assert_eq!(
+        snapshots, expected,
+        "the snapshots beside the entries and CASES differ (review pending ones with `cargo insta review`)"
+    );
     // The issue asks for at least 40 mistake cases.
     assert!(CASES.len() >= 40, "only {} cases", CASES.len());
 }
@@ -246,10 +263,10 @@ fn every_mistake_is_explained_and_fixed_where_it_can_be() {
         let tmp = tempfile::tempdir().expect("temp dir");
         let result = std::panic::catch_unwind(|| {
             let (stderr, after) = check(name, fixed, tmp.path());
-            insta::with_settings!({ snapshot_suffix => name, prepend_module_to_snapshot => false, omit_expression => true }, {
-                insta::assert_snapshot!("mistakes", stderr);
+            insta::with_settings!({ snapshot_path => corpus(), prepend_module_to_snapshot => false, omit_expression => true }, {
+                insta::assert_snapshot!(name, stderr);
                 if let Some(after) = after {
-                    insta::assert_snapshot!("mistakes-fixed", after);
+                    insta::assert_snapshot!(format!("{name}.fixed"), after);
                 }
             });
         });
@@ -371,7 +388,8 @@ fn the_older_style_example_takes_one_run_and_one_fix() {
         "{}",
         String::from_utf8_lossy(&compose.stderr)
     );
-    let k8s = Command::new(env!("CARGO_BIN_EXE_score-gen"))
+    let k8s = exe("score-gen")
+        .command()
         .args([
             "--color",
             "never",
