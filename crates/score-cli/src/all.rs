@@ -104,8 +104,9 @@ pub fn run(args: &AllArgs) -> Result<(), Diagnostics> {
 
     // The targets compile one after the other, each freeing its project before the next
     // loads its own, and each finished target's files go to temp files beside their
-    // destinations at once: the run holds one target's project and outputs at a time (issue
-    // 24: at 10,000 workloads three at once exceeded the default 2 GiB --max-memory).
+    // destinations at once: the run holds one target's project and outputs at a time, and the
+    // finished targets' states as text (issue 24: at 10,000 workloads three at once exceeded
+    // the default 2 GiB --max-memory).
     // When a provisioner file may start a program (cmd://), every target is loaded and checked
     // first (its programs and permissions, a provisioner for each resource): if any fails,
     // none starts a program (spec/security.md).
@@ -142,7 +143,6 @@ pub fn run(args: &AllArgs) -> Result<(), Diagnostics> {
         let primary = args.output.join(info.all_output);
         match prepared.and_then(|p| p.finish(true)) {
             Ok(mut c) => {
-                c.serialise_state();
                 if let (Some(stager), true) = (&mut stager, diags.0.is_empty()) {
                     // A refused write is the run's error, as a single target reports it.
                     stage(stager, &mut c, &primary)?;

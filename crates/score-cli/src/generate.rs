@@ -104,8 +104,6 @@ pub fn run(
     (target.build)(flags)?;
     let workloads = load_all(common)?;
     let mut compiled = compile_target(target, flags, common, &workloads)?;
-    // The state as text from here on (smaller than its values, and saved without a copy).
-    compiled.serialise_state();
     // The process ends after this run: its big structures are not freed one allocation at a
     // time (issue 24: freeing at exit was 6 % of a large run's instructions).
     std::mem::forget(workloads);
@@ -189,9 +187,9 @@ pub struct Compiled {
     pub artefacts: Artefacts,
     /// `None` when the state is only read (--check, --frozen).
     state_dir: Option<StateDir>,
-    /// The new state, until [`Compiled::serialise_state`] turns it into `state_text`.
+    /// The new state, for a tool folder (saved in the tool's format) or a read-only run.
     state: Option<State>,
-    /// The new state's text (score-gen's own state directory only).
+    /// The new state's text, for score-gen's own state directory.
     state_text: Option<String>,
     /// A tool folder's state file as read, to write back in its format.
     tool: Option<(crate::tool::Tool, crate::tool::state::Doc)>,
@@ -217,18 +215,6 @@ impl Compiled {
         } = self;
         drop(state_dir);
         std::mem::forget((artefacts, state, state_text, tool, secrets, inputs));
-    }
-
-    /// Turns the new state into the text [`Compiled::save_state`] writes, and frees the state:
-    /// a run of several targets (`all`) holds each finished target's state as text only (a
-    /// fraction of its size as values). A tool folder's state stays as it is.
-    pub fn serialise_state(&mut self) {
-        if self.tool.is_some() || self.state_dir.is_none() {
-            return;
-        }
-        if let Some(state) = self.state.take() {
-            self.state_text = Some(state.into_yaml());
-        }
     }
 
     /// Writes the new state (atomically) into the target's state directory.
@@ -534,6 +520,16 @@ impl Prepared<'_> {
             }
             _ => target.as_ref(),
         };
+        let check_secrets = match old_resources {
+            Some(old) => crate::drift::Secrets::of([&old, &state.resources]),
+            None => crate::drift::Secrets::default(),
+        };
+        // The state as text from here on (it is written as is): a fraction of its size as
+        // values, which a large project would otherwise hold through emit, its peak.
+        let (state, state_text) = match (&tool, &state_dir) {
+            (None, Some(_)) => (None, Some(state.into_yaml())),
+            _ => (Some(state), None),
+        };
         let mut artefacts = target.emit(&resolved).map_err(|d| secrets.scrub(d))?;
         if let Some(after_emit) = info.after_emit {
             after_emit(&flags, &mut artefacts)?;
@@ -556,17 +552,13 @@ impl Prepared<'_> {
         } else {
             std::mem::forget(resolved);
         }
-        let secrets = match old_resources {
-            Some(old) => crate::drift::Secrets::of([&old, &state.resources]),
-            None => crate::drift::Secrets::default(),
-        };
         Ok(Compiled {
             artefacts,
             state_dir,
-            state: Some(state),
-            state_text: None,
+            state,
+            state_text,
             tool,
-            secrets,
+            secrets: check_secrets,
             inputs,
         })
     }
