@@ -130,7 +130,7 @@ pub fn load_case<O: DeserializeOwned + Default>(target: &str, name: &str) -> Cas
             if let Some(o) = read("overrides.yaml") {
                 let base: Value = serde_saphyr::from_str(&text).expect("score.yaml parses");
                 let overlay: Value = serde_saphyr::from_str(&o).expect("overrides.yaml parses");
-                let merged = score_core::unstable::overrides::merge_overrides_file(&base, &overlay);
+                let merged = score_core::load::overrides::merge_overrides_file(&base, &overlay);
                 text = serde_saphyr::to_string(&merged).expect("merged score.yaml");
             }
         }

@@ -30,11 +30,11 @@ const TARGET_WORDS: &[&str] = &["compose", "k8s", "kubernetes", "terraform"];
 /// Places that name another tool's format, not a target of score-gen (the same checks apply).
 const NAMES_A_FORMAT: &[(&str, &str)] = &[
     (
-        "hints.rs",
+        "validate/hints.rs",
         "hints for a docker compose file or a Kubernetes manifest given as a Score file, and for their key names",
     ),
     (
-        "yaml/simple.rs",
+        "load/yaml/simple.rs",
         "test data: a manifest's `app.kubernetes.io/name` label in a YAML sample",
     ),
 ];
@@ -224,14 +224,18 @@ fn core_does_no_io_outside_host() {
         .collect();
     assert_eq!(
         lifted,
-        ["yaml/fast.rs"],
+        ["load/yaml/fast.rs"],
         "a module outside host lifts the I/O rule"
     );
-    let fast = &files.iter().find(|(r, _)| r == "yaml/fast.rs").unwrap().1;
+    let fast = &files
+        .iter()
+        .find(|(r, _)| r == "load/yaml/fast.rs")
+        .unwrap()
+        .1;
     let at = fast.find("allow(clippy::disallowed").unwrap();
     assert!(
         fast[..at].contains("#[cfg(test)]"),
-        "yaml/fast.rs lifts the rule outside its tests"
+        "load/yaml/fast.rs lifts the rule outside its tests"
     );
     // ... and CI runs clippy on core with warnings as errors.
     let ci = std::fs::read_to_string(root().join(".ci/run")).unwrap();

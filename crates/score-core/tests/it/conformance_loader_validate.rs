@@ -1,5 +1,5 @@
 //! Every row of `conformance/loader_validate_cases.json` (score-go `loader/validate_test.go`)
-//! against [`score_core::unstable::validate`]. Upstream checks substrings of the joined error, in any order;
+//! against [`score_core::validate::rules`]. Upstream checks substrings of the joined error, in any order;
 //! we check each expected substring AND each full message, and that valid rows give no issue.
 
 // Tests work with real files and programs; the library's purity lint is for `src/`.
@@ -7,7 +7,7 @@
 
 use std::path::PathBuf;
 
-use score_core::unstable::validate::{format_go, validate};
+use score_core::validate::rules::{format_go, validate};
 use serde_json::Value;
 
 /// Rows we decide differently from upstream; each must be explained in `spec/deviations.md`.

@@ -1,5 +1,6 @@
-//! Conformance: the `git_url` and `formatter` tables of `misc_cases.json` (score-go's
-//! uriget `TestParseGitUrl` and formatter `output_test.go`). Every row runs.
+//! Conformance: the `git_url` table of `misc_cases.json` (score-go's uriget `TestParseGitUrl`).
+//! Every row runs. (The `formatter` table is checked where the formatters live, in score-cli's
+//! `src/table.rs`.)
 
 // Tests work with real files and programs; the library's purity lint is for `src/`.
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)]
@@ -7,7 +8,6 @@
 use crate::common;
 
 use score_core::host::fetch::{parse_git_url, INVALID_GIT_URL};
-use score_core::unstable::table::{render_json, render_table, render_yaml};
 use serde_json::Value;
 
 /// Rows we decide differently from score-go; each must be explained in spec/deviations.md.
@@ -33,45 +33,6 @@ fn git_url_rows() {
             assert_eq!(remote, "https://github.com/org/repo.git", "{url}");
         }
     }
-}
-
-#[test]
-fn formatter_rows() {
-    let rows = table("formatter");
-    let mut kinds = Vec::new();
-    for row in rows {
-        let kind = row["kind"].as_str().unwrap();
-        let want = row["out"].as_str().unwrap();
-        let got = match kind {
-            "table" => {
-                let headers: Vec<&str> = row["headers"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|h| h.as_str().unwrap())
-                    .collect();
-                let body: Vec<Vec<String>> = row["rows"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|r| {
-                        r.as_array()
-                            .unwrap()
-                            .iter()
-                            .map(|c| c.as_str().unwrap().to_string())
-                            .collect()
-                    })
-                    .collect();
-                render_table(&headers, &body)
-            }
-            "json" => render_json(&row["data"]),
-            "yaml" => render_yaml(&row["data"]),
-            other => panic!("unknown formatter kind {other}"),
-        };
-        assert_eq!(got, want, "formatter {kind}");
-        kinds.push(kind.to_string());
-    }
-    assert_eq!(kinds, ["table", "json", "yaml"]);
 }
 
 #[test]

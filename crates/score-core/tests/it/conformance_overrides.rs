@@ -1,5 +1,5 @@
 //! Runs every row of `testdata/conformance/override_cases.json` (score-go
-//! `framework/override_utils_test.go` plus derived edge cases) through `score_core::unstable::overrides`.
+//! `framework/override_utils_test.go` plus derived edge cases) through `score_core::load::overrides`.
 
 // Tests work with real files and programs; the library's purity lint is for `src/`.
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)]
@@ -7,7 +7,7 @@
 use crate::common;
 
 use common::{deviations_md, load, table};
-use score_core::unstable::overrides::{
+use score_core::load::overrides::{
     merge_overrides_file, override_map_in_map, override_path, parse_dot_path,
     parse_override_property,
 };

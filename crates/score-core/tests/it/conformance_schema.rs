@@ -1,7 +1,7 @@
 //! Conformance of the schema stage against score-go's schema tests and the spec schema.
 //!
 //! * every row of `schema_cases.json` (score-go `TestSchema`) and `schema_document_cases.json`
-//!   (score-go `schema/validate_test.go`) runs through [`score_core::unstable::schema::validate`], with the
+//!   (score-go `schema/validate_test.go`) runs through [`score_core::validate::schema::validate`], with the
 //!   expectations checked per `testdata/conformance/README.md` (the vendored corpus);
 //! * every one of those documents, plus the targeted probes of score-go-behaviour.md §6.13 and the
 //!   upstream samples, is validated with our schema AND the upstream spec schema
@@ -17,7 +17,7 @@
 
 use crate::common;
 
-use score_core::unstable::schema::{validate, SchemaError};
+use score_core::validate::schema::{validate, SchemaError};
 use serde_json::{json, Value};
 
 const DEVIATIONS_MD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../spec/deviations.md");
@@ -1028,7 +1028,7 @@ fn upstream_samples_are_valid() {
 
 #[test]
 fn our_schema_is_our_own() {
-    let ours = score_core::unstable::schema::schema();
+    let ours = score_core::validate::schema::schema();
     assert_eq!(
         ours["$id"],
         json!("https://score-gen.dev/schemas/score-v1b1.json")
@@ -1038,7 +1038,7 @@ fn our_schema_is_our_own() {
         assert_eq!(ours["$schema"], upstream["$schema"]);
     }
     // ASCII digit classes only: `\d` would be Unicode-aware in some engines.
-    assert!(!score_core::unstable::schema::SCORE_V1B1_SCHEMA.contains(r"\\d"));
+    assert!(!score_core::validate::schema::SCORE_V1B1_SCHEMA.contains(r"\\d"));
 }
 
 /// Every failing row gets readable errors: never the validator's flat combinator text, always help.

@@ -1,6 +1,6 @@
 //! Runs every row of `testdata/conformance/substitution_cases.json` (score-go
 //! `framework/substitution_test.go` plus derived grammar and rendering rows) through
-//! `score_core::unstable::substitute`.
+//! `score_core::provision::substitute`.
 
 // Tests work with real files and programs; the library's purity lint is for `src/`.
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)]
@@ -10,7 +10,7 @@ use crate::common;
 use common::{deviations_md, load, rows};
 use std::collections::BTreeMap;
 
-use score_core::unstable::substitute::{
+use score_core::provision::substitute::{
     substitute, substitute_string, substitute_value, Context, Found, OutputLookup, Unescape,
 };
 use serde_json::{json, Map, Value};
@@ -320,7 +320,7 @@ mod props {
         /// Go JSON rendering of a string is valid JSON that decodes back to the same string.
         #[test]
         fn go_json_strings_decode(input in "\\PC{0,30}") {
-            let rendered = score_core::unstable::substitute::render_go_json(&Value::String(input.clone()));
+            let rendered = score_core::provision::substitute::render_go_json(&Value::String(input.clone()));
             let back: String = serde_json::from_str(&rendered).unwrap();
             prop_assert_eq!(back, input);
         }

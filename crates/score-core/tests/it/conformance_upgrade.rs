@@ -5,8 +5,8 @@
 // Tests work with real files and programs; the library's purity lint is for `src/`.
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)]
 
-use score_core::unstable::upgrade::apply_common_upgrade_transforms;
-use score_core::unstable::yaml::parse_str;
+use score_core::load::upgrade::apply_common_upgrade_transforms;
+use score_core::load::yaml::parse_str;
 use serde_json::{json, Value};
 
 const CONFORMANCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/conformance/");

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 
-use score_core::unstable::yaml::parse_str;
+use score_core::load::yaml::parse_str;
 use score_core::{load_workload, Code, LoadOptions};
 
 const SPEC: &str = concat!(

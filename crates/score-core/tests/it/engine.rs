@@ -3,8 +3,8 @@
 // Tests work with real files and programs; the library's purity lint is for `src/`.
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)]
 
-use score_core::unstable::state::State;
-use score_core::unstable::substitute::Piece;
+use score_core::project::state::State;
+use score_core::provision::substitute::Piece;
 use score_core::Diagnostics;
 use score_core::{Artefacts, FileContent, ResolvedProject, Target, VolumeSource};
 

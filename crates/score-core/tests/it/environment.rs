@@ -4,7 +4,7 @@
 //! deployed (`Target::interpolates_environment`). The library never reads its own process
 //! environment.
 
-use score_core::unstable::state::State;
+use score_core::project::state::State;
 use score_core::{
     compile, Artefacts, Code, CompileInputs, Diagnostics, Environment, FileContent,
     ProvisionOptions, ResolvedProject, Target, VolumeSource,

@@ -3,7 +3,7 @@
 // Tests work with real files and programs; the library's purity lint is for `src/`.
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)]
 
-use score_core::unstable::graph::{build, uid_of};
+use score_core::provision::graph::{build, uid_of};
 use score_core::Workload;
 use serde_json::{json, Value};
 

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use score_core::unstable::yaml::{parse, parse_str, Limits};
+use score_core::load::yaml::{parse, parse_str, Limits};
 use score_core::{Code, Diagnostic, SourceFile};
 use serde_json::json;
 
@@ -35,7 +35,7 @@ fn parse_bytes(
     name: &str,
     bytes: &[u8],
     limits: &Limits,
-) -> Result<score_core::unstable::yaml::Document, Diagnostic> {
+) -> Result<score_core::load::yaml::Document, Diagnostic> {
     let source = Arc::new(SourceFile::new(name, String::from_utf8_lossy(bytes)));
     parse(source, bytes, limits)
 }

@@ -422,12 +422,12 @@ proptest! {
 /// non-empty for [`workload`]`(false)`: the generator is valid by construction.
 fn invalid_because(w: &Workload) -> Vec<String> {
     let value = serde_json::to_value(w).unwrap();
-    let mut why: Vec<String> = score_core::unstable::schema::validate(&value)
+    let mut why: Vec<String> = score_core::validate::schema::validate(&value)
         .into_iter()
         .map(|e| format!("schema: {e:?}"))
         .collect();
     why.extend(
-        score_core::unstable::validate::validate(&value)
+        score_core::validate::rules::validate(&value)
             .into_iter()
             .map(|i| format!("rules: {}", i.message)),
     );

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use score_core::host::fsutil::{atomic_write, atomic_write_all, DirLock};
 use score_core::host::StateDir;
-use score_core::unstable::state::{ResourceState, State, WorkloadState, STATE_VERSION};
+use score_core::project::state::{ResourceState, State, WorkloadState, STATE_VERSION};
 use serde_json::json;
 
 fn sample() -> State {
@@ -444,7 +444,7 @@ fn an_empty_or_short_seed_is_refused_at_its_line_and_column() {
 fn the_state_reader_has_a_node_bound() {
     // Issue 21: the node budget scaled with the file alone, so a 32 MB state of 16 million
     // list items read as ~4 GB. Past MAX_STATE_NODES it is an error, located.
-    let n = score_core::unstable::state::MAX_STATE_NODES + 10;
+    let n = score_core::project::state::MAX_STATE_NODES + 10;
     let mut text = String::with_capacity(2 * n + 200);
     text.push_str("version: 2\nseed: 0123456789abcdef0123456789abcdef\nresources:\n  a.default#w.a:\n    type: a\n    class: default\n    source_workload: w\n    provisioner: p\n    state:\n      l: [");
     for _ in 0..n {

@@ -19,7 +19,7 @@
 //!    entries by key).
 //!
 //! ```
-//! use score_core::unstable::validate::{validate, format_go};
+//! use score_core::validate::rules::{validate, format_go};
 //! let doc = serde_json::json!({
 //!     "apiVersion": "score.dev/v1b1",
 //!     "metadata": {"name": "web"},
@@ -38,7 +38,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Map, Value};
 
 use crate::diag::Code;
-use crate::placeholder::{references, split_ref_parts};
+use crate::provision::placeholder::{references, split_ref_parts};
 
 /// One rule violation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -144,7 +144,7 @@ fn check_variable_names_and_volume_sources(doc: &Value, issues: &mut Vec<Issue>)
 /// message. Empty input gives an empty string (Go returns no error at all then).
 ///
 /// ```
-/// use score_core::unstable::validate::{format_go, Issue};
+/// use score_core::validate::rules::{format_go, Issue};
 /// use score_core::Code;
 /// let i = |m: &str| Issue {
 ///     code: Code::ValidateMetadataName,
@@ -169,7 +169,7 @@ pub fn format_go(issues: &[Issue]) -> String {
     out
 }
 
-pub use crate::yaml::escape_pointer_segment;
+pub use crate::load::yaml::escape_pointer_segment;
 
 fn ptr(base: &str, seg: &str) -> String {
     format!("{base}/{}", escape_pointer_segment(seg))
@@ -231,7 +231,7 @@ fn check_metadata(doc: &Value, issues: &mut Vec<Issue>) {
 /// (deliberate deviation, see `spec/validation.md`).
 ///
 /// ```
-/// use score_core::unstable::validate::placeholder_is_well_formed as ok;
+/// use score_core::validate::rules::placeholder_is_well_formed as ok;
 /// assert!(ok("resources.db.host"));
 /// assert!(ok(r"metadata.annotations.example\.com/x"));
 /// assert!(!ok("resources"));
@@ -358,7 +358,7 @@ fn check_placeholders(doc: &Value, issues: &mut Vec<Issue>) {
                 "resources" => {
                     let name = parts[1].as_str();
                     if !declared.contains(name) {
-                        let near = crate::schema::closest(name, declared.iter().copied());
+                        let near = crate::validate::schema::closest(name, declared.iter().copied());
                         let mean = near
                             .map(|n| format!("did you mean `{n}`? "))
                             .unwrap_or_default();
@@ -390,21 +390,24 @@ fn check_placeholders(doc: &Value, issues: &mut Vec<Issue>) {
                             "did you mean `{}`? The first element is case-sensitive",
                             first.to_ascii_lowercase()
                         )
-                    } else if let Some(near) =
-                        crate::schema::closest(first, ["metadata", "resources"].into_iter())
-                    {
+                    } else if let Some(near) = crate::validate::schema::closest(
+                        first,
+                        ["metadata", "resources"].into_iter(),
+                    ) {
                         format!("did you mean `{near}`? A placeholder starts with `metadata` or `resources`")
                     } else {
                         "a placeholder starts with `metadata` or `resources`; write `$${...}` for a literal `${...}`".to_string()
                     };
-                    let fixed =
-                        crate::schema::closest(first, ["metadata", "resources"].into_iter())
-                            .filter(|_| parts.iter().all(|p| !p.contains('.')))
-                            .map(|n| {
-                                let mut p = parts.clone();
-                                p[0] = n.to_string();
-                                format!("${{{}}}", p.join("."))
-                            });
+                    let fixed = crate::validate::schema::closest(
+                        first,
+                        ["metadata", "resources"].into_iter(),
+                    )
+                    .filter(|_| parts.iter().all(|p| !p.contains('.')))
+                    .map(|n| {
+                        let mut p = parts.clone();
+                        p[0] = n.to_string();
+                        format!("${{{}}}", p.join("."))
+                    });
                     issues.push(
                         Issue::new(
                             Code::ValidatePlaceholderUnsupported,
@@ -456,7 +459,7 @@ fn check_before(doc: &Value, issues: &mut Vec<Issue>) {
                         format!(
                             "container \"{cname}\" before refers to unknown container \"{dep}\""
                         ),
-                        match crate::schema::closest(
+                        match crate::validate::schema::closest(
                             dep,
                             names.iter().copied().filter(|n| *n != cname),
                         ) {
@@ -469,9 +472,12 @@ fn check_before(doc: &Value, issues: &mut Vec<Issue>) {
                     )
                     .at_key()
                     .replace_with(
-                        crate::schema::closest(dep, names.iter().copied().filter(|n| *n != cname))
-                            .filter(|n| !before.contains_key(*n))
-                            .map(str::to_string),
+                        crate::validate::schema::closest(
+                            dep,
+                            names.iter().copied().filter(|n| *n != cname),
+                        )
+                        .filter(|n| !before.contains_key(*n))
+                        .map(str::to_string),
                     ),
                 );
             } else {

@@ -9,23 +9,25 @@ use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::front::{load_workload, LoadOptions, LoadedWorkload};
-use crate::graph;
+use crate::load::yaml::{escape_pointer_segment as escape_pointer, Document};
+use crate::load::{load_workload, LoadOptions, LoadedWorkload};
 use crate::model::{Container, Workload};
-use crate::placeholder::split_ref_parts;
+use crate::project::state::{ResourceState, State};
+use crate::provision::graph;
+use crate::provision::placeholder::split_ref_parts;
+use crate::provision::substitute::{
+    self, Context, Found, OutputLookup, Outputs, Piece, Resolved, Unescape,
+};
 use crate::provision::{
     self, Environment, ProvisionInput, ProvisionOptions, ProvisionOutput, ProvisionTarget,
     Provisioner, ProvisionerSet,
 };
 use crate::secrets::Secrets;
-use crate::state::{ResourceState, State};
-use crate::substitute::{self, Context, Found, OutputLookup, Outputs, Piece, Resolved, Unescape};
 use crate::target::{
     Artefacts, FileContent, ProvisionedResource, ResolvedContainer, ResolvedFile, ResolvedProject,
     ResolvedVolume, ResolvedWorkload, Target, VolumeSource,
 };
 use crate::uid::ResourceUid;
-use crate::yaml::{escape_pointer_segment as escape_pointer, Document};
 
 /// A loaded workload and where it came from.
 #[derive(Debug, Clone)]
@@ -661,7 +663,7 @@ fn check_unique_names(workloads: &[WorkloadInput]) -> Result<(), Diagnostics> {
 
 /// The resource graph of `workloads` (unique names, shared resources, param dependencies,
 /// provisioning order), with the diagnostics `resolve_project` would give; for `score-gen graph`
-/// (re-exported as `unstable::graph::of_workloads`).
+/// (re-exported as `provision::graph::of_workloads`).
 pub(crate) fn resource_graph(workloads: &[WorkloadInput]) -> Result<graph::Graph, Diagnostics> {
     check_unique_names(workloads)?;
     let specs: Vec<&Workload> = workloads.iter().map(|w| &w.loaded.workload).collect();
@@ -829,9 +831,9 @@ fn no_provisioner(
         .collect();
     if !known.iter().any(|k| k == uid.kind()) {
         if let Some((candidate, fix)) =
-            crate::hints::resource_type_fix(doc, &res_ptr, uid.kind(), &known)
+            crate::validate::hints::resource_type_fix(doc, &res_ptr, uid.kind(), &known)
         {
-            let old = crate::hints::OLD_RESOURCE_TYPES
+            let old = crate::validate::hints::OLD_RESOURCE_TYPES
                 .iter()
                 .any(|(o, n)| *o == uid.kind() && *n == candidate);
             let why = if old {
@@ -898,7 +900,7 @@ fn requested_outputs(workloads: &[&Workload]) -> BTreeMap<ResourceUid, Vec<Strin
     let mut req: BTreeMap<ResourceUid, BTreeSet<String>> = BTreeMap::new();
     for w in workloads {
         let mut note = |s: &str| {
-            for r in crate::placeholder::references(s) {
+            for r in crate::provision::placeholder::references(s) {
                 let parts = split_ref_parts(r);
                 if parts.len() >= 3 && parts[0] == "resources" {
                     if let Some(uid) = graph::uid_of(w, &parts[1]) {
@@ -1175,12 +1177,12 @@ impl WorkloadCx<'_> {
 
 /// `${resources.<name>}` exactly (two parts) names a resource to mount.
 fn volume_resource(source: &str, w: &Workload) -> Option<ResourceUid> {
-    let mut toks = crate::placeholder::tokenize(source);
+    let mut toks = crate::provision::placeholder::tokenize(source);
     let first = toks.next()?;
     if toks.next().is_some() {
         return None;
     }
-    let crate::placeholder::Token::Reference { reference, .. } = first else {
+    let crate::provision::placeholder::Token::Reference { reference, .. } = first else {
         return None;
     };
     let parts = split_ref_parts(reference);
@@ -1212,7 +1214,7 @@ fn substitution_help(message: &str, lookups: &BTreeMap<String, &Outputs>) -> Str
                 let near = parts
                     .get(2)
                     .filter(|k| !keys.contains(&k.as_str()))
-                    .and_then(|k| crate::schema::closest(k, keys.iter().copied()))
+                    .and_then(|k| crate::validate::schema::closest(k, keys.iter().copied()))
                     .map(|c| format!("did you mean `{c}`? "))
                     .unwrap_or_default();
                 return format!("{near}resource '{}' ({}) has {have}", parts[1], outputs.uid);

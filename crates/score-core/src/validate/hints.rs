@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::diag::Code;
 use crate::fix::{Edit, Fix};
-use crate::yaml::{escape_pointer_segment, Document};
+use crate::load::yaml::{escape_pointer_segment, Document};
 
 /// One recognised older or near-miss form.
 #[derive(Debug, Clone)]
@@ -739,7 +739,12 @@ pub(crate) fn resource_type_fix(
             let lower = kind.to_lowercase();
             let mut scored: Vec<(usize, &String)> = known
                 .iter()
-                .map(|k| (crate::schema::edit_distance(&lower, &k.to_lowercase()), k))
+                .map(|k| {
+                    (
+                        crate::validate::schema::edit_distance(&lower, &k.to_lowercase()),
+                        k,
+                    )
+                })
                 .filter(|(d, k)| *d <= 2.max(k.chars().count() / 4))
                 .collect();
             scored.sort();

@@ -9,7 +9,7 @@
 //! * anything else, including a lone `$`, `$x`, `$ {x}` and an unclosed `${x`, is literal text.
 //!
 //! ```
-//! use score_core::unstable::placeholder::{tokenize, Token};
+//! use score_core::provision::placeholder::{tokenize, Token};
 //! let toks: Vec<_> = tokenize("a $$ ${metadata.name} $${x}").collect();
 //! assert_eq!(toks, vec![
 //!     Token::Literal("a "),
@@ -117,7 +117,7 @@ impl<'a> Iterator for Tokens<'a> {
 /// Splits a reference into its parts: on `.`, except that `\.` is a literal dot.
 ///
 /// ```
-/// use score_core::unstable::placeholder::split_ref_parts;
+/// use score_core::provision::placeholder::split_ref_parts;
 /// assert_eq!(split_ref_parts(r"metadata.annotations.key\.com/x"),
 ///            vec!["metadata", "annotations", "key.com/x"]);
 /// ```

@@ -3,12 +3,8 @@
 //! score-go renders tables with `olekukonko/tablewriter` (v0.0.x: auto-formatted headers, row
 //! lines, `+`/`|`/`-` borders), JSON with Go's `json.Encoder` (two-space indent, HTML-escaped,
 //! trailing newline) and YAML with `yaml.v3`'s encoder (four-space indent). These functions
-//! reproduce that output byte for byte for the inputs score-gen produces.
-//!
-//! ```
-//! let out = score_core::unstable::table::render_table(&["Name", "Value"], &[vec!["n1".into(), "v1".into()]]);
-//! assert_eq!(out, "+------+-------+\n| NAME | VALUE |\n+------+-------+\n| n1   | v1    |\n+------+-------+\n");
-//! ```
+//! reproduce that output byte for byte for the inputs score-gen produces (the `formatter` table
+//! of the conformance corpus, `misc_cases.json`, is checked row by row below).
 
 /// Renders a table exactly like score-go's `TableOutputFormatter`.
 ///
@@ -36,7 +32,7 @@ pub fn render_table(headers: &[&str], rows: &[Vec<String>]) -> String {
                     // control character reaches the terminal (spec/security.md).
                     |c| {
                         c.split('\n')
-                            .map(|l| crate::diag::escape_controls(l).into_owned())
+                            .map(|l| score_core::escape_controls(l).into_owned())
                             .collect()
                     },
                 )
@@ -102,11 +98,6 @@ pub fn render_table(headers: &[&str], rows: &[Vec<String>]) -> String {
 /// Renders JSON exactly like Go's `json.Encoder` with `SetIndent("", "  ")`: two-space indent,
 /// `<`, `>`, `&`, U+2028 and U+2029 escaped as `\u003c` etc., and a trailing newline. Object keys
 /// keep the value's order (Go sorts map keys; build the value sorted when it stands for a map).
-///
-/// ```
-/// let v = serde_json::json!({"a": "<b>"});
-/// assert_eq!(score_core::unstable::table::render_json(&v), "{\n  \"a\": \"\\u003cb\\u003e\"\n}\n");
-/// ```
 pub fn render_json(value: &serde_json::Value) -> String {
     // Serialising a Value cannot fail (its keys are strings); fall back to compact just in case.
     let pretty = serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string());
@@ -129,11 +120,6 @@ pub fn render_json(value: &serde_json::Value) -> String {
 /// Renders YAML like score-go's `YAMLOutputFormatter` (yaml.v3, four-space indent). Unlike
 /// yaml.v3 our emitter quotes strings that YAML 1.1 would read as booleans or numbers (`"no"`,
 /// `"0755"`), which keeps the output safe for every consumer.
-///
-/// ```
-/// let v = serde_json::json!([{"k1": "v1"}]);
-/// assert_eq!(score_core::unstable::table::render_yaml(&v), "- k1: v1\n");
-/// ```
 pub fn render_yaml(value: &serde_json::Value) -> String {
     let opts = serde_saphyr::ser_options! { indent_step: 4 };
     serde_saphyr::to_string_with_options(value, opts)
@@ -202,6 +188,72 @@ fn is_number(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn small_examples() {
+        let out = render_table(&["Name", "Value"], &[vec!["n1".into(), "v1".into()]]);
+        assert_eq!(
+            out,
+            "+------+-------+\n| NAME | VALUE |\n+------+-------+\n| n1   | v1    |\n+------+-------+\n"
+        );
+        let v = serde_json::json!({"a": "<b>"});
+        assert_eq!(render_json(&v), "{\n  \"a\": \"\\u003cb\\u003e\"\n}\n");
+        let v = serde_json::json!([{"k1": "v1"}]);
+        assert_eq!(render_yaml(&v), "- k1: v1\n");
+    }
+
+    /// The `formatter` table of the conformance corpus (score-go's formatter `output_test.go`):
+    /// every row, byte for byte.
+    #[test]
+    fn formatter_rows() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../testdata/conformance/misc_cases.json"
+        );
+        let text = std::fs::read_to_string(path).expect("the conformance corpus is vendored");
+        let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let tables: Vec<_> = doc
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(k, _)| k.starts_with("formatter"))
+            .collect();
+        assert_eq!(tables.len(), 1, "exactly one formatter table");
+        let mut kinds = Vec::new();
+        for row in tables[0].1.as_array().unwrap() {
+            let kind = row["kind"].as_str().unwrap();
+            let want = row["out"].as_str().unwrap();
+            let got = match kind {
+                "table" => {
+                    let headers: Vec<&str> = row["headers"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|h| h.as_str().unwrap())
+                        .collect();
+                    let body: Vec<Vec<String>> = row["rows"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|r| {
+                            r.as_array()
+                                .unwrap()
+                                .iter()
+                                .map(|c| c.as_str().unwrap().to_string())
+                                .collect()
+                        })
+                        .collect();
+                    render_table(&headers, &body)
+                }
+                "json" => render_json(&row["data"]),
+                "yaml" => render_yaml(&row["data"]),
+                other => panic!("unknown formatter kind {other}"),
+            };
+            assert_eq!(got, want, "formatter {kind}");
+            kinds.push(kind.to_string());
+        }
+        assert_eq!(kinds, ["table", "json", "yaml"]);
+    }
 
     #[test]
     fn title_matches_tablewriter() {

@@ -17,7 +17,7 @@
 //! point their diagnostics at the exact place in the file. See `spec/loading.md` for the rules.
 //!
 //! ```
-//! use score_core::unstable::yaml::parse_str;
+//! use score_core::load::yaml::parse_str;
 //! let doc = parse_str("score.yaml", "apiVersion: score.dev/v1b1\nmetadata:\n  name: hello\n").unwrap();
 //! assert_eq!(doc.value["metadata"]["name"], "hello");
 //! let span = doc.spans.value("/metadata/name").unwrap();
@@ -62,7 +62,7 @@ impl Document {
     /// has one — with the file and pointer attached.
     ///
     /// ```
-    /// use score_core::unstable::yaml::parse_str;
+    /// use score_core::load::yaml::parse_str;
     /// use score_core::Code;
     /// let doc = parse_str("s.yaml", "containers:\n  web:\n    image: nginx\n").unwrap();
     /// let d = doc.diagnostic(Code::SchemaViolation, "/containers/web/ports", "unknown property");
@@ -127,7 +127,7 @@ impl SpanIndex {
 /// Escapes one JSON-pointer segment: `~` → `~0`, `/` → `~1`.
 ///
 /// ```
-/// assert_eq!(score_core::unstable::yaml::escape_pointer_segment("/etc/a~b"), "~1etc~1a~0b");
+/// assert_eq!(score_core::load::yaml::escape_pointer_segment("/etc/a~b"), "~1etc~1a~0b");
 /// ```
 pub fn escape_pointer_segment(segment: &str) -> String {
     segment.replace('~', "~0").replace('/', "~1")

@@ -13,7 +13,7 @@
 //! `description`, which is written to double as help text).
 //!
 //! ```
-//! use score_core::unstable::schema::validate;
+//! use score_core::validate::schema::validate;
 //! let doc = serde_json::json!({
 //!     "apiVersion": "score.dev/v1b1",
 //!     "metadata": {"name": "hello"},
@@ -37,7 +37,7 @@ use crate::diag::{Code, Diagnostic};
 
 /// score-gen's JSON Schema for Score `score.dev/v1b1` workloads (draft 2020-12), embedded at build
 /// time. It is our own text, equivalent in what it accepts to the official spec schema.
-pub const SCORE_V1B1_SCHEMA: &str = include_str!("../schemas/score-v1b1.json");
+pub const SCORE_V1B1_SCHEMA: &str = include_str!("../../schemas/score-v1b1.json");
 
 /// The schema as a JSON value, parsed once.
 static SCHEMA: LazyLock<Value> = LazyLock::new(|| {

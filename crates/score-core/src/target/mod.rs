@@ -5,6 +5,8 @@
 //! name of its state directory), a default provisioner file, a context map for provisioner
 //! templates, and an `emit` function from a [`ResolvedProject`] to files.
 
+pub mod patch;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -12,11 +14,12 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
+pub use crate::diag::describe_type;
 use crate::diag::{Diagnostic, Diagnostics, TargetCode};
+use crate::load::yaml::Document;
 use crate::model::Workload;
-use crate::substitute::{Outputs, Resolved};
+use crate::provision::substitute::{Outputs, Resolved};
 use crate::uid::ResourceUid;
-use crate::yaml::Document;
 
 /// Everything a target needs to emit its artefacts.
 #[derive(Debug, Clone)]
@@ -63,8 +66,7 @@ impl ResolvedWorkload {
     /// ```
     /// use std::sync::Arc;
     /// use score_core::{Code, Diagnostic, ResolvedWorkload};
-    /// use score_core::unstable::yaml::parse_str;
-    /// let doc = parse_str("score.yaml", "metadata:\n  name: web\ncontainers:\n  main:\n    image: nginx\n").unwrap();
+    /// let doc = score_core::parse_document("score.yaml", "metadata:\n  name: web\ncontainers:\n  main:\n    image: nginx\n").unwrap();
     /// let w = ResolvedWorkload {
     ///     name: "web".into(),
     ///     spec: serde_json::from_value(serde_json::json!({"apiVersion": "score.dev/v1b1",
@@ -220,7 +222,7 @@ pub trait Target {
 
     /// The Score ecosystem's top-level sections of Go-template provisioner entries this target
     /// reads as its fragments (from the entry format's
-    /// [`ECOSYSTEM_SECTIONS`](crate::unstable::provision::file::ECOSYSTEM_SECTIONS); `info_logs`
+    /// [`ECOSYSTEM_SECTIONS`](crate::provision::file::ECOSYSTEM_SECTIONS); `info_logs`
     /// becomes messages for the user). Sections no target reads are ignored.
     fn ecosystem_sections(&self) -> &'static [&'static str] {
         &[]
@@ -306,6 +308,6 @@ pub struct ProvisionerField {
 pub fn json_pointer(segments: &[&str]) -> String {
     segments
         .iter()
-        .map(|s| format!("/{}", crate::yaml::escape_pointer_segment(s)))
+        .map(|s| format!("/{}", crate::load::yaml::escape_pointer_segment(s)))
         .collect()
 }

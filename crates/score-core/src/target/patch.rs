@@ -40,11 +40,11 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use crate::diag::{Code, Diagnostic, Diagnostics, SourceFile, Span};
+use crate::load::yaml::{self, Limits};
 use crate::provision::gotemplate::{
     patch_functions, substitute_extra, GoError, GoTemplate, RenderContext, SubstituteFn,
 };
 use crate::target::ResolvedProject;
-use crate::yaml::{self, Limits};
 
 /// Fuel for one patch template render (range iterations and output size).
 pub const PATCH_FUEL: u64 = 50_000_000;
@@ -339,17 +339,22 @@ impl SubstitutionScope {
             .0
             .get(w)
             .ok_or_else(|| format!("unknown workload '{w}'"))?;
-        let ctx = crate::substitute::Context {
+        let ctx = crate::provision::substitute::Context {
             metadata,
             resources: outputs
                 .iter()
-                .map(|(n, o)| (n.clone(), o as &dyn crate::substitute::OutputLookup))
+                .map(|(n, o)| {
+                    (
+                        n.clone(),
+                        o as &dyn crate::provision::substitute::OutputLookup,
+                    )
+                })
                 .collect(),
         };
-        crate::substitute::substitute(
+        crate::provision::substitute::substitute(
             value,
             |r| ctx.resolve(r),
-            crate::substitute::Unescape::DropFirst,
+            crate::provision::substitute::Unescape::DropFirst,
         )
         .map(|r| r.to_plain())
         .map_err(|e| e.to_string())

@@ -8,7 +8,7 @@
 //! uid, each uid listed once.
 //!
 //! ```
-//! use score_core::{unstable::graph, Workload};
+//! use score_core::{provision::graph, Workload};
 //! let w: Workload = serde_json::from_value(serde_json::json!({
 //!     "apiVersion": "score.dev/v1b1",
 //!     "metadata": {"name": "web"},
@@ -34,9 +34,9 @@ use serde_json::{Map, Value};
 
 use crate::diag::Code;
 use crate::model::Workload;
-use crate::placeholder::{references, split_ref_parts};
+use crate::provision::placeholder::{references, split_ref_parts};
 use crate::uid::ResourceUid;
-use crate::validate::escape_pointer_segment;
+use crate::validate::rules::escape_pointer_segment;
 
 /// One resource, possibly shared by several workloads.
 #[derive(Debug, Clone, PartialEq)]
@@ -101,7 +101,7 @@ impl std::error::Error for GraphError {}
 /// The uid of resource `res_name` of `workload`, or `None` if it declares no such resource.
 ///
 /// ```
-/// use score_core::{unstable::graph::uid_of, Workload};
+/// use score_core::{provision::graph::uid_of, Workload};
 /// let w: Workload = serde_json::from_value(serde_json::json!({
 ///     "apiVersion": "score.dev/v1b1", "metadata": {"name": "web"},
 ///     "containers": {"main": {"image": "nginx"}},
@@ -127,7 +127,7 @@ fn res_ptr(res_name: &str, field: &str) -> String {
 
 /// [`build`] on loaded workloads, with located diagnostics (names checked unique first).
 pub fn of_workloads(workloads: &[crate::WorkloadInput]) -> Result<Graph, crate::Diagnostics> {
-    crate::back::resource_graph(workloads)
+    crate::compile::resource_graph(workloads)
 }
 
 /// Builds the graph of every resource of `workloads` (which must have distinct names).

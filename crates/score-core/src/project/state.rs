@@ -11,7 +11,7 @@
 //! writes it on every run; the reader takes JSON or YAML (versions 1 and 2, hand-written files).
 //!
 //! ```
-//! use score_core::unstable::state::{ResourceState, State};
+//! use score_core::project::state::{ResourceState, State};
 //! let mut s = State::with_seed("0123456789abcdef0123456789abcdef");
 //! s.resources.insert("postgres.default#web.db".into(), ResourceState::new("postgres", "default", None, "web", "template://default"));
 //! let text = s.to_yaml();
@@ -314,7 +314,13 @@ impl State {
     /// The canonical text: pretty-printed JSON (a YAML 1.2 document, so YAML tools read it),
     /// maps sorted by key except workload documents, empty optional fields omitted.
     pub fn to_yaml(&self) -> String {
-        let mut canonical = self.clone();
+        self.clone().into_yaml()
+    }
+
+    /// [`State::to_yaml`], giving the state up: no copy of it is made on the way (a large
+    /// project's state is tens of megabytes as values).
+    pub fn into_yaml(self) -> String {
+        let mut canonical = self;
         sort_map(&mut canonical.shared_state);
         sort_map(&mut canonical.extras.0);
         for w in canonical.workloads.values_mut() {
@@ -354,7 +360,7 @@ impl State {
     /// wrong types. Each carries the file and, where the parser knows it, the line and column.
     ///
     /// ```
-    /// let err = score_core::unstable::state::State::from_yaml("s.yaml", "version: 7\nseed: ab\n").unwrap_err();
+    /// let err = score_core::project::state::State::from_yaml("s.yaml", "version: 7\nseed: ab\n").unwrap_err();
     /// assert!(err.message.contains("unsupported state version 7"));
     /// ```
     // `Result<_, Diagnostic>` is the crate-wide error contract; the size is the price of spans.
@@ -507,7 +513,7 @@ fn parse<T: for<'de> Deserialize<'de>>(
             max_events: scaled.clamp(1_000_000, MAX_STATE_NODES.saturating_mul(4)),
         },
     };
-    crate::yaml::from_str_typed::<T>(text, opts).map_err(|e| {
+    crate::load::yaml::from_str_typed::<T>(text, opts).map_err(|e| {
         let mut d = Diagnostic::new(
             Code::StateInvalid,
             format!(

@@ -1,7 +1,7 @@
 //! Placeholder substitution: resolving `${metadata…}` / `${resources…}` references in strings and
 //! values, with the exact behaviour and error texts of score-go's `framework/substitution.go`.
 //!
-//! The grammar (what is a reference, what is an escape) lives in [`crate::placeholder`]; this module
+//! The grammar (what is a reference, what is an escape) lives in [`crate::provision::placeholder`]; this module
 //! decides what a reference *means*. A substituted string is kept as a list of [`Piece`]s rather
 //! than a flat `String` because a resource output may be a secret (a Kubernetes target must move it
 //! into a `Secret`) or a Terraform expression (rendered as a reference, not as a literal); targets
@@ -9,7 +9,7 @@
 //!
 //! ```
 //! use std::collections::BTreeMap;
-//! use score_core::unstable::substitute::{Context, OutputLookup, Outputs};
+//! use score_core::provision::substitute::{Context, OutputLookup, Outputs};
 //! use serde_json::json;
 //!
 //! let metadata = json!({"name": "orders"});
@@ -31,7 +31,7 @@ use std::fmt::Write as _;
 
 use serde_json::{Map, Value};
 
-use crate::placeholder::{split_ref_parts, tokenize, Token};
+use crate::provision::placeholder::{split_ref_parts, tokenize, Token};
 
 /// Where a resolved value came from: a resource uid and the output keys looked up in it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,7 +59,7 @@ impl Found {
     /// A plain (not secret, not expression) value with no origin.
     ///
     /// ```
-    /// use score_core::unstable::substitute::Found;
+    /// use score_core::provision::substitute::Found;
     /// assert_eq!(Found::plain("x").render(), "x");
     /// ```
     pub fn plain(value: impl Into<Value>) -> Self {
@@ -74,7 +74,7 @@ impl Found {
     /// The text the value contributes to a string: strings verbatim, anything else Go-JSON.
     ///
     /// ```
-    /// use score_core::unstable::substitute::Found;
+    /// use score_core::provision::substitute::Found;
     /// assert_eq!(Found::plain(serde_json::json!({"b": 1, "a": 1.0})).render(), r#"{"a":1,"b":1}"#);
     /// ```
     pub fn render(&self) -> String {
@@ -210,7 +210,7 @@ impl Unescape<'_> {
 /// the error carries the partial result.
 ///
 /// ```
-/// use score_core::unstable::substitute::{substitute, Found, Unescape};
+/// use score_core::provision::substitute::{substitute, Found, Unescape};
 /// let r = substitute("$${x} ${a}", |r| Ok(Found::plain(r.to_uppercase())), Unescape::DropFirst).unwrap();
 /// assert_eq!(r.to_plain(), "${x} A");
 /// let e = substitute("${a}-${b}", |r| Err(format!("no {r}")), Unescape::Keep).unwrap_err();
@@ -247,7 +247,7 @@ pub fn substitute(
 /// several errors are joined with `\n`.
 ///
 /// ```
-/// use score_core::unstable::substitute::substitute_string;
+/// use score_core::provision::substitute::substitute_string;
 /// assert_eq!(substitute_string("a $$ ${b}", |r| Ok(format!("<{r}>"))).unwrap(), "a $ <b>");
 /// ```
 pub fn substitute_string(
@@ -417,7 +417,7 @@ impl Context<'_> {
 ///
 /// ```
 /// use std::collections::BTreeMap;
-/// use score_core::unstable::substitute::{substitute_value, Context};
+/// use score_core::provision::substitute::{substitute_value, Context};
 /// use serde_json::json;
 /// let md = json!({"name": "web"});
 /// let ctx = Context { metadata: md.as_object().unwrap(), resources: BTreeMap::new() };
@@ -472,7 +472,7 @@ fn substitute_value_with(
 /// (exponent form below 1e-6 and from 1e21, as `1e-7` / `1e+21`).
 ///
 /// ```
-/// use score_core::unstable::substitute::render_go_json;
+/// use score_core::provision::substitute::render_go_json;
 /// use serde_json::json;
 /// assert_eq!(render_go_json(&json!({"k": "a<b&c", "f": 1.0, "a": [true, null]})),
 ///            r#"{"a":[true,null],"f":1,"k":"a\u003cb\u0026c"}"#);

@@ -6,16 +6,16 @@
 //! parser; for the Kubernetes target, whose sections render whole manifests, the YAML parse was
 //! the largest cost left in provisioning.
 //!
-//! Like [`crate::yaml::events`], this only answers when the answer is certain to be serde-saphyr's,
+//! Like [`crate::load::yaml::events`], this only answers when the answer is certain to be serde-saphyr's,
 //! and returns `None` for anything outside the shape, so the caller falls back (to
-//! [`crate::yaml::events`], then serde-saphyr, which words any error). It declines on: tabs, control
+//! [`crate::load::yaml::events`], then serde-saphyr, which words any error). It declines on: tabs, control
 //! characters and the YAML 1.1 line breaks; document markers and directives; block scalars
 //! (`|`, `>`); anchors, aliases and tags; flow mappings other than `{}`; nested or multi-line
 //! flow sequences; quoted scalars that do not close on their line, and escapes other than
 //! `\" \\ \/ \n \t \r \b \f \0 \uXXXX`; a plain scalar that starts with an indicator, holds `: `,
 //! or continues on the next line; a key that is not a plain or quoted string on one line, or is
 //! `<<`, null-like or repeated; and any line whose indentation does not fit the structure. Plain
-//! scalars get their type from [`crate::yaml::events::scalar`], which declines whatever is not
+//! scalars get their type from [`crate::load::yaml::events::scalar`], which declines whatever is not
 //! certain. Debug builds check every answer against serde-saphyr
 //! ([`super::parse_section`]).
 
@@ -24,7 +24,7 @@ use std::borrow::Cow;
 use granit_parser::ScalarStyle;
 use serde_json::{Map, Value};
 
-use crate::yaml::events::{key_text, scalar};
+use crate::load::yaml::events::{key_text, scalar};
 
 /// One line with content: its indentation (spaces) and the rest, trailing spaces removed.
 #[derive(Clone, Copy)]
@@ -372,7 +372,7 @@ fn quoted(text: &str) -> Option<(String, &str)> {
 #[cfg(test)]
 mod tests {
     use super::parse;
-    use crate::yaml::events::agrees_with_serde_saphyr;
+    use crate::load::yaml::events::agrees_with_serde_saphyr;
     use proptest::prelude::*;
     use serde_json::{json, Value};
 

@@ -51,16 +51,18 @@
 //! assert_eq!(out.artefacts.files[0].1, b"two");
 //! ```
 
+pub mod state;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::back::{resolve_project, WorkloadInput};
+use crate::compile::{resolve_project, WorkloadInput};
 use crate::diag::{Code, Diagnostic, Diagnostics, SourceFile};
-use crate::front::{load_value, load_workload, LoadOptions};
+use crate::load::{load_value, load_workload, LoadOptions};
+use crate::project::state::{State, WorkloadState};
 use crate::provision::{ProvisionOptions, ProvisionerSet};
 use crate::secrets::Secrets;
-use crate::state::{State, WorkloadState};
 use crate::target::{Artefacts, ResolvedProject, Target};
 
 /// What loading a stored workload may read, supplied by the caller: the library itself reads
@@ -314,14 +316,26 @@ impl Project {
         options: &ProvisionOptions,
     ) -> Result<ResolvedProject, Diagnostics> {
         self.load(&NoFiles)?;
-        let (project, state) = resolve_project(
+        // The back half reads the state's resources, not its stored workload documents (a
+        // copy of every workload): those stay here, out of the copy it works on.
+        let stored = std::mem::take(&mut self.state.workloads);
+        let result = resolve_project(
             &self.loaded,
             provisioners,
             self.state.clone(),
             target,
             options,
-        )
-        .map_err(|d| self.locate(d))?;
+        );
+        self.state.workloads = stored;
+        let (project, mut state) = result.map_err(|d| self.locate(d))?;
+        // What the run recorded of each workload (its file) goes onto the stored entries.
+        let recorded = std::mem::replace(
+            &mut state.workloads,
+            std::mem::take(&mut self.state.workloads),
+        );
+        for (name, w) in recorded {
+            state.workloads.entry(name).or_default().file = w.file;
+        }
         self.state = state;
         Ok(project)
     }
@@ -354,7 +368,7 @@ impl Project {
         if self.spanless.is_empty() {
             return diags;
         }
-        let mut texts: BTreeMap<String, Option<crate::yaml::Document>> = BTreeMap::new();
+        let mut texts: BTreeMap<String, Option<crate::load::yaml::Document>> = BTreeMap::new();
         for d in &mut diags.0 {
             self.locate_one(d, &mut texts);
         }
@@ -364,7 +378,7 @@ impl Project {
     fn locate_one(
         &self,
         d: &mut Diagnostic,
-        texts: &mut BTreeMap<String, Option<crate::yaml::Document>>,
+        texts: &mut BTreeMap<String, Option<crate::load::yaml::Document>>,
     ) {
         for r in &mut d.related {
             self.locate_one(r, texts);
@@ -384,7 +398,7 @@ impl Project {
             if hidden {
                 source = source.with_contents_hidden();
             }
-            crate::yaml::parse(Arc::new(source), text.as_bytes(), &Default::default()).ok()
+            crate::load::yaml::parse(Arc::new(source), text.as_bytes(), &Default::default()).ok()
         });
         let Some(doc) = doc else { return };
         d.file = Some(doc.source.clone());
@@ -404,6 +418,6 @@ fn stored_form(w: &WorkloadInput) -> WorkloadState {
             _ => ".".to_string(),
         }),
         spec: w.loaded.document.value.as_object().cloned(),
-        extras: crate::state::Extras::default(),
+        extras: crate::project::state::Extras::default(),
     }
 }

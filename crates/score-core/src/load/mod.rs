@@ -8,6 +8,10 @@
 //! assert_eq!(loaded.workload.name(), "hello");
 //! ```
 
+pub mod overrides;
+pub mod upgrade;
+pub mod yaml;
+
 use std::sync::Arc;
 
 use base64::Engine as _;
@@ -16,8 +20,8 @@ use serde_json::Value;
 use crate::diag::{Code, Diagnostic, Diagnostics, SourceFile};
 use crate::fix::{Edit, Fix};
 use crate::model::Workload;
-use crate::yaml::{self, Document, Limits};
-use crate::{hints, overrides, schema, upgrade, validate};
+use crate::validate::{hints, rules, schema};
+use yaml::{Document, Limits};
 
 /// How to load a workload.
 #[derive(Debug, Clone, Default)]
@@ -233,7 +237,7 @@ fn load_document(
     let under = |pointer: &str, base: &str| {
         pointer == base || (pointer.starts_with(base) && pointer[base.len()..].starts_with('/'))
     };
-    for i in validate::validate(&document.value) {
+    for i in rules::validate(&document.value) {
         if covered(&i.pointer)
             || hints.iter().any(|h| h.suppresses == Some(i.code))
             || (schema_failed && i.code == Code::ValidateMetadataName)

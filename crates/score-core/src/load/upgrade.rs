@@ -13,7 +13,7 @@
 //! are visited in document order, so the change list is deterministic.
 //!
 //! ```
-//! use score_core::unstable::upgrade::apply_common_upgrade_transforms;
+//! use score_core::load::upgrade::apply_common_upgrade_transforms;
 //! let mut doc = serde_json::json!({"containers": {"web": {
 //!     "image": "nginx",
 //!     "volumes": [{"source": "${resources.data}", "target": "/data", "read_only": true}]
@@ -29,14 +29,14 @@
 use serde_json::{Map, Value};
 
 use crate::diag::{Code, Diagnostic};
-use crate::yaml::{escape_pointer_segment, Document};
+use crate::load::yaml::{escape_pointer_segment, Document};
 
 /// An item of an array-form `files` or `volumes` whose `target` is missing or not a string.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct UpgradeError {
     /// JSON pointer of the offending `target` when it exists, else of the item itself, so a
-    /// caller can attach a span with [`crate::yaml::SpanIndex::locate`].
+    /// caller can attach a span with [`crate::load::yaml::SpanIndex::locate`].
     pub pointer: String,
     /// score-go's exact message, e.g. `containers.hello.files.0.target: is missing or is not a string`.
     pub message: String,
@@ -174,7 +174,7 @@ fn take_target(
 /// Renders a value the way Go's `fmt.Sprint` renders the `interface{}` yaml.v3 decodes it to.
 ///
 /// ```
-/// use score_core::unstable::upgrade::go_sprint;
+/// use score_core::load::upgrade::go_sprint;
 /// use serde_json::json;
 /// assert_eq!(go_sprint(&json!(null)), "<nil>");
 /// assert_eq!(go_sprint(&json!(1.0)), "1");

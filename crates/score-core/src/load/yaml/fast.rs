@@ -8,7 +8,7 @@
 //! It answers only when the answer is certain to be the slow path's, and returns `None`
 //! otherwise, so the slow path decides (and words every error). It declines on any parse error,
 //! tags, anchors and aliases, merge keys, duplicate keys, a key that is not plainly a string,
-//! a plain scalar whose type is not certain (see [`crate::yaml::events::scalar`], with
+//! a plain scalar whose type is not certain (see [`crate::load::yaml::events::scalar`], with
 //! the loader's strict booleans), more than one document, a root that is not a mapping when one
 //! is required, nesting deeper than the limit and more events than the node limit.
 //!
@@ -28,7 +28,7 @@ use super::{escape_pointer_segment, Document, Limits, SpanIndex};
 #[cfg(feature = "yaml-cross-check")]
 use crate::diag::Diagnostic;
 use crate::diag::{SourceFile, Span};
-use crate::yaml::events::scalar;
+use crate::load::yaml::events::scalar;
 
 /// An open collection, with the JSON pointer of the collection itself.
 enum Frame {

@@ -6,7 +6,7 @@
 //! never modified. Unlike score-go, nothing here panics.
 //!
 //! ```
-//! use score_core::unstable::overrides::{override_path, parse_override_property};
+//! use score_core::load::overrides::{override_path, parse_override_property};
 //! use serde_json::json;
 //!
 //! let doc = json!({"containers": {"web": {"image": "."}}});
@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 /// (score-go `ParseDotPathParts`).
 ///
 /// ```
-/// use score_core::unstable::overrides::parse_dot_path;
+/// use score_core::load::overrides::parse_dot_path;
 /// assert_eq!(parse_dot_path(r"metadata.annotations.example\.com/x"),
 ///            vec!["metadata", "annotations", "example.com/x"]);
 /// assert_eq!(parse_dot_path(r"a.b\\.c"), vec!["a", r"b\", "c"]);
@@ -58,7 +58,7 @@ pub fn parse_dot_path(s: &str) -> Vec<String> {
 /// * Errors are prefixed by each parent segment (`a: b: …`).
 ///
 /// ```
-/// use score_core::unstable::overrides::override_path;
+/// use score_core::load::overrides::override_path;
 /// use serde_json::json;
 /// let p = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
 /// let doc = json!({"a": ["x"]});
@@ -171,7 +171,7 @@ fn in_array(
 /// If either side is not a map, `overrides` replaces `input` (a `null` override gives `null`).
 ///
 /// ```
-/// use score_core::unstable::overrides::override_map_in_map;
+/// use score_core::load::overrides::override_map_in_map;
 /// use serde_json::json;
 /// assert_eq!(override_map_in_map(&json!({"a": {"b": 1, "c": 2}, "d": [1]}),
 ///                                &json!({"a": {"b": null, "e": 3}, "d": []})),
@@ -205,7 +205,7 @@ pub fn override_map_in_map(input: &Value, overrides: &Value) -> Value {
 /// (mergo silently keeps the old value).
 ///
 /// ```
-/// use score_core::unstable::overrides::merge_overrides_file;
+/// use score_core::load::overrides::merge_overrides_file;
 /// use serde_json::json;
 /// assert_eq!(merge_overrides_file(&json!({"a": {"b": 1, "c": 2}, "d": [1, 2]}),
 ///                                 &json!({"a": {"b": null}, "d": [3]})),
@@ -233,7 +233,7 @@ pub fn merge_overrides_file(base: &Value, overlay: &Value) -> Value {
 /// `yes`/`on` stay strings as in Go's yaml.v3).
 ///
 /// ```
-/// use score_core::unstable::overrides::parse_override_property;
+/// use score_core::load::overrides::parse_override_property;
 /// use serde_json::json;
 /// assert_eq!(parse_override_property("a.b=8080").unwrap(), (vec!["a".into(), "b".into()], Some(json!(8080))));
 /// assert_eq!(parse_override_property("a=").unwrap(), (vec!["a".into()], None));
@@ -250,7 +250,7 @@ pub fn parse_override_property(arg: &str) -> Result<(Vec<String>, Option<Value>)
     if raw.is_empty() {
         return Ok((path, None));
     }
-    let value: Value = crate::yaml::parse_scalar_value(raw).map_err(|e| {
+    let value: Value = crate::load::yaml::parse_scalar_value(raw).map_err(|e| {
         format!("--override-property '{arg}' is invalid, failed to unmarshal value as yaml: {e}")
     })?;
     Ok((path, Some(value).filter(|v| !v.is_null())))
