@@ -28,7 +28,7 @@ fn ten_thousand_workloads_round_trip_through_the_state() {
     assert_eq!(back, compiled.state);
     assert_eq!(back.to_yaml(), text);
     assert!(
-        (text.len() as u64) < score_core::unstable::state::MAX_STATE_BYTES / 4,
+        (text.len() as u64) < score_core::project::state::MAX_STATE_BYTES / 4,
         "{} bytes leaves too little room under MAX_STATE_BYTES",
         text.len()
     );

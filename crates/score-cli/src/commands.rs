@@ -2,8 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::table;
 use score_core::host::StateDir;
-use score_core::unstable::table;
 use score_core::{Code, Diagnostic, Diagnostics};
 
 use crate::generate::{self, io_diag, CommonArgs};
@@ -392,7 +392,7 @@ pub fn init(args: &InitArgs) -> Result<(), Diagnostics> {
     // Open once so the state file exists and the directory layout is complete.
     let sd = StateDir::open_dir(
         &args.state_dir.join(target.name()),
-        score_core::unstable::state::DEFAULT_LOCK_TIMEOUT,
+        score_core::project::state::DEFAULT_LOCK_TIMEOUT,
     )
     .map_err(|e| io_diag(&args.state_dir.display().to_string(), e))?;
     let st = sd.load()?;
@@ -483,7 +483,7 @@ pub fn project_target(
         .filter(|t| {
             state_dir
                 .join(t)
-                .join(score_core::unstable::state::STATE_FILE)
+                .join(score_core::project::state::STATE_FILE)
                 .is_file()
         })
         .collect();
@@ -709,7 +709,7 @@ pub fn resources(cmd: &ResourcesCommand) -> Result<(), Diagnostics> {
     let name = project_target(args.target.as_deref(), &args.state_dir, what)?;
     let sd = StateDir::open_dir(
         &args.state_dir.join(name),
-        score_core::unstable::state::DEFAULT_LOCK_TIMEOUT,
+        score_core::project::state::DEFAULT_LOCK_TIMEOUT,
     )
     .map_err(|e| io_diag(&args.state_dir.display().to_string(), e))?;
     let mut st = sd.load()?;
@@ -811,13 +811,13 @@ fn print_outputs(
     format: &str,
     seed: &str,
 ) -> Result<(), Diagnostics> {
-    use score_core::unstable::provision::gotemplate::{functions, GoTemplate, RenderContext};
+    use score_core::provision::gotemplate::{functions, GoTemplate, RenderContext};
     let value = serde_json::Value::Object(outputs.clone());
     let text = match format {
         "json" => format!("{}\n", table::render_json(&value)),
         "yaml" => table::render_yaml(&value),
         template => {
-            let bad = |what: &str, e: score_core::unstable::provision::gotemplate::GoError| {
+            let bad = |what: &str, e: score_core::provision::gotemplate::GoError| {
                 let at = match (e.line, e.column) {
                     (Some(l), Some(c)) => format!(" (line {l}, column {c})"),
                     _ => String::new(),

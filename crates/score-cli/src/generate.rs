@@ -9,7 +9,7 @@ use std::time::Duration;
 use score_core::host::fetch::{self, FetchOptions};
 use score_core::host::fsutil;
 use score_core::host::{FsSources, StateDir};
-use score_core::unstable::yaml::{self, Limits};
+use score_core::load::yaml::{self, Limits};
 use score_core::{load_workload, LoadOptions, Project, WorkloadInput, WorkloadStore};
 use score_core::{Artefacts, Target};
 use score_target_compose::WorkloadExtras;
@@ -259,7 +259,7 @@ pub fn open_state(
     given: &[WorkloadInput],
 ) -> Result<Option<StateDir>, Diagnostics> {
     let dir = state_dir_of(common, info.name);
-    let state_file = dir.join(score_core::unstable::state::STATE_FILE);
+    let state_file = dir.join(score_core::project::state::STATE_FILE);
     if given.is_empty() && !state_file.exists() {
         // Nothing to regenerate: say so without creating the state directory.
         return Err(no_workloads(info.name));
@@ -272,7 +272,7 @@ pub fn open_state(
         // --check, --frozen: the state is only read, without the lock (compile_in).
         return Ok(None);
     }
-    StateDir::open_dir(&dir, score_core::unstable::state::DEFAULT_LOCK_TIMEOUT)
+    StateDir::open_dir(&dir, score_core::project::state::DEFAULT_LOCK_TIMEOUT)
         .map(Some)
         .map_err(|e| {
             Diagnostic::new(
@@ -355,7 +355,7 @@ pub fn prepare<'a>(
     provisioners: Provisioners,
 ) -> Result<Prepared<'a>, Diagnostics> {
     let dir = state_dir_of(common, info.name);
-    let state_file = dir.join(score_core::unstable::state::STATE_FILE);
+    let state_file = dir.join(score_core::project::state::STATE_FILE);
     let (state, tool) = match (common.tool, &state_dir) {
         // A tool folder's state.yaml is in that tool's format (read only: written by save_state).
         (Some(tool), _) => {
@@ -585,7 +585,7 @@ fn provisioner_changed_help(mut d: Diagnostics, common: &CommonArgs, target: &st
             Some(tool) => format!("{} resources remove '{uid}'", tool.program()),
             None => format!(
                 "score-gen resources remove '{uid}' --target {target}{}",
-                if common.state_dir == Path::new(score_core::unstable::state::STATE_ROOT) {
+                if common.state_dir == Path::new(score_core::project::state::STATE_ROOT) {
                     String::new()
                 } else {
                     format!(" --state-dir {}", common.state_dir.display())
@@ -1451,7 +1451,7 @@ fn repoint(d: &mut Diagnostic, stored: &[&WorkloadInput]) {
     let name = w.loaded.workload.name();
     let user_doc = w.file.as_deref().and_then(|f| {
         let text = std::fs::read_to_string(f).ok()?;
-        score_core::unstable::yaml::parse_str(f, &text).ok()
+        score_core::load::yaml::parse_str(f, &text).ok()
     });
     let span = match (&user_doc, d.pointer.as_deref()) {
         (Some(doc), Some(p)) => doc.spans.value(p).or_else(|| doc.spans.key(p)),

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use score_core::unstable::graph::{self, Graph};
+use score_core::provision::graph::{self, Graph};
 use score_core::{Diagnostics, WorkloadInput};
 use serde_json::{json, Value};
 
@@ -134,7 +134,7 @@ pub fn run(args: &GraphArgs) -> Result<(), Diagnostics> {
     let text = match args.format {
         GraphFormat::Dot => dot(&model),
         GraphFormat::Mermaid => mermaid(&model),
-        GraphFormat::Json => score_core::unstable::table::render_json(&to_json(&model)),
+        GraphFormat::Json => crate::table::render_json(&to_json(&model)),
         GraphFormat::Backstage => backstage(&model, &args.owner, &args.lifecycle),
     };
     use std::io::Write;

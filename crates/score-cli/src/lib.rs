@@ -22,6 +22,7 @@ mod graph;
 mod kustomize;
 mod patches;
 mod render;
+mod table;
 pub mod targets;
 mod tool;
 mod validate;

@@ -505,7 +505,7 @@ fn provisioners(tool: Tool, cmd: &ProvisionersCommand) -> Result<(), Diagnostics
 
 fn resources(tool: Tool, cmd: &ResourcesCommand) -> Result<(), Diagnostics> {
     let dir = folder(tool)?;
-    let lock = StateDir::open_dir(&dir, score_core::unstable::state::DEFAULT_LOCK_TIMEOUT)
+    let lock = StateDir::open_dir(&dir, score_core::project::state::DEFAULT_LOCK_TIMEOUT)
         .map_err(|e| io_diag(&dir.display().to_string(), e))?;
     let (mut st, doc) = state::load(&dir, tool)?;
     match cmd {
@@ -557,7 +557,7 @@ fn init(tool: Tool, args: &InitCommon, project: Option<&str>) -> Result<(), Diag
     let mut notes = Vec::new();
     let existing = dir.join(state::STATE_FILE).is_file();
     // Lock the folder (created here when new) for the rest of the command.
-    let lock = StateDir::open_dir(&dir, score_core::unstable::state::DEFAULT_LOCK_TIMEOUT)
+    let lock = StateDir::open_dir(&dir, score_core::project::state::DEFAULT_LOCK_TIMEOUT)
         .map_err(|e| io_diag(&dir.display().to_string(), e))?;
     let (st, mut doc) = if existing {
         notes.push(format!(

@@ -121,7 +121,7 @@ fn find_temp_files(dir: &Path) -> Vec<std::path::PathBuf> {
 fn score_gen_bin() -> std::path::PathBuf {
     std::env::var_os("SCORE_GEN_BIN")
         .map(Into::into)
-        .unwrap_or_else(|| env!("CARGO_BIN_EXE_score-gen").into())
+        .unwrap_or_else(|| score_testkit::bin!("score-gen").path().to_path_buf())
 }
 
 /// The docker compose v2 loader that `.ci/validators` installs, if present.

@@ -797,7 +797,7 @@ impl miette::Diagnostic for Diagnostic {
 /// `a mapping`.
 ///
 /// ```
-/// assert_eq!(score_core::unstable::describe_type(&serde_json::json!([1])), "a list");
+/// assert_eq!(score_core::target::describe_type(&serde_json::json!([1])), "a list");
 /// ```
 pub fn describe_type(v: &serde_json::Value) -> &'static str {
     use serde_json::Value;

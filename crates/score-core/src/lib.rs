@@ -32,29 +32,33 @@
 #![doc = include_str!("../examples/end_to_end.rs")]
 //! ```
 
-mod back;
+mod compile;
 mod diag;
 mod fix;
-mod front;
-mod hints;
 pub mod model;
-mod patch;
-mod project;
 pub mod quantity;
 mod secrets;
-mod target;
 mod uid;
+
+// The pipeline's stages, one folder each, in pipeline order. Public for score-gen's own CLI,
+// tests, benchmarks and fuzzers, hidden from the docs and with no stability promise: embedders
+// use the crate root, target authors the `target` module.
+#[doc(hidden)]
+pub mod load;
+#[doc(hidden)]
+pub mod project;
+#[doc(hidden)]
+pub mod provision;
+pub mod target;
+#[doc(hidden)]
+pub mod validate;
 
 #[cfg(feature = "host")]
 pub mod host;
 
-// The stages behind the front and back halves live in `unstable`; these aliases keep their
-// `crate::<stage>` paths short inside the crate.
-use unstable::{
-    graph, overrides, placeholder, provision, schema, state, substitute, upgrade, validate, yaml,
-};
+use load::yaml;
 
-pub use back::{
+pub use compile::{
     check_programs, check_project, compile, provisioner_set, resolve_project, CompileInputs,
     Compiled, WorkloadInput,
 };
@@ -63,31 +67,31 @@ pub use diag::{
     TargetCode,
 };
 pub use fix::{apply_edits, apply_fixes, Applicability, Edit, EditError, Fix};
-pub use front::{
+pub use load::{
     load_workload, LoadOptions, LoadedWorkload, MemorySources, SourceError, SourceReader,
 };
-pub use hints::check_resource_types;
-pub use patch::{
-    apply_patch_operations, apply_patch_templates, check_patch_template, parse_patch_operations,
-    patch_workloads, PatchDialect, PatchOp, PatchOperation, PatchTemplate, MAX_LIST_PADDING,
-    PATCH_FUEL,
-};
+pub use project::state::{Extras, ResourceState, State, WorkloadState};
 pub use project::{NoFiles, Project, Regenerated, WorkloadStore};
 /// What a target's [`GoFunction`]s take and return: the Go template engine's parameter types
 /// and values (`score-gotemplate`'s).
 pub use provision::gotemplate::{GoFunction, Param as GoParam, Value as GoValue};
+pub use provision::substitute::{render_go_json, Found, Origin, Outputs, Piece, Resolved};
 pub use provision::{
     CmdSpec, CommandPolicy, Dialect, Environment, ProvisionOptions, ProvisionTarget, Provisioner,
     ProvisionerFile, ProvisionerSet, ProvisionerSource,
 };
 pub use secrets::Secrets;
-pub use state::{Extras, ResourceState, State, WorkloadState};
-pub use substitute::{render_go_json, Found, Origin, Outputs, Piece, Resolved};
+pub use target::patch::{
+    apply_patch_operations, apply_patch_templates, check_patch_template, parse_patch_operations,
+    patch_workloads, PatchDialect, PatchOp, PatchOperation, PatchTemplate, MAX_LIST_PADDING,
+    PATCH_FUEL,
+};
 pub use target::{
     json_pointer, Artefacts, FileContent, ProvisionedResource, ProvisionerField, ResolvedContainer,
     ResolvedFile, ResolvedProject, ResolvedVolume, ResolvedWorkload, Target, VolumeSource,
 };
 pub use uid::ResourceUid;
+pub use validate::hints::check_resource_types;
 pub use yaml::{Document, Limits, SpanIndex};
 
 pub use model::Workload;
@@ -100,7 +104,7 @@ pub use model::Workload;
 /// assert!(schema["properties"]["containers"]["description"].is_string());
 /// ```
 pub fn score_schema() -> &'static serde_json::Value {
-    schema::schema()
+    validate::schema::schema()
 }
 
 /// Parses one YAML document that must be a mapping (a Score file) into a [`Document`] (value and
@@ -115,8 +119,3 @@ pub fn score_schema() -> &'static serde_json::Value {
 pub fn parse_document(name: &str, text: &str) -> Result<Document, Diagnostics> {
     yaml::parse_str(name, text).map_err(Diagnostics::from)
 }
-
-/// Internals with no stability promise (the individual stages), for score-gen's own CLI, tests,
-/// benchmarks and fuzzers. Embedders use the crate root.
-#[doc(hidden)]
-pub mod unstable;

@@ -11,9 +11,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use score_core::unstable::provision::{
-    provision, ProvisionInput, ProvisionOptions, ProvisionerSet,
-};
+use score_core::provision::{provision, ProvisionInput, ProvisionOptions, ProvisionerSet};
 use score_core::{Code, ResourceUid};
 
 /// Live heap bytes the test process may hold.

@@ -470,7 +470,7 @@ mod tests {
     /// Whether sprig, or the k8s target's functions, define `name` (an unknown name fails to
     /// parse with Go's `function "NAME" not defined`).
     fn defined(name: &str) -> bool {
-        use score_core::unstable::provision::gotemplate::{functions, GoTemplate};
+        use score_core::provision::gotemplate::{functions, GoTemplate};
         use score_core::Target;
         let src = format!("{{{{ {name} }}}}");
         let k8s = score_target_k8s::K8sTarget::default().go_template_functions();

@@ -328,7 +328,7 @@ pub fn compile(
         inputs
             .load
             .override_files
-            .push(score_core::unstable::yaml::parse_any(
+            .push(score_core::load::yaml::parse_any(
                 source,
                 text.as_bytes(),
                 &inputs.load.limits,

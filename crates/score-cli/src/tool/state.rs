@@ -16,7 +16,7 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 
 use score_core::host::fsutil;
-use score_core::unstable::provision::ProvisionInput;
+use score_core::provision::ProvisionInput;
 use score_core::{Code, Diagnostic, Diagnostics, PatchTemplate, ResourceUid, State};
 use score_target_compose::WorkloadExtras;
 
@@ -30,7 +30,7 @@ pub const STATE_FILE: &str = "state.yaml";
 pub const EXTRAS_FILE: &str = "score-gen.yaml";
 
 /// The largest state file read.
-const MAX_BYTES: u64 = score_core::unstable::state::MAX_STATE_BYTES;
+const MAX_BYTES: u64 = score_core::project::state::MAX_STATE_BYTES;
 
 /// The tool's document as read (kept to write back what score-gen does not model).
 pub type Doc = Map<String, Value>;

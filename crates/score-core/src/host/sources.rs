@@ -2,7 +2,7 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use crate::front::{SourceError, SourceReader};
+use crate::load::{SourceError, SourceReader};
 
 /// The largest `files[].source` read (a mounted config file, not a data set).
 pub const MAX_SOURCE_BYTES: u64 = 16 * 1024 * 1024;

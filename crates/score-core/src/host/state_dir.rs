@@ -12,7 +12,7 @@ use serde_json::Map;
 
 use super::fsutil::{self, DirLock};
 use crate::diag::{Code, Diagnostic};
-use crate::state::{State, DEFAULT_LOCK_TIMEOUT, STATE_FILE, STATE_ROOT, STATE_VERSION};
+use crate::project::state::{State, DEFAULT_LOCK_TIMEOUT, STATE_FILE, STATE_ROOT, STATE_VERSION};
 
 impl State {
     /// An empty state (current version) with a fresh random seed.
@@ -30,7 +30,7 @@ impl State {
             workloads: BTreeMap::new(),
             resources: BTreeMap::new(),
             shared_state: Map::new(),
-            extras: crate::state::Extras::default(),
+            extras: crate::project::state::Extras::default(),
         }
     }
 }
@@ -147,7 +147,7 @@ impl StateDir {
         let name = path.display().to_string();
         match fsutil::read_bounded(
             &path,
-            crate::state::MAX_STATE_BYTES,
+            crate::project::state::MAX_STATE_BYTES,
             Duration::from_secs(10),
         ) {
             Ok(bytes) => match String::from_utf8(bytes) {

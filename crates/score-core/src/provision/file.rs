@@ -15,8 +15,8 @@ use serde_json::{Map, Value};
 use super::gotemplate::{self, GoError, GoFunction, GoTemplate};
 use super::template::{self, ErrorSite, SectionTemplate, Templates};
 use crate::diag::{describe_type, Code, Diagnostic, SourceFile, Span};
+use crate::load::yaml::{self, escape_pointer_segment, Document, Limits};
 use crate::uid::ResourceUid;
-use crate::yaml::{self, escape_pointer_segment, Document, Limits};
 
 /// The four sections every template provisioner may have, in render order.
 pub const CORE_SECTIONS: [&str; 4] = ["init", "state", "shared", "outputs"];
@@ -249,7 +249,7 @@ impl CmdSpec {
 /// One entry of a provisioner file.
 ///
 /// ```
-/// use score_core::unstable::provision::ProvisionerSet;
+/// use score_core::provision::ProvisionerSet;
 /// let text = "- uri: template://x\n  engine: minijinja\n  type: redis\n  outputs: |\n    host: redis\n";
 /// let set = ProvisionerSet::load(&[("p.yaml".into(), text.into(), None)]).unwrap();
 /// let p = set.iter().next().unwrap();
@@ -366,7 +366,7 @@ impl ProvisionerSet {
     /// with the file and line.
     ///
     /// ```
-    /// use score_core::unstable::provision::ProvisionerSet;
+    /// use score_core::provision::ProvisionerSet;
     /// let user = "- uri: template://big\n  engine: minijinja\n  type: postgres\n  class: large\n";
     /// let defaults = "- uri: template://pg\n  engine: minijinja\n  type: postgres\n";
     /// let set = ProvisionerSet::load(&[
@@ -1050,7 +1050,7 @@ impl EntryCx<'_> {
     ) -> Result<IndexMap<String, SectionTemplate>, Diagnostic> {
         let Value::Object(sections) = v else {
             // Not a target's sections: most likely a misspelt key.
-            let help = match crate::schema::closest(target, KNOWN_KEYS.iter().copied()) {
+            let help = match crate::validate::schema::closest(target, KNOWN_KEYS.iter().copied()) {
                 Some(k) => format!("did you mean '{k}'?"),
                 None => format!(
                     "known keys: {}; a target's name as a key maps section names to templates",
@@ -1154,7 +1154,7 @@ impl EntryCx<'_> {
         v: &Value,
     ) -> Result<IndexMap<String, GoSection>, Diagnostic> {
         let Value::Object(sections) = v else {
-            let help = match crate::schema::closest(
+            let help = match crate::validate::schema::closest(
                 target,
                 KNOWN_KEYS
                     .iter()

@@ -311,7 +311,7 @@ pub(crate) fn collect_generated<R>(f: impl FnOnce() -> R) -> (R, Vec<String>) {
 /// Rejection sampling (bytes ≥ 248 are skipped) keeps the 62 symbols equally likely.
 ///
 /// ```
-/// use score_core::unstable::provision::helpers::rand_alnum_from;
+/// use score_core::provision::helpers::rand_alnum_from;
 /// let a = rand_alnum_from("k", 0, 16);
 /// assert_eq!(a.len(), 16);
 /// assert_eq!(a, rand_alnum_from("k", 0, 16));

@@ -7,7 +7,7 @@
 //! fragments, which core hands to the target untouched. Format and semantics: `spec/provisioners.md`.
 //!
 //! ```
-//! use score_core::unstable::provision::*;
+//! use score_core::provision::*;
 //! use score_core::ResourceUid;
 //! let text = r#"
 //! - uri: template://demo/redis
@@ -37,7 +37,10 @@
 
 pub mod file;
 pub mod gotemplate;
+pub mod graph;
 pub mod helpers;
+pub mod placeholder;
+pub mod substitute;
 pub mod template;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -117,7 +120,7 @@ impl ProvisionInput {
     /// The resource's stable guid: the stored one, else a v4-shaped UUID from SHA-256(seed, uid).
     ///
     /// ```
-    /// let i = score_core::unstable::provision::ProvisionInput::new(score_core::ResourceUid::from_string("a.default#w.r"), "s");
+    /// let i = score_core::provision::ProvisionInput::new(score_core::ResourceUid::from_string("a.default#w.r"), "s");
     /// assert_eq!(i.guid(), i.guid());
     /// assert_eq!(i.guid().len(), 36);
     /// ```
@@ -1111,7 +1114,7 @@ fn render_go_section(
     if text.trim().is_empty() {
         return Ok(None);
     }
-    crate::yaml::parse_go_section(&text)
+    crate::load::yaml::parse_go_section(&text)
         .map_err(|e| not_yaml(p, section.first_line, label, &e, &text))
 }
 
@@ -1233,7 +1236,7 @@ fn core_map(value: Option<Value>) -> Result<Map<String, Value>, String> {
 /// ```
 /// use serde_json::json;
 /// let mut doc = json!({"a": {"b": 1, "c": 2}, "d": [1]});
-/// score_core::unstable::provision::merge_patch(&mut doc, &json!({"a": {"b": null, "e": 3}, "d": 4}));
+/// score_core::provision::merge_patch(&mut doc, &json!({"a": {"b": null, "e": 3}, "d": 4}));
 /// assert_eq!(doc, json!({"a": {"c": 2, "e": 3}, "d": 4}));
 /// ```
 pub fn merge_patch(target: &mut Value, patch: &Value) {

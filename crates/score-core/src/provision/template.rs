@@ -162,7 +162,7 @@ impl Templates {
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
     }
 
-    /// [`crate::yaml::parse_section`] of a section's rendered `text`, reusing the value when the section
+    /// [`crate::load::yaml::parse_section`] of a section's rendered `text`, reusing the value when the section
     /// rendered the same text last time.
     ///
     /// The value is kept only once a text has come twice in a row: most sections render a
@@ -180,7 +180,7 @@ impl Templates {
                 }
             }
         }
-        let value = crate::yaml::parse_section(text)?;
+        let value = crate::load::yaml::parse_section(text)?;
         if let Ok(mut cache) = self.last_parsed.lock() {
             let kept = repeated.then(|| value.clone());
             cache.insert(section.env_name.clone(), (text.to_string(), kept));

@@ -765,7 +765,7 @@ fn resource_volume(
             Some(Value::String(s)) => Ok(s.clone()),
             Some(other) => Err(format!(
                 "resource '{uid}' output '{key}' must be a string, got {}",
-                score_core::unstable::describe_type(other)
+                score_core::target::describe_type(other)
             )),
             None => Err(format!("resource '{uid}' has no '{key}' output")),
         }
@@ -776,7 +776,7 @@ fn resource_volume(
             Some(Value::Object(o)) => Ok(Some(o.clone())),
             Some(other) => Err(format!(
                 "resource '{uid}' output '{key}' must be a mapping, got {}",
-                score_core::unstable::describe_type(other)
+                score_core::target::describe_type(other)
             )),
         }
     };

@@ -9,7 +9,7 @@
 #![allow(clippy::result_large_err)]
 
 use crate::codes;
-use score_core::unstable::describe_type;
+use score_core::target::describe_type;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};

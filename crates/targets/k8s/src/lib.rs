@@ -181,7 +181,7 @@ pub fn manifests(project: &ResolvedProject, opts: &K8sOptions) -> Result<Vec<Val
                         codes::INVALID_MANIFESTS,
                         format!(
                             "{origin}: section 'manifests' must render to a list of Kubernetes objects, got {}",
-                            score_core::unstable::describe_type(other)
+                            score_core::target::describe_type(other)
                         ),
                     )
                     .with_help(format!("check the provisioner '{}'", res.provisioner)),
@@ -240,7 +240,7 @@ fn patch(
             Code::PatchApplyFailed,
             format!(
                 "after the patch templates, manifest {i} is {}, not a Kubernetes object",
-                score_core::unstable::describe_type(bad)
+                score_core::target::describe_type(bad)
             ),
         )
         .with_help("a patch that replaces or adds a manifest must give it an object; delete a manifest with `op: delete`, `path: <index>`")

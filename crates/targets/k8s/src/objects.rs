@@ -124,7 +124,7 @@ pub(crate) fn check_object(v: &Value) -> Result<(), String> {
     let Value::Object(m) = v else {
         return Err(format!(
             "expected a Kubernetes object (a map), got {}",
-            score_core::unstable::describe_type(v)
+            score_core::target::describe_type(v)
         ));
     };
     for key in ["apiVersion", "kind"] {
