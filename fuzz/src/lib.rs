@@ -8,10 +8,10 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use score_core::provision::placeholder::{self, Token};
-use score_core::provision::{self, ProvisionInput, ProvisionOptions, ProvisionerSet};
-use score_core::provision::substitute::{self, Context, OutputLookup, Outputs, Unescape};
 use score_core::load::yaml::{self, Limits};
+use score_core::provision::placeholder::{self, Token};
+use score_core::provision::substitute::{self, Context, OutputLookup, Outputs, Unescape};
+use score_core::provision::{self, ProvisionInput, ProvisionOptions, ProvisionerSet};
 use score_core::ResourceUid;
 use score_core::{load_workload, LoadOptions};
 use score_core::{Code, Diagnostic, SourceFile};
