@@ -12,9 +12,10 @@ use score_core::provision::placeholder::{self, Token};
 use score_core::provision::{self, ProvisionInput, ProvisionOptions, ProvisionerSet};
 use score_core::provision::substitute::{self, Context, OutputLookup, Outputs, Unescape};
 use score_core::load::yaml::{self, Limits};
-use score_core::ResourceUid;
+use score_core::target::ResourceUid;
 use score_core::{load_workload, LoadOptions};
-use score_core::{Code, Diagnostic, SourceFile};
+use score_core::{Code, Diagnostic};
+use score_core::diag::SourceFile;
 use serde_json::json;
 
 pub mod driver;
@@ -235,7 +236,7 @@ pub fn check_render(data: &[u8]) -> Result<(), String> {
     let (line, column) = file.line_col(offset);
     let d = Diagnostic::new(Code::SchemaViolation, "a problem")
         .with_file(file.clone())
-        .with_span(score_core::Span::new(offset, end - offset, line, column));
+        .with_span(score_core::diag::Span::new(offset, end - offset, line, column));
     let handler =
         miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
             .with_width(100);
@@ -290,7 +291,7 @@ pub fn check_state(data: &[u8]) -> Result<(), String> {
 /// overflowed the stack, issue 21). Never a panic or a stack overflow; errors are diagnostics
 /// with good spans.
 pub fn check_patch(data: &[u8]) -> Result<(), String> {
-    use score_core::{apply_patch_operations, parse_patch_operations, PatchOp, PatchOperation};
+    use score_core::target::{apply_patch_operations, parse_patch_operations, PatchOp, PatchOperation};
     let (ops_text, path_spec) = match data.iter().position(|b| *b == 0) {
         Some(i) => (&data[..i], Some(&data[i + 1..])),
         None => (data, None),

@@ -14,7 +14,8 @@
 //! assert_eq!(files, score_bench::workloads(2));
 //! ```
 
-use score_core::{Artefacts, CompileInputs, Diagnostics, State, Target};
+use score_core::target::Artefacts;
+use score_core::{CompileInputs, Diagnostics, State, Target};
 
 /// The fixed seed every benchmark compiles with, so runs are byte-stable.
 pub const SEED: &str = "0123456789abcdef0123456789abcdef";

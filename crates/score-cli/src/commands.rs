@@ -511,15 +511,17 @@ pub fn list_provisioners(
     let set = generate::load_provisioners(target, common)?;
     // The programs a generate would run (cmd:// entries), and whether they may run without
     // --allow-remote-commands.
-    let program = |p: &score_core::Provisioner| p.cmd().map(score_core::CmdSpec::command_line);
+    let program = |p: &score_core::provision::Provisioner| {
+        p.cmd().map(score_core::provision::CmdSpec::command_line)
+    };
     // How each entry provisions (spec/provisioners.md, "Dialects").
-    let engine = |p: &score_core::Provisioner| match p.dialect() {
-        Some(score_core::Dialect::GoTemplate) => "gotemplate",
-        Some(score_core::Dialect::Minijinja) => "minijinja",
+    let engine = |p: &score_core::provision::Provisioner| match p.dialect() {
+        Some(score_core::provision::Dialect::GoTemplate) => "gotemplate",
+        Some(score_core::provision::Dialect::Minijinja) => "minijinja",
         _ if p.is_cmd() => "cmd",
         _ => "local-env",
     };
-    let params = |p: &score_core::Provisioner| {
+    let params = |p: &score_core::provision::Provisioner| {
         p.supported_params
             .as_ref()
             .map_or_else(|| "(any)".to_string(), |ps| ps.join(", "))

@@ -12,7 +12,8 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use score_core::host::fsutil;
-use score_core::{Code, Diagnostic, Diagnostics, ResourceState, State};
+use score_core::project::ResourceState;
+use score_core::{Code, Diagnostic, Diagnostics, State};
 use serde_json::{Map, Value};
 
 use crate::generate::io_diag;

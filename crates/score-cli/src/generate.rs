@@ -10,8 +10,10 @@ use score_core::host::fetch::{self, FetchOptions};
 use score_core::host::fsutil;
 use score_core::host::{FsSources, StateDir};
 use score_core::load::yaml::{self, Limits};
-use score_core::{load_workload, LoadOptions, Project, WorkloadInput, WorkloadStore};
-use score_core::{Artefacts, Target};
+use score_core::project::{WorkloadInput, WorkloadStore};
+use score_core::target::Artefacts;
+use score_core::Target;
+use score_core::{load_workload, LoadOptions, Project};
 use score_target_compose::WorkloadExtras;
 
 use crate::targets::{TargetFlags, TargetInfo};
@@ -362,7 +364,7 @@ pub fn compile_in(
     let provisioners = load_provisioners_noting(target, common, &mut inputs)?;
     // Secret outputs never reach a diagnostic (spec/security.md): the ones the state already
     // holds for errors of provisioning, and with this run's for errors after it.
-    let mut secrets = score_core::Secrets::of(project.state());
+    let mut secrets = score_core::project::Secrets::of(project.state());
     // The CLI runs the cmd:// programs of the project's own (and pinned) provisioner files, as
     // score-compose and score-k8s do; remote unpinned files only with --allow-remote-commands.
     let options = ProvisionOptions {
@@ -376,9 +378,14 @@ pub fn compile_in(
         ..ProvisionOptions::default()
     };
     if let Some(ticket) = ticket.as_mut() {
-        let checked =
-            score_core::check_programs(workloads, &provisioners, project.state(), target, &options)
-                .map_err(|d| secrets.scrub(point_at_user_files(&project, d, given)));
+        let checked = score_core::project::check_programs(
+            workloads,
+            &provisioners,
+            project.state(),
+            target,
+            &options,
+        )
+        .map_err(|d| secrets.scrub(point_at_user_files(&project, d, given)));
         if !ticket.pass(checked.is_ok()) {
             // Another target failed: its errors are the run's; this one starts nothing.
             checked?;
@@ -511,7 +518,7 @@ fn project_of(
     }
     if given_names.len() != given.len() {
         // Two files of one name: the project's duplicate-name error, at the second file.
-        score_core::check_project(given)?;
+        score_core::project::check_project(given)?;
     }
     for w in given {
         project.add(w.clone());
@@ -591,7 +598,7 @@ impl WorkloadStore for CliStore<'_> {
     fn load_options(
         &self,
         name: &str,
-        stored: &score_core::WorkloadState,
+        stored: &score_core::project::WorkloadState,
     ) -> Result<LoadOptions, Diagnostics> {
         let file = stored.file.as_deref().map(Path::new);
         let dir = match (&stored.dir, file) {
@@ -640,7 +647,7 @@ impl WorkloadStore for CliStore<'_> {
         })
     }
 
-    fn label(&self, name: &str, stored: &score_core::WorkloadState) -> String {
+    fn label(&self, name: &str, stored: &score_core::project::WorkloadState) -> String {
         match &stored.file {
             Some(f) => format!("{f} (as stored in {})", self.state_file.display()),
             None => format!(
@@ -661,7 +668,7 @@ impl WorkloadStore for CliStore<'_> {
 
 /// Whether a stored workload has a `files[].source` (a version 1 entry, without a stored
 /// document, is read from its file and counts as having one).
-fn has_file_sources(stored: &score_core::WorkloadState) -> bool {
+fn has_file_sources(stored: &score_core::project::WorkloadState) -> bool {
     let Some(spec) = &stored.spec else {
         return true;
     };
@@ -680,7 +687,7 @@ fn has_file_sources(stored: &score_core::WorkloadState) -> bool {
 /// `-v`: every program a cmd:// provisioner ran for this target, on stderr.
 fn report_programs(
     target: &str,
-    project: &score_core::ResolvedProject,
+    project: &score_core::target::ResolvedProject,
     provisioners: &ProvisionerSet,
 ) {
     for res in project.resources() {
@@ -708,7 +715,7 @@ pub fn load_all(common: &CommonArgs) -> Result<Vec<WorkloadInput>, Diagnostics> 
         let name = f.display().to_string();
         let bytes = read_input(f)?;
         let text = String::from_utf8_lossy(&bytes).into_owned();
-        let mut file = score_core::SourceFile::new(name, text);
+        let mut file = score_core::diag::SourceFile::new(name, text);
         if linked_out_of_project(f) {
             file = file.with_contents_hidden();
         }
@@ -815,7 +822,7 @@ fn load_provisioners_noting(
         // (the working directory), wherever the file is; a file not on the local disk has no
         // directory, so its relative programs cannot run (spec/security.md).
         let dir = f.dir.map(|_| cwd.clone());
-        let mut file = score_core::SourceFile::new(f.name, f.text);
+        let mut file = score_core::diag::SourceFile::new(f.name, f.text);
         if hidden {
             file = file.with_contents_hidden();
         }

@@ -4,7 +4,8 @@
 //! The objects' text is the target's own, cut at the document separators, so a file holds
 //! exactly the bytes the object has in `manifests.yaml` (YAML or KYAML).
 
-use score_core::{Artefacts, Code, Diagnostic, Diagnostics};
+use score_core::target::Artefacts;
+use score_core::{Code, Diagnostic, Diagnostics};
 
 /// The name of the primary artefact.
 pub const KUSTOMIZATION: &str = "kustomization.yaml";

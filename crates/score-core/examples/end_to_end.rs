@@ -3,10 +3,8 @@
 //!
 //! `cargo run -p score-core --example end_to_end` (it is also the crate root's doc example).
 
-use score_core::{
-    compile, Artefacts, CompileInputs, Diagnostics, FileContent, MemorySources, ResolvedProject,
-    State, Target,
-};
+use score_core::target::{Artefacts, FileContent, ResolvedProject};
+use score_core::{compile, CompileInputs, Diagnostics, MemorySources, State, Target};
 
 /// A toy target: one `workload.container.KEY=value` line per variable, then each file's size.
 struct Env;

@@ -616,7 +616,8 @@ pub fn provisioner_set<N: AsRef<str>, T: AsRef<str>>(
 /// it over the open Score files to report what `generate` would before anything is provisioned.
 ///
 /// ```
-/// use score_core::{check_project, load_workload, Code, LoadOptions, WorkloadInput};
+/// use score_core::{load_workload, Code, LoadOptions};
+/// use score_core::project::{check_project, WorkloadInput};
 /// let text = "apiVersion: score.dev/v1b1\nmetadata: {name: ab}\ncontainers: {main: {image: x}}\n";
 /// let load = |f: &str| WorkloadInput {
 ///     loaded: load_workload(f, text.as_bytes(), &LoadOptions::default()).unwrap(),

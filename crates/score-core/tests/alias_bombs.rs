@@ -12,7 +12,8 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use score_core::provision::{provision, ProvisionInput, ProvisionOptions, ProvisionerSet};
-use score_core::{Code, ResourceUid};
+use score_core::target::ResourceUid;
+use score_core::Code;
 
 /// Live heap bytes the test process may hold.
 const CAP: usize = 768 << 20;

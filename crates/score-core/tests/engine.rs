@@ -5,8 +5,9 @@
 
 use score_core::project::state::State;
 use score_core::provision::substitute::Piece;
+use score_core::target::{Artefacts, FileContent, ResolvedProject, VolumeSource};
 use score_core::Diagnostics;
-use score_core::{Artefacts, FileContent, ResolvedProject, Target, VolumeSource};
+use score_core::Target;
 
 /// A target whose output is a JSON summary of what it was handed.
 struct TestTarget;
@@ -229,8 +230,8 @@ fn escapes_files_volumes_and_requested_outputs_resolve() {
         VolumeSource::Resource(uid) => assert_eq!(uid.as_str(), "volume.default#orders.data"),
         other => panic!("{other:?}"),
     }
-    let db =
-        &project.resources[&score_core::ResourceUid::from_string("postgres.default#shared-db")];
+    let db = &project.resources
+        [&score_core::target::ResourceUid::from_string("postgres.default#shared-db")];
     assert!(db.fragments.contains_key("services"));
 }
 

@@ -5,9 +5,9 @@
 //! environment.
 
 use score_core::project::state::State;
+use score_core::target::{Artefacts, FileContent, ResolvedProject, VolumeSource};
 use score_core::{
-    compile, Artefacts, Code, CompileInputs, Diagnostics, Environment, FileContent,
-    ProvisionOptions, ResolvedProject, Target, VolumeSource,
+    compile, Code, CompileInputs, Diagnostics, Environment, ProvisionOptions, Target,
 };
 
 /// A target whose output lists variables (with their expression mark), file contents, volume

@@ -1,10 +1,11 @@
 //! The additive project as a library (spec/library.md, "The project"): an embedder holding a
 //! `State` adds, replaces and removes workloads and regenerates the project, with no file system.
 
+use score_core::project::{provisioner_set, NoFiles, WorkloadInput, WorkloadState, WorkloadStore};
+use score_core::target::{Artefacts, FileContent, ResolvedProject};
 use score_core::{
-    compile, load_workload, provisioner_set, Artefacts, Code, CompileInputs, Diagnostics,
-    FileContent, LoadOptions, MemorySources, NoFiles, Project, ProvisionOptions, ProvisionerSet,
-    ResolvedProject, State, Target, WorkloadInput, WorkloadState, WorkloadStore,
+    compile, load_workload, Code, CompileInputs, Diagnostics, LoadOptions, MemorySources, Project,
+    ProvisionOptions, ProvisionerSet, State, Target,
 };
 
 /// A toy target: one `workload.container.KEY=value` line per variable, then each file's text.

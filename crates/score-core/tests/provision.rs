@@ -11,8 +11,9 @@ use score_core::provision::{
     merge_patch, provision, ProvisionInput, ProvisionOptions, ProvisionOutput, ProvisionTarget,
     ProvisionerSet,
 };
+use score_core::target::ResourceUid;
 use score_core::CommandPolicy;
-use score_core::{Code, Diagnostic, ResourceUid};
+use score_core::{Code, Diagnostic};
 use serde_json::{json, Map, Value};
 
 fn testdata() -> PathBuf {
@@ -498,15 +499,18 @@ fn encode_secret_ref_is_score_k8s_only() {
     let set = ProvisionerSet::load(&[("p.yaml".into(), text.into(), None)]).unwrap();
     let i = ProvisionInput::new(uid("w", "r", "t", None, None), "s");
     // A target that supplies score-k8s's function (as the k8s target does).
-    fn encode(a: &[score_core::GoValue]) -> Result<score_core::GoValue, String> {
+    fn encode(a: &[score_core::target::GoValue]) -> Result<score_core::target::GoValue, String> {
         let s = |i: usize| a[i].as_str().unwrap_or_default().to_string();
-        Ok(score_core::GoValue::String(
+        Ok(score_core::target::GoValue::String(
             format!("🔐💬{}_{}💬🔐", s(0), s(1)).into(),
         ))
     }
-    static FUNCTIONS: [score_core::GoFunction; 1] = [score_core::GoFunction {
+    static FUNCTIONS: [score_core::target::GoFunction; 1] = [score_core::target::GoFunction {
         name: "encodeSecretRef",
-        params: &[score_core::GoParam::String, score_core::GoParam::String],
+        params: &[
+            score_core::target::GoParam::String,
+            score_core::target::GoParam::String,
+        ],
         call: encode,
     }];
     let k8s = ProvisionTarget {

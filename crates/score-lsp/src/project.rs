@@ -10,7 +10,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use score_core::{Diagnostic, Provisioner, ProvisionerSet};
+use score_core::provision::Provisioner;
+use score_core::{Diagnostic, ProvisionerSet};
 
 use crate::text::LineIndex;
 use crate::yamlpath::key_of;

@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 
-use score_core::{
-    check_project, load_workload, Code, Diagnostic, Document, LoadOptions, LoadedWorkload,
-    Provisioner, ResourceUid, WorkloadInput,
-};
+use score_core::project::{check_project, WorkloadInput};
+use score_core::provision::Provisioner;
+use score_core::target::ResourceUid;
+use score_core::{load_workload, Code, Diagnostic, Document, LoadOptions, LoadedWorkload};
 
 use crate::project::{outputs_of, uri_to_path, Kind, Project};
 use crate::schema;

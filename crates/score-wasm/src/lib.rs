@@ -20,9 +20,9 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use score_core::diag::SourceFile;
 use score_core::{
-    Code, CompileInputs, Diagnostic, Diagnostics, LoadOptions, MemorySources, SourceFile, State,
-    Target,
+    Code, CompileInputs, Diagnostic, Diagnostics, LoadOptions, MemorySources, State, Target,
 };
 use score_target_compose::{ComposeOptions, ComposeTarget};
 use score_target_k8s::{K8sOptions, K8sTarget};
@@ -215,7 +215,7 @@ pub struct GraphUse {
     pub resource: String,
 }
 
-fn graph(project: &score_core::ResolvedProject) -> Graph {
+fn graph(project: &score_core::target::ResolvedProject) -> Graph {
     let mut workloads: Vec<GraphWorkload> = project
         .workloads
         .iter()

@@ -16,10 +16,11 @@
 
 use std::path::PathBuf;
 
-use score_core::{
-    apply_patch_templates, Artefacts, Diagnostic, Diagnostics, PatchDialect, PatchTemplate,
-    ResolvedProject, Target, TargetCode,
+use score_core::diag::TargetCode;
+use score_core::target::{
+    apply_patch_templates, Artefacts, PatchDialect, PatchTemplate, ResolvedProject,
 };
+use score_core::{Diagnostic, Diagnostics, Target};
 use serde_json::{json, Value};
 
 /// `score::inventory::invalid-manifests`: a provisioner's `manifests` section is not a list of

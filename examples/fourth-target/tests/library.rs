@@ -1,7 +1,8 @@
 //! The fourth target through score-core's front door: the ecosystem's k8s-format entries, a
 //! patch template and its own diagnostic code.
 
-use score_core::{compile, CompileInputs, PatchTemplate, State, Target};
+use score_core::target::PatchTemplate;
+use score_core::{compile, CompileInputs, State, Target};
 use score_target_inventory_example::{InventoryTarget, INVALID_MANIFESTS, OUTPUT_FILE};
 
 const SCORE: &str = "apiVersion: score.dev/v1b1\nmetadata:\n  name: shop\ncontainers:\n  web:\n    image: nginx:1.27\nresources:\n  cache:\n    type: redis\n";

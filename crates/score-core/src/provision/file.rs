@@ -154,7 +154,7 @@ impl GoSection {
     pub(crate) fn for_target(
         &self,
         functions: &'static [GoFunction],
-        fields: &'static [crate::ProvisionerField],
+        fields: &'static [crate::target::ProvisionerField],
     ) -> Result<Arc<GoTemplate>, GoError> {
         if fields.is_empty() && self.calls.is_empty() {
             return Ok(self.template.clone());
@@ -178,7 +178,7 @@ impl GoSection {
 }
 
 /// Core's data fields and a target's, as one `'static` list (built once per target).
-fn root_fields(fields: &'static [crate::ProvisionerField]) -> &'static [&'static str] {
+fn root_fields(fields: &'static [crate::target::ProvisionerField]) -> &'static [&'static str] {
     static NAMES: std::sync::OnceLock<FieldLists> = std::sync::OnceLock::new();
     let key = fields.as_ptr() as usize;
     let mut names = NAMES
@@ -235,7 +235,7 @@ impl CmdSpec {
     /// The program and its arguments as one line, for listings and `-v`.
     ///
     /// ```
-    /// let c = score_core::CmdSpec { program: "/bin/sh".into(), args: vec!["-c".into(), "true".into()] };
+    /// let c = score_core::provision::CmdSpec { program: "/bin/sh".into(), args: vec!["-c".into(), "true".into()] };
     /// assert_eq!(c.command_line(), "/bin/sh -c true");
     /// ```
     pub fn command_line(&self) -> String {
@@ -373,7 +373,7 @@ impl ProvisionerSet {
     ///     ("mine.yaml".into(), user.into(), None),
     ///     ("defaults".into(), defaults.into(), None),
     /// ]).unwrap();
-    /// let uid = score_core::ResourceUid::new("w", "db", "postgres", None, None);
+    /// let uid = score_core::target::ResourceUid::new("w", "db", "postgres", None, None);
     /// assert_eq!(set.find(&uid).unwrap().uri, "template://pg");
     /// ```
     pub fn load(files: &[ProvisionerFile]) -> Result<Self, Diagnostic> {

@@ -30,8 +30,10 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use hcl::Block;
-use score_core::{Artefacts, ResolvedProject, Target};
-use score_core::{Code, Diagnostic, Diagnostics, TargetCode};
+use score_core::diag::TargetCode;
+use score_core::target::{Artefacts, ResolvedProject};
+use score_core::Target;
+use score_core::{Code, Diagnostic, Diagnostics};
 
 /// The default provisioner file for this target: `provisioners/default.provisioners.yaml` with
 /// the Terraform modules it writes (`modules/<type>/*.tf`) put in place by `build.rs`.
@@ -81,7 +83,7 @@ impl Target for TerraformTarget {
         "terraform"
     }
 
-    fn codes(&self) -> &'static [score_core::TargetCode] {
+    fn codes(&self) -> &'static [score_core::diag::TargetCode] {
         codes::ALL
     }
 

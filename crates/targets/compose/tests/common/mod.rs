@@ -6,7 +6,8 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use score_core::{Artefacts, Diagnostics, ResolvedProject, State};
+use score_core::target::{Artefacts, ResolvedProject};
+use score_core::{Diagnostics, State};
 use score_target_compose::ComposeOptions;
 use score_target_compose::ComposeTarget;
 use serde_json::Value;

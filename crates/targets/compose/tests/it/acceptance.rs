@@ -4,7 +4,7 @@
 use crate::common::*;
 use serde_json::Value;
 
-fn compose(case: &Case) -> (Value, score_core::Artefacts) {
+fn compose(case: &Case) -> (Value, score_core::target::Artefacts) {
     let a = must_compile(case);
     let v: Value = serde_saphyr::from_str(&compose_yaml(&a)).unwrap();
     (v, a)

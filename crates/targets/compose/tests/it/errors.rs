@@ -449,7 +449,7 @@ fn route(host: &str, path: &str, annotations: &str) -> String {
     )
 }
 
-fn mounted(a: &score_core::Artefacts, path: &str) -> String {
+fn mounted(a: &score_core::target::Artefacts, path: &str) -> String {
     a.files
         .iter()
         .find(|(p, _)| p.to_string_lossy() == path)

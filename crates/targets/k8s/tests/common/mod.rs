@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use base64::Engine as _;
-use score_core::{ResolvedProject, State};
+use score_core::target::ResolvedProject;
+use score_core::State;
 use score_target_k8s::{K8sOptions, K8sTarget};
 use serde_json::Value;
 

@@ -2,7 +2,8 @@
 //! score-k8s README's example, and errors. The fixture `testdata/k8s/patch-templates` shows
 //! every kind of operation on a real output.
 
-use score_core::{compile, Code, CompileInputs, PatchTemplate};
+use score_core::target::PatchTemplate;
+use score_core::{compile, Code, CompileInputs};
 use score_target_k8s::{K8sOptions, K8sTarget};
 use serde_json::Value;
 

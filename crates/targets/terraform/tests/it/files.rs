@@ -47,7 +47,7 @@ fn run(
     })
 }
 
-fn errors(p: &str, code: score_core::TargetCode) -> Vec<String> {
+fn errors(p: &str, code: score_core::diag::TargetCode) -> Vec<String> {
     match run(TerraformOptions::default(), SCORE, p) {
         Ok(f) => panic!("expected an error, got {f:?}"),
         Err(d) => d
