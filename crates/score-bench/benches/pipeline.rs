@@ -78,7 +78,11 @@ fn compile_all(files: &[(String, String)], threads: bool) -> usize {
         )
         .expect("compiles");
         let artefacts = target.emit(&project).expect("emits");
-        artefacts.files.iter().map(|(_, b)| b.len()).sum::<usize>()
+        artefacts
+            .files
+            .iter()
+            .map(|f| f.content.len())
+            .sum::<usize>()
     };
     if threads {
         std::thread::scope(|s| {

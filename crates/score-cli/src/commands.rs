@@ -392,7 +392,7 @@ pub fn init(args: &InitArgs) -> Result<(), Diagnostics> {
     // Open once so the state file exists and the directory layout is complete.
     let sd = StateDir::open_dir(
         &args.state_dir.join(target.name()),
-        score_core::project::state::DEFAULT_LOCK_TIMEOUT,
+        score_core::host::DEFAULT_LOCK_TIMEOUT,
     )
     .map_err(|e| io_diag(&args.state_dir.display().to_string(), e))?;
     let st = sd.load()?;
@@ -483,7 +483,7 @@ pub fn project_target(
         .filter(|t| {
             state_dir
                 .join(t)
-                .join(score_core::project::state::STATE_FILE)
+                .join(score_core::host::STATE_FILE)
                 .is_file()
         })
         .collect();
@@ -711,7 +711,7 @@ pub fn resources(cmd: &ResourcesCommand) -> Result<(), Diagnostics> {
     let name = project_target(args.target.as_deref(), &args.state_dir, what)?;
     let sd = StateDir::open_dir(
         &args.state_dir.join(name),
-        score_core::project::state::DEFAULT_LOCK_TIMEOUT,
+        score_core::host::DEFAULT_LOCK_TIMEOUT,
     )
     .map_err(|e| io_diag(&args.state_dir.display().to_string(), e))?;
     let mut st = sd.load()?;

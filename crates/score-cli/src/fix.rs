@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use score_core::diag::{apply_fixes, Fix};
 use score_core::host::{fsutil, FsSources};
+use score_core::input::ProvisionerFile;
 use score_core::{load_workload, Code, Diagnostic, LoadOptions, ProvisionerSet};
 
 use crate::render::Output;
@@ -219,10 +220,9 @@ fn known_types(state_dir: &Path) -> Vec<String> {
         let Ok(target) = crate::targets::default_target(name) else {
             continue;
         };
-        let mut files = vec![(
+        let mut files = vec![ProvisionerFile::new(
             format!("<{name} default provisioners>"),
-            target.default_provisioners().to_string(),
-            None,
+            target.default_provisioners(),
         )];
         let dir = state_dir.join(name).join("provisioners");
         if let Ok(entries) = std::fs::read_dir(&dir) {
@@ -230,7 +230,7 @@ fn known_types(state_dir: &Path) -> Vec<String> {
             paths.sort();
             for p in paths {
                 if let Ok(text) = std::fs::read_to_string(&p) {
-                    files.push((p.display().to_string(), text, None));
+                    files.push(ProvisionerFile::new(p.display().to_string(), text));
                 }
             }
         }

@@ -9,6 +9,7 @@ use std::time::Duration;
 use score_core::host::fetch::{self, FetchOptions};
 use score_core::host::fsutil;
 use score_core::host::{FsSources, StateDir};
+use score_core::input::ProvisionerFile;
 use score_core::load::yaml::{self, Limits};
 use score_core::project::{WorkloadInput, WorkloadStore};
 use score_core::target::Artefacts;
@@ -252,7 +253,7 @@ pub fn open_state(
     given: &[WorkloadInput],
 ) -> Result<Option<StateDir>, Diagnostics> {
     let dir = state_dir_of(common, info.name);
-    let state_file = dir.join(score_core::project::state::STATE_FILE);
+    let state_file = dir.join(score_core::host::STATE_FILE);
     if given.is_empty() && !state_file.exists() {
         // Nothing to regenerate: say so without creating the state directory.
         return Err(no_workloads(info.name));
@@ -265,7 +266,7 @@ pub fn open_state(
         // --check, --frozen: the state is only read, without the lock (compile_in).
         return Ok(None);
     }
-    StateDir::open_dir(&dir, score_core::project::state::DEFAULT_LOCK_TIMEOUT)
+    StateDir::open_dir(&dir, score_core::host::DEFAULT_LOCK_TIMEOUT)
         .map(Some)
         .map_err(|e| {
             Diagnostic::new(
@@ -292,7 +293,7 @@ pub fn compile_in(
     mut ticket: Option<crate::all::Ticket<'_>>,
 ) -> Result<Compiled, Diagnostics> {
     let dir = state_dir_of(common, info.name);
-    let state_file = dir.join(score_core::project::state::STATE_FILE);
+    let state_file = dir.join(score_core::host::STATE_FILE);
     let (state, tool) = match (common.tool, &state_dir) {
         // A tool folder's state.yaml is in that tool's format (read only: written by save_state).
         (Some(tool), _) => {
@@ -469,7 +470,7 @@ fn provisioner_changed_help(mut d: Diagnostics, common: &CommonArgs, target: &st
             Some(tool) => format!("{} resources remove '{uid}'", tool.program()),
             None => format!(
                 "score-gen resources remove '{uid}' --target {target}{}",
-                if common.state_dir == Path::new(score_core::project::state::STATE_ROOT) {
+                if common.state_dir == Path::new(score_core::host::STATE_ROOT) {
                     String::new()
                 } else {
                     format!(" --state-dir {}", common.state_dir.display())
@@ -835,10 +836,9 @@ fn load_provisioners_noting(
     // A tool folder with its default provisioners file has its defaults; otherwise (e.g.
     // `init --no-default-provisioners`) score-gen's come last (spec/deviations.md).
     if !folder_has_defaults {
-        set.extend(ProvisionerSet::load(&[(
+        set.extend(ProvisionerSet::load(&[ProvisionerFile::new(
             format!("<{} default provisioners>", target.name()),
-            target.default_provisioners().to_string(),
-            None,
+            target.default_provisioners(),
         )])?);
     }
     Ok(set)
@@ -884,7 +884,7 @@ pub fn plan(primary: &Path, artefacts: &Artefacts) -> Vec<(PathBuf, Vec<u8>, Pat
         artefacts
             .files
             .iter()
-            .map(|(rel, bytes)| (rel.as_path(), bytes.clone())),
+            .map(|f| (f.path.as_path(), f.content.clone())),
     )
 }
 
@@ -896,7 +896,7 @@ pub fn take_plan(primary: &Path, artefacts: &mut Artefacts) -> Vec<(PathBuf, Vec
         artefacts
             .files
             .iter_mut()
-            .map(|(rel, bytes)| (rel.as_path(), std::mem::take(bytes))),
+            .map(|f| (f.path.as_path(), std::mem::take(&mut f.content))),
     )
 }
 

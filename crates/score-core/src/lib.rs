@@ -12,8 +12,8 @@
 //!   [`CompileInputs`] → [`Compiled`]; [`load_workload`] with [`LoadOptions`] →
 //!   [`LoadedWorkload`]; the additive [`Project`] over a [`State`]; [`ProvisionerSet`],
 //!   [`ProvisionOptions`], [`CommandPolicy`], [`Environment`]; [`Diagnostic`]s with a stable
-//!   [`Code`]; [`parse_document`], [`score_schema`]. The types these carry live in [`diag`]
-//!   (spans, fixes), [`model`] (the workload), [`project`] (the state's parts, the back half
+//!   [`Code`]; [`parse_document`], [`score_schema`]. The types these carry live in [`input`]
+//!   (named input files, `files[].source` readers, the parsed document), [`diag`] (spans, fixes), [`model`] (the workload), [`project`] (the state's parts, the back half
 //!   for a caller that drives it itself) and, with the `host` feature, [`host`].
 //! - **[`target`], for target authors**: the [`Target`] trait, the resolved workload it
 //!   receives, [`target::Artefacts`], patch templates, Go-template functions, `describe_type`.
@@ -50,6 +50,7 @@
 mod compile;
 pub mod diag;
 mod fix;
+pub mod input;
 pub mod model;
 pub mod quantity;
 mod secrets;
@@ -76,10 +77,7 @@ use load::yaml;
 // decision, not an accident.
 pub use compile::{compile, CompileInputs, Compiled};
 pub use diag::{Code, Diagnostic, Diagnostics};
-pub use load::yaml::{Document, Limits};
-pub use load::{
-    load_workload, LoadOptions, LoadedWorkload, MemorySources, SourceError, SourceReader,
-};
+pub use load::{load_workload, LoadOptions, LoadedWorkload};
 pub use model::Workload;
 pub use project::{Project, State};
 pub use provision::{CommandPolicy, Environment, ProvisionOptions, ProvisionerSet};
@@ -96,7 +94,7 @@ pub fn score_schema() -> &'static serde_json::Value {
     validate::schema::schema()
 }
 
-/// Parses one YAML document that must be a mapping (a Score file) into a [`Document`] (value and
+/// Parses one YAML document that must be a mapping (a Score file) into an [`input::Document`] (value and
 /// the span of every node) with no schema or rule checks: what an editor reads from a file that
 /// does not validate yet. Limits are the defaults; the error is one `score::load::*` diagnostic.
 ///
@@ -105,6 +103,6 @@ pub fn score_schema() -> &'static serde_json::Value {
 /// assert_eq!(doc.value["metadata"]["name"], "a");
 /// assert_eq!(doc.spans.value("/metadata/name").unwrap().line, 1);
 /// ```
-pub fn parse_document(name: &str, text: &str) -> Result<Document, Diagnostics> {
+pub fn parse_document(name: &str, text: &str) -> Result<input::Document, Diagnostics> {
     yaml::parse_str(name, text).map_err(Diagnostics::from)
 }

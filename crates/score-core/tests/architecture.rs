@@ -227,7 +227,7 @@ fn core_does_no_io_outside_host() {
 
 /// The front door: every public item of the crate root (`src/lib.rs`), by name. An embedder
 /// relies on these; anything else is reached through a module (`target` for target authors;
-/// `diag`, `model`, `project` for the parts these carry; `host` for the I/O side). Adding a
+/// `input`, `diag`, `model`, `project` for the parts these carry; `host` for the I/O side). Adding a
 /// name here is a decision about the public API, not a convenience.
 const FRONT_DOOR: &[&str] = &[
     "CommandPolicy",
@@ -236,17 +236,12 @@ const FRONT_DOOR: &[&str] = &[
     "Compiled",
     "Diagnostic",
     "Diagnostics",
-    "Document",
     "Environment",
-    "Limits",
     "LoadOptions",
     "LoadedWorkload",
-    "MemorySources",
     "Project",
     "ProvisionOptions",
     "ProvisionerSet",
-    "SourceError",
-    "SourceReader",
     "State",
     "Target",
     "Workload",
@@ -258,7 +253,9 @@ const FRONT_DOOR: &[&str] = &[
 
 /// The root's public modules: documented ones, then the pipeline's stage folders that are
 /// public for score-gen's own tools only (`#[doc(hidden)]`, no stability promise).
-const DOCUMENTED_MODULES: &[&str] = &["diag", "host", "model", "project", "quantity", "target"];
+const DOCUMENTED_MODULES: &[&str] = &[
+    "diag", "host", "input", "model", "project", "quantity", "target",
+];
 const HIDDEN_MODULES: &[&str] = &["load", "provision", "validate"];
 
 /// What a crate root declares public, from its source: (items, documented modules, hidden
@@ -339,7 +336,7 @@ fn the_root_is_the_front_door_only() {
          embedders' front door; put a stage's item in its module, a target author's in \
          `target`, and change FRONT_DOOR only on purpose"
     );
-    assert!(FRONT_DOOR.len() <= 24, "the front door keeps growing");
+    assert!(FRONT_DOOR.len() <= 20, "the front door keeps growing");
     assert_eq!(
         docs, DOCUMENTED_MODULES,
         "the root's documented modules changed"

@@ -80,7 +80,7 @@ impl Target for TestTarget {
             out.push_str(&format!("{} fragments={:?}\n", r.uid, r.fragments.keys()));
         }
         Ok(Artefacts {
-            files: vec![("out.txt".into(), out.into_bytes())],
+            files: vec![score_core::target::ArtefactFile::new("out.txt", out)],
             ..Artefacts::default()
         })
     }
@@ -174,7 +174,7 @@ fn shared_resource_is_provisioned_once_for_two_workloads() {
     );
     let users = &project.resources[shared[0]].users;
     assert_eq!(users.len(), 2, "{users:?}");
-    let text = String::from_utf8(art.files[0].1.clone()).unwrap();
+    let text = String::from_utf8(art.files[0].content.clone()).unwrap();
     assert!(
         text.contains("orders.api.HOST=shared-db secret=false"),
         "{text}"

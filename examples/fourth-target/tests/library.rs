@@ -15,8 +15,8 @@ fn run(target: &InventoryTarget, provisioners: &str) -> Result<String, score_cor
         .score_file("score.yaml", SCORE)
         .provisioner_file("p.provisioners.yaml", provisioners);
     let out = compile(target, &inputs, State::with_seed("inventory"))?;
-    assert_eq!(out.artefacts.files[0].0.to_str(), Some(OUTPUT_FILE));
-    Ok(String::from_utf8(out.artefacts.files[0].1.clone()).unwrap())
+    assert_eq!(out.artefacts.files[0].path.to_str(), Some(OUTPUT_FILE));
+    Ok(String::from_utf8(out.artefacts.files[0].content.clone()).unwrap())
 }
 
 #[test]

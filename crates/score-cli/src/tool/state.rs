@@ -31,7 +31,7 @@ pub const STATE_FILE: &str = "state.yaml";
 pub const EXTRAS_FILE: &str = "score-gen.yaml";
 
 /// The largest state file read.
-const MAX_BYTES: u64 = score_core::project::state::MAX_STATE_BYTES;
+const MAX_BYTES: u64 = score_core::host::MAX_STATE_BYTES;
 
 /// The tool's document as read (kept to write back what score-gen does not model).
 pub type Doc = Map<String, Value>;

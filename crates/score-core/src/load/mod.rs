@@ -46,7 +46,7 @@ pub struct LoadOptions {
 /// Supplies the bytes of `files[].source` entries.
 ///
 /// ```
-/// use score_core::{MemorySources, SourceReader};
+/// use score_core::input::{MemorySources, SourceReader};
 /// let mut m = MemorySources::default();
 /// m.insert("nginx.conf", "server {}");
 /// assert_eq!(m.read("nginx.conf").unwrap(), b"server {}");

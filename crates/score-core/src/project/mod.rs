@@ -19,7 +19,7 @@
 //! #     fn context(&self) -> serde_json::Value { serde_json::json!({"name": "lines"}) }
 //! #     fn emit(&self, p: &score_core::target::ResolvedProject) -> Result<score_core::target::Artefacts, score_core::Diagnostics> {
 //! #         let names: Vec<String> = p.workloads.iter().map(|w| w.name.clone()).collect();
-//! #         Ok(score_core::target::Artefacts { files: vec![("out.txt".into(), names.join("\n").into_bytes())], ..Default::default() })
+//! #         Ok(score_core::target::Artefacts { files: vec![score_core::target::ArtefactFile::new("out.txt", names.join("\n"))], ..Default::default() })
 //! #     }
 //! # }
 //! let workload = |name: &str| WorkloadInput {
@@ -46,10 +46,10 @@
 //! let mut project = Project::new(state);
 //! project.add(workload("two"));
 //! let out = project.regenerate(&NoFiles, &provisioners, &target, &options).unwrap();
-//! assert_eq!(out.artefacts.files[0].1, b"one\ntwo");
+//! assert_eq!(out.artefacts.files[0].content, b"one\ntwo");
 //! assert!(project.remove("one").is_some());
 //! let out = project.regenerate(&NoFiles, &provisioners, &target, &options).unwrap();
-//! assert_eq!(out.artefacts.files[0].1, b"two");
+//! assert_eq!(out.artefacts.files[0].content, b"two");
 //! ```
 
 /// The persisted state format; its constants are for score-gen's own tools (no stability

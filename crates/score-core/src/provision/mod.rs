@@ -21,7 +21,7 @@
 //!     host: {{ id | replace(".", "-") }}
 //!     password: {{ state.password | quote }}
 //! "#;
-//! let set = ProvisionerSet::load(&[("p.yaml".into(), text.into(), None)]).unwrap();
+//! let set = ProvisionerSet::load(&[score_core::input::ProvisionerFile::new("p.yaml", text)]).unwrap();
 //! let uid = ResourceUid::new("web", "cache", "redis", None, None);
 //! let input = ProvisionInput::new(uid.clone(), "seed");
 //! let p = set.find(&uid).unwrap();

@@ -187,8 +187,8 @@ pub struct ProvisionedResource {
 /// Files a target produced, relative to the output location, in a stable order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Artefacts {
-    /// (relative path, bytes); the primary output first.
-    pub files: Vec<(PathBuf, Vec<u8>)>,
+    /// The files, the primary output first.
+    pub files: Vec<ArtefactFile>,
     /// Unix permission bits for files that need them (e.g. a Score file's `mode`), by the same
     /// relative path; other files get the writer's default.
     pub modes: BTreeMap<PathBuf, u32>,
@@ -202,6 +202,25 @@ pub struct Artefacts {
     /// (compose: the `${VAR}` that `docker compose up` interpolates, from `environment`
     /// resources); the CLI notes each one that is unset at generate time.
     pub deploy_env: std::collections::BTreeSet<String>,
+}
+
+/// One file of a target's output.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ArtefactFile {
+    /// Where it goes, relative to the output directory (`compose.yaml`, `modules/db/main.tf`).
+    pub path: PathBuf,
+    /// Its bytes.
+    pub content: Vec<u8>,
+}
+
+impl ArtefactFile {
+    /// A file at `path` with `content`.
+    pub fn new(path: impl Into<PathBuf>, content: impl Into<Vec<u8>>) -> Self {
+        ArtefactFile {
+            path: path.into(),
+            content: content.into(),
+        }
+    }
 }
 
 /// A backend: one output format (each lives in its own crate). A target value carries its own

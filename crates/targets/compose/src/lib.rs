@@ -28,7 +28,7 @@ use std::path::PathBuf;
 
 use serde_json::{json, Map, Value};
 
-use score_core::target::{Artefacts, ResolvedProject};
+use score_core::target::{ArtefactFile, Artefacts, ResolvedProject};
 use score_core::{Diagnostic, Diagnostics, Target};
 
 pub use escape::{escape_command_dollars, escape_dollars, mount_file_name};
@@ -268,18 +268,18 @@ impl Target for ComposeTarget {
             Diagnostic::new(codes::EMIT, format!("cannot serialise compose.yaml: {e}"))
         })?;
 
-        let mut files: Vec<(PathBuf, Vec<u8>)> = vec![(PathBuf::from("compose.yaml"), yaml.into())];
+        let mut files = vec![ArtefactFile::new("compose.yaml", yaml)];
         let mut modes = BTreeMap::new();
         for (rel, bytes) in &out.files {
             let path = PathBuf::from(MOUNTS_DIR).join(rel);
             if let Some(bits) = out.file_modes.get(rel) {
                 modes.insert(path.clone(), *bits);
             }
-            files.push((path, bytes.clone()));
+            files.push(ArtefactFile::new(path, bytes.clone()));
         }
         if let Some(env_file) = &settings.env_file {
-            files.push((
-                PathBuf::from(env_file),
+            files.push(ArtefactFile::new(
+                env_file,
                 convert::env_skeleton(&out.env_vars),
             ));
         }

@@ -23,9 +23,7 @@
 //! assert_eq!((ctx["name"].as_str(), ctx["namespace"].as_str()), (Some("k8s"), Some("shop")));
 //! ```
 
-use std::path::PathBuf;
-
-use score_core::target::{Artefacts, ResolvedProject};
+use score_core::target::{ArtefactFile, Artefacts, ResolvedProject};
 use score_core::Target;
 use score_core::{Code, Diagnostic, Diagnostics};
 use serde_json::{json, Value};
@@ -141,7 +139,7 @@ impl Target for K8sTarget {
             yaml = kyaml::from_yaml(&yaml)?;
         }
         Ok(Artefacts {
-            files: vec![(PathBuf::from(MANIFESTS_FILE), yaml.into_bytes())],
+            files: vec![ArtefactFile::new(MANIFESTS_FILE, yaml)],
             ..Artefacts::default()
         })
     }

@@ -275,7 +275,7 @@ fn secret_variables_go_to_a_secret() {
 
     let yaml = String::from_utf8(
         K8sTarget::default().emit(&p).expect("emits").files[0]
-            .1
+            .content
             .clone(),
     )
     .expect("utf8");
@@ -657,7 +657,7 @@ fn output_is_valid_kubernetes() {
             .emit(&p)
             .expect("emits")
             .files[0]
-            .1
+            .content
             .clone(),
     )
     .expect("utf8");

@@ -44,12 +44,9 @@ fn with_patches(texts: &[&str]) -> K8sTarget {
 }
 
 fn manifests(target: &K8sTarget) -> Result<Vec<Value>, score_core::Diagnostics> {
-    let inputs = CompileInputs {
-        score_files: vec![("score.yaml".into(), EXAMPLE.into())],
-        ..CompileInputs::default()
-    };
+    let inputs = CompileInputs::new().score_file("score.yaml", EXAMPLE);
     let out = compile(target, &inputs, kit::test_state())?;
-    let yaml = String::from_utf8(out.artefacts.files[0].1.clone()).unwrap();
+    let yaml = String::from_utf8(out.artefacts.files[0].content.clone()).unwrap();
     Ok(serde_saphyr::from_multiple(&yaml).unwrap())
 }
 

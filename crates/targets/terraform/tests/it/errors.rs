@@ -62,7 +62,7 @@ fn main_tf(score: &str, p: &str) -> String {
         st,
     )
     .unwrap_or_else(|d| panic!("{d}"));
-    String::from_utf8(out.artefacts.files[0].1.clone()).unwrap()
+    String::from_utf8(out.artefacts.files[0].content.clone()).unwrap()
 }
 
 fn module_block(body: &str) -> String {

@@ -42,7 +42,12 @@ fn run(
         c.artefacts
             .files
             .into_iter()
-            .map(|(p, b)| (p.display().to_string(), String::from_utf8(b).unwrap()))
+            .map(|f| {
+                (
+                    f.path.display().to_string(),
+                    String::from_utf8(f.content).unwrap(),
+                )
+            })
             .collect()
     })
 }
