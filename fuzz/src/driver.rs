@@ -27,7 +27,7 @@ pub const SLOW: Duration = Duration::from_secs(10);
 pub const MAX_LIVE: usize = 1 << 30;
 
 /// The system allocator with a count of live bytes and a cap: passing the cap saves the input
-/// being checked (see [`CappedAlloc::watch`]) and aborts with a message naming the file.
+/// being checked (see `CappedAlloc::watch`) and aborts with a message naming the file.
 pub struct CappedAlloc;
 
 static LIVE: AtomicUsize = AtomicUsize::new(0);

@@ -2,9 +2,11 @@
 //!
 //! The Score files are read, parsed, overridden and validated once. Provisioning, substitution
 //! and emit run once per target, because each target has its own provisioners and its own state
-//! directory (`<state-dir>/compose`, `/k8s`, `/terraform`). The three targets run on separate
-//! threads; nothing is written unless all three succeed, then every output file is written in
-//! one atomic batch and the three states are saved.
+//! directory (`<state-dir>/compose`, `/k8s`, `/terraform`). The targets run one after the
+//! other, each freeing what it loaded before the next starts, and each one's output files are
+//! written to temp files beside their destinations as soon as it is done. Nothing is replaced
+//! unless all three succeed: then the three states are saved and every output file is renamed
+//! into place in one atomic batch (spec/reliability.md §5).
 //!
 //! Layout under `DIR`: `compose.yaml` (+ `.score-gen/mounts/...`), `manifests.yaml`,
 //! `terraform/main.tf`.
@@ -15,7 +17,8 @@ use score_core::{Code, Diagnostic, Diagnostics};
 
 use crate::commands::{compose_flags, ComposeFlags};
 use crate::generate::{self, CommonArgs, Compiled};
-use crate::targets;
+use crate::targets::{self, TargetInfo};
+use score_core::host::StateDir;
 
 /// Flags of `score-gen all`.
 #[derive(Debug, clap::Args)]
@@ -76,44 +79,84 @@ pub fn run(args: &AllArgs) -> Result<(), Diagnostics> {
     let common = &args.common;
     let wl = &workloads[..];
     let flags = &flags;
+    // Each target's problems are reported together, each tagged with its target.
+    let mut diags = Diagnostics::default();
     // The state directories are locked here, one after the other in the table's order: two
     // concurrent `all` runs then never hold one lock each while waiting for the other's
-    // (issue 21). Each stays locked until its Compiled is dropped.
-    let opened: Vec<_> = rows
-        .iter()
-        .map(|t| generate::open_state(t, common, wl))
-        .collect();
-    let gate = &Gate::new(rows.len());
-    // One thread per target: they share nothing mutable (own state dir, own provisioners).
-    let results: Vec<Result<Compiled, Diagnostics>> = std::thread::scope(|s| {
-        let handles: Vec<_> = rows
-            .iter()
-            .zip(opened)
-            .map(|(t, opened)| {
-                // Every target checks its programs and permissions before any starts one; a
-                // target whose state could not be opened fails the gate (its ticket is dropped).
-                let ticket = gate.ticket();
-                s.spawn(move || generate::compile_in(t, flags, common, wl, opened?, Some(ticket)))
-            })
-            .collect();
-        handles.into_iter().map(join).collect()
-    });
+    // (issue 21). Each stays locked until its target's result is dropped. Then every target's
+    // provisioner files are read: what can fail cheaply fails before any target compiles.
+    let mut opened = Vec::new();
+    for info in rows {
+        let ready = generate::open_state(info, common, wl).and_then(|state_dir| {
+            Ok((
+                state_dir,
+                generate::target_provisioners(info, flags, common)?,
+            ))
+        });
+        match ready {
+            Ok((state_dir, provisioners)) => opened.push((info, state_dir, provisioners)),
+            Err(d) => tag(&mut diags, info, d),
+        }
+    }
+    if !diags.0.is_empty() {
+        return Err(diags);
+    }
 
-    // Report every target's problems, each tagged with its target, before failing.
-    let mut diags = Diagnostics::default();
+    // The targets compile one after the other, each freeing its project before the next
+    // loads its own, and each finished target's files go to temp files beside their
+    // destinations at once: the run holds one target's project and outputs at a time, and the
+    // finished targets' states as text (issue 24: at 10,000 workloads three at once exceeded
+    // the default 2 GiB --max-memory).
+    // When a provisioner file may start a program (cmd://), every target is loaded and checked
+    // first (its programs and permissions, a provisioner for each resource): if any fails,
+    // none starts a program (spec/security.md).
+    let programs = opened.iter().any(|(_, _, p)| p.run_programs());
+    let mut waiting = Vec::new();
+    for (info, state_dir, provisioners) in opened {
+        if !programs {
+            waiting.push((info, Waiting::Opened(state_dir, provisioners)));
+            continue;
+        }
+        let checked = generate::prepare(info, flags, common, wl, state_dir, provisioners)
+            .and_then(|p| p.check_programs().map(|()| p));
+        match checked {
+            Ok(p) => waiting.push((info, Waiting::Checked(Box::new(p)))),
+            Err(d) => tag(&mut diags, info, d),
+        }
+    }
+    if !diags.0.is_empty() {
+        return Err(diags);
+    }
+
+    let mut stager = match args.common.check {
+        true => None,
+        false => Some(generate::Stager::new()?),
+    };
     let mut compiled = Vec::new();
-    for (result, info) in results.into_iter().zip(rows) {
-        match result {
-            Ok(c) => compiled.push((c, args.output.join(info.all_output))),
-            Err(d) => diags.0.extend(d.0.into_iter().map(|mut x| {
-                x.message = format!("{}: {}", info.name, x.message);
-                x
-            })),
+    for (info, w) in waiting {
+        let prepared = match w {
+            Waiting::Checked(p) => Ok(*p),
+            Waiting::Opened(state_dir, provisioners) => {
+                generate::prepare(info, flags, common, wl, state_dir, provisioners)
+            }
+        };
+        let primary = args.output.join(info.all_output);
+        match prepared.and_then(|p| p.finish(true)) {
+            Ok(mut c) => {
+                if let (Some(stager), true) = (&mut stager, diags.0.is_empty()) {
+                    // A refused write is the run's error, as a single target reports it.
+                    stage(stager, &mut c, &primary)?;
+                }
+                compiled.push((c, primary));
+            }
+            // The other targets still run, to report their problems too; nothing is written.
+            Err(d) => tag(&mut diags, info, d),
         }
     }
     diags.into_result()?;
 
-    if args.common.check {
+    let Some(stager) = stager else {
+        // --check: compare, write nothing.
         let planned: Vec<_> = compiled
             .iter()
             .map(|(c, primary)| {
@@ -134,9 +177,11 @@ pub fn run(args: &AllArgs) -> Result<(), Diagnostics> {
         let mut read = generate::inputs(&args.common);
         read.extend(compiled.iter().flat_map(|(c, _)| c.inputs.iter().cloned()));
         return crate::drift::check(&planned, &read);
-    }
-    let writes = prepare_all(&mut compiled, &args.common)?;
-    // States first (see generate::run), then every output in one batch.
+    };
+    let mut inputs = generate::inputs(&args.common);
+    inputs.extend(compiled.iter().flat_map(|(c, _)| c.inputs.iter().cloned()));
+    let writes = stager.finish(&inputs)?;
+    // States first (see generate::run), in the table's order, then every output in one batch.
     for (c, _) in &compiled {
         c.save_state()?;
     }
@@ -149,119 +194,32 @@ pub fn run(args: &AllArgs) -> Result<(), Diagnostics> {
     result
 }
 
-/// Where the targets of one `all` run meet before any of them starts a program: each passes it
-/// once (ok or failed; a [`Ticket`] dropped unpassed counts as failed) and waits for the others;
-/// it opens only if all were ok.
-#[derive(Debug)]
-pub struct Gate {
-    parties: usize,
-    /// (passed so far, whether any failed)
-    seen: std::sync::Mutex<(usize, bool)>,
-    cv: std::sync::Condvar,
+/// Adds one target's problems to `diags`, each tagged with the target.
+fn tag(diags: &mut Diagnostics, info: &TargetInfo, d: Diagnostics) {
+    diags.0.extend(d.0.into_iter().map(|mut x| {
+        x.message = format!("{}: {}", info.name, x.message);
+        x
+    }));
 }
 
-impl Gate {
-    /// A gate for `parties` targets.
-    pub fn new(parties: usize) -> Self {
-        Self {
-            parties,
-            seen: std::sync::Mutex::new((0, false)),
-            cv: std::sync::Condvar::new(),
-        }
-    }
-
-    /// One target's pass through the gate.
-    pub fn ticket(&self) -> Ticket<'_> {
-        Ticket {
-            gate: self,
-            used: false,
-        }
-    }
-
-    fn arrive(&self, ok: bool) -> bool {
-        let mut seen = self
-            .seen
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        seen.0 += 1;
-        seen.1 |= !ok;
-        self.cv.notify_all();
-        while seen.0 < self.parties && !seen.1 {
-            seen = self
-                .cv
-                .wait(seen)
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-        }
-        !seen.1
-    }
+/// A target between opening its state and compiling.
+enum Waiting<'a> {
+    /// State directory open and locked, provisioners read.
+    Opened(Option<StateDir>, generate::Provisioners),
+    /// Loaded and its programs checked.
+    Checked(Box<generate::Prepared<'a>>),
 }
 
-/// One target's right to pass a [`Gate`] once.
-#[derive(Debug)]
-pub struct Ticket<'a> {
-    gate: &'a Gate,
-    used: bool,
-}
-
-impl Ticket<'_> {
-    /// Reports whether this target's checks passed and waits for every other target (or the
-    /// first failure); true when all passed.
-    pub fn pass(&mut self, ok: bool) -> bool {
-        if self.used {
-            return ok;
-        }
-        self.used = true;
-        self.gate.arrive(ok)
-    }
-}
-
-impl Drop for Ticket<'_> {
-    fn drop(&mut self) {
-        if !self.used {
-            self.used = true;
-            // A target that stops before the gate (an error, a panic) fails it; it does not
-            // wait for the others.
-            let mut seen = self
-                .gate
-                .seen
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            seen.0 += 1;
-            seen.1 = true;
-            self.gate.cv.notify_all();
-        }
-    }
-}
-
-fn join(
-    h: std::thread::ScopedJoinHandle<'_, Result<Compiled, Diagnostics>>,
-) -> Result<Compiled, Diagnostics> {
-    h.join().unwrap_or_else(|_| {
-        Err(Diagnostic::new(Code::Internal, "a target thread panicked")
-            .with_help("please report this with the Score files attached")
-            .into())
-    })
-}
-
-/// Every target's files in one atomic batch: the primary output at its path, extra artefacts
-/// (compose mounts, ...) relative to the primary's directory, as the single-target commands do.
-fn prepare_all(
-    compiled: &mut [(Compiled, PathBuf)],
-    common: &CommonArgs,
-) -> Result<generate::Writes, Diagnostics> {
-    let files: Vec<_> = compiled
-        .iter_mut()
-        .flat_map(|(c, primary)| generate::take_plan(primary, &mut c.artefacts))
-        .collect();
-    let mut inputs = generate::inputs(common);
-    inputs.extend(compiled.iter().flat_map(|(c, _)| c.inputs.iter().cloned()));
-    let mut writes = generate::prepare_writes(files, &inputs)?;
-    for (c, primary) in compiled.iter() {
-        writes.modes.extend(generate::modes(
-            &generate::parent_dir(primary),
-            &c.artefacts,
-        ));
-        generate::create_directories(&generate::parent_dir(primary), &c.artefacts)?;
-    }
-    Ok(writes)
+/// Checks one target's files for writing, creates their directories and writes them to temp
+/// files: the primary output at its path, extra artefacts (compose mounts, ...) relative to the
+/// primary's directory, as the single-target commands do.
+fn stage(
+    stager: &mut generate::Stager,
+    c: &mut Compiled,
+    primary: &Path,
+) -> Result<(), Diagnostics> {
+    let base = generate::parent_dir(primary);
+    stager.stage(generate::take_plan(primary, &mut c.artefacts))?;
+    stager.modes(generate::modes(&base, &c.artefacts));
+    stager.create_directories(&base, &c.artefacts)
 }

@@ -190,7 +190,10 @@ pub struct Compiled {
     pub artefacts: Artefacts,
     /// `None` when the state is only read (--check, --frozen).
     state_dir: Option<StateDir>,
-    state: State,
+    /// The new state, for a tool folder (saved in the tool's format) or a read-only run.
+    state: Option<State>,
+    /// The new state's text, for score-gen's own state directory.
+    state_text: Option<String>,
     /// A tool folder's state file as read, to write back in its format.
     tool: Option<(crate::tool::Tool, crate::tool::state::Doc)>,
     /// Values a --check diff must not print.
@@ -208,12 +211,13 @@ impl Compiled {
             artefacts,
             state_dir,
             state,
+            state_text,
             tool,
             secrets,
             inputs,
         } = self;
         drop(state_dir);
-        std::mem::forget((artefacts, state, tool, secrets, inputs));
+        std::mem::forget((artefacts, state, state_text, tool, secrets, inputs));
     }
 
     /// Writes the new state (atomically) into the target's state directory.
@@ -221,12 +225,17 @@ impl Compiled {
         let Some(state_dir) = &self.state_dir else {
             return Ok(());
         };
-        if let Some((tool, doc)) = &self.tool {
-            return crate::tool::state::save(state_dir.dir(), *tool, doc, &self.state);
+        let io = |e: std::io::Error| -> Diagnostics {
+            Diagnostic::new(Code::StateIo, format!("cannot write state: {e}")).into()
+        };
+        match (&self.state, &self.state_text, &self.tool) {
+            (Some(state), _, Some((tool, doc))) => {
+                crate::tool::state::save(state_dir.dir(), *tool, doc, state)
+            }
+            (Some(state), _, None) => state_dir.save(state).map_err(io),
+            (None, Some(text), _) => state_dir.save_text(text).map_err(io),
+            (None, None, _) => Ok(()),
         }
-        state_dir
-            .save(&self.state)
-            .map_err(|e| Diagnostic::new(Code::StateIo, format!("cannot write state: {e}")).into())
     }
 }
 
@@ -240,7 +249,7 @@ pub fn compile_target(
     given: &[WorkloadInput],
 ) -> Result<Compiled, Diagnostics> {
     let state_dir = open_state(info, common, given)?;
-    compile_in(info, flags, common, given, state_dir, None)
+    compile_in(info, flags, common, given, state_dir)
 }
 
 /// The target's state directory (`<state-dir>/<target>`), created and locked (until the
@@ -279,19 +288,75 @@ pub fn open_state(
 
 /// [`compile_target`] with its state directory already open and locked ([`open_state`]), or
 /// `None` when the state is only read (--check, --frozen).
-///
-/// With a `ticket` of a [`crate::all::Gate`] (`score-gen all`), the target waits, once its
-/// programs and permissions are checked and before it provisions anything, until every target of
-/// the run has checked its own: if any failed (or stopped earlier: a ticket dropped unpassed
-/// fails the gate), none starts a program (spec/security.md).
 pub fn compile_in(
     info: &TargetInfo,
     flags: &TargetFlags,
     common: &CommonArgs,
     given: &[WorkloadInput],
     state_dir: Option<StateDir>,
-    mut ticket: Option<crate::all::Ticket<'_>>,
 ) -> Result<Compiled, Diagnostics> {
+    let provisioners = target_provisioners(info, flags, common)?;
+    prepare(info, flags, common, given, state_dir, provisioners)?.finish(false)
+}
+
+/// A target's provisioners ([`load_provisioners`]) and the local files they were read from (no
+/// output may replace them).
+pub struct Provisioners {
+    set: ProvisionerSet,
+    files: Vec<PathBuf>,
+}
+
+impl Provisioners {
+    /// Whether any entry runs a program (`cmd://`).
+    pub fn run_programs(&self) -> bool {
+        self.set.iter().any(|p| p.cmd().is_some())
+    }
+}
+
+/// Loads the provisioners of `info`'s target as `flags` build it: user URIs, the state
+/// directory's files, the target's defaults.
+pub fn target_provisioners(
+    info: &TargetInfo,
+    flags: &TargetFlags,
+    common: &CommonArgs,
+) -> Result<Provisioners, Diagnostics> {
+    let target = (info.build)(flags)?;
+    let mut files = Vec::new();
+    let set = load_provisioners_noting(target.as_ref(), common, &mut files)?;
+    Ok(Provisioners { set, files })
+}
+
+/// One target loaded and checked, not yet provisioned: its project (the given workloads and the
+/// ones its state remembers), its target and provisioners ([`prepare`]).
+pub struct Prepared<'a> {
+    info: &'a TargetInfo,
+    common: &'a CommonArgs,
+    given: &'a [WorkloadInput],
+    flags: TargetFlags,
+    target: crate::targets::BoxedTarget,
+    project: Project,
+    state_dir: Option<StateDir>,
+    state_file: PathBuf,
+    tool: Option<(crate::tool::Tool, crate::tool::state::Doc)>,
+    inputs: Vec<PathBuf>,
+    locked: Option<crate::drift::Locked>,
+    old_resources: Option<BTreeMap<String, score_core::project::ResourceState>>,
+    provisioners: ProvisionerSet,
+    options: ProvisionOptions,
+    secrets: score_core::project::Secrets,
+}
+
+/// Loads `info`'s state and project (the given workloads and the stored ones) and builds its
+/// target, with its state directory already open and locked ([`open_state`]), or `None` when
+/// the state is only read (--check, --frozen). Nothing is provisioned yet ([`Prepared::finish`]).
+pub fn prepare<'a>(
+    info: &'a TargetInfo,
+    flags: &TargetFlags,
+    common: &'a CommonArgs,
+    given: &'a [WorkloadInput],
+    state_dir: Option<StateDir>,
+    provisioners: Provisioners,
+) -> Result<Prepared<'a>, Diagnostics> {
     let dir = state_dir_of(common, info.name);
     let state_file = dir.join(score_core::host::STATE_FILE);
     let (state, tool) = match (common.tool, &state_dir) {
@@ -307,8 +372,8 @@ pub fn compile_in(
         (None, None) => (crate::drift::read_state(&state_file, common.frozen)?, None),
     };
     // What this run reads besides its Score and override files, which no output may replace:
-    // the state, its lock, the Score files the state records, the patch templates, and (below)
-    // the provisioner files.
+    // the state, its lock, the Score files the state records, the patch templates, and the
+    // provisioner files.
     let mut inputs = vec![
         state_file.clone(),
         dir.join(".lock"),
@@ -356,16 +421,13 @@ pub fn compile_in(
         }
     }
     let target = (info.build)(&flags)?;
-    let target = target.as_ref();
-    let workloads = project.workloads();
-    for warning in crate::annotations::warnings(target, workloads) {
+    for warning in crate::annotations::warnings(target.as_ref(), project.workloads()) {
         crate::note!("score-gen {}: {warning}", info.name);
     }
-
-    let provisioners = load_provisioners_noting(target, common, &mut inputs)?;
+    inputs.extend(provisioners.files);
     // Secret outputs never reach a diagnostic (spec/security.md): the ones the state already
     // holds for errors of provisioning, and with this run's for errors after it.
-    let mut secrets = score_core::project::Secrets::of(project.state());
+    let secrets = score_core::project::Secrets::of(project.state());
     // The CLI runs the cmd:// programs of the project's own (and pinned) provisioner files, as
     // score-compose and score-k8s do; remote unpinned files only with --allow-remote-commands.
     let options = ProvisionOptions {
@@ -378,75 +440,131 @@ pub fn compile_in(
         environment: process_environment(common.env_prefix.as_deref()),
         ..ProvisionOptions::default()
     };
-    if let Some(ticket) = ticket.as_mut() {
-        let checked = score_core::project::check_programs(
-            workloads,
-            &provisioners,
-            project.state(),
-            target,
-            &options,
+    Ok(Prepared {
+        info,
+        common,
+        given,
+        flags,
+        target,
+        project,
+        state_dir,
+        state_file,
+        tool,
+        inputs,
+        locked,
+        old_resources,
+        provisioners: provisioners.set,
+        options,
+        secrets,
+    })
+}
+
+impl Prepared<'_> {
+    /// Checks every program and permission the target would start, and that every resource has
+    /// a provisioner, without provisioning anything: `score-gen all` checks every target before
+    /// any starts a program (spec/security.md).
+    pub fn check_programs(&self) -> Result<(), Diagnostics> {
+        score_core::project::check_programs(
+            self.project.workloads(),
+            &self.provisioners,
+            self.project.state(),
+            self.target.as_ref(),
+            &self.options,
         )
-        .map_err(|d| secrets.scrub(point_at_user_files(&project, d, given)));
-        if !ticket.pass(checked.is_ok()) {
-            // Another target failed: its errors are the run's; this one starts nothing.
-            checked?;
-            return Err(Diagnostics::default());
+        .map_err(|d| {
+            self.secrets
+                .scrub(point_at_user_files(&self.project, d, self.given))
+        })
+    }
+
+    /// Provisions, substitutes and emits. The project's workloads are freed once resolved; the
+    /// resolved project once emitted when `free` (a run of several targets, `all`, holds one
+    /// target's at a time), else left to the end of the process (a single target: not freed
+    /// allocation by allocation, see [`run`]).
+    pub fn finish(self, free: bool) -> Result<Compiled, Diagnostics> {
+        let Prepared {
+            info,
+            common,
+            given,
+            mut flags,
+            target,
+            mut project,
+            state_dir,
+            state_file,
+            tool,
+            inputs,
+            locked,
+            old_resources,
+            provisioners,
+            options,
+            mut secrets,
+        } = self;
+        let resolved = project.resolve(&provisioners, target.as_ref(), &options);
+        let resolved = resolved.map_err(|d| {
+            let d = point_at_user_files(&project, d, given);
+            secrets.scrub(provisioner_changed_help(d, common, info.name))
+        })?;
+        // The project's workloads are freed here (the resolved project has its own copy).
+        let state = project.into_state();
+        secrets.add(&state);
+        if let Some(locked) = &locked {
+            locked.verify(info.name, &state_file, &state)?;
         }
-    }
-    let resolved = project.resolve(&provisioners, target, &options);
-    let resolved = resolved.map_err(|d| {
-        let d = point_at_user_files(&project, d, given);
-        secrets.scrub(provisioner_changed_help(d, common, info.name))
-    })?;
-    let state = project.into_state();
-    secrets.add(&state);
-    if let Some(locked) = &locked {
-        locked.verify(info.name, &state_file, &state)?;
-    }
-    if crate::VERBOSE.load(std::sync::atomic::Ordering::Relaxed) > 0 {
-        report_programs(target.name(), &resolved, &provisioners);
-    }
-    // Flags that name something through the provisioned resources (compose --publish
-    // HOSTPORT:RES_UID.OUTPUT:PORT): the row rewrites them and the target is built again.
-    let rebuilt;
-    let target = match info.after_provision {
-        Some(rewrite) if rewrite(&mut flags, &state).map_err(|d| secrets.scrub(d))? => {
-            rebuilt = (info.build)(&flags).map_err(|d| secrets.scrub(d))?;
-            rebuilt.as_ref()
+        if crate::VERBOSE.load(std::sync::atomic::Ordering::Relaxed) > 0 {
+            report_programs(target.name(), &resolved, &provisioners);
         }
-        _ => target,
-    };
-    let mut artefacts = target.emit(&resolved).map_err(|d| secrets.scrub(d))?;
-    if let Some(after_emit) = info.after_emit {
-        after_emit(&flags, &mut artefacts)?;
-    }
-    // What provisioners left for the user (score-compose's `info_logs`), as the tools log them.
-    for res in resolved.resources() {
-        for line in &res.info_logs {
-            crate::note!("info: {line}");
+        // Flags that name something through the provisioned resources (compose --publish
+        // HOSTPORT:RES_UID.OUTPUT:PORT): the row rewrites them and the target is built again.
+        let rebuilt;
+        let target = match info.after_provision {
+            Some(rewrite) if rewrite(&mut flags, &state).map_err(|d| secrets.scrub(d))? => {
+                rebuilt = (info.build)(&flags).map_err(|d| secrets.scrub(d))?;
+                rebuilt.as_ref()
+            }
+            _ => target.as_ref(),
+        };
+        let check_secrets = match old_resources {
+            Some(old) => crate::drift::Secrets::of([&old, &state.resources]),
+            None => crate::drift::Secrets::default(),
+        };
+        // The state as text from here on (it is written as is): a fraction of its size as
+        // values, which a large project would otherwise hold through emit, its peak.
+        let (state, state_text) = match (&tool, &state_dir) {
+            (None, Some(_)) => (None, Some(state.into_yaml())),
+            _ => (Some(state), None),
+        };
+        let mut artefacts = target.emit(&resolved).map_err(|d| secrets.scrub(d))?;
+        if let Some(after_emit) = info.after_emit {
+            after_emit(&flags, &mut artefacts)?;
         }
-        for line in &res.warnings {
+        // What provisioners left for the user (score-compose's `info_logs`), as the tools log them.
+        for res in resolved.resources() {
+            for line in &res.info_logs {
+                crate::note!("info: {line}");
+            }
+            for line in &res.warnings {
+                crate::note!("warning: {line}");
+            }
+        }
+        for line in &artefacts.warnings {
             crate::note!("warning: {line}");
         }
+        note_unset_deploy_env(&artefacts.deploy_env);
+        if free {
+            drop(resolved);
+        } else {
+            std::mem::forget(resolved);
+        }
+        Ok(Compiled {
+            artefacts,
+            state_dir,
+            state,
+            state_text,
+            tool,
+            secrets: check_secrets,
+            inputs,
+        })
     }
-    for line in &artefacts.warnings {
-        crate::note!("warning: {line}");
-    }
-    note_unset_deploy_env(&artefacts.deploy_env);
-    // Not freed allocation by allocation: the CLI exits after the run (see `run`).
-    std::mem::forget(resolved);
-    let secrets = match old_resources {
-        Some(old) => crate::drift::Secrets::of([&old, &state.resources]),
-        None => crate::drift::Secrets::default(),
-    };
-    Ok(Compiled {
-        artefacts,
-        state_dir,
-        state,
-        tool,
-        secrets,
-        inputs,
-    })
 }
 
 /// The directory holding `target`'s state: the tool's folder, or `<state-dir>/<target>`.
@@ -934,6 +1052,8 @@ pub fn modes(base: &Path, artefacts: &Artefacts) -> Vec<(PathBuf, u32)> {
 #[derive(Default)]
 pub struct Writes {
     batch: Vec<(PathBuf, Vec<u8>)>,
+    /// Files already written to temp files ([`Stager`]), committed after `batch`.
+    staged: fsutil::Staged,
     /// Printed to stdout on commit (`-o -`).
     pub stdout: Option<Vec<u8>>,
     /// Permission bits set after the batch is written.
@@ -949,14 +1069,16 @@ impl Writes {
                 .write_all(bytes)
                 .map_err(|e| io_diag("<stdout>", e))?;
         }
-        fsutil::atomic_write_all(&self.batch).map_err(|e| {
+        let io = |e: std::io::Error| {
             // The error names the file it is about.
             if e.get_ref().is_some_and(|i| i.is::<fsutil::UnsafeWrite>()) {
                 io_diag("", e)
             } else {
                 Diagnostic::new(Code::Io, e.to_string())
             }
-        })?;
+        };
+        fsutil::atomic_write_all(&self.batch).map_err(io)?;
+        self.staged.commit().map_err(io)?;
         #[cfg(unix)]
         for (path, bits) in &self.modes {
             use std::os::unix::fs::PermissionsExt;
@@ -1005,16 +1127,69 @@ pub fn prepare_writes(
     files: Vec<(PathBuf, Vec<u8>, PathBuf)>,
     inputs: &[PathBuf],
 ) -> Result<Writes, Diagnostics> {
-    let root = std::env::current_dir().map_err(|e| io_diag(".", e))?;
-    let mut batch = Vec::with_capacity(files.len());
-    let mut dirs = std::collections::BTreeSet::new();
+    let mut checks = WriteChecks::new()?;
     let inputs = fsutil::FileSet::new(inputs.iter().cloned());
-    // Two outputs of one run naming one file (`-o compose.yaml --env-file compose.yaml`): the
-    // later would silently replace the earlier.
-    let mut written = fsutil::FileSet::default();
+    let mut batch = Vec::with_capacity(files.len());
     for (path, bytes, base) in files {
+        checks.check(&path, &base, Some(&inputs))?;
+        batch.push((path, bytes));
+    }
+    Ok(Writes {
+        batch,
+        ..Writes::default()
+    })
+}
+
+/// What [`prepare_writes`] checks of each output, over one run's outputs.
+struct WriteChecks {
+    /// The project directory (the working directory).
+    root: PathBuf,
+    /// Directories created (confined) and cleared of stale temp files.
+    dirs: std::collections::BTreeSet<PathBuf>,
+    /// The outputs so far: two outputs of one run naming one file (`-o compose.yaml --env-file
+    /// compose.yaml`) would have the later silently replace the earlier.
+    written: fsutil::FileSet,
+    /// The directories created, parents first.
+    created: Vec<PathBuf>,
+}
+
+impl WriteChecks {
+    fn new() -> Result<Self, Diagnostics> {
+        Ok(WriteChecks {
+            root: std::env::current_dir().map_err(|e| io_diag(".", e))?,
+            dirs: std::collections::BTreeSet::new(),
+            written: fsutil::FileSet::default(),
+            created: Vec::new(),
+        })
+    }
+
+    /// Creates `dir` (confined), remembering the directories that did not exist.
+    fn create_dir(&mut self, dir: &Path) -> std::io::Result<()> {
+        let missing = dir
+            .ancestors()
+            .take_while(|d| !d.as_os_str().is_empty() && std::fs::symlink_metadata(d).is_err())
+            .count();
+        let mut new: Vec<PathBuf> = dir
+            .ancestors()
+            .take(missing)
+            .map(Path::to_path_buf)
+            .collect();
+        fsutil::create_dirs_confined(&self.root, dir)?;
+        new.reverse();
+        self.created.extend(new);
+        Ok(())
+    }
+
+    /// Checks one output (against `inputs` when given, see [`input_check`]) and creates its
+    /// directory.
+    fn check(
+        &mut self,
+        path: &Path,
+        base: &Path,
+        inputs: Option<&fsutil::FileSet>,
+    ) -> Result<(), Diagnostics> {
         let name = path.display().to_string();
-        if let Some(earlier) = written.find(&path) {
+        if let Some(earlier) = self.written.find(path) {
             return Err(Diagnostic::new(
                 Code::Usage,
                 format!(
@@ -1025,31 +1200,113 @@ pub fn prepare_writes(
             .with_help("give each output its own path (-o, --env-file)")
             .into());
         }
-        written.insert(path.clone());
-        if let Some(input) = inputs.find(&path) {
-            return Err(Diagnostic::new(
-                Code::UsageOutputIsInput,
-                format!(
-                    "refusing to write {name}: it is the input {}",
-                    input.display()
-                ),
-            )
-            .with_help("choose another output path (-o); score-gen never overwrites its inputs")
-            .into());
+        self.written.insert(path.to_path_buf());
+        if let Some(inputs) = inputs {
+            input_check(path, inputs)?;
         }
-        let dir = parent_dir(&path);
-        if dirs.insert(dir.clone()) {
-            fsutil::create_dirs_confined(&root, &dir).map_err(|e| io_diag(&name, e))?;
+        let dir = parent_dir(path);
+        if self.dirs.insert(dir.clone()) {
+            self.create_dir(&dir).map_err(|e| io_diag(&name, e))?;
             fsutil::remove_stale_temp_files(&dir).map_err(|e| io_diag(&name, e))?;
         }
-        fsutil::check_confined(&root, &path).map_err(|e| io_diag(&name, e))?;
-        fsutil::check_confined(&base, &path).map_err(|e| io_diag(&name, e))?;
-        batch.push((path, bytes));
+        fsutil::check_confined(&self.root, path).map_err(|e| io_diag(&name, e))?;
+        fsutil::check_confined(base, path).map_err(|e| io_diag(&name, e))?;
+        Ok(())
     }
-    Ok(Writes {
-        batch,
-        ..Writes::default()
-    })
+}
+
+/// No output may replace one of the run's inputs.
+fn input_check(path: &Path, inputs: &fsutil::FileSet) -> Result<(), Diagnostics> {
+    match inputs.find(path) {
+        Some(input) => Err(Diagnostic::new(
+            Code::UsageOutputIsInput,
+            format!(
+                "refusing to write {}: it is the input {}",
+                path.display(),
+                input.display()
+            ),
+        )
+        .with_help("choose another output path (-o); score-gen never overwrites its inputs")
+        .into()),
+        None => Ok(()),
+    }
+}
+
+/// The outputs of a run of several parts (`score-gen all`), each part's files checked as
+/// [`prepare_writes`] checks them and written to temp files ([`fsutil::stage_all`]) as soon as
+/// the part is done, so no part's bytes are held until the end. Nothing is renamed before
+/// [`Writes::commit`]; dropping it unfinished deletes the temp files and the directories it
+/// created: a failed run leaves nothing behind.
+pub struct Stager {
+    checks: WriteChecks,
+    /// Every output, for the check against the inputs (known once every part is loaded).
+    paths: Vec<PathBuf>,
+    writes: Writes,
+}
+
+impl Stager {
+    /// Nothing staged yet.
+    pub fn new() -> Result<Self, Diagnostics> {
+        Ok(Stager {
+            checks: WriteChecks::new()?,
+            paths: Vec::new(),
+            writes: Writes::default(),
+        })
+    }
+
+    /// Checks `files` (but against the inputs: [`Stager::finish`]), creates their directories
+    /// and writes them to temp files, freeing their bytes.
+    pub fn stage(&mut self, files: Vec<(PathBuf, Vec<u8>, PathBuf)>) -> Result<(), Diagnostics> {
+        for (path, _, base) in &files {
+            self.checks.check(path, base, None)?;
+            self.paths.push(path.clone());
+        }
+        let staged = fsutil::stage_all(files.into_iter().map(|(path, bytes, _)| (path, bytes)))
+            .map_err(|e| Diagnostic::new(Code::Io, e.to_string()))?;
+        self.writes.staged.append(staged);
+        Ok(())
+    }
+
+    /// Permission bits to set once the files are in place.
+    pub fn modes(&mut self, modes: Vec<(PathBuf, u32)>) {
+        self.writes.modes.extend(modes);
+    }
+
+    /// The (possibly empty) directories a target asked for under `base`, as
+    /// [`create_directories`] creates them.
+    pub fn create_directories(
+        &mut self,
+        base: &Path,
+        artefacts: &Artefacts,
+    ) -> Result<(), Diagnostics> {
+        for rel in &artefacts.directories {
+            let dir = base.join(rel);
+            self.checks
+                .create_dir(&dir)
+                .map_err(|e| io_diag(&dir.display().to_string(), e))?;
+        }
+        Ok(())
+    }
+
+    /// Checks that no output is one of `inputs`; the writes to commit after the state.
+    pub fn finish(mut self, inputs: &[PathBuf]) -> Result<Writes, Diagnostics> {
+        let inputs = fsutil::FileSet::new(inputs.iter().cloned());
+        for path in &self.paths {
+            input_check(path, &inputs)?;
+        }
+        self.checks.created.clear();
+        Ok(std::mem::take(&mut self.writes))
+    }
+}
+
+impl Drop for Stager {
+    fn drop(&mut self) {
+        // The temp files first, then the directories that held them (an empty one only).
+        self.writes.staged = fsutil::Staged::default();
+        for dir in self.checks.created.iter().rev() {
+            let _ = std::fs::remove_dir(dir);
+        }
+    }
 }
 
 /// The files a run reads, which no output may replace.

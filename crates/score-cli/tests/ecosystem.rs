@@ -9,17 +9,10 @@
 //! microcks) or a network host are listed in [`NEEDS`] with the reason, and are ignored trials.
 //! Locally the corpus may be absent (skipped with a message); under `CI=true` that is a failure.
 
-#[path = "../../targets/testkit.rs"]
-mod kit;
-
-#[path = "../../targets/compose/tests/common/mod.rs"]
-mod compose;
-
-#[path = "../../targets/k8s/tests/common/mod.rs"]
-mod k8s;
+use score_testkit as kit;
+use score_testkit::{compose, k8s};
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use libtest_mimic::{Arguments, Failed, Trial};
 
@@ -99,7 +92,8 @@ fn run_one(folder: &Path, tool: usize, file: &Path, key: &str) -> Result<(), Fai
         .collect();
     scores.sort();
     let rel = Path::new(tool_dir).join(file.file_name().ok_or("file name")?);
-    let run = Command::new(env!("CARGO_BIN_EXE_score-gen"))
+    let run = score_testkit::bin!("score-gen")
+        .command()
         .current_dir(tmp.path())
         .arg(command)
         .arg("--provisioners")

@@ -1,5 +1,5 @@
 //! score-wasm's compile gives the CLI's bytes: for every fixture of the three targets
-//! (`testdata/<target>/<case>/`, the convention of `crates/targets/testkit.rs`), `compile` with
+//! (`testdata/<target>/<case>/`, the convention of the test kit, `crates/testkit`), `compile` with
 //! the case's files, its `options.yaml` passed as YAML `targetOptions`, its `overrides.yaml` as
 //! `overrideFiles` (the fixture kit merges it as the CLI's `--override-file` does) and the fixture seed
 //! produces exactly the text of the case's insta snapshot (rendered as the target crate's test
@@ -23,7 +23,7 @@ fn snapshot_body(path: &Path) -> String {
     rest[end + 5..].to_string()
 }
 
-/// What the target crates' fixture tests snapshot (see their `tests/common/mod.rs`).
+/// What the target crates' fixture tests snapshot (see the test kit's `crates/testkit/src/<target>.rs`).
 fn render(target: &str, out: &CompileOutput) -> String {
     let text = |i: usize| out.files[i].text.clone().expect("UTF-8 output");
     match target {

@@ -169,6 +169,122 @@ pub fn atomic_write_all(files: &[(PathBuf, Vec<u8>)]) -> io::Result<()> {
     Ok(())
 }
 
+/// Files written to temp files beside their destinations and closed, not yet synced nor renamed
+/// ([`stage_all`]); [`Staged::commit`] puts them in place with [`atomic_write_all`]'s order and
+/// durability. Dropping it deletes the temp files: nothing was replaced.
+///
+/// A run of several parts (`score-gen all`: three targets) stages each part's files as soon as
+/// they are computed, so their bytes need not be held until every part succeeded.
+///
+/// ```
+/// use score_core::host::fsutil::stage_all;
+/// let dir = tempfile::tempdir().unwrap();
+/// let mut staged = stage_all(vec![(dir.path().join("a.yaml"), b"a\n".to_vec())]).unwrap();
+/// staged.append(stage_all(vec![(dir.path().join("b.yaml"), b"b\n".to_vec())]).unwrap());
+/// assert!(!dir.path().join("a.yaml").exists());
+/// staged.commit().unwrap();
+/// assert_eq!(std::fs::read(dir.path().join("b.yaml")).unwrap(), b"b\n");
+/// ```
+#[derive(Debug, Default)]
+pub struct Staged {
+    files: Vec<(TempPath, PathBuf)>,
+}
+
+/// Writes each file's bytes to a temp file beside it (the file's mode, `0666` less the umask
+/// for a new one), closed and not yet synced, freeing the bytes as it goes; a file that already
+/// holds exactly its bytes is left out (an unchanged file is not rewritten). At most one temp
+/// file is open at a time. On an error the files staged so far are deleted.
+pub fn stage_all(files: impl IntoIterator<Item = (PathBuf, Vec<u8>)>) -> io::Result<Staged> {
+    let mut staged = Staged::default();
+    for (path, bytes) in files {
+        if holds(&path, &bytes, None) {
+            continue;
+        }
+        let tmp = stage_unsynced(&path, &bytes, None)
+            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+        drop(bytes);
+        // Closing the descriptor keeps the temp file (deleted when its TempPath is dropped).
+        staged.files.push((tmp.into_temp_path(), path));
+    }
+    Ok(staged)
+}
+
+impl Staged {
+    /// Adds `other`'s files (committed after this one's).
+    pub fn append(&mut self, mut other: Staged) {
+        self.files.append(&mut other.files);
+    }
+
+    /// How many files are staged (files that already held their bytes are not).
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    /// Whether no file is staged.
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    /// Syncs every staged file's data, then renames each over its destination, then syncs the
+    /// renames, as [`atomic_write_all`] does: every file's data is on disk before the first
+    /// rename. On Linux a batch of more than [`OPEN_AT_ONCE`] files is flushed with `syncfs(2)`
+    /// (once per file system before the renames, once after); otherwise each file is synced
+    /// (at most [`OPEN_AT_ONCE`] open at once, concurrently) and each directory once after its
+    /// renames.
+    pub fn commit(self) -> io::Result<()> {
+        let with_path = |path: &Path| {
+            let path = path.display().to_string();
+            move |e: io::Error| io::Error::new(e.kind(), format!("{path}: {e}"))
+        };
+        #[cfg(target_os = "linux")]
+        if self.files.len() > OPEN_AT_ONCE {
+            use std::os::unix::fs::MetadataExt;
+            let mut devices: Vec<(u64, &Path)> = Vec::new();
+            for (tmp, path) in &self.files {
+                let dev = std::fs::metadata(tmp).map_err(with_path(path))?.dev();
+                if !devices.iter().any(|(d, _)| *d == dev) {
+                    devices.push((dev, parent_dir(path)));
+                }
+            }
+            for (_, dir) in &devices {
+                syncfs(dir).map_err(with_path(dir))?;
+            }
+            let devices: Vec<PathBuf> = devices.iter().map(|(_, d)| d.to_path_buf()).collect();
+            for (tmp, path) in self.files {
+                tmp.persist(&path).map_err(|e| with_path(&path)(e.error))?;
+            }
+            // Best effort, as in sync_parent: the data is already safe in the renamed files.
+            for dir in &devices {
+                let _ = syncfs(dir);
+            }
+            return Ok(());
+        }
+        for group in self.files.chunks(OPEN_AT_ONCE) {
+            concurrently(group, |(tmp, path)| {
+                OpenOptions::new()
+                    .write(true)
+                    .open(tmp)
+                    .and_then(|f| f.sync_all())
+                    .map_err(with_path(path))
+            })?;
+        }
+        let mut dirs = std::collections::BTreeSet::new();
+        for (tmp, path) in self.files {
+            tmp.persist(&path).map_err(|e| with_path(&path)(e.error))?;
+            dirs.insert(parent_dir(&path).to_path_buf());
+        }
+        let dirs: Vec<PathBuf> = dirs.into_iter().collect();
+        for group in dirs.chunks(OPEN_AT_ONCE) {
+            // Best effort, as in sync_parent: the data is already safe in the renamed files.
+            let _ = concurrently(group, |dir| {
+                sync_dir(dir);
+                Ok(())
+            });
+        }
+        Ok(())
+    }
+}
+
 /// [`atomic_write_all`] for a batch of more than [`OPEN_AT_ONCE`] files, on Linux: every temp
 /// file is written and closed unsynced, then each file system they are on is flushed once with
 /// `syncfs(2)` (which reports write-back errors since Linux 5.8), then every file is renamed,

@@ -170,7 +170,12 @@ impl StateDir {
 
     /// Writes the state atomically, mode `0600` (outputs may hold secrets).
     pub fn save(&self, s: &State) -> io::Result<()> {
-        fsutil::atomic_write_mode(&self.state_path(), s.to_yaml().as_bytes(), 0o600)
+        self.save_text(&s.to_yaml())
+    }
+
+    /// Writes a state's text ([`State::into_yaml`]) as [`StateDir::save`] does.
+    pub fn save_text(&self, text: &str) -> io::Result<()> {
+        fsutil::atomic_write_mode(&self.state_path(), text.as_bytes(), 0o600)
     }
 }
 

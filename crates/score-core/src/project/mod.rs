@@ -323,14 +323,26 @@ impl Project {
         options: &ProvisionOptions,
     ) -> Result<ResolvedProject, Diagnostics> {
         self.load(&NoFiles)?;
-        let (project, state) = resolve_project(
+        // The back half reads the state's resources, not its stored workload documents (a
+        // copy of every workload): those stay here, out of the copy it works on.
+        let stored = std::mem::take(&mut self.state.workloads);
+        let result = resolve_project(
             &self.loaded,
             provisioners,
             self.state.clone(),
             target,
             options,
-        )
-        .map_err(|d| self.locate(d))?;
+        );
+        self.state.workloads = stored;
+        let (project, mut state) = result.map_err(|d| self.locate(d))?;
+        // What the run recorded of each workload (its file) goes onto the stored entries.
+        let recorded = std::mem::replace(
+            &mut state.workloads,
+            std::mem::take(&mut self.state.workloads),
+        );
+        for (name, w) in recorded {
+            state.workloads.entry(name).or_default().file = w.file;
+        }
         self.state = state;
         Ok(project)
     }

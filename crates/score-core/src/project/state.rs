@@ -314,7 +314,13 @@ impl State {
     /// The canonical text: pretty-printed JSON (a YAML 1.2 document, so YAML tools read it),
     /// maps sorted by key except workload documents, empty optional fields omitted.
     pub fn to_yaml(&self) -> String {
-        let mut canonical = self.clone();
+        self.clone().into_yaml()
+    }
+
+    /// [`State::to_yaml`], giving the state up: no copy of it is made on the way (a large
+    /// project's state is tens of megabytes as values).
+    pub fn into_yaml(self) -> String {
+        let mut canonical = self;
         sort_map(&mut canonical.shared_state);
         sort_map(&mut canonical.extras.0);
         for w in canonical.workloads.values_mut() {

@@ -1,15 +1,11 @@
-//! One test per case folder of `testdata/compose/` (see `crates/targets/testkit.rs` for the
+//! One test per case folder of `testdata/compose/` (see `crates/testkit` for the
 //! fixture convention). Each case compiles with a fixed seed; its compose.yaml and mounted files
 //! match `compose.yaml.snap` beside the inputs, and its compose.yaml passes the compose-spec
 //! schema, dclint and the real docker compose loader (`docker-compose config --quiet`).
 
-#[path = "../../testkit.rs"]
-mod kit;
-
-mod common;
-
-use common::*;
 use libtest_mimic::{Failed, Trial};
+use score_testkit as kit;
+use score_testkit::compose::*;
 
 fn check(name: &str) -> Result<(), Failed> {
     let case = load_case(name);

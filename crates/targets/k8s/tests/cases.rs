@@ -1,18 +1,14 @@
-//! One test per case folder of `testdata/k8s/` (see `crates/targets/testkit.rs` for the fixture
+//! One test per case folder of `testdata/k8s/` (see `crates/testkit` for the fixture
 //! convention), through the whole pipeline with a fixed seed. For each case: `manifests.yaml`
 //! matches `manifests.yaml.snap` beside the inputs, determinism (twice → same bytes; again from
 //! the returned state → same bytes), no `${` left, no secret output value in clear text outside
 //! Secrets, every variable using a secret read through `secretKeyRef`, and
 //! `kubernetes-validate --strict -k 1.30.0` on the output.
 
-#[path = "../../testkit.rs"]
-mod kit;
-
-mod common;
-
-use common::*;
 use libtest_mimic::{Failed, Trial};
 use score_target_k8s::manifests;
+use score_testkit as kit;
+use score_testkit::k8s::*;
 
 fn check(name: &str) -> Result<(), Failed> {
     let case = &load_case(name);

@@ -1,16 +1,12 @@
-//! One test per case folder of `testdata/terraform/` (see `crates/targets/testkit.rs` for the
+//! One test per case folder of `testdata/terraform/` (see `crates/testkit` for the
 //! fixture convention), compiled through the whole engine with a fixed seed. For each case: every
 //! emitted file matches `main.tf.snap` beside the inputs, two runs give the same bytes, no Score
 //! placeholder survives, and the real tools accept it: `terraform fmt -check` (byte-identical
 //! formatting) and HashiCorp's HCL parser (pygohcl, hcl2json).
 
-#[path = "../../testkit.rs"]
-mod kit;
-
-mod common;
-
-use common::*;
 use libtest_mimic::{Failed, Trial};
+use score_testkit as kit;
+use score_testkit::terraform::*;
 
 fn check(name: &str) -> Result<(), Failed> {
     let case = load_case(name);

@@ -1,11 +1,7 @@
 //! The compose target's hand-written tests, in one binary: the acceptance example looked at
 //! closely, and emit errors. The fixture cases run in `cases.rs`.
 
-#[path = "../../../testkit.rs"]
-mod kit;
-
-#[path = "../common/mod.rs"]
-mod common;
+use score_testkit::compose as common;
 
 mod acceptance;
 mod errors;
