@@ -956,13 +956,16 @@ fn workload_services(workloads: &[&Workload], target: &dyn Target) -> Value {
 fn requested_outputs(workloads: &[&Workload]) -> BTreeMap<ResourceUid, Vec<String>> {
     let mut req: BTreeMap<ResourceUid, BTreeSet<String>> = BTreeMap::new();
     for w in workloads {
+        // Keys by resource name first: each resource's uid is then built once.
+        let mut by_name: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         let mut note = |s: &str| {
             for r in crate::provision::placeholder::references(s) {
-                let parts = split_ref_parts(r);
-                if parts.len() >= 3 && parts[0] == "resources" {
-                    if let Some(uid) = graph::uid_of(w, &parts[1]) {
-                        req.entry(uid).or_default().insert(parts[2].clone());
-                    }
+                if !r.starts_with("resources.") {
+                    continue;
+                }
+                let mut parts = split_ref_parts(r).into_iter().skip(1);
+                if let (Some(name), Some(key)) = (parts.next(), parts.next()) {
+                    by_name.entry(name).or_default().insert(key);
                 }
             }
         };
@@ -979,7 +982,12 @@ fn requested_outputs(workloads: &[&Workload]) -> BTreeMap<ResourceUid, Vec<Strin
         }
         for r in w.resources.values() {
             if let Some(p) = &r.params {
-                visit_strings(&Value::Object(p.clone()), &mut note);
+                p.values().for_each(|v| visit_strings(v, &mut note));
+            }
+        }
+        for (name, keys) in by_name {
+            if let Some(uid) = graph::uid_of(w, &name) {
+                req.entry(uid).or_default().extend(keys);
             }
         }
     }

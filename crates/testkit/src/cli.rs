@@ -1,9 +1,10 @@
 //! The one way the CLI's tests start an executable of score-cli (`score-gen`, `score-compose`,
-//! `score-k8s`, or a binary built on the CLI such as `score-gen-inventory`): [`bin!`] names it,
-//! [`Bin::command`] gives the `Command`, and the helpers below read what it said.
+//! `score-k8s`): [`bin!`](crate::bin!) names it, [`Bin::command`] gives the `Command`, and the
+//! helpers below read what it said.
 //!
 //! Cargo tells a test where its crate's executables are only at compile time
-//! (`CARGO_BIN_EXE_<name>`), so [`bin!`] is a macro: it expands in the test's own crate.
+//! (`CARGO_BIN_EXE_<name>`), so [`bin!`](crate::bin!) is a macro: it expands in the test's own
+//! crate.
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -22,8 +23,8 @@ macro_rules! bin {
 }
 
 impl Bin {
-    /// The executable at `path` (what [`bin!`] gives; or another build of it, such as the
-    /// release binary a scale test measures).
+    /// The executable at `path` (what [`bin!`](crate::bin!) gives; or another build of it, such
+    /// as the release binary a scale test measures).
     pub fn at(path: impl Into<PathBuf>) -> Bin {
         Bin(path.into())
     }

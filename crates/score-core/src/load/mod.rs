@@ -15,6 +15,7 @@ pub mod yaml;
 use std::sync::Arc;
 
 use base64::Engine as _;
+use serde::Deserialize as _;
 use serde_json::Value;
 
 use crate::diag::{Code, Diagnostic, Diagnostics, SourceFile};
@@ -279,7 +280,9 @@ fn load_document(
         return Err(Diagnostics(in_file_order(problems, &document)));
     }
 
-    let mut workload: Workload = serde_json::from_value(document.value.clone()).map_err(|e| {
+    // Read from the document in place: cloning the whole value first only to move it in cost
+    // more than the copies of its strings the model needs.
+    let mut workload = Workload::deserialize(&document.value).map_err(|e| {
         // The schema admits exactly what the model reads; reaching this is a bug, but it must
         // still be a diagnostic, not a panic.
         Diagnostics::from(

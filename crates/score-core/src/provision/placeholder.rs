@@ -122,6 +122,9 @@ impl<'a> Iterator for Tokens<'a> {
 ///            vec!["metadata", "annotations", "key.com/x"]);
 /// ```
 pub fn split_ref_parts(reference: &str) -> Vec<String> {
+    if !reference.contains('\\') {
+        return reference.split('.').map(str::to_string).collect();
+    }
     let mut parts = Vec::new();
     let mut cur = String::new();
     let mut chars = reference.chars().peekable();

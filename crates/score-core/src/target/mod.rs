@@ -334,8 +334,10 @@ pub struct ProvisionerField {
 /// );
 /// ```
 pub fn json_pointer(segments: &[&str]) -> String {
-    segments
-        .iter()
-        .map(|s| format!("/{}", crate::load::yaml::escape_pointer_segment(s)))
-        .collect()
+    let mut out = String::with_capacity(segments.iter().map(|s| s.len() + 1).sum());
+    for s in segments {
+        out.push('/');
+        out.push_str(&crate::load::yaml::escape_pointer_segment(s));
+    }
+    out
 }

@@ -323,13 +323,16 @@ fn check_placeholders(doc: &Value, issues: &mut Vec<Issue>) {
     let declared: BTreeSet<&str> = obj(doc, "resources")
         .map(|m| m.keys().map(String::as_str).collect())
         .unwrap_or_default();
-    let declared_list = if declared.is_empty() {
-        "this workload declares no resources".to_string()
-    } else {
-        format!(
-            "declared resources: {}",
-            declared.iter().copied().collect::<Vec<_>>().join(", ")
-        )
+    // Only an unknown resource's help lists them.
+    let declared_list = || {
+        if declared.is_empty() {
+            "this workload declares no resources".to_string()
+        } else {
+            format!(
+                "declared resources: {}",
+                declared.iter().copied().collect::<Vec<_>>().join(", ")
+            )
+        }
     };
     // Go de-duplicates placeholders through a map: one message per distinct text.
     let mut seen = BTreeSet::new();
@@ -374,7 +377,8 @@ fn check_placeholders(doc: &Value, issues: &mut Vec<Issue>) {
                                 "placeholder ${{{r}}} does not resolve to a resource, no resource with name \"{name}\""
                             ),
                             format!(
-                                "{mean}declare it under `resources:` or fix the name; {declared_list}"
+                                "{mean}declare it under `resources:` or fix the name; {}",
+                                declared_list()
                             ),
                         ).at_text(format!("${{{r}}}"))
                         // Only when the reference reads back the same after the rename.

@@ -352,32 +352,28 @@ pub(crate) fn check_no_clear_secrets(
 /// score-k8s refuses output that still holds an `encodeSecretRef` reference where nothing
 /// resolves it (a provisioner's manifests, an annotation, ...): Kubernetes would see the marks.
 pub(crate) fn check_no_secret_references(docs: &[Value]) -> Result<(), Diagnostics> {
-    fn find(v: &Value, path: &mut Vec<String>) -> bool {
+    /// The path (innermost first) of the first string holding a reference: built only on the
+    /// way back from a hit, so the common case (none) allocates nothing.
+    fn find(v: &Value) -> Option<Vec<String>> {
         match v {
-            Value::String(s) => crate::secret_refs::holds_reference(s),
-            Value::Array(items) => items.iter().enumerate().any(|(i, x)| {
+            Value::String(s) => crate::secret_refs::holds_reference(s).then(Vec::new),
+            Value::Array(items) => items.iter().enumerate().find_map(|(i, x)| {
+                let mut path = find(x)?;
                 path.push(i.to_string());
-                let hit = find(x, path);
-                if !hit {
-                    path.pop();
-                }
-                hit
+                Some(path)
             }),
-            Value::Object(m) => m.iter().any(|(k, x)| {
+            Value::Object(m) => m.iter().find_map(|(k, x)| {
+                let mut path = find(x)?;
                 path.push(k.clone());
-                let hit = find(x, path);
-                if !hit {
-                    path.pop();
-                }
-                hit
+                Some(path)
             }),
-            _ => false,
+            _ => None,
         }
     }
     let mut diags = Diagnostics::default();
     for d in docs {
-        let mut path = Vec::new();
-        if find(d, &mut path) {
+        if let Some(mut path) = find(d) {
+            path.reverse();
             diags.push(
                 Diagnostic::new(
                     codes::SECRET_REFERENCE,

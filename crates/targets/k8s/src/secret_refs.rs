@@ -76,10 +76,9 @@ pub(crate) fn decode(text: &str) -> Result<Option<Split>, String> {
 
 /// Whether `text` still holds a reference (an opening mark followed by a closing one).
 pub(crate) fn holds_reference(text: &str) -> bool {
-    match (text.find(PREFIX), text.rfind(SUFFIX)) {
-        (Some(p), Some(s)) => s > p,
-        _ => false,
-    }
+    // The opening mark first: most strings have none, and then the end is not searched.
+    text.find(PREFIX)
+        .is_some_and(|p| text.rfind(SUFFIX).is_some_and(|s| s > p))
 }
 
 /// The variable score-k8s adds for a reference inside a longer value: `__ref_` and the URL-safe

@@ -3,7 +3,7 @@
 //! The fragment shape is documented in `spec/targets/terraform.md` §3.
 
 use crate::codes;
-use hcl::expr::TemplateExpr;
+use hcl::expr::{TemplateExpr, Traversal, TraversalOperator, Variable};
 use hcl::{Attribute, Block, Body, Expression, Identifier, Number, Object, ObjectKey};
 use score_core::diag::TargetCode;
 use score_core::target::ResolvedProject;
@@ -13,9 +13,40 @@ use serde_json::Value;
 /// Parses an HCL expression written by a provisioner (an expression output or an `{expr: ...}`
 /// value); `what` names it in the error.
 pub(crate) fn parse_expr(text: &str, what: &str) -> Result<Expression, String> {
+    if let Some(e) = plain_traversal(text.trim()) {
+        return Ok(e);
+    }
     text.trim()
         .parse::<Expression>()
         .map_err(|e| format!("{what}: '{text}' is not a valid HCL expression: {e}"))
+}
+
+/// `module.db.host`, the usual expression output: ASCII identifiers joined by `.`, built as the
+/// parser would build it without running the parser (debug builds check that it agrees).
+/// `None` for anything else, which goes to the parser.
+pub(crate) fn plain_traversal(text: &str) -> Option<Expression> {
+    fn ident(s: &str) -> bool {
+        let mut b = s.bytes();
+        b.next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == b'_')
+            && b.all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+    }
+    let mut parts = text.split('.');
+    let root = parts.next()?;
+    if !ident(root) || matches!(root, "true" | "false" | "null") {
+        return None;
+    }
+    let operators = parts
+        .map(|p| ident(p).then(|| TraversalOperator::GetAttr(Identifier::unchecked(p))))
+        .collect::<Option<Vec<_>>>()?;
+    let root = Variable::unchecked(root);
+    let e = if operators.is_empty() {
+        Expression::Variable(root)
+    } else {
+        Expression::from(Traversal::new(root, operators))
+    };
+    debug_assert_eq!(text.parse::<Expression>().ok().as_ref(), Some(&e), "{text}");
+    Some(e)
 }
 
 /// Whether a resolved value is a Terraform expression: marked by the provisioner entry's
@@ -60,7 +91,19 @@ pub(crate) fn resolved_expr(
         match p {
             Piece::Text(t) => src.push_str(&crate::strings::escape(t)),
             Piece::Value(f) if is_expression(f, project) => {
-                let mut e = parse_expr(&f.render(), what)?;
+                let text = f.render();
+                if let Some(_e) = plain_traversal(text.trim()) {
+                    // hcl-rs prints such a traversal as it is written.
+                    debug_assert_eq!(
+                        hcl::format::to_string(&_e).ok().as_deref(),
+                        Some(text.trim())
+                    );
+                    src.push_str("${");
+                    src.push_str(text.trim());
+                    src.push('}');
+                    continue;
+                }
+                let mut e = parse_expr(&text, what)?;
                 // String literals inside it escaped by us (see `strings`), not by hcl-rs.
                 crate::strings::raw_strings(&mut e);
                 let e = hcl::format::to_string(&e).map_err(|e| format!("{what}: {e}"))?;

@@ -308,6 +308,10 @@ fn opens_heredoc(line: &str) -> bool {
 /// textseg), so `"é"` is 3 wide whether the `é` is one code point or `e` and a combining accent,
 /// and `日本` is 2.
 fn columns(text: &str) -> usize {
+    // In ASCII only `\r\n` is a cluster of two characters.
+    if text.is_ascii() && !text.contains('\r') {
+        return text.len();
+    }
     text.graphemes(true).count()
 }
 

@@ -96,7 +96,7 @@ pub(super) fn parse_body(
                     }
                     let span = span_of(source, bom, &ev_span)?;
                     let member = member_pointer(pointer, &k);
-                    spans.keys.insert(member.clone(), span);
+                    spans.set_key(member.clone(), span);
                     *key = Some((k, member));
                     continue;
                 }
@@ -152,11 +152,11 @@ pub(super) fn parse_body(
         let span = span_of(source, bom, &ev_span)?;
         match (value_start, container) {
             (Some(v), _) => {
-                spans.values.insert(pointer, span);
+                spans.set_value(pointer, span);
                 attach(&mut stack, &mut root, v)?;
             }
             (None, is_seq) => {
-                spans.values.insert(pointer.clone(), span);
+                spans.set_value(pointer.clone(), span);
                 stack.push(if is_seq == Some(true) {
                     Frame::Seq(Vec::new(), pointer)
                 } else {

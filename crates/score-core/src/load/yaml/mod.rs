@@ -81,30 +81,87 @@ impl Document {
 }
 
 /// Spans by JSON pointer (RFC 6901: `~` → `~0`, `/` → `~1`; the root is `""`).
+///
+/// A mapping member has two spans (its value's and its key's) under one pointer, held in one
+/// entry with 32-bit fields: a large project keeps one index per workload for its whole run
+/// (issue 24: two maps of `String` keys were about half of a loaded workload's memory). A span
+/// whose offset does not fit 32 bits (a file over 4 GiB; the loader refuses 4 MiB) is not
+/// indexed: [`SpanIndex::locate`] then finds its nearest ancestor's.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SpanIndex {
-    values: HashMap<String, Span>,
-    keys: HashMap<String, Span>,
+    entries: HashMap<Box<str>, Spans>,
+    values: usize,
+}
+
+/// The spans indexed at one pointer.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Spans {
+    value: Option<Packed>,
+    key: Option<Packed>,
+}
+
+/// A [`Span`] in 16 bytes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Packed {
+    offset: u32,
+    len: u32,
+    line: u32,
+    column: u32,
+}
+
+impl Packed {
+    fn new(s: Span) -> Option<Packed> {
+        Some(Packed {
+            offset: s.offset.try_into().ok()?,
+            len: s.len.try_into().ok()?,
+            line: s.line.try_into().ok()?,
+            column: s.column.try_into().ok()?,
+        })
+    }
+
+    fn span(self) -> Span {
+        Span::new(
+            self.offset as usize,
+            self.len as usize,
+            self.line as usize,
+            self.column as usize,
+        )
+    }
 }
 
 impl SpanIndex {
+    /// Records the span of the value at `pointer`.
+    pub(crate) fn set_value(&mut self, pointer: String, span: Span) {
+        let entry = self.entries.entry(pointer.into_boxed_str()).or_default();
+        self.values += usize::from(entry.value.is_none());
+        entry.value = Packed::new(span);
+    }
+
+    /// Records the span of the mapping key of the member at `pointer`.
+    pub(crate) fn set_key(&mut self, pointer: String, span: Span) {
+        self.entries
+            .entry(pointer.into_boxed_str())
+            .or_default()
+            .key = Packed::new(span);
+    }
+
     /// The span of the value at exactly `pointer`.
     pub fn value(&self, pointer: &str) -> Option<Span> {
-        self.values.get(pointer).copied()
+        self.entries.get(pointer)?.value.map(Packed::span)
     }
 
     /// The span of the mapping KEY of the member at `pointer` (`None` for sequence items and the
     /// root). Schema errors about unknown properties point here.
     pub fn key(&self, pointer: &str) -> Option<Span> {
-        self.keys.get(pointer).copied()
+        self.entries.get(pointer)?.key.map(Packed::span)
     }
 
     /// The span at `pointer`, else the span of the nearest ancestor that has one.
     pub fn locate(&self, pointer: &str) -> Option<Span> {
         let mut p = pointer;
         loop {
-            if let Some(s) = self.values.get(p) {
-                return Some(*s);
+            if let Some(s) = self.value(p) {
+                return Some(s);
             }
             match p.rfind('/') {
                 Some(i) => p = &p[..i],
@@ -115,12 +172,12 @@ impl SpanIndex {
 
     /// Number of values with a span.
     pub fn len(&self) -> usize {
-        self.values.len()
+        self.values
     }
 
     /// True when nothing is indexed.
     pub fn is_empty(&self) -> bool {
-        self.values.is_empty()
+        self.values == 0
     }
 }
 
@@ -833,7 +890,7 @@ impl Converter<'_> {
     ) -> Result<Value, Diagnostic> {
         let span = self.span(&node);
         if let Some(s) = span {
-            self.spans.values.insert(pointer.clone(), s);
+            self.spans.set_value(pointer.clone(), s);
         }
         Ok(match node.value {
             Node::Null => Value::Null,
@@ -883,7 +940,7 @@ impl Converter<'_> {
                     pointer.push('/');
                     pointer.push_str(&escape_pointer_segment(&name));
                     if let Some(s) = key_span {
-                        self.spans.keys.insert(pointer.clone(), s);
+                        self.spans.set_key(pointer.clone(), s);
                     }
                     let v = self.convert(value, pointer, depth + 1)?;
                     pointer.truncate(len);
