@@ -8,13 +8,14 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use score_core::diag::SourceFile;
 use score_core::load::yaml::{self, Limits};
 use score_core::provision::placeholder::{self, Token};
 use score_core::provision::substitute::{self, Context, OutputLookup, Outputs, Unescape};
 use score_core::provision::{self, ProvisionInput, ProvisionOptions, ProvisionerSet};
-use score_core::ResourceUid;
+use score_core::target::ResourceUid;
 use score_core::{load_workload, LoadOptions};
-use score_core::{Code, Diagnostic, SourceFile};
+use score_core::{Code, Diagnostic};
 use serde_json::json;
 
 pub mod driver;
@@ -183,7 +184,10 @@ pub fn check_template(data: &[u8]) -> Result<(), String> {
     }
     // JSON is YAML, and serde_json escapes whatever the input holds.
     let file = serde_json::to_string_pretty(&json!([entry])).map_err(|e| e.to_string())?;
-    let set = match ProvisionerSet::load(&[("fuzz.provisioners.yaml".into(), file, None)]) {
+    let set = match ProvisionerSet::load(&[score_core::input::ProvisionerFile::new(
+        "fuzz.provisioners.yaml",
+        file,
+    )]) {
         Ok(set) => set,
         Err(d) => return check_diagnostic(&d),
     };
@@ -235,7 +239,12 @@ pub fn check_render(data: &[u8]) -> Result<(), String> {
     let (line, column) = file.line_col(offset);
     let d = Diagnostic::new(Code::SchemaViolation, "a problem")
         .with_file(file.clone())
-        .with_span(score_core::Span::new(offset, end - offset, line, column));
+        .with_span(score_core::diag::Span::new(
+            offset,
+            end - offset,
+            line,
+            column,
+        ));
     let handler =
         miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
             .with_width(100);
@@ -290,7 +299,9 @@ pub fn check_state(data: &[u8]) -> Result<(), String> {
 /// overflowed the stack, issue 21). Never a panic or a stack overflow; errors are diagnostics
 /// with good spans.
 pub fn check_patch(data: &[u8]) -> Result<(), String> {
-    use score_core::{apply_patch_operations, parse_patch_operations, PatchOp, PatchOperation};
+    use score_core::target::{
+        apply_patch_operations, parse_patch_operations, PatchOp, PatchOperation,
+    };
     let (ops_text, path_spec) = match data.iter().position(|b| *b == 0) {
         Some(i) => (&data[..i], Some(&data[i + 1..])),
         None => (data, None),

@@ -23,10 +23,8 @@ use score_bench::{
     compile, compile_with, fixed_state, floor_emit, floor_output, floor_parse, workloads,
     PROVISIONERS_GO, PROVISIONERS_MINIJINJA,
 };
-use score_core::{
-    load_workload, provisioner_set, resolve_project, LoadOptions, ProvisionOptions, Target,
-    WorkloadInput,
-};
+use score_core::project::{provisioner_set, resolve_project, WorkloadInput};
+use score_core::{load_workload, LoadOptions, ProvisionOptions, Target};
 use score_target_compose::ComposeTarget;
 use score_target_k8s::K8sTarget;
 use score_target_terraform::TerraformTarget;
@@ -80,7 +78,11 @@ fn compile_all(files: &[(String, String)], threads: bool) -> usize {
         )
         .expect("compiles");
         let artefacts = target.emit(&project).expect("emits");
-        artefacts.files.iter().map(|(_, b)| b.len()).sum::<usize>()
+        artefacts
+            .files
+            .iter()
+            .map(|f| f.content.len())
+            .sum::<usize>()
     };
     if threads {
         std::thread::scope(|s| {

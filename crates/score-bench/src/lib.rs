@@ -14,7 +14,8 @@
 //! assert_eq!(files, score_bench::workloads(2));
 //! ```
 
-use score_core::{Artefacts, CompileInputs, Diagnostics, State, Target};
+use score_core::target::Artefacts;
+use score_core::{CompileInputs, Diagnostics, State, Target};
 
 /// The fixed seed every benchmark compiles with, so runs are byte-stable.
 pub const SEED: &str = "0123456789abcdef0123456789abcdef";
@@ -231,11 +232,12 @@ pub fn compile_with(
     files: &[(String, String)],
     provisioners: &str,
 ) -> Result<Artefacts, Diagnostics> {
-    let inputs = CompileInputs {
-        score_files: files.to_vec(),
-        provisioner_files: vec![("bench.provisioners.yaml".into(), provisioners.into())],
-        ..CompileInputs::default()
-    };
+    let inputs = files
+        .iter()
+        .fold(CompileInputs::new(), |i, (name, text)| {
+            i.score_file(name.as_str(), text.as_str())
+        })
+        .provisioner_file("bench.provisioners.yaml", provisioners);
     Ok(score_core::compile(target, &inputs, fixed_state())?.artefacts)
 }
 
@@ -246,10 +248,9 @@ pub fn fixed_state() -> State {
 
 /// The whole pipeline for `target` over `files`, in memory (no disk I/O), with [`fixed_state`].
 pub fn compile(target: &dyn Target, files: &[(String, String)]) -> Result<Artefacts, Diagnostics> {
-    let inputs = CompileInputs {
-        score_files: files.to_vec(),
-        ..CompileInputs::default()
-    };
+    let inputs = files.iter().fold(CompileInputs::new(), |i, (name, text)| {
+        i.score_file(name.as_str(), text.as_str())
+    });
     Ok(score_core::compile(target, &inputs, fixed_state())?.artefacts)
 }
 
@@ -280,9 +281,9 @@ pub fn floor_output(artefacts: &Artefacts) -> Vec<FloorOutput> {
     artefacts
         .files
         .iter()
-        .map(|(path, bytes)| {
-            let text = std::str::from_utf8(bytes).ok();
-            let ext = path.extension().and_then(|e| e.to_str());
+        .map(|f| {
+            let text = std::str::from_utf8(&f.content).ok();
+            let ext = f.path.extension().and_then(|e| e.to_str());
             match (ext, text) {
                 (Some("yaml" | "yml"), Some(text)) => FloorOutput::Yaml(
                     text.split("\n---\n")
@@ -293,7 +294,7 @@ pub fn floor_output(artefacts: &Artefacts) -> Vec<FloorOutput> {
                 (Some("tf"), Some(text)) => {
                     FloorOutput::Hcl(hcl::from_str(text).unwrap_or_default())
                 }
-                _ => FloorOutput::Bytes(bytes.clone()),
+                _ => FloorOutput::Bytes(f.content.clone()),
             }
         })
         .collect()
@@ -343,7 +344,7 @@ mod tests {
         let target = ComposeTarget::default();
         let mj = compile_with(&target, &files, PROVISIONERS_MINIJINJA).expect("minijinja");
         let go = compile_with(&target, &files, PROVISIONERS_GO).expect("go templates");
-        let text = String::from_utf8(go.files[0].1.clone()).unwrap();
+        let text = String::from_utf8(go.files[0].content.clone()).unwrap();
         assert!(text.contains("pg-svc-0003-db:"), "{text}");
         assert_eq!(mj, go);
     }
@@ -369,7 +370,7 @@ mod tests {
         for target in targets {
             let first =
                 compile(target, &files).unwrap_or_else(|d| panic!("{}: {d:?}", target.name()));
-            let primary = String::from_utf8(first.files[0].1.clone()).expect("utf-8 output");
+            let primary = String::from_utf8(first.files[0].content.clone()).expect("utf-8 output");
             for i in 0..5 {
                 assert!(primary.contains(&name(i)), "{}: {}", target.name(), name(i));
             }
@@ -409,7 +410,7 @@ mod tests {
                 (other, name) => panic!("{name}: unexpected {other:?}"),
             }
             // Re-serialising what was parsed yields about as many bytes as the target wrote.
-            let produced: usize = artefacts.files.iter().map(|(_, b)| b.len()).sum();
+            let produced: usize = artefacts.files.iter().map(|f| f.content.len()).sum();
             let floor = floor_emit(&out);
             assert!(
                 floor > produced / 2 && floor < produced * 2,

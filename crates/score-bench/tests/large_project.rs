@@ -10,10 +10,11 @@ use score_target_compose::ComposeTarget;
 #[ignore = "release build only (CI runs it with --release -- --ignored)"]
 fn ten_thousand_workloads_round_trip_through_the_state() {
     let n = 10_000;
-    let inputs = CompileInputs {
-        score_files: score_bench::workloads(n),
-        ..CompileInputs::default()
-    };
+    let inputs = score_bench::workloads(n)
+        .into_iter()
+        .fold(CompileInputs::new(), |i, (name, text)| {
+            i.score_file(name, text)
+        });
     let compiled = score_core::compile(
         &ComposeTarget::default(),
         &inputs,
@@ -28,7 +29,7 @@ fn ten_thousand_workloads_round_trip_through_the_state() {
     assert_eq!(back, compiled.state);
     assert_eq!(back.to_yaml(), text);
     assert!(
-        (text.len() as u64) < score_core::project::state::MAX_STATE_BYTES / 4,
+        (text.len() as u64) < score_core::host::MAX_STATE_BYTES / 4,
         "{} bytes leaves too little room under MAX_STATE_BYTES",
         text.len()
     );

@@ -3,7 +3,8 @@
 //! act on: a warning on stderr (muted by `--quiet`), never silence, because an author who
 //! writes `k8s.score.dev/kind: StatefulSet` with a typo expects it to matter.
 
-use score_core::{Target, WorkloadInput};
+use score_core::project::WorkloadInput;
+use score_core::Target;
 
 /// The warnings for `workloads` compiled by `target`, one line each: annotations in the
 /// namespace the target owns ([`Target::annotation_prefix`]) that it does not act on

@@ -392,7 +392,7 @@ pub fn init(args: &InitArgs) -> Result<(), Diagnostics> {
     // Open once so the state file exists and the directory layout is complete.
     let sd = StateDir::open_dir(
         &args.state_dir.join(target.name()),
-        score_core::project::state::DEFAULT_LOCK_TIMEOUT,
+        score_core::host::DEFAULT_LOCK_TIMEOUT,
     )
     .map_err(|e| io_diag(&args.state_dir.display().to_string(), e))?;
     let st = sd.load()?;
@@ -483,7 +483,7 @@ pub fn project_target(
         .filter(|t| {
             state_dir
                 .join(t)
-                .join(score_core::project::state::STATE_FILE)
+                .join(score_core::host::STATE_FILE)
                 .is_file()
         })
         .collect();
@@ -511,15 +511,17 @@ pub fn list_provisioners(
     let set = generate::load_provisioners(target, common)?;
     // The programs a generate would run (cmd:// entries), and whether they may run without
     // --allow-remote-commands.
-    let program = |p: &score_core::Provisioner| p.cmd().map(score_core::CmdSpec::command_line);
+    let program = |p: &score_core::provision::Provisioner| {
+        p.cmd().map(score_core::provision::CmdSpec::command_line)
+    };
     // How each entry provisions (spec/provisioners.md, "Dialects").
-    let engine = |p: &score_core::Provisioner| match p.dialect() {
-        Some(score_core::Dialect::GoTemplate) => "gotemplate",
-        Some(score_core::Dialect::Minijinja) => "minijinja",
+    let engine = |p: &score_core::provision::Provisioner| match p.dialect() {
+        Some(score_core::provision::Dialect::GoTemplate) => "gotemplate",
+        Some(score_core::provision::Dialect::Minijinja) => "minijinja",
         _ if p.is_cmd() => "cmd",
         _ => "local-env",
     };
-    let params = |p: &score_core::Provisioner| {
+    let params = |p: &score_core::provision::Provisioner| {
         p.supported_params
             .as_ref()
             .map_or_else(|| "(any)".to_string(), |ps| ps.join(", "))
@@ -709,7 +711,7 @@ pub fn resources(cmd: &ResourcesCommand) -> Result<(), Diagnostics> {
     let name = project_target(args.target.as_deref(), &args.state_dir, what)?;
     let sd = StateDir::open_dir(
         &args.state_dir.join(name),
-        score_core::project::state::DEFAULT_LOCK_TIMEOUT,
+        score_core::host::DEFAULT_LOCK_TIMEOUT,
     )
     .map_err(|e| io_diag(&args.state_dir.display().to_string(), e))?;
     let mut st = sd.load()?;

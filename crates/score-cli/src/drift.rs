@@ -12,7 +12,8 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use score_core::host::fsutil;
-use score_core::{Code, Diagnostic, Diagnostics, ResourceState, State};
+use score_core::project::ResourceState;
+use score_core::{Code, Diagnostic, Diagnostics, State};
 use serde_json::{Map, Value};
 
 use crate::generate::io_diag;
@@ -337,7 +338,7 @@ pub fn read_state(state_file: &Path, frozen: bool) -> Result<State, Diagnostics>
     let name = state_file.display().to_string();
     match fsutil::read_bounded(
         state_file,
-        score_core::project::state::MAX_STATE_BYTES,
+        score_core::host::MAX_STATE_BYTES,
         Duration::from_secs(10),
     ) {
         Ok(bytes) => {

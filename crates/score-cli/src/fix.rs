@@ -9,8 +9,10 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use score_core::diag::{apply_fixes, Fix};
 use score_core::host::{fsutil, FsSources};
-use score_core::{apply_fixes, load_workload, Code, Diagnostic, Fix, LoadOptions, ProvisionerSet};
+use score_core::input::ProvisionerFile;
+use score_core::{load_workload, Code, Diagnostic, LoadOptions, ProvisionerSet};
 
 use crate::render::Output;
 use crate::Format;
@@ -139,7 +141,7 @@ fn fix_file(
         if taken.is_empty() || next == text {
             break;
         }
-        let file = score_core::SourceFile::new(name, text.as_str());
+        let file = score_core::diag::SourceFile::new(name, text.as_str());
         for f in &taken {
             // Reported where the problem is (the diagnostic's place), else at the first edit.
             let at = candidates
@@ -201,7 +203,7 @@ fn diagnose(
     };
     match load_workload(name, bytes, &opts) {
         Err(d) => d.0,
-        Ok(loaded) => score_core::check_resource_types(&loaded.document, known)
+        Ok(loaded) => score_core::validate::hints::check_resource_types(&loaded.document, known)
             .into_iter()
             // A type no default provisioner knows may be the platform's own: only a near miss
             // of a known type is a problem here.
@@ -218,10 +220,9 @@ fn known_types(state_dir: &Path) -> Vec<String> {
         let Ok(target) = crate::targets::default_target(name) else {
             continue;
         };
-        let mut files = vec![(
+        let mut files = vec![ProvisionerFile::new(
             format!("<{name} default provisioners>"),
-            target.default_provisioners().to_string(),
-            None,
+            target.default_provisioners(),
         )];
         let dir = state_dir.join(name).join("provisioners");
         if let Ok(entries) = std::fs::read_dir(&dir) {
@@ -229,7 +230,7 @@ fn known_types(state_dir: &Path) -> Vec<String> {
             paths.sort();
             for p in paths {
                 if let Ok(text) = std::fs::read_to_string(&p) {
-                    files.push((p.display().to_string(), text, None));
+                    files.push(ProvisionerFile::new(p.display().to_string(), text));
                 }
             }
         }

@@ -9,9 +9,12 @@ use std::time::Duration;
 use score_core::host::fetch::{self, FetchOptions};
 use score_core::host::fsutil;
 use score_core::host::{FsSources, StateDir};
+use score_core::input::ProvisionerFile;
 use score_core::load::yaml::{self, Limits};
-use score_core::{load_workload, LoadOptions, Project, WorkloadInput, WorkloadStore};
-use score_core::{Artefacts, Target};
+use score_core::project::{WorkloadInput, WorkloadStore};
+use score_core::target::Artefacts;
+use score_core::Target;
+use score_core::{load_workload, LoadOptions, Project};
 use score_target_compose::WorkloadExtras;
 
 use crate::targets::{TargetFlags, TargetInfo};
@@ -259,7 +262,7 @@ pub fn open_state(
     given: &[WorkloadInput],
 ) -> Result<Option<StateDir>, Diagnostics> {
     let dir = state_dir_of(common, info.name);
-    let state_file = dir.join(score_core::project::state::STATE_FILE);
+    let state_file = dir.join(score_core::host::STATE_FILE);
     if given.is_empty() && !state_file.exists() {
         // Nothing to regenerate: say so without creating the state directory.
         return Err(no_workloads(info.name));
@@ -272,7 +275,7 @@ pub fn open_state(
         // --check, --frozen: the state is only read, without the lock (compile_in).
         return Ok(None);
     }
-    StateDir::open_dir(&dir, score_core::project::state::DEFAULT_LOCK_TIMEOUT)
+    StateDir::open_dir(&dir, score_core::host::DEFAULT_LOCK_TIMEOUT)
         .map(Some)
         .map_err(|e| {
             Diagnostic::new(
@@ -337,10 +340,10 @@ pub struct Prepared<'a> {
     tool: Option<(crate::tool::Tool, crate::tool::state::Doc)>,
     inputs: Vec<PathBuf>,
     locked: Option<crate::drift::Locked>,
-    old_resources: Option<BTreeMap<String, score_core::ResourceState>>,
+    old_resources: Option<BTreeMap<String, score_core::project::ResourceState>>,
     provisioners: ProvisionerSet,
     options: ProvisionOptions,
-    secrets: score_core::Secrets,
+    secrets: score_core::project::Secrets,
 }
 
 /// Loads `info`'s state and project (the given workloads and the stored ones) and builds its
@@ -355,7 +358,7 @@ pub fn prepare<'a>(
     provisioners: Provisioners,
 ) -> Result<Prepared<'a>, Diagnostics> {
     let dir = state_dir_of(common, info.name);
-    let state_file = dir.join(score_core::project::state::STATE_FILE);
+    let state_file = dir.join(score_core::host::STATE_FILE);
     let (state, tool) = match (common.tool, &state_dir) {
         // A tool folder's state.yaml is in that tool's format (read only: written by save_state).
         (Some(tool), _) => {
@@ -424,7 +427,7 @@ pub fn prepare<'a>(
     inputs.extend(provisioners.files);
     // Secret outputs never reach a diagnostic (spec/security.md): the ones the state already
     // holds for errors of provisioning, and with this run's for errors after it.
-    let secrets = score_core::Secrets::of(project.state());
+    let secrets = score_core::project::Secrets::of(project.state());
     // The CLI runs the cmd:// programs of the project's own (and pinned) provisioner files, as
     // score-compose and score-k8s do; remote unpinned files only with --allow-remote-commands.
     let options = ProvisionOptions {
@@ -461,7 +464,7 @@ impl Prepared<'_> {
     /// a provisioner, without provisioning anything: `score-gen all` checks every target before
     /// any starts a program (spec/security.md).
     pub fn check_programs(&self) -> Result<(), Diagnostics> {
-        score_core::check_programs(
+        score_core::project::check_programs(
             self.project.workloads(),
             &self.provisioners,
             self.project.state(),
@@ -585,7 +588,7 @@ fn provisioner_changed_help(mut d: Diagnostics, common: &CommonArgs, target: &st
             Some(tool) => format!("{} resources remove '{uid}'", tool.program()),
             None => format!(
                 "score-gen resources remove '{uid}' --target {target}{}",
-                if common.state_dir == Path::new(score_core::project::state::STATE_ROOT) {
+                if common.state_dir == Path::new(score_core::host::STATE_ROOT) {
                     String::new()
                 } else {
                     format!(" --state-dir {}", common.state_dir.display())
@@ -634,7 +637,7 @@ fn project_of(
     }
     if given_names.len() != given.len() {
         // Two files of one name: the project's duplicate-name error, at the second file.
-        score_core::check_project(given)?;
+        score_core::project::check_project(given)?;
     }
     for w in given {
         project.add(w.clone());
@@ -714,7 +717,7 @@ impl WorkloadStore for CliStore<'_> {
     fn load_options(
         &self,
         name: &str,
-        stored: &score_core::WorkloadState,
+        stored: &score_core::project::WorkloadState,
     ) -> Result<LoadOptions, Diagnostics> {
         let file = stored.file.as_deref().map(Path::new);
         let dir = match (&stored.dir, file) {
@@ -763,7 +766,7 @@ impl WorkloadStore for CliStore<'_> {
         })
     }
 
-    fn label(&self, name: &str, stored: &score_core::WorkloadState) -> String {
+    fn label(&self, name: &str, stored: &score_core::project::WorkloadState) -> String {
         match &stored.file {
             Some(f) => format!("{f} (as stored in {})", self.state_file.display()),
             None => format!(
@@ -784,7 +787,7 @@ impl WorkloadStore for CliStore<'_> {
 
 /// Whether a stored workload has a `files[].source` (a version 1 entry, without a stored
 /// document, is read from its file and counts as having one).
-fn has_file_sources(stored: &score_core::WorkloadState) -> bool {
+fn has_file_sources(stored: &score_core::project::WorkloadState) -> bool {
     let Some(spec) = &stored.spec else {
         return true;
     };
@@ -803,7 +806,7 @@ fn has_file_sources(stored: &score_core::WorkloadState) -> bool {
 /// `-v`: every program a cmd:// provisioner ran for this target, on stderr.
 fn report_programs(
     target: &str,
-    project: &score_core::ResolvedProject,
+    project: &score_core::target::ResolvedProject,
     provisioners: &ProvisionerSet,
 ) {
     for res in project.resources() {
@@ -831,7 +834,7 @@ pub fn load_all(common: &CommonArgs) -> Result<Vec<WorkloadInput>, Diagnostics> 
         let name = f.display().to_string();
         let bytes = read_input(f)?;
         let text = String::from_utf8_lossy(&bytes).into_owned();
-        let mut file = score_core::SourceFile::new(name, text);
+        let mut file = score_core::diag::SourceFile::new(name, text);
         if linked_out_of_project(f) {
             file = file.with_contents_hidden();
         }
@@ -938,7 +941,7 @@ fn load_provisioners_noting(
         // (the working directory), wherever the file is; a file not on the local disk has no
         // directory, so its relative programs cannot run (spec/security.md).
         let dir = f.dir.map(|_| cwd.clone());
-        let mut file = score_core::SourceFile::new(f.name, f.text);
+        let mut file = score_core::diag::SourceFile::new(f.name, f.text);
         if hidden {
             file = file.with_contents_hidden();
         }
@@ -951,10 +954,9 @@ fn load_provisioners_noting(
     // A tool folder with its default provisioners file has its defaults; otherwise (e.g.
     // `init --no-default-provisioners`) score-gen's come last (spec/deviations.md).
     if !folder_has_defaults {
-        set.extend(ProvisionerSet::load(&[(
+        set.extend(ProvisionerSet::load(&[ProvisionerFile::new(
             format!("<{} default provisioners>", target.name()),
-            target.default_provisioners().to_string(),
-            None,
+            target.default_provisioners(),
         )])?);
     }
     Ok(set)
@@ -1000,7 +1002,7 @@ pub fn plan(primary: &Path, artefacts: &Artefacts) -> Vec<(PathBuf, Vec<u8>, Pat
         artefacts
             .files
             .iter()
-            .map(|(rel, bytes)| (rel.as_path(), bytes.clone())),
+            .map(|f| (f.path.as_path(), f.content.clone())),
     )
 }
 
@@ -1012,7 +1014,7 @@ pub fn take_plan(primary: &Path, artefacts: &mut Artefacts) -> Vec<(PathBuf, Vec
         artefacts
             .files
             .iter_mut()
-            .map(|(rel, bytes)| (rel.as_path(), std::mem::take(bytes))),
+            .map(|f| (f.path.as_path(), std::mem::take(&mut f.content))),
     )
 }
 

@@ -11,8 +11,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
+use score_core::project::WorkloadInput;
 use score_core::provision::graph::{self, Graph};
-use score_core::{Diagnostics, WorkloadInput};
+use score_core::Diagnostics;
 use serde_json::{json, Value};
 
 use crate::generate::{self, CommonArgs};
@@ -148,7 +149,7 @@ fn build(
     target: &str,
     inputs: &[WorkloadInput],
     g: &Graph,
-    provisioner_of: impl Fn(&score_core::ResourceUid) -> Option<String>,
+    provisioner_of: impl Fn(&score_core::target::ResourceUid) -> Option<String>,
 ) -> Model {
     let mut workloads: BTreeMap<String, WorkloadNode> = BTreeMap::new();
     let mut edges = BTreeSet::new();

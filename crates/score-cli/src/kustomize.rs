@@ -4,7 +4,8 @@
 //! The objects' text is the target's own, cut at the document separators, so a file holds
 //! exactly the bytes the object has in `manifests.yaml` (YAML or KYAML).
 
-use score_core::{Artefacts, Code, Diagnostic, Diagnostics};
+use score_core::target::{ArtefactFile, Artefacts};
+use score_core::{Code, Diagnostic, Diagnostics};
 
 /// The name of the primary artefact.
 pub const KUSTOMIZATION: &str = "kustomization.yaml";
@@ -13,10 +14,10 @@ pub const KUSTOMIZATION: &str = "kustomization.yaml";
 /// object, `<kind>-<name>.yaml` (lower case; `-<namespace>` added when two objects share kind
 /// and name, then a counter), in the manifests' order.
 pub fn split(artefacts: &mut Artefacts) -> Result<(), Diagnostics> {
-    let Some((_, bytes)) = artefacts.files.first() else {
+    let Some(first) = artefacts.files.first() else {
         return Ok(());
     };
-    let text = String::from_utf8_lossy(bytes).into_owned();
+    let text = String::from_utf8_lossy(&first.content).into_owned();
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     let mut taken = std::collections::BTreeSet::new();
     for doc in documents(&text) {
@@ -57,8 +58,8 @@ pub fn split(artefacts: &mut Artefacts) -> Result<(), Diagnostics> {
     for (name, _) in &files {
         kustomization.push_str(&format!("- {name}\n"));
     }
-    let mut out = vec![(KUSTOMIZATION.into(), kustomization.into_bytes())];
-    out.extend(files.into_iter().map(|(n, b)| (n.into(), b)));
+    let mut out = vec![ArtefactFile::new(KUSTOMIZATION, kustomization)];
+    out.extend(files.into_iter().map(|(n, b)| ArtefactFile::new(n, b)));
     // Any further artefact of the target stays after the objects.
     out.extend(artefacts.files.drain(1..));
     artefacts.files = out;
@@ -116,15 +117,15 @@ mod tests {
     #[test]
     fn splits_documents_and_names_files() {
         let mut a = Artefacts::default();
-        a.files.push((
-            "manifests.yaml".into(),
+        a.files.push(ArtefactFile::new(
+            "manifests.yaml",
             b"apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: b\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n".to_vec(),
         ));
         split(&mut a).unwrap();
         let names: Vec<String> = a
             .files
             .iter()
-            .map(|(n, _)| n.display().to_string())
+            .map(|f| f.path.display().to_string())
             .collect();
         assert_eq!(
             names,
@@ -136,11 +137,11 @@ mod tests {
             ]
         );
         assert_eq!(
-            String::from_utf8_lossy(&a.files[0].1),
+            String::from_utf8_lossy(&a.files[0].content),
             "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- service-web.yaml\n- service-web-b.yaml\n- deployment-web.yaml\n"
         );
         assert_eq!(
-            String::from_utf8_lossy(&a.files[3].1),
+            String::from_utf8_lossy(&a.files[3].content),
             "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n"
         );
     }

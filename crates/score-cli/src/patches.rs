@@ -10,10 +10,12 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use score_core::diag::{SourceFile, Span};
 use score_core::host::fetch::{self, FetchOptions};
 use score_core::host::fsutil;
-use score_core::{check_patch_template, PatchTemplate, Target};
-use score_core::{Code, Diagnostic, Diagnostics, SourceFile, Span};
+use score_core::target::{check_patch_template, PatchTemplate};
+use score_core::Target;
+use score_core::{Code, Diagnostic, Diagnostics};
 use std::sync::Arc;
 
 /// The stored file, inside `<state-dir>/<target>/`.

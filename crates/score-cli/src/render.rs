@@ -104,7 +104,7 @@ pub fn shown(d: &Diagnostic) -> Diagnostic {
 /// bidirectional controls (U+202E reorders what follows it on screen) and the line and paragraph
 /// separators U+2028/U+2029.
 pub fn terminal_safe(s: &str) -> std::borrow::Cow<'_, str> {
-    score_core::escape_controls(s)
+    score_core::diag::escape_controls(s)
 }
 
 /// miette shows the file name only with a source snippet, so a diagnostic that knows its file
@@ -159,7 +159,7 @@ mod tests {
 
     #[test]
     fn control_characters_are_escaped_in_every_part_of_a_diagnostic() {
-        let file = std::sync::Arc::new(score_core::SourceFile::new("a\u{1b}[2Jb", "x: 1\n"));
+        let file = std::sync::Arc::new(score_core::diag::SourceFile::new("a\u{1b}[2Jb", "x: 1\n"));
         let mut d = Diagnostic::new(
             score_core::Code::Usage,
             "m\u{1b}]0;t\u{7}\u{9b}1\nnext\u{202e}txt.exe\u{2028}",
@@ -170,7 +170,7 @@ mod tests {
         d.related
             .push(Diagnostic::new(score_core::Code::Usage, "r\u{1b}"));
         d.fixes
-            .push(score_core::Fix::machine("f\u{1b}[2J", Vec::new()));
+            .push(score_core::diag::Fix::machine("f\u{1b}[2J", Vec::new()));
         let s = shown(&d);
         assert_eq!(
             s.message,

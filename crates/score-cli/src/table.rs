@@ -32,7 +32,7 @@ pub fn render_table(headers: &[&str], rows: &[Vec<String>]) -> String {
                     // control character reaches the terminal (spec/security.md).
                     |c| {
                         c.split('\n')
-                            .map(|l| score_core::escape_controls(l).into_owned())
+                            .map(|l| score_core::diag::escape_controls(l).into_owned())
                             .collect()
                     },
                 )

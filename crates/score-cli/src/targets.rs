@@ -7,7 +7,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use score_core::{Artefacts, Code, Diagnostic, Diagnostics, State, Target};
+use score_core::target::Artefacts;
+use score_core::{Code, Diagnostic, Diagnostics, State, Target};
 
 pub use crate::commands::TargetCommand;
 use score_target_compose::{ComposeOptions, ComposeTarget};
@@ -51,7 +52,7 @@ pub struct TargetFlags {
     pub state_dir: Option<PathBuf>,
     /// The patch templates of a tool folder's state (`score-compose`/`score-k8s`); when set,
     /// used instead of those stored under `state_dir`.
-    pub patch_templates: Option<Vec<score_core::PatchTemplate>>,
+    pub patch_templates: Option<Vec<score_core::target::PatchTemplate>>,
 }
 
 /// A row's rewrite of its flags once the resources are provisioned ([`TargetInfo::after_provision`]).
@@ -300,7 +301,7 @@ fn k8s_kustomize(flags: &TargetFlags, artefacts: &mut Artefacts) -> Result<(), D
 pub fn stored_patch_templates(
     flags: &TargetFlags,
     name: &str,
-) -> Result<Vec<score_core::PatchTemplate>, Diagnostics> {
+) -> Result<Vec<score_core::target::PatchTemplate>, Diagnostics> {
     match (&flags.patch_templates, &flags.state_dir) {
         (Some(t), _) => Ok(t.clone()),
         (None, Some(dir)) => crate::patches::load(dir, name),

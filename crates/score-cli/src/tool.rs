@@ -15,6 +15,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser, Subcommand};
 use score_core::host::fetch::{self, FetchOptions};
 use score_core::host::StateDir;
+use score_core::input::ProvisionerFile;
 use score_core::{Code, Diagnostic, Diagnostics, ProvisionerSet};
 
 use crate::commands::{self, ListFormat};
@@ -505,7 +506,7 @@ fn provisioners(tool: Tool, cmd: &ProvisionersCommand) -> Result<(), Diagnostics
 
 fn resources(tool: Tool, cmd: &ResourcesCommand) -> Result<(), Diagnostics> {
     let dir = folder(tool)?;
-    let lock = StateDir::open_dir(&dir, score_core::project::state::DEFAULT_LOCK_TIMEOUT)
+    let lock = StateDir::open_dir(&dir, score_core::host::DEFAULT_LOCK_TIMEOUT)
         .map_err(|e| io_diag(&dir.display().to_string(), e))?;
     let (mut st, doc) = state::load(&dir, tool)?;
     match cmd {
@@ -557,7 +558,7 @@ fn init(tool: Tool, args: &InitCommon, project: Option<&str>) -> Result<(), Diag
     let mut notes = Vec::new();
     let existing = dir.join(state::STATE_FILE).is_file();
     // Lock the folder (created here when new) for the rest of the command.
-    let lock = StateDir::open_dir(&dir, score_core::project::state::DEFAULT_LOCK_TIMEOUT)
+    let lock = StateDir::open_dir(&dir, score_core::host::DEFAULT_LOCK_TIMEOUT)
         .map_err(|e| io_diag(&dir.display().to_string(), e))?;
     let (st, mut doc) = if existing {
         notes.push(format!(
@@ -711,8 +712,10 @@ fn fetch_provisioner_files(
     for uri in uris {
         for f in fetch::fetch(uri, Path::new("."), &FetchOptions::default())? {
             let trusted = f.trusted();
-            let set =
-                ProvisionerSet::load_with_trust(&[(f.uri.clone(), f.text.clone(), None)], trusted)?;
+            let set = ProvisionerSet::load_with_trust(
+                &[ProvisionerFile::new(f.uri.clone(), f.text.clone())],
+                trusted,
+            )?;
             if !trusted && !allow_remote_commands {
                 if let Some(p) = set.iter().find(|p| p.is_cmd()) {
                     return Err(Diagnostic::new(

@@ -3,10 +3,9 @@
 //!
 //! `cargo run -p score-core --example end_to_end` (it is also the crate root's doc example).
 
-use score_core::{
-    compile, Artefacts, CompileInputs, Diagnostics, FileContent, MemorySources, ResolvedProject,
-    State, Target,
-};
+use score_core::input::MemorySources;
+use score_core::target::{Artefacts, FileContent, ResolvedProject};
+use score_core::{compile, CompileInputs, Diagnostics, State, Target};
 
 /// A toy target: one `workload.container.KEY=value` line per variable, then each file's size.
 struct Env;
@@ -36,7 +35,7 @@ impl Target for Env {
             }
         }
         Ok(Artefacts {
-            files: vec![("env.txt".into(), out.into_bytes())],
+            files: vec![score_core::target::ArtefactFile::new("env.txt", out)],
             ..Default::default()
         })
     }
@@ -69,7 +68,7 @@ fn main() {
         .provisioner_file("mine.yaml", PROVISIONERS)
         .sources(sources);
     let compiled = compile(&Env, &inputs, State::with_seed("00")).expect("compiles");
-    let text = String::from_utf8_lossy(&compiled.artefacts.files[0].1);
+    let text = String::from_utf8_lossy(&compiled.artefacts.files[0].content);
     assert_eq!(text, "web.main.DB_HOST=pg-web-db\n/etc/motd: 5 bytes\n");
     print!("{text}");
 }

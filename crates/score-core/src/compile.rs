@@ -20,7 +20,7 @@ use crate::provision::substitute::{
 };
 use crate::provision::{
     self, Environment, ProvisionInput, ProvisionOptions, ProvisionOutput, ProvisionTarget,
-    Provisioner, ProvisionerSet,
+    Provisioner, ProvisionerFile, ProvisionerSet,
 };
 use crate::secrets::Secrets;
 use crate::target::{
@@ -502,15 +502,27 @@ fn resolve_workloads(
     Ok(resolved)
 }
 
+/// A Score file given as text: the name diagnostics show, and the text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScoreFile {
+    /// Display name, usually the path as the user gave it.
+    pub name: String,
+    /// The file's text.
+    pub text: String,
+}
+
 /// What [`compile`] works on: Score files, provisioner files and `files[].source` contents, all
 /// in memory.
 #[derive(Debug, Clone, Default)]
 pub struct CompileInputs {
-    /// (display name, text) of each Score file.
-    pub score_files: Vec<(String, String)>,
-    /// (display name, text) of each user provisioner file, in priority order; the target's
-    /// defaults come after them.
-    pub provisioner_files: Vec<(String, String)>,
+    /// The Score files, in order.
+    pub score_files: Vec<ScoreFile>,
+    /// The user's provisioner files, in priority order; the target's defaults come after them.
+    pub provisioner_files: Vec<ProvisionerFile>,
+    /// A provisioner set loaded once ([`crate::project::provisioner_set`]) for many compiles:
+    /// when set, it is used as it is, and `provisioner_files` and the target's defaults are not
+    /// read.
+    pub provisioners: Option<ProvisionerSet>,
     /// Options for every Score file (limits, overrides, `files[].source` reader).
     pub load: LoadOptions,
     /// Provisioning limits and the [`crate::CommandPolicy`] (default: programs are not run).
@@ -525,18 +537,49 @@ impl CompileInputs {
 
     /// Adds a Score file.
     pub fn score_file(mut self, name: impl Into<String>, text: impl Into<String>) -> Self {
-        self.score_files.push((name.into(), text.into()));
+        self.score_files.push(ScoreFile {
+            name: name.into(),
+            text: text.into(),
+        });
         self
     }
 
     /// Adds a user provisioner file (tried before the target's defaults, in the order added).
     pub fn provisioner_file(mut self, name: impl Into<String>, text: impl Into<String>) -> Self {
-        self.provisioner_files.push((name.into(), text.into()));
+        self.provisioner_files
+            .push(ProvisionerFile::new(name, text));
+        self
+    }
+
+    /// Uses a provisioner set loaded beforehand instead of loading the provisioner files on
+    /// every call (an embedder compiling many times for one target).
+    ///
+    /// ```
+    /// # use score_core::{compile, CompileInputs, State};
+    /// # struct T;
+    /// # impl score_core::Target for T {
+    /// #     fn name(&self) -> &'static str { "t" }
+    /// #     fn default_provisioners(&self) -> &'static str { "[]" }
+    /// #     fn context(&self) -> serde_json::Value { serde_json::json!({}) }
+    /// #     fn emit(&self, p: &score_core::target::ResolvedProject) -> Result<score_core::target::Artefacts, score_core::Diagnostics> {
+    /// #         Ok(score_core::target::Artefacts { files: vec![score_core::target::ArtefactFile::new("n", p.workloads[0].name.clone())], ..Default::default() })
+    /// #     }
+    /// # }
+    /// let set = score_core::project::provisioner_set::<&str, &str>(&T, &[]).unwrap();
+    /// for name in ["a", "b"] {
+    ///     let score = format!("apiVersion: score.dev/v1b1\nmetadata: {{name: {name}}}\ncontainers: {{main: {{image: x}}}}\n");
+    ///     let inputs = CompileInputs::new().score_file("score.yaml", score).provisioners(set.clone());
+    ///     let out = compile(&T, &inputs, State::with_seed("00")).unwrap();
+    ///     assert_eq!(out.artefacts.files[0].content, name.as_bytes());
+    /// }
+    /// ```
+    pub fn provisioners(mut self, set: ProvisionerSet) -> Self {
+        self.provisioners = Some(set);
         self
     }
 
     /// Where `files[].source` contents come from.
-    pub fn sources(mut self, reader: impl crate::SourceReader + 'static) -> Self {
+    pub fn sources(mut self, reader: impl crate::input::SourceReader + 'static) -> Self {
         self.load.sources = Some(std::sync::Arc::new(reader));
         self
     }
@@ -570,19 +613,28 @@ pub fn compile(
 ) -> Result<Compiled, Diagnostics> {
     let mut workloads = Vec::new();
     let mut diags = Diagnostics::default();
-    for (name, text) in &inputs.score_files {
-        match load_workload(name, text.as_bytes(), &inputs.load) {
+    for f in &inputs.score_files {
+        match load_workload(&f.name, f.text.as_bytes(), &inputs.load) {
             Ok(loaded) => workloads.push(WorkloadInput {
                 loaded,
-                file: Some(name.clone()),
+                file: Some(f.name.clone()),
             }),
             Err(d) => diags.0.extend(d.0),
         }
     }
     diags.into_result()?;
-    let provisioners = provisioner_set(target, &inputs.provisioner_files)?;
+    let loaded;
+    let provisioners = match &inputs.provisioners {
+        Some(set) => set,
+        None => {
+            let mut files = inputs.provisioner_files.clone();
+            files.push(default_provisioners(target));
+            loaded = ProvisionerSet::load(&files).map_err(Diagnostics::from)?;
+            &loaded
+        }
+    };
     let (project, state) =
-        resolve_project(&workloads, &provisioners, state, target, &inputs.provision)?;
+        resolve_project(&workloads, provisioners, state, target, &inputs.provision)?;
     let artefacts = target
         .emit(&project)
         .map_err(|d| Secrets::of(&state).scrub(d))?;
@@ -598,16 +650,20 @@ pub fn provisioner_set<N: AsRef<str>, T: AsRef<str>>(
     target: &dyn Target,
     user_files: &[(N, T)],
 ) -> Result<ProvisionerSet, Diagnostics> {
-    let mut files: Vec<(String, String, Option<std::path::PathBuf>)> = user_files
+    let mut files: Vec<ProvisionerFile> = user_files
         .iter()
-        .map(|(n, t)| (n.as_ref().to_string(), t.as_ref().to_string(), None))
+        .map(|(n, t)| ProvisionerFile::new(n.as_ref(), t.as_ref()))
         .collect();
-    files.push((
-        format!("<{} default provisioners>", target.name()),
-        target.default_provisioners().to_string(),
-        None,
-    ));
+    files.push(default_provisioners(target));
     ProvisionerSet::load(&files).map_err(Diagnostics::from)
+}
+
+/// The target's default provisioner file, named as diagnostics show it.
+fn default_provisioners(target: &dyn Target) -> ProvisionerFile {
+    ProvisionerFile::new(
+        format!("<{} default provisioners>", target.name()),
+        target.default_provisioners(),
+    )
 }
 
 /// The checks of a whole project that need no provisioner and no state, as [`resolve_project`]
@@ -616,7 +672,8 @@ pub fn provisioner_set<N: AsRef<str>, T: AsRef<str>>(
 /// it over the open Score files to report what `generate` would before anything is provisioned.
 ///
 /// ```
-/// use score_core::{check_project, load_workload, Code, LoadOptions, WorkloadInput};
+/// use score_core::{load_workload, Code, LoadOptions};
+/// use score_core::project::{check_project, WorkloadInput};
 /// let text = "apiVersion: score.dev/v1b1\nmetadata: {name: ab}\ncontainers: {main: {image: x}}\n";
 /// let load = |f: &str| WorkloadInput {
 ///     loaded: load_workload(f, text.as_bytes(), &LoadOptions::default()).unwrap(),

@@ -7,7 +7,8 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use score_core::{Code, Diagnostic, SourceFile, Span};
+//! use score_core::{Code, Diagnostic};
+//! use score_core::diag::{SourceFile, Span};
 //! let file = Arc::new(SourceFile::new("score.yaml", "apiVersion: score.dev/v9\n"));
 //! let d = Diagnostic::new(Code::SchemaViolation, "\"score.dev/v9\" does not match \"^score\\.dev/v1b1$\"")
 //!     .with_file(file)
@@ -17,6 +18,9 @@
 //! assert_eq!(d.location(), "score.yaml:1:13");
 //! assert_eq!(d.to_json()["code"], "score::schema::violation");
 //! ```
+
+pub use crate::fix::{apply_edits, apply_fixes, Applicability, Edit, EditError, Fix};
+pub use crate::load::yaml::SpanIndex;
 
 use std::fmt;
 use std::sync::Arc;
@@ -68,9 +72,9 @@ impl SourceFile {
     /// as a line break) becomes a newline so the snippet's lines are the parser's lines.
     ///
     /// ```
-    /// let f = score_core::SourceFile::new("x", "a: \u{1b}[31mred\rb: 1\r\n");
+    /// let f = score_core::diag::SourceFile::new("x", "a: \u{1b}[31mred\rb: 1\r\n");
     /// assert_eq!(f.display_text(), "a: ?[31mred\nb: 1\r\n");
-    /// let f = score_core::SourceFile::new("x", "a: \u{202e}exe.txt\n");
+    /// let f = score_core::diag::SourceFile::new("x", "a: \u{202e}exe.txt\n");
     /// assert_eq!(f.display_text(), "a: ???exe.txt\n");
     /// ```
     pub fn display_text(&self) -> &str {
@@ -117,7 +121,7 @@ impl SourceFile {
 /// passes every message and table cell through it.
 ///
 /// ```
-/// assert_eq!(score_core::escape_controls("a\u{1b}[2Jb\tc\n"), "a\\u{1b}[2Jb\tc\n");
+/// assert_eq!(score_core::diag::escape_controls("a\u{1b}[2Jb\tc\n"), "a\\u{1b}[2Jb\tc\n");
 /// ```
 pub fn escape_controls(s: &str) -> std::borrow::Cow<'_, str> {
     let unsafe_char =
@@ -405,7 +409,8 @@ codes! {
 /// [`Code::Target`].
 ///
 /// ```
-/// use score_core::{Code, Diagnostic, TargetCode};
+/// use score_core::{Code, Diagnostic};
+/// use score_core::diag::TargetCode;
 /// const EMIT: TargetCode = TargetCode::new("score::env::emit", "the file cannot be written; please report this");
 /// let d = Diagnostic::new(EMIT, "bad value");
 /// assert_eq!(d.code, EMIT);
@@ -509,7 +514,8 @@ impl Diagnostic {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use score_core::{Code, Diagnostic, Edit, Fix, SourceFile};
+    /// use score_core::{Code, Diagnostic};
+    /// use score_core::diag::{Edit, Fix, SourceFile};
     /// let f = Arc::new(SourceFile::new("score.yaml", "containers:\n  web:\n    imagee: nginx\n"));
     /// let d = Diagnostic::new(Code::SchemaViolation, "unknown field `imagee`")
     ///     .with_file(f.clone())
@@ -597,7 +603,8 @@ impl Diagnostic {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use score_core::{Code, Diagnostic, SourceFile, Span};
+    /// use score_core::{Code, Diagnostic};
+    /// use score_core::diag::{SourceFile, Span};
     /// let f = Arc::new(SourceFile::new("score.yaml", "SECRET=hunter2\n").with_contents_hidden());
     /// let d = Diagnostic::new(Code::LoadSyntax, "unexpected 'SECRET=hunter2'")
     ///     .with_file(f)

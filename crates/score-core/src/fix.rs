@@ -3,7 +3,7 @@
 //! them as code actions. The format is documented in `spec/fixes.md` and `schemas/diagnostics.json`.
 //!
 //! ```
-//! use score_core::{apply_edits, Edit, Span};
+//! use score_core::diag::{apply_edits, Edit, Span};
 //! let text = "resources:\n  db:\n    type: postgres\n    properties: {}\n";
 //! let at = text.find("properties").unwrap();
 //! let edit = Edit::new(Span::new(at, "properties".len(), 4, 5), "params");

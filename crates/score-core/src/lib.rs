@@ -2,17 +2,32 @@
 //!
 //! The target-agnostic half of score-gen: it turns Score (`score.dev/v1b1`) workload files into
 //! validated, typed [`Workload`]s, resolves their resources through provisioners, substitutes
-//! `${...}` placeholders, and hands a [`ResolvedProject`] to a [`Target`] plug-in. It never prints;
-//! it knows a target only through the [`Target`] trait (what the target declares it reads of the
-//! Score ecosystem's formats, and its own diagnostic codes as [`TargetCode`]s).
+//! `${...}` placeholders, and hands a [`target::ResolvedProject`] to a [`Target`] plug-in. It
+//! never prints; it knows a target only through the [`Target`] trait (what the target declares
+//! it reads of the Score ecosystem's formats, and its own diagnostic codes as
+//! [`diag::TargetCode`]s).
 //!
-//! The pipeline has two halves and one plug-in boundary:
+//! ## Two doors
+//! - **The crate root, for embedders** (a portal, an editor, a GitOps plugin): [`compile`] with
+//!   [`CompileInputs`] → [`Compiled`]; [`load_workload`] with [`LoadOptions`] →
+//!   [`LoadedWorkload`]; the additive [`Project`] over a [`State`]; [`ProvisionerSet`],
+//!   [`ProvisionOptions`], [`CommandPolicy`], [`Environment`]; [`Diagnostic`]s with a stable
+//!   [`Code`]; [`parse_document`], [`score_schema`]. The types these carry live in [`input`]
+//!   (named input files, `files[].source` readers, the parsed document), [`diag`] (spans, fixes), [`model`] (the workload), [`project`] (the state's parts, the back half
+//!   for a caller that drives it itself) and, with the `host` feature, [`host`].
+//! - **[`target`], for target authors**: the [`Target`] trait, the resolved workload it
+//!   receives, [`target::Artefacts`], patch templates, Go-template functions, `describe_type`.
+//!
+//! The pipeline's stages are the folders of `src/` in order (`load` → `validate` →
+//! `provision` → `target`, then the caller writes); `load`, `validate` and `provision` are public
+//! for score-gen's own CLI, tests, benchmarks and fuzzers only, hidden from these docs and with
+//! no stability promise.
 //!
 //! | part | entry point | in → out |
 //! |---|---|---|
 //! | front half (per file) | [`load_workload`] | bytes → [`LoadedWorkload`]: parsed, overridden, upgraded, schema- and rule-checked, typed |
-//! | back half (per project) | [`resolve_project`] | workloads × [`ProvisionerSet`] × [`State`] → [`ResolvedProject`] + new state |
-//! | plug-in boundary | [`Target`] | [`ResolvedProject`] → [`Artefacts`] (compose, k8s, terraform crates) |
+//! | back half (per project) | [`project::resolve_project`] (or [`Project::resolve`]) | workloads × [`ProvisionerSet`] × [`State`] → [`target::ResolvedProject`] + new state |
+//! | plug-in boundary | [`Target`] | [`target::ResolvedProject`] → [`target::Artefacts`] (compose, k8s, terraform crates) |
 //! | all three, in memory | [`compile`] | strings → project, artefacts, state |
 //!
 //! Every error is a [`Diagnostic`] with a stable, problem-level [`Code`] (`score::provision::no-match`),
@@ -33,19 +48,19 @@
 //! ```
 
 mod compile;
-mod diag;
+pub mod diag;
 mod fix;
+pub mod input;
 pub mod model;
 pub mod quantity;
 mod secrets;
 mod uid;
 
-// The pipeline's stages, one folder each, in pipeline order. Public for score-gen's own CLI,
-// tests, benchmarks and fuzzers, hidden from the docs and with no stability promise: embedders
-// use the crate root, target authors the `target` module.
+// The pipeline, one folder per step. `load`, `validate` and `provision` are public for
+// score-gen's own CLI, tests, benchmarks and fuzzers only: hidden from the docs, with no
+// stability promise.
 #[doc(hidden)]
 pub mod load;
-#[doc(hidden)]
 pub mod project;
 #[doc(hidden)]
 pub mod provision;
@@ -58,43 +73,15 @@ pub mod host;
 
 use load::yaml;
 
-pub use compile::{
-    check_programs, check_project, compile, provisioner_set, resolve_project, CompileInputs,
-    Compiled, WorkloadInput,
-};
-pub use diag::{
-    escape_controls, is_hidden_format_char, Code, Diagnostic, Diagnostics, SourceFile, Span,
-    TargetCode,
-};
-pub use fix::{apply_edits, apply_fixes, Applicability, Edit, EditError, Fix};
-pub use load::{
-    load_workload, LoadOptions, LoadedWorkload, MemorySources, SourceError, SourceReader,
-};
-pub use project::state::{Extras, ResourceState, State, WorkloadState};
-pub use project::{NoFiles, Project, Regenerated, WorkloadStore};
-/// What a target's [`GoFunction`]s take and return: the Go template engine's parameter types
-/// and values (`score-gotemplate`'s).
-pub use provision::gotemplate::{GoFunction, Param as GoParam, Value as GoValue};
-pub use provision::substitute::{render_go_json, Found, Origin, Outputs, Piece, Resolved};
-pub use provision::{
-    CmdSpec, CommandPolicy, Dialect, Environment, ProvisionOptions, ProvisionTarget, Provisioner,
-    ProvisionerFile, ProvisionerSet, ProvisionerSource,
-};
-pub use secrets::Secrets;
-pub use target::patch::{
-    apply_patch_operations, apply_patch_templates, check_patch_template, parse_patch_operations,
-    patch_workloads, PatchDialect, PatchOp, PatchOperation, PatchTemplate, MAX_LIST_PADDING,
-    PATCH_FUEL,
-};
-pub use target::{
-    json_pointer, Artefacts, FileContent, ProvisionedResource, ProvisionerField, ResolvedContainer,
-    ResolvedFile, ResolvedProject, ResolvedVolume, ResolvedWorkload, Target, VolumeSource,
-};
-pub use uid::ResourceUid;
-pub use validate::hints::check_resource_types;
-pub use yaml::{Document, Limits, SpanIndex};
-
+// The front door, for embedders. `tests/architecture.rs` lists these items: a new one is a
+// decision, not an accident.
+pub use compile::{compile, CompileInputs, Compiled};
+pub use diag::{Code, Diagnostic, Diagnostics};
+pub use load::{load_workload, LoadOptions, LoadedWorkload};
 pub use model::Workload;
+pub use project::{Project, State};
+pub use provision::{CommandPolicy, Environment, ProvisionOptions, ProvisionerSet};
+pub use target::Target;
 
 /// The embedded Score `score.dev/v1b1` JSON Schema as a value, for tools that explain a Score
 /// file to a person (an editor's completion and hover read its `properties` and `description`s).
@@ -107,7 +94,7 @@ pub fn score_schema() -> &'static serde_json::Value {
     validate::schema::schema()
 }
 
-/// Parses one YAML document that must be a mapping (a Score file) into a [`Document`] (value and
+/// Parses one YAML document that must be a mapping (a Score file) into an [`input::Document`] (value and
 /// the span of every node) with no schema or rule checks: what an editor reads from a file that
 /// does not validate yet. Limits are the defaults; the error is one `score::load::*` diagnostic.
 ///
@@ -116,6 +103,6 @@ pub fn score_schema() -> &'static serde_json::Value {
 /// assert_eq!(doc.value["metadata"]["name"], "a");
 /// assert_eq!(doc.spans.value("/metadata/name").unwrap().line, 1);
 /// ```
-pub fn parse_document(name: &str, text: &str) -> Result<Document, Diagnostics> {
+pub fn parse_document(name: &str, text: &str) -> Result<input::Document, Diagnostics> {
     yaml::parse_str(name, text).map_err(Diagnostics::from)
 }

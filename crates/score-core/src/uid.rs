@@ -1,7 +1,7 @@
 //! Resource uids: `type.class#workload.name`, or `type.class#id` for shared resources.
 //!
 //! ```
-//! use score_core::ResourceUid;
+//! use score_core::target::ResourceUid;
 //! let u = ResourceUid::new("orders", "db", "postgres", None, None);
 //! assert_eq!(u.as_str(), "postgres.default#orders.db");
 //! assert_eq!((u.kind(), u.class(), u.id()), ("postgres", "default", "orders.db"));

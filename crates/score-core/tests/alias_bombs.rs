@@ -12,7 +12,8 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use score_core::provision::{provision, ProvisionInput, ProvisionOptions, ProvisionerSet};
-use score_core::{Code, ResourceUid};
+use score_core::target::ResourceUid;
+use score_core::Code;
 
 /// Live heap bytes the test process may hold.
 const CAP: usize = 768 << 20;
@@ -105,8 +106,11 @@ fn provision_outputs(engine: &str, outputs: &str) -> score_core::Diagnostic {
     let indented: String = body.lines().map(|l| format!("    {l}\n")).collect();
     let file =
         format!("- uri: template://bomb\n  engine: {engine}\n  type: t\n  outputs: |\n{indented}");
-    let set = ProvisionerSet::load(&[("bomb.provisioners.yaml".into(), file, None)])
-        .unwrap_or_else(|d| panic!("load: {}", d.message));
+    let set = ProvisionerSet::load(&[score_core::input::ProvisionerFile::new(
+        "bomb.provisioners.yaml",
+        file,
+    )])
+    .unwrap_or_else(|d| panic!("load: {}", d.message));
     let uid = ResourceUid::new("w", "r", "t", None, None);
     let p = set.find(&uid).expect("the entry matches");
     let input = ProvisionInput::new(uid, "seed");
@@ -173,8 +177,11 @@ fn go_functions_that_multiply_text_stop_at_the_fuel() {
         let file = format!(
             "- uri: template://bomb\n  engine: gotemplate\n  type: t\n  outputs: |\n    {template}\n"
         );
-        let set = ProvisionerSet::load(&[("go.provisioners.yaml".into(), file, None)])
-            .unwrap_or_else(|d| panic!("load: {}", d.message));
+        let set = ProvisionerSet::load(&[score_core::input::ProvisionerFile::new(
+            "go.provisioners.yaml",
+            file,
+        )])
+        .unwrap_or_else(|d| panic!("load: {}", d.message));
         let uid = ResourceUid::new("w", "r", "t", None, None);
         let p = set.find(&uid).expect("the entry matches");
         let input = ProvisionInput::new(uid, "seed");
@@ -198,7 +205,11 @@ fn go_functions_that_multiply_text_stop_at_the_fuel() {
     }
     // Ordinary use stays fine.
     let file = "- uri: template://ok\n  engine: gotemplate\n  type: t\n  outputs: |\n    a: {{ regexReplaceAll \"(b)\" \"abc\" \"[$1]\" }}\n    b: {{ wrapWith 3 \"|\" \"aaa bbb ccc\" }}\n    c: {{ trimAll (printf \"%sa\" (repeat 100000 \"b\")) (repeat 100000 \"a\") | len }}\n";
-    let set = ProvisionerSet::load(&[("ok.provisioners.yaml".into(), file.into(), None)]).unwrap();
+    let set = ProvisionerSet::load(&[score_core::input::ProvisionerFile::new(
+        "ok.provisioners.yaml",
+        file,
+    )])
+    .unwrap();
     let uid = ResourceUid::new("w", "r", "t", None, None);
     let out = provision(
         set.find(&uid).unwrap(),

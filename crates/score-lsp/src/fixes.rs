@@ -105,11 +105,11 @@ mod tests {
 
     #[test]
     fn core_fixes_come_first() {
-        use score_core::{Edit, SourceFile};
+        use score_core::diag::{Edit, SourceFile};
         let f = SourceFile::new("s.yaml", "a: {imagee: x}\n");
         let d = Diagnostic::new(Code::SchemaViolation, "unknown field \"imagee\"")
             .with_help("did you mean \"image\"?")
-            .with_fix(score_core::Fix::maybe(
+            .with_fix(score_core::diag::Fix::maybe(
                 "rename `imagee` to `images`",
                 vec![Edit::at(&f, 4, 6, "images")],
             ));

@@ -10,7 +10,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use score_core::{Diagnostic, Provisioner, ProvisionerSet};
+use score_core::input::ProvisionerFile;
+use score_core::provision::Provisioner;
+use score_core::{Diagnostic, ProvisionerSet};
 
 use crate::text::LineIndex;
 use crate::yamlpath::key_of;
@@ -143,15 +145,14 @@ impl Project {
                 },
             };
             // A file that does not load contributes nothing; its errors show on the file.
-            if let Ok(s) = ProvisionerSet::load(&[(uri, text, None)]) {
+            if let Ok(s) = ProvisionerSet::load(&[ProvisionerFile::new(uri, text)]) {
                 set.extend(s);
             }
         }
         if let Some(defaults) = &info.1 {
-            if let Ok(s) = ProvisionerSet::load(&[(
+            if let Ok(s) = ProvisionerSet::load(&[ProvisionerFile::new(
                 format!("<{} default provisioners>", info.0),
                 defaults.clone(),
-                None,
             )]) {
                 set.extend(s);
             }
@@ -200,7 +201,7 @@ pub fn provisioner_file_diagnostics(uri: &str, text: &str) -> Vec<Diagnostic> {
     if text.trim().is_empty() {
         return Vec::new();
     }
-    match ProvisionerSet::load(&[(uri.to_string(), text.to_string(), None)]) {
+    match ProvisionerSet::load(&[ProvisionerFile::new(uri, text)]) {
         Ok(_) => Vec::new(),
         Err(d) => vec![d],
     }
@@ -381,7 +382,7 @@ mod tests {
     #[test]
     fn output_keys_from_the_template() {
         let text = "- uri: template://a\n  type: x\n  expected_outputs: [host]\n  outputs: |\n    host: h\n    {% if true %}\n    port: 1\n    {% endif %}\n    nested:\n      inner: 1\n- uri: template://b\n  type: y\n";
-        let set = ProvisionerSet::load(&[("f".into(), text.into(), None)]).unwrap();
+        let set = ProvisionerSet::load(&[ProvisionerFile::new("f", text)]).unwrap();
         let p = set.iter().next().unwrap();
         let keys: Vec<String> = outputs_of(p).into_iter().map(|k| k.0).collect();
         assert_eq!(keys, ["host", "port", "nested"]);

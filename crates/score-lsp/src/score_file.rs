@@ -7,10 +7,11 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 
-use score_core::{
-    check_project, load_workload, Code, Diagnostic, Document, LoadOptions, LoadedWorkload,
-    Provisioner, ResourceUid, WorkloadInput,
-};
+use score_core::input::Document;
+use score_core::project::{check_project, WorkloadInput};
+use score_core::provision::Provisioner;
+use score_core::target::ResourceUid;
+use score_core::{load_workload, Code, Diagnostic, LoadOptions, LoadedWorkload};
 
 use crate::project::{outputs_of, uri_to_path, Kind, Project};
 use crate::schema;
@@ -39,7 +40,8 @@ fn load(uri: &str, text: &str, _root: Option<&Path>) -> Result<LoadedWorkload, V
     let sources = uri_to_path(uri)
         .and_then(|p| p.parent().map(Path::to_path_buf))
         .map(|dir| {
-            Arc::new(score_core::host::FsSources::new(dir)) as Arc<dyn score_core::SourceReader>
+            Arc::new(score_core::host::FsSources::new(dir))
+                as Arc<dyn score_core::input::SourceReader>
         });
     let opts = LoadOptions {
         sources,

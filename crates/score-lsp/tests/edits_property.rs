@@ -80,17 +80,18 @@ fn expected(text: &str) -> Vec<(String, String, Value)> {
             Ok(loaded) => {
                 // One loadable file: the project's checks, and (no provisioners) one
                 // warning per resource.
-                let input = score_core::WorkloadInput {
+                let input = score_core::project::WorkloadInput {
                     loaded: loaded.clone(),
                     file: Some(URI.into()),
                 };
-                let mut v: Vec<(String, String, Value)> = score_core::check_project(&[input])
-                    .err()
-                    .map(|d| d.0)
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|d| one(text, d))
-                    .collect();
+                let mut v: Vec<(String, String, Value)> =
+                    score_core::project::check_project(&[input])
+                        .err()
+                        .map(|d| d.0)
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|d| one(text, d))
+                        .collect();
                 v.extend(loaded.workload.resources.keys().map(|_| {
                     (
                         "score::provision::no-match".into(),

@@ -20,10 +20,9 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use score_core::{
-    Code, CompileInputs, Diagnostic, Diagnostics, LoadOptions, MemorySources, SourceFile, State,
-    Target,
-};
+use score_core::diag::SourceFile;
+use score_core::input::MemorySources;
+use score_core::{Code, CompileInputs, Diagnostic, Diagnostics, LoadOptions, State, Target};
 use score_target_compose::{ComposeOptions, ComposeTarget};
 use score_target_k8s::{K8sOptions, K8sTarget};
 use score_target_terraform::{TerraformOptions, TerraformTarget};
@@ -215,7 +214,7 @@ pub struct GraphUse {
     pub resource: String,
 }
 
-fn graph(project: &score_core::ResolvedProject) -> Graph {
+fn graph(project: &score_core::target::ResolvedProject) -> Graph {
     let mut workloads: Vec<GraphWorkload> = project
         .workloads
         .iter()
@@ -336,15 +335,20 @@ pub fn compile(
     }
     inputs.load.override_properties = options.override_properties;
     inputs.load.image = options.image;
-    inputs.score_files = texts("score file", score_files)?;
-    inputs.provisioner_files = texts("provisioner file", provisioner_files)?;
+    for (name, text) in texts("score file", score_files)? {
+        inputs = inputs.score_file(name, text);
+    }
+    for (name, text) in texts("provisioner file", provisioner_files)? {
+        inputs = inputs.provisioner_file(name, text);
+    }
     inputs.provision.environment = options.environment.into_iter().collect();
     let compiled = score_core::compile(built.as_ref(), &inputs, state)?;
     let artefacts = compiled.artefacts;
     let files = artefacts
         .files
         .iter()
-        .map(|(path, bytes)| {
+        .map(|f| {
+            let (path, bytes) = (&f.path, &f.content);
             let (text, bytes) = match String::from_utf8(bytes.clone()) {
                 Ok(t) => (Some(t), None),
                 Err(e) => (None, Some(e.into_bytes())),

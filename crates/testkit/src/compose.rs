@@ -5,7 +5,8 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use score_core::{Artefacts, Diagnostics, ResolvedProject, State};
+use score_core::target::{Artefacts, ResolvedProject};
+use score_core::{Diagnostics, State};
 use score_target_compose::ComposeOptions;
 use score_target_compose::ComposeTarget;
 use serde_json::Value;
@@ -46,8 +47,8 @@ pub fn must_compile(case: &Case) -> Artefacts {
 
 /// compose.yaml text of artefacts.
 pub fn compose_yaml(a: &Artefacts) -> String {
-    assert_eq!(a.files[0].0, PathBuf::from("compose.yaml"));
-    String::from_utf8(a.files[0].1.clone()).expect("compose.yaml is UTF-8")
+    assert_eq!(a.files[0].path, PathBuf::from("compose.yaml"));
+    String::from_utf8(a.files[0].content.clone()).expect("compose.yaml is UTF-8")
 }
 
 /// Validates against the compose-spec schema bundled by dclint. `Ok(false)` = skipped.
@@ -114,7 +115,8 @@ pub fn check_dclint(name: &str, yaml: &str) -> Result<bool, String> {
 /// the directories to create.
 pub fn render_artefacts(a: &Artefacts) -> String {
     let mut s = compose_yaml(a);
-    for (path, bytes) in &a.files[1..] {
+    for f in &a.files[1..] {
+        let (path, bytes) = (&f.path, &f.content);
         s.push_str(&format!("\n--- {} ---\n", path.display()));
         let binary = bytes
             .iter()
@@ -149,7 +151,11 @@ pub fn docker_compose_bin() -> Option<PathBuf> {
 /// directory (compose.yaml, the mounted files under `.score-gen/mounts/`, `.env`): the real
 /// loader parses, interpolates and validates the project offline. `Ok(false)` = skipped.
 pub fn check_compose_loader(name: &str, a: &Artefacts) -> Result<bool, String> {
-    let files: Vec<(PathBuf, Vec<u8>)> = a.files.clone();
+    let files: Vec<(PathBuf, Vec<u8>)> = a
+        .files
+        .iter()
+        .map(|f| (f.path.clone(), f.content.clone()))
+        .collect();
     check_compose_files(name, &files)
 }
 

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use base64::Engine as _;
-use score_core::{ResolvedProject, State};
+use score_core::target::ResolvedProject;
+use score_core::State;
 use score_target_k8s::{K8sOptions, K8sTarget};
 use serde_json::Value;
 
@@ -38,8 +39,8 @@ pub fn run(case: &Case, state: State) -> (ResolvedProject, String, State) {
     } = kit::compile_with_state(&K8sTarget::new(case.options.clone()), case, state)
         .unwrap_or_else(|d| panic!("case {} failed: {:#?}", case.name, d));
     assert_eq!(artefacts.files.len(), 1, "one manifests file");
-    assert_eq!(artefacts.files[0].0, PathBuf::from("manifests.yaml"));
-    let yaml = String::from_utf8(artefacts.files[0].1.clone()).expect("utf-8 manifests");
+    assert_eq!(artefacts.files[0].path, PathBuf::from("manifests.yaml"));
+    let yaml = String::from_utf8(artefacts.files[0].content.clone()).expect("utf-8 manifests");
     (project, yaml, state)
 }
 

@@ -85,8 +85,19 @@ impl<O> Case<O> {
     /// The case's inputs for [`score_core::compile`].
     pub fn inputs(&self) -> CompileInputs {
         CompileInputs {
-            score_files: self.scores.clone(),
-            provisioner_files: self.provisioners.clone(),
+            score_files: self
+                .scores
+                .iter()
+                .map(|(name, text)| score_core::input::ScoreFile {
+                    name: name.clone(),
+                    text: text.clone(),
+                })
+                .collect(),
+            provisioner_files: self
+                .provisioners
+                .iter()
+                .map(|(name, text)| score_core::input::ProvisionerFile::new(name, text))
+                .collect(),
             provision: score_core::ProvisionOptions {
                 environment: self.environment.iter().cloned().collect(),
                 ..Default::default()
@@ -332,13 +343,14 @@ pub fn compile_with_reference<O>(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let set = score_core::ProvisionerSet::load(&[(name.clone(), text.clone(), None)])
-        .map_err(|d| format!("{name} does not load unchanged:\n{d}"))?;
+    let set =
+        score_core::ProvisionerSet::load(&[score_core::input::ProvisionerFile::new(&name, &text)])
+            .map_err(|d| format!("{name} does not load unchanged:\n{d}"))?;
     if !case.provisioners.is_empty() {
         return Ok(None);
     }
     let mut inputs = case.inputs();
-    inputs.provisioner_files = vec![(name.clone(), text)];
+    inputs.provisioner_files = vec![score_core::input::ProvisionerFile::new(&name, text)];
     let compiled = compile(target, &inputs, test_state()).map_err(|d| format!("{name}:\n{d}"))?;
     let ours: Vec<String> = compiled
         .project
@@ -409,8 +421,11 @@ where
             return Ok(());
         };
         let text = std::fs::read_to_string(peers.join(reference))?;
-        let set = score_core::ProvisionerSet::load(&[("reference".into(), text, None)])
-            .map_err(|d| d.to_string())?;
+        let set = score_core::ProvisionerSet::load(&[score_core::input::ProvisionerFile::new(
+            "reference",
+            text,
+        )])
+        .map_err(|d| d.to_string())?;
         let mut covered = std::collections::BTreeSet::new();
         for name in case_names(target) {
             if let Ok(Some(c)) = compiled(&name, &peers) {

@@ -30,7 +30,12 @@ pub fn compile(case: &Case) -> Vec<(String, String)> {
         .artefacts
         .files
         .into_iter()
-        .map(|(p, b)| (p.display().to_string(), String::from_utf8(b).unwrap()))
+        .map(|f| {
+            (
+                f.path.display().to_string(),
+                String::from_utf8(f.content).unwrap(),
+            )
+        })
         .collect()
 }
 

@@ -8,7 +8,8 @@
 //! - [`CMD_PROVISIONERS`]: a provisioner file that would run a program, which the library refuses
 //!   unless the caller allows it ([`score_core::CommandPolicy`]).
 
-use score_core::{compile, CompileInputs, Diagnostics, MemorySources, State, Target};
+use score_core::input::MemorySources;
+use score_core::{compile, CompileInputs, Diagnostics, State, Target};
 use score_target_compose::ComposeTarget;
 use score_target_k8s::K8sTarget;
 
@@ -83,7 +84,7 @@ pub fn compile_to(
         .provisioner_file("portal.provisioners.yaml", provisioners)
         .sources(sources());
     let out = compile(target, &inputs, State::with_seed("portal-demo"))?;
-    Ok(String::from_utf8_lossy(&out.artefacts.files[0].1).into_owned())
+    Ok(String::from_utf8_lossy(&out.artefacts.files[0].content).into_owned())
 }
 
 /// The compose target with default options.

@@ -14,12 +14,11 @@
 //! Nothing here is in score-core, and score-core names nothing here. `src/main.rs` registers the
 //! target in the CLI with one row of its target table (`score-gen-inventory`).
 
-use std::path::PathBuf;
-
-use score_core::{
-    apply_patch_templates, Artefacts, Diagnostic, Diagnostics, PatchDialect, PatchTemplate,
-    ResolvedProject, Target, TargetCode,
+use score_core::diag::TargetCode;
+use score_core::target::{
+    apply_patch_templates, ArtefactFile, Artefacts, PatchDialect, PatchTemplate, ResolvedProject,
 };
+use score_core::{Diagnostic, Diagnostics, Target};
 use serde_json::{json, Value};
 
 /// `score::inventory::invalid-manifests`: a provisioner's `manifests` section is not a list of
@@ -116,7 +115,7 @@ impl Target for InventoryTarget {
             )
         })?;
         Ok(Artefacts {
-            files: vec![(PathBuf::from(OUTPUT_FILE), yaml.into_bytes())],
+            files: vec![ArtefactFile::new(OUTPUT_FILE, yaml)],
             ..Artefacts::default()
         })
     }

@@ -1,7 +1,8 @@
 //! The fourth target through score-core's front door: the ecosystem's k8s-format entries, a
 //! patch template and its own diagnostic code.
 
-use score_core::{compile, CompileInputs, PatchTemplate, State, Target};
+use score_core::target::PatchTemplate;
+use score_core::{compile, CompileInputs, State, Target};
 use score_target_inventory_example::{InventoryTarget, INVALID_MANIFESTS, OUTPUT_FILE};
 
 const SCORE: &str = "apiVersion: score.dev/v1b1\nmetadata:\n  name: shop\ncontainers:\n  web:\n    image: nginx:1.27\nresources:\n  cache:\n    type: redis\n";
@@ -14,8 +15,8 @@ fn run(target: &InventoryTarget, provisioners: &str) -> Result<String, score_cor
         .score_file("score.yaml", SCORE)
         .provisioner_file("p.provisioners.yaml", provisioners);
     let out = compile(target, &inputs, State::with_seed("inventory"))?;
-    assert_eq!(out.artefacts.files[0].0.to_str(), Some(OUTPUT_FILE));
-    Ok(String::from_utf8(out.artefacts.files[0].1.clone()).unwrap())
+    assert_eq!(out.artefacts.files[0].path.to_str(), Some(OUTPUT_FILE));
+    Ok(String::from_utf8(out.artefacts.files[0].content.clone()).unwrap())
 }
 
 #[test]

@@ -37,7 +37,7 @@ fn main() -> ExitCode {
         let mut bytes = 0;
         for _ in 0..repeat {
             let a = score_bench::compile_with(&target, black_box(&files), name).expect("compiles");
-            bytes += a.files.iter().map(|(_, b)| b.len()).sum::<usize>();
+            bytes += a.files.iter().map(|f| f.content.len()).sum::<usize>();
         }
         println!("{bytes}");
         return ExitCode::SUCCESS;
@@ -56,7 +56,7 @@ fn main() -> ExitCode {
     if kind == "run" {
         for _ in 0..repeat {
             let a = score_bench::compile(target, black_box(&files)).expect("compiles");
-            bytes += a.files.iter().map(|(_, b)| b.len()).sum::<usize>();
+            bytes += a.files.iter().map(|f| f.content.len()).sum::<usize>();
         }
     } else {
         let output =

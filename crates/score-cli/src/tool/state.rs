@@ -17,7 +17,8 @@ use serde_json::{Map, Value};
 
 use score_core::host::fsutil;
 use score_core::provision::ProvisionInput;
-use score_core::{Code, Diagnostic, Diagnostics, PatchTemplate, ResourceUid, State};
+use score_core::target::{PatchTemplate, ResourceUid};
+use score_core::{Code, Diagnostic, Diagnostics, State};
 use score_target_compose::WorkloadExtras;
 
 use super::Tool;
@@ -30,7 +31,7 @@ pub const STATE_FILE: &str = "state.yaml";
 pub const EXTRAS_FILE: &str = "score-gen.yaml";
 
 /// The largest state file read.
-const MAX_BYTES: u64 = score_core::project::state::MAX_STATE_BYTES;
+const MAX_BYTES: u64 = score_core::host::MAX_STATE_BYTES;
 
 /// The tool's document as read (kept to write back what score-gen does not model).
 pub type Doc = Map<String, Value>;
@@ -108,7 +109,7 @@ pub fn load(dir: &Path, tool: Tool) -> Result<(State, Doc), Diagnostics> {
         if spec.is_none() {
             return Err(invalid(&path, format!("workload '{name}' has no spec")));
         }
-        let mut stored = score_core::WorkloadState {
+        let mut stored = score_core::project::WorkloadState {
             file,
             dir,
             spec,
@@ -128,7 +129,7 @@ pub fn load(dir: &Path, tool: Tool) -> Result<(State, Doc), Diagnostics> {
         let id = text("id");
         // score-go stores `<workload>.<resource>` for a resource without an id.
         let id = (!id.is_empty() && !id.starts_with(&format!("{source}."))).then_some(id);
-        let mut res = score_core::ResourceState::new(
+        let mut res = score_core::project::ResourceState::new(
             if r.get("type").is_some() {
                 text("type")
             } else {
@@ -300,7 +301,7 @@ pub fn render(_dir: &Path, tool: Tool, doc: &Doc, st: &State) -> Result<Vec<u8>,
 
 /// Writes score-gen's additions for `st` (atomically, `0600`).
 pub fn save_extras(dir: &Path, st: &State) -> Result<(), Diagnostics> {
-    let pick = |f: fn(&score_core::ResourceState) -> &BTreeSet<String>| {
+    let pick = |f: fn(&score_core::project::ResourceState) -> &BTreeSet<String>| {
         st.resources
             .iter()
             .filter(|(_, r)| !f(r).is_empty())

@@ -12,7 +12,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use score_core::{Code, TargetCode};
+use score_core::diag::TargetCode;
+use score_core::Code;
 
 use score_testkit::scan;
 

@@ -53,7 +53,7 @@ struct CmdInput<'a> {
 
 /// The target's members of the input: each field's `cmd_field`, from its context key.
 struct TargetFields<'a> {
-    fields: &'a [crate::ProvisionerField],
+    fields: &'a [crate::target::ProvisionerField],
     target: &'a Value,
 }
 
@@ -231,7 +231,7 @@ pub(crate) fn run(
 /// Encodes the program's stdin document.
 fn encode_input(
     input: &ProvisionInput,
-    fields: &[crate::ProvisionerField],
+    fields: &[crate::target::ProvisionerField],
 ) -> serde_json::Result<Vec<u8>> {
     serde_json::to_vec(&CmdInput {
         resource_uid: input.uid.as_str(),

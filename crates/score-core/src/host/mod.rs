@@ -24,6 +24,10 @@ pub use fsutil::{atomic_write, atomic_write_all, DirLock};
 pub use sources::FsSources;
 pub use state_dir::StateDir;
 
+/// The state directory's layout and bounds (`.score-gen/<target>/state.yaml`), for callers that
+/// name the files themselves (score-gen's CLI and its drop-in tools).
+pub use crate::project::state::{DEFAULT_LOCK_TIMEOUT, MAX_STATE_BYTES, STATE_FILE, STATE_ROOT};
+
 /// `PATH`, to find a `cmd://name` program as the tools do (`host::cmd::locate`).
 pub(crate) fn path_var() -> Option<std::ffi::OsString> {
     std::env::var_os("PATH")

@@ -11,7 +11,8 @@ pub const MAX_SOURCE_BYTES: u64 = 16 * 1024 * 1024;
 /// paths that leave the directory (lexically or through a symlink) are refused unless allowed.
 ///
 /// ```
-/// use score_core::{host::FsSources, SourceReader};
+/// use score_core::host::FsSources;
+/// use score_core::input::SourceReader;
 /// let dir = tempfile::tempdir().unwrap();
 /// std::fs::write(dir.path().join("a.txt"), "hi").unwrap();
 /// let r = FsSources::new(dir.path());

@@ -47,7 +47,7 @@ pub struct LoadOptions {
 /// Supplies the bytes of `files[].source` entries.
 ///
 /// ```
-/// use score_core::{MemorySources, SourceReader};
+/// use score_core::input::{MemorySources, SourceReader};
 /// let mut m = MemorySources::default();
 /// m.insert("nginx.conf", "server {}");
 /// assert_eq!(m.read("nginx.conf").unwrap(), b"server {}");
@@ -101,7 +101,7 @@ pub struct LoadedWorkload {
     /// by [`LoadOptions::sources`].
     pub workload: Workload,
     /// The parsed document (after overrides and upgrades), with spans into the source; shared
-    /// with the [`crate::ResolvedWorkload`] so targets can point into the Score file.
+    /// with the [`crate::target::ResolvedWorkload`] so targets can point into the Score file.
     pub document: Arc<Document>,
     /// Upgrades applied to deprecated forms, as messages (e.g. `containers.web.files: migrated to object`).
     pub upgrades: Vec<String>,

@@ -10,15 +10,16 @@
 //! [`State::to_yaml`] (or, with `host`, `host::StateDir::save`).
 //!
 //! ```
-//! use score_core::{load_workload, LoadOptions, NoFiles, Project, State, WorkloadInput};
+//! use score_core::{load_workload, LoadOptions, Project, State};
+//! use score_core::project::{NoFiles, WorkloadInput};
 //! # struct Lines;
 //! # impl score_core::Target for Lines {
 //! #     fn name(&self) -> &'static str { "lines" }
 //! #     fn default_provisioners(&self) -> &'static str { "[]" }
 //! #     fn context(&self) -> serde_json::Value { serde_json::json!({"name": "lines"}) }
-//! #     fn emit(&self, p: &score_core::ResolvedProject) -> Result<score_core::Artefacts, score_core::Diagnostics> {
+//! #     fn emit(&self, p: &score_core::target::ResolvedProject) -> Result<score_core::target::Artefacts, score_core::Diagnostics> {
 //! #         let names: Vec<String> = p.workloads.iter().map(|w| w.name.clone()).collect();
-//! #         Ok(score_core::Artefacts { files: vec![("out.txt".into(), names.join("\n").into_bytes())], ..Default::default() })
+//! #         Ok(score_core::target::Artefacts { files: vec![score_core::target::ArtefactFile::new("out.txt", names.join("\n"))], ..Default::default() })
 //! #     }
 //! # }
 //! let workload = |name: &str| WorkloadInput {
@@ -31,7 +32,7 @@
 //!     file: Some(format!("{name}.yaml")),
 //! };
 //! let target = Lines;
-//! let provisioners = score_core::provisioner_set::<&str, &str>(&target, &[]).unwrap();
+//! let provisioners = score_core::project::provisioner_set::<&str, &str>(&target, &[]).unwrap();
 //! let options = score_core::ProvisionOptions::default();
 //!
 //! // A first run adds `one`; the embedder keeps the stored form (the state's YAML).
@@ -45,24 +46,30 @@
 //! let mut project = Project::new(state);
 //! project.add(workload("two"));
 //! let out = project.regenerate(&NoFiles, &provisioners, &target, &options).unwrap();
-//! assert_eq!(out.artefacts.files[0].1, b"one\ntwo");
+//! assert_eq!(out.artefacts.files[0].content, b"one\ntwo");
 //! assert!(project.remove("one").is_some());
 //! let out = project.regenerate(&NoFiles, &provisioners, &target, &options).unwrap();
-//! assert_eq!(out.artefacts.files[0].1, b"two");
+//! assert_eq!(out.artefacts.files[0].content, b"two");
 //! ```
 
+/// The persisted state format; its constants are for score-gen's own tools (no stability
+/// promise): embedders use [`State`] and, with `host`, `host::StateDir`.
+#[doc(hidden)]
 pub mod state;
+
+pub use crate::compile::{
+    check_programs, check_project, provisioner_set, resolve_project, WorkloadInput,
+};
+pub use crate::secrets::Secrets;
+pub use state::{Extras, ResourceState, State, WorkloadState};
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::compile::{resolve_project, WorkloadInput};
 use crate::diag::{Code, Diagnostic, Diagnostics, SourceFile};
 use crate::load::{load_value, load_workload, LoadOptions};
-use crate::project::state::{State, WorkloadState};
 use crate::provision::{ProvisionOptions, ProvisionerSet};
-use crate::secrets::Secrets;
 use crate::target::{Artefacts, ResolvedProject, Target};
 
 /// What loading a stored workload may read, supplied by the caller: the library itself reads
@@ -146,7 +153,7 @@ impl Project {
         &self.state
     }
 
-    /// The state, to edit what the project does not own (a target's [`crate::Extras`]).
+    /// The state, to edit what the project does not own (a target's [`crate::project::Extras`]).
     pub fn state_mut(&mut self) -> &mut State {
         &mut self.state
     }

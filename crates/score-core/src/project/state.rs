@@ -85,7 +85,7 @@ pub struct State {
 /// `score_target_compose::WorkloadExtras`).
 ///
 /// ```
-/// use score_core::Extras;
+/// use score_core::project::Extras;
 /// #[derive(serde::Serialize, serde::Deserialize, Default, PartialEq, Debug)]
 /// struct Mine { builds: std::collections::BTreeMap<String, String> }
 /// let mut e = Extras::default();

@@ -154,7 +154,7 @@ impl GoSection {
     pub(crate) fn for_target(
         &self,
         functions: &'static [GoFunction],
-        fields: &'static [crate::ProvisionerField],
+        fields: &'static [crate::target::ProvisionerField],
     ) -> Result<Arc<GoTemplate>, GoError> {
         if fields.is_empty() && self.calls.is_empty() {
             return Ok(self.template.clone());
@@ -178,7 +178,7 @@ impl GoSection {
 }
 
 /// Core's data fields and a target's, as one `'static` list (built once per target).
-fn root_fields(fields: &'static [crate::ProvisionerField]) -> &'static [&'static str] {
+fn root_fields(fields: &'static [crate::target::ProvisionerField]) -> &'static [&'static str] {
     static NAMES: std::sync::OnceLock<FieldLists> = std::sync::OnceLock::new();
     let key = fields.as_ptr() as usize;
     let mut names = NAMES
@@ -235,7 +235,7 @@ impl CmdSpec {
     /// The program and its arguments as one line, for listings and `-v`.
     ///
     /// ```
-    /// let c = score_core::CmdSpec { program: "/bin/sh".into(), args: vec!["-c".into(), "true".into()] };
+    /// let c = score_core::provision::CmdSpec { program: "/bin/sh".into(), args: vec!["-c".into(), "true".into()] };
     /// assert_eq!(c.command_line(), "/bin/sh -c true");
     /// ```
     pub fn command_line(&self) -> String {
@@ -251,7 +251,7 @@ impl CmdSpec {
 /// ```
 /// use score_core::provision::ProvisionerSet;
 /// let text = "- uri: template://x\n  engine: minijinja\n  type: redis\n  outputs: |\n    host: redis\n";
-/// let set = ProvisionerSet::load(&[("p.yaml".into(), text.into(), None)]).unwrap();
+/// let set = ProvisionerSet::load(&[score_core::input::ProvisionerFile::new("p.yaml", text)]).unwrap();
 /// let p = set.iter().next().unwrap();
 /// assert_eq!((p.uri.as_str(), p.kind.as_str(), p.source.line), ("template://x", "redis", 1));
 /// ```
@@ -355,9 +355,34 @@ pub struct ProvisionerSet {
     entries: Vec<Provisioner>,
 }
 
-/// One input file for [`ProvisionerSet::load`]: display name, text, and the directory that
-/// relative `cmd://./...` paths resolve against (`None`: the process's working directory).
-pub type ProvisionerFile = (String, String, Option<PathBuf>);
+/// One input file for [`ProvisionerSet::load`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProvisionerFile {
+    /// The name diagnostics show (a path, a URI, `<compose default provisioners>`).
+    pub name: String,
+    /// The file's text.
+    pub text: String,
+    /// The directory relative `cmd://./...` programs resolve against (`None`: the process's
+    /// working directory).
+    pub dir: Option<PathBuf>,
+}
+
+impl ProvisionerFile {
+    /// A file with no directory of its own.
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
+        ProvisionerFile {
+            name: name.into(),
+            text: text.into(),
+            dir: None,
+        }
+    }
+
+    /// The same file, its relative `cmd://` programs resolved against `dir`.
+    pub fn in_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.dir = Some(dir.into());
+        self
+    }
+}
 
 impl ProvisionerSet {
     /// Loads files in priority order (user files first, target defaults last).
@@ -366,14 +391,14 @@ impl ProvisionerSet {
     /// with the file and line.
     ///
     /// ```
-    /// use score_core::provision::ProvisionerSet;
+    /// use score_core::{input::ProvisionerFile, ProvisionerSet};
     /// let user = "- uri: template://big\n  engine: minijinja\n  type: postgres\n  class: large\n";
     /// let defaults = "- uri: template://pg\n  engine: minijinja\n  type: postgres\n";
     /// let set = ProvisionerSet::load(&[
-    ///     ("mine.yaml".into(), user.into(), None),
-    ///     ("defaults".into(), defaults.into(), None),
+    ///     ProvisionerFile::new("mine.yaml", user),
+    ///     ProvisionerFile::new("defaults", defaults),
     /// ]).unwrap();
-    /// let uid = score_core::ResourceUid::new("w", "db", "postgres", None, None);
+    /// let uid = score_core::target::ResourceUid::new("w", "db", "postgres", None, None);
     /// assert_eq!(set.find(&uid).unwrap().uri, "template://pg");
     /// ```
     pub fn load(files: &[ProvisionerFile]) -> Result<Self, Diagnostic> {
@@ -385,9 +410,9 @@ impl ProvisionerSet {
     /// are loaded with `trusted = false`.
     pub fn load_with_trust(files: &[ProvisionerFile], trusted: bool) -> Result<Self, Diagnostic> {
         let mut set = Self::default();
-        for (name, text, dir) in files {
-            let file = Arc::new(SourceFile::new(name.clone(), text.clone()));
-            set.extend(Self::load_source(file, dir.as_deref(), trusted)?);
+        for f in files {
+            let file = Arc::new(SourceFile::new(f.name.clone(), f.text.clone()));
+            set.extend(Self::load_source(file, f.dir.as_deref(), trusted)?);
         }
         Ok(set)
     }

@@ -2,7 +2,7 @@
 //! sprig) as core uses it. The functions beyond sprig come from the caller: a target's
 //! [`GoFunction`]s for the provisioner entries it renders ([`crate::Target::go_template_functions`])
 //! and, for patch templates, the name its dialect gives core's placeholder substitution
-//! ([`crate::PatchDialect::with_substitute_function`]). Neither the engine nor this module knows
+//! ([`crate::target::PatchDialect::with_substitute_function`]). Neither the engine nor this module knows
 //! a target.
 
 use std::sync::{Arc, Mutex, OnceLock};

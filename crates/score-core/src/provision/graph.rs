@@ -126,7 +126,9 @@ fn res_ptr(res_name: &str, field: &str) -> String {
 }
 
 /// [`build`] on loaded workloads, with located diagnostics (names checked unique first).
-pub fn of_workloads(workloads: &[crate::WorkloadInput]) -> Result<Graph, crate::Diagnostics> {
+pub fn of_workloads(
+    workloads: &[crate::project::WorkloadInput],
+) -> Result<Graph, crate::Diagnostics> {
     crate::compile::resource_graph(workloads)
 }
 

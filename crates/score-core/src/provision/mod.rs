@@ -8,7 +8,7 @@
 //!
 //! ```
 //! use score_core::provision::*;
-//! use score_core::ResourceUid;
+//! use score_core::target::ResourceUid;
 //! let text = r#"
 //! - uri: template://demo/redis
 //!   engine: minijinja
@@ -21,7 +21,7 @@
 //!     host: {{ id | replace(".", "-") }}
 //!     password: {{ state.password | quote }}
 //! "#;
-//! let set = ProvisionerSet::load(&[("p.yaml".into(), text.into(), None)]).unwrap();
+//! let set = ProvisionerSet::load(&[score_core::input::ProvisionerFile::new("p.yaml", text)]).unwrap();
 //! let uid = ResourceUid::new("web", "cache", "redis", None, None);
 //! let input = ProvisionInput::new(uid.clone(), "seed");
 //! let p = set.find(&uid).unwrap();
@@ -120,7 +120,7 @@ impl ProvisionInput {
     /// The resource's stable guid: the stored one, else a v4-shaped UUID from SHA-256(seed, uid).
     ///
     /// ```
-    /// let i = score_core::provision::ProvisionInput::new(score_core::ResourceUid::from_string("a.default#w.r"), "s");
+    /// let i = score_core::provision::ProvisionInput::new(score_core::target::ResourceUid::from_string("a.default#w.r"), "s");
     /// assert_eq!(i.guid(), i.guid());
     /// assert_eq!(i.guid().len(), 36);
     /// ```
@@ -449,7 +449,7 @@ pub struct ProvisionTarget<'a> {
     pub go_functions: &'static [gotemplate::GoFunction],
     /// The values it gives Go-template entries and `cmd://` programs
     /// ([`crate::Target::provisioner_fields`]).
-    pub fields: &'static [crate::ProvisionerField],
+    pub fields: &'static [crate::target::ProvisionerField],
 }
 
 impl<'a> ProvisionTarget<'a> {
@@ -496,7 +496,7 @@ pub fn provision<'a>(
     let (result, generated) =
         helpers::collect_generated(|| provision_unscrubbed(p, input, target, opts));
     result.map_err(|d| {
-        let mut secrets = crate::Secrets::default();
+        let mut secrets = crate::project::Secrets::default();
         secrets.add_generated(input.uid.as_str(), &generated);
         secrets.scrub_diagnostic(d)
     })
@@ -613,7 +613,7 @@ fn check_params(p: &Provisioner, input: &ProvisionInput) -> Result<(), Diagnosti
 /// of `uid` that `p` does not list in `supported_params`, if any.
 pub(crate) fn unsupported_params<'a>(
     p: &Provisioner,
-    uid: &crate::ResourceUid,
+    uid: &crate::target::ResourceUid,
     params: impl Iterator<Item = &'a str>,
 ) -> Option<Diagnostic> {
     let supported = p.supported_params.as_ref()?;
@@ -736,8 +736,8 @@ fn own_secrets(
     p: &Provisioner,
     input: &ProvisionInput,
     outputs: &Map<String, Value>,
-) -> crate::Secrets {
-    let mut s = crate::Secrets::default();
+) -> crate::project::Secrets {
+    let mut s = crate::project::Secrets::default();
     s.add_outputs(input.uid.as_str(), outputs, &p.secret_outputs);
     s
 }
@@ -749,7 +749,7 @@ fn own_secrets(
 struct GoData(std::collections::BTreeMap<Arc<str>, gotemplate::Value>);
 
 impl GoData {
-    fn new(input: &ProvisionInput, fields: &[crate::ProvisionerField]) -> Self {
+    fn new(input: &ProvisionInput, fields: &[crate::target::ProvisionerField]) -> Self {
         let target = |key: &str| {
             input
                 .target
@@ -932,7 +932,7 @@ fn render_go(
 /// What a target adds to Go-template entries: its functions and its data fields.
 type GoExtras = (
     &'static [gotemplate::GoFunction],
-    &'static [crate::ProvisionerField],
+    &'static [crate::target::ProvisionerField],
 );
 
 /// What Go's text/template prints for a missing map key.

@@ -5,7 +5,7 @@
 //! name of its state directory), a default provisioner file, a context map for provisioner
 //! templates, and an `emit` function from a [`ResolvedProject`] to files.
 
-pub mod patch;
+mod patch;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -14,12 +14,20 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
-pub use crate::diag::describe_type;
-use crate::diag::{Diagnostic, Diagnostics, TargetCode};
+pub use crate::diag::{describe_type, TargetCode};
+use crate::diag::{Diagnostic, Diagnostics};
 use crate::load::yaml::Document;
 use crate::model::Workload;
-use crate::provision::substitute::{Outputs, Resolved};
-use crate::uid::ResourceUid;
+/// What a target's [`GoFunction`]s take and return: the Go template engine's parameter types
+/// and values (`score-gotemplate`'s).
+pub use crate::provision::gotemplate::{GoFunction, Param as GoParam, Value as GoValue};
+pub use crate::provision::substitute::{render_go_json, Found, Origin, Outputs, Piece, Resolved};
+pub use crate::uid::ResourceUid;
+pub use patch::{
+    apply_patch_operations, apply_patch_templates, check_patch_template, parse_patch_operations,
+    patch_workloads, PatchDialect, PatchOp, PatchOperation, PatchTemplate, MAX_LIST_PADDING,
+    PATCH_FUEL,
+};
 
 /// Everything a target needs to emit its artefacts.
 #[derive(Debug, Clone)]
@@ -65,7 +73,8 @@ impl ResolvedWorkload {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use score_core::{Code, Diagnostic, ResolvedWorkload};
+    /// use score_core::{Code, Diagnostic};
+    /// use score_core::target::ResolvedWorkload;
     /// let doc = score_core::parse_document("score.yaml", "metadata:\n  name: web\ncontainers:\n  main:\n    image: nginx\n").unwrap();
     /// let w = ResolvedWorkload {
     ///     name: "web".into(),
@@ -178,8 +187,8 @@ pub struct ProvisionedResource {
 /// Files a target produced, relative to the output location, in a stable order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Artefacts {
-    /// (relative path, bytes); the primary output first.
-    pub files: Vec<(PathBuf, Vec<u8>)>,
+    /// The files, the primary output first.
+    pub files: Vec<ArtefactFile>,
     /// Unix permission bits for files that need them (e.g. a Score file's `mode`), by the same
     /// relative path; other files get the writer's default.
     pub modes: BTreeMap<PathBuf, u32>,
@@ -193,6 +202,25 @@ pub struct Artefacts {
     /// (compose: the `${VAR}` that `docker compose up` interpolates, from `environment`
     /// resources); the CLI notes each one that is unset at generate time.
     pub deploy_env: std::collections::BTreeSet<String>,
+}
+
+/// One file of a target's output.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ArtefactFile {
+    /// Where it goes, relative to the output directory (`compose.yaml`, `modules/db/main.tf`).
+    pub path: PathBuf,
+    /// Its bytes.
+    pub content: Vec<u8>,
+}
+
+impl ArtefactFile {
+    /// A file at `path` with `content`.
+    pub fn new(path: impl Into<PathBuf>, content: impl Into<Vec<u8>>) -> Self {
+        ArtefactFile {
+            path: path.into(),
+            content: content.into(),
+        }
+    }
 }
 
 /// A backend: one output format (each lives in its own crate). A target value carries its own
@@ -237,7 +265,7 @@ pub trait Target {
     /// The functions this target adds to the Go templates of the provisioner entries it renders
     /// (score-k8s's `encodeSecretRef`): an entry that calls a function neither sprig nor its
     /// target supplies fails with Go's `function "NAME" not defined`, as in the tool that lacks it.
-    fn go_template_functions(&self) -> &'static [crate::GoFunction] {
+    fn go_template_functions(&self) -> &'static [crate::target::GoFunction] {
         &[]
     }
 
@@ -256,7 +284,7 @@ pub trait Target {
 
     /// The data and functions this target's patch templates get (`init --patch-templates`,
     /// `spec/patching.md`); `None` (the default) when the target takes no patch templates.
-    fn patch_dialect(&self) -> Option<crate::PatchDialect> {
+    fn patch_dialect(&self) -> Option<crate::target::PatchDialect> {
         None
     }
 
@@ -301,7 +329,7 @@ pub struct ProvisionerField {
 ///
 /// ```
 /// assert_eq!(
-///     score_core::json_pointer(&["containers", "web", "files", "/etc/app.conf"]),
+///     score_core::target::json_pointer(&["containers", "web", "files", "/etc/app.conf"]),
 ///     "/containers/web/files/~1etc~1app.conf"
 /// );
 /// ```

@@ -20,7 +20,7 @@
 //! changes nothing. The exact rules, and where score-gen differs, are in `spec/patching.md`.
 //!
 //! ```
-//! use score_core::{apply_patch_operations, parse_patch_operations};
+//! use score_core::target::{apply_patch_operations, parse_patch_operations};
 //! let mut doc = serde_json::json!({"services": {"web": {"image": "nginx", "ports": [80]}}});
 //! let ops = parse_patch_operations(
 //!     "patch.tpl",
@@ -77,7 +77,7 @@ pub struct PatchTemplate {
 /// `substituteValue WORKLOAD VALUE`).
 ///
 /// ```
-/// use score_core::PatchDialect;
+/// use score_core::target::PatchDialect;
 /// let d = PatchDialect::new("Objects", &["Objects", "Workloads", "Region"])
 ///     .with_field("Region", "eu")
 ///     .with_substitute_function("substituteValue");
@@ -312,7 +312,7 @@ pub fn apply_patch_templates(
 struct SubstitutionScope(std::collections::BTreeMap<String, WorkloadScope>);
 
 /// A workload's metadata, and its resources' outputs by resource name.
-type WorkloadScope = (Map<String, Value>, Vec<(String, crate::Outputs)>);
+type WorkloadScope = (Map<String, Value>, Vec<(String, crate::target::Outputs)>);
 
 impl SubstitutionScope {
     fn of(project: &ResolvedProject) -> Self {

@@ -765,7 +765,8 @@ pub(crate) fn resource_type_fix(
 /// distance). `score-gen fix` uses it with the types of every target's default provisioners.
 ///
 /// ```
-/// use score_core::{check_resource_types, load_workload, LoadOptions};
+/// use score_core::{load_workload, LoadOptions};
+/// use score_core::validate::hints::check_resource_types;
 /// let text = "apiVersion: score.dev/v1b1\nmetadata: {name: web}\ncontainers: {main: {image: x}}\nresources:\n  db:\n    type: postgresql\n";
 /// let loaded = load_workload("score.yaml", text.as_bytes(), &LoadOptions::default()).unwrap();
 /// let d = check_resource_types(&loaded.document, &["postgres".to_string()]);

@@ -246,6 +246,166 @@ fn core_does_no_io_outside_host() {
     assert!(ci.contains("cargo clippy -q -p score-core --no-default-features --lib"));
 }
 
+/// The front door: every public item of the crate root (`src/lib.rs`), by name. An embedder
+/// relies on these; anything else is reached through a module (`target` for target authors;
+/// `input`, `diag`, `model`, `project` for the parts these carry; `host` for the I/O side). Adding a
+/// name here is a decision about the public API, not a convenience.
+const FRONT_DOOR: &[&str] = &[
+    "CommandPolicy",
+    "Code",
+    "CompileInputs",
+    "Compiled",
+    "Diagnostic",
+    "Diagnostics",
+    "Environment",
+    "LoadOptions",
+    "LoadedWorkload",
+    "Project",
+    "ProvisionOptions",
+    "ProvisionerSet",
+    "State",
+    "Target",
+    "Workload",
+    "compile",
+    "load_workload",
+    "parse_document",
+    "score_schema",
+];
+
+/// The root's public modules: documented ones, then the pipeline's stage folders that are
+/// public for score-gen's own tools only (`#[doc(hidden)]`, no stability promise).
+const DOCUMENTED_MODULES: &[&str] = &[
+    "diag", "host", "input", "model", "project", "quantity", "target",
+];
+const HIDDEN_MODULES: &[&str] = &["load", "provision", "validate"];
+
+/// What a crate root declares public, from its source: (items, documented modules, hidden
+/// modules), each sorted. A glob re-export (`pub use x::*`) is reported as the item `*`.
+fn root_public(lib: &str) -> (Vec<String>, Vec<String>, Vec<String>) {
+    let code: String = lib
+        .lines()
+        .map(|l| scan::code_of(l).trim())
+        .filter(|l| !l.starts_with("#![") && !l.starts_with("//"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let (mut items, mut docs, mut hidden) = (Vec::new(), Vec::new(), Vec::new());
+    // Statements and items at the top level end at `;` or at a `{ ... }` body; a `pub` starts
+    // each one this scan cares about.
+    let mut rest = code.as_str();
+    let mut hidden_next = false;
+    while let Some(at) = rest.find(['#', 'p']) {
+        rest = &rest[at..];
+        if rest.starts_with("#[doc(hidden)]") {
+            hidden_next = true;
+            rest = &rest["#[doc(hidden)]".len()..];
+            continue;
+        }
+        let Some(item) = rest.strip_prefix("pub ") else {
+            rest = &rest[1..];
+            continue;
+        };
+        let word = |s: &str| -> String {
+            s.trim_start()
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect()
+        };
+        if let Some(m) = item.strip_prefix("mod ") {
+            let name = word(m);
+            if hidden_next {
+                hidden.push(name);
+            } else {
+                docs.push(name);
+            }
+        } else if let Some(u) = item.strip_prefix("use ") {
+            let stmt = &u[..u.find(';').unwrap()];
+            let names = match (stmt.find('{'), stmt.rfind('}')) {
+                (Some(a), Some(b)) => stmt[a + 1..b].split(',').map(str::to_string).collect(),
+                _ => vec![stmt.rsplit("::").next().unwrap().to_string()],
+            };
+            for n in names.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
+                let n = n.rsplit(" as ").next().unwrap();
+                items.push(n.rsplit("::").next().unwrap().trim().to_string());
+            }
+        } else {
+            for kw in [
+                "fn ", "struct ", "enum ", "trait ", "type ", "const ", "static ", "macro ",
+            ] {
+                if let Some(n) = item.strip_prefix(kw) {
+                    items.push(word(n));
+                }
+            }
+        }
+        hidden_next = false;
+        rest = &item[1..];
+    }
+    for v in [&mut items, &mut docs, &mut hidden] {
+        v.sort();
+    }
+    (items, docs, hidden)
+}
+
+#[test]
+fn the_root_is_the_front_door_only() {
+    let lib = std::fs::read_to_string(core_src().join("lib.rs")).unwrap();
+    let (items, docs, hidden) = root_public(&lib);
+    let mut want: Vec<&str> = FRONT_DOOR.to_vec();
+    want.sort();
+    assert_eq!(
+        items, want,
+        "score-core's root re-exports something new (or lost an item): the root is the \
+         embedders' front door; put a stage's item in its module, a target author's in \
+         `target`, and change FRONT_DOOR only on purpose"
+    );
+    assert!(FRONT_DOOR.len() <= 20, "the front door keeps growing");
+    assert_eq!(
+        docs, DOCUMENTED_MODULES,
+        "the root's documented modules changed"
+    );
+    assert_eq!(
+        hidden, HIDDEN_MODULES,
+        "the root's hidden stage modules changed"
+    );
+}
+
+#[test]
+fn the_root_scan_sees_a_planted_reexport() {
+    let lib = "//! doc\nmod a;\n#[doc(hidden)]\npub mod stage;\npub mod door;\n\
+               pub use a::{x, y as z};\npub use stage::inner::*; // all of it\n\
+               pub fn f() -> u8 { 1 }\n/// a pub use in a doc line is not code\nfn g() {}\n";
+    let (items, docs, hidden) = root_public(lib);
+    assert_eq!(items, ["*", "f", "x", "z"]);
+    assert_eq!(docs, ["door"]);
+    assert_eq!(hidden, ["stage"]);
+}
+
+#[test]
+fn the_folder_tree_is_the_module_tree() {
+    // No `#[path]` remount: a module lives where its folder says (the stage folders are
+    // `src/load/`, `src/validate/`, `src/provision/`, `src/target/`, `src/project/`).
+    let files = scan::rust_files(&core_src(), true);
+    let remounts: Vec<String> = files
+        .iter()
+        .flat_map(|(rel, text)| {
+            text.lines()
+                .enumerate()
+                .filter(|(_, l)| scan::code_of(l).contains("#[path"))
+                .map(move |(i, l)| format!("{rel}:{}: {}", i + 1, l.trim()))
+        })
+        .collect();
+    assert!(
+        remounts.is_empty(),
+        "#[path] in score-core's src:\n{}",
+        remounts.join("\n")
+    );
+    for dir in ["load", "validate", "provision", "target", "project", "host"] {
+        assert!(
+            files.iter().any(|(rel, _)| rel == &format!("{dir}/mod.rs")),
+            "src/{dir}/mod.rs is missing"
+        );
+    }
+}
+
 /// The scan itself: comments are stripped, string literals are code.
 #[test]
 fn the_scan_strips_comments_and_sees_strings() {

@@ -10,7 +10,7 @@ use crate::common;
 
 use common::{deviations_md, load, rows};
 use score_core::quantity::{parse_cpu_millis, parse_memory_bytes, parse_resource_limits};
-use score_core::ResourceUid;
+use score_core::target::ResourceUid;
 use serde_json::Value;
 
 /// Rows we decide differently from score-go (named `cpu=<v>` / `memory=<v>`); each is explained

@@ -5,8 +5,9 @@
 
 use score_core::project::state::State;
 use score_core::provision::substitute::Piece;
+use score_core::target::{Artefacts, FileContent, ResolvedProject, VolumeSource};
 use score_core::Diagnostics;
-use score_core::{Artefacts, FileContent, ResolvedProject, Target, VolumeSource};
+use score_core::Target;
 
 /// A target whose output is a JSON summary of what it was handed.
 struct TestTarget;
@@ -79,7 +80,7 @@ impl Target for TestTarget {
             out.push_str(&format!("{} fragments={:?}\n", r.uid, r.fragments.keys()));
         }
         Ok(Artefacts {
-            files: vec![("out.txt".into(), out.into_bytes())],
+            files: vec![score_core::target::ArtefactFile::new("out.txt", out)],
             ..Artefacts::default()
         })
     }
@@ -173,7 +174,7 @@ fn shared_resource_is_provisioned_once_for_two_workloads() {
     );
     let users = &project.resources[shared[0]].users;
     assert_eq!(users.len(), 2, "{users:?}");
-    let text = String::from_utf8(art.files[0].1.clone()).unwrap();
+    let text = String::from_utf8(art.files[0].content.clone()).unwrap();
     assert!(
         text.contains("orders.api.HOST=shared-db secret=false"),
         "{text}"
@@ -229,8 +230,8 @@ fn escapes_files_volumes_and_requested_outputs_resolve() {
         VolumeSource::Resource(uid) => assert_eq!(uid.as_str(), "volume.default#orders.data"),
         other => panic!("{other:?}"),
     }
-    let db =
-        &project.resources[&score_core::ResourceUid::from_string("postgres.default#shared-db")];
+    let db = &project.resources
+        [&score_core::target::ResourceUid::from_string("postgres.default#shared-db")];
     assert!(db.fragments.contains_key("services"));
 }
 

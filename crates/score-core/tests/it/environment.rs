@@ -5,9 +5,9 @@
 //! environment.
 
 use score_core::project::state::State;
+use score_core::target::{Artefacts, FileContent, ResolvedProject, VolumeSource};
 use score_core::{
-    compile, Artefacts, Code, CompileInputs, Diagnostics, Environment, FileContent,
-    ProvisionOptions, ResolvedProject, Target, VolumeSource,
+    compile, Code, CompileInputs, Diagnostics, Environment, ProvisionOptions, Target,
 };
 
 /// A target whose output lists variables (with their expression mark), file contents, volume
@@ -85,7 +85,7 @@ impl Target for EnvTarget {
             }
         }
         Ok(Artefacts {
-            files: vec![("out.txt".into(), out.into_bytes())],
+            files: vec![score_core::target::ArtefactFile::new("out.txt", out)],
             ..Artefacts::default()
         })
     }
@@ -124,7 +124,7 @@ fn run(score: &str, interpolates: bool, vars: &[(&str, &str)]) -> Result<String,
             ..ProvisionOptions::default()
         });
     let c = compile(&EnvTarget { interpolates }, &inputs, seeded())?;
-    Ok(String::from_utf8(c.artefacts.files[0].1.clone()).expect("utf-8"))
+    Ok(String::from_utf8(c.artefacts.files[0].content.clone()).expect("utf-8"))
 }
 
 const ALL: &[(&str, &str)] = &[

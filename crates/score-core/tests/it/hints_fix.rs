@@ -11,7 +11,9 @@
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)]
 
 use proptest::prelude::*;
-use score_core::{apply_fixes, check_resource_types, load_workload, Diagnostic, Fix, LoadOptions};
+use score_core::diag::{apply_fixes, Fix};
+use score_core::validate::hints::check_resource_types;
+use score_core::{load_workload, Diagnostic, LoadOptions};
 
 /// The resource types the fix loop treats as known (those of the default provisioners).
 const KNOWN: &[&str] = &["environment", "mongodb", "postgres", "redis", "volume"];

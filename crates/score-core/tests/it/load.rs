@@ -5,8 +5,9 @@
 
 use std::sync::Arc;
 
+use score_core::diag::SourceFile;
 use score_core::load::yaml::{parse, parse_str, Limits};
-use score_core::{Code, Diagnostic, SourceFile};
+use score_core::{Code, Diagnostic};
 use serde_json::json;
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/load/");

@@ -1,10 +1,12 @@
 //! The additive project as a library (spec/library.md, "The project"): an embedder holding a
 //! `State` adds, replaces and removes workloads and regenerates the project, with no file system.
 
+use score_core::input::MemorySources;
+use score_core::project::{provisioner_set, NoFiles, WorkloadInput, WorkloadState, WorkloadStore};
+use score_core::target::{Artefacts, FileContent, ResolvedProject};
 use score_core::{
-    compile, load_workload, provisioner_set, Artefacts, Code, CompileInputs, Diagnostics,
-    FileContent, LoadOptions, MemorySources, NoFiles, Project, ProvisionOptions, ProvisionerSet,
-    ResolvedProject, State, Target, WorkloadInput, WorkloadState, WorkloadStore,
+    compile, load_workload, Code, CompileInputs, Diagnostics, LoadOptions, Project,
+    ProvisionOptions, ProvisionerSet, State, Target,
 };
 
 /// A toy target: one `workload.container.KEY=value` line per variable, then each file's text.
@@ -35,7 +37,7 @@ impl Target for Env {
             }
         }
         Ok(Artefacts {
-            files: vec![("env.txt".into(), out.into_bytes())],
+            files: vec![score_core::target::ArtefactFile::new("env.txt", out)],
             ..Default::default()
         })
     }
@@ -125,7 +127,7 @@ fn seed() -> State {
 }
 
 fn text(a: &Artefacts) -> String {
-    String::from_utf8(a.files[0].1.clone()).unwrap()
+    String::from_utf8(a.files[0].content.clone()).unwrap()
 }
 
 #[test]

@@ -11,8 +11,9 @@ use score_core::provision::{
     merge_patch, provision, ProvisionInput, ProvisionOptions, ProvisionOutput, ProvisionTarget,
     ProvisionerSet,
 };
+use score_core::target::ResourceUid;
 use score_core::CommandPolicy;
-use score_core::{Code, Diagnostic, ResourceUid};
+use score_core::{Code, Diagnostic};
 use serde_json::{json, Map, Value};
 
 fn testdata() -> PathBuf {
@@ -28,11 +29,11 @@ fn read(name: &str) -> String {
 }
 
 fn templates() -> ProvisionerSet {
-    ProvisionerSet::load(&[(
-        "templates.provisioners.yaml".into(),
+    ProvisionerSet::load(&[score_core::input::ProvisionerFile::new(
+        "templates.provisioners.yaml",
         read("templates.provisioners.yaml"),
-        Some(testdata()),
-    )])
+    )
+    .in_dir(testdata())])
     .unwrap_or_else(|d| panic!("load: {} at {}", d.message, d.location()))
 }
 
@@ -103,11 +104,10 @@ fn matching_prefers_earlier_specific_entries() {
 #[test]
 fn user_files_come_before_defaults() {
     let set = ProvisionerSet::load(&[
-        ("user.yaml".into(), read("user.provisioners.yaml"), None),
-        (
-            "defaults.yaml".into(),
+        score_core::input::ProvisionerFile::new("user.yaml", read("user.provisioners.yaml")),
+        score_core::input::ProvisionerFile::new(
+            "defaults.yaml",
             read("defaults.provisioners.yaml"),
-            None,
         ),
     ])
     .unwrap();
@@ -134,12 +134,11 @@ fn user_files_come_before_defaults() {
     assert_eq!(out.outputs["from"], "user");
     // Reversed order: the default wins.
     let set = ProvisionerSet::load(&[
-        (
-            "defaults.yaml".into(),
+        score_core::input::ProvisionerFile::new(
+            "defaults.yaml",
             read("defaults.provisioners.yaml"),
-            None,
         ),
-        ("user.yaml".into(), read("user.provisioners.yaml"), None),
+        score_core::input::ProvisionerFile::new("user.yaml", read("user.provisioners.yaml")),
     ])
     .unwrap();
     assert_eq!(
@@ -151,11 +150,10 @@ fn user_files_come_before_defaults() {
 #[test]
 fn no_match_error_names_uid_and_known_types() {
     let set = ProvisionerSet::load(&[
-        ("user.yaml".into(), read("user.provisioners.yaml"), None),
-        (
-            "defaults.yaml".into(),
+        score_core::input::ProvisionerFile::new("user.yaml", read("user.provisioners.yaml")),
+        score_core::input::ProvisionerFile::new(
+            "defaults.yaml",
             read("defaults.provisioners.yaml"),
-            None,
         ),
     ])
     .unwrap();
@@ -171,10 +169,9 @@ fn no_match_error_names_uid_and_known_types() {
         Some("types with provisioners: redis, volume; add a provisioner for 'rabbitmq' or fix the resource type")
     );
     // Same type, wrong class: the help lists the candidates instead.
-    let set = ProvisionerSet::load(&[(
-        "p.yaml".into(),
-        "- uri: template://big\n  engine: minijinja\n  type: pg\n  class: large\n".into(),
-        None,
+    let set = ProvisionerSet::load(&[score_core::input::ProvisionerFile::new(
+        "p.yaml",
+        "- uri: template://big\n  engine: minijinja\n  type: pg\n  class: large\n",
     )])
     .unwrap();
     let d = set.no_match_error(&uid("w", "db", "pg", None, None));
@@ -238,7 +235,8 @@ fn load_errors_point_at_the_line() {
         ),
     ];
     for (text, want, line, code) in cases {
-        let d = ProvisionerSet::load(&[("bad.yaml".into(), (*text).into(), None)]).expect_err(text);
+        let d = ProvisionerSet::load(&[score_core::input::ProvisionerFile::new("bad.yaml", *text)])
+            .expect_err(text);
         assert_eq!(d.code, *code, "{text:?}");
         assert!(d.message.contains(want), "{text:?}: {}", d.message);
         assert_eq!(d.file.as_ref().map(|f| f.name.as_str()), Some("bad.yaml"));
@@ -253,7 +251,8 @@ fn load_errors_point_at_the_line() {
     }
     // Empty and comment-only files are empty sets, not errors.
     for text in ["", "# nothing\n", "[]\n"] {
-        let set = ProvisionerSet::load(&[("e.yaml".into(), text.into(), None)]).unwrap();
+        let set = ProvisionerSet::load(&[score_core::input::ProvisionerFile::new("e.yaml", text)])
+            .unwrap();
         assert!(set.is_empty());
     }
 }
@@ -479,7 +478,8 @@ fn strict_undefined_names_file_and_line() {
 #[test]
 fn undefined_in_a_target_section_only_fails_for_that_target() {
     let text = "- uri: template://x\n  engine: minijinja\n  type: t\n  outputs: |\n    a: 1\n  k8s:\n    manifests: |\n      - {{ nope }}\n";
-    let set = ProvisionerSet::load(&[("p.yaml".into(), text.into(), None)]).unwrap();
+    let set =
+        ProvisionerSet::load(&[score_core::input::ProvisionerFile::new("p.yaml", text)]).unwrap();
     let i = ProvisionInput::new(uid("w", "r", "t", None, None), "s");
     assert!(run(&set, &i, "compose", &ProvisionOptions::default()).is_ok());
     let d = run(&set, &i, "k8s", &ProvisionOptions::default()).unwrap_err();
@@ -495,18 +495,22 @@ fn encode_secret_ref_is_score_k8s_only() {
     // score-compose parses sections with sprig alone, so such a section fails there; the same
     // file works for k8s (and a section that does not use it works for both).
     let text = "- uri: template://x\n  type: t\n  outputs: |\n    a: {{ encodeSecretRef \"s\" \"k\" }}\n- uri: template://y\n  type: u\n  outputs: |\n    a: 1\n";
-    let set = ProvisionerSet::load(&[("p.yaml".into(), text.into(), None)]).unwrap();
+    let set =
+        ProvisionerSet::load(&[score_core::input::ProvisionerFile::new("p.yaml", text)]).unwrap();
     let i = ProvisionInput::new(uid("w", "r", "t", None, None), "s");
     // A target that supplies score-k8s's function (as the k8s target does).
-    fn encode(a: &[score_core::GoValue]) -> Result<score_core::GoValue, String> {
+    fn encode(a: &[score_core::target::GoValue]) -> Result<score_core::target::GoValue, String> {
         let s = |i: usize| a[i].as_str().unwrap_or_default().to_string();
-        Ok(score_core::GoValue::String(
+        Ok(score_core::target::GoValue::String(
             format!("🔐💬{}_{}💬🔐", s(0), s(1)).into(),
         ))
     }
-    static FUNCTIONS: [score_core::GoFunction; 1] = [score_core::GoFunction {
+    static FUNCTIONS: [score_core::target::GoFunction; 1] = [score_core::target::GoFunction {
         name: "encodeSecretRef",
-        params: &[score_core::GoParam::String, score_core::GoParam::String],
+        params: &[
+            score_core::target::GoParam::String,
+            score_core::target::GoParam::String,
+        ],
         call: encode,
     }];
     let k8s = ProvisionTarget {
@@ -535,7 +539,8 @@ fn rendered_go_sections_read_numbers_as_yaml_v3() {
     // yaml.v3 into interface{}: 0644 is octal 420, 0x1F is 31, yes stays a string; a minijinja
     // entry keeps its own documented rules.
     let text = "- uri: template://x\n  type: t\n  outputs: |\n    mode: 0644\n    hex: 0x1F\n    ok: yes\n    t: true\n    f: 08\n";
-    let set = ProvisionerSet::load(&[("p.yaml".into(), text.into(), None)]).unwrap();
+    let set =
+        ProvisionerSet::load(&[score_core::input::ProvisionerFile::new("p.yaml", text)]).unwrap();
     let i = ProvisionInput::new(uid("w", "r", "t", None, None), "s");
     let out = run(&set, &i, "k8s", &ProvisionOptions::default()).unwrap();
     assert_eq!(
@@ -583,7 +588,8 @@ fn expected_outputs_missing_is_an_error() {
 #[test]
 fn a_missing_expected_output_is_underlined_in_the_list() {
     let text = "- uri: template://a\n  engine: minijinja\n  type: a\n  outputs: |\n    x: 1\n- uri: template://b\n  engine: minijinja\n  type: b\n  expected_outputs:\n    - x\n    - port\n  outputs: |\n    x: 1\n";
-    let set = ProvisionerSet::load(&[("p.yaml".into(), text.into(), None)]).unwrap();
+    let set =
+        ProvisionerSet::load(&[score_core::input::ProvisionerFile::new("p.yaml", text)]).unwrap();
     let i = ProvisionInput::new(uid("w", "r", "b", None, None), "s");
     let d = run(&set, &i, "compose", &ProvisionOptions::default()).unwrap_err();
     assert_eq!(d.location(), "p.yaml:11:7", "{}", d.message);
@@ -609,7 +615,8 @@ fn supported_params_violation_is_an_error() {
 #[test]
 fn sections_must_render_mappings() {
     let text = "- uri: template://x\n  engine: minijinja\n  type: t\n  outputs: |\n    - a\n";
-    let set = ProvisionerSet::load(&[("p.yaml".into(), text.into(), None)]).unwrap();
+    let set =
+        ProvisionerSet::load(&[score_core::input::ProvisionerFile::new("p.yaml", text)]).unwrap();
     let i = ProvisionInput::new(uid("w", "r", "t", None, None), "s");
     let d = run(&set, &i, "compose", &ProvisionOptions::default()).unwrap_err();
     assert!(
@@ -621,7 +628,8 @@ fn sections_must_render_mappings() {
     // Empty render → empty outputs.
     let text =
         "- uri: template://x\n  engine: minijinja\n  type: t\n  outputs: |\n    {# nothing #}\n";
-    let set = ProvisionerSet::load(&[("p.yaml".into(), text.into(), None)]).unwrap();
+    let set =
+        ProvisionerSet::load(&[score_core::input::ProvisionerFile::new("p.yaml", text)]).unwrap();
     assert!(run(&set, &i, "compose", &ProvisionOptions::default())
         .unwrap()
         .outputs
@@ -708,11 +716,11 @@ fn cmd_is_denied_by_default_and_nothing_runs() {
 }
 
 fn cmd_set() -> ProvisionerSet {
-    ProvisionerSet::load(&[(
-        "cmd.provisioners.yaml".into(),
+    ProvisionerSet::load(&[score_core::input::ProvisionerFile::new(
+        "cmd.provisioners.yaml",
         read("cmd.provisioners.yaml"),
-        Some(testdata()),
-    )])
+    )
+    .in_dir(testdata())])
     .unwrap()
 }
 
@@ -868,7 +876,10 @@ fn script_set(kind: &str, script: &str, args: &[&str]) -> ProvisionerSet {
         "- uri: cmd://./{script}\n  type: {kind}\n  args: {}\n",
         serde_json::to_string(args).unwrap()
     );
-    ProvisionerSet::load(&[("scripts.yaml".into(), yaml, Some(testdata()))]).unwrap()
+    ProvisionerSet::load(&[
+        score_core::input::ProvisionerFile::new("scripts.yaml", yaml).in_dir(testdata()),
+    ])
+    .unwrap()
 }
 
 /// Whether `pid` is still a live process (a zombie waiting for its reaper has ended).
@@ -968,10 +979,9 @@ fn cmd_output_limit_and_missing_program() {
 
 #[test]
 fn star_marks_every_output_key() {
-    let set = ProvisionerSet::load(&[(
-        "star.yaml".to_string(),
-        "- uri: template://t/env\n  engine: minijinja\n  type: environment\n  expression_outputs: ['*']\n  secret_outputs: ['*']\n  outputs: |\n    {% for k in requested_outputs %}{{ k }}: \"${ {{- k -}} }\"\n    {% endfor %}\n".to_string(),
-        None,
+    let set = ProvisionerSet::load(&[score_core::input::ProvisionerFile::new(
+        "star.yaml",
+        "- uri: template://t/env\n  engine: minijinja\n  type: environment\n  expression_outputs: ['*']\n  secret_outputs: ['*']\n  outputs: |\n    {% for k in requested_outputs %}{{ k }}: \"${ {{- k -}} }\"\n    {% endfor %}\n",
     )])
     .unwrap();
     let u = uid("w", "env", "environment", None, None);
@@ -997,8 +1007,11 @@ fn alias_bomb_provisioner_file_is_rejected() {
         text.push_str(&format!("  x{i}: &a{i} [{items}]\n"));
     }
     // Rejected by the alias budget (the message below), i.e. before any expansion happens.
-    let d = ProvisionerSet::load(&[("bomb.yaml".into(), text.clone(), None)])
-        .expect_err("an alias bomb must be rejected");
+    let d = ProvisionerSet::load(&[score_core::input::ProvisionerFile::new(
+        "bomb.yaml",
+        text.clone(),
+    )])
+    .expect_err("an alias bomb must be rejected");
     // The loader's code: the problem is the YAML, whichever file it is in.
     assert_eq!(d.code, Code::LoadAliasLimit);
     assert!(
@@ -1012,7 +1025,8 @@ fn alias_bomb_provisioner_file_is_rejected() {
     // Two levels of aliases expand to little: the loader accepts them, and the entry check is
     // what complains. So it is the expansion that was refused above, not the keys.
     let tame: String = text.lines().take(5).map(|l| format!("{l}\n")).collect();
-    let d = ProvisionerSet::load(&[("tame.yaml".into(), tame, None)]).expect_err("unknown key");
+    let d = ProvisionerSet::load(&[score_core::input::ProvisionerFile::new("tame.yaml", tame)])
+        .expect_err("unknown key");
     assert!(d.message.contains("unknown key 'x0'"), "{}", d.message);
 }
 
@@ -1027,7 +1041,8 @@ fn render_outputs(template: &str) -> Result<ProvisionOutput, Diagnostic> {
         text.push_str(line);
         text.push('\n');
     }
-    let set = ProvisionerSet::load(&[("mem.yaml".into(), text, None)]).unwrap();
+    let set =
+        ProvisionerSet::load(&[score_core::input::ProvisionerFile::new("mem.yaml", text)]).unwrap();
     let i = ProvisionInput::new(uid("w", "r", "t", None, None), "s");
     run(&set, &i, "compose", &ProvisionOptions::default())
 }
@@ -1094,14 +1109,16 @@ fn a_go_template_entry_missing_an_expected_output_warns_where_minijinja_fails() 
     // score-compose and score-k8s only list expected_outputs (a community file declares
     // `api-key` and produces `api_key`); score-gen keeps its check for its own dialect.
     let go = "- uri: template://x\n  type: t\n  expected_outputs: [api-key]\n  outputs: |\n    api_key: k\n";
-    let set = ProvisionerSet::load(&[("p.yaml".into(), go.into(), None)]).unwrap();
+    let set =
+        ProvisionerSet::load(&[score_core::input::ProvisionerFile::new("p.yaml", go)]).unwrap();
     let i = ProvisionInput::new(uid("w", "r", "t", None, None), "s");
     let out = run(&set, &i, "compose", &ProvisionOptions::default()).unwrap();
     assert_eq!(out.outputs["api_key"], "k");
     assert_eq!(out.warnings.len(), 1);
     assert!(out.warnings[0].contains("'api-key'"), "{:?}", out.warnings);
     let mj = go.replace("  type: t\n", "  engine: minijinja\n  type: t\n");
-    let set = ProvisionerSet::load(&[("p.yaml".into(), mj, None)]).unwrap();
+    let set =
+        ProvisionerSet::load(&[score_core::input::ProvisionerFile::new("p.yaml", mj)]).unwrap();
     let d = run(&set, &i, "compose", &ProvisionOptions::default()).unwrap_err();
     assert_eq!(d.code, Code::ProvisionMissingOutput);
 }
@@ -1110,14 +1127,16 @@ fn a_go_template_entry_missing_an_expected_output_warns_where_minijinja_fails() 
 fn go_template_errors_point_at_the_action_in_the_file() {
     // A syntax error at load time (Go: "unexpected right paren").
     let text = "- uri: template://x\n  type: t\n  outputs: |\n    a: 1\n    b: {{ .Params.x ) }}\n";
-    let d = ProvisionerSet::load(&[("p.yaml".into(), text.into(), None)]).unwrap_err();
+    let d = ProvisionerSet::load(&[score_core::input::ProvisionerFile::new("p.yaml", text)])
+        .unwrap_err();
     assert_eq!(d.code, Code::ProvisionTemplateSyntax);
     let span = d.span.expect("a span");
     assert_eq!(span.line, 5, "{}", d.message);
     // A function no target supplies: the file loads (another target may supply it), and
     // rendering it for a target that does not fails as Go's parse fails, at the call.
     let text = "- uri: template://x\n  type: t\n  outputs: |\n    a: 1\n    b: {{ .Params.x | nosuchfn }}\n";
-    let set = ProvisionerSet::load(&[("p.yaml".into(), text.into(), None)]).unwrap();
+    let set =
+        ProvisionerSet::load(&[score_core::input::ProvisionerFile::new("p.yaml", text)]).unwrap();
     let i = ProvisionInput::new(uid("w", "r", "t", None, None), "s");
     let d = run(&set, &i, "compose", &ProvisionOptions::default()).unwrap_err();
     assert_eq!(d.code, Code::ProvisionTemplateSyntax);
@@ -1136,7 +1155,8 @@ fn go_template_errors_point_at_the_action_in_the_file() {
     );
     // A render error (`index` of a missing list element) on the third template line.
     let text = "- uri: template://x\n  type: t\n  outputs: |\n    a: 1\n    b: 2\n    c: {{ index .Params.list 5 }}\n";
-    let set = ProvisionerSet::load(&[("p.yaml".into(), text.into(), None)]).unwrap();
+    let set =
+        ProvisionerSet::load(&[score_core::input::ProvisionerFile::new("p.yaml", text)]).unwrap();
     let mut i = ProvisionInput::new(uid("w", "r", "t", None, None), "s");
     i.params = serde_json::json!({"list": [1]})
         .as_object()

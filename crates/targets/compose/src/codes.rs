@@ -1,7 +1,7 @@
 //! The diagnostic codes only the compose target reports (`score::compose::*`, listed with their
 //! meaning in `spec/diagnostic-codes.md`); core's own problems keep core's `Code`s.
 
-use score_core::TargetCode;
+use score_core::diag::TargetCode;
 
 /// `score::compose::invalid-before`: a `before` entry cannot become a compose `depends_on` (unknown container, `healthy` without a probe).
 pub const INVALID_BEFORE: TargetCode = TargetCode::new(

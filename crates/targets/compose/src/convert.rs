@@ -7,12 +7,12 @@ use serde_json::{json, Map, Value};
 
 use score_core::model::{Container, Probe, Readiness, ResourcesLimits, Workload};
 use score_core::quantity::{parse_cpu_millis, parse_memory_bytes};
-use score_core::{render_go_json, Found, Piece, Resolved};
-use score_core::{Code, Diagnostic, Diagnostics};
-use score_core::{
+use score_core::target::{render_go_json, Found, Piece, Resolved};
+use score_core::target::{
     FileContent, ResolvedContainer, ResolvedProject, ResolvedVolume, ResolvedWorkload, ResourceUid,
     VolumeSource,
 };
+use score_core::{Code, Diagnostic, Diagnostics};
 
 use crate::escape::{escape_command_dollars, escape_dollars, mount_file_name, shell_quote};
 use crate::fragments::{Owner, Project, Service};
@@ -29,7 +29,7 @@ fn is_init(c: &Container) -> bool {
 
 /// The JSON pointer of a workload field, for [`ResolvedWorkload::locate`].
 fn pointer(segments: &[&str]) -> String {
-    score_core::json_pointer(segments)
+    score_core::target::json_pointer(segments)
 }
 
 /// Adds the services of one workload.

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
-use score_core::ProvisionedResource;
+use score_core::target::ProvisionedResource;
 use score_core::{Diagnostic, Diagnostics};
 
 /// Compose sections a provisioner may render for this target.

@@ -28,7 +28,8 @@ use std::path::PathBuf;
 
 use serde_json::{json, Map, Value};
 
-use score_core::{Artefacts, Diagnostic, Diagnostics, ResolvedProject, Target};
+use score_core::target::{ArtefactFile, Artefacts, ResolvedProject};
+use score_core::{Diagnostic, Diagnostics, Target};
 
 pub use escape::{escape_command_dollars, escape_dollars, mount_file_name};
 
@@ -39,11 +40,11 @@ pub const DEFAULT_PROVISIONERS: &str = include_str!("../provisioners/default.pro
 pub const MOUNTS_DIR: &str = ".score-gen/mounts";
 
 /// What compose keeps of a workload in the project's state (score-go's `WorkloadExtras`, as
-/// score-compose keeps `build_configs`), stored in [`score_core::WorkloadState::extras`].
+/// score-compose keeps `build_configs`), stored in [`score_core::project::WorkloadState::extras`].
 ///
 /// ```
 /// use score_target_compose::WorkloadExtras;
-/// let mut stored = score_core::WorkloadState::default();
+/// let mut stored = score_core::project::WorkloadState::default();
 /// let mut extras = WorkloadExtras::default();
 /// extras.builds.insert("main".into(), "./web".into());
 /// stored.extras.set(&extras);
@@ -101,7 +102,7 @@ pub struct ComposeOptions {
     /// Patch templates (`init --patch-templates`), applied in order to the compose document
     /// before it is written, as score-compose applies them (`.Compose`, `.Workloads`; see
     /// `spec/patching.md`).
-    pub patch_templates: Vec<score_core::PatchTemplate>,
+    pub patch_templates: Vec<score_core::target::PatchTemplate>,
 }
 
 impl ComposeOptions {
@@ -124,8 +125,8 @@ fn normalise_project(raw: &str) -> Option<String> {
 }
 
 /// score-compose's patch template data: `.Compose` (the compose project) and `.Workloads`.
-fn patch_dialect() -> score_core::PatchDialect {
-    score_core::PatchDialect::new("Compose", &["Compose", "Workloads"])
+fn patch_dialect() -> score_core::target::PatchDialect {
+    score_core::target::PatchDialect::new("Compose", &["Compose", "Workloads"])
 }
 
 impl Target for ComposeTarget {
@@ -158,25 +159,25 @@ impl Target for ComposeTarget {
         ]
     }
 
-    fn codes(&self) -> &'static [score_core::TargetCode] {
+    fn codes(&self) -> &'static [score_core::diag::TargetCode] {
         codes::ALL
     }
 
     /// score-compose's patch templates: `.Compose` and `.Workloads`.
-    fn patch_dialect(&self) -> Option<score_core::PatchDialect> {
+    fn patch_dialect(&self) -> Option<score_core::target::PatchDialect> {
         Some(patch_dialect())
     }
 
     /// score-compose's `.ComposeProjectName` / `compose_project_name` (the project name) and
     /// `.MountsDirectory` / `mount_directory_path` (`./.score-gen/mounts`), from [`Self::context`].
-    fn provisioner_fields(&self) -> &'static [score_core::ProvisionerField] {
+    fn provisioner_fields(&self) -> &'static [score_core::target::ProvisionerField] {
         &[
-            score_core::ProvisionerField {
+            score_core::target::ProvisionerField {
                 go_field: "ComposeProjectName",
                 cmd_field: "compose_project_name",
                 context_key: "project",
             },
-            score_core::ProvisionerField {
+            score_core::target::ProvisionerField {
                 go_field: "MountsDirectory",
                 cmd_field: "mount_directory_path",
                 context_key: "mounts_dir",
@@ -257,7 +258,7 @@ impl Target for ComposeTarget {
         let mut yaml_options = serde_saphyr::SerializerOptions::default();
         yaml_options.folded_wrap_chars = usize::MAX;
         let mut doc = Value::Object(doc);
-        score_core::apply_patch_templates(
+        score_core::target::apply_patch_templates(
             &settings.patch_templates,
             &patch_dialect(),
             project,
@@ -267,18 +268,18 @@ impl Target for ComposeTarget {
             Diagnostic::new(codes::EMIT, format!("cannot serialise compose.yaml: {e}"))
         })?;
 
-        let mut files: Vec<(PathBuf, Vec<u8>)> = vec![(PathBuf::from("compose.yaml"), yaml.into())];
+        let mut files = vec![ArtefactFile::new("compose.yaml", yaml)];
         let mut modes = BTreeMap::new();
         for (rel, bytes) in &out.files {
             let path = PathBuf::from(MOUNTS_DIR).join(rel);
             if let Some(bits) = out.file_modes.get(rel) {
                 modes.insert(path.clone(), *bits);
             }
-            files.push((path, bytes.clone()));
+            files.push(ArtefactFile::new(path, bytes.clone()));
         }
         if let Some(env_file) = &settings.env_file {
-            files.push((
-                PathBuf::from(env_file),
+            files.push(ArtefactFile::new(
+                env_file,
                 convert::env_skeleton(&out.env_vars),
             ));
         }

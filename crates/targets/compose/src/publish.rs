@@ -91,7 +91,7 @@ mod tests {
 
     fn state() -> State {
         let mut s = State::with_seed("0123456789abcdef");
-        let mut r = score_core::ResourceState::new("postgres", "default", None, "w", "p");
+        let mut r = score_core::project::ResourceState::new("postgres", "default", None, "w", "p");
         r.outputs.insert("host".into(), "pg-1".into());
         r.outputs.insert("port".into(), 5432.into());
         s.resources.insert("postgres.default#w.db".into(), r);

@@ -1,7 +1,7 @@
 //! The diagnostic codes only the k8s target reports (`score::k8s::*`, listed with their
 //! meaning in `spec/diagnostic-codes.md`); core's own problems keep core's `Code`s.
 
-use score_core::TargetCode;
+use score_core::diag::TargetCode;
 
 /// `score::k8s::invalid-namespace`: the namespace is not a valid Kubernetes name, or generate_namespace has no namespace.
 pub const INVALID_NAMESPACE: TargetCode = TargetCode::new(

@@ -23,9 +23,8 @@
 //! assert_eq!((ctx["name"].as_str(), ctx["namespace"].as_str()), (Some("k8s"), Some("shop")));
 //! ```
 
-use std::path::PathBuf;
-
-use score_core::{Artefacts, ResolvedProject, Target};
+use score_core::target::{ArtefactFile, Artefacts, ResolvedProject};
+use score_core::Target;
 use score_core::{Code, Diagnostic, Diagnostics};
 use serde_json::{json, Value};
 
@@ -70,7 +69,7 @@ pub struct K8sOptions {
     /// Patch templates (`init --patch-templates`), applied in order to the list of objects
     /// before it is written, as score-k8s applies them (`.Manifests`, `.Workloads`,
     /// `.Namespace`; see `spec/patching.md`).
-    pub patch_templates: Vec<score_core::PatchTemplate>,
+    pub patch_templates: Vec<score_core::target::PatchTemplate>,
     /// `--format kyaml`: write the manifests as KYAML ([`kyaml`]) instead of YAML.
     pub kyaml: bool,
 }
@@ -95,18 +94,18 @@ impl Target for K8sTarget {
         &[("manifests", "manifests")]
     }
 
-    fn codes(&self) -> &'static [score_core::TargetCode] {
+    fn codes(&self) -> &'static [score_core::diag::TargetCode] {
         codes::ALL
     }
 
     /// score-k8s's `encodeSecretRef`.
-    fn go_template_functions(&self) -> &'static [score_core::GoFunction] {
+    fn go_template_functions(&self) -> &'static [score_core::target::GoFunction] {
         &[secret_refs::ENCODE_SECRET_REF]
     }
 
     /// score-k8s's patch templates: `.Manifests`, `.Workloads` and `.Namespace`, with
     /// `substituteValue`.
-    fn patch_dialect(&self) -> Option<score_core::PatchDialect> {
+    fn patch_dialect(&self) -> Option<score_core::target::PatchDialect> {
         Some(patch_dialect(&self.options))
     }
 
@@ -140,7 +139,7 @@ impl Target for K8sTarget {
             yaml = kyaml::from_yaml(&yaml)?;
         }
         Ok(Artefacts {
-            files: vec![(PathBuf::from(MANIFESTS_FILE), yaml.into_bytes())],
+            files: vec![ArtefactFile::new(MANIFESTS_FILE, yaml)],
             ..Artefacts::default()
         })
     }
@@ -211,8 +210,8 @@ pub fn manifests(project: &ResolvedProject, opts: &K8sOptions) -> Result<Vec<Val
 }
 
 /// score-k8s's patch template data and functions (`internal/patching/patching.go`).
-fn patch_dialect(opts: &K8sOptions) -> score_core::PatchDialect {
-    score_core::PatchDialect::new("Manifests", &["Manifests", "Workloads", "Namespace"])
+fn patch_dialect(opts: &K8sOptions) -> score_core::target::PatchDialect {
+    score_core::target::PatchDialect::new("Manifests", &["Manifests", "Workloads", "Namespace"])
         .with_field("Namespace", opts.namespace.clone().unwrap_or_default())
         .with_substitute_function("substituteValue")
 }
@@ -228,7 +227,7 @@ fn patch(
     }
     let dialect = patch_dialect(opts);
     let mut list = Value::Array(docs);
-    score_core::apply_patch_templates(&opts.patch_templates, &dialect, project, &mut list)?;
+    score_core::target::apply_patch_templates(&opts.patch_templates, &dialect, project, &mut list)?;
     // A path names something inside the list, never the list itself.
     let Value::Array(docs) = list else {
         return Err(

@@ -4,7 +4,7 @@ use crate::codes;
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
-use score_core::ResolvedProject;
+use score_core::target::ResolvedProject;
 use score_core::{Diagnostic, Diagnostics};
 use serde_json::{json, Map, Value};
 

@@ -13,16 +13,20 @@ pub(crate) const SUFFIX: &str = "💬🔐";
 
 /// score-k8s's `encodeSecretRef SECRET KEY`, the function this target adds to Go-template
 /// provisioner entries.
-pub(crate) const ENCODE_SECRET_REF: score_core::GoFunction = score_core::GoFunction {
-    name: "encodeSecretRef",
-    params: &[score_core::GoParam::String, score_core::GoParam::String],
-    call: encode,
-};
+pub(crate) const ENCODE_SECRET_REF: score_core::target::GoFunction =
+    score_core::target::GoFunction {
+        name: "encodeSecretRef",
+        params: &[
+            score_core::target::GoParam::String,
+            score_core::target::GoParam::String,
+        ],
+        call: encode,
+    };
 
 /// `🔐💬SECRET_KEY💬🔐`, exactly as score-k8s writes it (`internal/secrets.go`).
-fn encode(args: &[score_core::GoValue]) -> Result<score_core::GoValue, String> {
+fn encode(args: &[score_core::target::GoValue]) -> Result<score_core::target::GoValue, String> {
     let arg = |i: usize| args[i].as_str().unwrap_or_default();
-    Ok(score_core::GoValue::String(
+    Ok(score_core::target::GoValue::String(
         format!("{PREFIX}{}_{}{SUFFIX}", arg(0), arg(1)).into(),
     ))
 }

@@ -6,9 +6,11 @@ use std::collections::BTreeMap;
 use base64::Engine as _;
 use indexmap::IndexMap;
 use score_core::model::{Container, Probe, Readiness, ResourcesLimits};
+use score_core::target::{
+    FileContent, ResolvedContainer, ResolvedProject, ResolvedWorkload, VolumeSource,
+};
+use score_core::target::{Piece, Resolved};
 use score_core::{Code, Diagnostic, Diagnostics};
-use score_core::{FileContent, ResolvedContainer, ResolvedProject, ResolvedWorkload, VolumeSource};
-use score_core::{Piece, Resolved};
 use serde_json::{json, Map, Value};
 
 /// Annotations under this prefix steer the target and are not copied onto objects.
@@ -746,7 +748,7 @@ fn workload_kind(
                 w.name
             ),
         )
-        .with_pointer(score_core::json_pointer(&[
+        .with_pointer(score_core::target::json_pointer(&[
             "metadata",
             "annotations",
             KIND_ANNOTATION,
@@ -786,7 +788,7 @@ fn checked_service_name(w: &ResolvedWorkload) -> Result<String, Diagnostics> {
                     w.name
                 ),
             )
-            .with_pointer(score_core::json_pointer(&[
+            .with_pointer(score_core::target::json_pointer(&[
                 "metadata",
                 "annotations",
                 SERVICE_NAME_ANNOTATION,
@@ -900,7 +902,7 @@ fn split_init_containers(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use score_core::Found;
+    use score_core::target::Found;
 
     fn found(v: &str, secret: bool, expression: bool) -> Piece {
         Piece::Value(Found {

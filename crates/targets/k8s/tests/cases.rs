@@ -124,7 +124,8 @@ fn required_cases_exist() -> Result<(), Failed> {
 
 /// score-k8s's default file in place of ours: the manifests pass kubernetes-validate.
 fn reference_check(name: &str, c: &score_core::Compiled) -> Result<(), String> {
-    let yaml = String::from_utf8(c.artefacts.files[0].1.clone()).map_err(|e| e.to_string())?;
+    let yaml =
+        String::from_utf8(c.artefacts.files[0].content.clone()).map_err(|e| e.to_string())?;
     kubernetes_validate(&yaml, name);
     Ok(())
 }

@@ -5,8 +5,9 @@
 use crate::codes;
 use hcl::expr::{TemplateExpr, Traversal, TraversalOperator, Variable};
 use hcl::{Attribute, Block, Body, Expression, Identifier, Number, Object, ObjectKey};
-use score_core::{Found, Piece, Resolved};
-use score_core::{ResolvedProject, TargetCode};
+use score_core::diag::TargetCode;
+use score_core::target::ResolvedProject;
+use score_core::target::{Found, Piece, Resolved};
 use serde_json::Value;
 
 /// Parses an HCL expression written by a provisioner (an expression output or an `{expr: ...}`

@@ -1,7 +1,7 @@
 //! The diagnostic codes only the terraform target reports (`score::terraform::*`, listed with their
 //! meaning in `spec/diagnostic-codes.md`); core's own problems keep core's `Code`s.
 
-use score_core::TargetCode;
+use score_core::diag::TargetCode;
 
 /// `score::terraform::invalid-section`: a provisioner's terraform section does not render `blocks: [{type, labels, body, blocks}]`.
 pub const INVALID_SECTION: TargetCode = TargetCode::new(

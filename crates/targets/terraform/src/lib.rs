@@ -16,7 +16,7 @@
 //! let score = "apiVersion: score.dev/v1b1\nmetadata: {name: hello}\ncontainers:\n  main: {image: nginx}\n";
 //! let inputs = CompileInputs::new().score_file("score.yaml", score);
 //! let out = compile(&TerraformTarget::default(), &inputs, State::with_seed("doc")).unwrap();
-//! let main_tf = String::from_utf8(out.artefacts.files[0].1.clone()).unwrap();
+//! let main_tf = String::from_utf8(out.artefacts.files[0].content.clone()).unwrap();
 //! assert!(main_tf.contains("resource \"kubernetes_deployment_v1\" \"hello\" {"));
 //! ```
 
@@ -27,11 +27,12 @@ mod strings;
 mod workload;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use hcl::Block;
-use score_core::{Artefacts, ResolvedProject, Target};
-use score_core::{Code, Diagnostic, Diagnostics, TargetCode};
+use score_core::diag::TargetCode;
+use score_core::target::{ArtefactFile, Artefacts, ResolvedProject};
+use score_core::Target;
+use score_core::{Code, Diagnostic, Diagnostics};
 
 /// The default provisioner file for this target: `provisioners/default.provisioners.yaml` with
 /// the Terraform modules it writes (`modules/<type>/*.tf`) put in place by `build.rs`.
@@ -81,7 +82,7 @@ impl Target for TerraformTarget {
         "terraform"
     }
 
-    fn codes(&self) -> &'static [score_core::TargetCode] {
+    fn codes(&self) -> &'static [score_core::diag::TargetCode] {
         codes::ALL
     }
 
@@ -125,7 +126,7 @@ fn single_file(out: Artefacts) -> Result<Artefacts, Diagnostics> {
     let nested: Vec<String> = out
         .files
         .iter()
-        .map(|f| f.0.display().to_string())
+        .map(|f| f.path.display().to_string())
         .filter(|p| p.contains('/'))
         .collect();
     if !nested.is_empty() {
@@ -141,14 +142,14 @@ fn single_file(out: Artefacts) -> Result<Artefacts, Diagnostics> {
         .into());
     }
     let mut text = Vec::new();
-    for (i, (_, bytes)) in out.files.iter().enumerate() {
+    for (i, f) in out.files.iter().enumerate() {
         if i > 0 {
             text.push(b'\n');
         }
-        text.extend_from_slice(bytes);
+        text.extend_from_slice(&f.content);
     }
     Ok(Artefacts {
-        files: vec![(PathBuf::from("main.tf"), text)],
+        files: vec![ArtefactFile::new("main.tf", text)],
         ..out
     })
 }
@@ -294,11 +295,9 @@ fn emit(project: &ResolvedProject, namespace: Option<&str>) -> Result<Artefacts,
     }
     diags.into_result()?;
 
-    let mut files = vec![(
-        PathBuf::from("main.tf"),
-        format::to_terraform_string(&blocks::body_of(main.blocks))
-            .map_err(err(codes::EMIT))?
-            .into_bytes(),
+    let mut files = vec![ArtefactFile::new(
+        "main.tf",
+        format::to_terraform_string(&blocks::body_of(main.blocks)).map_err(err(codes::EMIT))?,
     )];
     if !vars.blocks.is_empty() {
         let mut v = vars.blocks;
@@ -311,23 +310,20 @@ fn emit(project: &ResolvedProject, namespace: Option<&str>) -> Result<Artefacts,
             };
             k(a).cmp(&k(b))
         });
-        files.push((
-            PathBuf::from("variables.tf"),
-            format::to_terraform_string(&blocks::body_of(v))
-                .map_err(err(codes::EMIT))?
-                .into_bytes(),
+        files.push(ArtefactFile::new(
+            "variables.tf",
+            format::to_terraform_string(&blocks::body_of(v)).map_err(err(codes::EMIT))?,
         ));
     }
     if !outputs.blocks.is_empty() {
-        files.push((
-            PathBuf::from("outputs.tf"),
+        files.push(ArtefactFile::new(
+            "outputs.tf",
             format::to_terraform_string(&blocks::body_of(outputs.blocks))
-                .map_err(err(codes::EMIT))?
-                .into_bytes(),
+                .map_err(err(codes::EMIT))?,
         ));
     }
     for (path, (_, _, text)) in extra {
-        files.push((PathBuf::from(path), text.into_bytes()));
+        files.push(ArtefactFile::new(path, text));
     }
     Ok(Artefacts {
         files,

@@ -6,10 +6,10 @@ use crate::codes;
 use base64::Engine as _;
 use hcl::{Block, BlockBuilder, Expression};
 use score_core::model::{Container, Probe, ResourcesLimits};
-use score_core::{
-    json_pointer, Diagnostic, FileContent, ResolvedContainer, ResolvedProject, ResolvedWorkload,
-    VolumeSource,
+use score_core::target::{
+    json_pointer, FileContent, ResolvedContainer, ResolvedProject, ResolvedWorkload, VolumeSource,
 };
+use score_core::Diagnostic;
 
 use crate::blocks::{is_expression, parse_expr, resolved_expr, string_object};
 
@@ -146,16 +146,16 @@ fn strings(v: &[String]) -> Expression {
 /// The value of output `key` of a volume resource, as an expression (or a literal).
 fn volume_output(
     project: &ResolvedProject,
-    uid: &score_core::ResourceUid,
+    uid: &score_core::target::ResourceUid,
     key: &str,
 ) -> Option<Result<Expression, String>> {
     let res = project.resources.get(uid)?;
     let v = res.outputs.values.get(key)?;
-    let found = score_core::Found {
+    let found = score_core::target::Found {
         value: v.clone(),
         secret: res.outputs.secret.contains(key),
         expression: res.outputs.expression.contains(key),
-        origin: Some(score_core::Origin {
+        origin: Some(score_core::target::Origin {
             uid: uid.as_str().to_string(),
             key: vec![key.to_string()],
         }),

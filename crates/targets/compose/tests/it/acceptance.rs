@@ -4,7 +4,7 @@
 use crate::common::*;
 use serde_json::Value;
 
-fn compose(case: &Case) -> (Value, score_core::Artefacts) {
+fn compose(case: &Case) -> (Value, score_core::target::Artefacts) {
     let a = must_compile(case);
     let v: Value = serde_saphyr::from_str(&compose_yaml(&a)).unwrap();
     (v, a)
@@ -59,7 +59,8 @@ fn only_intended_interpolations_survive() {
     let (_, a) = compose(&case);
     let yaml = compose_yaml(&a);
     assert_eq!(interpolations(&yaml), vec!["${DEBUG}".to_string()]);
-    for (path, bytes) in &a.files[1..] {
+    for f in &a.files[1..] {
+        let (path, bytes) = (&f.path, &f.content);
         let text = String::from_utf8_lossy(bytes);
         assert!(
             !text.contains("${"),
@@ -146,7 +147,7 @@ fn services_dependencies_and_outputs() {
     let paths: Vec<String> = a
         .files
         .iter()
-        .map(|(p, _)| p.display().to_string())
+        .map(|f| f.path.display().to_string())
         .collect();
     assert!(paths.contains(&".score-gen/mounts/api/main/etc%2Fapi%2Fconfig.toml".to_string()));
     let sql = paths
@@ -155,7 +156,7 @@ fn services_dependencies_and_outputs() {
         .count();
     assert_eq!(sql, 2, "two databases: api.db and shared-orders");
     assert_eq!(paths.last().unwrap(), ".env");
-    let env = String::from_utf8(a.files.last().unwrap().1.clone()).unwrap();
+    let env = String::from_utf8(a.files.last().unwrap().content.clone()).unwrap();
     assert!(env.lines().any(|l| l == "DEBUG="), "{env}");
     let mount = api["volumes"]
         .as_array()

@@ -144,7 +144,7 @@ fn identical_shared_services_merge() {
     assert!(yaml.contains("app-main:\n"), "{yaml}");
     let files: Vec<String> = a.files[1..]
         .iter()
-        .map(|(p, _)| p.display().to_string())
+        .map(|f| f.path.display().to_string())
         .collect();
     assert_eq!(
         files,
@@ -211,9 +211,9 @@ resources:
     let file = artefacts
         .files
         .iter()
-        .find(|(p, _)| p.to_string_lossy().ends_with("x.conf"))
+        .find(|f| f.path.to_string_lossy().ends_with("x.conf"))
         .expect("the mounted file");
-    assert_eq!(file.1, b"debug=true");
+    assert_eq!(file.content, b"debug=true");
 }
 
 /// An environment reference in another resource's params is read when score-gen runs (as
@@ -390,7 +390,7 @@ fn kafka_partitions_cannot_inject_shell() {
         let all: String = artefacts
             .files
             .iter()
-            .map(|(_, b)| String::from_utf8_lossy(b).into_owned())
+            .map(|f| String::from_utf8_lossy(&f.content).into_owned())
             .collect();
         assert!(all.contains(want), "{good}: {all}");
     }
@@ -449,11 +449,11 @@ fn route(host: &str, path: &str, annotations: &str) -> String {
     )
 }
 
-fn mounted(a: &score_core::Artefacts, path: &str) -> String {
+fn mounted(a: &score_core::target::Artefacts, path: &str) -> String {
     a.files
         .iter()
-        .find(|(p, _)| p.to_string_lossy() == path)
-        .map(|(_, b)| String::from_utf8_lossy(b).into_owned())
+        .find(|f| f.path.to_string_lossy() == path)
+        .map(|f| String::from_utf8_lossy(&f.content).into_owned())
         .unwrap_or_else(|| panic!("no file {path}"))
 }
 

@@ -163,7 +163,7 @@ fn environment_values_come_from_the_given_environment() {
     };
     let all = [("LOG_LEVEL", "debug"), ("HOST", "api"), ("SIZE", "5Gi")];
     let out = compile(&K8sTarget::default(), &inputs(&all), seeded()).expect("compiles");
-    let yaml = String::from_utf8(out.artefacts.files[0].1.clone()).expect("utf8");
+    let yaml = String::from_utf8(out.artefacts.files[0].content.clone()).expect("utf8");
     assert!(yaml.contains("value: debug"), "{yaml}");
     assert!(yaml.contains("value: http://api:80"), "{yaml}");
     assert!(yaml.contains("storage: 5Gi"), "{yaml}");

@@ -5,12 +5,13 @@ use std::collections::BTreeMap;
 
 use indexmap::IndexMap;
 use score_core::model::Workload;
-use score_core::ResourceUid;
-use score_core::{
+use score_core::target::ResourceUid;
+use score_core::target::{
     FileContent, ProvisionedResource, ResolvedContainer, ResolvedFile, ResolvedProject,
-    ResolvedVolume, ResolvedWorkload, Target, VolumeSource,
+    ResolvedVolume, ResolvedWorkload, VolumeSource,
 };
-use score_core::{Found, Outputs, Piece, Resolved};
+use score_core::target::{Found, Outputs, Piece, Resolved};
+use score_core::Target;
 use score_target_k8s::{manifests, K8sOptions, K8sTarget};
 use serde_json::{json, Map, Value};
 
@@ -274,7 +275,7 @@ fn secret_variables_go_to_a_secret() {
 
     let yaml = String::from_utf8(
         K8sTarget::default().emit(&p).expect("emits").files[0]
-            .1
+            .content
             .clone(),
     )
     .expect("utf8");
@@ -656,7 +657,7 @@ fn output_is_valid_kubernetes() {
             .emit(&p)
             .expect("emits")
             .files[0]
-            .1
+            .content
             .clone(),
     )
     .expect("utf8");

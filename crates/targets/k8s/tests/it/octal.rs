@@ -56,14 +56,12 @@ const PROVISIONERS: &str = r#"- uri: template://test/config-files
 
 #[test]
 fn an_octal_mode_in_a_provisioner_manifest_is_read_as_go_reads_it() {
-    let inputs = CompileInputs {
-        score_files: vec![("score.yaml".into(), SCORE.into())],
-        provisioner_files: vec![("p.provisioners.yaml".into(), PROVISIONERS.into())],
-        ..CompileInputs::default()
-    };
+    let inputs = CompileInputs::new()
+        .score_file("score.yaml", SCORE)
+        .provisioner_file("p.provisioners.yaml", PROVISIONERS);
     let c = compile(&K8sTarget::default(), &inputs, kit::test_state())
         .unwrap_or_else(|d| panic!("{d}"));
-    let yaml = String::from_utf8(c.artefacts.files[0].1.clone()).unwrap();
+    let yaml = String::from_utf8(c.artefacts.files[0].content.clone()).unwrap();
     assert!(yaml.contains("defaultMode: 420\n"), "{yaml}");
     assert!(yaml.contains("mode: 384\n"), "{yaml}");
     assert!(!yaml.contains("644"), "{yaml}");

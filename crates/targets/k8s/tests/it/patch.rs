@@ -2,7 +2,8 @@
 //! score-k8s README's example, and errors. The fixture `testdata/k8s/patch-templates` shows
 //! every kind of operation on a real output.
 
-use score_core::{compile, Code, CompileInputs, PatchTemplate};
+use score_core::target::PatchTemplate;
+use score_core::{compile, Code, CompileInputs};
 use score_target_k8s::{K8sOptions, K8sTarget};
 use serde_json::Value;
 
@@ -43,12 +44,9 @@ fn with_patches(texts: &[&str]) -> K8sTarget {
 }
 
 fn manifests(target: &K8sTarget) -> Result<Vec<Value>, score_core::Diagnostics> {
-    let inputs = CompileInputs {
-        score_files: vec![("score.yaml".into(), EXAMPLE.into())],
-        ..CompileInputs::default()
-    };
+    let inputs = CompileInputs::new().score_file("score.yaml", EXAMPLE);
     let out = compile(target, &inputs, kit::test_state())?;
-    let yaml = String::from_utf8(out.artefacts.files[0].1.clone()).unwrap();
+    let yaml = String::from_utf8(out.artefacts.files[0].content.clone()).unwrap();
     Ok(serde_saphyr::from_multiple(&yaml).unwrap())
 }
 

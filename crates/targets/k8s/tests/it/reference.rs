@@ -34,11 +34,9 @@ fn example_provisioner_entries_run() {
     };
     let file = peers.join("score-k8s/internal/provisioners/default/zz-default.provisioners.yaml");
     let text = std::fs::read_to_string(&file).expect("the reference file");
-    let inputs = CompileInputs {
-        score_files: vec![("score.yaml".into(), SCORE.into())],
-        provisioner_files: vec![("zz-default.provisioners.yaml".into(), text)],
-        ..CompileInputs::default()
-    };
+    let inputs = CompileInputs::new()
+        .score_file("score.yaml", SCORE)
+        .provisioner_file("zz-default.provisioners.yaml", text);
     let c = compile(&K8sTarget::default(), &inputs, kit::test_state())
         .unwrap_or_else(|d| panic!("{d}"));
     let providers: Vec<&str> = c
@@ -50,7 +48,7 @@ fn example_provisioner_entries_run() {
         providers,
         ["template://example-provisioners/example-provisioner"]
     );
-    let yaml = String::from_utf8(c.artefacts.files[0].1.clone()).unwrap();
+    let yaml = String::from_utf8(c.artefacts.files[0].content.clone()).unwrap();
     // `🔐💬secret-<guid>_password💬🔐`: the Secret the manifests create, and its key.
     let mark = c.project.resources().next().unwrap().outputs.values["secret-reference"].clone();
     let secret = mark

@@ -27,7 +27,7 @@ fn provisioner(class: &str, outputs: &str, terraform: &str) -> String {
 }
 
 /// The messages of the errors `compile` reports, each of which must carry `code`.
-fn messages(score: &str, provisioners: &str, code: score_core::TargetCode) -> Vec<String> {
+fn messages(score: &str, provisioners: &str, code: score_core::diag::TargetCode) -> Vec<String> {
     let mut st = State::new_random();
     st.seed = "test-seed".into();
     match compile(
@@ -62,7 +62,7 @@ fn main_tf(score: &str, p: &str) -> String {
         st,
     )
     .unwrap_or_else(|d| panic!("{d}"));
-    String::from_utf8(out.artefacts.files[0].1.clone()).unwrap()
+    String::from_utf8(out.artefacts.files[0].content.clone()).unwrap()
 }
 
 fn module_block(body: &str) -> String {

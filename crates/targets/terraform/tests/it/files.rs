@@ -42,12 +42,17 @@ fn run(
         c.artefacts
             .files
             .into_iter()
-            .map(|(p, b)| (p.display().to_string(), String::from_utf8(b).unwrap()))
+            .map(|f| {
+                (
+                    f.path.display().to_string(),
+                    String::from_utf8(f.content).unwrap(),
+                )
+            })
             .collect()
     })
 }
 
-fn errors(p: &str, code: score_core::TargetCode) -> Vec<String> {
+fn errors(p: &str, code: score_core::diag::TargetCode) -> Vec<String> {
     match run(TerraformOptions::default(), SCORE, p) {
         Ok(f) => panic!("expected an error, got {f:?}"),
         Err(d) => d
