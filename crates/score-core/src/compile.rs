@@ -566,7 +566,7 @@ impl CompileInputs {
     /// #     }
     /// # }
     /// let set = score_core::project::provisioner_set::<&str, &str>(&T, &[]).unwrap();
-    /// for name in ["a", "b"] {
+    /// for name in ["web", "api"] {
     ///     let score = format!("apiVersion: score.dev/v1b1\nmetadata: {{name: {name}}}\ncontainers: {{main: {{image: x}}}}\n");
     ///     let inputs = CompileInputs::new().score_file("score.yaml", score).provisioners(set.clone());
     ///     let out = compile(&T, &inputs, State::with_seed("00")).unwrap();
