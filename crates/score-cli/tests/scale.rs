@@ -291,7 +291,18 @@ fn ten_thousand_workloads_end_to_end_on_disk() {
     // The outputs read back.
     let out = d.join("out");
     let compose = std::fs::read_to_string(out.join("compose.yaml")).unwrap();
-    let doc: serde_json::Value = serde_saphyr::from_str(&compose).expect("compose.yaml parses");
+    let doc: serde_json::Value = serde_saphyr::from_str_with_options(
+        &compose,
+        serde_saphyr::options! {
+            budget: serde_saphyr::budget! {
+                max_nodes: compose.len(),
+                max_events: compose.len(),
+                max_total_scalar_bytes: compose.len(),
+                max_reader_input_bytes: Some(compose.len() + 1),
+            },
+        },
+    )
+    .expect("compose.yaml parses");
     let services = doc["services"].as_object().expect("services");
     let manifests = std::fs::read_to_string(out.join("manifests.yaml")).unwrap();
     let docs: Vec<serde_json::Value> = serde_saphyr::from_multiple_with_options(
@@ -301,6 +312,8 @@ fn ten_thousand_workloads_end_to_end_on_disk() {
                 max_nodes: manifests.len(),
                 max_events: manifests.len(),
                 max_documents: manifests.len(),
+                max_total_scalar_bytes: manifests.len(),
+                max_reader_input_bytes: Some(manifests.len() + 1),
             },
         },
     )
