@@ -6,7 +6,7 @@
 //! Also 10,000 workloads end to end on disk, for every target and `all`, with the outputs
 //! checked by the real loaders. Both are ignored in the debug test run; CI's release step runs
 //! the first (`cargo test --release -p score-cli --test scale -- --ignored`, see .ci/run) and
-//! skips the second for its cost (BENCHMARKS.md).
+//! runs the second as its last step, from the same build (BENCHMARKS.md).
 //! `SCORE_GEN_BIN` names the binary to run, else cargo's.
 
 use std::path::Path;
@@ -230,7 +230,7 @@ fn log(line: &str) {
 /// there. Each run's wall time, CPU time, peak RSS (the child's `rusage`) and bytes in and out
 /// are printed for the log: speed and memory are measured in BENCHMARKS.md, not asserted here.
 /// `SCORE_SCALE_N` sets another N.
-/// Release build only; `.ci/run` skips it for its cost (BENCHMARKS.md).
+/// Release build only; `.ci/run` runs it last, from the release step's build (BENCHMARKS.md).
 #[test]
 #[ignore = "release build only, by hand (cargo test --release --test scale -- --ignored)"]
 fn ten_thousand_workloads_end_to_end_on_disk() {
