@@ -200,16 +200,24 @@ pub fn stage_all(files: impl IntoIterator<Item = (PathBuf, Vec<u8>)>) -> io::Res
         if holds(&path, &bytes, None) {
             continue;
         }
-        let tmp = stage_unsynced(&path, &bytes, None)
-            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
-        drop(bytes);
-        // Closing the descriptor keeps the temp file (deleted when its TempPath is dropped).
-        staged.files.push((tmp.into_temp_path(), path));
+        // `bytes` is freed at the end of each turn, once its file is staged.
+        staged.push(path, &bytes)?;
     }
     Ok(staged)
 }
 
 impl Staged {
+    /// Writes `bytes` to a closed, unsynced temp file beside `path`, to be renamed over it by
+    /// [`Staged::commit`]. On an error the files staged so far stay staged (dropping `self`
+    /// deletes them).
+    fn push(&mut self, path: PathBuf, bytes: &[u8]) -> io::Result<()> {
+        let tmp = stage_unsynced(&path, bytes, None)
+            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+        // Closing the descriptor keeps the temp file (deleted when its TempPath is dropped).
+        self.files.push((tmp.into_temp_path(), path));
+        Ok(())
+    }
+
     /// Adds `other`'s files (committed after this one's).
     pub fn append(&mut self, mut other: Staged) {
         self.files.append(&mut other.files);
@@ -286,43 +294,20 @@ impl Staged {
 }
 
 /// [`atomic_write_all`] for a batch of more than [`OPEN_AT_ONCE`] files, on Linux: every temp
-/// file is written and closed unsynced, then each file system they are on is flushed once with
-/// `syncfs(2)` (which reports write-back errors since Linux 5.8), then every file is renamed,
-/// then each file system is flushed once more (the renames). The order is the same as the
+/// file is written and closed unsynced ([`Staged`]), then [`Staged::commit`] flushes each file
+/// system once with `syncfs(2)` (which reports write-back errors since Linux 5.8), renames every
+/// file, and flushes each file system once more (the renames). The order is the same as the
 /// per-file path's (every file's data on disk before the first rename, the renames durable
 /// before returning) at the cost of two flushes per file system instead of one `fsync` per file
 /// and per directory: compose with 10,000 workloads renames 20,001 files into 10,001 directories.
 #[cfg(target_os = "linux")]
 fn write_all_syncfs(changed: &[&(PathBuf, Vec<u8>)]) -> io::Result<()> {
-    use std::os::unix::fs::MetadataExt;
-    let with_path = |path: &Path| {
-        let path = path.display().to_string();
-        move |e: io::Error| io::Error::new(e.kind(), format!("{path}: {e}"))
-    };
-    let mut staged: Vec<(TempPath, &Path)> = Vec::with_capacity(changed.len());
-    // One directory per file system (device) the batch writes to.
-    let mut devices: Vec<(u64, &Path)> = Vec::new();
+    let mut staged = Staged::default();
     for (path, bytes) in changed.iter().copied() {
         // An early return drops the already staged temp files, which deletes them.
-        let tmp = stage_unsynced(path, bytes, None).map_err(with_path(path))?;
-        let dev = tmp.as_file().metadata().map_err(with_path(path))?.dev();
-        if !devices.iter().any(|(d, _)| *d == dev) {
-            devices.push((dev, parent_dir(path)));
-        }
-        // Closing the descriptor keeps the temp file (deleted when its TempPath is dropped).
-        staged.push((tmp.into_temp_path(), path.as_path()));
+        staged.push(path.clone(), bytes)?;
     }
-    for (_, dir) in &devices {
-        syncfs(dir).map_err(with_path(dir))?;
-    }
-    for (tmp, path) in staged {
-        tmp.persist(path).map_err(|e| with_path(path)(e.error))?;
-    }
-    // Best effort, as in sync_parent: the data is already safe in the renamed files.
-    for (_, dir) in &devices {
-        let _ = syncfs(dir);
-    }
-    Ok(())
+    staged.commit()
 }
 
 /// Flushes the file system holding `dir` (`syncfs(2)`).
