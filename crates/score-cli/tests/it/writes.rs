@@ -127,6 +127,77 @@ fn an_unchanged_regenerate_writes_nothing() {
     }
 }
 
+/// An add-one run over a project (its other workloads from the state, its unchanged outputs
+/// read back) writes the same outputs and the same state as one run given every
+/// file in a fresh project with the same seed.
+#[test]
+fn adding_one_workload_gives_what_one_run_with_every_file_gives() {
+    const OTHER: &str = "\
+apiVersion: score.dev/v1b1
+metadata:
+  name: other
+containers:
+  main:
+    image: busybox
+    files:
+      - target: /etc/other.txt
+        content: \"db=${resources.db.host} ${resources.db.password}\"
+resources:
+  db:
+    type: postgres
+    id: shared-db
+";
+    // The compose project's name comes from the directory's: both are called `p`.
+    let in_p = |tmp: &tempfile::TempDir| {
+        let p = tmp.path().join("p");
+        std::fs::create_dir(&p).unwrap();
+        for f in ["score.yaml", "big.txt"] {
+            std::fs::rename(tmp.path().join(f), p.join(f)).unwrap();
+        }
+        p
+    };
+    let incremental = project();
+    let a = &in_p(&incremental);
+    std::fs::write(a.join("other.yaml"), OTHER).unwrap();
+    ok(&run_in(a, &["compose", "score.yaml"]));
+    ok(&run_in(a, &["compose", "other.yaml"]));
+    let scratch = project();
+    let b = &in_p(&scratch);
+    std::fs::write(b.join("other.yaml"), OTHER).unwrap();
+    // The same seed, so generated values agree.
+    let state = std::fs::read_to_string(a.join(".score-gen/compose/state.yaml")).unwrap();
+    let seed = state
+        .lines()
+        .find(|l| l.trim_start().starts_with("\"seed\""))
+        .expect("a seed")
+        .to_string();
+    std::fs::create_dir_all(b.join(".score-gen/compose")).unwrap();
+    std::fs::write(
+        b.join(".score-gen/compose/state.yaml"),
+        format!(
+            "{{\n  \"version\": 3,\n{}\n  \"workloads\": {{}},\n  \"resources\": {{}}\n}}\n",
+            seed.trim_end_matches(',').to_owned() + ","
+        ),
+    )
+    .unwrap();
+    ok(&run_in(b, &["compose", "score.yaml", "other.yaml"]));
+    let outputs = |dir: &Path| {
+        snapshot(dir)
+            .into_iter()
+            .map(|(p, (_, _, bytes))| (p, String::from_utf8_lossy(&bytes).into_owned()))
+            .collect::<BTreeMap<_, _>>()
+    };
+    let (one, two) = (outputs(a), outputs(b));
+    assert_eq!(
+        one.keys().collect::<Vec<_>>(),
+        two.keys().collect::<Vec<_>>()
+    );
+    for (path, text) in &one {
+        assert_eq!(text, &two[path], "{}", path.display());
+    }
+    assert!(one[Path::new("compose.yaml")].contains("other-main"));
+}
+
 /// Runs score-gen with writes over about 64 KiB failing (`ulimit -f`, SIGXFSZ ignored, so the
 /// write returns EFBIG instead of killing the process).
 fn run_with_small_file_limit(dir: &Path, args: &[&str]) -> Output {
