@@ -35,7 +35,7 @@
 // only here would make provisioning errors differ from every other stage's.
 #![allow(clippy::result_large_err)]
 
-pub mod file;
+pub mod loader;
 pub mod gotemplate;
 pub mod graph;
 pub mod helpers;
@@ -50,11 +50,11 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-pub use file::{CmdSpec, Dialect, Provisioner, ProvisionerFile, ProvisionerSet, ProvisionerSource};
+pub use loader::{CmdSpec, Dialect, Provisioner, ProvisionerFile, ProvisionerSet, ProvisionerSource};
 
 use crate::diag::{Code, Diagnostic};
 use crate::uid::ResourceUid;
-use file::{Engine, GoEntry, GoSection, TemplateEntry};
+use loader::{Engine, GoEntry, GoSection, TemplateEntry};
 use template::{ErrorSite, SectionTemplate};
 
 /// Everything a provisioner may read about one resource.
@@ -545,7 +545,7 @@ fn provision_unscrubbed(
         .filter(|k| !out.outputs.contains_key(k.as_str()))
         .map(String::as_str)
         .collect();
-    if !missing.is_empty() && p.dialect() == Some(file::Dialect::GoTemplate) {
+    if !missing.is_empty() && p.dialect() == Some(loader::Dialect::GoTemplate) {
         // score-compose and score-k8s only list expected_outputs; a file written for them may
         // declare one it never produces (a reference to it still fails at substitution).
         out.warnings.push(format!(
@@ -690,7 +690,7 @@ fn render_all(
         shared_patch: Value::Object(Map::new()),
         ..ProvisionOutput::default()
     };
-    for name in file::CORE_SECTIONS {
+    for name in loader::CORE_SECTIONS {
         let Some(section) = t.core.get(name) else {
             continue;
         };
@@ -876,7 +876,7 @@ fn render_go(
         shared_patch: Value::Object(Map::new()),
         ..ProvisionOutput::default()
     };
-    for name in file::CORE_SECTIONS {
+    for name in loader::CORE_SECTIONS {
         let Some(section) = g.core.get(name) else {
             continue;
         };
@@ -919,7 +919,7 @@ fn render_go(
             continue;
         };
         warn_no_value(p, section, &label, input, Some(&v), &mut out.warnings);
-        if name == file::MESSAGES_SECTION && reads(file::MESSAGES_SECTION) {
+        if name == loader::MESSAGES_SECTION && reads(loader::MESSAGES_SECTION) {
             out.info_logs = info_logs(p, section, &label, v)
                 .map_err(|d| own_secrets(p, input, &out.outputs).scrub_diagnostic(d))?;
         } else {
