@@ -286,7 +286,7 @@ fn spawn(uri: &str, uid: &str, spec: &CmdSpec, program: &Path) -> Result<Child, 
                     spec.program.display()
                 ),
             )
-            .with_help(crate::provision::PROGRAM_HELP)
+            .with_help(crate::provision::kinds::cmd::PROGRAM_HELP)
         })
 }
 

@@ -1,28 +1,28 @@
-//! Provisioner files: the YAML format, loading with line numbers, and matching resources.
-//!
-//! The format is specified in `spec/provisioners.md` and `schemas/provisioners.json`. Loading
-//! keeps the line of every entry and every template section, so a template error at render time
-//! can point at the exact line of the file.
+//! The provisioner file loader: provisioner files (YAML) into a [`ProvisionerSet`], with the line
+//! of every entry and every template section kept, so an error at render time can point at the
+//! exact line of the file. The format is specified in `spec/provisioners.md` and
+//! `schemas/provisioners.json`.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
-use std::path::{Path, PathBuf};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
-use super::gotemplate::{self, GoError, GoFunction, GoTemplate};
-use super::template::{self, ErrorSite, SectionTemplate, Templates};
+use super::kinds::cmd::{resolve_program, CmdSpec};
+use super::kinds::gotemplate::{GoEntry, GoSection, ECOSYSTEM_SECTIONS};
+use super::kinds::local_env::local_env_entry;
+use super::kinds::minijinja::TemplateEntry;
+use super::kinds::Engine;
+use super::template::{self, SectionTemplate, Templates};
+use super::{Dialect, Provisioner, ProvisionerSet, ProvisionerSource};
 use crate::diag::{describe_type, Code, Diagnostic, SourceFile, Span};
 use crate::load::yaml::{self, escape_pointer_segment, Document, Limits};
-use crate::uid::ResourceUid;
-
-/// The four sections every template provisioner may have, in render order.
-pub const CORE_SECTIONS: [&str; 4] = ["init", "state", "shared", "outputs"];
 
 /// Keys of an entry that are not target names.
-const KNOWN_KEYS: [&str; 15] = [
+pub(crate) const KNOWN_KEYS: [&str; 15] = [
     "engine",
     "uri",
     "type",
@@ -39,321 +39,6 @@ const KNOWN_KEYS: [&str; 15] = [
     "shared",
     "outputs",
 ];
-
-/// Where a provisioner entry was defined.
-#[derive(Debug, Clone)]
-pub struct ProvisionerSource {
-    /// The provisioner file (display name and text), for diagnostics.
-    pub file: Arc<SourceFile>,
-    /// 1-based line of the entry's first key.
-    pub line: usize,
-    /// The entry's position within its file (0-based).
-    pub index: usize,
-    /// The directory relative `cmd://./x` programs resolved against (`None`: the file is not on
-    /// the local disk, so such programs cannot run).
-    pub dir: Option<PathBuf>,
-    /// Whether the file is trusted like the project's own code (a local file, or a remote one
-    /// pinned by hash): [`super::CommandPolicy::AllowTrusted`] runs only these entries' programs.
-    pub trusted: bool,
-}
-
-impl fmt::Display for ProvisionerSource {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.file.name, self.line)
-    }
-}
-
-/// The target sections the Score ecosystem's Go-template entries write at their top level (the
-/// entry format of the ecosystem's provisioner files). The loader accepts exactly these, so a
-/// misspelt key is an error whichever targets are linked; each target names the ones it reads
-/// ([`crate::Target::ecosystem_sections`]), and a section no target of the run reads is
-/// ignored. `info_logs` holds messages for the user, not a fragment.
-pub const ECOSYSTEM_SECTIONS: [&str; 8] = [
-    "services",
-    "volumes",
-    "networks",
-    "models",
-    "directories",
-    "files",
-    "info_logs",
-    "manifests",
-];
-
-/// The ecosystem section whose rendered list holds messages for the user.
-pub(crate) const MESSAGES_SECTION: &str = "info_logs";
-
-/// The fields of the data every Go-template section sees (what the tools' `Data` structs have in
-/// common, with score-k8s's `Guid` and `Namespace`); a target adds its own
-/// ([`crate::Target::provisioner_fields`]). Any other `.Field` of the root is an error, as in Go.
-pub static GO_DATA_FIELDS: [&str; 14] = [
-    "Guid",
-    "Uid",
-    "Type",
-    "Class",
-    "Id",
-    "Params",
-    "Metadata",
-    "Init",
-    "State",
-    "Shared",
-    "SourceWorkload",
-    "WorkloadMetadata",
-    "WorkloadServices",
-    "Namespace",
-];
-
-/// The template language of a `template://` entry (spec/provisioners.md, "Dialects").
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Dialect {
-    /// Go `text/template` with sprig, in the score-compose / score-k8s entry format: what
-    /// `template://` means to every Score tool, and the default.
-    GoTemplate,
-    /// score-gen's own minijinja entries (`engine: minijinja`).
-    Minijinja,
-}
-
-/// How an entry provisions: templates rendered in-process, or an external command.
-#[derive(Debug, Clone)]
-pub(crate) enum Engine {
-    Template(TemplateEntry),
-    Go(GoEntry),
-    Cmd(CmdSpec),
-    /// `local-env://`: each requested output is `${KEY}`, read by compose when it runs.
-    LocalEnv,
-}
-
-/// One compiled Go-template section and where its text starts in the file.
-#[derive(Debug, Clone)]
-pub(crate) struct GoSection {
-    /// The text compiled with sprig and core's data fields (when it calls no other function).
-    pub template: Arc<GoTemplate>,
-    /// The text as compiled (trimmed), to place an error's line and column in the file.
-    pub text: Arc<str>,
-    /// 1-based line of the first template line in the file.
-    pub first_line: usize,
-    /// The functions the text calls that sprig lacks: a target must supply them.
-    pub calls: Arc<[String]>,
-    /// The text compiled for a target that adds functions or data fields, by the addresses of
-    /// its `'static` declarations (the same for every render of that target).
-    by_target: Arc<std::sync::Mutex<Vec<(TargetKey, Compiled)>>>,
-}
-
-/// The addresses of a target's function and field declarations.
-type TargetKey = (usize, usize);
-
-/// A section compiled for a target, or Go's parse error.
-type Compiled = Result<Arc<GoTemplate>, GoError>;
-
-/// Lists of data fields built so far, by the address of a target's declaration.
-type FieldLists = std::sync::Mutex<Vec<(usize, &'static [&'static str])>>;
-
-impl GoSection {
-    /// The section compiled for a target with `functions` and data `fields`; Go's parse error
-    /// when the text calls a function that neither sprig nor `functions` has.
-    pub(crate) fn for_target(
-        &self,
-        functions: &'static [GoFunction],
-        fields: &'static [crate::target::ProvisionerField],
-    ) -> Result<Arc<GoTemplate>, GoError> {
-        if fields.is_empty() && self.calls.is_empty() {
-            return Ok(self.template.clone());
-        }
-        let key = (functions.as_ptr() as usize, fields.as_ptr() as usize);
-        let mut compiled = self.by_target.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((_, t)) = compiled.iter().find(|(k, _)| *k == key) {
-            return t.clone();
-        }
-        let root: &'static [&'static str] = if fields.is_empty() {
-            &GO_DATA_FIELDS
-        } else {
-            root_fields(fields)
-        };
-        // A function the target lacks fails to parse, as Go fails.
-        let t = GoTemplate::parse(&self.text, &gotemplate::functions(functions), Some(root))
-            .map(Arc::new);
-        compiled.push((key, t.clone()));
-        t
-    }
-}
-
-/// Core's data fields and a target's, as one `'static` list (built once per target).
-fn root_fields(fields: &'static [crate::target::ProvisionerField]) -> &'static [&'static str] {
-    static NAMES: std::sync::OnceLock<FieldLists> = std::sync::OnceLock::new();
-    let key = fields.as_ptr() as usize;
-    let mut names = NAMES
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|p| p.into_inner());
-    if let Some((_, n)) = names.iter().find(|(k, _)| *k == key) {
-        return n;
-    }
-    // One short list per target declaration (bounded by the targets a program links): leaked,
-    // since the engine takes a `'static` list.
-    let n: &'static [&'static str] = Vec::leak(
-        GO_DATA_FIELDS
-            .iter()
-            .copied()
-            .chain(fields.iter().map(|f| f.go_field))
-            .collect(),
-    );
-    names.push((key, n));
-    n
-}
-
-/// The compiled sections of a Go-template entry.
-#[derive(Debug, Clone)]
-pub(crate) struct GoEntry {
-    /// `init`, `state`, `shared`, `outputs` (those present).
-    pub core: BTreeMap<String, GoSection>,
-    /// The ecosystem's top-level sections ([`ECOSYSTEM_SECTIONS`]), in file order.
-    pub ecosystem: IndexMap<String, GoSection>,
-    /// target name → section name → template, in file order (nested `<target>:` mappings).
-    pub targets: BTreeMap<String, IndexMap<String, GoSection>>,
-}
-
-/// The compiled sections of a `template://` entry.
-#[derive(Debug, Clone)]
-pub(crate) struct TemplateEntry {
-    pub templates: Templates,
-    /// `init`, `state`, `shared`, `outputs` (those present).
-    pub core: BTreeMap<String, SectionTemplate>,
-    /// target name → section name → template, in file order.
-    pub targets: BTreeMap<String, IndexMap<String, SectionTemplate>>,
-}
-
-/// The program a `cmd://` entry runs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CmdSpec {
-    /// Resolved program: an absolute/relative path, or a bare name looked up on `PATH`.
-    pub program: PathBuf,
-    /// Extra arguments.
-    pub args: Vec<String>,
-}
-
-impl CmdSpec {
-    /// The program and its arguments as one line, for listings and `-v`.
-    ///
-    /// ```
-    /// let c = score_core::provision::CmdSpec { program: "/bin/sh".into(), args: vec!["-c".into(), "true".into()] };
-    /// assert_eq!(c.command_line(), "/bin/sh -c true");
-    /// ```
-    pub fn command_line(&self) -> String {
-        std::iter::once(self.program.display().to_string())
-            .chain(self.args.iter().cloned())
-            .collect::<Vec<_>>()
-            .join(" ")
-    }
-}
-
-/// One entry of a provisioner file.
-///
-/// ```
-/// use score_core::provision::ProvisionerSet;
-/// let text = "- uri: template://x\n  engine: minijinja\n  type: redis\n  outputs: |\n    host: redis\n";
-/// let set = ProvisionerSet::load(&[score_core::input::ProvisionerFile::new("p.yaml", text)]).unwrap();
-/// let p = set.iter().next().unwrap();
-/// assert_eq!((p.uri.as_str(), p.kind.as_str(), p.source.line), ("template://x", "redis", 1));
-/// ```
-#[derive(Debug, Clone)]
-pub struct Provisioner {
-    /// Unique id of the entry (`template://...` or `cmd://...`).
-    pub uri: String,
-    /// Resource type it provisions.
-    pub kind: String,
-    /// Only this class, when set.
-    pub class: Option<String>,
-    /// Only this resource id, when set.
-    pub id: Option<String>,
-    /// Free text for `provisioners list`.
-    pub description: String,
-    /// When set, any other param is an error.
-    pub supported_params: Option<Vec<String>>,
-    /// Outputs that must be present after provisioning.
-    pub expected_outputs: Vec<String>,
-    /// Where each of `expected_outputs` is written in the file (for a missing one's error).
-    pub(crate) expected_output_spans: Vec<Option<Span>>,
-    /// Top-level output keys that are secret.
-    pub secret_outputs: Vec<String>,
-    /// Top-level output keys that are target expressions, not literals.
-    pub expression_outputs: Vec<String>,
-    /// Where the entry is.
-    pub source: ProvisionerSource,
-    pub(crate) engine: Engine,
-}
-
-impl Provisioner {
-    /// True when the entry matches the resource: type equal, and class / id equal when set.
-    pub fn matches(&self, uid: &ResourceUid) -> bool {
-        self.kind == uid.kind()
-            && self.class.as_deref().is_none_or(|c| c == uid.class())
-            && self.id.as_deref().is_none_or(|i| i == uid.id())
-    }
-
-    /// True for `cmd://` entries.
-    pub fn is_cmd(&self) -> bool {
-        matches!(self.engine, Engine::Cmd(_))
-    }
-
-    /// The template language of a `template://` entry (`None` for `cmd://`).
-    pub fn dialect(&self) -> Option<Dialect> {
-        match self.engine {
-            Engine::Template(_) => Some(Dialect::Minijinja),
-            Engine::Go(_) => Some(Dialect::GoTemplate),
-            Engine::Cmd(_) | Engine::LocalEnv => None,
-        }
-    }
-
-    /// The command of a `cmd://` entry.
-    pub fn cmd(&self) -> Option<&CmdSpec> {
-        match &self.engine {
-            Engine::Cmd(c) => Some(c),
-            _ => None,
-        }
-    }
-
-    /// The ecosystem's top-level target sections of a Go-template entry
-    /// ([`ECOSYSTEM_SECTIONS`]), in file order.
-    pub fn ecosystem_sections(&self) -> Vec<&str> {
-        match &self.engine {
-            Engine::Go(g) => g.ecosystem.keys().map(String::as_str).collect(),
-            _ => Vec::new(),
-        }
-    }
-
-    /// Target names this entry has nested sections for (`<target>: {section: template}`),
-    /// sorted.
-    pub fn targets(&self) -> Vec<&str> {
-        match &self.engine {
-            Engine::Template(t) => t.targets.keys().map(String::as_str).collect(),
-            Engine::Go(g) => g.targets.keys().map(String::as_str).collect(),
-            Engine::Cmd(_) | Engine::LocalEnv => Vec::new(),
-        }
-    }
-
-    /// Section names this entry nests under `target`, in file order.
-    pub fn target_sections(&self, target: &str) -> Vec<&str> {
-        match &self.engine {
-            Engine::Template(t) => t
-                .targets
-                .get(target)
-                .map(|m| m.keys().map(String::as_str).collect())
-                .unwrap_or_default(),
-            Engine::Go(g) => g
-                .targets
-                .get(target)
-                .map(|m| m.keys().map(String::as_str).collect())
-                .unwrap_or_default(),
-            Engine::Cmd(_) | Engine::LocalEnv => Vec::new(),
-        }
-    }
-}
-
-/// An ordered list of provisioners: user files first (in the order given), target defaults last.
-#[derive(Debug, Clone, Default)]
-pub struct ProvisionerSet {
-    entries: Vec<Provisioner>,
-}
 
 /// One input file for [`ProvisionerSet::load`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -436,74 +121,6 @@ impl ProvisionerSet {
                 .collect(),
         })
     }
-
-    /// Appends the entries of `other` after this set's (e.g. target defaults after user files).
-    pub fn extend(&mut self, other: ProvisionerSet) {
-        self.entries.extend(other.entries);
-    }
-
-    /// The first entry that matches `uid` (see [`Provisioner::matches`]).
-    pub fn find(&self, uid: &ResourceUid) -> Option<&Provisioner> {
-        self.entries.iter().find(|p| p.matches(uid))
-    }
-
-    /// The error for a resource no entry matches: names the uid and the types that do have
-    /// provisioners (sorted), so a typo in `type:` is obvious.
-    pub fn no_match_error(&self, uid: &ResourceUid) -> Diagnostic {
-        let types: BTreeSet<&str> = self.entries.iter().map(|p| p.kind.as_str()).collect();
-        let same_type: Vec<String> = self
-            .entries
-            .iter()
-            .filter(|p| p.kind == uid.kind())
-            .map(|p| {
-                let mut s = p.uri.clone();
-                if let Some(c) = &p.class {
-                    s.push_str(&format!(" (class {c})"));
-                }
-                if let Some(i) = &p.id {
-                    s.push_str(&format!(" (id {i})"));
-                }
-                s
-            })
-            .collect();
-        let help = if !same_type.is_empty() {
-            format!(
-                "provisioners for type '{}' exist but none matches class '{}' and id '{}': {}",
-                uid.kind(),
-                uid.class(),
-                uid.id(),
-                same_type.join(", ")
-            )
-        } else if types.is_empty() {
-            "no provisioners are loaded; pass a provisioner file".to_string()
-        } else {
-            format!(
-                "types with provisioners: {}; add a provisioner for '{}' or fix the resource type",
-                types.into_iter().collect::<Vec<_>>().join(", "),
-                uid.kind()
-            )
-        };
-        Diagnostic::new(
-            Code::ProvisionNoMatch,
-            format!("resource '{uid}' is not supported by any provisioner"),
-        )
-        .with_help(help)
-    }
-
-    /// Every entry, in priority order.
-    pub fn iter(&self) -> impl Iterator<Item = &Provisioner> {
-        self.entries.iter()
-    }
-
-    /// Number of entries.
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    /// True when no entries are loaded.
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -524,12 +141,12 @@ fn err_at(doc: &Document, pointer: &str, span: Option<Span>, msg: String) -> Dia
 }
 
 /// An error about the value at `pointer`.
-fn err_value(doc: &Document, pointer: &str, msg: String) -> Diagnostic {
+pub(crate) fn err_value(doc: &Document, pointer: &str, msg: String) -> Diagnostic {
     err_at(doc, pointer, doc.spans.value(pointer), msg)
 }
 
 /// An error about the mapping key of the member at `pointer`.
-fn err_key(doc: &Document, pointer: &str, msg: String) -> Diagnostic {
+pub(crate) fn err_key(doc: &Document, pointer: &str, msg: String) -> Diagnostic {
     err_at(doc, pointer, doc.spans.key(pointer), msg)
 }
 
@@ -577,17 +194,17 @@ fn is_blank(text: &str) -> bool {
 }
 
 /// Child pointer of a mapping member.
-fn member(parent: &str, key: &str) -> String {
+pub(crate) fn member(parent: &str, key: &str) -> String {
     format!("{parent}/{}", escape_pointer_segment(key))
 }
 
-struct EntryCx<'a> {
-    doc: &'a Document,
-    uri: String,
+pub(crate) struct EntryCx<'a> {
+    pub(crate) doc: &'a Document,
+    pub(crate) uri: String,
 }
 
 impl EntryCx<'_> {
-    fn string(&self, key: &str, pointer: &str, v: &Value) -> Result<String, Diagnostic> {
+    pub(crate) fn string(&self, key: &str, pointer: &str, v: &Value) -> Result<String, Diagnostic> {
         match v {
             Value::String(s) => Ok(s.clone()),
             other => Err(err_value(
@@ -602,7 +219,12 @@ impl EntryCx<'_> {
         }
     }
 
-    fn strings(&self, key: &str, pointer: &str, v: &Value) -> Result<Vec<String>, Diagnostic> {
+    pub(crate) fn strings(
+        &self,
+        key: &str,
+        pointer: &str,
+        v: &Value,
+    ) -> Result<Vec<String>, Diagnostic> {
         match v {
             Value::Null => Ok(Vec::new()),
             Value::Array(items) => items
@@ -751,66 +373,6 @@ fn load_entry(
     })
 }
 
-/// A `local-env://` entry (score-compose's environment provisioner): `type` defaults to
-/// `environment`; every output a workload asks for is the compose interpolation of the
-/// variable of the same name, left for compose to read from the shell or `.env`.
-fn local_env_entry(
-    doc: &Document,
-    dir: Option<&Path>,
-    index: usize,
-    pointer: &str,
-    uri: String,
-    fields: &Map<String, Value>,
-) -> Result<Provisioner, Diagnostic> {
-    let cx = EntryCx { doc, uri };
-    let mut p = Provisioner {
-        uri: String::new(),
-        kind: "environment".into(),
-        class: None,
-        id: None,
-        description: String::new(),
-        supported_params: Some(Vec::new()),
-        expected_outputs: Vec::new(),
-        expected_output_spans: Vec::new(),
-        secret_outputs: Vec::new(),
-        expression_outputs: vec!["*".into()],
-        source: ProvisionerSource {
-            file: doc.source.clone(),
-            line: doc.spans.value(pointer).map_or(0, |s| s.line),
-            index,
-            dir: dir.map(Path::to_path_buf),
-            trusted: true,
-        },
-        engine: Engine::LocalEnv,
-    };
-    for (key, v) in fields {
-        let at = member(pointer, key);
-        match key.as_str() {
-            "uri" => {}
-            "type" => p.kind = entry_kind(doc, &cx.uri, pointer, Some((cx.string(key, &at, v)?, at)))?,
-            "class" => p.class = cx.opt_string(key, &at, v)?,
-            "description" => p.description = cx.opt_string(key, &at, v)?.unwrap_or_default(),
-            "supported_params" => p.supported_params = Some(cx.strings(key, &at, v)?),
-            "expected_outputs" => {
-                p.expected_outputs = cx.strings(key, &at, v)?;
-                p.expected_output_spans = (0..p.expected_outputs.len())
-                    .map(|i| doc.spans.value(&format!("{at}/{i}")))
-                    .collect();
-            }
-            other => {
-                return Err(err_key(
-                    doc,
-                    &at,
-                    format!("provisioner '{}': unknown key '{other}' for a local-env:// provisioner", cx.uri),
-                )
-                .with_help("a local-env:// entry takes uri, type, class, description, supported_params and expected_outputs"))
-            }
-        }
-    }
-    p.uri = cx.uri;
-    Ok(p)
-}
-
 /// The entry's `uri`, which must be present, a string, and `template://` or `cmd://`.
 fn entry_uri(
     doc: &Document,
@@ -851,7 +413,7 @@ fn entry_uri(
 
 /// The entry's `type` (read with the pointer to its value), which must be present, non-empty and
 /// free of `.` and `#`.
-fn entry_kind(
+pub(crate) fn entry_kind(
     doc: &Document,
     uri: &str,
     pointer: &str,
@@ -938,7 +500,7 @@ impl EntryCx<'_> {
     }
 
     /// An optional string that Go's loaders also accept as `null` (`class: null` = any class).
-    fn opt_string(
+    pub(crate) fn opt_string(
         &self,
         key: &str,
         pointer: &str,
@@ -1064,82 +626,11 @@ impl EntryCx<'_> {
         }
         Ok(f)
     }
-
-    /// Compiles the sections of the target section `target` (at `at`), which must be a mapping.
-    fn target_templates(
-        &self,
-        env: &mut minijinja::Environment<'static>,
-        target: &str,
-        at: &str,
-        v: &Value,
-    ) -> Result<IndexMap<String, SectionTemplate>, Diagnostic> {
-        let Value::Object(sections) = v else {
-            // Not a target's sections: most likely a misspelt key.
-            let help = match crate::validate::schema::closest(target, KNOWN_KEYS.iter().copied()) {
-                Some(k) => format!("did you mean '{k}'?"),
-                None => format!(
-                    "known keys: {}; a target's name as a key maps section names to templates",
-                    known_keys()
-                ),
-            };
-            return Err(self.unknown_key(at, target, help));
-        };
-        let mut m = IndexMap::new();
-        for (name, sv) in sections {
-            let label = format!("{target}.{name}");
-            let s = self.add_template(
-                env,
-                format!("{target}/{name}"),
-                label,
-                &member(at, name),
-                sv,
-            )?;
-            m.insert(name.clone(), s);
-        }
-        Ok(m)
-    }
-
-    /// Compiles one template section (at `at`) into `env` under `env_name`; `label` names it in
-    /// errors.
-    fn add_template(
-        &self,
-        env: &mut minijinja::Environment<'static>,
-        env_name: String,
-        label: String,
-        at: &str,
-        v: &Value,
-    ) -> Result<SectionTemplate, Diagnostic> {
-        let doc = self.doc;
-        let uri = &self.uri;
-        let text = self.template_text(&label, at, v)?.to_string();
-        // The loader's span of a block scalar starts at its first content line, which is the
-        // line a template's own line 1 maps to.
-        let first_line = doc.spans.value(at).map_or(1, |s| s.line.max(1));
-        let section = SectionTemplate {
-            env_name: env_name.clone(),
-            first_line,
-            // Without a loader, every call is in the section's own text.
-            uses_rand: text.contains("rand_alnum"),
-        };
-        env.add_template_owned(env_name, text).map_err(|e| {
-            template::template_diagnostic(
-                Code::ProvisionTemplateSyntax,
-                &e,
-                &ErrorSite {
-                    file: &doc.source,
-                    uri,
-                    section: &label,
-                    first_line: section.first_line,
-                },
-            )
-        })?;
-        Ok(section)
-    }
 }
 
 impl EntryCx<'_> {
     /// The error for an entry key that is neither known nor a target's sections.
-    fn unknown_key(&self, at: &str, key: &str, help: String) -> Diagnostic {
+    pub(crate) fn unknown_key(&self, at: &str, key: &str, help: String) -> Diagnostic {
         err_key(
             self.doc,
             at,
@@ -1149,7 +640,7 @@ impl EntryCx<'_> {
     }
 
     /// A template section's text (`null` = empty), or the error for any other value.
-    fn template_text<'v>(
+    pub(crate) fn template_text<'v>(
         &self,
         label: &str,
         at: &str,
@@ -1170,117 +661,11 @@ impl EntryCx<'_> {
             .with_help("write the section as a YAML block scalar: `outputs: |`")),
         }
     }
-
-    /// The sections of the nested target mapping `target` (at `at`) of a Go-template entry.
-    fn go_target_templates(
-        &self,
-        target: &str,
-        at: &str,
-        v: &Value,
-    ) -> Result<IndexMap<String, GoSection>, Diagnostic> {
-        let Value::Object(sections) = v else {
-            let help = match crate::validate::schema::closest(
-                target,
-                KNOWN_KEYS
-                    .iter()
-                    .chain(ECOSYSTEM_SECTIONS.iter())
-                    .copied(),
-            ) {
-                Some(k) => format!("did you mean '{k}'?"),
-                None => format!(
-                    "known keys: {}, the ecosystem's target sections {} and a target name mapping section names to templates",
-                    known_keys(),
-                    ECOSYSTEM_SECTIONS.join(", ")
-                ),
-            };
-            return Err(self.unknown_key(at, target, help));
-        };
-        let mut m = IndexMap::new();
-        for (name, sv) in sections {
-            let s = self.add_go_template(&format!("{target}.{name}"), &member(at, name), sv)?;
-            m.insert(name.clone(), s);
-        }
-        Ok(m)
-    }
-
-    /// Compiles one Go-template section (at `at`); `label` names it in errors. Like the tools,
-    /// the text is trimmed of surrounding whitespace before it is parsed.
-    fn add_go_template(&self, label: &str, at: &str, v: &Value) -> Result<GoSection, Diagnostic> {
-        let doc = self.doc;
-        let uri = &self.uri;
-        let text = self.template_text(label, at, v)?;
-        let first_line = doc.spans.value(at).map_or(1, |s| s.line.max(1));
-        // Lines trimmed from the start shift the template's line 1 down the file.
-        let trimmed = text.trim();
-        let skipped = text[..text.len() - text.trim_start().len()]
-            .matches('\n')
-            .count();
-        let first_line = first_line + skipped;
-        let (template, calls) = gotemplate::undefined_functions(
-            trimmed,
-            &gotemplate::functions(&[]),
-            Some(&GO_DATA_FIELDS),
-        )
-        .map_err(|e| {
-                let line = first_line + e.line.unwrap_or(1) - 1;
-                let mut d = Diagnostic::new(
-                    Code::ProvisionTemplateSyntax,
-                    format!(
-                        "provisioner '{uri}' section '{label}' ({}:{line}): Go template syntax error: {}",
-                        doc.source.name, e.message
-                    ),
-                )
-                .with_file(doc.source.clone())
-                .with_help("the section is a Go text/template (sprig functions available); `engine: minijinja` selects score-gen's Jinja2 dialect");
-                let span = match (e.line, e.column) {
-                    (Some(l), Some(c)) => {
-                        template::template_point_span(&doc.source, first_line, trimmed, l, c)
-                    }
-                    _ => template::line_span(&doc.source, line),
-                };
-                if let Some(span) = span {
-                    d = d.with_span(span).with_label(e.message.clone());
-                }
-                d
-            })?;
-        Ok(GoSection {
-            text: Arc::from(trimmed),
-            template: Arc::new(template),
-            first_line,
-            calls: calls.into(),
-            by_target: Arc::default(),
-        })
-    }
 }
 
-fn known_keys() -> String {
+pub(crate) fn known_keys() -> String {
     let mut k: Vec<&str> = KNOWN_KEYS.to_vec();
     k.sort_unstable();
     k.dedup();
     k.join(", ")
-}
-
-/// `cmd://` path rules: `./x`, `../x` and any path with a `/` that is not absolute resolve
-/// against the file's directory; `~/x` against `$HOME`; absolute paths stay; a bare name is looked
-/// up on `PATH` by the OS. A `#fragment` is not part of the program: it only makes the uri unique
-/// when several entries run the same program with different `args`.
-fn resolve_program(rest: &str, dir: Option<&Path>) -> PathBuf {
-    let rest = rest.split_once('#').map_or(rest, |(p, _)| p);
-    if let Some(home_rel) = rest.strip_prefix("~/") {
-        #[cfg(feature = "host")]
-        if let Some(home) = crate::host::home_dir() {
-            return home.join(home_rel);
-        }
-        #[cfg(not(feature = "host"))]
-        let _ = home_rel;
-    }
-    let p = Path::new(rest);
-    if p.is_absolute() || !rest.contains('/') {
-        return p.to_path_buf();
-    }
-    match dir {
-        // `./` adds nothing after a directory (and `././x` in a message confuses).
-        Some(d) => d.join(p.strip_prefix(".").unwrap_or(p)),
-        None => p.to_path_buf(),
-    }
 }

@@ -1,0 +1,204 @@
+//! `cmd://` entries: a program that reads the resource's inputs as JSON on stdin and answers
+//! with JSON on stdout (`schemas/cmd-provisioner.json`), run by `host::cmd`.
+
+use std::path::{Path, PathBuf};
+
+#[cfg(not(feature = "host"))]
+use std::collections::{BTreeMap, BTreeSet};
+
+#[cfg(not(feature = "host"))]
+use serde_json::{Map, Value};
+
+use crate::diag::{Code, Diagnostic};
+use crate::provision::{
+    entry_diag, CommandPolicy, ProvisionInput, ProvisionOptions, ProvisionTarget, Provisioner,
+};
+
+/// The program a `cmd://` entry runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CmdSpec {
+    /// Resolved program: an absolute/relative path, or a bare name looked up on `PATH`.
+    pub program: PathBuf,
+    /// Extra arguments.
+    pub args: Vec<String>,
+}
+
+impl CmdSpec {
+    /// The program and its arguments as one line, for listings and `-v`.
+    ///
+    /// ```
+    /// let c = score_core::provision::CmdSpec { program: "/bin/sh".into(), args: vec!["-c".into(), "true".into()] };
+    /// assert_eq!(c.command_line(), "/bin/sh -c true");
+    /// ```
+    pub fn command_line(&self) -> String {
+        std::iter::once(self.program.display().to_string())
+            .chain(self.args.iter().cloned())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+#[cfg(feature = "host")]
+pub(crate) fn run_command(
+    p: &Provisioner,
+    spec: &CmdSpec,
+    input: &ProvisionInput,
+    target: &ProvisionTarget<'_>,
+    opts: &ProvisionOptions,
+) -> Result<crate::host::cmd::CmdOutput, Diagnostic> {
+    let program = check_command(p, input.uid.as_str(), opts)?;
+    crate::host::cmd::run(&p.uri, spec, &program, input, target, opts)
+}
+
+/// Every check made before entry `p` (a `cmd://` entry) starts its program for resource `uid`:
+/// the permission ([`CommandPolicy`]), a relative program of a file that is not on the local disk,
+/// and where the program is (a path that must name an executable file, or a bare name looked up
+/// on `PATH` as Go's `exec.LookPath` does, refusing a match through a relative entry such as `.`
+/// or an empty one). Returns the program to start. `resolve_project` makes these checks for every
+/// resource before the first program starts (spec/security.md).
+pub(crate) fn check_command(
+    p: &Provisioner,
+    uid: &str,
+    opts: &ProvisionOptions,
+) -> Result<std::path::PathBuf, Diagnostic> {
+    let Some(spec) = p.cmd() else {
+        return Err(command_denied(p, uid));
+    };
+    // A build without `host` runs no program, whatever its path: that is the one answer (and
+    // `Path::is_relative` is true of every path on wasm32-unknown-unknown, `/bin/sh` included).
+    if cfg!(not(feature = "host")) {
+        return Err(command_denied(p, uid));
+    }
+    if p.source.dir.is_none() && spec.program.is_relative() && spec.program.components().count() > 1
+    {
+        // Resolving it against the working directory would run the project's own `./x` on
+        // behalf of a file that is not the project's.
+        return Err(entry_diag(
+            Code::ProvisionCommandRelative,
+            p,
+            format!(
+                "provisioner '{}' names the relative program '{}', but its file is not on the local disk, so there is nothing to resolve it against",
+                p.uri,
+                spec.program.display()
+            ),
+        )
+        .with_help("use an absolute path or a program name looked up on PATH, or keep the provisioner file in the project"));
+    }
+    match opts.commands {
+        CommandPolicy::Allow => {}
+        CommandPolicy::AllowTrusted if p.source.trusted => {}
+        CommandPolicy::AllowTrusted => {
+            return Err(entry_diag(
+                Code::ProvisionCommandUntrusted,
+                p,
+                format!(
+                    "provisioner '{}' for resource '{uid}' comes from outside the project ({}) and would run the program '{}'",
+                    p.uri,
+                    p.source.file.name,
+                    spec.program.display()
+                ),
+            )
+            .with_help(
+                "review the file, then pin it (URI#sha256=<hex>) or pass --allow-remote-commands to let remote provisioner files run programs",
+            ))
+        }
+        CommandPolicy::Deny => return Err(command_denied(p, uid)),
+    }
+    #[cfg(feature = "host")]
+    {
+        crate::host::cmd::locate(&spec.program).map_err(|why| {
+            entry_diag(
+                Code::ProvisionCommandFailed,
+                p,
+                format!(
+                    "cmd provisioner '{}' for resource '{uid}': cannot start '{}': {why}",
+                    p.uri,
+                    spec.program.display()
+                ),
+            )
+            .with_help(PROGRAM_HELP)
+        })
+    }
+    #[cfg(not(feature = "host"))]
+    Err(command_denied(p, uid))
+}
+
+/// How a `cmd://` program is found (spec/provisioners.md §5).
+// Used only by the host code (running programs); a build without `host` has no programs.
+#[cfg_attr(not(feature = "host"), allow(dead_code))]
+pub(crate) const PROGRAM_HELP: &str = "cmd://./x is relative to the project directory (where score-gen runs; a library caller gives the directory), cmd://~/x to $HOME, cmd:///x is absolute, and cmd://name is looked up on PATH (an entry that is `.`, empty or relative is not used)";
+
+#[cfg(not(feature = "host"))]
+pub(crate) fn run_command(
+    p: &Provisioner,
+    _spec: &CmdSpec,
+    input: &ProvisionInput,
+    _target: &ProvisionTarget<'_>,
+    _opts: &ProvisionOptions,
+) -> Result<CmdOutputStub, Diagnostic> {
+    Err(command_denied(p, input.uid.as_str()))
+}
+
+/// Without the `host` feature no program can run; the type only keeps `provision` one function.
+#[cfg(not(feature = "host"))]
+pub(crate) struct CmdOutputStub {
+    pub resource_state: Option<Map<String, Value>>,
+    pub shared_state: Option<Value>,
+    pub resource_outputs: Option<Map<String, Value>>,
+    pub secret_outputs: Option<BTreeSet<String>>,
+    pub expression_outputs: Option<BTreeSet<String>>,
+    pub fragments: Option<BTreeMap<String, Value>>,
+}
+
+#[cfg(not(feature = "host"))]
+impl CmdOutputStub {
+    pub(crate) fn fragments_for(
+        &mut self,
+        _answer_keys: &[(&str, &str)],
+    ) -> BTreeMap<String, Value> {
+        self.fragments.take().unwrap_or_default()
+    }
+}
+
+pub(crate) fn command_denied(p: &Provisioner, uid: &str) -> Diagnostic {
+    entry_diag(
+        Code::ProvisionCommandDenied,
+        p,
+        format!(
+            "provisioner '{}' for resource '{}' would run the program '{}', and running programs is not allowed",
+            p.uri,
+            uid,
+            p.cmd().map_or_else(String::new, |c| c.program.display().to_string())
+        ),
+    )
+    .with_help(if cfg!(feature = "host") {
+        "set ProvisionOptions::commands to CommandPolicy::Allow to run cmd:// provisioners"
+    } else {
+        "this build of score-core has no `host` feature, so it cannot run cmd:// provisioners"
+    })
+}
+
+/// `cmd://` path rules: `./x`, `../x` and any path with a `/` that is not absolute resolve
+/// against the file's directory; `~/x` against `$HOME`; absolute paths stay; a bare name is looked
+/// up on `PATH` by the OS. A `#fragment` is not part of the program: it only makes the uri unique
+/// when several entries run the same program with different `args`.
+pub(crate) fn resolve_program(rest: &str, dir: Option<&Path>) -> PathBuf {
+    let rest = rest.split_once('#').map_or(rest, |(p, _)| p);
+    if let Some(home_rel) = rest.strip_prefix("~/") {
+        #[cfg(feature = "host")]
+        if let Some(home) = crate::host::home_dir() {
+            return home.join(home_rel);
+        }
+        #[cfg(not(feature = "host"))]
+        let _ = home_rel;
+    }
+    let p = Path::new(rest);
+    if p.is_absolute() || !rest.contains('/') {
+        return p.to_path_buf();
+    }
+    match dir {
+        // `./` adds nothing after a directory (and `././x` in a message confuses).
+        Some(d) => d.join(p.strip_prefix(".").unwrap_or(p)),
+        None => p.to_path_buf(),
+    }
+}
