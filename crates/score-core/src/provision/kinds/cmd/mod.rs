@@ -1,13 +1,12 @@
 //! `cmd://` entries: a program that reads the resource's inputs as JSON on stdin and answers
-//! with JSON on stdout (`schemas/cmd-provisioner.json`), run by `host::cmd`.
+//! with JSON on stdout ([`protocol`]); `host::cmd` runs it. A build without `host` runs no
+//! program: its entries load, and provisioning with one is an error.
+
+// A build without `host` reads no answer, so the protocol is unused there; it still compiles.
+#[cfg_attr(not(feature = "host"), allow(dead_code))]
+pub(crate) mod protocol;
 
 use std::path::{Path, PathBuf};
-
-#[cfg(not(feature = "host"))]
-use std::collections::{BTreeMap, BTreeSet};
-
-#[cfg(not(feature = "host"))]
-use serde_json::{Map, Value};
 
 use crate::diag::{Code, Diagnostic};
 use crate::provision::{
@@ -45,9 +44,29 @@ pub(crate) fn run_command(
     input: &ProvisionInput,
     target: &ProvisionTarget<'_>,
     opts: &ProvisionOptions,
-) -> Result<crate::host::cmd::CmdOutput, Diagnostic> {
+) -> Result<protocol::CmdOutput, Diagnostic> {
     let program = check_command(p, input.uid.as_str(), opts)?;
-    crate::host::cmd::run(&p.uri, spec, &program, input, target, opts)
+    let (uri, uid) = (p.uri.as_str(), input.uid.as_str());
+    let stdin = protocol::encode_input(input, target.fields).map_err(|e| {
+        Diagnostic::new(
+            Code::ProvisionCommandFailed,
+            format!("cmd provisioner '{uri}': cannot encode input: {e}"),
+        )
+    })?;
+    let help = protocol::answer_help(target.answer_keys);
+    let ran = crate::host::cmd::run(crate::host::cmd::Run {
+        uri,
+        uid,
+        named: &spec.program,
+        program: &program,
+        args: &spec.args,
+        stdin,
+        timeout: opts.cmd_timeout,
+        max_stdout: opts.max_cmd_output,
+        stdout_help: &help,
+    })?;
+    protocol::parse_answer(uri, uid, &ran.stdout, target.answer_keys)
+        .map_err(|d| d.with_help(ran.stderr_help(&help)))
 }
 
 /// Every check made before entry `p` (a `cmd://` entry) starts its program for resource `uid`:
@@ -135,29 +154,8 @@ pub(crate) fn run_command(
     input: &ProvisionInput,
     _target: &ProvisionTarget<'_>,
     _opts: &ProvisionOptions,
-) -> Result<CmdOutputStub, Diagnostic> {
+) -> Result<protocol::CmdOutput, Diagnostic> {
     Err(command_denied(p, input.uid.as_str()))
-}
-
-/// Without the `host` feature no program can run; the type only keeps `provision` one function.
-#[cfg(not(feature = "host"))]
-pub(crate) struct CmdOutputStub {
-    pub resource_state: Option<Map<String, Value>>,
-    pub shared_state: Option<Value>,
-    pub resource_outputs: Option<Map<String, Value>>,
-    pub secret_outputs: Option<BTreeSet<String>>,
-    pub expression_outputs: Option<BTreeSet<String>>,
-    pub fragments: Option<BTreeMap<String, Value>>,
-}
-
-#[cfg(not(feature = "host"))]
-impl CmdOutputStub {
-    pub(crate) fn fragments_for(
-        &mut self,
-        _answer_keys: &[(&str, &str)],
-    ) -> BTreeMap<String, Value> {
-        self.fragments.take().unwrap_or_default()
-    }
 }
 
 pub(crate) fn command_denied(p: &Provisioner, uid: &str) -> Diagnostic {
