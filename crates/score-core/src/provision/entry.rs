@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::kinds::cmd::CmdSpec;
-use super::kinds::Engine;
+use super::kinds::Kind;
 use crate::diag::{Code, Diagnostic, SourceFile, Span};
 use crate::uid::ResourceUid;
 
@@ -78,7 +78,8 @@ pub struct Provisioner {
     pub expression_outputs: Vec<String>,
     /// Where the entry is.
     pub source: ProvisionerSource,
-    pub(crate) engine: Engine,
+    /// The kind of entry, and its part of the entry.
+    pub(crate) how: Kind,
 }
 
 impl Provisioner {
@@ -91,22 +92,22 @@ impl Provisioner {
 
     /// True for `cmd://` entries.
     pub fn is_cmd(&self) -> bool {
-        matches!(self.engine, Engine::Cmd(_))
+        matches!(self.how, Kind::Cmd(_))
     }
 
     /// The template language of a `template://` entry (`None` for `cmd://`).
     pub fn dialect(&self) -> Option<Dialect> {
-        match self.engine {
-            Engine::Template(_) => Some(Dialect::Minijinja),
-            Engine::Go(_) => Some(Dialect::GoTemplate),
-            Engine::Cmd(_) | Engine::LocalEnv => None,
+        match self.how {
+            Kind::Minijinja(_) => Some(Dialect::Minijinja),
+            Kind::GoTemplate(_) => Some(Dialect::GoTemplate),
+            Kind::Cmd(_) | Kind::LocalEnv(_) => None,
         }
     }
 
     /// The command of a `cmd://` entry.
     pub fn cmd(&self) -> Option<&CmdSpec> {
-        match &self.engine {
-            Engine::Cmd(c) => Some(c),
+        match &self.how {
+            Kind::Cmd(c) => Some(c),
             _ => None,
         }
     }
@@ -114,8 +115,8 @@ impl Provisioner {
     /// The ecosystem's top-level target sections of a Go-template entry
     /// ([`ECOSYSTEM_SECTIONS`](super::ECOSYSTEM_SECTIONS)), in file order.
     pub fn ecosystem_sections(&self) -> Vec<&str> {
-        match &self.engine {
-            Engine::Go(g) => g.ecosystem.keys().map(String::as_str).collect(),
+        match &self.how {
+            Kind::GoTemplate(g) => g.ecosystem.keys().map(String::as_str).collect(),
             _ => Vec::new(),
         }
     }
@@ -123,27 +124,27 @@ impl Provisioner {
     /// Target names this entry has nested sections for (`<target>: {section: template}`),
     /// sorted.
     pub fn targets(&self) -> Vec<&str> {
-        match &self.engine {
-            Engine::Template(t) => t.targets.keys().map(String::as_str).collect(),
-            Engine::Go(g) => g.targets.keys().map(String::as_str).collect(),
-            Engine::Cmd(_) | Engine::LocalEnv => Vec::new(),
+        match &self.how {
+            Kind::Minijinja(t) => t.targets.keys().map(String::as_str).collect(),
+            Kind::GoTemplate(g) => g.targets.keys().map(String::as_str).collect(),
+            Kind::Cmd(_) | Kind::LocalEnv(_) => Vec::new(),
         }
     }
 
     /// Section names this entry nests under `target`, in file order.
     pub fn target_sections(&self, target: &str) -> Vec<&str> {
-        match &self.engine {
-            Engine::Template(t) => t
+        match &self.how {
+            Kind::Minijinja(t) => t
                 .targets
                 .get(target)
                 .map(|m| m.keys().map(String::as_str).collect())
                 .unwrap_or_default(),
-            Engine::Go(g) => g
+            Kind::GoTemplate(g) => g
                 .targets
                 .get(target)
                 .map(|m| m.keys().map(String::as_str).collect())
                 .unwrap_or_default(),
-            Engine::Cmd(_) | Engine::LocalEnv => Vec::new(),
+            Kind::Cmd(_) | Kind::LocalEnv(_) => Vec::new(),
         }
     }
 }

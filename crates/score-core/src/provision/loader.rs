@@ -4,19 +4,16 @@
 //! `schemas/provisioners.json`.
 
 use std::collections::BTreeMap;
-use std::path::Path;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
-use super::kinds::cmd::{resolve_program, CmdSpec};
-use super::kinds::gotemplate::{GoEntry, GoSection, ECOSYSTEM_SECTIONS};
-use super::kinds::local_env::local_env_entry;
-use super::kinds::minijinja::TemplateEntry;
-use super::kinds::Engine;
-use super::template::{self, SectionTemplate, Templates};
+use super::kinds::cmd::CmdSpec;
+use super::kinds::gotemplate::GoEntry;
+use super::kinds::local_env::LocalEnv;
+use super::kinds::minijinja::MinijinjaEntry;
+use super::kinds::{Kind, ProvisionerKind};
 use super::{Dialect, Provisioner, ProvisionerSet, ProvisionerSource};
 use crate::diag::{describe_type, Code, Diagnostic, SourceFile, Span};
 use crate::load::yaml::{self, escape_pointer_segment, Document, Limits};
@@ -298,8 +295,8 @@ fn load_file(file: &Arc<SourceFile>, dir: Option<&Path>) -> Result<Vec<Provision
     Ok(out)
 }
 
-/// Reads one entry of a provisioner file: its uri, its other keys, its type, and the engine that
-/// runs it.
+/// Reads one entry of a provisioner file: its uri (which picks the kind), its other keys, and its
+/// type.
 fn load_entry(
     doc: &Document,
     dir: Option<&Path>,
@@ -322,46 +319,37 @@ fn load_entry(
         ));
     };
     let uri = entry_uri(doc, index, pointer, fields)?;
-    if uri.starts_with("local-env://") {
-        return local_env_entry(doc, dir, index, pointer, uri, fields);
-    }
-    let is_cmd = uri.starts_with("cmd://");
     let cx = EntryCx { doc, uri };
-    let dialect = cx.dialect(pointer, fields, is_cmd)?;
-    let f = cx.read_fields(pointer, fields, is_cmd, dialect)?;
-    let uri = cx.uri;
-    let kind = entry_kind(doc, &uri, pointer, f.kind)?;
-
-    let engine = if is_cmd {
-        Engine::Cmd(CmdSpec {
-            program: resolve_program(&uri["cmd://".len()..], dir),
-            args: f.args.unwrap_or_default(),
-        })
-    } else if dialect == Dialect::GoTemplate {
-        Engine::Go(GoEntry {
-            core: f.go_core,
-            ecosystem: f.go_ecosystem,
-            targets: f.go_targets,
-        })
+    let (common, how) = if cx.uri.starts_with("local-env://") {
+        let (c, k) = read_entry::<LocalEnv>(&cx, dir, pointer, fields)?;
+        (c, Kind::LocalEnv(k))
+    } else if cx.uri.starts_with("cmd://") {
+        let (c, k) = read_entry::<CmdSpec>(&cx, dir, pointer, fields)?;
+        (c, Kind::Cmd(k))
     } else {
-        Engine::Template(TemplateEntry {
-            templates: Templates::new(f.env),
-            core: f.core,
-            targets: f.targets,
-        })
+        match cx.template_dialect(pointer, fields)? {
+            Dialect::GoTemplate => {
+                let (c, k) = read_entry::<GoEntry>(&cx, dir, pointer, fields)?;
+                (c, Kind::GoTemplate(k))
+            }
+            Dialect::Minijinja => {
+                let (c, k) = read_entry::<MinijinjaEntry>(&cx, dir, pointer, fields)?;
+                (c, Kind::Minijinja(k))
+            }
+        }
     };
-
+    let kind = entry_kind(doc, &cx.uri, pointer, common.kind)?;
     Ok(Provisioner {
-        uri,
+        uri: cx.uri,
         kind,
-        class: f.class,
-        id: f.id,
-        description: f.description,
-        supported_params: f.supported_params,
-        expected_outputs: f.expected_outputs,
-        expected_output_spans: f.expected_output_spans,
-        secret_outputs: f.secret_outputs,
-        expression_outputs: f.expression_outputs,
+        class: common.class,
+        id: common.id,
+        description: common.description,
+        supported_params: common.supported_params,
+        expected_outputs: common.expected_outputs,
+        expected_output_spans: common.expected_output_spans,
+        secret_outputs: common.secret_outputs,
+        expression_outputs: common.expression_outputs,
         source: ProvisionerSource {
             file: file.clone(),
             line,
@@ -369,8 +357,32 @@ fn load_entry(
             dir: dir.map(Path::to_path_buf),
             trusted: true,
         },
-        engine,
+        how,
     })
+}
+
+/// The one loop over an entry's keys, for every kind: in file order, failing at the first bad
+/// key; `uri` is read already, the keys every kind shares (those `K` takes) are read here, and
+/// `K` reads the rest.
+fn read_entry<K: ProvisionerKind>(
+    cx: &EntryCx<'_>,
+    dir: Option<&Path>,
+    pointer: &str,
+    fields: &Map<String, Value>,
+) -> Result<(CommonFields, K), Diagnostic> {
+    let mut common = CommonFields::default();
+    let mut builder = K::start(cx, pointer, fields, &mut common)?;
+    // The YAML loader has already rejected duplicate keys, so each key is seen once.
+    for (key, v) in fields {
+        let key = key.as_str();
+        let at = member(pointer, key);
+        match key {
+            "uri" => {}
+            k if K::COMMON_KEYS.contains(&k) => common.read(cx, k, &at, v)?,
+            k => K::read_key(&mut builder, cx, &mut common, k, &at, v)?,
+        }
+    }
+    Ok((common, K::finish(builder, cx, dir)))
 }
 
 /// The entry's `uri`, which must be present, a string, and `template://` or `cmd://`.
@@ -438,52 +450,70 @@ pub(crate) fn entry_kind(
     Ok(kind)
 }
 
-/// What an entry's keys other than `uri` hold; template sections are compiled into `env`.
-struct EntryFields {
+/// The keys every kind of entry may have (a kind takes those of them it lists in
+/// [`ProvisionerKind::COMMON_KEYS`]), as read; `type` is checked once the whole entry is read.
+#[derive(Default)]
+pub(crate) struct CommonFields {
     /// The type and the pointer to its value.
-    kind: Option<(String, String)>,
-    class: Option<String>,
-    id: Option<String>,
-    description: String,
-    supported_params: Option<Vec<String>>,
-    expected_outputs: Vec<String>,
+    pub(crate) kind: Option<(String, String)>,
+    pub(crate) class: Option<String>,
+    pub(crate) id: Option<String>,
+    pub(crate) description: String,
+    pub(crate) supported_params: Option<Vec<String>>,
+    pub(crate) expected_outputs: Vec<String>,
     /// Where each of `expected_outputs` is written, for an error naming a missing one.
-    expected_output_spans: Vec<Option<Span>>,
-    secret_outputs: Vec<String>,
-    expression_outputs: Vec<String>,
-    args: Option<Vec<String>>,
-    env: minijinja::Environment<'static>,
-    core: BTreeMap<String, SectionTemplate>,
-    targets: BTreeMap<String, IndexMap<String, SectionTemplate>>,
-    go_core: BTreeMap<String, GoSection>,
-    go_ecosystem: IndexMap<String, GoSection>,
-    go_targets: BTreeMap<String, IndexMap<String, GoSection>>,
+    pub(crate) expected_output_spans: Vec<Option<Span>>,
+    pub(crate) secret_outputs: Vec<String>,
+    pub(crate) expression_outputs: Vec<String>,
+}
+
+/// The keys of [`CommonFields`], in the order `KNOWN_KEYS` lists them.
+pub(crate) const COMMON_KEYS: [&str; 8] = [
+    "type",
+    "class",
+    "id",
+    "description",
+    "supported_params",
+    "expected_outputs",
+    "secret_outputs",
+    "expression_outputs",
+];
+
+impl CommonFields {
+    /// Reads `key`, one of [`COMMON_KEYS`], at `at`.
+    fn read(&mut self, cx: &EntryCx<'_>, key: &str, at: &str, v: &Value) -> Result<(), Diagnostic> {
+        match key {
+            "type" => self.kind = Some((cx.string(key, at, v)?, at.to_string())),
+            "class" => self.class = cx.opt_string(key, at, v)?,
+            "id" => self.id = cx.opt_string(key, at, v)?,
+            "description" => self.description = cx.opt_string(key, at, v)?.unwrap_or_default(),
+            "supported_params" => self.supported_params = Some(cx.strings(key, at, v)?),
+            "expected_outputs" => {
+                self.expected_outputs = cx.strings(key, at, v)?;
+                self.expected_output_spans = (0..self.expected_outputs.len())
+                    .map(|i| cx.doc.spans.value(&format!("{at}/{i}")))
+                    .collect();
+            }
+            "secret_outputs" => self.secret_outputs = cx.strings(key, at, v)?,
+            "expression_outputs" => self.expression_outputs = cx.strings(key, at, v)?,
+            other => unreachable!("'{other}' is not a common key"),
+        }
+        Ok(())
+    }
 }
 
 impl EntryCx<'_> {
-    /// Reads every key but `uri` in file order, failing at the first bad one.
-    /// The entry's dialect: `engine: minijinja` or `engine: gotemplate`; a `template://` entry
-    /// without `engine` is a Go template, as for every Score tool. `cmd://` entries take none.
-    fn dialect(
+    /// The template language of a `template://` entry: `engine: minijinja` or
+    /// `engine: gotemplate`; without `engine` it is a Go template, as for every Score tool.
+    fn template_dialect(
         &self,
         pointer: &str,
         fields: &Map<String, Value>,
-        is_cmd: bool,
     ) -> Result<Dialect, Diagnostic> {
         let Some(v) = fields.get("engine") else {
             return Ok(Dialect::GoTemplate);
         };
         let at = member(pointer, "engine");
-        if is_cmd {
-            return Err(err_key(
-                self.doc,
-                &at,
-                format!(
-                    "provisioner '{}': 'engine' is only allowed for template:// provisioners",
-                    self.uri
-                ),
-            ));
-        }
         match self.string("engine", &at, v)?.as_str() {
             "minijinja" => Ok(Dialect::Minijinja),
             "gotemplate" => Ok(Dialect::GoTemplate),
@@ -500,7 +530,7 @@ impl EntryCx<'_> {
     }
 
     /// An optional string that Go's loaders also accept as `null` (`class: null` = any class).
-    pub(crate) fn opt_string(
+    fn opt_string(
         &self,
         key: &str,
         pointer: &str,
@@ -511,121 +541,18 @@ impl EntryCx<'_> {
             v => self.string(key, pointer, v).map(Some),
         }
     }
+}
 
-    fn read_fields(
-        &self,
-        pointer: &str,
-        fields: &Map<String, Value>,
-        is_cmd: bool,
-        dialect: Dialect,
-    ) -> Result<EntryFields, Diagnostic> {
-        let doc = self.doc;
-        let mut f = EntryFields {
-            kind: None,
-            class: None,
-            id: None,
-            description: String::new(),
-            supported_params: None,
-            expected_outputs: Vec::new(),
-            expected_output_spans: Vec::new(),
-            secret_outputs: Vec::new(),
-            expression_outputs: Vec::new(),
-            args: None,
-            env: template::new_environment(),
-            core: BTreeMap::new(),
-            targets: BTreeMap::new(),
-            go_core: BTreeMap::new(),
-            go_ecosystem: IndexMap::new(),
-            go_targets: BTreeMap::new(),
-        };
-        let go = dialect == Dialect::GoTemplate && !is_cmd;
-        // The loader has already rejected duplicate keys, so each key is seen once.
-        for (key, v) in fields {
-            let key = key.as_str();
-            let at = member(pointer, key);
-            match key {
-                "uri" | "engine" => {}
-                "type" => f.kind = Some((self.string(key, &at, v)?, at)),
-                "class" => f.class = self.opt_string(key, &at, v)?,
-                "id" => f.id = self.opt_string(key, &at, v)?,
-                "description" => f.description = self.opt_string(key, &at, v)?.unwrap_or_default(),
-                "supported_params" => f.supported_params = Some(self.strings(key, &at, v)?),
-                "expected_outputs" => {
-                    f.expected_outputs = self.strings(key, &at, v)?;
-                    f.expected_output_spans = (0..f.expected_outputs.len())
-                        .map(|i| doc.spans.value(&format!("{at}/{i}")))
-                        .collect();
-                }
-                "secret_outputs" => f.secret_outputs = self.strings(key, &at, v)?,
-                "expression_outputs" => f.expression_outputs = self.strings(key, &at, v)?,
-                "args" => {
-                    if !is_cmd {
-                        return Err(err_key(
-                            doc,
-                            &at,
-                            format!(
-                                "provisioner '{}': 'args' is only allowed for cmd:// provisioners",
-                                self.uri
-                            ),
-                        ));
-                    }
-                    f.args = Some(self.strings(key, &at, v)?);
-                }
-                // score-compose's and score-k8s's cmd entries may list `params` and `outputs`
-                // (documentation only: they drive nothing there either).
-                "params" | "outputs" if is_cmd && (v.is_array() || v.is_null()) => {
-                    self.strings(key, &at, v)?;
-                }
-                "init" | "state" | "shared" | "outputs" => {
-                    if is_cmd {
-                        return Err(err_key(
-                            doc,
-                            &at,
-                            format!(
-                                "provisioner '{}': cmd:// provisioners have no template sections ('{key}')",
-                                self.uri
-                            ),
-                        ));
-                    }
-                    if go {
-                        let s = self.add_go_template(key, &at, v)?;
-                        f.go_core.insert(key.to_string(), s);
-                        continue;
-                    }
-                    let s =
-                        self.add_template(&mut f.env, key.to_string(), key.to_string(), &at, v)?;
-                    f.core.insert(key.to_string(), s);
-                }
-                section if go && ECOSYSTEM_SECTIONS.contains(&section) => {
-                    let s = self.add_go_template(section, &at, v)?;
-                    f.go_ecosystem.insert(section.to_string(), s);
-                }
-                target => {
-                    if is_cmd {
-                        return Err(err_key(
-                            doc,
-                            &at,
-                            format!(
-                                "provisioner '{}': unknown key '{target}' (cmd:// provisioners have no target sections)",
-                                self.uri
-                            ),
-                        ));
-                    }
-                    if go {
-                        let m = self.go_target_templates(target, &at, v)?;
-                        f.go_targets
-                            .entry(target.to_string())
-                            .or_default()
-                            .extend(m);
-                        continue;
-                    }
-                    let m = self.target_templates(&mut f.env, target, &at, v)?;
-                    f.targets.insert(target.to_string(), m);
-                }
-            }
-        }
-        Ok(f)
-    }
+/// The error for `args` in an entry that is not `cmd://`.
+pub(crate) fn args_only_for_cmd(cx: &EntryCx<'_>, at: &str) -> Diagnostic {
+    err_key(
+        cx.doc,
+        at,
+        format!(
+            "provisioner '{}': 'args' is only allowed for cmd:// provisioners",
+            cx.uri
+        ),
+    )
 }
 
 impl EntryCx<'_> {

@@ -1,4 +1,12 @@
-//! Provisioning: provisioner files, the template engine, and the `cmd://` protocol.
+//! Provisioning: provisioner entries, their loader, and running one entry for one resource.
+//!
+//! `loader` reads provisioner files into a [`ProvisionerSet`] of [`Provisioner`] entries
+//! (`entry`); each entry is of one kind, and each kind is a module of `kinds` (minijinja, Go
+//! template, `cmd://`, `local-env://`) implementing one trait: how the loader reads its keys, and
+//! how it provisions a resource. [`provision`] runs an entry and makes the checks every kind shares
+//! (params, output marks, expected outputs). Beside them: the resource graph (`graph`), the
+//! template engines' glue (`template` + `helpers` for minijinja, `gotemplate` for the Go engine's
+//! function sets) and the `${...}` placeholders (`placeholder`, `substitute`).
 //!
 //! A [`ProvisionerSet`] is loaded once from the user's files and the target's defaults; for each
 //! resource (in graph order) the caller asks [`ProvisionerSet::find`] for the entry and runs
@@ -40,7 +48,7 @@ pub mod gotemplate;
 pub mod graph;
 pub mod helpers;
 pub(crate) mod kinds;
-pub mod loader;
+mod loader;
 pub mod placeholder;
 pub mod substitute;
 pub mod template;
@@ -60,11 +68,6 @@ pub use loader::ProvisionerFile;
 use crate::diag::{Code, Diagnostic};
 use crate::uid::ResourceUid;
 pub(crate) use kinds::cmd::check_command;
-use kinds::cmd::run_command;
-use kinds::gotemplate::render_go;
-use kinds::local_env::local_env;
-use kinds::minijinja::render_all;
-use kinds::Engine;
 
 /// Everything a provisioner may read about one resource.
 #[derive(Debug, Clone, PartialEq)]
@@ -382,25 +385,7 @@ fn provision_unscrubbed(
     opts: &ProvisionOptions,
 ) -> Result<ProvisionOutput, Diagnostic> {
     check_params(p, input)?;
-    let mut out = match &p.engine {
-        Engine::Template(t) => render_all(p, t, input, target.name, opts)?,
-        Engine::Go(g) => render_go(p, g, input, &target, opts)?,
-        Engine::LocalEnv => local_env(input),
-        Engine::Cmd(spec) => {
-            let mut r = run_command(p, spec, input, &target, opts)?;
-            let fragments = r.fragments_for(target.answer_keys);
-            ProvisionOutput {
-                state: r.resource_state.unwrap_or_default(),
-                shared_patch: r.shared_state.unwrap_or(Value::Object(Map::new())),
-                outputs: r.resource_outputs.unwrap_or_default(),
-                secret_outputs: r.secret_outputs.unwrap_or_default(),
-                expression_outputs: r.expression_outputs.unwrap_or_default(),
-                fragments,
-                info_logs: Vec::new(),
-                warnings: Vec::new(),
-            }
-        }
-    };
+    let mut out = p.how.provision(p, input, &target, opts)?;
     out.secret_outputs.extend(p.secret_outputs.iter().cloned());
     out.expression_outputs
         .extend(p.expression_outputs.iter().cloned());

@@ -3,15 +3,18 @@
 //! rendered with the tools' `Data` for each resource.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::Arc;
 
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
-use super::{core_map, not_yaml, own_secrets, section_diag};
+use super::{core_map, not_yaml, own_secrets, section_diag, ProvisionerKind, CORE_SECTIONS};
 use crate::diag::{Code, Diagnostic};
 use crate::provision::gotemplate::{self, GoError, GoFunction, GoTemplate};
-use crate::provision::loader::{known_keys, member, EntryCx, KNOWN_KEYS};
+use crate::provision::loader::{
+    args_only_for_cmd, known_keys, member, CommonFields, EntryCx, COMMON_KEYS, KNOWN_KEYS,
+};
 use crate::provision::{
     merge_patch, template, ProvisionInput, ProvisionOptions, ProvisionOutput, ProvisionTarget,
     Provisioner,
@@ -145,6 +148,68 @@ pub(crate) struct GoEntry {
     pub targets: BTreeMap<String, IndexMap<String, GoSection>>,
 }
 
+impl ProvisionerKind for GoEntry {
+    // Each section compiles on its own, straight into the entry.
+    type Builder = GoEntry;
+
+    const COMMON_KEYS: &'static [&'static str] = &COMMON_KEYS;
+
+    fn start(
+        _cx: &EntryCx<'_>,
+        _pointer: &str,
+        _fields: &Map<String, Value>,
+        _common: &mut CommonFields,
+    ) -> Result<GoEntry, Diagnostic> {
+        Ok(GoEntry {
+            core: BTreeMap::new(),
+            ecosystem: IndexMap::new(),
+            targets: BTreeMap::new(),
+        })
+    }
+
+    fn read_key(
+        g: &mut GoEntry,
+        cx: &EntryCx<'_>,
+        _common: &mut CommonFields,
+        key: &str,
+        at: &str,
+        v: &Value,
+    ) -> Result<(), Diagnostic> {
+        match key {
+            // Read by the loader, to choose this kind.
+            "engine" => {}
+            "args" => return Err(args_only_for_cmd(cx, at)),
+            "init" | "state" | "shared" | "outputs" => {
+                let s = cx.add_go_template(key, at, v)?;
+                g.core.insert(key.to_string(), s);
+            }
+            section if ECOSYSTEM_SECTIONS.contains(&section) => {
+                let s = cx.add_go_template(section, at, v)?;
+                g.ecosystem.insert(section.to_string(), s);
+            }
+            target => {
+                let m = cx.go_target_templates(target, at, v)?;
+                g.targets.entry(target.to_string()).or_default().extend(m);
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(g: GoEntry, _cx: &EntryCx<'_>, _dir: Option<&Path>) -> Self {
+        g
+    }
+
+    fn provision(
+        &self,
+        p: &Provisioner,
+        input: &ProvisionInput,
+        target: &ProvisionTarget<'_>,
+        opts: &ProvisionOptions,
+    ) -> Result<ProvisionOutput, Diagnostic> {
+        render_go(p, self, input, target, opts)
+    }
+}
+
 /// The data a Go-template section sees: score-compose's and score-k8s's `Data` structs in one
 /// mapping with their Go field names (spec/provisioners.md, "Go-template entries"), held as the
 /// engine's values so each section's render shares them (only `Init`, `State` and `Shared`
@@ -259,7 +324,7 @@ fn go_workload_services(services: &Arc<Value>) -> gotemplate::Value {
 /// Renders a Go-template entry as the ecosystem's tools do: `init`, `state`, `shared`,
 /// `outputs`, then the current target's sections; a section without text leaves its result
 /// empty (so an entry without `state` stores `{}`, like the tools).
-pub(crate) fn render_go(
+fn render_go(
     p: &Provisioner,
     g: &GoEntry,
     input: &ProvisionInput,
@@ -279,7 +344,7 @@ pub(crate) fn render_go(
         shared_patch: Value::Object(Map::new()),
         ..ProvisionOutput::default()
     };
-    for name in super::CORE_SECTIONS {
+    for name in CORE_SECTIONS {
         let Some(section) = g.core.get(name) else {
             continue;
         };
@@ -516,7 +581,7 @@ fn go_section_diag(p: &Provisioner, section: &GoSection, label: &str, msg: Strin
 
 impl EntryCx<'_> {
     /// The sections of the nested target mapping `target` (at `at`) of a Go-template entry.
-    pub(crate) fn go_target_templates(
+    fn go_target_templates(
         &self,
         target: &str,
         at: &str,
@@ -549,12 +614,7 @@ impl EntryCx<'_> {
 
     /// Compiles one Go-template section (at `at`); `label` names it in errors. Like the tools,
     /// the text is trimmed of surrounding whitespace before it is parsed.
-    pub(crate) fn add_go_template(
-        &self,
-        label: &str,
-        at: &str,
-        v: &Value,
-    ) -> Result<GoSection, Diagnostic> {
+    fn add_go_template(&self, label: &str, at: &str, v: &Value) -> Result<GoSection, Diagnostic> {
         let doc = self.doc;
         let uri = &self.uri;
         let text = self.template_text(label, at, v)?;

@@ -2,21 +2,25 @@
 //! one minijinja environment per entry at load and rendered with the resource's context.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
-use super::{core_map, not_yaml, own_secrets, section_diag};
+use super::{core_map, not_yaml, own_secrets, section_diag, ProvisionerKind, CORE_SECTIONS};
 use crate::diag::{Code, Diagnostic};
-use crate::provision::loader::{known_keys, member, EntryCx, KNOWN_KEYS};
+use crate::provision::loader::{
+    args_only_for_cmd, known_keys, member, CommonFields, EntryCx, COMMON_KEYS, KNOWN_KEYS,
+};
 use crate::provision::template::{self, ErrorSite, SectionTemplate, Templates};
 use crate::provision::{
-    helpers, merge_patch, ProvisionInput, ProvisionOptions, ProvisionOutput, Provisioner,
+    helpers, merge_patch, ProvisionInput, ProvisionOptions, ProvisionOutput, ProvisionTarget,
+    Provisioner,
 };
 
-/// The compiled sections of a `template://` entry.
+/// The compiled sections of a minijinja entry.
 #[derive(Debug, Clone)]
-pub(crate) struct TemplateEntry {
+pub(crate) struct MinijinjaEntry {
     pub templates: Templates,
     /// `init`, `state`, `shared`, `outputs` (those present).
     pub core: BTreeMap<String, SectionTemplate>,
@@ -24,9 +28,79 @@ pub(crate) struct TemplateEntry {
     pub targets: BTreeMap<String, IndexMap<String, SectionTemplate>>,
 }
 
-pub(crate) fn render_all(
+/// A minijinja entry while its keys are read: its sections compile into one environment.
+pub(crate) struct Builder {
+    env: minijinja::Environment<'static>,
+    core: BTreeMap<String, SectionTemplate>,
+    targets: BTreeMap<String, IndexMap<String, SectionTemplate>>,
+}
+
+impl ProvisionerKind for MinijinjaEntry {
+    type Builder = Builder;
+
+    const COMMON_KEYS: &'static [&'static str] = &COMMON_KEYS;
+
+    fn start(
+        _cx: &EntryCx<'_>,
+        _pointer: &str,
+        _fields: &Map<String, Value>,
+        _common: &mut CommonFields,
+    ) -> Result<Builder, Diagnostic> {
+        Ok(Builder {
+            env: template::new_environment(),
+            core: BTreeMap::new(),
+            targets: BTreeMap::new(),
+        })
+    }
+
+    fn read_key(
+        b: &mut Builder,
+        cx: &EntryCx<'_>,
+        _common: &mut CommonFields,
+        key: &str,
+        at: &str,
+        v: &Value,
+    ) -> Result<(), Diagnostic> {
+        match key {
+            // Read by the loader, to choose this kind.
+            "engine" => {}
+            "args" => return Err(args_only_for_cmd(cx, at)),
+            "init" | "state" | "shared" | "outputs" => {
+                let s = cx.add_template(&mut b.env, key.to_string(), key.to_string(), at, v)?;
+                b.core.insert(key.to_string(), s);
+            }
+            target => {
+                let m = cx.target_templates(&mut b.env, target, at, v)?;
+                b.targets.insert(target.to_string(), m);
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(b: Builder, _cx: &EntryCx<'_>, _dir: Option<&Path>) -> Self {
+        MinijinjaEntry {
+            templates: Templates::new(b.env),
+            core: b.core,
+            targets: b.targets,
+        }
+    }
+
+    fn provision(
+        &self,
+        p: &Provisioner,
+        input: &ProvisionInput,
+        target: &ProvisionTarget<'_>,
+        opts: &ProvisionOptions,
+    ) -> Result<ProvisionOutput, Diagnostic> {
+        render_all(p, self, input, target.name, opts)
+    }
+}
+
+/// Renders the entry's sections: `init`, `state`, `shared`, `outputs`, then those nested under
+/// the target's name.
+fn render_all(
     p: &Provisioner,
-    t: &TemplateEntry,
+    t: &MinijinjaEntry,
     input: &ProvisionInput,
     target: &str,
     opts: &ProvisionOptions,
@@ -65,7 +139,7 @@ pub(crate) fn render_all(
         shared_patch: Value::Object(Map::new()),
         ..ProvisionOutput::default()
     };
-    for name in super::CORE_SECTIONS {
+    for name in CORE_SECTIONS {
         let Some(section) = t.core.get(name) else {
             continue;
         };
@@ -122,7 +196,7 @@ impl Context {
 
 fn render_section(
     p: &Provisioner,
-    t: &TemplateEntry,
+    t: &MinijinjaEntry,
     section: &SectionTemplate,
     label: &str,
     ctx: &Context,
@@ -166,7 +240,7 @@ fn render_section(
 
 impl EntryCx<'_> {
     /// Compiles the sections of the target section `target` (at `at`), which must be a mapping.
-    pub(crate) fn target_templates(
+    fn target_templates(
         &self,
         env: &mut minijinja::Environment<'static>,
         target: &str,
@@ -201,7 +275,7 @@ impl EntryCx<'_> {
 
     /// Compiles one template section (at `at`) into `env` under `env_name`; `label` names it in
     /// errors.
-    pub(crate) fn add_template(
+    fn add_template(
         &self,
         env: &mut minijinja::Environment<'static>,
         env_name: String,

@@ -8,9 +8,14 @@ pub(crate) mod protocol;
 
 use std::path::{Path, PathBuf};
 
+use serde_json::{Map, Value};
+
+use super::ProvisionerKind;
 use crate::diag::{Code, Diagnostic};
+use crate::provision::loader::{err_key, member, CommonFields, EntryCx, COMMON_KEYS};
 use crate::provision::{
-    entry_diag, CommandPolicy, ProvisionInput, ProvisionOptions, ProvisionTarget, Provisioner,
+    entry_diag, CommandPolicy, ProvisionInput, ProvisionOptions, ProvisionOutput, ProvisionTarget,
+    Provisioner,
 };
 
 /// The program a `cmd://` entry runs.
@@ -37,8 +42,92 @@ impl CmdSpec {
     }
 }
 
+impl ProvisionerKind for CmdSpec {
+    /// The `args`, when given.
+    type Builder = Option<Vec<String>>;
+
+    const COMMON_KEYS: &'static [&'static str] = &COMMON_KEYS;
+
+    fn start(
+        cx: &EntryCx<'_>,
+        pointer: &str,
+        fields: &Map<String, Value>,
+        _common: &mut CommonFields,
+    ) -> Result<Self::Builder, Diagnostic> {
+        if fields.contains_key("engine") {
+            return Err(err_key(
+                cx.doc,
+                &member(pointer, "engine"),
+                format!(
+                    "provisioner '{}': 'engine' is only allowed for template:// provisioners",
+                    cx.uri
+                ),
+            ));
+        }
+        Ok(None)
+    }
+
+    fn read_key(
+        args: &mut Self::Builder,
+        cx: &EntryCx<'_>,
+        _common: &mut CommonFields,
+        key: &str,
+        at: &str,
+        v: &Value,
+    ) -> Result<(), Diagnostic> {
+        match key {
+            "args" => *args = Some(cx.strings(key, at, v)?),
+            // score-compose's and score-k8s's cmd entries may list `params` and `outputs`
+            // (documentation only: they drive nothing there either).
+            "params" | "outputs" if v.is_array() || v.is_null() => {
+                cx.strings(key, at, v)?;
+            }
+            "init" | "state" | "shared" | "outputs" => {
+                return Err(err_key(
+                    cx.doc,
+                    at,
+                    format!(
+                        "provisioner '{}': cmd:// provisioners have no template sections ('{key}')",
+                        cx.uri
+                    ),
+                ))
+            }
+            target => {
+                return Err(err_key(
+                    cx.doc,
+                    at,
+                    format!(
+                        "provisioner '{}': unknown key '{target}' (cmd:// provisioners have no target sections)",
+                        cx.uri
+                    ),
+                ))
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(args: Self::Builder, cx: &EntryCx<'_>, dir: Option<&Path>) -> Self {
+        CmdSpec {
+            program: resolve_program(&cx.uri["cmd://".len()..], dir),
+            args: args.unwrap_or_default(),
+        }
+    }
+
+    fn provision(
+        &self,
+        p: &Provisioner,
+        input: &ProvisionInput,
+        target: &ProvisionTarget<'_>,
+        opts: &ProvisionOptions,
+    ) -> Result<ProvisionOutput, Diagnostic> {
+        let answer = run_command(p, self, input, target, opts)?;
+        Ok(answer.into_output(target.answer_keys))
+    }
+}
+
+/// Checks that `p`'s program may run ([`check_command`]), runs it and reads its answer.
 #[cfg(feature = "host")]
-pub(crate) fn run_command(
+fn run_command(
     p: &Provisioner,
     spec: &CmdSpec,
     input: &ProvisionInput,
@@ -148,7 +237,7 @@ pub(crate) fn check_command(
 pub(crate) const PROGRAM_HELP: &str = "cmd://./x is relative to the project directory (where score-gen runs; a library caller gives the directory), cmd://~/x to $HOME, cmd:///x is absolute, and cmd://name is looked up on PATH (an entry that is `.`, empty or relative is not used)";
 
 #[cfg(not(feature = "host"))]
-pub(crate) fn run_command(
+fn run_command(
     p: &Provisioner,
     _spec: &CmdSpec,
     input: &ProvisionInput,
@@ -158,7 +247,7 @@ pub(crate) fn run_command(
     Err(command_denied(p, input.uid.as_str()))
 }
 
-pub(crate) fn command_denied(p: &Provisioner, uid: &str) -> Diagnostic {
+fn command_denied(p: &Provisioner, uid: &str) -> Diagnostic {
     entry_diag(
         Code::ProvisionCommandDenied,
         p,
@@ -180,7 +269,7 @@ pub(crate) fn command_denied(p: &Provisioner, uid: &str) -> Diagnostic {
 /// against the file's directory; `~/x` against `$HOME`; absolute paths stay; a bare name is looked
 /// up on `PATH` by the OS. A `#fragment` is not part of the program: it only makes the uri unique
 /// when several entries run the same program with different `args`.
-pub(crate) fn resolve_program(rest: &str, dir: Option<&Path>) -> PathBuf {
+fn resolve_program(rest: &str, dir: Option<&Path>) -> PathBuf {
     let rest = rest.split_once('#').map_or(rest, |(p, _)| p);
     if let Some(home_rel) = rest.strip_prefix("~/") {
         #[cfg(feature = "host")]

@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::diag::{Code, Diagnostic};
-use crate::provision::ProvisionInput;
+use crate::provision::{ProvisionInput, ProvisionOutput};
 
 /// What the program reads on stdin.
 #[derive(Serialize)]
@@ -134,13 +134,26 @@ impl<'de> serde::de::Visitor<'de> for AnswerSeed<'_> {
 }
 
 impl CmdOutput {
+    /// The answer as a provisioning result: what it leaves out is empty, and the target's
+    /// answer keys fill their sections ([`CmdOutput::fragments_for`]).
+    pub(crate) fn into_output(mut self, answer_keys: &[(&str, &str)]) -> ProvisionOutput {
+        let fragments = self.fragments_for(answer_keys);
+        ProvisionOutput {
+            state: self.resource_state.unwrap_or_default(),
+            shared_patch: self.shared_state.unwrap_or(Value::Object(Map::new())),
+            outputs: self.resource_outputs.unwrap_or_default(),
+            secret_outputs: self.secret_outputs.unwrap_or_default(),
+            expression_outputs: self.expression_outputs.unwrap_or_default(),
+            fragments,
+            info_logs: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
     /// The fragments for a target: the `fragments` object, plus the target's answer keys
     /// (`answer_keys`: answer key → section), each filling its section unless `fragments` has
     /// it already.
-    pub(crate) fn fragments_for(
-        &mut self,
-        answer_keys: &[(&str, &str)],
-    ) -> BTreeMap<String, Value> {
+    fn fragments_for(&mut self, answer_keys: &[(&str, &str)]) -> BTreeMap<String, Value> {
         let mut out = self.fragments.take().unwrap_or_default();
         for (key, section) in answer_keys {
             match self.answers.remove(*key) {
