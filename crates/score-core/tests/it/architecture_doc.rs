@@ -1,6 +1,7 @@
-//! ARCHITECTURE.md against the tree it describes: the paths it names exist, score-core's
-//! module-tree block lists every entry of `src/` (and nothing that is gone), the front door it
-//! lists is the crate root's item set, and every `score_core::name` it mentions is at the root.
+//! ARCHITECTURE.md (and spec/library.md) against the tree they describe: the paths they name
+//! exist, score-core's module-tree block lists every entry of `src/` (and nothing that is gone),
+//! the front door they list is the crate root's item set, and every `score_core::name` they
+//! mention is at the root.
 
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)]
 
@@ -13,6 +14,14 @@ fn root() -> PathBuf {
 
 fn architecture() -> String {
     std::fs::read_to_string(root().join("ARCHITECTURE.md")).unwrap()
+}
+
+/// The documents that describe score-core's doors, by name.
+fn door_docs() -> Vec<(&'static str, String)> {
+    ["ARCHITECTURE.md", "spec/library.md"]
+        .into_iter()
+        .map(|d| (d, std::fs::read_to_string(root().join(d)).unwrap()))
+        .collect()
 }
 
 /// The text of each `code span` of a Markdown text (fenced blocks are not spans).
@@ -68,14 +77,16 @@ fn named_paths(md: &str) -> BTreeSet<String> {
 
 #[test]
 fn every_path_architecture_names_exists() {
-    let missing: Vec<String> = named_paths(&architecture())
-        .into_iter()
-        .filter(|p| !root().join(p).exists())
-        .collect();
-    assert!(
-        missing.is_empty(),
-        "ARCHITECTURE.md names paths that do not exist: {missing:?}"
-    );
+    for (doc, text) in door_docs() {
+        let missing: Vec<String> = named_paths(&text)
+            .into_iter()
+            .filter(|p| !root().join(p).exists())
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "{doc} names paths that do not exist: {missing:?}"
+        );
+    }
 }
 
 #[test]
@@ -132,40 +143,48 @@ fn the_module_tree_block_is_score_core_src() {
     );
 }
 
-#[test]
-fn the_front_door_listed_is_the_root() {
-    let md = architecture();
+/// The front-door list of a document: the code spans after "the crate root, for embedders",
+/// up to the sentence about the documented modules.
+fn listed_front_door(md: &str) -> BTreeSet<String> {
     let from = md
-        .find("**the crate root, for embedders**:")
+        .find("the crate root, for embedders")
         .expect("the front door bullet");
     let list = &md[from..];
-    let list = &list[list.find(':').unwrap() + 1..list.find("; the types they carry").unwrap()];
-    let listed: BTreeSet<String> = list
-        .split(',')
-        .map(|s| s.trim().trim_matches('`').to_string())
-        .collect();
+    let end = ["; the types they carry", ", and the documented modules"]
+        .iter()
+        .filter_map(|m| list.find(m))
+        .min()
+        .expect("the end of the front-door list");
+    code_spans(&list[..end]).into_iter().collect()
+}
+
+#[test]
+fn the_front_door_listed_is_the_root() {
     let lib =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/lib.rs")).unwrap();
     let (items, docs, hidden) = super::architecture::root_public(&lib);
     let items: BTreeSet<String> = items.into_iter().collect();
-    assert_eq!(
-        listed, items,
-        "ARCHITECTURE.md's front door against score-core's root"
-    );
-    // Every `score_core::name` the document mentions is a root item or module.
-    let known: BTreeSet<String> = items.into_iter().chain(docs).chain(hidden).collect();
-    let mut unknown = Vec::new();
-    for (at, _) in md.match_indices("score_core::") {
-        let name: String = md[at + "score_core::".len()..]
-            .chars()
-            .take_while(|c| c.is_alphanumeric() || *c == '_')
-            .collect();
-        if !known.contains(&name) {
-            unknown.push(name);
+    let known: BTreeSet<String> = items.iter().cloned().chain(docs).chain(hidden).collect();
+    for (doc, md) in door_docs() {
+        assert_eq!(
+            listed_front_door(&md),
+            items,
+            "{doc}'s front door against score-core's root"
+        );
+        // Every `score_core::name` the document mentions is a root item or module.
+        let mut unknown = Vec::new();
+        for (at, _) in md.match_indices("score_core::") {
+            let name: String = md[at + "score_core::".len()..]
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            if !known.contains(&name) {
+                unknown.push(name);
+            }
         }
+        assert!(
+            unknown.is_empty(),
+            "{doc} names score_core::{unknown:?}, which is not at the root"
+        );
     }
-    assert!(
-        unknown.is_empty(),
-        "ARCHITECTURE.md names score_core::{unknown:?}, which is not at the root"
-    );
 }
