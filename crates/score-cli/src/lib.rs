@@ -247,6 +247,7 @@ pub fn run_with_targets(program: Program, rows: Vec<targets::TargetInfo>) -> Exi
 /// Runs `program` with the process's arguments; the exit code to return from `main`.
 pub fn run(program: Program) -> ExitCode {
     budget::init();
+    row::install(targets::DEFAULT_TARGETS);
     match program {
         Program::ScoreGen => score_gen(),
         Program::ScoreCompose => tool::main(tool::folder::Tool::Compose),
@@ -359,6 +360,7 @@ mod tests {
     /// Every command line of the `--help` Examples parses: the flags and values they show exist.
     #[test]
     fn the_help_examples_parse() {
+        row::install(targets::DEFAULT_TARGETS);
         let mut all = vec![
             examples::VALIDATE,
             examples::INIT,

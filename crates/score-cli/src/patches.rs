@@ -328,6 +328,7 @@ mod tests {
 
     #[test]
     fn terraform_has_no_patch_templates() {
+        crate::row::install(crate::targets::DEFAULT_TARGETS);
         let terraform = crate::row::default_target("terraform").unwrap();
         let e = init_file(
             &["x.tpl".into()],

@@ -1,7 +1,7 @@
 //! The target table's row type ([`TargetInfo`], with the flags it reads and the command it
 //! runs) and the table this run uses. The rows themselves are in `targets.rs`, above the
-//! commands their rows run; this module is below every command, so a command may look a row
-//! up without depending on the rows.
+//! commands they run, and `run` installs them ([`install`]); this module is below every
+//! command, so a command looks a row up without depending on the rows.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -97,13 +97,20 @@ pub struct TargetCommand {
     pub output: fn(&clap::ArgMatches) -> (Option<Format>, bool),
 }
 
-/// The table this run uses: [`crate::targets::DEFAULT_TARGETS`] unless a program set its own ([`set`]).
+/// The table this run uses, installed by `run` before any command is parsed:
+/// [`crate::targets::DEFAULT_TARGETS`] unless a program set its own ([`set`]).
 static TABLE: std::sync::OnceLock<&'static [TargetInfo]> = std::sync::OnceLock::new();
 
 /// Uses `rows` as the table for the rest of the process (before any command is parsed); a
 /// second call changes nothing.
 pub fn set(rows: Vec<TargetInfo>) {
-    let _ = TABLE.set(Vec::leak(rows));
+    install(Vec::leak(rows));
+}
+
+/// Uses `rows` as the table unless one is set already (`run` installs score-gen's rows after
+/// `run_with_targets` has set its own).
+pub fn install(rows: &'static [TargetInfo]) {
+    let _ = TABLE.set(rows);
 }
 
 /// The table's rows, in the order `all` reports them.
@@ -111,7 +118,7 @@ pub fn all() -> &'static [TargetInfo] {
     TABLE
         .get()
         .copied()
-        .unwrap_or(crate::targets::DEFAULT_TARGETS)
+        .expect("`run` installs the target table before any command runs")
 }
 
 /// The target a `--target` flag means when it is not given and no project says otherwise
