@@ -477,15 +477,15 @@ fn resources(tool: Tool, cmd: &ResourcesCommand) -> Result<(), Diagnostics> {
 /// taking only a new `--project` and `--patch-templates`; an existing provisioners file is never
 /// replaced; `--provisioners` files are stored under the name the tools give them, newest first.
 fn init(tool: Tool, args: &InitCommon, project: Option<&str>) -> Result<(), Diagnostics> {
-    if let Some(p) = project {
-        if clean_project_name(p) != p {
-            return Err(Diagnostic::new(
-                Code::Usage,
-                "invalid value for --project, it must match ^[a-z0-9][a-z0-9_-]*$",
-            )
-            .with_help("lower-case letters, digits, '_' and '-', starting with a letter or digit")
-            .into());
-        }
+    if let Some(p) = project
+        && clean_project_name(p) != p
+    {
+        return Err(Diagnostic::new(
+            Code::Usage,
+            "invalid value for --project, it must match ^[a-z0-9][a-z0-9_-]*$",
+        )
+        .with_help("lower-case letters, digits, '_' and '-', starting with a letter or digit")
+        .into());
     }
     let templates = if args.patch_templates.is_empty() {
         None
@@ -518,11 +518,11 @@ fn init(tool: Tool, args: &InitCommon, project: Option<&str>) -> Result<(), Diag
         (state::fresh_state(), state::fresh_doc(tool, &name))
     };
     let mut changed = !existing;
-    if let (Some(p), Tool::Compose) = (project, tool) {
-        if doc.get("compose_project").and_then(|v| v.as_str()) != Some(p) {
-            doc.insert("compose_project".into(), p.into());
-            changed = true;
-        }
+    if let (Some(p), Tool::Compose) = (project, tool)
+        && doc.get("compose_project").and_then(|v| v.as_str()) != Some(p)
+    {
+        doc.insert("compose_project".into(), p.into());
+        changed = true;
     }
     if let Some(t) = templates {
         let texts: Vec<serde_json::Value> = t.into_iter().map(|t| t.text.into()).collect();

@@ -133,9 +133,11 @@ fn fetch_provisioner_files(
                 &[ProvisionerFile::new(f.uri.clone(), f.text.clone())],
                 trusted,
             )?;
-            if !trusted && !allow_remote_commands {
-                if let Some(p) = set.iter().find(|p| p.is_cmd()) {
-                    return Err(Diagnostic::new(
+            if !trusted
+                && !allow_remote_commands
+                && let Some(p) = set.iter().find(|p| p.is_cmd())
+            {
+                return Err(Diagnostic::new(
                         Code::Usage,
                         format!(
                             "--provisioners {uri}: the file comes from outside the project, is not pinned, and its entry {} runs a program",
@@ -144,7 +146,6 @@ fn fetch_provisioner_files(
                     )
                     .with_help("pin it with #sha256=HEX, review it and pass --allow-remote-commands, or install a reviewed local copy (spec/security.md)")
                     .into());
-                }
             }
             let saved = if f.uri == "-" {
                 "from-stdin.provisioners.yaml".to_string()
