@@ -179,7 +179,7 @@ fn take_target(
 /// assert_eq!(go_sprint(&json!(1e6)), "1e+06");
 /// assert_eq!(go_sprint(&json!({"b": [1, "x"], "a": true})), "map[a:true b:[1 x]]");
 /// ```
-pub fn go_sprint(v: &Value) -> String {
+pub(crate) fn go_sprint(v: &Value) -> String {
     let mut out = String::new();
     write_go_sprint(v, &mut out);
     out

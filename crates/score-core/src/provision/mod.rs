@@ -35,13 +35,13 @@
 // only here would make provisioning errors differ from every other stage's.
 #![allow(clippy::result_large_err)]
 
-pub mod file;
+pub(crate) mod file;
 pub mod gotemplate;
 pub mod graph;
-pub mod helpers;
+pub(crate) mod helpers;
 pub mod placeholder;
 pub mod substitute;
-pub mod template;
+pub(crate) mod template;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;

@@ -169,7 +169,7 @@ pub fn format_go(issues: &[Issue]) -> String {
     out
 }
 
-pub use crate::load::yaml::escape_pointer_segment;
+pub(crate) use crate::load::yaml::escape_pointer_segment;
 
 fn ptr(base: &str, seg: &str) -> String {
     format!("{base}/{}", escape_pointer_segment(seg))
@@ -238,7 +238,7 @@ fn check_metadata(doc: &Value, issues: &mut Vec<Issue>) {
 /// assert!(!ok("resources.db.this has spaces!"));
 /// assert!(!ok("a..b"));
 /// ```
-pub fn placeholder_is_well_formed(reference: &str) -> bool {
+pub(crate) fn placeholder_is_well_formed(reference: &str) -> bool {
     let mut elements = 1;
     let mut element_len = 0;
     let mut chars = reference.chars();

@@ -186,7 +186,7 @@ impl SpanIndex {
 /// ```
 /// assert_eq!(score_core::load::yaml::escape_pointer_segment("/etc/a~b"), "~1etc~1a~0b");
 /// ```
-pub fn escape_pointer_segment(segment: &str) -> String {
+pub(crate) fn escape_pointer_segment(segment: &str) -> String {
     segment.replace('~', "~0").replace('/', "~1")
 }
 
