@@ -284,7 +284,7 @@ pub struct Provisioner {
 
 impl Provisioner {
     /// True when the entry matches the resource: type equal, and class / id equal when set.
-    pub fn matches(&self, uid: &ResourceUid) -> bool {
+    pub(crate) fn matches(&self, uid: &ResourceUid) -> bool {
         self.kind == uid.kind()
             && self.class.as_deref().is_none_or(|c| c == uid.class())
             && self.id.as_deref().is_none_or(|i| i == uid.id())
@@ -309,42 +309,6 @@ impl Provisioner {
         match &self.engine {
             Engine::Cmd(c) => Some(c),
             _ => None,
-        }
-    }
-
-    /// The ecosystem's top-level target sections of a Go-template entry
-    /// ([`ECOSYSTEM_SECTIONS`]), in file order.
-    pub fn ecosystem_sections(&self) -> Vec<&str> {
-        match &self.engine {
-            Engine::Go(g) => g.ecosystem.keys().map(String::as_str).collect(),
-            _ => Vec::new(),
-        }
-    }
-
-    /// Target names this entry has nested sections for (`<target>: {section: template}`),
-    /// sorted.
-    pub fn targets(&self) -> Vec<&str> {
-        match &self.engine {
-            Engine::Template(t) => t.targets.keys().map(String::as_str).collect(),
-            Engine::Go(g) => g.targets.keys().map(String::as_str).collect(),
-            Engine::Cmd(_) | Engine::LocalEnv => Vec::new(),
-        }
-    }
-
-    /// Section names this entry nests under `target`, in file order.
-    pub fn target_sections(&self, target: &str) -> Vec<&str> {
-        match &self.engine {
-            Engine::Template(t) => t
-                .targets
-                .get(target)
-                .map(|m| m.keys().map(String::as_str).collect())
-                .unwrap_or_default(),
-            Engine::Go(g) => g
-                .targets
-                .get(target)
-                .map(|m| m.keys().map(String::as_str).collect())
-                .unwrap_or_default(),
-            Engine::Cmd(_) | Engine::LocalEnv => Vec::new(),
         }
     }
 }
