@@ -406,7 +406,7 @@ impl ProvisionerSet {
         self.entries.extend(other.entries);
     }
 
-    /// The first entry that matches `uid` (see [`Provisioner::matches`]).
+    /// The first entry that matches `uid`: type equal, and class / id equal when the entry sets them.
     pub fn find(&self, uid: &ResourceUid) -> Option<&Provisioner> {
         self.entries.iter().find(|p| p.matches(uid))
     }
