@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use score_core::host::fsutil;
-use score_core::load::yaml::Limits;
+use score_core::input::Limits;
 use score_core::{Code, Diagnostic, Diagnostics};
 
 pub fn parent_dir(path: &Path) -> PathBuf {

@@ -9,8 +9,9 @@ use std::time::Duration;
 use score_core::host::fetch::{self, FetchOptions};
 use score_core::host::fsutil;
 use score_core::host::{FsSources, StateDir};
+use score_core::input::Limits;
 use score_core::input::ProvisionerFile;
-use score_core::load::yaml::{self, Limits};
+use score_core::load::yaml;
 use score_core::project::{WorkloadInput, WorkloadStore};
 use score_core::target::Artefacts;
 use score_core::Target;
@@ -1401,7 +1402,7 @@ fn repoint(d: &mut Diagnostic, stored: &[&WorkloadInput]) {
     let name = w.loaded.workload.name();
     let user_doc = w.file.as_deref().and_then(|f| {
         let text = std::fs::read_to_string(f).ok()?;
-        score_core::load::yaml::parse_str(f, &text).ok()
+        score_core::parse_document(f, &text).ok()
     });
     let span = match (&user_doc, d.pointer.as_deref()) {
         (Some(doc), Some(p)) => doc.spans.value(p).or_else(|| doc.spans.key(p)),

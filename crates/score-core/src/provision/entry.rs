@@ -84,7 +84,7 @@ pub struct Provisioner {
 
 impl Provisioner {
     /// True when the entry matches the resource: type equal, and class / id equal when set.
-    pub fn matches(&self, uid: &ResourceUid) -> bool {
+    pub(crate) fn matches(&self, uid: &ResourceUid) -> bool {
         self.kind == uid.kind()
             && self.class.as_deref().is_none_or(|c| c == uid.class())
             && self.id.as_deref().is_none_or(|i| i == uid.id())
@@ -111,42 +111,6 @@ impl Provisioner {
             _ => None,
         }
     }
-
-    /// The ecosystem's top-level target sections of a Go-template entry
-    /// ([`ECOSYSTEM_SECTIONS`](super::ECOSYSTEM_SECTIONS)), in file order.
-    pub fn ecosystem_sections(&self) -> Vec<&str> {
-        match &self.how {
-            Kind::GoTemplate(g) => g.ecosystem.keys().map(String::as_str).collect(),
-            _ => Vec::new(),
-        }
-    }
-
-    /// Target names this entry has nested sections for (`<target>: {section: template}`),
-    /// sorted.
-    pub fn targets(&self) -> Vec<&str> {
-        match &self.how {
-            Kind::Minijinja(t) => t.targets.keys().map(String::as_str).collect(),
-            Kind::GoTemplate(g) => g.targets.keys().map(String::as_str).collect(),
-            Kind::Cmd(_) | Kind::LocalEnv(_) => Vec::new(),
-        }
-    }
-
-    /// Section names this entry nests under `target`, in file order.
-    pub fn target_sections(&self, target: &str) -> Vec<&str> {
-        match &self.how {
-            Kind::Minijinja(t) => t
-                .targets
-                .get(target)
-                .map(|m| m.keys().map(String::as_str).collect())
-                .unwrap_or_default(),
-            Kind::GoTemplate(g) => g
-                .targets
-                .get(target)
-                .map(|m| m.keys().map(String::as_str).collect())
-                .unwrap_or_default(),
-            Kind::Cmd(_) | Kind::LocalEnv(_) => Vec::new(),
-        }
-    }
 }
 
 /// An ordered list of provisioners: user files first (in the order given), target defaults last.
@@ -161,7 +125,7 @@ impl ProvisionerSet {
         self.entries.extend(other.entries);
     }
 
-    /// The first entry that matches `uid` (see [`Provisioner::matches`]).
+    /// The first entry that matches `uid`: type equal, and class / id equal when the entry sets them.
     pub fn find(&self, uid: &ResourceUid) -> Option<&Provisioner> {
         self.entries.iter().find(|p| p.matches(uid))
     }

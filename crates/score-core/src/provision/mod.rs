@@ -46,12 +46,12 @@
 mod entry;
 pub mod gotemplate;
 pub mod graph;
-pub mod helpers;
+pub(crate) mod helpers;
 pub(crate) mod kinds;
 mod loader;
 pub mod placeholder;
 pub mod substitute;
-pub mod template;
+pub(crate) mod template;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -62,7 +62,6 @@ use sha2::{Digest, Sha256};
 
 pub use entry::{Dialect, Provisioner, ProvisionerSet, ProvisionerSource};
 pub use kinds::cmd::CmdSpec;
-pub use kinds::gotemplate::ECOSYSTEM_SECTIONS;
 pub use loader::ProvisionerFile;
 
 use crate::diag::{Code, Diagnostic};

@@ -25,7 +25,7 @@ use crate::provision::{
 /// misspelt key is an error whichever targets are linked; each target names the ones it reads
 /// ([`crate::Target::ecosystem_sections`]), and a section no target of the run reads is
 /// ignored. `info_logs` holds messages for the user, not a fragment.
-pub const ECOSYSTEM_SECTIONS: [&str; 8] = [
+pub(crate) const ECOSYSTEM_SECTIONS: [&str; 8] = [
     "services",
     "volumes",
     "networks",
@@ -42,7 +42,7 @@ pub(crate) const MESSAGES_SECTION: &str = "info_logs";
 /// The fields of the data every Go-template section sees (what the tools' `Data` structs have in
 /// common, with score-k8s's `Guid` and `Namespace`); a target adds its own
 /// ([`crate::Target::provisioner_fields`]). Any other `.Field` of the root is an error, as in Go.
-pub static GO_DATA_FIELDS: [&str; 14] = [
+pub(crate) static GO_DATA_FIELDS: [&str; 14] = [
     "Guid",
     "Uid",
     "Type",
