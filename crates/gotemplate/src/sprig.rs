@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::{Arc, OnceLock};
 
+use base64::Engine as _;
 use gotmpl::{FuncMap, Value};
 
 use super::gofmt::{self, e_format, f_format, float_v as go_float, quote as go_quote, shortest};
@@ -235,6 +236,8 @@ pub enum Param {
 use Param as P;
 
 type Body = fn(&[Value]) -> Result<Value, String>;
+/// A path function's body (see `PATHS`).
+type PathFn = fn(&str) -> String;
 
 /// Go's built-ins and sprig: built once, shared by every template.
 pub(super) fn sprig_map() -> Arc<FuncMap> {
@@ -242,11 +245,30 @@ pub(super) fn sprig_map() -> Arc<FuncMap> {
     Arc::clone(MAP.get_or_init(|| Arc::new(build())))
 }
 
-fn reg(m: &mut FuncMap, name: &'static str, params: &'static [P], variadic: Option<P>, f: Body) {
-    m.insert(
-        name.to_string(),
-        Arc::new(move |args: &[Value]| call(name, params, variadic, &f, args)),
-    );
+/// One row of a function table: the names a function is called by (aliases share a row), its
+/// parameters' Go types as `reflect` checks them, the type of its variadic tail if it has one,
+/// and its body, which sees the checked arguments. Every row is called through [`call`]:
+/// arguments checked, errors as `error calling NAME: ...`, the result charged against the fuel.
+struct Sprig {
+    names: &'static [&'static str],
+    params: &'static [P],
+    variadic: Option<P>,
+    body: Body,
+}
+
+/// A table row (a `const fn`, so a table is a `const`; a non-capturing closure is a [`Body`]).
+const fn row(
+    names: &'static [&'static str],
+    params: &'static [P],
+    variadic: Option<P>,
+    body: Body,
+) -> Sprig {
+    Sprig {
+        names,
+        params,
+        variadic,
+        body,
+    }
 }
 
 /// Registers a caller's function (see [`super::Functions::with`]): its arguments are checked
@@ -974,28 +996,69 @@ const I: P = P::Int;
 const M: P = P::Map;
 const S: P = P::String;
 
+/// The function tables. No name is in two rows, nor in a table and `internal`, `PATHS` or
+/// `REFUSED` (`build` checks it in debug builds; the names test covers the whole set).
+const TABLES: &[&[Sprig]] = &[
+    STRINGS, NUMBERS, DEFAULTS, LISTS, DICTS, ENCODING, REGEXES, SEMVER, RANDOMS,
+];
+
+/// Semantic versions (sprig's semver.go).
+const SEMVER: &[Sprig] = &[
+    row(&["semver"], &[S], None, |a| {
+        let v = super::semver::parse_version(st(&a[0]))?;
+        Ok(super::typed::semver_value(&v, true))
+    }),
+    row(&["semverCompare"], &[S, S], None, |a| {
+        Ok(Value::Bool(super::semver::compare(st(&a[0]), st(&a[1]))?))
+    }),
+];
+
+/// `path` and `path/filepath`'s Base, Dir, Clean and Ext (`os*`: Go's filepath on a Unix host,
+/// the same functions).
+const PATHS: &[(&str, PathFn)] = &[
+    ("base", path_base),
+    ("osBase", path_base),
+    ("dir", path_dir),
+    ("osDir", path_dir),
+    ("clean", path_clean),
+    ("osClean", path_clean),
+    ("ext", path_ext),
+    ("osExt", path_ext),
+];
+
 fn build() -> FuncMap {
     let mut m = FuncMap::new();
     internal(&mut m);
-    strings(&mut m);
-    numbers(&mut m);
-    defaults(&mut m);
-    lists(&mut m);
-    dicts(&mut m);
-    encoding(&mut m);
-    regexes(&mut m);
-    reg(&mut m, "semver", &[S], None, |a| {
-        let v = super::semver::parse_version(st(&a[0]))?;
-        Ok(super::typed::semver_value(&v, true))
-    });
-    reg(&mut m, "semverCompare", &[S, S], None, |a| {
-        Ok(Value::Bool(super::semver::compare(st(&a[0]), st(&a[1]))?))
-    });
-    randoms(&mut m);
-    for (name, why) in REFUSED {
-        let (name, why) = (*name, *why);
-        m.insert(
-            name.to_string(),
+    let mut add = |name: &str, f: gotmpl::ValueFunc| {
+        let replaced = m.insert(name.to_string(), f);
+        debug_assert!(replaced.is_none(), "{name:?} registered twice");
+    };
+    for row in TABLES.iter().flat_map(|t| t.iter()) {
+        for &name in row.names {
+            add(
+                name,
+                Arc::new(move |args: &[Value]| {
+                    call(name, row.params, row.variadic, &row.body, args)
+                }),
+            );
+        }
+    }
+    // Not rows: a row's result is charged its length, these are charged one unit (as they
+    // were before the tables; kept so that no fuel count changes).
+    for &(name, f) in PATHS {
+        add(
+            name,
+            Arc::new(move |args: &[Value]| {
+                call(name, &[S], None, &|_| Ok(Value::Nil), args)?;
+                Ok(s(f(st(&args[0]))))
+            }),
+        );
+    }
+    // Not rows: each closure captures its name and reason (a row's body is a plain `fn`), and
+    // fails before any argument check.
+    for &(name, why) in REFUSED {
+        add(
+            name,
             Arc::new(move |_: &[Value]| {
                 Err(gotmpl::TemplateError::Exec(format!(
                     "function {name:?} is refused: {why}"
@@ -1006,6 +1069,10 @@ fn build() -> FuncMap {
     m
 }
 
+/// The functions the tree rewrite calls, and Go's `index`. Not table rows: they have gotmpl's
+/// call shape (no argument check, gotmpl's own errors), and each is its own closure rather than
+/// a `fn` pointer behind the `Arc<dyn Fn>`: they run on every action, and the pointer would be
+/// one more indirect call each (+0.15 % of the render's instructions, measured).
 fn internal(m: &mut FuncMap) {
     // Go's `index`, where a typed map's missing key gives its struct's zero value.
     m.insert(
@@ -1626,34 +1693,36 @@ fn escape_input(args: &[Value]) -> String {
     }
 }
 
-fn strings(m: &mut FuncMap) {
-    reg(m, "print", &[], Some(A), |a| Ok(s(go_sprint_all(a))));
-    reg(m, "println", &[], Some(A), |a| {
+/// Strings: sprig's strings.go and goutils/xstrings helpers, Go's `print`/`println`/`html`/`js`/
+/// `urlquery`, `split`s, `fail`, `isAbs` and the URL functions.
+const STRINGS: &[Sprig] = &[
+    row(&["print"], &[], Some(A), |a| Ok(s(go_sprint_all(a)))),
+    row(&["println"], &[], Some(A), |a| {
         let mut out = a.iter().map(go_sprint).collect::<Vec<_>>().join(" ");
         out.push('\n');
         Ok(s(out))
-    });
-    reg(m, "html", &[], Some(A), |a| {
+    }),
+    row(&["html"], &[], Some(A), |a| {
         Ok(s(gotmpl::html_escape(&escape_input(a))))
-    });
-    reg(m, "js", &[], Some(A), |a| {
+    }),
+    row(&["js"], &[], Some(A), |a| {
         Ok(s(gotmpl::js_escape(&escape_input(a))))
-    });
-    reg(m, "urlquery", &[], Some(A), |a| {
+    }),
+    row(&["urlquery"], &[], Some(A), |a| {
         Ok(s(gotmpl::url_encode(&escape_input(a))))
-    });
-    reg(m, "hello", &[], None, |_| Ok(s("Hello!")));
-    reg(m, "trim", &[S], None, |a| {
+    }),
+    row(&["hello"], &[], None, |_| Ok(s("Hello!"))),
+    row(&["trim"], &[S], None, |a| {
         Ok(s(st(&a[0]).trim_matches(is_space)))
-    });
-    reg(m, "upper", &[S], None, |a| {
+    }),
+    row(&["upper"], &[S], None, |a| {
         Ok(s(st(&a[0]).chars().map(upper_char).collect::<String>()))
-    });
-    reg(m, "lower", &[S], None, |a| {
+    }),
+    row(&["lower"], &[S], None, |a| {
         Ok(s(st(&a[0]).chars().map(lower_char).collect::<String>()))
-    });
-    reg(m, "title", &[S], None, |a| Ok(s(title(st(&a[0])))));
-    reg(m, "untitle", &[S], None, |a| {
+    }),
+    row(&["title"], &[S], None, |a| Ok(s(title(st(&a[0]))))),
+    row(&["untitle"], &[S], None, |a| {
         let mut out = String::new();
         let mut next = true;
         for c in st(&a[0]).chars() {
@@ -1668,8 +1737,8 @@ fn strings(m: &mut FuncMap) {
             }
         }
         Ok(s(out))
-    });
-    reg(m, "substr", &[I, I, S], None, |a| {
+    }),
+    row(&["substr"], &[I, I, S], None, |a| {
         let (start, end, x) = (int(&a[0]), int(&a[1]), st(&a[2]).as_bytes());
         let len = x.len() as i64;
         let (lo, hi) = if start < 0 {
@@ -1687,8 +1756,8 @@ fn strings(m: &mut FuncMap) {
         Ok(s(
             String::from_utf8_lossy(&x[lo as usize..hi as usize]).into_owned()
         ))
-    });
-    reg(m, "trunc", &[I, S], None, |a| {
+    }),
+    row(&["trunc"], &[I, S], None, |a| {
         let (c, x) = (int(&a[0]), st(&a[1]));
         let len = x.len() as i64;
         let b = x.as_bytes();
@@ -1699,47 +1768,45 @@ fn strings(m: &mut FuncMap) {
         } else {
             x.to_string()
         }))
-    });
-    reg(m, "abbrev", &[I, S], None, |a| {
+    }),
+    row(&["abbrev"], &[I, S], None, |a| {
         let (w, x) = (int(&a[0]), st(&a[1]));
         Ok(s(if w < 4 {
             x.to_string()
         } else {
             abbreviate(x, 0, w)
         }))
-    });
-    reg(m, "abbrevboth", &[I, I, S], None, |a| {
+    }),
+    row(&["abbrevboth"], &[I, I, S], None, |a| {
         let (l, r, x) = (int(&a[0]), int(&a[1]), st(&a[2]));
         Ok(s(if r < 4 || (l > 0 && r < 7) {
             x.to_string()
         } else {
             abbreviate(x, l, r)
         }))
-    });
-    reg(m, "repeat", &[I, S], None, |a| {
+    }),
+    row(&["repeat"], &[I, S], None, |a| {
         let (n, x) = (int(&a[0]), st(&a[1]));
         if n < 0 {
             return Err("strings: negative Repeat count".into());
         }
         charge((n as u64).saturating_mul(x.len() as u64))?;
         Ok(s(x.repeat(n as usize)))
-    });
-    for name in ["trimall", "trimAll"] {
-        reg(m, name, &[S, S], None, |a| {
-            // A set, not `str::contains`: a long cutset times a long string was quadratic.
-            let cut: std::collections::HashSet<char> = st(&a[0]).chars().collect();
-            Ok(s(st(&a[1]).trim_matches(|c| cut.contains(&c))))
-        });
-    }
-    reg(m, "trimSuffix", &[S, S], None, |a| {
+    }),
+    row(&["trimall", "trimAll"], &[S, S], None, |a| {
+        // A set, not `str::contains`: a long cutset times a long string was quadratic.
+        let cut: std::collections::HashSet<char> = st(&a[0]).chars().collect();
+        Ok(s(st(&a[1]).trim_matches(|c| cut.contains(&c))))
+    }),
+    row(&["trimSuffix"], &[S, S], None, |a| {
         let x = st(&a[1]);
         Ok(s(x.strip_suffix(st(&a[0])).unwrap_or(x)))
-    });
-    reg(m, "trimPrefix", &[S, S], None, |a| {
+    }),
+    row(&["trimPrefix"], &[S, S], None, |a| {
         let x = st(&a[1]);
         Ok(s(x.strip_prefix(st(&a[0])).unwrap_or(x)))
-    });
-    reg(m, "nospace", &[S], None, |a| {
+    }),
+    row(&["nospace"], &[S], None, |a| {
         let x = st(&a[0]);
         // goutils walks bytes as runes (Latin-1), as written.
         if !x.bytes().any(|b| is_space(char::from(b))) {
@@ -1750,8 +1817,8 @@ fn strings(m: &mut FuncMap) {
             .map(char::from)
             .filter(|c| !is_space(*c))
             .collect::<String>()))
-    });
-    reg(m, "initials", &[S], None, |a| {
+    }),
+    row(&["initials"], &[S], None, |a| {
         let mut out = String::new();
         let mut gap = true;
         for c in st(&a[0]).bytes().map(char::from) {
@@ -1763,8 +1830,8 @@ fn strings(m: &mut FuncMap) {
             }
         }
         Ok(s(out))
-    });
-    reg(m, "swapcase", &[S], None, |a| {
+    }),
+    row(&["swapcase"], &[S], None, |a| {
         let mut ws = true;
         let mut out = String::new();
         for c in st(&a[0]).chars() {
@@ -1781,60 +1848,60 @@ fn strings(m: &mut FuncMap) {
         }
         let _ = ws;
         Ok(s(out))
-    });
-    reg(m, "snakecase", &[S], None, |a| {
+    }),
+    row(&["snakecase"], &[S], None, |a| {
         Ok(s(words_joined(st(&a[0]), '_')))
-    });
-    reg(m, "kebabcase", &[S], None, |a| {
+    }),
+    row(&["kebabcase"], &[S], None, |a| {
         Ok(s(words_joined(st(&a[0]), '-')))
-    });
-    reg(m, "camelcase", &[S], None, |a| Ok(s(camel(st(&a[0])))));
-    reg(m, "wrap", &[I, S], None, |a| {
+    }),
+    row(&["camelcase"], &[S], None, |a| Ok(s(camel(st(&a[0]))))),
+    row(&["wrap"], &[I, S], None, |a| {
         Ok(s(wrap(st(&a[1]), int(&a[0]), "\n", false)?))
-    });
-    reg(m, "wrapWith", &[I, S, S], None, |a| {
+    }),
+    row(&["wrapWith"], &[I, S, S], None, |a| {
         Ok(s(wrap(st(&a[2]), int(&a[0]), st(&a[1]), true)?))
-    });
-    reg(m, "contains", &[S, S], None, |a| {
+    }),
+    row(&["contains"], &[S, S], None, |a| {
         Ok(Value::Bool(st(&a[1]).contains(st(&a[0]))))
-    });
-    reg(m, "hasPrefix", &[S, S], None, |a| {
+    }),
+    row(&["hasPrefix"], &[S, S], None, |a| {
         Ok(Value::Bool(st(&a[1]).starts_with(st(&a[0]))))
-    });
-    reg(m, "hasSuffix", &[S, S], None, |a| {
+    }),
+    row(&["hasSuffix"], &[S, S], None, |a| {
         Ok(Value::Bool(st(&a[1]).ends_with(st(&a[0]))))
-    });
-    reg(m, "quote", &[], Some(A), |a| {
+    }),
+    row(&["quote"], &[], Some(A), |a| {
         Ok(s(a
             .iter()
             .filter(|v| !matches!(v, Value::Nil))
             .map(|v| go_quote(&strval(v)))
             .collect::<Vec<_>>()
             .join(" ")))
-    });
-    reg(m, "squote", &[], Some(A), |a| {
+    }),
+    row(&["squote"], &[], Some(A), |a| {
         Ok(s(a
             .iter()
             .filter(|v| !matches!(v, Value::Nil))
             .map(|v| format!("'{}'", go_sprint(v)))
             .collect::<Vec<_>>()
             .join(" ")))
-    });
-    reg(m, "cat", &[], Some(A), |a| {
+    }),
+    row(&["cat"], &[], Some(A), |a| {
         Ok(s(a
             .iter()
             .filter(|v| !matches!(v, Value::Nil))
             .map(go_sprint)
             .collect::<Vec<_>>()
             .join(" ")))
-    });
-    reg(m, "indent", &[I, S], None, |a| {
+    }),
+    row(&["indent"], &[I, S], None, |a| {
         indent(int(&a[0]), st(&a[1]), false)
-    });
-    reg(m, "nindent", &[I, S], None, |a| {
+    }),
+    row(&["nindent"], &[I, S], None, |a| {
         indent(int(&a[0]), st(&a[1]), true)
-    });
-    reg(m, "replace", &[S, S, S], None, |a| {
+    }),
+    row(&["replace"], &[S, S, S], None, |a| {
         let (old, new, src) = (st(&a[0]), st(&a[1]), st(&a[2]));
         if old.is_empty() {
             // Go inserts `new` before every rune and at the end.
@@ -1850,45 +1917,45 @@ fn strings(m: &mut FuncMap) {
         let n = src.matches(old).count() as u64;
         charge(n.saturating_mul(new.len() as u64))?;
         Ok(s(src.replace(old, new)))
-    });
-    reg(m, "plural", &[S, S, I], None, |a| {
+    }),
+    row(&["plural"], &[S, S, I], None, |a| {
         Ok(if int(&a[2]) == 1 {
             a[0].clone()
         } else {
             a[1].clone()
         })
-    });
-    reg(m, "sha1sum", &[S], None, |a| {
+    }),
+    row(&["sha1sum"], &[S], None, |a| {
         use sha1::Digest;
         Ok(s(hex(&sha1::Sha1::digest(st(&a[0]).as_bytes()))))
-    });
-    reg(m, "sha256sum", &[S], None, |a| {
+    }),
+    row(&["sha256sum"], &[S], None, |a| {
         use sha2::Digest;
         Ok(s(hex(&sha2::Sha256::digest(st(&a[0]).as_bytes()))))
-    });
+    }),
     // sprig 3.3.0 (the tools' version) added sha512sum.
-    reg(m, "sha512sum", &[S], None, |a| {
+    row(&["sha512sum"], &[S], None, |a| {
         use sha2::Digest;
         Ok(s(hex(&sha2::Sha512::digest(st(&a[0]).as_bytes()))))
-    });
-    reg(m, "adler32sum", &[S], None, |a| {
+    }),
+    row(&["adler32sum"], &[S], None, |a| {
         let (mut x, mut y) = (1u32, 0u32);
         for b in st(&a[0]).bytes() {
             x = (x + u32::from(b)) % 65521;
             y = (y + x) % 65521;
         }
         Ok(s(((y << 16) | x).to_string()))
-    });
-    reg(m, "toString", &[A], None, |a| Ok(s(strval(&a[0]))));
-    reg(m, "toStrings", &[A], None, |a| Ok(list(strslice(&a[0]))));
-    reg(m, "join", &[S, A], None, |a| {
+    }),
+    row(&["toString"], &[A], None, |a| Ok(s(strval(&a[0])))),
+    row(&["toStrings"], &[A], None, |a| Ok(list(strslice(&a[0])))),
+    row(&["join"], &[S, A], None, |a| {
         Ok(s(strslice(&a[1])
             .iter()
             .map(|v| st(v).to_string())
             .collect::<Vec<_>>()
             .join(st(&a[0]))))
-    });
-    reg(m, "sortAlpha", &[A], None, |a| {
+    }),
+    row(&["sortAlpha"], &[A], None, |a| {
         Ok(match &a[0] {
             Value::List(_) => {
                 let mut v: Vec<String> =
@@ -1898,48 +1965,28 @@ fn strings(m: &mut FuncMap) {
             }
             other => list(vec![s(strval(other))]),
         })
-    });
-    reg(m, "split", &[S, S], None, |a| {
+    }),
+    row(&["split"], &[S, S], None, |a| {
         Ok(numbered(go_split(st(&a[1]), st(&a[0]), -1)))
-    });
-    reg(m, "splitList", &[S, S], None, |a| {
+    }),
+    row(&["splitList"], &[S, S], None, |a| {
         Ok(list(
             go_split(st(&a[1]), st(&a[0]), -1)
                 .into_iter()
                 .map(s)
                 .collect(),
         ))
-    });
-    reg(m, "splitn", &[S, I, S], None, |a| {
+    }),
+    row(&["splitn"], &[S, I, S], None, |a| {
         Ok(numbered(go_split(st(&a[2]), st(&a[0]), int(&a[1]))))
-    });
-    reg(m, "fail", &[S], None, |a| Err(st(&a[0]).to_string()));
-    for (name, f) in [
-        ("base", path_base as fn(&str) -> String),
-        ("osBase", path_base),
-        ("dir", path_dir),
-        ("osDir", path_dir),
-        ("clean", path_clean),
-        ("osClean", path_clean),
-        ("ext", path_ext),
-        ("osExt", path_ext),
-    ] {
-        m.insert(
-            name.into(),
-            Arc::new(move |args: &[Value]| {
-                call(name, &[S], None, &|_| Ok(Value::Nil), args)?;
-                Ok(s(f(st(&args[0]))))
-            }),
-        );
-    }
-    for name in ["isAbs", "osIsAbs"] {
-        reg(m, name, &[S], None, |a| {
-            Ok(Value::Bool(st(&a[0]).starts_with('/')))
-        });
-    }
-    reg(m, "urlParse", &[S], None, |a| url_parse(st(&a[0])));
-    reg(m, "urlJoin", &[M], None, |a| url_join(map_of(&a[0])));
-}
+    }),
+    row(&["fail"], &[S], None, |a| Err(st(&a[0]).to_string())),
+    row(&["isAbs", "osIsAbs"], &[S], None, |a| {
+        Ok(Value::Bool(st(&a[0]).starts_with('/')))
+    }),
+    row(&["urlParse"], &[S], None, |a| url_parse(st(&a[0]))),
+    row(&["urlJoin"], &[M], None, |a| url_join(map_of(&a[0]))),
+];
 
 /// goutils' AbbreviateFull (byte offsets, as written).
 fn abbreviate(x: &str, offset: i64, width: i64) -> String {
@@ -2519,8 +2566,10 @@ fn pct(x: &str, keep: &str) -> String {
     out
 }
 
-fn numbers(m: &mut FuncMap) {
-    reg(m, "atoi", &[S], None, |a| {
+/// Numbers: sprig's numeric.go (spf13/cast's conversions, int64 arithmetic, the float
+/// functions' decimal arithmetic), `seq`, `until`.
+const NUMBERS: &[Sprig] = &[
+    row(&["atoi"], &[S], None, |a| {
         // strconv.Atoi: an optional sign and decimal digits; out of range gives the bound.
         let x = st(&a[0]);
         let (neg, digits) = match x.strip_prefix('-') {
@@ -2536,13 +2585,13 @@ fn numbers(m: &mut FuncMap) {
             Err(_) if neg => i64::MIN,
             Err(_) => i64::MAX,
         }))
-    });
-    reg(m, "int64", &[A], None, |a| Ok(Value::Int(to_int64(&a[0]))));
-    reg(m, "int", &[A], None, |a| Ok(Value::Int(to_int64(&a[0]))));
-    reg(m, "float64", &[A], None, |a| {
+    }),
+    row(&["int64"], &[A], None, |a| Ok(Value::Int(to_int64(&a[0])))),
+    row(&["int"], &[A], None, |a| Ok(Value::Int(to_int64(&a[0])))),
+    row(&["float64"], &[A], None, |a| {
         Ok(Value::Float(to_float64(&a[0])))
-    });
-    reg(m, "toDecimal", &[A], None, |a| {
+    }),
+    row(&["toDecimal"], &[A], None, |a| {
         let t = go_sprint(&a[0]);
         let (neg, d) = match t.strip_prefix('-') {
             Some(r) => (true, r),
@@ -2558,68 +2607,66 @@ fn numbers(m: &mut FuncMap) {
             }
             _ => 0,
         }))
-    });
-    reg(m, "add1", &[A], None, |a| {
+    }),
+    row(&["add1"], &[A], None, |a| {
         Ok(Value::Int(to_int64(&a[0]).wrapping_add(1)))
-    });
-    reg(m, "add", &[], Some(A), |a| {
+    }),
+    row(&["add"], &[], Some(A), |a| {
         Ok(Value::Int(
             a.iter().fold(0i64, |x, y| x.wrapping_add(to_int64(y))),
         ))
-    });
-    reg(m, "sub", &[A, A], None, |a| {
+    }),
+    row(&["sub"], &[A, A], None, |a| {
         Ok(Value::Int(to_int64(&a[0]).wrapping_sub(to_int64(&a[1]))))
-    });
-    reg(m, "div", &[A, A], None, |a| {
+    }),
+    row(&["div"], &[A, A], None, |a| {
         let d = to_int64(&a[1]);
         if d == 0 {
             return Err("runtime error: integer divide by zero".into());
         }
         Ok(Value::Int(to_int64(&a[0]).wrapping_div(d)))
-    });
-    reg(m, "mod", &[A, A], None, |a| {
+    }),
+    row(&["mod"], &[A, A], None, |a| {
         let d = to_int64(&a[1]);
         if d == 0 {
             return Err("runtime error: integer divide by zero".into());
         }
         Ok(Value::Int(to_int64(&a[0]).wrapping_rem(d)))
-    });
-    reg(m, "mul", &[A], Some(A), |a| {
+    }),
+    row(&["mul"], &[A], Some(A), |a| {
         Ok(Value::Int(
             a[1..]
                 .iter()
                 .fold(to_int64(&a[0]), |x, y| x.wrapping_mul(to_int64(y))),
         ))
-    });
-    for name in ["max", "biggest"] {
-        reg(m, name, &[A], Some(A), |a| {
-            Ok(Value::Int(a.iter().map(to_int64).max().unwrap_or(0)))
-        });
-    }
-    reg(m, "min", &[A], Some(A), |a| {
+    }),
+    row(&["max", "biggest"], &[A], Some(A), |a| {
+        Ok(Value::Int(a.iter().map(to_int64).max().unwrap_or(0)))
+    }),
+    row(&["min"], &[A], Some(A), |a| {
         Ok(Value::Int(a.iter().map(to_int64).min().unwrap_or(0)))
-    });
-    reg(m, "maxf", &[A], Some(A), |a| {
+    }),
+    row(&["maxf"], &[A], Some(A), |a| {
         Ok(Value::Float(
             a[1..]
                 .iter()
                 .fold(to_float64(&a[0]), |x, y| go_max(x, to_float64(y))),
         ))
-    });
-    reg(m, "minf", &[A], Some(A), |a| {
+    }),
+    row(&["minf"], &[A], Some(A), |a| {
         Ok(Value::Float(
             a[1..]
                 .iter()
                 .fold(to_float64(&a[0]), |x, y| go_min(x, to_float64(y))),
         ))
-    });
-    reg(m, "floor", &[A], None, |a| {
+    }),
+    row(&["floor"], &[A], None, |a| {
         Ok(Value::Float(to_float64(&a[0]).floor()))
-    });
-    reg(m, "ceil", &[A], None, |a| {
+    }),
+    row(&["ceil"], &[A], None, |a| {
         Ok(Value::Float(to_float64(&a[0]).ceil()))
-    });
-    reg(m, "round", &[A, I], Some(F), |a| {
+    }),
+    row(&["round"], &[A, I], Some(F), |a| {
         let on = a.get(2).and_then(Value::as_float).unwrap_or(0.5);
         let pow = 10f64.powf(int(&a[1]) as f64);
         let digit = pow * to_float64(&a[0]);
@@ -2630,33 +2677,33 @@ fn numbers(m: &mut FuncMap) {
             digit.floor()
         };
         Ok(Value::Float(r / pow))
-    });
-    reg(m, "add1f", &[A], None, |a| {
+    }),
+    row(&["add1f"], &[A], None, |a| {
         Ok(Value::Float(dec_op(&a[0], &[Value::Int(1)], b'+')))
-    });
-    reg(m, "addf", &[], Some(A), |a| {
+    }),
+    row(&["addf"], &[], Some(A), |a| {
         Ok(Value::Float(dec_op(&Value::Float(0.0), a, b'+')))
-    });
-    reg(m, "subf", &[A], Some(A), |a| {
+    }),
+    row(&["subf"], &[A], Some(A), |a| {
         Ok(Value::Float(dec_op(&a[0], &a[1..], b'-')))
-    });
-    reg(m, "mulf", &[A], Some(A), |a| {
+    }),
+    row(&["mulf"], &[A], Some(A), |a| {
         Ok(Value::Float(dec_op(&a[0], &a[1..], b'*')))
-    });
-    reg(m, "divf", &[A], Some(A), |a| {
+    }),
+    row(&["divf"], &[A], Some(A), |a| {
         if a[1..].iter().any(|x| to_float64(x) == 0.0) {
             return Err("decimal division by 0".into());
         }
         Ok(Value::Float(dec_op(&a[0], &a[1..], b'/')))
-    });
-    reg(m, "until", &[I], None, |a| {
+    }),
+    row(&["until"], &[I], None, |a| {
         let n = int(&a[0]);
         until_step(0, n, if n < 0 { -1 } else { 1 })
-    });
-    reg(m, "untilStep", &[I, I, I], None, |a| {
+    }),
+    row(&["untilStep"], &[I, I, I], None, |a| {
         until_step(int(&a[0]), int(&a[1]), int(&a[2]))
-    });
-    reg(m, "seq", &[], Some(I), |a| {
+    }),
+    row(&["seq"], &[], Some(I), |a| {
         let p: Vec<i64> = a.iter().map(int).collect();
         let nums = match p.as_slice() {
             [end] => {
@@ -2682,8 +2729,8 @@ fn numbers(m: &mut FuncMap) {
             .map(|v| int(v).to_string())
             .collect::<Vec<_>>()
             .join(" ")))
-    });
-}
+    }),
+];
 
 fn go_max(x: f64, y: f64) -> f64 {
     if x.is_nan() || y.is_nan() {
@@ -2739,78 +2786,78 @@ fn empty(v: &Value) -> bool {
     }
 }
 
-fn defaults(m: &mut FuncMap) {
-    reg(m, "default", &[A], Some(A), |a| {
+/// Defaults, emptiness and reflection: sprig's defaults.go and reflect.go, `deepCopy`, `ternary`,
+/// the JSON functions.
+const DEFAULTS: &[Sprig] = &[
+    row(&["default"], &[A], Some(A), |a| {
         Ok(match a.get(1) {
             Some(g) if !empty(g) => g.clone(),
             _ => a[0].clone(),
         })
-    });
-    reg(m, "empty", &[A], None, |a| Ok(Value::Bool(empty(&a[0]))));
-    reg(m, "coalesce", &[], Some(A), |a| {
+    }),
+    row(&["empty"], &[A], None, |a| Ok(Value::Bool(empty(&a[0])))),
+    row(&["coalesce"], &[], Some(A), |a| {
         Ok(a.iter().find(|v| !empty(v)).cloned().unwrap_or(Value::Nil))
-    });
-    reg(m, "all", &[], Some(A), |a| {
+    }),
+    row(&["all"], &[], Some(A), |a| {
         Ok(Value::Bool(a.iter().all(|v| !empty(v))))
-    });
-    reg(m, "any", &[], Some(A), |a| {
+    }),
+    row(&["any"], &[], Some(A), |a| {
         Ok(Value::Bool(a.iter().any(|v| !empty(v))))
-    });
-    reg(m, "fromJson", &[S], None, |a| {
+    }),
+    row(&["fromJson"], &[S], None, |a| {
         Ok(from_json(st(&a[0])).unwrap_or(Value::Nil))
-    });
-    reg(m, "mustFromJson", &[S], None, |a| from_json(st(&a[0])));
-    reg(m, "toJson", &[A], None, |a| {
+    }),
+    row(&["mustFromJson"], &[S], None, |a| from_json(st(&a[0]))),
+    row(&["toJson"], &[A], None, |a| {
         Ok(s(to_json(&a[0], true, false).unwrap_or_default()))
-    });
-    reg(m, "mustToJson", &[A], None, |a| {
+    }),
+    row(&["mustToJson"], &[A], None, |a| {
         Ok(s(to_json(&a[0], true, false)?))
-    });
-    reg(m, "toPrettyJson", &[A], None, |a| {
+    }),
+    row(&["toPrettyJson"], &[A], None, |a| {
         Ok(s(to_json(&a[0], true, true).unwrap_or_default()))
-    });
-    reg(m, "mustToPrettyJson", &[A], None, |a| {
+    }),
+    row(&["mustToPrettyJson"], &[A], None, |a| {
         Ok(s(to_json(&a[0], true, true)?))
-    });
-    reg(m, "toRawJson", &[A], None, |a| {
+    }),
+    row(&["toRawJson"], &[A], None, |a| {
         Ok(s(to_json(&a[0], false, false)?))
-    });
-    reg(m, "mustToRawJson", &[A], None, |a| {
+    }),
+    row(&["mustToRawJson"], &[A], None, |a| {
         Ok(s(to_json(&a[0], false, false)?))
-    });
-    reg(m, "ternary", &[A, A, B], None, |a| {
+    }),
+    row(&["ternary"], &[A, A, B], None, |a| {
         Ok(if a[2] == Value::Bool(true) {
             a[0].clone()
         } else {
             a[1].clone()
         })
-    });
-    for name in ["deepCopy", "mustDeepCopy"] {
-        reg(m, name, &[A], None, |a| match &a[0] {
-            // copystructure's reflection on a nil interface panics.
-            Value::Nil => Err("reflect: call of reflect.Value.Type on zero Value".into()),
-            v => Ok(v.clone()),
-        });
-    }
-    reg(m, "typeOf", &[A], None, |a| Ok(s(go_type(&a[0]))));
-    reg(m, "typeIs", &[S, A], None, |a| {
+    }),
+    row(&["deepCopy", "mustDeepCopy"], &[A], None, |a| match &a[0] {
+        // copystructure's reflection on a nil interface panics.
+        Value::Nil => Err("reflect: call of reflect.Value.Type on zero Value".into()),
+        v => Ok(v.clone()),
+    }),
+    row(&["typeOf"], &[A], None, |a| Ok(s(go_type(&a[0])))),
+    row(&["typeIs"], &[S, A], None, |a| {
         Ok(Value::Bool(st(&a[0]) == go_type(&a[1])))
-    });
-    reg(m, "typeIsLike", &[S, A], None, |a| {
+    }),
+    row(&["typeIsLike"], &[S, A], None, |a| {
         let t = go_type(&a[1]);
         Ok(Value::Bool(
             st(&a[0]) == t || format!("*{}", st(&a[0])) == t,
         ))
-    });
-    reg(m, "kindOf", &[A], None, |a| Ok(s(go_kind(&a[0]))));
-    reg(m, "kindIs", &[S, A], None, |a| {
+    }),
+    row(&["kindOf"], &[A], None, |a| Ok(s(go_kind(&a[0])))),
+    row(&["kindIs"], &[S, A], None, |a| {
         Ok(Value::Bool(st(&a[0]) == go_kind(&a[1])))
-    });
-    reg(m, "deepEqual", &[A, A], None, |a| {
+    }),
+    row(&["deepEqual"], &[A, A], None, |a| {
         charge_scan(shallow_len(&a[0]).min(shallow_len(&a[1])))?;
         Ok(Value::Bool(deep_equal(&a[0], &a[1])))
-    });
-}
+    }),
+];
 
 /// Comparisons cost fuel, one unit per 64 (as minijinja charges bytes): `uniq` of 200 000
 /// items or `has` over a long list in every iteration of a range would otherwise run for
@@ -2843,137 +2890,117 @@ fn deep_equal(a: &Value, b: &Value) -> bool {
     }
 }
 
-fn lists(m: &mut FuncMap) {
-    for name in ["list", "tuple"] {
-        reg(m, name, &[], Some(A), |a| Ok(list(a.to_vec())));
-    }
-    for name in ["append", "push", "mustAppend", "mustPush"] {
-        reg(m, name, &[A, A], None, |a| {
+/// Lists: sprig's list.go (`mustX` is `X`: both report the error).
+const LISTS: &[Sprig] = &[
+    row(&["list", "tuple"], &[], Some(A), |a| Ok(list(a.to_vec()))),
+    row(
+        &["append", "push", "mustAppend", "mustPush"],
+        &[A, A],
+        None,
+        |a| {
             let mut v = list_arg(&a[0], "push on")?.to_vec();
             v.push(a[1].clone());
             Ok(list(v))
-        });
-    }
-    for name in ["prepend", "mustPrepend"] {
-        reg(m, name, &[A, A], None, |a| {
-            let mut v = vec![a[1].clone()];
-            v.extend_from_slice(list_arg(&a[0], "prepend on")?);
-            Ok(list(v))
-        });
-    }
-    for name in ["first", "mustFirst"] {
-        reg(m, name, &[A], None, |a| {
-            Ok(list_arg(&a[0], "find first on")?
-                .first()
+        },
+    ),
+    row(&["prepend", "mustPrepend"], &[A, A], None, |a| {
+        let mut v = vec![a[1].clone()];
+        v.extend_from_slice(list_arg(&a[0], "prepend on")?);
+        Ok(list(v))
+    }),
+    row(&["first", "mustFirst"], &[A], None, |a| {
+        Ok(list_arg(&a[0], "find first on")?
+            .first()
+            .cloned()
+            .unwrap_or(Value::Nil))
+    }),
+    row(&["last", "mustLast"], &[A], None, |a| {
+        Ok(list_arg(&a[0], "find last on")?
+            .last()
+            .cloned()
+            .unwrap_or(Value::Nil))
+    }),
+    row(&["rest", "mustRest"], &[A], None, |a| {
+        let l = list_arg(&a[0], "find rest on")?;
+        Ok(list(l.get(1..).unwrap_or(&[]).to_vec()))
+    }),
+    row(&["initial", "mustInitial"], &[A], None, |a| {
+        let l = list_arg(&a[0], "find initial on")?;
+        Ok(list(l[..l.len().saturating_sub(1)].to_vec()))
+    }),
+    row(&["reverse", "mustReverse"], &[A], None, |a| {
+        Ok(list(
+            list_arg(&a[0], "find reverse on")?
+                .iter()
+                .rev()
                 .cloned()
-                .unwrap_or(Value::Nil))
-        });
-    }
-    for name in ["last", "mustLast"] {
-        reg(m, name, &[A], None, |a| {
-            Ok(list_arg(&a[0], "find last on")?
-                .last()
+                .collect(),
+        ))
+    }),
+    row(&["compact", "mustCompact"], &[A], None, |a| {
+        Ok(list(
+            list_arg(&a[0], "compact on")?
+                .iter()
+                .filter(|v| !empty(v))
                 .cloned()
-                .unwrap_or(Value::Nil))
-        });
-    }
-    for name in ["rest", "mustRest"] {
-        reg(m, name, &[A], None, |a| {
-            let l = list_arg(&a[0], "find rest on")?;
-            Ok(list(l.get(1..).unwrap_or(&[]).to_vec()))
-        });
-    }
-    for name in ["initial", "mustInitial"] {
-        reg(m, name, &[A], None, |a| {
-            let l = list_arg(&a[0], "find initial on")?;
-            Ok(list(l[..l.len().saturating_sub(1)].to_vec()))
-        });
-    }
-    for name in ["reverse", "mustReverse"] {
-        reg(m, name, &[A], None, |a| {
-            Ok(list(
-                list_arg(&a[0], "find reverse on")?
-                    .iter()
-                    .rev()
-                    .cloned()
-                    .collect(),
-            ))
-        });
-    }
-    for name in ["compact", "mustCompact"] {
-        reg(m, name, &[A], None, |a| {
-            Ok(list(
-                list_arg(&a[0], "compact on")?
-                    .iter()
-                    .filter(|v| !empty(v))
-                    .cloned()
-                    .collect(),
-            ))
-        });
-    }
-    for name in ["uniq", "mustUniq"] {
-        reg(m, name, &[A], None, |a| {
-            let mut out: Vec<Value> = Vec::new();
-            for v in list_arg(&a[0], "find uniq on")? {
-                charge_scan(out.len())?;
-                if !out.iter().any(|o| deep_equal(o, v)) {
-                    out.push(v.clone());
-                }
+                .collect(),
+        ))
+    }),
+    row(&["uniq", "mustUniq"], &[A], None, |a| {
+        let mut out: Vec<Value> = Vec::new();
+        for v in list_arg(&a[0], "find uniq on")? {
+            charge_scan(out.len())?;
+            if !out.iter().any(|o| deep_equal(o, v)) {
+                out.push(v.clone());
             }
-            Ok(list(out))
-        });
-    }
-    for name in ["without", "mustWithout"] {
-        reg(m, name, &[A], Some(A), |a| {
-            let omit = &a[1..];
-            let l = list_arg(&a[0], "find without on")?;
-            charge_scan(l.len().saturating_mul(omit.len()))?;
-            Ok(list(
-                l.iter()
-                    .filter(|v| !omit.iter().any(|o| deep_equal(o, v)))
-                    .cloned()
-                    .collect(),
-            ))
-        });
-    }
-    for name in ["has", "mustHas"] {
-        reg(m, name, &[A, A], None, |a| {
-            if matches!(a[1], Value::Nil) {
-                return Ok(Value::Bool(false));
+        }
+        Ok(list(out))
+    }),
+    row(&["without", "mustWithout"], &[A], Some(A), |a| {
+        let omit = &a[1..];
+        let l = list_arg(&a[0], "find without on")?;
+        charge_scan(l.len().saturating_mul(omit.len()))?;
+        Ok(list(
+            l.iter()
+                .filter(|v| !omit.iter().any(|o| deep_equal(o, v)))
+                .cloned()
+                .collect(),
+        ))
+    }),
+    row(&["has", "mustHas"], &[A, A], None, |a| {
+        if matches!(a[1], Value::Nil) {
+            return Ok(Value::Bool(false));
+        }
+        let l = list_arg(&a[1], "find has on")?;
+        charge_scan(l.len())?;
+        Ok(Value::Bool(l.iter().any(|v| deep_equal(&a[0], v))))
+    }),
+    row(&["slice", "mustSlice"], &[A], Some(A), |a| {
+        let l = match &a[0] {
+            Value::List(l) => l,
+            Value::Nil => {
+                return Err(
+                    "runtime error: invalid memory address or nil pointer dereference".into(),
+                )
             }
-            let l = list_arg(&a[1], "find has on")?;
-            charge_scan(l.len())?;
-            Ok(Value::Bool(l.iter().any(|v| deep_equal(&a[0], v))))
-        });
-    }
-    for name in ["slice", "mustSlice"] {
-        reg(m, name, &[A], Some(A), |a| {
-            let l = match &a[0] {
-                Value::List(l) => l,
-                Value::Nil => {
-                    return Err(
-                        "runtime error: invalid memory address or nil pointer dereference".into(),
-                    )
-                }
-                other => {
-                    return Err(format!(
-                        "list should be type of slice or array but {}",
-                        go_kind(other)
-                    ));
-                }
-            };
-            if l.is_empty() {
-                return Ok(Value::Nil);
+            other => {
+                return Err(format!(
+                    "list should be type of slice or array but {}",
+                    go_kind(other)
+                ));
             }
-            let start = a.get(1).map_or(0, to_int64);
-            let end = a.get(2).map_or(l.len() as i64, to_int64);
-            if start < 0 || end < start || end as usize > l.len() {
-                return Err("reflect: slice index out of range".into());
-            }
-            Ok(list(l[start as usize..end as usize].to_vec()))
-        });
-    }
-    reg(m, "concat", &[], Some(A), |a| {
+        };
+        if l.is_empty() {
+            return Ok(Value::Nil);
+        }
+        let start = a.get(1).map_or(0, to_int64);
+        let end = a.get(2).map_or(l.len() as i64, to_int64);
+        if start < 0 || end < start || end as usize > l.len() {
+            return Err("reflect: slice index out of range".into());
+        }
+        Ok(list(l[start as usize..end as usize].to_vec()))
+    }),
+    row(&["concat"], &[], Some(A), |a| {
         let mut out = Vec::new();
         for x in a {
             match x {
@@ -2982,20 +3009,18 @@ fn lists(m: &mut FuncMap) {
             }
         }
         Ok(list(out))
-    });
-    for name in ["chunk", "mustChunk"] {
-        reg(m, name, &[I, A], None, |a| {
-            let size = int(&a[0]);
-            let l = list_arg(&a[1], "chunk")?;
-            if size <= 0 {
-                return Err("runtime error: integer divide by zero".into());
-            }
-            Ok(list(
-                l.chunks(size as usize).map(|c| list(c.to_vec())).collect(),
-            ))
-        });
-    }
-    reg(m, "dig", &[], Some(A), |a| {
+    }),
+    row(&["chunk", "mustChunk"], &[I, A], None, |a| {
+        let size = int(&a[0]);
+        let l = list_arg(&a[1], "chunk")?;
+        if size <= 0 {
+            return Err("runtime error: integer divide by zero".into());
+        }
+        Ok(list(
+            l.chunks(size as usize).map(|c| list(c.to_vec())).collect(),
+        ))
+    }),
+    row(&["dig"], &[], Some(A), |a| {
         if a.len() < 3 {
             return Err("dig needs at least three arguments".into());
         }
@@ -3036,84 +3061,81 @@ fn lists(m: &mut FuncMap) {
             };
         }
         Ok(def.clone())
-    });
-}
+    }),
+];
 
-fn dicts(m: &mut FuncMap) {
-    reg(m, "dict", &[], Some(A), |a| {
+/// Dicts: sprig's dict.go.
+const DICTS: &[Sprig] = &[
+    row(&["dict"], &[], Some(A), |a| {
         let mut out = BTreeMap::new();
         for pair in a.chunks(2) {
             let k: Arc<str> = Arc::from(strval(&pair[0]));
             out.insert(k, pair.get(1).cloned().unwrap_or_else(|| s("")));
         }
         Ok(map(out))
-    });
-    reg(m, "get", &[M, S], None, |a| {
+    }),
+    row(&["get"], &[M, S], None, |a| {
         Ok(map_of(&a[0])
             .get(st(&a[1]))
             .cloned()
             .unwrap_or_else(|| s("")))
-    });
-    reg(m, "set", &[M, S, A], None, |a| {
+    }),
+    row(&["set"], &[M, S, A], None, |a| {
         let mut d = map_of(&a[0]).clone();
         d.insert(Arc::from(st(&a[1])), a[2].clone());
         Ok(map(d))
-    });
-    reg(m, "unset", &[M, S], None, |a| {
+    }),
+    row(&["unset"], &[M, S], None, |a| {
         let mut d = map_of(&a[0]).clone();
         d.remove(st(&a[1]));
         Ok(map(d))
-    });
-    reg(m, "hasKey", &[M, S], None, |a| {
+    }),
+    row(&["hasKey"], &[M, S], None, |a| {
         Ok(Value::Bool(map_of(&a[0]).contains_key(st(&a[1]))))
-    });
-    reg(m, "pluck", &[S], Some(M), |a| {
+    }),
+    row(&["pluck"], &[S], Some(M), |a| {
         Ok(list(
             a[1..]
                 .iter()
                 .filter_map(|d| map_of(d).get(st(&a[0])).cloned())
                 .collect(),
         ))
-    });
-    reg(m, "keys", &[], Some(M), |a| {
+    }),
+    row(&["keys"], &[], Some(M), |a| {
         Ok(list(
             a.iter()
                 .flat_map(|d| map_of(d).keys().map(|k| Value::String(k.clone())))
                 .collect(),
         ))
-    });
-    reg(m, "pick", &[M], Some(S), |a| {
+    }),
+    row(&["pick"], &[M], Some(S), |a| {
         let d = map_of(&a[0]);
         Ok(map(a[1..]
             .iter()
             .filter_map(|k| d.get_key_value(st(k)).map(|(k, v)| (k.clone(), v.clone())))
             .collect()))
-    });
-    reg(m, "omit", &[M], Some(S), |a| {
+    }),
+    row(&["omit"], &[M], Some(S), |a| {
         let omit: Vec<&str> = a[1..].iter().map(st).collect();
         Ok(map(map_of(&a[0])
             .iter()
             .filter(|(k, _)| !omit.contains(&k.as_ref()))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect()))
-    });
-    reg(m, "values", &[M], None, |a| {
+    }),
+    row(&["values"], &[M], None, |a| {
         Ok(list(map_of(&a[0]).values().cloned().collect()))
-    });
-    for (name, overwrite) in [
-        ("merge", false),
-        ("mustMerge", false),
-        ("mergeOverwrite", true),
-        ("mustMergeOverwrite", true),
-    ] {
-        let f: Body = if overwrite {
-            |a| Ok(merge_all(a, true))
-        } else {
-            |a| Ok(merge_all(a, false))
-        };
-        reg(m, name, &[M], Some(M), f);
-    }
-}
+    }),
+    row(&["merge", "mustMerge"], &[M], Some(M), |a| {
+        Ok(merge_all(a, false))
+    }),
+    row(
+        &["mergeOverwrite", "mustMergeOverwrite"],
+        &[M],
+        Some(M),
+        |a| Ok(merge_all(a, true)),
+    ),
+];
 
 fn merge_all(a: &[Value], overwrite: bool) -> Value {
     let mut dst = map_of(&a[0]).clone();
@@ -3152,29 +3174,29 @@ fn merge_into(
     }
 }
 
-fn encoding(m: &mut FuncMap) {
-    use base64::Engine;
-    reg(m, "b64enc", &[S], None, |a| {
+/// Base64 and base32, as Go's `encoding` packages write and read them.
+const ENCODING: &[Sprig] = &[
+    row(&["b64enc"], &[S], None, |a| {
         Ok(s(
             base64::engine::general_purpose::STANDARD.encode(st(&a[0]))
         ))
-    });
-    reg(m, "b64dec", &[S], None, |a| {
+    }),
+    row(&["b64dec"], &[S], None, |a| {
         Ok(s(match b64dec(st(&a[0]).as_bytes()) {
             Ok(b) => String::from_utf8_lossy(&b).into_owned(),
             Err(i) => format!("illegal base64 data at input byte {i}"),
         }))
-    });
-    reg(m, "b32enc", &[S], None, |a| {
+    }),
+    row(&["b32enc"], &[S], None, |a| {
         Ok(s(b32enc(st(&a[0]).as_bytes())))
-    });
-    reg(m, "b32dec", &[S], None, |a| {
+    }),
+    row(&["b32dec"], &[S], None, |a| {
         Ok(s(match b32dec(&no_newlines(st(&a[0]))) {
             Ok(b) => String::from_utf8_lossy(&b).into_owned(),
             Err(i) => format!("illegal base32 data at input byte {i}"),
         }))
-    });
-}
+    }),
+];
 
 /// Go's base64 and base32 decoders skip `\r` and `\n`.
 fn no_newlines(x: &str) -> String {
@@ -3471,98 +3493,113 @@ fn re2_to_rust(p: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
-fn regexes(m: &mut FuncMap) {
-    reg(m, "regexMatch", &[S, S], None, |a| {
+/// `mustRegexFindAll`: the first n matches (all when n < 0).
+fn regex_find_all(a: &[Value]) -> Result<Value, String> {
+    let r = regex_of(st(&a[0]))?;
+    let n = int(&a[2]);
+    let it = r.find_iter(st(&a[1])).map(|m| s(m.as_str()));
+    Ok(list(if n < 0 {
+        it.collect()
+    } else {
+        it.take(n as usize).collect()
+    }))
+}
+
+/// `mustRegexFind`: the first match, or "".
+fn regex_find(a: &[Value]) -> Result<Value, String> {
+    let r = regex_of(st(&a[0]))?;
+    Ok(s(r.find(st(&a[1])).map_or("", |m| m.as_str())))
+}
+
+/// `mustRegexReplaceAll`: `$1`-style references expanded.
+fn regex_replace_all(a: &[Value]) -> Result<Value, String> {
+    let r = regex_of(st(&a[0]))?;
+    bounded_replace(&r, st(&a[1]), st(&a[2]), true)
+}
+
+/// `mustRegexReplaceAllLiteral`: the replacement as it is.
+fn regex_replace_lit(a: &[Value]) -> Result<Value, String> {
+    let r = regex_of(st(&a[0]))?;
+    bounded_replace(&r, st(&a[1]), st(&a[2]), false)
+}
+
+/// `mustRegexSplit`: Go's `Regexp.Split`.
+fn regex_split(a: &[Value]) -> Result<Value, String> {
+    let r = regex_of(st(&a[0]))?;
+    let (x, n) = (st(&a[1]), int(&a[2]));
+    if n == 0 {
+        return Ok(list(Vec::new()));
+    }
+    if !st(&a[0]).is_empty() && x.is_empty() {
+        return Ok(list(vec![s("")]));
+    }
+    // Go's Regexp.Split.
+    let mut parts: Vec<Value> = Vec::new();
+    let (mut beg, mut end) = (0, 0);
+    for (count, mt) in r.find_iter(x).enumerate() {
+        if n > 0 && (count as i64 >= n || parts.len() as i64 == n - 1) {
+            break;
+        }
+        end = mt.start();
+        if mt.end() != 0 {
+            parts.push(s(&x[beg..end]));
+        }
+        beg = mt.end();
+    }
+    if end != x.len() {
+        parts.push(s(&x[beg..]));
+    }
+    Ok(list(parts))
+}
+
+/// Regular expressions: sprig's regex.go (RE2 patterns, translated for the `regex` crate).
+const REGEXES: &[Sprig] = &[
+    row(&["regexMatch"], &[S, S], None, |a| {
         Ok(Value::Bool(
             regex_of(st(&a[0])).is_ok_and(|r| r.is_match(st(&a[1]))),
         ))
-    });
-    reg(m, "mustRegexMatch", &[S, S], None, |a| {
+    }),
+    row(&["mustRegexMatch"], &[S, S], None, |a| {
         Ok(Value::Bool(regex_of(st(&a[0]))?.is_match(st(&a[1]))))
-    });
-    fn find_all(a: &[Value]) -> Result<Value, String> {
-        let r = regex_of(st(&a[0]))?;
-        let n = int(&a[2]);
-        let it = r.find_iter(st(&a[1])).map(|m| s(m.as_str()));
-        Ok(list(if n < 0 {
-            it.collect()
-        } else {
-            it.take(n as usize).collect()
-        }))
-    }
+    }),
     // sprig's non-`must` variants compile with `regexp.MustCompile`: a bad pattern panics,
     // which Go's template turns into the call's error.
-    reg(m, "regexFindAll", &[S, S, I], None, |a| {
+    row(&["regexFindAll"], &[S, S, I], None, |a| {
         must_regex(st(&a[0]))?;
-        find_all(a)
-    });
-    reg(m, "mustRegexFindAll", &[S, S, I], None, find_all);
-    fn find(a: &[Value]) -> Result<Value, String> {
-        let r = regex_of(st(&a[0]))?;
-        Ok(s(r.find(st(&a[1])).map_or("", |m| m.as_str())))
-    }
-    reg(m, "regexFind", &[S, S], None, |a| {
+        regex_find_all(a)
+    }),
+    row(&["mustRegexFindAll"], &[S, S, I], None, regex_find_all),
+    row(&["regexFind"], &[S, S], None, |a| {
         must_regex(st(&a[0]))?;
-        find(a)
-    });
-    reg(m, "mustRegexFind", &[S, S], None, find);
-    fn replace_all(a: &[Value]) -> Result<Value, String> {
-        let r = regex_of(st(&a[0]))?;
-        bounded_replace(&r, st(&a[1]), st(&a[2]), true)
-    }
-    reg(m, "regexReplaceAll", &[S, S, S], None, |a| {
+        regex_find(a)
+    }),
+    row(&["mustRegexFind"], &[S, S], None, regex_find),
+    row(&["regexReplaceAll"], &[S, S, S], None, |a| {
         must_regex(st(&a[0]))?;
-        replace_all(a)
-    });
-    reg(m, "mustRegexReplaceAll", &[S, S, S], None, replace_all);
-    fn replace_lit(a: &[Value]) -> Result<Value, String> {
-        let r = regex_of(st(&a[0]))?;
-        bounded_replace(&r, st(&a[1]), st(&a[2]), false)
-    }
-    reg(m, "regexReplaceAllLiteral", &[S, S, S], None, |a| {
-        must_regex(st(&a[0]))?;
-        replace_lit(a)
-    });
-    reg(
-        m,
-        "mustRegexReplaceAllLiteral",
+        regex_replace_all(a)
+    }),
+    row(
+        &["mustRegexReplaceAll"],
         &[S, S, S],
         None,
-        replace_lit,
-    );
-    fn split(a: &[Value]) -> Result<Value, String> {
-        let r = regex_of(st(&a[0]))?;
-        let (x, n) = (st(&a[1]), int(&a[2]));
-        if n == 0 {
-            return Ok(list(Vec::new()));
-        }
-        if !st(&a[0]).is_empty() && x.is_empty() {
-            return Ok(list(vec![s("")]));
-        }
-        // Go's Regexp.Split.
-        let mut parts: Vec<Value> = Vec::new();
-        let (mut beg, mut end) = (0, 0);
-        for (count, mt) in r.find_iter(x).enumerate() {
-            if n > 0 && (count as i64 >= n || parts.len() as i64 == n - 1) {
-                break;
-            }
-            end = mt.start();
-            if mt.end() != 0 {
-                parts.push(s(&x[beg..end]));
-            }
-            beg = mt.end();
-        }
-        if end != x.len() {
-            parts.push(s(&x[beg..]));
-        }
-        Ok(list(parts))
-    }
-    reg(m, "regexSplit", &[S, S, I], None, |a| {
+        regex_replace_all,
+    ),
+    row(&["regexReplaceAllLiteral"], &[S, S, S], None, |a| {
         must_regex(st(&a[0]))?;
-        split(a)
-    });
-    reg(m, "mustRegexSplit", &[S, S, I], None, split);
-    reg(m, "regexQuoteMeta", &[S], None, |a| {
+        regex_replace_lit(a)
+    }),
+    row(
+        &["mustRegexReplaceAllLiteral"],
+        &[S, S, S],
+        None,
+        regex_replace_lit,
+    ),
+    row(&["regexSplit"], &[S, S, I], None, |a| {
+        must_regex(st(&a[0]))?;
+        regex_split(a)
+    }),
+    row(&["mustRegexSplit"], &[S, S, I], None, regex_split),
+    row(&["regexQuoteMeta"], &[S], None, |a| {
         let mut out = String::new();
         for c in st(&a[0]).chars() {
             if "\\.+*?()|[]{}^$".contains(c) {
@@ -3571,8 +3608,8 @@ fn regexes(m: &mut FuncMap) {
             out.push(c);
         }
         Ok(s(out))
-    });
-}
+    }),
+];
 
 const ALPHA: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 const ALNUM: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
@@ -3589,21 +3626,23 @@ fn rand_string(count: i64, set: &[u8]) -> Result<Value, String> {
     Ok(s(out))
 }
 
-fn randoms(m: &mut FuncMap) {
-    reg(m, "randAlphaNum", &[I], None, |a| {
+/// Random values (`rand*`, `shuffle`, `uuidv4`), seeded from the render's key: the same state
+/// gives the same bytes.
+const RANDOMS: &[Sprig] = &[
+    row(&["randAlphaNum"], &[I], None, |a| {
         rand_string(int(&a[0]), ALNUM)
-    });
-    reg(m, "randAlpha", &[I], None, |a| {
+    }),
+    row(&["randAlpha"], &[I], None, |a| {
         rand_string(int(&a[0]), ALPHA)
-    });
-    reg(m, "randNumeric", &[I], None, |a| {
+    }),
+    row(&["randNumeric"], &[I], None, |a| {
         rand_string(int(&a[0]), DIGITS)
-    });
-    reg(m, "randAscii", &[I], None, |a| {
+    }),
+    row(&["randAscii"], &[I], None, |a| {
         let set: Vec<u8> = (32u8..127).collect();
         rand_string(int(&a[0]), &set)
-    });
-    reg(m, "randBytes", &[I], None, |a| {
+    }),
+    row(&["randBytes"], &[I], None, |a| {
         use base64::Engine;
         let n = int(&a[0]);
         if n < 0 {
@@ -3615,8 +3654,8 @@ fn randoms(m: &mut FuncMap) {
         let out = base64::engine::general_purpose::STANDARD.encode(bytes);
         super::note_generated(&out);
         Ok(s(out))
-    });
-    reg(m, "randInt", &[I, I], None, |a| {
+    }),
+    row(&["randInt"], &[I, I], None, |a| {
         let (lo, hi) = (int(&a[0]), int(&a[1]));
         let span = hi
             .checked_sub(lo)
@@ -3624,8 +3663,8 @@ fn randoms(m: &mut FuncMap) {
             .ok_or("invalid argument to Intn")?;
         let mut r = Stream::next_call();
         Ok(Value::Int(lo + r.below(span as u64) as i64))
-    });
-    reg(m, "uuidv4", &[], None, |_| {
+    }),
+    row(&["uuidv4"], &[], None, |_| {
         let mut r = Stream::next_call();
         let mut b: Vec<u8> = (0..16).map(|_| r.byte()).collect();
         b[6] = (b[6] & 0x0f) | 0x40;
@@ -3641,8 +3680,8 @@ fn randoms(m: &mut FuncMap) {
         );
         super::note_generated(&out);
         Ok(s(out))
-    });
-    reg(m, "shuffle", &[S], None, |a| {
+    }),
+    row(&["shuffle"], &[S], None, |a| {
         let mut chars: Vec<char> = st(&a[0]).chars().collect();
         let mut r = Stream::next_call();
         for i in (1..chars.len()).rev() {
@@ -3650,5 +3689,5 @@ fn randoms(m: &mut FuncMap) {
             chars.swap(i, j);
         }
         Ok(s(chars.into_iter().collect::<String>()))
-    });
-}
+    }),
+];
