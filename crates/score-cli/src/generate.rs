@@ -736,7 +736,7 @@ impl WorkloadStore for CliStore<'_> {
         };
         if let (Some((what, path)), false) = (reads, self.common.allow_outside_paths) {
             let cwd = std::env::current_dir().map_err(|e| io_diag(".", e))?;
-            if crate::commands::outside_project(&cwd, &path) {
+            if score_core::host::confine::project_escape(&cwd, &path).is_some() {
                 let shown = if stored.spec.is_none() {
                     path
                 } else {
@@ -1331,7 +1331,7 @@ pub fn parent_dir(path: &Path) -> PathBuf {
 /// Diagnostics on such a file do not show its contents (spec/security.md). A path the user gave
 /// outside the project is their explicit choice and is shown as usual.
 pub fn linked_out_of_project(path: &Path) -> bool {
-    std::env::current_dir().is_ok_and(|cwd| fsutil::linked_out_of(&cwd, path))
+    std::env::current_dir().is_ok_and(|cwd| score_core::host::confine::linked_out_of(&cwd, path))
 }
 
 /// Reads a Score or override file, bounded before reading (spec/security.md): a file over the

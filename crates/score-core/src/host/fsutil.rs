@@ -459,10 +459,10 @@ fn check_real_dirs(chain: &[PathBuf], target: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// The directories from just below `root` down to `path`'s parent, when `path` is inside `root`
-/// (lexically); else none.
+/// The directories from just below `root` down to `path`'s parent, when `path` lands inside
+/// `root` (lexically: `root/../root/x` does); else none.
 fn confined_ancestors(root: &Path, path: &Path) -> Vec<PathBuf> {
-    let Some((root, rel)) = lexically_under(root, path) else {
+    let Some((root, rel)) = super::confine::lands_under(root, path) else {
         return Vec::new();
     };
     let mut out = Vec::new();
@@ -471,64 +471,6 @@ fn confined_ancestors(root: &Path, path: &Path) -> Vec<PathBuf> {
     for c in parts.iter().take(parts.len().saturating_sub(1)) {
         at.push(c);
         out.push(at.clone());
-    }
-    out
-}
-
-/// `root` made absolute and lexical, and `path`'s part below it, when `path` (relative to the
-/// working directory, or absolute) is lexically inside `root`.
-fn lexically_under(root: &Path, path: &Path) -> Option<(PathBuf, PathBuf)> {
-    let absolute = |p: &Path| -> PathBuf {
-        if p.is_absolute() {
-            p.to_path_buf()
-        } else {
-            std::env::current_dir().unwrap_or_default().join(p)
-        }
-    };
-    let root = lexical(&absolute(root));
-    let rel = lexical(&absolute(path))
-        .strip_prefix(&root)
-        .ok()?
-        .to_path_buf();
-    Some((root, rel))
-}
-
-/// Whether `path` names a place inside `root` (lexically) but resolves, through a symbolic link,
-/// to a file outside it: a repository's `score.yaml -> ~/.aws/credentials`. A path outside
-/// `root` is the user's explicit choice and does not count.
-///
-/// ```
-/// let dir = tempfile::tempdir().unwrap();
-/// let (root, outside) = (dir.path().join("p"), dir.path().join("secret"));
-/// std::fs::create_dir(&root).unwrap();
-/// std::fs::write(&outside, "x").unwrap();
-/// std::os::unix::fs::symlink(&outside, root.join("score.yaml")).unwrap();
-/// use score_core::host::fsutil::linked_out_of;
-/// assert!(linked_out_of(&root, &root.join("score.yaml")));
-/// assert!(!linked_out_of(&root, &outside));
-/// ```
-pub fn linked_out_of(root: &Path, path: &Path) -> bool {
-    if lexically_under(root, path).is_none() {
-        return false;
-    }
-    match (path.canonicalize(), root.canonicalize()) {
-        (Ok(real), Ok(root)) => !real.starts_with(root),
-        _ => false,
-    }
-}
-
-/// `path` with `.` and `..` resolved lexically (no file system access).
-fn lexical(path: &Path) -> PathBuf {
-    use std::path::Component;
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
     }
     out
 }
@@ -776,11 +718,7 @@ fn file_id(path: &Path) -> Option<FileId> {
 
 /// `path` made absolute (against the working directory) and lexical.
 fn absolute_lexical(path: &Path) -> PathBuf {
-    if path.is_absolute() {
-        lexical(path)
-    } else {
-        lexical(&std::env::current_dir().unwrap_or_default().join(path))
-    }
+    crate::confine::clean(&super::confine::absolute(path))
 }
 
 impl FileSet {
