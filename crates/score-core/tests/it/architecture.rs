@@ -105,12 +105,10 @@ fn dependency_names(manifest: &str) -> Vec<String> {
             in_deps = t.contains("dependencies");
             continue;
         }
-        if in_deps {
-            if let Some((name, _)) = t.split_once('=') {
-                let name = name.trim();
-                if !name.is_empty() && !name.starts_with('#') {
-                    out.push(name.split('.').next().unwrap().to_string());
-                }
+        if in_deps && let Some((name, _)) = t.split_once('=') {
+            let name = name.trim();
+            if !name.is_empty() && !name.starts_with('#') {
+                out.push(name.split('.').next().unwrap().to_string());
             }
         }
     }
@@ -281,7 +279,7 @@ const HIDDEN_MODULES: &[&str] = &["load", "provision", "validate"];
 
 /// What a crate root declares public, from its source: (items, documented modules, hidden
 /// modules), each sorted. A glob re-export (`pub use x::*`) is reported as the item `*`.
-fn root_public(lib: &str) -> (Vec<String>, Vec<String>, Vec<String>) {
+pub(super) fn root_public(lib: &str) -> (Vec<String>, Vec<String>, Vec<String>) {
     let code: String = lib
         .lines()
         .map(|l| scan::code_of(l).trim())
