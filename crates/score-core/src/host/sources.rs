@@ -63,27 +63,25 @@ fn read_source(
     } else {
         base.join(rel)
     };
-    if !allow_outside {
-        if let Some(escape) = source_escape(base, rel) {
-            let dir = clean(base).display().to_string();
-            let message = match escape {
-                Escape::Link(real) => format!(
-                    "{} is a link to {}, which is outside the Score file's directory '{dir}'",
-                    clean(&joined).display(),
-                    // As written in the link when the file itself is one; else where it leads.
-                    std::fs::read_link(&joined).unwrap_or(real).display()
-                ),
-                Escape::Lexical(_) => format!(
-                    "{} is outside the Score file's directory '{dir}'",
-                    clean(&joined).display()
-                ),
-            };
-            return Err((
-                message,
-                "keep file sources inside the Score file's directory, or pass --allow-outside-paths"
-                    .into(),
-            ));
-        }
+    if !allow_outside && let Some(escape) = source_escape(base, rel) {
+        let dir = clean(base).display().to_string();
+        let message = match escape {
+            Escape::Link(real) => format!(
+                "{} is a link to {}, which is outside the Score file's directory '{dir}'",
+                clean(&joined).display(),
+                // As written in the link when the file itself is one; else where it leads.
+                std::fs::read_link(&joined).unwrap_or(real).display()
+            ),
+            Escape::Lexical(_) => format!(
+                "{} is outside the Score file's directory '{dir}'",
+                clean(&joined).display()
+            ),
+        };
+        return Err((
+            message,
+            "keep file sources inside the Score file's directory, or pass --allow-outside-paths"
+                .into(),
+        ));
     }
     // Bounded: a `source` of /dev/zero or a FIFO cannot exhaust memory or hang the run.
     super::fsutil::read_bounded(
