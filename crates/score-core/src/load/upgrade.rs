@@ -169,17 +169,9 @@ fn take_target(
     })
 }
 
-/// Renders a value the way Go's `fmt.Sprint` renders the `interface{}` yaml.v3 decodes it to.
-///
-/// ```
-/// use score_core::load::upgrade::go_sprint;
-/// use serde_json::json;
-/// assert_eq!(go_sprint(&json!(null)), "<nil>");
-/// assert_eq!(go_sprint(&json!(1.0)), "1");
-/// assert_eq!(go_sprint(&json!(1e6)), "1e+06");
-/// assert_eq!(go_sprint(&json!({"b": [1, "x"], "a": true})), "map[a:true b:[1 x]]");
-/// ```
-pub fn go_sprint(v: &Value) -> String {
+/// Renders a value the way Go's `fmt.Sprint` renders the `interface{}` yaml.v3 decodes it to
+/// (`null` → `<nil>`, `1e6` → `1e+06`, maps as `map[a:true b:[1 x]]`, keys sorted).
+pub(crate) fn go_sprint(v: &Value) -> String {
     score_gotemplate::gofmt::sprint_json(v)
 }
 
@@ -187,6 +179,17 @@ pub fn go_sprint(v: &Value) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn go_sprint_renders_as_go_fmt_sprint() {
+        assert_eq!(go_sprint(&json!(null)), "<nil>");
+        assert_eq!(go_sprint(&json!(1.0)), "1");
+        assert_eq!(go_sprint(&json!(1e6)), "1e+06");
+        assert_eq!(
+            go_sprint(&json!({"b": [1, "x"], "a": true})),
+            "map[a:true b:[1 x]]"
+        );
+    }
 
     #[test]
     fn error_leaves_document_unchanged_and_points_at_target() {
