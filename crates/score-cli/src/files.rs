@@ -21,7 +21,7 @@ pub fn parent_dir(path: &Path) -> PathBuf {
 /// Diagnostics on such a file do not show its contents (spec/security.md). A path the user gave
 /// outside the project is their explicit choice and is shown as usual.
 pub fn linked_out_of_project(path: &Path) -> bool {
-    std::env::current_dir().is_ok_and(|cwd| fsutil::linked_out_of(&cwd, path))
+    std::env::current_dir().is_ok_and(|cwd| score_core::host::confine::linked_out_of(&cwd, path))
 }
 
 /// Reads a Score or override file, bounded before reading (spec/security.md): a file over the
@@ -66,7 +66,7 @@ pub fn io_diag(name: &str, e: std::io::Error) -> Diagnostic {
 /// symlinked parent, unless `--allow-outside-paths` is given.
 pub fn check_inside_project(path: &Path, flag: &str) -> Result<(), Diagnostics> {
     let cwd = std::env::current_dir().map_err(|e| io_diag(".", e))?;
-    if outside_project(&cwd, path) {
+    if score_core::host::confine::project_escape(&cwd, path).is_some() {
         return Err(Diagnostic::new(
             Code::UsagePathOutsideProject,
             format!(
@@ -79,25 +79,4 @@ pub fn check_inside_project(path: &Path, flag: &str) -> Result<(), Diagnostics> 
         .into());
     }
     Ok(())
-}
-
-/// Whether `path` lies outside the project directory `cwd`, lexically (absolute elsewhere, or
-/// `..` climbing above it) or through a symbolic link in its parent.
-pub fn outside_project(cwd: &Path, path: &Path) -> bool {
-    let joined = cwd.join(path);
-    let lexical_escape = path.is_absolute() && !joined.starts_with(cwd)
-        || path
-            .components()
-            .try_fold(0i32, |depth, c| match c {
-                std::path::Component::ParentDir if depth == 0 => None,
-                std::path::Component::ParentDir => Some(depth - 1),
-                std::path::Component::Normal(_) => Some(depth + 1),
-                _ => Some(depth),
-            })
-            .is_none();
-    let link_escape = match (joined.parent().map(Path::canonicalize), cwd.canonicalize()) {
-        (Some(Ok(dir)), Ok(root)) => !dir.starts_with(root),
-        _ => false,
-    };
-    lexical_escape || link_escape
 }

@@ -738,7 +738,7 @@ impl WorkloadStore for CliStore<'_> {
         };
         if let (Some((what, path)), false) = (reads, self.common.allow_outside_paths) {
             let cwd = std::env::current_dir().map_err(|e| io_diag(".", e))?;
-            if crate::files::outside_project(&cwd, &path) {
+            if score_core::host::confine::project_escape(&cwd, &path).is_some() {
                 let shown = if stored.spec.is_none() {
                     path
                 } else {

@@ -48,6 +48,7 @@
 //! ```
 
 mod compile;
+mod confine;
 pub mod diag;
 mod fix;
 pub mod input;

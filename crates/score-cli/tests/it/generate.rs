@@ -272,6 +272,45 @@ fn env_file_cannot_escape_the_project_unless_allowed() {
     assert!(root.path().join("outside.env").exists());
 }
 
+/// An absolute `--env-file` below the project whose `..` climbs out of it
+/// (`$PWD/../fresh/x.env`) is outside the project even when its directory does not exist yet.
+/// It used to pass (the climb was counted from `/`, and only an existing parent directory was
+/// resolved), and the run created `../fresh/` and wrote the file there.
+#[test]
+fn an_absolute_env_file_climbing_out_of_the_project_is_refused() {
+    let root = tempfile::tempdir().unwrap();
+    // As the run's working directory reads it (no symbolic link on the way).
+    let root = root.path().canonicalize().unwrap();
+    let dir = root.join("proj");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(
+        dir.join("score.yaml"),
+        "apiVersion: score.dev/v1b1\nmetadata: {name: web}\ncontainers:\n  main:\n    image: nginx\n    variables: {MODE: '${resources.env.MODE}'}\nresources:\n  env: {type: environment}\n",
+    )
+    .unwrap();
+    let env = dir.join("../fresh/x.env");
+    let out = run_in(
+        &dir,
+        &["compose", "score.yaml", "--env-file", env.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("outside the project directory"));
+    assert!(!root.join("fresh").exists());
+    // Below the project, an absolute path is fine, `..` included.
+    std::fs::create_dir(dir.join("sub")).unwrap();
+    let inside = dir.join("sub/../.env");
+    ok(&run_in(
+        &dir,
+        &[
+            "compose",
+            "score.yaml",
+            "--env-file",
+            inside.to_str().unwrap(),
+        ],
+    ));
+    assert!(dir.join(".env").exists());
+}
+
 /// The short flags of score-compose and score-k8s mean the same here: `-i` image, `-p` publish
 /// (generate), `-n` namespace, `-o` output, `-f` the file `init` writes.
 #[test]

@@ -118,58 +118,32 @@ pub(crate) fn atomic_write_mode(path: &Path, bytes: &[u8], mode: u32) -> io::Res
 /// assert_eq!(std::fs::read(dir.path().join("b.yaml")).unwrap(), b"b\n");
 /// ```
 pub fn atomic_write_all(files: &[(PathBuf, Vec<u8>)]) -> io::Result<()> {
-    let with_path = |path: &Path| {
-        let path = path.display().to_string();
-        move |e: io::Error| io::Error::new(e.kind(), format!("{path}: {e}"))
-    };
     let changed: Vec<&(PathBuf, Vec<u8>)> = files
         .iter()
         .filter(|(path, bytes)| !holds(path, bytes, None))
         .collect();
-    #[cfg(target_os = "linux")]
-    if changed.len() > OPEN_AT_ONCE {
-        return write_all_syncfs(&changed);
-    }
-    // Files are staged in groups of at most OPEN_AT_ONCE: a group's temp files are written, then
-    // synced together (concurrently, so the file system flushes them in a few journal commits
-    // instead of one per file), then closed. Only the group's descriptors are ever open, so a
-    // batch of any size stays under the process's open-file limit. Every file's data is on disk
-    // before the first rename.
-    let mut staged: Vec<(TempPath, &Path)> = Vec::with_capacity(changed.len());
-    for group in changed.chunks(OPEN_AT_ONCE) {
-        let mut open = Vec::with_capacity(group.len());
-        for (path, bytes) in group.iter().copied() {
+    // One commit for both ways of staging: a batch that `commit` flushes with syncfs(2) is
+    // staged closed and unsynced, as `stage_all` stages; a smaller one is synced while its temp
+    // files are still open (no reopening them to sync, as `commit` must for `stage_all`'s).
+    let mut staged = Staged::default();
+    if flushes_file_systems(changed.len()) {
+        for (path, bytes) in changed {
             // An early return drops the already staged temp files, which deletes them.
-            let tmp = stage_unsynced(path, bytes, None).map_err(with_path(path))?;
-            open.push((tmp, path.as_path()));
+            staged.push(path.clone(), bytes)?;
         }
-        concurrently(&open, |(tmp, path)| {
-            tmp.as_file().sync_all().map_err(with_path(path))
-        })?;
-        // Closing the descriptor keeps the temp file (deleted when its TempPath is dropped).
-        staged.extend(
-            open.into_iter()
-                .map(|(tmp, path)| (tmp.into_temp_path(), path)),
-        );
+    } else {
+        staged.push_synced(&changed)?;
     }
-    // Each directory's entries are synced once, after all its renames.
-    let mut dirs = std::collections::BTreeSet::new();
-    for (tmp, path) in staged {
-        tmp.persist(path).map_err(|e| with_path(path)(e.error))?;
-        dirs.insert(parent_dir(path));
-    }
-    let dirs: Vec<&Path> = dirs.into_iter().collect();
-    for group in dirs.chunks(OPEN_AT_ONCE) {
-        // Best effort, as in sync_parent: the data is already safe in the renamed files.
-        let _ = concurrently(group, |dir| {
-            sync_dir(dir);
-            Ok(())
-        });
-    }
-    Ok(())
+    staged.commit()
 }
 
-/// Files written to temp files beside their destinations and closed, not yet synced nor renamed
+/// Whether [`Staged::commit`] makes a batch of `files` durable with `syncfs(2)` (Linux, more
+/// than [`OPEN_AT_ONCE`] files) rather than one `fsync` per file and per directory.
+fn flushes_file_systems(files: usize) -> bool {
+    cfg!(target_os = "linux") && files > OPEN_AT_ONCE
+}
+
+/// Files written to temp files beside their destinations and closed, not yet renamed
 /// ([`stage_all`]); [`Staged::commit`] puts them in place with [`atomic_write_all`]'s order and
 /// durability. Dropping it deletes the temp files: nothing was replaced.
 ///
@@ -187,7 +161,15 @@ pub fn atomic_write_all(files: &[(PathBuf, Vec<u8>)]) -> io::Result<()> {
 /// ```
 #[derive(Debug, Default)]
 pub struct Staged {
-    files: Vec<(TempPath, PathBuf)>,
+    files: Vec<StagedFile>,
+}
+
+#[derive(Debug)]
+struct StagedFile {
+    tmp: TempPath,
+    path: PathBuf,
+    /// Its data is on disk already (fsynced while it was open, by [`atomic_write_all`]).
+    synced: bool,
 }
 
 /// Writes each file's bytes to a temp file beside it (the file's mode, `0666` less the umask
@@ -206,15 +188,51 @@ pub fn stage_all(files: impl IntoIterator<Item = (PathBuf, Vec<u8>)>) -> io::Res
     Ok(staged)
 }
 
+/// `e` with the path it is about in front (`<path>: <error>`).
+fn about(path: &Path) -> impl Fn(io::Error) -> io::Error {
+    let path = path.display().to_string();
+    move |e: io::Error| io::Error::new(e.kind(), format!("{path}: {e}"))
+}
+
 impl Staged {
     /// Writes `bytes` to a closed, unsynced temp file beside `path`, to be renamed over it by
     /// [`Staged::commit`]. On an error the files staged so far stay staged (dropping `self`
     /// deletes them).
     fn push(&mut self, path: PathBuf, bytes: &[u8]) -> io::Result<()> {
-        let tmp = stage_unsynced(&path, bytes, None)
-            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+        let tmp = stage_unsynced(&path, bytes, None).map_err(about(&path))?;
         // Closing the descriptor keeps the temp file (deleted when its TempPath is dropped).
-        self.files.push((tmp.into_temp_path(), path));
+        self.files.push(StagedFile {
+            tmp: tmp.into_temp_path(),
+            path,
+            synced: false,
+        });
+        Ok(())
+    }
+
+    /// Stages `files` synced, in groups of at most [`OPEN_AT_ONCE`]: a group's temp files are
+    /// written, then synced together (concurrently, so the file system flushes them in a few
+    /// journal commits instead of one per file), then closed. Only the group's descriptors are
+    /// ever open, so a batch of any size stays under the process's open-file limit.
+    fn push_synced(&mut self, files: &[&(PathBuf, Vec<u8>)]) -> io::Result<()> {
+        for group in files.chunks(OPEN_AT_ONCE) {
+            let mut open = Vec::with_capacity(group.len());
+            for (path, bytes) in group.iter().copied() {
+                // An early return drops the group's and the already staged temp files, which
+                // deletes them.
+                let tmp = stage_unsynced(path, bytes, None).map_err(about(path))?;
+                open.push((tmp, path));
+            }
+            concurrently(&open, |(tmp, path)| {
+                tmp.as_file().sync_all().map_err(about(path))
+            })?;
+            // Closing the descriptor keeps the temp file (deleted when its TempPath is dropped).
+            self.files
+                .extend(open.into_iter().map(|(tmp, path)| StagedFile {
+                    tmp: tmp.into_temp_path(),
+                    path: path.clone(),
+                    synced: true,
+                }));
+        }
         Ok(())
     }
 
@@ -234,32 +252,33 @@ impl Staged {
     }
 
     /// Syncs every staged file's data, then renames each over its destination, then syncs the
-    /// renames, as [`atomic_write_all`] does: every file's data is on disk before the first
-    /// rename. On Linux a batch of more than [`OPEN_AT_ONCE`] files is flushed with `syncfs(2)`
-    /// (once per file system before the renames, once after); otherwise each file is synced
-    /// (at most [`OPEN_AT_ONCE`] open at once, concurrently) and each directory once after its
-    /// renames.
+    /// renames, as [`atomic_write_all`] does (it commits through here): every file's data is on
+    /// disk before the first rename. On Linux a batch of more than [`OPEN_AT_ONCE`] files is
+    /// flushed with `syncfs(2)` (which reports write-back errors since Linux 5.8), once per file
+    /// system before the renames and once after: compose with 10,000 workloads renames 20,001
+    /// files into 10,001 directories with two flushes instead of an `fsync` per file and per
+    /// directory. Otherwise each file not synced yet is reopened and synced (at most
+    /// [`OPEN_AT_ONCE`] open at once, concurrently), and each directory is synced once after
+    /// its renames.
     pub fn commit(self) -> io::Result<()> {
-        let with_path = |path: &Path| {
-            let path = path.display().to_string();
-            move |e: io::Error| io::Error::new(e.kind(), format!("{path}: {e}"))
-        };
         #[cfg(target_os = "linux")]
-        if self.files.len() > OPEN_AT_ONCE {
+        if flushes_file_systems(self.files.len()) {
             use std::os::unix::fs::MetadataExt;
             let mut devices: Vec<(u64, &Path)> = Vec::new();
-            for (tmp, path) in &self.files {
-                let dev = std::fs::metadata(tmp).map_err(with_path(path))?.dev();
+            for f in &self.files {
+                let dev = std::fs::metadata(&f.tmp).map_err(about(&f.path))?.dev();
                 if !devices.iter().any(|(d, _)| *d == dev) {
-                    devices.push((dev, parent_dir(path)));
+                    devices.push((dev, parent_dir(&f.path)));
                 }
             }
             for (_, dir) in &devices {
-                syncfs(dir).map_err(with_path(dir))?;
+                syncfs(dir).map_err(about(dir))?;
             }
             let devices: Vec<PathBuf> = devices.iter().map(|(_, d)| d.to_path_buf()).collect();
-            for (tmp, path) in self.files {
-                tmp.persist(&path).map_err(|e| with_path(&path)(e.error))?;
+            for f in self.files {
+                f.tmp
+                    .persist(&f.path)
+                    .map_err(|e| about(&f.path)(e.error))?;
             }
             // Best effort, as in sync_parent: the data is already safe in the renamed files.
             for dir in &devices {
@@ -267,19 +286,22 @@ impl Staged {
             }
             return Ok(());
         }
-        for group in self.files.chunks(OPEN_AT_ONCE) {
-            concurrently(group, |(tmp, path)| {
+        let unsynced: Vec<&StagedFile> = self.files.iter().filter(|f| !f.synced).collect();
+        for group in unsynced.chunks(OPEN_AT_ONCE) {
+            concurrently(group, |f| {
                 OpenOptions::new()
                     .write(true)
-                    .open(tmp)
-                    .and_then(|f| f.sync_all())
-                    .map_err(with_path(path))
+                    .open(&f.tmp)
+                    .and_then(|file| file.sync_all())
+                    .map_err(about(&f.path))
             })?;
         }
         let mut dirs = std::collections::BTreeSet::new();
-        for (tmp, path) in self.files {
-            tmp.persist(&path).map_err(|e| with_path(&path)(e.error))?;
-            dirs.insert(parent_dir(&path).to_path_buf());
+        for f in self.files {
+            f.tmp
+                .persist(&f.path)
+                .map_err(|e| about(&f.path)(e.error))?;
+            dirs.insert(parent_dir(&f.path).to_path_buf());
         }
         let dirs: Vec<PathBuf> = dirs.into_iter().collect();
         for group in dirs.chunks(OPEN_AT_ONCE) {
@@ -291,23 +313,6 @@ impl Staged {
         }
         Ok(())
     }
-}
-
-/// [`atomic_write_all`] for a batch of more than [`OPEN_AT_ONCE`] files, on Linux: every temp
-/// file is written and closed unsynced ([`Staged`]), then [`Staged::commit`] flushes each file
-/// system once with `syncfs(2)` (which reports write-back errors since Linux 5.8), renames every
-/// file, and flushes each file system once more (the renames). The order is the same as the
-/// per-file path's (every file's data on disk before the first rename, the renames durable
-/// before returning) at the cost of two flushes per file system instead of one `fsync` per file
-/// and per directory: compose with 10,000 workloads renames 20,001 files into 10,001 directories.
-#[cfg(target_os = "linux")]
-fn write_all_syncfs(changed: &[&(PathBuf, Vec<u8>)]) -> io::Result<()> {
-    let mut staged = Staged::default();
-    for (path, bytes) in changed.iter().copied() {
-        // An early return drops the already staged temp files, which deletes them.
-        staged.push(path.clone(), bytes)?;
-    }
-    staged.commit()
 }
 
 /// Flushes the file system holding `dir` (`syncfs(2)`).
@@ -459,10 +464,10 @@ fn check_real_dirs(chain: &[PathBuf], target: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// The directories from just below `root` down to `path`'s parent, when `path` is inside `root`
-/// (lexically); else none.
+/// The directories from just below `root` down to `path`'s parent, when `path` lands inside
+/// `root` (lexically: `root/../root/x` does); else none.
 fn confined_ancestors(root: &Path, path: &Path) -> Vec<PathBuf> {
-    let Some((root, rel)) = lexically_under(root, path) else {
+    let Some((root, rel)) = super::confine::lands_under(root, path) else {
         return Vec::new();
     };
     let mut out = Vec::new();
@@ -471,64 +476,6 @@ fn confined_ancestors(root: &Path, path: &Path) -> Vec<PathBuf> {
     for c in parts.iter().take(parts.len().saturating_sub(1)) {
         at.push(c);
         out.push(at.clone());
-    }
-    out
-}
-
-/// `root` made absolute and lexical, and `path`'s part below it, when `path` (relative to the
-/// working directory, or absolute) is lexically inside `root`.
-fn lexically_under(root: &Path, path: &Path) -> Option<(PathBuf, PathBuf)> {
-    let absolute = |p: &Path| -> PathBuf {
-        if p.is_absolute() {
-            p.to_path_buf()
-        } else {
-            std::env::current_dir().unwrap_or_default().join(p)
-        }
-    };
-    let root = lexical(&absolute(root));
-    let rel = lexical(&absolute(path))
-        .strip_prefix(&root)
-        .ok()?
-        .to_path_buf();
-    Some((root, rel))
-}
-
-/// Whether `path` names a place inside `root` (lexically) but resolves, through a symbolic link,
-/// to a file outside it: a repository's `score.yaml -> ~/.aws/credentials`. A path outside
-/// `root` is the user's explicit choice and does not count.
-///
-/// ```
-/// let dir = tempfile::tempdir().unwrap();
-/// let (root, outside) = (dir.path().join("p"), dir.path().join("secret"));
-/// std::fs::create_dir(&root).unwrap();
-/// std::fs::write(&outside, "x").unwrap();
-/// std::os::unix::fs::symlink(&outside, root.join("score.yaml")).unwrap();
-/// use score_core::host::fsutil::linked_out_of;
-/// assert!(linked_out_of(&root, &root.join("score.yaml")));
-/// assert!(!linked_out_of(&root, &outside));
-/// ```
-pub fn linked_out_of(root: &Path, path: &Path) -> bool {
-    if lexically_under(root, path).is_none() {
-        return false;
-    }
-    match (path.canonicalize(), root.canonicalize()) {
-        (Ok(real), Ok(root)) => !real.starts_with(root),
-        _ => false,
-    }
-}
-
-/// `path` with `.` and `..` resolved lexically (no file system access).
-fn lexical(path: &Path) -> PathBuf {
-    use std::path::Component;
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
     }
     out
 }
@@ -776,11 +723,7 @@ fn file_id(path: &Path) -> Option<FileId> {
 
 /// `path` made absolute (against the working directory) and lexical.
 fn absolute_lexical(path: &Path) -> PathBuf {
-    if path.is_absolute() {
-        lexical(path)
-    } else {
-        lexical(&std::env::current_dir().unwrap_or_default().join(path))
-    }
+    crate::confine::clean(&super::confine::absolute(path))
 }
 
 impl FileSet {

@@ -3,6 +3,8 @@
 //! and clippy's `disallowed-methods`/`disallowed-types` (see `clippy.toml`) keep file, process
 //! and network calls out of every other module.
 //!
+//! - [`confine`](mod@confine): whether a path stays inside its directory, symbolic links
+//!   included (the lexical rule is [`crate::target::path_escape`]);
 //! - [`fsutil`]: atomic writes and the directory lock;
 //! - [`fetch`](mod@fetch): provisioner files from paths, `http(s)://` and git URIs;
 //! - [`StateDir`]: the locked `.score-gen/<target>/` directory, and [`crate::State::new_random`];
@@ -14,6 +16,7 @@
 #![allow(clippy::result_large_err)]
 
 pub(crate) mod cmd;
+pub mod confine;
 pub mod fetch;
 pub mod fsutil;
 mod sources;

@@ -1,7 +1,11 @@
 //! `files[].source` from the file system, relative to the Score file's directory.
 
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
+use super::confine::{source_escape, Escape};
+// Go's `filepath.Clean`: score-go names the file `filepath.Join(baseDir, source)`, so
+// `./fixtures` + `./x.txt` is reported as `fixtures/x.txt`, not `./fixtures/./x.txt`.
+use crate::confine::clean;
 use crate::load::{SourceError, SourceReader};
 
 /// The largest `files[].source` read (a mounted config file, not a data set).
@@ -59,43 +63,25 @@ fn read_source(
     } else {
         base.join(rel)
     };
-    if !allow_outside {
-        let escapes_lexically = rel.is_absolute()
-            || rel
-                .components()
-                .try_fold(0i32, |depth, c| match c {
-                    Component::ParentDir if depth == 0 => None,
-                    Component::ParentDir => Some(depth - 1),
-                    Component::Normal(_) => Some(depth + 1),
-                    _ => Some(depth),
-                })
-                .is_none();
-        // Symlinks count: compare canonical paths when the file exists.
-        let real = joined.canonicalize().ok();
-        let escapes_via_link = match (&real, base.canonicalize()) {
-            (Some(f), Ok(b)) => !f.starts_with(&b),
-            _ => false,
+    if !allow_outside && let Some(escape) = source_escape(base, rel) {
+        let dir = clean(base).display().to_string();
+        let message = match escape {
+            Escape::Link(real) => format!(
+                "{} is a link to {}, which is outside the Score file's directory '{dir}'",
+                clean(&joined).display(),
+                // As written in the link when the file itself is one; else where it leads.
+                std::fs::read_link(&joined).unwrap_or(real).display()
+            ),
+            Escape::Lexical(_) => format!(
+                "{} is outside the Score file's directory '{dir}'",
+                clean(&joined).display()
+            ),
         };
-        if escapes_lexically || escapes_via_link {
-            let dir = clean(base).display().to_string();
-            let message = match real.filter(|_| escapes_via_link && !escapes_lexically) {
-                Some(real) => format!(
-                    "{} is a link to {}, which is outside the Score file's directory '{dir}'",
-                    clean(&joined).display(),
-                    // As written in the link when the file itself is one; else where it leads.
-                    std::fs::read_link(&joined).unwrap_or(real).display()
-                ),
-                None => format!(
-                    "{} is outside the Score file's directory '{dir}'",
-                    clean(&joined).display()
-                ),
-            };
-            return Err((
-                message,
-                "keep file sources inside the Score file's directory, or pass --allow-outside-paths"
-                    .into(),
-            ));
-        }
+        return Err((
+            message,
+            "keep file sources inside the Score file's directory, or pass --allow-outside-paths"
+                .into(),
+        ));
     }
     // Bounded: a `source` of /dev/zero or a FIFO cannot exhaust memory or hang the run.
     super::fsutil::read_bounded(
@@ -109,29 +95,6 @@ fn read_source(
             "paths in `source` are relative to the Score file's directory".into(),
         )
     })
-}
-
-/// Go's `filepath.Clean`, lexically: score-go names the file `filepath.Join(baseDir, source)`,
-/// so `./fixtures` + `./x.txt` is reported as `fixtures/x.txt`, not `./fixtures/./x.txt`.
-fn clean(path: &Path) -> PathBuf {
-    let mut out: Vec<Component> = Vec::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => match out.last() {
-                Some(Component::Normal(_)) => {
-                    out.pop();
-                }
-                Some(Component::RootDir) | Some(Component::Prefix(_)) => {}
-                _ => out.push(c),
-            },
-            other => out.push(other),
-        }
-    }
-    if out.is_empty() {
-        return PathBuf::from(".");
-    }
-    out.iter().collect()
 }
 
 fn io_reason(e: &std::io::Error) -> String {

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
+pub use crate::confine::{path_escape, PathEscape};
 pub use crate::diag::{describe_type, TargetCode};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::load::yaml::Document;

@@ -701,21 +701,7 @@ fn outside_bind_source(v: &ResolvedVolume) -> Option<String> {
         Some(p) if !p.is_empty() => join(&src, p),
         _ => src.clone(),
     };
-    if full.starts_with('/') {
-        return Some(src);
-    }
-    let mut depth = 0usize;
-    for part in full.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => match depth.checked_sub(1) {
-                Some(d) => depth = d,
-                None => return Some(src),
-            },
-            _ => depth += 1,
-        }
-    }
-    None
+    score_core::target::path_escape(&full).map(|_| src)
 }
 
 /// A mount whose source is not a resource: a path (`/`, `.`) is a bind mount, anything else a
