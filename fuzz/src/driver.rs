@@ -93,59 +93,67 @@ impl CappedAlloc {
 // SAFETY: every call goes to `System`; the counters are plain atomics.
 unsafe impl GlobalAlloc for CappedAlloc {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-        if live > LIMIT.load(Ordering::Relaxed) && !REPORTING.load(Ordering::Relaxed) {
-            LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-            Self::over(layout.size());
-            return std::ptr::null_mut();
+        unsafe {
+            let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+            if live > LIMIT.load(Ordering::Relaxed) && !REPORTING.load(Ordering::Relaxed) {
+                LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+                Self::over(layout.size());
+                return std::ptr::null_mut();
+            }
+            let p = System.alloc(layout);
+            if p.is_null() {
+                LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+            }
+            p
         }
-        let p = System.alloc(layout);
-        if p.is_null() {
-            LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        }
-        p
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-        if live > LIMIT.load(Ordering::Relaxed) && !REPORTING.load(Ordering::Relaxed) {
-            LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-            Self::over(layout.size());
-            return std::ptr::null_mut();
+        unsafe {
+            let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+            if live > LIMIT.load(Ordering::Relaxed) && !REPORTING.load(Ordering::Relaxed) {
+                LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+                Self::over(layout.size());
+                return std::ptr::null_mut();
+            }
+            let p = System.alloc_zeroed(layout);
+            if p.is_null() {
+                LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+            }
+            p
         }
-        let p = System.alloc_zeroed(layout);
-        if p.is_null() {
-            LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        }
-        p
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        System.dealloc(ptr, layout);
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        unsafe {
+            System.dealloc(ptr, layout);
+            LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let old = layout.size();
-        if new_size > old {
-            let grow = new_size - old;
-            let live = LIVE.fetch_add(grow, Ordering::Relaxed) + grow;
-            if live > LIMIT.load(Ordering::Relaxed) && !REPORTING.load(Ordering::Relaxed) {
-                LIVE.fetch_sub(grow, Ordering::Relaxed);
-                Self::over(new_size);
-                return std::ptr::null_mut();
+        unsafe {
+            let old = layout.size();
+            if new_size > old {
+                let grow = new_size - old;
+                let live = LIVE.fetch_add(grow, Ordering::Relaxed) + grow;
+                if live > LIMIT.load(Ordering::Relaxed) && !REPORTING.load(Ordering::Relaxed) {
+                    LIVE.fetch_sub(grow, Ordering::Relaxed);
+                    Self::over(new_size);
+                    return std::ptr::null_mut();
+                }
+                let p = System.realloc(ptr, layout, new_size);
+                if p.is_null() {
+                    LIVE.fetch_sub(grow, Ordering::Relaxed);
+                }
+                p
+            } else {
+                let p = System.realloc(ptr, layout, new_size);
+                if !p.is_null() {
+                    LIVE.fetch_sub(old - new_size, Ordering::Relaxed);
+                }
+                p
             }
-            let p = System.realloc(ptr, layout, new_size);
-            if p.is_null() {
-                LIVE.fetch_sub(grow, Ordering::Relaxed);
-            }
-            p
-        } else {
-            let p = System.realloc(ptr, layout, new_size);
-            if !p.is_null() {
-                LIVE.fetch_sub(old - new_size, Ordering::Relaxed);
-            }
-            p
         }
     }
 }
@@ -376,10 +384,10 @@ fn collect(dir: &Path, out: &mut Vec<Vec<u8>>) {
     for p in paths {
         if p.is_dir() {
             collect(&p, out);
-        } else if let Ok(bytes) = std::fs::read(&p) {
-            if bytes.len() <= 64 * 1024 {
-                out.push(bytes);
-            }
+        } else if let Ok(bytes) = std::fs::read(&p)
+            && bytes.len() <= 64 * 1024
+        {
+            out.push(bytes);
         }
     }
 }

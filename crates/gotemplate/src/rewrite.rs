@@ -269,25 +269,26 @@ impl<'a> Rewriter<'a> {
                 .into_iter()
                 .enumerate()
                 .map(|(j, e)| {
-                    if j == 0 && method_call {
-                        if let Some((base, mut fields)) = chain_parts(&e) {
-                            let pos = e.pos();
-                            let name = fields.pop().unwrap_or_default();
-                            let recv = self.expr(rebuild(pos, base, fields), root)?;
-                            return Ok(method_expr(pos, recv, &name));
-                        }
+                    if j == 0
+                        && method_call
+                        && let Some((base, mut fields)) = chain_parts(&e)
+                    {
+                        let pos = e.pos();
+                        let name = fields.pop().unwrap_or_default();
+                        let recv = self.expr(rebuild(pos, base, fields), root)?;
+                        return Ok(method_expr(pos, recv, &name));
                     }
                     self.expr(e, root)
                 })
                 .collect::<Result<_, _>>()?;
             if method_call {
                 // The head became `(method X "Method")`: call it with the arguments instead.
-                if let Some(Expr::Pipe(_, p)) = cmd.args.first_mut() {
-                    if let Some(c) = p.commands.pop() {
-                        let rest = cmd.args.split_off(1);
-                        cmd.args = c.args;
-                        cmd.args.extend(rest);
-                    }
+                if let Some(Expr::Pipe(_, p)) = cmd.args.first_mut()
+                    && let Some(c) = p.commands.pop()
+                {
+                    let rest = cmd.args.split_off(1);
+                    cmd.args = c.args;
+                    cmd.args.extend(rest);
                 }
             }
             // Go's `index X` without keys is X (gotmpl wants a key).
@@ -300,23 +301,22 @@ impl<'a> Rewriter<'a> {
                     _ => {}
                 }
             }
-            if let Some(name) = head.as_ref() {
-                if MAP_CHANGERS.contains(&name.as_str()) {
-                    if let Some(Expr::Variable(_, var, fields)) = cmd.args.get(1) {
-                        if var != "$" && fields.is_empty() {
-                            let id = self.next_change.get();
-                            self.next_change.set(id + 1);
-                            self.changed.borrow_mut().push((var.clone(), id));
-                            let pos = cmd.pos;
-                            pipe.commands.push(cmd);
-                            pipe.commands.push(command(
-                                pos,
-                                vec![ident(pos, FN_KEEP), Expr::Number(pos, Number::Int(id))],
-                            ));
-                            continue;
-                        }
-                    }
-                }
+            if let Some(name) = head.as_ref()
+                && MAP_CHANGERS.contains(&name.as_str())
+                && let Some(Expr::Variable(_, var, fields)) = cmd.args.get(1)
+                && var != "$"
+                && fields.is_empty()
+            {
+                let id = self.next_change.get();
+                self.next_change.set(id + 1);
+                self.changed.borrow_mut().push((var.clone(), id));
+                let pos = cmd.pos;
+                pipe.commands.push(cmd);
+                pipe.commands.push(command(
+                    pos,
+                    vec![ident(pos, FN_KEEP), Expr::Number(pos, Number::Int(id))],
+                ));
+                continue;
             }
             if let Some(name) = head {
                 if PRINTING_BUILTINS.contains(&name.as_str()) {

@@ -307,10 +307,10 @@ fn call(
         let mut need = conv
             .iter()
             .fold(0u64, |n, a| n.saturating_add(printed_size(a, fuel_left())));
-        if let (Some(Value::String(sep)), Some(Value::List(l))) = (conv.first(), conv.get(1)) {
-            if name == "join" {
-                need = need.saturating_add((sep.len() as u64).saturating_mul(l.len() as u64));
-            }
+        if let (Some(Value::String(sep)), Some(Value::List(l))) = (conv.first(), conv.get(1))
+            && name == "join"
+        {
+            need = need.saturating_add((sep.len() as u64).saturating_mul(l.len() as u64));
         }
         check_room(need).map_err(exec)?;
     }

@@ -1154,10 +1154,10 @@ fn token_soup_never_panics() {
         } else {
             None
         };
-        if let Ok(t) = GoTemplate::parse(&src, &functions(Flavor::K8s), root) {
-            if t.render(&data, &ctx(20_000)).is_ok() {
-                rendered += 1;
-            }
+        if let Ok(t) = GoTemplate::parse(&src, &functions(Flavor::K8s), root)
+            && t.render(&data, &ctx(20_000)).is_ok()
+        {
+            rendered += 1;
         }
     }
     assert!(rendered > 100, "only {rendered} rendered");

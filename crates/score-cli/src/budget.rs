@@ -87,40 +87,48 @@ fn over_budget() -> ! {
 // never touches the returned memory.
 unsafe impl GlobalAlloc for Budgeted {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        self.reserve(layout.size());
-        let p = Inner.alloc(layout);
-        if p.is_null() {
-            self.release(layout.size());
+        unsafe {
+            self.reserve(layout.size());
+            let p = Inner.alloc(layout);
+            if p.is_null() {
+                self.release(layout.size());
+            }
+            p
         }
-        p
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        self.reserve(layout.size());
-        let p = Inner.alloc_zeroed(layout);
-        if p.is_null() {
-            self.release(layout.size());
+        unsafe {
+            self.reserve(layout.size());
+            let p = Inner.alloc_zeroed(layout);
+            if p.is_null() {
+                self.release(layout.size());
+            }
+            p
         }
-        p
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        Inner.dealloc(ptr, layout);
-        self.release(layout.size());
+        unsafe {
+            Inner.dealloc(ptr, layout);
+            self.release(layout.size());
+        }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if new_size > layout.size() {
-            self.reserve(new_size - layout.size());
-        }
-        let p = Inner.realloc(ptr, layout, new_size);
-        if p.is_null() {
+        unsafe {
             if new_size > layout.size() {
-                self.release(new_size - layout.size());
+                self.reserve(new_size - layout.size());
             }
-        } else if new_size < layout.size() {
-            self.release(layout.size() - new_size);
+            let p = Inner.realloc(ptr, layout, new_size);
+            if p.is_null() {
+                if new_size > layout.size() {
+                    self.release(new_size - layout.size());
+                }
+            } else if new_size < layout.size() {
+                self.release(layout.size() - new_size);
+            }
+            p
         }
-        p
     }
 }

@@ -207,10 +207,10 @@ fn unified_diff(name: &str, have: Option<&[u8]>, want: &[u8], secrets: &Secrets)
     let mut s = String::new();
     for line in all.iter().take(MAX_DIFF_LINES) {
         let mut shown = secrets.redact_line(line);
-        if let Some(removed) = line.strip_prefix('-').filter(|_| !line.starts_with("---")) {
-            if let Some(shape) = shapes.iter().find(|t| fits(removed, t)) {
-                shown = format!("-{shape}");
-            }
+        if let Some(removed) = line.strip_prefix('-').filter(|_| !line.starts_with("---"))
+            && let Some(shape) = shapes.iter().find(|t| fits(removed, t))
+        {
+            shown = format!("-{shape}");
         }
         s.push_str(&shown);
         s.push('\n');

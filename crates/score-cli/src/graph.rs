@@ -202,31 +202,31 @@ fn build(
         // A service-port resource reaches another workload's service port.
         if node.kind == "service-port" {
             let param = |k: &str| node.params.as_ref().and_then(|p| p.get(k));
-            if let Some(target_w) = param("workload").and_then(Value::as_str) {
-                if !target_w.contains("${") {
-                    let port = match param("port") {
-                        Some(Value::String(s)) => s.clone(),
-                        Some(v @ Value::Number(_)) => v.to_string(),
-                        _ => String::new(),
-                    };
-                    workloads
-                        .entry(target_w.to_string())
-                        .or_insert_with(|| WorkloadNode {
-                            name: target_w.to_string(),
-                            file: None,
-                            containers: Vec::new(),
-                        });
-                    edges.insert(Edge {
-                        from: rid.clone(),
-                        to: workload_id(target_w),
-                        kind: "service-port",
-                        label: if port.is_empty() {
-                            "service port".into()
-                        } else {
-                            format!("port {port}")
-                        },
+            if let Some(target_w) = param("workload").and_then(Value::as_str)
+                && !target_w.contains("${")
+            {
+                let port = match param("port") {
+                    Some(Value::String(s)) => s.clone(),
+                    Some(v @ Value::Number(_)) => v.to_string(),
+                    _ => String::new(),
+                };
+                workloads
+                    .entry(target_w.to_string())
+                    .or_insert_with(|| WorkloadNode {
+                        name: target_w.to_string(),
+                        file: None,
+                        containers: Vec::new(),
                     });
-                }
+                edges.insert(Edge {
+                    from: rid.clone(),
+                    to: workload_id(target_w),
+                    kind: "service-port",
+                    label: if port.is_empty() {
+                        "service port".into()
+                    } else {
+                        format!("port {port}")
+                    },
+                });
             }
         }
         resources.push(ResourceNode {

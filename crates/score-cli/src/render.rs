@@ -112,10 +112,10 @@ pub fn terminal_safe(s: &str) -> std::borrow::Cow<'_, str> {
 /// the message with the file name unless it already names it.
 fn name_spanless_files(d: &Diagnostic) -> Diagnostic {
     let mut d = d.clone();
-    if let (Some(f), None) = (&d.file, &d.span) {
-        if !d.message.contains(&f.name) {
-            d.message = format!("{}: {}", f.name, d.message);
-        }
+    if let (Some(f), None) = (&d.file, &d.span)
+        && !d.message.contains(&f.name)
+    {
+        d.message = format!("{}: {}", f.name, d.message);
     }
     d.related = d.related.iter().map(name_spanless_files).collect();
     d

@@ -170,10 +170,10 @@ fn is_number(s: &str) -> bool {
         None => (s, None),
     };
     let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
-    if let Some(f) = frac {
-        if !digits(f) {
-            return false;
-        }
+    if let Some(f) = frac
+        && !digits(f)
+    {
+        return false;
     }
     if digits(int) {
         return true;

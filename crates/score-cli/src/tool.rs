@@ -534,15 +534,15 @@ fn resources(tool: Tool, cmd: &ResourcesCommand) -> Result<(), Diagnostics> {
 /// taking only a new `--project` and `--patch-templates`; an existing provisioners file is never
 /// replaced; `--provisioners` files are stored under the name the tools give them, newest first.
 fn init(tool: Tool, args: &InitCommon, project: Option<&str>) -> Result<(), Diagnostics> {
-    if let Some(p) = project {
-        if clean_project_name(p) != p {
-            return Err(Diagnostic::new(
-                Code::Usage,
-                "invalid value for --project, it must match ^[a-z0-9][a-z0-9_-]*$",
-            )
-            .with_help("lower-case letters, digits, '_' and '-', starting with a letter or digit")
-            .into());
-        }
+    if let Some(p) = project
+        && clean_project_name(p) != p
+    {
+        return Err(Diagnostic::new(
+            Code::Usage,
+            "invalid value for --project, it must match ^[a-z0-9][a-z0-9_-]*$",
+        )
+        .with_help("lower-case letters, digits, '_' and '-', starting with a letter or digit")
+        .into());
     }
     let templates = if args.patch_templates.is_empty() {
         None
@@ -575,11 +575,11 @@ fn init(tool: Tool, args: &InitCommon, project: Option<&str>) -> Result<(), Diag
         (state::fresh_state(), state::fresh_doc(tool, &name))
     };
     let mut changed = !existing;
-    if let (Some(p), Tool::Compose) = (project, tool) {
-        if doc.get("compose_project").and_then(|v| v.as_str()) != Some(p) {
-            doc.insert("compose_project".into(), p.into());
-            changed = true;
-        }
+    if let (Some(p), Tool::Compose) = (project, tool)
+        && doc.get("compose_project").and_then(|v| v.as_str()) != Some(p)
+    {
+        doc.insert("compose_project".into(), p.into());
+        changed = true;
     }
     if let Some(t) = templates {
         let texts: Vec<serde_json::Value> = t.into_iter().map(|t| t.text.into()).collect();
@@ -716,9 +716,11 @@ fn fetch_provisioner_files(
                 &[ProvisionerFile::new(f.uri.clone(), f.text.clone())],
                 trusted,
             )?;
-            if !trusted && !allow_remote_commands {
-                if let Some(p) = set.iter().find(|p| p.is_cmd()) {
-                    return Err(Diagnostic::new(
+            if !trusted
+                && !allow_remote_commands
+                && let Some(p) = set.iter().find(|p| p.is_cmd())
+            {
+                return Err(Diagnostic::new(
                         Code::Usage,
                         format!(
                             "--provisioners {uri}: the file comes from outside the project, is not pinned, and its entry {} runs a program",
@@ -727,7 +729,6 @@ fn fetch_provisioner_files(
                     )
                     .with_help("pin it with #sha256=HEX, review it and pass --allow-remote-commands, or install a reviewed local copy (spec/security.md)")
                     .into());
-                }
             }
             let saved = if f.uri == "-" {
                 "from-stdin.provisioners.yaml".to_string()

@@ -268,9 +268,10 @@ impl<'a> ProjectRun<'a> {
             .provisioners
             .find(uid)
             .ok_or_else(|| no_provisioner(self.provisioners, uid, source, res_name))?;
-        if let Some(prev) = state.resources.get(uid.as_str()) {
-            if prev.provisioner != provisioner.uri {
-                return Err(Diagnostic::new(
+        if let Some(prev) = state.resources.get(uid.as_str())
+            && prev.provisioner != provisioner.uri
+        {
+            return Err(Diagnostic::new(
                     Code::ProvisionProvisionerChanged,
                     format!(
                         "resource '{uid}' was provisioned by '{}' and would now be provisioned by '{}'",
@@ -282,7 +283,6 @@ impl<'a> ProjectRun<'a> {
                     prev.provisioner
                 ))
                 .into());
-            }
         }
         Ok(provisioner)
     }
@@ -886,28 +886,27 @@ fn no_provisioner(
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
-    if !known.iter().any(|k| k == uid.kind()) {
-        if let Some((candidate, fix)) =
+    if !known.iter().any(|k| k == uid.kind())
+        && let Some((candidate, fix)) =
             crate::validate::hints::resource_type_fix(doc, &res_ptr, uid.kind(), &known)
-        {
-            let old = crate::validate::hints::OLD_RESOURCE_TYPES
-                .iter()
-                .any(|(o, n)| *o == uid.kind() && *n == candidate);
-            let why = if old {
-                format!(
-                    "`{}` is an older or other tool's name of `{candidate}`",
-                    uid.kind()
-                )
-            } else {
-                format!("did you mean `{candidate}`?")
-            };
-            d.help = Some(match d.help.take() {
-                Some(h) => format!("{why} ({h})"),
-                None => why,
-            });
-            if let Some(f) = fix {
-                d = d.with_fix(f);
-            }
+    {
+        let old = crate::validate::hints::OLD_RESOURCE_TYPES
+            .iter()
+            .any(|(o, n)| *o == uid.kind() && *n == candidate);
+        let why = if old {
+            format!(
+                "`{}` is an older or other tool's name of `{candidate}`",
+                uid.kind()
+            )
+        } else {
+            format!("did you mean `{candidate}`?")
+        };
+        d.help = Some(match d.help.take() {
+            Some(h) => format!("{why} ({h})"),
+            None => why,
+        });
+        if let Some(f) = fix {
+            d = d.with_fix(f);
         }
     }
     d.into()
@@ -972,10 +971,10 @@ fn requested_outputs(workloads: &[&Workload]) -> BTreeMap<ResourceUid, Vec<Strin
         for c in w.containers.values() {
             c.variables.values().for_each(|v| note(v));
             for f in c.files.values() {
-                if f.expands() {
-                    if let Some(t) = &f.content {
-                        note(t);
-                    }
+                if f.expands()
+                    && let Some(t) = &f.content
+                {
+                    note(t);
                 }
             }
             c.volumes.values().for_each(|v| note(&v.source));
@@ -1267,23 +1266,24 @@ fn substitution_help(message: &str, lookups: &BTreeMap<String, &Outputs>) -> Str
         .map(|(r, _)| r);
     if let Some(reference) = reference {
         let parts = split_ref_parts(reference);
-        if parts.len() >= 2 && parts[0] == "resources" {
-            if let Some(outputs) = lookups.get(&parts[1]) {
-                let mut keys: Vec<&str> = outputs.values.keys().map(String::as_str).collect();
-                keys.sort_unstable();
-                let have = if keys.is_empty() {
-                    "no outputs".to_string()
-                } else {
-                    format!("outputs: {}", keys.join(", "))
-                };
-                let near = parts
-                    .get(2)
-                    .filter(|k| !keys.contains(&k.as_str()))
-                    .and_then(|k| crate::validate::schema::closest(k, keys.iter().copied()))
-                    .map(|c| format!("did you mean `{c}`? "))
-                    .unwrap_or_default();
-                return format!("{near}resource '{}' ({}) has {have}", parts[1], outputs.uid);
-            }
+        if parts.len() >= 2
+            && parts[0] == "resources"
+            && let Some(outputs) = lookups.get(&parts[1])
+        {
+            let mut keys: Vec<&str> = outputs.values.keys().map(String::as_str).collect();
+            keys.sort_unstable();
+            let have = if keys.is_empty() {
+                "no outputs".to_string()
+            } else {
+                format!("outputs: {}", keys.join(", "))
+            };
+            let near = parts
+                .get(2)
+                .filter(|k| !keys.contains(&k.as_str()))
+                .and_then(|k| crate::validate::schema::closest(k, keys.iter().copied()))
+                .map(|c| format!("did you mean `{c}`? "))
+                .unwrap_or_default();
+            return format!("{near}resource '{}' ({}) has {have}", parts[1], outputs.uid);
         }
     }
     "placeholders are ${metadata.<key>} or ${resources.<name>.<output>}; write $$ for a literal $"

@@ -115,18 +115,18 @@ impl Secrets {
         for f in &mut d.fixes {
             f.message = self.text(&f.message);
         }
-        if let Some(f) = &d.file {
-            if self.0.iter().any(|(v, _)| f.text.contains(v.as_str())) {
-                let mut text = f.text.clone();
-                for (v, _) in &self.0 {
-                    text = text.replace(v.as_str(), &"*".repeat(v.len()));
-                }
-                let mut file = SourceFile::new(f.name.clone(), text);
-                if f.contents_hidden() {
-                    file = file.with_contents_hidden();
-                }
-                d.file = Some(Arc::new(file));
+        if let Some(f) = &d.file
+            && self.0.iter().any(|(v, _)| f.text.contains(v.as_str()))
+        {
+            let mut text = f.text.clone();
+            for (v, _) in &self.0 {
+                text = text.replace(v.as_str(), &"*".repeat(v.len()));
             }
+            let mut file = SourceFile::new(f.name.clone(), text);
+            if f.contents_hidden() {
+                file = file.with_contents_hidden();
+            }
+            d.file = Some(Arc::new(file));
         }
         for r in &mut d.related {
             self.scrub_one(r);

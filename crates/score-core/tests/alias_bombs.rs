@@ -38,37 +38,43 @@ impl Capped {
 // SAFETY: every call goes to `System`; the counters are plain atomics.
 unsafe impl GlobalAlloc for Capped {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if !Self::grow(layout.size()) {
-            return std::ptr::null_mut();
+        unsafe {
+            if !Self::grow(layout.size()) {
+                return std::ptr::null_mut();
+            }
+            let p = System.alloc(layout);
+            if p.is_null() {
+                LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+            }
+            p
         }
-        let p = System.alloc(layout);
-        if p.is_null() {
-            LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        }
-        p
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        System.dealloc(ptr, layout);
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        unsafe {
+            System.dealloc(ptr, layout);
+            LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let old = layout.size();
-        if new_size > old && !Self::grow(new_size - old) {
-            return std::ptr::null_mut();
-        }
-        let p = System.realloc(ptr, layout, new_size);
-        match (p.is_null(), new_size > old) {
-            (true, true) => {
-                LIVE.fetch_sub(new_size - old, Ordering::Relaxed);
+        unsafe {
+            let old = layout.size();
+            if new_size > old && !Self::grow(new_size - old) {
+                return std::ptr::null_mut();
             }
-            (false, false) => {
-                LIVE.fetch_sub(old - new_size, Ordering::Relaxed);
+            let p = System.realloc(ptr, layout, new_size);
+            match (p.is_null(), new_size > old) {
+                (true, true) => {
+                    LIVE.fetch_sub(new_size - old, Ordering::Relaxed);
+                }
+                (false, false) => {
+                    LIVE.fetch_sub(old - new_size, Ordering::Relaxed);
+                }
+                _ => {}
             }
-            _ => {}
+            p
         }
-        p
     }
 }
 

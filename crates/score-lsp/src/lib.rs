@@ -561,10 +561,10 @@ pub fn run_stdio(config: Config) -> Result<(), String> {
     let (connection, io_threads) = lsp_server::Connection::stdio();
     let mut server = Server::new(config);
     for msg in &connection.receiver {
-        if let Message::Notification(n) = &msg {
-            if n.method == "exit" {
-                break;
-            }
+        if let Message::Notification(n) = &msg
+            && n.method == "exit"
+        {
+            break;
         }
         for out in server.handle(msg) {
             connection.sender.send(out).map_err(|e| e.to_string())?;

@@ -149,13 +149,13 @@ impl Project {
                 set.extend(s);
             }
         }
-        if let Some(defaults) = &info.1 {
-            if let Ok(s) = ProvisionerSet::load(&[ProvisionerFile::new(
+        if let Some(defaults) = &info.1
+            && let Ok(s) = ProvisionerSet::load(&[ProvisionerFile::new(
                 format!("<{} default provisioners>", info.0),
                 defaults.clone(),
-            )]) {
-                set.extend(s);
-            }
+            )])
+        {
+            set.extend(s);
         }
         Project {
             target: info.0,
@@ -268,14 +268,12 @@ fn template_output_keys(text: &str, line: usize) -> Vec<String> {
                     break;
                 }
                 let base = *base.get_or_insert(ind);
-                if ind == base {
-                    if let Some(k) = key_of(b.trim_start()) {
-                        if k.chars()
-                            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-                        {
-                            out.push(k.to_string());
-                        }
-                    }
+                if ind == base
+                    && let Some(k) = key_of(b.trim_start())
+                    && k.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                {
+                    out.push(k.to_string());
                 }
                 i += 1;
             }

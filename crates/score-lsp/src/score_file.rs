@@ -424,16 +424,16 @@ pub fn hover(
         ["resources", name] if key == "type" => Some(*name),
         _ => None,
     };
-    if let Some(name) = resource {
-        if let Some(uid) = uid_of(value, name) {
-            let p = project.set.find(&uid);
-            let range = if on_key {
-                key_range
-            } else {
-                (line_start, line.len())
-            };
-            return Some((resource_markdown(name, &uid, p, &project.target), range));
-        }
+    if let Some(name) = resource
+        && let Some(uid) = uid_of(value, name)
+    {
+        let p = project.set.find(&uid);
+        let range = if on_key {
+            key_range
+        } else {
+            (line_start, line.len())
+        };
+        return Some((resource_markdown(name, &uid, p, &project.target), range));
     }
     if !on_key {
         return None;

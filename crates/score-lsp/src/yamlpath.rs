@@ -112,10 +112,10 @@ pub fn cursor(lines: &[&str], line: usize, col: usize) -> Cursor {
         }
         if let Some(d) = dash {
             // `- key: v` above with the cursor's line nested under `key`.
-            if ind < threshold {
-                if let Some(k) = key_of(body) {
-                    parents.push(Seg::Key(k.to_string()));
-                }
+            if ind < threshold
+                && let Some(k) = key_of(body)
+            {
+                parents.push(Seg::Key(k.to_string()));
             }
             parents.push(Seg::Item);
             threshold = d;

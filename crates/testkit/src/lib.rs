@@ -137,13 +137,13 @@ pub fn load_case<O: DeserializeOwned + Default>(target: &str, name: &str) -> Cas
         .filter(|n| n.starts_with("score") && n.ends_with(".yaml"))
     {
         let mut text = read(f).expect("score file is UTF-8");
-        if f == "score.yaml" {
-            if let Some(o) = read("overrides.yaml") {
-                let base: Value = serde_saphyr::from_str(&text).expect("score.yaml parses");
-                let overlay: Value = serde_saphyr::from_str(&o).expect("overrides.yaml parses");
-                let merged = score_core::load::overrides::merge_overrides_file(&base, &overlay);
-                text = serde_saphyr::to_string(&merged).expect("merged score.yaml");
-            }
+        if f == "score.yaml"
+            && let Some(o) = read("overrides.yaml")
+        {
+            let base: Value = serde_saphyr::from_str(&text).expect("score.yaml parses");
+            let overlay: Value = serde_saphyr::from_str(&o).expect("overrides.yaml parses");
+            let merged = score_core::load::overrides::merge_overrides_file(&base, &overlay);
+            text = serde_saphyr::to_string(&merged).expect("merged score.yaml");
         }
         scores.push((f.clone(), text));
     }

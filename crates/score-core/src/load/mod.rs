@@ -436,10 +436,8 @@ fn locate(
     });
     let doc = from_override.unwrap_or(document);
     let mut d = doc.diagnostic(code, pointer, message);
-    if on_key {
-        if let Some(span) = doc.spans.key(pointer) {
-            d.span = Some(span);
-        }
+    if on_key && let Some(span) = doc.spans.key(pointer) {
+        d.span = Some(span);
     }
     d
 }
@@ -450,13 +448,13 @@ fn locate(
 /// schema let through at these places is integral and within 1..=65535.
 fn integral_floats_to_integers(doc: &mut Value) {
     fn fix(v: Option<&mut Value>) {
-        if let Some(v) = v {
-            if let Some(f) = v.as_f64().filter(|_| v.is_f64()) {
-                if f.fract() == 0.0 && (0.0..=65535.0).contains(&f) {
-                    // In range and integral: the cast is exact.
-                    *v = Value::from(f as u64);
-                }
-            }
+        if let Some(v) = v
+            && let Some(f) = v.as_f64().filter(|_| v.is_f64())
+            && f.fract() == 0.0
+            && (0.0..=65535.0).contains(&f)
+        {
+            // In range and integral: the cast is exact.
+            *v = Value::from(f as u64);
         }
     }
     if let Some(Value::Object(ports)) = doc.pointer_mut("/service/ports") {
@@ -502,14 +500,14 @@ fn apply_overrides(document: &mut Document, opts: &LoadOptions) -> Result<(), Di
         document.value = overrides::override_path(&document.value, &path, delete, value)
             .map_err(|e| bad(format!("--override-property '{prop}': {e}")))?;
     }
-    if let Some(image) = &opts.image {
-        if let Some(Value::Object(containers)) = document.value.get_mut("containers") {
-            for c in containers.values_mut() {
-                if let Some(img) = c.get_mut("image") {
-                    if img.as_str() == Some(".") {
-                        *img = Value::String(image.clone());
-                    }
-                }
+    if let Some(image) = &opts.image
+        && let Some(Value::Object(containers)) = document.value.get_mut("containers")
+    {
+        for c in containers.values_mut() {
+            if let Some(img) = c.get_mut("image")
+                && img.as_str() == Some(".")
+            {
+                *img = Value::String(image.clone());
             }
         }
     }

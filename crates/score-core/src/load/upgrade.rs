@@ -81,10 +81,8 @@ pub fn apply_common_upgrade_transforms(doc: &mut Value) -> Result<Vec<String>, U
             touched = true;
         }
     }
-    if touched {
-        if let Some(root) = doc.as_object_mut() {
-            root.insert("containers".into(), Value::Object(containers));
-        }
+    if touched && let Some(root) = doc.as_object_mut() {
+        root.insert("containers".into(), Value::Object(containers));
     }
     Ok(changes)
 }
@@ -156,10 +154,10 @@ fn take_target(
     base: &str,
     i: usize,
 ) -> Result<String, UpgradeError> {
-    if matches!(item.get("target"), Some(Value::String(_))) {
-        if let Some(Value::String(target)) = item.shift_remove("target") {
-            return Ok(target);
-        }
+    if matches!(item.get("target"), Some(Value::String(_)))
+        && let Some(Value::String(target)) = item.shift_remove("target")
+    {
+        return Ok(target);
     }
     Err(UpgradeError {
         pointer: if item.contains_key("target") {

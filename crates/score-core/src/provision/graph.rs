@@ -171,20 +171,20 @@ pub fn build(workloads: &[&Workload]) -> Result<Graph, GraphError> {
             };
             node.users.push(here.clone());
             if let Some(p) = &r.params {
-                if let Some(existing) = &node.params {
-                    if existing != p {
-                        return Err(conflict(&uid, "params", &params_from[&uid], &here));
-                    }
+                if let Some(existing) = &node.params
+                    && existing != p
+                {
+                    return Err(conflict(&uid, "params", &params_from[&uid], &here));
                 }
                 node.params = Some(p.clone());
                 node.source_workload = wname.clone();
                 params_from.insert(uid.clone(), here.clone());
             }
             if let Some(m) = &r.metadata {
-                if let Some(existing) = &node.metadata {
-                    if existing != m {
-                        return Err(conflict(&uid, "metadata", &metadata_from[&uid], &here));
-                    }
+                if let Some(existing) = &node.metadata
+                    && existing != m
+                {
+                    return Err(conflict(&uid, "metadata", &metadata_from[&uid], &here));
                 }
                 node.metadata = Some(m.clone());
                 metadata_from.insert(uid.clone(), here);

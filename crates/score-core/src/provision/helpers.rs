@@ -160,10 +160,10 @@ fn quote(state: &State<'_, '_>, v: &Value) -> Result<String, Error> {
     undefined_check(v, "quote")?;
     let text = string_of(state, v, "quote")?;
     let mut out = Bounded::new(state);
-    if let Err(e) = serde_json::to_writer(&mut out, &text) {
-        if !out.exceeded {
-            return Err(Error::new(ErrorKind::BadSerialization, e.to_string()));
-        }
+    if let Err(e) = serde_json::to_writer(&mut out, &text)
+        && !out.exceeded
+    {
+        return Err(Error::new(ErrorKind::BadSerialization, e.to_string()));
     }
     out.finish("quote")
 }
@@ -202,13 +202,13 @@ fn sha256(state: &State<'_, '_>, v: &Value) -> Result<String, Error> {
 fn to_yaml(state: &State<'_, '_>, v: &Value) -> Result<String, Error> {
     undefined_check(v, "to_yaml")?;
     let mut out = Bounded::new(state);
-    if let Err(e) = serde_saphyr::to_fmt_writer(&mut out, v) {
-        if !out.exceeded {
-            return Err(Error::new(
-                ErrorKind::BadSerialization,
-                format!("to_yaml: {e}"),
-            ));
-        }
+    if let Err(e) = serde_saphyr::to_fmt_writer(&mut out, v)
+        && !out.exceeded
+    {
+        return Err(Error::new(
+            ErrorKind::BadSerialization,
+            format!("to_yaml: {e}"),
+        ));
     }
     let s = out.finish("to_yaml")?;
     Ok(s.trim_end_matches('\n').to_string())
@@ -217,13 +217,13 @@ fn to_yaml(state: &State<'_, '_>, v: &Value) -> Result<String, Error> {
 fn to_json(state: &State<'_, '_>, v: &Value) -> Result<String, Error> {
     undefined_check(v, "to_json")?;
     let mut out = Bounded::new(state);
-    if let Err(e) = serde_json::to_writer(&mut out, v) {
-        if !out.exceeded {
-            return Err(Error::new(
-                ErrorKind::BadSerialization,
-                format!("to_json: {e}"),
-            ));
-        }
+    if let Err(e) = serde_json::to_writer(&mut out, v)
+        && !out.exceeded
+    {
+        return Err(Error::new(
+            ErrorKind::BadSerialization,
+            format!("to_json: {e}"),
+        ));
     }
     out.finish("to_json")
 }

@@ -73,11 +73,11 @@ fn match_at(s: &str, i: usize) -> Option<(Token<'_>, usize)> {
             ))
         }
         Some(b'$') => {
-            if b.get(i + 2) == Some(&b'{') {
-                if let Some(rel) = s[i + 3..].find('}') {
-                    let end = i + 3 + rel + 1;
-                    return Some((Token::Escape(&s[i..end]), end));
-                }
+            if b.get(i + 2) == Some(&b'{')
+                && let Some(rel) = s[i + 3..].find('}')
+            {
+                let end = i + 3 + rel + 1;
+                return Some((Token::Escape(&s[i..end]), end));
             }
             Some((Token::Escape(&s[i..i + 2]), i + 2))
         }

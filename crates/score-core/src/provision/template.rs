@@ -170,15 +170,14 @@ impl Templates {
     /// than the repeats saved (k8s manifests).
     pub fn parse(&self, section: &SectionTemplate, text: &str) -> Result<Option<Value>, String> {
         let mut repeated = false;
-        if let Ok(cache) = self.last_parsed.lock() {
-            if let Some((last, value)) = cache.get(&section.env_name) {
-                if last == text {
-                    if let Some(value) = value {
-                        return Ok(value.clone());
-                    }
-                    repeated = true;
-                }
+        if let Ok(cache) = self.last_parsed.lock()
+            && let Some((last, value)) = cache.get(&section.env_name)
+            && last == text
+        {
+            if let Some(value) = value {
+                return Ok(value.clone());
             }
+            repeated = true;
         }
         let value = crate::load::yaml::parse_section(text)?;
         if let Ok(mut cache) = self.last_parsed.lock() {
@@ -405,10 +404,10 @@ fn unclosed_block(file: &SourceFile, first: usize, last: usize) -> Option<(usize
                 .collect();
             if BLOCKS.contains(&word.as_str()) {
                 open.push((line, word));
-            } else if let Some(closed) = word.strip_prefix("end") {
-                if open.last().is_some_and(|(_, t)| t == closed) {
-                    open.pop();
-                }
+            } else if let Some(closed) = word.strip_prefix("end")
+                && open.last().is_some_and(|(_, t)| t == closed)
+            {
+                open.pop();
             }
         }
     }

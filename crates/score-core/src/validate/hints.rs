@@ -116,21 +116,22 @@ pub(crate) fn hints(doc: &Document) -> Vec<Hint> {
         out.push(h);
         return out;
     }
-    if let Some(Value::String(v)) = root.get("apiVersion") {
-        if v != "score.dev/v1b1" && OLD_API_VERSIONS.contains(&v.as_str()) {
-            let mut h = Hint::on_key(
-                "/apiVersion".into(),
-                format!("apiVersion \"{v}\" is not a Score version score-gen reads"),
-                "Score files today are `apiVersion: score.dev/v1b1`".into(),
-            );
-            h.on_key = false;
-            out.push(
-                h.with_fix(
-                    scalar_edit(doc, "/apiVersion", "score.dev/v1b1")
-                        .map(|e| Fix::machine("set apiVersion to `score.dev/v1b1`", vec![e])),
-                ),
-            );
-        }
+    if let Some(Value::String(v)) = root.get("apiVersion")
+        && v != "score.dev/v1b1"
+        && OLD_API_VERSIONS.contains(&v.as_str())
+    {
+        let mut h = Hint::on_key(
+            "/apiVersion".into(),
+            format!("apiVersion \"{v}\" is not a Score version score-gen reads"),
+            "Score files today are `apiVersion: score.dev/v1b1`".into(),
+        );
+        h.on_key = false;
+        out.push(
+            h.with_fix(
+                scalar_edit(doc, "/apiVersion", "score.dev/v1b1")
+                    .map(|e| Fix::machine("set apiVersion to `score.dev/v1b1`", vec![e])),
+            ),
+        );
     }
     if let (Some(Value::String(name)), None | Some(Value::Null)) =
         (root.get("name"), root.get("metadata"))
@@ -189,25 +190,24 @@ pub(crate) fn hints(doc: &Document) -> Vec<Hint> {
             // An older type name the schema refuses (`env.config`): certain, so fixed here;
             // older names that are valid types (`postgresql`) are matched against the
             // provisioners later (a platform may have a provisioner for them).
-            if let Some(Value::String(kind)) = r.get("type") {
-                if let Some((_, new)) = OLD_RESOURCE_TYPES
+            if let Some(Value::String(kind)) = r.get("type")
+                && let Some((_, new)) = OLD_RESOURCE_TYPES
                     .iter()
                     .find(|(old, _)| old == kind && !valid_type_name(old))
-                {
-                    let ptr = format!("{base}/type");
-                    let mut h = Hint::on_key(
-                        ptr.clone(),
-                        format!("`{kind}` is the older Score name of the resource type `{new}`"),
-                        format!("score.dev/v1b1 calls this resource type `{new}`"),
-                    );
-                    h.on_key = false;
-                    out.push(
-                        h.with_fix(
-                            scalar_edit(doc, &ptr, new)
-                                .map(|e| Fix::machine(format!("set the type to `{new}`"), vec![e])),
-                        ),
-                    );
-                }
+            {
+                let ptr = format!("{base}/type");
+                let mut h = Hint::on_key(
+                    ptr.clone(),
+                    format!("`{kind}` is the older Score name of the resource type `{new}`"),
+                    format!("score.dev/v1b1 calls this resource type `{new}`"),
+                );
+                h.on_key = false;
+                out.push(
+                    h.with_fix(
+                        scalar_edit(doc, &ptr, new)
+                            .map(|e| Fix::machine(format!("set the type to `{new}`"), vec![e])),
+                    ),
+                );
             }
             if r.contains_key("properties") {
                 let ptr = format!("{base}/properties");
@@ -986,30 +986,29 @@ pub(crate) fn explain_yaml_error(mut d: crate::Diagnostic) -> crate::Diagnostic 
         let (pl, _) = file.line_col(ps);
         // `main:` (empty) then `image: x` at the same indentation, then deeper lines: `image`
         // lost its indentation.
-        if let Some(&(_, qline)) = before.get(1) {
-            if indent_of(qline) == p
-                && inline_value(qline).is_empty()
-                && !qline.trim_start().starts_with('-')
-            {
-                let qkey = key_of(qline).unwrap_or("");
-                d.message = format!(
+        if let Some(&(_, qline)) = before.get(1)
+            && indent_of(qline) == p
+            && inline_value(qline).is_empty()
+            && !qline.trim_start().starts_with('-')
+        {
+            let qkey = key_of(qline).unwrap_or("");
+            d.message = format!(
                     "invalid YAML: `{pkey}:` (line {pl}) lost its indentation: `{ekey}:` below it is indented deeper"
                 );
-                d.help = Some(format!(
+            d.help = Some(format!(
                     "`{pkey}` is at the same indentation as `{qkey}:` above it, so `{qkey}` is empty and `{pkey}` already has a value when the deeper `{ekey}:` follows; indent `{pkey}:` by {} space(s), like `{ekey}:`",
                     e - p
                 ));
-                // At the key to indent: that is what the user edits.
-                let key_at = ps + p;
-                let (line, column) = file.line_col(key_at);
-                d.span = Some(crate::diag::Span::new(key_at, pkey.len(), line, column));
-                d.label = Some(format!("indent `{pkey}:` like `{ekey}:` below"));
-                d.fixes.push(Fix::machine(
-                    format!("indent `{pkey}:` (line {pl}) like `{ekey}:`"),
-                    vec![Edit::at(&file, ps, 0, " ".repeat(e - p))],
-                ));
-                return d;
-            }
+            // At the key to indent: that is what the user edits.
+            let key_at = ps + p;
+            let (line, column) = file.line_col(key_at);
+            d.span = Some(crate::diag::Span::new(key_at, pkey.len(), line, column));
+            d.label = Some(format!("indent `{pkey}:` like `{ekey}:` below"));
+            d.fixes.push(Fix::machine(
+                format!("indent `{pkey}:` (line {pl}) like `{ekey}:`"),
+                vec![Edit::at(&file, ps, 0, " ".repeat(e - p))],
+            ));
+            return d;
         }
         d.message = format!(
             "invalid YAML: `{ekey}:` is indented deeper than `{pkey}:` (line {pl}), which already has a value"

@@ -432,12 +432,12 @@ fn convert_combinator(
         [] => {
             let mut expected: Vec<String> = Vec::new();
             for e in context.iter().flatten() {
-                if let ValidationErrorKind::Type { kind } = e.kind() {
-                    if e.instance_path().as_str() == at {
-                        for t in expected_types(kind) {
-                            if !expected.contains(&t) {
-                                expected.push(t);
-                            }
+                if let ValidationErrorKind::Type { kind } = e.kind()
+                    && e.instance_path().as_str() == at
+                {
+                    for t in expected_types(kind) {
+                        if !expected.contains(&t) {
+                            expected.push(t);
                         }
                     }
                 }

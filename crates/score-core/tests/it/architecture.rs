@@ -105,12 +105,10 @@ fn dependency_names(manifest: &str) -> Vec<String> {
             in_deps = t.contains("dependencies");
             continue;
         }
-        if in_deps {
-            if let Some((name, _)) = t.split_once('=') {
-                let name = name.trim();
-                if !name.is_empty() && !name.starts_with('#') {
-                    out.push(name.split('.').next().unwrap().to_string());
-                }
+        if in_deps && let Some((name, _)) = t.split_once('=') {
+            let name = name.trim();
+            if !name.is_empty() && !name.starts_with('#') {
+                out.push(name.split('.').next().unwrap().to_string());
             }
         }
     }

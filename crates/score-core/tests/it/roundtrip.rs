@@ -89,7 +89,7 @@ fn limits() -> impl Strategy<Value = ResourcesLimits> {
 }
 
 /// A file; `with_source` allows `source` (a path the loader would read) besides inline content.
-fn file(resources: &[String], with_source: bool) -> impl Strategy<Value = ContainerFile> {
+fn file(resources: &[String], with_source: bool) -> impl Strategy<Value = ContainerFile> + use<> {
     let mode = prop::option::of("0?[0-7]{3}");
     let mut bodies = vec![
         text(resources).prop_map(|t| (Some(t), None, None)).boxed(),
@@ -116,7 +116,7 @@ fn file(resources: &[String], with_source: bool) -> impl Strategy<Value = Contai
     )
 }
 
-fn probe(resources: &[String]) -> impl Strategy<Value = Probe> {
+fn probe(resources: &[String]) -> impl Strategy<Value = Probe> + use<> {
     let http = (
         prop::option::of(Just("localhost".to_string())),
         prop::option::of(prop::sample::select(vec![

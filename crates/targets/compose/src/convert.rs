@@ -314,9 +314,10 @@ fn volume_mounts(
 ) -> Vec<Value> {
     let mut volumes = Vec::new();
     for (target, v) in &rc.volumes {
-        if !settings.allow_outside_paths {
-            if let Some(src) = outside_bind_source(v) {
-                diags.push(
+        if !settings.allow_outside_paths
+            && let Some(src) = outside_bind_source(v)
+        {
+            diags.push(
                     Diagnostic::new(
                         codes::VOLUME_OUTSIDE_PROJECT,
                         format!(
@@ -328,8 +329,7 @@ fn volume_mounts(
                     ))
                     .with_pointer(pointer(&["containers", cname, "volumes", target, "source"])),
                 );
-                continue;
-            }
+            continue;
         }
         // Compose interpolates `target:` too.
         match volume(&escape_dollars(target), v, project) {
@@ -632,13 +632,13 @@ fn interpolated_names(s: &str) -> Vec<String> {
 /// never applies to file contents.
 fn file_text(r: &Resolved, project: &ResolvedProject) -> Result<String, String> {
     for p in &r.pieces {
-        if let Piece::Value(f) = p {
-            if is_expression(f, project) {
-                return Err(match &f.value {
-                    Value::String(s) => s.clone(),
-                    v => render_go_json(v),
-                });
-            }
+        if let Piece::Value(f) = p
+            && is_expression(f, project)
+        {
+            return Err(match &f.value {
+                Value::String(s) => s.clone(),
+                v => render_go_json(v),
+            });
         }
     }
     Ok(r.to_plain())
@@ -734,10 +734,10 @@ fn literal_volume(target: &str, v: &ResolvedVolume, src: String) -> Map<String, 
     };
     m.insert("source".into(), Value::String(escape_dollars(&src)));
     m.insert("target".into(), target.into());
-    if kind == "volume" {
-        if let Some(p) = v.path.as_ref().filter(|p| !p.is_empty()) {
-            m.insert("volume".into(), json!({ "subpath": p }));
-        }
+    if kind == "volume"
+        && let Some(p) = v.path.as_ref().filter(|p| !p.is_empty())
+    {
+        m.insert("volume".into(), json!({ "subpath": p }));
     }
     m
 }
@@ -1019,10 +1019,10 @@ pub(crate) fn declare_named_volumes(out: &mut Project) {
             .into_iter()
             .flatten()
         {
-            if m.get("type").and_then(Value::as_str) == Some("volume") {
-                if let Some(src) = m.get("source").and_then(Value::as_str) {
-                    names.insert(src.to_string());
-                }
+            if m.get("type").and_then(Value::as_str) == Some("volume")
+                && let Some(src) = m.get("source").and_then(Value::as_str)
+            {
+                names.insert(src.to_string());
             }
         }
     }

@@ -89,9 +89,10 @@ impl Settings {
 
     pub(crate) fn from_options(opts: &crate::K8sOptions) -> Result<Self, Diagnostics> {
         let namespace = opts.namespace.clone().filter(|s| !s.is_empty());
-        if let Some(ns) = &namespace {
-            if !is_dns_label(ns) {
-                return Err(Diagnostic::new(
+        if let Some(ns) = &namespace
+            && !is_dns_label(ns)
+        {
+            return Err(Diagnostic::new(
                     codes::INVALID_NAMESPACE,
                     format!("namespace '{ns}' is not a valid Kubernetes namespace name"),
                 )
@@ -99,7 +100,6 @@ impl Settings {
                     "a namespace is 1 to 63 lower-case letters, digits or '-', starting and ending with a letter or digit",
                 )
                 .into());
-            }
         }
         let generate_namespace = opts.generate_namespace;
         if generate_namespace && namespace.is_none() {

@@ -873,11 +873,11 @@ fn split_init_containers(
                 m.shift_remove("readinessProbe");
             } else {
                 m.insert("restartPolicy".into(), json!("Always"));
-                if before.values().any(|b| b.ready == Readiness::Healthy) {
-                    if let Some(p) = m.get("readinessProbe").or_else(|| m.get("livenessProbe")) {
-                        let p = p.clone();
-                        m.insert("startupProbe".into(), p);
-                    }
+                if before.values().any(|b| b.ready == Readiness::Healthy)
+                    && let Some(p) = m.get("readinessProbe").or_else(|| m.get("livenessProbe"))
+                {
+                    let p = p.clone();
+                    m.insert("startupProbe".into(), p);
                 }
             }
         }

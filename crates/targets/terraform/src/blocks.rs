@@ -248,12 +248,12 @@ pub(crate) fn resource_blocks(
             SECTIONS.join(", ")
         ));
     }
-    if let Some(e) = fragments.get("expression_outputs") {
-        if !e.as_array().is_some_and(|a| a.iter().all(Value::is_string)) {
-            return Err(format!(
-                "{what}: terraform section 'expression_outputs' must render a list of output keys"
-            ));
-        }
+    if let Some(e) = fragments.get("expression_outputs")
+        && !e.as_array().is_some_and(|a| a.iter().all(Value::is_string))
+    {
+        return Err(format!(
+            "{what}: terraform section 'expression_outputs' must render a list of output keys"
+        ));
     }
     match fragments.get("blocks") {
         None | Some(Value::Null) => Ok(Vec::new()),

@@ -174,18 +174,18 @@ impl Printer {
     /// may stand only here: as an array element hcl-rs would put the `,` after its closing
     /// marker, and in an expression its layout is hcl-rs's, at an indent we do not know.
     fn value(&mut self, expr: &Expression, level: usize) -> Result<String, Fallback> {
-        if let Expression::TemplateExpr(t) = expr {
-            if let TemplateExpr::Heredoc(h) = &**t {
-                let mut text = format!("{}{}\n{}", h.strip.as_str(), h.delimiter, h.template);
-                if !h.template.ends_with('\n') {
-                    text.push('\n');
-                }
-                if h.strip == HeredocStripMode::Indent {
-                    push_indent(&mut text, level);
-                }
-                text.push_str(h.delimiter.as_str());
-                return Ok(text);
+        if let Expression::TemplateExpr(t) = expr
+            && let TemplateExpr::Heredoc(h) = &**t
+        {
+            let mut text = format!("{}{}\n{}", h.strip.as_str(), h.delimiter, h.template);
+            if !h.template.ends_with('\n') {
+                text.push('\n');
             }
+            if h.strip == HeredocStripMode::Indent {
+                push_indent(&mut text, level);
+            }
+            text.push_str(h.delimiter.as_str());
+            return Ok(text);
         }
         self.expr(expr, level)
     }

@@ -229,12 +229,12 @@ pub fn check(files: &[(String, String)]) -> Vec<String> {
             if !(source.starts_with("./") || source.starts_with("../")) {
                 continue;
             }
-            if let Some(m) = join(dir, source).and_then(|t| dirs.get(&t)) {
-                if !m.outputs.contains(y) {
-                    problems.push(format!(
-                        "{at}: module.{x}.{y}: '{y}' is not an output of {source}"
-                    ));
-                }
+            if let Some(m) = join(dir, source).and_then(|t| dirs.get(&t))
+                && !m.outputs.contains(y)
+            {
+                problems.push(format!(
+                    "{at}: module.{x}.{y}: '{y}' is not an output of {source}"
+                ));
             }
         }
     }

@@ -760,10 +760,10 @@ mod tests {
                 bad.push(format!("{src:?}: {got:?}, want {want:?}"));
             }
             // The line-by-line path, where it answers, answers the same.
-            if let Some(fast) = super::super::simple::parse_go(&text) {
-                if Some(&fast["x"]) != want.as_ref() {
-                    bad.push(format!("{src:?} (line by line): {fast:?}, want {want:?}"));
-                }
+            if let Some(fast) = super::super::simple::parse_go(&text)
+                && Some(&fast["x"]) != want.as_ref()
+            {
+                bad.push(format!("{src:?} (line by line): {fast:?}, want {want:?}"));
             }
         }
         assert!(bad.is_empty(), "{}", bad.join("\n"));

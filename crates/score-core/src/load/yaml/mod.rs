@@ -621,10 +621,10 @@ fn saphyr_error(
     if let Some(span) = e.location().and_then(|l| location_span(source, bom, &l)) {
         d = d.with_span(span);
     }
-    if code == Code::LoadTooDeep {
-        if let Some(span) = fast::first_too_deep(source, bom, limits.max_depth) {
-            d = d.with_span(span);
-        }
+    if code == Code::LoadTooDeep
+        && let Some(span) = fast::first_too_deep(source, bom, limits.max_depth)
+    {
+        d = d.with_span(span);
     }
     if code == Code::LoadSyntax && d.message.contains("quoted scalar") {
         d = point_at_runaway_quote(source, d);
@@ -992,10 +992,10 @@ impl Converter<'_> {
                 .with_help("use a plain string as the key")),
             other => {
                 // Prefer the key's own spelling (`0x1F`, `~`), as Go keeps the scalar text.
-                if let Some(s) = span.filter(|s| s.len > 0) {
-                    if let Some(text) = self.source.text.get(s.offset..s.offset + s.len) {
-                        return Ok(text.to_owned());
-                    }
+                if let Some(s) = span.filter(|s| s.len > 0)
+                    && let Some(text) = self.source.text.get(s.offset..s.offset + s.len)
+                {
+                    return Ok(text.to_owned());
                 }
                 Ok(match other {
                     Node::Null => String::new(),
