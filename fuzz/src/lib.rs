@@ -9,13 +9,16 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use score_core::diag::SourceFile;
-use score_core::load::yaml::{self, Limits};
+use score_core::input::Limits;
+use score_core::load::yaml;
 use score_core::provision::placeholder::{self, Token};
-use score_core::provision::substitute::{self, Context, OutputLookup, Outputs, Unescape};
-use score_core::provision::{self, ProvisionInput, ProvisionOptions, ProvisionerSet};
+use score_core::provision::substitute::{self, Context, OutputLookup, Unescape};
+use score_core::provision::{self, ProvisionInput};
 use score_core::target::ResourceUid;
+use score_core::target::{Found, Outputs};
 use score_core::{load_workload, LoadOptions};
 use score_core::{Code, Diagnostic};
+use score_core::{ProvisionOptions, ProvisionerSet};
 use serde_json::json;
 
 pub mod driver;
@@ -126,12 +129,8 @@ pub fn check_substitute(data: &[u8]) -> Result<(), String> {
     if rebuilt != s {
         return Err(format!("tokens rebuild {rebuilt:?}, input {s:?}"));
     }
-    let same = substitute::substitute(
-        s,
-        |r| Ok(substitute::Found::plain(format!("${{{r}}}"))),
-        Unescape::Keep,
-    )
-    .map_err(|e| format!("identity substitution failed: {e}"))?;
+    let same = substitute::substitute(s, |r| Ok(Found::plain(format!("${{{r}}}"))), Unescape::Keep)
+        .map_err(|e| format!("identity substitution failed: {e}"))?;
     if same.to_plain() != s {
         return Err(format!("identity substitution gave {:?}", same.to_plain()));
     }

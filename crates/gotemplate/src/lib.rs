@@ -45,6 +45,7 @@
 //! - an action's printed value is formatted the way Go's `fmt` prints it (floats as `%v`).
 
 mod comments;
+pub mod gofmt;
 mod random;
 mod rewrite;
 mod semver;

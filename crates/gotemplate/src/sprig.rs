@@ -13,6 +13,7 @@ use std::sync::{Arc, OnceLock};
 
 use gotmpl::{FuncMap, Value};
 
+use super::gofmt::{self, e_format, f_format, float_v as go_float, quote as go_quote, shortest};
 use super::random::Stream;
 use super::{charge, fuel_left};
 
@@ -551,78 +552,7 @@ fn map_of(v: &Value) -> &BTreeMap<Arc<str>, Value> {
     }
 }
 
-// ---- Go formatting -------------------------------------------------------------------------
-
-/// Go's `%v` of a float64 (`strconv.FormatFloat(f, 'g', -1, 64)` with `%v`'s exponent rule).
-pub(super) fn go_float(f: f64) -> String {
-    if f.is_nan() {
-        return "NaN".into();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 { "+Inf" } else { "-Inf" }.into();
-    }
-    let (neg, digits, exp) = shortest(f);
-    let mut out = String::new();
-    if neg {
-        out.push('-');
-    }
-    // %v is %g with the shortest digits, which switches to an exponent at 10^6 (not JSON's 10^21).
-    if !(-4..6).contains(&exp) {
-        e_format(&mut out, &digits, exp);
-    } else {
-        f_format(&mut out, &digits, exp);
-    }
-    out
-}
-
-/// The shortest round-trip digits of `f` and its decimal exponent (`d.ddd × 10^exp`).
-fn shortest(f: f64) -> (bool, String, i32) {
-    let e = format!("{:e}", f.abs());
-    let (m, x) = e.split_once('e').unwrap_or((&e, "0"));
-    let digits: String = m.chars().filter(|c| *c != '.').collect();
-    let digits = if digits.chars().all(|c| c == '0') {
-        "0".to_string()
-    } else {
-        digits
-    };
-    (f.is_sign_negative(), digits, x.parse().unwrap_or(0))
-}
-
-fn e_format(out: &mut String, digits: &str, exp: i32) {
-    out.push_str(&digits[..1]);
-    if digits.len() > 1 {
-        out.push('.');
-        out.push_str(&digits[1..]);
-    }
-    let _ = write!(
-        out,
-        "e{}{:02}",
-        if exp < 0 { '-' } else { '+' },
-        exp.unsigned_abs()
-    );
-}
-
-fn f_format(out: &mut String, digits: &str, exp: i32) {
-    if exp < 0 {
-        out.push_str("0.");
-        for _ in 0..(-exp - 1) {
-            out.push('0');
-        }
-        out.push_str(digits);
-    } else {
-        let int_len = exp as usize + 1;
-        if digits.len() <= int_len {
-            out.push_str(digits);
-            for _ in digits.len()..int_len {
-                out.push('0');
-            }
-        } else {
-            out.push_str(&digits[..int_len]);
-            out.push('.');
-            out.push_str(&digits[int_len..]);
-        }
-    }
-}
+// ---- Go formatting (the scalar forms are in `gofmt`) ----------------------------------------
 
 /// Go's `fmt.Sprint` of one value (`%v`).
 pub(super) fn go_sprint(v: &Value) -> String {
@@ -695,37 +625,6 @@ fn strval(v: &Value) -> String {
     go_sprint(v)
 }
 
-/// Go's `strconv.Quote`.
-fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{b}' => out.push_str("\\v"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c if is_go_printable(c) => out.push(c),
-            c if (c as u32) < 0x10000 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => {
-                let _ = write!(out, "\\U{:08x}", c as u32);
-            }
-        }
-    }
-    out.push('"');
-    out
-}
-
 /// Go's `strconv.QuoteToASCII` (`%+q`): non-ASCII as `\\u`/`\\U` escapes.
 fn go_quote_ascii(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
@@ -741,17 +640,6 @@ fn go_quote_ascii(s: &str) -> String {
         }
     }
     out
-}
-
-fn is_go_printable(c: char) -> bool {
-    if c == ' ' {
-        return true;
-    }
-    !(c.is_control()
-        || c.is_whitespace()
-        || matches!(c as u32, 0xad | 0x600..=0x605 | 0x61c | 0x6dd | 0x70f | 0x200b..=0x200f
-            | 0x202a..=0x202e | 0x2060..=0x2064 | 0x2066..=0x206f | 0xfeff | 0xfff9..=0xfffb
-            | 0xe000..=0xf8ff | 0xfdd0..=0xfdef | 0xfffe | 0xffff))
 }
 
 /// Go's `unicode.IsSpace`.
@@ -810,24 +698,9 @@ fn json_into(out: &mut String, v: &Value, html: bool, indent: Option<usize>) -> 
             if !f.is_finite() {
                 return Err(format!("json: unsupported value: {}", go_float(*f)));
             }
-            let a = f.abs();
-            let (neg, digits, exp) = shortest(*f);
-            if neg {
-                out.push('-');
-            }
-            if a != 0.0 && !(1e-6..1e21).contains(&a) {
-                let mut e = String::new();
-                e_format(&mut e, &digits, exp);
-                // Go writes e-07 as e-7.
-                if let Some(i) = e.find("e-0") {
-                    e.remove(i + 2);
-                }
-                out.push_str(&e);
-            } else {
-                f_format(out, &digits, exp);
-            }
+            gofmt::write_json_float(out, *f);
         }
-        Value::String(s) => json_str(out, s, html),
+        Value::String(s) => gofmt::write_json_string(out, s, html),
         Value::List(l) => {
             if l.is_empty() {
                 out.push_str("[]");
@@ -847,7 +720,7 @@ fn json_into(out: &mut String, v: &Value, html: bool, indent: Option<usize>) -> 
         Value::Map(m) if super::typed::as_semver(v).is_some() => {
             // `Version.MarshalJSON`: its `String()`.
             if let Some(Value::String(s)) = m.get("String") {
-                json_str(out, s, html);
+                gofmt::write_json_string(out, s, html);
             }
         }
         Value::Map(m) => {
@@ -861,7 +734,7 @@ fn json_into(out: &mut String, v: &Value, html: bool, indent: Option<usize>) -> 
                     out.push(',');
                 }
                 newline(out, indent.map(|d| d + 1));
-                json_str(out, k, html);
+                gofmt::write_json_string(out, k, html);
                 out.push(':');
                 if indent.is_some() {
                     out.push(' ');
@@ -883,30 +756,6 @@ fn newline(out: &mut String, indent: Option<usize>) {
             out.push_str("  ");
         }
     }
-}
-
-fn json_str(out: &mut String, s: &str, html: bool) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '<' | '>' | '&' if html => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            '\u{2028}' | '\u{2029}' => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
 }
 
 fn to_json(v: &Value, html: bool, indent: bool) -> Result<String, String> {

@@ -17,7 +17,7 @@ use score_core::{Code, Diagnostic, Diagnostics};
 
 use crate::commands::{compose_flags, ComposeFlags};
 use crate::generate::{self, CommonArgs, Compiled};
-use crate::targets::{self, TargetInfo};
+use crate::row::{self, TargetInfo};
 use score_core::host::StateDir;
 
 /// Flags of `score-gen all`.
@@ -41,7 +41,7 @@ pub struct AllArgs {
     #[arg(long)]
     allow_source_params: bool,
     #[command(flatten)]
-    pub legacy: crate::LegacyFormat,
+    pub legacy: crate::render::LegacyFormat,
 }
 
 /// Runs `score-gen all`.
@@ -70,7 +70,7 @@ pub fn run(args: &AllArgs) -> Result<(), Diagnostics> {
     flags.state_dir = Some(args.common.state_dir.clone());
     generate::check_build_usage(&args.common, &flags)?;
     // Flag errors before any file is read.
-    let rows = targets::all();
+    let rows = row::all();
     for t in rows {
         (t.build)(&flags)?;
     }
@@ -169,7 +169,7 @@ pub fn run(args: &AllArgs) -> Result<(), Diagnostics> {
         let planned: Vec<_> = compiled
             .iter()
             .map(|(c, primary)| {
-                let base = generate::parent_dir(primary);
+                let base = crate::files::parent_dir(primary);
                 crate::drift::Planned {
                     files: generate::plan(primary, &c.artefacts),
                     modes: generate::modes(&base, &c.artefacts),
@@ -225,7 +225,7 @@ fn stage(
     c: &mut Compiled,
     primary: &Path,
 ) -> Result<(), Diagnostics> {
-    let base = generate::parent_dir(primary);
+    let base = crate::files::parent_dir(primary);
     stager.stage(generate::take_plan(primary, &mut c.artefacts))?;
     stager.modes(generate::modes(&base, &c.artefacts));
     stager.create_directories(&base, &c.artefacts)

@@ -54,7 +54,8 @@ mod tests {
         let w = [workload(
             "{k8s.score.dev/kind: StatefulSet, k8s.score.dev/kindd: x, k8s.score.dev/service-name: s, compose.score.dev/xx: y, other.io/zz: q}",
         )];
-        let target = |name| crate::targets::default_target(name).unwrap();
+        crate::row::install(crate::targets::DEFAULT_TARGETS);
+        let target = |name| crate::row::default_target(name).unwrap();
         let k8s = warnings(target("k8s").as_ref(), &w);
         assert_eq!(k8s.len(), 1, "{k8s:?}");
         assert!(k8s[0].contains(

@@ -6,9 +6,10 @@ use crate::table;
 use score_core::host::StateDir;
 use score_core::{Code, Diagnostic, Diagnostics};
 
-use crate::generate::{self, io_diag, CommonArgs};
-use crate::targets::{self, TargetFlags, TargetInfo};
-use crate::Format;
+use crate::files::{check_inside_project, io_diag};
+use crate::generate::{self, CommonArgs};
+use crate::render::Format;
+use crate::row::{self, TargetCommand, TargetFlags, TargetInfo};
 
 /// The compose settings shared by `score-gen compose` and `score-gen all`.
 #[derive(Debug, clap::Args)]
@@ -39,7 +40,7 @@ pub struct ComposeArgs {
     #[arg(long, value_name = "FILE")]
     env_file: Option<PathBuf>,
     #[command(flatten)]
-    pub legacy: crate::LegacyFormat,
+    pub legacy: crate::render::LegacyFormat,
 }
 
 #[derive(Debug, clap::Args)]
@@ -93,20 +94,7 @@ pub struct TerraformArgs {
     #[arg(long)]
     allow_source_params: bool,
     #[command(flatten)]
-    pub legacy: crate::LegacyFormat,
-}
-
-/// A target's subcommand: its flags (a clap `Args` struct's) and how it runs, as a row of the
-/// target table holds it ([`crate::targets::TargetInfo::command`]).
-#[derive(Clone, Copy)]
-pub struct TargetCommand {
-    /// Adds the flags to the subcommand.
-    pub args: fn(clap::Command) -> clap::Command,
-    /// Runs the subcommand of the row from its parsed flags.
-    pub run: fn(&'static TargetInfo, &clap::ArgMatches) -> Result<(), Diagnostics>,
-    /// The diagnostics format its own flags ask for (the former `--format human|json`), and
-    /// whether its output is stdout (`-o -`), so diagnostics must not be.
-    pub output: fn(&clap::ArgMatches) -> (Option<Format>, bool),
+    pub legacy: crate::render::LegacyFormat,
 }
 
 /// A target subcommand's flags.
@@ -134,6 +122,8 @@ fn output<A: TargetArgs>(m: &clap::ArgMatches) -> (Option<Format>, bool) {
     (a.legacy_format(), a.output() == Path::new("-"))
 }
 
+// The commands the table's rows run (`targets.rs`); the type is the row's (`row.rs`), below
+// every command.
 impl TargetCommand {
     const fn of<A: TargetArgs>() -> Self {
         TargetCommand {
@@ -162,7 +152,7 @@ pub struct TargetCommonArgs {
     #[arg(short, long)]
     output: Option<PathBuf>,
     #[command(flatten)]
-    pub legacy: crate::LegacyFormat,
+    pub legacy: crate::render::LegacyFormat,
 }
 
 impl TargetArgs for TargetCommonArgs {
@@ -267,51 +257,11 @@ impl TargetArgs for TerraformArgs {
     }
 }
 
-/// Refuses an output path outside the current (project) directory, lexically or through a
-/// symlinked parent, unless `--allow-outside-paths` is given.
-pub fn check_inside_project(path: &Path, flag: &str) -> Result<(), Diagnostics> {
-    let cwd = std::env::current_dir().map_err(|e| io_diag(".", e))?;
-    if outside_project(&cwd, path) {
-        return Err(Diagnostic::new(
-            Code::UsagePathOutsideProject,
-            format!(
-                "{flag} {} is outside the project directory {}",
-                path.display(),
-                cwd.display()
-            ),
-        )
-        .with_help("write it inside the project directory, or pass --allow-outside-paths")
-        .into());
-    }
-    Ok(())
-}
-
-/// Whether `path` lies outside the project directory `cwd`, lexically (absolute elsewhere, or
-/// `..` climbing above it) or through a symbolic link in its parent.
-pub fn outside_project(cwd: &Path, path: &Path) -> bool {
-    let joined = cwd.join(path);
-    let lexical_escape = path.is_absolute() && !joined.starts_with(cwd)
-        || path
-            .components()
-            .try_fold(0i32, |depth, c| match c {
-                std::path::Component::ParentDir if depth == 0 => None,
-                std::path::Component::ParentDir => Some(depth - 1),
-                std::path::Component::Normal(_) => Some(depth + 1),
-                _ => Some(depth),
-            })
-            .is_none();
-    let link_escape = match (joined.parent().map(Path::canonicalize), cwd.canonicalize()) {
-        (Some(Ok(dir)), Ok(root)) => !dir.starts_with(root),
-        _ => false,
-    };
-    lexical_escape || link_escape
-}
-
 #[derive(Debug, clap::Args)]
 pub struct InitArgs {
     /// Which target's default provisioners to write.
     /// (default: the first target of the table)
-    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(targets::names()))]
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(row::names()))]
     target: Option<String>,
     /// The state directory.
     #[arg(long, value_name = "DIR", default_value = ".score-gen")]
@@ -338,7 +288,7 @@ pub struct InitArgs {
     #[arg(long)]
     allow_remote_commands: bool,
     #[command(flatten)]
-    pub legacy: crate::LegacyFormat,
+    pub legacy: crate::render::LegacyFormat,
 }
 
 pub const SAMPLE: &str = "\
@@ -358,17 +308,16 @@ service:
 ";
 
 pub fn init(args: &InitArgs) -> Result<(), Diagnostics> {
-    let target =
-        targets::default_target(args.target.as_deref().unwrap_or(targets::default_name()))?;
+    let target = row::default_target(args.target.as_deref().unwrap_or(row::default_name()))?;
     let target = target.as_ref();
     let dir = args.state_dir.join(target.name()).join("provisioners");
-    let defaults = dir.join(crate::tool::DEFAULT_PROVISIONERS);
+    let defaults = dir.join(crate::tool::folder::DEFAULT_PROVISIONERS);
     let here = PathBuf::from(".");
     let mut files = Vec::new();
     // As score-compose and score-k8s: an existing file is the platform team's, never replaced.
     if args.no_default_provisioners {
     } else if defaults.exists() {
-        crate::note!("kept {} (it exists)", defaults.display());
+        crate::render::note!("kept {} (it exists)", defaults.display());
     } else {
         files.push((
             defaults.clone(),
@@ -376,8 +325,11 @@ pub fn init(args: &InitArgs) -> Result<(), Diagnostics> {
             here.clone(),
         ));
     }
-    let stored =
-        crate::tool::store_provisioner_files(&args.provisioners, args.allow_remote_commands, &dir)?;
+    let stored = crate::tool::folder::store_provisioner_files(
+        &args.provisioners,
+        args.allow_remote_commands,
+        &dir,
+    )?;
     files.extend(stored.files.iter().cloned());
     if let Some((path, bytes)) =
         crate::patches::init_file(&args.patch_templates, &args.state_dir, target)?
@@ -399,7 +351,7 @@ pub fn init(args: &InitArgs) -> Result<(), Diagnostics> {
     sd.save(&st)
         .map_err(|e| io_diag(&args.state_dir.display().to_string(), e))?;
     for (p, _, _) in &files {
-        crate::note!("wrote {}", p.display());
+        crate::render::note!("wrote {}", p.display());
     }
     Ok(())
 }
@@ -432,7 +384,7 @@ pub enum ListFormat {
 pub struct ListArgs {
     /// Target whose defaults and state dir to use (default: the project's one target, else
     /// compose).
-    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(targets::names()))]
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(row::names()))]
     target: Option<String>,
     /// Extra provisioner URIs (tried first), as for the target commands.
     #[arg(long = "provisioners", value_name = "URI", value_parser = generate::non_empty_uri)]
@@ -448,7 +400,7 @@ pub struct ListArgs {
 pub fn provisioners(cmd: &ProvisionersCommand) -> Result<(), Diagnostics> {
     let ProvisionersCommand::List(args) = cmd;
     let name = project_target(args.target.as_deref(), &args.state_dir, "provisioners list")?;
-    let target = targets::default_target(name)?;
+    let target = row::default_target(name)?;
     let common = CommonArgs {
         files: Vec::new(),
         remove: Vec::new(),
@@ -477,9 +429,9 @@ pub fn project_target(
     command: &str,
 ) -> Result<&'static str, Diagnostics> {
     if let Some(t) = given {
-        return Ok(targets::by_name(t).name);
+        return Ok(row::by_name(t).name);
     }
-    let present: Vec<&'static str> = targets::names()
+    let present: Vec<&'static str> = row::names()
         .filter(|t| {
             state_dir
                 .join(t)
@@ -488,10 +440,10 @@ pub fn project_target(
         })
         .collect();
     match present.as_slice() {
-        [] => Ok(targets::default_name()),
+        [] => Ok(row::default_name()),
         [one] => Ok(one),
         [first, rest @ ..] => {
-            crate::note!(
+            crate::render::note!(
                 "{command}: using the {first} project ({} has {}); choose with --target {}",
                 state_dir.display(),
                 present.join(", "),
@@ -695,7 +647,7 @@ impl ResourcesCommand {
 #[derive(Debug, Clone, clap::Args)]
 pub struct StateArgs {
     /// Target whose state to read (default: the project's one target, else compose).
-    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(targets::names()))]
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(row::names()))]
     target: Option<String>,
     /// The state directory.
     #[arg(long, value_name = "DIR", default_value = ".score-gen")]
@@ -726,7 +678,7 @@ pub fn resources(cmd: &ResourcesCommand) -> Result<(), Diagnostics> {
             }
             sd.save(&st)
                 .map_err(|e| io_diag(&sd.state_path().display().to_string(), e))?;
-            crate::note!(
+            crate::render::note!(
                 "removed {uid} from {}: the next generate provisions it afresh",
                 sd.state_path().display()
             );

@@ -16,7 +16,7 @@ use score_core::project::ResourceState;
 use score_core::{Code, Diagnostic, Diagnostics, State};
 use serde_json::{Map, Value};
 
-use crate::generate::io_diag;
+use crate::files::io_diag;
 
 /// The exit code of a `--check` run that found outputs out of date (1 is invalid input, 2 a
 /// usage error).
@@ -119,7 +119,7 @@ pub fn check(planned: &[Planned<'_>], inputs: &[PathBuf]) -> Result<(), Diagnost
         }
     }
     if report.is_empty() {
-        crate::note!("score-gen --check: {total} outputs up to date");
+        crate::render::note!("score-gen --check: {total} outputs up to date");
         return Ok(());
     }
     out.push_str(&format!(

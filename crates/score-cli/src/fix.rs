@@ -14,8 +14,8 @@ use score_core::host::{fsutil, FsSources};
 use score_core::input::ProvisionerFile;
 use score_core::{load_workload, Code, Diagnostic, LoadOptions, ProvisionerSet};
 
+use crate::render::Format;
 use crate::render::Output;
-use crate::Format;
 
 /// At most this many validate-and-apply passes per file (each pass applies every fix that does
 /// not overlap another; a later pass picks up what an earlier one uncovered).
@@ -111,7 +111,7 @@ pub fn run(args: &Args, out: &Output) -> Result<(), u8> {
 
 type FileReport = (Vec<Applied>, Vec<Diagnostic>, bool);
 
-// One diagnostic per file, as `generate::read_input`.
+// One diagnostic per file, as `files::read_input`.
 #[allow(clippy::result_large_err)]
 fn fix_file(
     path: &Path,
@@ -119,7 +119,7 @@ fn fix_file(
     known: &[String],
     args: &Args,
 ) -> Result<FileReport, Diagnostic> {
-    let original = crate::generate::read_input(path)?;
+    let original = crate::files::read_input(path)?;
     let Ok(mut text) = String::from_utf8(original.clone()) else {
         // Not UTF-8: nothing can be edited; the loader says why.
         return Ok((
@@ -169,7 +169,7 @@ fn fix_file(
             );
         } else {
             // Nothing is written over a file that changed since it was read.
-            let now = crate::generate::read_input(path)?;
+            let now = crate::files::read_input(path)?;
             if now != original {
                 return Err(Diagnostic::new(
                     Code::Io,
@@ -178,7 +178,7 @@ fn fix_file(
                 .with_help("run `score-gen fix` again"));
             }
             fsutil::atomic_write(path, text.as_bytes())
-                .map_err(|e| crate::generate::io_diag(name, e))?;
+                .map_err(|e| crate::files::io_diag(name, e))?;
         }
     }
     Ok((applied, left, changed))
@@ -195,10 +195,9 @@ fn diagnose(
 ) -> Vec<Diagnostic> {
     let opts = LoadOptions {
         sources: Some(Arc::new(
-            FsSources::new(crate::generate::parent_dir(path))
-                .allow_outside(args.allow_outside_paths),
+            FsSources::new(crate::files::parent_dir(path)).allow_outside(args.allow_outside_paths),
         )),
-        contents_hidden: crate::generate::linked_out_of_project(path),
+        contents_hidden: crate::files::linked_out_of_project(path),
         ..LoadOptions::default()
     };
     match load_workload(name, bytes, &opts) {
@@ -216,8 +215,8 @@ fn diagnose(
 /// the state directory.
 fn known_types(state_dir: &Path) -> Vec<String> {
     let mut types = std::collections::BTreeSet::new();
-    for name in crate::targets::names() {
-        let Ok(target) = crate::targets::default_target(name) else {
+    for name in crate::row::names() {
+        let Ok(target) = crate::row::default_target(name) else {
             continue;
         };
         let mut files = vec![ProvisionerFile::new(

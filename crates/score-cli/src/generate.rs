@@ -9,15 +9,17 @@ use std::time::Duration;
 use score_core::host::fetch::{self, FetchOptions};
 use score_core::host::fsutil;
 use score_core::host::{FsSources, StateDir};
+use score_core::input::Limits;
 use score_core::input::ProvisionerFile;
-use score_core::load::yaml::{self, Limits};
+use score_core::load::yaml;
 use score_core::project::{WorkloadInput, WorkloadStore};
 use score_core::target::Artefacts;
 use score_core::Target;
 use score_core::{load_workload, LoadOptions, Project};
 use score_target_compose::WorkloadExtras;
 
-use crate::targets::{TargetFlags, TargetInfo};
+use crate::files::{io_diag, linked_out_of_project, parent_dir, read_input};
+use crate::row::{TargetFlags, TargetInfo};
 use score_core::{Code, Diagnostic, Diagnostics};
 use score_core::{CommandPolicy, Environment, ProvisionOptions, ProvisionerSet, State};
 use std::collections::BTreeMap;
@@ -66,7 +68,7 @@ pub struct CommonArgs {
     /// `score-compose`/`score-k8s`: `state_dir` is that tool's folder, in its format
     /// (`crate::tool`); `None`: score-gen's `<state-dir>/<target>/`.
     #[arg(skip)]
-    pub tool: Option<crate::tool::Tool>,
+    pub tool: Option<crate::tool::folder::Tool>,
     /// Compute everything and write nothing: exit 0 when every output on disk equals what this
     /// run would write, 3 with a unified diff per file on stderr when not (spec/cli.md).
     #[arg(long)]
@@ -193,7 +195,7 @@ pub struct Compiled {
     /// The new state's text, for score-gen's own state directory.
     state_text: Option<String>,
     /// A tool folder's state file as read, to write back in its format.
-    tool: Option<(crate::tool::Tool, crate::tool::state::Doc)>,
+    tool: Option<(crate::tool::folder::Tool, crate::tool::state::Doc)>,
     /// Values a --check diff must not print.
     pub secrets: crate::drift::Secrets,
     /// The files the run read besides the Score and override files (state, lock, recorded
@@ -332,11 +334,11 @@ pub struct Prepared<'a> {
     /// The names of the workloads of this run's Score files (the workloads are in `project`).
     given: Vec<String>,
     flags: TargetFlags,
-    target: crate::targets::BoxedTarget,
+    target: crate::row::BoxedTarget,
     project: Project,
     state_dir: Option<StateDir>,
     state_file: PathBuf,
-    tool: Option<(crate::tool::Tool, crate::tool::state::Doc)>,
+    tool: Option<(crate::tool::folder::Tool, crate::tool::state::Doc)>,
     inputs: Vec<PathBuf>,
     locked: Option<crate::drift::Locked>,
     old_resources: Option<BTreeMap<String, score_core::project::ResourceState>>,
@@ -400,7 +402,7 @@ pub fn prepare<'a>(
         flags.build.clear();
     }
     if let ([name], false) = (&given_names[..], flags.build.is_empty()) {
-        let builds = crate::targets::parse_builds(&flags.build)?;
+        let builds = crate::row::parse_builds(&flags.build)?;
         let mut all = project.workloads().iter();
         if let Some(w) = all.find(|w| w.loaded.workload.name() == name) {
             check_build_containers(w, &builds)?;
@@ -423,7 +425,7 @@ pub fn prepare<'a>(
     }
     let target = (info.build)(&flags)?;
     for warning in crate::annotations::warnings(target.as_ref(), project.workloads()) {
-        crate::note!("score-gen {}: {warning}", info.name);
+        crate::render::note!("score-gen {}: {warning}", info.name);
     }
     inputs.extend(provisioners.files);
     // Secret outputs never reach a diagnostic (spec/security.md): the ones the state already
@@ -509,7 +511,7 @@ impl Prepared<'_> {
         if let Some(locked) = &locked {
             locked.verify(info.name, &state_file, &state)?;
         }
-        if crate::VERBOSE.load(std::sync::atomic::Ordering::Relaxed) > 0 {
+        if crate::render::VERBOSE.load(std::sync::atomic::Ordering::Relaxed) > 0 {
             report_programs(target.name(), &resolved, &provisioners);
         }
         // Flags that name something through the provisioned resources (compose --publish
@@ -545,10 +547,10 @@ impl Prepared<'_> {
             after_emit(&flags, &mut artefacts)?;
         }
         for line in &notes {
-            crate::note!("{line}");
+            crate::render::note!("{line}");
         }
         for line in &artefacts.warnings {
-            crate::note!("warning: {line}");
+            crate::render::note!("warning: {line}");
         }
         note_unset_deploy_env(&artefacts.deploy_env);
         Ok(Compiled {
@@ -732,7 +734,7 @@ impl WorkloadStore for CliStore<'_> {
         };
         if let (Some((what, path)), false) = (reads, self.common.allow_outside_paths) {
             let cwd = std::env::current_dir().map_err(|e| io_diag(".", e))?;
-            if crate::commands::outside_project(&cwd, &path) {
+            if crate::files::outside_project(&cwd, &path) {
                 let shown = if stored.spec.is_none() {
                     path
                 } else {
@@ -907,8 +909,8 @@ fn load_provisioners_noting(
     let mut folder_has_defaults = false;
     if common.tool.is_some() {
         // The tool's folder: its `*.provisioners.yaml` files, by name, as the tools load them.
-        for path in crate::tool::folder_provisioner_files(&common.state_dir)? {
-            folder_has_defaults |= path.ends_with(crate::tool::DEFAULT_PROVISIONERS);
+        for path in crate::tool::folder::folder_provisioner_files(&common.state_dir)? {
+            folder_has_defaults |= path.ends_with(crate::tool::folder::DEFAULT_PROVISIONERS);
             let uri = path.display().to_string();
             fetched.extend(fetch::fetch(&uri, &cwd, &FetchOptions::default())?);
         }
@@ -1315,59 +1317,6 @@ pub fn inputs(common: &CommonArgs) -> Vec<PathBuf> {
         .collect()
 }
 
-pub fn parent_dir(path: &Path) -> PathBuf {
-    match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    }
-}
-
-/// Whether `path` names a place inside the project (the working directory) but resolves, through
-/// a symbolic link, to a file outside it: a repository's `score.yaml -> ~/.aws/credentials`.
-/// Diagnostics on such a file do not show its contents (spec/security.md). A path the user gave
-/// outside the project is their explicit choice and is shown as usual.
-pub fn linked_out_of_project(path: &Path) -> bool {
-    std::env::current_dir().is_ok_and(|cwd| fsutil::linked_out_of(&cwd, path))
-}
-
-/// Reads a Score or override file, bounded before reading (spec/security.md): a file over the
-/// loader's size limit is refused from its size, and a FIFO or device is read for at most the
-/// limit and ten seconds.
-// One diagnostic per file: callers collect them (validate reports every file).
-#[allow(clippy::result_large_err)]
-pub fn read_input(path: &Path) -> Result<Vec<u8>, Diagnostic> {
-    let limit = Limits::default().max_bytes as u64;
-    let name = path.display().to_string();
-    fsutil::read_bounded(path, limit, Duration::from_secs(10)).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::FileTooLarge {
-            let size = std::fs::metadata(path)
-                .ok()
-                .filter(|m| m.is_file())
-                .map_or_else(|| format!("more than {limit}"), |m| m.len().to_string());
-            Diagnostic::new(
-                Code::LoadTooLarge,
-                format!("{name}: input is too large: {size} bytes, the limit is {limit} bytes"),
-            )
-            .with_help("a Score file is a small YAML document; check that the right file was given")
-        } else {
-            io_diag(&name, e)
-        }
-    })
-}
-
-pub fn io_diag(name: &str, e: std::io::Error) -> Diagnostic {
-    let unsafe_write = e
-        .get_ref()
-        .is_some_and(|inner| inner.is::<fsutil::UnsafeWrite>());
-    if unsafe_write {
-        // The message names the path and the link or special file.
-        return Diagnostic::new(Code::IoUnsafeWrite, e.to_string()).with_help(
-            "remove the link or special file, or choose another path (spec/security.md)",
-        );
-    }
-    Diagnostic::new(Code::Io, format!("{name}: {e}"))
-}
-
 /// The environment score-gen runs in, for environment references read at generate time
 /// (`${resources.<env>.K}` in resource params; in every value for k8s). The user's own: they
 /// ran this command in it (spec/security.md). Variables whose name or value is not UTF-8 are
@@ -1401,7 +1350,7 @@ fn note_unset_deploy_env(vars: &std::collections::BTreeSet<String>) {
     };
     for var in vars {
         if std::env::var_os(var).is_none() && !in_dotenv(var) {
-            crate::note!(
+            crate::render::note!(
                 "note: the output reads ${{{var}}} when `docker compose up` runs; {var} is not set \
                  now, nor in ./.env (compose substitutes an empty string unless it is set then)"
             );
@@ -1441,7 +1390,7 @@ fn repoint(d: &mut Diagnostic, stored: &[&WorkloadInput]) {
     let name = w.loaded.workload.name();
     let user_doc = w.file.as_deref().and_then(|f| {
         let text = std::fs::read_to_string(f).ok()?;
-        score_core::load::yaml::parse_str(f, &text).ok()
+        score_core::parse_document(f, &text).ok()
     });
     let span = match (&user_doc, d.pointer.as_deref()) {
         (Some(doc), Some(p)) => doc.spans.value(p).or_else(|| doc.spans.key(p)),

@@ -17,7 +17,7 @@ use score_core::Diagnostics;
 use serde_json::{json, Value};
 
 use crate::generate::{self, CommonArgs};
-use crate::targets;
+use crate::row;
 
 /// `graph --format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -43,7 +43,7 @@ pub struct GraphArgs {
     format: GraphFormat,
     /// The target whose provisioners the resources are matched against (default: the project's
     /// one target, else the table's first).
-    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(targets::names()))]
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(row::names()))]
     target: Option<String>,
     /// Extra provisioner URIs (tried first), as for the target commands.
     #[arg(long = "provisioners", value_name = "URI", value_parser = generate::non_empty_uri)]
@@ -127,7 +127,7 @@ pub fn run(args: &GraphArgs) -> Result<(), Diagnostics> {
     let workloads = generate::load_all(&common)?;
     let resource_graph = graph::of_workloads(&workloads)?;
     let name = crate::commands::project_target(args.target.as_deref(), &args.state_dir, "graph")?;
-    let target = targets::default_target(name)?;
+    let target = row::default_target(name)?;
     let provisioners = generate::load_provisioners(target.as_ref(), &common)?;
     let model = build(name, &workloads, &resource_graph, |uid| {
         provisioners.find(uid).map(|p| p.uri.clone())
@@ -141,7 +141,7 @@ pub fn run(args: &GraphArgs) -> Result<(), Diagnostics> {
     use std::io::Write;
     std::io::stdout()
         .write_all(text.as_bytes())
-        .map_err(|e| generate::io_diag("<stdout>", e))?;
+        .map_err(|e| crate::files::io_diag("<stdout>", e))?;
     Ok(())
 }
 

@@ -16,12 +16,14 @@ mod annotations;
 mod budget;
 mod commands;
 mod drift;
+mod files;
 mod fix;
 mod generate;
 mod graph;
 mod kustomize;
 mod patches;
 mod render;
+mod row;
 mod table;
 pub mod targets;
 mod tool;
@@ -30,7 +32,9 @@ mod validate;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+
+pub use render::{Color, Format, LegacyFormat, QUIET, VERBOSE};
 
 /// Compile Score (score.dev/v1b1) workloads to docker-compose, Kubernetes and Terraform.
 #[derive(Debug, Parser)]
@@ -104,35 +108,6 @@ fn cli_command() -> clap::Command {
     }
     cmd = cmd.mut_subcommand("all", |c| c.display_order(3 + rows.len()));
     cmd
-}
-
-/// The former `--format human|json` of a subcommand whose `--format` means nothing else: the
-/// diagnostics format, as --message-format.
-#[derive(Debug, Clone, clap::Args)]
-pub struct LegacyFormat {
-    /// The former name of --message-format.
-    #[arg(long = "format", value_enum, hide = true, value_name = "FORMAT")]
-    pub format: Option<Format>,
-}
-
-/// Diagnostic output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// Human-readable, with source snippets, on stderr.
-    Human,
-    /// One JSON document on stdout (on stderr with `-o -`).
-    Json,
-}
-
-/// Colour choice for human output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Color {
-    /// Colour when stderr is a terminal and NO_COLOR is unset.
-    Auto,
-    /// Always colour.
-    Always,
-    /// Never colour.
-    Never,
 }
 
 #[derive(Debug, Subcommand)]
@@ -220,22 +195,6 @@ Examples:
 #[global_allocator]
 static ALLOCATOR: budget::Budgeted = budget::Budgeted::new();
 
-/// `-v` count, read where a command reports what it did (set once, before any command runs).
-pub static VERBOSE: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
-
-/// `--quiet`: no notes on stderr (set once, before any command runs).
-pub static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// Prints a note (not an error) on stderr, unless `--quiet`.
-#[macro_export]
-macro_rules! note {
-    ($($arg:tt)*) => {
-        if !$crate::QUIET.load(std::sync::atomic::Ordering::Relaxed) {
-            eprintln!("{}", $crate::render::terminal_safe(&format!($($arg)*)));
-        }
-    };
-}
-
 impl Command {
     /// The diagnostics format the subcommand's own flags ask for: its former `--format
     /// human|json`, or (listings) `--format json`, which prints errors as JSON too.
@@ -288,10 +247,11 @@ pub fn run_with_targets(program: Program, rows: Vec<targets::TargetInfo>) -> Exi
 /// Runs `program` with the process's arguments; the exit code to return from `main`.
 pub fn run(program: Program) -> ExitCode {
     budget::init();
+    row::install(targets::DEFAULT_TARGETS);
     match program {
         Program::ScoreGen => score_gen(),
-        Program::ScoreCompose => tool::main(tool::Tool::Compose),
-        Program::ScoreK8s => tool::main(tool::Tool::K8s),
+        Program::ScoreCompose => tool::main(tool::folder::Tool::Compose),
+        Program::ScoreK8s => tool::main(tool::folder::Tool::K8s),
     }
 }
 
@@ -400,6 +360,7 @@ mod tests {
     /// Every command line of the `--help` Examples parses: the flags and values they show exist.
     #[test]
     fn the_help_examples_parse() {
+        row::install(targets::DEFAULT_TARGETS);
         let mut all = vec![
             examples::VALIDATE,
             examples::INIT,

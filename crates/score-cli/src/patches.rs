@@ -56,7 +56,7 @@ pub fn store_path(state_dir: &Path, target: &str) -> PathBuf {
 /// For `score-compose init --patch-templates` / `score-k8s init --patch-templates`: fetches
 /// every URI and checks each template parses; the templates in order.
 pub fn fetch_checked(uris: &[String], target: &str) -> Result<Vec<PatchTemplate>, Diagnostics> {
-    let target = (crate::targets::by_name(target).build)(&crate::targets::TargetFlags::default())?;
+    let target = (crate::row::by_name(target).build)(&crate::row::TargetFlags::default())?;
     let Some((_, bytes)) = init_file(uris, Path::new("."), target.as_ref())? else {
         return Ok(Vec::new());
     };
@@ -119,7 +119,7 @@ pub fn init_file(
                 .as_ref()
                 .filter(|_| !f.remote)
                 .map(|d| d.join(&f.name));
-            if let Some(path) = local.filter(|p| crate::generate::linked_out_of_project(p)) {
+            if let Some(path) = local.filter(|p| crate::files::linked_out_of_project(p)) {
                 diags.push(
                     Diagnostic::new(
                         Code::Usage,
@@ -138,7 +138,7 @@ pub fn init_file(
             // The stored file is meant to be committed: a token in the URI stays out of it.
             let origin = fetch::without_credentials(&f.uri);
             if origin != f.uri {
-                crate::note!(
+                crate::render::note!(
                     "score-gen init: --patch-templates {origin}: the user name and password (or token) in the URI are not stored"
                 );
             }
@@ -187,14 +187,14 @@ pub fn load(state_dir: &Path, target: &str) -> Result<Vec<PatchTemplate>, Diagno
     }
     let name = path.display().to_string();
     let bytes = fsutil::read_bounded(&path, MAX_STORE_BYTES, Duration::from_secs(10))
-        .map_err(|e| crate::generate::io_diag(&name, e))?;
+        .map_err(|e| crate::files::io_diag(&name, e))?;
     let help = format!(
         "the file holds `templates: [{{origin, remote, pinned, text}}]`; fix it, or run `score-gen init --target {target} --patch-templates URI` again"
     );
     let mut file = SourceFile::new(name.clone(), String::from_utf8_lossy(&bytes).into_owned());
     // A planted link out of the project (`patch-templates.yaml -> /proc/self/environ`): its
     // errors keep their place and show none of its text (spec/security.md).
-    if crate::generate::linked_out_of_project(&path) {
+    if crate::files::linked_out_of_project(&path) {
         file = file.with_contents_hidden();
     }
     let file = Arc::new(file);
@@ -236,7 +236,7 @@ pub fn load(state_dir: &Path, target: &str) -> Result<Vec<PatchTemplate>, Diagno
         Diagnostics::from(d)
     })?;
     let templates: Vec<PatchTemplate> = store.templates.iter().map(template).collect();
-    if crate::VERBOSE.load(std::sync::atomic::Ordering::Relaxed) > 0 {
+    if crate::render::VERBOSE.load(std::sync::atomic::Ordering::Relaxed) > 0 {
         for t in &templates {
             let line = format!(
                 "score-gen {target}: applying patch template {} (stored in {name})",
@@ -328,7 +328,8 @@ mod tests {
 
     #[test]
     fn terraform_has_no_patch_templates() {
-        let terraform = crate::targets::default_target("terraform").unwrap();
+        crate::row::install(crate::targets::DEFAULT_TARGETS);
+        let terraform = crate::row::default_target("terraform").unwrap();
         let e = init_file(
             &["x.tpl".into()],
             Path::new(".score-gen"),

@@ -5,7 +5,50 @@ use std::io::{IsTerminal, Write};
 use miette::{GraphicalReportHandler, GraphicalTheme};
 use score_core::Diagnostic;
 
-use crate::{Color, Format};
+/// The former `--format human|json` of a subcommand whose `--format` means nothing else: the
+/// diagnostics format, as --message-format.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LegacyFormat {
+    /// The former name of --message-format.
+    #[arg(long = "format", value_enum, hide = true, value_name = "FORMAT")]
+    pub format: Option<Format>,
+}
+
+/// Diagnostic output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Human-readable, with source snippets, on stderr.
+    Human,
+    /// One JSON document on stdout (on stderr with `-o -`).
+    Json,
+}
+
+/// Colour choice for human output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Color {
+    /// Colour when stderr is a terminal and NO_COLOR is unset.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// `-v` count, read where a command reports what it did (set once, before any command runs).
+pub static VERBOSE: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+
+/// `--quiet`: no notes on stderr (set once, before any command runs).
+pub static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Prints a note (not an error) on stderr, unless `--quiet`.
+macro_rules! note {
+    ($($arg:tt)*) => {
+        if !$crate::render::QUIET.load(std::sync::atomic::Ordering::Relaxed) {
+            eprintln!("{}", $crate::render::terminal_safe(&format!($($arg)*)));
+        }
+    };
+}
+pub(crate) use note;
 
 /// Where and how diagnostics and results are printed.
 pub struct Output {
@@ -76,7 +119,7 @@ pub fn shown(d: &Diagnostic) -> Diagnostic {
     if let Some(f) = &d.file {
         let hide = !f.contents_hidden()
             && !f.name.is_empty()
-            && crate::generate::linked_out_of_project(std::path::Path::new(&f.name));
+            && crate::files::linked_out_of_project(std::path::Path::new(&f.name));
         let name = terminal_safe(&f.name);
         if hide || name != f.name {
             let mut file = (**f).clone();

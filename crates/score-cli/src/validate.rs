@@ -6,8 +6,8 @@ use score_core::host::FsSources;
 use score_core::{load_workload, LoadOptions};
 use score_core::{Code, Diagnostic};
 
+use crate::render::Format;
 use crate::render::Output;
-use crate::Format;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -18,7 +18,7 @@ pub struct Args {
     #[arg(long)]
     allow_outside_paths: bool,
     #[command(flatten)]
-    pub legacy: crate::LegacyFormat,
+    pub legacy: crate::render::LegacyFormat,
 }
 
 /// Validates every file, prints every problem, returns Err(1) if any file is invalid.
@@ -31,7 +31,7 @@ pub fn run(args: &Args, out: &Output) -> Result<(), u8> {
         std::collections::BTreeMap::new();
     for path in &args.files {
         let name = path.display().to_string();
-        let diags = match crate::generate::read_input(path) {
+        let diags = match crate::files::read_input(path) {
             Err(d) if d.code == Code::Io => vec![Diagnostic::new(
                 Code::Io,
                 format!(
@@ -44,10 +44,10 @@ pub fn run(args: &Args, out: &Output) -> Result<(), u8> {
             Ok(bytes) => {
                 let opts = LoadOptions {
                     sources: Some(std::sync::Arc::new(
-                        FsSources::new(crate::generate::parent_dir(path))
+                        FsSources::new(crate::files::parent_dir(path))
                             .allow_outside(args.allow_outside_paths),
                     )),
-                    contents_hidden: crate::generate::linked_out_of_project(path),
+                    contents_hidden: crate::files::linked_out_of_project(path),
                     ..LoadOptions::default()
                 };
                 match load_workload(&name, &bytes, &opts) {

@@ -20,8 +20,8 @@
 //!
 //! The pipeline's stages are the folders of `src/` in order (`load` → `validate` →
 //! `provision` → `target`, then the caller writes); `load`, `validate` and `provision` are public
-//! for score-gen's own CLI, tests, benchmarks and fuzzers only, hidden from these docs and with
-//! no stability promise.
+//! for score-gen's own CLI, language server, wasm package, fuzzers and tests only (what they
+//! do not use is crate-private), hidden from these docs and with no stability promise.
 //!
 //! | part | entry point | in → out |
 //! |---|---|---|
@@ -57,7 +57,8 @@ mod secrets;
 mod uid;
 
 // The pipeline, one folder per step. `load`, `validate` and `provision` are public for
-// score-gen's own CLI, tests, benchmarks and fuzzers only: hidden from the docs, with no
+// score-gen's own CLI, language server, wasm package, fuzzers and tests only (their other
+// items are `pub(crate)`; ARCHITECTURE.md lists the users): hidden from the docs, with no
 // stability promise.
 #[doc(hidden)]
 pub mod load;

@@ -11,9 +11,10 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use score_core::provision::{provision, ProvisionInput, ProvisionOptions, ProvisionerSet};
+use score_core::provision::{provision, ProvisionInput};
 use score_core::target::ResourceUid;
 use score_core::Code;
+use score_core::{ProvisionOptions, ProvisionerSet};
 
 /// Live heap bytes the test process may hold.
 const CAP: usize = 768 << 20;

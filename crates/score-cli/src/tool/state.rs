@@ -21,8 +21,8 @@ use score_core::target::{PatchTemplate, ResourceUid};
 use score_core::{Code, Diagnostic, Diagnostics, State};
 use score_target_compose::WorkloadExtras;
 
-use super::Tool;
-use crate::generate::io_diag;
+use super::folder::Tool;
+use crate::files::io_diag;
 
 /// The tools' state file in their folder.
 pub const STATE_FILE: &str = "state.yaml";
@@ -100,11 +100,9 @@ pub fn load(dir: &Path, tool: Tool) -> Result<(State, Doc), Diagnostics> {
     };
     for (name, w) in object(doc.get("workloads")) {
         let file = w.get("file").and_then(Value::as_str).map(str::to_string);
-        let dir = file.as_deref().map(|f| {
-            crate::generate::parent_dir(Path::new(f))
-                .display()
-                .to_string()
-        });
+        let dir = file
+            .as_deref()
+            .map(|f| crate::files::parent_dir(Path::new(f)).display().to_string());
         let spec = w.get("spec").and_then(Value::as_object).cloned();
         if spec.is_none() {
             return Err(invalid(&path, format!("workload '{name}' has no spec")));

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use score_core::host::StateDir;
-use score_core::project::state::{ResourceState, DEFAULT_LOCK_TIMEOUT};
+use score_core::host::DEFAULT_LOCK_TIMEOUT;
+use score_core::project::ResourceState;
 
 use crate::common;
 use common::{score_gen, stderr};

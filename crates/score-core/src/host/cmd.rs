@@ -1,5 +1,7 @@
-//! The `cmd://` protocol: run an executable with the resource's inputs as JSON on stdin and read
-//! its answer as JSON from stdout (see `schemas/cmd-provisioner.json`).
+//! Running a `cmd://` provisioner's program: bytes in on stdin, bytes out from stdout, with a
+//! deadline, a cap on stdout and the tail of stderr for messages. What the bytes mean (the
+//! protocol's JSON request and answer) is the cmd kind's (`provision::kinds::cmd`), not this
+//! module's.
 //!
 //! Only `std::process`: one thread feeds stdin, one drains stdout (capped), one drains stderr
 //! (keeping the tail), and the caller polls the child against a deadline. The child runs in a
@@ -8,7 +10,6 @@
 //! rather than joined: a grandchild that left the group (`setsid`) and inherited the pipes would
 //! otherwise keep us waiting.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -16,159 +17,12 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
-use serde_json::{Map, Value};
-
 use crate::diag::{Code, Diagnostic};
-use crate::provision::{CmdSpec, ProvisionInput, ProvisionOptions, ProvisionTarget};
 
 /// How many trailing stderr lines an error message carries.
 pub const STDERR_TAIL_LINES: usize = 20;
 /// How many stderr bytes are kept at most (the tail).
 const STDERR_KEEP: usize = 64 * 1024;
-
-/// What the program reads on stdin.
-#[derive(Serialize)]
-struct CmdInput<'a> {
-    resource_uid: &'a str,
-    resource_type: &'a str,
-    resource_class: &'a str,
-    resource_id: &'a str,
-    resource_params: &'a Map<String, Value>,
-    resource_metadata: &'a Map<String, Value>,
-    source_workload: &'a str,
-    workload_services: &'a Value,
-    resource_state: &'a Map<String, Value>,
-    shared_state: &'a Map<String, Value>,
-    target: &'a Value,
-    requested_outputs: &'a [String],
-    // What the ecosystem's programs also read (the tools' `provisioners.Input`): core's part,
-    // then the target's fields (`Target::provisioner_fields`).
-    resource_guid: String,
-    workload_metadata: &'a Map<String, Value>,
-    namespace: &'a str,
-    #[serde(flatten)]
-    fields: TargetFields<'a>,
-}
-
-/// The target's members of the input: each field's `cmd_field`, from its context key.
-struct TargetFields<'a> {
-    fields: &'a [crate::target::ProvisionerField],
-    target: &'a Value,
-}
-
-impl Serialize for TargetFields<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut m = s.serialize_map(Some(self.fields.len()))?;
-        for f in self.fields {
-            m.serialize_entry(f.cmd_field, target_str(self.target, f.context_key))?;
-        }
-        m.end()
-    }
-}
-
-/// The answer members core reads, whatever the target.
-const CORE_ANSWER_KEYS: [&str; 6] = [
-    "resource_state",
-    "shared_state",
-    "resource_outputs",
-    "secret_outputs",
-    "expression_outputs",
-    "fragments",
-];
-
-/// What the program writes on stdout. Every member is optional; a member that is neither core's
-/// nor one of the target's answer keys (`Target::cmd_answer_keys`) is an error, as the tools
-/// refuse unknown members, so that an answer in another format (`services`, `volumes`, ...)
-/// fails loudly instead of being silently dropped.
-#[derive(Default)]
-pub(crate) struct CmdOutput {
-    pub resource_state: Option<Map<String, Value>>,
-    pub shared_state: Option<Value>,
-    pub resource_outputs: Option<Map<String, Value>>,
-    pub secret_outputs: Option<BTreeSet<String>>,
-    pub expression_outputs: Option<BTreeSet<String>>,
-    pub fragments: Option<BTreeMap<String, Value>>,
-    /// The target's answer keys present, by key.
-    answers: Map<String, Value>,
-}
-
-/// Reads a [`CmdOutput`] accepting the target's answer keys (serde's messages, with
-/// serde_json's line and column).
-struct AnswerSeed<'a>(&'a [(&'a str, &'a str)]);
-
-impl<'de> serde::de::DeserializeSeed<'de> for AnswerSeed<'_> {
-    type Value = CmdOutput;
-
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<CmdOutput, D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> serde::de::Visitor<'de> for AnswerSeed<'_> {
-    type Value = CmdOutput;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("struct CmdOutput")
-    }
-
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<CmdOutput, A::Error> {
-        use serde::de::Error;
-        let mut out = CmdOutput::default();
-        let mut seen = BTreeSet::new();
-        while let Some(key) = map.next_key::<String>()? {
-            if !seen.insert(key.clone()) {
-                return Err(A::Error::custom(format_args!("duplicate field `{key}`")));
-            }
-            match key.as_str() {
-                "resource_state" => out.resource_state = map.next_value()?,
-                "shared_state" => out.shared_state = map.next_value()?,
-                "resource_outputs" => out.resource_outputs = map.next_value()?,
-                "secret_outputs" => out.secret_outputs = map.next_value()?,
-                "expression_outputs" => out.expression_outputs = map.next_value()?,
-                "fragments" => out.fragments = map.next_value()?,
-                k if self.0.iter().any(|(a, _)| *a == k) => {
-                    let v: Value = map.next_value()?;
-                    out.answers.insert(key, v);
-                }
-                _ => {
-                    let expected: Vec<String> = CORE_ANSWER_KEYS
-                        .iter()
-                        .chain(self.0.iter().map(|(a, _)| a))
-                        .map(|k| format!("`{k}`"))
-                        .collect();
-                    return Err(A::Error::custom(format_args!(
-                        "unknown field `{key}`, expected one of {}",
-                        expected.join(", ")
-                    )));
-                }
-            }
-        }
-        Ok(out)
-    }
-}
-
-impl CmdOutput {
-    /// The fragments for a target: the `fragments` object, plus the target's answer keys
-    /// (`answer_keys`: answer key → section), each filling its section unless `fragments` has
-    /// it already.
-    pub(crate) fn fragments_for(
-        &mut self,
-        answer_keys: &[(&str, &str)],
-    ) -> BTreeMap<String, Value> {
-        let mut out = self.fragments.take().unwrap_or_default();
-        for (key, section) in answer_keys {
-            match self.answers.remove(*key) {
-                None | Some(Value::Null) => {}
-                Some(v) => {
-                    out.entry(section.to_string()).or_insert(v);
-                }
-            }
-        }
-        out
-    }
-}
 
 /// What the pipe threads report when their pipe closes.
 enum Pipe {
@@ -193,87 +47,80 @@ impl Captured {
     }
 }
 
-/// Runs the command and parses its answer.
-pub(crate) fn run(
-    uri: &str,
-    spec: &CmdSpec,
-    program: &Path,
-    input: &ProvisionInput,
-    target: &ProvisionTarget<'_>,
-    opts: &ProvisionOptions,
-) -> Result<CmdOutput, Diagnostic> {
-    let uid = input.uid.as_str();
-    let stdin_json = encode_input(input, target.fields).map_err(|e| {
-        Diagnostic::new(
-            Code::ProvisionCommandFailed,
-            format!("cmd provisioner '{uri}': cannot encode input: {e}"),
-        )
-    })?;
-    let mut child = spawn(uri, uid, spec, program)?;
-    let rx = start_pipe_threads(&mut child, stdin_json, opts.max_cmd_output);
+/// One run of a program: what it is, what it reads, its limits, and the names its messages use.
+pub(crate) struct Run<'a> {
+    /// The provisioner entry's uri, for messages.
+    pub uri: &'a str,
+    /// The resource it provisions, for messages.
+    pub uid: &'a str,
+    /// The program as the entry names it, for messages.
+    pub named: &'a Path,
+    /// The program to start: what [`locate`] found.
+    pub program: &'a Path,
+    /// Its arguments.
+    pub args: &'a [String],
+    /// What it reads on stdin.
+    pub stdin: Vec<u8>,
+    /// How long it may run before it (and its process group) is killed.
+    pub timeout: Duration,
+    /// The most bytes it may write to stdout.
+    pub max_stdout: usize,
+    /// What its stdout must hold, for the help of an error about it.
+    pub stdout_help: &'a str,
+}
+
+/// What a program that exited successfully wrote.
+pub(crate) struct Ran {
+    /// Its stdout.
+    pub stdout: Vec<u8>,
+    /// The tail of its stderr.
+    stderr: Vec<u8>,
+}
+
+impl Ran {
+    /// `advice`, then the tail of the program's stderr when it wrote any.
+    pub(crate) fn stderr_help(&self, advice: &str) -> String {
+        stderr_help(&self.stderr, advice)
+    }
+}
+
+/// Runs the program to its end: its stdout when it exits successfully within its limits, else
+/// the error (it could not start, timed out, wrote too much, failed).
+pub(crate) fn run(r: Run<'_>) -> Result<Ran, Diagnostic> {
+    let mut child = spawn(&r)?;
+    let rx = start_pipe_threads(&mut child, r.stdin, r.max_stdout);
     // A caller's huge timeout (Duration::MAX) must not overflow the clock: a year is forever here.
     let start = Instant::now();
     let deadline = start
-        .checked_add(opts.cmd_timeout)
+        .checked_add(r.timeout)
         .unwrap_or_else(|| start + Duration::from_secs(365 * 24 * 3600));
+    let (uri, uid) = (r.uri, r.uid);
     let (status, captured) = wait_with_deadline(
         uri,
         uid,
         &mut child,
         &rx,
         deadline,
-        opts,
-        target.answer_keys,
+        r.timeout,
+        r.stdout_help,
     )?;
-    parse_output(uri, uid, &status, captured, target.answer_keys)
-}
-
-/// Encodes the program's stdin document.
-fn encode_input(
-    input: &ProvisionInput,
-    fields: &[crate::target::ProvisionerField],
-) -> serde_json::Result<Vec<u8>> {
-    serde_json::to_vec(&CmdInput {
-        resource_uid: input.uid.as_str(),
-        resource_type: &input.kind,
-        resource_class: &input.class,
-        resource_id: &input.id,
-        resource_params: &input.params,
-        resource_metadata: &input.metadata,
-        source_workload: &input.source_workload,
-        workload_services: &input.workload_services,
-        resource_state: &input.state,
-        shared_state: &input.shared,
-        target: &input.target,
-        requested_outputs: &input.requested_outputs,
-        resource_guid: input.guid(),
-        workload_metadata: &input.workload_metadata,
-        namespace: target_str(&input.target, "namespace"),
-        fields: TargetFields {
-            fields,
-            target: &input.target,
-        },
-    })
-}
-
-/// A string member of the target's context map (`""` when absent).
-fn target_str<'a>(target: &'a Value, key: &str) -> &'a str {
-    target.get(key).and_then(Value::as_str).unwrap_or_default()
+    finish(uri, uid, &status, captured, r.stdout_help)
 }
 
 /// Starts the program in a process group of its own (so a timeout can kill what it started too)
 /// with all three standard streams piped.
-fn spawn(uri: &str, uid: &str, spec: &CmdSpec, program: &Path) -> Result<Child, Diagnostic> {
+fn spawn(r: &Run<'_>) -> Result<Child, Diagnostic> {
+    let (uri, uid) = (r.uri, r.uid);
     // `program` is what `locate` found: a path, never a bare name the OS would look up again
     // (its lookup would use PATH's `.` entries).
-    let mut command = Command::new(program);
+    let mut command = Command::new(r.program);
     #[cfg(unix)]
     {
         use std::os::unix::process::CommandExt;
         command.process_group(0);
     }
     command
-        .args(&spec.args)
+        .args(r.args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -283,10 +130,10 @@ fn spawn(uri: &str, uid: &str, spec: &CmdSpec, program: &Path) -> Result<Child, 
                 Code::ProvisionCommandFailed,
                 format!(
                     "cmd provisioner '{uri}' for resource '{uid}': cannot start '{}': {e}",
-                    spec.program.display()
+                    r.named.display()
                 ),
             )
-            .with_help(crate::provision::PROGRAM_HELP)
+            .with_help(crate::provision::kinds::cmd::PROGRAM_HELP)
         })
 }
 
@@ -398,8 +245,8 @@ fn wait_with_deadline(
     child: &mut Child,
     rx: &mpsc::Receiver<Pipe>,
     deadline: Instant,
-    opts: &ProvisionOptions,
-    answer_keys: &[(&str, &str)],
+    timeout: Duration,
+    stdout_help: &str,
 ) -> Result<(ExitStatus, Captured), Diagnostic> {
     let mut captured = Captured::default();
     let mut pipes_open = 2usize;
@@ -421,7 +268,7 @@ fn wait_with_deadline(
             // Output too large: no reason to let it run on.
             let _ = child.kill();
             let _ = child.wait();
-            break_on_output_error(uri, uid, &captured.stdout, &captured.stderr, answer_keys)?;
+            break_on_output_error(uri, uid, &captured.stdout, &captured.stderr, stdout_help)?;
         }
         let now = Instant::now();
         if now >= deadline {
@@ -431,7 +278,7 @@ fn wait_with_deadline(
                 Code::ProvisionCommandTimeout,
                 format!(
                 "cmd provisioner '{uri}' for resource '{uid}' timed out after {} and was killed",
-                fmt_duration(opts.cmd_timeout)
+                fmt_duration(timeout)
             ),
             )
             .with_help(stderr_help(
@@ -473,14 +320,14 @@ fn kill_group(child: &mut Child) {
     let _ = child.kill();
 }
 
-/// Turns the exit status and captured pipes into the program's answer or an error.
-fn parse_output(
+/// Turns the exit status and captured pipes into what the program wrote, or an error.
+fn finish(
     uri: &str,
     uid: &str,
     status: &ExitStatus,
     captured: Captured,
-    answer_keys: &[(&str, &str)],
-) -> Result<CmdOutput, Diagnostic> {
+    stdout_help: &str,
+) -> Result<Ran, Diagnostic> {
     let Captured { stdout, stderr } = captured;
     if !status.success() {
         let tail = stderr_tail(&stderr);
@@ -495,30 +342,12 @@ fn parse_output(
         }
         return Err(Diagnostic::new(Code::ProvisionCommandFailed, msg));
     }
-    break_on_output_error(uri, uid, &stdout, &stderr, answer_keys)?;
-    let bytes = match stdout {
+    break_on_output_error(uri, uid, &stdout, &stderr, stdout_help)?;
+    let stdout = match stdout {
         Some(Ok(b)) => b,
         _ => Vec::new(),
     };
-    let help = answer_help(answer_keys);
-    let mut de = serde_json::Deserializer::from_slice(&bytes);
-    serde::de::DeserializeSeed::deserialize(AnswerSeed(answer_keys), &mut de)
-        .and_then(|out| de.end().map(|()| out))
-        .map_err(|e| {
-        let shown: String = String::from_utf8_lossy(&bytes).chars().take(200).collect();
-        // Valid JSON of the wrong shape is not "invalid JSON".
-        let what = if e.is_data() {
-            "returned an answer that is not the cmd:// protocol's"
-        } else {
-            "returned invalid JSON on stdout"
-        };
-        Diagnostic::new(
-            Code::ProvisionCommandOutput,
-            format!(
-            "cmd provisioner '{uri}' for resource '{uid}' {what}: {e} (stdout starts with: {shown:?})"
-        ))
-        .with_help(stderr_help(&stderr, &help))
-    })
+    Ok(Ran { stdout, stderr })
 }
 
 fn break_on_output_error(
@@ -526,28 +355,16 @@ fn break_on_output_error(
     uid: &str,
     stdout: &Option<Result<Vec<u8>, String>>,
     stderr: &[u8],
-    answer_keys: &[(&str, &str)],
+    stdout_help: &str,
 ) -> Result<(), Diagnostic> {
     if let Some(Err(e)) = stdout {
         return Err(Diagnostic::new(
             Code::ProvisionCommandOutput,
             format!("cmd provisioner '{uri}' for resource '{uid}': {e}"),
         )
-        .with_help(stderr_help(stderr, &answer_help(answer_keys))));
+        .with_help(stderr_help(stderr, stdout_help)));
     }
     Ok(())
-}
-
-/// What a cmd:// program must print, for help lines: core's members and the target's answer keys.
-fn answer_help(answer_keys: &[(&str, &str)]) -> String {
-    let mut help = "the program must print one JSON object on stdout, with any of resource_state, shared_state, resource_outputs (an object), secret_outputs, expression_outputs, fragments".to_string();
-    if !answer_keys.is_empty() {
-        let keys: Vec<&str> = answer_keys.iter().map(|(k, _)| *k).collect();
-        help.push_str(", or the target's answer keys ");
-        help.push_str(&keys.join(", "));
-    }
-    help.push_str(" (spec/provisioners.md)");
-    help
 }
 
 /// `advice`, then the tail of the program's stderr when it wrote any.

@@ -169,116 +169,10 @@ fn take_target(
     })
 }
 
-/// Renders a value the way Go's `fmt.Sprint` renders the `interface{}` yaml.v3 decodes it to.
-///
-/// ```
-/// use score_core::load::upgrade::go_sprint;
-/// use serde_json::json;
-/// assert_eq!(go_sprint(&json!(null)), "<nil>");
-/// assert_eq!(go_sprint(&json!(1.0)), "1");
-/// assert_eq!(go_sprint(&json!(1e6)), "1e+06");
-/// assert_eq!(go_sprint(&json!({"b": [1, "x"], "a": true})), "map[a:true b:[1 x]]");
-/// ```
-pub fn go_sprint(v: &Value) -> String {
-    let mut out = String::new();
-    write_go_sprint(v, &mut out);
-    out
-}
-
-fn write_go_sprint(v: &Value, out: &mut String) {
-    match v {
-        Value::Null => out.push_str("<nil>"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                out.push_str(&i.to_string());
-            } else if let Some(u) = n.as_u64() {
-                out.push_str(&u.to_string());
-            } else if let Some(f) = n.as_f64() {
-                out.push_str(&go_format_float(f));
-            } else {
-                out.push_str(&n.to_string());
-            }
-        }
-        Value::String(s) => out.push_str(s),
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(' ');
-                }
-                write_go_sprint(item, out);
-            }
-            out.push(']');
-        }
-        Value::Object(map) => {
-            // fmt prints map keys sorted.
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            out.push_str("map[");
-            for (i, k) in keys.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(' ');
-                }
-                out.push_str(k);
-                out.push(':');
-                write_go_sprint(&map[k.as_str()], out);
-            }
-            out.push(']');
-        }
-    }
-}
-
-/// Go's `strconv.FormatFloat(f, 'g', -1, 64)` (what `%v` prints for a float64): shortest
-/// round-trip digits; `%e` form (at least two exponent digits) when the decimal exponent is
-/// below -4 or at least 6, which is the threshold Go uses for the shortest precision.
-fn go_format_float(f: f64) -> String {
-    if f.is_nan() {
-        return "NaN".into();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 {
-            "+Inf".into()
-        } else {
-            "-Inf".into()
-        };
-    }
-    let sign = if f.is_sign_negative() { "-" } else { "" };
-    if f == 0.0 {
-        return format!("{sign}0");
-    }
-    // Rust's `{:e}` prints the shortest round-trip digits, e.g. `1.234567e6`, `5e-5`.
-    let sci = format!("{:e}", f.abs());
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((sci.as_str(), "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    let nd = digits.len() as i32;
-    let mut out = String::from(sign);
-    if !(-4..6).contains(&exp) {
-        out.push_str(&digits[..1]);
-        if nd > 1 {
-            out.push('.');
-            out.push_str(&digits[1..]);
-        }
-        out.push('e');
-        out.push(if exp < 0 { '-' } else { '+' });
-        out.push_str(&format!("{:02}", exp.unsigned_abs()));
-    } else {
-        let dp = exp + 1;
-        if dp <= 0 {
-            out.push_str("0.");
-            out.push_str(&"0".repeat((-dp) as usize));
-            out.push_str(&digits);
-        } else if dp >= nd {
-            out.push_str(&digits);
-            out.push_str(&"0".repeat((dp - nd) as usize));
-        } else {
-            out.push_str(&digits[..dp as usize]);
-            out.push('.');
-            out.push_str(&digits[dp as usize..]);
-        }
-    }
-    out
+/// Renders a value the way Go's `fmt.Sprint` renders the `interface{}` yaml.v3 decodes it to
+/// (`null` → `<nil>`, `1e6` → `1e+06`, maps as `map[a:true b:[1 x]]`, keys sorted).
+pub(crate) fn go_sprint(v: &Value) -> String {
+    score_gotemplate::gofmt::sprint_json(v)
 }
 
 #[cfg(test)]
@@ -287,39 +181,14 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn floats_print_like_go_percent_v() {
-        // Expected strings are what `fmt.Sprint(float64(x))` prints.
-        let cases = [
-            (1.0, "1"),
-            (1.5, "1.5"),
-            (-2.25, "-2.25"),
-            (0.0001, "0.0001"),
-            (0.00001, "1e-05"),
-            (123456.0, "123456"),
-            (1234567.0, "1.234567e+06"),
-            (1e6, "1e+06"),
-            (1e21, "1e+21"),
-            (1.5e-300, "1.5e-300"),
-            (0.1, "0.1"),
-            (100.25, "100.25"),
-            (-0.0, "-0"),
-        ];
-        for (f, want) in cases {
-            assert_eq!(go_format_float(f), want, "formatting {f}");
-        }
-    }
-
-    #[test]
-    fn sprint_nested_values() {
+    fn go_sprint_renders_as_go_fmt_sprint() {
+        assert_eq!(go_sprint(&json!(null)), "<nil>");
+        assert_eq!(go_sprint(&json!(1.0)), "1");
+        assert_eq!(go_sprint(&json!(1e6)), "1e+06");
         assert_eq!(
-            go_sprint(&json!([1, [true, null], "a b"])),
-            "[1 [true <nil>] a b]"
+            go_sprint(&json!({"b": [1, "x"], "a": true})),
+            "map[a:true b:[1 x]]"
         );
-        assert_eq!(
-            go_sprint(&json!({"z": 1, "a": {"k": "v"}})),
-            "map[a:map[k:v] z:1]"
-        );
-        assert_eq!(go_sprint(&json!(u64::MAX)), "18446744073709551615");
     }
 
     #[test]

@@ -42,7 +42,7 @@ pub const STATE_VERSION: u32 = 3;
 
 /// The oldest state format this build reads (and migrates to [`STATE_VERSION`] on load):
 /// version 1 recorded each workload's file but not its document.
-pub const MIN_STATE_VERSION: u32 = 1;
+pub(crate) const MIN_STATE_VERSION: u32 = 1;
 
 /// Whether [`State::to_yaml`] writes JSON (a YAML 1.2 document) rather than block YAML.
 const JSON_STATE: bool = true;
@@ -460,7 +460,7 @@ pub const MAX_STATE_NODES: usize = 4_000_000;
 
 /// The fewest characters a seed read from a state file may have (score-gen writes 32 hex
 /// characters, 128 bits).
-pub const MIN_SEED_CHARS: usize = 16;
+pub(crate) const MIN_SEED_CHARS: usize = 16;
 
 fn version_span(file: &SourceFile) -> Span {
     key_span(file, "version")

@@ -7,9 +7,8 @@
 
 use std::sync::{Arc, Mutex, OnceLock};
 
-pub use score_gotemplate::{
-    network_services, to_value, Extra, Functions, GoError, GoTemplate, Param, RenderContext, Value,
-};
+pub(crate) use score_gotemplate::{network_services, to_value, Extra, Functions};
+pub use score_gotemplate::{GoError, GoTemplate, Param, RenderContext, Value};
 
 /// A function a target adds to the Go templates of the provisioner entries it renders (as
 /// score-k8s adds `encodeSecretRef`). An entry that calls it fails for any target that does
@@ -36,7 +35,7 @@ impl std::fmt::Debug for GoFunction {
 /// substitutes the Score placeholders (`${metadata.name}`, `${resources.db.host}`, ...) of
 /// `VALUE` as the named workload sees them. `Err` carries why (the template then gets
 /// `failed to substitute placeholders with:VALUE`, as score-k8s gives).
-pub type SubstituteFn = dyn Fn(&str, &str) -> Result<String, String> + Send + Sync;
+pub(crate) type SubstituteFn = dyn Fn(&str, &str) -> Result<String, String> + Send + Sync;
 
 /// Function sets built so far, by the address of the `'static` list they were built from.
 type Cache = Mutex<Vec<((usize, usize), Functions)>>;
@@ -66,7 +65,7 @@ pub fn functions(extra: &'static [GoFunction]) -> Functions {
 
 /// Sprig, plus `substitute` (when named) calling the render's [`SubstituteFn`]: the functions of
 /// a patch template. Built once per name.
-pub fn patch_functions(substitute: Option<&'static str>) -> Functions {
+pub(crate) fn patch_functions(substitute: Option<&'static str>) -> Functions {
     let Some(name) = substitute else {
         return functions(&[]);
     };
@@ -97,7 +96,7 @@ pub fn patch_functions(substitute: Option<&'static str>) -> Functions {
 }
 
 /// The render data of a patch template whose substitution function calls `f`.
-pub fn substitute_extra(f: &Arc<SubstituteFn>) -> Extra {
+pub(crate) fn substitute_extra(f: &Arc<SubstituteFn>) -> Extra {
     Arc::new(Arc::clone(f))
 }
 
@@ -105,7 +104,7 @@ pub fn substitute_extra(f: &Arc<SubstituteFn>) -> Extra {
 /// (Go reports one undefined function per parse): what a target must supply for the text to
 /// parse, or the parse error that is not about an undefined function. `src` is then known to
 /// parse with any set that has these names.
-pub fn undefined_functions(
+pub(crate) fn undefined_functions(
     src: &str,
     funcs: &Functions,
     root_fields: Option<&'static [&'static str]>,

@@ -28,7 +28,7 @@ use sha2::{Digest, Sha256};
 pub(crate) const RAND_KEY: &str = "__score_rand_key";
 
 /// Upper bound for `rand_alnum(n)`; a password longer than this is a template bug.
-pub const MAX_RAND_LEN: usize = 4096;
+pub(crate) const MAX_RAND_LEN: usize = 4096;
 
 /// The error a template raises through `fail(...)`; the renderer recognises it by type so the
 /// user's message is shown verbatim instead of minijinja's wording.
@@ -309,15 +309,7 @@ pub(crate) fn collect_generated<R>(f: impl FnOnce() -> R) -> (R, Vec<String>) {
 /// The pure core of `rand_alnum`: `n` alphanumerics from SHA-256(key, index, block).
 ///
 /// Rejection sampling (bytes ≥ 248 are skipped) keeps the 62 symbols equally likely.
-///
-/// ```
-/// use score_core::provision::helpers::rand_alnum_from;
-/// let a = rand_alnum_from("k", 0, 16);
-/// assert_eq!(a.len(), 16);
-/// assert_eq!(a, rand_alnum_from("k", 0, 16));
-/// assert_ne!(a, rand_alnum_from("k", 1, 16));
-/// ```
-pub fn rand_alnum_from(key: &str, index: u64, n: usize) -> String {
+pub(crate) fn rand_alnum_from(key: &str, index: u64, n: usize) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     let mut out = String::with_capacity(n);
     let mut block: u64 = 0;
@@ -349,4 +341,17 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
         s.push(char::from(DIGITS[usize::from(b & 0xf)]));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rand_alnum_from;
+
+    #[test]
+    fn rand_alnum_from_is_a_function_of_key_and_index() {
+        let a = rand_alnum_from("k", 0, 16);
+        assert_eq!(a.len(), 16);
+        assert_eq!(a, rand_alnum_from("k", 0, 16));
+        assert_ne!(a, rand_alnum_from("k", 1, 16));
+    }
 }

@@ -27,7 +27,6 @@
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write as _;
 
 use serde_json::{Map, Value};
 
@@ -111,7 +110,7 @@ impl Resolved {
                 Piece::Text(t) => out.push_str(t),
                 Piece::Value(f) => match &f.value {
                     Value::String(s) => out.push_str(s),
-                    other => write_go_json(other, &mut out),
+                    other => score_gotemplate::gofmt::write_marshal_json(&mut out, other),
                 },
             }
         }
@@ -479,135 +478,13 @@ fn substitute_value_with(
 /// assert_eq!(render_go_json(&json!(1e21)), "1e+21");
 /// ```
 pub fn render_go_json(v: &Value) -> String {
-    let mut out = String::new();
-    write_go_json(v, &mut out);
-    out
-}
-
-fn write_go_json(v: &Value, out: &mut String) {
-    match v {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                let _ = write!(out, "{i}");
-            } else if let Some(u) = n.as_u64() {
-                let _ = write!(out, "{u}");
-            } else if let Some(f) = n.as_f64() {
-                write_go_float(f, out);
-            }
-        }
-        Value::String(s) => write_go_string(s, out),
-        Value::Array(a) => {
-            out.push('[');
-            for (i, x) in a.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_go_json(x, out);
-            }
-            out.push(']');
-        }
-        Value::Object(m) => {
-            let mut entries: Vec<(&String, &Value)> = m.iter().collect();
-            entries.sort_by(|a, b| a.0.cmp(b.0));
-            out.push('{');
-            for (i, (k, x)) in entries.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_go_string(k, out);
-                out.push(':');
-                write_go_json(x, out);
-            }
-            out.push('}');
-        }
-    }
-}
-
-/// Go `strconv.AppendFloat(f, 'f' or 'e', -1, 64)` as used by `encoding/json`.
-fn write_go_float(f: f64, out: &mut String) {
-    let abs = f.abs();
-    if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
-        // Rust's `{:e}` is the shortest round-trip form ("1.5e-7", "1e21"); Go writes a sign on
-        // positive exponents and (after encoding/json's clean-up) no leading zero on negative ones.
-        let s = format!("{f:e}");
-        match s.split_once('e') {
-            Some((mant, exp)) if !exp.starts_with('-') => {
-                let _ = write!(out, "{mant}e+{exp}");
-            }
-            _ => out.push_str(&s),
-        }
-    } else {
-        // Rust's `{}` is the shortest round-trip form without exponent, and prints 1.0 as "1".
-        let _ = write!(out, "{f}");
-    }
-}
-
-/// Go `encoding/json` string encoding with HTML escaping on (the `json.Marshal` default).
-fn write_go_string(s: &str, out: &mut String) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '<' | '>' | '&' | '\u{0}'..='\u{1f}' => {
-                let b = c as u8;
-                out.push_str("\\u00");
-                out.push(HEX[(b >> 4) as usize] as char);
-                out.push(HEX[(b & 0xf) as usize] as char);
-            }
-            '\u{2028}' => out.push_str("\\u2028"),
-            '\u{2029}' => out.push_str("\\u2029"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+    score_gotemplate::gofmt::marshal_json(v)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn go_float_forms() {
-        let cases = [
-            (1.0, "1"),
-            (1.5, "1.5"),
-            (-0.0, "-0"),
-            (0.000001, "0.000001"),
-            (0.0000001, "1e-7"),
-            (1.5e-10, "1.5e-10"),
-            (1e20, "100000000000000000000"),
-            (1e21, "1e+21"),
-            (1.2345e22, "1.2345e+22"),
-            (0.1 + 0.2, "0.30000000000000004"),
-        ];
-        for (f, want) in cases {
-            assert_eq!(render_go_json(&json!(f)), want, "{f}");
-        }
-    }
-
-    #[test]
-    fn go_string_escapes() {
-        assert_eq!(
-            render_go_json(&json!("q\"b\\n\n\u{1}\u{8}\u{c}<>&\u{2028}é")),
-            r#""q\"b\\n\n\u0001\b\f\u003c\u003e\u0026\u2028é""#
-        );
-    }
-
-    #[test]
-    fn integers_and_big_unsigned() {
-        assert_eq!(render_go_json(&json!(-5)), "-5");
-        assert_eq!(render_go_json(&json!(u64::MAX)), "18446744073709551615");
-    }
 
     #[test]
     fn pieces_merge_text_and_keep_flags() {

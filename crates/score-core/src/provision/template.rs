@@ -19,7 +19,7 @@ use super::helpers::{self, FailError};
 use crate::diag::{Code, Diagnostic, SourceFile, Span};
 
 /// Default fuel per section render: generous for real templates, a hard stop for loops gone wild.
-pub const DEFAULT_FUEL: u64 = 1_000_000;
+pub(crate) const DEFAULT_FUEL: u64 = 1_000_000;
 
 /// Where a section's template text starts in the provisioner file.
 #[derive(Debug, Clone)]

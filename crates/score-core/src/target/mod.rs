@@ -257,9 +257,9 @@ pub trait Target {
     }
 
     /// The Score ecosystem's top-level sections of Go-template provisioner entries this target
-    /// reads as its fragments (from the entry format's
-    /// [`ECOSYSTEM_SECTIONS`](crate::provision::file::ECOSYSTEM_SECTIONS); `info_logs`
-    /// becomes messages for the user). Sections no target reads are ignored.
+    /// reads as its fragments (from the entry format's `services`, `volumes`, `networks`,
+    /// `models`, `directories`, `files`, `info_logs` and `manifests`; `info_logs` becomes
+    /// messages for the user). Sections no target reads are ignored.
     fn ecosystem_sections(&self) -> &'static [&'static str] {
         &[]
     }

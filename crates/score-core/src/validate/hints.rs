@@ -57,7 +57,7 @@ impl Hint {
 }
 
 /// Resource types of earlier Score versions and their v1b1 names.
-pub const OLD_RESOURCE_TYPES: &[(&str, &str)] = &[
+pub(crate) const OLD_RESOURCE_TYPES: &[(&str, &str)] = &[
     ("env.config", "environment"),
     ("environment-variables", "environment"),
     ("env", "environment"),

@@ -169,7 +169,7 @@ pub fn format_go(issues: &[Issue]) -> String {
     out
 }
 
-pub use crate::load::yaml::escape_pointer_segment;
+pub(crate) use crate::load::yaml::escape_pointer_segment;
 
 fn ptr(base: &str, seg: &str) -> String {
     format!("{base}/{}", escape_pointer_segment(seg))
@@ -229,16 +229,7 @@ fn check_metadata(doc: &Value, issues: &mut Vec<Issue>) {
 /// `\.` (an escaped, literal dot) and `/`, because the substitution engine resolves
 /// `${metadata.annotations.example\.com/x}` while score-go's loader calls it malformed
 /// (deliberate deviation, see `spec/validation.md`).
-///
-/// ```
-/// use score_core::validate::rules::placeholder_is_well_formed as ok;
-/// assert!(ok("resources.db.host"));
-/// assert!(ok(r"metadata.annotations.example\.com/x"));
-/// assert!(!ok("resources"));
-/// assert!(!ok("resources.db.this has spaces!"));
-/// assert!(!ok("a..b"));
-/// ```
-pub fn placeholder_is_well_formed(reference: &str) -> bool {
+pub(crate) fn placeholder_is_well_formed(reference: &str) -> bool {
     let mut elements = 1;
     let mut element_len = 0;
     let mut chars = reference.chars();
@@ -594,6 +585,16 @@ fn check_healthy_needs_probe(doc: &Value, issues: &mut Vec<Issue>) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn placeholder_shapes() {
+        let ok = placeholder_is_well_formed;
+        assert!(ok("resources.db.host"));
+        assert!(ok(r"metadata.annotations.example\.com/x"));
+        assert!(!ok("resources"));
+        assert!(!ok("resources.db.this has spaces!"));
+        assert!(!ok("a..b"));
+    }
 
     fn msgs(doc: Value) -> Vec<String> {
         validate(&doc).into_iter().map(|i| i.message).collect()

@@ -279,7 +279,7 @@ const HIDDEN_MODULES: &[&str] = &["load", "provision", "validate"];
 
 /// What a crate root declares public, from its source: (items, documented modules, hidden
 /// modules), each sorted. A glob re-export (`pub use x::*`) is reported as the item `*`.
-fn root_public(lib: &str) -> (Vec<String>, Vec<String>, Vec<String>) {
+pub(super) fn root_public(lib: &str) -> (Vec<String>, Vec<String>, Vec<String>) {
     let code: String = lib
         .lines()
         .map(|l| scan::code_of(l).trim())

@@ -320,7 +320,7 @@ mod props {
         /// Go JSON rendering of a string is valid JSON that decodes back to the same string.
         #[test]
         fn go_json_strings_decode(input in "\\PC{0,30}") {
-            let rendered = score_core::provision::substitute::render_go_json(&Value::String(input.clone()));
+            let rendered = score_core::target::render_go_json(&Value::String(input.clone()));
             let back: String = serde_json::from_str(&rendered).unwrap();
             prop_assert_eq!(back, input);
         }

@@ -6,7 +6,6 @@
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)]
 
 use score_core::load::upgrade::apply_common_upgrade_transforms;
-use score_core::load::yaml::parse_str;
 use serde_json::{json, Value};
 
 const CONFORMANCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/conformance/");
@@ -118,7 +117,7 @@ fn upstream_test_apply_common_upgrade_transforms_from_yaml() {
         "/../../testdata/load/legacy-arrays.yaml"
     ))
     .expect("fixture");
-    let mut doc = parse_str("legacy-arrays.yaml", &text).expect("parses");
+    let mut doc = score_core::parse_document("legacy-arrays.yaml", &text).expect("parses");
     let changes = apply_common_upgrade_transforms(&mut doc.value).expect("no error");
     assert_eq!(changes.len(), 4, "{changes:?}");
     let hello = &doc.value["containers"]["hello"];
@@ -140,7 +139,7 @@ fn upstream_test_apply_common_upgrade_transforms_from_yaml() {
 #[test]
 fn upgrade_error_gets_a_span_from_the_document() {
     let text = "containers:\n  hello:\n    image: x\n    files:\n    - content: a\n";
-    let doc = parse_str("s.yaml", text).unwrap();
+    let doc = score_core::parse_document("s.yaml", text).unwrap();
     let mut value = doc.value.clone();
     let err = apply_common_upgrade_transforms(&mut value).unwrap_err();
     assert_eq!(

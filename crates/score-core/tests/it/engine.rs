@@ -3,10 +3,10 @@
 // Tests work with real files and programs; the library's purity lint is for `src/`.
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)]
 
-use score_core::project::state::State;
-use score_core::provision::substitute::Piece;
+use score_core::target::Piece;
 use score_core::target::{Artefacts, FileContent, ResolvedProject, VolumeSource};
 use score_core::Diagnostics;
+use score_core::State;
 use score_core::Target;
 
 /// A target whose output is a JSON summary of what it was handed.

@@ -4,8 +4,8 @@
 //! deployed (`Target::interpolates_environment`). The library never reads its own process
 //! environment.
 
-use score_core::project::state::State;
 use score_core::target::{Artefacts, FileContent, ResolvedProject, VolumeSource};
+use score_core::State;
 use score_core::{
     compile, Code, CompileInputs, Diagnostics, Environment, ProvisionOptions, Target,
 };

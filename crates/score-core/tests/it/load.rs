@@ -6,7 +6,8 @@
 use std::sync::Arc;
 
 use score_core::diag::SourceFile;
-use score_core::load::yaml::{parse, parse_str, Limits};
+use score_core::input::Limits;
+use score_core::load::yaml::{parse, parse_str};
 use score_core::{Code, Diagnostic};
 use serde_json::json;
 
@@ -36,7 +37,7 @@ fn parse_bytes(
     name: &str,
     bytes: &[u8],
     limits: &Limits,
-) -> Result<score_core::load::yaml::Document, Diagnostic> {
+) -> Result<score_core::input::Document, Diagnostic> {
     let source = Arc::new(SourceFile::new(name, String::from_utf8_lossy(bytes)));
     parse(source, bytes, limits)
 }

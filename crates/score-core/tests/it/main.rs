@@ -8,6 +8,7 @@
 mod common;
 
 mod architecture;
+mod architecture_doc;
 mod conformance_loader_validate;
 mod conformance_misc;
 mod conformance_misc_fetch_format;

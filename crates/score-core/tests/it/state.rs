@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use score_core::host::fsutil::{atomic_write, atomic_write_all, DirLock};
 use score_core::host::StateDir;
-use score_core::project::state::{ResourceState, State, WorkloadState, STATE_VERSION};
+use score_core::project::state::STATE_VERSION;
+use score_core::project::{ResourceState, State, WorkloadState};
 use serde_json::json;
 
 fn sample() -> State {

@@ -181,12 +181,8 @@ impl SpanIndex {
     }
 }
 
-/// Escapes one JSON-pointer segment: `~` → `~0`, `/` → `~1`.
-///
-/// ```
-/// assert_eq!(score_core::load::yaml::escape_pointer_segment("/etc/a~b"), "~1etc~1a~0b");
-/// ```
-pub fn escape_pointer_segment(segment: &str) -> String {
+/// Escapes one JSON-pointer segment: `~` → `~0`, `/` → `~1` (`/etc/a~b` → `~1etc~1a~0b`).
+pub(crate) fn escape_pointer_segment(segment: &str) -> String {
     segment.replace('~', "~0").replace('/', "~1")
 }
 
@@ -1041,5 +1037,13 @@ impl Converter<'_> {
             );
         }
         d
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn escape_pointer_segment_escapes_tilde_then_slash() {
+        assert_eq!(super::escape_pointer_segment("/etc/a~b"), "~1etc~1a~0b");
     }
 }

@@ -1,7 +1,7 @@
 //! Errors of the terraform target: malformed provisioner fragments, conflicting blocks,
 //! invalid expressions and unsupported volume sources.
 
-use score_core::project::state::State;
+use score_core::State;
 use score_core::{compile, CompileInputs};
 use score_target_terraform::codes;
 use score_target_terraform::TerraformTarget;
