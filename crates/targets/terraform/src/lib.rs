@@ -232,7 +232,6 @@ fn address((kind, labels): &(String, Vec<String>)) -> String {
 
 const FILES_HELP: &str = "a terraform provisioner's `files` section renders a mapping of relative path (modules/<name>/<file>.tf) to HCL text (spec/targets/terraform.md)";
 
-
 /// The files of `project`; with `owned`, the project's workloads (taken out of it), each
 /// freed once its blocks are written.
 fn emit(
