@@ -75,7 +75,7 @@ pub fn run(args: &AllArgs) -> Result<(), Diagnostics> {
         (t.build)(&flags)?;
     }
 
-    let workloads = generate::load_all(&args.common)?;
+    let mut workloads = generate::load_all(&args.common)?;
     let common = &args.common;
     let wl = &workloads[..];
     let flags = &flags;
@@ -111,16 +111,25 @@ pub fn run(args: &AllArgs) -> Result<(), Diagnostics> {
     // first (its programs and permissions, a provisioner for each resource): if any fails,
     // none starts a program (spec/security.md).
     let programs = opened.iter().any(|(_, _, p)| p.run_programs());
+    // Each target's project gets the workloads; the last one takes them (one copy less).
+    let last = opened.len().saturating_sub(1);
+    let mut given = |i: usize| {
+        if i == last {
+            std::mem::take(&mut workloads)
+        } else {
+            workloads.clone()
+        }
+    };
     let mut waiting = Vec::new();
-    for (info, state_dir, provisioners) in opened {
+    for (i, (info, state_dir, provisioners)) in opened.into_iter().enumerate() {
         if !programs {
-            waiting.push((info, Waiting::Opened(state_dir, provisioners)));
+            waiting.push((i, info, Waiting::Opened(state_dir, provisioners)));
             continue;
         }
-        let checked = generate::prepare(info, flags, common, wl, state_dir, provisioners)
+        let checked = generate::prepare(info, flags, common, given(i), state_dir, provisioners)
             .and_then(|p| p.check_programs().map(|()| p));
         match checked {
-            Ok(p) => waiting.push((info, Waiting::Checked(Box::new(p)))),
+            Ok(p) => waiting.push((i, info, Waiting::Checked(Box::new(p)))),
             Err(d) => tag(&mut diags, info, d),
         }
     }
@@ -133,15 +142,15 @@ pub fn run(args: &AllArgs) -> Result<(), Diagnostics> {
         false => Some(generate::Stager::new()?),
     };
     let mut compiled = Vec::new();
-    for (info, w) in waiting {
+    for (i, info, w) in waiting {
         let prepared = match w {
             Waiting::Checked(p) => Ok(*p),
             Waiting::Opened(state_dir, provisioners) => {
-                generate::prepare(info, flags, common, wl, state_dir, provisioners)
+                generate::prepare(info, flags, common, given(i), state_dir, provisioners)
             }
         };
         let primary = args.output.join(info.all_output);
-        match prepared.and_then(|p| p.finish(true)) {
+        match prepared.and_then(|p| p.finish()) {
             Ok(mut c) => {
                 if let (Some(stager), true) = (&mut stager, diags.0.is_empty()) {
                     // A refused write is the run's error, as a single target reports it.
@@ -189,8 +198,6 @@ pub fn run(args: &AllArgs) -> Result<(), Diagnostics> {
     for (c, _) in compiled {
         c.release();
     }
-    // The process ends after this run (see generate::run).
-    std::mem::forget(workloads);
     result
 }
 

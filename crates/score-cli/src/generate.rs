@@ -108,10 +108,8 @@ pub fn run(
     // Flag errors before any file is read.
     (target.build)(flags)?;
     let workloads = load_all(common)?;
-    let mut compiled = compile_target(target, flags, common, &workloads)?;
-    // The process ends after this run: its big structures are not freed one allocation at a
-    // time (issue 24: freeing at exit was 6 % of a large run's instructions).
-    std::mem::forget(workloads);
+    // The workloads move into the project: one copy of each.
+    let mut compiled = compile_target(target, flags, common, workloads)?;
     let mut read = inputs(common);
     read.extend(compiled.inputs.iter().cloned());
     if common.check {
@@ -248,9 +246,9 @@ pub fn compile_target(
     info: &TargetInfo,
     flags: &TargetFlags,
     common: &CommonArgs,
-    given: &[WorkloadInput],
+    given: Vec<WorkloadInput>,
 ) -> Result<Compiled, Diagnostics> {
-    let state_dir = open_state(info, common, given)?;
+    let state_dir = open_state(info, common, &given)?;
     compile_in(info, flags, common, given, state_dir)
 }
 
@@ -294,11 +292,11 @@ pub fn compile_in(
     info: &TargetInfo,
     flags: &TargetFlags,
     common: &CommonArgs,
-    given: &[WorkloadInput],
+    given: Vec<WorkloadInput>,
     state_dir: Option<StateDir>,
 ) -> Result<Compiled, Diagnostics> {
     let provisioners = target_provisioners(info, flags, common)?;
-    prepare(info, flags, common, given, state_dir, provisioners)?.finish(false)
+    prepare(info, flags, common, given, state_dir, provisioners)?.finish()
 }
 
 /// A target's provisioners ([`load_provisioners`]) and the local files they were read from (no
@@ -333,7 +331,8 @@ pub fn target_provisioners(
 pub struct Prepared<'a> {
     info: &'a TargetInfo,
     common: &'a CommonArgs,
-    given: &'a [WorkloadInput],
+    /// The names of the workloads of this run's Score files (the workloads are in `project`).
+    given: Vec<String>,
     flags: TargetFlags,
     target: crate::row::BoxedTarget,
     project: Project,
@@ -355,7 +354,7 @@ pub fn prepare<'a>(
     info: &'a TargetInfo,
     flags: &TargetFlags,
     common: &'a CommonArgs,
-    given: &'a [WorkloadInput],
+    given: Vec<WorkloadInput>,
     state_dir: Option<StateDir>,
     provisioners: Provisioners,
 ) -> Result<Prepared<'a>, Diagnostics> {
@@ -392,6 +391,9 @@ pub fn prepare<'a>(
     }
     let locked = (common.locked || common.frozen).then(|| crate::drift::Locked::before(&state));
     let old_resources = common.check.then(|| state.resources.clone());
+    let given_names: Vec<String> = (given.iter())
+        .map(|w| w.loaded.workload.name().to_string())
+        .collect();
     let mut project = project_of(info.name, common, given, state, &state_file)?;
     // The target, with each workload's builds (a target that reads --build): this run's
     // --build for its one Score file (check_build_usage), the state's for the others.
@@ -399,14 +401,13 @@ pub fn prepare<'a>(
     if !info.builds {
         flags.build.clear();
     }
-    if let ([w], false) = (given, flags.build.is_empty()) {
+    if let ([name], false) = (&given_names[..], flags.build.is_empty()) {
         let builds = crate::row::parse_builds(&flags.build)?;
-        check_build_containers(w, &builds)?;
-        if let Some(stored) = project
-            .state_mut()
-            .workloads
-            .get_mut(w.loaded.workload.name())
-        {
+        let mut all = project.workloads().iter();
+        if let Some(w) = all.find(|w| w.loaded.workload.name() == name) {
+            check_build_containers(w, &builds)?;
+        }
+        if let Some(stored) = project.state_mut().workloads.get_mut(name) {
             let mut extras = WorkloadExtras::default();
             extras.builds = builds;
             stored.extras.set(&extras);
@@ -445,7 +446,7 @@ pub fn prepare<'a>(
     Ok(Prepared {
         info,
         common,
-        given,
+        given: given_names,
         flags,
         target,
         project,
@@ -475,15 +476,13 @@ impl Prepared<'_> {
         )
         .map_err(|d| {
             self.secrets
-                .scrub(point_at_user_files(&self.project, d, self.given))
+                .scrub(point_at_user_files(&self.project, d, &self.given))
         })
     }
 
-    /// Provisions, substitutes and emits. The project's workloads are freed once resolved; the
-    /// resolved project once emitted when `free` (a run of several targets, `all`, holds one
-    /// target's at a time), else left to the end of the process (a single target: not freed
-    /// allocation by allocation, see [`run`]).
-    pub fn finish(self, free: bool) -> Result<Compiled, Diagnostics> {
+    /// Provisions, substitutes and emits. The project's workloads are freed once resolved, and
+    /// the resolved project as the target emits it ([`Target::emit_owned`]).
+    pub fn finish(self) -> Result<Compiled, Diagnostics> {
         let Prepared {
             info,
             common,
@@ -503,7 +502,7 @@ impl Prepared<'_> {
         } = self;
         let resolved = project.resolve(&provisioners, target.as_ref(), &options);
         let resolved = resolved.map_err(|d| {
-            let d = point_at_user_files(&project, d, given);
+            let d = point_at_user_files(&project, d, &given);
             secrets.scrub(provisioner_changed_help(d, common, info.name))
         })?;
         // The project's workloads are freed here (the resolved project has its own copy).
@@ -535,28 +534,25 @@ impl Prepared<'_> {
             (None, Some(_)) => (None, Some(state.into_yaml())),
             _ => (Some(state), None),
         };
-        let mut artefacts = target.emit(&resolved).map_err(|d| secrets.scrub(d))?;
+        // What provisioners left for the user (score-compose's `info_logs`), as the tools log
+        // them once the target has emitted.
+        let mut notes = Vec::new();
+        for res in resolved.resources() {
+            notes.extend(res.info_logs.iter().map(|l| format!("info: {l}")));
+            notes.extend(res.warnings.iter().map(|l| format!("warning: {l}")));
+        }
+        // The target may free each workload once converted (the project's peak).
+        let mut artefacts = (target.emit_owned(resolved)).map_err(|d| secrets.scrub(d))?;
         if let Some(after_emit) = info.after_emit {
             after_emit(&flags, &mut artefacts)?;
         }
-        // What provisioners left for the user (score-compose's `info_logs`), as the tools log them.
-        for res in resolved.resources() {
-            for line in &res.info_logs {
-                crate::render::note!("info: {line}");
-            }
-            for line in &res.warnings {
-                crate::render::note!("warning: {line}");
-            }
+        for line in &notes {
+            crate::render::note!("{line}");
         }
         for line in &artefacts.warnings {
             crate::render::note!("warning: {line}");
         }
         note_unset_deploy_env(&artefacts.deploy_env);
-        if free {
-            drop(resolved);
-        } else {
-            std::mem::forget(resolved);
-        }
         Ok(Compiled {
             artefacts,
             state_dir,
@@ -612,7 +608,7 @@ fn provisioner_changed_help(mut d: Diagnostics, common: &CommonArgs, target: &st
 fn project_of(
     target: &str,
     common: &CommonArgs,
-    given: &[WorkloadInput],
+    given: Vec<WorkloadInput>,
     state: State,
     state_file: &Path,
 ) -> Result<Project, Diagnostics> {
@@ -639,10 +635,10 @@ fn project_of(
     }
     if given_names.len() != given.len() {
         // Two files of one name: the project's duplicate-name error, at the second file.
-        score_core::project::check_project(given)?;
+        score_core::project::check_project(&given)?;
     }
     for w in given {
-        project.add(w.clone());
+        project.add(w);
     }
     project.load(&CliStore { common, state_file })?;
     // A run that removed the last workload writes an empty project; a run that was given
@@ -1366,21 +1362,13 @@ fn note_unset_deploy_env(vars: &std::collections::BTreeSet<String>) {
 /// user edits: its Score file, when that file still exists and holds the same place (found by the
 /// diagnostic's JSON pointer); otherwise it stays on the stored copy and says so, with how to
 /// replace or `--remove` the workload.
-pub fn point_at_user_files(
-    project: &Project,
-    diags: Diagnostics,
-    given: &[WorkloadInput],
-) -> Diagnostics {
+pub fn point_at_user_files(project: &Project, diags: Diagnostics, given: &[String]) -> Diagnostics {
     // A stored workload loaded without spans: first at the lines of its stored text.
     let mut diags = project.locate(diags);
     let stored: Vec<&WorkloadInput> = project
         .workloads()
         .iter()
-        .filter(|w| {
-            !given
-                .iter()
-                .any(|g| g.loaded.workload.name() == w.loaded.workload.name())
-        })
+        .filter(|w| !given.iter().any(|g| g.as_str() == w.loaded.workload.name()))
         .collect();
     for d in &mut diags.0 {
         repoint(d, &stored);

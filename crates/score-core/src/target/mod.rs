@@ -241,6 +241,14 @@ pub trait Target {
     /// Turns a resolved project into files.
     fn emit(&self, project: &ResolvedProject) -> Result<Artefacts, Diagnostics>;
 
+    /// [`Target::emit`] for a caller that gives the project up (score-gen's CLI): the same
+    /// files, but a target may free each workload once it is converted and move the
+    /// provisioners' sections into its output instead of copying them, so a large project is
+    /// not held twice (issue 24). The default borrows the project and calls `emit`.
+    fn emit_owned(&self, project: ResolvedProject) -> Result<Artefacts, Diagnostics> {
+        self.emit(&project)
+    }
+
     /// The name other workloads reach `workload` by: `workload_services[name].service_name` in
     /// provisioner templates (e.g. the `service-port` hostname). The workload's name unless the
     /// target names its service otherwise (k8s: the `k8s.score.dev/service-name` annotation, as

@@ -211,6 +211,28 @@ impl Target for ComposeTarget {
     }
 
     fn emit(&self, project: &ResolvedProject) -> Result<Artefacts, Diagnostics> {
+        self.emit_from(project, None)
+    }
+
+    /// Frees each workload once converted (issue 24), unless `--publish` or patch templates
+    /// need the whole project after the conversion.
+    fn emit_owned(&self, mut project: ResolvedProject) -> Result<Artefacts, Diagnostics> {
+        if !self.options.publish.is_empty() || !self.options.patch_templates.is_empty() {
+            return self.emit(&project);
+        }
+        let workloads = std::mem::take(&mut project.workloads);
+        self.emit_from(&project, Some(workloads))
+    }
+}
+
+impl ComposeTarget {
+    /// The files of `project`; with `owned`, the project's workloads (taken out of it), each
+    /// freed once converted.
+    fn emit_from(
+        &self,
+        project: &ResolvedProject,
+        owned: Option<Vec<score_core::target::ResolvedWorkload>>,
+    ) -> Result<Artefacts, Diagnostics> {
         let settings = &self.options;
         let mut diags = Diagnostics::default();
         let mut out = fragments::Project::default();
@@ -220,11 +242,15 @@ impl Target for ComposeTarget {
                 diags.0.extend(d.0);
             }
         }
-        for w in &project.workloads {
+        let mut add = |w: &score_core::target::ResolvedWorkload| {
             if let Err(d) = convert::add_workload(&mut out, w, project, settings) {
                 // Errors carrying a pointer into the workload get its file:line:column.
                 diags.0.extend(d.0.into_iter().map(|d| w.locate(d)));
             }
+        };
+        match owned {
+            Some(workloads) => workloads.into_iter().for_each(|w| add(&w)),
+            None => project.workloads.iter().for_each(add),
         }
         diags.into_result()?;
         convert::apply_publish(&mut out, project, &settings.publish)?;
@@ -234,23 +260,19 @@ impl Target for ComposeTarget {
         if let Some(p) = settings.project_name() {
             doc.insert("name".into(), Value::String(p));
         }
-        let services: Map<String, Value> = out
-            .services
-            .iter()
-            .map(|(k, v)| (k.clone(), v.value.clone()))
+        // Moved, not copied: a large project's services are held once.
+        let services: Map<String, Value> = std::mem::take(&mut out.services)
+            .into_iter()
+            .map(|(k, v)| (k, v.value))
             .collect();
         doc.insert("services".into(), Value::Object(services));
         for (key, section) in [
-            ("volumes", &out.volumes),
-            ("networks", &out.networks),
-            ("models", &out.models),
+            ("volumes", std::mem::take(&mut out.volumes)),
+            ("networks", std::mem::take(&mut out.networks)),
+            ("models", std::mem::take(&mut out.models)),
         ] {
             if !section.is_empty() {
-                let m: Map<String, Value> = section
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect();
-                doc.insert(key.into(), Value::Object(m));
+                doc.insert(key.into(), Value::Object(section.into_iter().collect()));
             }
         }
         // Long single-line strings (URLs, shell commands) stay on one line: folding them into
@@ -270,12 +292,12 @@ impl Target for ComposeTarget {
 
         let mut files = vec![ArtefactFile::new("compose.yaml", yaml)];
         let mut modes = BTreeMap::new();
-        for (rel, bytes) in &out.files {
-            let path = PathBuf::from(MOUNTS_DIR).join(rel);
-            if let Some(bits) = out.file_modes.get(rel) {
+        for (rel, bytes) in std::mem::take(&mut out.files) {
+            let path = PathBuf::from(MOUNTS_DIR).join(&rel);
+            if let Some(bits) = out.file_modes.get(&rel) {
                 modes.insert(path.clone(), *bits);
             }
-            files.push(ArtefactFile::new(path, bytes.clone()));
+            files.push(ArtefactFile::new(path, bytes));
         }
         if let Some(env_file) = &settings.env_file {
             files.push(ArtefactFile::new(

@@ -23,7 +23,11 @@
 //! assert_eq!((ctx["name"].as_str(), ctx["namespace"].as_str()), (Some("k8s"), Some("shop")));
 //! ```
 
-use score_core::target::{ArtefactFile, Artefacts, ResolvedProject};
+use std::borrow::Cow;
+
+use score_core::target::{
+    ArtefactFile, Artefacts, ProvisionedResource, ResolvedProject, ResolvedWorkload,
+};
 use score_core::Target;
 use score_core::{Code, Diagnostic, Diagnostics};
 use serde_json::{json, Value};
@@ -132,9 +136,35 @@ impl Target for K8sTarget {
     }
 
     fn emit(&self, project: &ResolvedProject) -> Result<Artefacts, Diagnostics> {
-        let docs = manifests(project, &self.options)?;
-        let docs = patch(docs, project, &self.options)?;
-        let mut yaml = render_yaml_owned(docs)?;
+        self.emit_given(Given::Lent(project))
+    }
+
+    /// Frees each workload once converted and moves the provisioners' manifests (issue 24).
+    fn emit_owned(&self, project: ResolvedProject) -> Result<Artefacts, Diagnostics> {
+        self.emit_given(Given::Owned(project))
+    }
+}
+
+/// A project lent to emit, or given up to it.
+enum Given<'a> {
+    Lent(&'a ResolvedProject),
+    Owned(ResolvedProject),
+}
+
+impl K8sTarget {
+    fn emit_given(&self, given: Given<'_>) -> Result<Artefacts, Diagnostics> {
+        let mut yaml = if self.options.patch_templates.is_empty() {
+            written_manifests(given, &self.options)?
+        } else {
+            // Patch templates see every object as a value (`.Manifests`).
+            let project = match &given {
+                Given::Lent(p) => p,
+                Given::Owned(p) => p,
+            };
+            let docs = manifests(project, &self.options)?;
+            let docs = patch(docs, project, &self.options)?;
+            render_yaml_owned(docs)?
+        };
         if self.options.kyaml {
             yaml = kyaml::from_yaml(&yaml)?;
         }
@@ -152,7 +182,63 @@ pub fn manifests(project: &ResolvedProject, opts: &K8sOptions) -> Result<Vec<Val
     let settings = objects::Settings::from_options(opts)?;
     let mut set = objects::ObjectSet::default();
     let mut diags = Diagnostics::default();
-    for w in &project.workloads {
+    add_workloads(&mut set, project.workloads.iter(), project, &mut diags);
+    for res in project.resources() {
+        let fragment = res.fragments.get("manifests").map(Cow::Borrowed);
+        add_fragment(&mut set, res, fragment, &mut diags);
+    }
+    diags.into_result()?;
+    let docs = set.finish(&settings);
+    objects::check_no_clear_secrets(project, &docs)?;
+    objects::check_no_secret_references(&docs)?;
+    Ok(docs)
+}
+
+/// The manifests of [`manifests`] as the YAML text [`render_yaml`] gives, each object written
+/// as soon as it is complete; a project given up frees each workload once converted, and its
+/// provisioners' manifests are moved, not copied.
+fn written_manifests(given: Given<'_>, opts: &K8sOptions) -> Result<String, Diagnostics> {
+    let settings = objects::Settings::from_options(opts)?;
+    let owned;
+    let (project, workloads, mut fragments) = match given {
+        Given::Lent(p) => (p, None, None),
+        Given::Owned(mut p) => {
+            let workloads = std::mem::take(&mut p.workloads);
+            let fragments: Vec<Option<Value>> = (p.resources.values_mut())
+                .map(|r| r.fragments.remove("manifests"))
+                .collect();
+            owned = p;
+            (&owned, Some(workloads), Some(fragments))
+        }
+    };
+    let secrets = objects::secret_outputs(project);
+    let check = objects::ClearCheck::new(&secrets);
+    let mut set = objects::Written::new(&settings, (!secrets.is_empty()).then_some(&check));
+    let mut diags = Diagnostics::default();
+    match workloads {
+        Some(ws) => add_workloads(&mut set, ws.into_iter(), project, &mut diags),
+        None => add_workloads(&mut set, project.workloads.iter(), project, &mut diags),
+    }
+    for (i, res) in project.resources().enumerate() {
+        let fragment = match &mut fragments {
+            Some(taken) => taken[i].take().map(Cow::Owned),
+            None => res.fragments.get("manifests").map(Cow::Borrowed),
+        };
+        add_fragment(&mut set, res, fragment, &mut diags);
+    }
+    diags.into_result()?;
+    set.finish()
+}
+
+/// Converts each workload into `set` (dropping it then, when owned).
+fn add_workloads<W: std::borrow::Borrow<ResolvedWorkload>>(
+    set: &mut impl objects::Sink,
+    workloads: impl Iterator<Item = W>,
+    project: &ResolvedProject,
+    diags: &mut Diagnostics,
+) {
+    for w in workloads {
+        let w = w.borrow();
         match workload::convert(w, project) {
             Ok(objs) => {
                 for o in objs {
@@ -164,49 +250,53 @@ pub fn manifests(project: &ResolvedProject, opts: &K8sOptions) -> Result<Vec<Val
             Err(d) => diags.0.extend(d.0),
         }
     }
-    for res in project.resources() {
-        let Some(fragment) = res.fragments.get("manifests") else {
-            continue;
-        };
-        let origin = format!("{}{}'", objects::RESOURCE_ORIGIN, res.uid);
-        let items = match fragment {
-            Value::Array(items) => items.as_slice(),
-            Value::Null => &[],
-            // An empty render is an empty map: nothing to add.
-            Value::Object(m) if m.is_empty() => &[],
-            other => {
-                diags.push(
-                    Diagnostic::new(
-                        codes::INVALID_MANIFESTS,
-                        format!(
-                            "{origin}: section 'manifests' must render to a list of Kubernetes objects, got {}",
-                            score_core::target::describe_type(other)
-                        ),
-                    )
-                    .with_help(format!("check the provisioner '{}'", res.provisioner)),
-                );
-                continue;
-            }
-        };
-        for (i, item) in items.iter().enumerate() {
-            if let Err(m) = objects::check_object(item) {
-                diags.push(
-                    Diagnostic::new(
-                        codes::INVALID_MANIFESTS,
-                        format!("{origin}: manifests[{i}]: {m}"),
-                    )
-                    .with_help(format!("check the provisioner '{}'", res.provisioner)),
-                );
-            } else if let Err(d) = set.add_from_resource(item.clone(), &origin) {
-                diags.0.extend(d.0);
-            }
+}
+
+/// Adds the objects of a resource's `manifests` section (copied when lent, moved when owned).
+fn add_fragment(
+    set: &mut impl objects::Sink,
+    res: &ProvisionedResource,
+    fragment: Option<Cow<'_, Value>>,
+    diags: &mut Diagnostics,
+) {
+    let Some(fragment) = fragment else {
+        return;
+    };
+    let origin = format!("{}{}'", objects::RESOURCE_ORIGIN, res.uid);
+    let items: Vec<Cow<'_, Value>> = match fragment {
+        Cow::Borrowed(Value::Array(items)) => items.iter().map(Cow::Borrowed).collect(),
+        Cow::Owned(Value::Array(items)) => items.into_iter().map(Cow::Owned).collect(),
+        Cow::Borrowed(Value::Null) | Cow::Owned(Value::Null) => Vec::new(),
+        // An empty render is an empty map: nothing to add.
+        Cow::Borrowed(Value::Object(m)) if m.is_empty() => Vec::new(),
+        Cow::Owned(Value::Object(m)) if m.is_empty() => Vec::new(),
+        other => {
+            diags.push(
+                Diagnostic::new(
+                    codes::INVALID_MANIFESTS,
+                    format!(
+                        "{origin}: section 'manifests' must render to a list of Kubernetes objects, got {}",
+                        score_core::target::describe_type(&other)
+                    ),
+                )
+                .with_help(format!("check the provisioner '{}'", res.provisioner)),
+            );
+            return;
+        }
+    };
+    for (i, item) in items.into_iter().enumerate() {
+        if let Err(m) = objects::check_object(&item) {
+            diags.push(
+                Diagnostic::new(
+                    codes::INVALID_MANIFESTS,
+                    format!("{origin}: manifests[{i}]: {m}"),
+                )
+                .with_help(format!("check the provisioner '{}'", res.provisioner)),
+            );
+        } else if let Err(d) = set.add_from_resource(item.into_owned(), &origin) {
+            diags.0.extend(d.0);
         }
     }
-    diags.into_result()?;
-    let docs = set.finish(&settings);
-    objects::check_no_clear_secrets(project, &docs)?;
-    objects::check_no_secret_references(&docs)?;
-    Ok(docs)
 }
 
 /// score-k8s's patch template data and functions (`internal/patching/patching.go`).
@@ -272,7 +362,7 @@ fn render_yaml_owned(docs: Vec<Value>) -> Result<String, Diagnostics> {
     Ok(out)
 }
 
-fn emit_error(e: serde_saphyr::SerializeError) -> Diagnostics {
+pub(crate) fn emit_error(e: serde_saphyr::SerializeError) -> Diagnostics {
     Diagnostic::new(
         codes::EMIT,
         format!("cannot write the manifests as YAML: {e}"),

@@ -79,6 +79,14 @@ pub(crate) struct Settings {
 }
 
 impl Settings {
+    /// No namespace.
+    fn none() -> Self {
+        Settings {
+            namespace: None,
+            generate_namespace: false,
+        }
+    }
+
     pub(crate) fn from_options(opts: &crate::K8sOptions) -> Result<Self, Diagnostics> {
         let namespace = opts.namespace.clone().filter(|s| !s.is_empty());
         if let Some(ns) = &namespace
@@ -153,44 +161,68 @@ fn str_at<'a>(v: &'a Value, path: &[&str]) -> &'a str {
 /// How the origin of a provisioner's object begins (`resource '<uid>'`).
 pub(crate) const RESOURCE_ORIGIN: &str = "resource '";
 
+/// An object's identity: apiVersion group, kind, namespace, name.
+type Identity = (String, String, String, String);
+
+fn identity(obj: &Value) -> Identity {
+    let group = str_at(obj, &["apiVersion"])
+        .split_once('/')
+        .map_or("", |(g, _)| g)
+        .to_string();
+    (
+        group,
+        str_at(obj, &["kind"]).to_string(),
+        str_at(obj, &["metadata", "namespace"]).to_string(),
+        str_at(obj, &["metadata", "name"]).to_string(),
+    )
+}
+
+/// Two objects of one identity with different content.
+fn conflict(origin: &str, first: &str, key: &Identity) -> Diagnostics {
+    Diagnostic::new(
+        codes::OBJECT_CONFLICT,
+        format!(
+            "{origin} and {first} both produce {} '{}' with different content",
+            key.1, key.3
+        ),
+    )
+    .with_help("rename one of them: object names must be unique per kind and namespace")
+    .into()
+}
+
+/// Where emitted objects go: [`ObjectSet`] (values) or [`Written`] (text).
+pub(crate) trait Sink {
+    /// Adds an object; an identical object already present is dropped (shared resources may
+    /// render the same instance for every user), a different one with the same identity is an error.
+    fn add(&mut self, obj: Value, origin: &str) -> Result<(), Diagnostics>;
+
+    /// Adds an object a provisioner rendered: as in score-k8s, a later resource's object replaces
+    /// an earlier resource's object of the same identity (a shared instance rendered by each of
+    /// its users); one that collides with a workload's object is still an error.
+    fn add_from_resource(&mut self, obj: Value, origin: &str) -> Result<(), Diagnostics>;
+}
+
 /// Objects by identity (apiVersion group, kind, namespace, name), in insertion order.
 #[derive(Default)]
 pub(crate) struct ObjectSet {
     items: Vec<(Value, String)>,
     /// Identity → position in `items` (a hash map: only looked up, never walked in order).
-    index: HashMap<(String, String, String, String), usize>,
+    index: HashMap<Identity, usize>,
 }
 
-impl ObjectSet {
-    /// Adds an object; an identical object already present is dropped (shared resources may
-    /// render the same instance for every user), a different one with the same identity is an error.
-    pub(crate) fn add(&mut self, obj: Value, origin: &str) -> Result<(), Diagnostics> {
+impl Sink for ObjectSet {
+    fn add(&mut self, obj: Value, origin: &str) -> Result<(), Diagnostics> {
         self.insert(obj, origin, false)
     }
 
-    /// Adds an object a provisioner rendered: as in score-k8s, a later resource's object replaces
-    /// an earlier resource's object of the same identity (a shared instance rendered by each of
-    /// its users); one that collides with a workload's object is still an error.
-    pub(crate) fn add_from_resource(
-        &mut self,
-        obj: Value,
-        origin: &str,
-    ) -> Result<(), Diagnostics> {
+    fn add_from_resource(&mut self, obj: Value, origin: &str) -> Result<(), Diagnostics> {
         self.insert(obj, origin, true)
     }
+}
 
+impl ObjectSet {
     fn insert(&mut self, obj: Value, origin: &str, replace: bool) -> Result<(), Diagnostics> {
-        let group = str_at(&obj, &["apiVersion"])
-            .split_once('/')
-            .map_or("", |(g, _)| g)
-            .to_string();
-        let key = (
-            group,
-            str_at(&obj, &["kind"]).to_string(),
-            str_at(&obj, &["metadata", "namespace"]).to_string(),
-            str_at(&obj, &["metadata", "name"]).to_string(),
-        );
-        let slot = match self.index.entry(key) {
+        let slot = match self.index.entry(identity(&obj)) {
             Entry::Vacant(v) => {
                 v.insert(self.items.len());
                 self.items.push((obj, origin.to_string()));
@@ -208,15 +240,7 @@ impl ObjectSet {
             self.items[at] = (obj, origin.to_string());
             return Ok(());
         }
-        Err(Diagnostic::new(
-            codes::OBJECT_CONFLICT,
-            format!(
-                "{origin} and {first} both produce {} '{}' with different content",
-                key.1, key.3
-            ),
-        )
-        .with_help("rename one of them: object names must be unique per kind and namespace")
-        .into())
+        Err(conflict(origin, first, &key))
     }
 
     /// The objects in output order, with namespaces applied.
@@ -227,14 +251,7 @@ impl ObjectSet {
                 set_namespace(d, ns);
             }
             if settings.generate_namespace {
-                docs.push(json!({
-                    "apiVersion": "v1",
-                    "kind": "Namespace",
-                    "metadata": {
-                        "name": ns,
-                        "labels": {"app.kubernetes.io/managed-by": "score-gen"},
-                    },
-                }));
+                docs.push(namespace_object(ns));
             }
         }
         // Cached: the key allocates three strings, once per object instead of per comparison.
@@ -243,7 +260,152 @@ impl ObjectSet {
     }
 }
 
-fn sort_key(v: &Value) -> (usize, String, String, String) {
+/// The `Namespace` object of `--generate-namespace`.
+fn namespace_object(ns: &str) -> Value {
+    json!({
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {
+            "name": ns,
+            "labels": {"app.kubernetes.io/managed-by": "score-gen"},
+        },
+    })
+}
+
+/// The objects of one emit, each checked and written as YAML as soon as it is complete (its
+/// value freed), in the order and with the checks of [`ObjectSet::finish`],
+/// [`check_no_clear_secrets`] and [`check_no_secret_references`]: a large project's manifests
+/// are held as text, not as values (issue 24). An object of an identity already present is
+/// compared by its text.
+pub(crate) struct Written<'s> {
+    settings: &'s Settings,
+    clear: Option<&'s ClearCheck<'s>>,
+    items: Vec<WrittenItem>,
+    index: HashMap<Identity, usize>,
+    hits: Vec<usize>,
+}
+
+/// One written object.
+struct WrittenItem {
+    text: String,
+    origin: String,
+    sort: SortKey,
+    /// What [`check_no_clear_secrets`] reports of it.
+    clear: Vec<Diagnostic>,
+    /// What [`check_no_secret_references`] reports of it.
+    reference: Option<Diagnostic>,
+}
+
+impl Sink for Written<'_> {
+    fn add(&mut self, obj: Value, origin: &str) -> Result<(), Diagnostics> {
+        self.insert(obj, origin, false)
+    }
+
+    fn add_from_resource(&mut self, obj: Value, origin: &str) -> Result<(), Diagnostics> {
+        self.insert(obj, origin, true)
+    }
+}
+
+impl<'s> Written<'s> {
+    /// Nothing written yet; `clear` checks for secrets in clear text (`None`: no secret to
+    /// look for).
+    pub(crate) fn new(settings: &'s Settings, clear: Option<&'s ClearCheck<'s>>) -> Self {
+        Written {
+            settings,
+            clear,
+            items: Vec::new(),
+            index: HashMap::new(),
+            hits: Vec::new(),
+        }
+    }
+
+    fn insert(&mut self, obj: Value, origin: &str, replace: bool) -> Result<(), Diagnostics> {
+        let slot = match self.index.entry(identity(&obj)) {
+            Entry::Vacant(v) => {
+                v.insert(self.items.len());
+                let item = write_item(obj, origin, self.settings, self.clear, &mut self.hits)?;
+                self.items.push(item);
+                return Ok(());
+            }
+            Entry::Occupied(o) => o,
+        };
+        let key = slot.key().clone();
+        let at = *slot.get();
+        let item = write_item(obj, origin, self.settings, self.clear, &mut self.hits)?;
+        let existing = &self.items[at];
+        if existing.text == item.text {
+            return Ok(());
+        }
+        if replace && existing.origin.starts_with(RESOURCE_ORIGIN) {
+            self.items[at] = item;
+            return Ok(());
+        }
+        Err(conflict(origin, &existing.origin, &key))
+    }
+
+    /// The objects as one multi-document YAML text, in output order (the bytes of
+    /// `render_yaml` over [`ObjectSet::finish`]), or what the secret checks found.
+    pub(crate) fn finish(self) -> Result<String, Diagnostics> {
+        let mut items = self.items;
+        if let (Some(ns), true) = (&self.settings.namespace, self.settings.generate_namespace) {
+            let mut hits = Vec::new();
+            let ns = write_item(namespace_object(ns), "", &Settings::none(), None, &mut hits)?;
+            items.push(ns);
+        }
+        items.sort_by(|a, b| a.sort.cmp(&b.sort));
+        let clear: Vec<Diagnostic> = (items.iter_mut())
+            .flat_map(|i| std::mem::take(&mut i.clear))
+            .collect();
+        Diagnostics(clear).into_result()?;
+        let references: Vec<Diagnostic> = (items.iter_mut())
+            .filter_map(|i| i.reference.take())
+            .collect();
+        Diagnostics(references).into_result()?;
+        let len = items.iter().map(|i| i.text.len() + 4).sum::<usize>();
+        let mut out = String::with_capacity(len);
+        for (i, item) in items.into_iter().enumerate() {
+            if i > 0 {
+                out.push_str("---\n");
+            }
+            out.push_str(&item.text);
+        }
+        Ok(out)
+    }
+}
+
+/// An object as it is written: its namespace set, checked, as YAML.
+fn write_item(
+    mut obj: Value,
+    origin: &str,
+    settings: &Settings,
+    clear: Option<&ClearCheck<'_>>,
+    hits: &mut Vec<usize>,
+) -> Result<WrittenItem, Diagnostics> {
+    if let Some(ns) = &settings.namespace {
+        set_namespace(&mut obj, ns);
+    }
+    let clear = clear.map_or_else(Vec::new, |c| c.diagnostics(&obj, hits));
+    let reference = reference_diagnostic(&obj);
+    let mut text = String::new();
+    serde_saphyr::to_fmt_writer_with_options(
+        &mut text,
+        &obj,
+        serde_saphyr::SerializerOptions::default(),
+    )
+    .map_err(crate::emit_error)?;
+    Ok(WrittenItem {
+        text,
+        origin: origin.to_string(),
+        sort: sort_key(&obj),
+        clear,
+        reference,
+    })
+}
+
+/// Output order: kind rank, kind, namespace, name.
+type SortKey = (usize, String, String, String);
+
+fn sort_key(v: &Value) -> SortKey {
     let kind = str_at(v, &["kind"]);
     let rank = KIND_ORDER
         .iter()
@@ -295,6 +457,21 @@ pub(crate) fn check_no_clear_secrets(
     project: &ResolvedProject,
     docs: &[Value],
 ) -> Result<(), Diagnostics> {
+    let secrets = secret_outputs(project);
+    if secrets.is_empty() {
+        return Ok(());
+    }
+    let check = ClearCheck::new(&secrets);
+    let mut hits = Vec::new();
+    let mut diags = Diagnostics::default();
+    for d in docs {
+        diags.0.extend(check.diagnostics(d, &mut hits));
+    }
+    diags.into_result()
+}
+
+/// Every secret output long enough to search for: (resource uid, output key, text).
+pub(crate) fn secret_outputs(project: &ResolvedProject) -> Vec<(String, String, String)> {
     let mut secrets: Vec<(String, String, String)> = Vec::new();
     for res in project.resources() {
         for key in &res.outputs.secret {
@@ -309,22 +486,35 @@ pub(crate) fn check_no_clear_secrets(
             }
         }
     }
-    if secrets.is_empty() {
-        return Ok(());
+    secrets
+}
+
+/// The clear-text secret check over [`secret_outputs`], one object at a time.
+pub(crate) struct ClearCheck<'a> {
+    secrets: &'a [(String, String, String)],
+    index: SecretIndex<'a>,
+}
+
+impl<'a> ClearCheck<'a> {
+    pub(crate) fn new(secrets: &'a [(String, String, String)]) -> Self {
+        ClearCheck {
+            secrets,
+            index: SecretIndex::new(secrets.iter().map(|(_, _, t)| t.as_str())),
+        }
     }
-    let index = SecretIndex::new(secrets.iter().map(|(_, _, t)| t.as_str()));
-    let mut diags = Diagnostics::default();
-    let mut hits = Vec::new();
-    for d in docs {
+
+    /// What [`check_no_clear_secrets`] reports of one object (`hits` is scratch space).
+    fn diagnostics(&self, d: &Value, hits: &mut Vec<usize>) -> Vec<Diagnostic> {
+        let mut diags = Vec::new();
         if str_at(d, &["kind"]) == "Secret" {
-            continue;
+            return diags;
         }
         let mut found = Vec::new();
         visit_strings(d, &mut |s| {
             // Per string, report in the order of `secrets` (as a plain scan over them would).
-            index.matches(s, &mut hits);
-            for &i in &hits {
-                let (uid, key, _) = &secrets[i];
+            self.index.matches(s, hits);
+            for &i in hits.iter() {
+                let (uid, key, _) = &self.secrets[i];
                 if !found.contains(&(uid, key)) {
                     found.push((uid, key));
                 }
@@ -345,13 +535,18 @@ pub(crate) fn check_no_clear_secrets(
                 ),
             );
         }
+        diags
     }
-    diags.into_result()
 }
 
 /// score-k8s refuses output that still holds an `encodeSecretRef` reference where nothing
 /// resolves it (a provisioner's manifests, an annotation, ...): Kubernetes would see the marks.
 pub(crate) fn check_no_secret_references(docs: &[Value]) -> Result<(), Diagnostics> {
+    Diagnostics(docs.iter().filter_map(reference_diagnostic).collect()).into_result()
+}
+
+/// What [`check_no_secret_references`] reports of one object.
+fn reference_diagnostic(d: &Value) -> Option<Diagnostic> {
     /// The path (innermost first) of the first string holding a reference: built only on the
     /// way back from a hit, so the common case (none) allocates nothing.
     fn find(v: &Value) -> Option<Vec<String>> {
@@ -370,12 +565,10 @@ pub(crate) fn check_no_secret_references(docs: &[Value]) -> Result<(), Diagnosti
             _ => None,
         }
     }
-    let mut diags = Diagnostics::default();
-    for d in docs {
-        if let Some(mut path) = find(d) {
-            path.reverse();
-            diags.push(
-                Diagnostic::new(
+    let mut path = find(d)?;
+    path.reverse();
+    Some(
+        Diagnostic::new(
                     codes::SECRET_REFERENCE,
                     format!(
                         "{} '{}' holds an unresolved secret reference at {}",
@@ -384,11 +577,8 @@ pub(crate) fn check_no_secret_references(docs: &[Value]) -> Result<(), Diagnosti
                         path.join(".")
                     ),
                 )
-                .with_help("encodeSecretRef values can be used in workload variables and as a whole file's content, not inside manifests"),
-            );
-        }
-    }
-    diags.into_result()
+        .with_help("encodeSecretRef values can be used in workload variables and as a whole file's content, not inside manifests"),
+    )
 }
 
 /// Finds which of many secret texts occur in a string in one pass over the string.

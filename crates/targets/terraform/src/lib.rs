@@ -30,7 +30,7 @@ use std::collections::BTreeMap;
 
 use hcl::Block;
 use score_core::diag::TargetCode;
-use score_core::target::{ArtefactFile, Artefacts, ResolvedProject};
+use score_core::target::{ArtefactFile, Artefacts, ResolvedProject, ResolvedWorkload};
 use score_core::Target;
 use score_core::{Code, Diagnostic, Diagnostics};
 
@@ -111,7 +111,17 @@ impl Target for TerraformTarget {
     }
 
     fn emit(&self, project: &ResolvedProject) -> Result<Artefacts, Diagnostics> {
-        let out = emit(project, self.options.namespace.as_deref())?;
+        let out = emit(project, None, self.options.namespace.as_deref())?;
+        if self.options.single_file {
+            return single_file(out);
+        }
+        Ok(out)
+    }
+
+    /// Frees each workload once its blocks are written (issue 24).
+    fn emit_owned(&self, mut project: ResolvedProject) -> Result<Artefacts, Diagnostics> {
+        let workloads = std::mem::take(&mut project.workloads);
+        let out = emit(&project, Some(workloads), self.options.namespace.as_deref())?;
         if self.options.single_file {
             return single_file(out);
         }
@@ -156,32 +166,60 @@ fn single_file(out: Artefacts) -> Result<Artefacts, Diagnostics> {
 
 /// Blocks by (type, labels), keeping the first and rejecting a different block under the same
 /// address (two resources that render the same module or variable must render it identically).
+/// Each block is printed as it is added and held as text (issue 24: a large project's blocks
+/// as hcl-rs values were its peak); a second block under an address is compared by its text.
 #[derive(Default)]
 struct BlockSet {
-    blocks: Vec<Block>,
+    /// Each block's labels and text, in the order added.
+    blocks: Vec<(Vec<String>, String)>,
     owners: BTreeMap<(String, Vec<String>), (usize, String)>,
 }
 
 impl BlockSet {
-    fn add(&mut self, b: Block, owner: &str) -> Result<(), String> {
+    fn add(&mut self, b: Block, owner: &str) -> Result<(), (TargetCode, String)> {
         let key = (
             b.identifier().to_string(),
             b.labels().iter().map(|l| l.as_str().to_string()).collect(),
         );
+        let text =
+            format::to_terraform_string(&blocks::body_of(vec![b])).map_err(|e| (codes::EMIT, e))?;
         if let Some((idx, first)) = self.owners.get(&key) {
-            if self.blocks[*idx] == b {
+            if self.blocks[*idx].1 == text {
                 return Ok(());
             }
-            return Err(format!(
-                "{owner} and {first} both define the block `{}` differently",
-                address(&key)
+            return Err((
+                codes::BLOCK_CONFLICT,
+                format!(
+                    "{owner} and {first} both define the block `{}` differently",
+                    address(&key)
+                ),
             ));
         }
+        let labels = key.1.clone();
         self.owners
             .insert(key, (self.blocks.len(), owner.to_string()));
-        self.blocks.push(b);
+        self.blocks.push((labels, text));
         Ok(())
     }
+
+    /// The blocks' text as one file, as [`format::to_terraform_string`] prints a body of them:
+    /// a blank line between blocks.
+    fn into_text(blocks: Vec<(Vec<String>, String)>) -> String {
+        let len = blocks.iter().map(|(_, t)| t.len() + 1).sum();
+        let mut out = String::with_capacity(len);
+        for (i, (_, text)) in blocks.into_iter().enumerate() {
+            if i > 0 {
+                out.push('\n');
+            }
+            out.push_str(&text);
+        }
+        out
+    }
+}
+
+/// A [`BlockSet::add`] error as a diagnostic.
+fn block_error((code, message): (TargetCode, String)) -> Diagnostic {
+    Diagnostic::new(code, message)
 }
 
 fn address((kind, labels): &(String, Vec<String>)) -> String {
@@ -194,18 +232,20 @@ fn address((kind, labels): &(String, Vec<String>)) -> String {
 
 const FILES_HELP: &str = "a terraform provisioner's `files` section renders a mapping of relative path (modules/<name>/<file>.tf) to HCL text (spec/targets/terraform.md)";
 
-fn err(code: TargetCode) -> impl Fn(String) -> Diagnostics {
-    move |msg| Diagnostic::new(code, msg).into()
-}
-
-fn emit(project: &ResolvedProject, namespace: Option<&str>) -> Result<Artefacts, Diagnostics> {
+/// The files of `project`; with `owned`, the project's workloads (taken out of it), each
+/// freed once its blocks are written.
+fn emit(
+    project: &ResolvedProject,
+    owned: Option<Vec<ResolvedWorkload>>,
+    namespace: Option<&str>,
+) -> Result<Artefacts, Diagnostics> {
     let mut main = BlockSet::default();
     let mut vars = BlockSet::default();
     let mut outputs = BlockSet::default();
     vars.add(namespace_variable(namespace), "the target")
-        .map_err(err(codes::BLOCK_CONFLICT))?;
+        .map_err(block_error)?;
     main.add(required_providers(), "the target")
-        .map_err(err(codes::BLOCK_CONFLICT))?;
+        .map_err(block_error)?;
 
     let mut diags = Diagnostics::default();
     // Files beside main.tf (modules), by path: first owner, the text it rendered, printed. Many
@@ -261,7 +301,7 @@ fn emit(project: &ResolvedProject, namespace: Option<&str>) -> Result<Artefacts,
                         main.add(b, &owner)
                     };
                     if let Err(e) = res {
-                        diags.push(Diagnostic::new(codes::BLOCK_CONFLICT, e));
+                        diags.push(block_error(e));
                     }
                 }
             }
@@ -270,56 +310,49 @@ fn emit(project: &ResolvedProject, namespace: Option<&str>) -> Result<Artefacts,
             )),
         }
     }
-    for w in &project.workloads {
+    let mut add_workload = |w: &ResolvedWorkload| {
         let owner = format!("workload '{}'", w.name);
         match workload::workload_blocks(w, project) {
             Ok(out) => {
                 for b in out.main {
                     if let Err(e) = main.add(b, &owner) {
-                        diags.push(Diagnostic::new(codes::BLOCK_CONFLICT, e));
+                        diags.push(block_error(e));
                     }
                 }
                 for b in out.variables {
                     if let Err(e) = vars.add(b, &owner) {
-                        diags.push(Diagnostic::new(codes::BLOCK_CONFLICT, e));
+                        diags.push(block_error(e));
                     }
                 }
                 for b in out.outputs {
                     if let Err(e) = outputs.add(b, &owner) {
-                        diags.push(Diagnostic::new(codes::BLOCK_CONFLICT, e));
+                        diags.push(block_error(e));
                     }
                 }
             }
             Err(d) => diags.push(d),
         }
+    };
+    match owned {
+        Some(workloads) => workloads.into_iter().for_each(|w| add_workload(&w)),
+        None => project.workloads.iter().for_each(add_workload),
     }
     diags.into_result()?;
 
     let mut files = vec![ArtefactFile::new(
         "main.tf",
-        format::to_terraform_string(&blocks::body_of(main.blocks)).map_err(err(codes::EMIT))?,
+        BlockSet::into_text(main.blocks),
     )];
     if !vars.blocks.is_empty() {
         let mut v = vars.blocks;
-        v.sort_by(|a, b| {
-            let k = |x: &Block| {
-                x.labels()
-                    .iter()
-                    .map(|l| l.as_str().to_string())
-                    .collect::<Vec<_>>()
-            };
-            k(a).cmp(&k(b))
-        });
-        files.push(ArtefactFile::new(
-            "variables.tf",
-            format::to_terraform_string(&blocks::body_of(v)).map_err(err(codes::EMIT))?,
-        ));
+        // Stable: blocks of equal labels keep their order.
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        files.push(ArtefactFile::new("variables.tf", BlockSet::into_text(v)));
     }
     if !outputs.blocks.is_empty() {
         files.push(ArtefactFile::new(
             "outputs.tf",
-            format::to_terraform_string(&blocks::body_of(outputs.blocks))
-                .map_err(err(codes::EMIT))?,
+            BlockSet::into_text(outputs.blocks),
         ));
     }
     for (path, (_, _, text)) in extra {
