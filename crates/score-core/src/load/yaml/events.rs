@@ -117,11 +117,30 @@ pub(crate) fn parse(text: &str) -> Option<Value> {
 /// A mapping key's text (serde-saphyr keys an untyped map by the scalar's text), or `None` for
 /// a null-like plain key.
 pub(crate) fn key_text(text: Cow<'_, str>, style: ScalarStyle) -> Option<String> {
-    if matches!(style, ScalarStyle::Plain) && matches!(&*text, "" | "~" | "null" | "Null" | "NULL")
+    if matches!(style, ScalarStyle::Plain)
+        && (matches!(&*text, "" | "~" | "null" | "Null" | "NULL") || odd_number_key(&text))
     {
         return None;
     }
     Some(text.into_owned())
+}
+
+/// A plain key that may be an integer spelt other than `0`, `7`, `-7`: serde-saphyr compares
+/// integer keys by value, so `-0` and `0`, `+1` and `1`, `0x1` and `1`, `1_2` and `12` are
+/// duplicate keys to it, while the fast path keeps keys as text. Such a key declines; two
+/// canonical spellings of one integer are the same text, which the duplicate check catches.
+fn odd_number_key(k: &str) -> bool {
+    let Some(first) = k.chars().next() else {
+        return false;
+    };
+    if !matches!(first, '+' | '-' | '.' | '0'..='9') {
+        return false;
+    }
+    let digits = k.strip_prefix('-').unwrap_or(k);
+    let canonical = digits == "0" && k == "0"
+        || digits.starts_with(|c: char| matches!(c, '1'..='9'))
+            && digits.bytes().all(|b| b.is_ascii_digit());
+    !canonical
 }
 
 /// A scalar's value as serde-saphyr decides it when deserialising into an untyped value, or
@@ -407,6 +426,24 @@ mod tests {
             "~: 1\n",
         ] {
             assert_eq!(parse(t), None, "{t}");
+        }
+    }
+
+    /// Integer keys that serde-saphyr compares by value (found by `never_disagrees` in a CI
+    /// rehearsal: `-0` and `0`): the fast path declines them, and canonical ones still answer.
+    #[test]
+    fn integer_keys_spelt_two_ways_decline() {
+        for text in [
+            "0: a\n-0: b",
+            "1: a\n+1: b",
+            "1: a\n0x1: b",
+            "12: a\n1_2: b",
+            "-0: #c>\n0: >\n#c[&x \t\t{",
+        ] {
+            assert!(!agrees(text), "{text:?} should decline");
+        }
+        for text in ["0: a\n1: b", "-1: a\n1: b", "10: a\nx: b"] {
+            assert!(agrees(text), "{text:?} should answer");
         }
     }
 
