@@ -18,24 +18,16 @@ use super::{Dialect, Provisioner, ProvisionerSet, ProvisionerSource};
 use crate::diag::{describe_type, Code, Diagnostic, SourceFile, Span};
 use crate::load::yaml::{self, escape_pointer_segment, Document, Limits};
 
-/// Keys of an entry that are not target names.
-pub(crate) const KNOWN_KEYS: [&str; 15] = [
-    "engine",
-    "uri",
-    "type",
-    "class",
-    "id",
-    "description",
-    "supported_params",
-    "expected_outputs",
-    "secret_outputs",
-    "expression_outputs",
-    "args",
-    "init",
-    "state",
-    "shared",
-    "outputs",
-];
+/// Keys of an entry that are not target names: `engine` and `uri`, the keys every kind may have
+/// ([`COMMON_KEYS`]), the `cmd://` kind's `args` and the template kinds' sections, in that order
+/// (the order "did you mean" breaks ties in).
+pub(crate) fn known_keys() -> impl Iterator<Item = &'static str> {
+    ["engine", "uri"]
+        .into_iter()
+        .chain(COMMON_KEYS)
+        .chain(["args"])
+        .chain(crate::provision::kinds::CORE_SECTIONS)
+}
 
 /// One input file for [`ProvisionerSet::load`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -467,7 +459,7 @@ pub(crate) struct CommonFields {
     pub(crate) expression_outputs: Vec<String>,
 }
 
-/// The keys of [`CommonFields`], in the order `KNOWN_KEYS` lists them.
+/// The keys of [`CommonFields`].
 pub(crate) const COMMON_KEYS: [&str; 8] = [
     "type",
     "class",
@@ -590,8 +582,8 @@ impl EntryCx<'_> {
     }
 }
 
-pub(crate) fn known_keys() -> String {
-    let mut k: Vec<&str> = KNOWN_KEYS.to_vec();
+pub(crate) fn known_keys_list() -> String {
+    let mut k: Vec<&str> = known_keys().collect();
     k.sort_unstable();
     k.dedup();
     k.join(", ")

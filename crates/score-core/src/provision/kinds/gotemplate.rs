@@ -13,7 +13,7 @@ use super::{core_map, not_yaml, own_secrets, section_diag, ProvisionerKind, CORE
 use crate::diag::{Code, Diagnostic};
 use crate::provision::gotemplate::{self, GoError, GoFunction, GoTemplate};
 use crate::provision::loader::{
-    args_only_for_cmd, known_keys, member, CommonFields, EntryCx, COMMON_KEYS, KNOWN_KEYS,
+    args_only_for_cmd, known_keys, known_keys_list, member, CommonFields, EntryCx, COMMON_KEYS,
 };
 use crate::provision::{
     merge_patch, template, ProvisionInput, ProvisionOptions, ProvisionOutput, ProvisionTarget,
@@ -590,15 +590,12 @@ impl EntryCx<'_> {
         let Value::Object(sections) = v else {
             let help = match crate::validate::schema::closest(
                 target,
-                KNOWN_KEYS
-                    .iter()
-                    .chain(ECOSYSTEM_SECTIONS.iter())
-                    .copied(),
+                known_keys().chain(ECOSYSTEM_SECTIONS.iter().copied()),
             ) {
                 Some(k) => format!("did you mean '{k}'?"),
                 None => format!(
                     "known keys: {}, the ecosystem's target sections {} and a target name mapping section names to templates",
-                    known_keys(),
+                    known_keys_list(),
                     ECOSYSTEM_SECTIONS.join(", ")
                 ),
             };

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use super::{core_map, not_yaml, own_secrets, section_diag, ProvisionerKind, CORE_SECTIONS};
 use crate::diag::{Code, Diagnostic};
 use crate::provision::loader::{
-    args_only_for_cmd, known_keys, member, CommonFields, EntryCx, COMMON_KEYS, KNOWN_KEYS,
+    args_only_for_cmd, known_keys, known_keys_list, member, CommonFields, EntryCx, COMMON_KEYS,
 };
 use crate::provision::template::{self, ErrorSite, SectionTemplate, Templates};
 use crate::provision::{
@@ -249,11 +249,11 @@ impl EntryCx<'_> {
     ) -> Result<IndexMap<String, SectionTemplate>, Diagnostic> {
         let Value::Object(sections) = v else {
             // Not a target's sections: most likely a misspelt key.
-            let help = match crate::validate::schema::closest(target, KNOWN_KEYS.iter().copied()) {
+            let help = match crate::validate::schema::closest(target, known_keys()) {
                 Some(k) => format!("did you mean '{k}'?"),
                 None => format!(
                     "known keys: {}; a target's name as a key maps section names to templates",
-                    known_keys()
+                    known_keys_list()
                 ),
             };
             return Err(self.unknown_key(at, target, help));
